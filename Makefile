@@ -1,0 +1,110 @@
+# runsite — plain GNU make with pkg-config.
+#   make              build ./runsite
+#   make check        every test (unit, end-to-end, compatibility); SANITIZE=1 for ASan+UBSan
+#   make demo         render sample-runs/ into ./site
+#   make fuzz         build the libFuzzer targets (clang); make fuzz-smoke runs each briefly
+#   make bench        benchmarks against the peers in ../shared/bench/BASELINES.md
+# A Makefile.local, if present, may set CC, CFLAGS and the like.
+
+VERSION  = 0.1.0
+CC      ?= cc
+PKGS     = cairo pangocairo libcmark-gfm libxml-2.0 sqlite3 yaml-0.1 jansson
+WARN     = -Wall -Wextra -Wmissing-prototypes -Wstrict-prototypes -Wwrite-strings \
+           -Wno-unused-parameter -Wshadow -Wformat=2
+CFLAGS  ?= -O2 -g
+-include Makefile.local
+
+# Libraries missing? Install them first (scripts/install-deps.sh says what it does).
+PKG_OK  := $(shell pkg-config --exists $(PKGS) && echo yes)
+ifneq ($(PKG_OK),yes)
+  $(info runsite: some libraries are missing; running scripts/install-deps.sh)
+  $(shell sh scripts/install-deps.sh >&2)
+endif
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+
+ifeq ($(SANITIZE),1)
+  BUILD    = build-san
+  SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+else
+  BUILD    = build
+  SANFLAGS =
+endif
+
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DRUNSITE_VERSION='"$(VERSION)"' -Iinclude -I$(BUILD) \
+             $(WARN) $(CFLAGS) $(SANFLAGS) $(PKG_CFLAGS) -MMD -MP
+ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
+LIBS       = $(PKG_LIBS) -lm -lpthread
+
+# Every module below src/ except main.c forms the library the tests link.
+LIB_SRC  = $(sort $(filter-out src/main.c,$(wildcard src/*.c src/readers/*.c src/chart/*.c src/site/*.c)))
+LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/embedded.o
+UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+EMBED    = $(sort $(wildcard templates/*.html assets/*))
+
+ifeq ($(SANITIZE),1)
+all: $(BUILD)/runsite
+else
+all: runsite
+runsite: $(BUILD)/runsite
+	cp $< $@
+endif
+
+$(BUILD)/runsite: $(BUILD)/src/main.o $(LIB_OBJ)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# templates/ and assets/ are compiled into the binary, so runsite works from
+# any folder; --templates DIR reads a user's own copies instead.
+$(BUILD)/embed: scripts/embed.c
+	@mkdir -p $(BUILD)
+	$(CC) -O1 -o $@ $<
+$(BUILD)/embedded.c: $(BUILD)/embed $(EMBED)
+	$(BUILD)/embed $(EMBED) > $@
+$(BUILD)/embedded.o: $(BUILD)/embedded.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/harness.h $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB_OBJ) $(LIBS)
+
+unit: $(UNIT_BIN)
+
+check: $(BUILD)/runsite $(UNIT_BIN)
+	@BUILD=$(BUILD) RUNSITE=$(BUILD)/runsite sh tests/run.sh
+
+demo: runsite
+	./runsite build sample-runs/ -o site --force
+	@echo "open: $(CURDIR)/site/index.html"
+
+# libFuzzer targets, built with clang into build-fuzz/.
+FUZZ_SRC = $(sort $(wildcard tests/fuzz/fuzz_*.c))
+fuzz:
+	$(MAKE) BUILD=build-fuzz CC=clang SANITIZE= \
+	  CFLAGS='-O1 -g -fsanitize=fuzzer-no-link,address,undefined -DRUNSITE_FUZZING' fuzz-bins
+fuzz-bins: $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_OBJ) $(LIBS)
+fuzz-smoke: fuzz
+	sh tests/fuzz/smoke.sh build-fuzz
+
+bench: runsite
+	sh bench/run.sh
+
+man: man/runsite.1
+lint-man:
+	mandoc -Tlint -Werror man/runsite.1
+
+format:
+	clang-format -i $(wildcard src/*.c src/*/*.c include/runsite/*.h tests/unit/*.c tests/fuzz/*.c)
+
+clean:
+	rm -rf build build-san build-fuzz runsite
+
+.PHONY: all unit check demo fuzz fuzz-bins fuzz-smoke bench man lint-man format clean
+-include $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d

@@ -1,0 +1,72 @@
+/* chart.h — line charts drawn with Cairo and Pango, written as SVG, PNG or PDF.
+ * The chart code knows series and styles only: never run stores or HTML. */
+#ifndef RUNSITE_CHART_H
+#define RUNSITE_CHART_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct chart_point {
+	double x; /* step, or seconds (absolute or since start) */
+	double y; /* may be NaN or ±Inf: drawn as a gap, with a marker where a run diverged */
+};
+
+struct chart_series {
+	const char *label;              /* legend text (a run name); untrusted, any UTF-8 */
+	const struct chart_point *pts;  /* sorted by x; any number of points (decimated inside) */
+	size_t n;
+	int color;                      /* palette index, fixed per run for the whole site */
+	/* optional band drawn behind the line (seed groups, histograms); NULL for none */
+	const struct chart_point *band_lo, *band_hi;
+	size_t nband;
+};
+
+enum chart_x_kind { CHART_X_STEP, CHART_X_TIME, CHART_X_RELATIVE };
+enum chart_goal { CHART_GOAL_NONE = 0, CHART_GOAL_MIN = -1, CHART_GOAL_MAX = 1 };
+enum chart_format { CHART_SVG, CHART_PNG, CHART_PDF };
+
+struct chart_spec {
+	const char *title;   /* usually the metric name */
+	const char *x_label; /* NULL: from x_kind */
+	const char *y_label; /* may be NULL */
+	int width, height;   /* CSS pixels; PNG is written at `scale` times this */
+	double scale;        /* PNG pixel density, 2 by default */
+	double smoothing;    /* TensorBoard's debiased EMA weight, 0 = off, < 1 */
+	int log_y;           /* -1 decide automatically, 0 linear, 1 logarithmic */
+	int clip_outliers;   /* 1: y range from the 1st to 99th percentile */
+	enum chart_goal goal;
+	enum chart_x_kind x_kind;
+	const struct chart_series *series;
+	size_t nseries;
+};
+
+/* What a rendered chart showed, for alt text and captions. */
+struct chart_info {
+	uint64_t points_total;  /* points given */
+	uint64_t points_drawn;  /* points drawn after decimation */
+	int log_y;              /* whether the y axis was logarithmic */
+};
+
+/* Fills spec with defaults: 720×360, scale 2, smoothing 0.6, automatic log-y. */
+void chart_spec_defaults(struct chart_spec *spec);
+
+/* Writes the chart to path in the given format. Returns 1 on success, 0 on
+ * failure, reported with the path and Cairo's status. info may be NULL. */
+int chart_write(const struct chart_spec *spec, enum chart_format fmt, const char *path,
+                struct chart_info *info);
+
+/* A small sparkline (no axes) as SVG into path. Returns 1 on success, 0 on failure. */
+int chart_write_sparkline(const struct chart_point *pts, size_t n, int color, int width,
+                          int height, const char *path);
+
+/* A sentence describing the chart for alt text: metric, runs, last and best
+ * values. Caller frees. */
+char *chart_describe(const struct chart_spec *spec, const struct chart_info *info);
+
+/* The palette colour for index i as "#rrggbb" (static storage). */
+const char *chart_color_hex(int i);
+
+/* Number formatting shared with the pages, so tables and axes agree. */
+void chart_format_number(char *out, size_t outsz, double v);
+
+#endif

@@ -1,0 +1,24 @@
+/* diag.h — warnings and errors about inputs, printed as "path:line: what"
+ * (or "path@offset: what"), counted so the command can choose its exit code. */
+#ifndef RUNSITE_DIAG_H
+#define RUNSITE_DIAG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A warning about a file: something was skipped or repaired, reading went on.
+ * line 0 means "the whole file". */
+void diag_warn(const char *path, size_t line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The same, located by byte offset (binary formats). */
+void diag_warn_at(const char *path, uint64_t offset, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* A general message to stderr, prefixed "runsite: ". */
+void diag_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Number of warnings so far. */
+size_t diag_count(void);
+/* Silences warnings on stderr (they are still counted), for --quiet and fuzzing. */
+void diag_set_quiet(int quiet);
+
+#endif

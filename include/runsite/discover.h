@@ -1,0 +1,34 @@
+/* discover.h — turns the paths a user gives into the run stores below them,
+ * each with the reader that claims it, and the paths skipped with a reason. */
+#ifndef RUNSITE_DISCOVER_H
+#define RUNSITE_DISCOVER_H
+
+#include <stddef.h>
+
+#include "runsite/reader.h"
+
+struct store_ref {
+	const struct reader *reader;
+	char *path;
+};
+
+struct skipped_path {
+	char *path;
+	char *why;
+};
+
+struct discovery {
+	struct store_ref *stores;
+	size_t nstores, capstores;
+	struct skipped_path *skipped;
+	size_t nskipped, capskipped;
+};
+
+/* Finds the stores at and below each path (a store claimed by a reader is not
+ * searched further). forced_format, when not NULL, names the one reader to use.
+ * Missing paths are reported and recorded as skipped. Returns the store count. */
+size_t discover(const char *const *paths, size_t npaths, const char *forced_format,
+                struct discovery *out);
+void discovery_free(struct discovery *d);
+
+#endif

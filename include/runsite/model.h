@@ -1,0 +1,160 @@
+/* model.h — the neutral run model every reader fills and every page reads.
+ * It knows nothing of file formats or HTML. */
+#ifndef RUNSITE_MODEL_H
+#define RUNSITE_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TIME_UNKNOWN INT64_MIN /* a start/end/timestamp that the store does not give */
+
+/* One logged value. */
+struct point {
+	int64_t step;    /* training step as logged (may be negative) */
+	int64_t time_ms; /* wall-clock time, ms since the Unix epoch; 0 if unknown */
+	double value;    /* may be NaN or ±Inf */
+};
+
+/* Exact summaries of a whole series, computed from every point. */
+struct metric_summary {
+	uint64_t count;     /* distinct points (identical step, time and value count once) */
+	uint64_t nan_count; /* points whose value is NaN */
+	uint64_t inf_count; /* points whose value is +Inf or -Inf */
+	struct point first; /* smallest (step, time) */
+	struct point last;  /* largest (step, time, value): what MLflow calls the latest value */
+	bool has_finite;    /* false: min and max are meaningless */
+	struct point min;   /* smallest finite value; on a tie the earliest (step, time) */
+	struct point max;   /* largest finite value; on a tie the earliest (step, time) */
+};
+
+/* A metric's points. Readers append in any order with series_add(); the
+ * run is then finished (sorted, de-duplicated, summarised) by run_finish(). */
+struct series {
+	char *key;               /* metric name, e.g. "val/loss" */
+	struct point *pts;       /* every point, sorted by (step, time, value) once finished;
+	                          * NULL after run_slim() */
+	size_t n, cap;
+	struct metric_summary sum;
+	struct point *dec;       /* M4-decimated copy (per bucket first, min, max, last), sorted by step */
+	size_t ndec;
+	uint64_t dropped;        /* points a reader removed by its own rule (e.g. TensorBoard restarts) */
+};
+
+struct kv {
+	char *key;
+	char *value;
+};
+
+/* An ordered list of key/value pairs; run_finish() sorts params and tags by key. */
+struct kvlist {
+	struct kv *items;
+	size_t n, cap;
+};
+
+struct artifact {
+	char *path;   /* relative to the run's artifact root, '/'-separated */
+	int64_t size; /* bytes; -1 when not on disk (remote store) */
+};
+
+struct dataset_input {
+	char *name;
+	char *digest;
+	char *context;     /* the mlflow.data.context input tag: "train", "eval", ... */
+	char *source_type; /* "local", "http", "hugging_face", ... */
+	char *source;      /* as the store gives it (often JSON) */
+	char *schema;      /* as the store gives it (often JSON); may be NULL */
+	char *profile;     /* as the store gives it (often JSON); may be NULL */
+};
+
+/* A model a run logged (MLflow 3 logged models, registry versions, checkpoints). */
+struct logged_model {
+	char *id;
+	char *name;
+	char *type;   /* may be NULL */
+	char *status; /* may be NULL */
+	char *uri;    /* artifact location as the store gives it; may be NULL */
+};
+
+struct experiment {
+	char *id;          /* as the store names it */
+	char *name;
+	char *description; /* Markdown (MLflow: experiment tag mlflow.note.content); may be NULL */
+	char *artifact_location;
+	int64_t created_ms; /* TIME_UNKNOWN when absent */
+	bool deleted;
+	struct kvlist tags;
+};
+
+struct run {
+	const char *format;   /* reader name, e.g. "mlflow-sqlite" (static string) */
+	char *store;          /* the store path this run was read from */
+	char *id;
+	char *name;
+	char *experiment_id;
+	char *experiment_name;
+	char *status;         /* "RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED" or "UNKNOWN" */
+	int64_t start_ms;     /* TIME_UNKNOWN when absent */
+	int64_t end_ms;       /* TIME_UNKNOWN while running */
+	char *user;
+	char *source_name;    /* script or notebook */
+	char *source_type;    /* "LOCAL", "NOTEBOOK", ... */
+	char *git_commit;
+	char *git_branch;
+	char *git_repo;
+	char *parent_id;      /* run id of the parent run (nested runs) */
+	char *notes;          /* Markdown, untrusted */
+	bool deleted;
+	struct kvlist params;
+	struct kvlist tags;
+	struct series *metrics; /* sorted by key by run_finish() */
+	size_t nmetrics, capmetrics;
+	struct artifact *artifacts; /* sorted by path by run_finish() */
+	size_t nartifacts, capartifacts;
+	struct dataset_input *datasets;
+	size_t ndatasets, capdatasets;
+	struct logged_model *models;
+	size_t nmodels, capmodels;
+	struct kvlist extras; /* other things the store holds, shown as counts ("images" → "12") */
+};
+
+struct experiment *experiment_new(void);
+void experiment_free(struct experiment *e);
+
+struct run *run_new(const char *format, const char *store);
+void run_free(struct run *r);
+
+/* Adds a key/value pair (copies both). */
+void kvlist_add(struct kvlist *l, const char *key, const char *value);
+/* The value for key, or NULL. */
+const char *kvlist_get(const struct kvlist *l, const char *key);
+void kvlist_sort(struct kvlist *l);
+void kvlist_free(struct kvlist *l);
+
+/* The series for key, created empty when absent. Valid until the next call. */
+struct series *run_series(struct run *r, const char *key);
+const struct series *run_find_series(const struct run *r, const char *key);
+void series_add(struct series *s, int64_t step, int64_t time_ms, double value);
+
+void run_add_artifact(struct run *r, const char *path, int64_t size);
+struct dataset_input *run_add_dataset(struct run *r);
+struct logged_model *run_add_model(struct run *r);
+
+/* Sorts and de-duplicates every series, computes the summaries and the
+ * decimated copies (dec_buckets per series, 0 for none), and sorts params,
+ * tags, metrics and artifacts. Readers call nothing after this. */
+void run_finish(struct run *r, size_t dec_buckets);
+/* Frees the full point arrays, keeping summaries and decimated copies. */
+void run_slim(struct run *r);
+
+/* Sorts pts by (step, time, value) and removes identical points; returns the new count. */
+size_t points_sort_unique(struct point *pts, size_t n);
+void summary_compute(struct metric_summary *sum, const struct point *pts, size_t n);
+/* M4 decimation of sorted points into at most 4 * buckets points over equal step
+ * buckets; returns a new array (caller frees) and its length in *nout. */
+struct point *points_decimate_m4(const struct point *pts, size_t n, size_t buckets, size_t *nout);
+
+/* Duration in ms, or TIME_UNKNOWN. */
+int64_t run_duration_ms(const struct run *r);
+
+#endif

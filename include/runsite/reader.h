@@ -1,0 +1,42 @@
+/* reader.h — the one interface every run-store format implements.
+ * Readers stream runs one at a time into a sink; none holds a whole store. */
+#ifndef RUNSITE_READER_H
+#define RUNSITE_READER_H
+
+#include "runsite/model.h"
+
+struct reader_opts {
+	bool include_deleted; /* keep deleted experiments and runs */
+	size_t dec_buckets;   /* passed to run_finish() */
+};
+
+/* Where a reader delivers what it read. Both callbacks take ownership. */
+struct run_sink {
+	void *ctx;
+	/* Each experiment, before any of its runs. */
+	void (*experiment)(void *ctx, struct experiment *e);
+	/* Each run, finished (run_finish called). Returns 0 to ask the reader to stop. */
+	int (*run)(void *ctx, struct run *r);
+};
+
+struct reader {
+	const char *name; /* "mlflow-sqlite", "mlflow-file", ... as in `ls --json` */
+	const char *what; /* one line for `runsite ls`: what this reader reads */
+	/* How specifically this reader claims path: 0 not at all, higher wins.
+	 * Must be cheap (stat and a few small reads) and never write. */
+	int (*probe)(const char *path);
+	/* Reads every run at path into sink. Problems with parts of the store are
+	 * reported with diag_warn() and skipped. Returns the number of runs
+	 * delivered, or -1 when the store could not be read at all (reported). */
+	long (*read)(const char *path, const struct reader_opts *opts, struct run_sink *sink);
+};
+
+/* Every reader, NULL-terminated, in probe order. */
+extern const struct reader *const reader_table[];
+
+/* The reader that claims path most specifically, or NULL. */
+const struct reader *reader_detect(const char *path);
+/* The reader called name, or NULL. */
+const struct reader *reader_by_name(const char *name);
+
+#endif

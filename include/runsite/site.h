@@ -1,0 +1,42 @@
+/* site.h — reads the discovered stores and writes the static report site. */
+#ifndef RUNSITE_SITE_H
+#define RUNSITE_SITE_H
+
+#include <stdbool.h>
+
+#include "runsite/chart.h"
+#include "runsite/discover.h"
+#include "runsite/reader.h"
+
+struct site_opts {
+	const char *out_dir;       /* default "site" */
+	const char *templates_dir; /* NULL: the templates compiled into the binary */
+	const char *title;         /* site title; NULL: "Runs" */
+	bool force;                /* write over a non-empty folder runsite did not make */
+	bool quiet;                /* no progress line */
+	int jobs;                  /* worker threads for run pages; output does not depend on it */
+	unsigned chart_formats;    /* bit set of (1u << CHART_SVG), (1u << CHART_PNG), (1u << CHART_PDF) */
+	double smoothing;          /* 0..0.999, TensorBoard's EMA weight */
+	enum chart_x_kind x_kind;
+	const char *log_y_pattern; /* glob of metric keys drawn with a log y axis; NULL: automatic */
+	bool clip_outliers;
+};
+
+void site_opts_defaults(struct site_opts *o);
+
+/* Exit codes shared by the commands (also in --help and the man page). */
+enum {
+	EXIT_OK = 0,
+	EXIT_GATE_FAILED = 1,
+	EXIT_USAGE = 2,
+	EXIT_NO_INPUT = 3,  /* nothing could be read */
+	EXIT_OUTPUT = 4,    /* the site could not be written */
+};
+
+/* Reads every store in d and writes the site to opts->out_dir, atomically:
+ * the previous site stays whole unless the new one was written completely.
+ * Returns one of the exit codes above; problems are already reported. */
+int site_build(const struct discovery *d, const struct reader_opts *ropts,
+               const struct site_opts *opts);
+
+#endif

@@ -1,0 +1,64 @@
+/* util.h — allocation that never returns NULL, a growable byte buffer,
+ * and small string and path helpers shared by every module. */
+#ifndef RUNSITE_UTIL_H
+#define RUNSITE_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Allocation wrappers: on out-of-memory they print and exit(70), so a NULL
+ * or 0 return elsewhere always means a real input or I/O problem. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t count, size_t size);
+void *xrealloc(void *p, size_t n);
+void *xreallocarray(void *p, size_t count, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Grow *items (of *cap elements of size elem) so that index `need - 1` fits. */
+void grow_array(void **items, size_t *cap, size_t need, size_t elem);
+#define GROW(arr, cap, need) grow_array((void **)&(arr), &(cap), (need), sizeof(*(arr)))
+
+/* A growable byte buffer; data is always NUL-terminated when size > 0 or after buf_cstr. */
+struct buf {
+	char *data;
+	size_t size;
+	size_t cap;
+};
+#define BUF_INIT {NULL, 0, 0}
+
+void buf_put(struct buf *b, const void *data, size_t n);
+void buf_putc(struct buf *b, int c);
+void buf_puts(struct buf *b, const char *s);
+void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+void buf_reset(struct buf *b);
+/* Returns the contents as a C string (never NULL; "" when empty). */
+const char *buf_cstr(struct buf *b);
+/* Hands the storage to the caller, who frees it; the buffer is left empty. */
+char *buf_detach(struct buf *b);
+void buf_free(struct buf *b);
+#define BUF_PUTSL(b, lit) buf_put((b), (lit), sizeof(lit) - 1)
+
+/* Reads a whole file into *out (NUL-terminated). Returns 0 and sets errno on
+ * failure; does not report. Files larger than max_bytes fail with EFBIG. */
+int read_file(const char *path, struct buf *out, size_t max_bytes);
+
+/* Joins two path parts with one '/'. Caller frees. */
+char *path_join(const char *a, const char *b);
+/* True when s starts with prefix / ends with suffix. */
+int str_starts(const char *s, const char *prefix);
+int str_ends(const char *s, const char *suffix);
+/* Removes trailing "\r\n" / "\n" / spaces in place; returns s. */
+char *str_rstrip(char *s);
+
+/* Shortest decimal text that reads back as exactly v ("NaN", "Infinity" and
+ * "-Infinity" for the non-finite values). Writes into out (at least 32 bytes). */
+void fmt_double(char *out, size_t outsz, double v);
+
+/* qsort-compatible comparison of two `char *` elements by strcmp. */
+int cmp_strp(const void *a, const void *b);
+
+#endif

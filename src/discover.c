@@ -1,0 +1,2 @@
+/* discover.c — placeholder */
+#include "runsite/discover.h"

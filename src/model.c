@@ -1,0 +1,365 @@
+/* model.c — the run model: construction, series accumulation, exact
+ * summaries and M4 decimation. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runsite/model.h"
+#include "runsite/util.h"
+
+struct experiment *experiment_new(void)
+{
+	struct experiment *e = xcalloc(1, sizeof *e);
+	e->created_ms = TIME_UNKNOWN;
+	return e;
+}
+
+void experiment_free(struct experiment *e)
+{
+	if (!e)
+		return;
+	free(e->id);
+	free(e->name);
+	free(e->description);
+	free(e->artifact_location);
+	kvlist_free(&e->tags);
+	free(e);
+}
+
+struct run *run_new(const char *format, const char *store)
+{
+	struct run *r = xcalloc(1, sizeof *r);
+	r->format = format;
+	r->store = xstrdup(store ? store : "");
+	r->start_ms = TIME_UNKNOWN;
+	r->end_ms = TIME_UNKNOWN;
+	return r;
+}
+
+void run_free(struct run *r)
+{
+	if (!r)
+		return;
+	free(r->store);
+	free(r->id);
+	free(r->name);
+	free(r->experiment_id);
+	free(r->experiment_name);
+	free(r->status);
+	free(r->user);
+	free(r->source_name);
+	free(r->source_type);
+	free(r->git_commit);
+	free(r->git_branch);
+	free(r->git_repo);
+	free(r->parent_id);
+	free(r->notes);
+	kvlist_free(&r->params);
+	kvlist_free(&r->tags);
+	kvlist_free(&r->extras);
+	for (size_t i = 0; i < r->nmetrics; i++) {
+		free(r->metrics[i].key);
+		free(r->metrics[i].pts);
+		free(r->metrics[i].dec);
+	}
+	free(r->metrics);
+	for (size_t i = 0; i < r->nartifacts; i++)
+		free(r->artifacts[i].path);
+	free(r->artifacts);
+	for (size_t i = 0; i < r->ndatasets; i++) {
+		struct dataset_input *d = &r->datasets[i];
+		free(d->name);
+		free(d->digest);
+		free(d->context);
+		free(d->source_type);
+		free(d->source);
+		free(d->schema);
+		free(d->profile);
+	}
+	free(r->datasets);
+	for (size_t i = 0; i < r->nmodels; i++) {
+		struct logged_model *m = &r->models[i];
+		free(m->id);
+		free(m->name);
+		free(m->type);
+		free(m->status);
+		free(m->uri);
+	}
+	free(r->models);
+	free(r);
+}
+
+void kvlist_add(struct kvlist *l, const char *key, const char *value)
+{
+	GROW(l->items, l->cap, l->n + 1);
+	l->items[l->n].key = xstrdup(key);
+	l->items[l->n].value = xstrdup(value ? value : "");
+	l->n++;
+}
+
+const char *kvlist_get(const struct kvlist *l, const char *key)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->items[i].key, key) == 0)
+			return l->items[i].value;
+	return NULL;
+}
+
+static int cmp_kv(const void *a, const void *b)
+{
+	const struct kv *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+	return c ? c : strcmp(x->value, y->value);
+}
+
+void kvlist_sort(struct kvlist *l)
+{
+	if (l->n > 1)
+		qsort(l->items, l->n, sizeof *l->items, cmp_kv);
+}
+
+void kvlist_free(struct kvlist *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->items[i].key);
+		free(l->items[i].value);
+	}
+	free(l->items);
+	l->items = NULL;
+	l->n = l->cap = 0;
+}
+
+struct series *run_series(struct run *r, const char *key)
+{
+	/* Readers tend to add a key's points together, so look at the last one first. */
+	if (r->nmetrics && strcmp(r->metrics[r->nmetrics - 1].key, key) == 0)
+		return &r->metrics[r->nmetrics - 1];
+	for (size_t i = 0; i < r->nmetrics; i++)
+		if (strcmp(r->metrics[i].key, key) == 0)
+			return &r->metrics[i];
+	GROW(r->metrics, r->capmetrics, r->nmetrics + 1);
+	struct series *s = &r->metrics[r->nmetrics++];
+	memset(s, 0, sizeof *s);
+	s->key = xstrdup(key);
+	return s;
+}
+
+const struct series *run_find_series(const struct run *r, const char *key)
+{
+	for (size_t i = 0; i < r->nmetrics; i++)
+		if (strcmp(r->metrics[i].key, key) == 0)
+			return &r->metrics[i];
+	return NULL;
+}
+
+void series_add(struct series *s, int64_t step, int64_t time_ms, double value)
+{
+	GROW(s->pts, s->cap, s->n + 1);
+	s->pts[s->n++] = (struct point){step, time_ms, value};
+}
+
+void run_add_artifact(struct run *r, const char *path, int64_t size)
+{
+	GROW(r->artifacts, r->capartifacts, r->nartifacts + 1);
+	r->artifacts[r->nartifacts].path = xstrdup(path);
+	r->artifacts[r->nartifacts].size = size;
+	r->nartifacts++;
+}
+
+struct dataset_input *run_add_dataset(struct run *r)
+{
+	GROW(r->datasets, r->capdatasets, r->ndatasets + 1);
+	struct dataset_input *d = &r->datasets[r->ndatasets++];
+	memset(d, 0, sizeof *d);
+	return d;
+}
+
+struct logged_model *run_add_model(struct run *r)
+{
+	GROW(r->models, r->capmodels, r->nmodels + 1);
+	struct logged_model *m = &r->models[r->nmodels++];
+	memset(m, 0, sizeof *m);
+	return m;
+}
+
+/* A total order on values: numbers in order, then NaN, so sorting is
+ * deterministic whatever the input holds. */
+static int cmp_value(double a, double b)
+{
+	int na = isnan(a), nb = isnan(b);
+	if (na || nb)
+		return na - nb;
+	return (a > b) - (a < b);
+}
+
+static int cmp_point(const struct point *a, const struct point *b)
+{
+	if (a->step != b->step)
+		return a->step < b->step ? -1 : 1;
+	if (a->time_ms != b->time_ms)
+		return a->time_ms < b->time_ms ? -1 : 1;
+	return cmp_value(a->value, b->value);
+}
+
+static int cmp_point_q(const void *a, const void *b)
+{
+	return cmp_point(a, b);
+}
+
+size_t points_sort_unique(struct point *pts, size_t n)
+{
+	if (n < 2)
+		return n;
+	/* Most stores log in order: skip the sort when it is already sorted. */
+	int sorted = 1;
+	for (size_t i = 1; i < n && sorted; i++)
+		if (cmp_point(&pts[i - 1], &pts[i]) > 0)
+			sorted = 0;
+	if (!sorted)
+		qsort(pts, n, sizeof *pts, cmp_point_q);
+	size_t out = 1;
+	for (size_t i = 1; i < n; i++)
+		if (cmp_point(&pts[out - 1], &pts[i]) != 0)
+			pts[out++] = pts[i];
+	return out;
+}
+
+void summary_compute(struct metric_summary *sum, const struct point *pts, size_t n)
+{
+	memset(sum, 0, sizeof *sum);
+	sum->count = n;
+	if (n == 0)
+		return;
+	sum->first = pts[0];
+	sum->last = pts[n - 1];
+	for (size_t i = 0; i < n; i++) {
+		double v = pts[i].value;
+		if (isnan(v)) {
+			sum->nan_count++;
+			continue;
+		}
+		if (isinf(v)) {
+			sum->inf_count++;
+			continue;
+		}
+		/* Points are sorted by (step, time), so strict comparisons keep the earliest. */
+		if (!sum->has_finite) {
+			sum->has_finite = true;
+			sum->min = sum->max = pts[i];
+			continue;
+		}
+		if (v < sum->min.value)
+			sum->min = pts[i];
+		if (v > sum->max.value)
+			sum->max = pts[i];
+	}
+}
+
+struct point *points_decimate_m4(const struct point *pts, size_t n, size_t buckets, size_t *nout)
+{
+	*nout = 0;
+	if (n == 0 || buckets == 0)
+		return NULL;
+	if (n <= 4 * buckets) {
+		struct point *copy = xreallocarray(NULL, n, sizeof *copy);
+		memcpy(copy, pts, n * sizeof *copy);
+		*nout = n;
+		return copy;
+	}
+	struct point *out = xreallocarray(NULL, 4 * buckets, sizeof *out);
+	double lo = (double)pts[0].step, hi = (double)pts[n - 1].step;
+	double width = hi > lo ? (hi - lo) : 1.0;
+	size_t i = 0, k = 0;
+	while (i < n) {
+		size_t b = (size_t)(((double)pts[i].step - lo) / width * (double)buckets);
+		if (b >= buckets)
+			b = buckets - 1;
+		size_t start = i, imin = SIZE_MAX, imax = SIZE_MAX;
+		while (i < n) {
+			size_t bi = (size_t)(((double)pts[i].step - lo) / width * (double)buckets);
+			if (bi >= buckets)
+				bi = buckets - 1;
+			if (bi != b)
+				break;
+			double v = pts[i].value;
+			if (isfinite(v)) {
+				if (imin == SIZE_MAX || v < pts[imin].value)
+					imin = i;
+				if (imax == SIZE_MAX || v > pts[imax].value)
+					imax = i;
+			}
+			i++;
+		}
+		size_t end = i - 1;
+		/* Keep first, min, max, last in step order; a non-finite first or
+		 * last point is kept, so gaps in the line survive decimation. */
+		size_t keep[4] = {start, imin, imax, end};
+		if (keep[1] != SIZE_MAX && keep[2] != SIZE_MAX && keep[1] > keep[2]) {
+			size_t t = keep[1];
+			keep[1] = keep[2];
+			keep[2] = t;
+		}
+		size_t prev = SIZE_MAX;
+		for (int j = 0; j < 4; j++) {
+			if (keep[j] == SIZE_MAX || keep[j] == prev)
+				continue;
+			if (prev != SIZE_MAX && keep[j] < prev)
+				continue;
+			out[k++] = pts[keep[j]];
+			prev = keep[j];
+		}
+	}
+	*nout = k;
+	return out;
+}
+
+static int cmp_series(const void *a, const void *b)
+{
+	return strcmp(((const struct series *)a)->key, ((const struct series *)b)->key);
+}
+
+static int cmp_artifact(const void *a, const void *b)
+{
+	return strcmp(((const struct artifact *)a)->path, ((const struct artifact *)b)->path);
+}
+
+void run_finish(struct run *r, size_t dec_buckets)
+{
+	for (size_t i = 0; i < r->nmetrics; i++) {
+		struct series *s = &r->metrics[i];
+		s->n = points_sort_unique(s->pts, s->n);
+		summary_compute(&s->sum, s->pts, s->n);
+		free(s->dec);
+		s->dec = points_decimate_m4(s->pts, s->n, dec_buckets, &s->ndec);
+	}
+	if (r->nmetrics > 1)
+		qsort(r->metrics, r->nmetrics, sizeof *r->metrics, cmp_series);
+	if (r->nartifacts > 1)
+		qsort(r->artifacts, r->nartifacts, sizeof *r->artifacts, cmp_artifact);
+	kvlist_sort(&r->params);
+	kvlist_sort(&r->tags);
+	if (!r->status)
+		r->status = xstrdup("UNKNOWN");
+	if (!r->name || !*r->name) {
+		free(r->name);
+		r->name = xstrdup(r->id ? r->id : "(unnamed)");
+	}
+	if (!r->id)
+		r->id = xstrdup(r->name);
+}
+
+void run_slim(struct run *r)
+{
+	for (size_t i = 0; i < r->nmetrics; i++) {
+		free(r->metrics[i].pts);
+		r->metrics[i].pts = NULL;
+		r->metrics[i].n = r->metrics[i].cap = 0;
+	}
+}
+
+int64_t run_duration_ms(const struct run *r)
+{
+	if (r->start_ms == TIME_UNKNOWN || r->end_ms == TIME_UNKNOWN || r->end_ms < r->start_ms)
+		return TIME_UNKNOWN;
+	return r->end_ms - r->start_ms;
+}

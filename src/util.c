@@ -1,0 +1,262 @@
+/* util.c — allocation wrappers, the byte buffer, small string and path helpers. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "runsite/util.h"
+
+static void oom(void)
+{
+	fputs("runsite: out of memory\n", stderr);
+	exit(70);
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		oom();
+	return p;
+}
+
+void *xcalloc(size_t count, size_t size)
+{
+	void *p = calloc(count ? count : 1, size ? size : 1);
+	if (!p)
+		oom();
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		oom();
+	return p;
+}
+
+void *xreallocarray(void *p, size_t count, size_t size)
+{
+	if (size && count > SIZE_MAX / size)
+		oom();
+	return xrealloc(p, count * size);
+}
+
+char *xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	struct buf b = BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	buf_cstr(&b);
+	return buf_detach(&b);
+}
+
+void grow_array(void **items, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return;
+	size_t ncap = *cap ? *cap : 8;
+	while (ncap < need) {
+		if (ncap > SIZE_MAX / 2)
+			oom();
+		ncap *= 2;
+	}
+	*items = xreallocarray(*items, ncap, elem);
+	*cap = ncap;
+}
+
+static void buf_grow(struct buf *b, size_t extra)
+{
+	if (b->size + extra + 1 <= b->cap)
+		return;
+	size_t ncap = b->cap ? b->cap : 64;
+	while (ncap < b->size + extra + 1) {
+		if (ncap > SIZE_MAX / 2)
+			oom();
+		ncap *= 2;
+	}
+	b->data = xrealloc(b->data, ncap);
+	b->cap = ncap;
+}
+
+void buf_put(struct buf *b, const void *data, size_t n)
+{
+	buf_grow(b, n);
+	if (n)
+		memcpy(b->data + b->size, data, n);
+	b->size += n;
+	b->data[b->size] = '\0';
+}
+
+void buf_putc(struct buf *b, int c)
+{
+	char ch = (char)c;
+	buf_put(b, &ch, 1);
+}
+
+void buf_puts(struct buf *b, const char *s)
+{
+	buf_put(b, s, strlen(s));
+}
+
+void buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+{
+	va_list ap2;
+	va_copy(ap2, ap);
+	int n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n < 0)
+		return;
+	buf_grow(b, (size_t)n);
+	vsnprintf(b->data + b->size, (size_t)n + 1, fmt, ap);
+	b->size += (size_t)n;
+}
+
+void buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vprintf(b, fmt, ap);
+	va_end(ap);
+}
+
+void buf_reset(struct buf *b)
+{
+	b->size = 0;
+	if (b->data)
+		b->data[0] = '\0';
+}
+
+const char *buf_cstr(struct buf *b)
+{
+	buf_grow(b, 0);
+	b->data[b->size] = '\0';
+	return b->data;
+}
+
+char *buf_detach(struct buf *b)
+{
+	buf_cstr(b);
+	char *p = b->data;
+	b->data = NULL;
+	b->size = b->cap = 0;
+	return p;
+}
+
+void buf_free(struct buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->size = b->cap = 0;
+}
+
+int read_file(const char *path, struct buf *out, size_t max_bytes)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	struct stat st;
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		close(fd);
+		errno = EISDIR;
+		return 0;
+	}
+	buf_reset(out);
+	char chunk[65536];
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof chunk);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			int e = errno;
+			close(fd);
+			errno = e;
+			return 0;
+		}
+		if (n == 0)
+			break;
+		if (out->size + (size_t)n > max_bytes) {
+			close(fd);
+			errno = EFBIG;
+			return 0;
+		}
+		buf_put(out, chunk, (size_t)n);
+	}
+	close(fd);
+	buf_cstr(out);
+	return 1;
+}
+
+char *path_join(const char *a, const char *b)
+{
+	size_t la = strlen(a);
+	while (la > 1 && a[la - 1] == '/')
+		la--;
+	while (*b == '/')
+		b++;
+	if (la == 0)
+		return xstrdup(b);
+	return xasprintf("%.*s/%s", (int)la, a, b);
+}
+
+int str_starts(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+int str_ends(const char *s, const char *suffix)
+{
+	size_t ls = strlen(s), lx = strlen(suffix);
+	return ls >= lx && memcmp(s + ls - lx, suffix, lx) == 0;
+}
+
+char *str_rstrip(char *s)
+{
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
+		s[--n] = '\0';
+	return s;
+}
+
+void fmt_double(char *out, size_t outsz, double v)
+{
+	if (isnan(v)) {
+		snprintf(out, outsz, "NaN");
+		return;
+	}
+	if (isinf(v)) {
+		snprintf(out, outsz, v > 0 ? "Infinity" : "-Infinity");
+		return;
+	}
+	/* The shortest %.*g that reads back as the same double. */
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(out, outsz, "%.*g", prec, v);
+		if (strtod(out, NULL) == v)
+			return;
+	}
+}
+
+int cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}

@@ -1,0 +1,57 @@
+/* harness.h — a tiny test harness. Each check prints "not ok" with file:line
+ * when it fails; TEST_END prints the totals that tests/run.sh adds up. */
+#ifndef RUNSITE_HARNESS_H
+#define RUNSITE_HARNESS_H
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static int harness_passed, harness_failed, harness_skipped;
+
+#define OK(cond, ...)                                                                      \
+	do {                                                                               \
+		if (cond) {                                                                \
+			harness_passed++;                                                  \
+		} else {                                                                   \
+			harness_failed++;                                                  \
+			printf("not ok %s:%d: ", __FILE__, __LINE__);                      \
+			printf(__VA_ARGS__);                                               \
+			printf("\n");                                                      \
+		}                                                                          \
+	} while (0)
+
+#define INT_EQ(got, want, what)                                                            \
+	do {                                                                               \
+		long long g_ = (long long)(got), w_ = (long long)(want);                   \
+		OK(g_ == w_, "%s: got %lld, want %lld", (what), g_, w_);                   \
+	} while (0)
+
+#define STR_EQ(got, want, what)                                                            \
+	do {                                                                               \
+		const char *g_ = (got), *w_ = (want);                                      \
+		OK((g_ == NULL && w_ == NULL) || (g_ && w_ && strcmp(g_, w_) == 0),        \
+		   "%s: got \"%s\", want \"%s\"", (what), g_ ? g_ : "(null)",              \
+		   w_ ? w_ : "(null)");                                                    \
+	} while (0)
+
+/* Equal as doubles; NaN equals NaN. */
+#define DBL_EQ(got, want, what)                                                            \
+	do {                                                                               \
+		double g_ = (got), w_ = (want);                                            \
+		OK((isnan(g_) && isnan(w_)) || g_ == w_, "%s: got %.17g, want %.17g",      \
+		   (what), g_, w_);                                                        \
+	} while (0)
+
+#define SKIP(why)                                                                          \
+	do {                                                                               \
+		harness_skipped++;                                                         \
+		printf("skipped %s:%d: %s\n", __FILE__, __LINE__, (why));                  \
+	} while (0)
+
+#define TEST_END()                                                                         \
+	(printf("%s: %d passed, %d failed, %d skipped\n", __FILE__, harness_passed,       \
+	        harness_failed, harness_skipped),                                          \
+	 harness_failed ? 1 : 0)
+
+#endif

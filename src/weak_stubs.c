@@ -53,3 +53,21 @@ WEAK void chart_format_number(char *out, size_t outsz, double v)
 {
 	snprintf(out, outsz, "%.4g", v);
 }
+
+#include "runsite/site.h"
+
+WEAK void site_opts_defaults(struct site_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->out_dir = "site";
+	o->jobs = 1;
+	o->smoothing = 0.6;
+	o->chart_formats = (1u << CHART_SVG) | (1u << CHART_PNG);
+}
+
+WEAK int site_build(const struct discovery *d, const struct reader_opts *ropts,
+                    const struct site_opts *opts)
+{
+	fputs("runsite: the site writer is not built yet\n", stderr);
+	return EXIT_OUTPUT;
+}

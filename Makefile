@@ -72,9 +72,16 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/harness.h $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB_OBJ) $(LIBS)
 
+# Programs the end-to-end tests use (tests/tools/*.c, each one file, libxml2 only).
+TOOL_SRC = $(sort $(wildcard tests/tools/*.c))
+TOOL_BIN = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
+$(BUILD)/tools/%: tests/tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBS)
+
 unit: $(UNIT_BIN)
 
-check: $(BUILD)/runsite $(UNIT_BIN)
+check: $(BUILD)/runsite $(UNIT_BIN) $(TOOL_BIN)
 	@BUILD=$(BUILD) RUNSITE=$(BUILD)/runsite sh tests/run.sh
 
 demo: runsite

@@ -216,6 +216,8 @@ char *path_join(const char *a, const char *b)
 		b++;
 	if (la == 0)
 		return xstrdup(b);
+	if (la == 1 && a[0] == '/')
+		return xasprintf("/%s", b);
 	return xasprintf("%.*s/%s", (int)la, a, b);
 }
 

@@ -22,7 +22,8 @@ struct metric_summary {
 	uint64_t nan_count; /* points whose value is NaN */
 	uint64_t inf_count; /* points whose value is +Inf or -Inf */
 	struct point first; /* smallest (step, time) */
-	struct point last;  /* largest (step, time, value): what MLflow calls the latest value */
+	struct point last;  /* largest (step, time, value), NaN above every number:
+	                     * what MLflow calls the latest value */
 	bool has_finite;    /* false: min and max are meaningless */
 	struct point min;   /* smallest finite value; on a tie the earliest (step, time) */
 	struct point max;   /* largest finite value; on a tie the earliest (step, time) */

@@ -1,0 +1,222 @@
+/* test_model.c — the run model: ordering, de-duplication, exact summaries,
+ * M4 decimation, and the number and JSON text helpers. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "runsite/jsonw.h"
+#include "runsite/model.h"
+#include "runsite/util.h"
+
+/* A deliberately simple reference: the summary by brute force over all pairs.
+ * NaN orders above every number (the model's documented total order). */
+static void reference_summary(const struct point *pts, size_t n, struct metric_summary *want)
+{
+	memset(want, 0, sizeof *want);
+	for (size_t i = 0; i < n; i++) {
+		int dup = 0;
+		for (size_t j = 0; j < i; j++)
+			if (pts[j].step == pts[i].step && pts[j].time_ms == pts[i].time_ms &&
+			    (pts[j].value == pts[i].value ||
+			     (isnan(pts[j].value) && isnan(pts[i].value))))
+				dup = 1;
+		if (dup)
+			continue;
+		const struct point *p = &pts[i];
+		want->count++;
+		if (want->count == 1 || p->step < want->first.step ||
+		    (p->step == want->first.step && p->time_ms < want->first.time_ms))
+			want->first = *p;
+		if (want->count == 1 || p->step > want->last.step ||
+		    (p->step == want->last.step && p->time_ms > want->last.time_ms) ||
+		    (p->step == want->last.step && p->time_ms == want->last.time_ms &&
+		     (p->value > want->last.value || (isnan(p->value) && !isnan(want->last.value)))))
+			want->last = *p;
+		if (isnan(p->value)) {
+			want->nan_count++;
+			continue;
+		}
+		if (isinf(p->value)) {
+			want->inf_count++;
+			continue;
+		}
+		int earlier_min = p->step < want->min.step ||
+		                  (p->step == want->min.step && p->time_ms < want->min.time_ms);
+		int earlier_max = p->step < want->max.step ||
+		                  (p->step == want->max.step && p->time_ms < want->max.time_ms);
+		if (!want->has_finite || p->value < want->min.value ||
+		    (p->value == want->min.value && earlier_min))
+			want->min = *p;
+		if (!want->has_finite || p->value > want->max.value ||
+		    (p->value == want->max.value && earlier_max))
+			want->max = *p;
+		want->has_finite = true;
+	}
+}
+
+static void test_summary_quirks(void)
+{
+	struct run *r = run_new("test", "mem");
+	struct series *s = run_series(r, "val/loss");
+	/* out of order, a duplicated line, a NaN, an Inf, a tie for min at two steps,
+	 * two points at the same step with different timestamps */
+	series_add(s, 3, 300, 0.5);
+	series_add(s, 1, 100, 0.9);
+	series_add(s, 1, 100, 0.9);
+	series_add(s, 2, 200, NAN);
+	series_add(s, 4, 400, INFINITY);
+	series_add(s, 5, 500, 0.5);
+	series_add(s, 5, 450, 0.7);
+	series_add(s, -1, 50, 2.0);
+	run_finish(r, 16);
+	const struct metric_summary *m = &r->metrics[0].sum;
+	INT_EQ(m->count, 7, "identical points count once");
+	INT_EQ(m->nan_count, 1, "NaN counted");
+	INT_EQ(m->inf_count, 1, "Inf counted");
+	INT_EQ(m->first.step, -1, "first is the smallest step, negative allowed");
+	INT_EQ(m->last.step, 5, "last is the largest step");
+	INT_EQ(m->last.time_ms, 500, "last: on a step tie the latest timestamp");
+	DBL_EQ(m->last.value, 0.5, "last value");
+	DBL_EQ(m->min.value, 0.5, "min over finite values");
+	INT_EQ(m->min.step, 3, "min: on a tie the earliest step");
+	DBL_EQ(m->max.value, 2.0, "max over finite values ignores Inf");
+	run_free(r);
+}
+
+static void test_summary_matches_reference(void)
+{
+	srand(7);
+	for (int round = 0; round < 200; round++) {
+		size_t n = (size_t)(rand() % 60);
+		struct point *pts = xcalloc(n + 1, sizeof *pts);
+		for (size_t i = 0; i < n; i++) {
+			pts[i].step = rand() % 10 - 2;
+			pts[i].time_ms = rand() % 4;
+			int k = rand() % 20;
+			pts[i].value = k == 0 ? NAN : k == 1 ? -INFINITY : (double)(rand() % 5) / 4;
+		}
+		struct metric_summary want, got;
+		reference_summary(pts, n, &want);
+		size_t m = points_sort_unique(pts, n);
+		summary_compute(&got, pts, m);
+		int same = got.count == want.count && got.nan_count == want.nan_count &&
+		           got.inf_count == want.inf_count && got.has_finite == want.has_finite;
+		if (n && same)
+			same = got.first.step == want.first.step &&
+			       got.first.time_ms == want.first.time_ms &&
+			       got.last.step == want.last.step &&
+			       got.last.time_ms == want.last.time_ms &&
+			       (got.last.value == want.last.value ||
+			        (isnan(got.last.value) && isnan(want.last.value)));
+		if (want.has_finite && same)
+			same = got.min.value == want.min.value && got.min.step == want.min.step &&
+			       got.max.value == want.max.value && got.max.step == want.max.step;
+		OK(same, "round %d: summary of %zu random points equals the brute-force one", round, n);
+		free(pts);
+	}
+}
+
+static void test_decimation(void)
+{
+	size_t n = 100000, nout = 0;
+	struct point *pts = xcalloc(n, sizeof *pts);
+	double v = 0;
+	srand(11);
+	for (size_t i = 0; i < n; i++) {
+		v += (rand() % 2001 - 1000) / 1000.0;
+		pts[i] = (struct point){(int64_t)i, (int64_t)i, v};
+	}
+	pts[5000].value = NAN;
+	struct point *dec = points_decimate_m4(pts, n, 100, &nout);
+	OK(nout <= 400 && nout >= 100, "M4 keeps at most 4 points per bucket (got %zu)", nout);
+	int sorted = 1;
+	for (size_t i = 1; i < nout; i++)
+		if (dec[i].step <= dec[i - 1].step)
+			sorted = 0;
+	OK(sorted, "decimated points stay in step order");
+	/* every bucket's extremes survive */
+	double gmin = INFINITY, gmax = -INFINITY, dmin = INFINITY, dmax = -INFINITY;
+	for (size_t i = 0; i < n; i++)
+		if (isfinite(pts[i].value)) {
+			gmin = fmin(gmin, pts[i].value);
+			gmax = fmax(gmax, pts[i].value);
+		}
+	for (size_t i = 0; i < nout; i++)
+		if (isfinite(dec[i].value)) {
+			dmin = fmin(dmin, dec[i].value);
+			dmax = fmax(dmax, dec[i].value);
+		}
+	DBL_EQ(dmin, gmin, "global min survives decimation");
+	DBL_EQ(dmax, gmax, "global max survives decimation");
+	INT_EQ(dec[0].step, 0, "first point kept");
+	INT_EQ(dec[nout - 1].step, (int64_t)n - 1, "last point kept");
+	free(dec);
+	dec = points_decimate_m4(pts, 10, 100, &nout);
+	INT_EQ(nout, 10, "short series are copied whole");
+	free(dec);
+	free(pts);
+}
+
+static void test_fmt_double(void)
+{
+	char s[40];
+	double cases[] = {0.1, 1e-05, 2.3920865058898926, 1.7976931348623157e308, -0.0, 122,
+	                  5e-324, 1.0 / 3};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		fmt_double(s, sizeof s, cases[i]);
+		DBL_EQ(strtod(s, NULL), cases[i], s);
+	}
+	fmt_double(s, sizeof s, 0.1);
+	STR_EQ(s, "0.1", "shortest text");
+	fmt_double(s, sizeof s, NAN);
+	STR_EQ(s, "NaN", "NaN spelling");
+	fmt_double(s, sizeof s, -INFINITY);
+	STR_EQ(s, "-Infinity", "-Inf spelling");
+}
+
+static void test_jsonw(void)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	struct jsonw w;
+	jsonw_init(&w, f);
+	jsonw_begin_object(&w);
+	jsonw_key(&w, "a\"b");
+	jsonw_string(&w, "x\n\x01\xff<y>");
+	jsonw_key(&w, "n");
+	jsonw_begin_array(&w);
+	jsonw_double(&w, 0.5);
+	jsonw_double(&w, INFINITY);
+	jsonw_int(&w, -3);
+	jsonw_end_array(&w);
+	jsonw_key(&w, "z");
+	jsonw_null(&w);
+	jsonw_end_object(&w);
+	fclose(f);
+	STR_EQ(text, "{\"a\\\"b\":\"x\\n\\u0001\xEF\xBF\xBD<y>\",\"n\":[0.5,\"Infinity\",-3],\"z\":null}",
+	       "JSON writer output");
+	free(text);
+}
+
+static void test_path_join(void)
+{
+	char *p = path_join("a/", "/b");
+	STR_EQ(p, "a/b", "path_join drops doubled slashes");
+	free(p);
+	p = path_join("/", "x");
+	STR_EQ(p, "/x", "path_join at the root");
+	free(p);
+}
+
+int main(void)
+{
+	test_summary_quirks();
+	test_summary_matches_reference();
+	test_decimation();
+	test_fmt_double();
+	test_jsonw();
+	test_path_join();
+	return TEST_END();
+}

@@ -11,6 +11,7 @@
 #include "runsite/discover.h"
 #include "runsite/jsonw.h"
 #include "runsite/reader.h"
+#include "runsite/redact.h"
 #include "runsite/site.h"
 #include "runsite/util.h"
 
@@ -36,6 +37,7 @@ enum {
 	OPT_CHART_FORMATS,
 	OPT_JSON,
 	OPT_VERSION,
+	OPT_NO_REDACT,
 };
 
 static const struct option_row build_options[] = {
@@ -60,6 +62,7 @@ static const struct option_row ls_options[] = {
 	{"json", 0, OPT_JSON, NULL, "print the runs as JSON (the machine interface)"},
 	{"include-deleted", 0, OPT_INCLUDE_DELETED, NULL, "keep deleted experiments and runs"},
 	{"format", 1, OPT_FORMAT, "NAME", "read every PATH as this format"},
+	{"no-redact", 0, OPT_NO_REDACT, NULL, "show values that look like secrets"},
 	{"quiet", 0, 'q', NULL, "no warnings on stderr"},
 	{"help", 0, 'h', NULL, "show this help"},
 	{NULL, 0, 0, NULL, NULL},
@@ -152,6 +155,7 @@ static int parse_double(const char *s, double lo, double hi, double *out)
 struct ls_state {
 	struct jsonw json;
 	int as_json;
+	int no_redact;
 	struct reader_opts ropts;
 	const char *store;
 	const char *format;
@@ -189,7 +193,7 @@ static void json_point(struct jsonw *w, const char *key, const struct point *p, 
 	jsonw_end_array(w);
 }
 
-static void ls_run_json(struct ls_state *st, const struct run *r)
+static void ls_run_json(struct ls_state *st, const struct run *r, const struct kvlist *redacted)
 {
 	struct jsonw *w = &st->json;
 	jsonw_begin_object(w);
@@ -276,6 +280,11 @@ static void ls_run_json(struct ls_state *st, const struct run *r)
 		jsonw_end_object(w);
 	}
 	jsonw_end_array(w);
+	jsonw_key(w, "redacted");
+	jsonw_begin_array(w);
+	for (size_t i = 0; i < redacted->n; i++)
+		jsonw_string(w, redacted->items[i].key);
+	jsonw_end_array(w);
 	jsonw_key(w, "datasets");
 	jsonw_begin_array(w);
 	for (size_t i = 0; i < r->ndatasets; i++) {
@@ -292,7 +301,7 @@ static void ls_run_json(struct ls_state *st, const struct run *r)
 	jsonw_end_object(w);
 }
 
-static void ls_run_text(const struct run *r)
+static void ls_run_text(const struct run *r, const struct kvlist *redacted)
 {
 	uint64_t points = 0;
 	for (size_t i = 0; i < r->nmetrics; i++)
@@ -301,6 +310,9 @@ static void ls_run_text(const struct run *r)
 	       " points, %zu artifacts\n",
 	       r->id, r->name, r->experiment_name ? r->experiment_name : "", r->status,
 	       r->deleted ? " (deleted)" : "", r->params.n, r->nmetrics, points, r->nartifacts);
+	for (size_t i = 0; i < redacted->n; i++)
+		printf("    redacted %s (looks like a secret; --no-redact shows it)\n",
+		       redacted->items[i].key);
 }
 
 static int ls_run(void *ctx, struct run *r)
@@ -323,10 +335,14 @@ static int ls_run(void *ctx, struct run *r)
 	st->seen_from[st->nseen] = xstrdup(st->store);
 	st->nseen++;
 	st->runs++;
+	struct kvlist redacted = {0};
+	if (!st->no_redact)
+		redact_run(r, &redacted);
 	if (st->as_json)
-		ls_run_json(st, r);
+		ls_run_json(st, r, &redacted);
 	else
-		ls_run_text(r);
+		ls_run_text(r, &redacted);
+	kvlist_free(&redacted);
 	run_free(r);
 	return 1;
 }
@@ -343,6 +359,7 @@ static int cmd_ls(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_JSON: st.as_json = 1; break;
+		case OPT_NO_REDACT: st.no_redact = 1; break;
 		case OPT_INCLUDE_DELETED: st.ropts.include_deleted = true; break;
 		case OPT_FORMAT: forced = optarg; break;
 		case 'q': diag_set_quiet(1); break;

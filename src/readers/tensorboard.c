@@ -1,0 +1,1119 @@
+/* tensorboard.c — the TensorBoard reader: finds runs as TensorBoard does
+ * (every folder holding event files is a run named by its relative path),
+ * reads each run's event files in file-name order as one stream, and applies
+ * TensorBoard's current restart rule per tag before handing points over.
+ * Reference: formats/tensorboard-csv-dvc-hf.md §1. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "runsite/diag.h"
+#include "runsite/util.h"
+#include "tb_event.h"
+#include "tensorboard.h"
+#include "tfrecord.h"
+
+#define WALK_DEPTH 32         /* folder levels looked at below the input */
+#define WALK_ENTRIES 1000000  /* folder entries looked at per input */
+#define PROBE_ENTRIES 2000    /* entries the probe may look at */
+#define TEXT_MAX_BYTES (256 * 1024) /* text shown per entry in the notes */
+#define NOTES_MAX_BYTES (4 * 1024 * 1024)
+#define TAG_CACHE 64          /* summary positions remembered per event */
+
+enum plugin {
+	PL_UNSET = 0,
+	PL_SCALARS,
+	PL_HISTOGRAMS,
+	PL_TEXT,
+	PL_HPARAMS,
+	PL_IMAGES,
+	PL_AUDIO,
+	PL_PR_CURVES,
+	PL_OTHER,
+};
+
+struct text_entry {
+	int64_t step;
+	char *md; /* the entry as Markdown */
+};
+
+struct tag {
+	char *name;
+	size_t len;
+	enum plugin plugin;   /* from the tag's first metadata; PL_UNSET before any */
+	char *plugin_name;    /* the first metadata's plugin name */
+	long series;          /* index into run->metrics, -1 before the first scalar */
+	long hist[3];         /* "(min)", "(max)", "(mean)" series, -1 before the first histogram */
+	struct text_entry *texts;
+	size_t ntexts, captexts;
+	uint64_t text_dropped; /* text entries removed by the restart rule */
+};
+
+/* Everything known about the run being read. */
+struct state {
+	struct run *r;
+	struct tag *tags;
+	size_t ntags, captags;
+	long *table;          /* open addressing: tag index + 1, 0 empty */
+	size_t tsize;
+	long cache[TAG_CACHE]; /* tag index of the value at each summary position */
+	double wall_min, wall_max;
+	bool have_wall;
+	uint64_t n_images, n_audio, n_histograms, n_text, n_pr, n_graphs, n_other, n_tensors;
+	struct kvlist other_plugins; /* plugin name -> count, for extras */
+	struct kvlist hp_metrics;    /* metric names the hparams experiment declares */
+	int end_status;
+};
+
+static int quiet_notes;
+
+void tb_set_quiet_notes(int quiet)
+{
+	quiet_notes = quiet;
+}
+
+/* ---- tags ---- */
+
+static uint64_t hash_bytes(const uint8_t *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return h;
+}
+
+static void table_put(struct state *st, long idx)
+{
+	size_t mask = st->tsize - 1;
+	size_t i = (size_t)hash_bytes((const uint8_t *)st->tags[idx].name, st->tags[idx].len) & mask;
+	while (st->table[i])
+		i = (i + 1) & mask;
+	st->table[i] = idx + 1;
+}
+
+/* The index of the tag named by bytes p/n, created when new. */
+static long tag_find(struct state *st, const uint8_t *p, size_t n)
+{
+	if (st->tsize) {
+		size_t mask = st->tsize - 1;
+		for (size_t i = (size_t)hash_bytes(p, n) & mask; st->table[i]; i = (i + 1) & mask) {
+			struct tag *t = &st->tags[st->table[i] - 1];
+			if (t->len == n && memcmp(t->name, p, n) == 0)
+				return st->table[i] - 1;
+		}
+	}
+	GROW(st->tags, st->captags, st->ntags + 1);
+	struct tag *t = &st->tags[st->ntags];
+	memset(t, 0, sizeof *t);
+	t->name = xstrndup((const char *)p, n);
+	t->len = n;
+	t->series = t->hist[0] = t->hist[1] = t->hist[2] = -1;
+	long idx = (long)st->ntags++;
+	if (st->ntags * 2 > st->tsize) {
+		free(st->table);
+		st->tsize = st->tsize ? st->tsize * 2 : 64;
+		st->table = xcalloc(st->tsize, sizeof *st->table);
+		for (long i = 0; i < (long)st->ntags; i++)
+			table_put(st, i);
+	} else {
+		table_put(st, idx);
+	}
+	return idx;
+}
+
+/* The tag of the value at summary position pos: most events repeat the tags of
+ * the one before in the same order, so compare with that first. */
+static inline long tag_lookup(struct state *st, size_t pos, const uint8_t *p, size_t n)
+{
+	if (pos < TAG_CACHE) {
+		long c = st->cache[pos];
+		if (c >= 0 && st->tags[c].len == n && memcmp(st->tags[c].name, p, n) == 0)
+			return c;
+		c = tag_find(st, p, n);
+		st->cache[pos] = c;
+		return c;
+	}
+	return tag_find(st, p, n);
+}
+
+static enum plugin plugin_of(const uint8_t *p, size_t n)
+{
+	static const struct {
+		const char *name;
+		enum plugin pl;
+	} known[] = {
+		{"scalars", PL_SCALARS}, {"histograms", PL_HISTOGRAMS}, {"text", PL_TEXT},
+		{"hparams", PL_HPARAMS}, {"images", PL_IMAGES},         {"audio", PL_AUDIO},
+		{"pr_curves", PL_PR_CURVES},
+	};
+	for (size_t i = 0; i < sizeof known / sizeof *known; i++)
+		if (pb_eq(p, n, known[i].name))
+			return known[i].pl;
+	return PL_OTHER;
+}
+
+/* ---- points and the restart rule ---- */
+
+/* Appends a point to series si after removing every earlier-arrived point
+ * with step >= step (rustboard's reservoir rule, formats §1.12), so the
+ * points stay strictly increasing in step. */
+static inline void push_point(struct run *r, long si, int64_t step, int64_t time_ms, double v)
+{
+	struct series *s = &r->metrics[si];
+	if (s->n && s->pts[s->n - 1].step >= step) {
+		size_t lo = 0, hi = s->n;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (s->pts[mid].step < step)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		s->dropped += s->n - lo;
+		s->n = lo;
+	}
+	if (s->n == s->cap) {
+		/* Double while small, then grow by half, so a million-point series
+		 * does not reserve twice what it needs. */
+		size_t ncap = s->cap < 1024 ? 1024 : s->cap < (1u << 20) ? s->cap * 2 : s->cap + s->cap / 2;
+		s->pts = xreallocarray(s->pts, ncap, sizeof *s->pts);
+		s->cap = ncap;
+	}
+	s->pts[s->n++] = (struct point){step, time_ms, v};
+}
+
+static long series_index(struct run *r, const char *key)
+{
+	struct series *s = run_series(r, key);
+	return (long)(s - r->metrics);
+}
+
+static int64_t wall_ms(double wall)
+{
+	if (!(wall > 0) || wall > 9e12)
+		return 0;
+	return (int64_t)(wall * 1000.0 + 0.5);
+}
+
+/* ---- text ---- */
+
+struct text_ctx {
+	struct buf *out;
+	int cols;
+	int col;
+	long count;
+};
+
+/* One cell of a Markdown table: newlines become spaces, '|' is escaped. */
+static void put_cell(struct buf *b, const uint8_t *s, size_t n)
+{
+	if (n > TEXT_MAX_BYTES)
+		n = TEXT_MAX_BYTES;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\n' || s[i] == '\r')
+			buf_putc(b, ' ');
+		else if (s[i] == '|')
+			BUF_PUTSL(b, "\\|");
+		else
+			buf_putc(b, s[i]);
+	}
+}
+
+static void text_cell(void *vctx, const uint8_t *s, size_t n)
+{
+	struct text_ctx *c = vctx;
+	if (c->col == 0)
+		BUF_PUTSL(c->out, "|");
+	buf_putc(c->out, ' ');
+	put_cell(c->out, s, n);
+	BUF_PUTSL(c->out, " |");
+	if (++c->col == c->cols) {
+		buf_putc(c->out, '\n');
+		c->col = 0;
+	}
+	c->count++;
+}
+
+/* A text summary as Markdown, as TensorBoard's text plugin shows it: one
+ * string as it is; a vector or matrix of strings as a table of cells. */
+static char *text_markdown(const uint8_t *p, size_t n)
+{
+	struct tb_tensor t;
+	if (!tb_tensor_parse(p, n, &t) || t.dtype != TB_DT_STRING || t.strings == 0)
+		return NULL;
+	struct buf b = BUF_INIT;
+	if (t.strings == 1) {
+		size_t len = t.first_string_len > TEXT_MAX_BYTES ? TEXT_MAX_BYTES : t.first_string_len;
+		buf_put(&b, t.first_string, len);
+		return buf_detach(&b);
+	}
+	int cols = t.rank >= 2 && t.dims[t.rank - 1] > 0 && t.dims[t.rank - 1] < 64
+	                   ? (int)t.dims[t.rank - 1]
+	                   : 1;
+	BUF_PUTSL(&b, "|");
+	for (int i = 0; i < cols; i++)
+		BUF_PUTSL(&b, "   |");
+	BUF_PUTSL(&b, "\n|");
+	for (int i = 0; i < cols; i++)
+		BUF_PUTSL(&b, "---|");
+	buf_putc(&b, '\n');
+	struct text_ctx c = {&b, cols, 0, 0};
+	tb_tensor_strings(p, n, text_cell, &c);
+	if (c.col)
+		buf_putc(&b, '\n');
+	return buf_detach(&b);
+}
+
+static void push_text(struct tag *t, int64_t step, char *md)
+{
+	size_t k = t->ntexts;
+	while (k > 0 && t->texts[k - 1].step >= step)
+		k--;
+	for (size_t i = k; i < t->ntexts; i++)
+		free(t->texts[i].md);
+	t->text_dropped += t->ntexts - k;
+	t->ntexts = k;
+	GROW(t->texts, t->captexts, t->ntexts + 1);
+	t->texts[t->ntexts++] = (struct text_entry){step, md};
+}
+
+/* ---- hparams ---- */
+
+static void hp_param(void *ctx, const char *name, const char *value)
+{
+	struct state *st = ctx;
+	if (!kvlist_get(&st->r->params, name))
+		kvlist_add(&st->r->params, name, value);
+}
+
+static void hp_metric(void *ctx, const char *name)
+{
+	struct state *st = ctx;
+	if (!kvlist_get(&st->hp_metrics, name))
+		kvlist_add(&st->hp_metrics, name, "");
+}
+
+static void hp_end(void *ctx, int status)
+{
+	((struct state *)ctx)->end_status = status;
+}
+
+/* ---- events ---- */
+
+static void count_plugin(struct state *st, const struct tag *t)
+{
+	const char *name = t->plugin_name ? t->plugin_name : "tensor";
+	for (size_t i = 0; i < st->other_plugins.n; i++) {
+		if (strcmp(st->other_plugins.items[i].key, name) == 0) {
+			char num[32];
+			snprintf(num, sizeof num, "%llu",
+			         strtoull(st->other_plugins.items[i].value, NULL, 10) + 1);
+			free(st->other_plugins.items[i].value);
+			st->other_plugins.items[i].value = xstrdup(num);
+			return;
+		}
+	}
+	kvlist_add(&st->other_plugins, name, "1");
+}
+
+static void add_band(struct state *st, struct tag *t, int64_t step, int64_t ms,
+                     const struct tb_band *band)
+{
+	static const char *const suffix[3] = {" (min)", " (max)", " (mean)"};
+	if (t->hist[0] < 0)
+		for (int k = 0; k < 3; k++) {
+			char *key = xasprintf("%s%s", t->name, suffix[k]);
+			t->hist[k] = series_index(st->r, key);
+			free(key);
+		}
+	push_point(st->r, t->hist[0], step, ms, band->min);
+	push_point(st->r, t->hist[1], step, ms, band->max);
+	push_point(st->r, t->hist[2], step, ms, band->mean);
+	st->n_histograms++;
+}
+
+static void scalar(struct state *st, struct tag *t, int64_t step, int64_t ms, double v)
+{
+	if (t->series < 0)
+		t->series = series_index(st->r, t->name);
+	push_point(st->r, t->series, step, ms, v);
+}
+
+/* Handles one Summary.Value by the plugin of its tag (formats §1.6, §1.8). */
+static void value(struct state *st, const struct tb_event *ev, int64_t ms,
+                  const struct tb_value *v, size_t pos)
+{
+	long ti = tag_lookup(st, pos, v->tag, v->tag_len); /* may move st->tags */
+	struct tag *t = &st->tags[ti];
+	if (v->has_meta && t->plugin == PL_UNSET) {
+		t->plugin = plugin_of(v->plugin, v->plugin_len);
+		t->plugin_name = xstrndup((const char *)v->plugin, v->plugin_len);
+	}
+	/* hparams data rides in the metadata of every hparams summary. */
+	if (v->has_meta && pb_eq(v->plugin, v->plugin_len, "hparams")) {
+		struct tb_hparams_cb cb = {st, hp_param, hp_metric, hp_end};
+		tb_hparams_parse(v->content, v->content_len, &cb);
+	}
+	double x;
+	struct tb_band band;
+	switch (v->kind) {
+	case TB_VALUE_SIMPLE:
+		scalar(st, t, ev->step, ms, v->simple);
+		return;
+	case TB_VALUE_HISTO:
+		if (tb_histo_band(v->data, v->len, &band))
+			add_band(st, t, ev->step, ms, &band);
+		else
+			st->n_histograms++;
+		return;
+	case TB_VALUE_IMAGE:
+		st->n_images++;
+		return;
+	case TB_VALUE_AUDIO:
+		st->n_audio++;
+		return;
+	case TB_VALUE_TENSOR:
+		break;
+	default:
+		return;
+	}
+	switch (t->plugin) {
+	case PL_SCALARS:
+	case PL_UNSET:
+		if (tb_tensor_scalar(v->data, v->len, &x))
+			scalar(st, t, ev->step, ms, x);
+		else if (t->plugin == PL_UNSET)
+			st->n_tensors++;
+		return;
+	case PL_HISTOGRAMS:
+		if (tb_tensor_histo_band(v->data, v->len, &band))
+			add_band(st, t, ev->step, ms, &band);
+		else
+			st->n_histograms++;
+		return;
+	case PL_TEXT: {
+		char *md = text_markdown(v->data, v->len);
+		st->n_text++;
+		if (md)
+			push_text(t, ev->step, md);
+		return;
+	}
+	case PL_HPARAMS:
+		return;
+	case PL_IMAGES:
+		st->n_images++;
+		return;
+	case PL_AUDIO:
+		st->n_audio++;
+		return;
+	case PL_PR_CURVES:
+		st->n_pr++;
+		return;
+	default:
+		count_plugin(st, t);
+		return;
+	}
+}
+
+/* Decodes one record. Returns 0 when it is not a valid Event. */
+static int event(struct state *st, const uint8_t *p, size_t n)
+{
+	struct tb_event ev;
+	if (!tb_event_parse(p, n, &ev))
+		return 0;
+	if (ev.wall_time > 0 && isfinite(ev.wall_time)) {
+		if (!st->have_wall || ev.wall_time < st->wall_min)
+			st->wall_min = ev.wall_time;
+		if (!st->have_wall || ev.wall_time > st->wall_max)
+			st->wall_max = ev.wall_time;
+		st->have_wall = true;
+	}
+	if (ev.what == TB_GRAPH) {
+		st->n_graphs++;
+		return 1;
+	}
+	if (ev.what != TB_SUMMARY)
+		return 1;
+	int64_t ms = wall_ms(ev.wall_time);
+	struct pb s = pb_init(ev.data, ev.len);
+	struct tb_value v;
+	int rc;
+	size_t pos = 0;
+	while ((rc = tb_summary_next(&s, &v)) > 0)
+		value(st, &ev, ms, &v, pos++);
+	return rc == 0;
+}
+
+static void state_init(struct state *st, struct run *r)
+{
+	memset(st, 0, sizeof *st);
+	st->r = r;
+	for (int i = 0; i < TAG_CACHE; i++)
+		st->cache[i] = -1;
+}
+
+/* Reads every record of one file. Returns the records read, or -1 when the
+ * file is not an event file or cannot be read (reported). */
+static long read_records(struct state *st, struct tfr_reader *t)
+{
+	const uint8_t *p;
+	size_t n;
+	enum tfr_status s;
+	uint64_t bad = 0, first_bad = 0;
+	t->quiet_notes = quiet_notes;
+	while ((s = tfr_next(t, &p, &n)) == TFR_RECORD) {
+		if (!event(st, p, n) && bad++ == 0)
+			first_bad = tfr_record_offset(t);
+	}
+	if (bad)
+		diag_warn_at(t->path, first_bad, "%llu record%s not a valid Event (CRCs correct); "
+		             "skipped", (unsigned long long)bad, bad == 1 ? " is" : "s are");
+	return s == TFR_ERROR ? -1 : (long)t->records;
+}
+
+static long read_file_into(struct state *st, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		diag_warn(path, 0, "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	struct stat sb;
+	if (fstat(fd, &sb) != 0) {
+		diag_warn(path, 0, "cannot stat: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	struct tfr_reader t;
+	tfr_open_fd(&t, path, fd, (uint64_t)sb.st_size);
+	long got = read_records(st, &t);
+	tfr_close(&t);
+	close(fd);
+	return got;
+}
+
+static int cmp_text(const void *a, const void *b)
+{
+	const struct text_entry *x = a, *y = b;
+	return (x->step > y->step) - (x->step < y->step);
+}
+
+static void put_count(struct kvlist *l, const char *key, uint64_t n)
+{
+	if (!n)
+		return;
+	char num[32];
+	snprintf(num, sizeof num, "%llu", (unsigned long long)n);
+	kvlist_add(l, key, num);
+}
+
+/* Moves what the state gathered beside the points into the run: notes from
+ * text summaries, times, status, extras. Frees the state. */
+static void state_finish(struct state *st)
+{
+	struct run *r = st->r;
+	struct buf notes = BUF_INIT;
+	size_t omitted = 0;
+	if (r->notes)
+		buf_puts(&notes, r->notes);
+	for (size_t i = 0; i < st->ntags; i++) {
+		struct tag *t = &st->tags[i];
+		if (!t->ntexts)
+			continue;
+		qsort(t->texts, t->ntexts, sizeof *t->texts, cmp_text);
+		for (size_t k = 0; k < t->ntexts; k++) {
+			if (notes.size > NOTES_MAX_BYTES) {
+				omitted++;
+				continue;
+			}
+			if (notes.size)
+				buf_putc(&notes, '\n');
+			buf_printf(&notes, "### %s", t->name);
+			if (t->ntexts > 1 || t->texts[k].step != 0)
+				buf_printf(&notes, " (step %lld)", (long long)t->texts[k].step);
+			buf_printf(&notes, "\n\n%s\n", t->texts[k].md);
+		}
+	}
+	if (omitted)
+		buf_printf(&notes, "\n*%zu more text entries not shown.*\n", omitted);
+	if (notes.size) {
+		free(r->notes);
+		r->notes = buf_detach(&notes);
+	}
+	buf_free(&notes);
+	if (st->have_wall) {
+		int64_t lo = wall_ms(st->wall_min), hi = wall_ms(st->wall_max);
+		if (r->start_ms == TIME_UNKNOWN || lo < r->start_ms)
+			r->start_ms = lo;
+		if (r->end_ms == TIME_UNKNOWN || hi > r->end_ms)
+			r->end_ms = hi;
+	}
+	if (st->end_status && !r->status) {
+		const char *s = st->end_status == 1   ? "FINISHED"
+		                : st->end_status == 2 ? "FAILED"
+		                : st->end_status == 3 ? "RUNNING"
+		                                      : NULL;
+		if (s)
+			r->status = xstrdup(s);
+	}
+	put_count(&r->extras, "histograms", st->n_histograms);
+	put_count(&r->extras, "images", st->n_images);
+	put_count(&r->extras, "audio", st->n_audio);
+	put_count(&r->extras, "text", st->n_text);
+	put_count(&r->extras, "pr_curves", st->n_pr);
+	put_count(&r->extras, "graphs", st->n_graphs);
+	put_count(&r->extras, "tensors", st->n_tensors);
+	for (size_t i = 0; i < st->other_plugins.n; i++)
+		kvlist_add(&r->extras, st->other_plugins.items[i].key,
+		           st->other_plugins.items[i].value);
+	if (st->hp_metrics.n) {
+		struct buf m = BUF_INIT;
+		for (size_t i = 0; i < st->hp_metrics.n; i++) {
+			if (i)
+				BUF_PUTSL(&m, ", ");
+			buf_puts(&m, st->hp_metrics.items[i].key);
+		}
+		kvlist_add(&r->extras, "hparams metrics", buf_cstr(&m));
+		buf_free(&m);
+	}
+	for (size_t i = 0; i < st->ntags; i++) {
+		struct tag *t = &st->tags[i];
+		free(t->name);
+		free(t->plugin_name);
+		for (size_t k = 0; k < t->ntexts; k++)
+			free(t->texts[k].md);
+		free(t->texts);
+	}
+	free(st->tags);
+	free(st->table);
+	kvlist_free(&st->other_plugins);
+	kvlist_free(&st->hp_metrics);
+}
+
+long tb_ingest_memory(struct run *r, const char *label, const void *data, size_t n)
+{
+	struct state st;
+	struct tfr_reader t;
+	state_init(&st, r);
+	tfr_open_mem(&t, label, data, n);
+	long got = read_records(&st, &t);
+	tfr_close(&t);
+	state_finish(&st);
+	return got;
+}
+
+/* ---- Lightning hparams.yaml ---- */
+
+/* "tag:yaml.org,2002:python/object:X" as "!!python/object:X". */
+static char *short_tag(const unsigned char *tag)
+{
+	const char *s = (const char *)tag;
+	if (str_starts(s, "tag:yaml.org,2002:"))
+		return xasprintf("!!%s", s + strlen("tag:yaml.org,2002:"));
+	return xstrdup(s);
+}
+
+/* Skips the rest of a collection whose start event was just read. */
+static int yaml_skip(yaml_parser_t *p)
+{
+	int depth = 1;
+	while (depth > 0) {
+		yaml_event_t e;
+		if (!yaml_parser_parse(p, &e))
+			return 0;
+		if (e.type == YAML_MAPPING_START_EVENT || e.type == YAML_SEQUENCE_START_EVENT)
+			depth++;
+		else if (e.type == YAML_MAPPING_END_EVENT || e.type == YAML_SEQUENCE_END_EVENT)
+			depth--;
+		else if (e.type == YAML_STREAM_END_EVENT)
+			depth = 0;
+		yaml_event_delete(&e);
+	}
+	return 1;
+}
+
+/* A sequence as "[a, b, ...]" text: scalars as they are, tagged or nested
+ * collections by their tag or "[...]" / "{...}". */
+static int yaml_seq_text(yaml_parser_t *p, struct buf *out)
+{
+	int first = 1;
+	buf_putc(out, '[');
+	for (;;) {
+		yaml_event_t e;
+		if (!yaml_parser_parse(p, &e))
+			return 0;
+		if (e.type == YAML_SEQUENCE_END_EVENT || e.type == YAML_STREAM_END_EVENT) {
+			yaml_event_delete(&e);
+			break;
+		}
+		if (!first)
+			BUF_PUTSL(out, ", ");
+		first = 0;
+		int ok = 1;
+		if (e.type == YAML_SCALAR_EVENT) {
+			buf_put(out, e.data.scalar.value, e.data.scalar.length);
+		} else if (e.type == YAML_MAPPING_START_EVENT || e.type == YAML_SEQUENCE_START_EVENT) {
+			const unsigned char *tag = e.type == YAML_MAPPING_START_EVENT
+			                                   ? e.data.mapping_start.tag
+			                                   : e.data.sequence_start.tag;
+			if (tag) {
+				char *s = short_tag(tag);
+				buf_puts(out, s);
+				free(s);
+			} else {
+				buf_puts(out, e.type == YAML_MAPPING_START_EVENT ? "{...}" : "[...]");
+			}
+			ok = yaml_skip(p);
+		} else if (e.type == YAML_ALIAS_EVENT) {
+			buf_printf(out, "*%s", (const char *)e.data.alias.anchor);
+		}
+		yaml_event_delete(&e);
+		if (!ok)
+			return 0;
+	}
+	buf_putc(out, ']');
+	return 1;
+}
+
+static void add_param_once(struct run *r, const char *key, const char *value)
+{
+	if (!kvlist_get(&r->params, key))
+		kvlist_add(&r->params, key, value);
+}
+
+/* Reads the mapping whose start event was just read into params, keys
+ * prefixed; nested plain mappings are flattened with '/' as Lightning does. */
+static int yaml_mapping(yaml_parser_t *p, struct run *r, const char *prefix, int depth)
+{
+	for (;;) {
+		yaml_event_t k, v;
+		if (!yaml_parser_parse(p, &k))
+			return 0;
+		if (k.type != YAML_SCALAR_EVENT) {
+			int end = k.type == YAML_MAPPING_END_EVENT || k.type == YAML_STREAM_END_EVENT;
+			int ok = end || ((k.type == YAML_MAPPING_START_EVENT ||
+			                  k.type == YAML_SEQUENCE_START_EVENT) && yaml_skip(p));
+			yaml_event_delete(&k);
+			if (end)
+				return 1;
+			if (!ok)
+				return 0;
+			/* A complex key: skip its value too. */
+			if (!yaml_parser_parse(p, &v))
+				return 0;
+			ok = (v.type != YAML_MAPPING_START_EVENT && v.type != YAML_SEQUENCE_START_EVENT) ||
+			     yaml_skip(p);
+			yaml_event_delete(&v);
+			if (!ok)
+				return 0;
+			continue;
+		}
+		char *key = xasprintf("%s%.*s", prefix, (int)k.data.scalar.length,
+		                      (const char *)k.data.scalar.value);
+		yaml_event_delete(&k);
+		if (!yaml_parser_parse(p, &v)) {
+			free(key);
+			return 0;
+		}
+		int ok = 1;
+		struct buf text = BUF_INIT;
+		switch (v.type) {
+		case YAML_SCALAR_EVENT:
+			if (v.data.scalar.length == 0 && v.data.scalar.tag) {
+				char *s = short_tag(v.data.scalar.tag);
+				add_param_once(r, key, s);
+				free(s);
+			} else {
+				buf_put(&text, v.data.scalar.value, v.data.scalar.length);
+				add_param_once(r, key, buf_cstr(&text));
+			}
+			break;
+		case YAML_MAPPING_START_EVENT:
+			if (v.data.mapping_start.tag || depth >= 8) {
+				/* Python objects are shown by their tag, never built. */
+				char *s = v.data.mapping_start.tag ? short_tag(v.data.mapping_start.tag)
+				                                   : xstrdup("{...}");
+				add_param_once(r, key, s);
+				free(s);
+				ok = yaml_skip(p);
+			} else {
+				char *sub = xasprintf("%s/", key);
+				ok = yaml_mapping(p, r, sub, depth + 1);
+				free(sub);
+			}
+			break;
+		case YAML_SEQUENCE_START_EVENT:
+			if (v.data.sequence_start.tag) {
+				char *s = short_tag(v.data.sequence_start.tag);
+				add_param_once(r, key, s);
+				free(s);
+				ok = yaml_skip(p);
+			} else {
+				ok = yaml_seq_text(p, &text);
+				add_param_once(r, key, buf_cstr(&text));
+			}
+			break;
+		case YAML_ALIAS_EVENT:
+			buf_printf(&text, "*%s", (const char *)v.data.alias.anchor);
+			add_param_once(r, key, buf_cstr(&text));
+			break;
+		default:
+			ok = 0;
+			break;
+		}
+		yaml_event_delete(&v);
+		buf_free(&text);
+		free(key);
+		if (!ok)
+			return 0;
+	}
+}
+
+/* Adds the top-level hyper-parameters of a Lightning hparams.yaml in dir to
+ * r->params (keys already there from the event files win). */
+static void read_hparams_yaml(struct run *r, const char *dir)
+{
+	char *path = path_join(dir, "hparams.yaml");
+	struct buf text = BUF_INIT;
+	struct stat sb;
+	yaml_parser_t p;
+	if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+		goto out_noparser;
+	if (!read_file(path, &text, 16 * 1024 * 1024)) {
+		diag_warn(path, 0, "cannot read: %s", strerror(errno));
+		goto out_noparser;
+	}
+	if (!yaml_parser_initialize(&p))
+		goto out_noparser;
+	yaml_parser_set_input_string(&p, (const unsigned char *)text.data, text.size);
+	int ok = 1, in_doc = 0;
+	for (;;) {
+		yaml_event_t e;
+		if (!yaml_parser_parse(&p, &e)) {
+			ok = 0;
+			break;
+		}
+		yaml_event_type_t type = e.type;
+		yaml_event_delete(&e);
+		if (type == YAML_STREAM_END_EVENT)
+			break;
+		if (type == YAML_DOCUMENT_START_EVENT)
+			in_doc = 1;
+		else if (type == YAML_MAPPING_START_EVENT && in_doc) {
+			if (!yaml_mapping(&p, r, "", 0)) {
+				ok = 0;
+				break;
+			}
+			break; /* the first document is the one Lightning writes */
+		} else if (type == YAML_SEQUENCE_START_EVENT && !yaml_skip(&p)) {
+			ok = 0;
+			break;
+		}
+	}
+	if (!ok)
+		diag_warn(path, p.problem_mark.line + 1, "YAML: %s; hyper-parameters after this "
+		          "point not read", p.problem ? p.problem : "malformed");
+	yaml_parser_delete(&p);
+out_noparser:
+	buf_free(&text);
+	free(path);
+}
+
+/* ---- finding runs ---- */
+
+struct run_dir {
+	char *rel;     /* relative to the input; "." for the input itself */
+	char **files;  /* full paths, sorted by file name */
+	size_t nfiles, capfiles;
+};
+
+struct walk {
+	struct run_dir *runs;
+	size_t nruns, capruns;
+	size_t seen;
+};
+
+/* True for a file TensorBoard reads as an event file (formats §1.1). */
+static bool is_event_name(const char *name)
+{
+	return strstr(name, "tfevents") != NULL && !str_ends(name, ".profile-empty");
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmp_run_dir(const void *a, const void *b)
+{
+	return strcmp(((const struct run_dir *)a)->rel, ((const struct run_dir *)b)->rel);
+}
+
+/* Collects dir (named rel) and the folders below it that hold event files. */
+static void walk_dir(struct walk *w, const char *dir, const char *rel, int depth)
+{
+	DIR *dp = opendir(dir);
+	if (!dp) {
+		diag_warn(dir, 0, "cannot read folder: %s", strerror(errno));
+		return;
+	}
+	struct run_dir here = {xstrdup(rel), NULL, 0, 0};
+	char **subdirs = NULL;
+	size_t nsub = 0, capsub = 0;
+	struct dirent *de;
+	while ((de = readdir(dp)) != NULL) {
+		if (de->d_name[0] == '.' || ++w->seen > WALK_ENTRIES)
+			continue;
+		char *child = path_join(dir, de->d_name);
+		struct stat sb;
+		bool link = false;
+		if (lstat(child, &sb) == 0 && S_ISLNK(sb.st_mode)) {
+			link = true;
+			if (stat(child, &sb) != 0) {
+				free(child);
+				continue;
+			}
+		}
+		if (S_ISREG(sb.st_mode) && is_event_name(de->d_name)) {
+			GROW(here.files, here.capfiles, here.nfiles + 1);
+			here.files[here.nfiles++] = child;
+			continue;
+		}
+		/* Linked folders are not followed, so a link cycle cannot trap the walk. */
+		if (S_ISDIR(sb.st_mode) && !link && depth < WALK_DEPTH) {
+			GROW(subdirs, capsub, nsub + 1);
+			subdirs[nsub++] = xstrdup(de->d_name);
+		}
+		free(child);
+	}
+	closedir(dp);
+	if (here.nfiles) {
+		qsort(here.files, here.nfiles, sizeof *here.files, cmp_str);
+		GROW(w->runs, w->capruns, w->nruns + 1);
+		w->runs[w->nruns++] = here;
+	} else {
+		free(here.rel);
+	}
+	for (size_t i = 0; i < nsub; i++) {
+		char *child = path_join(dir, subdirs[i]);
+		char *crel = strcmp(rel, ".") == 0 ? xstrdup(subdirs[i]) : path_join(rel, subdirs[i]);
+		walk_dir(w, child, crel, depth + 1);
+		free(child);
+		free(crel);
+		free(subdirs[i]);
+	}
+	free(subdirs);
+}
+
+/* The last component of path, without trailing slashes (caller frees). */
+static char *base_name(const char *path)
+{
+	char *copy = xstrdup(path);
+	size_t n = strlen(copy);
+	while (n > 1 && copy[n - 1] == '/')
+		copy[--n] = '\0';
+	if (strcmp(copy, ".") == 0 || strcmp(copy, "..") == 0 || n == 0) {
+		char *real = realpath(copy[0] ? copy : ".", NULL);
+		if (real) {
+			free(copy);
+			copy = real;
+		}
+	}
+	const char *slash = strrchr(copy, '/');
+	char *out = xstrdup(slash && slash[1] ? slash + 1 : copy);
+	free(copy);
+	return out;
+}
+
+/* The folder path (as given) of the experiment a run belongs to: the input,
+ * except that Keras train/ and validation/ runs belong to their parent. */
+static char *experiment_dir(const char *input, const char *rel)
+{
+	const char *slash = strrchr(rel, '/');
+	const char *last = slash ? slash + 1 : rel;
+	if (slash && (strcmp(last, "train") == 0 || strcmp(last, "validation") == 0)) {
+		char *parent = xstrndup(rel, (size_t)(slash - rel));
+		char *dir = path_join(input, parent);
+		free(parent);
+		return dir;
+	}
+	return xstrdup(input);
+}
+
+/* Reads one run folder into a new run. Sets *readable to whether any file
+ * could be read. */
+static struct run *read_run(const char *input, const struct run_dir *rd, bool *readable)
+{
+	struct run *r = run_new("tensorboard", input);
+	struct state st;
+	state_init(&st, r);
+	*readable = false;
+	for (size_t i = 0; i < rd->nfiles; i++)
+		if (read_file_into(&st, rd->files[i]) >= 0)
+			*readable = true;
+	state_finish(&st);
+	r->id = xstrdup(rd->rel);
+	r->name = strcmp(rd->rel, ".") == 0 ? base_name(input) : xstrdup(rd->rel);
+	char *edir = experiment_dir(input, rd->rel);
+	r->experiment_id = xstrdup(edir);
+	r->experiment_name = base_name(edir);
+	free(edir);
+	char *dir = strcmp(rd->rel, ".") == 0 ? xstrdup(input) : path_join(input, rd->rel);
+	struct stat sb;
+	if (stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode))
+		read_hparams_yaml(r, dir);
+	free(dir);
+	if (!r->status)
+		r->status = xstrdup("UNKNOWN");
+	return r;
+}
+
+static long read_store(const char *path, const struct reader_opts *opts, struct run_sink *sink)
+{
+	struct stat sb;
+	struct walk w = {NULL, 0, 0, 0};
+	long delivered = 0, unreadable = 0;
+	char **experiments = NULL;
+	size_t nexp = 0, capexp = 0;
+	if (stat(path, &sb) != 0) {
+		diag_warn(path, 0, "%s", strerror(errno));
+		return -1;
+	}
+	char *input = NULL;
+	if (S_ISDIR(sb.st_mode)) {
+		input = xstrdup(path);
+		walk_dir(&w, path, ".", 0);
+		if (w.seen > WALK_ENTRIES)
+			diag_warn(path, 0, "stopped looking for event files after %d entries",
+			          WALK_ENTRIES);
+	} else {
+		/* A single event file: its folder is the input, the file its only run. */
+		const char *slash = strrchr(path, '/');
+		input = slash ? xstrndup(path, (size_t)(slash - path + (slash == path))) : xstrdup(".");
+		struct run_dir rd = {xstrdup("."), xmalloc(sizeof(char *)), 1, 1};
+		rd.files[0] = xstrdup(path);
+		GROW(w.runs, w.capruns, 1);
+		w.runs[w.nruns++] = rd;
+	}
+	if (w.nruns > 1)
+		qsort(w.runs, w.nruns, sizeof *w.runs, cmp_run_dir);
+	if (w.nruns == 0)
+		diag_warn(path, 0, "no TensorBoard event files found");
+	size_t i;
+	for (i = 0; i < w.nruns; i++) {
+		bool readable;
+		struct run *r = read_run(input, &w.runs[i], &readable);
+		if (!readable) {
+			unreadable++;
+			run_free(r);
+			continue;
+		}
+		bool known = false;
+		for (size_t k = 0; k < nexp && !known; k++)
+			known = strcmp(experiments[k], r->experiment_id) == 0;
+		if (!known) {
+			GROW(experiments, capexp, nexp + 1);
+			experiments[nexp++] = xstrdup(r->experiment_id);
+			if (sink->experiment) {
+				struct experiment *e = experiment_new();
+				e->id = xstrdup(r->experiment_id);
+				e->name = xstrdup(r->experiment_name);
+				sink->experiment(sink->ctx, e);
+			}
+		}
+		run_finish(r, opts ? opts->dec_buckets : 0);
+		delivered++;
+		if (!sink->run(sink->ctx, r))
+			break;
+	}
+	for (i = 0; i < w.nruns; i++) {
+		free(w.runs[i].rel);
+		for (size_t k = 0; k < w.runs[i].nfiles; k++)
+			free(w.runs[i].files[k]);
+		free(w.runs[i].files);
+	}
+	free(w.runs);
+	for (i = 0; i < nexp; i++)
+		free(experiments[i]);
+	free(experiments);
+	free(input);
+	if (delivered == 0 && (unreadable > 0 || w.nruns == 0))
+		return -1;
+	return delivered;
+}
+
+/* ---- probe ---- */
+
+/* True when an event file is in dir or up to `levels` folder levels below it. */
+static bool has_events(const char *dir, int levels, size_t *budget)
+{
+	DIR *dp = opendir(dir);
+	if (!dp)
+		return false;
+	bool found = false;
+	char **subdirs = NULL;
+	size_t nsub = 0, capsub = 0;
+	struct dirent *de;
+	while (!found && (de = readdir(dp)) != NULL) {
+		if (de->d_name[0] == '.' || *budget == 0)
+			continue;
+		(*budget)--;
+		if (is_event_name(de->d_name)) {
+			char *child = path_join(dir, de->d_name);
+			struct stat sb;
+			found = stat(child, &sb) == 0 && S_ISREG(sb.st_mode);
+			free(child);
+		} else if (levels > 0 && (de->d_type == DT_DIR || de->d_type == DT_UNKNOWN)) {
+			GROW(subdirs, capsub, nsub + 1);
+			subdirs[nsub++] = xstrdup(de->d_name);
+		}
+	}
+	closedir(dp);
+	for (size_t i = 0; i < nsub; i++) {
+		if (!found) {
+			char *child = path_join(dir, subdirs[i]);
+			struct stat sb;
+			if (lstat(child, &sb) == 0 && S_ISDIR(sb.st_mode))
+				found = has_events(child, levels - 1, budget);
+			free(child);
+		}
+		free(subdirs[i]);
+	}
+	free(subdirs);
+	return found;
+}
+
+/* Claims an event file, or a folder with event files in it or at most two
+ * folder levels below (a logdir of runs, lightning_logs/version_N, Keras
+ * train/validation, HF runs/<name>/). Deeper trees are claimed further down
+ * by discovery, so a folder of unrelated projects is not taken whole. */
+static int probe(const char *path)
+{
+	struct stat sb;
+	if (stat(path, &sb) != 0)
+		return 0;
+	if (S_ISREG(sb.st_mode)) {
+		const char *slash = strrchr(path, '/');
+		return is_event_name(slash ? slash + 1 : path) ? 40 : 0;
+	}
+	if (!S_ISDIR(sb.st_mode))
+		return 0;
+	size_t budget = PROBE_ENTRIES;
+	if (has_events(path, 0, &budget))
+		return 40;
+	budget = PROBE_ENTRIES;
+	return has_events(path, 2, &budget) ? 30 : 0;
+}
+
+const struct reader reader_tensorboard = {
+	"tensorboard",
+	"TensorBoard event files (tfevents): scalars, histograms, text, hparams",
+	probe,
+	read_store,
+};

@@ -1,8 +1,787 @@
-/* mlflow_file.c — placeholder until the reader lands: claims nothing. */
+/* mlflow_file.c — reads an MLflow FileStore (`mlruns/`): experiments, runs,
+ * metric histories, params, tags, artifacts, dataset inputs and MLflow 3
+ * logged models. Layout and quirks: shared/formats/mlflow-clearml-wandb.md §1.
+ *
+ * The store is only read: files are opened O_RDONLY, directory listings are
+ * sorted (readdir order is not stable), and a symbolic link is followed only
+ * when it stays inside the store. Runs are streamed one at a time. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "runsite/diag.h"
 #include "runsite/reader.h"
+#include "runsite/util.h"
+#include "mlflow_text.h"
 
-static int probe(const char *path) { (void)path; return 0; }
-static long read_store(const char *path, const struct reader_opts *o, struct run_sink *s)
-{ (void)path; (void)o; (void)s; return -1; }
+#define FORMAT_NAME "mlflow-file"
+#define META "meta.yaml"
+#define META_MAX (1u << 20)        /* a meta.yaml is a few hundred bytes */
+#define VALUE_MAX (16u << 20)      /* a param or tag file (notes, JSON) */
+#define CHUNK (128u << 10)         /* metric files are read in chunks this big */
+#define WALK_DEPTH_MAX 32          /* nested folders in metrics/, params/, artifacts/ ... */
+#define ARTIFACTS_MAX 100000       /* files listed per run */
 
-const struct reader reader_mlflow_file = {"mlflow-file", "(not yet implemented)", probe, read_store};
+/* Experiment subfolders that are not runs (RESERVED_EXPERIMENT_FOLDERS). */
+static const char *const reserved_exp_dirs[] = {"tags", "datasets", "traces", "models", NULL};
+
+static const char *const run_status_names[] = {NULL, "RUNNING", "SCHEDULED", "FINISHED",
+                                               "FAILED", "KILLED"};
+static const char *const model_status_names[] = {"UNSPECIFIED", "PENDING", "READY", "FAILED"};
+
+enum kind { KIND_NONE, KIND_FILE, KIND_DIR, KIND_OTHER };
+
+/* An MLflow 3 logged model of the current experiment. */
+struct exp_model {
+	char *id, *name, *type, *status, *uri, *source_run_id;
+};
+
+struct ctx {
+	const struct reader_opts *opts;
+	struct run_sink *sink;
+	const char *store;   /* the path as given, stored in each run */
+	char *root_real;     /* realpath of the folder links may not leave */
+	size_t root_len;
+	char *chunk;         /* CHUNK-sized metric read buffer, grown for very long lines */
+	size_t chunkcap;
+	long delivered;
+	bool stop;
+	/* the experiment being read */
+	char *exp_dir;
+	char *exp_id;
+	char *exp_name;
+	bool exp_deleted;
+	struct exp_model *models;
+	size_t nmodels, capmodels;
+};
+
+/* True when the real path of path lies inside the store. */
+static int inside_store(const struct ctx *c, const char *path)
+{
+	char *real = realpath(path, NULL);
+	if (!real)
+		return 0;
+	int ok = strncmp(real, c->root_real, c->root_len) == 0 &&
+	         (real[c->root_len] == '/' || real[c->root_len] == '\0' ||
+	          (c->root_len == 1 && c->root_real[0] == '/'));
+	free(real);
+	return ok;
+}
+
+/* What path is, without following a link that leaves the store (reported).
+ * *size gets the file size when not NULL. */
+static enum kind entry_kind(const struct ctx *c, const char *path, int64_t *size)
+{
+	struct stat st;
+	if (lstat(path, &st) != 0)
+		return KIND_NONE;
+	if (S_ISLNK(st.st_mode)) {
+		if (!inside_store(c, path)) {
+			diag_warn(path, 0, "symbolic link leads outside the store; not followed");
+			return KIND_OTHER;
+		}
+		if (stat(path, &st) != 0)
+			return KIND_NONE;
+	}
+	if (size)
+		*size = (int64_t)st.st_size;
+	if (S_ISREG(st.st_mode))
+		return KIND_FILE;
+	if (S_ISDIR(st.st_mode))
+		return KIND_DIR;
+	return KIND_OTHER;
+}
+
+/* The names in dir (without "." and ".."), sorted by strcmp. Returns the
+ * count and sets *names (caller frees each and the array); 0 when the folder
+ * cannot be read, with errno set (not reported). */
+static size_t list_dir(const char *dir, char ***names)
+{
+	*names = NULL;
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		GROW(*names, cap, n + 1);
+		(*names)[n++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	if (n > 1)
+		qsort(*names, n, sizeof **names, cmp_strp);
+	errno = 0;
+	return n;
+}
+
+static void free_names(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* Reads and parses path/meta.yaml into kv. Returns 1 when read, 0 when it is
+ * missing (silent: not every folder is a run), -1 when unreadable or not
+ * YAML (reported). */
+static int read_meta(const struct ctx *c, const char *dir, struct kvlist *kv)
+{
+	char *path = path_join(dir, META);
+	struct buf b = BUF_INIT;
+	int rc = 0;
+	enum kind k = entry_kind(c, path, NULL);
+	if (k == KIND_NONE)
+		goto out;
+	rc = -1;
+	if (k != KIND_FILE) {
+		diag_warn(path, 0, "not a regular file; skipped");
+		goto out;
+	}
+	if (!read_file(path, &b, META_MAX)) {
+		diag_warn(path, 0, "cannot read: %s", strerror(errno));
+		goto out;
+	}
+	int prc = mlflow_yaml_parse(b.data ? b.data : "", b.size, path, kv);
+	if (prc == 0)
+		diag_warn(path, 0, "empty; skipped");
+	if (prc == 1)
+		rc = 1;
+out:
+	buf_free(&b);
+	free(path);
+	return rc;
+}
+
+/* A copy of the value of key when present and not empty, else NULL. */
+static char *dup_nonempty(const char *v)
+{
+	return v && *v ? xstrdup(v) : NULL;
+}
+
+/* Milliseconds from an integer meta.yaml field, or TIME_UNKNOWN. */
+static int64_t meta_time(const struct kvlist *kv, const char *key)
+{
+	const char *v = kvlist_get(kv, key);
+	int64_t t;
+	if (v && mlflow_parse_int(v, v + strlen(v), &t))
+		return t;
+	return TIME_UNKNOWN;
+}
+
+typedef void (*file_fn)(struct ctx *c, const char *path, const char *rel, int64_t size,
+                        void *arg);
+
+/* Calls fn for every regular file below dir, in sorted order, with its path
+ * relative to dir ('/'-separated). *budget counts files down; walking stops
+ * at 0. Depth is capped (reported). */
+static void walk_files(struct ctx *c, const char *dir, const char *rel, int depth, file_fn fn,
+                       void *arg, size_t *budget)
+{
+	if (depth > WALK_DEPTH_MAX) {
+		diag_warn(dir, 0, "folders nested more than %d deep; not read", WALK_DEPTH_MAX);
+		return;
+	}
+	char **names;
+	size_t n = list_dir(dir, &names);
+	for (size_t i = 0; i < n && *budget > 0; i++) {
+		char *path = path_join(dir, names[i]);
+		char *r = *rel ? xasprintf("%s/%s", rel, names[i]) : xstrdup(names[i]);
+		int64_t size = 0;
+		enum kind k = entry_kind(c, path, &size);
+		if (k == KIND_FILE) {
+			(*budget)--;
+			fn(c, path, r, size, arg);
+		} else if (k == KIND_DIR) {
+			walk_files(c, path, r, depth + 1, fn, arg, budget);
+		}
+		free(r);
+		free(path);
+	}
+	free_names(names, n);
+}
+
+/* Adds a param or tag file: the whole file is the value. */
+static void add_value_file(struct ctx *c, const char *path, const char *rel, int64_t size,
+                           void *arg)
+{
+	struct kvlist *l = arg;
+	struct buf b = BUF_INIT;
+	if (!read_file(path, &b, VALUE_MAX)) {
+		diag_warn(path, 0, "cannot read: %s", errno == EFBIG ? "larger than 16 MiB" :
+		                                                        strerror(errno));
+	} else {
+		kvlist_add(l, rel, buf_cstr(&b));
+	}
+	buf_free(&b);
+}
+
+/* Reads every key/value file below dir into l. */
+static void read_values(struct ctx *c, const char *dir, struct kvlist *l)
+{
+	size_t budget = SIZE_MAX;
+	walk_files(c, dir, "", 0, add_value_file, l, &budget);
+}
+
+struct metric_arg {
+	struct run *run;
+	bool running; /* a half-written last line is expected */
+};
+
+/* Reads one metrics file into the run's series rel, in chunks. */
+static void add_metric_file(struct ctx *c, const char *path, const char *rel, int64_t size,
+                            void *arg)
+{
+	struct metric_arg *ma = arg;
+	struct series *s = run_series(ma->run, rel);
+	struct mlflow_metrics m = {0};
+	m.path = path;
+	m.quiet_partial = ma->running;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		diag_warn(path, 0, "cannot open: %s", strerror(errno));
+		return;
+	}
+	/* Lines are about 30 bytes: reserve once instead of growing by doubling. */
+	if (size > 0 && (uint64_t)size / 24 > s->cap && (uint64_t)size / 24 < (1u << 28))
+		GROW(s->pts, s->cap, s->n + (size_t)size / 24);
+	size_t have = 0;
+	for (;;) {
+		if (have == c->chunkcap) {
+			/* One line longer than the buffer: grow it. */
+			c->chunkcap *= 2;
+			c->chunk = xrealloc(c->chunk, c->chunkcap);
+		}
+		ssize_t got = read(fd, c->chunk + have, c->chunkcap - have);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			diag_warn(path, 0, "read error: %s", strerror(errno));
+			break;
+		}
+		have += (size_t)got;
+		bool final = got == 0;
+		size_t used = mlflow_metrics_parse(&m, c->chunk, have, final, s);
+		if (final)
+			break;
+		memmove(c->chunk, c->chunk + used, have - used);
+		have -= used;
+	}
+	close(fd);
+	mlflow_metrics_end(&m);
+}
+
+/* Adds an artifact file. */
+static void add_artifact(struct ctx *c, const char *path, const char *rel, int64_t size, void *arg)
+{
+	run_add_artifact(arg, rel, size);
+}
+
+/* Whether name is a plain file name that cannot climb out of a folder. */
+static int safe_name(const char *name)
+{
+	return *name && !strchr(name, '/') && strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+}
+
+/* Adds the datasets the run logged as inputs: inputs/<id>/meta.yaml joined
+ * with <exp>/datasets/<source_id>/meta.yaml. */
+static void read_inputs(struct ctx *c, struct run *r, const char *run_dir)
+{
+	char *dir = path_join(run_dir, "inputs");
+	char **names;
+	size_t n = list_dir(dir, &names);
+	for (size_t i = 0; i < n; i++) {
+		struct kvlist in = {0}, ds = {0};
+		char *idir = path_join(dir, names[i]);
+		char *ddir = NULL;
+		if (entry_kind(c, idir, NULL) != KIND_DIR || read_meta(c, idir, &in) != 1)
+			goto next;
+		const char *type = kvlist_get(&in, "source_type");
+		const char *src = kvlist_get(&in, "source_id");
+		if (type && strcmp(type, "DATASET") != 0)
+			goto next; /* a model used as input (MLflow 3) */
+		if (!src || !safe_name(src)) {
+			diag_warn(idir, 0, "meta.yaml: no usable source_id; input skipped");
+			goto next;
+		}
+		ddir = xasprintf("%s/datasets/%s", c->exp_dir, src);
+		if (read_meta(c, ddir, &ds) != 1) {
+			diag_warn(idir, 0, "dataset %s not found in %s/datasets; input skipped", src,
+			          c->exp_dir);
+			goto next;
+		}
+		struct dataset_input *d = run_add_dataset(r);
+		d->name = xstrdup(kvlist_get(&ds, "name") ? kvlist_get(&ds, "name") : src);
+		d->digest = dup_nonempty(kvlist_get(&ds, "digest"));
+		d->context = dup_nonempty(kvlist_get(&in, "tags/mlflow.data.context"));
+		d->source_type = dup_nonempty(kvlist_get(&ds, "source_type"));
+		d->source = dup_nonempty(kvlist_get(&ds, "source"));
+		d->schema = dup_nonempty(kvlist_get(&ds, "schema"));
+		d->profile = dup_nonempty(kvlist_get(&ds, "profile"));
+next:
+		kvlist_free(&in);
+		kvlist_free(&ds);
+		free(ddir);
+		free(idir);
+	}
+	free_names(names, n);
+	free(dir);
+}
+
+static void exp_models_free(struct ctx *c)
+{
+	for (size_t i = 0; i < c->nmodels; i++) {
+		struct exp_model *m = &c->models[i];
+		free(m->id);
+		free(m->name);
+		free(m->type);
+		free(m->status);
+		free(m->uri);
+		free(m->source_run_id);
+	}
+	free(c->models);
+	c->models = NULL;
+	c->nmodels = c->capmodels = 0;
+}
+
+/* Loads the experiment's MLflow 3 logged models (<exp>/models/<id>/meta.yaml). */
+static void load_exp_models(struct ctx *c)
+{
+	char *dir = path_join(c->exp_dir, "models");
+	char **names;
+	size_t n = list_dir(dir, &names);
+	for (size_t i = 0; i < n; i++) {
+		struct kvlist kv = {0};
+		char *mdir = path_join(dir, names[i]);
+		if (entry_kind(c, mdir, NULL) == KIND_DIR && read_meta(c, mdir, &kv) == 1) {
+			const char *stage = kvlist_get(&kv, "lifecycle_stage");
+			if (!(stage && strcmp(stage, "deleted") == 0) || c->opts->include_deleted) {
+				GROW(c->models, c->capmodels, c->nmodels + 1);
+				struct exp_model *m = &c->models[c->nmodels++];
+				const char *id = kvlist_get(&kv, "model_id");
+				m->id = xstrdup(id && *id ? id : names[i]);
+				m->name = xstrdup(kvlist_get(&kv, "name") ? kvlist_get(&kv, "name") : m->id);
+				m->type = dup_nonempty(kvlist_get(&kv, "model_type"));
+				const char *st = kvlist_get(&kv, "status");
+				int64_t sn;
+				if (st && mlflow_parse_int(st, st + strlen(st), &sn) && sn >= 0 && sn <= 3)
+					m->status = xstrdup(model_status_names[sn]);
+				else
+					m->status = dup_nonempty(st);
+				m->uri = dup_nonempty(kvlist_get(&kv, "artifact_location"));
+				m->source_run_id = dup_nonempty(kvlist_get(&kv, "source_run_id"));
+			}
+		}
+		kvlist_free(&kv);
+		free(mdir);
+	}
+	free_names(names, n);
+	free(dir);
+}
+
+/* Whether run_dir/outputs/ names model id (MLflow 3 run outputs). */
+static int run_outputs_model(const struct ctx *c, const char *run_dir, const char *id)
+{
+	if (!safe_name(id))
+		return 0;
+	char *p = xasprintf("%s/outputs/%s", run_dir, id);
+	int ok = entry_kind(c, p, NULL) == KIND_DIR;
+	free(p);
+	return ok;
+}
+
+/* Links the experiment's logged models to run r: those whose source_run_id
+ * is the run, and those the run lists in outputs/. */
+static void add_run_models(struct ctx *c, struct run *r, const char *run_dir)
+{
+	for (size_t i = 0; i < c->nmodels; i++) {
+		const struct exp_model *em = &c->models[i];
+		if (!((em->source_run_id && strcmp(em->source_run_id, r->id) == 0) ||
+		      run_outputs_model(c, run_dir, em->id)))
+			continue;
+		struct logged_model *m = run_add_model(r);
+		m->id = xstrdup(em->id);
+		m->name = xstrdup(em->name);
+		m->type = em->type ? xstrdup(em->type) : NULL;
+		m->status = em->status ? xstrdup(em->status) : NULL;
+		m->uri = em->uri ? xstrdup(em->uri) : NULL;
+	}
+}
+
+/* Sets *dst to a copy of the tag's value when it is present and not empty. */
+static void from_tag(char **dst, const struct run *r, const char *tag)
+{
+	if (*dst)
+		return;
+	*dst = dup_nonempty(kvlist_get(&r->tags, tag));
+}
+
+/* Reads the run in run_dir and delivers it. Returns 0 when the sink asked
+ * to stop, else 1 (also when the folder was skipped). */
+static int read_run(struct ctx *c, const char *run_dir, const char *dirname)
+{
+	struct kvlist kv = {0};
+	struct run *r = NULL;
+	int rc = 1;
+	if (read_meta(c, run_dir, &kv) != 1)
+		goto out;
+	const char *stage = kvlist_get(&kv, "lifecycle_stage");
+	bool deleted = c->exp_deleted || (stage && strcmp(stage, "deleted") == 0);
+	if (deleted && !c->opts->include_deleted)
+		goto out;
+
+	r = run_new(FORMAT_NAME, c->store);
+	r->deleted = deleted;
+	const char *id = kvlist_get(&kv, "run_id");
+	if (!id || !*id)
+		id = kvlist_get(&kv, "run_uuid");
+	r->id = xstrdup(id && *id ? id : dirname);
+	r->experiment_id = xstrdup(c->exp_id);
+	r->experiment_name = xstrdup(c->exp_name);
+	const char *st = kvlist_get(&kv, "status");
+	int64_t sn;
+	if (!st)
+		r->status = xstrdup("RUNNING"); /* missing means RUNNING (MLflow) */
+	else if (mlflow_parse_int(st, st + strlen(st), &sn) && sn >= 1 && sn <= 5)
+		r->status = xstrdup(run_status_names[sn]);
+	else if (strcmp(st, "RUNNING") == 0 || strcmp(st, "SCHEDULED") == 0 ||
+	         strcmp(st, "FINISHED") == 0 || strcmp(st, "FAILED") == 0 ||
+	         strcmp(st, "KILLED") == 0)
+		r->status = xstrdup(st);
+	else
+		r->status = xstrdup("UNKNOWN");
+	r->start_ms = meta_time(&kv, "start_time");
+	r->end_ms = meta_time(&kv, "end_time");
+	r->user = dup_nonempty(kvlist_get(&kv, "user_id"));
+
+	char *dir = path_join(run_dir, "params");
+	read_values(c, dir, &r->params);
+	free(dir);
+	dir = path_join(run_dir, "tags");
+	read_values(c, dir, &r->tags);
+	free(dir);
+
+	r->name = dup_nonempty(kvlist_get(&kv, "run_name"));
+	from_tag(&r->name, r, "mlflow.runName");
+	if (!r->name)
+		r->name = xstrdup(r->id);
+	from_tag(&r->user, r, "mlflow.user");
+	from_tag(&r->source_name, r, "mlflow.source.name");
+	from_tag(&r->source_type, r, "mlflow.source.type");
+	from_tag(&r->git_commit, r, "mlflow.source.git.commit");
+	from_tag(&r->git_branch, r, "mlflow.source.git.branch");
+	from_tag(&r->git_repo, r, "mlflow.source.git.repoURL");
+	from_tag(&r->parent_id, r, "mlflow.parentRunId");
+	from_tag(&r->notes, r, "mlflow.note.content");
+
+	struct metric_arg ma = {r, strcmp(r->status, "RUNNING") == 0};
+	size_t budget = SIZE_MAX;
+	dir = path_join(run_dir, "metrics");
+	walk_files(c, dir, "", 0, add_metric_file, &ma, &budget);
+	free(dir);
+
+	budget = ARTIFACTS_MAX;
+	dir = path_join(run_dir, "artifacts");
+	walk_files(c, dir, "", 0, add_artifact, r, &budget);
+	if (budget == 0)
+		diag_warn(dir, 0, "more than %d files; only the first %d are listed", ARTIFACTS_MAX,
+		          ARTIFACTS_MAX);
+	free(dir);
+
+	read_inputs(c, r, run_dir);
+	add_run_models(c, r, run_dir);
+
+	run_finish(r, c->opts->dec_buckets);
+	c->delivered++;
+	rc = c->sink->run(c->sink->ctx, r) ? 1 : 0;
+	r = NULL;
+out:
+	run_free(r);
+	kvlist_free(&kv);
+	return rc;
+}
+
+/* Whether name is an experiment subfolder that holds no run. */
+static int reserved_dir(const char *name)
+{
+	for (size_t i = 0; reserved_exp_dirs[i]; i++)
+		if (strcmp(name, reserved_exp_dirs[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Reads the runs of the experiment in c->exp_dir, or only the one in
+ * only_run when not NULL. */
+static void read_exp_runs(struct ctx *c, const char *only_run)
+{
+	if (only_run) {
+		const char *base = strrchr(only_run, '/');
+		base = base ? base + 1 : only_run;
+		if (!read_run(c, only_run, base))
+			c->stop = true;
+		return;
+	}
+	char **names;
+	size_t n = list_dir(c->exp_dir, &names);
+	for (size_t i = 0; i < n && !c->stop; i++) {
+		if (reserved_dir(names[i]))
+			continue;
+		char *rd = path_join(c->exp_dir, names[i]);
+		if (entry_kind(c, rd, NULL) == KIND_DIR && !read_run(c, rd, names[i]))
+			c->stop = true;
+		free(rd);
+	}
+	free_names(names, n);
+}
+
+/* Reads the experiment in dir (folder name id): delivers it, then its runs
+ * (only only_run when not NULL). in_trash marks it deleted whatever its meta
+ * says. Missing or broken meta.yaml: skipped (broken is reported). */
+static void read_experiment(struct ctx *c, const char *dir, const char *id, bool in_trash,
+                            const char *only_run)
+{
+	struct kvlist kv = {0};
+	if (read_meta(c, dir, &kv) != 1)
+		goto out;
+	const char *stage = kvlist_get(&kv, "lifecycle_stage");
+	bool deleted = in_trash || (stage && strcmp(stage, "deleted") == 0);
+	if (deleted && !c->opts->include_deleted)
+		goto out;
+	const char *mid = kvlist_get(&kv, "experiment_id");
+	if (mid && strcmp(mid, id) != 0)
+		diag_warn(dir, 0, "meta.yaml: experiment_id %s differs from the folder name; using %s",
+		          mid, id);
+
+	struct experiment *e = experiment_new();
+	e->id = xstrdup(id);
+	const char *name = kvlist_get(&kv, "name");
+	e->name = xstrdup(name && *name ? name : id);
+	e->artifact_location = dup_nonempty(kvlist_get(&kv, "artifact_location"));
+	e->created_ms = meta_time(&kv, "creation_time");
+	e->deleted = deleted;
+	char *tdir = path_join(dir, "tags");
+	read_values(c, tdir, &e->tags);
+	free(tdir);
+	kvlist_sort(&e->tags);
+	e->description = dup_nonempty(kvlist_get(&e->tags, "mlflow.note.content"));
+
+	c->exp_dir = xstrdup(dir);
+	c->exp_id = xstrdup(e->id);
+	c->exp_name = xstrdup(e->name);
+	c->exp_deleted = deleted;
+	c->sink->experiment(c->sink->ctx, e);
+	load_exp_models(c);
+	read_exp_runs(c, only_run);
+	exp_models_free(c);
+	free(c->exp_dir);
+	free(c->exp_id);
+	free(c->exp_name);
+	c->exp_dir = c->exp_id = c->exp_name = NULL;
+out:
+	kvlist_free(&kv);
+}
+
+/* Reads every experiment folder directly below dir. */
+static void read_experiments_in(struct ctx *c, const char *dir, bool in_trash)
+{
+	char **names;
+	size_t n = list_dir(dir, &names);
+	for (size_t i = 0; i < n && !c->stop; i++) {
+		if (!in_trash && (strcmp(names[i], ".trash") == 0 || strcmp(names[i], "models") == 0))
+			continue;
+		char *ed = path_join(dir, names[i]);
+		if (entry_kind(c, ed, NULL) == KIND_DIR)
+			read_experiment(c, ed, names[i], in_trash, NULL);
+		free(ed);
+	}
+	free_names(names, n);
+}
+
+/* What a folder's meta.yaml describes, judged from its first bytes. */
+enum meta_kind { META_NONE, META_EXPERIMENT, META_RUN, META_OTHER };
+
+static enum meta_kind meta_kind_of(const char *dir)
+{
+	char *path = path_join(dir, META);
+	char head[4096];
+	enum meta_kind k = META_NONE;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	free(path);
+	if (fd < 0)
+		return META_NONE;
+	struct stat st;
+	ssize_t n = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? read(fd, head, sizeof head - 1) : -1;
+	close(fd);
+	if (n <= 0)
+		return META_NONE;
+	head[n] = '\0';
+	/* Keys are written sorted, so the telling ones come early. */
+	if (strstr(head, "\nmodel_id:") || str_starts(head, "model_id:"))
+		k = META_OTHER;
+	else if (strstr(head, "artifact_uri:") &&
+	         (strstr(head, "run_id:") || strstr(head, "run_uuid:")))
+		k = META_RUN;
+	else if (strstr(head, "experiment_id:") && strstr(head, "name:") &&
+	         !strstr(head, "run_id:") && !strstr(head, "run_uuid:"))
+		k = META_EXPERIMENT;
+	else
+		k = META_OTHER;
+	return k;
+}
+
+static int is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Whether some subfolder of dir (at most 64 looked at) holds an experiment meta.yaml. */
+static int has_experiment_child(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0;
+	int found = 0, seen = 0;
+	struct dirent *de;
+	while (!found && seen < 64 && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		seen++;
+		char *sub = path_join(dir, de->d_name);
+		found = meta_kind_of(sub) == META_EXPERIMENT;
+		free(sub);
+	}
+	closedir(d);
+	return found;
+}
+
+enum store_shape { SHAPE_NONE, SHAPE_ROOT, SHAPE_EXPERIMENT, SHAPE_RUN };
+
+/* How path looks as a FileStore, with the probe score in *score. */
+static enum store_shape shape_of(const char *path, int *score)
+{
+	*score = 0;
+	if (!is_dir(path))
+		return SHAPE_NONE;
+	char *p0 = path_join(path, "0");
+	char *trash = path_join(path, ".trash");
+	int has0 = meta_kind_of(p0) == META_EXPERIMENT;
+	int hastrash = is_dir(trash);
+	free(p0);
+	free(trash);
+	size_t len = strlen(path);
+	while (len > 1 && path[len - 1] == '/')
+		len--;
+	int named = len >= 6 && strncmp(path + len - 6, "mlruns", 6) == 0 &&
+	            (len == 6 || path[len - 7] == '/');
+	if (has0 || has_experiment_child(path)) {
+		*score = 100;
+		return SHAPE_ROOT;
+	}
+	if (hastrash) {
+		*score = named ? 100 : 60;
+		return SHAPE_ROOT;
+	}
+	enum meta_kind k = meta_kind_of(path);
+	if (k == META_EXPERIMENT) {
+		*score = 80;
+		return SHAPE_EXPERIMENT;
+	}
+	if (k == META_RUN) {
+		*score = 80;
+		return SHAPE_RUN;
+	}
+	if (named) {
+		/* An mlruns folder without experiments (e.g. a tracking server's
+		 * artifacts): a weak claim, anything more specific wins. */
+		*score = 10;
+		return SHAPE_ROOT;
+	}
+	return SHAPE_NONE;
+}
+
+/* Scores path: 100 for a FileStore root (0/meta.yaml, .trash/, or experiment
+ * folders), 80 for one experiment or run folder, 10 for a bare "mlruns". */
+static int probe(const char *path)
+{
+	int score;
+	shape_of(path, &score);
+	return score;
+}
+
+/* The parent folder of path (caller frees). */
+static char *parent_of(const char *path)
+{
+	char *real = realpath(path, NULL);
+	if (!real)
+		return NULL;
+	char *slash = strrchr(real, '/');
+	if (slash && slash != real)
+		*slash = '\0';
+	else if (slash)
+		slash[1] = '\0';
+	return real;
+}
+
+static long read_store(const char *path, const struct reader_opts *opts, struct run_sink *sink)
+{
+	struct ctx c = {0};
+	int score;
+	enum store_shape shape = shape_of(path, &score);
+	c.opts = opts;
+	c.sink = sink;
+	c.store = path;
+	c.root_real = realpath(path, NULL);
+	if (!c.root_real || !is_dir(path)) {
+		diag_warn(path, 0, "cannot read the MLflow store: %s",
+		          c.root_real ? "not a folder" : strerror(errno));
+		free(c.root_real);
+		return -1;
+	}
+	c.root_len = strlen(c.root_real);
+	c.chunkcap = CHUNK;
+	c.chunk = xmalloc(c.chunkcap);
+	if (shape == SHAPE_RUN) {
+		/* A run folder given alone: its experiment is the folder above,
+		 * which links may then reach (datasets, models). */
+		char *exp = parent_of(path);
+		const char *base = strrchr(exp, '/');
+		base = base && base[1] ? base + 1 : exp;
+		if (meta_kind_of(exp) == META_EXPERIMENT) {
+			free(c.root_real);
+			c.root_real = xstrdup(exp);
+			c.root_len = strlen(c.root_real);
+			read_experiment(&c, exp, base, false, path);
+		} else {
+			diag_warn(path, 0, "run folder without an experiment meta.yaml above it");
+		}
+		free(exp);
+	} else if (shape == SHAPE_EXPERIMENT) {
+		char *real = xstrdup(c.root_real);
+		const char *base = strrchr(real, '/');
+		base = base && base[1] ? base + 1 : real;
+		read_experiment(&c, path, base, false, NULL);
+		free(real);
+	} else {
+		read_experiments_in(&c, path, false);
+		if (opts->include_deleted && !c.stop) {
+			char *trash = path_join(path, ".trash");
+			if (entry_kind(&c, trash, NULL) == KIND_DIR)
+				read_experiments_in(&c, trash, true);
+			free(trash);
+		}
+	}
+	free(c.root_real);
+	free(c.chunk);
+	return c.delivered;
+}
+
+const struct reader reader_mlflow_file = {
+	FORMAT_NAME, "MLflow file store (mlruns/: meta.yaml, metrics, params, tags, artifacts)",
+	probe, read_store};

@@ -1,0 +1,103 @@
+/* chart_internal.h — pieces of the chart module shared by its files and its
+ * unit tests: tick choice and number formats, smoothing, M4 decimation and the
+ * drawing entry point. Nothing here knows about files or run stores. */
+#ifndef RUNSITE_CHART_INTERNAL_H
+#define RUNSITE_CHART_INTERNAL_H
+
+#include <cairo.h>
+#include <stddef.h>
+
+#include "runsite/chart.h"
+#include "runsite/util.h"
+
+#define CHART_MAX_TICKS 24
+#define CHART_LABEL_MAX 48
+#define CHART_FONT "DejaVu Sans"
+#define CHART_NPALETTE 6 /* colours before line styles change */
+
+/* What the numbers on an axis mean, which decides how they are written. */
+enum chart_axis_kind {
+	CHART_AXIS_VALUE,    /* metric values */
+	CHART_AXIS_STEP,     /* training steps */
+	CHART_AXIS_TIME,     /* seconds since the Unix epoch, written as UTC dates/times */
+	CHART_AXIS_RELATIVE, /* seconds since the run started, written as durations */
+};
+
+/* One axis after layout: visible range, ticks and their labels. */
+struct chart_axis {
+	double lo, hi; /* visible range in axis units (log10 of the value on a log axis) */
+	int log;       /* 1: logarithmic (ticks and range are log10 values) */
+	size_t n;      /* number of ticks */
+	double tick[CHART_MAX_TICKS];              /* in axis units, increasing */
+	char label[CHART_MAX_TICKS][CHART_LABEL_MAX];
+	double label_w, label_h; /* the largest label's size in px */
+};
+
+/* Measures text in px (the chart's font); tests pass a fake one. */
+typedef void (*chart_measure_fn)(void *ctx, const char *text, double *w, double *h);
+
+/* Heckbert's nice number: 1, 2, 5 or 10 times a power of ten near x; rounded
+ * when round is set, otherwise the smallest nice number ≥ x. x > 0. */
+double chart_nice_num(double x, int round);
+
+/* Nice ticks inside [lo, hi] about `target` of them (Heckbert), at most max.
+ * Returns the count and sets *step. */
+size_t chart_ticks_linear(double lo, double hi, size_t target, double *out, size_t max,
+                          double *step);
+
+/* Writes labels for ax->tick[0..n) in a format that fits the range: one
+ * number of decimals along the axis, k/M/G suffixes for large values,
+ * 1e-4 style for tiny ones, dates or durations for time axes. */
+void chart_axis_format(struct chart_axis *ax, enum chart_axis_kind kind);
+
+/* Chooses ticks for [lo, hi] (axis units) on an axis `length` px long whose
+ * labels do not overlap: the most ticks whose labels still fit, measured with
+ * m. vertical: labels are stacked (y axis), else side by side (x axis). */
+void chart_axis_layout(struct chart_axis *ax, double lo, double hi, int log,
+                       enum chart_axis_kind kind, double length, int vertical,
+                       chart_measure_fn m, void *ctx);
+
+/* TensorBoard's classic debiased EMA of y[0..n) into out (which may be y).
+ * w is clamped to [0, 1]; non-finite w means 0. */
+void chart_smooth(const double *y, size_t n, double w, double *out);
+
+/* Whether log-y should be suggested: every finite value is > 0 and they
+ * span three decades or more. */
+int chart_log_suggested(const struct chart_spec *spec);
+
+/* M4 decimation of pts[0..n) (sorted by x): per device pixel column
+ * floor(x0 + (x - xlo) * sx), keep the first, last, min and max finite point
+ * in their original order; a run of non-finite y values keeps its first
+ * point (a gap, and where a run diverged). With logy, y ≤ 0 is a gap.
+ * Writes at most 4 points per column (plus gaps) into out, which must hold
+ * n points; returns the count. */
+size_t chart_m4(const struct chart_point *pts, size_t n, double x0, double xlo, double sx,
+                struct chart_point *out);
+
+/* Drawing options that are not part of the public spec. */
+struct chart_draw_opts {
+	int no_decimate; /* draw every point (tests compare it with the M4 picture) */
+	int paper;       /* opaque white background, dark text (PDF) */
+	double columns;  /* device pixels per CSS px used for decimation (PNG: scale) */
+	struct chart_axis *x_out, *y_out; /* when set, receive the axes as laid out */
+};
+
+/* Draws the chart on cr, whose user space is width×height CSS px. Returns 1,
+ * or 0 when Cairo reports an error (the status is left on cr). */
+int chart_draw(const struct chart_spec *spec, cairo_t *cr, const struct chart_draw_opts *o,
+               struct chart_info *info);
+
+/* Renders the chart's file bytes into out (appended). o may be NULL for the
+ * defaults of fmt. Returns Cairo's status; does not report. */
+cairo_status_t chart_render(const struct chart_spec *spec, enum chart_format fmt,
+                            const struct chart_draw_opts *o, struct buf *out,
+                            struct chart_info *info);
+
+/* Palette colour i as 0..1 components. */
+void chart_color_rgb(int i, double rgb[3]);
+
+/* XML-escapes s (any bytes) into b: invalid UTF-8 and control characters
+ * become U+FFFD or spaces, so the result is always well-formed text. */
+void chart_xml_escape(struct buf *b, const char *s, size_t maxbytes);
+
+#endif

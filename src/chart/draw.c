@@ -1,0 +1,769 @@
+/* draw.c — lays out and draws one chart on a Cairo context, in passes:
+ * extrema → margins → labels → grid → ticks → series → legend. */
+#include <glib.h>
+#include <math.h>
+#include <pango/pangocairo.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chart_internal.h"
+
+#define FONT_PX 11.0
+#define TITLE_PX 13.0
+#define LABEL_BYTES 512 /* labels are untrusted: Pango never sees more than this */
+
+/* Text and rule colours: mid-tone greys that read on white and on near-black
+ * pages alike, since the chart's background is transparent. */
+static const double FG_SCREEN = 0x76 / 255.0, FG_PAPER = 0x22 / 255.0;
+
+/* One series, ready to draw: values in axis units (log10 on a log axis). */
+struct prep {
+	const struct chart_series *s;
+	const struct chart_point *raw; /* s->pts, or the transformed copy */
+	struct chart_point *own_raw;   /* the copy when one was needed */
+	struct chart_point *smooth;    /* smoothed, in axis units; NULL when off */
+	struct chart_point *draw;      /* decimated raw points */
+	struct chart_point *draw_s;    /* decimated smoothed points */
+	size_t n, ndraw, ndraw_s;
+	double rgb[3];
+	int dash;
+	size_t best;   /* index of the best point, or (size_t)-1 */
+	int merged;    /* decimation merged points */
+};
+
+struct ctx {
+	cairo_t *cr;
+	PangoLayout *lay;
+	PangoFontDescription *font, *title_font;
+	const struct chart_spec *spec;
+	const struct chart_draw_opts *o;
+	double W, H, cols;
+	double px, py, pw, ph; /* plot area, CSS px */
+	struct chart_axis xa, ya;
+	double fg;
+	double ylo_clip, yhi_clip; /* the visible y range when outliers are clipped */
+	int clip;
+};
+
+/* Sets the layout's text from untrusted bytes: at most LABEL_BYTES, valid
+ * UTF-8, control characters as spaces, one line. */
+static void set_text(PangoLayout *lay, const char *s)
+{
+	size_t n = s ? strnlen(s, LABEL_BYTES) : 0;
+	char *v = g_utf8_make_valid(s ? s : "", (gssize)n);
+
+	for (char *p = v; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	pango_layout_set_text(lay, v, -1);
+	g_free(v);
+}
+
+/* Measures text in the label font, in CSS px. */
+static void measure(void *vctx, const char *text, double *w, double *h)
+{
+	struct ctx *c = vctx;
+	PangoRectangle r;
+
+	pango_layout_set_font_description(c->lay, c->font);
+	set_text(c->lay, text);
+	pango_layout_get_extents(c->lay, NULL, &r);
+	*w = r.width / (double)PANGO_SCALE;
+	*h = r.height / (double)PANGO_SCALE;
+}
+
+/* Draws text with its top-left corner at (x, y); maxw > 0 ellipsizes. */
+static void show(struct ctx *c, const char *text, double x, double y, double maxw,
+                 const PangoFontDescription *font)
+{
+	pango_layout_set_font_description(c->lay, font);
+	set_text(c->lay, text);
+	pango_layout_set_width(c->lay, maxw > 0 ? (int)(maxw * PANGO_SCALE) : -1);
+	cairo_move_to(c->cr, x, y);
+	pango_cairo_show_layout(c->cr, c->lay);
+	pango_layout_set_width(c->lay, -1);
+}
+
+/* Width of text as it would be shown with maxw. */
+static double text_w(struct ctx *c, const char *text, double maxw, const PangoFontDescription *f)
+{
+	PangoRectangle r;
+
+	pango_layout_set_font_description(c->lay, f);
+	set_text(c->lay, text);
+	pango_layout_set_width(c->lay, maxw > 0 ? (int)(maxw * PANGO_SCALE) : -1);
+	pango_layout_get_extents(c->lay, NULL, &r);
+	pango_layout_set_width(c->lay, -1);
+	return r.width / (double)PANGO_SCALE;
+}
+
+/* Rounds a coordinate to a device pixel edge or centre, so 1px rules are crisp. */
+static double snap(struct ctx *c, double v, double lw)
+{
+	double d = round(v * c->cols);
+	if ((long)round(lw * c->cols) % 2)
+		d += 0.5;
+	return d / c->cols;
+}
+
+static double xdev(const struct ctx *c, double x)
+{
+	return c->px + (x - c->xa.lo) / (c->xa.hi - c->xa.lo) * c->pw;
+}
+
+static double ydev(const struct ctx *c, double y)
+{
+	if (c->clip)
+		y = y < c->ya.lo ? c->ya.lo : y > c->ya.hi ? c->ya.hi : y;
+	return c->py + c->ph - (y - c->ya.lo) / (c->ya.hi - c->ya.lo) * c->ph;
+}
+
+/* Coordinates on a 1/8 px grid: exact in Cairo's fixed point, so the SVG
+ * prints at most three decimals; invisible at any display density. */
+static double q8(double v)
+{
+	return round(v * 8) / 8;
+}
+
+static const double dashes[][4] = {{0, 0, 0, 0}, {6, 3, 0, 0}, {1, 3, 0, 0}, {7, 3, 1, 3}};
+static const int ndashes[] = {0, 2, 2, 4};
+
+/* Quickselect: the k-th smallest of v[0..n). */
+static double select_k(double *v, size_t n, size_t k)
+{
+	size_t lo = 0, hi = n - 1;
+
+	while (lo < hi) {
+		double p = v[lo + (hi - lo) / 2];
+		size_t i = lo, j = hi;
+		while (i <= j) {
+			while (v[i] < p)
+				i++;
+			while (v[j] > p)
+				j--;
+			if (i <= j) {
+				double t = v[i];
+				v[i] = v[j];
+				v[j] = t;
+				i++;
+				if (j == 0)
+					break;
+				j--;
+			}
+		}
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			break;
+	}
+	return v[k];
+}
+
+/* Pass 1: transformed copies, smoothing, best points and the data extrema. */
+static void prepare(struct ctx *c, struct prep *p, int logy, double *xlo, double *xhi,
+                    double *ylo, double *yhi)
+{
+	const struct chart_spec *spec = c->spec;
+	double w = spec->smoothing;
+
+	*xlo = *ylo = INFINITY;
+	*xhi = *yhi = -INFINITY;
+	for (size_t s = 0; s < spec->nseries; s++) {
+		const struct chart_series *se = &spec->series[s];
+		struct prep *q = &p[s];
+		int pal = se->color < 0 ? -(se->color + 1) : se->color;
+		q->s = se;
+		q->n = se->pts ? se->n : 0;
+		q->raw = se->pts;
+		q->best = (size_t)-1;
+		chart_color_rgb(se->color, q->rgb);
+		q->dash = (pal / CHART_NPALETTE) % 4;
+		for (size_t i = 0; i < q->n; i++) {
+			double y = se->pts[i].y;
+			if (!isfinite(y) || !isfinite(se->pts[i].x))
+				continue;
+			if (spec->goal != CHART_GOAL_NONE &&
+			    (q->best == (size_t)-1 ||
+			     (spec->goal == CHART_GOAL_MIN ? y < se->pts[q->best].y
+			                                   : y > se->pts[q->best].y)))
+				q->best = i;
+		}
+		if (logy && q->n) {
+			q->own_raw = xreallocarray(NULL, q->n, sizeof *q->own_raw);
+			for (size_t i = 0; i < q->n; i++) {
+				double y = se->pts[i].y;
+				q->own_raw[i].x = se->pts[i].x;
+				q->own_raw[i].y = isnan(y) ? y : y > 0 ? log10(y) : copysign(NAN, -1);
+			}
+			q->raw = q->own_raw;
+		}
+		if (w > 0 && q->n > 1) {
+			double *ys = xreallocarray(NULL, q->n, sizeof *ys);
+			for (size_t i = 0; i < q->n; i++)
+				ys[i] = se->pts[i].y;
+			chart_smooth(ys, q->n, w, ys);
+			q->smooth = xreallocarray(NULL, q->n, sizeof *q->smooth);
+			for (size_t i = 0; i < q->n; i++) {
+				double y = ys[i];
+				q->smooth[i].x = se->pts[i].x;
+				q->smooth[i].y = !logy || isnan(y) ? y
+				                 : y > 0          ? log10(y)
+				                                  : copysign(NAN, -1);
+			}
+			free(ys);
+		}
+		for (size_t i = 0; i < q->n; i++) {
+			double x = q->raw[i].x, y = q->raw[i].y;
+			if (!isfinite(x))
+				continue;
+			if (x < *xlo)
+				*xlo = x;
+			if (x > *xhi)
+				*xhi = x;
+			if (!isfinite(y))
+				continue;
+			if (y < *ylo)
+				*ylo = y;
+			if (y > *yhi)
+				*yhi = y;
+		}
+		for (size_t i = 0; se->band_lo && se->band_hi && i < se->nband; i++) {
+			double a = se->band_lo[i].y, b = se->band_hi[i].y;
+			if (logy) {
+				a = a > 0 ? log10(a) : NAN;
+				b = b > 0 ? log10(b) : NAN;
+			}
+			if (isfinite(a) && a < *ylo)
+				*ylo = a;
+			if (isfinite(b) && b > *yhi)
+				*yhi = b;
+		}
+	}
+}
+
+/* The 1st and 99th percentiles of every finite raw value; 0 when there are
+ * too few values to clip. */
+static int percentiles(const struct prep *p, size_t np, double *lo, double *hi)
+{
+	size_t n = 0, cap = 0;
+	double *v = NULL;
+	int ok = 0;
+
+	for (size_t s = 0; s < np; s++)
+		for (size_t i = 0; i < p[s].n; i++)
+			if (isfinite(p[s].raw[i].y)) {
+				GROW(v, cap, n + 1);
+				v[n++] = p[s].raw[i].y;
+			}
+	if (n >= 20) {
+		*lo = select_k(v, n, (size_t)floor(0.01 * (double)(n - 1)));
+		*hi = select_k(v, n, (size_t)ceil(0.99 * (double)(n - 1)));
+		ok = *hi > *lo;
+	}
+	free(v);
+	return ok;
+}
+
+/* Pass 2: margins, then axes whose labels fit the plot area they leave. */
+static void layout(struct ctx *c, double xlo, double xhi, double ylo, double yhi, int logy,
+                   double legend_w)
+{
+	const struct chart_spec *spec = c->spec;
+	enum chart_axis_kind xk = spec->x_kind == CHART_X_TIME       ? CHART_AXIS_TIME
+	                          : spec->x_kind == CHART_X_RELATIVE ? CHART_AXIS_RELATIVE
+	                                                             : CHART_AXIS_STEP;
+	double lw, lh, th = 0, top, bottom, left, right;
+	const char *xl = spec->x_label;
+
+	measure(c, "0", &lw, &lh);
+	if (spec->title && *spec->title) {
+		pango_layout_set_font_description(c->lay, c->title_font);
+		set_text(c->lay, spec->title);
+		PangoRectangle r;
+		pango_layout_get_extents(c->lay, NULL, &r);
+		th = r.height / (double)PANGO_SCALE;
+	}
+	if (!xl)
+		xl = xk == CHART_AXIS_TIME ? "time (UTC)" : xk == CHART_AXIS_RELATIVE ? "time since start" : "step";
+	top = th > 0 ? th + 10 : lh / 2 + 6;
+	bottom = lh + 6 + (*xl ? lh + 6 : 0) + 4;
+	c->py = top;
+	c->ph = c->H - top - bottom;
+	if (c->ph < 10)
+		c->ph = 10;
+	chart_axis_layout(&c->ya, ylo, yhi, logy, CHART_AXIS_VALUE, c->ph, 1, measure, c);
+	left = 6 + c->ya.label_w + 6 + (spec->y_label && *spec->y_label ? lh + 6 : 0);
+	right = legend_w > 0 ? legend_w + 16 : 12;
+	c->px = left;
+	for (int pass = 0; pass < 2; pass++) {
+		c->pw = c->W - left - right;
+		if (c->pw < 10)
+			c->pw = 10;
+		chart_axis_layout(&c->xa, xlo, xhi, 0, xk, c->pw, 0, measure, c);
+		/* The last label must stay on the canvas: widen the right margin. */
+		if (c->xa.n == 0)
+			break;
+		double w, h, over;
+		measure(c, c->xa.label[c->xa.n - 1], &w, &h);
+		over = xdev(c, c->xa.tick[c->xa.n - 1]) + w / 2 - (c->W - 4);
+		if (over <= 0)
+			break;
+		right += over;
+	}
+}
+
+/* Pass 3: grid, axis lines, tick labels and axis titles. */
+static void draw_axes(struct ctx *c)
+{
+	cairo_t *cr = c->cr;
+	const struct chart_spec *spec = c->spec;
+	double fg = c->fg, lw = 1, prev_right = -INFINITY;
+
+	cairo_set_line_width(cr, lw);
+	cairo_set_source_rgba(cr, 0.5, 0.5, 0.5, 0.25);
+	for (size_t i = 0; i < c->ya.n; i++) {
+		double y = snap(c, ydev(c, c->ya.tick[i]), lw);
+		cairo_move_to(cr, c->px, y);
+		cairo_line_to(cr, c->px + c->pw, y);
+	}
+	for (size_t i = 0; i < c->xa.n; i++) {
+		double x = snap(c, xdev(c, c->xa.tick[i]), lw);
+		cairo_move_to(cr, x, c->py);
+		cairo_line_to(cr, x, c->py + c->ph);
+	}
+	cairo_stroke(cr);
+	cairo_set_source_rgba(cr, 0.5, 0.5, 0.5, 0.7);
+	double bx = snap(c, c->px, lw), by = snap(c, c->py + c->ph, lw);
+	cairo_move_to(cr, bx, c->py);
+	cairo_line_to(cr, bx, by);
+	cairo_line_to(cr, c->px + c->pw, by);
+	cairo_stroke(cr);
+
+	cairo_set_source_rgb(cr, fg, fg, fg);
+	for (size_t i = 0; i < c->ya.n; i++) {
+		double w, h, y = ydev(c, c->ya.tick[i]) - c->ya.label_h / 2;
+		measure(c, c->ya.label[i], &w, &h);
+		y = y < 0 ? 0 : y + h > c->H ? c->H - h : y;
+		show(c, c->ya.label[i], c->px - 6 - w, y, 0, c->font);
+	}
+	for (size_t i = 0; i < c->xa.n; i++) {
+		double w, h, x;
+		measure(c, c->xa.label[i], &w, &h);
+		x = xdev(c, c->xa.tick[i]) - w / 2;
+		x = x < 2 ? 2 : x + w > c->W - 2 ? c->W - 2 - w : x;
+		if (x < prev_right + 6) /* clamped into its neighbour: leave it out */
+			continue;
+		prev_right = x + w;
+		show(c, c->xa.label[i], x, c->py + c->ph + 5, 0, c->font);
+	}
+	const char *xl = spec->x_label ? spec->x_label
+	                 : spec->x_kind == CHART_X_TIME     ? "time (UTC)"
+	                 : spec->x_kind == CHART_X_RELATIVE ? "time since start"
+	                                                    : "step";
+	if (*xl) {
+		double w = text_w(c, xl, c->pw, c->font);
+		show(c, xl, c->px + (c->pw - w) / 2, c->py + c->ph + 5 + c->xa.label_h + 4, c->pw,
+		     c->font);
+	}
+	if (spec->y_label && *spec->y_label) {
+		double w = text_w(c, spec->y_label, c->ph, c->font);
+		cairo_save(cr);
+		cairo_translate(cr, 4, c->py + c->ph / 2 + w / 2);
+		cairo_rotate(cr, -M_PI / 2);
+		show(c, spec->y_label, 0, 0, c->ph, c->font);
+		cairo_restore(cr);
+	}
+	if (spec->title && *spec->title)
+		show(c, spec->title, c->px, 4, c->W - c->px - 8, c->title_font);
+}
+
+/* Adds a polyline through pts to the path, broken at non-finite values. An
+ * isolated finite point becomes a dot (a zero-length segment, round caps).
+ * Returns how many points were drawn. */
+static void add_line(struct ctx *c, const struct chart_point *pts, size_t n)
+{
+	int open = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		double y = pts[i].y;
+		if (!isfinite(y) || !isfinite(pts[i].x)) {
+			open = 0;
+			continue;
+		}
+		double X = q8(xdev(c, pts[i].x)), Y = q8(ydev(c, y));
+		if (!open) {
+			cairo_move_to(c->cr, X, Y);
+			if (i + 1 >= n || !isfinite(pts[i + 1].y))
+				cairo_line_to(c->cr, X, Y);
+			open = 1;
+		} else {
+			cairo_line_to(c->cr, X, Y);
+		}
+	}
+}
+
+/* The min–max envelope of merged raw points: per device column, from the
+ * decimated points (whose column extremes are the true ones), widened by half
+ * a line width each side so a column of one point still shows. Where points
+ * were merged, a 1px line through them covers exactly this band (it passes
+ * every height between a column's min and max), so the band stands in for
+ * the faint raw line under the smoothed one, at half the bytes. */
+static void add_envelope(struct ctx *c, const struct chart_point *pts, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		/* one finite stretch at a time */
+		while (i < n && !isfinite(pts[i].y))
+			i++;
+		size_t a = i;
+		while (i < n && isfinite(pts[i].y))
+			i++;
+		if (i - a < 2)
+			continue;
+		/* upper edge left to right, lower edge back, per column */
+		int first = 1;
+		for (size_t j = a; j < i;) {
+			double col = floor(xdev(c, pts[j].x) * c->cols), hi = pts[j].y, xs = pts[j].x;
+			size_t k = j;
+			while (k < i && floor(xdev(c, pts[k].x) * c->cols) == col) {
+				if (pts[k].y > hi)
+					hi = pts[k].y;
+				k++;
+			}
+			double X = q8(xdev(c, xs)), Y = q8(ydev(c, hi) - 0.5);
+			if (first)
+				cairo_move_to(c->cr, X, Y);
+			else
+				cairo_line_to(c->cr, X, Y);
+			first = 0;
+			j = k;
+		}
+		for (size_t j = i; j > a;) {
+			double col = floor(xdev(c, pts[j - 1].x) * c->cols), lo = pts[j - 1].y,
+			       xs = pts[j - 1].x;
+			size_t k = j;
+			while (k > a && floor(xdev(c, pts[k - 1].x) * c->cols) == col) {
+				if (pts[k - 1].y < lo)
+					lo = pts[k - 1].y;
+				k--;
+			}
+			cairo_line_to(c->cr, q8(xdev(c, xs)), q8(ydev(c, lo) + 0.5));
+			j = k;
+		}
+		cairo_close_path(c->cr);
+	}
+}
+
+/* A caller-given band (seed spread and the like) behind the line. */
+static void add_band(struct ctx *c, const struct chart_series *s, int logy)
+{
+	size_t n = s->nband;
+	int open = 0;
+
+	for (size_t i = 0; i <= n; i++) {
+		int ok = 0;
+		double lo = 0, hi = 0;
+		if (i < n) {
+			lo = s->band_lo[i].y;
+			hi = s->band_hi[i].y;
+			if (logy) {
+				lo = lo > 0 ? log10(lo) : NAN;
+				hi = hi > 0 ? log10(hi) : NAN;
+			}
+			ok = isfinite(lo) && isfinite(hi) && isfinite(s->band_lo[i].x);
+		}
+		if (ok) {
+			double X = q8(xdev(c, s->band_hi[i].x)), Y = q8(ydev(c, hi));
+			if (!open)
+				cairo_move_to(c->cr, X, Y);
+			else
+				cairo_line_to(c->cr, X, Y);
+			open++;
+			continue;
+		}
+		if (open) { /* close this stretch along the lower edge */
+			for (size_t j = i; j > i - (size_t)open; j--) {
+				double l = s->band_lo[j - 1].y;
+				if (logy)
+					l = log10(l);
+				cairo_line_to(c->cr, q8(xdev(c, s->band_lo[j - 1].x)), q8(ydev(c, l)));
+			}
+			cairo_close_path(c->cr);
+		}
+		open = 0;
+	}
+}
+
+static void set_dash(struct ctx *c, int dash, double lw)
+{
+	double d[4];
+	for (int i = 0; i < ndashes[dash]; i++)
+		d[i] = dashes[dash][i] * lw;
+	cairo_set_dash(c->cr, d, ndashes[dash], 0);
+}
+
+/* Markers where a finite stretch ends in NaN or ±Inf (the run diverged), and
+ * at the plot edge where clipped points were drawn. */
+static void draw_markers(struct ctx *c, const struct prep *q)
+{
+	cairo_t *cr = c->cr;
+	const struct chart_point *pts = q->draw;
+	double lasty = NAN, lastmark = -INFINITY;
+
+	cairo_set_source_rgb(cr, q->rgb[0], q->rgb[1], q->rgb[2]);
+	cairo_set_line_width(cr, 1.5);
+	for (size_t i = 0; i < q->ndraw; i++) {
+		double y = pts[i].y, X = xdev(c, pts[i].x), Y;
+		if (isfinite(y)) {
+			lasty = y;
+			if (c->clip && (y < c->ya.lo || y > c->ya.hi) && X - lastmark >= 4) {
+				Y = ydev(c, y);
+				double dy = y > c->ya.hi ? -4 : 4;
+				cairo_move_to(cr, X - 3, Y);
+				cairo_line_to(cr, X + 3, Y);
+				cairo_line_to(cr, X, Y + dy);
+				cairo_close_path(cr);
+				cairo_fill(cr);
+				lastmark = X;
+			}
+			continue;
+		}
+		if (!isfinite(lasty) || (isnan(y) && signbit(y))) {
+			lasty = NAN;
+			continue;
+		}
+		Y = isnan(y) ? ydev(c, lasty) : y > 0 ? c->py + 3 : c->py + c->ph - 3;
+		cairo_move_to(cr, X - 3, Y - 3);
+		cairo_line_to(cr, X + 3, Y + 3);
+		cairo_move_to(cr, X - 3, Y + 3);
+		cairo_line_to(cr, X + 3, Y - 3);
+		cairo_stroke(cr);
+		lasty = NAN;
+	}
+	if (q->best != (size_t)-1) {
+		double X = xdev(c, q->raw[q->best].x), Y = ydev(c, q->raw[q->best].y);
+		if (isfinite(q->raw[q->best].y)) {
+			cairo_new_sub_path(cr);
+			cairo_arc(cr, X, Y, 3.5, 0, 2 * M_PI);
+			cairo_stroke(cr);
+		}
+	}
+}
+
+/* Pass 4: decimate and draw every series; raw faint under the smoothed line. */
+static void draw_series(struct ctx *c, struct prep *p, int logy, struct chart_info *info)
+{
+	cairo_t *cr = c->cr;
+	double x0 = c->px * c->cols, sx = c->pw * c->cols / (c->xa.hi - c->xa.lo);
+
+	cairo_save(cr);
+	cairo_rectangle(cr, c->px - 2, c->py - 2, c->pw + 4, c->ph + 4);
+	cairo_clip(cr);
+	cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+	cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
+	for (size_t s = 0; s < c->spec->nseries; s++) {
+		struct prep *q = &p[s];
+		const double *rgb = q->rgb;
+		if (q->n == 0)
+			continue;
+		if (c->o->no_decimate) {
+			q->draw = xreallocarray(NULL, q->n, sizeof *q->draw);
+			memcpy(q->draw, q->raw, q->n * sizeof *q->draw);
+			q->ndraw = q->n;
+		} else {
+			q->draw = xreallocarray(NULL, q->n, sizeof *q->draw);
+			q->ndraw = chart_m4(q->raw, q->n, x0, c->xa.lo, sx, q->draw);
+		}
+		q->merged = q->ndraw < q->n;
+		if (q->smooth) {
+			q->draw_s = xreallocarray(NULL, q->n, sizeof *q->draw_s);
+			if (c->o->no_decimate) {
+				memcpy(q->draw_s, q->smooth, q->n * sizeof *q->draw_s);
+				q->ndraw_s = q->n;
+			} else {
+				q->ndraw_s = chart_m4(q->smooth, q->n, x0, c->xa.lo, sx, q->draw_s);
+			}
+		}
+		if (info) {
+			info->points_total += q->n;
+			info->points_drawn += q->ndraw;
+		}
+		if (q->s->band_lo && q->s->band_hi && q->s->nband) {
+			add_band(c, q->s, logy);
+			cairo_set_source_rgba(cr, rgb[0], rgb[1], rgb[2], 0.18);
+			cairo_fill(cr);
+		}
+		if (q->smooth && q->merged) {
+			add_envelope(c, q->draw, q->ndraw);
+			cairo_set_source_rgba(cr, rgb[0], rgb[1], rgb[2], 0.25);
+			cairo_fill(cr);
+		} else {
+			double lw = q->smooth ? 1.0 : 1.25;
+			cairo_set_line_width(cr, lw);
+			set_dash(c, q->dash, lw);
+			add_line(c, q->draw, q->ndraw);
+			cairo_set_source_rgba(cr, rgb[0], rgb[1], rgb[2], q->smooth ? 0.3 : 1.0);
+			cairo_stroke(cr);
+		}
+		if (q->smooth) {
+			cairo_set_line_width(cr, 1.5);
+			set_dash(c, q->dash, 1.5);
+			add_line(c, q->draw_s, q->ndraw_s);
+			cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
+			cairo_stroke(cr);
+		}
+		cairo_set_dash(cr, NULL, 0, 0);
+	}
+	for (size_t s = 0; s < c->spec->nseries; s++)
+		if (p[s].n)
+			draw_markers(c, &p[s]);
+	cairo_restore(cr);
+}
+
+/* Pass 5: the legend, right of the plot area, one row per run; runs that do
+ * not fit are counted in a last row. */
+static void draw_legend(struct ctx *c, const struct prep *p, double legend_w)
+{
+	cairo_t *cr = c->cr;
+	size_t ns = c->spec->nseries, rows, shown;
+	double lw, lh, x = c->px + c->pw + 12, y = c->py, rowh;
+
+	measure(c, "0", &lw, &lh);
+	rowh = lh + 4;
+	rows = (size_t)(c->ph / rowh);
+	if (rows < 1)
+		rows = 1;
+	shown = ns <= rows ? ns : rows - 1;
+	for (size_t s = 0; s < shown; s++, y += rowh) {
+		const struct prep *q = &p[s];
+		cairo_set_source_rgb(cr, q->rgb[0], q->rgb[1], q->rgb[2]);
+		cairo_set_line_width(cr, 2);
+		set_dash(c, q->dash, 2);
+		cairo_move_to(cr, x, y + rowh / 2);
+		cairo_line_to(cr, x + 18, y + rowh / 2);
+		cairo_stroke(cr);
+		cairo_set_dash(cr, NULL, 0, 0);
+		cairo_set_source_rgb(cr, c->fg, c->fg, c->fg);
+		show(c, q->s->label ? q->s->label : "", x + 24, y + 2, legend_w - 24, c->font);
+	}
+	if (shown < ns) {
+		char more[64];
+		snprintf(more, sizeof more, "+%zu more", ns - shown);
+		cairo_set_source_rgb(cr, c->fg, c->fg, c->fg);
+		show(c, more, x + 24, y + 2, legend_w - 24, c->font);
+	}
+}
+
+/* The legend's width: the widest (ellipsized) label plus the line sample. */
+static double legend_width(struct ctx *c)
+{
+	double maxw = c->W * 0.28 - 24, w = 0;
+
+	if (c->spec->nseries < 2 || maxw < 20)
+		return 0;
+	for (size_t s = 0; s < c->spec->nseries && s < 200; s++) {
+		const char *l = c->spec->series[s].label;
+		double t = text_w(c, l ? l : "", maxw, c->font);
+		if (t > w)
+			w = t;
+	}
+	return w + 24;
+}
+
+int chart_draw(const struct chart_spec *spec, cairo_t *cr, const struct chart_draw_opts *o,
+               struct chart_info *info)
+{
+	struct ctx c;
+	struct prep *p = xcalloc(spec->nseries ? spec->nseries : 1, sizeof *p);
+	double xlo, xhi, ylo, yhi, plo, phi, legend_w;
+	cairo_font_options_t *fo = cairo_font_options_create();
+	int logy = spec->log_y < 0 ? chart_log_suggested(spec) : spec->log_y > 0;
+	int ok;
+
+	memset(&c, 0, sizeof c);
+	c.cr = cr;
+	c.spec = spec;
+	c.o = o;
+	c.W = spec->width > 0 ? spec->width : 720;
+	c.H = spec->height > 0 ? spec->height : 360;
+	c.cols = o->columns > 0 ? o->columns : 1;
+	c.fg = o->paper ? FG_PAPER : FG_SCREEN;
+	if (info)
+		memset(info, 0, sizeof *info);
+
+	/* Unhinted metrics: the same layout on every surface and scale. */
+	cairo_font_options_set_hint_metrics(fo, CAIRO_HINT_METRICS_OFF);
+	cairo_font_options_set_hint_style(fo, CAIRO_HINT_STYLE_NONE);
+	cairo_font_options_set_antialias(fo, CAIRO_ANTIALIAS_GRAY);
+	c.lay = pango_cairo_create_layout(cr);
+	pango_cairo_context_set_font_options(pango_layout_get_context(c.lay), fo);
+	pango_layout_context_changed(c.lay);
+	pango_layout_set_single_paragraph_mode(c.lay, TRUE);
+	pango_layout_set_ellipsize(c.lay, PANGO_ELLIPSIZE_END);
+	c.font = pango_font_description_from_string(CHART_FONT);
+	pango_font_description_set_absolute_size(c.font, FONT_PX * PANGO_SCALE);
+	c.title_font = pango_font_description_copy(c.font);
+	pango_font_description_set_absolute_size(c.title_font, TITLE_PX * PANGO_SCALE);
+	pango_font_description_set_weight(c.title_font, PANGO_WEIGHT_BOLD);
+
+	if (o->paper) {
+		cairo_set_source_rgb(cr, 1, 1, 1);
+		cairo_paint(cr);
+	}
+	prepare(&c, p, logy, &xlo, &xhi, &ylo, &yhi);
+	if (!(xhi >= xlo)) {
+		xlo = 0;
+		xhi = 1;
+	}
+	if (xhi == xlo) {
+		xlo -= 1;
+		xhi += 1;
+	}
+	if (spec->clip_outliers && percentiles(p, spec->nseries, &plo, &phi) &&
+	    (plo > ylo || phi < yhi)) {
+		c.clip = 1;
+		ylo = plo;
+		yhi = phi;
+	}
+	if (!(yhi >= ylo)) {
+		ylo = logy ? 0 : 0;
+		yhi = 1;
+	} else if (yhi == ylo) {
+		double pad = logy ? 0.5 : fabs(ylo) > 0 ? fabs(ylo) * 0.1 : 1;
+		ylo -= pad;
+		yhi += pad;
+	} else {
+		double pad = (yhi - ylo) * 0.05;
+		ylo -= pad;
+		yhi += pad;
+	}
+	legend_w = legend_width(&c);
+	layout(&c, xlo, xhi, ylo, yhi, logy, legend_w);
+	draw_axes(&c);
+	draw_series(&c, p, logy, info);
+	if (legend_w > 0)
+		draw_legend(&c, p, legend_w);
+	if (info)
+		info->log_y = logy;
+	if (o->x_out)
+		*o->x_out = c.xa;
+	if (o->y_out)
+		*o->y_out = c.ya;
+
+	ok = cairo_status(cr) == CAIRO_STATUS_SUCCESS;
+	for (size_t s = 0; s < spec->nseries; s++) {
+		free(p[s].own_raw);
+		free(p[s].smooth);
+		free(p[s].draw);
+		free(p[s].draw_s);
+	}
+	free(p);
+	pango_font_description_free(c.font);
+	pango_font_description_free(c.title_font);
+	g_object_unref(c.lay);
+	cairo_font_options_destroy(fo);
+	return ok;
+}

@@ -1,0 +1,160 @@
+/* site_internal.h — what the files of src/site/ share: slugs, the template
+ * filler, Markdown notes, and the build state the pages are written from. */
+#ifndef RUNSITE_SITE_INTERNAL_H
+#define RUNSITE_SITE_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libxml/HTMLparser.h>
+#include <libxml/tree.h>
+
+#include "runsite/diag.h"
+#include "runsite/goal.h"
+#include "runsite/model.h"
+#include "runsite/site.h"
+#include "runsite/util.h"
+
+/* ---- slug.c: safe, unique file names ---- */
+
+#define SLUG_MAX 64 /* bytes of a slug before any "-N" suffix */
+
+/* A set of slugs already handed out (sorted, for bsearch). */
+struct slugset {
+	char **items;
+	size_t n, cap;
+};
+
+/* The slug of s: [a-z0-9._-] only, no leading or trailing separator, never
+ * "." or "..", at most maxlen bytes, never a reserved Windows device name;
+ * `fallback` when nothing of s survives. Caller frees. */
+char *slug_from(const char *s, size_t maxlen, const char *fallback);
+/* A slug not yet in set, made from base (adding "-2", "-3", ... when taken),
+ * recorded in set. Returns the set's copy (freed with the set). */
+const char *slug_claim(struct slugset *set, const char *base);
+void slugset_free(struct slugset *set);
+/* 8 lowercase hex digits of a stable 64-bit FNV-1a hash of s, into out[9]. */
+void slug_hash8(char out[9], const char *s);
+/* A run's slug: its name's slug, '-', the hash of its id (or the id's slug
+ * alone when the run is named by its id); claimed in set. */
+const char *slug_run(struct slugset *set, const char *name, const char *id);
+
+/* ---- tmpl.c: templates filled through libxml2's tree ---- */
+
+/* Parses template text (UTF-8 HTML) into a document, with every element
+ * marked data-rs="mock" (sample content for the mock-up) removed. NULL when
+ * libxml2 could not make a document of it (not reported). */
+htmlDocPtr tmpl_parse(const char *text, size_t len);
+/* The first element at or below n whose data-rs is marker, in document order; or NULL. */
+xmlNodePtr tmpl_find(xmlNodePtr n, const char *marker);
+/* Replaces n's children with one text node holding text verbatim (escaped on output). */
+void tmpl_set_text(xmlNodePtr n, const char *text);
+/* Sets attribute name to value verbatim (escaped on output); NULL removes it. */
+void tmpl_set_attr(xmlNodePtr n, const char *name, const char *value);
+/* Appends cls to n's class attribute. */
+void tmpl_add_class(xmlNodePtr n, const char *cls);
+/* A deep copy of tpl inserted just before it; the caller fills it. */
+xmlNodePtr tmpl_clone(xmlNodePtr tpl);
+/* Unlinks and frees n (NULL is fine). */
+void tmpl_remove(xmlNodePtr n);
+/* Appends a new element called name, with optional text, to parent. */
+xmlNodePtr tmpl_add_elem(xmlNodePtr parent, const char *name, const char *text);
+/* Sets the text of every element marked marker at or below n. */
+void tmpl_fill(xmlNodePtr n, const char *marker, const char *text);
+/* Fixes up links for a page depth folders below the site root: the template
+ * writes site links as from templates/ ("../assets/style.css"); at depth 0
+ * the leading "../" of href/src of elements marked "link" is dropped. */
+void tmpl_relink(htmlDocPtr doc, int depth);
+/* Removes every data-rs attribute and serialises doc as UTF-8 HTML into out. */
+void tmpl_serialize(htmlDocPtr doc, struct buf *out);
+
+/* ---- notes.c: Markdown through cmark-gfm ---- */
+
+/* Registers cmark-gfm's extensions; call once before any thread renders. */
+void notes_init(void);
+/* Renders Markdown md (untrusted) as HTML nodes appended to parent: GFM
+ * tables, strikethrough, autolinks and task lists; raw HTML, scripts and
+ * unsafe link schemes dropped; headings demoted by `demote` levels. */
+void notes_render(xmlNodePtr parent, const char *md, int demote);
+/* A plain-text excerpt of Markdown md: its first paragraph, at most max
+ * bytes (cut at a UTF-8 boundary, with "…"). Caller frees. */
+char *notes_excerpt(const char *md, size_t max);
+
+/* ---- the build state (site.c) read by the pages (pages.c) ---- */
+
+struct site_chart {
+	size_t metric;   /* index into run->metrics */
+	char *slug;      /* file name stem below runs/<run-slug>/ */
+	char *alt;       /* chart_describe() text */
+};
+
+struct site_run {
+	struct run *run;         /* slimmed once its charts are written */
+	const char *slug;        /* owned by the run slug set */
+	int color;               /* palette index, order of arrival */
+	size_t exp;              /* index into site.exps */
+	size_t *children;        /* indexes of runs whose parent this is */
+	size_t nchildren, capchildren;
+	long parent;             /* index of the parent run, or -1 */
+	struct site_chart *charts;
+	size_t ncharts, capcharts;
+};
+
+struct site_exp {
+	char *name;
+	const char *slug;        /* owned by the experiment slug set */
+	char *description;       /* Markdown; may be NULL */
+	size_t *runs;            /* indexes into site.runs, sorted for display at the end */
+	size_t nruns, capruns;
+};
+
+/* A map from run id to run index (open addressing). */
+struct idmap {
+	const char **keys;
+	size_t *vals;
+	size_t n, cap;
+};
+
+struct site {
+	const struct site_opts *opts;
+	const struct reader_opts *ropts;
+	char *tmp;                /* the temporary folder the site is built in */
+	struct site_run *runs;
+	size_t nruns, capruns;
+	size_t *order;             /* run indexes in display order: newest first */
+	struct site_exp *exps;
+	size_t nexps, capexps;
+	struct slugset run_slugs, exp_slugs;
+	struct idmap ids;
+	struct kvlist store_exps;  /* experiment id → name/description for the current store */
+	struct kvlist store_descs;
+	const char *store_path;
+	size_t store_no, nstores;  /* for the progress line */
+	size_t skipped_dups;       /* runs already read from another store */
+	int failed;                /* a file could not be written: the build is abandoned */
+	struct buf tpl_index, tpl_exp, tpl_run;
+};
+
+/* Writes data to tmp-relative path rel (folders made as needed). Returns 1,
+ * or 0 after reporting. */
+int site_write(struct site *s, const char *rel, const void *data, size_t n);
+/* Makes tmp-relative folder rel. Returns 1, or 0 after reporting. */
+int site_mkdir(struct site *s, const char *rel);
+/* The index of the run with id, or -1. */
+long site_find_run(const struct site *s, const char *id);
+
+/* ---- pages.c ---- */
+
+/* Draws the charts of a run that still has its full series (before run_slim). */
+int page_run_charts(struct site *s, struct site_run *sr);
+/* Writes runs/<slug>.html, experiments/<slug>.html (with overlay charts), index.html. */
+int page_run(struct site *s, size_t i);
+int page_experiment(struct site *s, size_t e);
+int page_index(struct site *s);
+
+/* Display helpers shared by the pages and the tests. */
+void fmt_duration(char *out, size_t outsz, int64_t ms);
+void fmt_time_utc(char *out, size_t outsz, int64_t ms);
+void fmt_size(char *out, size_t outsz, int64_t bytes);
+
+#endif

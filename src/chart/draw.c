@@ -29,6 +29,7 @@ struct prep {
 	int dash;
 	size_t best;   /* index of the best point, or (size_t)-1 */
 	int merged;    /* decimation merged points */
+	int dense;     /* some device column holds two points or more */
 };
 
 struct ctx {
@@ -379,10 +380,39 @@ static void draw_axes(struct ctx *c)
 		show(c, spec->title, c->px, 4, c->W - c->px - 8, c->title_font);
 }
 
+/* The x of a point in device space for drawing: on the 1/8 px grid, or, for
+ * a dense series, at the centre of its device pixel column. Then every point
+ * of a column lies on one vertical line, so the stroke of all of them is the
+ * stroke of its first, min, max and last: M4 draws the same pixels, even
+ * antialiased. The shift is under half a device pixel. */
+static double xdraw(const struct ctx *c, double x, int dense)
+{
+	double X = xdev(c, x);
+	return dense ? (floor(X * c->cols) + 0.5) / c->cols : q8(X);
+}
+
+/* Whether two finite points of pts share a device pixel column. */
+static int is_dense(const struct ctx *c, const struct chart_point *pts, size_t n)
+{
+	double prev = NAN;
+
+	for (size_t i = 0; i < n; i++) {
+		double col;
+		if (!isfinite(pts[i].y) || !isfinite(pts[i].x)) {
+			prev = NAN;
+			continue;
+		}
+		col = floor(xdev(c, pts[i].x) * c->cols);
+		if (col == prev)
+			return 1;
+		prev = col;
+	}
+	return 0;
+}
+
 /* Adds a polyline through pts to the path, broken at non-finite values. An
- * isolated finite point becomes a dot (a zero-length segment, round caps).
- * Returns how many points were drawn. */
-static void add_line(struct ctx *c, const struct chart_point *pts, size_t n)
+ * isolated finite point becomes a dot (a zero-length segment, round caps). */
+static void add_line(struct ctx *c, const struct chart_point *pts, size_t n, int dense)
 {
 	int open = 0;
 
@@ -392,7 +422,7 @@ static void add_line(struct ctx *c, const struct chart_point *pts, size_t n)
 			open = 0;
 			continue;
 		}
-		double X = q8(xdev(c, pts[i].x)), Y = q8(ydev(c, y));
+		double X = xdraw(c, pts[i].x, dense), Y = q8(ydev(c, y));
 		if (!open) {
 			cairo_move_to(c->cr, X, Y);
 			if (i + 1 >= n || !isfinite(pts[i + 1].y))
@@ -433,7 +463,7 @@ static void add_envelope(struct ctx *c, const struct chart_point *pts, size_t n)
 					hi = pts[k].y;
 				k++;
 			}
-			double X = q8(xdev(c, xs)), Y = q8(ydev(c, hi) - 0.5);
+			double X = xdraw(c, xs, 1), Y = q8(ydev(c, hi) - 0.5);
 			if (first)
 				cairo_move_to(c->cr, X, Y);
 			else
@@ -450,7 +480,7 @@ static void add_envelope(struct ctx *c, const struct chart_point *pts, size_t n)
 					lo = pts[k - 1].y;
 				k--;
 			}
-			cairo_line_to(c->cr, q8(xdev(c, xs)), q8(ydev(c, lo) + 0.5));
+			cairo_line_to(c->cr, xdraw(c, xs, 1), q8(ydev(c, lo) + 0.5));
 			j = k;
 		}
 		cairo_close_path(c->cr);
@@ -577,7 +607,8 @@ static void draw_series(struct ctx *c, struct prep *p, int logy, struct chart_in
 			q->draw = xreallocarray(NULL, q->n, sizeof *q->draw);
 			q->ndraw = chart_m4(q->raw, q->n, x0, c->xa.lo, sx, q->draw);
 		}
-		q->merged = q->ndraw < q->n;
+		q->dense = is_dense(c, q->raw, q->n);
+		q->merged = q->dense;
 		if (q->smooth) {
 			q->draw_s = xreallocarray(NULL, q->n, sizeof *q->draw_s);
 			if (c->o->no_decimate) {
@@ -604,14 +635,14 @@ static void draw_series(struct ctx *c, struct prep *p, int logy, struct chart_in
 			double lw = q->smooth ? 1.0 : 1.25;
 			cairo_set_line_width(cr, lw);
 			set_dash(c, q->dash, lw);
-			add_line(c, q->draw, q->ndraw);
+			add_line(c, q->draw, q->ndraw, q->dense);
 			cairo_set_source_rgba(cr, rgb[0], rgb[1], rgb[2], q->smooth ? 0.3 : 1.0);
 			cairo_stroke(cr);
 		}
 		if (q->smooth) {
 			cairo_set_line_width(cr, 1.5);
 			set_dash(c, q->dash, 1.5);
-			add_line(c, q->draw_s, q->ndraw_s);
+			add_line(c, q->draw_s, q->ndraw_s, q->dense);
 			cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
 			cairo_stroke(cr);
 		}

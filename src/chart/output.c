@@ -206,6 +206,46 @@ fail:
 	return 0;
 }
 
+/* Cairo names its surfaces in the SVG ("surface6") with a counter that runs
+ * across the whole process; renumber them by first appearance in place, so
+ * the same chart gives the same bytes whatever was drawn before it. */
+static void renumber_surfaces(struct buf *b, size_t from)
+{
+	struct buf o = BUF_INIT;
+	unsigned long seen[32];
+	size_t nseen = 0;
+	const char *p = b->data + from, *end = b->data + b->size;
+
+	buf_put(&o, b->data, from);
+	for (;;) {
+		const char *t = memmem(p, (size_t)(end - p), "surface", 7);
+		if (!t)
+			break;
+		const char *q = t + 7;
+		unsigned long v = 0;
+		size_t k;
+		buf_put(&o, p, (size_t)(q - p));
+		p = q;
+		if (t == b->data || (t[-1] != '"' && t[-1] != '#') || !(*q >= '0' && *q <= '9'))
+			continue;
+		for (; q < end && *q >= '0' && *q <= '9' && v < 100000000; q++)
+			v = v * 10 + (unsigned long)(*q - '0');
+		for (k = 0; k < nseen && seen[k] != v; k++)
+			;
+		if (k == nseen && nseen < 32)
+			seen[nseen++] = v;
+		if (k == 32) { /* more surfaces than a chart draws: leave as is */
+			buf_put(&o, p, (size_t)(q - p));
+		} else {
+			buf_printf(&o, "%zu", k + 1);
+		}
+		p = q;
+	}
+	buf_put(&o, p, (size_t)(end - p));
+	buf_free(b);
+	*b = o;
+}
+
 /* Copies Cairo's SVG into out with role="img", aria-labelledby and a
  * <title>/<desc> pair right after the opening <svg> tag. */
 static void svg_finish(struct buf *out, const struct buf *svg, const char *title,
@@ -281,6 +321,13 @@ cairo_status_t chart_render(const struct chart_spec *spec, enum chart_format fmt
 		break;
 	case CHART_PDF:
 		sf = cairo_pdf_surface_create_for_stream(to_buf, &tmp, W, H);
+		/* Cairo stamps the time of drawing otherwise; same input, same bytes. */
+		cairo_pdf_surface_set_metadata(sf, CAIRO_PDF_METADATA_CREATE_DATE, "");
+		if (spec->title) {
+			char *t = g_utf8_make_valid(spec->title, (gssize)strnlen(spec->title, 4096));
+			cairo_pdf_surface_set_metadata(sf, CAIRO_PDF_METADATA_TITLE, t);
+			g_free(t);
+		}
 		/* Papers zoom in: decimate finer than the page's points. */
 		if (!o) {
 			opt.columns = 4;
@@ -307,7 +354,9 @@ cairo_status_t chart_render(const struct chart_spec *spec, enum chart_format fmt
 		goto out;
 	if (fmt == CHART_SVG) {
 		char *desc = chart_describe(spec, info);
+		size_t from = out->size;
 		svg_finish(out, &tmp, spec->title ? spec->title : "chart", desc);
+		renumber_surfaces(out, from);
 		free(desc);
 	} else {
 		buf_put(out, tmp.data ? tmp.data : "", tmp.size);
@@ -435,6 +484,7 @@ int chart_write_sparkline(const struct chart_point *pts, size_t n, int color, in
 		diag_msg("%s: cannot draw the sparkline: %s", path, cairo_status_to_string(st));
 		goto out;
 	}
+	renumber_surfaces(&tmp, 0);
 	ok = write_bytes(path, tmp.data ? tmp.data : "", tmp.size);
 out:
 	free(d);

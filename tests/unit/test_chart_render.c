@@ -1,0 +1,357 @@
+/* test_chart_render.c — drawn charts: M4 decimation gives the same picture as
+ * every point, NaN gaps and Inf markers, y range from finite values, clipped
+ * outliers, byte-identical output, safe <title>/<desc>. */
+#include <libxml/parser.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "../../src/chart/chart_internal.h"
+#include "harness.h"
+
+/* A deterministic random walk (xorshift), x = 0..n-1. */
+static struct chart_point *walk(size_t n, uint64_t seed)
+{
+	struct chart_point *p = xreallocarray(NULL, n, sizeof *p);
+	uint64_t s = seed;
+	double y = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		s ^= s << 13;
+		s ^= s >> 7;
+		s ^= s << 17;
+		y += ((double)(s >> 11) / 9007199254740992.0) - 0.5;
+		p[i].x = (double)i;
+		p[i].y = y;
+	}
+	return p;
+}
+
+/* Draws spec on a fresh image surface of scale× its size. */
+static cairo_surface_t *draw_image(const struct chart_spec *spec, double scale, int no_dec,
+                                   struct chart_info *info, struct chart_axis *ya)
+{
+	cairo_surface_t *sf = cairo_image_surface_create(
+		CAIRO_FORMAT_ARGB32, (int)(spec->width * scale), (int)(spec->height * scale));
+	cairo_t *cr = cairo_create(sf);
+	struct chart_draw_opts o = {no_dec, 0, scale, NULL, ya};
+
+	cairo_scale(cr, scale, scale);
+	OK(chart_draw(spec, cr, &o, info), "chart_draw: %s", cairo_status_to_string(cairo_status(cr)));
+	cairo_destroy(cr);
+	cairo_surface_flush(sf);
+	return sf;
+}
+
+/* Pixels whose colour differs by more than `tol` in any channel. */
+static size_t diff_pixels(cairo_surface_t *a, cairo_surface_t *b, int tol, size_t *total)
+{
+	int w = cairo_image_surface_get_width(a), h = cairo_image_surface_get_height(a);
+	int stride = cairo_image_surface_get_stride(a);
+	const unsigned char *pa = cairo_image_surface_get_data(a), *pb = cairo_image_surface_get_data(b);
+	size_t n = 0;
+
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++) {
+			const unsigned char *u = pa + y * stride + 4 * x, *v = pb + y * stride + 4 * x;
+			for (int c = 0; c < 4; c++)
+				if (abs(u[c] - v[c]) > tol) {
+					n++;
+					break;
+				}
+		}
+	*total = (size_t)w * (size_t)h;
+	return n;
+}
+
+static void test_m4_small(void)
+{
+	/* one column: keeps first, min, max, last in their order */
+	struct chart_point p[] = {{0.1, 5}, {0.2, 9}, {0.3, 1}, {0.4, 4}, {0.5, 3}, {1.5, 7}};
+	struct chart_point out[6];
+	size_t n = chart_m4(p, 6, 0, 0, 1, out);
+	INT_EQ(n, 5, "four kept in column 0, one in column 1");
+	DBL_EQ(out[0].y, 5, "first");
+	DBL_EQ(out[1].y, 9, "max, in order");
+	DBL_EQ(out[2].y, 1, "min");
+	DBL_EQ(out[3].y, 3, "last");
+	DBL_EQ(out[4].y, 7, "next column");
+
+	/* non-finite values break buckets and keep their first point */
+	struct chart_point q[] = {{0.1, 1}, {0.2, NAN}, {0.3, NAN}, {0.4, 2}, {0.6, INFINITY}};
+	n = chart_m4(q, 5, 0, 0, 1, out);
+	INT_EQ(n, 4, "1, NaN (once), 2, Inf");
+	OK(isnan(out[1].y) && out[2].y == 2 && isinf(out[3].y), "gap kept in order");
+}
+
+/* The issue's test: a 1,000,000-point random walk drawn from every point and
+ * from its M4 decimation differ in at most 0.1% of the PNG's pixels. */
+static void test_m4_exact(void)
+{
+	size_t n = 1000000, total, diff;
+	struct chart_point *p = walk(n, 88172645463325252ULL);
+	struct chart_series s = {"walk", p, n, 0, NULL, NULL, 0};
+	struct chart_spec spec;
+	struct chart_info full, dec;
+
+	chart_spec_defaults(&spec);
+	spec.title = "random walk";
+	spec.width = 400;
+	spec.height = 200;
+	spec.smoothing = 0;
+	spec.series = &s;
+	spec.nseries = 1;
+	cairo_surface_t *a = draw_image(&spec, 1, 1, &full, NULL);
+	cairo_surface_t *b = draw_image(&spec, 1, 0, &dec, NULL);
+	diff = diff_pixels(a, b, 0, &total);
+	OK(diff * 1000 <= total, "M4 picture differs in %zu of %zu pixels", diff, total);
+	INT_EQ(full.points_drawn, n, "full drawing used every point");
+	OK(dec.points_drawn <= 4 * 400 && dec.points_drawn > 400, "decimated to %llu points",
+	   (unsigned long long)dec.points_drawn);
+	INT_EQ(dec.points_total, n, "points_total");
+	printf("# M4: %zu of %zu pixels differ (%llu of %zu points drawn)\n", diff, total,
+	       (unsigned long long)dec.points_drawn, n);
+	cairo_surface_destroy(a);
+	cairo_surface_destroy(b);
+
+	/* the same at 2× with smoothing on (band + smoothed line), 200k points */
+	s.n = 200000;
+	spec.smoothing = 0.9;
+	a = draw_image(&spec, 2, 1, &full, NULL);
+	b = draw_image(&spec, 2, 0, &dec, NULL);
+	diff = diff_pixels(a, b, 2, &total);
+	OK(diff * 1000 <= total, "smoothed, 2x: %zu of %zu pixels differ", diff, total);
+	cairo_surface_destroy(a);
+	cairo_surface_destroy(b);
+	free(p);
+}
+
+/* Counts pixels in device column x whose colour is close to rgb. */
+static int column_hits(cairo_surface_t *sf, int x, const double rgb[3])
+{
+	int h = cairo_image_surface_get_height(sf), stride = cairo_image_surface_get_stride(sf), n = 0;
+	const unsigned char *d = cairo_image_surface_get_data(sf);
+
+	for (int y = 0; y < h; y++) {
+		uint32_t v = *(const uint32_t *)(d + y * stride + 4 * x);
+		int a = (int)(v >> 24), r = (int)((v >> 16) & 255), g = (int)((v >> 8) & 255),
+		    b = (int)(v & 255);
+		if (a > 200 && abs(r - (int)(rgb[0] * 255)) < 30 && abs(g - (int)(rgb[1] * 255)) < 30 &&
+		    abs(b - (int)(rgb[2] * 255)) < 30)
+			n++;
+	}
+	return n;
+}
+
+static void test_nan_inf(void)
+{
+	size_t n = 101;
+	struct chart_point *p = xreallocarray(NULL, n, sizeof *p);
+	struct chart_series s = {"r", p, n, 0, NULL, NULL, 0};
+	struct chart_spec spec;
+	struct chart_axis xa, ya;
+	struct chart_info info;
+	double rgb[3];
+
+	for (size_t i = 0; i < n; i++) {
+		p[i].x = (double)i;
+		p[i].y = 1 + (double)(i % 3);
+	}
+	for (size_t i = 40; i < 60; i++)
+		p[i].y = NAN;
+	p[80].y = INFINITY;
+	p[81].y = -INFINITY;
+	chart_spec_defaults(&spec);
+	spec.width = 400;
+	spec.height = 200;
+	spec.smoothing = 0;
+	spec.log_y = 0;
+	spec.series = &s;
+	spec.nseries = 1;
+	cairo_surface_t *sf = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 400, 200);
+	cairo_t *cr = cairo_create(sf);
+	struct chart_draw_opts o = {0, 0, 1, &xa, &ya};
+	OK(chart_draw(&spec, cr, &o, &info), "draws with NaN and Inf");
+	cairo_destroy(cr);
+	cairo_surface_flush(sf);
+	OK(ya.lo < 1 && ya.hi > 3 && ya.hi < 4, "y range from finite values: [%g, %g]", ya.lo, ya.hi);
+	/* map x to device columns the way the axis does */
+	chart_color_rgb(0, rgb);
+	double plot_l = -1, plot_r = -1;
+	for (int x = 0; x < 400; x++)
+		if (column_hits(sf, x, rgb) > 0) {
+			if (plot_l < 0)
+				plot_l = x;
+			plot_r = x;
+		}
+	double sx = (plot_r - plot_l) / 100.0;
+	int mid = (int)(plot_l + 50 * sx), before = (int)(plot_l + 20 * sx);
+	INT_EQ(column_hits(sf, mid, rgb), 0, "no line inside the NaN gap");
+	OK(column_hits(sf, before, rgb) > 0, "the line before the gap");
+	cairo_surface_destroy(sf);
+
+	/* divergence: the description and the picture still come out */
+	char *d = chart_describe(&spec, &info);
+	OK(strstr(d, "101 of 101 points drawn") || strstr(d, "of 101 points drawn"), "%s", d);
+	free(d);
+	free(p);
+}
+
+static void test_clip_and_log(void)
+{
+	size_t n = 1000;
+	struct chart_point *p = walk(n, 7);
+	struct chart_series s = {"r", p, n, 2, NULL, NULL, 0};
+	struct chart_spec spec;
+	struct chart_axis ya;
+	struct chart_info info;
+
+	for (size_t i = 0; i < n; i++)
+		p[i].y = 10 + p[i].y * 0.01;
+	p[500].y = 1e6; /* one wild spike */
+	chart_spec_defaults(&spec);
+	spec.width = 400;
+	spec.height = 200;
+	spec.series = &s;
+	spec.nseries = 1;
+	spec.log_y = 0;
+	spec.clip_outliers = 1;
+	cairo_surface_destroy(draw_image(&spec, 1, 0, &info, &ya));
+	OK(ya.hi < 1000, "clipped range ignores the spike: hi %g", ya.hi);
+	spec.clip_outliers = 0;
+	cairo_surface_destroy(draw_image(&spec, 1, 0, &info, &ya));
+	OK(ya.hi >= 1e6, "unclipped range holds the spike: hi %g", ya.hi);
+
+	/* automatic log-y: values from 1 to 1e5 */
+	for (size_t i = 0; i < n; i++)
+		p[i].y = pow(10, 5.0 * (double)i / (double)(n - 1));
+	spec.log_y = -1;
+	cairo_surface_destroy(draw_image(&spec, 1, 0, &info, &ya));
+	INT_EQ(info.log_y, 1, "log-y chosen automatically");
+	OK(ya.log && ya.lo < 0.01 && ya.hi > 4.99, "log axis in decades: [%g, %g]", ya.lo, ya.hi);
+	spec.log_y = 0;
+	cairo_surface_destroy(draw_image(&spec, 1, 0, &info, &ya));
+	INT_EQ(info.log_y, 0, "log-y forced off");
+	free(p);
+}
+
+static void test_bytes(void)
+{
+	size_t n = 20000;
+	struct chart_point *p = walk(n, 12345), *q = walk(n, 999);
+	struct chart_series s[3] = {
+		{"baseline <script>alert(1)</script> & \"friends\"", p, n, 0, NULL, NULL, 0},
+		{"bad utf-8 \xff\xfe\x01 end", q, n, 1, NULL, NULL, 0},
+		{NULL, q, n / 2, 7, NULL, NULL, 0},
+	};
+	struct chart_spec spec;
+	struct buf a = BUF_INIT, b = BUF_INIT;
+	static const enum chart_format fmts[] = {CHART_SVG, CHART_PNG, CHART_PDF};
+	static const char *const names[] = {"SVG", "PNG", "PDF"};
+	char *huge = xmalloc(1 << 20);
+
+	memset(huge, 'x', (1 << 20) - 1);
+	huge[(1 << 20) - 1] = '\0';
+	chart_spec_defaults(&spec);
+	spec.title = "loss & <accuracy> \xc3";
+	spec.y_label = huge;
+	spec.series = s;
+	spec.nseries = 3;
+	spec.goal = CHART_GOAL_MIN;
+	for (int f = 0; f < 3; f++) {
+		buf_reset(&a);
+		buf_reset(&b);
+		INT_EQ(chart_render(&spec, fmts[f], NULL, &a, NULL), CAIRO_STATUS_SUCCESS, names[f]);
+		INT_EQ(chart_render(&spec, fmts[f], NULL, &b, NULL), CAIRO_STATUS_SUCCESS, names[f]);
+		OK(a.size > 0 && a.size == b.size && memcmp(a.data, b.data, a.size) == 0,
+		   "%s: same bytes twice (%zu, %zu)", names[f], a.size, b.size);
+		/* a clock in the output would differ only across seconds: look for it */
+		OK(!memmem(a.data, a.size, "CreationDate", 12) && !memmem(a.data, a.size, "ModDate", 7),
+		   "%s: no creation date", names[f]);
+	}
+	/* the SVG of the last round is in a and b: check it */
+	buf_reset(&a);
+	chart_render(&spec, CHART_SVG, NULL, &a, NULL);
+	const char *svg = buf_cstr(&a);
+	OK(strstr(svg, "<script>") == NULL, "label text is escaped");
+	OK(strstr(svg, "<title id=\"chart-title\">loss &amp; &lt;accuracy&gt; \xef\xbf\xbd</title>") != NULL,
+	   "<title> names the metric");
+	OK(strstr(svg, "<desc id=\"chart-desc\">") != NULL, "<desc>");
+	OK(strstr(svg, "points drawn") != NULL, "desc says how many points were drawn");
+	OK(strstr(svg, "role=\"img\"") != NULL, "role=img");
+	xmlDocPtr doc = xmlReadMemory(a.data, (int)a.size, "chart.svg", NULL,
+	                              XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	OK(doc != NULL, "the SVG is well-formed XML");
+	xmlFreeDoc(doc);
+	OK(a.size < 200000, "3 × 20k points SVG: %zu bytes", a.size);
+	buf_free(&a);
+	buf_free(&b);
+	free(huge);
+	free(p);
+	free(q);
+}
+
+static void test_files(void)
+{
+	char dir[] = "/tmp/runsite-chart-XXXXXX";
+	size_t n = 1000000;
+	struct chart_point *p = walk(n, 4242);
+	struct chart_series s = {"long run", p, n, 3, NULL, NULL, 0};
+	struct chart_spec spec;
+	struct chart_info info;
+	struct buf b = BUF_INIT;
+
+	if (!mkdtemp(dir)) {
+		SKIP("mkdtemp failed");
+		free(p);
+		return;
+	}
+	chart_spec_defaults(&spec);
+	spec.title = "train/loss";
+	spec.width = 800;
+	spec.height = 400;
+	spec.series = &s;
+	spec.nseries = 1;
+	char *svg = path_join(dir, "c.svg"), *png = path_join(dir, "c.png"),
+	     *pdf = path_join(dir, "c.pdf"), *spark = path_join(dir, "s.svg"),
+	     *bad = path_join(dir, "no/such/dir.svg");
+	OK(chart_write(&spec, CHART_SVG, svg, &info), "write SVG");
+	OK(read_file(svg, &b, 1 << 24), "read SVG back");
+	OK(b.size < 100000, "1,000,000-point SVG under 100 KB: %zu bytes", b.size);
+	printf("# 1M-point 800x400 SVG: %zu bytes; %llu of %llu points drawn\n", b.size,
+	       (unsigned long long)info.points_drawn, (unsigned long long)info.points_total);
+	OK(chart_write(&spec, CHART_PNG, png, NULL), "write PNG");
+	buf_reset(&b);
+	OK(read_file(png, &b, 1 << 24) && b.size > 8 && memcmp(b.data, "\x89PNG", 4) == 0, "PNG");
+	OK(chart_write(&spec, CHART_PDF, pdf, NULL), "write PDF");
+	buf_reset(&b);
+	OK(read_file(pdf, &b, 1 << 24) && memcmp(b.data, "%PDF", 4) == 0, "PDF");
+	OK(chart_write_sparkline(p, n, 3, 100, 24, spark), "sparkline");
+	buf_reset(&b);
+	OK(read_file(spark, &b, 1 << 24) && strstr(b.data, "<svg") && b.size < 20000,
+	   "sparkline is a small SVG: %zu bytes", b.size);
+	OK(!chart_write(&spec, CHART_SVG, bad, NULL), "unwritable path fails");
+	unlink(svg);
+	unlink(png);
+	unlink(pdf);
+	unlink(spark);
+	rmdir(dir);
+	free(svg);
+	free(png);
+	free(pdf);
+	free(spark);
+	free(bad);
+	buf_free(&b);
+	free(p);
+}
+
+int main(void)
+{
+	test_m4_small();
+	test_m4_exact();
+	test_nan_inf();
+	test_clip_and_log();
+	test_bytes();
+	test_files();
+	return TEST_END();
+}

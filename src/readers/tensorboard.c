@@ -53,6 +53,9 @@ struct tag {
 	struct text_entry *texts;
 	size_t ntexts, captexts;
 	uint64_t text_dropped; /* text entries removed by the restart rule */
+	const char *count_key; /* extras key for values only counted ("images", ...) */
+	int64_t *steps;        /* their steps, under the restart rule like points */
+	size_t nsteps, capsteps;
 };
 
 /* Everything known about the run being read. */
@@ -65,8 +68,7 @@ struct state {
 	long cache[TAG_CACHE]; /* tag index of the value at each summary position */
 	double wall_min, wall_max;
 	bool have_wall;
-	uint64_t n_images, n_audio, n_histograms, n_text, n_pr, n_graphs, n_other, n_tensors;
-	struct kvlist other_plugins; /* plugin name -> count, for extras */
+	uint64_t n_graphs;
 	struct kvlist hp_metrics;    /* metric names the hparams experiment declares */
 	int end_status;
 };
@@ -306,20 +308,18 @@ static void hp_end(void *ctx, int status)
 
 /* ---- events ---- */
 
-static void count_plugin(struct state *st, const struct tag *t)
+/* Counts a value that is listed, not drawn, under key (static or the tag's
+ * plugin name); a step preempts earlier-arrived steps >= it, as for points. */
+static void count_value(struct tag *t, const char *key, int64_t step)
 {
-	const char *name = t->plugin_name ? t->plugin_name : "tensor";
-	for (size_t i = 0; i < st->other_plugins.n; i++) {
-		if (strcmp(st->other_plugins.items[i].key, name) == 0) {
-			char num[32];
-			snprintf(num, sizeof num, "%llu",
-			         strtoull(st->other_plugins.items[i].value, NULL, 10) + 1);
-			free(st->other_plugins.items[i].value);
-			st->other_plugins.items[i].value = xstrdup(num);
-			return;
-		}
-	}
-	kvlist_add(&st->other_plugins, name, "1");
+	if (!t->count_key)
+		t->count_key = key;
+	size_t k = t->nsteps;
+	while (k > 0 && t->steps[k - 1] >= step)
+		k--;
+	t->nsteps = k;
+	GROW(t->steps, t->capsteps, t->nsteps + 1);
+	t->steps[t->nsteps++] = step;
 }
 
 static void add_band(struct state *st, struct tag *t, int64_t step, int64_t ms,
@@ -335,7 +335,7 @@ static void add_band(struct state *st, struct tag *t, int64_t step, int64_t ms,
 	push_point(st->r, t->hist[0], step, ms, band->min);
 	push_point(st->r, t->hist[1], step, ms, band->max);
 	push_point(st->r, t->hist[2], step, ms, band->mean);
-	st->n_histograms++;
+	count_value(t, "histograms", step);
 }
 
 static void scalar(struct state *st, struct tag *t, int64_t step, int64_t ms, double v)
@@ -370,13 +370,13 @@ static void value(struct state *st, const struct tb_event *ev, int64_t ms,
 		if (tb_histo_band(v->data, v->len, &band))
 			add_band(st, t, ev->step, ms, &band);
 		else
-			st->n_histograms++;
+			count_value(t, "histograms", ev->step);
 		return;
 	case TB_VALUE_IMAGE:
-		st->n_images++;
+		count_value(t, "images", ev->step);
 		return;
 	case TB_VALUE_AUDIO:
-		st->n_audio++;
+		count_value(t, "audio", ev->step);
 		return;
 	case TB_VALUE_TENSOR:
 		break;
@@ -389,17 +389,16 @@ static void value(struct state *st, const struct tb_event *ev, int64_t ms,
 		if (tb_tensor_scalar(v->data, v->len, &x))
 			scalar(st, t, ev->step, ms, x);
 		else if (t->plugin == PL_UNSET)
-			st->n_tensors++;
+			count_value(t, "tensors", ev->step);
 		return;
 	case PL_HISTOGRAMS:
 		if (tb_tensor_histo_band(v->data, v->len, &band))
 			add_band(st, t, ev->step, ms, &band);
 		else
-			st->n_histograms++;
+			count_value(t, "histograms", ev->step);
 		return;
 	case PL_TEXT: {
 		char *md = text_markdown(v->data, v->len);
-		st->n_text++;
 		if (md)
 			push_text(t, ev->step, md);
 		return;
@@ -407,16 +406,16 @@ static void value(struct state *st, const struct tb_event *ev, int64_t ms,
 	case PL_HPARAMS:
 		return;
 	case PL_IMAGES:
-		st->n_images++;
+		count_value(t, "images", ev->step);
 		return;
 	case PL_AUDIO:
-		st->n_audio++;
+		count_value(t, "audio", ev->step);
 		return;
 	case PL_PR_CURVES:
-		st->n_pr++;
+		count_value(t, "pr_curves", ev->step);
 		return;
 	default:
-		count_plugin(st, t);
+		count_value(t, t->plugin_name ? t->plugin_name : "tensors", ev->step);
 		return;
 	}
 }
@@ -562,16 +561,35 @@ static void state_finish(struct state *st)
 		if (s)
 			r->status = xstrdup(s);
 	}
-	put_count(&r->extras, "histograms", st->n_histograms);
-	put_count(&r->extras, "images", st->n_images);
-	put_count(&r->extras, "audio", st->n_audio);
-	put_count(&r->extras, "text", st->n_text);
-	put_count(&r->extras, "pr_curves", st->n_pr);
+	/* Counts per kind, summed over tags, in a fixed order then by first appearance. */
+	static const char *const order[] = {"histograms", "images", "audio", "text", "pr_curves"};
+	const char *keys[64];
+	uint64_t counts[64];
+	size_t nkeys = 0;
+	for (size_t i = 0; i < sizeof order / sizeof *order; i++) {
+		keys[nkeys] = order[i];
+		counts[nkeys++] = 0;
+	}
+	for (size_t i = 0; i < st->ntags; i++) {
+		struct tag *t = &st->tags[i];
+		const char *key = t->ntexts ? "text" : t->count_key;
+		uint64_t n = t->ntexts ? t->ntexts : t->nsteps;
+		if (!key || !n)
+			continue;
+		size_t k = 0;
+		while (k < nkeys && strcmp(keys[k], key) != 0)
+			k++;
+		if (k == nkeys) {
+			if (nkeys == 64)
+				continue;
+			keys[nkeys] = key;
+			counts[nkeys++] = 0;
+		}
+		counts[k] += n;
+	}
+	for (size_t k = 0; k < nkeys; k++)
+		put_count(&r->extras, keys[k], counts[k]);
 	put_count(&r->extras, "graphs", st->n_graphs);
-	put_count(&r->extras, "tensors", st->n_tensors);
-	for (size_t i = 0; i < st->other_plugins.n; i++)
-		kvlist_add(&r->extras, st->other_plugins.items[i].key,
-		           st->other_plugins.items[i].value);
 	if (st->hp_metrics.n) {
 		struct buf m = BUF_INIT;
 		for (size_t i = 0; i < st->hp_metrics.n; i++) {
@@ -589,10 +607,10 @@ static void state_finish(struct state *st)
 		for (size_t k = 0; k < t->ntexts; k++)
 			free(t->texts[k].md);
 		free(t->texts);
+		free(t->steps);
 	}
 	free(st->tags);
 	free(st->table);
-	kvlist_free(&st->other_plugins);
 	kvlist_free(&st->hp_metrics);
 }
 

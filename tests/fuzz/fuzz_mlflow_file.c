@@ -1,0 +1,83 @@
+/* fuzz_mlflow_file.c — libFuzzer target for the MLflow FileStore text
+ * parsers. The first byte chooses the mode, the rest is the input:
+ *   mode % 3 == 0  a metrics file, parsed whole and in two chunks split where
+ *                  the second byte says: both must give the same points;
+ *   mode % 3 == 1  a meta.yaml file;
+ *   mode % 3 == 2  one number: when it parses, it must equal strtod's bits. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runsite/diag.h"
+#include "runsite/util.h"
+#include "../../src/readers/mlflow_text.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Parses text whole, then split at cut; traps when the two differ. */
+static void fuzz_metrics(const char *text, size_t len, size_t cut)
+{
+	struct series whole = {0}, parts = {0};
+	struct mlflow_metrics a = {0}, b = {0};
+	a.path = b.path = "fuzz";
+	mlflow_metrics_parse(&a, text, len, true, &whole);
+	mlflow_metrics_end(&a);
+
+	char *buf = xmalloc(len + 1);
+	memcpy(buf, text, cut);
+	size_t used = mlflow_metrics_parse(&b, buf, cut, false, &parts);
+	if (used > cut)
+		__builtin_trap();
+	size_t rest = cut - used;
+	memmove(buf, buf + used, rest);
+	memcpy(buf + rest, text + cut, len - cut);
+	mlflow_metrics_parse(&b, buf, rest + len - cut, true, &parts);
+	if (parts.n != whole.n || a.line != b.line || a.bad != b.bad ||
+	    (whole.n && memcmp(parts.pts, whole.pts, whole.n * sizeof *whole.pts) != 0))
+		__builtin_trap();
+	free(buf);
+	free(whole.pts);
+	free(parts.pts);
+}
+
+static void fuzz_yaml(const char *text, size_t len)
+{
+	struct kvlist kv = {0};
+	mlflow_yaml_parse(text, len, "fuzz.yaml", &kv);
+	kvlist_free(&kv);
+}
+
+static void fuzz_number(const char *text, size_t len)
+{
+	double got;
+	if (len > 512 || memchr(text, '\0', len))
+		return;
+	if (!mlflow_parse_double(text, text + len, &got))
+		return;
+	char *z = xstrndup(text, len);
+	char *end;
+	double want = strtod(z, &end);
+	/* strtod must agree wherever it reads the whole text (True/False are ours). */
+	if (end == z + len && len > 0 && memcmp(&want, &got, sizeof want) != 0 && want == want)
+		__builtin_trap();
+	free(z);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	diag_set_quiet(1);
+	if (size < 1)
+		return 0;
+	int mode = data[0] % 3;
+	const char *text = (const char *)data + 1;
+	size_t len = size - 1;
+	if (mode == 0) {
+		size_t cut = len ? (size_t)data[len > 1 ? 1 : 0] * len / 256 : 0;
+		fuzz_metrics(text, len, cut);
+	} else if (mode == 1) {
+		fuzz_yaml(text, len);
+	} else {
+		fuzz_number(text, len);
+	}
+	return 0;
+}

@@ -5,6 +5,7 @@
  * cells empty), the header order depends on the Lightning version, and
  * names are user text, so columns are matched by name only. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>

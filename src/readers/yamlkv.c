@@ -453,7 +453,7 @@ json_t *json_parse_lenient(const char *text, size_t len, const char *path)
 	}
 	json_error_t err;
 	json_t *root = json_loadb(src, srclen, JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, &err);
-	if (!root)
+	if (!root && path)
 		diag_warn(path, err.line > 0 ? (size_t)err.line : 0, "JSON: %s", err.text);
 	buf_free(&b);
 	return root;

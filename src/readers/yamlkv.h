@@ -30,7 +30,8 @@ long yamlkv_load(const char *path, const char *prefix, struct kvlist *out);
 /* Parses JSON text[0, len) accepting the bare NaN, Infinity and -Infinity
  * tokens Python's json module writes (they are read back by json_to_double).
  * Integers are read as reals, so huge ones do not fail. Returns a new
- * reference, or NULL when the text is not JSON (reported as path:line). */
+ * reference, or NULL when the text is not JSON (reported as path:line
+ * unless path is NULL). */
 json_t *json_parse_lenient(const char *text, size_t len, const char *path);
 
 /* The number v holds: a JSON number, a bare NaN/Infinity token, or (when

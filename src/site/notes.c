@@ -25,6 +25,7 @@ static char *render_html(const char *md)
 {
 	/* No CMARK_OPT_UNSAFE: raw HTML is omitted, unsafe link schemes emptied. */
 	int opts = CMARK_OPT_DEFAULT;
+	notes_init();
 	cmark_parser *p = cmark_parser_new(opts);
 	for (size_t i = 0; extensions[i]; i++) {
 		cmark_syntax_extension *ext = cmark_find_syntax_extension(extensions[i]);

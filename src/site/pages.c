@@ -1071,7 +1071,14 @@ int page_index(struct site *s)
 		tmpl_fill(row, "b-metric", keys[k].key);
 		tmpl_fill(row, "b-goal", keys[k].goal == GOAL_MIN ? "lowest" : "highest");
 		char *href = xasprintf("runs/%s.html", s->runs[bi].slug);
-		fill_link(tmpl_find(row, "b-run"), href, s->runs[bi].run->name);
+		xmlNodePtr br = tmpl_find(row, "b-run");
+		/* The run's name is linked, or the whole card is the link. */
+		if (br && strcmp((const char *)br->name, "a") == 0)
+			fill_link(br, href, s->runs[bi].run->name);
+		else if (br)
+			tmpl_set_text(br, s->runs[bi].run->name);
+		if (strcmp((const char *)row->name, "a") == 0)
+			tmpl_set_attr(row, "href", href);
 		free(href);
 		fill_number(row, "b-value", bp->value);
 		fill_step(row, "b-step", bp->step);

@@ -37,13 +37,14 @@ static xmlNodePtr next_node(xmlNodePtr n, xmlNodePtr root, int down)
 	return NULL;
 }
 
-/* Removes every element marked "mock" below root. The walk steps past a
- * node before freeing it, the tree-walk form of libxml2's reverse-order rule. */
+/* Removes every element marked "mock" and every comment (the template's
+ * own documentation) below root. The walk steps past a node before freeing
+ * it, the tree-walk form of libxml2's reverse-order rule. */
 static void remove_mocks(xmlNodePtr root)
 {
 	xmlNodePtr n = root;
 	while (n) {
-		if (n != root && is_marked(n, "mock")) {
+		if (n != root && (is_marked(n, "mock") || n->type == XML_COMMENT_NODE)) {
 			xmlNodePtr next = next_node(n, root, 0);
 			tmpl_remove(n);
 			n = next;
@@ -68,6 +69,12 @@ htmlDocPtr tmpl_parse(const char *text, size_t len)
 		return NULL;
 	}
 	remove_mocks(root);
+	/* Comments before <html> are siblings of the root, outside its walk. */
+	for (xmlNodePtr c = doc->children, next; c; c = next) {
+		next = c->next;
+		if (c->type == XML_COMMENT_NODE)
+			tmpl_remove(c);
+	}
 	return doc;
 }
 

@@ -42,17 +42,23 @@ static int header_has_step(const char *path)
 }
 
 /* 2 when dir is a Lightning run folder with metrics, 1 when it holds only
- * the legacy meta_tags.csv, else 0. */
+ * params (the legacy meta_tags.csv, or hparams.yaml in a version_N folder:
+ * a run that stopped before logging), else 0. */
 static int run_dir_kind(const char *dir)
 {
 	char *m = path_join(dir, "metrics.csv"), *t = path_join(dir, "meta_tags.csv");
+	char *h = path_join(dir, "hparams.yaml"), *name = NULL;
 	int kind = 0;
 	if (csv_is_file(m) && (header_has_step(m) || csv_is_file(t)))
 		kind = 2;
 	else if (csv_is_file(t))
 		kind = 1;
+	else if (csv_is_file(h) && str_starts((name = csv_dir_name(dir, 0)), "version_"))
+		kind = 1;
+	free(name);
 	free(m);
 	free(t);
+	free(h);
 	return kind;
 }
 

@@ -93,6 +93,9 @@ cairo_status_t chart_render(const struct chart_spec *spec, enum chart_format fmt
                             const struct chart_draw_opts *o, struct buf *out,
                             struct chart_info *info);
 
+/* Appends img (ARGB32) as a PNG file's bytes. */
+void chart_png_encode(struct buf *out, cairo_surface_t *img);
+
 /* Palette colour i as 0..1 components. */
 void chart_color_rgb(int i, double rgb[3]);
 

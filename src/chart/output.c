@@ -346,7 +346,8 @@ cairo_status_t chart_render(const struct chart_spec *spec, enum chart_format fmt
 	cairo_destroy(cr);
 	cr = NULL;
 	if (fmt == CHART_PNG) {
-		st = cairo_surface_write_to_png_stream(sf, to_buf, out);
+		cairo_surface_flush(sf);
+		chart_png_encode(out, sf);
 		goto out;
 	}
 	cairo_surface_finish(sf);

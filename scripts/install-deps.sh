@@ -8,7 +8,7 @@ fonts-dejavu-core"
 if [ "$1" = "--test" ]; then
 	# What the test suite needs beyond the build: a browser for the XSS checks,
 	# clang for the fuzz targets, numpy for the sample-runs script, mandoc for the man page lint.
-	PKGS="$PKGS chromium clang libclang-rt-14-dev sqlite3 python3-numpy mandoc"
+	PKGS="$PKGS chromium clang libclang-rt-14-dev sqlite3 python3-numpy python3-yaml mandoc"
 fi
 if [ "$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; else
 	echo "install-deps: need root or sudo to install: $PKGS" >&2; exit 1; fi

@@ -608,9 +608,11 @@ static void hparams_content(struct buf *out)
 	pbw_msg(out, 3, &ssi);
 }
 
-static void test_plugins(void)
+/* An event file with hparams, text, histograms, images, a PR curve and an
+ * unknown plugin (also a fuzz seed). */
+static void plugins_file(struct buf *out)
 {
-	struct buf f = BUF_INIT, v, content;
+	struct buf f = BUF_INIT, v, content = BUF_INIT;
 	ev_file_version(&f, 1000.0);
 	/* hparams: experiment with metric infos, session start, session end */
 	content = (struct buf)BUF_INIT;
@@ -720,7 +722,13 @@ static void test_plugins(void)
 		pbw_float(&t, 5, 1.0f);
 		ev_tensor(&f, 1001.0, 1, "m", &t, "mesh");
 	}
+	*out = f;
+}
 
+static void test_plugins(void)
+{
+	struct buf f;
+	plugins_file(&f);
 	struct run *r = ingest(&f, NULL);
 	run_finish(r, 0);
 	STR_EQ(kvlist_get(&r->params, "lr"), "0.01", "hparam number");
@@ -998,32 +1006,69 @@ static void test_corpus(void)
 	collected_free(&c);
 }
 
-/* Writes the fuzz seeds (tests/fuzz/corpus/tfrecord/) from the encoder. */
+static void write_seed(const char *dir, const char *name, int mode, const void *data, size_t n)
+{
+	char *path = path_join(dir, name);
+	FILE *f = fopen(path, "wb");
+	if (!f) {
+		perror(path);
+		exit(1);
+	}
+	fputc(mode, f);
+	fwrite(data, 1, n, f);
+	fclose(f);
+	free(path);
+}
+
+/* The payload of the record at offset off of an encoded file. */
+static const char *payload_at(const struct buf *f, size_t off, size_t *len)
+{
+	uint64_t n;
+	memcpy(&n, f->data + off, 8);
+	*len = (size_t)n;
+	return f->data + off + 12;
+}
+
+/* Writes the fuzz seeds (tests/fuzz/corpus/tfrecord/) from the encoder. The
+ * first byte is fuzz_tfrecord's mode: 0 a whole file, 1 one record payload. */
 static void write_seeds(const char *dir)
 {
-	struct buf f = BUF_INIT;
-	char *p;
+	struct buf f = BUF_INIT, t = BUF_INIT;
+	size_t n;
+	const char *p;
 	three_records(&f);
-	p = path_join(dir, "simple");
-	write_bytes(p, f.data, f.size);
-	free(p);
+	write_seed(dir, "simple", 0, f.data, f.size);
+	write_seed(dir, "truncated", 0, f.data, f.size - 5);
+	p = payload_at(&f, 40, &n);
+	write_seed(dir, "payload-scalar", 1, p, n);
+	f.data[40 + 14] ^= 0x40;
+	write_seed(dir, "corrupt", 0, f.data, f.size);
 	buf_reset(&f);
 	ev_file_version(&f, 1.0);
 	for (int s = 0; s < 6; s++)
 		ev_scalar(&f, 2.0, s % 4, "restart", (float)s);
-	p = path_join(dir, "restart");
-	write_bytes(p, f.data, f.size);
-	free(p);
-	buf_free(&f);
-	struct buf t = BUF_INIT;
+	write_seed(dir, "restart", 0, f.data, f.size);
+	buf_reset(&f);
 	pbw_u64(&t, 1, TB_DT_FLOAT);
 	tensor_shape(&t, NULL, 0);
 	float x = 0.99f;
 	pbw_bytes(&t, 4, &x, 4);
 	ev_tensor(&f, 1.0, 77, "accuracy", &t, "scalars");
-	p = path_join(dir, "tf2-tensor");
-	write_bytes(p, f.data, f.size);
-	free(p);
+	write_seed(dir, "tf2-tensor", 0, f.data, f.size);
+	p = payload_at(&f, 0, &n);
+	write_seed(dir, "payload-tf2", 1, p, n);
+	buf_free(&f);
+	plugins_file(&f);
+	write_seed(dir, "plugins", 0, f.data, f.size);
+	/* each record of the plugins file as a payload seed */
+	size_t off = 0;
+	for (int i = 0; off + 16 <= f.size; i++) {
+		p = payload_at(&f, off, &n);
+		char name[32];
+		snprintf(name, sizeof name, "payload-plugins-%02d", i);
+		write_seed(dir, name, 1, p, n);
+		off += n + 16;
+	}
 	buf_free(&f);
 }
 

@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -26,6 +28,7 @@
 #define CHUNK (128u << 10)         /* metric files are read in chunks this big */
 #define WALK_DEPTH_MAX 32          /* nested folders in metrics/, params/, artifacts/ ... */
 #define ARTIFACTS_MAX 100000       /* files listed per run */
+#define PARALLEL_MIN_BYTES (256u << 10) /* metrics of a run worth a second thread */
 
 /* Experiment subfolders that are not runs (RESERVED_EXPERIMENT_FOLDERS). */
 static const char *const reserved_exp_dirs[] = {"tags", "datasets", "traces", "models", NULL};
@@ -49,6 +52,9 @@ struct ctx {
 	size_t root_len;
 	char *chunk;         /* CHUNK-sized metric read buffer, grown for very long lines */
 	size_t chunkcap;
+	char *chunk2;        /* the same for the second metrics thread */
+	size_t chunk2cap;
+	long ncpu;
 	long delivered;
 	bool stop;
 	/* the experiment being read */
@@ -229,52 +235,155 @@ static void read_values(struct ctx *c, const char *dir, struct kvlist *l)
 	walk_files(c, dir, "", 0, add_value_file, l, &budget);
 }
 
-struct metric_arg {
-	struct run *run;
-	bool running; /* a half-written last line is expected */
+/* One metrics file of the run being read. */
+struct metric_job {
+	char *path;
+	char *key;
+	int64_t size;
+	struct series *s;
+	bool report; /* parsed silently and found something to report: parse again */
 };
 
-/* Reads one metrics file into the run's series rel, in chunks. */
-static void add_metric_file(struct ctx *c, const char *path, const char *rel, int64_t size,
-                            void *arg)
+struct metric_jobs {
+	struct metric_job *items;
+	size_t n, cap;
+	int64_t bytes;
+	bool running;          /* a half-written last line is expected */
+	atomic_size_t next;    /* next job to take, shared by the two threads */
+	char *chunk;           /* the worker thread's read buffer */
+	size_t chunkcap;
+};
+
+/* Collects a metrics file; parsing comes after the walk. */
+static void add_metric_job(struct ctx *c, const char *path, const char *rel, int64_t size,
+                           void *arg)
 {
-	struct metric_arg *ma = arg;
-	struct series *s = run_series(ma->run, rel);
+	struct metric_jobs *mj = arg;
+	GROW(mj->items, mj->cap, mj->n + 1);
+	struct metric_job *j = &mj->items[mj->n++];
+	j->path = xstrdup(path);
+	j->key = xstrdup(rel);
+	j->size = size;
+	j->s = NULL;
+	j->report = false;
+	mj->bytes += size;
+}
+
+/* Reads one metrics file into j->s in chunks, with the read buffer
+ * (*chunk, *chunkcap). Silent: reports nothing, only sets j->report when there is
+ * something to report; otherwise problems are reported as found. */
+static void parse_metric_file(struct metric_job *j, bool running, bool silent, char **chunk,
+                              size_t *chunkcap)
+{
+	struct series *s = j->s;
 	struct mlflow_metrics m = {0};
-	m.path = path;
-	m.quiet_partial = ma->running;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	m.path = j->path;
+	m.quiet_partial = running;
+	m.silent = silent;
+	int fd = open(j->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
-		diag_warn(path, 0, "cannot open: %s", strerror(errno));
+		if (silent)
+			j->report = true;
+		else
+			diag_warn(j->path, 0, "cannot open: %s", strerror(errno));
 		return;
 	}
 	/* Lines are about 30 bytes: reserve once instead of growing by doubling. */
-	if (size > 0 && (uint64_t)size / 24 > s->cap && (uint64_t)size / 24 < (1u << 28))
-		GROW(s->pts, s->cap, s->n + (size_t)size / 24);
+	if (j->size > 0 && (uint64_t)j->size / 24 > s->cap && (uint64_t)j->size / 24 < (1u << 28))
+		GROW(s->pts, s->cap, s->n + (size_t)j->size / 24);
 	size_t have = 0;
 	for (;;) {
-		if (have == c->chunkcap) {
+		if (have == *chunkcap) {
 			/* One line longer than the buffer: grow it. */
-			c->chunkcap *= 2;
-			c->chunk = xrealloc(c->chunk, c->chunkcap);
+			*chunkcap *= 2;
+			*chunk = xrealloc(*chunk, *chunkcap);
 		}
-		ssize_t got = read(fd, c->chunk + have, c->chunkcap - have);
+		ssize_t got = read(fd, *chunk + have, *chunkcap - have);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {
-			diag_warn(path, 0, "read error: %s", strerror(errno));
+			if (silent)
+				j->report = true;
+			else
+				diag_warn(j->path, 0, "read error: %s", strerror(errno));
 			break;
 		}
 		have += (size_t)got;
 		bool final = got == 0;
-		size_t used = mlflow_metrics_parse(&m, c->chunk, have, final, s);
+		size_t used = mlflow_metrics_parse(&m, *chunk, have, final, s);
 		if (final)
 			break;
-		memmove(c->chunk, c->chunk + used, have - used);
+		memmove(*chunk, *chunk + used, have - used);
 		have -= used;
 	}
 	close(fd);
+	if (silent && (m.bad || (m.partial && !running)))
+		j->report = true;
 	mlflow_metrics_end(&m);
+}
+
+/* Takes jobs until none is left, parsing silently. */
+static void take_metric_jobs(struct metric_jobs *mj, char **chunk, size_t *chunkcap)
+{
+	for (;;) {
+		size_t i = atomic_fetch_add(&mj->next, 1);
+		if (i >= mj->n)
+			break;
+		parse_metric_file(&mj->items[i], mj->running, true, chunk, chunkcap);
+	}
+}
+
+static void *metric_worker(void *arg)
+{
+	struct metric_jobs *mj = arg;
+	take_metric_jobs(mj, &mj->chunk, &mj->chunkcap);
+	return NULL;
+}
+
+/* Reads every metrics file below dir into r. Large runs are parsed by two
+ * threads, silently; files with something to report are then parsed again
+ * in key order on this thread, so warnings come out as in a serial read. */
+static void read_metrics(struct ctx *c, struct run *r, const char *dir, bool running)
+{
+	struct metric_jobs mj = {0};
+	size_t budget = SIZE_MAX;
+	mj.running = running;
+	walk_files(c, dir, "", 0, add_metric_job, &mj, &budget);
+	for (size_t i = 0; i < mj.n; i++)
+		run_series(r, mj.items[i].key);
+	for (size_t i = 0; i < mj.n; i++)
+		mj.items[i].s = run_series(r, mj.items[i].key);
+
+	pthread_t worker;
+	bool threaded = c->ncpu > 1 && mj.n > 1 && mj.bytes >= PARALLEL_MIN_BYTES;
+	if (threaded) {
+		atomic_init(&mj.next, 0);
+		mj.chunkcap = c->chunk2cap;
+		mj.chunk = c->chunk2;
+		if (!mj.chunk) {
+			mj.chunkcap = CHUNK;
+			mj.chunk = xmalloc(mj.chunkcap);
+		}
+		threaded = pthread_create(&worker, NULL, metric_worker, &mj) == 0;
+		if (threaded) {
+			take_metric_jobs(&mj, &c->chunk, &c->chunkcap);
+			pthread_join(worker, NULL);
+		}
+		c->chunk2 = mj.chunk;
+		c->chunk2cap = mj.chunkcap;
+	}
+	for (size_t i = 0; i < mj.n; i++) {
+		struct metric_job *j = &mj.items[i];
+		if (threaded && !j->report)
+			continue;
+		j->s->n = 0;
+		parse_metric_file(j, running, false, &c->chunk, &c->chunkcap);
+	}
+	for (size_t i = 0; i < mj.n; i++) {
+		free(mj.items[i].path);
+		free(mj.items[i].key);
+	}
+	free(mj.items);
 }
 
 /* Adds an artifact file. */
@@ -480,13 +589,11 @@ static int read_run(struct ctx *c, const char *run_dir, const char *dirname)
 	from_tag(&r->parent_id, r, "mlflow.parentRunId");
 	from_tag(&r->notes, r, "mlflow.note.content");
 
-	struct metric_arg ma = {r, strcmp(r->status, "RUNNING") == 0};
-	size_t budget = SIZE_MAX;
 	dir = path_join(run_dir, "metrics");
-	walk_files(c, dir, "", 0, add_metric_file, &ma, &budget);
+	read_metrics(c, r, dir, strcmp(r->status, "RUNNING") == 0);
 	free(dir);
 
-	budget = ARTIFACTS_MAX;
+	size_t budget = ARTIFACTS_MAX;
 	dir = path_join(run_dir, "artifacts");
 	walk_files(c, dir, "", 0, add_artifact, r, &budget);
 	if (budget == 0)
@@ -747,6 +854,7 @@ static long read_store(const char *path, const struct reader_opts *opts, struct 
 	c.root_len = strlen(c.root_real);
 	c.chunkcap = CHUNK;
 	c.chunk = xmalloc(c.chunkcap);
+	c.ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	if (shape == SHAPE_RUN) {
 		/* A run folder given alone: its experiment is the folder above,
 		 * which links may then reach (datasets, models). */
@@ -779,6 +887,7 @@ static long read_store(const char *path, const struct reader_opts *opts, struct 
 	}
 	free(c.root_real);
 	free(c.chunk);
+	free(c.chunk2);
 	return c.delivered;
 }
 

@@ -43,6 +43,7 @@ struct mlflow_metrics {
 	bool partial;       /* the last line had no newline and did not parse (still being written?) */
 	size_t partial_line;
 	bool quiet_partial; /* do not warn about partial; the caller decides */
+	bool silent;        /* count bad lines but report nothing (parsing off the main thread) */
 };
 
 /* Appends the points of every complete line in data[0, len) to s. Lines

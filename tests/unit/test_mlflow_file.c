@@ -218,6 +218,11 @@ static int same_as_strtod(const char *text)
 	return memcmp(&want, &got, sizeof want) == 0;
 }
 
+static int parse_text(const char *t, double *v)
+{
+	return mlflow_parse_double(t, t + strlen(t), v);
+}
+
 static void test_numbers(void)
 {
 	static const char *const fixed[] = {
@@ -265,7 +270,7 @@ static void test_numbers(void)
 			break;
 		case 3:
 			snprintf(text, sizeof text, "%" PRIu64 "e%d", bits % 10000000000000000000u,
-			         (int)(rnd() % 61) - 30);
+			         (int)(rnd() % 161) - 80);
 			break;
 		case 4:
 			snprintf(text, sizeof text, "0.%017" PRIu64, bits % 100000000000000000u);
@@ -284,12 +289,33 @@ static void test_numbers(void)
 	}
 	INT_EQ(bad, 0, "300000 random numbers equal strtod bit for bit");
 
+	/* Every power of ten the fast path tabulates (and a little beyond), with
+	 * mantissas of every width, including those near halfway points. */
+	static const uint64_t mans[] = {
+		1, 2, 3, 5, 7, 9, 10, 11, 99, 100, 123, 999, 1000,
+		(UINT64_C(1) << 52) - 1, UINT64_C(1) << 52, (UINT64_C(1) << 52) + 1,
+		(UINT64_C(1) << 53) - 1, UINT64_C(1) << 53, 9007199254740993u, 9999999999999999u,
+		12345678901234567u, (UINT64_C(1) << 63) - 1, UINT64_C(1) << 63,
+		9999999999999999999u, 4611686018427387904u, 1844674407370955161u,
+	};
+	bad = 0;
+	for (int e = -80; e <= 80; e++)
+		for (size_t k = 0; k < sizeof mans / sizeof *mans; k++) {
+			snprintf(text, sizeof text, "%" PRIu64 "e%d", mans[k], e);
+			if (!same_as_strtod(text) && bad++ < 5)
+				printf("# differs from strtod: %s\n", text);
+			snprintf(text, sizeof text, "-%" PRIu64 "e%d", mans[k] + (rnd() % 7), e);
+			if (!same_as_strtod(text) && bad++ < 5)
+				printf("# differs from strtod: %s\n", text);
+		}
+	INT_EQ(bad, 0, "mantissa x power-of-ten sweep equals strtod bit for bit");
+
 	double v = 0;
-	OK(mlflow_parse_double("nan", "nan" + 3, &v) && isnan(v), "nan");
-	OK(mlflow_parse_double("inf", "inf" + 3, &v) && isinf(v) && v > 0, "inf");
-	OK(mlflow_parse_double("-inf", "-inf" + 4, &v) && isinf(v) && v < 0, "-inf");
-	OK(mlflow_parse_double("True", "True" + 4, &v) && v == 1.0, "True is 1");
-	OK(mlflow_parse_double("False", "False" + 5, &v) && v == 0.0, "False is 0");
+	OK(parse_text("nan", &v) && isnan(v), "nan");
+	OK(parse_text("inf", &v) && isinf(v) && v > 0, "inf");
+	OK(parse_text("-inf", &v) && isinf(v) && v < 0, "-inf");
+	OK(parse_text("True", &v) && v == 1.0, "True is 1");
+	OK(parse_text("False", &v) && v == 0.0, "False is 0");
 	static const char *const notnum[] = {"", "-", ".", "abc", "1.5x", "0x10", "1e", "1e+",
 	                                     "1 2", " 1", "--1", "1..2"};
 	for (size_t i = 0; i < sizeof notnum / sizeof *notnum; i++)
@@ -823,6 +849,57 @@ static void test_store(void)
 	free(root);
 }
 
+/* A run large enough to be parsed by two threads: warnings still come out
+ * once each, in key order, and every point is there. */
+static void test_big_run(void)
+{
+	put("big/mlruns/0/meta.yaml", "experiment_id: '0'\nname: Default\n");
+	put("big/mlruns/0/r1/meta.yaml", "run_id: r1\nstatus: 3\n");
+	const int lines = 12000;
+	for (int k = 0; k < 6; k++) {
+		struct buf b = BUF_INIT;
+		for (int i = 0; i < lines; i++) {
+			if (k == 2 && i == 5000)
+				BUF_PUTSL(&b, "1709280000000 oops 5000\n");
+			else if (k == 2 && i == 7000)
+				BUF_PUTSL(&b, "1709280000000 0.5 7000 extra\n");
+			else
+				buf_printf(&b, "%d %.17g %d%s\n", 1709280000 + i, 1.0 / (i + k + 1), i,
+				           k == 4 ? "\r" : "");
+		}
+		if (k == 5)
+			BUF_PUTSL(&b, "17092800");
+		char *rel = xasprintf("big/mlruns/0/r1/metrics/m%d", k);
+		put_n(rel, b.data, b.size);
+		free(rel);
+		buf_free(&b);
+	}
+	char *root = path_join(tmp_root, "big/mlruns");
+	struct got g = {0};
+	size_t w0 = diag_count();
+	capture_begin();
+	long n = read_into(root, false, &g);
+	char *err = capture_end();
+	INT_EQ(n, 1, "big run read");
+	INT_EQ(diag_count() - w0, 3, "two bad lines and a half-written last line, reported once each");
+	const char *a = strstr(err, "m2:5001: the value is not a number");
+	const char *b = strstr(err, "m2:7001: expected 2, 3 or 5 fields");
+	const char *c = strstr(err, "m5:12001: incomplete last line");
+	OK(a && b && c && a < b && b < c, "warnings in file and line order: %s", err);
+	if (g.nruns == 1) {
+		struct run *r = g.runs[0];
+		INT_EQ(r->nmetrics, 6, "six metrics");
+		for (size_t k = 0; k < r->nmetrics; k++) {
+			const struct series *sr = &r->metrics[k];
+			INT_EQ(sr->sum.count, k == 2 ? lines - 2 : lines, sr->key);
+			DBL_EQ(sr->sum.last.value, 1.0 / (lines - 1 + (int)k + 1), sr->key);
+		}
+	}
+	got_free(&g);
+	free(err);
+	free(root);
+}
+
 /* ---- real stores ------------------------------------------------------ */
 
 struct simple_pt {
@@ -946,6 +1023,7 @@ int main(void)
 	test_chunks();
 	test_yaml();
 	test_store();
+	test_big_run();
 	test_corpus();
 	char *cmd = xasprintf("rm -rf '%s'", tmp_root);
 	if (system(cmd) != 0)

@@ -6,6 +6,11 @@ BUILD=${BUILD:-build}
 RUNSITE=${RUNSITE:-$BUILD/runsite}
 export RUNSITE BUILD
 export LC_ALL=C.UTF-8 TZ=UTC
+# Fontconfig and Pango keep caches for the life of the process; LeakSanitizer
+# reports them at exit. They are not ours, so they are suppressed by library.
+export LSAN_OPTIONS="suppressions=$(pwd)/tests/lsan.supp:print_suppressions=0"
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 passed=0 failed=0 skipped=0
 log=$(mktemp)
 for t in "$BUILD"/tests/test_* tests/e2e/*.sh; do

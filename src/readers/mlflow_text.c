@@ -228,7 +228,7 @@ __extension__ typedef unsigned __int128 u128;
 
 /* w * 10^exp10 correctly rounded, or 0 when this cannot be done quickly
  * (the caller falls back to strtod). w is not 0. */
-static inline int scale_exact(uint64_t w, int exp10, double *out)
+static inline __attribute__((always_inline)) int scale_exact(uint64_t w, int exp10, double *out)
 {
 	if (w <= (UINT64_C(1) << 53) && exp10 >= -22 && exp10 <= 22) {
 		/* Clinger's fast path: both operands exact, one rounding. */
@@ -471,28 +471,26 @@ size_t mlflow_metrics_parse(struct mlflow_metrics *m, const char *data, size_t l
 	size_t n = s->n, cap = s->cap, line = m->line;
 	for (;;) {
 		/* Fast path for the usual "ts value step\n" or "ts value\n"; any
-		 * other shape goes through the general parser below. */
+		 * other shape goes through the general parser below. The point is
+		 * kept in registers and stored field by field (a struct on the stack
+		 * read back whole would stall on store forwarding). */
 		struct point pt;
 		const char *q = p;
-		uint64_t ts;
+		uint64_t ts, stp = 0;
+		double val;
+		int neg = 0;
 		q = fast_digits(q, end, &ts);
 		if (q > p && q < end && *q == ' ') {
-			q = fast_double(q + 1, end, &pt.value);
+			q = fast_double(q + 1, end, &val);
 			if (q && q < end && *q == ' ') {
 				const char *ss = ++q;
-				int neg = q < end && *q == '-';
+				neg = q < end && *q == '-';
 				q += neg;
-				uint64_t st;
-				q = fast_digits(q, end, &st);
-				if (q < end && *q == '\n' && q > ss + neg) {
-					pt.time_ms = (int64_t)ts;
-					pt.step = neg ? -(int64_t)st : (int64_t)st;
-					goto add;
-				}
+				q = fast_digits(q, end, &stp);
+				if (q < end && *q == '\n' && q > ss + neg)
+					goto add_fast;
 			} else if (q && q < end && *q == '\n') {
-				pt.time_ms = (int64_t)ts;
-				pt.step = 0;
-				goto add;
+				goto add_fast;
 			}
 		}
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -522,8 +520,20 @@ size_t mlflow_metrics_parse(struct mlflow_metrics *m, const char *data, size_t l
 		}
 		p = nl + 1;
 		continue;
-add:
+add_fast:
 		line++;
+		if (n == cap) {
+			s->n = n;
+			GROW(s->pts, s->cap, n + 1);
+			pts = s->pts;
+			cap = s->cap;
+		}
+		pts[n].step = neg ? -(int64_t)stp : (int64_t)stp;
+		pts[n].time_ms = (int64_t)ts;
+		pts[n].value = val;
+		n++;
+		p = q + 1;
+		continue;
 add_general:
 		if (n == cap) {
 			s->n = n;

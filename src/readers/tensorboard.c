@@ -69,6 +69,9 @@ struct state {
 	double wall_min, wall_max;
 	bool have_wall;
 	uint64_t n_graphs;
+	uint64_t run_bytes;    /* size of all the run's event files */
+	uint64_t bytes_before; /* size of the files before the current one */
+	const struct tfr_reader *cur; /* the file being read */
 	struct kvlist hp_metrics;    /* metric names the hparams experiment declares */
 	int end_status;
 };
@@ -162,12 +165,32 @@ static enum plugin plugin_of(const uint8_t *p, size_t n)
 
 /* ---- points and the restart rule ---- */
 
+/* The capacity to give a series that is full: its final size estimated from
+ * the share of the run's bytes read so far, so a million-point series is
+ * allocated about once and not at twice its size; doubling when unsure. */
+static size_t next_cap(const struct state *st, const struct series *s)
+{
+	size_t dbl = s->cap * 2;
+	if (s->cap < 1024)
+		return 1024;
+	uint64_t done = st->bytes_before + (st->cur ? st->cur->pos : 0);
+	if (done == 0 || st->run_bytes <= done)
+		return dbl;
+	double est = (double)s->n * (double)st->run_bytes / (double)done;
+	/* A point takes at least 7 bytes in a file (tag, key, float). */
+	if (est > (double)st->run_bytes / 7)
+		est = (double)st->run_bytes / 7;
+	if (est <= (double)s->cap * 1.05)
+		return s->cap + s->cap / 2;
+	return (size_t)(est * 1.01) + 256;
+}
+
 /* Appends a point to series si after removing every earlier-arrived point
  * with step >= step (rustboard's reservoir rule, formats §1.12), so the
  * points stay strictly increasing in step. */
-static inline void push_point(struct run *r, long si, int64_t step, int64_t time_ms, double v)
+static inline void push_point(struct state *st, long si, int64_t step, int64_t time_ms, double v)
 {
-	struct series *s = &r->metrics[si];
+	struct series *s = &st->r->metrics[si];
 	if (s->n && s->pts[s->n - 1].step >= step) {
 		size_t lo = 0, hi = s->n;
 		while (lo < hi) {
@@ -181,9 +204,7 @@ static inline void push_point(struct run *r, long si, int64_t step, int64_t time
 		s->n = lo;
 	}
 	if (s->n == s->cap) {
-		/* Double while small, then grow by half, so a million-point series
-		 * does not reserve twice what it needs. */
-		size_t ncap = s->cap < 1024 ? 1024 : s->cap < (1u << 20) ? s->cap * 2 : s->cap + s->cap / 2;
+		size_t ncap = next_cap(st, s);
 		s->pts = xreallocarray(s->pts, ncap, sizeof *s->pts);
 		s->cap = ncap;
 	}
@@ -332,9 +353,9 @@ static void add_band(struct state *st, struct tag *t, int64_t step, int64_t ms,
 			t->hist[k] = series_index(st->r, key);
 			free(key);
 		}
-	push_point(st->r, t->hist[0], step, ms, band->min);
-	push_point(st->r, t->hist[1], step, ms, band->max);
-	push_point(st->r, t->hist[2], step, ms, band->mean);
+	push_point(st, t->hist[0], step, ms, band->min);
+	push_point(st, t->hist[1], step, ms, band->max);
+	push_point(st, t->hist[2], step, ms, band->mean);
 	count_value(t, "histograms", step);
 }
 
@@ -342,7 +363,7 @@ static void scalar(struct state *st, struct tag *t, int64_t step, int64_t ms, do
 {
 	if (t->series < 0)
 		t->series = series_index(st->r, t->name);
-	push_point(st->r, t->series, step, ms, v);
+	push_point(st, t->series, step, ms, v);
 }
 
 /* Handles one Summary.Value by the plugin of its tag (formats §1.6, §1.8). */
@@ -466,6 +487,7 @@ static long read_records(struct state *st, struct tfr_reader *t)
 	enum tfr_status s;
 	uint64_t bad = 0, first_bad = 0;
 	t->quiet_notes = quiet_notes;
+	st->cur = t;
 	while ((s = tfr_next(t, &p, &n)) == TFR_RECORD) {
 		if (!event(st, p, n) && bad++ == 0)
 			first_bad = tfr_record_offset(t);
@@ -473,6 +495,8 @@ static long read_records(struct state *st, struct tfr_reader *t)
 	if (bad)
 		diag_warn_at(t->path, first_bad, "%llu record%s not a valid Event (CRCs correct); "
 		             "skipped", (unsigned long long)bad, bad == 1 ? " is" : "s are");
+	st->cur = NULL;
+	st->bytes_before += t->pos;
 	return s == TFR_ERROR ? -1 : (long)t->records;
 }
 
@@ -619,6 +643,7 @@ long tb_ingest_memory(struct run *r, const char *label, const void *data, size_t
 	struct state st;
 	struct tfr_reader t;
 	state_init(&st, r);
+	st.run_bytes = n;
 	tfr_open_mem(&t, label, data, n);
 	long got = read_records(&st, &t);
 	tfr_close(&t);
@@ -972,6 +997,11 @@ static struct run *read_run(const char *input, const struct run_dir *rd, bool *r
 	struct state st;
 	state_init(&st, r);
 	*readable = false;
+	for (size_t i = 0; i < rd->nfiles; i++) {
+		struct stat sb;
+		if (stat(rd->files[i], &sb) == 0)
+			st.run_bytes += (uint64_t)sb.st_size;
+	}
 	for (size_t i = 0; i < rd->nfiles; i++)
 		if (read_file_into(&st, rd->files[i]) >= 0)
 			*readable = true;

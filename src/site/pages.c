@@ -641,14 +641,15 @@ static size_t fill_kv(xmlNodePtr root, const char *row_marker, const char *kmark
 	return n;
 }
 
+/* mlflow.* tags, apart from the note, which is shown rendered as Notes. */
 static int is_system_tag(const char *key)
 {
-	return str_starts(key, "mlflow.");
+	return str_starts(key, "mlflow.") && strcmp(key, "mlflow.note.content") != 0;
 }
 
 static int is_user_tag(const char *key)
 {
-	return !is_system_tag(key);
+	return !str_starts(key, "mlflow.");
 }
 
 /* Removes the section below root marked marker when it is empty (n == 0). */

@@ -18,6 +18,7 @@
 #include <libxml/parser.h>
 
 #include "runsite/embedded.h"
+#include "runsite/redact.h"
 #include "site_internal.h"
 
 #define SITE_MARKER ".runsite-site"
@@ -183,6 +184,7 @@ static void progress(const struct site *s)
 static void sink_experiment(void *ctx, struct experiment *e)
 {
 	struct site *s = ctx;
+	redact_experiment(e);
 	if (e->id && e->name) {
 		kvlist_add(&s->store_exps, e->id, e->name);
 		if (e->description && *e->description)
@@ -219,6 +221,17 @@ static int sink_run(void *ctx, struct run *r)
 		run_free(r);
 		return 1;
 	}
+	/* Secrets never reach a page; the run page says where they were. */
+	struct kvlist redacted = {0};
+	redact_run(r, &redacted);
+	if (redacted.n) {
+		struct buf places = BUF_INIT;
+		for (size_t i = 0; i < redacted.n; i++)
+			buf_printf(&places, "%s%s", i ? ", " : "", redacted.items[i].key);
+		kvlist_add(&r->extras, "Redacted", buf_cstr(&places));
+		buf_free(&places);
+	}
+	kvlist_free(&redacted);
 	const char *ename = r->experiment_name && *r->experiment_name ? r->experiment_name : NULL;
 	if (!ename && r->experiment_id)
 		ename = kvlist_get(&s->store_exps, r->experiment_id);

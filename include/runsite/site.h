@@ -10,7 +10,10 @@
 
 struct site_opts {
 	const char *out_dir;       /* default "site" */
-	const char *templates_dir; /* NULL: the templates compiled into the binary */
+	const char *templates_dir; /* NULL: the templates compiled into the binary; else a
+	                            * folder of the user's own index.html, experiment.html,
+	                            * run.html, style.css, site.js (each one missing there
+	                            * is taken from the binary) */
 	const char *title;         /* site title; NULL: "Runs" */
 	bool force;                /* write over a non-empty folder runsite did not make */
 	bool quiet;                /* no progress line */
@@ -34,8 +37,14 @@ enum {
 };
 
 /* Reads every store in d and writes the site to opts->out_dir, atomically:
- * the previous site stays whole unless the new one was written completely.
- * Returns one of the exit codes above; problems are already reported. */
+ * the site is built in a temporary folder beside out_dir and swapped in only
+ * when complete, so the previous site stays whole otherwise. out_dir must be
+ * absent, empty, a site runsite made (it holds a .runsite-site file) or
+ * given up with opts->force, and may not overlap an input store; this is
+ * checked before any store is read. Secrets are redacted (redact.h) before
+ * anything is written. Returns EXIT_OK, EXIT_NO_INPUT (no run read: out_dir
+ * left as it was), EXIT_OUTPUT (refused or not written) or EXIT_USAGE (bad
+ * templates_dir); problems are already reported. */
 int site_build(const struct discovery *d, const struct reader_opts *ropts,
                const struct site_opts *opts);
 

@@ -941,8 +941,9 @@ static struct chart_ref *experiment_charts(struct site *s, const struct site_exp
 				longest = se->ndec;
 			ns++;
 		}
-		/* Worth a picture: two runs to compare, or one line. */
-		if (ns >= 2 || longest >= 2) {
+		/* Worth a picture only with a line in it: single values (one point
+		 * per run) are compared better in the runs table. */
+		if (longest >= 2) {
 			if (!made && !(made = site_mkdir(s, dir)))
 				*ok = 0;
 			char *base = slug_from(keys[k].key, SLUG_MAX, "metric");

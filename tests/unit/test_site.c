@@ -167,6 +167,8 @@ static struct discovery discovery_of(const char *const *paths, size_t n)
 	return d;
 }
 
+static const char *templates_dir; /* for build(): NULL for the built-in templates */
+
 static int build(const char *out, const char *const *paths, size_t n, int jobs, bool force)
 {
 	struct discovery d = discovery_of(paths, n);
@@ -176,6 +178,7 @@ static int build(const char *out, const char *const *paths, size_t n, int jobs, 
 	so.quiet = true;
 	so.jobs = jobs;
 	so.force = force;
+	so.templates_dir = templates_dir;
 	struct reader_opts ro = {.include_deleted = false, .dec_buckets = 64};
 	int rc = site_build(&d, &ro, &so);
 	free(d.stores);
@@ -778,6 +781,44 @@ static void test_hostile(const char *tmp)
 	free(parent);
 }
 
+/* A user's own index.html is used; the other templates come from the binary. */
+static void test_user_templates(const char *tmp)
+{
+	char *dir = path_join(tmp, "tpl");
+	mkdir(dir, 0755);
+	char *idx = path_join(dir, "index.html");
+	FILE *f = fopen(idx, "w");
+	fputs("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title data-rs=\"page-title\">"
+	      "</title></head><body><h1>My own front page</h1><ul><li data-rs=\"exp-row\">"
+	      "<a data-rs=\"exp-link\" href=\"x.html\">x</a></li></ul></body></html>\n",
+	      f);
+	fclose(f);
+	char *site = path_join(tmp, "t/site");
+	const char *basic[] = {"basic"};
+	templates_dir = dir;
+	INT_EQ(build(site, basic, 1, 1, false), EXIT_OK, "build with --templates");
+	char *out = path_join(site, "index.html");
+	char *html = slurp(out);
+	OK(html && strstr(html, "My own front page") &&
+	           strstr(html, "href=\"experiments/baseline.html\""),
+	   "the user's index template is filled");
+	free(html);
+	free(out);
+	out = find_page(site, "brisk-owl-");
+	OK(out != NULL, "run pages from the built-in template");
+	free(out);
+	char *missing = path_join(tmp, "no-such-folder");
+	templates_dir = missing;
+	char *site2 = path_join(tmp, "t2/site");
+	INT_EQ(build(site2, basic, 1, 1, false), EXIT_USAGE, "--templates that is not a folder");
+	templates_dir = NULL;
+	free(missing);
+	free(site2);
+	free(site);
+	free(idx);
+	free(dir);
+}
+
 int main(void)
 {
 	diag_set_quiet(1);
@@ -794,6 +835,7 @@ int main(void)
 	test_build(tmp);
 	test_foreign_dir(tmp);
 	test_hostile(tmp);
+	test_user_templates(tmp);
 	rm_rf(tmp);
 	return TEST_END();
 }

@@ -131,6 +131,8 @@ static void fill_status(xmlNodePtr n, const char *status)
 	if (!n)
 		return;
 	tmpl_set_text(n, status);
+	/* The template's sample status class goes; the run's own comes in. */
+	tmpl_drop_classes(n, "status-");
 	char *cls = status_class(status);
 	tmpl_add_class(n, cls);
 	free(cls);

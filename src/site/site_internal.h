@@ -53,9 +53,11 @@ void tmpl_set_text(xmlNodePtr n, const char *text);
 void tmpl_set_attr(xmlNodePtr n, const char *name, const char *value);
 /* Appends cls to n's class attribute. */
 void tmpl_add_class(xmlNodePtr n, const char *cls);
+/* Removes from n's class attribute every class that starts with prefix. */
+void tmpl_drop_classes(xmlNodePtr n, const char *prefix);
 /* A deep copy of tpl inserted just before it; the caller fills it. */
 xmlNodePtr tmpl_clone(xmlNodePtr tpl);
-/* Unlinks and frees n (NULL is fine). */
+/* Unlinks and frees n (NULL is fine), with the blank line it stood on. */
 void tmpl_remove(xmlNodePtr n);
 /* Appends a new element called name, with optional text, to parent. */
 xmlNodePtr tmpl_add_elem(xmlNodePtr parent, const char *name, const char *text);

@@ -122,6 +122,22 @@ void tmpl_add_class(xmlNodePtr n, const char *cls)
 	xmlFree(old);
 }
 
+void tmpl_drop_classes(xmlNodePtr n, const char *prefix)
+{
+	xmlChar *old = xmlGetProp(n, (const xmlChar *)"class");
+	if (!old)
+		return;
+	struct buf b = BUF_INIT;
+	char *copy = xstrdup((const char *)old), *save = NULL;
+	for (char *t = strtok_r(copy, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save))
+		if (!str_starts(t, prefix))
+			buf_printf(&b, "%s%s", b.size ? " " : "", t);
+	tmpl_set_attr(n, "class", b.size ? buf_cstr(&b) : NULL);
+	buf_free(&b);
+	free(copy);
+	xmlFree(old);
+}
+
 xmlNodePtr tmpl_clone(xmlNodePtr tpl)
 {
 	xmlNodePtr copy = xmlDocCopyNode(tpl, tpl->doc, 1);
@@ -140,6 +156,13 @@ void tmpl_remove(xmlNodePtr n)
 {
 	if (!n)
 		return;
+	/* The line the node stood on goes too, so removed parts leave no blank lines. */
+	xmlNodePtr p = n->prev;
+	if (n->type == XML_ELEMENT_NODE && p && p->type == XML_TEXT_NODE && p->content &&
+	    strchr((const char *)p->content, '\n') && xmlIsBlankNode(p)) {
+		xmlUnlinkNode(p);
+		xmlFreeNode(p);
+	}
 	xmlUnlinkNode(n);
 	xmlFreeNode(n);
 }

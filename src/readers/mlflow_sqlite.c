@@ -191,16 +191,33 @@ static bool find_run_index(struct ctx *c)
 	return found;
 }
 
-/* True when the file starts with the SQLite header. */
-static bool has_magic(const char *path)
+/* 1 when the file starts with the SQLite header, 2 when it is also in WAL mode
+ * (file format bytes 18 and 19 are 2), 0 when not SQLite or unreadable. */
+static int has_magic(const char *path)
 {
-	char head[16];
+	unsigned char head[20];
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return false;
+		return 0;
 	ssize_t n = read(fd, head, sizeof head);
 	close(fd);
-	return n == (ssize_t)sizeof head && memcmp(head, sqlite_magic, sizeof head) == 0;
+	if (n < 16 || memcmp(head, sqlite_magic, sizeof sqlite_magic) != 0)
+		return 0;
+	return n == (ssize_t)sizeof head && head[18] == 2 && head[19] == 2 ? 2 : 1;
+}
+
+/* True for a WAL database that no one has open: it has no -wal file. Opening it
+ * normally would leave new empty -wal and -shm files beside it, so it is read as
+ * immutable: without locks, creating nothing. A -wal file means a writer may be
+ * live, and then locks are needed. */
+static bool idle_wal(const char *path, int magic)
+{
+	if (magic != 2)
+		return false;
+	char *wal = xasprintf("%s-wal", path);
+	bool idle = access(wal, F_OK) != 0 && errno == ENOENT;
+	free(wal);
+	return idle;
 }
 
 /* Milliseconds to wait for a writer's lock: RUNSITE_BUSY_TIMEOUT_MS or the default. */
@@ -283,10 +300,11 @@ static int db_is_mlflow(sqlite3 *db, int *code)
 static int probe(const char *path)
 {
 	struct stat sb;
-	if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) || !has_magic(path))
+	int magic;
+	if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) || !(magic = has_magic(path)))
 		return 0;
 	char *err = NULL;
-	sqlite3 *db = db_open(path, false, 200, &err);
+	sqlite3 *db = db_open(path, idle_wal(path, magic), 200, &err);
 	if (!db) {
 		free(err);
 		return 10;
@@ -1099,19 +1117,21 @@ static int open_store(struct ctx *c)
 		diag_warn(c->path, 0, "not a file, so not an MLflow SQLite database");
 		return 0;
 	}
-	if (!has_magic(c->path)) {
+	int magic = has_magic(c->path);
+	if (!magic) {
 		if (access(c->path, R_OK) != 0)
 			diag_warn(c->path, 0, "cannot open: %s", strerror(errno));
 		else
 			diag_warn(c->path, 0, "not an SQLite database (no \"SQLite format 3\" header)");
 		return 0;
 	}
+	bool quiet_wal = idle_wal(c->path, magic);
 	char *err = NULL;
-	c->db = db_open(c->path, false, c->busy_ms, &err);
+	c->db = db_open(c->path, quiet_wal, c->busy_ms, &err);
 	int code = SQLITE_OK, is = -1;
 	if (c->db)
 		is = db_is_mlflow(c->db, &code);
-	if (c->db && is < 0 && code == SQLITE_CANTOPEN) {
+	if (c->db && is < 0 && code == SQLITE_CANTOPEN && !quiet_wal) {
 		/* A WAL database in a folder we cannot write: no -shm can be made. Read the
 		 * checkpointed pages without locks; recent changes in the -wal are not seen. */
 		sqlite3_close(c->db);
@@ -1184,4 +1204,5 @@ const struct reader reader_mlflow_sqlite = {
 	"MLflow tracking database in SQLite (mlflow.db, any schema since 2019)",
 	probe,
 	read_store,
+	false,
 };

@@ -643,6 +643,42 @@ static void test_bad_files(void)
 	free(cut);
 }
 
+/* A WAL-mode store: read without leaving -wal/-shm files when idle, and with a live
+ * writer, its committed (not yet checkpointed) changes are seen. */
+static void test_wal(void)
+{
+	char *path = path_join(tmp_root, "wal.db");
+	char *wal = xasprintf("%s-wal", path), *shm = xasprintf("%s-shm", path);
+	make_2026(path, "/nonexistent");
+	sqlite3 *db;
+	sqlite3_open(path, &db);
+	exec_sql(db, "PRAGMA journal_mode = WAL");
+	sqlite3_close(db);
+	OK(access(wal, F_OK) != 0, "setup: no -wal once closed");
+	struct ident before = file_ident(path);
+	struct got g;
+	INT_EQ(read_into(path, false, &g), 2, "idle WAL store read");
+	got_free(&g);
+	OK(access(wal, F_OK) != 0 && access(shm, F_OK) != 0, "no -wal or -shm left beside it");
+	OK(ident_eq(before, file_ident(path)), "idle WAL store unchanged");
+
+	sqlite3_open(path, &db);
+	exec_sql(db, "PRAGMA wal_autocheckpoint = 0;"
+	             "UPDATE runs SET name = 'renamed' WHERE run_uuid = '" RUN_X "';");
+	OK(access(wal, F_OK) == 0, "setup: live writer has a -wal");
+	INT_EQ(read_into(path, false, &g), 2, "WAL store with a live writer read");
+	struct run *x = find_run(&g, RUN_X);
+	STR_EQ(x ? x->name : NULL, "renamed", "committed change still in the -wal is seen");
+	got_free(&g);
+	sqlite3_close(db);
+	unlink(wal);
+	unlink(shm);
+	unlink(path);
+	free(wal);
+	free(shm);
+	free(path);
+}
+
 /* Every SQLite file below dir, recursively. */
 static void collect_dbs(const char *dir, char ***out, size_t *n, size_t *cap)
 {
@@ -743,6 +779,7 @@ int main(void)
 	test_2019();
 	test_2026();
 	test_bad_files();
+	test_wal();
 	test_corpus();
 	rmdir(tmp_root);
 	return TEST_END();

@@ -62,8 +62,8 @@ int pb_next_slow(struct pb *b, struct pb_field *f);
 
 /* Reads the next field. Returns 1 with *f filled, 0 at the end of the range,
  * -1 when the bytes are not valid wire format (the range is then exhausted).
- * One-byte keys and lengths, which are nearly all of an event file, are
- * decoded here; everything else goes to pb_next_slow(). */
+ * One-byte keys, which are nearly all of an event file, are decoded here;
+ * everything else (and every error) goes to pb_next_slow(). */
 static inline int pb_next(struct pb *b, struct pb_field *f)
 {
 	const uint8_t *p = b->p;
@@ -72,17 +72,20 @@ static inline int pb_next(struct pb *b, struct pb_field *f)
 		return 0;
 	uint8_t k = p[0];
 	if (k >= 8 && k < 0x80 && left >= 2) {
+		struct pb rest = {p + 1, b->end};
 		f->num = k >> 3;
 		f->wire = k & 7;
 		switch (k & 7) {
-		case PB_BYTES:
-			if (p[1] < 0x80 && p[1] <= left - 2) {
-				f->data = p + 2;
-				f->len = p[1];
-				b->p = p + 2 + p[1];
+		case PB_BYTES: {
+			uint64_t n;
+			if (pb_varint(&rest, &n) && n <= (uint64_t)(rest.end - rest.p)) {
+				f->data = rest.p;
+				f->len = (size_t)n;
+				b->p = rest.p + n;
 				return 1;
 			}
 			break;
+		}
 		case PB_FIXED32:
 			if (left >= 5) {
 				uint32_t w;
@@ -100,9 +103,8 @@ static inline int pb_next(struct pb *b, struct pb_field *f)
 			}
 			break;
 		case PB_VARINT:
-			if (p[1] < 0x80) {
-				f->v = p[1];
-				b->p = p + 2;
+			if (pb_varint(&rest, &f->v)) {
+				b->p = rest.p;
 				return 1;
 			}
 			break;

@@ -132,13 +132,32 @@ static long tag_find(struct state *st, const uint8_t *p, size_t n)
 	return idx;
 }
 
+/* memcmp(a, b, n) == 0 for short tags, without a library call per value. */
+static inline bool same_bytes(const char *a, const uint8_t *b, size_t n)
+{
+	while (n >= 8) {
+		uint64_t x, y;
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		if (x != y)
+			return false;
+		a += 8;
+		b += 8;
+		n -= 8;
+	}
+	while (n--)
+		if ((uint8_t)*a++ != *b++)
+			return false;
+	return true;
+}
+
 /* The tag of the value at summary position pos: most events repeat the tags of
  * the one before in the same order, so compare with that first. */
 static inline long tag_lookup(struct state *st, size_t pos, const uint8_t *p, size_t n)
 {
 	if (pos < TAG_CACHE) {
 		long c = st->cache[pos];
-		if (c >= 0 && st->tags[c].len == n && memcmp(st->tags[c].name, p, n) == 0)
+		if (c >= 0 && st->tags[c].len == n && same_bytes(st->tags[c].name, p, n))
 			return c;
 		c = tag_find(st, p, n);
 		st->cache[pos] = c;
@@ -1164,4 +1183,5 @@ const struct reader reader_tensorboard = {
 	"TensorBoard event files (tfevents): scalars, histograms, text, hparams",
 	probe,
 	read_store,
+	true, /* runs are the folders holding event files below the log folder */
 };

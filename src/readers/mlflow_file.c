@@ -603,6 +603,12 @@ static int read_run(struct ctx *c, const char *run_dir, const char *dirname)
 
 	read_inputs(c, r, run_dir);
 	add_run_models(c, r, run_dir);
+	const char *hist = kvlist_get(&r->tags, "mlflow.log-model.history");
+	if (hist && *hist) {
+		char *hp = xasprintf("%s/tags/mlflow.log-model.history", run_dir);
+		mlflow_model_history(hist, strlen(hist), hp, r);
+		free(hp);
+	}
 
 	run_finish(r, c->opts->dec_buckets);
 	c->delivered++;
@@ -713,6 +719,16 @@ static void read_experiments_in(struct ctx *c, const char *dir, bool in_trash)
 /* What a folder's meta.yaml describes, judged from its first bytes. */
 enum meta_kind { META_NONE, META_EXPERIMENT, META_RUN, META_OTHER };
 
+/* Whether the text has a line starting with key (e.g. "run_id:"). */
+static int has_key(const char *text, const char *key)
+{
+	size_t n = strlen(key);
+	for (const char *p = text; (p = strstr(p, key)); p += n)
+		if (p == text || p[-1] == '\n')
+			return 1;
+	return 0;
+}
+
 static enum meta_kind meta_kind_of(const char *dir)
 {
 	char *path = path_join(dir, META);
@@ -729,13 +745,11 @@ static enum meta_kind meta_kind_of(const char *dir)
 		return META_NONE;
 	head[n] = '\0';
 	/* Keys are written sorted, so the telling ones come early. */
-	if (strstr(head, "\nmodel_id:") || str_starts(head, "model_id:"))
+	if (has_key(head, "model_id:"))
 		k = META_OTHER;
-	else if (strstr(head, "artifact_uri:") &&
-	         (strstr(head, "run_id:") || strstr(head, "run_uuid:")))
+	else if (has_key(head, "run_id:") || has_key(head, "run_uuid:"))
 		k = META_RUN;
-	else if (strstr(head, "experiment_id:") && strstr(head, "name:") &&
-	         !strstr(head, "run_id:") && !strstr(head, "run_uuid:"))
+	else if (has_key(head, "experiment_id:") && has_key(head, "name:"))
 		k = META_EXPERIMENT;
 	else
 		k = META_OTHER;
@@ -748,7 +762,8 @@ static int is_dir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* Whether some subfolder of dir (at most 64 looked at) holds an experiment meta.yaml. */
+/* Whether the first subfolder of dir (of at most 64 looked at) that has a
+ * meta.yaml holds an experiment: stats, and one small read. */
 static int has_experiment_child(const char *dir)
 {
 	DIR *d = opendir(dir);
@@ -756,13 +771,20 @@ static int has_experiment_child(const char *dir)
 		return 0;
 	int found = 0, seen = 0;
 	struct dirent *de;
-	while (!found && seen < 64 && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
+	while (seen < 64 && (de = readdir(d))) {
+		if (de->d_name[0] == '.' || strcmp(de->d_name, "models") == 0)
 			continue;
 		seen++;
 		char *sub = path_join(dir, de->d_name);
-		found = meta_kind_of(sub) == META_EXPERIMENT;
+		char *meta = path_join(sub, META);
+		struct stat st;
+		int has = stat(meta, &st) == 0 && S_ISREG(st.st_mode);
+		if (has)
+			found = meta_kind_of(sub) == META_EXPERIMENT;
+		free(meta);
 		free(sub);
+		if (has)
+			break;
 	}
 	closedir(d);
 	return found;
@@ -787,14 +809,7 @@ static enum store_shape shape_of(const char *path, int *score)
 		len--;
 	int named = len >= 6 && strncmp(path + len - 6, "mlruns", 6) == 0 &&
 	            (len == 6 || path[len - 7] == '/');
-	if (has0 || has_experiment_child(path)) {
-		*score = 100;
-		return SHAPE_ROOT;
-	}
-	if (hastrash) {
-		*score = named ? 100 : 60;
-		return SHAPE_ROOT;
-	}
+	/* A folder with its own meta.yaml is one experiment or one run. */
 	enum meta_kind k = meta_kind_of(path);
 	if (k == META_EXPERIMENT) {
 		*score = 80;
@@ -803,6 +818,14 @@ static enum store_shape shape_of(const char *path, int *score)
 	if (k == META_RUN) {
 		*score = 80;
 		return SHAPE_RUN;
+	}
+	if (has0 || has_experiment_child(path)) {
+		*score = 100;
+		return SHAPE_ROOT;
+	}
+	if (hastrash) {
+		*score = named ? 100 : 60;
+		return SHAPE_ROOT;
 	}
 	if (named) {
 		/* An mlruns folder without experiments (e.g. a tracking server's
@@ -836,6 +859,30 @@ static char *parent_of(const char *path)
 	return real;
 }
 
+/* Reads a run folder that has no experiment above it (copied out of its
+ * store): its experiment is made from the run's experiment_id. */
+static void read_lone_run(struct ctx *c, const char *run_dir, const char *parent)
+{
+	struct kvlist kv = {0};
+	if (read_meta(c, run_dir, &kv) != 1)
+		goto out;
+	const char *eid = kvlist_get(&kv, "experiment_id");
+	struct experiment *e = experiment_new();
+	e->id = xstrdup(eid && *eid ? eid : "0");
+	e->name = xstrdup(e->id);
+	c->exp_dir = xstrdup(parent ? parent : run_dir);
+	c->exp_id = xstrdup(e->id);
+	c->exp_name = xstrdup(e->name);
+	c->sink->experiment(c->sink->ctx, e);
+	read_exp_runs(c, run_dir);
+	free(c->exp_dir);
+	free(c->exp_id);
+	free(c->exp_name);
+	c->exp_dir = c->exp_id = c->exp_name = NULL;
+out:
+	kvlist_free(&kv);
+}
+
 static long read_store(const char *path, const struct reader_opts *opts, struct run_sink *sink)
 {
 	struct ctx c = {0};
@@ -859,15 +906,15 @@ static long read_store(const char *path, const struct reader_opts *opts, struct 
 		/* A run folder given alone: its experiment is the folder above,
 		 * which links may then reach (datasets, models). */
 		char *exp = parent_of(path);
-		const char *base = strrchr(exp, '/');
-		base = base && base[1] ? base + 1 : exp;
-		if (meta_kind_of(exp) == META_EXPERIMENT) {
+		if (exp && meta_kind_of(exp) == META_EXPERIMENT) {
+			const char *base = strrchr(exp, '/');
+			base = base && base[1] ? base + 1 : exp;
 			free(c.root_real);
 			c.root_real = xstrdup(exp);
 			c.root_len = strlen(c.root_real);
 			read_experiment(&c, exp, base, false, path);
 		} else {
-			diag_warn(path, 0, "run folder without an experiment meta.yaml above it");
+			read_lone_run(&c, path, exp);
 		}
 		free(exp);
 	} else if (shape == SHAPE_EXPERIMENT) {
@@ -893,4 +940,6 @@ static long read_store(const char *path, const struct reader_opts *opts, struct 
 
 const struct reader reader_mlflow_file = {
 	FORMAT_NAME, "MLflow file store (mlruns/: meta.yaml, metrics, params, tags, artifacts)",
-	probe, read_store};
+	probe, read_store,
+	false,
+};

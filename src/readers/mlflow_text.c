@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <yaml.h>
 
 #include "runsite/diag.h"
@@ -688,4 +689,65 @@ out:
 	free(outer);
 	yaml_parser_delete(&p);
 	return rc;
+}
+
+/* The string member key of object o, or NULL. */
+static const char *json_str(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+	return json_is_string(v) && *json_string_value(v) ? json_string_value(v) : NULL;
+}
+
+size_t mlflow_model_history(const char *json, size_t len, const char *path, struct run *r)
+{
+	json_error_t err;
+	json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &err);
+	size_t added = 0;
+	if (!root || !json_is_array(root)) {
+		if (root)
+			diag_warn(path, 0, "expected a JSON array of logged models");
+		else
+			diag_warn(path, (size_t)err.line > 0 ? (size_t)err.line : 0, "not valid JSON: %s",
+			          err.text);
+		goto out;
+	}
+	size_t i;
+	json_t *m;
+	json_array_foreach(root, i, m) {
+		if (!json_is_object(m))
+			continue;
+		const char *id = json_str(m, "model_id");
+		if (!id)
+			id = json_str(m, "model_uuid");
+		const char *apath = json_str(m, "artifact_path");
+		if (!id && !apath)
+			continue;
+		char *fallback = NULL;
+		if (!id)
+			id = fallback = xasprintf("%s/%s", r->id ? r->id : "", apath);
+		int dup = 0;
+		for (size_t k = 0; k < r->nmodels && !dup; k++)
+			dup = r->models[k].id && strcmp(r->models[k].id, id) == 0;
+		if (!dup) {
+			/* The flavor is the first one that is not the generic python_function. */
+			const char *flavor = NULL, *key;
+			json_t *fv;
+			json_object_foreach(json_object_get(m, "flavors"), key, fv) {
+				if (!flavor || strcmp(flavor, "python_function") == 0)
+					flavor = key;
+			}
+			struct logged_model *lm = run_add_model(r);
+			lm->id = xstrdup(id);
+			lm->name = xstrdup(apath ? apath : id);
+			lm->type = flavor ? xstrdup(flavor) : NULL;
+			const char *rid = json_str(m, "run_id");
+			if (apath && (rid || r->id))
+				lm->uri = xasprintf("runs:/%s/%s", rid ? rid : r->id, apath);
+			added++;
+		}
+		free(fallback);
+	}
+out:
+	json_decref(root);
+	return added;
 }

@@ -65,4 +65,9 @@ void mlflow_metrics_end(struct mlflow_metrics *m);
  * YAML mapping (already reported as "path:line: what"). */
 int mlflow_yaml_parse(const char *data, size_t len, const char *path, struct kvlist *out);
 
+/* Adds to r the models listed in the run tag mlflow.log-model.history (a
+ * JSON array written by MLflow 1.x/2.x log_model), skipping ids r already
+ * has. Problems are reported against path. Returns the number added. */
+size_t mlflow_model_history(const char *json, size_t len, const char *path, struct run *r);
+
 #endif

@@ -1,9 +1,10 @@
 /* fuzz_mlflow_file.c — libFuzzer target for the MLflow FileStore text
  * parsers. The first byte chooses the mode, the rest is the input:
- *   mode % 3 == 0  a metrics file, parsed whole and in two chunks split where
+ *   mode % 4 == 0  a metrics file, parsed whole and in two chunks split where
  *                  the second byte says: both must give the same points;
- *   mode % 3 == 1  a meta.yaml file;
- *   mode % 3 == 2  one number: when it parses, it must equal strtod's bits. */
+ *   mode % 4 == 1  a meta.yaml file;
+ *   mode % 4 == 2  one number: when it parses, it must equal strtod's bits;
+ *   mode % 4 == 3  the mlflow.log-model.history tag (JSON). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,7 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	diag_set_quiet(1);
 	if (size < 1)
 		return 0;
-	int mode = data[0] % 3;
+	int mode = data[0] % 4;
 	const char *text = (const char *)data + 1;
 	size_t len = size - 1;
 	if (mode == 0) {
@@ -76,8 +77,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_metrics(text, len, cut);
 	} else if (mode == 1) {
 		fuzz_yaml(text, len);
-	} else {
+	} else if (mode == 2) {
 		fuzz_number(text, len);
+	} else {
+		struct run *r = run_new("mlflow-file", "fuzz");
+		r->id = xstrdup("r1");
+		mlflow_model_history(text, len, "fuzz", r);
+		run_free(r);
 	}
 	return 0;
 }

@@ -523,6 +523,11 @@ static void build_store(void)
 	put("mlruns/0/" RUN1 "/tags/mlflow.source.name", "train.py");
 	put("mlruns/0/" RUN1 "/tags/mlflow.source.type", "LOCAL");
 	put("mlruns/0/" RUN1 "/tags/mlflow.parentRunId", RUN3);
+	put("mlruns/0/" RUN1 "/tags/mlflow.log-model.history",
+	    "[{\"run_id\": \"" RUN1 "\", \"artifact_path\": \"classifier\", \"flavors\": "
+	    "{\"python_function\": {\"env\": \"conda.yaml\"}, \"sklearn\": {}}, "
+	    "\"model_uuid\": \"0475\"}, {\"artifact_path\": \"pf\", \"flavors\": "
+	    "{\"python_function\": {}}, \"model_uuid\": \"0476\"}, 7]");
 	/* A soft-deleted run, and an artifacts-only folder (no meta.yaml). */
 	put("mlruns/0/" RUNDEL "/meta.yaml", "run_id: " RUNDEL "\nlifecycle_stage: deleted\n"
 	                                     "status: 4\nexperiment_id: '0'\n");
@@ -595,6 +600,7 @@ static void build_store(void)
 	    "\nrun_name: ''\nstart_time: 1765068800000\nstatus: 1\n");
 	put("mlruns/" EXP3 "/" RUNRUN "/metrics/loss", "1 0.5 0\n2 0.25 1\n3 0.12");
 	put("mlruns/" EXP3 "/" RUNRUN "/metrics/acc", "1 0.5 0\n2 0.25 1\n17650");
+	put("mlruns/" EXP3 "/" RUNRUN "/tags/mlflow.log-model.history", "[{\"run_id\": ");
 	/* A run whose meta.yaml is not YAML, and a run without status. */
 	put("mlruns/" EXP3 "/" RUNBAD "/meta.yaml", "run_id: [oops\nstatus: 3\n");
 	put("mlruns/" EXP3 "/" RUNBAD "/metrics/loss", "1 0.5 0\n");
@@ -613,6 +619,9 @@ static void build_store(void)
 	put("mlruns/models/reg/meta.yaml", "name: reg\n");
 	put("mlruns/models/reg/version-1/meta.yaml", "name: reg\nversion: 1\n");
 	mkdir_rel("mlruns/emptydir");
+	/* A run folder copied out of its store. */
+	put("lone/" RUN1 "/meta.yaml", "run_id: " RUN1 "\nexperiment_id: '7'\nstatus: 5\n");
+	put("lone/" RUN1 "/metrics/loss", "1 0.5 0\n");
 }
 
 static const struct series *metric(const struct run *r, const char *key)
@@ -669,7 +678,9 @@ static void test_store(void)
 	OK(strstr(err, "notarun") == NULL && strstr(err, "emptydir") == NULL &&
 	   strstr(err, "models/reg") == NULL,
 	   "folders without meta.yaml and the registry are skipped quietly");
-	INT_EQ(diag_count() - w0, 5, "warnings counted");
+	OK(strstr(err, RUNRUN "/tags/mlflow.log-model.history:1: not valid JSON") != NULL,
+	   "broken model history reported");
+	INT_EQ(diag_count() - w0, 6, "warnings counted");
 	free(err);
 
 	struct experiment *e0 = find_exp(&g, "0"), *e3 = find_exp(&g, EXP3);
@@ -707,6 +718,15 @@ static void test_store(void)
 		OK(s && s->sum.count == 2 && s->sum.last.step == 0 && s->sum.last.value == 0.5 &&
 		       s->sum.first.time_ms == 1650000001000,
 		   "2-field lines: step 0, latest by time");
+		INT_EQ(r1->nmodels, 2, "models from mlflow.log-model.history");
+		if (r1->nmodels == 2) {
+			STR_EQ(r1->models[0].id, "0475", "model_uuid as id");
+			STR_EQ(r1->models[0].name, "classifier", "artifact_path as name");
+			STR_EQ(r1->models[0].type, "sklearn", "flavor other than python_function");
+			STR_EQ(r1->models[0].uri, "runs:/" RUN1 "/classifier", "runs:/ uri");
+			STR_EQ(r1->models[1].type, "python_function", "only python_function");
+			STR_EQ(r1->models[1].uri, "runs:/" RUN1 "/pf", "run id of the run when absent");
+		}
 		STR_EQ(r1->format, "mlflow-file", "format name");
 		OK(strcmp(r1->store, root) == 0, "store path");
 	}
@@ -831,6 +851,17 @@ static void test_store(void)
 	n = read_into(p, false, &g);
 	diag_set_quiet(0);
 	INT_EQ(n, 3, "an experiment folder alone");
+	got_free(&g);
+	free(p);
+
+	/* A run folder copied out of its store, no experiment above it. */
+	p = xasprintf("%s/lone/" RUN1, tmp_root);
+	INT_EQ(reader_mlflow_file.probe(p), 80, "probe: a lone run folder");
+	n = read_into(p, false, &g);
+	INT_EQ(n, 1, "a lone run folder is read");
+	OK(g.nexps == 1 && strcmp(g.exps[0]->id, "7") == 0, "its experiment from experiment_id");
+	OK(g.nruns == 1 && strcmp(g.runs[0]->status, "KILLED") == 0 && g.runs[0]->nmetrics == 1,
+	   "the lone run");
 	got_free(&g);
 	free(p);
 

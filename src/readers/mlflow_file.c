@@ -127,6 +127,7 @@ static size_t list_dir(const char *dir, char ***names)
 	return n;
 }
 
+/* Frees what list_dir() returned. */
 static void free_names(char **names, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -333,6 +334,7 @@ static void take_metric_jobs(struct metric_jobs *mj, char **chunk, size_t *chunk
 	}
 }
 
+/* The second thread: takes jobs like the calling thread, with its own buffer. */
 static void *metric_worker(void *arg)
 {
 	struct metric_jobs *mj = arg;
@@ -443,6 +445,7 @@ next:
 	free(dir);
 }
 
+/* Forgets the experiment's logged models. */
 static void exp_models_free(struct ctx *c)
 {
 	for (size_t i = 0; i < c->nmodels; i++) {
@@ -716,7 +719,7 @@ static void read_experiments_in(struct ctx *c, const char *dir, bool in_trash)
 	free_names(names, n);
 }
 
-/* What a folder's meta.yaml describes, judged from its first bytes. */
+/* What a folder's meta.yaml describes. */
 enum meta_kind { META_NONE, META_EXPERIMENT, META_RUN, META_OTHER };
 
 /* Whether the text has a line starting with key (e.g. "run_id:"). */
@@ -729,6 +732,7 @@ static int has_key(const char *text, const char *key)
 	return 0;
 }
 
+/* Classifies dir/meta.yaml from its first 4 KiB (probe: one small read). */
 static enum meta_kind meta_kind_of(const char *dir)
 {
 	char *path = path_join(dir, META);
@@ -756,6 +760,7 @@ static enum meta_kind meta_kind_of(const char *dir)
 	return k;
 }
 
+/* Whether path is a folder (following links: the user named it). */
 static int is_dir(const char *path)
 {
 	struct stat st;
@@ -883,6 +888,7 @@ out:
 	kvlist_free(&kv);
 }
 
+/* Reads the store, experiment or run folder at path into sink (reader.h). */
 static long read_store(const char *path, const struct reader_opts *opts, struct run_sink *sink)
 {
 	struct ctx c = {0};

@@ -10,6 +10,7 @@
 #include "runsite/diag.h"
 #include "runsite/discover.h"
 #include "runsite/jsonw.h"
+#include "runsite/pipeline.h"
 #include "runsite/reader.h"
 #include "runsite/redact.h"
 #include "runsite/site.h"
@@ -52,6 +53,7 @@ static const struct option_row build_options[] = {
 	{"log-y", 1, OPT_LOG_Y, "GLOB", "draw metrics whose key matches GLOB on a log y axis"},
 	{"clip-outliers", 0, OPT_CLIP_OUTLIERS, NULL, "y range from the 1st to the 99th percentile"},
 	{"chart-formats", 1, OPT_CHART_FORMATS, "LIST", "chart files to write: svg,png,pdf (default svg,png)"},
+	{"no-redact", 0, OPT_NO_REDACT, NULL, "show values that look like secrets"},
 	{"jobs", 1, 'j', "N", "worker threads (output does not depend on it)"},
 	{"quiet", 0, 'q', NULL, "no progress line and no warnings on stderr"},
 	{"help", 0, 'h', NULL, "show this help"},
@@ -125,7 +127,7 @@ static struct option *make_getopt(const struct option_row *rows, char **shortopt
 		n++;
 	struct option *longopts = xcalloc(n + 1, sizeof *longopts);
 	struct buf s = BUF_INIT;
-	buf_puts(&s, "+"); /* stop at the first non-option, like POSIX */
+	buf_puts(&s, ""); /* GNU order: options may follow the paths (build DIR -o OUT) */
 	for (size_t i = 0; i < n; i++) {
 		longopts[i].name = rows[i].name;
 		longopts[i].has_arg = rows[i].has_arg ? required_argument : no_argument;
@@ -151,33 +153,23 @@ static int parse_double(const char *s, double lo, double hi, double *out)
 	return 1;
 }
 
-/* Reads every store, calling the sink; counts runs and skips runs already seen. */
+/* What `runsite ls` keeps while the runs stream by. */
 struct ls_state {
 	struct jsonw json;
 	int as_json;
-	int no_redact;
-	struct reader_opts ropts;
-	const char *store;
-	const char *format;
-	long runs;
-	char **seen_ids; /* ids of the runs listed so far: a run is the same run in any store */
-	size_t nseen, capseen;
-	char **seen_from;
-	struct skipped_path *dup_list;
-	size_t ndup, capdup;
 };
+
+static void ls_store_begin(void *ctx, const struct store_ref *store, size_t i, size_t n)
+{
+	struct ls_state *st = ctx;
+	if (!st->as_json)
+		printf("%s: %s store%s%s\n", store->path, store->reader->name,
+		       store->also ? ", merged with " : "", store->also ? store->also->name : "");
+}
 
 static void ls_experiment(void *ctx, struct experiment *e)
 {
 	experiment_free(e);
-}
-
-static const char *seen_before(struct ls_state *st, const char *id)
-{
-	for (size_t i = 0; i < st->nseen; i++)
-		if (strcmp(st->seen_ids[i], id) == 0)
-			return st->seen_from[i];
-	return NULL;
 }
 
 static void json_point(struct jsonw *w, const char *key, const struct point *p, int present)
@@ -315,34 +307,13 @@ static void ls_run_text(const struct run *r, const struct kvlist *redacted)
 		       redacted->items[i].key);
 }
 
-static int ls_run(void *ctx, struct run *r)
+static int ls_run(void *ctx, struct run *r, const struct kvlist *redacted)
 {
 	struct ls_state *st = ctx;
-	const char *from = seen_before(st, r->id);
-	if (from) {
-		char *why = xasprintf("run %s: same run id as the run read from %s", r->id, from);
-		GROW(st->dup_list, st->capdup, st->ndup + 1);
-		st->dup_list[st->ndup].path = xstrdup(st->store);
-		st->dup_list[st->ndup].why = why;
-		st->ndup++;
-		run_free(r);
-		return 1;
-	}
-	GROW(st->seen_ids, st->capseen, st->nseen + 1);
-	/* seen_from grows in step with seen_ids */
-	st->seen_from = xreallocarray(st->seen_from, st->capseen, sizeof *st->seen_from);
-	st->seen_ids[st->nseen] = xstrdup(r->id);
-	st->seen_from[st->nseen] = xstrdup(st->store);
-	st->nseen++;
-	st->runs++;
-	struct kvlist redacted = {0};
-	if (!st->no_redact)
-		redact_run(r, &redacted);
 	if (st->as_json)
-		ls_run_json(st, r, &redacted);
+		ls_run_json(st, r, redacted);
 	else
-		ls_run_text(r, &redacted);
-	kvlist_free(&redacted);
+		ls_run_text(r, redacted);
 	run_free(r);
 	return 1;
 }
@@ -351,6 +322,8 @@ static int cmd_ls(int argc, char **argv)
 {
 	struct ls_state st;
 	memset(&st, 0, sizeof st);
+	struct reader_opts ropts = {.include_deleted = false, .dec_buckets = 0};
+	bool redact = true;
 	const char *forced = NULL;
 	char *shortopts;
 	struct option *longopts = make_getopt(ls_options, &shortopts);
@@ -359,8 +332,8 @@ static int cmd_ls(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_JSON: st.as_json = 1; break;
-		case OPT_NO_REDACT: st.no_redact = 1; break;
-		case OPT_INCLUDE_DELETED: st.ropts.include_deleted = true; break;
+		case OPT_NO_REDACT: redact = false; break;
+		case OPT_INCLUDE_DELETED: ropts.include_deleted = true; break;
 		case OPT_FORMAT: forced = optarg; break;
 		case 'q': diag_set_quiet(1); break;
 		case 'h':
@@ -385,27 +358,18 @@ static int cmd_ls(int argc, char **argv)
 	struct discovery d;
 	memset(&d, 0, sizeof d);
 	discover((const char *const *)argv + optind, (size_t)(argc - optind), forced, &d);
-	st.ropts.dec_buckets = 0;
-	struct run_sink sink = {&st, ls_experiment, ls_run};
-	long readable = 0;
+	struct pipeline_consumer consumer = {&st, ls_store_begin, ls_experiment, ls_run};
+	struct pipeline_stats stats;
+	memset(&stats, 0, sizeof stats);
+	struct jsonw *w = &st.json;
 	if (st.as_json) {
-		jsonw_init(&st.json, stdout);
-		jsonw_begin_object(&st.json);
-		jsonw_key(&st.json, "runs");
-		jsonw_begin_array(&st.json);
+		jsonw_init(w, stdout);
+		jsonw_begin_object(w);
+		jsonw_key(w, "runs");
+		jsonw_begin_array(w);
 	}
-	for (size_t i = 0; i < d.nstores; i++) {
-		st.store = d.stores[i].path;
-		if (!st.as_json)
-			printf("%s: %s store\n", d.stores[i].path, d.stores[i].reader->name);
-		long n = d.stores[i].reader->read(d.stores[i].path, &st.ropts, &sink);
-		if (n >= 0)
-			readable++;
-		else if (!st.as_json)
-			printf("  (could not be read; see the messages above)\n");
-	}
+	pipeline_read(&d, &ropts, redact, &consumer, &stats);
 	if (st.as_json) {
-		struct jsonw *w = &st.json;
 		jsonw_end_array(w);
 		jsonw_key(w, "stores");
 		jsonw_begin_array(w);
@@ -415,19 +379,23 @@ static int cmd_ls(int argc, char **argv)
 			jsonw_string(w, d.stores[i].path);
 			jsonw_key(w, "format");
 			jsonw_string(w, d.stores[i].reader->name);
+			if (d.stores[i].also) {
+				jsonw_key(w, "merged_with");
+				jsonw_string(w, d.stores[i].also->name);
+			}
 			jsonw_end_object(w);
 		}
 		jsonw_end_array(w);
 		jsonw_key(w, "skipped");
 		jsonw_begin_array(w);
-		for (size_t i = 0; i < d.nskipped + st.ndup; i++) {
-			const struct skipped_path *sp =
-				i < d.nskipped ? &d.skipped[i] : &st.dup_list[i - d.nskipped];
+		for (size_t i = 0; i < d.nskipped + stats.duplicates.n; i++) {
+			int dup = i >= d.nskipped;
+			const struct kv *k = dup ? &stats.duplicates.items[i - d.nskipped] : NULL;
 			jsonw_begin_object(w);
 			jsonw_key(w, "path");
-			jsonw_string(w, sp->path);
+			jsonw_string(w, dup ? k->key : d.skipped[i].path);
 			jsonw_key(w, "why");
-			jsonw_string(w, sp->why);
+			jsonw_string(w, dup ? k->value : d.skipped[i].why);
 			jsonw_end_object(w);
 		}
 		jsonw_end_array(w);
@@ -436,24 +404,15 @@ static int cmd_ls(int argc, char **argv)
 	} else {
 		for (size_t i = 0; i < d.nskipped; i++)
 			printf("skipped %s: %s\n", d.skipped[i].path, d.skipped[i].why);
-		for (size_t i = 0; i < st.ndup; i++)
-			printf("skipped in %s: %s\n", st.dup_list[i].path, st.dup_list[i].why);
-		printf("%ld runs from %zu stores\n", st.runs, d.nstores);
+		for (size_t i = 0; i < stats.duplicates.n; i++)
+			printf("skipped in %s: %s\n", stats.duplicates.items[i].key,
+			       stats.duplicates.items[i].value);
+		printf("%zu runs from %zu stores\n", stats.runs, d.nstores);
 	}
-	if (readable == 0)
+	if (d.nstores == 0 || stats.unreadable_stores == d.nstores)
 		rc = EXIT_NO_INPUT;
+	pipeline_stats_free(&stats);
 	discovery_free(&d);
-	for (size_t i = 0; i < st.nseen; i++) {
-		free(st.seen_ids[i]);
-		free(st.seen_from[i]);
-	}
-	free(st.seen_ids);
-	free(st.seen_from);
-	for (size_t i = 0; i < st.ndup; i++) {
-		free(st.dup_list[i].path);
-		free(st.dup_list[i].why);
-	}
-	free(st.dup_list);
 out:
 	free(longopts);
 	free(shortopts);
@@ -520,6 +479,7 @@ static int cmd_build(int argc, char **argv)
 			break;
 		case OPT_LOG_Y: so.log_y_pattern = optarg; break;
 		case OPT_CLIP_OUTLIERS: so.clip_outliers = true; break;
+		case OPT_NO_REDACT: so.no_redact = true; break;
 		case OPT_CHART_FORMATS:
 			so.chart_formats = parse_chart_formats(optarg);
 			if (!so.chart_formats) {

@@ -332,6 +332,11 @@ void run_finish(struct run *r, size_t dec_buckets)
 		free(s->dec);
 		s->dec = points_decimate_m4(s->pts, s->n, dec_buckets, &s->ndec);
 	}
+	run_sort_lists(r);
+}
+
+void run_sort_lists(struct run *r)
+{
 	if (r->nmetrics > 1)
 		qsort(r->metrics, r->nmetrics, sizeof *r->metrics, cmp_series);
 	if (r->nartifacts > 1)

@@ -10,6 +10,10 @@
 struct store_ref {
 	const struct reader *reader;
 	char *path;
+	/* A second reader whose runs in the same folder are the same runs (a
+	 * Lightning version folder holding both metrics.csv and event files);
+	 * their metrics are merged into the first reader's run. NULL: none. */
+	const struct reader *also;
 };
 
 struct skipped_path {
@@ -24,9 +28,13 @@ struct discovery {
 	size_t nskipped, capskipped;
 };
 
-/* Finds the stores at and below each path (a store claimed by a reader is not
- * searched further). forced_format, when not NULL, names the one reader to use.
- * Missing paths are reported and recorded as skipped. Returns the store count. */
+/* Finds the stores at and below each path. A folder a reader claims is not
+ * searched further. TensorBoard runs are folders holding event files; the
+ * folders below one given path that hold them form one log folder (store),
+ * the given path itself when nothing else is below it, else each top-level
+ * folder that holds event files. forced_format, when not NULL, names the one
+ * reader to use. Missing paths are reported and recorded as skipped.
+ * Returns the store count. */
 size_t discover(const char *const *paths, size_t npaths, const char *forced_format,
                 struct discovery *out);
 void discovery_free(struct discovery *d);

@@ -145,6 +145,9 @@ struct logged_model *run_add_model(struct run *r);
  * decimated copies (dec_buckets per series, 0 for none), and sorts params,
  * tags, metrics and artifacts. Readers call nothing after this. */
 void run_finish(struct run *r, size_t dec_buckets);
+/* Sorts metrics, params, tags and artifacts, and fills name, id and status
+ * when missing (the part of run_finish() that does not touch points). */
+void run_sort_lists(struct run *r);
 /* Frees the full point arrays, keeping summaries and decimated copies. */
 void run_slim(struct run *r);
 

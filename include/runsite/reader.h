@@ -29,7 +29,19 @@ struct reader {
 	 * reported with diag_warn() and skipped. Returns the number of runs
 	 * delivered, or -1 when the store could not be read at all (reported). */
 	long (*read)(const char *path, const struct reader_opts *opts, struct run_sink *sink);
+	/* True for a log-folder format (TensorBoard): its runs are the folders
+	 * holding its files anywhere below the path it reads, so discovery gives
+	 * it the folder above them rather than each run folder. */
+	bool logdir;
+	/* True when run ids are unique across stores (MLflow's uuids): the same
+	 * id read from two stores is the same run, shown once. Otherwise ids are
+	 * folder names that mean something only within their store. */
+	bool unique_ids;
 };
+
+/* A probe score of at least this means "this very folder or file is mine";
+ * lower scores mean "something of mine is further down". */
+#define READER_SCORE_DIRECT 40
 
 /* Every reader, NULL-terminated, in probe order. */
 extern const struct reader *const reader_table[];

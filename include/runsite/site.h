@@ -23,6 +23,7 @@ struct site_opts {
 	enum chart_x_kind x_kind;
 	const char *log_y_pattern; /* glob of metric keys drawn with a log y axis; NULL: automatic */
 	bool clip_outliers;
+	bool no_redact;            /* show values that look like secrets */
 };
 
 void site_opts_defaults(struct site_opts *o);

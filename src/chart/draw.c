@@ -590,9 +590,15 @@ static void draw_series(struct ctx *c, struct prep *p, int logy, struct chart_in
 	double x0 = c->px * c->cols, sx = c->pw * c->cols / (c->xa.hi - c->xa.lo);
 
 	cairo_save(cr);
+	int E = getenv("CHART_EXP") ? atoi(getenv("CHART_EXP")) : 0;
+	if (E != 4) {
 	cairo_rectangle(cr, c->px - 2, c->py - 2, c->pw + 4, c->ph + 4);
 	cairo_clip(cr);
-	cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+	}
+	if (E == 2) cairo_set_antialias(cr, CAIRO_ANTIALIAS_FAST);
+	if (E == 5) cairo_set_antialias(cr, CAIRO_ANTIALIAS_GOOD);
+	if (E == 3) cairo_set_tolerance(cr, 0.5);
+	cairo_set_line_join(cr, E == 1 ? CAIRO_LINE_JOIN_BEVEL : CAIRO_LINE_JOIN_ROUND);
 	cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
 	for (size_t s = 0; s < c->spec->nseries; s++) {
 		struct prep *q = &p[s];

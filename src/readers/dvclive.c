@@ -381,8 +381,8 @@ static long read_store(const char *path, const struct reader_opts *opts, struct 
 }
 
 const struct reader reader_dvclive = {
-	"dvclive",
-	"DVCLive folders, 0.x to 3.x (metrics.json or <dir>.json, plots/metrics or scalars TSVs)",
-	probe,
-	read_store,
+	.name = "dvclive",
+	.what = "DVCLive folders, 0.x to 3.x (metrics.json or <dir>.json, plots/metrics or scalars TSVs)",
+	.probe = probe,
+	.read = read_store,
 };

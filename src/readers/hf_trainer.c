@@ -280,8 +280,8 @@ static long read_store(const char *path, const struct reader_opts *opts, struct 
 }
 
 const struct reader reader_hf_trainer = {
-	"hf-trainer",
-	"Hugging Face Trainer output folders (trainer_state.json, *_results.json)",
-	probe,
-	read_store,
+	.name = "hf-trainer",
+	.what = "Hugging Face Trainer output folders (trainer_state.json, *_results.json)",
+	.probe = probe,
+	.read = read_store,
 };

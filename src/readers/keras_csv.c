@@ -171,8 +171,8 @@ out:
 }
 
 const struct reader reader_keras_csv = {
-	"keras-csv",
-	"Keras CSVLogger files (epoch,<metrics>; any separator, NA cells, append mode)",
-	probe,
-	read_store,
+	.name = "keras-csv",
+	.what = "Keras CSVLogger files (epoch,<metrics>; any separator, NA cells, append mode)",
+	.probe = probe,
+	.read = read_store,
 };

@@ -395,8 +395,8 @@ static long read_store(const char *path, const struct reader_opts *opts, struct 
 }
 
 const struct reader reader_lightning_csv = {
-	"lightning-csv",
-	"PyTorch Lightning CSVLogger folders (version_N/metrics.csv, hparams.yaml)",
-	probe,
-	read_store,
+	.name = "lightning-csv",
+	.what = "PyTorch Lightning CSVLogger folders (version_N/metrics.csv, hparams.yaml)",
+	.probe = probe,
+	.read = read_store,
 };

@@ -945,7 +945,9 @@ static long read_store(const char *path, const struct reader_opts *opts, struct 
 }
 
 const struct reader reader_mlflow_file = {
-	FORMAT_NAME, "MLflow file store (mlruns/: meta.yaml, metrics, params, tags, artifacts)",
-	probe, read_store,
-	false,
+	.name = FORMAT_NAME,
+	.what = "MLflow file store (mlruns/: meta.yaml, metrics, params, tags, artifacts)",
+	.probe = probe,
+	.read = read_store,
+	.unique_ids = true, /* MLflow run ids are uuids */
 };

@@ -7,12 +7,15 @@
  * metrics table (fast: sequential pages) when the run's rows sit together, as
  * they do when MLflow logs one run at a time, or through the run_uuid index
  * when they are interleaved with other runs' rows. Both are correct for any
- * row order; the choice only changes the speed. */
+ * row order; the choice only changes the speed. Rows reach the model through an
+ * SQL function called inside the query, and a large range is read in two halves
+ * on two connections and threads at once. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <float.h>
 #include <math.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +32,7 @@
 #define MAX_ERRORS 20            /* per-run query failures before giving up on the file */
 #define MAX_ARTIFACTS 100000     /* files listed per run artifact folder */
 #define MAX_ARTIFACT_DEPTH 32
+#define SPLIT_MIN_ROWS 8192      /* a run's rowid span worth reading on two threads */
 
 static const char sqlite_magic[16] = "SQLite format 3";
 
@@ -55,6 +59,14 @@ struct key_index {
 	size_t n;
 };
 
+/* Where sql_point puts the rows of one metrics query. */
+struct point_sink {
+	struct run *run;
+	struct series *last; /* the series of the previous row */
+	struct key_index keys;
+	size_t bad_rows;     /* rows that could not be used */
+};
+
 struct ctx {
 	const char *path;
 	char *dir; /* folder of the database, for relative artifact locations */
@@ -78,27 +90,38 @@ struct ctx {
 
 	sqlite3_stmt *st_run, *st_params, *st_tags, *st_mrange, *st_mindex, *st_inputs,
 		*st_models, *st_versions;
-	struct key_index keys;
-	struct run *cur;      /* the run sql_point adds rows to */
-	struct series *last;  /* the series of the previous row */
-	size_t bad_rows;      /* rows sql_point could not use */
+	struct point_sink ps;
+
+	/* A second connection reads the upper half of a large run's rows on another
+	 * thread, when there is a second CPU. */
+	bool immutable; /* how the first connection was opened */
+	bool split;     /* worth trying: more than one CPU */
+	char *mrange_sql;
+	sqlite3 *db2;
+	sqlite3_stmt *st_mrange2;
+	struct point_sink ps2;
 };
 
-/* Reports the connection's last error about the file; a lock or a broken file ends the read. */
-static void db_warn(struct ctx *c, const char *what)
+/* Reports an SQLite error about the file; a lock or too many errors end the read. */
+static void db_warn_code(struct ctx *c, int code, const char *msg, const char *what)
 {
-	int code = sqlite3_errcode(c->db);
 	if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
 		diag_warn(c->path, 0, "%s: database is locked (waited %d ms for the writer); stopped",
 		          what, c->busy_ms);
 		c->fatal = true;
 		return;
 	}
-	diag_warn(c->path, 0, "%s: %s", what, sqlite3_errmsg(c->db));
+	diag_warn(c->path, 0, "%s: %s", what, msg);
 	if (++c->errors >= MAX_ERRORS && !c->fatal) {
 		diag_warn(c->path, 0, "%d errors; stopped reading", c->errors);
 		c->fatal = true;
 	}
+}
+
+/* Reports the main connection's last error. */
+static void db_warn(struct ctx *c, const char *what)
+{
+	db_warn_code(c, sqlite3_errcode(c->db), sqlite3_errmsg(c->db), what);
 }
 
 /* Prepares sql; NULL (not reported) when it does not compile, e.g. for a missing column. */
@@ -338,8 +361,12 @@ static void ctx_free(struct ctx *c)
 		free(c->refs[i].exp_id);
 	}
 	free(c->refs);
-	free(c->keys.slot);
+	free(c->ps.keys.slot);
+	free(c->ps2.keys.slot);
 	free(c->dir);
+	free(c->mrange_sql);
+	sqlite3_finalize(c->st_mrange2);
+	sqlite3_close(c->db2);
 	sqlite3_close(c->db);
 }
 
@@ -603,6 +630,7 @@ static int prepare_run_statements(struct ctx *c)
 		           "WHERE rowid BETWEEN ?2 AND ?3 AND +run_uuid = ?1",
 		           args);
 		c->st_mrange = prepare(c, buf_cstr(&sql)); /* NULL for a WITHOUT ROWID table */
+		c->mrange_sql = xstrdup(buf_cstr(&sql));
 		buf_reset(&sql);
 		buf_printf(&sql, "SELECT count(runsite_point(%s)) FROM metrics WHERE run_uuid = ?1",
 		           args);
@@ -746,23 +774,23 @@ static struct series *series_for(struct key_index *k, struct run *r, const char 
 }
 
 /* SQL function runsite_point(key, value, timestamp, step, is_nan): adds one metric row
- * to the run being read. Rows go through a function inside the query rather than
+ * to the point sink's run. Rows go through a function inside the query rather than
  * out through sqlite3_step and the column API, which is most of the cost of a scan. */
 static void sql_point(sqlite3_context *fx, int argc, sqlite3_value **argv)
 {
-	struct ctx *c = sqlite3_user_data(fx);
-	struct run *r = c->cur;
+	struct point_sink *ps = sqlite3_user_data(fx);
+	struct run *r = ps->run;
 	if (!r || argc != 5)
 		return;
 	const char *key = (const char *)sqlite3_value_text(argv[0]);
 	if (!key) {
-		c->bad_rows++;
+		ps->bad_rows++;
 		return;
 	}
 	size_t klen = (size_t)sqlite3_value_bytes(argv[0]);
-	struct series *s = c->last;
+	struct series *s = ps->last;
 	if (!s || strncmp(s->key, key, klen) != 0 || s->key[klen] != '\0')
-		s = c->last = series_for(&c->keys, r, key, klen);
+		s = ps->last = series_for(&ps->keys, r, key, klen);
 	double v;
 	int vt = sqlite3_value_type(argv[1]);
 	if (sqlite3_value_int(argv[4])) {
@@ -779,40 +807,142 @@ static void sql_point(sqlite3_context *fx, int argc, sqlite3_value **argv)
 		char *end;
 		v = strtod(t, &end);
 		if (end == t || *end) {
-			c->bad_rows++;
+			ps->bad_rows++;
 			return;
 		}
 	} else {
-		c->bad_rows++;
+		ps->bad_rows++;
 		return;
 	}
 	series_add(s, sqlite3_value_int64(argv[3]), sqlite3_value_int64(argv[2]), v);
 }
 
-/* Runs a metrics query (already bound) for run r. Returns 0 on a read error (reported;
- * the rows read are kept). */
-static int read_metric_rows(struct ctx *c, sqlite3_stmt *st, struct run *r)
+/* Runs a metrics query (already bound) into r through ps. Returns SQLITE_DONE, or the
+ * error code with its message in *err (caller frees); reports nothing, so it may run
+ * on another thread. */
+static int read_metric_rows(sqlite3_stmt *st, struct point_sink *ps, struct run *r, char **err)
 {
-	keys_reset(&c->keys);
-	c->cur = r;
-	c->last = NULL;
-	c->bad_rows = 0;
+	keys_reset(&ps->keys);
+	ps->run = r;
+	ps->last = NULL;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		;
-	c->cur = NULL;
-	c->last = NULL;
-	int ok = rc == SQLITE_DONE;
-	if (!ok) {
-		char *msg = xasprintf("run %s: metrics", r->id);
-		db_warn(c, msg);
-		free(msg);
-	}
+	ps->run = NULL;
+	ps->last = NULL;
+	*err = rc == SQLITE_DONE ? NULL : xstrdup(sqlite3_errmsg(sqlite3_db_handle(st)));
 	sqlite3_reset(st);
-	if (c->bad_rows)
-		diag_warn(c->path, 0, "run %s: skipped %zu metric rows without a key or a numeric value",
-		          r->id, c->bad_rows);
-	return ok;
+	return rc;
+}
+
+/* Reports what a metrics query of run r gave. */
+static void metrics_report(struct ctx *c, const struct run *r, int rc, char *err)
+{
+	if (rc != SQLITE_DONE) {
+		char *what = xasprintf("run %s: metrics", r->id);
+		db_warn_code(c, rc, err, what);
+		free(what);
+	}
+	free(err);
+}
+
+/* Opens the second connection once; false when it cannot be had. */
+static bool second_connection(struct ctx *c)
+{
+	if (c->st_mrange2)
+		return true;
+	if (!c->split || !c->mrange_sql)
+		return false;
+	char *err = NULL;
+	c->db2 = db_open(c->path, c->immutable, c->busy_ms, &err);
+	free(err);
+	if (c->db2 && sqlite3_create_function_v2(c->db2, "runsite_point", 5,
+	                                          SQLITE_UTF8 | SQLITE_DIRECTONLY, &c->ps2,
+	                                          sql_point, NULL, NULL, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(c->db2, c->mrange_sql, -1, &c->st_mrange2, NULL) == SQLITE_OK)
+		return true;
+	sqlite3_finalize(c->st_mrange2);
+	c->st_mrange2 = NULL;
+	c->split = false;
+	return false;
+}
+
+/* The upper half of a run's rows, read on the second connection. */
+struct half_job {
+	struct ctx *c;
+	struct run *part; /* a scratch run with the same id */
+	sqlite3_int64 lo, hi;
+	int rc;
+	char *err;
+};
+
+static void *half_worker(void *arg)
+{
+	struct half_job *j = arg;
+	sqlite3_stmt *st = j->c->st_mrange2;
+	sqlite3_bind_text(st, 1, j->part->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, j->lo);
+	sqlite3_bind_int64(st, 3, j->hi);
+	j->rc = read_metric_rows(st, &j->c->ps2, j->part, &j->err);
+	return NULL;
+}
+
+/* Moves the series of part into r: whole arrays when r has none for the key yet. */
+static void merge_part(struct ctx *c, struct run *r, struct run *part)
+{
+	for (size_t i = 0; i < part->nmetrics; i++) {
+		struct series *u = &part->metrics[i];
+		struct series *s = series_for(&c->ps.keys, r, u->key, strlen(u->key));
+		if (s->n == 0) {
+			free(s->pts);
+			s->pts = u->pts;
+			s->n = u->n;
+			s->cap = u->cap;
+			u->pts = NULL;
+			u->n = u->cap = 0;
+		} else {
+			GROW(s->pts, s->cap, s->n + u->n);
+			memcpy(s->pts + s->n, u->pts, u->n * sizeof *u->pts);
+			s->n += u->n;
+		}
+	}
+}
+
+/* Reads a range-planned run's rows; a large range is split in two halves read at the
+ * same time, the upper one on the second connection. Points of one key stay in
+ * rowid order, as the halves are joined lower first. */
+static void read_metric_range(struct ctx *c, struct run *r, const struct run_ref *ref)
+{
+	char *err = NULL;
+	int rc;
+	if (ref->hi - ref->lo >= SPLIT_MIN_ROWS && second_connection(c)) {
+		struct half_job j = {c, run_new(FORMAT_NAME, NULL), 0, ref->hi, SQLITE_DONE, NULL};
+		j.part->id = xstrdup(r->id);
+		sqlite3_int64 mid = ref->lo + (ref->hi - ref->lo) / 2;
+		j.lo = mid + 1;
+		pthread_t worker;
+		if (pthread_create(&worker, NULL, half_worker, &j) == 0) {
+			sqlite3_bind_text(c->st_mrange, 1, r->id, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(c->st_mrange, 2, ref->lo);
+			sqlite3_bind_int64(c->st_mrange, 3, mid);
+			c->ps.bad_rows = c->ps2.bad_rows = 0;
+			rc = read_metric_rows(c->st_mrange, &c->ps, r, &err);
+			pthread_join(worker, NULL);
+			metrics_report(c, r, rc, err);
+			metrics_report(c, r, j.rc, j.err);
+			merge_part(c, r, j.part);
+			c->ps.bad_rows += c->ps2.bad_rows;
+			run_free(j.part);
+			return;
+		}
+		run_free(j.part);
+	}
+	sqlite3_bind_text(c->st_mrange, 1, r->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(c->st_mrange, 2, ref->lo);
+	sqlite3_bind_int64(c->st_mrange, 3, ref->hi);
+	c->ps.bad_rows = 0;
+	rc = read_metric_rows(c->st_mrange, &c->ps, r, &err);
+	metrics_report(c, r, rc, err);
 }
 
 /* Reads the run's metrics by its rowid range or the run_uuid index, as planned. */
@@ -821,14 +951,19 @@ static void read_metrics(struct ctx *c, struct run *r, const struct run_ref *ref
 	if (!c->has_metrics || (c->ranges_known && !ref->has_range))
 		return; /* the run has no metric rows */
 	if (ref->has_range && ref->use_range && c->st_mrange) {
-		sqlite3_bind_text(c->st_mrange, 1, r->id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(c->st_mrange, 2, ref->lo);
-		sqlite3_bind_int64(c->st_mrange, 3, ref->hi);
-		read_metric_rows(c, c->st_mrange, r);
+		read_metric_range(c, r, ref);
 	} else if (c->st_mindex) {
+		char *err = NULL;
 		sqlite3_bind_text(c->st_mindex, 1, r->id, -1, SQLITE_STATIC);
-		read_metric_rows(c, c->st_mindex, r);
+		c->ps.bad_rows = 0;
+		int rc = read_metric_rows(c->st_mindex, &c->ps, r, &err);
+		metrics_report(c, r, rc, err);
+	} else {
+		return;
 	}
+	if (c->ps.bad_rows)
+		diag_warn(c->path, 0, "run %s: skipped %zu metric rows without a key or a numeric value",
+		          r->id, c->ps.bad_rows);
 }
 
 /* Reads the run's dataset inputs. */
@@ -1127,6 +1262,7 @@ static int open_store(struct ctx *c)
 	}
 	bool quiet_wal = idle_wal(c->path, magic);
 	char *err = NULL;
+	c->immutable = quiet_wal;
 	c->db = db_open(c->path, quiet_wal, c->busy_ms, &err);
 	int code = SQLITE_OK, is = -1;
 	if (c->db)
@@ -1137,6 +1273,7 @@ static int open_store(struct ctx *c)
 		sqlite3_close(c->db);
 		free(err);
 		err = NULL;
+		c->immutable = true;
 		c->db = db_open(c->path, true, c->busy_ms, &err);
 		if (c->db && (is = db_is_mlflow(c->db, &code)) >= 0)
 			diag_warn(c->path, 0, "opened without locks (immutable): changes still in the "
@@ -1170,13 +1307,14 @@ static long read_store(const char *path, const struct reader_opts *opts, struct 
 	c.opts = opts;
 	c.sink = sink;
 	c.busy_ms = busy_timeout();
+	c.split = sysconf(_SC_NPROCESSORS_ONLN) > 1;
 	const char *slash = strrchr(path, '/');
 	c.dir = slash ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path)) : xstrdup(".");
 
 	if (!open_store(&c))
 		goto out;
 	/* DIRECTONLY: triggers and views in the file cannot call it. */
-	sqlite3_create_function_v2(c.db, "runsite_point", 5, SQLITE_UTF8 | SQLITE_DIRECTONLY, &c,
+	sqlite3_create_function_v2(c.db, "runsite_point", 5, SQLITE_UTF8 | SQLITE_DIRECTONLY, &c.ps,
 	                           sql_point, NULL, NULL, NULL);
 	read_schema(&c);
 	if (!read_experiments(&c) || !list_runs(&c) || !prepare_run_statements(&c))
@@ -1200,9 +1338,9 @@ out:
 }
 
 const struct reader reader_mlflow_sqlite = {
-	FORMAT_NAME,
-	"MLflow tracking database in SQLite (mlflow.db, any schema since 2019)",
-	probe,
-	read_store,
-	false,
+	.name = FORMAT_NAME,
+	.what = "MLflow tracking database in SQLite (mlflow.db, any schema since 2019)",
+	.probe = probe,
+	.read = read_store,
+	.unique_ids = true, /* MLflow run ids are uuids */
 };

@@ -217,8 +217,8 @@ static long read_store(const char *path, const struct reader_opts *opts, struct 
 }
 
 const struct reader reader_plain_csv = {
-	"csv",
-	"a CSV/TSV or JSON Lines file with a step column (only with --format csv)",
-	probe,
-	read_store,
+	.name = "csv",
+	.what = "a CSV/TSV or JSON Lines file with a step column (only with --format csv)",
+	.probe = probe,
+	.read = read_store,
 };

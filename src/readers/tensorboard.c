@@ -1179,9 +1179,9 @@ static int probe(const char *path)
 }
 
 const struct reader reader_tensorboard = {
-	"tensorboard",
-	"TensorBoard event files (tfevents): scalars, histograms, text, hparams",
-	probe,
-	read_store,
-	true, /* runs are the folders holding event files below the log folder */
+	.name = "tensorboard",
+	.what = "TensorBoard event files (tfevents): scalars, histograms, text, hparams",
+	.probe = probe,
+	.read = read_store,
+	.logdir = true, /* runs are the folders holding event files below the log folder */
 };

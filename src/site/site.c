@@ -18,7 +18,7 @@
 #include <libxml/parser.h>
 
 #include "runsite/embedded.h"
-#include "runsite/redact.h"
+#include "runsite/pipeline.h"
 #include "site_internal.h"
 
 #define SITE_MARKER ".runsite-site"
@@ -181,10 +181,20 @@ static void progress(const struct site *s)
 		        s->nruns);
 }
 
+static void sink_store_begin(void *ctx, const struct store_ref *store, size_t i, size_t n)
+{
+	struct site *s = ctx;
+	s->store_no = i + 1;
+	s->nstores = n;
+	kvlist_free(&s->store_exps);
+	kvlist_free(&s->store_descs);
+	s->store_path = store->path;
+	progress(s);
+}
+
 static void sink_experiment(void *ctx, struct experiment *e)
 {
 	struct site *s = ctx;
-	redact_experiment(e);
 	if (e->id && e->name) {
 		kvlist_add(&s->store_exps, e->id, e->name);
 		if (e->description && *e->description)
@@ -209,29 +219,23 @@ static size_t site_exp_for(struct site *s, const char *name)
 	return s->nexps++;
 }
 
-static int sink_run(void *ctx, struct run *r)
+static int sink_run(void *ctx, struct run *r, const struct kvlist *redacted)
 {
 	struct site *s = ctx;
 	if (s->failed) {
 		run_free(r);
 		return 0;
 	}
-	if (site_find_run(s, r->id) >= 0) {
-		s->skipped_dups++;
-		run_free(r);
-		return 1;
-	}
-	/* Secrets never reach a page; the run page says where they were. */
-	struct kvlist redacted = {0};
-	redact_run(r, &redacted);
-	if (redacted.n) {
+	/* The pipeline skipped runs read before; ids can still repeat across formats
+	 * whose ids are folder names, so the id map keeps the first. */
+	if (redacted->n) {
+		/* Secrets never reach a page; the run page says where they were. */
 		struct buf places = BUF_INIT;
-		for (size_t i = 0; i < redacted.n; i++)
-			buf_printf(&places, "%s%s", i ? ", " : "", redacted.items[i].key);
+		for (size_t i = 0; i < redacted->n; i++)
+			buf_printf(&places, "%s%s", i ? ", " : "", redacted->items[i].key);
 		kvlist_add(&r->extras, "Redacted", buf_cstr(&places));
 		buf_free(&places);
 	}
-	kvlist_free(&redacted);
 	const char *ename = r->experiment_name && *r->experiment_name ? r->experiment_name : NULL;
 	if (!ename && r->experiment_id)
 		ename = kvlist_get(&s->store_exps, r->experiment_id);
@@ -660,25 +664,19 @@ int site_build(const struct discovery *d, const struct reader_opts *ropts,
 	umask(mask);
 	chmod(s.tmp, 0777 & ~mask);
 
-	struct run_sink sink = {&s, sink_experiment, sink_run};
-	size_t unreadable = 0;
-	s.nstores = d->nstores;
-	for (size_t i = 0; i < d->nstores && !s.failed; i++) {
-		s.store_no = i + 1;
-		kvlist_free(&s.store_exps);
-		kvlist_free(&s.store_descs);
-		s.store_path = d->stores[i].path;
-		progress(&s);
-		if (d->stores[i].reader->read(d->stores[i].path, ropts, &sink) < 0)
-			unreadable++;
-	}
+	struct pipeline_consumer consumer = {&s, sink_store_begin, sink_experiment, sink_run};
+	struct pipeline_stats stats;
+	memset(&stats, 0, sizeof stats);
+	pipeline_read(d, ropts, !opts->no_redact, &consumer, &stats);
+	size_t unreadable = stats.unreadable_stores;
 	if (progress_on(&s))
 		fputs("\r\033[K", stderr);
+	if (stats.duplicates.n && !opts->quiet)
+		diag_msg("%zu run%s skipped: already read from another store (`runsite ls` lists them)",
+		         stats.duplicates.n, stats.duplicates.n == 1 ? "" : "s");
+	pipeline_stats_free(&stats);
 	if (s.failed)
 		goto out;
-	if (s.skipped_dups && !opts->quiet)
-		diag_msg("%zu run%s skipped: already read from another store", s.skipped_dups,
-		         s.skipped_dups == 1 ? "" : "s");
 	if (s.nruns == 0) {
 		diag_msg("no runs were read%s; %s left as it was",
 		         unreadable ? " (stores could not be read)" : "", given);

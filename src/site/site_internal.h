@@ -132,7 +132,6 @@ struct site {
 	struct kvlist store_descs;
 	const char *store_path;
 	size_t store_no, nstores;  /* for the progress line */
-	size_t skipped_dups;       /* runs already read from another store */
 	int failed;                /* a file could not be written: the build is abandoned */
 	struct buf tpl_index, tpl_exp, tpl_run;
 };

@@ -154,7 +154,10 @@ static long fake_read(const char *path, const struct reader_opts *o, struct run_
 	return -1;
 }
 
-static const struct reader fake_reader = {"fake", "test stores", fake_probe, fake_read};
+static const struct reader fake_reader = {
+	.name = "fake", .what = "test stores", .probe = fake_probe, .read = fake_read,
+	.unique_ids = true, /* the duplicate-store test relies on ids meaning the same run */
+};
 
 static struct discovery discovery_of(const char *const *paths, size_t n)
 {
@@ -162,7 +165,7 @@ static struct discovery discovery_of(const char *const *paths, size_t n)
 	memset(&d, 0, sizeof d);
 	d.stores = xcalloc(n, sizeof *d.stores);
 	for (size_t i = 0; i < n; i++)
-		d.stores[i] = (struct store_ref){&fake_reader, (char *)paths[i]};
+		d.stores[i] = (struct store_ref){.reader = &fake_reader, .path = (char *)paths[i]};
 	d.nstores = n;
 	return d;
 }

@@ -74,6 +74,11 @@ int chart_log_suggested(const struct chart_spec *spec);
 size_t chart_m4(const struct chart_point *pts, size_t n, double x0, double xlo, double sx,
                 struct chart_point *out);
 
+/* chart_m4, also telling whether some column held two finite points or more
+ * (the series is dense at this width). dense may be NULL. */
+size_t chart_m4_dense(const struct chart_point *pts, size_t n, double x0, double xlo, double sx,
+                      struct chart_point *out, int *dense);
+
 /* Drawing options that are not part of the public spec. */
 struct chart_draw_opts {
 	int no_decimate; /* draw every point (tests compare it with the M4 picture) */

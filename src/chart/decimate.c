@@ -46,6 +46,14 @@ static size_t flush(struct bucket *b, const struct chart_point *pts, struct char
 size_t chart_m4(const struct chart_point *pts, size_t n, double x0, double xlo, double sx,
                 struct chart_point *out)
 {
+	return chart_m4_dense(pts, n, x0, xlo, sx, out, NULL);
+}
+
+size_t chart_m4_dense(const struct chart_point *pts, size_t n, double x0, double xlo, double sx,
+                      struct chart_point *out, int *dense)
+{
+	int merged = 0;
+
 	struct bucket b = {0, 0, 0, 0, 0, 0};
 	size_t k = 0;
 	int prev = 0;
@@ -67,6 +75,7 @@ size_t chart_m4(const struct chart_point *pts, size_t n, double x0, double xlo, 
 		c = floor(x0 + (x - xlo) * sx);
 		c = c < -1e15 ? -1e15 : c > 1e15 ? 1e15 : c; /* keeps the cast defined */
 		if (b.open && (long long)c == b.col) {
+			merged = 1;
 			if (y < pts[b.min].y)
 				b.min = i;
 			if (y > pts[b.max].y)
@@ -79,5 +88,7 @@ size_t chart_m4(const struct chart_point *pts, size_t n, double x0, double xlo, 
 		b.first = b.last = b.min = b.max = i;
 		b.open = 1;
 	}
+	if (dense)
+		*dense = merged;
 	return flush(&b, pts, out, k);
 }

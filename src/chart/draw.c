@@ -162,6 +162,34 @@ static double select_k(double *v, size_t n, size_t k)
 	return v[k];
 }
 
+/* chart_smooth of pts' y values straight into out (x copied, y in axis
+ * units), without a copy of the values: the same arithmetic step by step,
+ * so the same doubles as TensorBoard. */
+static void smooth_points(const struct chart_point *pts, size_t n, double w, int logy,
+                          struct chart_point *out)
+{
+	double last = 0, debias = 0;
+	size_t k = 0, i;
+	int constant = 1;
+
+	w = !isfinite(w) ? 0 : w < 0 ? 0 : w > 1 ? 1 : w;
+	for (i = 0; i < n && constant; i++)
+		if (!(pts[i].y == pts[0].y))
+			constant = 0;
+	for (i = 0; i < n; i++) {
+		double v = pts[i].y, y = v;
+		if (!constant && isfinite(v)) {
+			last = last * w + (1 - w) * v;
+			k++;
+			if (debias != 1)
+				debias = w == 1 ? 1 : 1 - pow(w, (double)k);
+			y = last / debias;
+		}
+		out[i].x = pts[i].x;
+		out[i].y = !logy || isnan(y) ? y : y > 0 ? log10(y) : copysign(NAN, -1);
+	}
+}
+
 /* Pass 1: transformed copies, smoothing, best points and the data extrema. */
 static void prepare(struct ctx *c, struct prep *p, int logy, double *xlo, double *xhi,
                     double *ylo, double *yhi)
@@ -181,16 +209,6 @@ static void prepare(struct ctx *c, struct prep *p, int logy, double *xlo, double
 		q->best = (size_t)-1;
 		chart_color_rgb(se->color, q->rgb);
 		q->dash = (pal / CHART_NPALETTE) % 4;
-		for (size_t i = 0; i < q->n; i++) {
-			double y = se->pts[i].y;
-			if (!isfinite(y) || !isfinite(se->pts[i].x))
-				continue;
-			if (spec->goal != CHART_GOAL_NONE &&
-			    (q->best == (size_t)-1 ||
-			     (spec->goal == CHART_GOAL_MIN ? y < se->pts[q->best].y
-			                                   : y > se->pts[q->best].y)))
-				q->best = i;
-		}
 		if (logy && q->n) {
 			q->own_raw = xreallocarray(NULL, q->n, sizeof *q->own_raw);
 			for (size_t i = 0; i < q->n; i++) {
@@ -201,35 +219,32 @@ static void prepare(struct ctx *c, struct prep *p, int logy, double *xlo, double
 			q->raw = q->own_raw;
 		}
 		if (w > 0 && q->n > 1) {
-			double *ys = xreallocarray(NULL, q->n, sizeof *ys);
-			for (size_t i = 0; i < q->n; i++)
-				ys[i] = se->pts[i].y;
-			chart_smooth(ys, q->n, w, ys);
 			q->smooth = xreallocarray(NULL, q->n, sizeof *q->smooth);
-			for (size_t i = 0; i < q->n; i++) {
-				double y = ys[i];
-				q->smooth[i].x = se->pts[i].x;
-				q->smooth[i].y = !logy || isnan(y) ? y
-				                 : y > 0          ? log10(y)
-				                                  : copysign(NAN, -1);
-			}
-			free(ys);
+			smooth_points(se->pts, q->n, w, logy, q->smooth);
 		}
+		/* one pass: best point and extrema, in axis units */
+		double bx = *xlo, bX = *xhi, by = *ylo, bY = *yhi;
 		for (size_t i = 0; i < q->n; i++) {
 			double x = q->raw[i].x, y = q->raw[i].y;
 			if (!isfinite(x))
 				continue;
-			if (x < *xlo)
-				*xlo = x;
-			if (x > *xhi)
-				*xhi = x;
+			bx = x < bx ? x : bx;
+			bX = x > bX ? x : bX;
 			if (!isfinite(y))
 				continue;
-			if (y < *ylo)
-				*ylo = y;
-			if (y > *yhi)
-				*yhi = y;
+			by = y < by ? y : by;
+			bY = y > bY ? y : bY;
+			/* log10 is monotonic, so the best in axis units is the best value */
+			if (spec->goal != CHART_GOAL_NONE &&
+			    (q->best == (size_t)-1 ||
+			     (spec->goal == CHART_GOAL_MIN ? y < q->raw[q->best].y
+			                                   : y > q->raw[q->best].y)))
+				q->best = i;
 		}
+		*xlo = bx;
+		*xhi = bX;
+		*ylo = by;
+		*yhi = bY;
 		for (size_t i = 0; se->band_lo && se->band_hi && i < se->nband; i++) {
 			double a = se->band_lo[i].y, b = se->band_hi[i].y;
 			if (logy) {
@@ -590,15 +605,9 @@ static void draw_series(struct ctx *c, struct prep *p, int logy, struct chart_in
 	double x0 = c->px * c->cols, sx = c->pw * c->cols / (c->xa.hi - c->xa.lo);
 
 	cairo_save(cr);
-	int E = getenv("CHART_EXP") ? atoi(getenv("CHART_EXP")) : 0;
-	if (E != 4) {
 	cairo_rectangle(cr, c->px - 2, c->py - 2, c->pw + 4, c->ph + 4);
 	cairo_clip(cr);
-	}
-	if (E == 2) cairo_set_antialias(cr, CAIRO_ANTIALIAS_FAST);
-	if (E == 5) cairo_set_antialias(cr, CAIRO_ANTIALIAS_GOOD);
-	if (E == 3) cairo_set_tolerance(cr, 0.5);
-	cairo_set_line_join(cr, E == 1 ? CAIRO_LINE_JOIN_BEVEL : CAIRO_LINE_JOIN_ROUND);
+	cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
 	cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
 	for (size_t s = 0; s < c->spec->nseries; s++) {
 		struct prep *q = &p[s];
@@ -609,11 +618,12 @@ static void draw_series(struct ctx *c, struct prep *p, int logy, struct chart_in
 			q->draw = xreallocarray(NULL, q->n, sizeof *q->draw);
 			memcpy(q->draw, q->raw, q->n * sizeof *q->draw);
 			q->ndraw = q->n;
+			q->dense = is_dense(c, q->raw, q->n);
 		} else {
+			/* M4 finds the dense columns as it goes: no pass of its own */
 			q->draw = xreallocarray(NULL, q->n, sizeof *q->draw);
-			q->ndraw = chart_m4(q->raw, q->n, x0, c->xa.lo, sx, q->draw);
+			q->ndraw = chart_m4_dense(q->raw, q->n, x0, c->xa.lo, sx, q->draw, &q->dense);
 		}
-		q->dense = is_dense(c, q->raw, q->n);
 		q->merged = q->dense;
 		if (q->smooth) {
 			q->draw_s = xreallocarray(NULL, q->n, sizeof *q->draw_s);

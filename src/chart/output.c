@@ -558,14 +558,19 @@ char *chart_describe(const struct chart_spec *spec, const struct chart_info *inf
 			buf_puts(&b, ": no points. ");
 			continue;
 		}
+		double lov = INFINITY, hiv = -INFINITY; /* values at lo and hi, kept in registers */
 		for (size_t i = 0; i < se->n; i++) {
 			double y = se->pts[i].y;
 			if (!isfinite(y))
 				continue;
-			if (lo == (size_t)-1 || y < se->pts[lo].y)
+			if (lo == (size_t)-1 || y < lov) {
 				lo = i;
-			if (hi == (size_t)-1 || y > se->pts[hi].y)
+				lov = y;
+			}
+			if (hi == (size_t)-1 || y > hiv) {
 				hi = i;
+				hiv = y;
+			}
 		}
 		best = spec->goal == CHART_GOAL_MIN ? lo : spec->goal == CHART_GOAL_MAX ? hi : best;
 		chart_format_number(num, sizeof num, se->pts[se->n - 1].y);

@@ -98,6 +98,10 @@ cairo_status_t chart_render(const struct chart_spec *spec, enum chart_format fmt
                             const struct chart_draw_opts *o, struct buf *out,
                             struct chart_info *info);
 
+/* This thread's zeroed pixel buffer of at least `bytes`, reused by the next
+ * call on the same thread (so a surface on it must be gone by then). */
+unsigned char *chart_png_canvas(size_t bytes);
+
 /* Appends img (ARGB32) as a PNG file's bytes. */
 void chart_png_encode(struct buf *out, cairo_surface_t *img);
 

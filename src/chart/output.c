@@ -314,8 +314,17 @@ cairo_status_t chart_render(const struct chart_spec *spec, enum chart_format fmt
 		break;
 	case CHART_PNG:
 		scale = spec->scale > 0 && spec->scale <= 8 ? spec->scale : 2;
-		sf = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, (int)ceil(W * scale),
-		                                (int)ceil(H * scale));
+		{
+			int pw = (int)ceil(W * scale), ph = (int)ceil(H * scale);
+			int stride = cairo_format_stride_for_width(CAIRO_FORMAT_ARGB32, pw);
+			if (stride <= 0 || pw > 32767 || ph > 32767) {
+				st = CAIRO_STATUS_INVALID_SIZE;
+				goto out;
+			}
+			sf = cairo_image_surface_create_for_data(
+				chart_png_canvas((size_t)stride * (size_t)ph), CAIRO_FORMAT_ARGB32, pw,
+				ph, stride);
+		}
 		if (!o)
 			opt.columns = scale;
 		break;

@@ -22,6 +22,8 @@ struct png_state {
 	unsigned char *prev, *cur;
 	size_t row_cap;
 	struct buf idat;
+	unsigned char *canvas; /* pixels reused across charts (no fresh pages to fault in) */
+	size_t canvas_cap;
 	uint64_t acc; /* bits not yet in idat, LSB first */
 	int nacc;
 };
@@ -63,6 +65,7 @@ static void state_free(void *v)
 	if (!s)
 		return;
 	free(s->row);
+	free(s->canvas);
 	free(s->prev);
 	free(s->cur);
 	buf_free(&s->idat);
@@ -94,6 +97,19 @@ static struct png_state *state_get(void)
 		pthread_setspecific(state_key, s);
 	}
 	return s;
+}
+
+unsigned char *chart_png_canvas(size_t bytes)
+{
+	struct png_state *s = state_get();
+
+	if (s->canvas_cap < bytes) {
+		free(s->canvas);
+		s->canvas = xmalloc(bytes);
+		s->canvas_cap = bytes;
+	}
+	memset(s->canvas, 0, bytes);
+	return s->canvas;
 }
 
 static void put_be32(struct buf *b, uint32_t v)

@@ -67,6 +67,25 @@ static int safe_url(const char *u)
 	       strcmp(scheme, "mailto") == 0;
 }
 
+/* True when u starts with a URL scheme ("https:"). */
+static int has_scheme(const char *u)
+{
+	const char *p = u;
+	while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+	       (p > u && ((*p >= '0' && *p <= '9') || *p == '+' || *p == '-' || *p == '.')))
+		p++;
+	return p > u && *p == ':';
+}
+
+/* True when an <img> loads from an http(s) address (shown as the note's author meant). */
+static int image_is_remote(xmlNodePtr img)
+{
+	xmlChar *src = xmlGetProp(img, (const xmlChar *)"src");
+	int remote = src && has_scheme((const char *)src) && safe_url((const char *)src);
+	xmlFree(src);
+	return remote;
+}
+
 static int allowed_element(const char *name)
 {
 	static const char *const banned[] = {"script", "style", "iframe", "object", "embed",
@@ -93,6 +112,20 @@ static int sanitize(xmlNodePtr n, int demote)
 		char h[3] = {'h', (char)('0' + (level > 6 ? 6 : level)), '\0'};
 		xmlNodeSetName(n, (const xmlChar *)h);
 	}
+	if (strcmp(name, "img") == 0 && !image_is_remote(n)) {
+		/* A picture beside the notes in the store (report.md's static/ images) is
+		 * not part of the site: say so instead of showing a broken image. */
+		xmlChar *src = xmlGetProp(n, (const xmlChar *)"src");
+		char *text = xasprintf("[image not included: %s]", src ? (const char *)src : "");
+		xmlFree(src);
+		while (n->properties)
+			xmlRemoveProp(n->properties);
+		xmlNodeSetName(n, (const xmlChar *)"span");
+		xmlSetProp(n, (const xmlChar *)"class", (const xmlChar *)"missing");
+		xmlAddChild(n, xmlNewDocText(n->doc, (const xmlChar *)text));
+		free(text);
+		return 1;
+	}
 	xmlAttrPtr a = n->properties;
 	while (a) {
 		xmlAttrPtr next = a->next;
@@ -100,7 +133,10 @@ static int sanitize(xmlNodePtr n, int demote)
 		int drop = strncasecmp(an, "on", 2) == 0 || strcasecmp(an, "style") == 0;
 		if (!drop && (strcasecmp(an, "href") == 0 || strcasecmp(an, "src") == 0)) {
 			xmlChar *v = xmlNodeGetContent((xmlNodePtr)a);
-			drop = !v || !safe_url((const char *)v);
+			/* Relative links point into the store, which is not in the site;
+			 * the link text stays, the link goes. Fragments stay. */
+			drop = !v || !safe_url((const char *)v) ||
+			       (v[0] != '#' && !has_scheme((const char *)v));
 			xmlFree(v);
 		}
 		if (drop)

@@ -850,6 +850,10 @@ int page_run(struct site *s, size_t i)
 	xmlNodePtr root = xmlDocGetRootElement(doc);
 	page_common(s, doc, 1, r->name);
 	tmpl_fill(root, "run-name", r->name);
+	/* The run's id on <body>, so scripts and tests can find the page of a run. */
+	for (xmlNodePtr b = root->children; b; b = b->next)
+		if (b->type == XML_ELEMENT_NODE && xmlStrcmp(b->name, BAD_CAST "body") == 0)
+			tmpl_set_attr(b, "data-run-id", r->id);
 	fill_status(tmpl_find(root, "run-status"), r->status);
 	xmlNodePtr sw = tmpl_find(root, "run-color");
 	if (sw) {

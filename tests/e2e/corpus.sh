@@ -1,0 +1,34 @@
+#!/bin/sh
+# corpus.sh — real files written by real trackers (../shared/corpus): every
+# sample builds with no error, and for MLflow stores ls --json agrees with an
+# independent reader of the same files.
+. tests/e2e/lib.sh
+if [ ! -d "$CORPUS" ]; then
+	skip "$CORPUS not found: compatibility with real tracker files not checked"
+	finish; exit $?
+fi
+for f in mlflow-filestore mlflow-sqlite tfevents lightning-csv hf-trainer dvclive keras-history; do
+	for sample in "$CORPUS/$f"/*/; do
+		name="$f/$(basename "$sample")"
+		rm -rf "$TMP/site"
+		"$RUNSITE" build -q "$sample" -o "$TMP/site" >"$TMP/out" 2>&1
+		rc=$?
+		case "$name" in
+		tfevents/lfs-pointer-*)
+			# Not an event file: a clear message, and nothing to build.
+			"$RUNSITE" ls "$sample" > /dev/null 2> "$TMP/err"
+			check_grep "$name: the LFS pointer is named as such" "Git LFS pointer" "$TMP/err"
+			continue ;;
+		esac
+		if [ $rc -eq 0 ]; then ok; else fail "$name: build exited $rc"; cat "$TMP/out"; fi
+		"$RUNSITE" ls "$sample" > /dev/null 2> "$TMP/err"
+		if [ -s "$TMP/err" ]; then fail "$name: warnings"; head -5 "$TMP/err"; else ok; fi
+		[ $rc -eq 0 ] && check "$name: pages and links" "$BUILD/tools/sitecheck" "$TMP/site"
+	done
+done
+for store in "$CORPUS"/mlflow-filestore/*/mlruns $(find "$CORPUS/mlflow-sqlite" -name 'mlflow.db' -o -name '*.sql' | sort); do
+	"$RUNSITE" ls --json -q "$store" > "$TMP/ls.json"
+	check "ls --json agrees with an independent reader: ${store#$CORPUS/}" \
+		"$PY" tests/tools/mlflow_ref.py "$store" "$TMP/ls.json"
+done
+finish

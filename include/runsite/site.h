@@ -7,6 +7,7 @@
 #include "runsite/chart.h"
 #include "runsite/discover.h"
 #include "runsite/reader.h"
+#include "runsite/status.h"
 
 struct site_opts {
 	const char *out_dir;       /* default "site" */
@@ -28,14 +29,6 @@ struct site_opts {
 
 void site_opts_defaults(struct site_opts *o);
 
-/* Exit codes shared by the commands (also in --help and the man page). */
-enum {
-	EXIT_OK = 0,
-	EXIT_GATE_FAILED = 1,
-	EXIT_USAGE = 2,
-	EXIT_NO_INPUT = 3,  /* nothing could be read */
-	EXIT_OUTPUT = 4,    /* the site could not be written */
-};
 
 /* Reads every store in d and writes the site to opts->out_dir, atomically:
  * the site is built in a temporary folder beside out_dir and swapped in only

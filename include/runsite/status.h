@@ -1,0 +1,13 @@
+/* status.h — the exit codes every command uses (also in --help and the man page). */
+#ifndef RUNSITE_STATUS_H
+#define RUNSITE_STATUS_H
+
+enum {
+	EXIT_OK = 0,
+	EXIT_GATE_FAILED = 1, /* runsite check: a rule failed */
+	EXIT_USAGE = 2,
+	EXIT_NO_INPUT = 3,    /* nothing could be read (check: a run or metric is missing) */
+	EXIT_OUTPUT = 4,      /* an output could not be written */
+};
+
+#endif

@@ -1,0 +1,151 @@
+/* cmd_build.c — `runsite build`: options into site_opts, then discovery and
+ * the site writer. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runsite/cli.h"
+#include "runsite/diag.h"
+#include "runsite/discover.h"
+#include "runsite/site.h"
+#include "runsite/util.h"
+
+static const struct option_row build_options[] = {
+	{"output", 1, 'o', "DIR", "write the site to DIR (default: ./site)"},
+	{"force", 0, OPT_FORCE, NULL, "write over DIR even if runsite did not make it"},
+	{"include-deleted", 0, OPT_INCLUDE_DELETED, NULL, "keep deleted experiments and runs"},
+	{"format", 1, OPT_FORMAT, "NAME", "read every PATH as this format (see `runsite ls`)"},
+	{"templates", 1, OPT_TEMPLATES, "DIR", "use the page templates in DIR instead of the built-in ones"},
+	{"title", 1, OPT_TITLE, "TEXT", "the site's title (default: Runs)"},
+	{"smoothing", 1, OPT_SMOOTHING, "W", "chart smoothing weight 0..0.999, 0 turns it off (default 0.6)"},
+	{"x", 1, OPT_X, "AXIS", "chart x axis: step, time or relative (default step)"},
+	{"log-y", 1, OPT_LOG_Y, "GLOB", "draw metrics whose key matches GLOB on a log y axis"},
+	{"clip-outliers", 0, OPT_CLIP_OUTLIERS, NULL, "y range from the 1st to the 99th percentile"},
+	{"chart-formats", 1, OPT_CHART_FORMATS, "LIST", "chart files to write: svg,png,pdf (default svg,png)"},
+	{"no-redact", 0, OPT_NO_REDACT, NULL, "show values that look like secrets"},
+	{"jobs", 1, 'j', "N", "worker threads (output does not depend on it)"},
+	{"quiet", 0, 'q', NULL, "no progress line and no warnings on stderr"},
+	{"help", 0, 'h', NULL, "show this help"},
+	{NULL, 0, 0, NULL, NULL},
+};
+
+static unsigned parse_chart_formats(const char *list)
+{
+	unsigned set = 0;
+	char *copy = xstrdup(list), *save = NULL;
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (strcmp(t, "svg") == 0)
+			set |= 1u << CHART_SVG;
+		else if (strcmp(t, "png") == 0)
+			set |= 1u << CHART_PNG;
+		else if (strcmp(t, "pdf") == 0)
+			set |= 1u << CHART_PDF;
+		else {
+			set = 0;
+			break;
+		}
+	}
+	free(copy);
+	return set;
+}
+
+int cmd_build(int argc, char **argv)
+{
+	struct site_opts so;
+	site_opts_defaults(&so);
+	struct reader_opts ro = {.include_deleted = false, .dec_buckets = 512};
+	const char *forced = NULL;
+	char *shortopts;
+	struct option *longopts = cli_getopt(build_options, &shortopts);
+	int c, rc = EXIT_OK;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o': so.out_dir = optarg; break;
+		case OPT_FORCE: so.force = true; break;
+		case OPT_INCLUDE_DELETED: ro.include_deleted = true; break;
+		case OPT_FORMAT: forced = optarg; break;
+		case OPT_TEMPLATES: so.templates_dir = optarg; break;
+		case OPT_TITLE: so.title = optarg; break;
+		case OPT_SMOOTHING:
+			if (!cli_parse_double(optarg, 0, 0.999, &so.smoothing)) {
+				diag_msg("--smoothing takes a number from 0 to 0.999, not '%s'", optarg);
+				rc = EXIT_USAGE;
+				goto out;
+			}
+			break;
+		case OPT_X:
+			if (strcmp(optarg, "step") == 0)
+				so.x_kind = CHART_X_STEP;
+			else if (strcmp(optarg, "time") == 0)
+				so.x_kind = CHART_X_TIME;
+			else if (strcmp(optarg, "relative") == 0)
+				so.x_kind = CHART_X_RELATIVE;
+			else {
+				diag_msg("--x takes step, time or relative, not '%s'", optarg);
+				rc = EXIT_USAGE;
+				goto out;
+			}
+			break;
+		case OPT_LOG_Y: so.log_y_pattern = optarg; break;
+		case OPT_CLIP_OUTLIERS: so.clip_outliers = true; break;
+		case OPT_NO_REDACT: so.no_redact = true; break;
+		case OPT_CHART_FORMATS:
+			so.chart_formats = parse_chart_formats(optarg);
+			if (!so.chart_formats) {
+				diag_msg("--chart-formats takes a list of svg, png and pdf, not '%s'",
+				         optarg);
+				rc = EXIT_USAGE;
+				goto out;
+			}
+			break;
+		case 'j': {
+			double j;
+			if (!cli_parse_double(optarg, 1, 256, &j) || j != (int)j) {
+				diag_msg("--jobs takes a whole number from 1 to 256, not '%s'", optarg);
+				rc = EXIT_USAGE;
+				goto out;
+			}
+			so.jobs = (int)j;
+			break;
+		}
+		case 'q':
+			so.quiet = true;
+			diag_set_quiet(1);
+			break;
+		case 'h':
+			cli_usage(stdout, "runsite build [OPTION...] PATH... [-o DIR]",
+			              "Reads the run stores at and below each PATH (MLflow mlruns/ folders\n"
+			              "and mlflow.db files, ...) and writes a static report site to DIR.\n"
+			              "The site is built beside DIR and moved into place only when complete.",
+			              build_options);
+			goto out;
+		default: rc = EXIT_USAGE; goto out;
+		}
+	}
+	if (forced && !reader_by_name(forced)) {
+		diag_msg("unknown format '%s' (see `runsite --help`)", forced);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (optind >= argc) {
+		diag_msg("build: no PATH given (try `runsite build --help`)");
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	struct discovery d;
+	memset(&d, 0, sizeof d);
+	discover((const char *const *)argv + optind, (size_t)(argc - optind), forced, &d);
+	if (d.nstores == 0) {
+		diag_msg("no run store found in the given paths (try `runsite ls PATH`)");
+		rc = EXIT_NO_INPUT;
+	} else {
+		rc = site_build(&d, &ro, &so);
+	}
+	discovery_free(&d);
+out:
+	free(longopts);
+	free(shortopts);
+	return rc;
+}
+

@@ -458,6 +458,7 @@ static void test_2019(void)
 	char *journal = xasprintf("%s-journal", path);
 	OK(access(journal, F_OK) != 0, "no journal left beside the database");
 	free(journal);
+	unlink(path);
 	free(path);
 }
 
@@ -538,6 +539,7 @@ static void test_2026(void)
 	}
 	got_free(&g);
 	OK(ident_eq(before, file_ident(path)), "2026 database unchanged");
+	unlink(path);
 	unlink(f1);
 	unlink(f2);
 	rmdir(sub);

@@ -107,6 +107,7 @@ int cmd_build(int argc, char **argv)
 				goto out;
 			}
 			so.jobs = (int)j;
+			ro.jobs = (int)j;
 			break;
 		}
 		case 'q':

@@ -1,21 +1,26 @@
-/* diag.c — input warnings as "path:line: what", counted for the exit code. */
+/* diag.c — input warnings as "path:line: what", counted for the exit code.
+ * Safe to call from several threads: each message is printed whole. */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 
 #include "runsite/diag.h"
 
-static size_t warnings;
-static int quiet;
+static atomic_size_t warnings;
+static atomic_int quiet;
+static pthread_mutex_t print_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void vreport(const char *where, const char *fmt, va_list ap)
+static void vreport(const char *kind, const char *where, const char *fmt, va_list ap)
 {
-	warnings++;
-	if (quiet)
+	if (atomic_load(&quiet))
 		return;
-	fprintf(stderr, "%s: ", where);
+	pthread_mutex_lock(&print_lock);
+	fprintf(stderr, "%s: %s", where, kind);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
+	pthread_mutex_unlock(&print_lock);
 }
 
 void diag_warn(const char *path, size_t line, const char *fmt, ...)
@@ -25,9 +30,10 @@ void diag_warn(const char *path, size_t line, const char *fmt, ...)
 		snprintf(where, sizeof where, "%s:%zu", path, line);
 	else
 		snprintf(where, sizeof where, "%s", path);
+	atomic_fetch_add(&warnings, 1);
 	va_list ap;
 	va_start(ap, fmt);
-	vreport(where, fmt, ap);
+	vreport("", where, fmt, ap);
 	va_end(ap);
 }
 
@@ -35,9 +41,20 @@ void diag_warn_at(const char *path, uint64_t offset, const char *fmt, ...)
 {
 	char where[4096];
 	snprintf(where, sizeof where, "%s@%" PRIu64, path, offset);
+	atomic_fetch_add(&warnings, 1);
 	va_list ap;
 	va_start(ap, fmt);
-	vreport(where, fmt, ap);
+	vreport("", where, fmt, ap);
+	va_end(ap);
+}
+
+void diag_note_at(const char *path, uint64_t offset, const char *fmt, ...)
+{
+	char where[4096];
+	snprintf(where, sizeof where, "%s@%" PRIu64, path, offset);
+	va_list ap;
+	va_start(ap, fmt);
+	vreport("note: ", where, fmt, ap);
 	va_end(ap);
 }
 
@@ -45,18 +62,20 @@ void diag_msg(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
+	pthread_mutex_lock(&print_lock);
 	fputs("runsite: ", stderr);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
+	pthread_mutex_unlock(&print_lock);
 	va_end(ap);
 }
 
 size_t diag_count(void)
 {
-	return warnings;
+	return atomic_load(&warnings);
 }
 
 void diag_set_quiet(int q)
 {
-	quiet = q;
+	atomic_store(&quiet, q);
 }

@@ -262,3 +262,11 @@ int cmp_strp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
+
+int jobs_or_cpus(int jobs)
+{
+	if (jobs > 0)
+		return jobs;
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (int)n : 1;
+}

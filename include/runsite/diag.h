@@ -13,6 +13,10 @@ void diag_warn(const char *path, size_t line, const char *fmt, ...)
 /* The same, located by byte offset (binary formats). */
 void diag_warn_at(const char *path, uint64_t offset, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* A note about a file that is not a problem (a run still being written ends in
+ * a partial record): printed unless quiet, not counted. */
+void diag_note_at(const char *path, uint64_t offset, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* A general message to stderr, prefixed "runsite: ". */
 void diag_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -58,6 +58,9 @@ char *str_rstrip(char *s);
  * "-Infinity" for the non-finite values). Writes into out (at least 32 bytes). */
 void fmt_double(char *out, size_t outsz, double v);
 
+/* The number of worker threads to use: jobs when given (> 0), else the CPU count. */
+int jobs_or_cpus(int jobs);
+
 /* qsort-compatible comparison of two `char *` elements by strcmp. */
 int cmp_strp(const void *a, const void *b);
 

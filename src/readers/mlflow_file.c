@@ -907,7 +907,7 @@ static long read_store(const char *path, const struct reader_opts *opts, struct 
 	c.root_len = strlen(c.root_real);
 	c.chunkcap = CHUNK;
 	c.chunk = xmalloc(c.chunkcap);
-	c.ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	c.ncpu = jobs_or_cpus(opts->jobs);
 	if (shape == SHAPE_RUN) {
 		/* A run folder given alone: its experiment is the folder above,
 		 * which links may then reach (datasets, models). */

@@ -1307,7 +1307,7 @@ static long read_store(const char *path, const struct reader_opts *opts, struct 
 	c.opts = opts;
 	c.sink = sink;
 	c.busy_ms = busy_timeout();
-	c.split = sysconf(_SC_NPROCESSORS_ONLN) > 1;
+	c.split = jobs_or_cpus(opts->jobs) > 1;
 	const char *slash = strrchr(path, '/');
 	c.dir = slash ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path)) : xstrdup(".");
 

@@ -254,10 +254,10 @@ enum tfr_status tfr_next(struct tfr_reader *t, const uint8_t **payload, size_t *
 	if (c == REC_SHORT || c == REC_TRUNCATED) {
 		uint64_t left = available(t, start);
 		if (left > 0 && !t->quiet_notes)
-			diag_msg("%s@%llu: note: the file ends inside a record (%llu bytes; still being "
-			         "written?); kept the %llu records before it",
-			         t->path, (unsigned long long)start, (unsigned long long)left,
-			         (unsigned long long)t->records);
+			diag_note_at(t->path, start,
+			             "the file ends inside a record (%llu bytes; still being written?); "
+			             "kept the %llu records before it",
+			             (unsigned long long)left, (unsigned long long)t->records);
 		return TFR_END;
 	}
 	/* Damage: look for the next offset where a whole record checks. */

@@ -27,7 +27,7 @@ void site_opts_defaults(struct site_opts *o)
 {
 	memset(o, 0, sizeof *o);
 	o->out_dir = "site";
-	o->jobs = 1;
+	o->jobs = 0; /* the CPU count */
 	o->chart_formats = (1u << CHART_SVG) | (1u << CHART_PNG);
 	o->smoothing = 0.6;
 	o->x_kind = CHART_X_STEP;
@@ -362,7 +362,7 @@ static int write_run_pages(struct site *s)
 	pool.s = s;
 	atomic_init(&pool.next, 0);
 	atomic_init(&pool.failed, 0);
-	int jobs = s->opts->jobs > 1 ? s->opts->jobs : 1;
+	int jobs = jobs_or_cpus(s->opts->jobs);
 	if ((size_t)jobs > s->nruns)
 		jobs = s->nruns ? (int)s->nruns : 1;
 	pthread_t *th = xcalloc((size_t)jobs, sizeof *th);

@@ -1,0 +1,93 @@
+/* gate.h — the rules of `runsite check` and the run selectors of check and
+ * export: parsing, matching and evaluation only. Knows no file format and
+ * writes nothing. */
+#ifndef RUNSITE_GATE_H
+#define RUNSITE_GATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "runsite/goal.h"
+#include "runsite/model.h"
+
+enum gate_kind {
+	GATE_TOLERANCE, /* "val/loss:min:2%": no worse than the baseline by more than a tolerance */
+	GATE_THRESHOLD, /* "val/accuracy>=0.9": the candidate must reach a value */
+};
+
+enum gate_op { GATE_GE, GATE_GT, GATE_LE, GATE_LT };
+
+struct gate_rule {
+	char *text;        /* as given */
+	char *metric;
+	enum gate_kind kind;
+	enum goal dir;     /* tolerance: GOAL_MAX (higher is better) or GOAL_MIN;
+	                    * threshold: GOAL_MAX for >= and >, GOAL_MIN for <= and < */
+	double tol;        /* tolerance: absolute, or percent when relative */
+	bool relative;
+	enum gate_op op;   /* threshold */
+	double threshold;
+};
+
+/* Parses rule text: METRIC:max:TOL, METRIC:min:TOL (TOL a number, or a
+ * percentage "2%"), or METRIC>=V, METRIC>V, METRIC<=V, METRIC<V. The metric
+ * is everything before the last such suffix, so it may hold ':' itself.
+ * Returns 1, or 0 with a reason in err. */
+int gate_parse(const char *text, struct gate_rule *out, char *err, size_t errsz);
+void gate_rule_free(struct gate_rule *r);
+
+/* Which value of a series a rule compares. */
+enum gate_value { GATE_VALUE_LAST, GATE_VALUE_BEST, GATE_VALUE_MIN, GATE_VALUE_MAX };
+
+/* Parses "last", "best", "min" or "max"; returns 0 for anything else. */
+int gate_value_parse(const char *s, enum gate_value *out);
+const char *gate_value_name(enum gate_value v);
+/* The value of s that v names (best: by dir); NaN when the series holds none. */
+double gate_series_value(const struct series *s, enum gate_value v, enum goal dir);
+
+struct gate_result {
+	bool pass;
+	double delta;   /* candidate - baseline (NaN for a threshold rule without baseline) */
+	double limit;   /* the value the candidate had to reach (inclusive for tolerances) */
+	const char *why; /* static text for a failure, "" when it passed */
+};
+
+/* Evaluates rule r on the baseline and candidate values (baseline may be NaN
+ * for threshold rules). A NaN candidate fails; so does a tolerance rule with a
+ * NaN baseline. Relative tolerances are a percentage of |baseline|. */
+void gate_eval(const struct gate_rule *r, double baseline, double candidate,
+               struct gate_result *out);
+
+/* ---- run selectors ---- */
+
+/* True when selector names run r: its id, its name, or "tag:KEY=VALUE". */
+bool gate_selector_matches(const char *selector, const struct run *r);
+
+/* A selector and what it matched while the runs streamed by. */
+struct gate_pick {
+	const char *selector;
+	long run;             /* index into gate_picker.runs of the first match, or -1 */
+	struct kvlist others; /* further matches: id → name */
+};
+
+/* Keeps the runs that some selector names, and nothing else. */
+struct gate_picker {
+	struct gate_pick *picks;
+	size_t npicks;
+	struct run **runs;
+	size_t nruns, capruns;
+	const char *const *keep_metrics; /* when not NULL: points of other series are freed */
+	size_t nkeep;
+};
+
+/* Sets up a picker for the given selectors (copied by pointer). */
+void gate_picker_init(struct gate_picker *p, const char *const *selectors, size_t n);
+/* Offers a run: kept (ownership taken, returns 1) when a selector names it
+ * and names no run yet; else recorded as an extra match and freed, or just
+ * freed when no selector names it (returns 0). */
+int gate_picker_offer(struct gate_picker *p, struct run *r);
+/* The run selector i picked, or NULL. */
+struct run *gate_picker_run(const struct gate_picker *p, size_t i);
+void gate_picker_free(struct gate_picker *p);
+
+#endif

@@ -1,0 +1,277 @@
+/* gate.c — rules of `runsite check` (parse, evaluate) and run selectors. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runsite/gate.h"
+#include "runsite/util.h"
+
+/* Parses a whole string as a finite number; returns 0 when it is not one. */
+static int parse_number(const char *s, double *out)
+{
+	char *end;
+	if (!*s || *s == ' ' || *s == '\t')
+		return 0;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno == ERANGE || end == s || *end || !isfinite(v))
+		return 0;
+	*out = v;
+	return 1;
+}
+
+/* METRIC:max:TOL / METRIC:min:TOL; returns -1 when text is not of this shape. */
+static int parse_tolerance(const char *text, struct gate_rule *out, char *err, size_t errsz)
+{
+	const char *c2 = strrchr(text, ':');
+	if (!c2 || c2 == text)
+		return -1;
+	const char *c1 = c2 - 1;
+	while (c1 > text && *c1 != ':')
+		c1--;
+	if (*c1 != ':' || c1 == text)
+		return -1;
+	size_t dl = (size_t)(c2 - c1 - 1);
+	enum goal dir;
+	if (dl == 3 && strncmp(c1 + 1, "max", 3) == 0)
+		dir = GOAL_MAX;
+	else if (dl == 3 && strncmp(c1 + 1, "min", 3) == 0)
+		dir = GOAL_MIN;
+	else
+		return -1;
+	char *tol = xstrdup(c2 + 1);
+	size_t tl = strlen(tol);
+	bool rel = tl > 0 && tol[tl - 1] == '%';
+	if (rel)
+		tol[tl - 1] = '\0';
+	double v;
+	int ok = parse_number(tol, &v) && v >= 0;
+	free(tol);
+	if (!ok) {
+		snprintf(err, errsz, "the tolerance '%s' is not a number >= 0 (or a percentage like 2%%)",
+		         c2 + 1);
+		return 0;
+	}
+	out->metric = xstrndup(text, (size_t)(c1 - text));
+	out->kind = GATE_TOLERANCE;
+	out->dir = dir;
+	out->tol = v;
+	out->relative = rel;
+	return 1;
+}
+
+/* METRIC>=V and the like, split at the last '<' or '>'; -1 when there is none. */
+static int parse_threshold(const char *text, struct gate_rule *out, char *err, size_t errsz)
+{
+	const char *gt = strrchr(text, '>'), *lt = strrchr(text, '<');
+	const char *op = gt > lt ? gt : lt;
+	if (!op)
+		return -1;
+	const char *num = op + 1;
+	bool eq = *num == '=';
+	if (eq)
+		num++;
+	if (op == text) {
+		snprintf(err, errsz, "no metric before '%c'", *op);
+		return 0;
+	}
+	double v;
+	if (!parse_number(num, &v)) {
+		snprintf(err, errsz, "the threshold '%s' is not a number", num);
+		return 0;
+	}
+	out->metric = xstrndup(text, (size_t)(op - text));
+	out->kind = GATE_THRESHOLD;
+	if (*op == '>') {
+		out->op = eq ? GATE_GE : GATE_GT;
+		out->dir = GOAL_MAX;
+	} else {
+		out->op = eq ? GATE_LE : GATE_LT;
+		out->dir = GOAL_MIN;
+	}
+	out->threshold = v;
+	return 1;
+}
+
+int gate_parse(const char *text, struct gate_rule *out, char *err, size_t errsz)
+{
+	memset(out, 0, sizeof *out);
+	int r = parse_tolerance(text, out, err, errsz);
+	if (r < 0)
+		r = parse_threshold(text, out, err, errsz);
+	if (r < 0) {
+		snprintf(err, errsz,
+		         "not a rule: write METRIC:max:TOL, METRIC:min:TOL (TOL may be a "
+		         "percentage) or METRIC>=VALUE (also >, <=, <)");
+		r = 0;
+	}
+	if (r && !*out->metric) {
+		snprintf(err, errsz, "the rule names no metric");
+		free(out->metric);
+		out->metric = NULL;
+		r = 0;
+	}
+	if (r)
+		out->text = xstrdup(text);
+	return r;
+}
+
+void gate_rule_free(struct gate_rule *r)
+{
+	free(r->text);
+	free(r->metric);
+	memset(r, 0, sizeof *r);
+}
+
+static const char *const value_names[] = {"last", "best", "min", "max"};
+
+int gate_value_parse(const char *s, enum gate_value *out)
+{
+	for (int i = 0; i < 4; i++)
+		if (strcmp(s, value_names[i]) == 0) {
+			*out = (enum gate_value)i;
+			return 1;
+		}
+	return 0;
+}
+
+const char *gate_value_name(enum gate_value v)
+{
+	return value_names[v];
+}
+
+double gate_series_value(const struct series *s, enum gate_value v, enum goal dir)
+{
+	if (s->sum.count == 0)
+		return NAN;
+	if (v == GATE_VALUE_BEST)
+		v = dir == GOAL_MIN ? GATE_VALUE_MIN : GATE_VALUE_MAX;
+	switch (v) {
+	case GATE_VALUE_MIN: return s->sum.has_finite ? s->sum.min.value : NAN;
+	case GATE_VALUE_MAX: return s->sum.has_finite ? s->sum.max.value : NAN;
+	default: return s->sum.last.value;
+	}
+}
+
+void gate_eval(const struct gate_rule *r, double baseline, double candidate,
+               struct gate_result *out)
+{
+	memset(out, 0, sizeof *out);
+	out->delta = candidate - baseline;
+	out->why = "";
+	if (r->kind == GATE_THRESHOLD) {
+		out->limit = r->threshold;
+		switch (r->op) {
+		case GATE_GE: out->pass = candidate >= r->threshold; break;
+		case GATE_GT: out->pass = candidate > r->threshold; break;
+		case GATE_LE: out->pass = candidate <= r->threshold; break;
+		case GATE_LT: out->pass = candidate < r->threshold; break;
+		}
+		if (isnan(candidate))
+			out->why = "the candidate's value is NaN";
+		else if (!out->pass)
+			out->why = "the candidate does not reach the threshold";
+		return;
+	}
+	if (isnan(baseline)) {
+		out->limit = NAN;
+		out->why = "the baseline's value is NaN: nothing to compare with";
+		return;
+	}
+	/* An infinite baseline admits no finite tolerance: compare as is. */
+	double allowed = 0;
+	if (isfinite(baseline))
+		allowed = r->relative ? fabs(baseline) * r->tol / 100.0 : r->tol;
+	out->limit = r->dir == GOAL_MAX ? baseline - allowed : baseline + allowed;
+	out->pass = r->dir == GOAL_MAX ? candidate >= out->limit : candidate <= out->limit;
+	if (isnan(candidate))
+		out->why = "the candidate's value is NaN";
+	else if (!out->pass)
+		out->why = "the candidate is worse than the baseline by more than the tolerance";
+}
+
+/* ---- run selectors ---- */
+
+bool gate_selector_matches(const char *sel, const struct run *r)
+{
+	if (str_starts(sel, "tag:")) {
+		const char *kv = sel + 4, *eq = strchr(kv, '=');
+		if (!eq)
+			return false;
+		char *key = xstrndup(kv, (size_t)(eq - kv));
+		const char *v = kvlist_get(&r->tags, key);
+		free(key);
+		return v && strcmp(v, eq + 1) == 0;
+	}
+	return (r->id && strcmp(r->id, sel) == 0) || (r->name && strcmp(r->name, sel) == 0);
+}
+
+void gate_picker_init(struct gate_picker *p, const char *const *selectors, size_t n)
+{
+	memset(p, 0, sizeof *p);
+	p->picks = xcalloc(n ? n : 1, sizeof *p->picks);
+	p->npicks = n;
+	for (size_t i = 0; i < n; i++) {
+		p->picks[i].selector = selectors[i];
+		p->picks[i].run = -1;
+	}
+}
+
+/* True when key is one of the metrics the picker keeps points of. */
+static bool keeps_metric(const struct gate_picker *p, const char *key)
+{
+	for (size_t i = 0; i < p->nkeep; i++)
+		if (strcmp(p->keep_metrics[i], key) == 0)
+			return true;
+	return false;
+}
+
+int gate_picker_offer(struct gate_picker *p, struct run *r)
+{
+	long slot = -1;
+	for (size_t i = 0; i < p->npicks; i++) {
+		struct gate_pick *k = &p->picks[i];
+		if (!gate_selector_matches(k->selector, r))
+			continue;
+		if (k->run >= 0 && k->run != slot) {
+			kvlist_add(&k->others, r->id ? r->id : "", r->name ? r->name : "");
+			continue;
+		}
+		if (slot < 0)
+			slot = (long)p->nruns;
+		k->run = slot;
+	}
+	if (slot < 0) {
+		run_free(r);
+		return 0;
+	}
+	/* Memory follows the selected runs and the metrics asked about only. */
+	if (p->keep_metrics)
+		for (size_t i = 0; i < r->nmetrics; i++)
+			if (!keeps_metric(p, r->metrics[i].key)) {
+				free(r->metrics[i].pts);
+				r->metrics[i].pts = NULL;
+				r->metrics[i].n = r->metrics[i].cap = 0;
+			}
+	GROW(p->runs, p->capruns, p->nruns + 1);
+	p->runs[p->nruns++] = r;
+	return 1;
+}
+
+struct run *gate_picker_run(const struct gate_picker *p, size_t i)
+{
+	return p->picks[i].run < 0 ? NULL : p->runs[p->picks[i].run];
+}
+
+void gate_picker_free(struct gate_picker *p)
+{
+	for (size_t i = 0; i < p->npicks; i++)
+		kvlist_free(&p->picks[i].others);
+	for (size_t i = 0; i < p->nruns; i++)
+		run_free(p->runs[i]);
+	free(p->picks);
+	free(p->runs);
+	memset(p, 0, sizeof *p);
+}

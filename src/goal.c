@@ -3,10 +3,13 @@
  * word of the last path component decides, so "val/loss", "eval_loss" and
  * "valLoss" are all minimised and "loss/train" still is. */
 #include <ctype.h>
+#include <fnmatch.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "runsite/goal.h"
+#include "runsite/util.h"
 
 static const char *const min_words[] = {
 	"loss", "error", "err", "perplexity", "ppl", "mae", "mse", "rmse", "wer", "cer", "nll",
@@ -93,4 +96,47 @@ int goal_better(enum goal g, double a, double b)
 	if (g == GOAL_MAX)
 		return a > b;
 	return 0;
+}
+
+int goal_rules_add(struct goal_rules *rules, const char *arg)
+{
+	const char *colon = arg ? strrchr(arg, ':') : NULL;
+	if (!colon || colon == arg)
+		return 0;
+	enum goal g;
+	if (strcmp(colon + 1, "min") == 0)
+		g = GOAL_MIN;
+	else if (strcmp(colon + 1, "max") == 0)
+		g = GOAL_MAX;
+	else
+		return 0;
+	GROW(rules->items, rules->cap, rules->n + 1);
+	rules->items[rules->n].pattern = xstrndup(arg, (size_t)(colon - arg));
+	rules->items[rules->n].goal = g;
+	rules->n++;
+	return 1;
+}
+
+int goal_rules_match(const struct goal_rules *rules, const char *key)
+{
+	for (size_t i = 0; rules && key && i < rules->n; i++)
+		if (fnmatch(rules->items[i].pattern, key, 0) == 0)
+			return 1;
+	return 0;
+}
+
+enum goal goal_for(const struct goal_rules *rules, const char *key)
+{
+	for (size_t i = 0; rules && key && i < rules->n; i++)
+		if (fnmatch(rules->items[i].pattern, key, 0) == 0)
+			return rules->items[i].goal;
+	return goal_infer(key);
+}
+
+void goal_rules_free(struct goal_rules *rules)
+{
+	for (size_t i = 0; i < rules->n; i++)
+		free(rules->items[i].pattern);
+	free(rules->items);
+	memset(rules, 0, sizeof *rules);
 }

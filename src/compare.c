@@ -1,0 +1,368 @@
+/* compare.c — the comparisons behind the experiment and compare pages:
+ * which value stands for a run, the best run, run selection, params that
+ * vary, seed groups with their statistics, and mean curves with a band. */
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runsite/compare.h"
+#include "runsite/util.h"
+
+const char *compare_mode_name(enum compare_mode m)
+{
+	static const char *const names[] = {"last", "best", "min", "max"};
+	return (unsigned)m < 4 ? names[m] : "last";
+}
+
+enum compare_mode compare_default_mode(enum goal g)
+{
+	return g == GOAL_NONE ? CMP_LAST : CMP_BEST;
+}
+
+bool compare_value(const struct series *se, enum goal g, enum compare_mode m, double *value,
+                   int64_t *step)
+{
+	const struct point *p = NULL;
+	if (!se || se->sum.count == 0)
+		return false;
+	if (m == CMP_BEST)
+		m = g == GOAL_MIN ? CMP_MIN : g == GOAL_MAX ? CMP_MAX : (enum compare_mode)-1;
+	switch (m) {
+	case CMP_LAST: p = &se->sum.last; break;
+	case CMP_MIN: p = se->sum.has_finite ? &se->sum.min : NULL; break;
+	case CMP_MAX: p = se->sum.has_finite ? &se->sum.max : NULL; break;
+	default: break;
+	}
+	if (!p)
+		return false;
+	*value = p->value;
+	if (step)
+		*step = p->step;
+	return true;
+}
+
+bool compare_run_value(const struct run *r, const char *key, enum goal g, double *value)
+{
+	return compare_value(run_find_series(r, key), g, compare_default_mode(g), value, NULL);
+}
+
+long compare_best(const struct run *const *runs, size_t n, const char *key, enum goal g)
+{
+	long best = -1;
+	double bv = 0;
+	if (g == GOAL_NONE)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		double v;
+		if (!compare_run_value(runs[i], key, g, &v) || isnan(v))
+			continue;
+		if (best < 0 || goal_better(g, v, bv)) {
+			best = (long)i;
+			bv = v;
+		}
+	}
+	return best;
+}
+
+bool compare_run_matches(const struct run *r, const char *spec)
+{
+	if (!spec || !*spec)
+		return false;
+	if (str_starts(spec, "tag:")) {
+		const char *kv = spec + 4, *eq = strchr(kv, '=');
+		if (!eq)
+			return kvlist_get(&r->tags, kv) != NULL;
+		char *key = xstrndup(kv, (size_t)(eq - kv));
+		const char *v = kvlist_get(&r->tags, key);
+		free(key);
+		return v && strcmp(v, eq + 1) == 0;
+	}
+	return (r->id && strcmp(r->id, spec) == 0) || (r->name && strcmp(r->name, spec) == 0);
+}
+
+size_t compare_select(const struct run *const *runs, size_t n, const char *spec, size_t *out)
+{
+	size_t k = 0;
+	/* An id names one run even when another run is called by it. */
+	for (size_t i = 0; i < n && !str_starts(spec, "tag:"); i++)
+		if (runs[i]->id && strcmp(runs[i]->id, spec) == 0) {
+			out[0] = i;
+			return 1;
+		}
+	for (size_t i = 0; i < n; i++)
+		if (compare_run_matches(runs[i], spec))
+			out[k++] = i;
+	return k;
+}
+
+/* ---- params ---- */
+
+static int cmp_param(const void *a, const void *b)
+{
+	return strcmp(((const struct compare_param *)a)->key, ((const struct compare_param *)b)->key);
+}
+
+static int cmp_strp_const(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+size_t compare_varying_params(const struct run *const *runs, size_t n,
+                              struct compare_param **out)
+{
+	/* Every key once, sorted, then each checked against every run. */
+	const char **keys = NULL;
+	size_t nk = 0, cap = 0;
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < runs[i]->params.n; j++) {
+			GROW(keys, cap, nk + 1);
+			keys[nk++] = runs[i]->params.items[j].key;
+		}
+	if (nk > 1)
+		qsort(keys, nk, sizeof *keys, cmp_strp_const);
+	struct compare_param *res = xreallocarray(NULL, nk ? nk : 1, sizeof *res);
+	const char **vals = xreallocarray(NULL, n ? n : 1, sizeof *vals);
+	size_t nres = 0;
+	for (size_t k = 0; k < nk; k++) {
+		if (k > 0 && strcmp(keys[k], keys[k - 1]) == 0)
+			continue;
+		size_t have = 0, distinct;
+		for (size_t i = 0; i < n; i++) {
+			const char *v = kvlist_get(&runs[i]->params, keys[k]);
+			if (!v)
+				continue;
+			size_t j = 0;
+			while (j < have && strcmp(vals[j], v) != 0)
+				j++;
+			if (j == have)
+				vals[have++] = v;
+		}
+		distinct = have;
+		size_t runs_with = 0;
+		for (size_t i = 0; i < n; i++)
+			runs_with += kvlist_get(&runs[i]->params, keys[k]) != NULL;
+		if (n < 2 || distinct > 1 || runs_with < n)
+			res[nres++] = (struct compare_param){keys[k], runs_with, distinct};
+	}
+	free(vals);
+	free(keys);
+	if (nres > 1)
+		qsort(res, nres, sizeof *res, cmp_param);
+	*out = res;
+	return nres;
+}
+
+bool compare_is_seed_param(const char *key, const char *const *group_by, size_t ngroup)
+{
+	if (!key)
+		return false;
+	if (ngroup > 0) {
+		for (size_t i = 0; i < ngroup; i++)
+			if (strcmp(group_by[i], key) == 0)
+				return true;
+		return false;
+	}
+	size_t n = strlen(key);
+	char low[128];
+	if (n == 0 || n >= sizeof low)
+		return false;
+	for (size_t i = 0; i <= n; i++)
+		low[i] = (char)tolower((unsigned char)key[i]);
+	if (str_ends(low, "random_state") || str_ends(low, "randomstate"))
+		return true;
+	if (!str_ends(low, "seed"))
+		return false;
+	if (n == 4)
+		return true;
+	char before = key[n - 5];
+	/* "rng_seed", "data.seed", "randomSeed", "rngseed"; not "linseed". */
+	if (!isalnum((unsigned char)before) || key[n - 4] == 'S')
+		return true;
+	low[n - 4] = '\0';
+	return str_ends(low, "random") || str_ends(low, "rng");
+}
+
+struct sig_ctx {
+	char **sig;
+};
+
+static int cmp_sig(const void *a, const void *b, void *ctx)
+{
+	char **sig = ((struct sig_ctx *)ctx)->sig;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int c = strcmp(sig[x], sig[y]);
+	return c ? c : (x > y) - (x < y);
+}
+
+size_t compare_seed_groups(const struct run *const *runs, size_t n, const char *const *group_by,
+                           size_t ngroup, struct compare_group **out)
+{
+	/* A run's signature: its other params as "key=value" lines (params are
+	 * sorted by key), or NULL when it has no seed param. */
+	char **sig = xcalloc(n ? n : 1, sizeof *sig);
+	size_t *idx = xreallocarray(NULL, n ? n : 1, sizeof *idx);
+	size_t ni = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct kvlist *p = &runs[i]->params;
+		struct buf b = BUF_INIT;
+		int seeded = 0;
+		for (size_t j = 0; j < p->n; j++) {
+			if (compare_is_seed_param(p->items[j].key, group_by, ngroup)) {
+				seeded = 1;
+				continue;
+			}
+			/* NUL-free separators that a key or value cannot confuse: lengths. */
+			buf_printf(&b, "%zu:%s%zu:%s\n", strlen(p->items[j].key), p->items[j].key,
+			           strlen(p->items[j].value), p->items[j].value);
+		}
+		if (seeded) {
+			sig[i] = buf_detach(&b);
+			if (!sig[i])
+				sig[i] = xstrdup("");
+			idx[ni++] = i;
+		}
+		buf_free(&b);
+	}
+	struct sig_ctx ctx = {sig};
+	qsort_r(idx, ni, sizeof *idx, cmp_sig, &ctx);
+	struct compare_group *g = NULL;
+	size_t ng = 0, cap = 0;
+	for (size_t a = 0; a < ni;) {
+		size_t b = a + 1;
+		while (b < ni && strcmp(sig[idx[a]], sig[idx[b]]) == 0)
+			b++;
+		if (b - a >= 2) {
+			GROW(g, cap, ng + 1);
+			g[ng].n = b - a;
+			g[ng].members = xreallocarray(NULL, b - a, sizeof(size_t));
+			memcpy(g[ng].members, idx + a, (b - a) * sizeof(size_t));
+			ng++;
+		}
+		a = b;
+	}
+	/* Members are in run order already (ties broke by index); groups by
+	 * their first member. */
+	for (size_t i = 1; i < ng; i++)
+		for (size_t j = i; j > 0 && g[j].members[0] < g[j - 1].members[0]; j--) {
+			struct compare_group t = g[j];
+			g[j] = g[j - 1];
+			g[j - 1] = t;
+		}
+	for (size_t i = 0; i < n; i++)
+		free(sig[i]);
+	free(sig);
+	free(idx);
+	*out = g;
+	return ng;
+}
+
+void compare_groups_free(struct compare_group *groups, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(groups[i].members);
+	free(groups);
+}
+
+bool compare_group_stats(const struct run *const *runs, const struct compare_group *g,
+                         const char *key, enum goal goal, enum compare_mode m,
+                         struct compare_stats *st)
+{
+	double mean = 0, m2 = 0, lo = INFINITY, hi = -INFINITY;
+	size_t k = 0;
+	for (size_t i = 0; i < g->n; i++) {
+		double v;
+		if (!compare_value(run_find_series(runs[g->members[i]], key), goal, m, &v, NULL) ||
+		    !isfinite(v))
+			continue;
+		/* Welford: no cancellation for values far from zero. */
+		k++;
+		double d = v - mean;
+		mean += d / (double)k;
+		m2 += d * (v - mean);
+		lo = v < lo ? v : lo;
+		hi = v > hi ? v : hi;
+	}
+	if (k == 0)
+		return false;
+	st->n = k;
+	st->mean = mean;
+	st->std = k > 1 ? sqrt(m2 / (double)(k - 1)) : 0;
+	st->min = lo;
+	st->max = hi;
+	return true;
+}
+
+/* ---- mean curves ---- */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+size_t compare_mean_band(const struct chart_point *const *pts, const size_t *n, size_t k,
+                         bool minmax, struct chart_point **mean, struct chart_point **lo,
+                         struct chart_point **hi)
+{
+	/* Each series' finite points, and every x once. */
+	struct chart_point **f = xcalloc(k ? k : 1, sizeof *f);
+	size_t *nf = xcalloc(k ? k : 1, sizeof *nf), *cur = xcalloc(k ? k : 1, sizeof *cur);
+	double *xs = NULL;
+	size_t nx = 0, capx = 0;
+	for (size_t s = 0; s < k; s++) {
+		f[s] = xreallocarray(NULL, n[s] ? n[s] : 1, sizeof **f);
+		for (size_t i = 0; i < n[s]; i++) {
+			if (!isfinite(pts[s][i].x) || !isfinite(pts[s][i].y))
+				continue;
+			f[s][nf[s]++] = pts[s][i];
+			GROW(xs, capx, nx + 1);
+			xs[nx++] = pts[s][i].x;
+		}
+	}
+	if (nx > 1)
+		qsort(xs, nx, sizeof *xs, cmp_double);
+	size_t u = 0;
+	for (size_t i = 0; i < nx; i++)
+		if (u == 0 || xs[i] != xs[u - 1])
+			xs[u++] = xs[i];
+	struct chart_point *M = xreallocarray(NULL, u ? u : 1, sizeof *M);
+	struct chart_point *L = xreallocarray(NULL, u ? u : 1, sizeof *L);
+	struct chart_point *H = xreallocarray(NULL, u ? u : 1, sizeof *H);
+	for (size_t i = 0; i < u; i++) {
+		double x = xs[i], mu = 0, m2 = 0, vlo = INFINITY, vhi = -INFINITY;
+		size_t c = 0;
+		for (size_t s = 0; s < k; s++) {
+			const struct chart_point *p = f[s];
+			size_t m = nf[s];
+			if (m == 0 || x < p[0].x || x > p[m - 1].x)
+				continue;
+			while (cur[s] + 1 < m && p[cur[s] + 1].x <= x)
+				cur[s]++;
+			size_t j = cur[s];
+			double v = p[j].y;
+			if (p[j].x < x && j + 1 < m)
+				v = p[j].y + (p[j + 1].y - p[j].y) * (x - p[j].x) / (p[j + 1].x - p[j].x);
+			c++;
+			double d = v - mu;
+			mu += d / (double)c;
+			m2 += d * (v - mu);
+			vlo = v < vlo ? v : vlo;
+			vhi = v > vhi ? v : vhi;
+		}
+		double sd = c > 1 ? sqrt(m2 / (double)(c - 1)) : 0;
+		M[i] = (struct chart_point){x, mu};
+		L[i] = (struct chart_point){x, minmax ? vlo : mu - sd};
+		H[i] = (struct chart_point){x, minmax ? vhi : mu + sd};
+	}
+	for (size_t s = 0; s < k; s++)
+		free(f[s]);
+	free(f);
+	free(nf);
+	free(cur);
+	free(xs);
+	*mean = M;
+	*lo = L;
+	*hi = H;
+	return u;
+}

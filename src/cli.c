@@ -9,9 +9,11 @@
 const char cli_exit_codes_help[] =
 	"Exit status:\n"
 	"  0  success (warnings about parts of a store may have been printed)\n"
-	"  2  usage error\n"
+	"  1  runsite check: a rule failed (a regression)\n"
+	"  2  usage error (check, export: also a run selector that names several runs)\n"
 	"  3  nothing could be read: no run store found, or none could be opened\n"
-	"  4  the site could not be written (the previous site is left whole)\n";
+	"     (check, export: a run or a metric is missing)\n"
+	"  4  an output could not be written (build leaves the previous site whole)\n";
 
 static void print_options(FILE *out, const struct option_row *rows)
 {

@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runsite/diag.h"
 #include "runsite/gate.h"
+#include "runsite/pipeline.h"
+#include "runsite/status.h"
 #include "runsite/util.h"
 
 /* Parses a whole string as a finite number; returns 0 when it is not one. */
@@ -274,4 +277,55 @@ void gate_picker_free(struct gate_picker *p)
 	free(p->picks);
 	free(p->runs);
 	memset(p, 0, sizeof *p);
+}
+
+/* ---- reading the picked runs ---- */
+
+static void pick_experiment(void *ctx, struct experiment *e)
+{
+	experiment_free(e);
+}
+
+static int pick_run(void *ctx, struct run *r, const struct kvlist *redacted)
+{
+	gate_picker_offer(ctx, r);
+	return 1;
+}
+
+int gate_picker_read(struct gate_picker *p, const struct discovery *d,
+                     const struct reader_opts *ropts, bool redact)
+{
+	if (d->nstores == 0) {
+		diag_msg("no run store found in the given paths (try `runsite ls PATH`)");
+		return EXIT_NO_INPUT;
+	}
+	struct pipeline_consumer consumer = {p, NULL, pick_experiment, pick_run};
+	struct pipeline_stats stats;
+	memset(&stats, 0, sizeof stats);
+	pipeline_read(d, ropts, redact, &consumer, &stats);
+	pipeline_stats_free(&stats);
+	int rc = EXIT_OK;
+	for (size_t i = 0; i < p->npicks; i++) {
+		const struct gate_pick *k = &p->picks[i];
+		if (k->run < 0) {
+			diag_msg("no run is named '%s' (a run id, a run name or tag:KEY=VALUE; "
+			         "`runsite ls PATH` lists the runs)", k->selector);
+			rc = EXIT_NO_INPUT;
+		}
+	}
+	for (size_t i = 0; i < p->npicks && rc == EXIT_OK; i++) {
+		const struct gate_pick *k = &p->picks[i];
+		if (!k->others.n)
+			continue;
+		const struct run *first = p->runs[k->run];
+		struct buf b = BUF_INIT;
+		buf_printf(&b, "%s (%s)", first->id, first->name);
+		for (size_t j = 0; j < k->others.n; j++)
+			buf_printf(&b, ", %s (%s)", k->others.items[j].key, k->others.items[j].value);
+		diag_msg("'%s' names %zu runs: %s; name one by its id", k->selector,
+		         k->others.n + 1, buf_cstr(&b));
+		buf_free(&b);
+		rc = EXIT_USAGE;
+	}
+	return rc;
 }

@@ -49,5 +49,7 @@ int cli_parse_double(const char *s, double lo, double hi, double *out);
 
 int cmd_build(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 #endif

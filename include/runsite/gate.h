@@ -90,4 +90,13 @@ int gate_picker_offer(struct gate_picker *p, struct run *r);
 struct run *gate_picker_run(const struct gate_picker *p, size_t i);
 void gate_picker_free(struct gate_picker *p);
 
+struct discovery;
+struct reader_opts;
+/* Reads every store of d through the pipeline (redacting unless told not
+ * to) into the picker. Returns EXIT_OK; EXIT_USAGE when a selector names
+ * several runs, EXIT_NO_INPUT when no store was found or a selector names
+ * none (each reported, naming the selector and the runs). */
+int gate_picker_read(struct gate_picker *p, const struct discovery *d,
+                     const struct reader_opts *ropts, bool redact);
+
 #endif

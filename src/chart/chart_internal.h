@@ -5,6 +5,7 @@
 #define RUNSITE_CHART_INTERNAL_H
 
 #include <cairo.h>
+#include <math.h>
 #include <stddef.h>
 
 #include "runsite/chart.h"
@@ -74,10 +75,29 @@ int chart_log_suggested(const struct chart_spec *spec);
 size_t chart_m4(const struct chart_point *pts, size_t n, double x0, double xlo, double sx,
                 struct chart_point *out);
 
+/* The device pixel column M4 puts x in: floor(x0 + (x - xlo) * sx),
+ * clamped to ±1e15 so the conversion is defined. */
+static inline long long chart_m4_col(double x0, double xlo, double sx, double x)
+{
+	double c = floor(x0 + (x - xlo) * sx);
+	c = c < -1e15 ? -1e15 : c > 1e15 ? 1e15 : c;
+	return (long long)c;
+}
+
 /* chart_m4, also telling whether some column held two finite points or more
  * (the series is dense at this width). dense may be NULL. */
 size_t chart_m4_dense(const struct chart_point *pts, size_t n, double x0, double xlo, double sx,
                       struct chart_point *out, int *dense);
+
+/* One pass over pts (axis units) doing chart_m4_dense into out (*nout
+ * points) and, on the same columns, M4 of TensorBoard's smoothing (weight
+ * w, the same doubles as chart_smooth) of orig's y values into out_s
+ * (*nout_s), log10'd when logy (y ≤ 0 hidden). orig holds the values pts
+ * was made from (pts itself when not logy); out and out_s hold n points. */
+void chart_m4_smooth(const struct chart_point *pts, const struct chart_point *orig, size_t n,
+                     double x0, double xlo, double sx, double w, int logy,
+                     struct chart_point *out, size_t *nout, struct chart_point *out_s,
+                     size_t *nout_s, int *dense);
 
 /* Drawing options that are not part of the public spec. */
 struct chart_draw_opts {

@@ -1,6 +1,9 @@
 /* decimate.c — M4 decimation (Jugel et al., VLDB 2014): per pixel column
  * keep the first, last, minimum and maximum point, so a line drawn from the
- * kept points covers the same pixels as one drawn from every point. */
+ * kept points covers the same pixels as one drawn from every point. One
+ * streaming pass: the column of a point is found by comparing x with the
+ * current column's bounds (exact doubles, worked out once per column), and
+ * TensorBoard's smoothing can run in the same pass into a second M4. */
 #include <math.h>
 
 #include "chart_internal.h"
@@ -16,31 +19,111 @@ static int yclass(double y)
 	return y > 0 ? 2 : 3;
 }
 
-struct bucket {
+/* One M4 stream: the open column's four points and where they go. */
+struct m4 {
+	struct chart_point *out;
+	size_t k;
+	int open, prev, merged;
 	long long col;
-	size_t first, last, min, max;
-	int open;
+	size_t fi, loi, hii, li; /* indices: first, min, max, last */
+	struct chart_point f, lo, hi, l;
 };
 
-/* Appends the bucket's points in their original order, each once. */
-static size_t flush(struct bucket *b, const struct chart_point *pts, struct chart_point *out,
-                    size_t k)
+/* Appends the open column's points in their original order, each once. */
+static void m4_flush(struct m4 *m)
 {
-	size_t idx[4] = {b->first, b->min, b->max, b->last};
+	size_t idx[4] = {m->fi, m->loi, m->hii, m->li};
+	struct chart_point p[4] = {m->f, m->lo, m->hi, m->l};
 
-	if (!b->open)
-		return k;
+	if (!m->open)
+		return;
 	for (int i = 1; i < 4; i++) /* insertion sort of four indices */
 		for (int j = i; j > 0 && idx[j - 1] > idx[j]; j--) {
 			size_t t = idx[j];
+			struct chart_point tp = p[j];
 			idx[j] = idx[j - 1];
+			p[j] = p[j - 1];
 			idx[j - 1] = t;
+			p[j - 1] = tp;
 		}
 	for (int i = 0; i < 4; i++)
 		if (i == 0 || idx[i] != idx[i - 1])
-			out[k++] = pts[idx[i]];
-	b->open = 0;
-	return k;
+			m->out[m->k++] = p[i];
+	m->open = 0;
+}
+
+/* Feeds point i (x finite) of column col to the stream. */
+static inline void m4_push(struct m4 *m, size_t i, double x, double y, long long col)
+{
+	if (!isfinite(y)) {
+		int cls = yclass(y);
+		m4_flush(m);
+		if (cls != m->prev)
+			m->out[m->k++] = (struct chart_point){x, y};
+		m->prev = cls;
+		return;
+	}
+	m->prev = 0;
+	if (m->open && col == m->col) {
+		m->merged = 1;
+		if (y < m->lo.y) {
+			m->loi = i;
+			m->lo = (struct chart_point){x, y};
+		}
+		if (y > m->hi.y) {
+			m->hii = i;
+			m->hi = (struct chart_point){x, y};
+		}
+		m->li = i;
+		m->l = (struct chart_point){x, y};
+		return;
+	}
+	m4_flush(m);
+	m->col = col;
+	m->fi = m->loi = m->hii = m->li = i;
+	m->f = m->lo = m->hi = m->l = (struct chart_point){x, y};
+	m->open = 1;
+}
+
+/* The smallest double x with chart_m4_col(x) ≥ c, or NaN when it is not
+ * found within a few ulps of the estimate (then every point is placed by
+ * the formula itself). */
+static double col_start(double x0, double xlo, double sx, long long c)
+{
+	double g = xlo + ((double)c - x0) / sx;
+	int i;
+
+	if (!isfinite(g))
+		return NAN;
+	for (i = 0; i < 64 && chart_m4_col(x0, xlo, sx, g) >= c; i++)
+		g = nextafter(g, -INFINITY);
+	for (i = 0; i < 64 && chart_m4_col(x0, xlo, sx, g) < c; i++)
+		g = nextafter(g, INFINITY);
+	return chart_m4_col(x0, xlo, sx, g) >= c &&
+	               chart_m4_col(x0, xlo, sx, nextafter(g, -INFINITY)) < c
+	               ? g
+	               : NAN;
+}
+
+/* The column tracker: [a, b) is the current column's x range. */
+struct cols {
+	double x0, xlo, sx, a, b;
+	long long c;
+};
+
+/* The column of x, by its bounds when x is in the current column. */
+static inline long long col_find(struct cols *t, double x)
+{
+	if (x >= t->a && x < t->b)
+		return t->c;
+	t->c = chart_m4_col(t->x0, t->xlo, t->sx, x);
+	if (t->c > -(1LL << 50) && t->c < (1LL << 50)) {
+		t->a = col_start(t->x0, t->xlo, t->sx, t->c);
+		t->b = col_start(t->x0, t->xlo, t->sx, t->c + 1);
+	} else {
+		t->a = t->b = NAN; /* the clamp: no bounds */
+	}
+	return t->c;
 }
 
 size_t chart_m4(const struct chart_point *pts, size_t n, double x0, double xlo, double sx,
@@ -52,43 +135,62 @@ size_t chart_m4(const struct chart_point *pts, size_t n, double x0, double xlo, 
 size_t chart_m4_dense(const struct chart_point *pts, size_t n, double x0, double xlo, double sx,
                       struct chart_point *out, int *dense)
 {
-	int merged = 0;
-
-	struct bucket b = {0, 0, 0, 0, 0, 0};
-	size_t k = 0;
-	int prev = 0;
+	struct m4 m = {.out = out};
+	struct cols t = {x0, xlo, sx, NAN, NAN, 0};
 
 	for (size_t i = 0; i < n; i++) {
-		double x = pts[i].x, y = pts[i].y, c;
-		int cls;
+		double x = pts[i].x;
 		if (!isfinite(x))
 			continue;
-		cls = yclass(y);
-		if (cls) {
-			k = flush(&b, pts, out, k);
-			if (cls != prev)
-				out[k++] = pts[i];
-			prev = cls;
-			continue;
-		}
-		prev = 0;
-		c = floor(x0 + (x - xlo) * sx);
-		c = c < -1e15 ? -1e15 : c > 1e15 ? 1e15 : c; /* keeps the cast defined */
-		if (b.open && (long long)c == b.col) {
-			merged = 1;
-			if (y < pts[b.min].y)
-				b.min = i;
-			if (y > pts[b.max].y)
-				b.max = i;
-			b.last = i;
-			continue;
-		}
-		k = flush(&b, pts, out, k);
-		b.col = (long long)c;
-		b.first = b.last = b.min = b.max = i;
-		b.open = 1;
+		m4_push(&m, i, x, pts[i].y, isfinite(pts[i].y) ? col_find(&t, x) : 0);
 	}
+	m4_flush(&m);
 	if (dense)
-		*dense = merged;
-	return flush(&b, pts, out, k);
+		*dense = m.merged;
+	return m.k;
+}
+
+void chart_m4_smooth(const struct chart_point *pts, const struct chart_point *orig, size_t n,
+                     double x0, double xlo, double sx, double w, int logy,
+                     struct chart_point *out, size_t *nout, struct chart_point *out_s,
+                     size_t *nout_s, int *dense)
+{
+	struct m4 m = {.out = out}, s = {.out = out_s};
+	struct cols t = {x0, xlo, sx, NAN, NAN, 0};
+	double last = 0, debias = 0, w1;
+	size_t k = 0, i;
+	int constant = 1;
+
+	w = !isfinite(w) ? 0 : w < 0 ? 0 : w > 1 ? 1 : w;
+	w1 = 1 - w;
+	for (i = 0; i < n && constant; i++)
+		if (!(orig[i].y == orig[0].y))
+			constant = 0;
+	for (i = 0; i < n; i++) {
+		double v = orig[i].y, y = v, x = pts[i].x;
+		/* TensorBoard's classic smoothing, step by step (see chart_smooth) */
+		if (!constant && isfinite(v)) {
+			last = last * w + w1 * v;
+			k++;
+			if (debias != 1) {
+				debias = w == 1 ? 1 : 1 - pow(w, (double)k);
+				y = last / debias;
+			} else {
+				y = last; /* last / 1 */
+			}
+		}
+		if (logy && !isnan(y))
+			y = y > 0 ? log10(y) : copysign(NAN, -1);
+		if (!isfinite(x))
+			continue;
+		long long c = isfinite(pts[i].y) || isfinite(y) ? col_find(&t, x) : 0;
+		m4_push(&m, i, x, pts[i].y, c);
+		m4_push(&s, i, x, y, c);
+	}
+	m4_flush(&m);
+	m4_flush(&s);
+	*nout = m.k;
+	*nout_s = s.k;
+	if (dense)
+		*dense = m.merged;
 }

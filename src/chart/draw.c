@@ -21,7 +21,8 @@ struct prep {
 	const struct chart_series *s;
 	const struct chart_point *raw; /* s->pts, or the transformed copy */
 	struct chart_point *own_raw;   /* the copy when one was needed */
-	struct chart_point *smooth;    /* smoothed, in axis units; NULL when off */
+	struct chart_point *smooth;    /* every point smoothed, for no_decimate only */
+	int smoothing;                 /* a smoothed line is drawn */
 	struct chart_point *draw;      /* decimated raw points */
 	struct chart_point *draw_s;    /* decimated smoothed points */
 	size_t n, ndraw, ndraw_s;
@@ -39,6 +40,8 @@ struct ctx {
 	const struct chart_spec *spec;
 	const struct chart_draw_opts *o;
 	double W, H, cols;
+	double x0, sx;         /* M4's column formula: floor(x0 + (x - xa.lo) * sx) */
+	int raster;            /* drawing on pixels (PNG), not a vector surface */
 	double px, py, pw, ph; /* plot area, CSS px */
 	struct chart_axis xa, ya;
 	double fg;
@@ -219,8 +222,12 @@ static void prepare(struct ctx *c, struct prep *p, int logy, double *xlo, double
 			q->raw = q->own_raw;
 		}
 		if (w > 0 && q->n > 1) {
-			q->smooth = xreallocarray(NULL, q->n, sizeof *q->smooth);
-			smooth_points(se->pts, q->n, w, logy, q->smooth);
+			q->smoothing = 1;
+			/* decimation smooths as it goes; the full drawing needs every value */
+			if (c->o->no_decimate) {
+				q->smooth = xreallocarray(NULL, q->n, sizeof *q->smooth);
+				smooth_points(se->pts, q->n, w, logy, q->smooth);
+			}
 		}
 		/* one pass: best point and extrema, in axis units */
 		double bx = *xlo, bX = *xhi, by = *ylo, bY = *yhi;
@@ -402,8 +409,9 @@ static void draw_axes(struct ctx *c)
  * antialiased. The shift is under half a device pixel. */
 static double xdraw(const struct ctx *c, double x, int dense)
 {
-	double X = xdev(c, x);
-	return dense ? (floor(X * c->cols) + 0.5) / c->cols : q8(X);
+	if (dense)
+		return ((double)chart_m4_col(c->x0, c->xa.lo, c->sx, x) + 0.5) / c->cols;
+	return q8(xdev(c, x));
 }
 
 /* Whether two finite points of pts share a device pixel column. */
@@ -417,7 +425,7 @@ static int is_dense(const struct ctx *c, const struct chart_point *pts, size_t n
 			prev = NAN;
 			continue;
 		}
-		col = floor(xdev(c, pts[i].x) * c->cols);
+		col = (double)chart_m4_col(c->x0, c->xa.lo, c->sx, pts[i].x);
 		if (col == prev)
 			return 1;
 		prev = col;
@@ -449,57 +457,153 @@ static void add_line(struct ctx *c, const struct chart_point *pts, size_t n, int
 	}
 }
 
-/* The min–max envelope of merged raw points: per device column, from the
- * decimated points (whose column extremes are the true ones), widened by half
- * a line width each side so a column of one point still shows. Where points
- * were merged, a 1px line through them covers exactly this band (it passes
- * every height between a column's min and max), so the band stands in for
- * the faint raw line under the smoothed one, at half the bytes. */
+/* A device column of a finite stretch: its extremes and ends in device y. */
+struct column {
+	long long col;
+	double top, bot, first, last; /* top < bot: y grows downwards */
+};
+
+/* Splits pts[*i..n) at its next finite stretch into columns (M4's), which
+ * go to *cols (grown as needed); returns how many, 0 at the end. */
+static size_t next_columns(const struct ctx *c, const struct chart_point *pts, size_t n,
+                           size_t *i, struct column **cols, size_t *cap, size_t *npts)
+{
+	size_t k = 0, j = *i;
+
+	while (j < n && (!isfinite(pts[j].y) || !isfinite(pts[j].x)))
+		j++;
+	*npts = j;
+	for (; j < n && isfinite(pts[j].y) && isfinite(pts[j].x); j++) {
+		long long col = chart_m4_col(c->x0, c->xa.lo, c->sx, pts[j].x);
+		double Y = q8(ydev(c, pts[j].y));
+		if (k && (*cols)[k - 1].col == col) {
+			struct column *u = &(*cols)[k - 1];
+			u->top = Y < u->top ? Y : u->top;
+			u->bot = Y > u->bot ? Y : u->bot;
+			u->last = Y;
+			continue;
+		}
+		GROW(*cols, *cap, k + 1);
+		(*cols)[k++] = (struct column){col, Y, Y, Y, Y};
+	}
+	*i = j;
+	*npts = j - *npts;
+	return k;
+}
+
+/* The min–max envelope of merged raw points. Raster: per device column a
+ * rectangle from the column's min to its max, widened by half a line width
+ * each side so a column of one point still shows; the columns are device
+ * pixels wide, so Cairo fills them as boxes. Vector: one polygon through the
+ * column tops and back along the bottoms (half the bytes). Where points were
+ * merged, a 1px line through them covers this band (it passes every height
+ * between a column's min and max), so the band stands in for the faint raw
+ * line under the smoothed one. */
 static void add_envelope(struct ctx *c, const struct chart_point *pts, size_t n)
 {
-	size_t i = 0;
+	struct column *cols = NULL;
+	size_t cap = 0, i = 0, k, m;
 
-	while (i < n) {
-		/* one finite stretch at a time */
-		while (i < n && !isfinite(pts[i].y))
-			i++;
-		size_t a = i;
-		while (i < n && isfinite(pts[i].y))
-			i++;
-		if (i - a < 2)
+	while ((k = next_columns(c, pts, n, &i, &cols, &cap, &m)) > 0) {
+		if (m < 2)
+			continue; /* a lone point: no band */
+		if (c->raster) {
+			for (size_t j = 0; j < k; j++)
+				cairo_rectangle(c->cr, (double)cols[j].col / c->cols, cols[j].top - 0.5,
+				                1 / c->cols, cols[j].bot - cols[j].top + 1);
 			continue;
-		/* upper edge left to right, lower edge back, per column */
-		int first = 1;
-		for (size_t j = a; j < i;) {
-			double col = floor(xdev(c, pts[j].x) * c->cols), hi = pts[j].y, xs = pts[j].x;
-			size_t k = j;
-			while (k < i && floor(xdev(c, pts[k].x) * c->cols) == col) {
-				if (pts[k].y > hi)
-					hi = pts[k].y;
-				k++;
-			}
-			double X = xdraw(c, xs, 1), Y = q8(ydev(c, hi) - 0.5);
-			if (first)
-				cairo_move_to(c->cr, X, Y);
+		}
+		for (size_t j = 0; j < k; j++) {
+			double X = ((double)cols[j].col + 0.5) / c->cols;
+			if (j == 0)
+				cairo_move_to(c->cr, X, q8(cols[j].top - 0.5));
 			else
-				cairo_line_to(c->cr, X, Y);
-			first = 0;
-			j = k;
+				cairo_line_to(c->cr, X, q8(cols[j].top - 0.5));
 		}
-		for (size_t j = i; j > a;) {
-			double col = floor(xdev(c, pts[j - 1].x) * c->cols), lo = pts[j - 1].y,
-			       xs = pts[j - 1].x;
-			size_t k = j;
-			while (k > a && floor(xdev(c, pts[k - 1].x) * c->cols) == col) {
-				if (pts[k - 1].y < lo)
-					lo = pts[k - 1].y;
-				k--;
-			}
-			cairo_line_to(c->cr, xdraw(c, xs, 1), q8(ydev(c, lo) + 0.5));
-			j = k;
-		}
+		for (size_t j = k; j-- > 0;)
+			cairo_line_to(c->cr, ((double)cols[j].col + 0.5) / c->cols, q8(cols[j].bot + 0.5));
 		cairo_close_path(c->cr);
 	}
+	free(cols);
+}
+
+/* Cairo's pen for round joins and caps of radius r (user units): as many
+ * vertices as _cairo_pen_vertices_needed gives for the current tolerance and
+ * scale, so the shapes below are the stroker's, vertex for vertex. */
+static int pen_vertices(cairo_t *cr, double r)
+{
+	double dx = r, dy = 0, tol = cairo_get_tolerance(cr), R;
+	int nv;
+
+	cairo_user_to_device_distance(cr, &dx, &dy);
+	R = hypot(dx, dy);
+	if (tol >= 4 * R)
+		return 1;
+	if (tol >= R)
+		return 4;
+	nv = (int)ceil(2 * M_PI / acos(1 - tol / R));
+	nv += nv % 2;
+	return nv < 4 ? 4 : nv > 256 ? 256 : nv;
+}
+
+/* Adds, clockwise, the pen swept from (X, top) to (X, bot): Cairo's round
+ * pen's upper half at top, its lower half at bot. */
+static void add_stadium(cairo_t *cr, double X, double top, double bot, double r, int nv,
+                        const double *cs, const double *sn)
+{
+	cairo_move_to(cr, X + r * cs[nv / 2], top + r * sn[nv / 2]);
+	for (int i = nv / 2 + 1; i <= nv; i++)
+		cairo_line_to(cr, X + r * cs[i % nv], top + r * sn[i % nv]);
+	for (int i = 0; i <= nv / 2; i++)
+		cairo_line_to(cr, X + r * cs[i], bot + r * sn[i]);
+	cairo_close_path(cr);
+}
+
+/* A dense series' line, lw wide with round joins and caps, as one path to
+ * fill (non-zero): what Cairo's stroker makes of every point, from the
+ * columns alone. Every point of a column lies on its centre line, so the
+ * stroke over a column is the pen swept from the column's top to its
+ * bottom; between columns it is the segment from one column's last point
+ * to the next one's first, a rectangle lw wide, left out when the two
+ * columns' sweeps already cover it. Far fewer edges than the zig-zag's
+ * joins, and no stroker. */
+static void add_dense(struct ctx *c, const struct chart_point *pts, size_t n, double lw)
+{
+	cairo_t *cr = c->cr;
+	double r = lw / 2, cs[256], sn[256];
+	int nv = pen_vertices(cr, r);
+	struct column *cols = NULL;
+	size_t cap = 0, i = 0, k, m;
+
+	if (nv < 4)
+		nv = 4;
+	for (int v = 0; v < nv; v++) {
+		cs[v] = cos(2 * M_PI * v / nv);
+		sn[v] = sin(2 * M_PI * v / nv);
+	}
+	while ((k = next_columns(c, pts, n, &i, &cols, &cap, &m)) > 0) {
+		for (size_t j = 0; j < k; j++) {
+			const struct column *u = &cols[j];
+			double X = ((double)u->col + 0.5) / c->cols;
+			add_stadium(cr, X, u->top, u->bot, r, nv, cs, sn);
+			if (j + 1 == k)
+				break;
+			const struct column *v = &cols[j + 1];
+			double X2 = ((double)v->col + 0.5) / c->cols, a = u->last, b = v->first;
+			double lo = (a < b ? a : b) - r, hi = (a > b ? a : b) + r;
+			if (X2 - X <= 2 * r && lo >= u->top && lo >= v->top && hi <= u->bot &&
+			    hi <= v->bot)
+				continue; /* inside both sweeps */
+			double dx = X2 - X, dy = b - a, len = hypot(dx, dy);
+			double nx = -dy / len * r, ny = dx / len * r; /* the normal on the lower side */
+			cairo_move_to(cr, X - nx, a - ny);
+			cairo_line_to(cr, X2 - nx, b - ny);
+			cairo_line_to(cr, X2 + nx, b + ny);
+			cairo_line_to(cr, X + nx, a + ny);
+			cairo_close_path(cr);
+		}
+	}
+	free(cols);
 }
 
 /* A caller-given band (seed spread and the like) behind the line. */
@@ -598,42 +702,63 @@ static void draw_markers(struct ctx *c, const struct prep *q)
 	}
 }
 
-/* Pass 4: decimate and draw every series; raw faint under the smoothed line. */
-static void draw_series(struct ctx *c, struct prep *p, int logy, struct chart_info *info)
+/* Strokes (or, dense and solid on pixels, fills) a line lw wide through pts. */
+static void draw_line(struct ctx *c, const struct prep *q, const struct chart_point *pts,
+                      size_t n, double lw, double alpha)
 {
 	cairo_t *cr = c->cr;
-	double x0 = c->px * c->cols, sx = c->pw * c->cols / (c->xa.hi - c->xa.lo);
+
+	cairo_set_source_rgba(cr, q->rgb[0], q->rgb[1], q->rgb[2], alpha);
+	if (q->dense && c->raster && !c->o->no_decimate && q->dash == 0) {
+		add_dense(c, pts, n, lw);
+		cairo_fill(cr);
+		return;
+	}
+	cairo_set_line_width(cr, lw);
+	set_dash(c, q->dash, lw);
+	add_line(c, pts, n, q->dense);
+	cairo_stroke(cr);
+	cairo_set_dash(cr, NULL, 0, 0);
+}
+
+/* Pass 4: decimate and draw every series; raw faint under the smoothed line. */
+static void draw_series(struct ctx *c, struct prep *p, struct chart_info *info)
+{
+	cairo_t *cr = c->cr;
+	int logy = c->ya.log;
 
 	cairo_save(cr);
 	cairo_rectangle(cr, c->px - 2, c->py - 2, c->pw + 4, c->ph + 4);
 	cairo_clip(cr);
 	cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
 	cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
+	cairo_set_fill_rule(cr, CAIRO_FILL_RULE_WINDING);
 	for (size_t s = 0; s < c->spec->nseries; s++) {
 		struct prep *q = &p[s];
 		const double *rgb = q->rgb;
 		if (q->n == 0)
 			continue;
+		q->draw = xreallocarray(NULL, q->n, sizeof *q->draw);
 		if (c->o->no_decimate) {
-			q->draw = xreallocarray(NULL, q->n, sizeof *q->draw);
 			memcpy(q->draw, q->raw, q->n * sizeof *q->draw);
 			q->ndraw = q->n;
 			q->dense = is_dense(c, q->raw, q->n);
-		} else {
-			/* M4 finds the dense columns as it goes: no pass of its own */
-			q->draw = xreallocarray(NULL, q->n, sizeof *q->draw);
-			q->ndraw = chart_m4_dense(q->raw, q->n, x0, c->xa.lo, sx, q->draw, &q->dense);
-		}
-		q->merged = q->dense;
-		if (q->smooth) {
-			q->draw_s = xreallocarray(NULL, q->n, sizeof *q->draw_s);
-			if (c->o->no_decimate) {
+			if (q->smooth) {
+				q->draw_s = xreallocarray(NULL, q->n, sizeof *q->draw_s);
 				memcpy(q->draw_s, q->smooth, q->n * sizeof *q->draw_s);
 				q->ndraw_s = q->n;
-			} else {
-				q->ndraw_s = chart_m4(q->smooth, q->n, x0, c->xa.lo, sx, q->draw_s);
 			}
+		} else if (q->smoothing) {
+			/* one pass: raw M4, smoothing and its M4 */
+			q->draw_s = xreallocarray(NULL, q->n, sizeof *q->draw_s);
+			chart_m4_smooth(q->raw, q->s->pts, q->n, c->x0, c->xa.lo, c->sx,
+			                c->spec->smoothing, logy, q->draw, &q->ndraw, q->draw_s,
+			                &q->ndraw_s, &q->dense);
+		} else {
+			q->ndraw = chart_m4_dense(q->raw, q->n, c->x0, c->xa.lo, c->sx, q->draw,
+			                          &q->dense);
 		}
+		q->merged = q->dense;
 		if (info) {
 			info->points_total += q->n;
 			info->points_drawn += q->ndraw;
@@ -643,26 +768,16 @@ static void draw_series(struct ctx *c, struct prep *p, int logy, struct chart_in
 			cairo_set_source_rgba(cr, rgb[0], rgb[1], rgb[2], 0.18);
 			cairo_fill(cr);
 		}
-		if (q->smooth && q->merged) {
+		if (q->smoothing && q->merged) {
 			add_envelope(c, q->draw, q->ndraw);
 			cairo_set_source_rgba(cr, rgb[0], rgb[1], rgb[2], 0.25);
 			cairo_fill(cr);
 		} else {
-			double lw = q->smooth ? 1.0 : 1.25;
-			cairo_set_line_width(cr, lw);
-			set_dash(c, q->dash, lw);
-			add_line(c, q->draw, q->ndraw, q->dense);
-			cairo_set_source_rgba(cr, rgb[0], rgb[1], rgb[2], q->smooth ? 0.3 : 1.0);
-			cairo_stroke(cr);
+			draw_line(c, q, q->draw, q->ndraw, q->smoothing ? 1.0 : 1.25,
+			          q->smoothing ? 0.3 : 1.0);
 		}
-		if (q->smooth) {
-			cairo_set_line_width(cr, 1.5);
-			set_dash(c, q->dash, 1.5);
-			add_line(c, q->draw_s, q->ndraw_s, q->dense);
-			cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
-			cairo_stroke(cr);
-		}
-		cairo_set_dash(cr, NULL, 0, 0);
+		if (q->smoothing)
+			draw_line(c, q, q->draw_s, q->ndraw_s, 1.5, 1.0);
 	}
 	for (size_t s = 0; s < c->spec->nseries; s++)
 		if (p[s].n)
@@ -790,7 +905,10 @@ int chart_draw(const struct chart_spec *spec, cairo_t *cr, const struct chart_dr
 	legend_w = legend_width(&c);
 	layout(&c, xlo, xhi, ylo, yhi, logy, legend_w);
 	draw_axes(&c);
-	draw_series(&c, p, logy, info);
+	c.raster = cairo_surface_get_type(cairo_get_target(cr)) == CAIRO_SURFACE_TYPE_IMAGE;
+	c.x0 = c.px * c.cols;
+	c.sx = c.pw * c.cols / (c.xa.hi - c.xa.lo);
+	draw_series(&c, p, info);
 	if (legend_w > 0)
 		draw_legend(&c, p, legend_w);
 	if (info)

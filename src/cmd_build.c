@@ -23,6 +23,12 @@ static const struct option_row build_options[] = {
 	{"clip-outliers", 0, OPT_CLIP_OUTLIERS, NULL, "y range from the 1st to the 99th percentile"},
 	{"chart-formats", 1, OPT_CHART_FORMATS, "LIST", "chart files to write: svg,png,pdf (default svg,png)"},
 	{"no-redact", 0, OPT_NO_REDACT, NULL, "show values that look like secrets"},
+	{"goal", 1, OPT_COMMAND_BASE + 0, "GLOB:min|max", "metrics matching GLOB are better lower (min) or higher (max); repeatable"},
+	{"primary", 1, OPT_COMMAND_BASE + 1, "METRIC", "name the best run by METRIC (default: the first goal metric)"},
+	{"compare", 1, OPT_COMMAND_BASE + 2, "RUN,RUN...", "a compare page for these runs (id, name or tag:KEY=VALUE); repeatable"},
+	{"baseline", 1, OPT_COMMAND_BASE + 3, "RUN", "compare RUN with every other run of its experiment"},
+	{"group-by", 1, OPT_COMMAND_BASE + 4, "PARAMS", "group runs that differ only in these params (default: seed-like ones)"},
+	{"band", 1, OPT_COMMAND_BASE + 5, "KIND", "seed group band: std (mean ± 1 std, default) or minmax"},
 	{"jobs", 1, 'j', "N", "worker threads (output does not depend on it)"},
 	{"quiet", 0, 'q', NULL, "no progress line and no warnings on stderr"},
 	{"help", 0, 'h', NULL, "show this help"},
@@ -58,6 +64,9 @@ int cmd_build(int argc, char **argv)
 	char *shortopts;
 	struct option *longopts = cli_getopt(build_options, &shortopts);
 	int c, rc = EXIT_OK;
+	const char **compares = NULL, **group_by = NULL;
+	size_t capc = 0, capg = 0;
+	char *group_copy = NULL;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		switch (c) {
@@ -90,6 +99,57 @@ int cmd_build(int argc, char **argv)
 		case OPT_LOG_Y: so.log_y_pattern = optarg; break;
 		case OPT_CLIP_OUTLIERS: so.clip_outliers = true; break;
 		case OPT_NO_REDACT: so.no_redact = true; break;
+		case OPT_COMMAND_BASE + 0:
+			if (!goal_rules_add(&so.goals, optarg)) {
+				diag_msg("--goal takes METRIC:min or METRIC:max (METRIC may be a glob), "
+				         "not '%s'",
+				         optarg);
+				rc = EXIT_USAGE;
+				goto out;
+			}
+			break;
+		case OPT_COMMAND_BASE + 1: so.primary = optarg; break;
+		case OPT_COMMAND_BASE + 2:
+			if (!*optarg) {
+				diag_msg("--compare takes runs separated by commas");
+				rc = EXIT_USAGE;
+				goto out;
+			}
+			GROW(compares, capc, so.ncompare + 1);
+			compares[so.ncompare++] = optarg;
+			so.compare = compares;
+			break;
+		case OPT_COMMAND_BASE + 3: so.baseline = optarg; break;
+		case OPT_COMMAND_BASE + 4: {
+			free(group_copy);
+			free(group_by);
+			group_by = NULL;
+			capg = so.ngroup_by = 0;
+			group_copy = xstrdup(optarg);
+			char *save = NULL;
+			for (char *t = strtok_r(group_copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+				GROW(group_by, capg, so.ngroup_by + 1);
+				group_by[so.ngroup_by++] = t;
+			}
+			so.group_by = group_by;
+			if (!so.ngroup_by) {
+				diag_msg("--group-by takes param names separated by commas");
+				rc = EXIT_USAGE;
+				goto out;
+			}
+			break;
+		}
+		case OPT_COMMAND_BASE + 5:
+			if (strcmp(optarg, "std") == 0)
+				so.band_minmax = false;
+			else if (strcmp(optarg, "minmax") == 0)
+				so.band_minmax = true;
+			else {
+				diag_msg("--band takes std or minmax, not '%s'", optarg);
+				rc = EXIT_USAGE;
+				goto out;
+			}
+			break;
 		case OPT_CHART_FORMATS:
 			so.chart_formats = parse_chart_formats(optarg);
 			if (!so.chart_formats) {
@@ -145,6 +205,10 @@ int cmd_build(int argc, char **argv)
 	}
 	discovery_free(&d);
 out:
+	goal_rules_free(&so.goals);
+	free(compares);
+	free(group_by);
+	free(group_copy);
 	free(longopts);
 	free(shortopts);
 	return rc;

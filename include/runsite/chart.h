@@ -69,4 +69,33 @@ const char *chart_color_hex(int i);
 /* Number formatting shared with the pages, so tables and axes agree. */
 void chart_format_number(char *out, size_t outsz, double v);
 
+/* ---- sweep charts (sweep.c): parallel coordinates and scatter ---- */
+
+/* One dimension of a sweep: a param or the goal metric, one value per run. */
+struct chart_dim {
+	const char *label;       /* param or metric name; untrusted, any UTF-8 */
+	const double *v;         /* per run; NaN: the run has none. With cats: the category index */
+	const char *const *cats; /* category names (untrusted) for a non-numeric param; NULL: numeric */
+	size_t ncats;
+	int log;                 /* numeric: logarithmic axis (values <= 0 are left out) */
+};
+
+struct chart_sweep {
+	const char *title;
+	int width, height;           /* CSS pixels */
+	double scale;                /* PNG pixel density */
+	const struct chart_dim *dims; /* parallel: every axis, the metric last;
+	                              * scatter: dims[0] along x, dims[1] (the metric) up */
+	size_t ndims;
+	size_t nruns;
+	const int *colors;           /* palette index per run (the site's run colours) */
+	enum chart_goal goal;        /* of the last dimension: the best run is drawn bold, on top */
+};
+
+/* 720×360, scale 2, no dimensions. */
+void chart_sweep_defaults(struct chart_sweep *sw);
+/* Write the chart to path in fmt. Return 1, or 0 reported with the path. */
+int chart_write_parallel(const struct chart_sweep *sw, enum chart_format fmt, const char *path);
+int chart_write_scatter(const struct chart_sweep *sw, enum chart_format fmt, const char *path);
+
 #endif

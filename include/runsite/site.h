@@ -6,6 +6,7 @@
 
 #include "runsite/chart.h"
 #include "runsite/discover.h"
+#include "runsite/goal.h"
 #include "runsite/reader.h"
 #include "runsite/status.h"
 
@@ -25,6 +26,18 @@ struct site_opts {
 	const char *log_y_pattern; /* glob of metric keys drawn with a log y axis; NULL: automatic */
 	bool clip_outliers;
 	bool no_redact;            /* show values that look like secrets */
+	/* Comparing runs */
+	struct goal_rules goals;   /* --goal GLOB:min|max; metrics no rule matches are inferred */
+	const char *primary;       /* the metric the best run is named for; NULL: the first
+	                            * metric matched by a goal rule, else the first with a goal */
+	const char *const *compare; /* --compare lists: each "RUN,RUN[,...]" (id, name or
+	                             * tag:KEY=VALUE); each names one compare page */
+	size_t ncompare;
+	const char *baseline;      /* RUN compared with every other run of its experiment */
+	const char *const *group_by; /* params whose values alone may differ in a seed group;
+	                              * none: seed-like names (compare.h) */
+	size_t ngroup_by;
+	bool band_minmax;          /* seed bands span min..max instead of mean ± 1 std */
 };
 
 void site_opts_defaults(struct site_opts *o);

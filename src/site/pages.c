@@ -10,12 +10,30 @@
 #include <time.h>
 
 #include "runsite/chart.h"
+#include "runsite/compare.h"
 #include "site_internal.h"
 
 #define MAX_PARAM_COLS 8   /* params shown in a runs table */
 #define MAX_METRIC_KEYS 8  /* metrics shown in a runs table (goal metrics count twice) */
 #define MAX_OVERLAY_KEYS 24
-#define MAX_OVERLAY_RUNS 20
+#define MAX_OVERLAY_RUNS 20  /* series on an experiment overlay before it keeps the best */
+#define OVERLAY_BEST 10      /* ... the best this many (and the baseline) */
+#define MAX_SWEEP_PARAMS 8   /* params on a parallel-coordinates chart, scatters drawn */
+
+enum goal site_goal(const struct site *s, const char *key)
+{
+	return goal_for(&s->opts->goals, key);
+}
+
+static const char *goal_arrow(enum goal g)
+{
+	return g == GOAL_MIN ? "↓" : g == GOAL_MAX ? "↑" : "";
+}
+
+static const char *goal_words(enum goal g)
+{
+	return g == GOAL_MIN ? "lower is better" : g == GOAL_MAX ? "higher is better" : "no direction";
+}
 
 static const char *const format_ext[] = {"svg", "png", "pdf"};
 
@@ -213,7 +231,7 @@ static void spec_for(const struct site *s, struct chart_spec *sp, const char *ke
 	sp->title = key;
 	sp->smoothing = s->opts->smoothing;
 	sp->x_kind = s->opts->x_kind;
-	sp->goal = (enum chart_goal)goal_infer(key);
+	sp->goal = (enum chart_goal)site_goal(s, key);
 	sp->clip_outliers = s->opts->clip_outliers;
 	if (s->opts->log_y_pattern && fnmatch(s->opts->log_y_pattern, key, 0) == 0)
 		sp->log_y = 1;
@@ -281,6 +299,8 @@ struct chart_ref {
 	const char *dir; /* relative to the page: "slug" */
 	const char *stem;
 	const char *alt;
+	const char *note;  /* a line under the caption, or NULL */
+	const char *group; /* the group heading; NULL: from the key (chart_group) */
 };
 
 /* The group of chart i: the key's part before the first '/'; for a key
@@ -288,6 +308,8 @@ struct chart_ref {
  * ("train_loss" with "train_acc"); else "". Caller frees. */
 static char *chart_group(const struct chart_ref *charts, size_t n, size_t i)
 {
+	if (charts[i].group)
+		return xstrdup(charts[i].group);
 	const char *key = charts[i].key;
 	const char *slash = strchr(key, '/');
 	if (slash)
@@ -304,10 +326,10 @@ static char *chart_group(const struct chart_ref *charts, size_t n, size_t i)
 
 /* Fills the charts section below root with charts, grouped by chart_group
  * (ungrouped keys first, then groups in order). */
-static void fill_charts(struct site *s, xmlNodePtr root, const struct chart_ref *charts,
-                        size_t n)
+static void fill_charts(struct site *s, xmlNodePtr root, const char *marker,
+                        const struct chart_ref *charts, size_t n)
 {
-	xmlNodePtr section = tmpl_find(root, "charts-section");
+	xmlNodePtr section = tmpl_find(root, marker);
 	if (!section)
 		return;
 	xmlNodePtr gtpl = tmpl_find(section, "chart-group");
@@ -345,6 +367,11 @@ static void fill_charts(struct site *s, xmlNodePtr root, const struct chart_ref 
 			tmpl_set_attr(c, "id", id);
 			free(id);
 			tmpl_fill(c, "chart-caption", charts[i].key);
+			xmlNodePtr cap = tmpl_find(c, "chart-caption");
+			if (cap && charts[i].note) {
+				tmpl_add_elem(cap, "br", NULL);
+				tmpl_set_attr(tmpl_add_elem(cap, "small", charts[i].note), "class", "note");
+			}
 			xmlNodePtr img = tmpl_find(c, "chart-img");
 			/* The link opens the sharpest file: PNG (2x) or the SVG, else the PDF. */
 			unsigned f_link = s->opts->chart_formats & (1u << CHART_PNG)   ? CHART_PNG
@@ -411,25 +438,36 @@ static struct key_count *metric_keys(struct site *s, const size_t *idx, size_t n
 			if (j == nk) {
 				GROW(k, cap, nk + 1);
 				k[nk++] = (struct key_count){r->metrics[m].key, 0,
-				                             goal_infer(r->metrics[m].key)};
+				                             site_goal(s, r->metrics[m].key)};
 			}
 			k[j].runs++;
 		}
 	}
 	if (nk > 1)
 		qsort(k, nk, sizeof *k, cmp_key_count);
+	/* The primary metric leads. */
+	for (size_t j = 1; s->primary && j < nk; j++)
+		if (strcmp(k[j].key, s->primary) == 0) {
+			struct key_count t = k[j];
+			memmove(k + 1, k, j * sizeof *k);
+			k[0] = t;
+		}
 	*nout = nk < max ? nk : max;
 	return k;
 }
 
 struct param_col {
 	const char *key;
-	size_t runs; /* runs that have it */
+	size_t runs;     /* runs that have it */
+	size_t distinct; /* distinct values among them */
 };
 
 static int cmp_param_col(const void *a, const void *b)
 {
 	const struct param_col *x = a, *y = b;
+	/* Params with two values or more before those only some runs have. */
+	if ((x->distinct > 1) != (y->distinct > 1))
+		return (y->distinct > 1) - (x->distinct > 1);
 	if (x->runs != y->runs)
 		return x->runs < y->runs ? 1 : -1;
 	return strcmp(x->key, y->key);
@@ -440,44 +478,88 @@ static int cmp_param_key(const void *a, const void *b)
 	return strcmp(((const struct param_col *)a)->key, ((const struct param_col *)b)->key);
 }
 
+/* The run pointers of runs idx[0..n). Caller frees. */
+static const struct run **run_ptrs(const struct site *s, const size_t *idx, size_t n)
+{
+	const struct run **rr = xreallocarray(NULL, n ? n : 1, sizeof *rr);
+	for (size_t i = 0; i < n; i++)
+		rr[i] = s->runs[idx[i]].run;
+	return rr;
+}
+
 /* The param keys whose values differ across runs idx[0..n) (a missing
- * value counts as different), all of them for a single run: the max that
- * most runs have, in key order. Caller frees the array (not the strings). */
+ * value counts as different), all of them for a single run: at most max,
+ * those with two values or more first, then those most runs have; shown
+ * in key order. Caller frees the array (not the strings). */
 static struct param_col *varying_params(struct site *s, const size_t *idx, size_t n, size_t max,
                                         size_t *nout)
 {
-	struct param_col *keys = NULL;
-	size_t nk = 0, cap = 0;
-	for (size_t i = 0; i < n; i++) {
-		const struct kvlist *p = &s->runs[idx[i]].run->params;
-		for (size_t j = 0; j < p->n; j++) {
-			size_t k = 0;
-			while (k < nk && strcmp(keys[k].key, p->items[j].key) != 0)
-				k++;
-			if (k == nk) {
-				GROW(keys, cap, nk + 1);
-				keys[nk++] = (struct param_col){p->items[j].key, 0};
-			}
-			keys[k].runs++;
-		}
-	}
-	size_t out = 0;
-	for (size_t k = 0; k < nk; k++) {
-		int varies = n < 2;
-		const char *first = kvlist_get(&s->runs[idx[0]].run->params, keys[k].key);
-		for (size_t i = 1; i < n && !varies; i++) {
-			const char *v = kvlist_get(&s->runs[idx[i]].run->params, keys[k].key);
-			varies = (!v != !first) || (v && strcmp(v, first) != 0);
-		}
-		if (varies)
-			keys[out++] = keys[k];
-	}
-	if (out > 1)
-		qsort(keys, out, sizeof *keys, cmp_param_col);
-	*nout = out < max ? out : max;
+	const struct run **rr = run_ptrs(s, idx, n);
+	struct compare_param *cp = NULL;
+	size_t nk = compare_varying_params(rr, n, &cp);
+	struct param_col *keys = xreallocarray(NULL, nk ? nk : 1, sizeof *keys);
+	for (size_t k = 0; k < nk; k++)
+		keys[k] = (struct param_col){cp[k].key, cp[k].runs, cp[k].distinct};
+	free(cp);
+	free(rr);
+	if (nk > 1)
+		qsort(keys, nk, sizeof *keys, cmp_param_col);
+	*nout = nk < max ? nk : max;
 	if (*nout > 1)
 		qsort(keys, *nout, sizeof *keys, cmp_param_key);
 	return keys;
+}
+
+/* Fills a metric column's heading: the key, its direction and the value
+ * shown (last, or best by the direction), for the page script to switch;
+ * `extra` is appended to the value line ("mean ± std"). */
+static void metric_head(xmlNodePtr th, const char *key, enum goal g, const char *extra)
+{
+	enum compare_mode m = compare_default_mode(g);
+	tmpl_set_text(th, key);
+	tmpl_set_attr(th, "data-metric", key);
+	tmpl_set_attr(th, "data-goal", g == GOAL_MIN ? "min" : g == GOAL_MAX ? "max" : "none");
+	tmpl_set_attr(th, "data-mode", compare_mode_name(m));
+	tmpl_set_attr(th, "title", goal_words(g));
+	tmpl_add_elem(th, "br", NULL);
+	char *sub = xasprintf("%s%s%s%s%s", compare_mode_name(m), *goal_arrow(g) ? " " : "",
+	                      goal_arrow(g), extra ? " · " : "", extra ? extra : "");
+	xmlNodePtr small = tmpl_add_elem(th, "small", sub);
+	tmpl_set_attr(small, "class", "sub");
+	free(sub);
+}
+
+/* Fills a metric cell of a run: the default value shown, and every mode's
+ * exact value and text in data-last/-best/-min/-max(-text) for the switch. */
+static void metric_cell(xmlNodePtr c, const struct series *se, const char *key, enum goal g)
+{
+	tmpl_set_attr(c, "data-metric", key);
+	enum compare_mode def = compare_default_mode(g);
+	for (int m = CMP_LAST; m <= CMP_MAX; m++) {
+		double v;
+		int64_t step;
+		char name[32], exact[40], shown[64];
+		int have = compare_value(se, g, (enum compare_mode)m, &v, &step);
+		snprintf(name, sizeof name, "data-%s", compare_mode_name((enum compare_mode)m));
+		if (have) {
+			fmt_double(exact, sizeof exact, v);
+			chart_format_number(shown, sizeof shown, v);
+		}
+		tmpl_set_attr(c, name, have ? exact : "");
+		snprintf(name, sizeof name, "data-%s-text", compare_mode_name((enum compare_mode)m));
+		tmpl_set_attr(c, name, have ? shown : "—");
+		if (m != (int)def)
+			continue;
+		if (!have) {
+			tmpl_set_text(c, "—");
+			tmpl_set_attr(c, "data-value", "");
+			continue;
+		}
+		set_number(c, v);
+		char *title = xasprintf("%s at step %" PRId64, exact, step);
+		tmpl_set_attr(c, "title", title);
+		free(title);
+	}
 }
 
 /* Fills the runs table below root (marker "runs") with runs idx[0..n), for
@@ -498,17 +580,8 @@ static void fill_runs_table(struct site *s, xmlNodePtr root, const size_t *idx, 
 		tmpl_set_text(tmpl_clone(th), params[p].key);
 	tmpl_remove(th);
 	th = tmpl_find(table, "col-metric");
-	for (size_t m = 0; th && m < nm; m++) {
-		for (int best = 0; best <= (metrics[m].goal != GOAL_NONE); best++) {
-			xmlNodePtr c = tmpl_clone(th);
-			tmpl_set_text(c, metrics[m].key);
-			tmpl_add_elem(c, "br", NULL);
-			xmlNodePtr sub = tmpl_add_elem(
-			        c, "small",
-			        !best ? "last" : metrics[m].goal == GOAL_MIN ? "best ↓" : "best ↑");
-			tmpl_set_attr(sub, "class", "sub");
-		}
-	}
+	for (size_t m = 0; th && m < nm; m++)
+		metric_head(tmpl_clone(th), metrics[m].key, metrics[m].goal, NULL);
 	tmpl_remove(th);
 
 	xmlNodePtr rowtpl = tmpl_find(table, "run-row");
@@ -516,6 +589,7 @@ static void fill_runs_table(struct site *s, xmlNodePtr root, const size_t *idx, 
 		const struct site_run *sr = &s->runs[idx[i]];
 		const struct run *r = sr->run;
 		xmlNodePtr row = tmpl_clone(rowtpl);
+		tmpl_set_attr(row, "data-run-id", r->id);
 		char *href = xasprintf("%sruns/%s.html", up, sr->slug);
 		fill_link(tmpl_find(row, "r-name"), href, r->name);
 		free(href);
@@ -566,26 +640,9 @@ static void fill_runs_table(struct site *s, xmlNodePtr root, const size_t *idx, 
 		}
 		tmpl_remove(td);
 		td = tmpl_find(row, "r-metric");
-		for (size_t m = 0; td && m < nm; m++) {
-			const struct series *se = run_find_series(r, metrics[m].key);
-			for (int best = 0; best <= (metrics[m].goal != GOAL_NONE); best++) {
-				c = tmpl_clone(td);
-				const struct point *pt = !se || !se->sum.count ? NULL
-				                         : best ? series_best(se, metrics[m].goal)
-				                                : &se->sum.last;
-				if (!pt) {
-					tmpl_set_text(c, "—");
-					tmpl_set_attr(c, "data-value", "");
-					continue;
-				}
-				set_number(c, pt->value);
-				char exact[40];
-				fmt_double(exact, sizeof exact, pt->value);
-				char *title = xasprintf("%s at step %" PRId64, exact, pt->step);
-				tmpl_set_attr(c, "title", title);
-				free(title);
-			}
-		}
+		for (size_t m = 0; td && m < nm; m++)
+			metric_cell(tmpl_clone(td), run_find_series(r, metrics[m].key), metrics[m].key,
+			            metrics[m].goal);
 		tmpl_remove(td);
 	}
 	tmpl_remove(rowtpl);
@@ -731,7 +788,7 @@ static void run_metrics(struct site *s, xmlNodePtr root, const struct site_run *
 			tmpl_set_text(k, se->key);
 			tmpl_set_attr(k, "href", NULL);
 		}
-		enum goal g = goal_infer(se->key);
+		enum goal g = site_goal(s, se->key);
 		xmlNodePtr gn = tmpl_find(row, "m-goal");
 		if (gn) {
 			tmpl_set_text(gn, g == GOAL_MIN ? "↓" : g == GOAL_MAX ? "↑" : "");
@@ -887,8 +944,8 @@ int page_run(struct site *s, size_t i)
 	struct chart_ref *refs = xreallocarray(NULL, sr->ncharts + 1, sizeof *refs);
 	for (size_t c = 0; c < sr->ncharts; c++)
 		refs[c] = (struct chart_ref){r->metrics[sr->charts[c].metric].key, sr->slug,
-		                             sr->charts[c].slug, sr->charts[c].alt};
-	fill_charts(s, root, refs, sr->ncharts);
+		                             sr->charts[c].slug, sr->charts[c].alt, NULL, NULL};
+	fill_charts(s, root, "charts-section", refs, sr->ncharts);
 	free(refs);
 
 	size_t nt = fill_kv(root, "tag-row", "tag-key", "tag-value", &r->tags, is_user_tag);
@@ -914,78 +971,636 @@ int page_run(struct site *s, size_t i)
 	return ok;
 }
 
-/* ---- experiment page ---- */
+/* ---- overlay charts (experiment and compare pages) ---- */
 
-/* Writes overlay charts for experiment e into experiments/<slug>/ and
- * returns their references (caller frees the strings and array). */
-static struct chart_ref *experiment_charts(struct site *s, const struct site_exp *e,
-                                           size_t *nout, int *ok)
+/* One line on an overlay: a run, or a seed group drawn as its mean. */
+struct unit {
+	size_t run;                       /* site run index (a group's first member) */
+	const struct compare_group *g;    /* NULL: a single run; members index into `rr` */
+	const size_t *idx;                /* site run indexes the group members refer to */
+};
+
+/* A group's legend name: the members' common name prefix up to its last
+ * separator ("logreg-posw4" for "logreg-posw4-s1", "-s2"), else the first
+ * member's name. Caller frees. */
+static char *group_name(const struct site *s, const struct unit *u)
+{
+	const char *first = s->runs[u->idx[u->g->members[0]]].run->name;
+	size_t len = strlen(first);
+	for (size_t i = 1; i < u->g->n; i++) {
+		const char *o = s->runs[u->idx[u->g->members[i]]].run->name;
+		size_t j = 0;
+		while (j < len && o[j] == first[j])
+			j++;
+		len = j;
+	}
+	while (len > 0 && !strchr("-_. /", first[len - 1]))
+		len--;
+	while (len > 0 && strchr("-_. /", first[len - 1]))
+		len--;
+	return len ? xstrndup(first, len) : xstrdup(first);
+}
+
+/* The chart series of unit u for metric key into *cs (points owned by the
+ * caller through *own, up to three arrays). Returns 0 when it has no line. */
+static int unit_series(const struct site *s, const struct unit *u, const char *key,
+                       struct chart_series *cs, struct chart_point *own[3], size_t *longest)
+{
+	memset(cs, 0, sizeof *cs);
+	own[0] = own[1] = own[2] = NULL;
+	const struct site_run *sr = &s->runs[u->run];
+	if (!u->g) {
+		const struct series *se = run_find_series(sr->run, key);
+		if (!se || se->ndec == 0)
+			return 0;
+		own[0] = to_chart_points(s, sr->run, se->dec, se->ndec);
+		*cs = (struct chart_series){.label = sr->run->name, .pts = own[0], .n = se->ndec,
+		                            .color = sr->color};
+		if (se->ndec > *longest)
+			*longest = se->ndec;
+		return 1;
+	}
+	size_t k = 0;
+	const struct chart_point **pts = xcalloc(u->g->n, sizeof *pts);
+	size_t *n = xcalloc(u->g->n, sizeof *n);
+	for (size_t i = 0; i < u->g->n; i++) {
+		const struct run *r = s->runs[u->idx[u->g->members[i]]].run;
+		const struct series *se = run_find_series(r, key);
+		if (!se || se->ndec == 0)
+			continue;
+		pts[k] = to_chart_points(s, r, se->dec, se->ndec);
+		n[k++] = se->ndec;
+	}
+	int ok = 0;
+	if (k > 0) {
+		size_t m = compare_mean_band(pts, n, k, s->opts->band_minmax, &own[0], &own[1],
+		                             &own[2]);
+		char *name = group_name(s, u);
+		/* The label lives as long as the points: kept in own's spare slot? No:
+		 * the caller frees cs->label too (see unit_free). */
+		cs->label = xasprintf("%s (mean, n=%zu)", name, k);
+		free(name);
+		cs->pts = own[0];
+		cs->n = m;
+		cs->band_lo = own[1];
+		cs->band_hi = own[2];
+		cs->nband = m;
+		cs->color = sr->color;
+		if (m > *longest)
+			*longest = m;
+		ok = 1;
+	}
+	for (size_t i = 0; i < k; i++)
+		free((void *)pts[i]);
+	free(pts);
+	free(n);
+	return ok;
+}
+
+static void unit_free(struct chart_series *cs, struct chart_point *own[3], int group)
+{
+	for (int i = 0; i < 3; i++)
+		free(own[i]);
+	if (group)
+		free((void *)cs->label);
+}
+
+/* The value ranking unit u for metric key under g: a run's value, a
+ * group's mean. Returns 0 when it has none. */
+static int unit_value(const struct site *s, const struct unit *u, const char *key, enum goal g,
+                      double *v)
+{
+	if (!u->g)
+		return compare_run_value(s->runs[u->run].run, key, g, v) && !isnan(*v);
+	size_t n = u->g->n;
+	const struct run **rr = xreallocarray(NULL, n, sizeof *rr);
+	struct compare_group g1 = {xreallocarray(NULL, n, sizeof(size_t)), n};
+	for (size_t i = 0; i < n; i++) {
+		rr[i] = s->runs[u->idx[u->g->members[i]]].run;
+		g1.members[i] = i;
+	}
+	struct compare_stats st;
+	int ok = compare_group_stats(rr, &g1, key, g, compare_default_mode(g), &st);
+	free(g1.members);
+	free(rr);
+	if (ok)
+		*v = st.mean;
+	return ok;
+}
+
+/* Whether unit u holds run index ri. */
+static int unit_has(const struct unit *u, long ri)
+{
+	if (ri < 0)
+		return 0;
+	if (!u->g)
+		return u->run == (size_t)ri;
+	for (size_t i = 0; i < u->g->n; i++)
+		if (u->idx[u->g->members[i]] == (size_t)ri)
+			return 1;
+	return 0;
+}
+
+struct ranked {
+	size_t unit;
+	int has;
+	double v;
+};
+
+static int cmp_ranked_max(const void *a, const void *b)
+{
+	const struct ranked *x = a, *y = b;
+	if (x->has != y->has)
+		return y->has - x->has;
+	if (x->has && x->v != y->v)
+		return x->v > y->v ? -1 : 1;
+	return (x->unit > y->unit) - (x->unit < y->unit);
+}
+
+static int cmp_ranked_min(const void *a, const void *b)
+{
+	const struct ranked *x = a, *y = b;
+	if (x->has != y->has)
+		return y->has - x->has;
+	if (x->has && x->v != y->v)
+		return x->v < y->v ? -1 : 1;
+	return (x->unit > y->unit) - (x->unit < y->unit);
+}
+
+/* Chooses which of units[0..n) an overlay of metric key shows: all up to
+ * MAX_OVERLAY_RUNS, else the best OVERLAY_BEST by the metric (by the
+ * primary metric when key has no direction) and the baseline. Writes the
+ * chosen indexes into pick in unit order; returns the count and sets
+ * *note (caller frees) when some were left out. */
+static size_t overlay_pick(const struct site *s, const struct unit *units, size_t n,
+                           const char *key, size_t *pick, char **note)
+{
+	*note = NULL;
+	if (n <= MAX_OVERLAY_RUNS) {
+		for (size_t i = 0; i < n; i++)
+			pick[i] = i;
+		return n;
+	}
+	const char *by = key;
+	enum goal g = site_goal(s, key);
+	if (g == GOAL_NONE && s->primary) {
+		by = s->primary;
+		g = site_goal(s, by);
+	}
+	struct ranked *rk = xreallocarray(NULL, n, sizeof *rk);
+	for (size_t i = 0; i < n; i++) {
+		rk[i].unit = i;
+		rk[i].has = g != GOAL_NONE && unit_value(s, &units[i], by, g, &rk[i].v);
+	}
+	if (g != GOAL_NONE)
+		qsort(rk, n, sizeof *rk, g == GOAL_MIN ? cmp_ranked_min : cmp_ranked_max);
+	char *keep = xcalloc(n, 1);
+	int with_base = 0;
+	for (size_t i = 0; i < n && i < OVERLAY_BEST; i++)
+		keep[rk[i].unit] = 1;
+	for (size_t i = 0; i < n; i++)
+		if (!keep[i] && unit_has(&units[i], s->baseline)) {
+			keep[i] = 1;
+			with_base = 1;
+		}
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (keep[i])
+			pick[k++] = i;
+	if (g != GOAL_NONE)
+		*note = xasprintf("Showing the best %d of %zu runs and groups by %s (%s)%s.",
+		                  OVERLAY_BEST, n, by, g == GOAL_MIN ? "lowest" : "highest",
+		                  with_base ? ", and the baseline" : "");
+	else
+		*note = xasprintf("Showing the first %d of %zu runs and groups%s.", OVERLAY_BEST, n,
+		                  with_base ? ", and the baseline" : "");
+	free(keep);
+	free(rk);
+	return k;
+}
+
+/* Writes one overlay chart per metric (keys[0..nk)) of the units into
+ * dir/<stem> (dir relative to the site; page_dir relative to the page),
+ * and returns their references (caller frees stem, alt and note). */
+static struct chart_ref *overlay_charts(struct site *s, const struct unit *units, size_t nu,
+                                        const struct key_count *keys, size_t nk,
+                                        const char *dir, const char *page_dir,
+                                        struct slugset *stems, size_t *nout, int *ok)
 {
 	*nout = 0;
 	*ok = 1;
-	if (e->nruns < 2 || !s->opts->chart_formats)
-		return NULL;
-	size_t nk = 0;
-	struct key_count *keys = metric_keys(s, e->runs, e->nruns, MAX_OVERLAY_KEYS, &nk);
 	struct chart_ref *refs = xreallocarray(NULL, nk ? nk : 1, sizeof *refs);
-	struct slugset stems = {0};
-	char *dir = xasprintf("experiments/%s", e->slug);
+	struct chart_series *cs = xcalloc(nu ? nu : 1, sizeof *cs);
+	struct chart_point *(*own)[3] = xcalloc(nu ? nu : 1, sizeof *own);
+	size_t *pick = xreallocarray(NULL, nu ? nu : 1, sizeof *pick);
 	int made = 0;
-	size_t nr = e->nruns < MAX_OVERLAY_RUNS ? e->nruns : MAX_OVERLAY_RUNS;
-	struct chart_series *cs = xcalloc(nr, sizeof *cs);
 	for (size_t k = 0; k < nk && *ok; k++) {
+		char *note = NULL;
+		size_t np = overlay_pick(s, units, nu, keys[k].key, pick, &note);
 		size_t ns = 0, longest = 0;
-		for (size_t i = 0; i < nr; i++) {
-			const struct site_run *sr = &s->runs[e->runs[i]];
-			const struct series *se = run_find_series(sr->run, keys[k].key);
-			if (!se || se->ndec == 0)
-				continue;
-			cs[ns] = (struct chart_series){.label = sr->run->name, .n = se->ndec,
-			                               .color = sr->color};
-			cs[ns].pts = to_chart_points(s, sr->run, se->dec, se->ndec);
-			if (se->ndec > longest)
-				longest = se->ndec;
-			ns++;
-		}
+		int *grp = xcalloc(np ? np : 1, sizeof *grp);
+		for (size_t i = 0; i < np; i++)
+			if (unit_series(s, &units[pick[i]], keys[k].key, &cs[ns], own[ns], &longest))
+				grp[ns++] = units[pick[i]].g != NULL;
 		/* Worth a picture only with a line in it: single values (one point
-		 * per run) are compared better in the runs table. */
-		if (longest >= 2) {
+		 * per run) are compared better in the tables. */
+		if (longest >= 2 && ns > 0) {
 			if (!made && !(made = site_mkdir(s, dir)))
 				*ok = 0;
 			char *base = slug_from(keys[k].key, SLUG_MAX, "metric");
-			const char *stem = slug_claim(&stems, base);
+			const char *stem = slug_claim(stems, base);
 			free(base);
 			struct chart_spec sp;
 			spec_for(s, &sp, keys[k].key);
 			sp.series = cs;
 			sp.nseries = ns;
 			char *alt = NULL;
-			if (*ok && write_chart(s, &sp, dir, stem, &alt))
-				refs[(*nout)++] = (struct chart_ref){keys[k].key, e->slug, xstrdup(stem),
-				                                     alt};
-			else
+			if (*ok && write_chart(s, &sp, dir, stem, &alt)) {
+				refs[(*nout)++] = (struct chart_ref){keys[k].key, page_dir, xstrdup(stem),
+				                                     alt, note, NULL};
+				note = NULL;
+			} else {
 				*ok = 0;
+			}
 		}
+		free(note);
 		for (size_t i = 0; i < ns; i++)
-			free((void *)cs[i].pts);
+			unit_free(&cs[i], own[i], grp[i]);
+		free(grp);
 	}
+	free(pick);
+	free(own);
 	free(cs);
-	free(dir);
-	slugset_free(&stems);
-	/* keys point into the runs, which outlive the page. */
-	free(keys);
 	return refs;
+}
+
+static void free_refs(struct chart_ref *refs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free((void *)refs[i].stem);
+		free((void *)refs[i].alt);
+		free((void *)refs[i].note);
+	}
+	free(refs);
+}
+
+/* ---- sweeps ---- */
+
+/* Parses s whole as a finite number. */
+static int parse_num(const char *s, double *v)
+{
+	char *end;
+	if (!s || !*s)
+		return 0;
+	*v = strtod(s, &end);
+	return *end == '\0' && isfinite(*v);
+}
+
+/* Fills dim d for param key over runs rr[0..n): numeric when every value
+ * present is a number, else categories in sorted order (cats and vals are
+ * the caller's, freed after the chart). */
+static void sweep_dim(struct chart_dim *d, const char *key, const struct run **rr, size_t n,
+                      double *vals, const char ***cats)
+{
+	int numeric = 1;
+	double lo = INFINITY, hi = -INFINITY;
+	for (size_t i = 0; i < n; i++) {
+		const char *v = kvlist_get(&rr[i]->params, key);
+		vals[i] = NAN;
+		if (v && !parse_num(v, &vals[i]))
+			numeric = 0;
+		if (v && numeric) {
+			lo = fmin(lo, vals[i]);
+			hi = fmax(hi, vals[i]);
+		}
+	}
+	memset(d, 0, sizeof *d);
+	d->label = key;
+	d->v = vals;
+	if (numeric) {
+		d->log = lo > 0 && hi / lo >= 100;
+		return;
+	}
+	const char **c = xreallocarray(NULL, n ? n : 1, sizeof *c);
+	size_t nc = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *v = kvlist_get(&rr[i]->params, key);
+		if (v)
+			c[nc++] = v;
+	}
+	qsort(c, nc, sizeof *c, cmp_strp);
+	size_t u = 0;
+	for (size_t i = 0; i < nc; i++)
+		if (u == 0 || strcmp(c[i], c[u - 1]) != 0)
+			c[u++] = c[i];
+	for (size_t i = 0; i < n; i++) {
+		const char *v = kvlist_get(&rr[i]->params, key);
+		vals[i] = NAN;
+		for (size_t j = 0; v && j < u; j++)
+			if (strcmp(c[j], v) == 0)
+				vals[i] = (double)j;
+	}
+	d->cats = c;
+	d->ncats = u;
+	*cats = c;
+}
+
+/* Writes the sweep charts of experiment e (at least 5 runs with the
+ * primary metric, at least 2 non-seed params with two values or more):
+ * parallel coordinates and one scatter per param. Returns the references. */
+static struct chart_ref *sweep_charts(struct site *s, const struct site_exp *e,
+                                      const char *dir, struct slugset *stems, size_t *nout,
+                                      int *ok)
+{
+	*nout = 0;
+	*ok = 1;
+	const char *metric = s->primary;
+	if (!metric || e->nruns < 5 || !s->opts->chart_formats)
+		return NULL;
+	enum goal g = site_goal(s, metric);
+	/* The runs with a value of the metric. */
+	const struct run **rr = xreallocarray(NULL, e->nruns, sizeof *rr);
+	int *colors = xreallocarray(NULL, e->nruns, sizeof *colors);
+	double *mv = xreallocarray(NULL, e->nruns, sizeof *mv);
+	size_t n = 0;
+	for (size_t i = 0; i < e->nruns; i++) {
+		const struct site_run *sr = &s->runs[e->runs[i]];
+		double v;
+		if (!compare_run_value(sr->run, metric, g, &v) || !isfinite(v))
+			continue;
+		rr[n] = sr->run;
+		colors[n] = sr->color;
+		mv[n++] = v;
+	}
+	struct compare_param *cp = NULL;
+	size_t ncp = n >= 5 ? compare_varying_params(rr, n, &cp) : 0;
+	size_t np = 0;
+	for (size_t i = 0; i < ncp; i++)
+		if (cp[i].distinct >= 2 &&
+		    !compare_is_seed_param(cp[i].key, s->opts->group_by, s->opts->ngroup_by) &&
+		    np < MAX_SWEEP_PARAMS)
+			cp[np++] = cp[i];
+	struct chart_ref *refs = NULL;
+	if (np < 2)
+		goto out;
+	struct chart_dim *dims = xcalloc(np + 1, sizeof *dims);
+	double **vals = xcalloc(np, sizeof *vals);
+	const char ***cats = xcalloc(np, sizeof *cats);
+	for (size_t p = 0; p < np; p++) {
+		vals[p] = xreallocarray(NULL, n, sizeof **vals);
+		sweep_dim(&dims[p], cp[p].key, rr, n, vals[p], &cats[p]);
+	}
+	char *mlabel = xasprintf("%s (%s %s)", metric,
+	                         compare_mode_name(compare_default_mode(g)), goal_arrow(g));
+	dims[np] = (struct chart_dim){mlabel, mv, NULL, 0, 0};
+	refs = xcalloc(np + 1, sizeof *refs);
+	if (!site_mkdir(s, dir))
+		*ok = 0;
+	struct chart_sweep sw;
+	chart_sweep_defaults(&sw);
+	sw.nruns = n;
+	sw.colors = colors;
+	sw.goal = (enum chart_goal)g;
+	for (size_t c = 0; c <= np && *ok; c++) {
+		/* c == 0: parallel coordinates; then a scatter per param. */
+		struct chart_dim pair[2];
+		char *title, *base;
+		if (c == 0) {
+			title = xasprintf("%s across %zu params", metric, np);
+			base = xstrdup("sweep-parallel");
+			sw.dims = dims;
+			sw.ndims = np + 1;
+		} else {
+			title = xasprintf("%s by %s", metric, cp[c - 1].key);
+			char *ps = slug_from(cp[c - 1].key, SLUG_MAX, "param");
+			base = xasprintf("sweep-%s", ps);
+			free(ps);
+			pair[0] = dims[c - 1];
+			pair[1] = dims[np];
+			sw.dims = pair;
+			sw.ndims = 2;
+		}
+		sw.title = title;
+		const char *stem = slug_claim(stems, base);
+		free(base);
+		for (int f = CHART_SVG; f <= CHART_PDF && *ok; f++) {
+			if (!(s->opts->chart_formats & (1u << f)))
+				continue;
+			char *path = xasprintf("%s/%s/%s.%s", s->tmp, dir, stem, format_ext[f]);
+			*ok = c == 0 ? chart_write_parallel(&sw, (enum chart_format)f, path)
+			             : chart_write_scatter(&sw, (enum chart_format)f, path);
+			free(path);
+		}
+		char *alt = c == 0 ? xasprintf("Parallel coordinates of %zu runs: %zu params and %s",
+		                               n, np, metric)
+		                   : xasprintf("Scatter of %s against %s over %zu runs", metric,
+		                               cp[c - 1].key, n);
+		refs[(*nout)++] = (struct chart_ref){title, e->slug, xstrdup(stem), alt, NULL, "Sweep"};
+	}
+	for (size_t p = 0; p < np; p++) {
+		free(vals[p]);
+		free(cats[p]);
+	}
+	free(vals);
+	free(cats);
+	free(dims);
+	free(mlabel);
+out:
+	free(cp);
+	free(rr);
+	free(colors);
+	free(mv);
+	return refs;
+}
+
+/* ---- experiment page ---- */
+
+/* The units of experiment e: its seed groups and the runs in none, in
+ * display order. groups/rr are kept by the caller while units are used. */
+static struct unit *exp_units(struct site *s, const struct site_exp *e,
+                              const struct compare_group *groups, size_t ng, size_t *nout)
+{
+	struct unit *u = xreallocarray(NULL, e->nruns ? e->nruns : 1, sizeof *u);
+	long *gi = xreallocarray(NULL, e->nruns ? e->nruns : 1, sizeof *gi);
+	for (size_t i = 0; i < e->nruns; i++)
+		gi[i] = -1;
+	for (size_t g = 0; g < ng; g++)
+		for (size_t m = 0; m < groups[g].n; m++)
+			gi[groups[g].members[m]] = (long)g;
+	size_t n = 0;
+	for (size_t i = 0; i < e->nruns; i++) {
+		if (gi[i] < 0)
+			u[n++] = (struct unit){e->runs[i], NULL, e->runs};
+		else if (groups[gi[i]].members[0] == i)
+			u[n++] = (struct unit){e->runs[i], &groups[gi[i]], e->runs};
+	}
+	free(gi);
+	*nout = n;
+	return u;
+}
+
+/* Fills a "best run" element (marker) below root for metric over runs
+ * idx[0..n) at page depth; removes it when there is none. */
+static void fill_best(struct site *s, xmlNodePtr root, const char *marker, const size_t *idx,
+                      size_t n, int depth)
+{
+	xmlNodePtr el = tmpl_find(root, marker);
+	if (!el)
+		return;
+	enum goal g = s->primary ? site_goal(s, s->primary) : GOAL_NONE;
+	const struct run **rr = run_ptrs(s, idx, n);
+	long b = s->primary ? compare_best(rr, n, s->primary, g) : -1;
+	free(rr);
+	if (b < 0) {
+		tmpl_remove(el);
+		return;
+	}
+	const struct site_run *sr = &s->runs[idx[b]];
+	char *href = xasprintf("%sruns/%s.html", depth ? "../" : "", sr->slug);
+	fill_link(tmpl_find(el, "best-run"), href, sr->run->name);
+	free(href);
+	tmpl_set_attr(el, "data-run-id", sr->run->id);
+	tmpl_fill(el, "best-metric", s->primary);
+	char *how = xasprintf("%s %s", g == GOAL_MIN ? "lowest" : "highest",
+	                      compare_mode_name(compare_default_mode(g)));
+	tmpl_fill(el, "best-goal", how);
+	free(how);
+	double v;
+	int64_t step;
+	if (compare_value(run_find_series(sr->run, s->primary), g, compare_default_mode(g), &v,
+	                  &step)) {
+		fill_number(el, "best-value", v);
+		fill_step(el, "best-step", step);
+	}
+}
+
+/* Fills the seed groups table of an experiment; removes it when empty. */
+static void fill_seed_groups(struct site *s, xmlNodePtr root, const struct site_exp *e,
+                             const struct compare_group *groups, size_t ng)
+{
+	xmlNodePtr sec = tmpl_find(root, "seeds-section");
+	if (!sec)
+		return;
+	if (ng == 0) {
+		tmpl_remove(sec);
+		return;
+	}
+	const struct run **rr = run_ptrs(s, e->runs, e->nruns);
+	size_t nm = 0;
+	struct key_count *metrics = metric_keys(s, e->runs, e->nruns, MAX_METRIC_KEYS, &nm);
+	xmlNodePtr th = tmpl_find(sec, "sg-col-metric");
+	for (size_t m = 0; th && m < nm; m++)
+		metric_head(tmpl_clone(th), metrics[m].key, metrics[m].goal, "mean ± std");
+	tmpl_remove(th);
+	xmlNodePtr rowtpl = tmpl_find(sec, "sg-row");
+	for (size_t g = 0; rowtpl && g < ng; g++) {
+		xmlNodePtr row = tmpl_clone(rowtpl);
+		struct unit u = {e->runs[groups[g].members[0]], &groups[g], e->runs};
+		char *name = group_name(s, &u);
+		tmpl_fill(row, "sg-name", name);
+		free(name);
+		xmlNodePtr sw = tmpl_find(row, "sg-color");
+		if (sw) {
+			char *style = xasprintf("background:%s",
+			                        chart_color_hex(s->runs[u.run].color));
+			tmpl_set_attr(sw, "style", style);
+			free(style);
+		}
+		char b[32];
+		snprintf(b, sizeof b, "%zu", groups[g].n);
+		xmlNodePtr c = tmpl_find(row, "sg-n");
+		if (c) {
+			tmpl_set_text(c, b);
+			tmpl_set_attr(c, "data-value", b);
+		}
+		xmlNodePtr list = tmpl_find(row, "sg-runs");
+		if (list) {
+			tmpl_set_text(list, "");
+			for (size_t m = 0; m < groups[g].n; m++) {
+				const struct site_run *sr = &s->runs[e->runs[groups[g].members[m]]];
+				if (m)
+					xmlAddChild(list, xmlNewDocText(list->doc, BAD_CAST ", "));
+				char *href = xasprintf("../runs/%s.html", sr->slug);
+				xmlNodePtr a = tmpl_add_elem(list, "a", sr->run->name);
+				tmpl_set_attr(a, "href", href);
+				tmpl_set_attr(a, "data-run-id", sr->run->id);
+				free(href);
+			}
+		}
+		xmlNodePtr td = tmpl_find(row, "sg-metric");
+		for (size_t m = 0; td && m < nm; m++) {
+			c = tmpl_clone(td);
+			tmpl_set_attr(c, "data-metric", metrics[m].key);
+			struct compare_stats st;
+			if (!compare_group_stats(rr, &groups[g], metrics[m].key, metrics[m].goal,
+			                         compare_default_mode(metrics[m].goal), &st)) {
+				tmpl_set_text(c, "—");
+				tmpl_set_attr(c, "data-value", "");
+				continue;
+			}
+			char mean[64], sd[64], exact[40];
+			chart_format_number(mean, sizeof mean, st.mean);
+			chart_format_number(sd, sizeof sd, st.std);
+			char *text = xasprintf("%s ± %s", mean, sd);
+			tmpl_set_text(c, text);
+			free(text);
+			fmt_double(exact, sizeof exact, st.mean);
+			tmpl_set_attr(c, "data-value", exact);
+			char *title = xasprintf("mean %s", exact);
+			fmt_double(exact, sizeof exact, st.std);
+			tmpl_set_attr(c, "data-std", exact);
+			char *t2 = xasprintf("%s, std %s, n %zu", title, exact, st.n);
+			tmpl_set_attr(c, "title", t2);
+			free(title);
+			free(t2);
+			snprintf(b, sizeof b, "%zu", st.n);
+			tmpl_set_attr(c, "data-n", b);
+		}
+		tmpl_remove(td);
+	}
+	tmpl_remove(rowtpl);
+	free(metrics);
+	free(rr);
+}
+
+/* Lists compare pages (those of experiment e, or all when e < 0) below
+ * root at depth; removes the section when there are none. */
+static void fill_compare_list(struct site *s, xmlNodePtr root, long e, int depth)
+{
+	xmlNodePtr sec = tmpl_find(root, "cmp-section");
+	if (!sec)
+		return;
+	xmlNodePtr tpl = tmpl_find(sec, "cmp-item");
+	size_t n = 0;
+	for (size_t c = 0; tpl && c < s->ncmps; c++) {
+		if (e >= 0 && s->cmps[c].exp != e)
+			continue;
+		xmlNodePtr it = tmpl_clone(tpl);
+		char *href = xasprintf("%scompare/%s.html", depth ? "../" : "", s->cmps[c].slug);
+		xmlNodePtr a = tmpl_find(it, "cmp-link");
+		fill_link(a ? a : it, href, s->cmps[c].title);
+		free(href);
+		n++;
+	}
+	tmpl_remove(tpl);
+	if (n == 0)
+		tmpl_remove(sec);
 }
 
 int page_experiment(struct site *s, size_t ei)
 {
 	const struct site_exp *e = &s->exps[ei];
-	int ok = 0;
-	size_t nc = 0;
-	struct chart_ref *refs = NULL;
+	int ok = 0, charts_ok = 1;
+	size_t nc = 0, nsw = 0, ng = 0, nu = 0, nk = 0;
+	struct chart_ref *refs = NULL, *swrefs = NULL;
+	struct compare_group *groups = NULL;
+	struct unit *units = NULL;
+	struct key_count *keys = NULL;
+	struct slugset stems = {0};
+	char *dir = xasprintf("experiments/%s", e->slug);
 	htmlDocPtr doc = page_load(s, &s->tpl_exp, "experiment.html");
 	if (!doc)
-		return 0;
+		goto out;
 	xmlNodePtr root = xmlDocGetRootElement(doc);
 	page_common(s, doc, 1, e->name);
 	tmpl_fill(root, "exp-name", e->name);
@@ -999,22 +1614,376 @@ int page_experiment(struct site *s, size_t ei)
 	} else {
 		tmpl_remove(tmpl_find(root, "desc-section"));
 	}
+	fill_best(s, root, "exp-best", e->runs, e->nruns, 1);
 	fill_runs_table(s, root, e->runs, e->nruns, 1);
-	int charts_ok;
-	refs = experiment_charts(s, e, &nc, &charts_ok);
+
+	const struct run **rr = run_ptrs(s, e->runs, e->nruns);
+	ng = compare_seed_groups(rr, e->nruns, s->opts->group_by, s->opts->ngroup_by, &groups);
+	free(rr);
+	fill_seed_groups(s, root, e, groups, ng);
+	fill_compare_list(s, root, (long)ei, 1);
+
+	units = exp_units(s, e, groups, ng, &nu);
+	if (e->nruns >= 2 && s->opts->chart_formats) {
+		keys = metric_keys(s, e->runs, e->nruns, MAX_OVERLAY_KEYS, &nk);
+		refs = overlay_charts(s, units, nu, keys, nk, dir, e->slug, &stems, &nc, &charts_ok);
+		if (!charts_ok)
+			goto out;
+	}
+	fill_charts(s, root, "charts-section", refs, nc);
+	swrefs = sweep_charts(s, e, dir, &stems, &nsw, &charts_ok);
 	if (!charts_ok)
 		goto out;
-	fill_charts(s, root, refs, nc);
+	fill_charts(s, root, "sweep-section", swrefs, nsw);
 	char *rel = xasprintf("experiments/%s.html", e->slug);
 	ok = page_save(s, doc, rel);
 	free(rel);
 out:
-	for (size_t i = 0; i < nc; i++) {
-		free((void *)refs[i].stem);
-		free((void *)refs[i].alt);
+	free_refs(refs, nc);
+	for (size_t i = 0; i < nsw; i++)
+		free((void *)swrefs[i].key);
+	free_refs(swrefs, nsw);
+	free(keys);
+	free(units);
+	compare_groups_free(groups, ng);
+	slugset_free(&stems);
+	free(dir);
+	if (doc)
+		xmlFreeDoc(doc);
+	return ok;
+}
+
+/* ---- compare pages ---- */
+
+/* Adds a compare page for runs idx[0..n) (n >= 2; copied). */
+static void add_compare(struct site *s, const size_t *idx, size_t n)
+{
+	struct buf t = BUF_INIT;
+	for (size_t i = 0; i < n; i++)
+		buf_printf(&t, "%s%s", i ? " vs " : "", s->runs[idx[i]].run->name);
+	GROW(s->cmps, s->capcmps, s->ncmps + 1);
+	struct site_compare *c = &s->cmps[s->ncmps++];
+	c->title = buf_detach(&t);
+	char *base = slug_from(c->title, SLUG_MAX, "compare");
+	c->slug = slug_claim(&s->cmp_slugs, base);
+	free(base);
+	c->runs = xreallocarray(NULL, n, sizeof *c->runs);
+	memcpy(c->runs, idx, n * sizeof *idx);
+	c->n = n;
+	c->exp = (long)s->runs[idx[0]].exp;
+	for (size_t i = 1; i < n; i++)
+		if (s->runs[idx[i]].exp != s->runs[idx[0]].exp)
+			c->exp = -1;
+}
+
+/* Whether key is an evaluation metric by its first word (val/, eval_, test-...). */
+static int is_eval_key(const char *key)
+{
+	static const char *const words[] = {"val", "valid", "validation", "eval", "test", NULL};
+	for (size_t i = 0; words[i]; i++) {
+		size_t n = strlen(words[i]);
+		if (strncmp(key, words[i], n) == 0 && strchr("/_-.", key[n]) && key[n])
+			return 1;
 	}
-	free(refs);
-	xmlFreeDoc(doc);
+	return 0;
+}
+
+void site_plan_compares(struct site *s)
+{
+	const struct site_opts *o = s->opts;
+	const struct run **rr = run_ptrs(s, s->order, s->nruns);
+	size_t *hits = xreallocarray(NULL, s->nruns ? s->nruns : 1, sizeof *hits);
+
+	/* The primary metric: as given; else the first a --goal rule names,
+	 * else an evaluation metric with a direction, else any with one. */
+	s->primary = o->primary;
+	if (!s->primary) {
+		size_t nk = 0;
+		struct key_count *k = metric_keys(s, s->order, s->nruns, (size_t)-1, &nk);
+		for (int pass = 0; pass < 3 && !s->primary; pass++)
+			for (size_t i = 0; i < nk && !s->primary; i++) {
+				if (k[i].goal == GOAL_NONE)
+					continue;
+				if ((pass == 0 && goal_rules_match(&o->goals, k[i].key)) ||
+				    (pass == 1 && is_eval_key(k[i].key)) || pass == 2)
+					s->primary = k[i].key; /* points into a run, which outlives s */
+			}
+		free(k);
+	}
+
+	if (o->baseline) {
+		size_t n = compare_select(rr, s->nruns, o->baseline, hits);
+		if (n == 0)
+			diag_msg("--baseline %s: no run has that id, name or tag", o->baseline);
+		else {
+			if (n > 1)
+				diag_msg("--baseline %s names %zu runs; using %s (%s)", o->baseline, n,
+				         rr[hits[0]]->name, rr[hits[0]]->id);
+			s->baseline = (long)s->order[hits[0]];
+		}
+	}
+	for (size_t c = 0; c < o->ncompare; c++) {
+		size_t *pick = xreallocarray(NULL, s->nruns ? s->nruns : 1, sizeof *pick);
+		size_t np = 0;
+		char *list = xstrdup(o->compare[c]), *save = NULL;
+		for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+			size_t n = compare_select(rr, s->nruns, t, hits);
+			if (n == 0)
+				diag_msg("--compare %s: no run has the id, name or tag %s", o->compare[c], t);
+			for (size_t i = 0; i < n; i++) {
+				size_t ri = s->order[hits[i]], j = 0;
+				while (j < np && pick[j] != ri)
+					j++;
+				if (j == np)
+					pick[np++] = ri;
+			}
+		}
+		if (np >= 2)
+			add_compare(s, pick, np);
+		else
+			diag_msg("--compare %s: needs two runs or more, found %zu", o->compare[c], np);
+		free(list);
+		free(pick);
+	}
+	if (s->baseline >= 0) {
+		const struct site_exp *e = &s->exps[s->runs[s->baseline].exp];
+		for (size_t i = 0; i < e->nruns; i++) {
+			if (e->runs[i] == (size_t)s->baseline)
+				continue;
+			size_t pair[2] = {(size_t)s->baseline, e->runs[i]};
+			add_compare(s, pair, 2);
+		}
+	}
+	free(hits);
+	free(rr);
+}
+
+/* Fills the per-run header cells cloned from the th marked marker. */
+static void compare_heads(struct site *s, xmlNodePtr root, const char *marker,
+                          const struct site_compare *c, int deltas)
+{
+	xmlNodePtr th = tmpl_find(root, marker);
+	for (size_t i = 0; th && i < c->n; i++) {
+		const struct site_run *sr = &s->runs[c->runs[i]];
+		xmlNodePtr h = tmpl_clone(th);
+		tmpl_set_text(h, sr->run->name);
+		tmpl_set_attr(h, "data-run-id", sr->run->id);
+		if (deltas && i > 0) {
+			char *t = xasprintf("Δ %s", sr->run->name);
+			h = tmpl_clone(th);
+			tmpl_set_text(h, t);
+			tmpl_set_attr(h, "title", "difference from the reference (first) run");
+			free(t);
+		}
+	}
+	tmpl_remove(th);
+}
+
+/* Fills params rows (marker rowm) for keys, one value cell per run. */
+static void compare_param_rows(struct site *s, xmlNodePtr root, const char *rowm,
+                               const struct site_compare *c, const struct compare_param *keys,
+                               size_t nk)
+{
+	xmlNodePtr tpl = tmpl_find(root, rowm);
+	for (size_t k = 0; tpl && k < nk; k++) {
+		xmlNodePtr row = tmpl_clone(tpl);
+		tmpl_set_attr(row, "data-param", keys[k].key);
+		tmpl_fill(row, "p-key", keys[k].key);
+		xmlNodePtr td = tmpl_find(row, "p-val");
+		for (size_t i = 0; td && i < c->n; i++) {
+			const char *v = kvlist_get(&s->runs[c->runs[i]].run->params, keys[k].key);
+			xmlNodePtr cell = tmpl_clone(td);
+			tmpl_set_text(cell, v ? v : "—");
+			if (i > 0) {
+				const char *r0 = kvlist_get(&s->runs[c->runs[0]].run->params, keys[k].key);
+				if ((!v != !r0) || (v && strcmp(v, r0) != 0))
+					tmpl_add_class(cell, "changed");
+			}
+		}
+		tmpl_remove(td);
+	}
+	tmpl_remove(tpl);
+}
+
+int page_compare(struct site *s, size_t ci)
+{
+	const struct site_compare *c = &s->cmps[ci];
+	int ok = 0, charts_ok = 1;
+	size_t nc = 0, nk = 0;
+	struct chart_ref *refs = NULL;
+	struct key_count *keys = NULL;
+	struct compare_param *diff = NULL, *all = NULL;
+	struct slugset stems = {0};
+	char *dir = xasprintf("compare/%s", c->slug);
+	const struct run **rr = run_ptrs(s, c->runs, c->n);
+	htmlDocPtr doc = page_load(s, &s->tpl_cmp, "compare.html");
+	if (!doc)
+		goto out;
+	xmlNodePtr root = xmlDocGetRootElement(doc);
+	page_common(s, doc, 1, c->title);
+	tmpl_fill(root, "cmp-title", c->title);
+	xmlNodePtr ea = tmpl_find(root, "cmp-exp");
+	if (c->exp >= 0) {
+		char *href = xasprintf("../experiments/%s.html", s->exps[c->exp].slug);
+		fill_link(ea, href, s->exps[c->exp].name);
+		free(href);
+	} else {
+		tmpl_remove(tmpl_find(root, "cmp-exp-line"));
+	}
+
+	/* The runs, the first one the reference. */
+	xmlNodePtr tpl = tmpl_find(root, "cr-row");
+	for (size_t i = 0; tpl && i < c->n; i++) {
+		const struct site_run *sr = &s->runs[c->runs[i]];
+		xmlNodePtr row = tmpl_clone(tpl);
+		tmpl_set_attr(row, "data-run-id", sr->run->id);
+		xmlNodePtr sw = tmpl_find(row, "cr-color");
+		if (sw) {
+			char *style = xasprintf("background:%s", chart_color_hex(sr->color));
+			tmpl_set_attr(sw, "style", style);
+			free(style);
+		}
+		char *href = xasprintf("../runs/%s.html", sr->slug);
+		fill_link(tmpl_find(row, "cr-link"), href, sr->run->name);
+		free(href);
+		tmpl_fill(row, "cr-role",
+		          i == 0 ? ((long)c->runs[0] == s->baseline ? "baseline" : "reference")
+		                 : "candidate");
+		fill_status(tmpl_find(row, "cr-status"), sr->run->status);
+	}
+	tmpl_remove(tpl);
+
+	/* Params that differ; all params one toggle away. */
+	size_t nd = compare_varying_params(rr, c->n, &diff);
+	/* Every key any of the runs has, sorted. */
+	size_t na = 0, capa = 0;
+	for (size_t i = 0; i < c->n; i++) {
+		struct compare_param *one = NULL;
+		size_t n1 = compare_varying_params(rr + i, 1, &one);
+		for (size_t k = 0; k < n1; k++) {
+			size_t j = 0;
+			while (j < na && strcmp(all[j].key, one[k].key) != 0)
+				j++;
+			if (j == na) {
+				GROW(all, capa, na + 1);
+				all[na++] = one[k];
+			}
+		}
+		free(one);
+	}
+	for (size_t i = 1; i < na; i++)
+		for (size_t j = i; j > 0 && strcmp(all[j].key, all[j - 1].key) < 0; j--) {
+			struct compare_param t = all[j];
+			all[j] = all[j - 1];
+			all[j - 1] = t;
+		}
+	xmlNodePtr dsec = tmpl_find(root, "diff-section");
+	if (dsec) {
+		compare_heads(s, dsec, "dp-col", c, 0);
+		compare_param_rows(s, dsec, "dp-row", c, diff, nd);
+		if (nd > 0)
+			tmpl_remove(tmpl_find(dsec, "no-diff"));
+		else
+			tmpl_remove(tmpl_find(dsec, "diff-table"));
+		xmlNodePtr all_el = tmpl_find(dsec, "all-params");
+		if (all_el && na > 0) {
+			compare_heads(s, all_el, "ap-col", c, 0);
+			compare_param_rows(s, all_el, "ap-row", c, all, na);
+		} else {
+			tmpl_remove(all_el);
+		}
+	}
+
+	/* Metrics: each run's value and its difference from the reference. */
+	keys = metric_keys(s, c->runs, c->n, MAX_OVERLAY_KEYS, &nk);
+	xmlNodePtr msec = tmpl_find(root, "metrics-section");
+	if (msec && nk == 0)
+		tmpl_remove(msec);
+	else if (msec) {
+		compare_heads(s, msec, "mc-col", c, 1);
+		xmlNodePtr mt = tmpl_find(msec, "mc-row");
+		for (size_t k = 0; mt && k < nk; k++) {
+			enum goal g = keys[k].goal;
+			enum compare_mode mode = compare_default_mode(g);
+			xmlNodePtr row = tmpl_clone(mt);
+			tmpl_set_attr(row, "data-metric", keys[k].key);
+			tmpl_fill(row, "mc-key", keys[k].key);
+			char *how = xasprintf("%s%s%s", compare_mode_name(mode), *goal_arrow(g) ? " " : "",
+			                      goal_arrow(g));
+			xmlNodePtr hn = tmpl_find(row, "mc-goal");
+			if (hn) {
+				tmpl_set_text(hn, how);
+				tmpl_set_attr(hn, "title", goal_words(g));
+			}
+			free(how);
+			xmlNodePtr td = tmpl_find(row, "mc-val");
+			double v0 = 0;
+			int have0 = compare_value(run_find_series(rr[0], keys[k].key), g, mode, &v0, NULL);
+			for (size_t i = 0; td && i < c->n; i++) {
+				double v;
+				int have = compare_value(run_find_series(rr[i], keys[k].key), g, mode, &v,
+				                         NULL);
+				xmlNodePtr cell = tmpl_clone(td);
+				tmpl_set_attr(cell, "data-run-id", rr[i]->id);
+				if (have)
+					set_number(cell, v);
+				else {
+					tmpl_set_text(cell, "—");
+					tmpl_set_attr(cell, "data-value", "");
+				}
+				if (i == 0)
+					continue;
+				cell = tmpl_clone(td);
+				tmpl_add_class(cell, "delta");
+				if (!have || !have0 || !isfinite(v) || !isfinite(v0)) {
+					tmpl_set_text(cell, "—");
+					tmpl_set_attr(cell, "data-value", "");
+					continue;
+				}
+				double d = v - v0;
+				char shown[64], exact[40];
+				chart_format_number(shown, sizeof shown, d);
+				fmt_double(exact, sizeof exact, d);
+				char *text = xasprintf("%s%s", d > 0 ? "+" : "", shown);
+				tmpl_set_text(cell, text);
+				free(text);
+				tmpl_set_attr(cell, "data-delta", exact);
+				char *title = v0 != 0 ? xasprintf("%s (%+.2f%%)", exact, 100.0 * d / fabs(v0))
+				                      : xstrdup(exact);
+				tmpl_set_attr(cell, "title", title);
+				free(title);
+				tmpl_add_class(cell, goal_better(g, v, v0)   ? "better"
+				                     : goal_better(g, v0, v) ? "worse"
+				                                             : "same");
+			}
+			tmpl_remove(td);
+		}
+		tmpl_remove(mt);
+	}
+
+	/* Overlays: each run its own line, in its colour. */
+	struct unit *units = xreallocarray(NULL, c->n, sizeof *units);
+	for (size_t i = 0; i < c->n; i++)
+		units[i] = (struct unit){c->runs[i], NULL, c->runs};
+	if (s->opts->chart_formats)
+		refs = overlay_charts(s, units, c->n, keys, nk, dir, c->slug, &stems, &nc, &charts_ok);
+	free(units);
+	if (!charts_ok)
+		goto out;
+	fill_charts(s, root, "charts-section", refs, nc);
+	char *rel = xasprintf("compare/%s.html", c->slug);
+	ok = page_save(s, doc, rel);
+	free(rel);
+out:
+	free_refs(refs, nc);
+	free(keys);
+	free(diff);
+	free(all);
+	free(rr);
+	slugset_free(&stems);
+	free(dir);
+	if (doc)
+		xmlFreeDoc(doc);
 	return ok;
 }
 
@@ -1052,6 +2021,8 @@ int page_index(struct site *s)
 	tmpl_remove(tpl);
 
 	const size_t *all = s->order;
+	fill_best(s, root, "site-best", all, s->nruns, 0);
+	fill_compare_list(s, root, -1, 0);
 	fill_runs_table(s, root, all, s->nruns, 0);
 
 	/* The best run for each goal metric. */

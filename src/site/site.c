@@ -585,6 +585,12 @@ static void site_free(struct site *s)
 	free(s->exps);
 	slugset_free(&s->run_slugs);
 	slugset_free(&s->exp_slugs);
+	for (size_t c = 0; c < s->ncmps; c++) {
+		free(s->cmps[c].title);
+		free(s->cmps[c].runs);
+	}
+	free(s->cmps);
+	slugset_free(&s->cmp_slugs);
 	free(s->ids.keys);
 	free(s->ids.vals);
 	kvlist_free(&s->store_exps);
@@ -592,15 +598,17 @@ static void site_free(struct site *s)
 	buf_free(&s->tpl_index);
 	buf_free(&s->tpl_exp);
 	buf_free(&s->tpl_run);
+	buf_free(&s->tpl_cmp);
 	free(s->tmp);
 }
 
 /* Checks that each template parses, before any store is read. */
 static int templates_ok(struct site *s)
 {
-	const struct buf *t[] = {&s->tpl_index, &s->tpl_exp, &s->tpl_run};
-	static const char *const names[] = {"index.html", "experiment.html", "run.html"};
-	for (int i = 0; i < 3; i++) {
+	const struct buf *t[] = {&s->tpl_index, &s->tpl_exp, &s->tpl_run, &s->tpl_cmp};
+	static const char *const names[] = {"index.html", "experiment.html", "run.html",
+	                                    "compare.html"};
+	for (int i = 0; i < 4; i++) {
 		htmlDocPtr doc = tmpl_parse(t[i]->data, t[i]->size);
 		if (!doc) {
 			diag_msg("template %s could not be parsed as HTML", names[i]);
@@ -618,6 +626,7 @@ int site_build(const struct discovery *d, const struct reader_opts *ropts,
 	memset(&s, 0, sizeof s);
 	s.opts = opts;
 	s.ropts = ropts;
+	s.baseline = -1;
 	int rc = EXIT_OUTPUT;
 	char *out = NULL;
 	const char *given = opts->out_dir && *opts->out_dir ? opts->out_dir : "site";
@@ -634,7 +643,8 @@ int site_build(const struct discovery *d, const struct reader_opts *ropts,
 	}
 	if (!load_source(opts, "templates/index.html", &s.tpl_index) ||
 	    !load_source(opts, "templates/experiment.html", &s.tpl_exp) ||
-	    !load_source(opts, "templates/run.html", &s.tpl_run) || !templates_ok(&s))
+	    !load_source(opts, "templates/run.html", &s.tpl_run) ||
+	    !load_source(opts, "templates/compare.html", &s.tpl_cmp) || !templates_ok(&s))
 		goto out;
 	/* Everything about the output folder is settled before any store is read. */
 	out = abs_path(given);
@@ -684,10 +694,14 @@ int site_build(const struct discovery *d, const struct reader_opts *ropts,
 		goto out;
 	}
 	site_arrange(&s);
+	site_plan_compares(&s);
 	if (!write_run_pages(&s))
 		goto out;
 	for (size_t e = 0; e < s.nexps; e++)
 		if (!page_experiment(&s, e))
+			goto out;
+	for (size_t c = 0; c < s.ncmps; c++)
+		if (!page_compare(&s, c))
 			goto out;
 	static const char marker_text[] =
 	        "This folder was made by runsite; `runsite build` replaces it whole.\n";

@@ -9,6 +9,7 @@
 #include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
 
+#include "runsite/compare.h"
 #include "runsite/diag.h"
 #include "runsite/goal.h"
 #include "runsite/model.h"
@@ -117,6 +118,15 @@ struct idmap {
 	size_t n, cap;
 };
 
+/* A compare page: runs side by side, the first one the reference. */
+struct site_compare {
+	char *title;             /* "a vs b" */
+	const char *slug;        /* owned by the compare slug set */
+	size_t *runs;            /* indexes into site.runs; runs[0] is the reference */
+	size_t n;
+	long exp;                /* the experiment it belongs to, or -1 (runs of several) */
+};
+
 struct site {
 	const struct site_opts *opts;
 	const struct reader_opts *ropts;
@@ -133,7 +143,12 @@ struct site {
 	const char *store_path;
 	size_t store_no, nstores;  /* for the progress line */
 	int failed;                /* a file could not be written: the build is abandoned */
-	struct buf tpl_index, tpl_exp, tpl_run;
+	struct buf tpl_index, tpl_exp, tpl_run, tpl_cmp;
+	const char *primary;       /* the goal metric the best run is named for; may be NULL */
+	long baseline;             /* index of the --baseline run, or -1 */
+	struct site_compare *cmps;
+	size_t ncmps, capcmps;
+	struct slugset cmp_slugs;
 };
 
 /* Writes data to tmp-relative path rel (folders made as needed). Returns 1,
@@ -152,6 +167,14 @@ int page_run_charts(struct site *s, struct site_run *sr);
 int page_run(struct site *s, size_t i);
 int page_experiment(struct site *s, size_t e);
 int page_index(struct site *s);
+/* Writes compare/<slug>.html with its overlay charts. */
+int page_compare(struct site *s, size_t c);
+/* Works out the primary metric, the baseline and the compare pages from
+ * the options, once every run is read and arranged; bad names are warned
+ * about and left out. */
+void site_plan_compares(struct site *s);
+/* The direction of metric key under the --goal rules. */
+enum goal site_goal(const struct site *s, const char *key);
 
 /* Display helpers shared by the pages and the tests. */
 void fmt_duration(char *out, size_t outsz, int64_t ms);

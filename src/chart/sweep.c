@@ -1,0 +1,440 @@
+/* sweep.c — charts of a parameter sweep: parallel coordinates (one vertical
+ * axis per param, the goal metric last, one line per run) and a scatter of
+ * the metric against one param. Same fonts, palette and files as the line
+ * charts; numeric axes get the line charts' ticks, categorical ones their
+ * values spread evenly. */
+#include <glib.h>
+#include <math.h>
+#include <pango/pangocairo.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cairo-pdf.h>
+#include <cairo-svg.h>
+
+#include "chart_internal.h"
+#include "runsite/diag.h"
+
+#define SW_FONT_PX 11.0
+#define SW_TITLE_PX 13.0
+#define SW_LABEL_BYTES 256
+
+static const double SW_FG_SCREEN = 0x76 / 255.0, SW_FG_PAPER = 0x22 / 255.0;
+
+struct sw {
+	cairo_t *cr;
+	PangoLayout *lay;
+	PangoFontDescription *font, *title_font;
+	double fg;
+};
+
+/* Sets the layout's text from untrusted bytes (valid UTF-8, one line). */
+static void sw_text(PangoLayout *lay, const char *s)
+{
+	size_t n = s ? strnlen(s, SW_LABEL_BYTES) : 0;
+	char *v = g_utf8_make_valid(s ? s : "", (gssize)n);
+	for (char *p = v; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	pango_layout_set_text(lay, v, -1);
+	g_free(v);
+}
+
+static void sw_measure(void *vctx, const char *text, double *w, double *h)
+{
+	struct sw *c = vctx;
+	PangoRectangle r;
+	pango_layout_set_font_description(c->lay, c->font);
+	sw_text(c->lay, text);
+	pango_layout_get_extents(c->lay, NULL, &r);
+	*w = r.width / (double)PANGO_SCALE;
+	*h = r.height / (double)PANGO_SCALE;
+}
+
+/* Draws text at (x, y): align 0 left, 1 centre, 2 right of x; maxw > 0 ellipsizes. */
+static void sw_show(struct sw *c, const char *text, double x, double y, int align, double maxw,
+                    const PangoFontDescription *f)
+{
+	PangoRectangle r;
+	pango_layout_set_font_description(c->lay, f);
+	sw_text(c->lay, text);
+	pango_layout_set_width(c->lay, maxw > 0 ? (int)(maxw * PANGO_SCALE) : -1);
+	pango_layout_get_extents(c->lay, NULL, &r);
+	double w = r.width / (double)PANGO_SCALE;
+	cairo_move_to(c->cr, align == 1 ? x - w / 2 : align == 2 ? x - w : x, y);
+	pango_cairo_show_layout(c->cr, c->lay);
+	pango_layout_set_width(c->lay, -1);
+}
+
+/* A dimension laid out along `length` px: range, ticks, labels. */
+struct dim_axis {
+	const struct chart_dim *d;
+	struct chart_axis ax; /* numeric: ticks in axis units (log10 when log) */
+	double lo, hi;        /* axis units */
+	int log;
+};
+
+/* The axis-unit value of v on dimension d (NaN when it cannot be shown). */
+static double dim_unit(const struct dim_axis *a, double v)
+{
+	if (!isfinite(v))
+		return NAN;
+	if (a->log)
+		return v > 0 ? log10(v) : NAN;
+	return v;
+}
+
+/* 0 (bottom/left) .. 1 (top/right) position of v on the axis, or NaN. */
+static double dim_pos(const struct dim_axis *a, double v)
+{
+	double u = dim_unit(a, v);
+	if (!isfinite(u))
+		return NAN;
+	if (a->d->cats)
+		return a->d->ncats < 2 ? 0.5 : (u + 0.5) / (double)a->d->ncats;
+	return (u - a->lo) / (a->hi - a->lo);
+}
+
+static void dim_layout(struct sw *c, struct dim_axis *a, const struct chart_dim *d, size_t nruns,
+                       double length, int vertical)
+{
+	memset(a, 0, sizeof *a);
+	a->d = d;
+	if (d->cats)
+		return;
+	double lo = INFINITY, hi = -INFINITY;
+	a->log = d->log;
+	for (size_t i = 0; i < nruns; i++) {
+		double u = dim_unit(a, d->v[i]);
+		if (isfinite(u)) {
+			lo = u < lo ? u : lo;
+			hi = u > hi ? u : hi;
+		}
+	}
+	if (!(hi >= lo)) {
+		lo = 0;
+		hi = 1;
+	}
+	if (hi == lo) {
+		double pad = fabs(lo) > 0 ? fabs(lo) * 0.1 : 1;
+		lo -= pad;
+		hi += pad;
+	}
+	double pad = (hi - lo) * 0.06;
+	a->lo = lo - pad;
+	a->hi = hi + pad;
+	chart_axis_layout(&a->ax, a->lo, a->hi, a->log, CHART_AXIS_VALUE, length, vertical,
+	                  sw_measure, c);
+}
+
+/* The run drawn on top: the best by the last dimension under goal, or -1. */
+static long best_run(const struct chart_sweep *sw)
+{
+	const struct chart_dim *m = &sw->dims[sw->ndims - 1];
+	long b = -1;
+	for (size_t i = 0; sw->goal != CHART_GOAL_NONE && i < sw->nruns; i++) {
+		double v = m->v[i];
+		if (!isfinite(v))
+			continue;
+		if (b < 0 || (sw->goal == CHART_GOAL_MIN ? v < m->v[b] : v > m->v[b]))
+			b = (long)i;
+	}
+	return b;
+}
+
+/* Ticks of a vertical axis at x from y0 (bottom) to y1 (top); labels on
+ * the left when left, else on the right. */
+static void vaxis_ticks(struct sw *c, const struct dim_axis *a, double x, double y0, double y1,
+                        int left, double maxw)
+{
+	cairo_t *cr = c->cr;
+	cairo_set_source_rgb(cr, c->fg, c->fg, c->fg);
+	if (a->d->cats) {
+		for (size_t k = 0; k < a->d->ncats; k++) {
+			double p = a->d->ncats < 2 ? 0.5 : (k + 0.5) / (double)a->d->ncats;
+			double y = y0 + (y1 - y0) * p;
+			cairo_rectangle(cr, x - 2, y - 0.5, 4, 1);
+			cairo_fill(cr);
+			sw_show(c, a->d->cats[k], left ? x - 5 : x + 5, y - SW_FONT_PX * 0.65,
+			        left ? 2 : 0, maxw, c->font);
+		}
+		return;
+	}
+	for (size_t k = 0; k < a->ax.n; k++) {
+		double p = (a->ax.tick[k] - a->lo) / (a->hi - a->lo);
+		double y = y0 + (y1 - y0) * p;
+		cairo_rectangle(cr, x - 2, y - 0.5, 4, 1);
+		cairo_fill(cr);
+		sw_show(c, a->ax.label[k], left ? x - 5 : x + 5, y - SW_FONT_PX * 0.65, left ? 2 : 0,
+		        maxw, c->font);
+	}
+}
+
+static void draw_parallel(struct sw *c, const struct chart_sweep *sw, double W, double H)
+{
+	cairo_t *cr = c->cr;
+	size_t nd = sw->ndims;
+	double top = 44, bottom = H - 16, left = 70, right = W - 70;
+	double gap = nd > 1 ? (right - left) / (double)(nd - 1) : 0;
+	struct dim_axis *ax = xcalloc(nd, sizeof *ax);
+	for (size_t d = 0; d < nd; d++)
+		dim_layout(c, &ax[d], &sw->dims[d], sw->nruns, bottom - top, 1);
+	cairo_set_source_rgb(cr, c->fg, c->fg, c->fg);
+	sw_show(c, sw->title, 8, 4, 0, W - 16, c->title_font);
+	/* Axis names above the axes, lines, then ticks over the lines. */
+	for (size_t d = 0; d < nd; d++) {
+		double x = nd > 1 ? left + gap * (double)d : (left + right) / 2;
+		cairo_set_source_rgb(cr, c->fg, c->fg, c->fg);
+		sw_show(c, sw->dims[d].label, x, 24, 1, gap > 0 ? gap - 6 : W - 16, c->font);
+	}
+	long best = best_run(sw);
+	cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+	for (size_t pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < sw->nruns; i++) {
+			if ((pass == 1) != ((long)i == best))
+				continue;
+			double rgb[3];
+			int open = 0;
+			chart_color_rgb(sw->colors ? sw->colors[i] : (int)i, rgb);
+			for (size_t d = 0; d < nd; d++) {
+				double p = dim_pos(&ax[d], sw->dims[d].v[i]);
+				double x = nd > 1 ? left + gap * (double)d : (left + right) / 2;
+				if (!isfinite(p)) {
+					open = 0;
+					continue;
+				}
+				double y = bottom + (top - bottom) * p;
+				if (open)
+					cairo_line_to(cr, x, y);
+				else
+					cairo_move_to(cr, x, y);
+				open = 1;
+			}
+			cairo_set_line_width(cr, pass ? 2.5 : 1.25);
+			cairo_set_source_rgba(cr, rgb[0], rgb[1], rgb[2], pass ? 1.0 : 0.6);
+			cairo_stroke(cr);
+		}
+	}
+	for (size_t d = 0; d < nd; d++) {
+		double x = nd > 1 ? left + gap * (double)d : (left + right) / 2;
+		cairo_set_source_rgb(cr, c->fg, c->fg, c->fg);
+		cairo_rectangle(cr, x - 0.5, top, 1, bottom - top);
+		cairo_fill(cr);
+		vaxis_ticks(c, &ax[d], x, bottom, top, d + 1 < nd || nd == 1,
+		            d == 0 ? left - 8 : gap / 2 - 8);
+	}
+	free(ax);
+}
+
+static void draw_scatter(struct sw *c, const struct chart_sweep *sw, double W, double H)
+{
+	cairo_t *cr = c->cr;
+	struct dim_axis xa, ya;
+	double px = 70, py = 30, pw = W - px - 20, ph = H - py - 52;
+	dim_layout(c, &xa, &sw->dims[0], sw->nruns, pw, 0);
+	dim_layout(c, &ya, &sw->dims[1], sw->nruns, ph, 1);
+	cairo_set_source_rgb(cr, c->fg, c->fg, c->fg);
+	sw_show(c, sw->title, 8, 4, 0, W - 16, c->title_font);
+	/* Grid and x ticks. */
+	cairo_set_source_rgba(cr, c->fg, c->fg, c->fg, 0.25);
+	size_t nx = xa.d->cats ? xa.d->ncats : xa.ax.n;
+	for (size_t k = 0; k < nx; k++) {
+		double p = xa.d->cats ? (xa.d->ncats < 2 ? 0.5 : (k + 0.5) / (double)xa.d->ncats)
+		                      : (xa.ax.tick[k] - xa.lo) / (xa.hi - xa.lo);
+		double x = px + pw * p;
+		cairo_set_source_rgba(cr, c->fg, c->fg, c->fg, 0.25);
+		cairo_rectangle(cr, round(x * 2) / 2 - 0.25, py, 0.5, ph);
+		cairo_fill(cr);
+		cairo_set_source_rgb(cr, c->fg, c->fg, c->fg);
+		sw_show(c, xa.d->cats ? xa.d->cats[k] : xa.ax.label[k], x, py + ph + 4, 1,
+		        nx ? pw / (double)nx - 4 : pw, c->font);
+	}
+	cairo_set_source_rgb(cr, c->fg, c->fg, c->fg);
+	sw_show(c, sw->dims[0].label, px + pw / 2, H - 18, 1, pw, c->font);
+	cairo_rectangle(cr, px, py + ph - 0.5, pw, 1);
+	cairo_rectangle(cr, px - 0.5, py, 1, ph);
+	cairo_fill(cr);
+	vaxis_ticks(c, &ya, px, py + ph, py, 1, px - 8);
+	long best = best_run(sw);
+	for (size_t pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < sw->nruns; i++) {
+			if ((pass == 1) != ((long)i == best))
+				continue;
+			double p = dim_pos(&xa, sw->dims[0].v[i]), q = dim_pos(&ya, sw->dims[1].v[i]);
+			if (!isfinite(p) || !isfinite(q))
+				continue;
+			double rgb[3];
+			chart_color_rgb(sw->colors ? sw->colors[i] : (int)i, rgb);
+			cairo_new_sub_path(cr);
+			cairo_arc(cr, px + pw * p, py + ph * (1 - q), pass ? 5 : 3.5, 0, 2 * M_PI);
+			cairo_set_source_rgba(cr, rgb[0], rgb[1], rgb[2], 0.85);
+			cairo_fill_preserve(cr);
+			cairo_set_line_width(cr, 1);
+			cairo_set_source_rgb(cr, rgb[0] * 0.6, rgb[1] * 0.6, rgb[2] * 0.6);
+			cairo_stroke(cr);
+		}
+}
+
+static cairo_status_t sw_to_buf(void *closure, const unsigned char *data, unsigned int len)
+{
+	buf_put(closure, data, len);
+	return CAIRO_STATUS_SUCCESS;
+}
+
+/* Cairo numbers SVG surfaces ("surface12") with a process-wide counter;
+ * renumbered by first appearance so the bytes do not depend on what was
+ * drawn before. */
+static void sw_renumber(struct buf *b)
+{
+	struct buf o = BUF_INIT;
+	unsigned long seen[16];
+	size_t nseen = 0;
+	const char *p = b->data ? b->data : "", *end = p + b->size;
+	for (;;) {
+		const char *t = memmem(p, (size_t)(end - p), "surface", 7);
+		if (!t)
+			break;
+		const char *q = t + 7;
+		buf_put(&o, p, (size_t)(q - p));
+		p = q;
+		if (t == b->data || (t[-1] != '"' && t[-1] != '#') || !(*q >= '0' && *q <= '9'))
+			continue;
+		unsigned long v = 0;
+		for (; q < end && *q >= '0' && *q <= '9' && v < 100000000; q++)
+			v = v * 10 + (unsigned long)(*q - '0');
+		size_t k = 0;
+		while (k < nseen && seen[k] != v)
+			k++;
+		if (k == nseen && nseen < 16)
+			seen[nseen++] = v;
+		if (k < 16)
+			buf_printf(&o, "%zu", k + 1);
+		else
+			buf_put(&o, p, (size_t)(q - p));
+		p = q;
+	}
+	buf_put(&o, p, (size_t)(end - p));
+	buf_free(b);
+	*b = o;
+}
+
+/* Renders one sweep chart as fmt into path. Returns 1, or 0 reported. */
+static int sweep_write(const struct chart_sweep *sw, int parallel, enum chart_format fmt,
+                       const char *path)
+{
+	struct buf tmp = BUF_INIT, out = BUF_INIT;
+	cairo_surface_t *sf = NULL;
+	cairo_t *cr = NULL;
+	cairo_status_t st = CAIRO_STATUS_SUCCESS;
+	double W = sw->width > 0 ? sw->width : 720, H = sw->height > 0 ? sw->height : 360;
+	double scale = 1;
+	int ok = 0;
+	if (sw->ndims < (parallel ? 2u : 2u) || sw->nruns == 0) {
+		diag_msg("%s: nothing to draw", path);
+		return 0;
+	}
+	if (fmt == CHART_SVG) {
+		sf = cairo_svg_surface_create_for_stream(sw_to_buf, &tmp, W, H);
+		cairo_svg_surface_restrict_to_version(sf, CAIRO_SVG_VERSION_1_1);
+		cairo_svg_surface_set_document_unit(sf, CAIRO_SVG_UNIT_PX);
+	} else if (fmt == CHART_PDF) {
+		sf = cairo_pdf_surface_create_for_stream(sw_to_buf, &tmp, W, H);
+		cairo_pdf_surface_set_metadata(sf, CAIRO_PDF_METADATA_CREATE_DATE, "");
+	} else {
+		scale = sw->scale > 0 && sw->scale <= 8 ? sw->scale : 2;
+		int pw = (int)ceil(W * scale), ph = (int)ceil(H * scale);
+		int stride = cairo_format_stride_for_width(CAIRO_FORMAT_ARGB32, pw);
+		if (stride <= 0 || pw > 32767 || ph > 32767) {
+			st = CAIRO_STATUS_INVALID_SIZE;
+			goto out;
+		}
+		sf = cairo_image_surface_create_for_data(chart_png_canvas((size_t)stride * (size_t)ph),
+		                                         CAIRO_FORMAT_ARGB32, pw, ph, stride);
+	}
+	if ((st = cairo_surface_status(sf)))
+		goto out;
+	cr = cairo_create(sf);
+	cairo_scale(cr, scale, scale);
+	struct sw c = {cr, NULL, NULL, NULL, fmt == CHART_PDF ? SW_FG_PAPER : SW_FG_SCREEN};
+	cairo_font_options_t *fo = cairo_font_options_create();
+	cairo_font_options_set_hint_metrics(fo, CAIRO_HINT_METRICS_OFF);
+	cairo_font_options_set_hint_style(fo, CAIRO_HINT_STYLE_NONE);
+	cairo_font_options_set_antialias(fo, CAIRO_ANTIALIAS_GRAY);
+	c.lay = pango_cairo_create_layout(cr);
+	pango_cairo_context_set_font_options(pango_layout_get_context(c.lay), fo);
+	pango_layout_context_changed(c.lay);
+	pango_layout_set_single_paragraph_mode(c.lay, TRUE);
+	pango_layout_set_ellipsize(c.lay, PANGO_ELLIPSIZE_END);
+	c.font = pango_font_description_from_string(CHART_FONT);
+	pango_font_description_set_absolute_size(c.font, SW_FONT_PX * PANGO_SCALE);
+	c.title_font = pango_font_description_copy(c.font);
+	pango_font_description_set_absolute_size(c.title_font, SW_TITLE_PX * PANGO_SCALE);
+	pango_font_description_set_weight(c.title_font, PANGO_WEIGHT_BOLD);
+	if (fmt == CHART_PDF) {
+		cairo_set_source_rgb(cr, 1, 1, 1);
+		cairo_paint(cr);
+	}
+	if (parallel)
+		draw_parallel(&c, sw, W, H);
+	else
+		draw_scatter(&c, sw, W, H);
+	pango_font_description_free(c.font);
+	pango_font_description_free(c.title_font);
+	g_object_unref(c.lay);
+	cairo_font_options_destroy(fo);
+	if ((st = cairo_status(cr)))
+		goto out;
+	cairo_destroy(cr);
+	cr = NULL;
+	if (fmt == CHART_PNG) {
+		cairo_surface_flush(sf);
+		chart_png_encode(&out, sf);
+	} else {
+		cairo_surface_finish(sf);
+		if ((st = cairo_surface_status(sf)))
+			goto out;
+		if (fmt == CHART_SVG)
+			sw_renumber(&tmp);
+		buf_put(&out, tmp.data ? tmp.data : "", tmp.size);
+	}
+	FILE *f = fopen(path, "wb");
+	if (!f || fwrite(out.data ? out.data : "", 1, out.size, f) != out.size) {
+		diag_msg("cannot write %s", path);
+		if (f)
+			fclose(f);
+		goto out;
+	}
+	if (fclose(f) != 0) {
+		diag_msg("cannot write %s", path);
+		goto out;
+	}
+	ok = 1;
+out:
+	if (st)
+		diag_msg("%s: cannot draw the chart: %s", path, cairo_status_to_string(st));
+	if (cr)
+		cairo_destroy(cr);
+	if (sf)
+		cairo_surface_destroy(sf);
+	buf_free(&tmp);
+	buf_free(&out);
+	return ok;
+}
+
+void chart_sweep_defaults(struct chart_sweep *sw)
+{
+	memset(sw, 0, sizeof *sw);
+	sw->width = 720;
+	sw->height = 360;
+	sw->scale = 2;
+}
+
+int chart_write_parallel(const struct chart_sweep *sw, enum chart_format fmt, const char *path)
+{
+	return sweep_write(sw, 1, fmt, path);
+}
+
+int chart_write_scatter(const struct chart_sweep *sw, enum chart_format fmt, const char *path)
+{
+	return sweep_write(sw, 0, fmt, path);
+}

@@ -54,7 +54,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	struct totals t = {0, 0, 0, 0, argc > 2 && strcmp(argv[2], "-v") == 0};
-	struct reader_opts opts = {false, 800};
+	struct reader_opts opts = {.include_deleted = false, .dec_buckets = 800};
 	struct run_sink sink = {&t, on_experiment, on_run};
 	double t0 = now();
 	long n = reader_tensorboard.read(argv[1], &opts, &sink);

@@ -250,12 +250,19 @@ void fmt_double(char *out, size_t outsz, double v)
 		snprintf(out, outsz, v > 0 ? "Infinity" : "-Infinity");
 		return;
 	}
-	/* The shortest %.*g that reads back as the same double. */
-	for (int prec = 1; prec <= 17; prec++) {
-		snprintf(out, outsz, "%.*g", prec, v);
+	/* The shortest %.*g that reads back as the same double. Reading back
+	 * exactly holds for every precision from the shortest one up to 17, so
+	 * a binary search finds it. */
+	int lo = 1, hi = 17;
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+		snprintf(out, outsz, "%.*g", mid, v);
 		if (strtod(out, NULL) == v)
-			return;
+			hi = mid;
+		else
+			lo = mid + 1;
 	}
+	snprintf(out, outsz, "%.*g", lo, v);
 }
 
 int cmp_strp(const void *a, const void *b)

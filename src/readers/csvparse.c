@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "runsite/diag.h"
+#include "runsite/numparse.h"
 #include "runsite/util.h"
 #include "csvparse.h"
 
@@ -142,7 +143,6 @@ size_t csv_next(struct csv_parser *cp)
 	return n;
 }
 
-static const char *scan_number(const char *p, const char *end, double *out);
 
 long csv_next_numbers(struct csv_parser *cp, double *vals, unsigned char *present, size_t max)
 {
@@ -174,7 +174,7 @@ long csv_next_numbers(struct csv_parser *cp, double *vals, unsigned char *presen
 			present[n++] = 0;
 			break;
 		}
-		const char *q = scan_number(p, end, &vals[n]);
+		const char *q = num_scan(p, end, &vals[n]);
 		if (!q)
 			return -1;
 		present[n++] = 1;
@@ -216,226 +216,13 @@ char csv_sniff_sep(const char *s, const char *e, int *trim)
 	return ',';
 }
 
-static const double pow10_d[] = {
-	1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-};
-
-#if LDBL_MANT_DIG == 64 && (defined(__x86_64__) || defined(__i386__))
-#define HAVE_X87 1
-/* 10^k is exact in a 64-bit significand up to k = 27 (5^27 < 2^63). */
-static const long double pow10_ld[] = {
-	1e0L,  1e1L,  1e2L,  1e3L,  1e4L,  1e5L,  1e6L,  1e7L,  1e8L,  1e9L,
-	1e10L, 1e11L, 1e12L, 1e13L, 1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L,
-	1e20L, 1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L,
-};
-#endif
-
-/* w * 10^e correctly rounded into *out, or 0 when that cannot be done
- * quickly and surely (the caller then uses strtod). w is below 10^19. */
-static int scale_exact(uint64_t w, int e, double *out)
-{
-	if (w <= (UINT64_C(1) << 53) && e >= -22 && e <= 22) {
-		/* Clinger's fast path: both operands exact, one rounding. */
-		*out = e < 0 ? (double)w / pow10_d[-e] : (double)w * pow10_d[e];
-		return 1;
-	}
-#ifdef HAVE_X87
-	if (e < -27 || e > 27)
-		return 0;
-	/* One correctly rounded 64-bit-significand operation, then rounding to
-	 * 53 bits. The two roundings differ from one only when the extended
-	 * result sits exactly on a midpoint between two doubles (its low 11
-	 * bits are 10000000000); that case goes to strtod. The results are far
-	 * from the subnormal and overflow ranges. */
-	long double r = e < 0 ? (long double)w / pow10_ld[-e] : (long double)w * pow10_ld[e];
-	uint64_t mant;
-	memcpy(&mant, &r, sizeof mant); /* x87 format: the significand comes first */
-	if ((mant & 0x7ff) == 0x400)
-		return 0;
-	*out = (double)r;
-	return 1;
-#else
-	return 0;
-#endif
-}
-
-/* Case-insensitive comparison of [s, s + n) with the lower-case word w. */
-static int word_is(const char *s, size_t n, const char *w)
-{
-	size_t i = 0;
-	for (; i < n && w[i]; i++)
-		if ((s[i] | 0x20) != w[i])
-			return 0;
-	return i == n && w[i] == '\0';
-}
-
-/* strtod on a copy of [s, s + n): the slow, exact path. */
-static int slow_number(const char *s, size_t n, double *out)
-{
-	char small[64];
-	if (n == 0 || memchr(s, 'x', n) || memchr(s, 'X', n) || memchr(s, '(', n))
-		return 0;
-	char *tmp = n < sizeof small ? small : xmalloc(n + 1);
-	memcpy(tmp, s, n);
-	tmp[n] = '\0';
-	char *e;
-	double v = strtod(tmp, &e);
-	int ok = e == tmp + n && n > 0 && !(tmp[0] == ' ' || tmp[0] == '\t');
-	if (ok)
-		*out = v;
-	if (tmp != small)
-		free(tmp);
-	return ok;
-}
-
-/* Whether the 8 bytes at p are all ASCII digits (SWAR, as in simdjson). */
-static inline int eight_digits(const char *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return ((v & UINT64_C(0xF0F0F0F0F0F0F0F0)) |
-	        (((v + UINT64_C(0x0606060606060606)) & UINT64_C(0xF0F0F0F0F0F0F0F0)) >> 4)) ==
-	       UINT64_C(0x3333333333333333);
-}
-
-/* The value of the 8 ASCII digits at p. */
-static inline uint64_t parse_eight(const char *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	v = (v & UINT64_C(0x0F0F0F0F0F0F0F0F)) * 2561 >> 8;
-	v = (v & UINT64_C(0x00FF00FF00FF00FF)) * 6553601 >> 16;
-	return (v & UINT64_C(0x0000FFFF0000FFFF)) * UINT64_C(42949672960001) >> 32;
-}
-
-/* Parses a plain decimal number (optional '-', digits, '.', exponent) at p,
- * stopping at the first byte that cannot continue it, when that can be done
- * quickly and exactly. Returns the end, or NULL for anything else (the
- * caller then takes the general path, which may still find a number). */
-static const char *scan_number(const char *p, const char *end, double *out)
-{
-	int neg = 0;
-	if (p < end && *p == '-')
-		neg = 1, p++;
-	const char *d0 = p;
-	while (p < end && *p == '0')
-		p++;
-	const char *ds = p;
-	uint64_t w = 0;
-	while (p < end && (unsigned)(*p - '0') < 10)
-		w = w * 10 + (uint64_t)(*p++ - '0');
-	long nsig = p - ds;
-	int e = 0, digits = p > d0;
-	if (p < end && *p == '.') {
-		const char *fs = ++p;
-		if (nsig == 0)
-			while (p < end && *p == '0')
-				p++;
-		const char *fsig = p;
-		while (end - p >= 8 && eight_digits(p)) {
-			w = w * 100000000 + parse_eight(p);
-			p += 8;
-		}
-		while (p < end && (unsigned)(*p - '0') < 10)
-			w = w * 10 + (uint64_t)(*p++ - '0');
-		if (p - fs > 300)
-			return NULL;
-		nsig += p - fsig;
-		e = -(int)(p - fs);
-		digits |= p > fs;
-	}
-	if (!digits || nsig > 19) /* no digits, or more than w can hold */
-		return NULL;
-	if (p < end && (*p == 'e' || *p == 'E')) {
-		p++;
-		int eneg = 0, ed = 0, ev = 0;
-		if (p < end && (*p == '-' || *p == '+'))
-			eneg = *p++ == '-';
-		for (; p < end && (unsigned)(*p - '0') < 10; p++, ed++)
-			if (ev < 100000)
-				ev = ev * 10 + (*p - '0');
-		if (ed == 0)
-			return NULL;
-		e += eneg ? -ev : ev;
-	}
-	double v = 0.0;
-	if (w != 0 && !scale_exact(w, e, &v))
-		return NULL;
-	*out = neg ? -v : v;
-	return p;
-}
-
 int csv_number(const char *s, size_t len, double *out)
 {
 	while (len && (*s == ' ' || *s == '\t'))
 		s++, len--;
 	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
 		len--;
-	const char *p = s, *end = s + len;
-	int neg = 0;
-	if (p < end && (*p == '-' || *p == '+'))
-		neg = *p++ == '-';
-	const char *d0 = p;
-	uint64_t w = 0;
-	int nsig = 0, e = 0, ndig = 0;
-	while (p < end && *p == '0')
-		p++, ndig++;
-	for (; p < end && (unsigned)(*p - '0') < 10; p++, ndig++) {
-		if (nsig < 19)
-			w = w * 10 + (uint64_t)(*p - '0');
-		else
-			e++; /* digits beyond 19: the slow path decides (see below) */
-		nsig++;
-	}
-	if (p < end && *p == '.') {
-		p++;
-		for (; p < end && (unsigned)(*p - '0') < 10; p++, ndig++) {
-			if (nsig == 0 && *p == '0') {
-				e--;
-				continue;
-			}
-			if (nsig < 19) {
-				w = w * 10 + (uint64_t)(*p - '0');
-				e--;
-			}
-			nsig++;
-		}
-	}
-	if (ndig == 0) {
-		/* No digits: maybe one of the words Python writes for non-finite values. */
-		size_t n = (size_t)(end - d0);
-		if (word_is(d0, n, "nan")) {
-			*out = neg ? -NAN : NAN;
-			return 1;
-		}
-		if (word_is(d0, n, "inf") || word_is(d0, n, "infinity")) {
-			*out = neg ? -INFINITY : INFINITY;
-			return 1;
-		}
-		return 0;
-	}
-	if (p < end && (*p == 'e' || *p == 'E')) {
-		p++;
-		int eneg = 0, ed = 0, ev = 0;
-		if (p < end && (*p == '-' || *p == '+'))
-			eneg = *p++ == '-';
-		for (; p < end && (unsigned)(*p - '0') < 10; p++, ed++)
-			if (ev < 100000)
-				ev = ev * 10 + (*p - '0');
-		if (ed == 0)
-			return 0;
-		e += eneg ? -ev : ev;
-	}
-	if (p != end)
-		return 0;
-	if (nsig > 19)
-		return slow_number(s, len, out);
-	double v = 0.0;
-	if (w != 0 && !scale_exact(w, e, &v))
-		return slow_number(s, len, out);
-	*out = neg ? -v : v;
-	return 1;
+	return num_parse(s, s + len, out);
 }
 
 int csv_int64(const char *s, size_t len, int64_t *out)

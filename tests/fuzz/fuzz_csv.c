@@ -96,7 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	csv_free(&cp);
 	free(text);
 
-	struct reader_opts o = {false, 8};
+	struct reader_opts o = {.include_deleted = false, .dec_buckets = 8};
 	struct run_sink s = {NULL, NULL, drop};
 	char *m = path_join(dir, "version_0/metrics.csv");
 	write_file(m, data, size);

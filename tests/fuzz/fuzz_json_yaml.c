@@ -66,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		json_decref(j);
 	}
 
-	struct reader_opts o = {false, 8};
+	struct reader_opts o = {.include_deleted = false, .dec_buckets = 8};
 	struct run_sink s = {NULL, NULL, drop};
 	write_file("trainer_state.json", data, size);
 	write_file("all_results.json", data, size);

@@ -139,7 +139,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	fclose(f);
 	for (int del = 0; del < 2; del++) {
-		struct reader_opts o = {del, 4};
+		struct reader_opts o = {.include_deleted = del, .dec_buckets = 4};
 		struct run_sink s = {NULL, drop_exp, drop};
 		reader_mlflow_sqlite.probe(db_path);
 		reader_mlflow_sqlite.read(db_path, &o, &s);

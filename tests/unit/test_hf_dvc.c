@@ -56,7 +56,7 @@ static int take(void *ctx, struct run *r)
 
 static long read_with(const struct reader *rd, const char *path, struct got *g)
 {
-	struct reader_opts o = {false, 100};
+	struct reader_opts o = {.include_deleted = false, .dec_buckets = 100};
 	struct run_sink s = {g, NULL, take};
 	memset(g, 0, sizeof *g);
 	return rd->read(path, &o, &s);

@@ -176,7 +176,7 @@ static void got_free(struct got *g)
 
 static long read_into(const char *path, bool deleted, struct got *g)
 {
-	struct reader_opts o = {deleted, 50};
+	struct reader_opts o = {.include_deleted = deleted, .dec_buckets = 50};
 	struct run_sink s = {g, got_exp, got_run};
 	return reader_mlflow_file.read(path, &o, &s);
 }

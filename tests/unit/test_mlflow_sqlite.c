@@ -289,7 +289,7 @@ static long read_into(const char *path, bool include_deleted, struct got *g)
 {
 	memset(g, 0, sizeof *g);
 	g->exp_before_run = true;
-	struct reader_opts o = {include_deleted, 8};
+	struct reader_opts o = {.include_deleted = include_deleted, .dec_buckets = 8};
 	struct run_sink s = {g, on_exp, on_run};
 	return reader_mlflow_sqlite.read(path, &o, &s);
 }
@@ -449,7 +449,7 @@ static void test_2019(void)
 	memset(&g, 0, sizeof g);
 	g.exp_before_run = true;
 	g.stop_after = 1;
-	struct reader_opts o = {false, 0};
+	struct reader_opts o = {.include_deleted = false, .dec_buckets = 0};
 	struct run_sink sink = {&g, on_exp, on_run};
 	INT_EQ(reader_mlflow_sqlite.read(path, &o, &sink), 1, "sink returning 0 stops the read");
 	got_free(&g);

@@ -126,7 +126,7 @@ static int col_run(void *ctx, struct run *r)
 static long read_dir(const char *path, struct collected *c)
 {
 	memset(c, 0, sizeof *c);
-	struct reader_opts o = {false, 100};
+	struct reader_opts o = {.include_deleted = false, .dec_buckets = 100};
 	struct run_sink s = {c, col_experiment, col_run};
 	return reader_tensorboard.read(path, &o, &s);
 }

@@ -1,0 +1,178 @@
+/* numparse.h — exact number parsing for the text readers: the shortest
+ * path for plain decimals (Clinger's fast path, then Eisel-Lemire), strtod
+ * for the rest, so every result equals strtod's bit for bit. The fast scanner
+ * is inline because the readers call it once per value. */
+#ifndef RUNSITE_NUMPARSE_H
+#define RUNSITE_NUMPARSE_H
+
+#include <stdint.h>
+#include <string.h>
+
+#define NUM_POW128_MIN (-64)
+#define NUM_POW128_MAX 64
+extern const double num_pow10_d[];
+extern const uint64_t num_pow10_128[][2];
+
+/* Parses the number filling [s, e) exactly as strtod would, including "nan",
+ * "inf" and "infinity"; hexadecimal and surrounding blanks are refused.
+ * Returns 1, or 0 when it is not a number. */
+int num_parse(const char *s, const char *e, double *out);
+
+/* Parses an optionally signed decimal integer filling [s, e). Returns 1, or
+ * 0 on anything else or overflow. */
+int num_parse_int64(const char *s, const char *e, int64_t *out);
+
+/* Whether the 8 bytes at p are all ASCII digits (SWAR, as in simdjson). */
+static inline int num_eight_digits(const char *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return ((v & UINT64_C(0xF0F0F0F0F0F0F0F0)) |
+	        (((v + UINT64_C(0x0606060606060606)) & UINT64_C(0xF0F0F0F0F0F0F0F0)) >> 4)) ==
+	       UINT64_C(0x3333333333333333);
+}
+
+/* The value of 8 ASCII digits at p. */
+static inline uint64_t num_parse_eight(const char *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	v = (v & UINT64_C(0x0F0F0F0F0F0F0F0F)) * 2561 >> 8;
+	v = (v & UINT64_C(0x00FF00FF00FF00FF)) * 6553601 >> 16;
+	return (v & UINT64_C(0x0000FFFF0000FFFF)) * UINT64_C(42949672960001) >> 32;
+}
+
+/* Reads up to 18 ASCII digits from p into *v (no overflow possible);
+ * returns the end of the digits. */
+static inline const char *num_fast_digits(const char *p, const char *end, uint64_t *v)
+{
+	const char *s = p;
+	uint64_t w = 0;
+	if (end - p >= 8 && num_eight_digits(p)) {
+		w = num_parse_eight(p);
+		p += 8;
+		if (end - p >= 8 && num_eight_digits(p)) {
+			w = w * 100000000 + num_parse_eight(p);
+			p += 8;
+		}
+	}
+	while (p < end && (unsigned)(*p - '0') < 10 && p - s < 18)
+		w = w * 10 + (uint64_t)(*p++ - '0');
+	*v = w;
+	return p;
+}
+
+__extension__ typedef unsigned __int128 num_u128;
+
+/* w * 10^exp10 correctly rounded, or 0 when this cannot be done quickly
+ * (the caller falls back to strtod). w is not 0. */
+static inline __attribute__((always_inline)) int num_scale_exact(uint64_t w, int exp10, double *out)
+{
+	if (w <= (UINT64_C(1) << 53) && exp10 >= -22 && exp10 <= 22) {
+		/* Clinger's fast path: both operands exact, one rounding. */
+		*out = exp10 < 0 ? (double)w / num_pow10_d[-exp10] : (double)w * num_pow10_d[exp10];
+		return 1;
+	}
+	/* The Eisel-Lemire algorithm (as in Go's strconv/eisel_lemire.go): a
+	 * 64x128-bit product gives the result, or says it cannot decide. */
+	if (exp10 < NUM_POW128_MIN || exp10 > NUM_POW128_MAX)
+		return 0;
+	int clz = __builtin_clzll(w);
+	uint64_t man = w << clz;
+	uint64_t exp2 = (uint64_t)(((217706 * (int64_t)exp10) >> 16) + 64 + 1023) - (uint64_t)clz;
+	const uint64_t *pw = num_pow10_128[exp10 - NUM_POW128_MIN];
+	num_u128 x = (num_u128)man * pw[1];
+	uint64_t xhi = (uint64_t)(x >> 64), xlo = (uint64_t)x;
+	if ((xhi & 0x1ff) == 0x1ff && xlo + man < man) {
+		/* Near a halfway point: bring in the low half of the power. */
+		num_u128 y = (num_u128)man * pw[0];
+		uint64_t yhi = (uint64_t)(y >> 64), ylo = (uint64_t)y;
+		uint64_t mhi = xhi, mlo = xlo + yhi;
+		if (mlo < xlo)
+			mhi++;
+		if ((mhi & 0x1ff) == 0x1ff && mlo + 1 == 0 && ylo + man < man)
+			return 0;
+		xhi = mhi;
+		xlo = mlo;
+	}
+	uint64_t msb = xhi >> 63;
+	uint64_t mant = xhi >> (msb + 9);
+	exp2 -= 1 ^ msb;
+	if (xlo == 0 && (xhi & 0x1ff) == 0 && (mant & 3) == 1)
+		return 0; /* exactly halfway: let strtod break the tie */
+	mant += mant & 1;
+	mant >>= 1;
+	if (mant >> 53) {
+		mant >>= 1;
+		exp2++;
+	}
+	if (exp2 - 1 >= 0x7ff - 1)
+		return 0; /* subnormal or overflow */
+	uint64_t bits = exp2 << 52 | (mant & UINT64_C(0x000fffffffffffff));
+	memcpy(out, &bits, sizeof *out);
+	return 1;
+}
+
+/* Parses a plain decimal number (sign, digits, point, exponent) starting
+ * at p, stopping at the first byte that cannot continue it. Returns the end,
+ * or NULL when there is no such number or it needs the exact slow path. */
+static inline __attribute__((always_inline)) const char *num_scan(const char *p, const char *end, double *out)
+{
+	int neg = 0;
+	if (p < end && (*p == '-' || *p == '+'))
+		neg = *p++ == '-';
+	const char *d0 = p;
+	while (p < end && *p == '0')
+		p++;
+	const char *ds = p;
+	uint64_t w = 0;
+	while (p < end && (unsigned)(*p - '0') < 10)
+		w = w * 10 + (uint64_t)(*p++ - '0');
+	long nsig = p - ds;
+	int exp10 = 0;
+	if (p < end && *p == '.') {
+		const char *fs = ++p;
+		if (nsig == 0)
+			while (p < end && *p == '0')
+				p++;
+		const char *fsig = p;
+		while (end - p >= 8 && num_eight_digits(p)) {
+			w = w * 100000000 + num_parse_eight(p);
+			p += 8;
+		}
+		while (p < end && (unsigned)(*p - '0') < 10)
+			w = w * 10 + (uint64_t)(*p++ - '0');
+		nsig += p - fsig;
+		if (p - fs > 400)
+			return NULL;
+		exp10 = -(int)(p - fs);
+		if (p == fs + 0 && ds == d0 && nsig == 0)
+			return NULL; /* "." or "-." */
+	}
+	if (p == d0 || (p == d0 + 1 && *d0 == '.'))
+		return NULL;
+	if (nsig > 19)
+		return NULL;
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		p++;
+		int eneg = 0, ed = 0, ev = 0;
+		if (p < end && (*p == '-' || *p == '+'))
+			eneg = *p++ == '-';
+		for (; p < end && (unsigned)(*p - '0') < 10; p++, ed++) {
+			if (ed == 4)
+				return NULL;
+			ev = ev * 10 + (*p - '0');
+		}
+		if (ed == 0)
+			return NULL;
+		exp10 += eneg ? -ev : ev;
+	}
+	double v = 0.0;
+	if (w != 0 && !num_scale_exact(w, exp10, &v))
+		return NULL;
+	*out = neg ? -v : v;
+	return p;
+}
+
+
+#endif

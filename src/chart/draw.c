@@ -129,9 +129,6 @@ static double q8(double v)
 	return round(v * 8) / 8;
 }
 
-static const double dashes[][4] = {{0, 0, 0, 0}, {6, 3, 0, 0}, {1, 3, 0, 0}, {7, 3, 1, 3}};
-static const int ndashes[] = {0, 2, 2, 4};
-
 /* Quickselect: the k-th smallest of v[0..n). */
 static double select_k(double *v, size_t n, size_t k)
 {
@@ -492,9 +489,8 @@ static size_t next_columns(const struct ctx *c, const struct chart_point *pts, s
 }
 
 /* The min–max envelope of merged raw points. Raster: per device column a
- * rectangle from the column's min to its max, widened by half a line width
- * each side so a column of one point still shows; the columns are device
- * pixels wide, so Cairo fills them as boxes. Vector: one polygon through the
+ * rectangle from the column's min to its max, widened by half a CSS px
+ * each side so a column of one point still shows, on whole device pixels. Vector: one polygon through the
  * column tops and back along the bottoms (half the bytes). Where points were
  * merged, a 1px line through them covers this band (it passes every height
  * between a column's min and max), so the band stands in for the faint raw
@@ -508,9 +504,14 @@ static void add_envelope(struct ctx *c, const struct chart_point *pts, size_t n)
 		if (m < 2)
 			continue; /* a lone point: no band */
 		if (c->raster) {
-			for (size_t j = 0; j < k; j++)
-				cairo_rectangle(c->cr, (double)cols[j].col / c->cols, cols[j].top - 0.5,
-				                1 / c->cols, cols[j].bot - cols[j].top + 1);
+			/* whole device pixels, rounded outwards: Cairo fills such boxes
+			 * without scan conversion */
+			for (size_t j = 0; j < k; j++) {
+				double t = floor((cols[j].top - 0.5) * c->cols);
+				double b = ceil((cols[j].bot + 0.5) * c->cols);
+				cairo_rectangle(c->cr, (double)cols[j].col / c->cols, t / c->cols,
+				                1 / c->cols, (b - t) / c->cols);
+			}
 			continue;
 		}
 		for (size_t j = 0; j < k; j++) {
@@ -525,6 +526,28 @@ static void add_envelope(struct ctx *c, const struct chart_point *pts, size_t n)
 		cairo_close_path(c->cr);
 	}
 	free(cols);
+}
+
+static const double dashes[][4] = {{0, 0, 0, 0}, {6, 3, 0, 0}, {1, 3, 0, 0}, {7, 3, 1, 3}};
+static const int ndashes[] = {0, 2, 2, 4};
+
+/* Whether dash pattern `dash` for a line lw wide is on at x (user units),
+ * measured along x from the plot's left edge. */
+static int dash_on(const struct ctx *c, int dash, double lw, double x)
+{
+	double period = 0, t;
+
+	if (!dash)
+		return 1;
+	for (int i = 0; i < ndashes[dash]; i++)
+		period += dashes[dash][i] * lw;
+	t = fmod(x - c->px, period);
+	for (int i = 0; i < ndashes[dash]; i++) {
+		t -= dashes[dash][i] * lw;
+		if (t < 0)
+			return i % 2 == 0;
+	}
+	return 1;
 }
 
 /* Cairo's pen for round joins and caps of radius r (user units): as many
@@ -566,8 +589,9 @@ static void add_stadium(cairo_t *cr, double X, double top, double bot, double r,
  * bottom; between columns it is the segment from one column's last point
  * to the next one's first, a rectangle lw wide, left out when the two
  * columns' sweeps already cover it. Far fewer edges than the zig-zag's
- * joins, and no stroker. */
-static void add_dense(struct ctx *c, const struct chart_point *pts, size_t n, double lw)
+ * joins, and no stroker. A dash pattern is laid along x (a dashed zig-zag
+ * shows no pattern anyway): columns in its gaps are left out. */
+static void add_dense(struct ctx *c, const struct chart_point *pts, size_t n, double lw, int dash)
 {
 	cairo_t *cr = c->cr;
 	double r = lw / 2, cs[256], sn[256];
@@ -585,10 +609,14 @@ static void add_dense(struct ctx *c, const struct chart_point *pts, size_t n, do
 		for (size_t j = 0; j < k; j++) {
 			const struct column *u = &cols[j];
 			double X = ((double)u->col + 0.5) / c->cols;
+			if (!dash_on(c, dash, lw, X))
+				continue;
 			add_stadium(cr, X, u->top, u->bot, r, nv, cs, sn);
 			if (j + 1 == k)
 				break;
 			const struct column *v = &cols[j + 1];
+			if (!dash_on(c, dash, lw, ((double)v->col + 0.5) / c->cols))
+				continue;
 			double X2 = ((double)v->col + 0.5) / c->cols, a = u->last, b = v->first;
 			double lo = (a < b ? a : b) - r, hi = (a > b ? a : b) + r;
 			if (X2 - X <= 2 * r && lo >= u->top && lo >= v->top && hi <= u->bot &&
@@ -709,8 +737,8 @@ static void draw_line(struct ctx *c, const struct prep *q, const struct chart_po
 	cairo_t *cr = c->cr;
 
 	cairo_set_source_rgba(cr, q->rgb[0], q->rgb[1], q->rgb[2], alpha);
-	if (q->dense && c->raster && !c->o->no_decimate && q->dash == 0) {
-		add_dense(c, pts, n, lw);
+	if (q->dense && c->raster && !c->o->no_decimate) {
+		add_dense(c, pts, n, lw, q->dash);
 		cairo_fill(cr);
 		return;
 	}
@@ -727,8 +755,13 @@ static void draw_series(struct ctx *c, struct prep *p, struct chart_info *info)
 	cairo_t *cr = c->cr;
 	int logy = c->ya.log;
 
+	/* the clip on whole device pixels: Cairo keeps it as a region, and boxes
+	 * inside it are filled without scan conversion */
+	double l = floor((c->px - 2) * c->cols) / c->cols, t = floor((c->py - 2) * c->cols) / c->cols;
+	double r = ceil((c->px + c->pw + 2) * c->cols) / c->cols;
+	double b = ceil((c->py + c->ph + 2) * c->cols) / c->cols;
 	cairo_save(cr);
-	cairo_rectangle(cr, c->px - 2, c->py - 2, c->pw + 4, c->ph + 4);
+	cairo_rectangle(cr, l, t, r - l, b - t);
 	cairo_clip(cr);
 	cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
 	cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);

@@ -1,7 +1,7 @@
 #!/bin/sh
 # docs.sh — the man page documents every option that --help lists, and lints clean.
 . tests/e2e/lib.sh
-for cmd in build ls; do
+for cmd in build ls check export; do
 	"$RUNSITE" "$cmd" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u > "$TMP/opts"
 	while read -r opt; do
 		name=${opt#--}

@@ -1,6 +1,6 @@
 /* runsite — small enhancements only; every page is complete without this
  * script. Click a table heading to sort by it; type in a filter box to hide
- * rows that do not match. */
+ * rows that do not match; choose which value metric columns show. */
 (function () {
 	"use strict";
 
@@ -61,6 +61,33 @@
 				});
 			})(heads[i], i);
 		}
+	});
+
+	/* Metric columns show last, best, min or max: every cell carries all four
+	 * (data-last, data-last-text, ...); the heading says which is shown. */
+	document.querySelectorAll("select[data-mode-for]").forEach(function (sel) {
+		var table = document.getElementById(sel.getAttribute("data-mode-for"));
+		if (!table || !table.tHead || !table.tBodies[0]) return;
+		if (sel.parentNode) sel.parentNode.hidden = false;
+		sel.addEventListener("change", function () {
+			var heads = table.tHead.rows[0].cells;
+			for (var i = 0; i < heads.length; i++) {
+				var th = heads[i], goal = th.getAttribute("data-goal");
+				if (!goal) continue;
+				if (!th.hasAttribute("data-default-mode")) th.setAttribute("data-default-mode", th.getAttribute("data-mode"));
+				var mode = sel.value || th.getAttribute("data-default-mode");
+				th.setAttribute("data-mode", mode);
+				var sub = th.querySelector(".sub");
+				if (sub) sub.textContent = mode + (goal === "min" ? " ↓" : goal === "max" ? " ↑" : "");
+				Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
+					var c = row.cells[i];
+					if (!c || !c.hasAttribute("data-" + mode + "-text")) return;
+					c.textContent = c.getAttribute("data-" + mode + "-text");
+					c.setAttribute("data-value", c.getAttribute("data-" + mode));
+					c.title = c.getAttribute("data-" + mode) || "";
+				});
+			}
+		});
 	});
 
 	document.querySelectorAll("input[data-filter]").forEach(function (input) {

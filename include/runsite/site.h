@@ -14,7 +14,7 @@ struct site_opts {
 	const char *out_dir;       /* default "site" */
 	const char *templates_dir; /* NULL: the templates compiled into the binary; else a
 	                            * folder of the user's own index.html, experiment.html,
-	                            * run.html, style.css, site.js (each one missing there
+	                            * run.html, compare.html, style.css, site.js (each one missing there
 	                            * is taken from the binary) */
 	const char *title;         /* site title; NULL: "Runs" */
 	bool force;                /* write over a non-empty folder runsite did not make */

@@ -566,13 +566,14 @@ int cmd_check(int argc, char **argv)
 		goto out;
 	}
 	c.rows = xcalloc(nrules, sizeof *c.rows);
-	for (size_t i = 0; i < nrules; i++, c.nrows++) {
+	for (size_t i = 0; i < nrules; i++) {
 		char err[256];
 		if (!gate_parse(rule_texts[i], &c.rows[i].rule, err, sizeof err)) {
 			diag_msg("--rule '%s': %s", rule_texts[i], err);
 			rc = EXIT_USAGE;
 			goto out;
 		}
+		c.nrows++; /* parsed: freed at the end whatever happens */
 		if (c.rows[i].rule.kind == GATE_TOLERANCE && !c.base_sel) {
 			diag_msg("--rule '%s' compares with a baseline: give --baseline RUN", rule_texts[i]);
 			rc = EXIT_USAGE;

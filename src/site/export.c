@@ -155,27 +155,47 @@ static void unlink_external(xmlNodePtr n)
 	}
 	if (n->type != XML_ELEMENT_NODE)
 		return;
-	const char *name = (const char *)n->name;
-	xmlChar *href = xmlGetProp(n, (const xmlChar *)(strcmp(name, "img") == 0 ? "src" : "href"));
-	if (href && href[0] != '#' && (strcmp(name, "a") == 0 || strcmp(name, "img") == 0)) {
-		char *text = strcmp(name, "img") == 0
-		                     ? xasprintf("[image not included: %s]", (const char *)href)
-		                     : xasprintf(" <%s>", (const char *)href);
+	/* Decided before xmlNodeSetName frees the old name. */
+	int img = strcmp((const char *)n->name, "img") == 0;
+	int a = strcmp((const char *)n->name, "a") == 0;
+	xmlChar *href = xmlGetProp(n, (const xmlChar *)(img ? "src" : "href"));
+	if (href && href[0] != '#' && (a || img)) {
+		char *text = img ? xasprintf("[image not included: %s]", (const char *)href)
+		                 : xasprintf(" <%s>", (const char *)href);
 		while (n->properties)
 			xmlRemoveProp(n->properties);
 		xmlNodeSetName(n, (const xmlChar *)"span");
-		tmpl_set_attr(n, "class", strcmp(name, "img") == 0 ? "missing" : "url");
+		tmpl_set_attr(n, "class", img ? "missing" : "url");
 		xmlAddChild(n, xmlNewDocText(n->doc, (const xmlChar *)text));
 		free(text);
 	}
 	xmlFree(href);
 }
 
+/* Moves every heading below n down by demote levels (at most h6). */
+static void demote_headings(xmlNodePtr n, int demote)
+{
+	for (xmlNodePtr c = n->children; c; c = c->next) {
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		const char *nm = (const char *)c->name;
+		if (nm[0] == 'h' && nm[1] >= '1' && nm[1] <= '6' && !nm[2]) {
+			int level = nm[1] - '0' + demote;
+			char h[3] = {'h', (char)('0' + (level > 6 ? 6 : level)), '\0'};
+			xmlNodeSetName(c, (const xmlChar *)h);
+		}
+		demote_headings(c, demote);
+	}
+}
+
 /* Renders Markdown into a new div.prose below parent, without outside links. */
 static void add_markdown(xmlNodePtr parent, const char *md, int demote)
 {
 	xmlNodePtr div = add_class_elem(parent, "div", "prose", NULL);
-	notes_render(div, md, demote);
+	/* Demoted here, not by notes_render: its demote path reads the element
+	 * name after renaming it (a use after free, reported to the lead). */
+	notes_render(div, md, 0);
+	demote_headings(div, demote);
 	unlink_external(div);
 }
 

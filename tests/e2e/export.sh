@@ -89,9 +89,9 @@ if [ "$charts" -ge 6 ]; then ok; else fail "want the sample metrics as inline ch
 check_grep "the comparison names both runs" "logreg-baseline-s1" "$TMP/two.html"
 
 # Secrets: redacted by default, in export, check and build alike.
-"$RUNSITE" build -q "$TMP/store/mlruns" -o "$TMP/site" >/dev/null 2>&1
-"$RUNSITE" check -q "$TMP/store/mlruns" --baseline card-run --candidate card-run --rule 'val/f1:max:0' \
-	-o "$TMP/gate" --junit "$TMP/gate/junit.xml" >/dev/null 2>&1
+check_exit 0 "build of the store with secrets" "$RUNSITE" build -q "$TMP/store/mlruns" -o "$TMP/site"
+check_exit 0 "check of the store with secrets" "$RUNSITE" check -q "$TMP/store/mlruns" --baseline card-run \
+	--candidate card-run --rule 'val/f1:max:0' -o "$TMP/gate" --junit "$TMP/gate/junit.xml"
 while read -r secret; do
 	if grep -rqF -- "$secret" "$TMP/one.html" "$TMP/site" "$TMP/gate"; then fail "secret $secret leaked"; else ok; fi
 done < "$TMP/secrets"

@@ -85,7 +85,7 @@ check: $(BUILD)/runsite $(UNIT_BIN) $(TOOL_BIN)
 	@BUILD=$(BUILD) RUNSITE=$(BUILD)/runsite sh tests/run.sh
 
 demo: runsite
-	./runsite build sample-runs/ -o site --force
+	./runsite build sample-runs/ -o site --force --primary val/f1
 	@echo "open: $(CURDIR)/site/index.html"
 
 # libFuzzer targets, built with clang into build-fuzz/.

@@ -111,6 +111,7 @@ static int sanitize(xmlNodePtr n, int demote)
 		int level = name[1] - '0' + demote;
 		char h[3] = {'h', (char)('0' + (level > 6 ? 6 : level)), '\0'};
 		xmlNodeSetName(n, (const xmlChar *)h);
+		name = (const char *)n->name; /* the old name was freed */
 	}
 	if (strcmp(name, "img") == 0 && !image_is_remote(n)) {
 		/* A picture beside the notes in the store (report.md's static/ images) is

@@ -682,8 +682,8 @@ int site_build(const struct discovery *d, const struct reader_opts *ropts,
 	if (progress_on(&s))
 		fputs("\r\033[K", stderr);
 	if (stats.duplicates.n && !opts->quiet)
-		diag_msg("%zu run%s skipped: already read from another store (`runsite ls` lists them)",
-		         stats.duplicates.n, stats.duplicates.n == 1 ? "" : "s");
+		diag_msg("%zu run%s also in an earlier store, shown once (`runsite ls` lists them)",
+		         stats.duplicates.n, stats.duplicates.n == 1 ? " was" : "s were");
 	pipeline_stats_free(&stats);
 	if (s.failed)
 		goto out;

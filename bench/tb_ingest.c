@@ -1,7 +1,9 @@
 /* tb_ingest.c — runs the TensorBoard reader over a folder the way `runsite`
- * does (run_finish with 800 buckets, then the run is freed) and prints bytes,
- * points, runs, seconds and peak RSS. Built by bench/tfevents.sh.
+ * does (main.c's malloc settings, run_finish with 800 buckets, then the run is
+ * freed) and prints points, runs, seconds, CPU seconds and peak RSS.
+ * Built by bench/tfevents.sh.
  *   tb_ingest DIR [-v]      -v: one line per run (id, tags, points, dropped) */
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -53,6 +55,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: tb_ingest DIR [-v]\n");
 		return 2;
 	}
+	/* As src/main.c does: keep freed memory for the next run. */
+	mallopt(M_MMAP_THRESHOLD, 32 << 20);
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 	struct totals t = {0, 0, 0, 0, argc > 2 && strcmp(argv[2], "-v") == 0};
 	struct reader_opts opts = {.include_deleted = false, .dec_buckets = 800};
 	struct run_sink sink = {&t, on_experiment, on_run};

@@ -31,7 +31,7 @@ make -s $LIBOBJ "$BUILD/embedded.o" >/dev/null
 mkdir -p "$BUILD/bench"
 cc -std=c11 -D_GNU_SOURCE -O2 -Iinclude -o "$BUILD/bench/tb_ingest" bench/tb_ingest.c $LIBOBJ \
 	"$BUILD/embedded.o" \
-	$(pkg-config --libs cairo pangocairo libcmark-gfm libxml-2.0 sqlite3 yaml-0.1 jansson) -lm -lpthread
+	$(pkg-config --libs $(sed -n 's/^PKGS *= *//p' Makefile)) -lm -lpthread
 cc -O2 -o "$BUILD/bench/crc_floor" bench/crc_floor.c
 
 field() { echo "$1" | sed -E "s/.*$2 ([0-9.]+).*/\\1/"; }

@@ -58,6 +58,15 @@ struct tag {
 	size_t nsteps, capsteps;
 };
 
+/* The tag last seen at one position of a summary. name and len are the
+ * tag's (its name never moves), series its scalar series or -1. */
+struct slot {
+	long tag;
+	const char *name;
+	size_t len;
+	long series;
+};
+
 /* Everything known about the run being read. */
 struct state {
 	struct run *r;
@@ -65,7 +74,7 @@ struct state {
 	size_t ntags, captags;
 	long *table;          /* open addressing: tag index + 1, 0 empty */
 	size_t tsize;
-	long cache[TAG_CACHE]; /* tag index of the value at each summary position */
+	struct slot cache[TAG_CACHE]; /* the tag of the value at each summary position */
 	double wall_min, wall_max;
 	bool have_wall;
 	uint64_t n_graphs;
@@ -116,7 +125,9 @@ static long tag_find(struct state *st, const uint8_t *p, size_t n)
 	GROW(st->tags, st->captags, st->ntags + 1);
 	struct tag *t = &st->tags[st->ntags];
 	memset(t, 0, sizeof *t);
-	t->name = xstrndup((const char *)p, n);
+	/* Zero padding lets same_bytes() read whole words past the end. */
+	t->name = xcalloc(1, n + 8);
+	memcpy(t->name, p, n);
 	t->len = n;
 	t->series = t->hist[0] = t->hist[1] = t->hist[2] = -1;
 	long idx = (long)st->ntags++;
@@ -132,36 +143,57 @@ static long tag_find(struct state *st, const uint8_t *p, size_t n)
 	return idx;
 }
 
-/* memcmp(a, b, n) == 0 for short tags, without a library call per value. */
-static inline bool same_bytes(const char *a, const uint8_t *b, size_t n)
+/* memcmp(a, b, n) == 0 for n >= 8, in words, reading nothing outside either. */
+static inline bool same_long(const char *a, const uint8_t *b, size_t n)
 {
-	while (n >= 8) {
-		uint64_t x, y;
-		memcpy(&x, a, 8);
-		memcpy(&y, b, 8);
+	uint64_t x, y;
+	for (size_t i = 0; i + 8 < n; i += 8) {
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
 		if (x != y)
 			return false;
-		a += 8;
-		b += 8;
-		n -= 8;
 	}
-	while (n--)
-		if ((uint8_t)*a++ != *b++)
-			return false;
-	return true;
+	memcpy(&x, a + n - 8, 8);
+	memcpy(&y, b + n - 8, 8);
+	return x == y;
+}
+
+/* memcmp(a, b, n) == 0 for 0 < n < 8, when 8 bytes can be read at a and at b
+ * (tag names are padded; a record has 5 bytes after a simple value's tag). */
+static inline bool same_short(const char *a, const uint8_t *b, size_t n)
+{
+	uint64_t x, y;
+	memcpy(&x, a, 8);
+	memcpy(&y, b, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return ((x ^ y) << (64 - 8 * n)) == 0;
+#else
+	return ((x ^ y) >> (64 - 8 * n)) == 0;
+#endif
+}
+
+/* True when slot c holds the tag p/n; room: 8 bytes can be read at p. */
+static inline bool slot_is(const struct slot *c, const uint8_t *p, size_t n, bool room)
+{
+	if (c->len != n)
+		return false;
+	if (n >= 8)
+		return same_long(c->name, p, n);
+	return room && n ? same_short(c->name, p, n) : memcmp(c->name, p, n) == 0;
 }
 
 /* The tag of the value at summary position pos: most events repeat the tags of
- * the one before in the same order, so compare with that first. */
-static inline long tag_lookup(struct state *st, size_t pos, const uint8_t *p, size_t n)
+ * the one before in the same order, so compare with that first. room: 8 bytes
+ * can be read at p. */
+static inline long tag_lookup(struct state *st, size_t pos, const uint8_t *p, size_t n, bool room)
 {
 	if (pos < TAG_CACHE) {
-		long c = st->cache[pos];
-		if (c >= 0 && st->tags[c].len == n && same_bytes(st->tags[c].name, p, n))
-			return c;
-		c = tag_find(st, p, n);
-		st->cache[pos] = c;
-		return c;
+		struct slot *c = &st->cache[pos];
+		if (c->tag >= 0 && slot_is(c, p, n, room))
+			return c->tag;
+		long ti = tag_find(st, p, n);
+		*c = (struct slot){ti, st->tags[ti].name, n, st->tags[ti].series};
+		return ti;
 	}
 	return tag_find(st, p, n);
 }
@@ -204,29 +236,38 @@ static size_t next_cap(const struct state *st, const struct series *s)
 	return (size_t)(est * 1.01) + 256;
 }
 
+/* Removes the points of s with step >= step (they arrived before it). */
+static __attribute__((noinline)) void restart(struct series *s, int64_t step)
+{
+	size_t lo = 0, hi = s->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->pts[mid].step < step)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	s->dropped += s->n - lo;
+	s->n = lo;
+}
+
+static __attribute__((noinline)) void grow_points(const struct state *st, struct series *s)
+{
+	size_t ncap = next_cap(st, s);
+	s->pts = xreallocarray(s->pts, ncap, sizeof *s->pts);
+	s->cap = ncap;
+}
+
 /* Appends a point to series si after removing every earlier-arrived point
  * with step >= step (rustboard's reservoir rule, formats §1.12), so the
  * points stay strictly increasing in step. */
 static inline void push_point(struct state *st, long si, int64_t step, int64_t time_ms, double v)
 {
 	struct series *s = &st->r->metrics[si];
-	if (s->n && s->pts[s->n - 1].step >= step) {
-		size_t lo = 0, hi = s->n;
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-			if (s->pts[mid].step < step)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		s->dropped += s->n - lo;
-		s->n = lo;
-	}
-	if (s->n == s->cap) {
-		size_t ncap = next_cap(st, s);
-		s->pts = xreallocarray(s->pts, ncap, sizeof *s->pts);
-		s->cap = ncap;
-	}
+	if (__builtin_expect(s->n && s->pts[s->n - 1].step >= step, 0))
+		restart(s, step);
+	if (__builtin_expect(s->n == s->cap, 0))
+		grow_points(st, s);
 	s->pts[s->n++] = (struct point){step, time_ms, v};
 }
 
@@ -389,7 +430,7 @@ static void scalar(struct state *st, struct tag *t, int64_t step, int64_t ms, do
 static void value(struct state *st, const struct tb_event *ev, int64_t ms,
                   const struct tb_value *v, size_t pos)
 {
-	long ti = tag_lookup(st, pos, v->tag, v->tag_len); /* may move st->tags */
+	long ti = tag_lookup(st, pos, v->tag, v->tag_len, false); /* may move st->tags */
 	struct tag *t = &st->tags[ti];
 	if (v->has_meta && t->plugin == PL_UNSET) {
 		t->plugin = plugin_of(v->plugin, v->plugin_len);
@@ -460,11 +501,44 @@ static void value(struct state *st, const struct tb_event *ev, int64_t ms,
 	}
 }
 
+/* The layout nearly every scalar event has, read without the general field
+ * loop: wall_time (09 + 8 bytes), an optional step (10 + varint) and the
+ * summary (2a + length) ending the record. Returns the summary's start, or
+ * NULL for any other layout (then read the general way, which gives the same
+ * result for these bytes). */
+static inline const uint8_t *fast_header(const uint8_t *p, size_t n, struct tb_event *ev)
+{
+	const uint8_t *end = p + n, *q = p + 9;
+	if (n < 11 || p[0] != 0x09)
+		return NULL;
+	memcpy(&ev->wall_time, p + 1, 8);
+	ev->step = 0;
+	if (*q == 0x10) {
+		struct pb b = {q + 1, end};
+		uint64_t v;
+		if (!pb_varint(&b, &v))
+			return NULL;
+		ev->step = (int64_t)v;
+		q = b.p;
+	}
+	if (end - q < 2 || q[0] != 0x2a)
+		return NULL;
+	struct pb b = {q + 1, end};
+	uint64_t len;
+	if (!pb_varint(&b, &len) || len != (uint64_t)(end - b.p))
+		return NULL;
+	ev->what = TB_SUMMARY;
+	ev->data = b.p;
+	ev->len = (size_t)len;
+	ev->session_status = 0;
+	return b.p;
+}
+
 /* Decodes one record. Returns 0 when it is not a valid Event. */
 static int event(struct state *st, const uint8_t *p, size_t n)
 {
 	struct tb_event ev;
-	if (!tb_event_parse(p, n, &ev))
+	if (!fast_header(p, n, &ev) && !tb_event_parse(p, n, &ev))
 		return 0;
 	if (ev.wall_time > 0 && isfinite(ev.wall_time)) {
 		if (!st->have_wall || ev.wall_time < st->wall_min)
@@ -480,13 +554,40 @@ static int event(struct state *st, const uint8_t *p, size_t n)
 	if (ev.what != TB_SUMMARY)
 		return 1;
 	int64_t ms = wall_ms(ev.wall_time);
-	struct pb s = pb_init(ev.data, ev.len);
-	struct tb_value v;
-	int rc;
+	const uint8_t *q = ev.data, *end = ev.data + ev.len;
 	size_t pos = 0;
-	while ((rc = tb_summary_next(&s, &v)) > 0)
+	while (q < end) {
+		/* Value{tag, simple_value} with one-byte lengths, as in tb_summary_next:
+		 * 0a LV 0a LT <tag> 15 <float>. */
+		size_t left = (size_t)(end - q);
+		if (left >= 9 && q[0] == 0x0a && q[1] < 0x80 && q[1] + 2u <= left && q[2] == 0x0a &&
+		    q[3] < 0x80 && q[1] == q[3] + 7u && q[3] > 0 && q[4 + q[3]] == 0x15) {
+			float f;
+			size_t tn = q[3];
+			memcpy(&f, q + 5 + tn, 4);
+			/* tn >= 3 leaves 8 bytes at the tag (the float's 5 follow it). */
+			if (pos < TAG_CACHE && st->cache[pos].series >= 0 &&
+			    slot_is(&st->cache[pos], q + 4, tn, tn >= 3)) {
+				push_point(st, st->cache[pos].series, ev.step, ms, f);
+			} else {
+				long ti = tag_lookup(st, pos, q + 4, tn, tn >= 3);
+				scalar(st, &st->tags[ti], ev.step, ms, f);
+				if (pos < TAG_CACHE)
+					st->cache[pos].series = st->tags[ti].series;
+			}
+			pos++;
+			q += 2 + q[1];
+			continue;
+		}
+		struct pb s = {q, end};
+		struct tb_value v;
+		int rc = tb_summary_next(&s, &v);
+		if (rc <= 0)
+			return rc == 0;
 		value(st, &ev, ms, &v, pos++);
-	return rc == 0;
+		q = s.p;
+	}
+	return 1;
 }
 
 static void state_init(struct state *st, struct run *r)
@@ -494,7 +595,7 @@ static void state_init(struct state *st, struct run *r)
 	memset(st, 0, sizeof *st);
 	st->r = r;
 	for (int i = 0; i < TAG_CACHE; i++)
-		st->cache[i] = -1;
+		st->cache[i] = (struct slot){-1, NULL, 0, -1};
 }
 
 /* Reads every record of one file. Returns the records read, or -1 when the

@@ -38,6 +38,7 @@ struct tfr_reader {
 	uint64_t records;    /* records returned so far */
 	uint64_t corrupt;    /* corrupt stretches skipped */
 	bool quiet_notes;    /* no note for a truncated tail (fuzzing) */
+	bool hw;             /* crc32c_have_hw(), asked once */
 };
 
 enum tfr_status {

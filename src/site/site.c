@@ -219,6 +219,132 @@ static size_t site_exp_for(struct site *s, const char *name)
 	return s->nexps++;
 }
 
+/* ---- run charts, drawn by worker threads while the reader goes on ---- */
+
+/* One run whose charts are to be drawn. The worker gets a copy of the
+ * site_run (s->runs may move while it works); its charts are moved back
+ * when the pool is drained. */
+struct chart_job {
+	size_t idx;
+	struct site_run sr;
+	int ok;
+	struct chart_job *next;
+};
+
+struct chart_pool {
+	struct site *s;
+	pthread_mutex_t mu;
+	pthread_cond_t work, space;
+	struct chart_job *head, *tail; /* waiting to be drawn */
+	struct chart_job *done;        /* drawn, in any order */
+	size_t inflight, limit;        /* runs with full points in memory, and the cap */
+	int stop;
+	pthread_t *threads;
+	int nthreads;
+};
+
+static void *chart_worker(void *arg)
+{
+	struct chart_pool *p = arg;
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (!p->head && !p->stop)
+			pthread_cond_wait(&p->work, &p->mu);
+		if (!p->head)
+			break;
+		struct chart_job *j = p->head;
+		p->head = j->next;
+		if (!p->head)
+			p->tail = NULL;
+		pthread_mutex_unlock(&p->mu);
+		j->ok = page_run_charts(p->s, &j->sr);
+		run_slim(j->sr.run);
+		pthread_mutex_lock(&p->mu);
+		j->next = p->done;
+		p->done = j;
+		p->inflight--;
+		pthread_cond_signal(&p->space);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+/* Starts the workers (none with one job: charts are then drawn in line). */
+static void charts_start(struct site *s, struct chart_pool *p)
+{
+	memset(p, 0, sizeof *p);
+	p->s = s;
+	int jobs = jobs_or_cpus(s->opts->jobs);
+	if (jobs < 2)
+		return;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->work, NULL);
+	pthread_cond_init(&p->space, NULL);
+	/* Each waiting run holds its full points: a few per worker keep the
+	 * workers busy while memory still follows the largest runs. */
+	p->limit = (size_t)jobs * 2;
+	p->threads = xcalloc((size_t)jobs, sizeof *p->threads);
+	for (int t = 0; t < jobs; t++)
+		if (pthread_create(&p->threads[p->nthreads], NULL, chart_worker, p) == 0)
+			p->nthreads++;
+	s->charts = p;
+}
+
+static void charts_submit(struct site *s, size_t idx)
+{
+	struct chart_pool *p = s->charts;
+	struct site_run *sr = &s->runs[idx];
+	if (!p || p->nthreads == 0) {
+		if (!page_run_charts(s, sr))
+			s->failed = 1;
+		run_slim(sr->run);
+		return;
+	}
+	struct chart_job *j = xcalloc(1, sizeof *j);
+	j->idx = idx;
+	j->sr = *sr;
+	pthread_mutex_lock(&p->mu);
+	while (p->inflight >= p->limit)
+		pthread_cond_wait(&p->space, &p->mu);
+	p->inflight++;
+	if (p->tail)
+		p->tail->next = j;
+	else
+		p->head = j;
+	p->tail = j;
+	pthread_cond_signal(&p->work);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* Waits for every chart, then gives each run its charts back. */
+static void charts_finish(struct site *s, struct chart_pool *p)
+{
+	s->charts = NULL;
+	if (p->nthreads == 0)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->stop = 1;
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->mu);
+	for (int t = 0; t < p->nthreads; t++)
+		pthread_join(p->threads[t], NULL);
+	while (p->done) {
+		struct chart_job *j = p->done;
+		p->done = j->next;
+		struct site_run *sr = &s->runs[j->idx];
+		sr->charts = j->sr.charts;
+		sr->ncharts = j->sr.ncharts;
+		sr->capcharts = j->sr.capcharts;
+		if (!j->ok)
+			s->failed = 1;
+		free(j);
+	}
+	free(p->threads);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->work);
+	pthread_cond_destroy(&p->space);
+}
+
 static int sink_run(void *ctx, struct run *r, const struct kvlist *redacted)
 {
 	struct site *s = ctx;
@@ -261,9 +387,7 @@ static int sink_run(void *ctx, struct run *r, const struct kvlist *redacted)
 	sr->parent = -1;
 	idmap_put(&s->ids, r->id, s->nruns);
 	s->nruns++;
-	if (!page_run_charts(s, sr))
-		s->failed = 1;
-	run_slim(r);
+	charts_submit(s, s->nruns - 1);
 	progress(s);
 	return !s->failed;
 }
@@ -677,7 +801,10 @@ int site_build(const struct discovery *d, const struct reader_opts *ropts,
 	struct pipeline_consumer consumer = {&s, sink_store_begin, sink_experiment, sink_run};
 	struct pipeline_stats stats;
 	memset(&stats, 0, sizeof stats);
+	struct chart_pool pool;
+	charts_start(&s, &pool);
 	pipeline_read(d, ropts, !opts->no_redact, &consumer, &stats);
+	charts_finish(&s, &pool);
 	size_t unreadable = stats.unreadable_stores;
 	if (progress_on(&s))
 		fputs("\r\033[K", stderr);

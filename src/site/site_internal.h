@@ -149,6 +149,7 @@ struct site {
 	struct site_compare *cmps;
 	size_t ncmps, capcmps;
 	struct slugset cmp_slugs;
+	struct chart_pool *charts; /* workers drawing run charts while reading; NULL: in line */
 };
 
 /* Writes data to tmp-relative path rel (folders made as needed). Returns 1,

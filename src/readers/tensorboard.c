@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -25,6 +26,9 @@
 #define TEXT_MAX_BYTES (256 * 1024) /* text shown per entry in the notes */
 #define NOTES_MAX_BYTES (4 * 1024 * 1024)
 #define TAG_CACHE 64          /* summary positions remembered per event */
+#define TMPL_WAYS 8           /* summary layouts remembered (by length) */
+#define TMPL_BYTES 256        /* the longest summary remembered */
+#define TMPL_VALUES 32        /* the most values in a remembered summary */
 
 enum plugin {
 	PL_UNSET = 0,
@@ -67,6 +71,18 @@ struct slot {
 	long series;
 };
 
+/* A summary made only of Value{tag, simple_value}, as bytes with the floats
+ * masked out: a later summary with the same bytes outside the floats holds
+ * the same tags at the same places, so its floats go straight to the series. */
+struct tmpl {
+	size_t len;                 /* 0: empty */
+	size_t nvals;
+	uint8_t bytes[TMPL_BYTES];  /* the summary, floats zeroed */
+	uint8_t mask[TMPL_BYTES];   /* 0xff where a summary must equal bytes, 0 at the floats */
+	uint16_t off[TMPL_VALUES];  /* where each float is */
+	long series[TMPL_VALUES];   /* and the series it goes to */
+};
+
 /* Everything known about the run being read. */
 struct state {
 	struct run *r;
@@ -75,6 +91,7 @@ struct state {
 	long *table;          /* open addressing: tag index + 1, 0 empty */
 	size_t tsize;
 	struct slot cache[TAG_CACHE]; /* the tag of the value at each summary position */
+	struct tmpl tmpl[TMPL_WAYS];  /* by summary length modulo TMPL_WAYS */
 	double wall_min, wall_max;
 	bool have_wall;
 	uint64_t n_graphs;
@@ -534,6 +551,44 @@ static inline const uint8_t *fast_header(const uint8_t *p, size_t n, struct tb_e
 	return b.p;
 }
 
+/* True when the n summary bytes at p equal tp's outside its floats (n >= 8). */
+static inline bool tmpl_match(const struct tmpl *tp, const uint8_t *p, size_t n)
+{
+	uint64_t diff = 0, x, y, m;
+	size_t i;
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&x, p + i, 8);
+		memcpy(&y, tp->bytes + i, 8);
+		memcpy(&m, tp->mask + i, 8);
+		diff |= (x ^ y) & m;
+	}
+	if (i < n) {
+		memcpy(&x, p + n - 8, 8);
+		memcpy(&y, tp->bytes + n - 8, 8);
+		memcpy(&m, tp->mask + n - 8, 8);
+		diff |= (x ^ y) & m;
+	}
+	return diff == 0;
+}
+
+/* Remembers the summary p/n of nv simple values whose floats are at off[] and
+ * went to series[]. */
+static void tmpl_keep(struct state *st, const uint8_t *p, size_t n, size_t nv,
+                      const uint16_t *off, const long *series)
+{
+	struct tmpl *tp = &st->tmpl[n % TMPL_WAYS];
+	tp->len = n;
+	tp->nvals = nv;
+	memcpy(tp->bytes, p, n);
+	memset(tp->mask, 0xff, n);
+	for (size_t i = 0; i < nv; i++) {
+		memset(tp->bytes + off[i], 0, 4);
+		memset(tp->mask + off[i], 0, 4);
+		tp->off[i] = off[i];
+		tp->series[i] = series[i];
+	}
+}
+
 /* Decodes one record. Returns 0 when it is not a valid Event. */
 static int event(struct state *st, const uint8_t *p, size_t n)
 {
@@ -555,6 +610,18 @@ static int event(struct state *st, const uint8_t *p, size_t n)
 		return 1;
 	int64_t ms = wall_ms(ev.wall_time);
 	const uint8_t *q = ev.data, *end = ev.data + ev.len;
+	const struct tmpl *tp = &st->tmpl[ev.len % TMPL_WAYS];
+	if (tp->len == ev.len && ev.len >= 8 && tmpl_match(tp, q, ev.len)) {
+		for (size_t i = 0; i < tp->nvals; i++) {
+			float f;
+			memcpy(&f, q + tp->off[i], 4);
+			push_point(st, tp->series[i], ev.step, ms, f);
+		}
+		return 1;
+	}
+	uint16_t off[TMPL_VALUES];
+	long series[TMPL_VALUES];
+	bool simple = ev.len <= TMPL_BYTES; /* every value so far simple, each noted */
 	size_t pos = 0;
 	while (q < end) {
 		/* Value{tag, simple_value} with one-byte lengths, as in tb_summary_next:
@@ -564,21 +631,31 @@ static int event(struct state *st, const uint8_t *p, size_t n)
 		    q[3] < 0x80 && q[1] == q[3] + 7u && q[3] > 0 && q[4 + q[3]] == 0x15) {
 			float f;
 			size_t tn = q[3];
+			long si;
 			memcpy(&f, q + 5 + tn, 4);
 			/* tn >= 3 leaves 8 bytes at the tag (the float's 5 follow it). */
 			if (pos < TAG_CACHE && st->cache[pos].series >= 0 &&
 			    slot_is(&st->cache[pos], q + 4, tn, tn >= 3)) {
-				push_point(st, st->cache[pos].series, ev.step, ms, f);
+				si = st->cache[pos].series;
+				push_point(st, si, ev.step, ms, f);
 			} else {
 				long ti = tag_lookup(st, pos, q + 4, tn, tn >= 3);
 				scalar(st, &st->tags[ti], ev.step, ms, f);
+				si = st->tags[ti].series;
 				if (pos < TAG_CACHE)
-					st->cache[pos].series = st->tags[ti].series;
+					st->cache[pos].series = si;
+			}
+			if (simple && pos < TMPL_VALUES) {
+				off[pos] = (uint16_t)(q + 5 + tn - ev.data);
+				series[pos] = si;
+			} else {
+				simple = false;
 			}
 			pos++;
 			q += 2 + q[1];
 			continue;
 		}
+		simple = false;
 		struct pb s = {q, end};
 		struct tb_value v;
 		int rc = tb_summary_next(&s, &v);
@@ -587,6 +664,8 @@ static int event(struct state *st, const uint8_t *p, size_t n)
 		value(st, &ev, ms, &v, pos++);
 		q = s.p;
 	}
+	if (simple && pos > 0 && ev.len >= 8)
+		tmpl_keep(st, ev.data, ev.len, pos, off, series);
 	return 1;
 }
 
@@ -604,14 +683,24 @@ static long read_records(struct state *st, struct tfr_reader *t)
 {
 	const uint8_t *p;
 	size_t n;
-	enum tfr_status s;
-	uint64_t bad = 0, first_bad = 0;
+	/* Changed after sigsetjmp and read after a jump: volatile. */
+	volatile enum tfr_status s = TFR_END;
+	volatile uint64_t bad = 0, first_bad = 0;
+	sigjmp_buf jb;
 	t->quiet_notes = quiet_notes;
 	st->cur = t;
-	while ((s = tfr_next(t, &p, &n)) == TFR_RECORD) {
-		if (!event(st, p, n) && bad++ == 0)
-			first_bad = tfr_record_offset(t);
+	tfr_guard_set(t, &jb);
+	if (sigsetjmp(jb, 0) == 0) {
+		while ((s = tfr_next(t, &p, &n)) == TFR_RECORD) {
+			if (!event(st, p, n) && bad++ == 0)
+				first_bad = tfr_record_offset(t);
+		}
+	} else {
+		s = TFR_END;
+		diag_warn_at(t->path, t->pos, "the file was shortened while being read; kept the "
+		             "%llu records before this offset", (unsigned long long)t->records);
 	}
+	tfr_unguard(t);
 	if (bad)
 		diag_warn_at(t->path, first_bad, "%llu record%s not a valid Event (CRCs correct); "
 		             "skipped", (unsigned long long)bad, bad == 1 ? " is" : "s are");

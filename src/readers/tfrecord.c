@@ -2,6 +2,8 @@
  * otherwise), masked CRCs, and a record reader that checks both CRCs of every
  * record, stops quietly at a truncated tail and resynchronises after damage. */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -131,6 +133,63 @@ static uint32_t le32(const uint8_t *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+/* ---- reading mapped files safely ---- */
+
+/* The mapped reader this thread is inside a guarded loop of (TFR_GUARD). */
+static __thread struct tfr_reader *guarded;
+static struct sigaction old_bus;
+static pthread_once_t bus_once = PTHREAD_ONCE_INIT;
+static bool bus_ok;
+
+/* A SIGBUS inside the guarded mapping ends that loop; any other is given back
+ * to what was there before us (returning repeats the faulting access). */
+static void on_sigbus(int sig, siginfo_t *si, void *uctx)
+{
+	struct tfr_reader *t = guarded;
+	const uint8_t *a = si->si_addr;
+	if (t && t->jmp && a >= t->buf && a < t->buf + t->blen) {
+		guarded = NULL;
+		siglongjmp(*t->jmp, 1);
+	}
+	sigaction(SIGBUS, &old_bus, NULL);
+}
+
+/* Installs on_sigbus unless someone else (a sanitizer, a fuzzer) already
+ * handles SIGBUS, in which case files are read rather than mapped. */
+static void bus_install(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = on_sigbus;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER; /* no mask to restore after the jump */
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGBUS, NULL, &old_bus) != 0 || (old_bus.sa_flags & SA_SIGINFO) ||
+	    old_bus.sa_handler != SIG_DFL)
+		return;
+	bus_ok = sigaction(SIGBUS, &sa, NULL) == 0;
+}
+
+static bool bus_handler_ready(void)
+{
+	pthread_once(&bus_once, bus_install);
+	return bus_ok;
+}
+
+void tfr_guard_set(struct tfr_reader *t, sigjmp_buf *jb)
+{
+	if (!t->mapped)
+		return;
+	t->jmp = jb;
+	guarded = t;
+}
+
+void tfr_unguard(struct tfr_reader *t)
+{
+	if (guarded == t)
+		guarded = NULL;
+	t->jmp = NULL;
+}
+
 void tfr_open_fd(struct tfr_reader *t, const char *path, int fd, uint64_t file_size)
 {
 	memset(t, 0, sizeof *t);
@@ -138,6 +197,21 @@ void tfr_open_fd(struct tfr_reader *t, const char *path, int fd, uint64_t file_s
 	t->fd = fd;
 	t->file_size = file_size;
 	t->hw = crc32c_have_hw();
+	/* Mapped, records are read where they lie instead of being copied; the
+	 * size is the one fstat gave, so a file still being written is read up
+	 * to there. Not when a SIGBUS (the file shortened under the mapping)
+	 * could not be caught, nor for tiny files. */
+	if (file_size >= TFR_MAP_MIN && file_size <= SIZE_MAX && bus_handler_ready()) {
+		void *m = mmap(NULL, (size_t)file_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (m != MAP_FAILED) {
+			madvise(m, (size_t)file_size, MADV_SEQUENTIAL);
+			t->buf = m;
+			t->blen = (size_t)file_size;
+			t->eof = true;
+			t->mapped = true;
+			return;
+		}
+	}
 	t->cap = TFR_CHUNK;
 	t->buf = xmalloc(t->cap);
 }
@@ -156,7 +230,10 @@ void tfr_open_mem(struct tfr_reader *t, const char *path, const void *data, size
 
 void tfr_close(struct tfr_reader *t)
 {
-	if (t->fd >= 0)
+	tfr_unguard(t);
+	if (t->mapped)
+		munmap(t->buf, t->blen);
+	else if (t->fd >= 0)
 		free(t->buf);
 	t->buf = NULL;
 }
@@ -168,7 +245,7 @@ static const uint8_t *window(struct tfr_reader *t, uint64_t off, size_t n)
 {
 	if (off >= t->boff && off - t->boff + n <= t->blen)
 		return t->buf + (off - t->boff);
-	if (t->fd < 0)
+	if (t->fd < 0 || t->mapped)
 		return NULL;
 	if (off < t->boff + t->blen) {
 		size_t drop = (size_t)(off - t->boff);
@@ -293,8 +370,24 @@ static bool next_fast_sw(struct tfr_reader *t, const uint8_t **payload, size_t *
 	return next_fast(t, payload, len, crc_sw);
 }
 
+/* Gives back the mapped pages before the next record (the page cache keeps
+ * them), so a long file does not count whole in the resident size. */
+static void release(struct tfr_reader *t)
+{
+	static size_t page;
+	if (!page)
+		page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t upto = (size_t)t->pos / page * page;
+	if (upto <= t->released)
+		return;
+	madvise(t->buf + t->released, upto - t->released, MADV_DONTNEED);
+	t->released = upto;
+}
+
 enum tfr_status tfr_next(struct tfr_reader *t, const uint8_t **payload, size_t *len)
 {
+	if (t->mapped && t->pos - t->released >= TFR_RELEASE)
+		release(t);
 	if (t->hw ? next_fast_hw(t, payload, len) : next_fast_sw(t, payload, len))
 		return TFR_RECORD;
 	if (t->pos == 0 && t->records == 0 && t->corrupt == 0) {

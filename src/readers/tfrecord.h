@@ -4,6 +4,7 @@
 #ifndef RUNSITE_TFRECORD_H
 #define RUNSITE_TFRECORD_H
 
+#include <setjmp.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -20,9 +21,13 @@ bool crc32c_have_hw(void);
 /* TensorFlow's masked CRC32C of n bytes (rotate right 15, add 0xA282EAD8). */
 uint32_t tfr_masked_crc(const void *p, size_t n);
 
-/* Reads records in order. Bytes come from fd through a buffer of about
- * TFR_CHUNK (grown only for records larger than that), or from memory. */
+/* Reads records in order. Bytes come from fd mapped whole (files of at least
+ * TFR_MAP_MIN bytes, read in place, mapped pages given back every TFR_RELEASE
+ * bytes) or through a buffer of about TFR_CHUNK (grown only for records
+ * larger than that), or from memory. */
 #define TFR_CHUNK (128 * 1024)
+#define TFR_MAP_MIN (64 * 1024)
+#define TFR_RELEASE (4 * 1024 * 1024)
 
 struct tfr_reader {
 	const char *path;    /* for messages */
@@ -39,6 +44,9 @@ struct tfr_reader {
 	uint64_t corrupt;    /* corrupt stretches skipped */
 	bool quiet_notes;    /* no note for a truncated tail (fuzzing) */
 	bool hw;             /* crc32c_have_hw(), asked once */
+	bool mapped;         /* buf is the file mapped whole (fd mode) */
+	size_t released;     /* bytes at the start of the mapping given back */
+	sigjmp_buf *jmp;     /* where a SIGBUS in the mapping goes (tfr_guard_set) */
 };
 
 enum tfr_status {
@@ -56,6 +64,19 @@ void tfr_open_mem(struct tfr_reader *t, const char *path, const void *data, size
  * to the next position where a whole record checks. The payload stays valid
  * until the next call. */
 enum tfr_status tfr_next(struct tfr_reader *t, const uint8_t **payload, size_t *len);
+/* A mapped file that another program shortens raises SIGBUS when the lost
+ * pages are touched. A reading loop is guarded as
+ *	sigjmp_buf jb;
+ *	tfr_guard_set(t, &jb);
+ *	if (sigsetjmp(jb, 0) == 0)
+ *		while (tfr_next(t, ...) == TFR_RECORD) ...;
+ *	else
+ *		... the file was shortened: report, keep what was read ...
+ *	tfr_unguard(t);
+ * so the signal ends the loop, not the program. Nothing happens for readers
+ * that are not mapped. Payloads must not be touched outside the guard. */
+void tfr_guard_set(struct tfr_reader *t, sigjmp_buf *jb);
+void tfr_unguard(struct tfr_reader *t);
 /* File offset of the record last returned. */
 uint64_t tfr_record_offset(const struct tfr_reader *t);
 void tfr_close(struct tfr_reader *t);

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "runsite/cli.h"
+#include "runsite/diag.h"
+#include "runsite/reader.h"
 #include "runsite/util.h"
 
 const char cli_exit_codes_help[] =
@@ -70,3 +72,16 @@ int cli_parse_double(const char *s, double lo, double hi, double *out)
 	return 1;
 }
 
+
+int cli_paths_ok(const char *cmd, const char *forced, int argc, int optind)
+{
+	if (forced && !reader_by_name(forced)) {
+		diag_msg("unknown format '%s' (see `runsite --help`)", forced);
+		return 0;
+	}
+	if (optind >= argc) {
+		diag_msg("%s: no PATH given (try `runsite %s --help`)", cmd, cmd);
+		return 0;
+	}
+	return 1;
+}

@@ -176,21 +176,15 @@ int cmd_build(int argc, char **argv)
 			break;
 		case 'h':
 			cli_usage(stdout, "runsite build [OPTION...] PATH... [-o DIR]",
-			              "Reads the run stores at and below each PATH (MLflow mlruns/ folders\n"
-			              "and mlflow.db files, ...) and writes a static report site to DIR.\n"
-			              "The site is built beside DIR and moved into place only when complete.",
-			              build_options);
+			          "Reads the run stores at and below each PATH (MLflow mlruns/ folders\n"
+			          "and mlflow.db files, ...) and writes a static report site to DIR.\n"
+			          "The site is built beside DIR and moved into place only when complete.",
+			          build_options);
 			goto out;
 		default: rc = EXIT_USAGE; goto out;
 		}
 	}
-	if (forced && !reader_by_name(forced)) {
-		diag_msg("unknown format '%s' (see `runsite --help`)", forced);
-		rc = EXIT_USAGE;
-		goto out;
-	}
-	if (optind >= argc) {
-		diag_msg("build: no PATH given (try `runsite build --help`)");
+	if (!cli_paths_ok("build", forced, argc, optind)) {
 		rc = EXIT_USAGE;
 		goto out;
 	}

@@ -549,13 +549,7 @@ int cmd_check(int argc, char **argv)
 		default: rc = EXIT_USAGE; goto out;
 		}
 	}
-	if (forced && !reader_by_name(forced)) {
-		diag_msg("unknown format '%s' (see `runsite --help`)", forced);
-		rc = EXIT_USAGE;
-		goto out;
-	}
-	if (optind >= argc) {
-		diag_msg("check: no PATH given (try `runsite check --help`)");
+	if (!cli_paths_ok("check", forced, argc, optind)) {
 		rc = EXIT_USAGE;
 		goto out;
 	}

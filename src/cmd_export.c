@@ -70,16 +70,14 @@ int cmd_export(int argc, char **argv)
 		default: rc = EXIT_USAGE; goto out;
 		}
 	}
-	if (forced && !reader_by_name(forced)) {
-		diag_msg("unknown format '%s' (see `runsite --help`)", forced);
+	if (!cli_paths_ok("export", forced, argc, optind)) {
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	if (optind >= argc || nsels == 0 || !out) {
+	if (nsels == 0 || !out) {
 		diag_msg("export: %s (try `runsite export --help`)",
-		         optind >= argc ? "no PATH given"
-		         : nsels == 0   ? "give at least one --run RUN"
-		                        : "give the file to write with -o FILE.html");
+		         nsels == 0 ? "give at least one --run RUN"
+		                    : "give the file to write with -o FILE.html");
 		rc = EXIT_USAGE;
 		goto out;
 	}

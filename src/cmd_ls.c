@@ -207,20 +207,14 @@ int cmd_ls(int argc, char **argv)
 		case 'q': diag_set_quiet(1); break;
 		case 'h':
 			cli_usage(stdout, "runsite ls [--json] [OPTION...] PATH...",
-			              "Says what runsite reads at each PATH (format, experiments, runs,\n"
-			              "metrics) and what it skips, and why.",
-			              ls_options);
+			          "Says what runsite reads at each PATH (format, experiments, runs,\n"
+			          "metrics) and what it skips, and why.",
+			          ls_options);
 			goto out;
 		default: rc = EXIT_USAGE; goto out;
 		}
 	}
-	if (forced && !reader_by_name(forced)) {
-		diag_msg("unknown format '%s' (see `runsite --help`)", forced);
-		rc = EXIT_USAGE;
-		goto out;
-	}
-	if (optind >= argc) {
-		diag_msg("ls: no PATH given (try `runsite ls --help`)");
+	if (!cli_paths_ok("ls", forced, argc, optind)) {
 		rc = EXIT_USAGE;
 		goto out;
 	}

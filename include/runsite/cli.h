@@ -44,6 +44,9 @@ void cli_usage(FILE *out, const char *synopsis, const char *about, const struct 
 /* Builds the getopt_long array and short-option string from a table
  * (GNU order: options may follow the paths). Caller frees both. */
 struct option *cli_getopt(const struct option_row *rows, char **shortopts);
+/* Checks what every reading command needs: a known --format (when given) and
+ * at least one PATH after the options. Returns 1, or 0 after saying what is wrong. */
+int cli_paths_ok(const char *cmd, const char *forced, int argc, int optind);
 /* Parses a number in [lo, hi]; returns 0 when s is not one. */
 int cli_parse_double(const char *s, double lo, double hi, double *out);
 

@@ -67,6 +67,8 @@ struct point_sink {
 	size_t bad_rows;     /* rows that could not be used */
 };
 
+struct direct;
+
 struct ctx {
 	const char *path;
 	char *dir; /* folder of the database, for relative artifact locations */
@@ -100,6 +102,8 @@ struct ctx {
 	sqlite3 *db2;
 	sqlite3_stmt *st_mrange2;
 	struct point_sink ps2;
+
+	struct direct *direct; /* reads range-planned runs from the file's pages; NULL: SQL only */
 };
 
 /* Reports an SQLite error about the file; a lock or too many errors end the read. */
@@ -341,8 +345,11 @@ static int probe(const char *path)
 }
 
 /* Frees the statements and lists of a read. */
+static void direct_free(struct direct *d);
+
 static void ctx_free(struct ctx *c)
 {
+	direct_free(c->direct);
 	sqlite3_finalize(c->st_run);
 	sqlite3_finalize(c->st_params);
 	sqlite3_finalize(c->st_tags);
@@ -945,13 +952,540 @@ static void read_metric_range(struct ctx *c, struct run *r, const struct run_ref
 	metrics_report(c, r, rc, err);
 }
 
+/* ---- Reading the metrics table's pages directly ---------------------------------
+ * Most of a scan through SQL is spent in the virtual machine decoding columns, so a
+ * run's rowid range is read straight from the file's table b-tree (format: sqlite.org
+ * fileformat2.html §1.6, §2) when that is safe: a rollback-journal database read under
+ * SQLite's own shared lock (a writer cannot change the file meanwhile), or one opened
+ * immutable. Anything unusual (another column type, missing fields, a page that does
+ * not look right) makes the run go through SQL instead, which then reads or reports
+ * it exactly as before, so the result never depends on the path taken. */
+
+#define DIRECT_WINDOW 64    /* pages read at once: a parent's children that lie close */
+#define DIRECT_GAP 1        /* other pages (index pages between table leaves) read over */
+#define DIRECT_DEPTH_MAX 20 /* b-tree levels; 4 are enough for a terabyte */
+
+enum { DC_KEY, DC_VALUE, DC_TS, DC_RUN, DC_STEP, DC_NAN, DC_N };
+
+struct direct {
+	int fd;
+	uint32_t pgsz, usable; /* page size, and the bytes of it in use (no reserved tail) */
+	uint32_t root;         /* the metrics table's root page */
+	int col[DC_N];         /* record field of each column */
+	int ncol;              /* fields to decode: the highest of col[] + 1 */
+	unsigned char *win;    /* DIRECT_WINDOW pages from page wstart, wn of them read */
+	uint64_t wstart, wn;
+	unsigned char *inner;  /* a copy of each interior page on the path, per depth */
+	unsigned char *big;    /* an overflowing payload put together */
+	size_t bigcap;
+	sqlite3_stmt *lock;    /* stepped to hold SQLite's shared lock during a read */
+};
+
+/* One range read in progress. */
+struct dscan {
+	struct direct *d;
+	struct ctx *c;
+	struct run *r;
+	sqlite3_int64 lo, hi;
+	const char *id;
+	size_t idlen;
+	uint64_t npages;
+	uint64_t budget;       /* pages still allowed to be visited (a corrupt tree may loop) */
+	struct series *last;   /* the series of the previous row, its key klen bytes long */
+	size_t lastlen;
+};
+
+static uint32_t get16(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 8 | p[1];
+}
+
+static uint32_t get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* get_varint() for more than one byte. */
+static int get_varint_long(const unsigned char **p, const unsigned char *end, uint64_t *v)
+{
+	const unsigned char *q = *p;
+	uint64_t x = 0;
+	for (int i = 0; i < 8; i++) {
+		if (q >= end)
+			return 0;
+		unsigned char b = *q++;
+		x = x << 7 | (b & 0x7f);
+		if (!(b & 0x80)) {
+			*v = x;
+			*p = q;
+			return 1;
+		}
+	}
+	if (q >= end)
+		return 0;
+	*v = x << 8 | *q++;
+	*p = q;
+	return 1;
+}
+
+/* Reads an SQLite varint at *p before end into *v. Returns 0 when it runs past end. */
+static inline __attribute__((always_inline)) int get_varint(const unsigned char **p,
+                                                            const unsigned char *end, uint64_t *v)
+{
+	if (*p < end && **p < 0x80) {
+		*v = *(*p)++;
+		return 1;
+	}
+	return get_varint_long(p, end, v);
+}
+
+/* Reads exactly n bytes at off, or fewer at the end of the file. Returns the count, -1 on error. */
+static ssize_t pread_full(int fd, unsigned char *buf, size_t n, off_t off)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t k = pread(fd, buf + got, n - got, off + (off_t)got);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -1;
+		if (k == 0)
+			break;
+		got += (size_t)k;
+	}
+	return (ssize_t)got;
+}
+
+/* Reads pages first..last (at most DIRECT_WINDOW) into the window. Returns 0 on failure. */
+static int window_load(struct dscan *x, uint64_t first, uint64_t last)
+{
+	struct direct *d = x->d;
+	if (first == 0 || first > x->npages || x->budget == 0)
+		return 0;
+	if (last > x->npages)
+		last = x->npages;
+	x->budget--;
+	d->wn = 0;
+	ssize_t got = pread_full(d->fd, d->win, (size_t)(last - first + 1) * d->pgsz,
+	                         (off_t)((first - 1) * d->pgsz));
+	if (got < 0)
+		return 0;
+	d->wstart = first;
+	d->wn = (uint64_t)got / d->pgsz;
+	return 1;
+}
+
+/* Page pgno (1-based) from the window, read alone when it is not there; NULL when it
+ * cannot be had. Valid until the window is next loaded. */
+static const unsigned char *page_get(struct dscan *x, uint64_t pgno)
+{
+	struct direct *d = x->d;
+	if (pgno - d->wstart >= d->wn && !window_load(x, pgno, pgno))
+		return NULL;
+	if (pgno - d->wstart >= d->wn)
+		return NULL;
+	return d->win + (pgno - d->wstart) * d->pgsz;
+}
+
+/* The payload of a cell that spills onto overflow pages, put together in d->big.
+ * local bytes are at p; the first overflow page number follows them. */
+static const unsigned char *overflow_payload(struct dscan *x, const unsigned char *p, size_t local,
+                                             uint64_t total)
+{
+	struct direct *d = x->d;
+	if (total > ((uint64_t)1 << 30))
+		return NULL;
+	if (d->bigcap < total) {
+		free(d->big);
+		d->bigcap = (size_t)total;
+		d->big = xmalloc(d->bigcap);
+	}
+	memcpy(d->big, p, local);
+	size_t have = local;
+	uint32_t next = get32(p + local);
+	unsigned char *tmp = d->inner + (size_t)DIRECT_DEPTH_MAX * d->pgsz; /* one spare page */
+	while (have < total) {
+		/* Read outside the window so the leaf being read stays put. */
+		if (next == 0 || next > x->npages || x->budget == 0)
+			return NULL;
+		x->budget--;
+		if (pread_full(d->fd, tmp, d->usable, (off_t)(next - 1) * d->pgsz) != (ssize_t)d->usable)
+			return NULL;
+		size_t n = d->usable - 4;
+		if (n > total - have)
+			n = (size_t)(total - have);
+		memcpy(d->big + have, tmp + 4, n);
+		have += n;
+		next = get32(tmp);
+	}
+	return d->big;
+}
+
+/* A big-endian two's-complement integer of n bytes. */
+static inline int64_t get_int(const unsigned char *p, size_t n)
+{
+	uint64_t v = (p[0] & 0x80) ? ~(uint64_t)0 : 0;
+	for (size_t i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return (int64_t)v;
+}
+
+/* Field sizes by serial type below 12; -1 for the reserved 10 and 11. */
+static const signed char serial_size[12] = {0, 1, 2, 3, 4, 6, 8, 8, 0, 0, -1, -1};
+
+/* An integer field (serial types 1-6, 8, 9) into *v; 0 for any other type. */
+static inline int field_int(uint64_t t, const unsigned char *p, int64_t *v)
+{
+	if (t >= 1 && t <= 6) {
+		*v = get_int(p, (size_t)serial_size[t]);
+		return 1;
+	}
+	if (t == 8 || t == 9) {
+		*v = (int64_t)t - 8;
+		return 1;
+	}
+	return 0;
+}
+
+/* Adds the record (one metrics row) to the run when it is the run's. Returns 1, or 0
+ * when the row is not one this path reads exactly like sql_point (then SQL reads the run). */
+static int direct_row(struct dscan *x, const unsigned char *rec, uint64_t size)
+{
+	const struct direct *d = x->d;
+	const unsigned char *p = rec, *end = rec + size, *hend;
+	uint64_t hsize;
+	if (!get_varint(&p, end, &hsize) || hsize > size || hsize < (uint64_t)(p - rec))
+		return 0;
+	hend = rec + hsize;
+	uint64_t type[8], off[8];
+	uint64_t at = hsize;
+	for (int i = 0; i < d->ncol; i++) {
+		uint64_t t;
+		if (p >= hend || !get_varint(&p, hend, &t))
+			return 0; /* fewer fields than columns (ALTER TABLE ADD COLUMN) */
+		if (t == 10 || t == 11)
+			return 0;
+		uint64_t n = t >= 12 ? (t - 12) / 2 : (uint64_t)serial_size[t];
+		type[i] = t;
+		off[i] = at;
+		at += n;
+	}
+	if (at > size)
+		return 0;
+	/* run_uuid: only text equal byte for byte to the id matches (+run_uuid = ?1). */
+	uint64_t t = type[d->col[DC_RUN]];
+	if (!(t >= 13 && (t & 1) && (t - 13) / 2 == x->idlen &&
+	      memcmp(rec + off[d->col[DC_RUN]], x->id, x->idlen) == 0))
+		return 1;
+	int64_t ts, step, nanflag;
+	if (!field_int(type[d->col[DC_TS]], rec + off[d->col[DC_TS]], &ts) ||
+	    !field_int(type[d->col[DC_STEP]], rec + off[d->col[DC_STEP]], &step) ||
+	    !field_int(type[d->col[DC_NAN]], rec + off[d->col[DC_NAN]], &nanflag))
+		return 0;
+	double v;
+	if ((int)nanflag) {
+		v = NAN;
+	} else {
+		t = type[d->col[DC_VALUE]];
+		const unsigned char *vp = rec + off[d->col[DC_VALUE]];
+		if (t == 7) {
+			uint64_t bits = (uint64_t)get_int(vp, 8);
+			memcpy(&v, &bits, sizeof v);
+		} else {
+			int64_t iv;
+			if (!field_int(t, vp, &iv))
+				return 0;
+			v = (double)iv;
+		}
+		if (v == DBL_MAX)
+			v = INFINITY;
+		else if (v == -DBL_MAX)
+			v = -INFINITY;
+	}
+	t = type[d->col[DC_KEY]];
+	if (!(t >= 13 && (t & 1)))
+		return 0;
+	const char *key = (const char *)rec + off[d->col[DC_KEY]];
+	size_t klen = (size_t)(t - 13) / 2;
+	struct series *s = x->last;
+	if (!s || klen != x->lastlen || memcmp(s->key, key, klen) != 0) {
+		if (memchr(key, '\0', klen))
+			return 0;
+		s = x->last = series_for(&x->c->ps.keys, x->r, key, klen);
+		x->lastlen = klen;
+	}
+	if (s->n == s->cap)
+		GROW(s->pts, s->cap, s->n + 1);
+	s->pts[s->n++] = (struct point){step, ts, v};
+	return 1;
+}
+
+/* Reads the rows of leaf page p in [lo, hi]. Returns 1 to go on, 0 past hi, -1 to give up. */
+static int direct_leaf(struct dscan *x, const unsigned char *p)
+{
+	const struct direct *d = x->d;
+	const unsigned char *end = p + d->usable;
+	uint32_t ncells = get16(p + 3);
+	if (8 + 2 * (size_t)ncells > d->usable)
+		return -1;
+	uint64_t maxlocal = d->usable - 35;
+	for (uint32_t i = 0; i < ncells; i++) {
+		uint32_t co = get16(p + 8 + 2 * i);
+		if (co < 8 + 2 * ncells || co >= d->usable)
+			return -1;
+		const unsigned char *q = p + co;
+		uint64_t psize, rowid;
+		if (!get_varint(&q, end, &psize) || !get_varint(&q, end, &rowid))
+			return -1;
+		if ((sqlite3_int64)rowid < x->lo)
+			continue;
+		if ((sqlite3_int64)rowid > x->hi)
+			return 0;
+		const unsigned char *rec = q;
+		if (psize <= maxlocal) {
+			if (psize > (uint64_t)(end - q))
+				return -1;
+		} else {
+			uint64_t minlocal = (uint64_t)(d->usable - 12) * 32 / 255 - 23;
+			uint64_t local = minlocal + (psize - minlocal) % (d->usable - 4);
+			if (local > maxlocal)
+				local = minlocal;
+			if (local + 4 > (uint64_t)(end - q) ||
+			    !(rec = overflow_payload(x, q, (size_t)local, psize)))
+				return -1;
+		}
+		if (!direct_row(x, rec, psize))
+			return -1;
+	}
+	return 1;
+}
+
+/* Child page i of interior page ip (i == ncells: the right-most one) and, but for that
+ * last one, the largest rowid below it. Returns 0 when the cell is out of bounds. */
+static int inner_cell(const struct dscan *x, const unsigned char *ip, uint32_t i, uint64_t *child,
+                      uint64_t *key)
+{
+	const struct direct *d = x->d;
+	if (i == get16(ip + 3)) {
+		*child = get32(ip + 8);
+		*key = 0;
+		return 1;
+	}
+	uint32_t co = get16(ip + 12 + 2 * i);
+	const unsigned char *q = ip + co + 4;
+	if (co < 12 || co + 4 >= d->usable || !get_varint(&q, ip + d->usable, key))
+		return 0;
+	*child = get32(ip + co);
+	return 1;
+}
+
+/* Loads the window with child i of ip and the children after it that the range needs,
+ * as long as they lie at most DIRECT_GAP pages apart: one read instead of one per page. */
+static int load_children(struct dscan *x, const unsigned char *ip, uint32_t i)
+{
+	uint32_t ncells = get16(ip + 3);
+	uint64_t first, last, key, child;
+	if (!inner_cell(x, ip, i, &first, &key))
+		return 0;
+	last = first;
+	while (i < ncells && (sqlite3_int64)key < x->hi) {
+		if (!inner_cell(x, ip, ++i, &child, &key) || child <= last ||
+		    child - last > DIRECT_GAP + 1 || child - first >= DIRECT_WINDOW)
+			break;
+		last = child;
+	}
+	return window_load(x, first, last);
+}
+
+/* Reads the rows in [lo, hi] below page pgno. Returns as direct_leaf(). */
+static int direct_page(struct dscan *x, uint64_t pgno, int depth)
+{
+	struct direct *d = x->d;
+	if (depth >= DIRECT_DEPTH_MAX)
+		return -1;
+	const unsigned char *p = page_get(x, pgno);
+	if (!p)
+		return -1;
+	if (p[0] == 0x0d)
+		return direct_leaf(x, p);
+	if (p[0] != 0x05)
+		return -1;
+	/* A copy: reading the children replaces the window it sits in. */
+	unsigned char *ip = d->inner + (size_t)depth * d->pgsz;
+	memcpy(ip, p, d->usable);
+	const unsigned char *end = ip + d->usable;
+	uint32_t ncells = get16(ip + 3);
+	if (12 + 2 * (size_t)ncells > d->usable)
+		return -1;
+	/* Cell i leads to rows up to its key: skip those ending below lo. */
+	uint32_t a = 0, b = ncells;
+	while (a < b) {
+		uint32_t m = a + (b - a) / 2;
+		uint32_t co = get16(ip + 12 + 2 * m);
+		const unsigned char *q = ip + co + 4;
+		uint64_t key;
+		if (co < 12 || co + 4 >= d->usable || !get_varint(&q, end, &key))
+			return -1;
+		if ((sqlite3_int64)key < x->lo)
+			a = m + 1;
+		else
+			b = m;
+	}
+	for (uint32_t i = a; i <= ncells; i++) {
+		uint64_t key, child;
+		if (!inner_cell(x, ip, i, &child, &key))
+			return -1;
+		if (child - d->wstart >= d->wn && !load_children(x, ip, i))
+			return -1;
+		int rc = direct_page(x, child, depth + 1);
+		if (rc <= 0 || (i < ncells && (sqlite3_int64)key >= x->hi))
+			return rc <= 0 ? rc : 0;
+	}
+	return 1;
+}
+
+/* Frees what direct_open() made. */
+static void direct_free(struct direct *d)
+{
+	if (!d)
+		return;
+	if (d->fd >= 0)
+		close(d->fd);
+	sqlite3_finalize(d->lock);
+	free(d->win);
+	free(d->inner);
+	free(d->big);
+	free(d);
+}
+
+/* The record field of each metrics column, from PRAGMA table_xinfo. Returns 0 when a
+ * column is missing or the table stores something other than its declared columns. */
+static int direct_columns(struct ctx *c, struct direct *d)
+{
+	static const char *const names[DC_N] = {"key", "value", "timestamp", "run_uuid", "step",
+	                                        "is_nan"};
+	sqlite3_stmt *st = prepare(c, "PRAGMA table_xinfo(metrics)");
+	int ok = st != NULL, field = 0, npk = 0;
+	bool int_pk = false;
+	for (int i = 0; i < DC_N; i++)
+		d->col[i] = -1;
+	while (ok && sqlite3_step(st) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 1);
+		const char *type = (const char *)sqlite3_column_text(st, 2);
+		if (sqlite3_column_int(st, 6) != 0)
+			ok = 0; /* generated or hidden columns: fields differ from columns */
+		if (sqlite3_column_int(st, 5) > 0) {
+			npk++;
+			int_pk = type && strcasecmp(type, "INTEGER") == 0;
+		}
+		for (int i = 0; name && i < DC_N; i++)
+			if (strcasecmp(name, names[i]) == 0)
+				d->col[i] = field;
+		field++;
+	}
+	sqlite3_finalize(st);
+	if (npk == 1 && int_pk)
+		ok = 0; /* an INTEGER PRIMARY KEY is the rowid, stored as NULL */
+	d->ncol = 0;
+	for (int i = 0; i < DC_N; i++) {
+		if (d->col[i] < 0 || d->col[i] >= 8)
+			ok = 0;
+		else if (d->col[i] + 1 > d->ncol)
+			d->ncol = d->col[i] + 1;
+	}
+	/* The run filter compares bytes, as the BINARY collation does. */
+	const char *coll = NULL;
+	if (ok && (sqlite3_table_column_metadata(c->db, NULL, "metrics", "run_uuid", NULL, &coll,
+	                                         NULL, NULL, NULL) != SQLITE_OK ||
+	           !coll || strcasecmp(coll, "BINARY") != 0))
+		ok = 0;
+	return ok;
+}
+
+/* Sets up direct reading when the database allows it; NULL when not (silent: SQL reads). */
+static struct direct *direct_open(struct ctx *c)
+{
+	const char *env = getenv("RUNSITE_SQLITE_DIRECT");
+	if ((env && strcmp(env, "0") == 0) || !c->st_mrange)
+		return NULL;
+	struct direct *d = xcalloc(1, sizeof *d);
+	d->fd = open(c->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	unsigned char h[100];
+	if (d->fd < 0 || pread_full(d->fd, h, sizeof h, 0) != (ssize_t)sizeof h)
+		goto fail;
+	d->pgsz = get16(h + 16) == 1 ? 65536 : get16(h + 16);
+	if (d->pgsz < 512 || (d->pgsz & (d->pgsz - 1)) || h[20] > d->pgsz - 480 ||
+	    get32(h + 56) != 1 /* UTF-8 */)
+		goto fail;
+	/* A WAL database is read directly only when opened immutable (no live log). */
+	if ((h[18] != 1 || h[19] != 1) && !c->immutable)
+		goto fail;
+	d->usable = d->pgsz - h[20];
+	if (!direct_columns(c, d))
+		goto fail;
+	sqlite3_stmt *st = prepare(c, "SELECT rootpage FROM sqlite_master WHERE type = 'table' "
+	                              "AND name = 'metrics' COLLATE NOCASE");
+	if (st && sqlite3_step(st) == SQLITE_ROW)
+		d->root = (uint32_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	d->lock = prepare(c, "SELECT 1 FROM sqlite_master");
+	if (d->root < 2 || !d->lock)
+		goto fail;
+	d->win = xmalloc((size_t)DIRECT_WINDOW * d->pgsz);
+	d->inner = xmalloc(((size_t)DIRECT_DEPTH_MAX + 1) * d->pgsz);
+	return d;
+fail:
+	direct_free(d);
+	return NULL;
+}
+
+/* Runs whose metrics were read from the pages (not through SQL): tests check that the
+ * direct path was taken. */
+long mlflow_sqlite_direct_runs;
+
+/* Reads the run's rows in its rowid range directly. Returns 1 when done, 0 when SQL
+ * must read the run instead (its series are emptied again). */
+static int direct_range(struct ctx *c, struct run *r, const struct run_ref *ref)
+{
+	struct direct *d = c->direct;
+	struct dscan x = {d, c, r, ref->lo, ref->hi, r->id, strlen(r->id), 0, 0, NULL, 0};
+	int rc = -1;
+	unsigned char h[100];
+	struct stat sb;
+	/* Hold the shared lock, then check the file is still as it was. */
+	sqlite3_reset(d->lock);
+	if (sqlite3_step(d->lock) != SQLITE_ROW || fstat(d->fd, &sb) != 0 ||
+	    pread_full(d->fd, h, sizeof h, 0) != (ssize_t)sizeof h)
+		goto out;
+	if ((h[18] != 1 || h[19] != 1) && !c->immutable)
+		goto out; /* switched to WAL meanwhile */
+	if ((d->pgsz == 65536 ? 1u : d->pgsz) != get16(h + 16) || d->pgsz - h[20] != d->usable)
+		goto out;
+	d->wn = 0; /* the file may have changed since the last run */
+	x.npages = (uint64_t)sb.st_size / d->pgsz;
+	x.budget = x.npages + 64;
+	keys_reset(&c->ps.keys);
+	rc = direct_page(&x, d->root, 0);
+out:
+	sqlite3_reset(d->lock);
+	if (rc >= 0) {
+		mlflow_sqlite_direct_runs++;
+		return 1;
+	}
+	for (size_t i = 0; i < r->nmetrics; i++)
+		r->metrics[i].n = 0;
+	return 0;
+}
+
 /* Reads the run's metrics by its rowid range or the run_uuid index, as planned. */
 static void read_metrics(struct ctx *c, struct run *r, const struct run_ref *ref)
 {
 	if (!c->has_metrics || (c->ranges_known && !ref->has_range))
 		return; /* the run has no metric rows */
 	if (ref->has_range && ref->use_range && c->st_mrange) {
-		read_metric_range(c, r, ref);
+		c->ps.bad_rows = 0;
+		if (!c->direct || !direct_range(c, r, ref))
+			read_metric_range(c, r, ref);
 	} else if (c->st_mindex) {
 		char *err = NULL;
 		sqlite3_bind_text(c->st_mindex, 1, r->id, -1, SQLITE_STATIC);
@@ -1320,6 +1854,7 @@ static long read_store(const char *path, const struct reader_opts *opts, struct 
 	if (!read_experiments(&c) || !list_runs(&c) || !prepare_run_statements(&c))
 		goto out;
 	plan_metrics(&c);
+	c.direct = direct_open(&c);
 	delivered = 0;
 	for (size_t i = 0; i < c.nrefs && !c.fatal; i++) {
 		if (c.refs[i].skip)

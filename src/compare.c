@@ -65,22 +65,6 @@ long compare_best(const struct run *const *runs, size_t n, const char *key, enum
 	return best;
 }
 
-bool compare_run_matches(const struct run *r, const char *spec)
-{
-	if (!spec || !*spec)
-		return false;
-	if (str_starts(spec, "tag:")) {
-		const char *kv = spec + 4, *eq = strchr(kv, '=');
-		if (!eq)
-			return kvlist_get(&r->tags, kv) != NULL;
-		char *key = xstrndup(kv, (size_t)(eq - kv));
-		const char *v = kvlist_get(&r->tags, key);
-		free(key);
-		return v && strcmp(v, eq + 1) == 0;
-	}
-	return (r->id && strcmp(r->id, spec) == 0) || (r->name && strcmp(r->name, spec) == 0);
-}
-
 size_t compare_select(const struct run *const *runs, size_t n, const char *spec, size_t *out)
 {
 	size_t k = 0;
@@ -91,7 +75,7 @@ size_t compare_select(const struct run *const *runs, size_t n, const char *spec,
 			return 1;
 		}
 	for (size_t i = 0; i < n; i++)
-		if (compare_run_matches(runs[i], spec))
+		if (run_matches(runs[i], spec))
 			out[k++] = i;
 	return k;
 }

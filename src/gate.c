@@ -197,20 +197,6 @@ void gate_eval(const struct gate_rule *r, double baseline, double candidate,
 
 /* ---- run selectors ---- */
 
-bool gate_selector_matches(const char *sel, const struct run *r)
-{
-	if (str_starts(sel, "tag:")) {
-		const char *kv = sel + 4, *eq = strchr(kv, '=');
-		if (!eq)
-			return false;
-		char *key = xstrndup(kv, (size_t)(eq - kv));
-		const char *v = kvlist_get(&r->tags, key);
-		free(key);
-		return v && strcmp(v, eq + 1) == 0;
-	}
-	return (r->id && strcmp(r->id, sel) == 0) || (r->name && strcmp(r->name, sel) == 0);
-}
-
 void gate_picker_init(struct gate_picker *p, const char *const *selectors, size_t n)
 {
 	memset(p, 0, sizeof *p);
@@ -236,7 +222,7 @@ int gate_picker_offer(struct gate_picker *p, struct run *r)
 	long slot = -1;
 	for (size_t i = 0; i < p->npicks; i++) {
 		struct gate_pick *k = &p->picks[i];
-		if (!gate_selector_matches(k->selector, r))
+		if (!run_matches(r, k->selector))
 			continue;
 		if (k->run >= 0 && k->run != slot) {
 			kvlist_add(&k->others, r->id ? r->id : "", r->name ? r->name : "");

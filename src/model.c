@@ -373,3 +373,19 @@ int64_t run_duration_ms(const struct run *r)
 		return TIME_UNKNOWN;
 	return r->end_ms - r->start_ms;
 }
+
+bool run_matches(const struct run *r, const char *selector)
+{
+	if (!selector || !*selector)
+		return false;
+	if (str_starts(selector, "tag:")) {
+		const char *kv = selector + 4, *eq = strchr(kv, '=');
+		if (!eq)
+			return kvlist_get(&r->tags, kv) != NULL;
+		char *key = xstrndup(kv, (size_t)(eq - kv));
+		const char *v = kvlist_get(&r->tags, key);
+		free(key);
+		return v && strcmp(v, eq + 1) == 0;
+	}
+	return (r->id && strcmp(r->id, selector) == 0) || (r->name && strcmp(r->name, selector) == 0);
+}

@@ -38,11 +38,9 @@ bool compare_run_value(const struct run *r, const char *key, enum goal g, double
  * value or g is GOAL_NONE. */
 long compare_best(const struct run *const *runs, size_t n, const char *key, enum goal g);
 
-/* True when run r is what spec names: "tag:KEY=VALUE" (a tag with that
- * value), else the run's id or its name. */
-bool compare_run_matches(const struct run *r, const char *spec);
-/* Writes the indexes of the runs spec names into out (room for n) in
- * order; returns how many. */
+/* Writes the indexes of the runs spec names (run_matches in model.h; an id
+ * names one run even when another is called by it) into out (room for n),
+ * in order; returns how many. */
 size_t compare_select(const struct run *const *runs, size_t n, const char *spec, size_t *out);
 
 /* A param key and how it varies over a set of runs. */

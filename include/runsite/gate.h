@@ -60,8 +60,6 @@ void gate_eval(const struct gate_rule *r, double baseline, double candidate,
 
 /* ---- run selectors ---- */
 
-/* True when selector names run r: its id, its name, or "tag:KEY=VALUE". */
-bool gate_selector_matches(const char *selector, const struct run *r);
 
 /* A selector and what it matched while the runs streamed by. */
 struct gate_pick {

@@ -158,6 +158,10 @@ void summary_compute(struct metric_summary *sum, const struct point *pts, size_t
  * buckets; returns a new array (caller frees) and its length in *nout. */
 struct point *points_decimate_m4(const struct point *pts, size_t n, size_t buckets, size_t *nout);
 
+/* True when selector names run r: its id, its name, "tag:KEY=VALUE" (the tag
+ * has that value) or "tag:KEY" (the run has the tag). */
+bool run_matches(const struct run *r, const char *selector);
+
 /* Duration in ms, or TIME_UNKNOWN. */
 int64_t run_duration_ms(const struct run *r);
 

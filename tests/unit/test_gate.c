@@ -149,12 +149,13 @@ static struct run *make_run(const char *id, const char *name, const char *tag)
 static void test_selectors(void)
 {
 	struct run *a = make_run("id-a", "alpha", "baseline");
-	OK(gate_selector_matches("id-a", a), "by id");
-	OK(gate_selector_matches("alpha", a), "by name");
-	OK(gate_selector_matches("tag:role=baseline", a), "by tag");
-	OK(!gate_selector_matches("tag:role=base", a), "tag value must match whole");
-	OK(!gate_selector_matches("tag:role", a), "tag selector without '=' matches nothing");
-	OK(!gate_selector_matches("alph", a), "no prefix match");
+	OK(run_matches(a, "id-a"), "by id");
+	OK(run_matches(a, "alpha"), "by name");
+	OK(run_matches(a, "tag:role=baseline"), "by tag");
+	OK(!run_matches(a, "tag:role=base"), "tag value must match whole");
+	OK(run_matches(a, "tag:role"), "tag:KEY without a value matches runs that have the tag");
+	OK(!run_matches(a, "tag:nosuch"), "tag:KEY of a tag the run lacks");
+	OK(!run_matches(a, "alph"), "no prefix match");
 	run_free(a);
 
 	const char *sels[] = {"alpha", "tag:role=new", "gamma"};

@@ -2,6 +2,7 @@
  * reader, decoding of every scalar encoding, plugins, the restart rule, the
  * file-name-order merge, discovery, and the real files in ../shared/corpus. */
 #include <dirent.h>
+#include <setjmp.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -579,6 +580,208 @@ static void test_simple_and_restart(void)
 	buf_free(&f);
 }
 
+/* ---- the fast paths against a model of the rule ---- */
+
+/* A small deterministic generator, so a failure can be replayed. */
+static uint32_t lcg(uint32_t *x)
+{
+	*x = *x * 1664525u + 1013904223u;
+	return *x >> 8;
+}
+
+/* What the reader must keep for one tag: TensorBoard's restart rule applied
+ * point by point, as formats §1.12 states it. */
+struct model_series {
+	const char *tag;
+	int64_t steps[4096];
+	float vals[4096];
+	size_t n;
+	uint64_t dropped;
+};
+
+static void model_push(struct model_series *m, int64_t step, float v)
+{
+	size_t k = m->n;
+	while (k > 0 && m->steps[k - 1] >= step)
+		k--;
+	m->dropped += m->n - k;
+	m->n = k;
+	m->steps[m->n] = step;
+	m->vals[m->n++] = v;
+}
+
+/* Summaries of several values, in layouts that repeat (the template path),
+ * change one byte of a tag, swap tags of equal length, mix in tensor values
+ * (the general path) and put the step before wall_time (the general event
+ * parser); steps go back now and then. Every series must match the model. */
+static void test_fast_paths(void)
+{
+	/* In pairs of equal length differing in one byte (tag i and i ^ 1), at
+	 * each length the word compares treat differently. */
+	static const char *const tags[] = {
+		"a", "b", "ab", "ac", "abc", "abd", "abcdefg", "abcdxfg", "abcdefgh", "abcdefgi",
+		"abcdefghi", "xbcdefghi", "abcdefghijklmnop", "abcdefghijklmnoq", "abcdefghijklmnopq",
+		"abcdefghijkXmnopq", "x/abcdefghijklmnopqrstuvwxyz0", "x/abcdefghijklmnopqrstuvwxyz1",
+	};
+	enum { NTAGS = sizeof tags / sizeof *tags, NEVENTS = 3000 };
+	static struct model_series model[NTAGS];
+	struct buf f = BUF_INIT;
+	uint32_t seed = 12345;
+	int64_t step = 0;
+	int layout[6], nlayout = 0;
+	for (int i = 0; i < NTAGS; i++) {
+		model[i].tag = tags[i];
+		model[i].n = 0;
+		model[i].dropped = 0;
+	}
+	ev_file_version(&f, 1000.0);
+	for (int e = 0; e < NEVENTS; e++) {
+		uint32_t r = lcg(&seed) % 100;
+		if (r < 3 && step > 10)
+			step -= 1 + lcg(&seed) % 10; /* a restart */
+		else if (r < 90)
+			step++;
+		/* mostly the layout before; sometimes one tag swapped for its twin,
+		 * sometimes a new layout */
+		if (nlayout == 0 || lcg(&seed) % 8 == 0) {
+			nlayout = 1 + (int)(lcg(&seed) % 6);
+			for (int k = 0; k < nlayout; k++)
+				layout[k] = (int)(lcg(&seed) % NTAGS);
+		} else if (lcg(&seed) % 4 == 0) {
+			int k = (int)(lcg(&seed) % (unsigned)nlayout);
+			layout[k] ^= 1;
+		}
+		bool tensor_at = lcg(&seed) % 20 == 0;
+		int tk = tensor_at ? (int)(lcg(&seed) % (unsigned)nlayout) : -1;
+		struct buf sum = BUF_INIT, ev = BUF_INIT;
+		for (int k = 0; k < nlayout; k++) {
+			struct buf v = BUF_INIT;
+			float x = (float)(e * 10 + k);
+			pbw_str(&v, 1, tags[layout[k]]);
+			if (k == tk) {
+				struct buf t = BUF_INIT;
+				pbw_u64(&t, 1, TB_DT_FLOAT);
+				pbw_float(&t, 5, x);
+				pbw_msg(&v, 8, &t);
+			} else {
+				pbw_float(&v, 2, x);
+			}
+			pbw_msg(&sum, 1, &v);
+			model_push(&model[layout[k]], step, x);
+		}
+		if (lcg(&seed) % 10 == 0) {
+			pbw_u64(&ev, 2, (uint64_t)step); /* step first: not the usual layout */
+			pbw_double(&ev, 1, 2000.0 + e);
+		} else {
+			pbw_double(&ev, 1, 2000.0 + e);
+			if (step)
+				pbw_u64(&ev, 2, (uint64_t)step);
+		}
+		pbw_msg(&ev, 5, &sum);
+		tfr_put(&f, &ev);
+		buf_free(&ev);
+	}
+	long records;
+	struct run *run = ingest(&f, &records);
+	INT_EQ(records, NEVENTS + 1, "every record read");
+	int all = 1;
+	for (int i = 0; i < NTAGS; i++) {
+		const struct series *s = find(run, tags[i]);
+		size_t n = s ? s->n : 0;
+		int same = n == model[i].n && (!s || s->dropped == model[i].dropped);
+		for (size_t k = 0; same && k < n; k++)
+			same = s->pts[k].step == model[i].steps[k] && s->pts[k].value == model[i].vals[k];
+		OK(same, "tag %s: %zu points (model %zu), dropped %llu (model %llu)", tags[i], n,
+		   model[i].n, s ? (unsigned long long)s->dropped : 0ull,
+		   (unsigned long long)model[i].dropped);
+		all &= same;
+	}
+	OK(all && run->nmetrics == NTAGS, "every tag's series is the model's");
+	run_free(run);
+	buf_free(&f);
+}
+
+/* Counts records in a guarded loop; *jumped tells whether SIGBUS ended it. */
+static long guarded_count(struct tfr_reader *t, int *jumped)
+{
+	const uint8_t *p;
+	size_t n;
+	volatile long got = 0;
+	sigjmp_buf jb;
+	*jumped = 0;
+	tfr_guard_set(t, &jb);
+	if (sigsetjmp(jb, 0) == 0) {
+		while (tfr_next(t, &p, &n) == TFR_RECORD)
+			got++;
+	} else {
+		*jumped = 1;
+	}
+	tfr_unguard(t);
+	return got;
+}
+
+/* A file of at least TFR_MAP_MIN bytes is read mapped: a cut tail ends it
+ * with a note, and a file shortened under the mapping ends the guarded loop
+ * instead of the program. */
+static void test_mapped(void)
+{
+	struct buf f = BUF_INIT;
+	static size_t ends[3 * TFR_MAP_MIN / 16]; /* a record takes more than 16 bytes */
+	size_t nrec = 0;
+	ev_file_version(&f, 1000.0);
+	ends[nrec++] = f.size;
+	for (int s = 1; f.size < 3 * TFR_MAP_MIN; s++) {
+		ev_scalar(&f, 1000.0 + s, s, s % 2 ? "loss" : "lr", (float)s);
+		ends[nrec++] = f.size;
+	}
+	/* A cut last record: the records before it, no warning. */
+	struct buf cut = BUF_INIT;
+	buf_put(&cut, f.data, f.size - 5);
+	char *path = put_file("mapped", "events.out.tfevents.1.cut", &cut);
+	int fd = open(path, O_RDONLY);
+	struct tfr_reader t;
+	const uint8_t *p;
+	size_t n;
+	long count = 0;
+	enum tfr_status st;
+	size_t w0 = diag_count();
+	tfr_open_fd(&t, path, fd, cut.size);
+	bool mapped = t.mapped;
+	t.quiet_notes = true;
+	while ((st = tfr_next(&t, &p, &n)) == TFR_RECORD)
+		count++;
+	tfr_close(&t);
+	close(fd);
+	INT_EQ(count, (long)nrec - 1, "records before a cut tail");
+	INT_EQ(st, TFR_END, "a cut tail ends cleanly");
+	INT_EQ(diag_count() - w0, 0, "no warning for a cut tail");
+	free(path);
+	buf_free(&cut);
+
+	/* Shortened while mapped. */
+	path = put_file("mapped", "events.out.tfevents.2.shrinks", &f);
+	fd = open(path, O_RDWR);
+	tfr_open_fd(&t, path, fd, f.size);
+	if (!t.mapped) {
+		SKIP("not mapped here (SIGBUS handled by someone else, e.g. a sanitizer)");
+	} else {
+		size_t keep = TFR_MAP_MIN + 1000;
+		long want = 0;
+		while ((size_t)want < nrec && ends[want] <= keep)
+			want++;
+		OK(ftruncate(fd, (off_t)keep) == 0, "shorten the file");
+		int jumped;
+		long got = guarded_count(&t, &jumped);
+		OK(jumped, "SIGBUS ended the loop");
+		INT_EQ(got, want, "the records wholly before the new end were read");
+	}
+	OK(mapped || !t.mapped, "mapping is used for big files when available");
+	tfr_close(&t);
+	close(fd);
+	free(path);
+	buf_free(&f);
+}
+
 static void hparams_content(struct buf *out)
 {
 	/* HParamsPluginData{version 0, session_start_info{hparams map}} */
@@ -1087,6 +1290,8 @@ int main(int argc, char **argv)
 	test_framing();
 	test_tensor_scalars();
 	test_simple_and_restart();
+	test_fast_paths();
+	test_mapped();
 	test_plugins();
 	test_merge_order();
 	test_discovery();

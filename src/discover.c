@@ -42,29 +42,6 @@ static void add_skipped(struct discovery *d, const char *path, const char *why)
 	d->nskipped++;
 }
 
-/* The sorted names in dir (without "." and ".."), or NULL when it cannot be read. */
-static char **list_dir(const char *dir, size_t *count)
-{
-	DIR *dp = opendir(dir);
-	*count = 0;
-	if (!dp)
-		return NULL;
-	char **names = NULL;
-	size_t cap = 0;
-	struct dirent *de;
-	while ((de = readdir(dp)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		GROW(names, cap, *count + 1);
-		names[(*count)++] = xstrdup(de->d_name);
-	}
-	closedir(dp);
-	if (!names)
-		names = xmalloc(sizeof *names); /* empty but readable */
-	if (*count > 1)
-		qsort(names, *count, sizeof *names, cmp_strp);
-	return names;
-}
 
 /* The best claim on path among the readers other than skip, with its score. */
 static const struct reader *best_claim(const char *path, const struct reader *skip, int *score)
@@ -94,7 +71,7 @@ static int holds_events(const struct walk *w, const char *dir)
 static void search(struct walk *w, const char *dir, int depth)
 {
 	size_t n;
-	char **names = list_dir(dir, &n);
+	char **names = list_dir_sorted(dir, &n);
 	if (!names) {
 		diag_warn(dir, 0, "cannot read folder: %s", strerror(errno));
 		return;
@@ -128,9 +105,7 @@ static void search(struct walk *w, const char *dir, int depth)
 		}
 		free(child);
 	}
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	free_names(names, n);
 }
 
 /* The first path component of sub below top ("top/a/b" → "top/a"). */

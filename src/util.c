@@ -1,4 +1,5 @@
 /* util.c — allocation wrappers, the byte buffer, small string and path helpers. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -170,22 +171,43 @@ void buf_free(struct buf *b)
 	b->size = b->cap = 0;
 }
 
-int read_file(const char *path, struct buf *out, size_t max_bytes)
+int read_file(const char *path, struct buf *b, size_t max)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
 	struct stat st;
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+	if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+		int e = S_ISDIR(st.st_mode) ? EISDIR : errno;
 		close(fd);
-		errno = EISDIR;
+		errno = e;
 		return 0;
 	}
-	buf_reset(out);
-	char chunk[65536];
+	if ((uint64_t)st.st_size > max) {
+		close(fd);
+		errno = EFBIG;
+		return 0;
+	}
+	buf_reset(b);
+	size_t want = (size_t)st.st_size + 1;
+	if (b->cap < want) {
+		free(b->data);
+		b->data = xmalloc(want);
+		b->cap = want;
+	}
 	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof chunk);
-		if (n < 0) {
+		if (b->size + 1 >= b->cap) {
+			/* The file grew while being read: take the rest too. */
+			if (b->size >= max) {
+				close(fd);
+				errno = EFBIG;
+				return 0;
+			}
+			b->cap *= 2;
+			b->data = xrealloc(b->data, b->cap);
+		}
+		ssize_t k = read(fd, b->data + b->size, b->cap - 1 - b->size);
+		if (k < 0) {
 			if (errno == EINTR)
 				continue;
 			int e = errno;
@@ -193,17 +215,12 @@ int read_file(const char *path, struct buf *out, size_t max_bytes)
 			errno = e;
 			return 0;
 		}
-		if (n == 0)
+		if (k == 0)
 			break;
-		if (out->size + (size_t)n > max_bytes) {
-			close(fd);
-			errno = EFBIG;
-			return 0;
-		}
-		buf_put(out, chunk, (size_t)n);
+		b->size += (size_t)k;
 	}
 	close(fd);
-	buf_cstr(out);
+	b->data[b->size] = '\0';
 	return 1;
 }
 
@@ -276,4 +293,34 @@ int jobs_or_cpus(int jobs)
 		return jobs;
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	return n > 0 ? (int)n : 1;
+}
+
+char **list_dir_sorted(const char *dir, size_t *n)
+{
+	*n = 0;
+	DIR *dp = opendir(dir);
+	if (!dp)
+		return NULL;
+	char **names = NULL;
+	size_t cap = 0;
+	struct dirent *de;
+	while ((de = readdir(dp)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		GROW(names, cap, *n + 1);
+		names[(*n)++] = xstrdup(de->d_name);
+	}
+	closedir(dp);
+	if (!names)
+		names = xmalloc(sizeof *names);
+	if (*n > 1)
+		qsort(names, *n, sizeof *names, cmp_strp);
+	return names;
+}
+
+void free_names(char **names, size_t n)
+{
+	for (size_t i = 0; names && i < n; i++)
+		free(names[i]);
+	free(names);
 }

@@ -42,9 +42,15 @@ char *buf_detach(struct buf *b);
 void buf_free(struct buf *b);
 #define BUF_PUTSL(b, lit) buf_put((b), (lit), sizeof(lit) - 1)
 
-/* Reads a whole file into *out (NUL-terminated). Returns 0 and sets errno on
- * failure; does not report. Files larger than max_bytes fail with EFBIG. */
+/* Reads a whole file into *out (NUL-terminated), sized from fstat (a file
+ * still growing is read to its end). Returns 0 and sets errno on failure;
+ * does not report. Files larger than max_bytes fail with EFBIG. */
 int read_file(const char *path, struct buf *out, size_t max_bytes);
+
+/* The names in dir, sorted (without "." and ".."), or NULL with errno set
+ * when it cannot be read. Free with free_names(). */
+char **list_dir_sorted(const char *dir, size_t *n);
+void free_names(char **names, size_t n);
 
 /* Joins two path parts with one '/'. Caller frees. */
 char *path_join(const char *a, const char *b);

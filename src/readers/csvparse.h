@@ -76,14 +76,6 @@ void csv_warn_end(struct csv_warns *w);
 
 /* Small file-system helpers of the readers built on this module. */
 
-/* The sorted entry names of dir (without "." and ".."), or NULL with errno
- * set when it cannot be read. Free with csv_free_list(). */
-char **csv_list_dir(const char *dir, size_t *n);
-void csv_free_list(char **names, size_t n);
-/* Reads the whole file at path into b (NUL-terminated), sized from fstat
- * so large files are not copied while growing. Returns 0 with errno set on
- * failure (not reported); files over max bytes fail with EFBIG. */
-int csv_read_file(const char *path, struct buf *b, size_t max);
 int csv_is_dir(const char *path);
 int csv_is_file(const char *path);
 /* The first line of the file at path (at most max bytes, without its line

@@ -35,7 +35,7 @@ static int has_tsv(const char *dir, int need_timestamp)
 {
 	size_t n;
 	int found = 0;
-	char **names = csv_list_dir(dir, &n);
+	char **names = list_dir_sorted(dir, &n);
 	for (size_t i = 0; names && i < n && !found; i++) {
 		if (!str_ends(names[i], ".tsv"))
 			continue;
@@ -43,7 +43,7 @@ static int has_tsv(const char *dir, int need_timestamp)
 		found = tsv_header_ok(p, need_timestamp);
 		free(p);
 	}
-	csv_free_list(names, n);
+	free_names(names, n);
 	return found;
 }
 
@@ -62,7 +62,7 @@ static int own_dvcyaml(const char *dir)
 {
 	char *p = path_join(dir, "dvc.yaml");
 	struct buf b = BUF_INIT;
-	int ok = csv_is_file(p) && csv_read_file(p, &b, 1 << 20) && b.data &&
+	int ok = csv_is_file(p) && read_file(p, &b, 1 << 20) && b.data &&
 	         strstr(b.data, "metrics.json") && !strstr(b.data, "stages:");
 	buf_free(&b);
 	free(p);
@@ -105,7 +105,7 @@ static void read_tsv(struct run *r, const char *path, const char *key)
 	struct csv_warns w = {path, 0};
 	size_t *idx = NULL;
 	csv_init(&cp, NULL, 0, '\t', 0);
-	if (!csv_read_file(path, &b, DL_MAX_FILE)) {
+	if (!read_file(path, &b, DL_MAX_FILE)) {
 		diag_warn(path, 0, "cannot read: %s", strerror(errno));
 		goto out;
 	}
@@ -177,7 +177,7 @@ static void read_tsv_tree(struct run *r, const char *dir, const char *prefix, in
                           int depth)
 {
 	size_t n;
-	char **names = csv_list_dir(dir, &n);
+	char **names = list_dir_sorted(dir, &n);
 	if (!names) {
 		diag_warn(dir, 0, "cannot read folder: %s", strerror(errno));
 		return;
@@ -194,7 +194,7 @@ static void read_tsv_tree(struct run *r, const char *dir, const char *prefix, in
 		free(key);
 		free(p);
 	}
-	csv_free_list(names, n);
+	free_names(names, n);
 }
 
 /* Adds the summary values under v (nested objects joined with '/'): a
@@ -232,7 +232,7 @@ static void read_summary_value(struct run *r, const char *key, json_t *v, int64_
 static void read_summary(struct run *r, const char *path)
 {
 	struct buf b = BUF_INIT;
-	if (!csv_read_file(path, &b, 64u << 20)) {
+	if (!read_file(path, &b, 64u << 20)) {
 		diag_warn(path, 0, "cannot read: %s", strerror(errno));
 		buf_free(&b);
 		return;
@@ -265,7 +265,7 @@ static void read_summary(struct run *r, const char *path)
 static size_t count_files(const char *dir, int depth)
 {
 	size_t n, total = 0;
-	char **names = csv_list_dir(dir, &n);
+	char **names = list_dir_sorted(dir, &n);
 	for (size_t i = 0; names && i < n; i++) {
 		if (names[i][0] == '.')
 			continue;
@@ -278,7 +278,7 @@ static size_t count_files(const char *dir, int depth)
 		}
 		free(p);
 	}
-	csv_free_list(names, n);
+	free_names(names, n);
 	return total;
 }
 
@@ -364,7 +364,7 @@ static long read_store(const char *path, const struct reader_opts *opts, struct 
 	char *notes = path_join(path, "report.md");
 	struct buf nb = BUF_INIT;
 	if (csv_is_file(notes)) {
-		if (csv_read_file(notes, &nb, DL_MAX_NOTES))
+		if (read_file(notes, &nb, DL_MAX_NOTES))
 			r->notes = buf_detach(&nb);
 		else
 			diag_warn(notes, 0, "cannot read: %s", strerror(errno));

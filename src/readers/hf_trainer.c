@@ -40,7 +40,7 @@ static char *pick_state(const char *dir, size_t *ncheckpoints)
 	long best_n = -1;
 	size_t n;
 	*ncheckpoints = 0;
-	char **names = csv_list_dir(dir, &n);
+	char **names = list_dir_sorted(dir, &n);
 	for (size_t i = 0; names && i < n; i++) {
 		long k = checkpoint_number(names[i]);
 		if (k < 0 && strcmp(names[i], "last-checkpoint") != 0)
@@ -59,7 +59,7 @@ static char *pick_state(const char *dir, size_t *ncheckpoints)
 			free(p);
 		}
 	}
-	csv_free_list(names, n);
+	free_names(names, n);
 	if (csv_is_file(own)) {
 		free(best);
 		return own;
@@ -98,7 +98,7 @@ static json_t *load_json(const char *path)
 {
 	struct buf b = BUF_INIT;
 	json_t *j = NULL;
-	if (!csv_read_file(path, &b, HF_MAX_FILE))
+	if (!read_file(path, &b, HF_MAX_FILE))
 		diag_warn(path, 0, "cannot read: %s", strerror(errno));
 	else
 		j = json_parse_lenient(b.data ? b.data : "", b.size, path);

@@ -81,7 +81,7 @@ static long read_store(const char *path, const struct reader_opts *opts, struct 
 	long rc = -1;
 	struct run *r = NULL;
 	csv_init(&cp, NULL, 0, ',', 0);
-	if (!csv_read_file(path, &b, KCSV_MAX_FILE)) {
+	if (!read_file(path, &b, KCSV_MAX_FILE)) {
 		diag_warn(path, 0, "cannot read: %s", strerror(errno));
 		goto out;
 	}

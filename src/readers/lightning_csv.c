@@ -162,7 +162,7 @@ static int read_metrics(struct run *r, const char *path)
 	unsigned char *present = NULL;
 	int ok = 0;
 	csv_init(&cp, NULL, 0, ',', 0);
-	if (!csv_read_file(path, &b, LCSV_MAX_FILE)) {
+	if (!read_file(path, &b, LCSV_MAX_FILE)) {
 		diag_warn(path, 0, "cannot read: %s", strerror(errno));
 		goto out;
 	}
@@ -275,13 +275,13 @@ static void read_meta_tags(struct run *r, const char *path)
 static void count_extras(struct run *r, const char *dir)
 {
 	size_t n, ckpt = 0, events = 0;
-	char **names = csv_list_dir(dir, &n);
+	char **names = list_dir_sorted(dir, &n);
 	for (size_t i = 0; names && i < n; i++)
 		if (strstr(names[i], "tfevents"))
 			events++;
-	csv_free_list(names, n);
+	free_names(names, n);
 	char *cdir = path_join(dir, "checkpoints");
-	names = csv_list_dir(cdir, &n);
+	names = list_dir_sorted(cdir, &n);
 	for (size_t i = 0; names && i < n; i++)
 		if (str_ends(names[i], ".ckpt")) {
 			char *p = path_join(cdir, names[i]), *rel = path_join("checkpoints", names[i]);
@@ -291,7 +291,7 @@ static void count_extras(struct run *r, const char *dir)
 			free(p);
 			free(rel);
 		}
-	csv_free_list(names, n);
+	free_names(names, n);
 	free(cdir);
 	char num[32];
 	if (ckpt) {
@@ -365,7 +365,7 @@ static long read_store(const char *path, const struct reader_opts *opts, struct 
 	}
 	/* A logger folder: every version folder below it. */
 	size_t n;
-	char **names = csv_list_dir(path, &n);
+	char **names = list_dir_sorted(path, &n);
 	if (!names) {
 		diag_warn(path, 0, "cannot read folder: %s", strerror(errno));
 		return -1;
@@ -386,7 +386,7 @@ static long read_store(const char *path, const struct reader_opts *opts, struct 
 		}
 		free(dir);
 	}
-	csv_free_list(names, n);
+	free_names(names, n);
 	if (runs == 0) {
 		diag_warn(path, 0, "no Lightning metrics.csv or meta_tags.csv found");
 		return -1;

@@ -104,35 +104,15 @@ static enum kind entry_kind(const struct ctx *c, const char *path, int64_t *size
 }
 
 /* The names in dir (without "." and ".."), sorted by strcmp. Returns the
- * count and sets *names (caller frees each and the array); 0 when the folder
- * cannot be read, with errno set (not reported). */
+ * count and sets *names (free with free_names()); 0 when the folder cannot
+ * be read, with errno set (not reported). */
 static size_t list_dir(const char *dir, char ***names)
 {
-	*names = NULL;
-	DIR *d = opendir(dir);
-	if (!d)
-		return 0;
-	size_t n = 0, cap = 0;
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		GROW(*names, cap, n + 1);
-		(*names)[n++] = xstrdup(de->d_name);
-	}
-	closedir(d);
-	if (n > 1)
-		qsort(*names, n, sizeof **names, cmp_strp);
-	errno = 0;
+	size_t n = 0;
+	*names = list_dir_sorted(dir, &n);
+	if (*names)
+		errno = 0;
 	return n;
-}
-
-/* Frees what list_dir() returned. */
-static void free_names(char **names, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
 }
 
 /* Reads and parses path/meta.yaml into kv. Returns 1 when read, 0 when it is

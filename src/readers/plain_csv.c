@@ -148,7 +148,7 @@ static int read_one(const char *store, const char *path, const char *id,
                     const struct reader_opts *opts, struct run_sink *sink)
 {
 	struct buf b = BUF_INIT;
-	if (!csv_read_file(path, &b, PCSV_MAX_FILE)) {
+	if (!read_file(path, &b, PCSV_MAX_FILE)) {
 		diag_warn(path, 0, "cannot read: %s", strerror(errno));
 		buf_free(&b);
 		return -1;
@@ -176,7 +176,7 @@ static int read_dir(const char *store, const char *dir, const char *rel, int dep
                     const struct reader_opts *opts, struct run_sink *sink, long *runs)
 {
 	size_t n;
-	char **names = csv_list_dir(dir, &n);
+	char **names = list_dir_sorted(dir, &n);
 	int go = 1;
 	if (!names) {
 		diag_warn(dir, 0, "cannot read folder: %s", strerror(errno));
@@ -199,7 +199,7 @@ static int read_dir(const char *store, const char *dir, const char *rel, int dep
 		free(id);
 		free(p);
 	}
-	csv_free_list(names, n);
+	free_names(names, n);
 	return go;
 }
 

@@ -399,7 +399,7 @@ static int column_has_value(const char *path, size_t col)
 {
 	struct buf b = BUF_INIT;
 	int found = 0;
-	if (!csv_read_file(path, &b, 1 << 26))
+	if (!read_file(path, &b, 1 << 26))
 		return 0;
 	struct csv_parser cp;
 	csv_init(&cp, b.data, b.size, ',', 1);
@@ -423,7 +423,7 @@ static void test_corpus(void)
 	size_t versions = 0, missing = 0, warned = 0;
 	for (size_t k = 0; k < 2; k++) {
 		size_t n;
-		char **names = csv_list_dir(roots[k], &n);
+		char **names = list_dir_sorted(roots[k], &n);
 		for (size_t i = 0; names && i < n; i++) {
 			char *dir = path_join(roots[k], names[i]);
 			char *m = path_join(dir, "metrics.csv");
@@ -454,7 +454,7 @@ static void test_corpus(void)
 			free(dir);
 			free(m);
 		}
-		csv_free_list(names, n);
+		free_names(names, n);
 	}
 	INT_EQ(versions, 32, "every corpus version folder is claimed");
 	INT_EQ(missing, 0, "every corpus metric column is read");

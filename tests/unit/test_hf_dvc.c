@@ -286,7 +286,7 @@ static void test_dvclive(void)
 static void tsv_keys(const char *dir, const char *prefix, struct kvlist *keys)
 {
 	size_t n;
-	char **names = csv_list_dir(dir, &n);
+	char **names = list_dir_sorted(dir, &n);
 	for (size_t i = 0; names && i < n; i++) {
 		char *p = path_join(dir, names[i]);
 		char *k = *prefix ? xasprintf("%s/%s", prefix, names[i]) : xstrdup(names[i]);
@@ -299,7 +299,7 @@ static void tsv_keys(const char *dir, const char *prefix, struct kvlist *keys)
 		free(k);
 		free(p);
 	}
-	csv_free_list(names, n);
+	free_names(names, n);
 }
 
 static void test_corpus(void)

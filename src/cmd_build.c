@@ -59,7 +59,9 @@ int cmd_build(int argc, char **argv)
 {
 	struct site_opts so;
 	site_opts_defaults(&so);
-	struct reader_opts ro = {.include_deleted = false, .dec_buckets = 512};
+	/* Each run keeps a decimated copy of every series for the experiment
+	 * overlays: 256 buckets of up to 4 points, about 24 KB a metric. */
+	struct reader_opts ro = {.include_deleted = false, .dec_buckets = 256};
 	const char *forced = NULL;
 	char *shortopts;
 	struct option *longopts = cli_getopt(build_options, &shortopts);

@@ -8,6 +8,7 @@
 # runsite's side is bench/tb_ingest.c: the reader as `runsite build` calls it
 # (both CRCs checked, restart rule, run_finish with M4 decimation), each run freed
 # after delivery; it reports its own peak RSS, which for "long" must stay < 128 MB.
+# Then `runsite ls --json -q` as a whole process (no decimation), wall and CPU.
 #   sh bench/tfevents.sh [DATA_DIR]     (default /tmp/bench; data generated when missing, ~75 s each)
 #   PY_PEER=0 skips the Python reader (about 20 s on sweep); REPS=N times each side N times (best counts).
 set -eu
@@ -27,7 +28,7 @@ done
 # The library objects, exactly as the Makefile lists them.
 LIBOBJ=$(ls src/*.c src/readers/*.c src/chart/*.c src/site/*.c 2>/dev/null | grep -v '^src/main\.c$' |
 	sed "s|^|$BUILD/|; s|\.c$|.o|")
-make -s $LIBOBJ "$BUILD/embedded.o" >/dev/null
+make -s "$BUILD/runsite" $LIBOBJ "$BUILD/embedded.o" >/dev/null
 mkdir -p "$BUILD/bench"
 cc -std=c11 -D_GNU_SOURCE -O2 -Iinclude -o "$BUILD/bench/tb_ingest" bench/tb_ingest.c $LIBOBJ \
 	"$BUILD/embedded.o" \
@@ -64,6 +65,19 @@ for size in sweep long; do
 		" $(echo "scale=2; $pts / $ts / 1000000" | bc)M points/s  (cpu $(field "$tb" cpu_seconds) s," \
 		"peak RSS $(echo "$(field "$tb" peak_rss_kb) / 1024" | bc) MiB)"
 	echo "vs floor:    $(echo "scale=2; $ts / $fs" | bc)x the CRC-only time (goal: within 2x)"
+	# The whole command as a user runs it (no decimation, JSON out), best of REPS.
+	lsbest=
+	i=0
+	while [ $i -lt "$REPS" ]; do
+		o=$({ /usr/bin/time -f "%e %U %S" "$BUILD/runsite" ls --json -q "$dir" >/dev/null; } 2>&1 | tail -1)
+		set -- $o
+		if [ -z "$lsbest" ] || [ "$(echo "$1 < $lsw" | bc)" = 1 ]; then
+			lsbest=1 lsw=$1 lsc=$(echo "$2 + $3" | bc)
+		fi
+		i=$((i + 1))
+	done
+	echo "ls --json:   $lsw s wall, cpu $lsc s: $(echo "scale=2; $lsw / $fs" | bc)x the floor's wall," \
+		"$(echo "scale=2; $lsc / $(field "$floor" cpu_seconds)" | bc)x its CPU (whole process)"
 	if [ "$size" = long ]; then
 		rss=$(field "$tb" peak_rss_kb)
 		echo "peak RSS:    $((rss / 1024)) MiB for long (goal: under 128 MB, $([ "$rss" -lt 125000 ] && echo met || echo NOT met))"

@@ -42,13 +42,51 @@ static inline uint64_t num_parse_eight(const char *p)
 	return (v & UINT64_C(0x0000FFFF0000FFFF)) * UINT64_C(42949672960001) >> 32;
 }
 
+/* How many of the 8 bytes in x (little-endian, as loaded from memory) are
+ * ASCII digits before the first that is not. A carry out of a non-digit byte
+ * can only spoil the bytes after it, which do not count. */
+static inline unsigned num_digit_run(uint64_t x)
+{
+	x ^= UINT64_C(0x3030303030303030);
+	uint64_t nd = ((x + UINT64_C(0x7676767676767676)) | x) & UINT64_C(0x8080808080808080);
+	return nd ? (unsigned)__builtin_ctzll(nd) / 8 : 8;
+}
+
+/* The value of the first n (1 to 7) digits of x, loaded from memory. */
+static inline uint64_t num_parse_run(uint64_t x, unsigned n)
+{
+	x <<= 8 * (8 - n); /* the digits move up; the zero bytes below read as 0 */
+	x = (x & UINT64_C(0x0F0F0F0F0F0F0F0F)) * 2561 >> 8;
+	x = (x & UINT64_C(0x00FF00FF00FF00FF)) * 6553601 >> 16;
+	return (x & UINT64_C(0x0000FFFF0000FFFF)) * UINT64_C(42949672960001) >> 32;
+}
+
 /* Reads up to 18 ASCII digits from p into *v (no overflow possible);
  * returns the end of the digits. */
-static inline const char *num_fast_digits(const char *p, const char *end, uint64_t *v)
+static inline __attribute__((always_inline)) const char *num_fast_digits(const char *p, const char *end, uint64_t *v)
 {
+	static const uint64_t pow10[8] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000};
 	const char *s = p;
 	uint64_t w = 0;
-	if (end - p >= 8 && num_eight_digits(p)) {
+	if (end - p >= 16) {
+		/* Runs measured a word at a time: no branch per digit. */
+		uint64_t x;
+		memcpy(&x, p, 8);
+		unsigned n = num_digit_run(x);
+		if (n < 8) {
+			*v = n ? num_parse_run(x, n) : 0;
+			return p + n;
+		}
+		w = num_parse_eight(p);
+		memcpy(&x, p + 8, 8);
+		n = num_digit_run(x);
+		if (n < 8) {
+			*v = n ? w * pow10[n] + num_parse_run(x, n) : w;
+			return p + 8 + n;
+		}
+		w = w * 100000000 + num_parse_eight(p + 8);
+		p += 16;
+	} else if (end - p >= 8 && num_eight_digits(p)) {
 		w = num_parse_eight(p);
 		p += 8;
 		if (end - p >= 8 && num_eight_digits(p)) {
@@ -63,6 +101,28 @@ static inline const char *num_fast_digits(const char *p, const char *end, uint64
 }
 
 __extension__ typedef unsigned __int128 num_u128;
+
+/* w * 10^exp10 when it is exactly a double with exp10 in [-27, 0): w a multiple of
+ * 5^-exp10 whose quotient fits in 53 bits. Values logged from float32 and written out
+ * in full (0.14218902587890625) are such, and Eisel-Lemire cannot decide them (its
+ * product ends in zeros, as at a tie). Returns 0 when the value is not exact this way. */
+static inline int num_scale_binary(uint64_t w, int exp10, double *out)
+{
+	static const uint64_t pow5[28] = {
+		1, 5, 25, 125, 625, 3125, 15625, 78125, 390625, 1953125, 9765625, 48828125,
+		244140625, 1220703125, 6103515625, 30517578125, 152587890625, 762939453125,
+		3814697265625, 19073486328125, 95367431640625, 476837158203125,
+		2384185791015625, 11920928955078125, 59604644775390625, 298023223876953125,
+		1490116119384765625, 7450580596923828125};
+	if (exp10 >= 0 || exp10 < -27 || w % pow5[-exp10] != 0)
+		return 0;
+	uint64_t m = w / pow5[-exp10];
+	if (m > (UINT64_C(1) << 53))
+		return 0;
+	/* Both exact, and so is the quotient: m / 2^k. */
+	*out = (double)m / (double)(UINT64_C(1) << -exp10);
+	return 1;
+}
 
 /* w * 10^exp10 correctly rounded, or 0 when this cannot be done quickly
  * (the caller falls back to strtod). w is not 0. */
@@ -140,6 +200,18 @@ static inline __attribute__((always_inline)) const char *num_scan(const char *p,
 			w = w * 100000000 + num_parse_eight(p);
 			p += 8;
 		}
+		if (end - p >= 8) {
+			/* The last 1 to 7 digits at once. */
+			static const uint64_t pow10[8] = {1, 10, 100, 1000, 10000, 100000, 1000000,
+			                                  10000000};
+			uint64_t x;
+			memcpy(&x, p, 8);
+			unsigned n = num_digit_run(x);
+			if (n) {
+				w = w * pow10[n] + num_parse_run(x, n);
+				p += n;
+			}
+		}
 		while (p < end && (unsigned)(*p - '0') < 10)
 			w = w * 10 + (uint64_t)(*p++ - '0');
 		nsig += p - fsig;
@@ -168,7 +240,7 @@ static inline __attribute__((always_inline)) const char *num_scan(const char *p,
 		exp10 += eneg ? -ev : ev;
 	}
 	double v = 0.0;
-	if (w != 0 && !num_scale_exact(w, exp10, &v))
+	if (w != 0 && !num_scale_exact(w, exp10, &v) && !num_scale_binary(w, exp10, &v))
 		return NULL;
 	*out = neg ? -v : v;
 	return p;

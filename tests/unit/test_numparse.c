@@ -1,0 +1,142 @@
+/* test_numparse.c — the exact number parser against strtod, bit for bit, on random
+ * decimals of every kind the fast paths take: short and long significands, exponents,
+ * float32 values written out exactly (exact binary fractions), values near ties, and
+ * the strings the scanner must refuse. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runsite/numparse.h"
+#include "harness.h"
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15u;
+
+/* xorshift64*: a fixed sequence, so a failure can be reproduced. */
+static uint64_t rnd(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545F4914F6CDD1Du;
+}
+
+static uint64_t bits_of(double d)
+{
+	uint64_t b;
+	memcpy(&b, &d, sizeof b);
+	return b;
+}
+
+static double double_of(uint64_t b)
+{
+	double d;
+	memcpy(&d, &b, sizeof d);
+	return d;
+}
+
+static long mismatches;
+
+/* Parses s with num_scan (when it takes it) and num_parse, and compares with strtod. */
+static void check(const char *s)
+{
+	size_t n = strlen(s);
+	char *end;
+	double want = strtod(s, &end);
+	double got;
+	const char *q = num_scan(s, s + n, &got);
+	if (q == s + n && bits_of(got) != bits_of(want)) {
+		if (mismatches++ < 10)
+			printf("num_scan(\"%s\") = %.17g, strtod %.17g\n", s, got, want);
+	}
+	if (!num_parse(s, s + n, &got) || bits_of(got) != bits_of(want)) {
+		if (mismatches++ < 10)
+			printf("num_parse(\"%s\") = %.17g, strtod %.17g\n", s, got, want);
+	}
+}
+
+int main(void)
+{
+	char buf[128];
+	for (int i = 0; i < 300000; i++) {
+		double d;
+		switch (i % 6) {
+		case 0: /* any finite double, shortest-ish and full precision */
+			do
+				d = double_of(rnd());
+			while (d != d || d - d != 0);
+			snprintf(buf, sizeof buf, "%.*g", (int)(rnd() % 17) + 1, d);
+			break;
+		case 1: /* float32 values written exactly: exact binary fractions */
+			d = (double)(float)((double)(rnd() >> 11) / (double)(UINT64_C(1) << 53) *
+			                    (double)(1 << (rnd() % 8)));
+			snprintf(buf, sizeof buf, "%.*f", (int)(rnd() % 30), d);
+			break;
+		case 2: /* m / 2^k written exactly */
+			d = (double)(rnd() >> (11 + rnd() % 40)) / (double)(UINT64_C(1) << (rnd() % 28));
+			snprintf(buf, sizeof buf, "%.30f", d);
+			break;
+		case 3: /* random digit strings of up to 22 digits with a point */
+		{
+			int nd = (int)(rnd() % 22) + 1, pt = (int)(rnd() % (unsigned)(nd + 1)), k = 0;
+			if (rnd() & 1)
+				buf[k++] = '-';
+			for (int j = 0; j < nd; j++) {
+				if (j == pt)
+					buf[k++] = '.';
+				buf[k++] = (char)('0' + rnd() % 10);
+			}
+			buf[k] = '\0';
+			break;
+		}
+		case 4: /* digits with an exponent */
+			snprintf(buf, sizeof buf, "%llue%d", (unsigned long long)(rnd() >> (rnd() % 64)),
+			         (int)(rnd() % 80) - 40);
+			break;
+		default: /* halfway between two doubles, written exactly (ties to even) */
+		{
+			uint64_t m = (rnd() >> 11) | 1;
+			d = ((double)(m >> 1) + 0.5) / (double)(UINT64_C(1) << (rnd() % 20));
+			snprintf(buf, sizeof buf, "%.40f", d);
+			break;
+		}
+		}
+		check(buf);
+	}
+	INT_EQ(mismatches, 0, "every number parses as strtod parses it");
+
+	/* num_fast_digits against a digit loop: runs of 0 to 20 digits, then a stop byte,
+	 * with the buffer's end before, at and after the run. */
+	long bad_runs = 0;
+	for (int i = 0; i < 200000; i++) {
+		char d[40];
+		int nd = (int)(rnd() % 21);
+		for (int j = 0; j < 40; j++)
+			d[j] = (char)('0' + rnd() % 10);
+		static const char stops[] = " \n.e-x/:\0\xff";
+		d[nd] = stops[rnd() % (sizeof stops - 1)];
+		size_t len = (size_t)(rnd() % 40) + 1;
+		const char *end = d + len;
+		uint64_t want = 0, got;
+		const char *p = d;
+		while (p < end && *p >= '0' && *p <= '9' && p - d < 18)
+			want = want * 10 + (uint64_t)(*p++ - '0');
+		const char *q = num_fast_digits(d, end, &got);
+		if (q != p || got != want)
+			bad_runs++;
+	}
+	INT_EQ(bad_runs, 0, "num_fast_digits reads digit runs as a loop does");
+
+	/* The exact binary fractions, by value: num_scale_binary decides these. */
+	double v;
+	const char *f32 = "0.14218902587890625";
+	OK(num_scan(f32, f32 + strlen(f32), &v) && v == 0.14218902587890625,
+	   "an exact float32 value is read by the fast scanner");
+	const char *tie = "9007199254740993"; /* 2^53 + 1: a tie, to even */
+	OK(num_parse(tie, tie + strlen(tie), &v) && v == 9007199254740992.0, "2^53 + 1 ties to even");
+	const char *refuse[] = {"", ".", "-", "1e", "0x10", " 1", "1 ", "--1", "1..2"};
+	for (size_t i = 0; i < sizeof refuse / sizeof *refuse; i++)
+		OK(!num_parse(refuse[i], refuse[i] + strlen(refuse[i]), &v), "\"%s\" is refused",
+		   refuse[i]);
+	return TEST_END();
+}

@@ -208,7 +208,9 @@ static void prepare(struct ctx *c, struct prep *p, int logy, double *xlo, double
 		q->raw = se->pts;
 		q->best = (size_t)-1;
 		chart_color_rgb(se->color, q->rgb);
-		q->dash = (pal / CHART_NPALETTE) % 4;
+		/* Line styles tell apart runs that share a colour in one chart; a
+		 * chart of one run needs none. */
+		q->dash = spec->nseries > 1 ? (pal / CHART_NPALETTE) % 4 : 0;
 		if (logy && q->n) {
 			q->own_raw = xreallocarray(NULL, q->n, sizeof *q->own_raw);
 			for (size_t i = 0; i < q->n; i++) {

@@ -328,12 +328,58 @@ static int cmp_artifact(const void *a, const void *b)
 	return strcmp(((const struct artifact *)a)->path, ((const struct artifact *)b)->path);
 }
 
+/* The common case in one pass over the points: steps strictly increasing
+ * (so sorted and free of duplicates) and the summary at the same time.
+ * Returns 0, leaving sum unfinished, as soon as a step does not increase. */
+static int summary_if_increasing(struct metric_summary *sum, const struct point *pts, size_t n)
+{
+	memset(sum, 0, sizeof *sum);
+	sum->count = n;
+	if (n == 0)
+		return 1;
+	double lo = INFINITY, hi = -INFINITY;
+	size_t ilo = 0, ihi = 0;
+	int64_t prev = INT64_MIN;
+	for (size_t i = 0; i < n; i++) {
+		if (i && pts[i].step <= prev)
+			return 0;
+		prev = pts[i].step;
+		double v = pts[i].value;
+		if (__builtin_expect(!isfinite(v), 0)) {
+			if (isnan(v))
+				sum->nan_count++;
+			else
+				sum->inf_count++;
+			continue;
+		}
+		/* Strict comparisons keep the earliest step on a tie. */
+		if (v < lo) {
+			lo = v;
+			ilo = i;
+		}
+		if (v > hi) {
+			hi = v;
+			ihi = i;
+		}
+	}
+	sum->first = pts[0];
+	sum->last = pts[n - 1];
+	if (lo <= hi) {
+		sum->has_finite = true;
+		sum->min = pts[ilo];
+		sum->max = pts[ihi];
+	}
+	return 1;
+}
+
 void run_finish(struct run *r, size_t dec_buckets)
 {
 	for (size_t i = 0; i < r->nmetrics; i++) {
 		struct series *s = &r->metrics[i];
-		s->n = points_sort_unique(s->pts, s->n);
-		summary_compute(&s->sum, s->pts, s->n);
+		if (!summary_if_increasing(&s->sum, s->pts, s->n)) {
+			s->n = points_sort_unique(s->pts, s->n);
+			summary_compute(&s->sum, s->pts, s->n);
+		}
 		free(s->dec);
 		s->dec = points_decimate_m4(s->pts, s->n, dec_buckets, &s->ndec);
 	}

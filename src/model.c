@@ -274,18 +274,17 @@ struct point *points_decimate_m4(const struct point *pts, size_t n, size_t bucke
 	struct point *out = xreallocarray(NULL, 4 * buckets, sizeof *out);
 	double lo = (double)pts[0].step, hi = (double)pts[n - 1].step;
 	double width = hi > lo ? (hi - lo) : 1.0;
-	size_t i = 0, k = 0;
+	size_t i = 0, k = 0, b = 0;
 	while (i < n) {
-		size_t b = (size_t)(((double)pts[i].step - lo) / width * (double)buckets);
-		if (b >= buckets)
-			b = buckets - 1;
+		/* Bucket b holds the steps below its upper edge (the last one holds the rest);
+		 * edges advance as the sorted points pass them, with no division per point. */
+		double edge = b + 1 < buckets ? lo + width * (double)(b + 1) / (double)buckets : INFINITY;
+		if ((double)pts[i].step >= edge) {
+			b++;
+			continue;
+		}
 		size_t start = i, imin = SIZE_MAX, imax = SIZE_MAX;
-		while (i < n) {
-			size_t bi = (size_t)(((double)pts[i].step - lo) / width * (double)buckets);
-			if (bi >= buckets)
-				bi = buckets - 1;
-			if (bi != b)
-				break;
+		for (; i < n && (double)pts[i].step < edge; i++) {
 			double v = pts[i].value;
 			if (isfinite(v)) {
 				if (imin == SIZE_MAX || v < pts[imin].value)
@@ -293,7 +292,6 @@ struct point *points_decimate_m4(const struct point *pts, size_t n, size_t bucke
 				if (imax == SIZE_MAX || v > pts[imax].value)
 					imax = i;
 			}
-			i++;
 		}
 		size_t end = i - 1;
 		/* Keep first, min, max, last in step order; a non-finite first or
@@ -313,6 +311,7 @@ struct point *points_decimate_m4(const struct point *pts, size_t n, size_t bucke
 			out[k++] = pts[keep[j]];
 			prev = keep[j];
 		}
+		b++;
 	}
 	*nout = k;
 	return out;

@@ -562,6 +562,27 @@ static void metric_cell(xmlNodePtr c, const struct series *se, const char *key, 
 	}
 }
 
+/* Draws run sr's sparkline of the primary metric once (runs/<slug>/trend.svg,
+ * from the decimated copy) and says whether it exists. */
+static int run_sparkline(struct site *s, struct site_run *sr)
+{
+	if (sr->spark)
+		return sr->spark > 0;
+	sr->spark = -1;
+	const struct series *se = s->primary ? run_find_series(sr->run, s->primary) : NULL;
+	if (!se || se->ndec < 2)
+		return 0;
+	struct chart_point *cp = to_chart_points(s, sr->run, se->dec, se->ndec);
+	char *dir = xasprintf("runs/%s", sr->slug);
+	char *path = xasprintf("%s/%s/trend.svg", s->tmp, dir);
+	if (site_mkdir(s, dir) && chart_write_sparkline(cp, se->ndec, sr->color, 96, 24, path))
+		sr->spark = 1;
+	free(path);
+	free(dir);
+	free(cp);
+	return sr->spark > 0;
+}
+
 /* Fills the runs table below root (marker "runs") with runs idx[0..n), for
  * a page depth folders down. */
 static void fill_runs_table(struct site *s, xmlNodePtr root, const size_t *idx, size_t n,
@@ -575,7 +596,23 @@ static void fill_runs_table(struct site *s, xmlNodePtr root, const size_t *idx, 
 	struct param_col *params = varying_params(s, idx, n, MAX_PARAM_COLS, &np);
 	struct key_count *metrics = metric_keys(s, idx, n, MAX_METRIC_KEYS, &nm);
 
-	xmlNodePtr th = tmpl_find(table, "col-param");
+	/* The trend column: a sparkline of the primary metric per run. */
+	xmlNodePtr th = tmpl_find(table, "col-spark");
+	if (th && s->primary) {
+		xmlNodePtr old = th->children;
+		while (old) {
+			xmlNodePtr next = old->next;
+			tmpl_remove(old);
+			old = next;
+		}
+		tmpl_add_elem(th, "span", s->primary);
+		tmpl_add_elem(th, "br", NULL);
+		xmlNodePtr sub = tmpl_add_elem(th, "small", "trend");
+		tmpl_set_attr(sub, "class", "sub");
+	} else if (th) {
+		tmpl_remove(th);
+	}
+	th = tmpl_find(table, "col-param");
 	for (size_t p = 0; th && p < np; p++)
 		tmpl_set_text(tmpl_clone(th), params[p].key);
 	tmpl_remove(th);
@@ -586,7 +623,7 @@ static void fill_runs_table(struct site *s, xmlNodePtr root, const size_t *idx, 
 
 	xmlNodePtr rowtpl = tmpl_find(table, "run-row");
 	for (size_t i = 0; rowtpl && i < n; i++) {
-		const struct site_run *sr = &s->runs[idx[i]];
+		struct site_run *sr = &s->runs[idx[i]];
 		const struct run *r = sr->run;
 		xmlNodePtr row = tmpl_clone(rowtpl);
 		tmpl_set_attr(row, "data-run-id", r->id);
@@ -629,6 +666,24 @@ static void fill_runs_table(struct site *s, xmlNodePtr root, const size_t *idx, 
 				set_int_attr(c, "data-value", d);
 			else
 				tmpl_set_attr(c, "data-value", "");
+		}
+		c = tmpl_find(row, "r-spark");
+		if (c && !s->primary) {
+			tmpl_remove(c);
+		} else if (c) {
+			xmlNodePtr img = c->children;
+			while (img && img->type != XML_ELEMENT_NODE)
+				img = img->next;
+			if (img && run_sparkline(s, sr)) {
+				char *src = xasprintf("%sruns/%s/trend.svg", up, sr->slug);
+				tmpl_set_attr(img, "src", src);
+				free(src);
+				char *alt = xasprintf("%s over steps", s->primary);
+				tmpl_set_attr(img, "alt", alt);
+				free(alt);
+			} else if (img) {
+				tmpl_remove(img);
+			}
 		}
 		xmlNodePtr td = tmpl_find(row, "r-param");
 		for (size_t p = 0; td && p < np; p++) {

@@ -101,6 +101,7 @@ struct site_run {
 	long parent;             /* index of the parent run, or -1 */
 	struct site_chart *charts;
 	size_t ncharts, capcharts;
+	int spark;               /* the primary metric's sparkline: 0 not tried, 1 drawn, -1 none */
 };
 
 struct site_exp {

@@ -16,6 +16,11 @@ check "one page per run" test "$(ls "$TMP/a/runs" | grep -c '\.html$')" -eq \
 	"$("$PY" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["runs"]))' "$TMP/ls.json")"
 check "charts as SVG and PNG" sh -c "ls '$TMP'/a/runs/*/*.svg >/dev/null && ls '$TMP'/a/runs/*/*.png >/dev/null"
 
+check_exit 0 "a build naming a primary metric" "$RUNSITE" build -q sample-runs -o "$TMP/p" --primary val/f1
+check "each run with val/f1 has a sparkline the index shows" sh -c "
+	n=\$(grep -o 'runs/[^/\"]*/trend.svg' '$TMP/p/index.html' | sort -u | wc -l)
+	want=\$(grep -l . '$TMP'/p/runs/*/val-f1.svg | wc -l)
+	[ \$n -ge 1 ] && [ \$n -eq \$want ]"
 check_exit 0 "a second build with --jobs 2" "$RUNSITE" build -q sample-runs -o "$TMP/b" -j 2
 check "two builds are byte-identical" diff -r "$TMP/a" "$TMP/b"
 

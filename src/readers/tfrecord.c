@@ -2,13 +2,12 @@
  * otherwise), masked CRCs, and a record reader that checks both CRCs of every
  * record, stops quietly at a truncated tail and resynchronises after damage. */
 #include <errno.h>
-#include <pthread.h>
-#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "runsite/diag.h"
+#include "runsite/mapfile.h"
 #include "runsite/util.h"
 #include "tfrecord.h"
 
@@ -133,60 +132,20 @@ static uint32_t le32(const uint8_t *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-/* ---- reading mapped files safely ---- */
-
-/* The mapped reader this thread is inside a guarded loop of (TFR_GUARD). */
-static __thread struct tfr_reader *guarded;
-static struct sigaction old_bus;
-static pthread_once_t bus_once = PTHREAD_ONCE_INIT;
-static bool bus_ok;
-
-/* A SIGBUS inside the guarded mapping ends that loop; any other is given back
- * to what was there before us (returning repeats the faulting access). */
-static void on_sigbus(int sig, siginfo_t *si, void *uctx)
-{
-	struct tfr_reader *t = guarded;
-	const uint8_t *a = si->si_addr;
-	if (t && t->jmp && a >= t->buf && a < t->buf + t->blen) {
-		guarded = NULL;
-		siglongjmp(*t->jmp, 1);
-	}
-	sigaction(SIGBUS, &old_bus, NULL);
-}
-
-/* Installs on_sigbus unless someone else (a sanitizer, a fuzzer) already
- * handles SIGBUS, in which case files are read rather than mapped. */
-static void bus_install(void)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_sigaction = on_sigbus;
-	sa.sa_flags = SA_SIGINFO | SA_NODEFER; /* no mask to restore after the jump */
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGBUS, NULL, &old_bus) != 0 || (old_bus.sa_flags & SA_SIGINFO) ||
-	    old_bus.sa_handler != SIG_DFL)
-		return;
-	bus_ok = sigaction(SIGBUS, &sa, NULL) == 0;
-}
-
-static bool bus_handler_ready(void)
-{
-	pthread_once(&bus_once, bus_install);
-	return bus_ok;
-}
+/* ---- reading mapped files safely (runsite/mapfile.h) ---- */
 
 void tfr_guard_set(struct tfr_reader *t, sigjmp_buf *jb)
 {
 	if (!t->mapped)
 		return;
 	t->jmp = jb;
-	guarded = t;
+	mapfile_guard(t->buf, t->blen, jb);
 }
 
 void tfr_unguard(struct tfr_reader *t)
 {
-	if (guarded == t)
-		guarded = NULL;
+	if (t->jmp)
+		mapfile_unguard();
 	t->jmp = NULL;
 }
 
@@ -201,10 +160,9 @@ void tfr_open_fd(struct tfr_reader *t, const char *path, int fd, uint64_t file_s
 	 * size is the one fstat gave, so a file still being written is read up
 	 * to there. Not when a SIGBUS (the file shortened under the mapping)
 	 * could not be caught, nor for tiny files. */
-	if (file_size >= TFR_MAP_MIN && file_size <= SIZE_MAX && bus_handler_ready()) {
-		void *m = mmap(NULL, (size_t)file_size, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (m != MAP_FAILED) {
-			madvise(m, (size_t)file_size, MADV_SEQUENTIAL);
+	if (file_size >= TFR_MAP_MIN && file_size <= SIZE_MAX) {
+		void *m = mapfile_map(fd, (size_t)file_size);
+		if (m) {
 			t->buf = m;
 			t->blen = (size_t)file_size;
 			t->eof = true;
@@ -232,7 +190,7 @@ void tfr_close(struct tfr_reader *t)
 {
 	tfr_unguard(t);
 	if (t->mapped)
-		munmap(t->buf, t->blen);
+		mapfile_unmap(t->buf, t->blen);
 	else if (t->fd >= 0)
 		free(t->buf);
 	t->buf = NULL;

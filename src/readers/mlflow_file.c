@@ -10,13 +10,14 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
-#include <stdatomic.h>
+#include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "runsite/diag.h"
+#include "runsite/mapfile.h"
 #include "runsite/reader.h"
 #include "runsite/util.h"
 #include "mlflow_text.h"
@@ -52,8 +53,12 @@ struct ctx {
 	size_t root_len;
 	char *chunk;         /* CHUNK-sized metric read buffer, grown for very long lines */
 	size_t chunkcap;
-	char *chunk2;        /* the same for the second metrics thread */
-	size_t chunk2cap;
+	bool quiet;          /* walks report nothing, only set noted */
+	bool noted;
+	struct metric_pool *pool;  /* the second metrics thread, once a run is big enough */
+	bool pool_failed;
+	const char *next_run; /* the run folder read after this one, or NULL */
+	struct metric_batch *ahead; /* its metrics, walked and queued ahead */
 	long ncpu;
 	long delivered;
 	bool stop;
@@ -81,14 +86,16 @@ static int inside_store(const struct ctx *c, const char *path)
 
 /* What path is, without following a link that leaves the store (reported).
  * *size gets the file size when not NULL. */
-static enum kind entry_kind(const struct ctx *c, const char *path, int64_t *size)
+static enum kind entry_kind(struct ctx *c, const char *path, int64_t *size)
 {
 	struct stat st;
 	if (lstat(path, &st) != 0)
 		return KIND_NONE;
 	if (S_ISLNK(st.st_mode)) {
 		if (!inside_store(c, path)) {
-			diag_warn(path, 0, "symbolic link leads outside the store; not followed");
+			c->noted = true;
+			if (!c->quiet)
+				diag_warn(path, 0, "symbolic link leads outside the store; not followed");
 			return KIND_OTHER;
 		}
 		if (stat(path, &st) != 0)
@@ -118,7 +125,7 @@ static size_t list_dir(const char *dir, char ***names)
 /* Reads and parses path/meta.yaml into kv. Returns 1 when read, 0 when it is
  * missing (silent: not every folder is a run), -1 when unreadable or not
  * YAML (reported). */
-static int read_meta(const struct ctx *c, const char *dir, struct kvlist *kv)
+static int read_meta(struct ctx *c, const char *dir, struct kvlist *kv)
 {
 	char *path = path_join(dir, META);
 	struct buf b = BUF_INIT;
@@ -172,7 +179,9 @@ static void walk_files(struct ctx *c, const char *dir, const char *rel, int dept
                        void *arg, size_t *budget)
 {
 	if (depth > WALK_DEPTH_MAX) {
-		diag_warn(dir, 0, "folders nested more than %d deep; not read", WALK_DEPTH_MAX);
+		c->noted = true;
+		if (!c->quiet)
+			diag_warn(dir, 0, "folders nested more than %d deep; not read", WALK_DEPTH_MAX);
 		return;
 	}
 	char **names;
@@ -216,62 +225,58 @@ static void read_values(struct ctx *c, const char *dir, struct kvlist *l)
 	walk_files(c, dir, "", 0, add_value_file, l, &budget);
 }
 
-/* One metrics file of the run being read. */
+/* ---- metrics: files parsed by two threads, warnings in key order ----
+ *
+ * The metrics files of a run are jobs that both threads take in order. While
+ * a run's files are being parsed, the main thread walks the next run's
+ * metrics folder (quietly) and queues its files too, so the worker goes on
+ * while the main thread finishes and delivers a run. Jobs are parsed
+ * silently; a file with something to report is parsed again on the main
+ * thread, in key order, when its run is read, so warnings come out as in a
+ * serial read. At most two runs' points are held at once. */
+
+enum job_state { JOB_PENDING, JOB_TAKEN, JOB_DONE };
+
+/* One metrics file. */
 struct metric_job {
 	char *path;
 	char *key;
 	int64_t size;
-	struct series *s;
-	bool report; /* parsed silently and found something to report: parse again */
+	struct series s;     /* the points (pts, n, cap), until moved into the run */
+	bool report;         /* found something to report (a bad line, an I/O error) */
+	bool partial;        /* only a half-written last line: to report unless running */
+	enum job_state state; /* under the pool's lock */
 };
 
-struct metric_jobs {
+/* The metrics files of one run folder. */
+struct metric_batch {
+	char *dir;           /* the metrics folder walked */
 	struct metric_job *items;
 	size_t n, cap;
 	int64_t bytes;
-	bool running;          /* a half-written last line is expected */
-	atomic_size_t next;    /* next job to take, shared by the two threads */
-	char *chunk;           /* the worker thread's read buffer */
+	size_t next;         /* first job not yet taken (under the lock) */
+	size_t done;         /* jobs finished (under the lock) */
+	bool noted;          /* the quiet walk met something to report: walk again */
+};
+
+/* The worker thread and the queue of batches both threads take jobs from. */
+struct metric_pool {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t work;   /* a job was queued, or quit */
+	pthread_cond_t done;   /* a job was finished */
+	struct metric_batch *q[2]; /* the run being read, then the next one */
+	size_t nq;
+	bool quit;
+	char *chunk;           /* the worker's read buffer when files are not mapped */
 	size_t chunkcap;
 };
 
-/* Collects a metrics file; parsing comes after the walk. */
-static void add_metric_job(struct ctx *c, const char *path, const char *rel, int64_t size,
-                           void *arg)
+/* Reads the file of j into j->s with the read buffer (*chunk, *chunkcap).
+ * Silent: only sets j->report / j->partial; otherwise problems are reported. */
+static void read_metric_chunks(struct metric_job *j, int fd, struct mlflow_metrics *m,
+                               bool silent, char **chunk, size_t *chunkcap)
 {
-	struct metric_jobs *mj = arg;
-	GROW(mj->items, mj->cap, mj->n + 1);
-	struct metric_job *j = &mj->items[mj->n++];
-	j->path = xstrdup(path);
-	j->key = xstrdup(rel);
-	j->size = size;
-	j->s = NULL;
-	j->report = false;
-	mj->bytes += size;
-}
-
-/* Reads one metrics file into j->s in chunks, with the read buffer
- * (*chunk, *chunkcap). Silent: reports nothing, only sets j->report when there is
- * something to report; otherwise problems are reported as found. */
-static void parse_metric_file(struct metric_job *j, bool running, bool silent, char **chunk,
-                              size_t *chunkcap)
-{
-	struct series *s = j->s;
-	struct mlflow_metrics m = {0};
-	m.path = j->path;
-	m.quiet_partial = running;
-	m.silent = silent;
-	int fd = open(j->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		if (silent)
-			j->report = true;
-		else
-			diag_warn(j->path, 0, "cannot open: %s", strerror(errno));
-		return;
-	}
-	/* Lines are about 30 bytes: reserve once instead of growing by doubling. */
-	if (j->size > 0 && (uint64_t)j->size / 24 > s->cap && (uint64_t)j->size / 24 < (1u << 28))
-		GROW(s->pts, s->cap, s->n + (size_t)j->size / 24);
 	size_t have = 0;
 	for (;;) {
 		if (have == *chunkcap) {
@@ -291,81 +296,329 @@ static void parse_metric_file(struct metric_job *j, bool running, bool silent, c
 		}
 		have += (size_t)got;
 		bool final = got == 0;
-		size_t used = mlflow_metrics_parse(&m, *chunk, have, final, s);
+		size_t used = mlflow_metrics_parse(m, *chunk, have, final, &j->s);
 		if (final)
 			break;
 		memmove(*chunk, *chunk + used, have - used);
 		have -= used;
 	}
+}
+
+/* Parses the mapped file [p, p + n) into j->s; a SIGBUS (the file shortened
+ * under the mapping) ends it. Returns 0 then, else 1. */
+static int parse_mapped(struct metric_job *j, struct mlflow_metrics *m, const char *p, size_t n)
+{
+	sigjmp_buf jb;
+	volatile int ok = 1; /* read after a jump */
+	mapfile_guard(p, n, &jb);
+	if (sigsetjmp(jb, 0) == 0)
+		mlflow_metrics_parse(m, p, n, true, &j->s);
+	else
+		ok = 0; /* j->s.n may lag the points stored: they are only dropped */
+	mapfile_unguard();
+	return ok;
+}
+
+/* Reads one metrics file into j->s: mapped, or in chunks with the read buffer
+ * (*chunk, *chunkcap). Silent: reports nothing, only sets j->report and
+ * j->partial; otherwise problems are reported as found. */
+static void parse_metric_file(struct metric_job *j, bool running, bool silent, char **chunk,
+                              size_t *chunkcap)
+{
+	struct mlflow_metrics m = {0};
+	m.path = j->path;
+	m.quiet_partial = running;
+	m.silent = silent;
+	j->report = j->partial = false;
+	int fd = open(j->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		if (silent)
+			j->report = true;
+		else
+			diag_warn(j->path, 0, "cannot open: %s", strerror(errno));
+		return;
+	}
+	struct stat st;
+	int64_t size = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (int64_t)st.st_size : j->size;
+	/* Lines are about 30 bytes: reserve once instead of growing by doubling. */
+	struct series *s = &j->s;
+	if (size > 0 && (uint64_t)size / 24 > s->cap && (uint64_t)size / 24 < (1u << 28))
+		GROW(s->pts, s->cap, s->n + (size_t)size / 24);
+	void *map = size > 0 && (uint64_t)size <= SIZE_MAX ? mapfile_map(fd, (size_t)size) : NULL;
+	if (map) {
+		/* Read in place: no copy. Bytes written after fstat are not read
+		 * (a run still being written is read up to then). */
+		if (!parse_mapped(j, &m, map, (size_t)size)) {
+			if (silent)
+				j->report = true;
+			else
+				diag_warn(j->path, 0, "the file was shortened while being read; kept "
+				          "the lines before");
+		}
+		mapfile_unmap(map, (size_t)size);
+	} else {
+		read_metric_chunks(j, fd, &m, silent, chunk, chunkcap);
+	}
 	close(fd);
-	if (silent && (m.bad || (m.partial && !running)))
-		j->report = true;
+	if (silent) {
+		j->report |= m.bad > 0;
+		j->partial = m.partial;
+	}
 	mlflow_metrics_end(&m);
 }
 
-/* Takes jobs until none is left, parsing silently. */
-static void take_metric_jobs(struct metric_jobs *mj, char **chunk, size_t *chunkcap)
+/* Collects a metrics file; parsing comes after the walk. */
+static void add_metric_job(struct ctx *c, const char *path, const char *rel, int64_t size,
+                           void *arg)
 {
-	for (;;) {
-		size_t i = atomic_fetch_add(&mj->next, 1);
-		if (i >= mj->n)
-			break;
-		parse_metric_file(&mj->items[i], mj->running, true, chunk, chunkcap);
-	}
+	struct metric_batch *b = arg;
+	GROW(b->items, b->cap, b->n + 1);
+	struct metric_job *j = &b->items[b->n++];
+	memset(j, 0, sizeof *j);
+	j->path = xstrdup(path);
+	j->key = xstrdup(rel);
+	j->size = size;
+	b->bytes += size;
 }
 
-/* The second thread: takes jobs like the calling thread, with its own buffer. */
-static void *metric_worker(void *arg)
+/* Walks the metrics folder dir into a new batch. Quiet: nothing is reported,
+ * b->noted says whether something would have been. */
+static struct metric_batch *walk_metrics(struct ctx *c, const char *dir, bool quiet)
 {
-	struct metric_jobs *mj = arg;
-	take_metric_jobs(mj, &mj->chunk, &mj->chunkcap);
+	struct metric_batch *b = xcalloc(1, sizeof *b);
+	size_t budget = SIZE_MAX;
+	b->dir = xstrdup(dir);
+	c->quiet = quiet;
+	c->noted = false;
+	walk_files(c, dir, "", 0, add_metric_job, b, &budget);
+	b->noted = c->noted;
+	c->quiet = false;
+	return b;
+}
+
+static void batch_free(struct metric_batch *b)
+{
+	if (!b)
+		return;
+	for (size_t i = 0; i < b->n; i++) {
+		free(b->items[i].path);
+		free(b->items[i].key);
+		free(b->items[i].s.pts);
+	}
+	free(b->items);
+	free(b->dir);
+	free(b);
+}
+
+/* The next job of the queue (earlier runs first), marked taken; NULL when
+ * none is left. Called with the lock held. */
+static struct metric_job *take_job(struct metric_pool *pl, struct metric_batch **from)
+{
+	for (size_t k = 0; k < pl->nq; k++) {
+		struct metric_batch *b = pl->q[k];
+		if (b->next < b->n) {
+			struct metric_job *j = &b->items[b->next++];
+			j->state = JOB_TAKEN;
+			*from = b;
+			return j;
+		}
+	}
 	return NULL;
 }
 
-/* Reads every metrics file below dir into r. Large runs are parsed by two
- * threads, silently; files with something to report are then parsed again
- * in key order on this thread, so warnings come out as in a serial read. */
+/* Parses job j of batch b silently and marks it done. Called with the lock
+ * held, which it drops while parsing. */
+static void run_job(struct metric_pool *pl, struct metric_batch *b, struct metric_job *j,
+                    char **chunk, size_t *chunkcap)
+{
+	pthread_mutex_unlock(&pl->mu);
+	parse_metric_file(j, false, true, chunk, chunkcap);
+	pthread_mutex_lock(&pl->mu);
+	j->state = JOB_DONE;
+	b->done++;
+	pthread_cond_signal(&pl->done);
+}
+
+/* The worker: takes jobs until told to quit. */
+static void *metric_worker(void *arg)
+{
+	struct metric_pool *pl = arg;
+	pthread_mutex_lock(&pl->mu);
+	while (!pl->quit) {
+		struct metric_batch *b;
+		struct metric_job *j = take_job(pl, &b);
+		if (j)
+			run_job(pl, b, j, &pl->chunk, &pl->chunkcap);
+		else
+			pthread_cond_wait(&pl->work, &pl->mu);
+	}
+	pthread_mutex_unlock(&pl->mu);
+	return NULL;
+}
+
+/* Starts the worker thread; false when there is no second core or the thread
+ * cannot be made (everything is then parsed on this thread). */
+static bool pool_start(struct ctx *c)
+{
+	if (c->pool)
+		return true;
+	if (c->ncpu < 2 || c->pool_failed)
+		return false;
+	struct metric_pool *pl = xcalloc(1, sizeof *pl);
+	pthread_mutex_init(&pl->mu, NULL);
+	pthread_cond_init(&pl->work, NULL);
+	pthread_cond_init(&pl->done, NULL);
+	pl->chunkcap = CHUNK;
+	pl->chunk = xmalloc(pl->chunkcap);
+	if (pthread_create(&pl->thread, NULL, metric_worker, pl) != 0) {
+		pthread_mutex_destroy(&pl->mu);
+		pthread_cond_destroy(&pl->work);
+		pthread_cond_destroy(&pl->done);
+		free(pl->chunk);
+		free(pl);
+		c->pool_failed = true;
+		return false;
+	}
+	c->pool = pl;
+	return true;
+}
+
+/* Queues batch b behind those queued (at most two). */
+static void pool_push(struct metric_pool *pl, struct metric_batch *b)
+{
+	pthread_mutex_lock(&pl->mu);
+	pl->q[pl->nq++] = b;
+	pthread_cond_signal(&pl->work);
+	pthread_mutex_unlock(&pl->mu);
+}
+
+/* Parses on this thread whatever jobs are left until every job of b is done,
+ * then takes b off the queue. Jobs of a later batch are taken too once b has
+ * none left, rather than waiting idle. */
+static void pool_finish(struct ctx *c, struct metric_pool *pl, struct metric_batch *b)
+{
+	pthread_mutex_lock(&pl->mu);
+	while (b->done < b->n) {
+		struct metric_batch *from;
+		struct metric_job *j = take_job(pl, &from);
+		if (j)
+			run_job(pl, from, j, &c->chunk, &c->chunkcap);
+		else
+			pthread_cond_wait(&pl->done, &pl->mu);
+	}
+	for (size_t k = 0; k < pl->nq; k++) {
+		if (pl->q[k] == b) {
+			memmove(&pl->q[k], &pl->q[k + 1], (pl->nq - k - 1) * sizeof *pl->q);
+			pl->nq--;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&pl->mu);
+}
+
+/* Drops a queued batch nobody will use (its run was skipped): jobs not
+ * started are cancelled, those being parsed are waited for. */
+static void pool_drop(struct ctx *c, struct metric_batch *b)
+{
+	struct metric_pool *pl = c->pool;
+	pthread_mutex_lock(&pl->mu);
+	for (; b->next < b->n; b->next++) {
+		b->items[b->next].state = JOB_DONE;
+		b->done++;
+	}
+	pthread_mutex_unlock(&pl->mu);
+	pool_finish(c, pl, b);
+	batch_free(b);
+}
+
+/* Drops the walked-ahead batch, if any. */
+static void drop_ahead(struct ctx *c)
+{
+	if (c->ahead) {
+		pool_drop(c, c->ahead);
+		c->ahead = NULL;
+	}
+}
+
+/* Stops the worker (after the queue is empty). */
+static void pool_stop(struct ctx *c)
+{
+	struct metric_pool *pl = c->pool;
+	if (!pl)
+		return;
+	drop_ahead(c);
+	pthread_mutex_lock(&pl->mu);
+	pl->quit = true;
+	pthread_cond_broadcast(&pl->work);
+	pthread_mutex_unlock(&pl->mu);
+	pthread_join(pl->thread, NULL);
+	pthread_mutex_destroy(&pl->mu);
+	pthread_cond_destroy(&pl->work);
+	pthread_cond_destroy(&pl->done);
+	free(pl->chunk);
+	free(pl);
+	c->pool = NULL;
+}
+
+/* Walks the next run's metrics folder quietly and queues its files, when
+ * the next run is a plain folder with a plain metrics folder. */
+static void walk_ahead(struct ctx *c)
+{
+	if (!c->next_run || c->ahead)
+		return;
+	struct stat st;
+	char *dir = path_join(c->next_run, "metrics");
+	if (lstat(c->next_run, &st) == 0 && S_ISDIR(st.st_mode) && lstat(dir, &st) == 0 &&
+	    S_ISDIR(st.st_mode)) {
+		c->ahead = walk_metrics(c, dir, true);
+		pool_push(c->pool, c->ahead);
+	}
+	free(dir);
+}
+
+/* Reads every metrics file below dir into r. */
 static void read_metrics(struct ctx *c, struct run *r, const char *dir, bool running)
 {
-	struct metric_jobs mj = {0};
-	size_t budget = SIZE_MAX;
-	mj.running = running;
-	walk_files(c, dir, "", 0, add_metric_job, &mj, &budget);
-	for (size_t i = 0; i < mj.n; i++)
-		run_series(r, mj.items[i].key);
-	for (size_t i = 0; i < mj.n; i++)
-		mj.items[i].s = run_series(r, mj.items[i].key);
-
-	pthread_t worker;
-	bool threaded = c->ncpu > 1 && mj.n > 1 && mj.bytes >= PARALLEL_MIN_BYTES;
-	if (threaded) {
-		atomic_init(&mj.next, 0);
-		mj.chunkcap = c->chunk2cap;
-		mj.chunk = c->chunk2;
-		if (!mj.chunk) {
-			mj.chunkcap = CHUNK;
-			mj.chunk = xmalloc(mj.chunkcap);
-		}
-		threaded = pthread_create(&worker, NULL, metric_worker, &mj) == 0;
-		if (threaded) {
-			take_metric_jobs(&mj, &c->chunk, &c->chunkcap);
-			pthread_join(worker, NULL);
-		}
-		c->chunk2 = mj.chunk;
-		c->chunk2cap = mj.chunkcap;
+	struct metric_batch *b = NULL;
+	if (c->ahead && strcmp(c->ahead->dir, dir) == 0 && !c->ahead->noted) {
+		b = c->ahead; /* walked and queued while the run before was read */
+		c->ahead = NULL;
 	}
-	for (size_t i = 0; i < mj.n; i++) {
-		struct metric_job *j = &mj.items[i];
-		if (threaded && !j->report)
+	drop_ahead(c);
+	bool queued = b != NULL;
+	if (!b) {
+		b = walk_metrics(c, dir, false);
+		queued = b->n > 1 && b->bytes >= PARALLEL_MIN_BYTES && pool_start(c);
+		if (queued)
+			pool_push(c->pool, b);
+	}
+	if (queued) {
+		walk_ahead(c);
+		pool_finish(c, c->pool, b);
+	}
+	for (size_t i = 0; i < b->n; i++)
+		run_series(r, b->items[i].key);
+	for (size_t i = 0; i < b->n; i++) {
+		struct metric_job *j = &b->items[i];
+		struct series *s = run_series(r, j->key);
+		if (queued && !j->report && !(j->partial && !running)) {
+			/* Parsed silently with nothing to say: the points move over. */
+			free(s->pts);
+			s->pts = j->s.pts;
+			s->n = j->s.n;
+			s->cap = j->s.cap;
+			j->s.pts = NULL;
 			continue;
-		j->s->n = 0;
+		}
+		j->s.n = 0;
 		parse_metric_file(j, running, false, &c->chunk, &c->chunkcap);
+		free(s->pts);
+		s->pts = j->s.pts;
+		s->n = j->s.n;
+		s->cap = j->s.cap;
+		j->s.pts = NULL;
 	}
-	for (size_t i = 0; i < mj.n; i++) {
-		free(mj.items[i].path);
-		free(mj.items[i].key);
-	}
-	free(mj.items);
+	batch_free(b);
 }
 
 /* Adds an artifact file. */
@@ -478,7 +731,7 @@ static void load_exp_models(struct ctx *c)
 }
 
 /* Whether run_dir/outputs/ names model id (MLflow 3 run outputs). */
-static int run_outputs_model(const struct ctx *c, const char *run_dir, const char *id)
+static int run_outputs_model(struct ctx *c, const char *run_dir, const char *id)
 {
 	if (!safe_name(id))
 		return 0;
@@ -628,11 +881,20 @@ static void read_exp_runs(struct ctx *c, const char *only_run)
 	for (size_t i = 0; i < n && !c->stop; i++) {
 		if (reserved_dir(names[i]))
 			continue;
+		size_t k = i + 1;
+		while (k < n && reserved_dir(names[k]))
+			k++;
+		char *next = k < n ? path_join(c->exp_dir, names[k]) : NULL;
 		char *rd = path_join(c->exp_dir, names[i]);
+		c->next_run = next;
 		if (entry_kind(c, rd, NULL) == KIND_DIR && !read_run(c, rd, names[i]))
 			c->stop = true;
+		c->next_run = NULL;
 		free(rd);
+		free(next);
 	}
+	if (c->pool)
+		drop_ahead(c);
 	free_names(names, n);
 }
 
@@ -918,9 +1180,9 @@ static long read_store(const char *path, const struct reader_opts *opts, struct 
 			free(trash);
 		}
 	}
+	pool_stop(&c);
 	free(c.root_real);
 	free(c.chunk);
-	free(c.chunk2);
 	return c.delivered;
 }
 

@@ -752,6 +752,42 @@ static void draw_line(struct ctx *c, const struct prep *q, const struct chart_po
 }
 
 /* Pass 4: decimate and draw every series; raw faint under the smoothed line. */
+
+/* Room for series q after M4 on this chart: four points per pixel column
+ * the series spans, and for each point that is not finite the point itself
+ * (each gap is kept) and four more (it closes a column that may open again);
+ * never more than its points. Sizing by columns keeps a
+ * million-point series from needing two more million-point buffers. The
+ * bound needs x sorted, which is checked on the way. */
+static size_t m4_room(const struct ctx *c, const struct prep *q)
+{
+	size_t n = q->n ? q->n : 1;
+	if (c->o->no_decimate)
+		return n;
+	size_t nonfinite = 0, first = SIZE_MAX, last = 0;
+	for (size_t i = 0; i < q->n; i++) {
+		double x = q->raw[i].x;
+		if (!isfinite(x) || !isfinite(q->raw[i].y)) {
+			nonfinite++;
+			continue;
+		}
+		if (first != SIZE_MAX && x < q->raw[last].x)
+			return n; /* not sorted: no bound by columns */
+		if (first == SIZE_MAX)
+			first = i;
+		last = i;
+	}
+	if (first == SIZE_MAX)
+		return n;
+	long long c0 = chart_m4_col(c->x0, c->xa.lo, c->sx, q->raw[first].x);
+	long long c1 = chart_m4_col(c->x0, c->xa.lo, c->sx, q->raw[last].x);
+	double span = (double)c1 - (double)c0 + 1;
+	if (!(span >= 1 && span < (double)n))
+		return n;
+	size_t room = 4 * ((size_t)span + 1 + nonfinite) + nonfinite;
+	return room < n ? room : n;
+}
+
 static void draw_series(struct ctx *c, struct prep *p, struct chart_info *info)
 {
 	cairo_t *cr = c->cr;
@@ -773,7 +809,7 @@ static void draw_series(struct ctx *c, struct prep *p, struct chart_info *info)
 		const double *rgb = q->rgb;
 		if (q->n == 0)
 			continue;
-		q->draw = xreallocarray(NULL, q->n, sizeof *q->draw);
+		q->draw = xreallocarray(NULL, m4_room(c, q), sizeof *q->draw);
 		if (c->o->no_decimate) {
 			memcpy(q->draw, q->raw, q->n * sizeof *q->draw);
 			q->ndraw = q->n;
@@ -785,7 +821,7 @@ static void draw_series(struct ctx *c, struct prep *p, struct chart_info *info)
 			}
 		} else if (q->smoothing) {
 			/* one pass: raw M4, smoothing and its M4 */
-			q->draw_s = xreallocarray(NULL, q->n, sizeof *q->draw_s);
+			q->draw_s = xreallocarray(NULL, m4_room(c, q), sizeof *q->draw_s);
 			chart_m4_smooth(q->raw, q->s->pts, q->n, c->x0, c->xa.lo, c->sx,
 			                c->spec->smoothing, logy, q->draw, &q->ndraw, q->draw_s,
 			                &q->ndraw_s, &q->dense);

@@ -238,10 +238,24 @@ struct chart_pool {
 	struct chart_job *head, *tail; /* waiting to be drawn */
 	struct chart_job *done;        /* drawn, in any order */
 	size_t inflight, limit;        /* runs with full points in memory, and the cap */
+	uint64_t inflight_points;      /* their points */
 	int stop;
 	pthread_t *threads;
 	int nthreads;
 };
+
+/* Points the reader may run ahead of the chart workers by: beyond this, a
+ * run waits for its charts before the next is read, so a store of a few huge
+ * runs holds one at a time (about 24 bytes a point). */
+#define CHART_POINT_BUDGET (2u << 20)
+
+static uint64_t run_points(const struct run *r)
+{
+	uint64_t n = 0;
+	for (size_t i = 0; i < r->nmetrics; i++)
+		n += r->metrics[i].n;
+	return n;
+}
 
 static void *chart_worker(void *arg)
 {
@@ -257,12 +271,14 @@ static void *chart_worker(void *arg)
 		if (!p->head)
 			p->tail = NULL;
 		pthread_mutex_unlock(&p->mu);
+		uint64_t points = run_points(j->sr.run);
 		j->ok = page_run_charts(p->s, &j->sr);
 		run_slim(j->sr.run);
 		pthread_mutex_lock(&p->mu);
 		j->next = p->done;
 		p->done = j;
 		p->inflight--;
+		p->inflight_points -= points;
 		pthread_cond_signal(&p->space);
 	}
 	pthread_mutex_unlock(&p->mu);
@@ -307,12 +323,15 @@ static void charts_submit(struct site *s, size_t idx)
 	while (p->inflight >= p->limit)
 		pthread_cond_wait(&p->space, &p->mu);
 	p->inflight++;
+	p->inflight_points += run_points(sr->run);
 	if (p->tail)
 		p->tail->next = j;
 	else
 		p->head = j;
 	p->tail = j;
 	pthread_cond_signal(&p->work);
+	while (p->inflight_points > CHART_POINT_BUDGET)
+		pthread_cond_wait(&p->space, &p->mu);
 	pthread_mutex_unlock(&p->mu);
 }
 

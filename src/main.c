@@ -35,6 +35,10 @@ int main(int argc, char **argv)
 	 * faulting it back in (a quarter of the reading time on many-run stores). */
 	mallopt(M_MMAP_THRESHOLD, 32 << 20);
 	mallopt(M_TRIM_THRESHOLD, 256 << 20);
+	/* One arena: memory a chart worker frees is reused by the reader rather
+	 * than kept in the worker's own arena (a build of the TensorBoard 'long'
+	 * store peaked 25 MB higher with one arena per thread). */
+	mallopt(M_ARENA_MAX, 1);
 	if (argc < 2) {
 		usage_main(stderr);
 		return EXIT_USAGE;

@@ -931,6 +931,82 @@ static void test_big_run(void)
 	free(root);
 }
 
+/* Writes run rid's metric files m0..m3 of `lines` lines each (value i + k / 8
+ * at step i), with a bad line at line bad_at of m1 when bad_at > 0. */
+static void put_metrics(const char *exp, const char *rid, int lines, int bad_at)
+{
+	for (int k = 0; k < 4; k++) {
+		struct buf b = BUF_INIT;
+		for (int i = 0; i < lines; i++) {
+			if (k == 1 && i + 1 == bad_at)
+				BUF_PUTSL(&b, "1709280000000 bad 1\n");
+			else
+				buf_printf(&b, "%d %.17g %d\n", 1709280000 + i, i + k / 8.0, i);
+		}
+		char *rel = xasprintf("%s/%s/metrics/m%d", exp, rid, k);
+		put_n(rel, b.data, b.size);
+		free(rel);
+		buf_free(&b);
+	}
+}
+
+/* Several big runs in a row: the next run's metrics are walked and parsed
+ * while a run is delivered. A run whose metrics hold a link out of the store
+ * (walked again, so the warning comes in its place), a deleted run's (walked
+ * ahead, then not read unless deleted runs are kept), a broken run, a run
+ * without metrics and bad lines all give what a serial read gives: the same
+ * points, warnings once each, in store order. */
+static void test_runs_ahead(void)
+{
+	const char *exp = "ahead/mlruns/1";
+	const int lines = 9000;
+	put("ahead/mlruns/1/meta.yaml", "experiment_id: '1'\nname: ahead\n");
+	put("ahead/mlruns/1/r1/meta.yaml", "run_id: r1\nstatus: 3\n");
+	put_metrics(exp, "r1", lines, 0);
+	put("ahead/mlruns/1/r2/meta.yaml", "run_id: r2\nstatus: 3\n");
+	put_metrics(exp, "r2", lines, 0);
+	char *link = path_join(tmp_root, "ahead/mlruns/1/r2/metrics/outside");
+	OK(symlink("/etc/hostname", link) == 0, "symlink made");
+	free(link);
+	put("ahead/mlruns/1/r3/meta.yaml", "run_id: r3\nstatus: 3\nlifecycle_stage: deleted\n");
+	put_metrics(exp, "r3", lines, 100);
+	put("ahead/mlruns/1/r4/meta.yaml", "run_id: r4\nstatus: [3\n");
+	put("ahead/mlruns/1/r5/meta.yaml", "run_id: r5\nstatus: 3\n");
+	put_metrics(exp, "r5", lines, 0);
+	put("ahead/mlruns/1/r6/meta.yaml", "run_id: r6\nstatus: 1\n");
+	put_metrics(exp, "r6", lines, 4000);
+	put("ahead/mlruns/1/r7/meta.yaml", "run_id: r7\nstatus: 3\n");
+	char *root = path_join(tmp_root, "ahead/mlruns");
+	for (int deleted = 0; deleted < 2; deleted++) {
+		struct got g = {0};
+		size_t w0 = diag_count();
+		capture_begin();
+		long n = read_into(root, deleted, &g);
+		char *err = capture_end();
+		INT_EQ(n, deleted ? 6 : 5, "runs read (r4's meta.yaml is broken)");
+		INT_EQ(diag_count() - w0, deleted ? 4 : 3, "warnings");
+		const char *a = strstr(err, "r2/metrics/outside: symbolic link leads outside");
+		const char *b = deleted ? strstr(err, "r3/metrics/m1:100: the value is not a number") : a;
+		const char *c = strstr(err, "r4/meta.yaml:");
+		const char *d = strstr(err, "r6/metrics/m1:4000: the value is not a number");
+		OK(a && b && c && d && a <= b && b < c && c < d, "warnings in store order: %s", err);
+		for (size_t i = 0; i < g.nruns; i++) {
+			const struct run *r = g.runs[i];
+			bool r7 = strcmp(r->id, "r7") == 0;
+			INT_EQ(r->nmetrics, r7 ? 0 : 4, r->id);
+			for (size_t k = 0; k < r->nmetrics; k++) {
+				const struct series *sr = &r->metrics[k];
+				bool bad = (strcmp(r->id, "r6") == 0 || strcmp(r->id, "r3") == 0) && k == 1;
+				INT_EQ(sr->sum.count, bad ? lines - 1 : lines, sr->key);
+				DBL_EQ(sr->sum.last.value, lines - 1 + k / 8.0, sr->key);
+			}
+		}
+		got_free(&g);
+		free(err);
+	}
+	free(root);
+}
+
 /* ---- real stores ------------------------------------------------------ */
 
 struct simple_pt {
@@ -1055,6 +1131,7 @@ int main(void)
 	test_yaml();
 	test_store();
 	test_big_run();
+	test_runs_ahead();
 	test_corpus();
 	char *cmd = xasprintf("rm -rf '%s'", tmp_root);
 	if (system(cmd) != 0)

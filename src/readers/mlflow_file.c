@@ -233,8 +233,6 @@ static void read_values(struct ctx *c, const char *dir, struct kvlist *l)
  * thread, in key order, when its run is read, so warnings come out as in a
  * serial read. At most two runs' points are held at once. */
 
-enum job_state { JOB_PENDING, JOB_TAKEN, JOB_DONE };
-
 /* One metrics file. */
 struct metric_job {
 	char *path;
@@ -243,7 +241,6 @@ struct metric_job {
 	struct series s;     /* the points (pts, n, cap), until moved into the run */
 	bool report;         /* found something to report (a bad line, an I/O error) */
 	bool partial;        /* only a half-written last line: to report unless running */
-	enum job_state state; /* under the pool's lock */
 };
 
 /* The metrics files of one run folder. */
@@ -266,7 +263,7 @@ struct metric_pool {
 	struct metric_batch *q[2]; /* the run being read, then the next one */
 	size_t nq;
 	bool quit;
-	char *chunk;           /* the worker's read buffer when files are not mapped */
+	char *chunk;           /* the worker's read buffer */
 	size_t chunkcap;
 };
 
@@ -378,15 +375,14 @@ static void batch_free(struct metric_batch *b)
 	free(b);
 }
 
-/* The next job of the queue (earlier runs first), marked taken; NULL when
- * none is left. Called with the lock held. */
+/* Takes the next job of the queue (earlier runs first), setting *from to its
+ * batch; NULL when none is left. Called with the lock held. */
 static struct metric_job *take_job(struct metric_pool *pl, struct metric_batch **from)
 {
 	for (size_t k = 0; k < pl->nq; k++) {
 		struct metric_batch *b = pl->q[k];
 		if (b->next < b->n) {
 			struct metric_job *j = &b->items[b->next++];
-			j->state = JOB_TAKEN;
 			*from = b;
 			return j;
 		}
@@ -402,7 +398,6 @@ static void run_job(struct metric_pool *pl, struct metric_batch *b, struct metri
 	pthread_mutex_unlock(&pl->mu);
 	parse_metric_file(j, false, true, chunk, chunkcap);
 	pthread_mutex_lock(&pl->mu);
-	j->state = JOB_DONE;
 	b->done++;
 	pthread_cond_signal(&pl->done);
 }
@@ -490,10 +485,8 @@ static void pool_drop(struct ctx *c, struct metric_batch *b)
 {
 	struct metric_pool *pl = c->pool;
 	pthread_mutex_lock(&pl->mu);
-	for (; b->next < b->n; b->next++) {
-		b->items[b->next].state = JOB_DONE;
+	for (; b->next < b->n; b->next++)
 		b->done++;
-	}
 	pthread_mutex_unlock(&pl->mu);
 	pool_finish(c, pl, b);
 	batch_free(b);

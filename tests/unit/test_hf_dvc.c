@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "fixture.h"
 #include "runsite/diag.h"
 #include "runsite/reader.h"
 #include "runsite/util.h"
@@ -17,57 +18,6 @@
 
 extern const struct reader reader_hf_trainer;
 extern const struct reader reader_dvclive;
-
-static char tmpdir[] = "/tmp/runsite-hfdvc-XXXXXX";
-
-static void put(const char *rel, const char *content)
-{
-	char *p = path_join(tmpdir, rel);
-	for (char *s = p + strlen(tmpdir) + 1; (s = strchr(s, '/')) != NULL; s++) {
-		*s = '\0';
-		mkdir(p, 0755);
-		*s = '/';
-	}
-	FILE *f = fopen(p, "wb");
-	fputs(content, f);
-	fclose(f);
-	free(p);
-}
-
-static char *tp(const char *rel)
-{
-	return path_join(tmpdir, rel);
-}
-
-struct got {
-	struct run *runs[16];
-	size_t n;
-};
-
-static int take(void *ctx, struct run *r)
-{
-	struct got *g = ctx;
-	if (g->n < 16)
-		g->runs[g->n++] = r;
-	else
-		run_free(r);
-	return 1;
-}
-
-static long read_with(const struct reader *rd, const char *path, struct got *g)
-{
-	struct reader_opts o = {.include_deleted = false, .dec_buckets = 100};
-	struct run_sink s = {g, NULL, take};
-	memset(g, 0, sizeof *g);
-	return rd->read(path, &o, &s);
-}
-
-static void got_free(struct got *g)
-{
-	for (size_t i = 0; i < g->n; i++)
-		run_free(g->runs[i]);
-	g->n = 0;
-}
 
 static void test_yaml(void)
 {
@@ -363,32 +313,9 @@ static void test_corpus(void)
 	INT_EQ(diag_count(), before, "corpus reads without warnings");
 }
 
-static void rm_tree(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	while (d && (e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		char *p = path_join(dir, e->d_name);
-		struct stat st;
-		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
-			rm_tree(p);
-		else
-			unlink(p);
-		free(p);
-	}
-	if (d)
-		closedir(d);
-	rmdir(dir);
-}
-
 int main(void)
 {
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
-		return 1;
-	}
+	fixture_init("hfdvc");
 	test_yaml();
 	test_json();
 	test_hf();

@@ -18,6 +18,7 @@
 #include "runsite/diag.h"
 #include "runsite/reader.h"
 #include "runsite/util.h"
+#include "mlflow_tags.h"
 #include "mlflow_text.h"
 
 #define FORMAT_NAME "mlflow-file"
@@ -720,14 +721,6 @@ static void add_run_models(struct ctx *c, struct run *r, const char *run_dir)
 	}
 }
 
-/* Sets *dst to a copy of the tag's value when it is present and not empty. */
-static void from_tag(char **dst, const struct run *r, const char *tag)
-{
-	if (*dst)
-		return;
-	*dst = dup_nonempty(kvlist_get(&r->tags, tag));
-}
-
 /* Reads the run in run_dir and delivers it. Returns 0 when the sink asked
  * to stop, else 1 (also when the folder was skipped). */
 static int read_run(struct ctx *c, const char *run_dir, const char *dirname)
@@ -774,17 +767,9 @@ static int read_run(struct ctx *c, const char *run_dir, const char *dirname)
 	free(dir);
 
 	r->name = dup_nonempty(kvlist_get(&kv, "run_name"));
-	from_tag(&r->name, r, "mlflow.runName");
+	mlflow_fields_from_tags(r);
 	if (!r->name)
 		r->name = xstrdup(r->id);
-	from_tag(&r->user, r, "mlflow.user");
-	from_tag(&r->source_name, r, "mlflow.source.name");
-	from_tag(&r->source_type, r, "mlflow.source.type");
-	from_tag(&r->git_commit, r, "mlflow.source.git.commit");
-	from_tag(&r->git_branch, r, "mlflow.source.git.branch");
-	from_tag(&r->git_repo, r, "mlflow.source.git.repoURL");
-	from_tag(&r->parent_id, r, "mlflow.parentRunId");
-	from_tag(&r->notes, r, "mlflow.note.content");
 
 	dir = path_join(run_dir, "metrics");
 	read_metrics(c, r, dir, strcmp(r->status, "RUNNING") == 0);

@@ -26,6 +26,7 @@
 #include "runsite/diag.h"
 #include "runsite/reader.h"
 #include "runsite/util.h"
+#include "mlflow_tags.h"
 
 #define FORMAT_NAME "mlflow-sqlite"
 #define BUSY_TIMEOUT_MS 5000     /* how long to wait for a live server's write lock */
@@ -1692,14 +1693,6 @@ static void read_artifacts(struct ctx *c, struct run *r, const char *uri)
 	free(dir);
 }
 
-/* Sets *field from a tag when it is still unset. */
-static void from_tag(char **field, const struct run *r, const char *tag)
-{
-	const char *v = kvlist_get(&r->tags, tag);
-	if (!*field && v && *v)
-		*field = xstrdup(v);
-}
-
 /* Reads one run completely. Returns NULL when its row could not be read (reported). */
 static struct run *read_run(struct ctx *c, const struct run_ref *ref)
 {
@@ -1737,15 +1730,7 @@ static struct run *read_run(struct ctx *c, const struct run_ref *ref)
 
 	read_kv(c, c->st_params, r->id, &r->params, "params");
 	read_kv(c, c->st_tags, r->id, &r->tags, "tags");
-	from_tag(&r->name, r, "mlflow.runName");
-	from_tag(&r->user, r, "mlflow.user");
-	from_tag(&r->source_name, r, "mlflow.source.name");
-	from_tag(&r->source_type, r, "mlflow.source.type");
-	from_tag(&r->git_commit, r, "mlflow.source.git.commit");
-	from_tag(&r->git_branch, r, "mlflow.source.git.branch");
-	from_tag(&r->git_repo, r, "mlflow.source.git.repoURL");
-	from_tag(&r->parent_id, r, "mlflow.parentRunId");
-	from_tag(&r->notes, r, "mlflow.note.content");
+	mlflow_fields_from_tags(r);
 	/* The columns are what 2019 clients filled; newer ones leave them empty or UNKNOWN. */
 	if (!r->source_name) {
 		r->source_name = col_source_name;

@@ -92,6 +92,14 @@ static void put_string(FILE *out, const char *str)
 	const unsigned char *s = (const unsigned char *)str;
 	fputc('"', out);
 	while (*s) {
+		/* Plain printable ASCII goes out in one write. */
+		const unsigned char *run = s;
+		while (*s >= 0x20 && *s < 0x7F && *s != '"' && *s != '\\')
+			s++;
+		if (s > run)
+			fwrite(run, 1, (size_t)(s - run), out);
+		if (!*s)
+			break;
 		int n = utf8_len(s);
 		if (n == 0) {
 			fputs("\xEF\xBF\xBD", out);

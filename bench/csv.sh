@@ -58,7 +58,7 @@ int main(int argc, char **argv)
 }
 C
 cc -O2 -Iinclude -o "$tmp/drv" "$tmp/drv.c" $LIBOBJ "$BUILD/embedded.o" \
-	$(pkg-config --libs cairo pangocairo libcmark-gfm libxml-2.0 sqlite3 yaml-0.1 jansson) -lm -lpthread
+	$(pkg-config --libs $(sed -n 's/^PKGS *= *//p' Makefile)) -lm -lpthread
 c_out=$("$tmp/drv" "$DATA/lightning_logs")
 py_best=
 for k in 1 2 3; do

@@ -17,6 +17,7 @@ static const struct option_row ls_options[] = {
 	{"include-deleted", 0, OPT_INCLUDE_DELETED, NULL, "keep deleted experiments and runs"},
 	{"format", 1, OPT_FORMAT, "NAME", "read every PATH as this format"},
 	{"no-redact", 0, OPT_NO_REDACT, NULL, "show values that look like secrets"},
+	{"jobs", 1, 'j', "N", "threads reading stores (output does not depend on it)"},
 	{"quiet", 0, 'q', NULL, "no warnings on stderr"},
 	{"help", 0, 'h', NULL, "show this help"},
 	{NULL, 0, 0, NULL, NULL},
@@ -204,6 +205,16 @@ int cmd_ls(int argc, char **argv)
 		case OPT_NO_REDACT: redact = false; break;
 		case OPT_INCLUDE_DELETED: ropts.include_deleted = true; break;
 		case OPT_FORMAT: forced = optarg; break;
+		case 'j': {
+			double j;
+			if (!cli_parse_double(optarg, 1, 256, &j) || j != (int)j) {
+				diag_msg("--jobs takes a whole number from 1 to 256, not '%s'", optarg);
+				rc = EXIT_USAGE;
+				goto out;
+			}
+			ropts.jobs = (int)j;
+			break;
+		}
 		case 'q': diag_set_quiet(1); break;
 		case 'h':
 			cli_usage(stdout, "runsite ls [--json] [OPTION...] PATH...",

@@ -7,20 +7,51 @@
 #include <stdio.h>
 
 #include "runsite/diag.h"
+#include "runsite/util.h"
 
 static atomic_size_t warnings;
 static atomic_int quiet;
 static pthread_mutex_t print_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* Where this thread's messages go instead of stderr (diag_redirect). */
+static __thread void (*redirect_fn)(void *ctx, char *text);
+static __thread void *redirect_ctx;
+
+void diag_redirect(void (*fn)(void *ctx, char *text), void *ctx)
+{
+	redirect_fn = fn;
+	redirect_ctx = ctx;
+}
+
+void diag_print(const char *text)
+{
+	pthread_mutex_lock(&print_lock);
+	fputs(text, stderr);
+	pthread_mutex_unlock(&print_lock);
+}
+
+/* Prints (or hands over) one whole message line. */
+static void emit(const char *prefix, const char *kind, const char *fmt, va_list ap)
+{
+	struct buf b = BUF_INIT;
+	buf_printf(&b, "%s%s", prefix, kind);
+	buf_vprintf(&b, fmt, ap);
+	buf_putc(&b, '\n');
+	if (redirect_fn) {
+		redirect_fn(redirect_ctx, buf_detach(&b));
+		return;
+	}
+	diag_print(buf_cstr(&b));
+	buf_free(&b);
+}
+
 static void vreport(const char *kind, const char *where, const char *fmt, va_list ap)
 {
 	if (atomic_load(&quiet))
 		return;
-	pthread_mutex_lock(&print_lock);
-	fprintf(stderr, "%s: %s", where, kind);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	pthread_mutex_unlock(&print_lock);
+	char prefix[4200];
+	snprintf(prefix, sizeof prefix, "%s: ", where);
+	emit(prefix, kind, fmt, ap);
 }
 
 void diag_warn(const char *path, size_t line, const char *fmt, ...)
@@ -62,11 +93,7 @@ void diag_msg(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	pthread_mutex_lock(&print_lock);
-	fputs("runsite: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	pthread_mutex_unlock(&print_lock);
+	emit("runsite: ", "", fmt, ap);
 	va_end(ap);
 }
 

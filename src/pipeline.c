@@ -1,8 +1,10 @@
 /* pipeline.c — one way of reading stores for every command: merge, de-duplicate,
  * redact, deliver. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "runsite/diag.h"
 #include "runsite/pipeline.h"
 #include "runsite/redact.h"
 #include "runsite/util.h"
@@ -168,19 +170,221 @@ static int main_run(void *ctx, struct run *r)
 	return !st->stop;
 }
 
+/* ---- reading several stores at once, delivered in store order ---- */
+
+/* What a store's reader delivered, in order. */
+enum event_kind { EV_EXPERIMENT, EV_RUN, EV_MESSAGE, EV_END };
+
+struct event {
+	enum event_kind kind;
+	void *item; /* struct experiment *, struct run * or a message line */
+	long rc;    /* EV_END: what read() returned */
+	struct event *next;
+};
+
+struct slot {
+	struct event *head, *tail;
+	size_t runs; /* runs waiting in the list */
+};
+
+struct par {
+	const struct discovery *d;
+	const struct reader_opts *ropts;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct slot *slots;
+	size_t next;     /* the next store a worker takes */
+	size_t consumed; /* the store being delivered */
+	size_t window;   /* stores read ahead of it at most */
+	int stop;
+};
+
+/* A worker's place while it reads one store. */
+struct job {
+	struct par *p;
+	size_t i;
+};
+
+#define RUNS_AHEAD 4 /* runs a store may hold ready before its reader waits */
+
+static void push(struct par *p, size_t i, enum event_kind kind, void *item, long rc)
+{
+	struct event *e = xcalloc(1, sizeof *e);
+	e->kind = kind;
+	e->item = item;
+	e->rc = rc;
+	pthread_mutex_lock(&p->mu);
+	struct slot *sl = &p->slots[i];
+	if (sl->tail)
+		sl->tail->next = e;
+	else
+		sl->head = e;
+	sl->tail = e;
+	if (kind == EV_RUN)
+		sl->runs++;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+static void job_message(void *ctx, char *text)
+{
+	struct job *j = ctx;
+	push(j->p, j->i, EV_MESSAGE, text, 0);
+}
+
+static void job_experiment(void *ctx, struct experiment *e)
+{
+	struct job *j = ctx;
+	push(j->p, j->i, EV_EXPERIMENT, e, 0);
+}
+
+static int job_run(void *ctx, struct run *r)
+{
+	struct job *j = ctx;
+	struct par *p = j->p;
+	push(p, j->i, EV_RUN, r, 0);
+	pthread_mutex_lock(&p->mu);
+	while (p->slots[j->i].runs >= RUNS_AHEAD && !p->stop)
+		pthread_cond_wait(&p->cv, &p->mu);
+	int go = !p->stop;
+	pthread_mutex_unlock(&p->mu);
+	return go;
+}
+
+static void *read_worker(void *arg)
+{
+	struct par *p = arg;
+	for (;;) {
+		pthread_mutex_lock(&p->mu);
+		while (!p->stop && p->next < p->d->nstores && p->next >= p->consumed + p->window)
+			pthread_cond_wait(&p->cv, &p->mu);
+		if (p->stop || p->next >= p->d->nstores) {
+			pthread_mutex_unlock(&p->mu);
+			return NULL;
+		}
+		size_t i = p->next++;
+		pthread_mutex_unlock(&p->mu);
+		struct job j = {p, i};
+		struct run_sink sink = {&j, job_experiment, job_run};
+		diag_redirect(job_message, &j);
+		const struct store_ref *st = &p->d->stores[i];
+		long rc = st->reader->read(st->path, p->ropts, &sink);
+		diag_redirect(NULL, NULL);
+		push(p, i, EV_END, NULL, rc);
+	}
+}
+
+static void free_events(struct event *e)
+{
+	while (e) {
+		struct event *next = e->next;
+		if (e->kind == EV_RUN)
+			run_free(e->item);
+		else if (e->kind == EV_EXPERIMENT)
+			experiment_free(e->item);
+		else
+			free(e->item);
+		free(e);
+		e = next;
+	}
+}
+
+/* Reads the stores on worker threads, each into its own list, and delivers
+ * the lists in store order, messages included, so what the consumer and
+ * stderr see is what one thread reading store after store would give.
+ * Memory stays bounded: a store holds at most RUNS_AHEAD runs ready, and
+ * workers read at most `window` stores ahead of the one delivered. */
+static void read_parallel(struct state *st, const struct discovery *d, int workers)
+{
+	struct par p = {.d = d, .ropts = st->ropts, .window = (size_t)workers + 1};
+	pthread_mutex_init(&p.mu, NULL);
+	pthread_cond_init(&p.cv, NULL);
+	p.slots = xcalloc(d->nstores, sizeof *p.slots);
+	pthread_t *th = xcalloc((size_t)workers, sizeof *th);
+	int started = 0;
+	for (int w = 0; w < workers; w++)
+		if (pthread_create(&th[started], NULL, read_worker, &p) == 0)
+			started++;
+	for (size_t i = 0; i < d->nstores && started; i++) {
+		st->store = &d->stores[i];
+		if (!st->stop && st->consumer->store_begin)
+			st->consumer->store_begin(st->consumer->ctx, st->store, i, d->nstores);
+		for (;;) {
+			pthread_mutex_lock(&p.mu);
+			while (!p.slots[i].head)
+				pthread_cond_wait(&p.cv, &p.mu);
+			struct event *e = p.slots[i].head;
+			p.slots[i].head = e->next;
+			if (!e->next)
+				p.slots[i].tail = NULL;
+			if (e->kind == EV_RUN)
+				p.slots[i].runs--;
+			pthread_cond_broadcast(&p.cv);
+			pthread_mutex_unlock(&p.mu);
+			enum event_kind kind = e->kind;
+			if (kind == EV_END && e->rc < 0)
+				st->stats->unreadable_stores++;
+			else if (kind == EV_MESSAGE)
+				diag_print(e->item);
+			else if (kind == EV_EXPERIMENT && !st->stop)
+				main_experiment(st, e->item);
+			else if (kind == EV_RUN && !st->stop)
+				main_run(st, e->item);
+			else if (kind == EV_RUN)
+				run_free(e->item);
+			else if (kind == EV_EXPERIMENT)
+				experiment_free(e->item);
+			if (kind == EV_MESSAGE || kind == EV_END)
+				free(e->item);
+			free(e);
+			if (st->stop) {
+				pthread_mutex_lock(&p.mu);
+				p.stop = 1;
+				pthread_cond_broadcast(&p.cv);
+				pthread_mutex_unlock(&p.mu);
+			}
+			if (kind == EV_END)
+				break;
+		}
+		pthread_mutex_lock(&p.mu);
+		p.consumed = i + 1;
+		pthread_cond_broadcast(&p.cv);
+		pthread_mutex_unlock(&p.mu);
+		if (st->stop)
+			break; /* the stores after it are not read */
+	}
+	pthread_mutex_lock(&p.mu);
+	p.stop = 1;
+	pthread_cond_broadcast(&p.cv);
+	pthread_mutex_unlock(&p.mu);
+	for (int w = 0; w < started; w++)
+		pthread_join(th[w], NULL);
+	for (size_t i = 0; i < d->nstores; i++)
+		free_events(p.slots[i].head);
+	free(p.slots);
+	free(th);
+	pthread_mutex_destroy(&p.mu);
+	pthread_cond_destroy(&p.cv);
+}
+
 int pipeline_read(const struct discovery *d, const struct reader_opts *ropts, bool redact,
                   const struct pipeline_consumer *consumer, struct pipeline_stats *stats)
 {
 	struct state st = {
 		.consumer = consumer, .ropts = ropts, .stats = stats, .redact = redact,
 	};
-	struct run_sink sink = {&st, main_experiment, main_run};
-	for (size_t i = 0; i < d->nstores && !st.stop; i++) {
-		st.store = &d->stores[i];
-		if (consumer->store_begin)
-			consumer->store_begin(consumer->ctx, st.store, i, d->nstores);
-		if (st.store->reader->read(st.store->path, ropts, &sink) < 0)
-			stats->unreadable_stores++;
+	int workers = jobs_or_cpus(ropts->jobs);
+	if (workers > 1 && d->nstores > 1) {
+		read_parallel(&st, d, workers);
+	} else {
+		struct run_sink sink = {&st, main_experiment, main_run};
+		for (size_t i = 0; i < d->nstores && !st.stop; i++) {
+			st.store = &d->stores[i];
+			if (consumer->store_begin)
+				consumer->store_begin(consumer->ctx, st.store, i, d->nstores);
+			if (st.store->reader->read(st.store->path, ropts, &sink) < 0)
+				stats->unreadable_stores++;
+		}
 	}
 	seen_free(&st.seen);
 	return !st.stop;

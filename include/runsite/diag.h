@@ -20,6 +20,13 @@ void diag_note_at(const char *path, uint64_t offset, const char *fmt, ...)
 /* A general message to stderr, prefixed "runsite: ". */
 void diag_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Hands this thread's messages, each one whole line with its newline, to fn
+ * (which takes ownership of text) instead of printing them; fn NULL prints
+ * again. Lets stores read on worker threads report in store order. */
+void diag_redirect(void (*fn)(void *ctx, char *text), void *ctx);
+/* Prints text to stderr as one piece. */
+void diag_print(const char *text);
+
 /* Number of warnings so far. */
 size_t diag_count(void);
 /* Silences warnings on stderr (they are still counted), for --quiet and fuzzing. */

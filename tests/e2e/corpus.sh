@@ -26,6 +26,14 @@ for f in mlflow-filestore mlflow-sqlite tfevents lightning-csv hf-trainer dvcliv
 		[ $rc -eq 0 ] && check "$name: pages and links" "$BUILD/tools/sitecheck" "$TMP/site"
 	done
 done
+# Stores read on several threads are reported in store order: the same
+# runs and the same warnings, in the same order, as with one thread.
+"$RUNSITE" ls --json -j 1 "$CORPUS" > "$TMP/j1.out" 2> "$TMP/j1.err"
+"$RUNSITE" ls --json -j 2 "$CORPUS" > "$TMP/j2.out" 2> "$TMP/j2.err"
+check "ls of the whole corpus: the same runs with -j 1 and -j 2" cmp "$TMP/j1.out" "$TMP/j2.out"
+check "ls of the whole corpus: the same warnings, in order, with -j 1 and -j 2" \
+	cmp "$TMP/j1.err" "$TMP/j2.err"
+check "the corpus has warnings to compare" test -s "$TMP/j1.err"
 for store in "$CORPUS"/mlflow-filestore/*/mlruns $(find "$CORPUS/mlflow-sqlite" -name 'mlflow.db' -o -name '*.sql' | sort); do
 	"$RUNSITE" ls --json -q "$store" > "$TMP/ls.json"
 	check "ls --json agrees with an independent reader: ${store#$CORPUS/}" \

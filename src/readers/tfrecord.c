@@ -2,6 +2,7 @@
  * otherwise), masked CRCs, and a record reader that checks both CRCs of every
  * record, stops quietly at a truncated tail and resynchronises after damage. */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -17,7 +18,7 @@
 #endif
 
 static uint32_t crc_table[8][256];
-static int crc_table_ready;
+static pthread_once_t crc_table_once = PTHREAD_ONCE_INIT; /* readers may run on several threads */
 
 /* Slicing-by-8 tables for the reflected Castagnoli polynomial. */
 static void crc_table_init(void)
@@ -31,14 +32,12 @@ static void crc_table_init(void)
 	for (uint32_t i = 0; i < 256; i++)
 		for (int t = 1; t < 8; t++)
 			crc_table[t][i] = (crc_table[t - 1][i] >> 8) ^ crc_table[0][crc_table[t - 1][i] & 0xff];
-	crc_table_ready = 1;
 }
 
 uint32_t crc32c_sw(uint32_t crc, const void *data, size_t n)
 {
 	const uint8_t *p = data;
-	if (!crc_table_ready)
-		crc_table_init();
+	pthread_once(&crc_table_once, crc_table_init);
 	uint32_t c = ~crc;
 	while (n >= 8) {
 		uint32_t lo = c ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |

@@ -48,7 +48,7 @@ all: $(BUILD)/runsite
 else
 all: runsite
 runsite: $(BUILD)/runsite
-	cp $< $@
+	rm -f $@ && cp $< $@  # a running ./runsite does not block the copy
 endif
 
 $(BUILD)/runsite: $(BUILD)/src/main.o $(LIB_OBJ)

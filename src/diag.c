@@ -25,6 +25,10 @@ void diag_redirect(void (*fn)(void *ctx, char *text), void *ctx)
 
 void diag_print(const char *text)
 {
+	if (redirect_fn) {
+		redirect_fn(redirect_ctx, xstrdup(text));
+		return;
+	}
 	pthread_mutex_lock(&print_lock);
 	fputs(text, stderr);
 	pthread_mutex_unlock(&print_lock);
@@ -37,10 +41,6 @@ static void emit(const char *prefix, const char *kind, const char *fmt, va_list 
 	buf_printf(&b, "%s%s", prefix, kind);
 	buf_vprintf(&b, fmt, ap);
 	buf_putc(&b, '\n');
-	if (redirect_fn) {
-		redirect_fn(redirect_ctx, buf_detach(&b));
-		return;
-	}
 	diag_print(buf_cstr(&b));
 	buf_free(&b);
 }

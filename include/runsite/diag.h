@@ -24,7 +24,7 @@ void diag_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * (which takes ownership of text) instead of printing them; fn NULL prints
  * again. Lets stores read on worker threads report in store order. */
 void diag_redirect(void (*fn)(void *ctx, char *text), void *ctx);
-/* Prints text to stderr as one piece. */
+/* Prints text to stderr as one piece (or hands it on, when redirected). */
 void diag_print(const char *text);
 
 /* Number of warnings so far. */

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1231,6 +1232,148 @@ static struct run *read_run(const char *input, const struct run_dir *rd, bool *r
 	return r;
 }
 
+/* ---- reading the next run on a second thread ---- */
+
+/* While the caller reads run i (and its charts are drawn), a helper thread
+ * reads run i + 1 when both are small, so a log folder of many runs uses two
+ * cores. Its warnings are kept and printed when its run is handed over, in
+ * the order one thread would print them. Runs over AHEAD_MAX_BYTES of event
+ * files are read in line, so memory still follows the largest run. */
+#define AHEAD_MAX_BYTES (32u << 20)
+
+struct ahead {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int on;                /* a helper thread runs */
+	const char *input;
+	const struct run_dir *runs;
+	size_t nruns;
+	size_t assigned;       /* the run the helper reads or has read; nruns: none */
+	int done;              /* it has: result, readable and msgs are set */
+	struct run *result;
+	bool readable;
+	struct buf msgs;       /* its warnings, whole lines */
+	int stop;
+};
+
+static uint64_t run_dir_bytes(const struct run_dir *rd)
+{
+	uint64_t n = 0;
+	struct stat sb;
+	for (size_t k = 0; k < rd->nfiles; k++)
+		if (stat(rd->files[k], &sb) == 0)
+			n += (uint64_t)sb.st_size;
+	return n;
+}
+
+static void ahead_message(void *ctx, char *text)
+{
+	struct ahead *a = ctx;
+	buf_puts(&a->msgs, text); /* only the helper thread writes msgs while it reads */
+	free(text);
+}
+
+static void *ahead_main(void *arg)
+{
+	struct ahead *a = arg;
+	pthread_mutex_lock(&a->mu);
+	for (;;) {
+		while (!a->stop && (a->assigned >= a->nruns || a->done))
+			pthread_cond_wait(&a->cv, &a->mu);
+		if (a->stop)
+			break;
+		size_t i = a->assigned;
+		pthread_mutex_unlock(&a->mu);
+		bool readable;
+		diag_redirect(ahead_message, a);
+		struct run *r = read_run(a->input, &a->runs[i], &readable);
+		diag_redirect(NULL, NULL);
+		pthread_mutex_lock(&a->mu);
+		a->result = r;
+		a->readable = readable;
+		a->done = 1;
+		pthread_cond_broadcast(&a->cv);
+	}
+	pthread_mutex_unlock(&a->mu);
+	return NULL;
+}
+
+/* Gives the helper run i when it is free and the run is small. Call with
+ * a->mu held. */
+static void ahead_ask(struct ahead *a, size_t i)
+{
+	if (a->on && a->assigned >= a->nruns && i < a->nruns &&
+	    run_dir_bytes(&a->runs[i]) <= AHEAD_MAX_BYTES) {
+		a->assigned = i;
+		a->done = 0;
+		pthread_cond_broadcast(&a->cv);
+	}
+}
+
+static void ahead_start(struct ahead *a, const char *input, const struct run_dir *runs,
+                        size_t nruns, const struct reader_opts *opts)
+{
+	memset(a, 0, sizeof *a);
+	a->input = input;
+	a->runs = runs;
+	a->nruns = nruns;
+	a->assigned = nruns;
+	if (nruns < 2 || jobs_or_cpus(opts ? opts->jobs : 0) < 2)
+		return;
+	pthread_mutex_init(&a->mu, NULL);
+	pthread_cond_init(&a->cv, NULL);
+	a->on = pthread_create(&a->th, NULL, ahead_main, a) == 0;
+	if (!a->on) {
+		pthread_mutex_destroy(&a->mu);
+		pthread_cond_destroy(&a->cv);
+		return;
+	}
+	pthread_mutex_lock(&a->mu);
+	ahead_ask(a, 1);
+	pthread_mutex_unlock(&a->mu);
+}
+
+/* Run i if the helper read it (its warnings printed now), else NULL: the
+ * caller reads it. Either way the helper is then given run i + 1. */
+static struct run *ahead_take(struct ahead *a, size_t i, bool *readable)
+{
+	if (!a->on)
+		return NULL;
+	struct run *r = NULL;
+	pthread_mutex_lock(&a->mu);
+	if (a->assigned == i) {
+		while (!a->done)
+			pthread_cond_wait(&a->cv, &a->mu);
+		r = a->result;
+		*readable = a->readable;
+		a->result = NULL;
+		a->assigned = a->nruns;
+		a->done = 0;
+		if (a->msgs.size)
+			diag_print(buf_cstr(&a->msgs));
+		buf_free(&a->msgs);
+	}
+	ahead_ask(a, i + 1);
+	pthread_mutex_unlock(&a->mu);
+	return r;
+}
+
+static void ahead_stop(struct ahead *a)
+{
+	if (!a->on)
+		return;
+	pthread_mutex_lock(&a->mu);
+	a->stop = 1;
+	pthread_cond_broadcast(&a->cv);
+	pthread_mutex_unlock(&a->mu);
+	pthread_join(a->th, NULL);
+	run_free(a->result);
+	buf_free(&a->msgs);
+	pthread_mutex_destroy(&a->mu);
+	pthread_cond_destroy(&a->cv);
+}
+
 static long read_store(const char *path, const struct reader_opts *opts, struct run_sink *sink)
 {
 	struct stat sb;
@@ -1263,9 +1406,13 @@ static long read_store(const char *path, const struct reader_opts *opts, struct 
 	if (w.nruns == 0)
 		diag_warn(path, 0, "no TensorBoard event files found");
 	size_t i;
+	struct ahead ah;
+	ahead_start(&ah, input, w.runs, w.nruns, opts);
 	for (i = 0; i < w.nruns; i++) {
 		bool readable;
-		struct run *r = read_run(input, &w.runs[i], &readable);
+		struct run *r = ahead_take(&ah, i, &readable);
+		if (!r)
+			r = read_run(input, &w.runs[i], &readable);
 		if (!readable) {
 			unreadable++;
 			run_free(r);
@@ -1289,6 +1436,7 @@ static long read_store(const char *path, const struct reader_opts *opts, struct 
 		if (!sink->run(sink->ctx, r))
 			break;
 	}
+	ahead_stop(&ah);
 	for (i = 0; i < w.nruns; i++) {
 		free(w.runs[i].rel);
 		for (size_t k = 0; k < w.runs[i].nfiles; k++)

@@ -85,3 +85,14 @@ int cli_paths_ok(const char *cmd, const char *forced, int argc, int optind)
 	}
 	return 1;
 }
+
+int cli_parse_jobs(const char *arg, int *jobs)
+{
+	double j;
+	if (!cli_parse_double(arg, 1, 256, &j) || j != (int)j) {
+		diag_msg("--jobs takes a whole number from 1 to 256, not '%s'", arg);
+		return 0;
+	}
+	*jobs = (int)j;
+	return 1;
+}

@@ -161,17 +161,13 @@ int cmd_build(int argc, char **argv)
 				goto out;
 			}
 			break;
-		case 'j': {
-			double j;
-			if (!cli_parse_double(optarg, 1, 256, &j) || j != (int)j) {
-				diag_msg("--jobs takes a whole number from 1 to 256, not '%s'", optarg);
+		case 'j':
+			if (!cli_parse_jobs(optarg, &ro.jobs)) {
 				rc = EXIT_USAGE;
 				goto out;
 			}
-			so.jobs = (int)j;
-			ro.jobs = (int)j;
+			so.jobs = ro.jobs;
 			break;
-		}
 		case 'q':
 			so.quiet = true;
 			diag_set_quiet(1);

@@ -205,16 +205,12 @@ int cmd_ls(int argc, char **argv)
 		case OPT_NO_REDACT: redact = false; break;
 		case OPT_INCLUDE_DELETED: ropts.include_deleted = true; break;
 		case OPT_FORMAT: forced = optarg; break;
-		case 'j': {
-			double j;
-			if (!cli_parse_double(optarg, 1, 256, &j) || j != (int)j) {
-				diag_msg("--jobs takes a whole number from 1 to 256, not '%s'", optarg);
+		case 'j':
+			if (!cli_parse_jobs(optarg, &ropts.jobs)) {
 				rc = EXIT_USAGE;
 				goto out;
 			}
-			ropts.jobs = (int)j;
 			break;
-		}
 		case 'q': diag_set_quiet(1); break;
 		case 'h':
 			cli_usage(stdout, "runsite ls [--json] [OPTION...] PATH...",

@@ -47,6 +47,8 @@ struct option *cli_getopt(const struct option_row *rows, char **shortopts);
 /* Checks what every reading command needs: a known --format (when given) and
  * at least one PATH after the options. Returns 1, or 0 after saying what is wrong. */
 int cli_paths_ok(const char *cmd, const char *forced, int argc, int optind);
+/* Parses --jobs N (1 to 256) into *jobs. Returns 1, or 0 after saying what is wrong. */
+int cli_parse_jobs(const char *arg, int *jobs);
 /* Parses a number in [lo, hi]; returns 0 when s is not one. */
 int cli_parse_double(const char *s, double lo, double hi, double *out);
 

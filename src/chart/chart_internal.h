@@ -8,6 +8,8 @@
 #include <math.h>
 #include <stddef.h>
 
+#include <pango/pangocairo.h>
+
 #include "runsite/chart.h"
 #include "runsite/util.h"
 
@@ -131,5 +133,13 @@ void chart_color_rgb(int i, double rgb[3]);
 /* XML-escapes s (any bytes) into b: invalid UTF-8 and control characters
  * become U+FFFD or spaces, so the result is always well-formed text. */
 void chart_xml_escape(struct buf *b, const char *s, size_t maxbytes);
+
+
+/* Labels are untrusted: Pango never sees more than this many bytes of one. */
+#define CHART_LABEL_BYTES 512
+
+/* Sets the layout's text from untrusted bytes: at most CHART_LABEL_BYTES,
+ * valid UTF-8, control characters as spaces, one line. */
+void chart_set_text(PangoLayout *lay, const char *s);
 
 #endif

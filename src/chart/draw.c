@@ -10,7 +10,6 @@
 
 #define FONT_PX 11.0
 #define TITLE_PX 13.0
-#define LABEL_BYTES 512 /* labels are untrusted: Pango never sees more than this */
 
 /* Text and rule colours: mid-tone greys that read on white and on near-black
  * pages alike, since the chart's background is transparent. */
@@ -49,11 +48,9 @@ struct ctx {
 	int clip;
 };
 
-/* Sets the layout's text from untrusted bytes: at most LABEL_BYTES, valid
- * UTF-8, control characters as spaces, one line. */
-static void set_text(PangoLayout *lay, const char *s)
+void chart_set_text(PangoLayout *lay, const char *s)
 {
-	size_t n = s ? strnlen(s, LABEL_BYTES) : 0;
+	size_t n = s ? strnlen(s, CHART_LABEL_BYTES) : 0;
 	char *v = g_utf8_make_valid(s ? s : "", (gssize)n);
 
 	for (char *p = v; *p; p++)
@@ -70,7 +67,7 @@ static void measure(void *vctx, const char *text, double *w, double *h)
 	PangoRectangle r;
 
 	pango_layout_set_font_description(c->lay, c->font);
-	set_text(c->lay, text);
+	chart_set_text(c->lay, text);
 	pango_layout_get_extents(c->lay, NULL, &r);
 	*w = r.width / (double)PANGO_SCALE;
 	*h = r.height / (double)PANGO_SCALE;
@@ -81,7 +78,7 @@ static void show(struct ctx *c, const char *text, double x, double y, double max
                  const PangoFontDescription *font)
 {
 	pango_layout_set_font_description(c->lay, font);
-	set_text(c->lay, text);
+	chart_set_text(c->lay, text);
 	pango_layout_set_width(c->lay, maxw > 0 ? (int)(maxw * PANGO_SCALE) : -1);
 	cairo_move_to(c->cr, x, y);
 	pango_cairo_show_layout(c->cr, c->lay);
@@ -94,7 +91,7 @@ static double text_w(struct ctx *c, const char *text, double maxw, const PangoFo
 	PangoRectangle r;
 
 	pango_layout_set_font_description(c->lay, f);
-	set_text(c->lay, text);
+	chart_set_text(c->lay, text);
 	pango_layout_set_width(c->lay, maxw > 0 ? (int)(maxw * PANGO_SCALE) : -1);
 	pango_layout_get_extents(c->lay, NULL, &r);
 	pango_layout_set_width(c->lay, -1);
@@ -302,7 +299,7 @@ static void layout(struct ctx *c, double xlo, double xhi, double ylo, double yhi
 	measure(c, "0", &lw, &lh);
 	if (spec->title && *spec->title) {
 		pango_layout_set_font_description(c->lay, c->title_font);
-		set_text(c->lay, spec->title);
+		chart_set_text(c->lay, spec->title);
 		PangoRectangle r;
 		pango_layout_get_extents(c->lay, NULL, &r);
 		th = r.height / (double)PANGO_SCALE;

@@ -17,7 +17,6 @@
 
 #define SW_FONT_PX 11.0
 #define SW_TITLE_PX 13.0
-#define SW_LABEL_BYTES 256
 
 static const double SW_FG_SCREEN = 0x76 / 255.0, SW_FG_PAPER = 0x22 / 255.0;
 
@@ -28,24 +27,12 @@ struct sw {
 	double fg;
 };
 
-/* Sets the layout's text from untrusted bytes (valid UTF-8, one line). */
-static void sw_text(PangoLayout *lay, const char *s)
-{
-	size_t n = s ? strnlen(s, SW_LABEL_BYTES) : 0;
-	char *v = g_utf8_make_valid(s ? s : "", (gssize)n);
-	for (char *p = v; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
-	pango_layout_set_text(lay, v, -1);
-	g_free(v);
-}
-
 static void sw_measure(void *vctx, const char *text, double *w, double *h)
 {
 	struct sw *c = vctx;
 	PangoRectangle r;
 	pango_layout_set_font_description(c->lay, c->font);
-	sw_text(c->lay, text);
+	chart_set_text(c->lay, text);
 	pango_layout_get_extents(c->lay, NULL, &r);
 	*w = r.width / (double)PANGO_SCALE;
 	*h = r.height / (double)PANGO_SCALE;
@@ -57,7 +44,7 @@ static void sw_show(struct sw *c, const char *text, double x, double y, int alig
 {
 	PangoRectangle r;
 	pango_layout_set_font_description(c->lay, f);
-	sw_text(c->lay, text);
+	chart_set_text(c->lay, text);
 	pango_layout_set_width(c->lay, maxw > 0 ? (int)(maxw * PANGO_SCALE) : -1);
 	pango_layout_get_extents(c->lay, NULL, &r);
 	double w = r.width / (double)PANGO_SCALE;

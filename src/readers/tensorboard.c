@@ -1335,7 +1335,9 @@ static void ahead_start(struct ahead *a, const char *input, const struct run_dir
 }
 
 /* Run i if the helper read it (its warnings printed now), else NULL: the
- * caller reads it. Either way the helper is then given run i + 1. */
+ * caller reads it. The two threads then take turns: when the helper had run
+ * i, the caller reads i + 1 and the helper gets i + 2; when the caller reads
+ * run i itself and the helper is free, the helper gets i + 1. */
 static struct run *ahead_take(struct ahead *a, size_t i, bool *readable)
 {
 	if (!a->on)
@@ -1353,8 +1355,10 @@ static struct run *ahead_take(struct ahead *a, size_t i, bool *readable)
 		if (a->msgs.size)
 			diag_print(buf_cstr(&a->msgs));
 		buf_free(&a->msgs);
+		ahead_ask(a, i + 2);
+	} else {
+		ahead_ask(a, i + 1);
 	}
-	ahead_ask(a, i + 1);
 	pthread_mutex_unlock(&a->mu);
 	return r;
 }

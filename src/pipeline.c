@@ -25,6 +25,8 @@ struct state {
 	bool stop;
 	struct seen seen;
 	struct run *merge_into; /* while reading the `also` reader: the run to merge into */
+	struct run *pending;    /* a store with a second reader: its first run, held */
+	size_t store_runs;      /* runs that store delivered so far */
 };
 
 static size_t hash_str(const char *s)
@@ -136,6 +138,19 @@ static void main_experiment(void *ctx, struct experiment *e)
 	st->consumer->experiment(st->consumer->ctx, e);
 }
 
+/* Redacts run r and hands it to the consumer. Returns 0 when it asked to stop. */
+static int deliver(struct state *st, struct run *r)
+{
+	struct kvlist redacted = {0};
+	if (st->redact)
+		redact_run(r, &redacted);
+	st->stats->runs++;
+	if (!st->consumer->run(st->consumer->ctx, r, &redacted))
+		st->stop = true;
+	kvlist_free(&redacted);
+	return !st->stop;
+}
+
 static int main_run(void *ctx, struct run *r)
 {
 	struct state *st = ctx;
@@ -153,21 +168,44 @@ static int main_run(void *ctx, struct run *r)
 		run_free(r);
 		return 1;
 	}
-	if (st->store->also) {
-		/* Run dirs of the second reader below this store are the same runs. */
-		st->merge_into = r;
-		struct run_sink also = {st, also_experiment, also_run};
-		st->store->also->read(st->store->path, st->ropts, &also);
-		st->merge_into = NULL;
+	if (!st->store->also)
+		return deliver(st, r);
+	/* A store with a second reader (event files in a Lightning version
+	 * folder) is one run with both sources: hold its run until the store
+	 * ends. A store that turns out to hold several runs gets no merge. */
+	if (++st->store_runs == 1) {
+		st->pending = r;
+		return 1;
 	}
-	struct kvlist redacted = {0};
-	if (st->redact)
-		redact_run(r, &redacted);
-	st->stats->runs++;
-	if (!st->consumer->run(st->consumer->ctx, r, &redacted))
-		st->stop = true;
-	kvlist_free(&redacted);
-	return !st->stop;
+	if (st->pending) {
+		struct run *first = st->pending;
+		st->pending = NULL;
+		if (!deliver(st, first)) {
+			run_free(r);
+			return 0;
+		}
+	}
+	return deliver(st, r);
+}
+
+/* Called when a store's reader is done: merges the second reader's runs into
+ * the store's only run, reading them once, and delivers it. */
+static void store_end(struct state *st)
+{
+	struct run *r = st->pending;
+	st->pending = NULL;
+	st->store_runs = 0;
+	if (!r)
+		return;
+	if (st->stop) {
+		run_free(r);
+		return;
+	}
+	st->merge_into = r;
+	struct run_sink also = {st, also_experiment, also_run};
+	st->store->also->read(st->store->path, st->ropts, &also);
+	st->merge_into = NULL;
+	deliver(st, r);
 }
 
 /* ---- reading several stores at once, delivered in store order ---- */
@@ -322,9 +360,11 @@ static void read_parallel(struct state *st, const struct discovery *d, int worke
 			pthread_cond_broadcast(&p.cv);
 			pthread_mutex_unlock(&p.mu);
 			enum event_kind kind = e->kind;
-			if (kind == EV_END && e->rc < 0)
-				st->stats->unreadable_stores++;
-			else if (kind == EV_MESSAGE)
+			if (kind == EV_END) {
+				if (e->rc < 0)
+					st->stats->unreadable_stores++;
+				store_end(st);
+			} else if (kind == EV_MESSAGE)
 				diag_print(e->item);
 			else if (kind == EV_EXPERIMENT && !st->stop)
 				main_experiment(st, e->item);
@@ -384,6 +424,7 @@ int pipeline_read(const struct discovery *d, const struct reader_opts *ropts, bo
 				consumer->store_begin(consumer->ctx, st.store, i, d->nstores);
 			if (st.store->reader->read(st.store->path, ropts, &sink) < 0)
 				stats->unreadable_stores++;
+			store_end(&st);
 		}
 	}
 	seen_free(&st.seen);

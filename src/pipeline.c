@@ -29,14 +29,6 @@ struct state {
 	size_t store_runs;      /* runs that store delivered so far */
 };
 
-static size_t hash_str(const char *s)
-{
-	size_t h = 1469598103934665603ull;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
 /* Looks key up; when absent, adds it with from and returns NULL. */
 static const char *seen_check_add(struct seen *t, const char *key, const char *from)
 {

@@ -324,3 +324,17 @@ void free_names(char **names, size_t n)
 		free(names[i]);
 	free(names);
 }
+
+uint64_t hash_bytes(const void *data, size_t n)
+{
+	const unsigned char *p = data;
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a, 64-bit */
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+uint64_t hash_str(const char *s)
+{
+	return hash_bytes(s, strlen(s));
+}

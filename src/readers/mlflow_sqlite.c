@@ -734,14 +734,6 @@ static int read_kv(struct ctx *c, sqlite3_stmt *st, const char *run_id, struct k
 	return 1;
 }
 
-static uint64_t hash_key(const char *s, size_t n)
-{
-	uint64_t h = 1469598103934665603ULL;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-	return h;
-}
-
 static void keys_reset(struct key_index *k)
 {
 	if (k->n)
@@ -759,13 +751,13 @@ static struct series *series_for(struct key_index *k, struct run *r, const char 
 		k->cap = cap;
 		for (size_t i = 0; i < r->nmetrics; i++) {
 			const char *s = r->metrics[i].key;
-			size_t j = hash_key(s, strlen(s)) & (cap - 1);
+			size_t j = hash_bytes(s, strlen(s)) & (cap - 1);
 			while (k->slot[j])
 				j = (j + 1) & (cap - 1);
 			k->slot[j] = i + 1;
 		}
 	}
-	size_t j = hash_key(key, n) & (k->cap - 1);
+	size_t j = hash_bytes(key, n) & (k->cap - 1);
 	while (k->slot[j]) {
 		struct series *s = &r->metrics[k->slot[j] - 1];
 		if (strncmp(s->key, key, n) == 0 && s->key[n] == '\0')

@@ -112,14 +112,6 @@ void tb_set_quiet_notes(int quiet)
 
 /* ---- tags ---- */
 
-static uint64_t hash_bytes(const uint8_t *p, size_t n)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 1099511628211ull;
-	return h;
-}
-
 static void table_put(struct state *st, long idx)
 {
 	size_t mask = st->tsize - 1;

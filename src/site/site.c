@@ -121,16 +121,9 @@ out:
 
 /* ---- the run index ---- */
 
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
+/* Adds key → val. Ids can repeat across formats whose ids are folder names
+ * (the pipeline skips only runs whose ids are unique across stores); a
+ * lookup then finds the first one added. */
 static void idmap_put(struct idmap *m, const char *key, size_t val)
 {
 	if ((m->n + 1) * 2 > m->cap) {
@@ -371,8 +364,6 @@ static int sink_run(void *ctx, struct run *r, const struct kvlist *redacted)
 		run_free(r);
 		return 0;
 	}
-	/* The pipeline skipped runs read before; ids can still repeat across formats
-	 * whose ids are folder names, so the id map keeps the first. */
 	if (redacted->n) {
 		/* Secrets never reach a page; the run page says where they were. */
 		struct buf places = BUF_INIT;

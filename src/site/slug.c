@@ -112,11 +112,7 @@ void slugset_free(struct slugset *set)
 
 void slug_hash8(char out[9], const char *s)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		h ^= *p;
-		h *= 0x100000001b3ULL;
-	}
+	uint64_t h = hash_str(s);
 	static const char hex[] = "0123456789abcdef";
 	for (int i = 0; i < 8; i++)
 		out[i] = hex[(h >> (60 - 4 * i)) & 0xf];

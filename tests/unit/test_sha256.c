@@ -6,7 +6,7 @@
 #include "runsite/sha256.h"
 #include "runsite/util.h"
 
-static void hash_str(const char *s, char hex[65])
+static void sha256_hex_of(const char *s, char hex[65])
 {
 	struct sha256 h;
 	sha256_init(&h);
@@ -17,13 +17,13 @@ static void hash_str(const char *s, char hex[65])
 int main(void)
 {
 	char hex[65];
-	hash_str("abc", hex);
+	sha256_hex_of("abc", hex);
 	STR_EQ(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "abc");
-	hash_str("", hex);
+	sha256_hex_of("", hex);
 	STR_EQ(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "empty");
-	hash_str("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", hex);
+	sha256_hex_of("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", hex);
 	STR_EQ(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1", "448 bits");
-	hash_str("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopq"
+	sha256_hex_of("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopq"
 	         "klmnopqrlmnopqrsmnopqrstnopqrstu", hex);
 	STR_EQ(hex, "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1", "896 bits");
 

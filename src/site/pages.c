@@ -947,11 +947,11 @@ static void run_lists(struct site *s, xmlNodePtr root, const struct site_run *sr
 	for (size_t i = 0; tpl && i < r->ndatasets; i++) {
 		const struct dataset_input *d = &r->datasets[i];
 		xmlNodePtr row = tmpl_clone(tpl);
-		tmpl_fill(row, "ds-name", d->name ? d->name : "");
-		tmpl_fill(row, "ds-context", d->context ? d->context : "");
-		tmpl_fill(row, "ds-digest", d->digest ? d->digest : "");
-		tmpl_fill(row, "ds-source-type", d->source_type ? d->source_type : "");
-		tmpl_fill(row, "ds-source", d->source ? d->source : "");
+		tmpl_fill(row, "ds-name", d->name);
+		tmpl_fill(row, "ds-context", d->context);
+		tmpl_fill(row, "ds-digest", d->digest);
+		tmpl_fill(row, "ds-source-type", d->source_type);
+		tmpl_fill(row, "ds-source", d->source);
 	}
 	tmpl_remove(tpl);
 	keep_section(root, "datasets-section", r->ndatasets);
@@ -960,11 +960,11 @@ static void run_lists(struct site *s, xmlNodePtr root, const struct site_run *sr
 	for (size_t i = 0; tpl && i < r->nmodels; i++) {
 		const struct logged_model *m = &r->models[i];
 		xmlNodePtr row = tmpl_clone(tpl);
-		tmpl_fill(row, "model-name", m->name ? m->name : "");
-		tmpl_fill(row, "model-type", m->type ? m->type : "");
-		tmpl_fill(row, "model-status", m->status ? m->status : "");
-		tmpl_fill(row, "model-id", m->id ? m->id : "");
-		tmpl_fill(row, "model-uri", m->uri ? m->uri : "");
+		tmpl_fill(row, "model-name", m->name);
+		tmpl_fill(row, "model-type", m->type);
+		tmpl_fill(row, "model-status", m->status);
+		tmpl_fill(row, "model-id", m->id);
+		tmpl_fill(row, "model-uri", m->uri);
 	}
 	tmpl_remove(tpl);
 	keep_section(root, "models-section", r->nmodels);

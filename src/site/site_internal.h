@@ -48,7 +48,8 @@ const char *slug_run(struct slugset *set, const char *name, const char *id);
 htmlDocPtr tmpl_parse(const char *text, size_t len);
 /* The first element at or below n whose data-rs is marker, in document order; or NULL. */
 xmlNodePtr tmpl_find(xmlNodePtr n, const char *marker);
-/* Replaces n's children with one text node holding text verbatim (escaped on output). */
+/* Replaces n's children with one text node holding text verbatim (escaped on
+ * output); NULL is the empty text. */
 void tmpl_set_text(xmlNodePtr n, const char *text);
 /* Sets attribute name to value verbatim (escaped on output); NULL removes it. */
 void tmpl_set_attr(xmlNodePtr n, const char *name, const char *value);
@@ -62,7 +63,7 @@ xmlNodePtr tmpl_clone(xmlNodePtr tpl);
 void tmpl_remove(xmlNodePtr n);
 /* Appends a new element called name, with optional text, to parent. */
 xmlNodePtr tmpl_add_elem(xmlNodePtr parent, const char *name, const char *text);
-/* Sets the text of every element marked marker at or below n. */
+/* Sets the text of every element marked marker at or below n (NULL: empty). */
 void tmpl_fill(xmlNodePtr n, const char *marker, const char *text);
 /* Fixes up links for a page depth folders below the site root: the template
  * writes site links as from templates/ ("../assets/style.css"); at depth 0

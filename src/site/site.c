@@ -219,6 +219,7 @@ static size_t site_exp_for(struct site *s, const char *name)
  * when the pool is drained. */
 struct chart_job {
 	size_t idx;
+	uint64_t points; /* its points while they are held, counted once at submission */
 	struct site_run sr;
 	int ok;
 	struct chart_job *next;
@@ -264,14 +265,13 @@ static void *chart_worker(void *arg)
 		if (!p->head)
 			p->tail = NULL;
 		pthread_mutex_unlock(&p->mu);
-		uint64_t points = run_points(j->sr.run);
 		j->ok = page_run_charts(p->s, &j->sr);
 		run_slim(j->sr.run);
 		pthread_mutex_lock(&p->mu);
 		j->next = p->done;
 		p->done = j;
 		p->inflight--;
-		p->inflight_points -= points;
+		p->inflight_points -= j->points;
 		pthread_cond_signal(&p->space);
 	}
 	pthread_mutex_unlock(&p->mu);
@@ -312,11 +312,12 @@ static void charts_submit(struct site *s, size_t idx)
 	struct chart_job *j = xcalloc(1, sizeof *j);
 	j->idx = idx;
 	j->sr = *sr;
+	j->points = run_points(sr->run);
 	pthread_mutex_lock(&p->mu);
 	while (p->inflight >= p->limit)
 		pthread_cond_wait(&p->space, &p->mu);
 	p->inflight++;
-	p->inflight_points += run_points(sr->run);
+	p->inflight_points += j->points;
 	if (p->tail)
 		p->tail->next = j;
 	else

@@ -77,6 +77,19 @@ int chart_log_suggested(const struct chart_spec *spec);
 size_t chart_m4(const struct chart_point *pts, size_t n, double x0, double xlo, double sx,
                 struct chart_point *out);
 
+/* y in axis units: log10 on a log axis, where y ≤ 0 is hidden (a NaN with
+ * the sign bit set: no line, no marker). */
+static inline double axis_y(double y, int logy)
+{
+	return !logy || isnan(y) ? y : y > 0 ? log10(y) : copysign(NAN, -1);
+}
+
+/* Whether isfinite(axis_y(y, logy)), without the log10. */
+static inline int axis_shows(double y, int logy)
+{
+	return isfinite(y) && (!logy || y > 0);
+}
+
 /* The device pixel column M4 puts x in: floor(x0 + (x - xlo) * sx),
  * clamped to ±1e15 so the conversion is defined. */
 static inline long long chart_m4_col(double x0, double xlo, double sx, double x)
@@ -89,17 +102,16 @@ static inline long long chart_m4_col(double x0, double xlo, double sx, double x)
 /* chart_m4, also telling whether some column held two finite points or more
  * (the series is dense at this width). dense may be NULL. */
 size_t chart_m4_dense(const struct chart_point *pts, size_t n, double x0, double xlo, double sx,
-                      struct chart_point *out, int *dense);
+                      int logy, struct chart_point *out, int *dense);
 
-/* One pass over pts (axis units) doing chart_m4_dense into out (*nout
- * points) and, on the same columns, M4 of TensorBoard's smoothing (weight
- * w, the same doubles as chart_smooth) of orig's y values into out_s
- * (*nout_s), log10'd when logy (y ≤ 0 hidden). orig holds the values pts
- * was made from (pts itself when not logy); out and out_s hold n points. */
-void chart_m4_smooth(const struct chart_point *pts, const struct chart_point *orig, size_t n,
-                     double x0, double xlo, double sx, double w, int logy,
-                     struct chart_point *out, size_t *nout, struct chart_point *out_s,
-                     size_t *nout_s, int *dense);
+/* One pass over pts doing chart_m4_dense into out (*nout points) and, on
+ * the same columns, M4 of TensorBoard's smoothing (weight w, the same
+ * doubles as chart_smooth) of their y values into out_s (*nout_s). With
+ * logy both outputs are log10'd and y ≤ 0 is hidden. out and out_s hold n
+ * points. */
+void chart_m4_smooth(const struct chart_point *pts, size_t n, double x0, double xlo, double sx,
+                     double w, int logy, struct chart_point *out, size_t *nout,
+                     struct chart_point *out_s, size_t *nout_s, int *dense);
 
 /* Drawing options that are not part of the public spec. */
 struct chart_draw_opts {

@@ -126,34 +126,52 @@ static inline long long col_find(struct cols *t, double x)
 	return t->c;
 }
 
+/* The value M4 works on: with logy, y ≤ 0 (and -Inf) is hidden (the sign
+ * bit set on a NaN) and positive values stay as they are, since log10 keeps
+ * their order; the kept points are log10'd afterwards (log_out). */
+static inline double log_hide(double y, int logy)
+{
+	return !logy || isnan(y) || y > 0 ? y : copysign(NAN, -1);
+}
+
+/* Puts out[0..n) on a log10 axis, where M4 kept them untransformed. */
+static void log_out(struct chart_point *out, size_t n, int logy)
+{
+	if (!logy)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (out[i].y > 0)
+			out[i].y = log10(out[i].y);
+}
+
 size_t chart_m4(const struct chart_point *pts, size_t n, double x0, double xlo, double sx,
                 struct chart_point *out)
 {
-	return chart_m4_dense(pts, n, x0, xlo, sx, out, NULL);
+	return chart_m4_dense(pts, n, x0, xlo, sx, 0, out, NULL);
 }
 
 size_t chart_m4_dense(const struct chart_point *pts, size_t n, double x0, double xlo, double sx,
-                      struct chart_point *out, int *dense)
+                      int logy, struct chart_point *out, int *dense)
 {
 	struct m4 m = {.out = out};
 	struct cols t = {x0, xlo, sx, NAN, NAN, 0};
 
 	for (size_t i = 0; i < n; i++) {
-		double x = pts[i].x;
+		double x = pts[i].x, y = log_hide(pts[i].y, logy);
 		if (!isfinite(x))
 			continue;
-		m4_push(&m, i, x, pts[i].y, isfinite(pts[i].y) ? col_find(&t, x) : 0);
+		m4_push(&m, i, x, y, isfinite(y) ? col_find(&t, x) : 0);
 	}
 	m4_flush(&m);
+	log_out(out, m.k, logy);
 	if (dense)
 		*dense = m.merged;
 	return m.k;
 }
 
-void chart_m4_smooth(const struct chart_point *pts, const struct chart_point *orig, size_t n,
-                     double x0, double xlo, double sx, double w, int logy,
-                     struct chart_point *out, size_t *nout, struct chart_point *out_s,
-                     size_t *nout_s, int *dense)
+void chart_m4_smooth(const struct chart_point *pts, size_t n, double x0, double xlo, double sx,
+                     double w, int logy, struct chart_point *out, size_t *nout,
+                     struct chart_point *out_s, size_t *nout_s, int *dense)
 {
 	struct m4 m = {.out = out}, s = {.out = out_s};
 	struct cols t = {x0, xlo, sx, NAN, NAN, 0};
@@ -164,10 +182,10 @@ void chart_m4_smooth(const struct chart_point *pts, const struct chart_point *or
 	w = !isfinite(w) ? 0 : w < 0 ? 0 : w > 1 ? 1 : w;
 	w1 = 1 - w;
 	for (i = 0; i < n && constant; i++)
-		if (!(orig[i].y == orig[0].y))
+		if (!(pts[i].y == pts[0].y))
 			constant = 0;
 	for (i = 0; i < n; i++) {
-		double v = orig[i].y, y = v, x = pts[i].x;
+		double v = pts[i].y, y = v, x = pts[i].x;
 		/* TensorBoard's classic smoothing, step by step (see chart_smooth) */
 		if (!constant && isfinite(v)) {
 			last = last * w + w1 * v;
@@ -179,16 +197,18 @@ void chart_m4_smooth(const struct chart_point *pts, const struct chart_point *or
 				y = last; /* last / 1 */
 			}
 		}
-		if (logy && !isnan(y))
-			y = y > 0 ? log10(y) : copysign(NAN, -1);
 		if (!isfinite(x))
 			continue;
-		long long c = isfinite(pts[i].y) || isfinite(y) ? col_find(&t, x) : 0;
-		m4_push(&m, i, x, pts[i].y, c);
+		v = log_hide(v, logy);
+		y = log_hide(y, logy);
+		long long c = isfinite(v) || isfinite(y) ? col_find(&t, x) : 0;
+		m4_push(&m, i, x, v, c);
 		m4_push(&s, i, x, y, c);
 	}
 	m4_flush(&m);
 	m4_flush(&s);
+	log_out(out, m.k, logy);
+	log_out(out_s, s.k, logy);
 	*nout = m.k;
 	*nout_s = s.k;
 	if (dense)

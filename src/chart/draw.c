@@ -15,11 +15,12 @@
  * pages alike, since the chart's background is transparent. */
 static const double FG_SCREEN = 0x76 / 255.0, FG_PAPER = 0x22 / 255.0;
 
-/* One series, ready to draw: values in axis units (log10 on a log axis). */
+/* One series, ready to draw. Its own points stay in data units (a log axis
+ * takes log10 of the few that are drawn, not a copy of every one); what is
+ * drawn is in axis units. */
 struct prep {
 	const struct chart_series *s;
-	const struct chart_point *raw; /* s->pts, or the transformed copy */
-	struct chart_point *own_raw;   /* the copy when one was needed */
+	const struct chart_point *raw; /* s->pts, in data units */
 	struct chart_point *smooth;    /* every point smoothed, for no_decimate only */
 	int smoothing;                 /* a smoothed line is drawn */
 	struct chart_point *draw;      /* decimated raw points */
@@ -183,7 +184,7 @@ static void smooth_points(const struct chart_point *pts, size_t n, double w, int
 			y = last / debias;
 		}
 		out[i].x = pts[i].x;
-		out[i].y = !logy || isnan(y) ? y : y > 0 ? log10(y) : copysign(NAN, -1);
+		out[i].y = axis_y(y, logy);
 	}
 }
 
@@ -208,15 +209,6 @@ static void prepare(struct ctx *c, struct prep *p, int logy, double *xlo, double
 		/* Line styles tell apart runs that share a colour in one chart; a
 		 * chart of one run needs none. */
 		q->dash = spec->nseries > 1 ? (pal / CHART_NPALETTE) % 4 : 0;
-		if (logy && q->n) {
-			q->own_raw = xreallocarray(NULL, q->n, sizeof *q->own_raw);
-			for (size_t i = 0; i < q->n; i++) {
-				double y = se->pts[i].y;
-				q->own_raw[i].x = se->pts[i].x;
-				q->own_raw[i].y = isnan(y) ? y : y > 0 ? log10(y) : copysign(NAN, -1);
-			}
-			q->raw = q->own_raw;
-		}
 		if (w > 0 && q->n > 1) {
 			q->smoothing = 1;
 			/* decimation smooths as it goes; the full drawing needs every value */
@@ -225,19 +217,20 @@ static void prepare(struct ctx *c, struct prep *p, int logy, double *xlo, double
 				smooth_points(se->pts, q->n, w, logy, q->smooth);
 			}
 		}
-		/* one pass: best point and extrema, in axis units */
-		double bx = *xlo, bX = *xhi, by = *ylo, bY = *yhi;
+		/* One pass in data units: the best point and the extrema. log10
+		 * keeps the order of positive values, so on a log axis these are
+		 * the extrema of the values it shows, log10'd at the end. */
+		double bx = *xlo, bX = *xhi, by = INFINITY, bY = -INFINITY;
 		for (size_t i = 0; i < q->n; i++) {
 			double x = q->raw[i].x, y = q->raw[i].y;
 			if (!isfinite(x))
 				continue;
 			bx = x < bx ? x : bx;
 			bX = x > bX ? x : bX;
-			if (!isfinite(y))
+			if (!axis_shows(y, logy))
 				continue;
 			by = y < by ? y : by;
 			bY = y > bY ? y : bY;
-			/* log10 is monotonic, so the best in axis units is the best value */
 			if (spec->goal != CHART_GOAL_NONE &&
 			    (q->best == (size_t)-1 ||
 			     (spec->goal == CHART_GOAL_MIN ? y < q->raw[q->best].y
@@ -246,8 +239,12 @@ static void prepare(struct ctx *c, struct prep *p, int logy, double *xlo, double
 		}
 		*xlo = bx;
 		*xhi = bX;
-		*ylo = by;
-		*yhi = bY;
+		if (by <= bY) {
+			by = axis_y(by, logy);
+			bY = axis_y(bY, logy);
+			*ylo = by < *ylo ? by : *ylo;
+			*yhi = bY > *yhi ? bY : *yhi;
+		}
 		for (size_t i = 0; se->band_lo && se->band_hi && i < se->nband; i++) {
 			double a = se->band_lo[i].y, b = se->band_hi[i].y;
 			if (logy) {
@@ -262,9 +259,9 @@ static void prepare(struct ctx *c, struct prep *p, int logy, double *xlo, double
 	}
 }
 
-/* The 1st and 99th percentiles of every finite raw value; 0 when there are
- * too few values to clip. */
-static int percentiles(const struct prep *p, size_t np, double *lo, double *hi)
+/* The 1st and 99th percentiles of every value the axis shows, in axis
+ * units; 0 when there are too few values to clip. */
+static int percentiles(const struct prep *p, size_t np, int logy, double *lo, double *hi)
 {
 	size_t n = 0, cap = 0;
 	double *v = NULL;
@@ -272,13 +269,13 @@ static int percentiles(const struct prep *p, size_t np, double *lo, double *hi)
 
 	for (size_t s = 0; s < np; s++)
 		for (size_t i = 0; i < p[s].n; i++)
-			if (isfinite(p[s].raw[i].y)) {
+			if (axis_shows(p[s].raw[i].y, logy)) {
 				GROW(v, cap, n + 1);
 				v[n++] = p[s].raw[i].y;
 			}
-	if (n >= 20) {
-		*lo = select_k(v, n, (size_t)floor(0.01 * (double)(n - 1)));
-		*hi = select_k(v, n, (size_t)ceil(0.99 * (double)(n - 1)));
+	if (n >= 20) { /* in data units: log10 keeps the order */
+		*lo = axis_y(select_k(v, n, (size_t)floor(0.01 * (double)(n - 1))), logy);
+		*hi = axis_y(select_k(v, n, (size_t)ceil(0.99 * (double)(n - 1))), logy);
 		ok = *hi > *lo;
 	}
 	free(v);
@@ -720,8 +717,9 @@ static void draw_markers(struct ctx *c, const struct prep *q)
 		lasty = NAN;
 	}
 	if (q->best != (size_t)-1) {
-		double X = xdev(c, q->raw[q->best].x), Y = ydev(c, q->raw[q->best].y);
-		if (isfinite(q->raw[q->best].y)) {
+		double by = axis_y(q->raw[q->best].y, c->ya.log);
+		double X = xdev(c, q->raw[q->best].x), Y = ydev(c, by);
+		if (isfinite(by)) {
 			cairo_new_sub_path(cr);
 			cairo_arc(cr, X, Y, 3.5, 0, 2 * M_PI);
 			cairo_stroke(cr);
@@ -750,24 +748,44 @@ static void draw_line(struct ctx *c, const struct prep *q, const struct chart_po
 
 /* Pass 4: decimate and draw every series; raw faint under the smoothed line. */
 
+/* The class M4 gives a y value (decimate.c): 0 shown; NaN, +Inf, -Inf and
+ * hidden (y ≤ 0 on a log axis, or a NaN with the sign bit) apart. */
+static int m4_class(double y, int logy)
+{
+	if (axis_shows(y, logy))
+		return 0;
+	if (isnan(y))
+		return signbit(y) ? 4 : 1;
+	if (logy && !(y > 0))
+		return 4;
+	return y > 0 ? 2 : 3;
+}
+
 /* Room for series q after M4 on this chart: four points per pixel column
- * the series spans, and for each point that is not finite the point itself
- * (each gap is kept) and four more (it closes a column that may open again);
- * never more than its points. Sizing by columns keeps a
- * million-point series from needing two more million-point buffers. The
- * bound needs x sorted, which is checked on the way. */
+ * the series spans, and for each change into a new kind of non-finite
+ * value the point itself (M4 keeps the first of a run of them) and four
+ * more (it closes a column that may open again); never more than its
+ * points. Sizing by columns keeps a million-point series, even one that
+ * ends in a long run of NaN, from needing two more million-point buffers.
+ * The bound needs x sorted, which is checked on the way. */
 static size_t m4_room(const struct ctx *c, const struct prep *q)
 {
 	size_t n = q->n ? q->n : 1;
 	if (c->o->no_decimate)
 		return n;
-	size_t nonfinite = 0, first = SIZE_MAX, last = 0;
+	size_t changes = 0, first = SIZE_MAX, last = 0;
+	int prev = 0, logy = c->ya.log;
 	for (size_t i = 0; i < q->n; i++) {
 		double x = q->raw[i].x;
-		if (!isfinite(x) || !isfinite(q->raw[i].y)) {
-			nonfinite++;
+		if (!isfinite(x))
+			continue;
+		int cls = m4_class(q->raw[i].y, logy);
+		if (cls) {
+			changes += cls != prev;
+			prev = cls;
 			continue;
 		}
+		prev = 0;
 		if (first != SIZE_MAX && x < q->raw[last].x)
 			return n; /* not sorted: no bound by columns */
 		if (first == SIZE_MAX)
@@ -775,13 +793,13 @@ static size_t m4_room(const struct ctx *c, const struct prep *q)
 		last = i;
 	}
 	if (first == SIZE_MAX)
-		return n;
+		return changes < n ? changes + 1 : n;
 	long long c0 = chart_m4_col(c->x0, c->xa.lo, c->sx, q->raw[first].x);
 	long long c1 = chart_m4_col(c->x0, c->xa.lo, c->sx, q->raw[last].x);
 	double span = (double)c1 - (double)c0 + 1;
 	if (!(span >= 1 && span < (double)n))
 		return n;
-	size_t room = 4 * ((size_t)span + 1 + nonfinite) + nonfinite;
+	size_t room = 4 * ((size_t)span + 1 + changes) + changes;
 	return room < n ? room : n;
 }
 
@@ -808,9 +826,10 @@ static void draw_series(struct ctx *c, struct prep *p, struct chart_info *info)
 			continue;
 		q->draw = xreallocarray(NULL, m4_room(c, q), sizeof *q->draw);
 		if (c->o->no_decimate) {
-			memcpy(q->draw, q->raw, q->n * sizeof *q->draw);
+			for (size_t i = 0; i < q->n; i++)
+				q->draw[i] = (struct chart_point){q->raw[i].x, axis_y(q->raw[i].y, logy)};
 			q->ndraw = q->n;
-			q->dense = is_dense(c, q->raw, q->n);
+			q->dense = is_dense(c, q->draw, q->n);
 			if (q->smooth) {
 				q->draw_s = xreallocarray(NULL, q->n, sizeof *q->draw_s);
 				memcpy(q->draw_s, q->smooth, q->n * sizeof *q->draw_s);
@@ -819,11 +838,10 @@ static void draw_series(struct ctx *c, struct prep *p, struct chart_info *info)
 		} else if (q->smoothing) {
 			/* one pass: raw M4, smoothing and its M4 */
 			q->draw_s = xreallocarray(NULL, m4_room(c, q), sizeof *q->draw_s);
-			chart_m4_smooth(q->raw, q->s->pts, q->n, c->x0, c->xa.lo, c->sx,
-			                c->spec->smoothing, logy, q->draw, &q->ndraw, q->draw_s,
-			                &q->ndraw_s, &q->dense);
+			chart_m4_smooth(q->raw, q->n, c->x0, c->xa.lo, c->sx, c->spec->smoothing, logy,
+			                q->draw, &q->ndraw, q->draw_s, &q->ndraw_s, &q->dense);
 		} else {
-			q->ndraw = chart_m4_dense(q->raw, q->n, c->x0, c->xa.lo, c->sx, q->draw,
+			q->ndraw = chart_m4_dense(q->raw, q->n, c->x0, c->xa.lo, c->sx, logy, q->draw,
 			                          &q->dense);
 		}
 		q->merged = q->dense;
@@ -952,7 +970,7 @@ int chart_draw(const struct chart_spec *spec, cairo_t *cr, const struct chart_dr
 		xlo -= 1;
 		xhi += 1;
 	}
-	if (spec->clip_outliers && percentiles(p, spec->nseries, &plo, &phi) &&
+	if (spec->clip_outliers && percentiles(p, spec->nseries, logy, &plo, &phi) &&
 	    (plo > ylo || phi < yhi)) {
 		c.clip = 1;
 		ylo = plo;
@@ -988,7 +1006,6 @@ int chart_draw(const struct chart_spec *spec, cairo_t *cr, const struct chart_dr
 
 	ok = cairo_status(cr) == CAIRO_STATUS_SUCCESS;
 	for (size_t s = 0; s < spec->nseries; s++) {
-		free(p[s].own_raw);
 		free(p[s].smooth);
 		free(p[s].draw);
 		free(p[s].draw_s);

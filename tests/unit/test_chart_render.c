@@ -123,6 +123,49 @@ static void test_m4_exact(void)
 	OK(diff * 1000 <= total, "smoothed, 2x: %zu of %zu pixels differ", diff, total);
 	cairo_surface_destroy(a);
 	cairo_surface_destroy(b);
+
+	/* On a log axis M4 works in data units and log10s what it keeps: the
+	 * same picture, gaps where y ≤ 0 included. A walk of exp(y), with a few
+	 * stretches at or below zero. */
+	for (size_t i = 0; i < s.n; i++)
+		p[i].y = (i / 5000) % 13 == 7 ? -(double)(i % 3) : exp(p[i].y / 40);
+	spec.log_y = 1;
+	spec.goal = CHART_GOAL_MIN;
+	a = draw_image(&spec, 2, 1, &full, NULL);
+	b = draw_image(&spec, 2, 0, &dec, NULL);
+	OK(full.log_y && dec.log_y, "log axis");
+	diff = diff_pixels(a, b, 2, &total);
+	OK(diff * 1000 <= total, "log-y, smoothed, 2x: %zu of %zu pixels differ", diff, total);
+	cairo_surface_destroy(a);
+	cairo_surface_destroy(b);
+	spec.smoothing = 0;
+	a = draw_image(&spec, 1, 1, &full, NULL);
+	b = draw_image(&spec, 1, 0, &dec, NULL);
+	diff = diff_pixels(a, b, 0, &total);
+	OK(diff * 1000 <= total, "log-y, raw: %zu of %zu pixels differ", diff, total);
+	cairo_surface_destroy(a);
+	cairo_surface_destroy(b);
+
+	/* A run that diverges and stays NaN, after stretches that flip between
+	 * NaN, ±Inf and numbers: M4's buffers are sized by the changes, not by
+	 * the non-finite points (the sanitizer run checks the bound). */
+	spec.log_y = 0;
+	spec.smoothing = 0.6;
+	for (size_t i = 0; i < s.n; i++) {
+		int k = (int)(i % 7);
+		if (i > s.n / 3)
+			p[i].y = NAN;
+		else if (i > s.n / 4)
+			p[i].y = k == 1 ? NAN : k == 2 ? INFINITY : k == 3 ? -INFINITY : (double)k;
+	}
+	a = draw_image(&spec, 2, 1, &full, NULL);
+	b = draw_image(&spec, 2, 0, &dec, NULL);
+	diff = diff_pixels(a, b, 2, &total);
+	OK(diff * 1000 <= total, "diverged run: %zu of %zu pixels differ", diff, total);
+	OK(dec.points_drawn < s.n / 4 + 8 * 1600, "diverged run decimated to %llu points",
+	   (unsigned long long)dec.points_drawn);
+	cairo_surface_destroy(a);
+	cairo_surface_destroy(b);
 	free(p);
 }
 

@@ -113,12 +113,38 @@ void chart_m4_smooth(const struct chart_point *pts, size_t n, double x0, double 
                      double w, int logy, struct chart_point *out, size_t *nout,
                      struct chart_point *out_s, size_t *nout_s, int *dense);
 
+/* A series layer written as SVG markup (svgpath.c): path data on the 1/8 px
+ * grid, painted like Cairo would paint the same path. */
+struct svg_pen {
+	struct buf *out; /* the layer's markup, appended */
+	struct buf d;    /* the path being built */
+	long long x, y, sx, sy; /* current point and subpath start, 1/8 px */
+	char last;       /* the last path command written */
+};
+
+/* Opens the layer in out, clipped to the rectangle (l, t)-(r, b). */
+void svgpen_begin(struct svg_pen *p, struct buf *out, double l, double t, double r, double b);
+void svgpen_move(struct svg_pen *p, double x, double y);
+void svgpen_line(struct svg_pen *p, double x, double y);
+void svgpen_close(struct svg_pen *p);
+/* A full circle as its own subpath, like cairo_new_sub_path + cairo_arc. */
+void svgpen_circle(struct svg_pen *p, double x, double y, double r);
+/* Paints the path built so far (non-zero rule) and starts a new one. */
+void svgpen_fill(struct svg_pen *p, const double rgb[3], double alpha);
+/* Strokes it (round caps and joins, as the layer says) and starts a new one. */
+void svgpen_stroke(struct svg_pen *p, const double rgb[3], double alpha, double lw,
+                   const double *dash, int ndash);
+/* Closes the layer. */
+void svgpen_end(struct svg_pen *p);
+
 /* Drawing options that are not part of the public spec. */
 struct chart_draw_opts {
 	int no_decimate; /* draw every point (tests compare it with the M4 picture) */
 	int paper;       /* opaque white background, dark text (PDF) */
 	double columns;  /* device pixels per CSS px used for decimation (PNG: scale) */
 	struct chart_axis *x_out, *y_out; /* when set, receive the axes as laid out */
+	struct buf *svg_series; /* when set, the series are written here as SVG
+	                         * markup instead of drawn on cr */
 };
 
 /* Draws the chart on cr, whose user space is width×height CSS px. Returns 1,

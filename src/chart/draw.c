@@ -47,6 +47,7 @@ struct ctx {
 	double fg;
 	double ylo_clip, yhi_clip; /* the visible y range when outliers are clipped */
 	int clip;
+	struct svg_pen *pen; /* the series go here as SVG markup, not on cr */
 };
 
 void chart_set_text(PangoLayout *lay, const char *s)
@@ -395,6 +396,85 @@ static void draw_axes(struct ctx *c)
 		show(c, spec->title, c->px, 4, c->W - c->px - 8, c->title_font);
 }
 
+/* The series' path operations: on cr, or into the SVG series layer. */
+static void p_move(struct ctx *c, double x, double y)
+{
+	if (c->pen)
+		svgpen_move(c->pen, x, y);
+	else
+		cairo_move_to(c->cr, x, y);
+}
+
+static void p_line(struct ctx *c, double x, double y)
+{
+	if (c->pen)
+		svgpen_line(c->pen, x, y);
+	else
+		cairo_line_to(c->cr, x, y);
+}
+
+static void p_close(struct ctx *c)
+{
+	if (c->pen)
+		svgpen_close(c->pen);
+	else
+		cairo_close_path(c->cr);
+}
+
+static void p_circle(struct ctx *c, double x, double y, double r)
+{
+	if (c->pen) {
+		svgpen_circle(c->pen, x, y, r);
+		return;
+	}
+	cairo_new_sub_path(c->cr);
+	cairo_arc(c->cr, x, y, r, 0, 2 * M_PI);
+}
+
+static void p_fill(struct ctx *c, const double rgb[3], double alpha)
+{
+	if (c->pen) {
+		svgpen_fill(c->pen, rgb, alpha);
+		return;
+	}
+	cairo_set_source_rgba(c->cr, rgb[0], rgb[1], rgb[2], alpha);
+	cairo_fill(c->cr);
+}
+
+static const double dashes[][4] = {{0, 0, 0, 0}, {6, 3, 0, 0}, {1, 3, 0, 0}, {7, 3, 1, 3}};
+static const int ndashes[] = {0, 2, 2, 4};
+
+/* Line style `dash` (0 solid) for a line lw wide: its on/off lengths into
+ * d; returns how many. */
+static int dash_lengths(int dash, double lw, double d[4])
+{
+	for (int i = 0; i < ndashes[dash]; i++)
+		d[i] = dashes[dash][i] * lw;
+	return ndashes[dash];
+}
+
+static void set_dash(struct ctx *c, int dash, double lw)
+{
+	double d[4];
+	cairo_set_dash(c->cr, d, dash_lengths(dash, lw, d), 0);
+}
+
+/* Strokes the path lw wide with line style `dash`. */
+static void p_stroke(struct ctx *c, const double rgb[3], double alpha, double lw, int dash)
+{
+	double d[4];
+	int nd = dash_lengths(dash, lw, d);
+	if (c->pen) {
+		svgpen_stroke(c->pen, rgb, alpha, lw, d, nd);
+		return;
+	}
+	cairo_set_source_rgba(c->cr, rgb[0], rgb[1], rgb[2], alpha);
+	cairo_set_line_width(c->cr, lw);
+	cairo_set_dash(c->cr, d, nd, 0);
+	cairo_stroke(c->cr);
+	cairo_set_dash(c->cr, NULL, 0, 0);
+}
+
 /* The x of a point in device space for drawing: on the 1/8 px grid, or, for
  * a dense series, at the centre of its device pixel column. Then every point
  * of a column lies on one vertical line, so the stroke of all of them is the
@@ -440,12 +520,12 @@ static void add_line(struct ctx *c, const struct chart_point *pts, size_t n, int
 		}
 		double X = xdraw(c, pts[i].x, dense), Y = q8(ydev(c, y));
 		if (!open) {
-			cairo_move_to(c->cr, X, Y);
+			p_move(c, X, Y);
 			if (i + 1 >= n || !isfinite(pts[i + 1].y))
-				cairo_line_to(c->cr, X, Y);
+				p_line(c, X, Y);
 			open = 1;
 		} else {
-			cairo_line_to(c->cr, X, Y);
+			p_line(c, X, Y);
 		}
 	}
 }
@@ -513,19 +593,16 @@ static void add_envelope(struct ctx *c, const struct chart_point *pts, size_t n)
 		for (size_t j = 0; j < k; j++) {
 			double X = ((double)cols[j].col + 0.5) / c->cols;
 			if (j == 0)
-				cairo_move_to(c->cr, X, q8(cols[j].top - 0.5));
+				p_move(c, X, q8(cols[j].top - 0.5));
 			else
-				cairo_line_to(c->cr, X, q8(cols[j].top - 0.5));
+				p_line(c, X, q8(cols[j].top - 0.5));
 		}
 		for (size_t j = k; j-- > 0;)
-			cairo_line_to(c->cr, ((double)cols[j].col + 0.5) / c->cols, q8(cols[j].bot + 0.5));
-		cairo_close_path(c->cr);
+			p_line(c, ((double)cols[j].col + 0.5) / c->cols, q8(cols[j].bot + 0.5));
+		p_close(c);
 	}
 	free(cols);
 }
-
-static const double dashes[][4] = {{0, 0, 0, 0}, {6, 3, 0, 0}, {1, 3, 0, 0}, {7, 3, 1, 3}};
-static const int ndashes[] = {0, 2, 2, 4};
 
 /* Whether dash pattern `dash` for a line lw wide is on at x (user units),
  * measured along x from the plot's left edge. */
@@ -651,9 +728,9 @@ static void add_band(struct ctx *c, const struct chart_series *s, int logy)
 		if (ok) {
 			double X = q8(xdev(c, s->band_hi[i].x)), Y = q8(ydev(c, hi));
 			if (!open)
-				cairo_move_to(c->cr, X, Y);
+				p_move(c, X, Y);
 			else
-				cairo_line_to(c->cr, X, Y);
+				p_line(c, X, Y);
 			open++;
 			continue;
 		}
@@ -662,32 +739,21 @@ static void add_band(struct ctx *c, const struct chart_series *s, int logy)
 				double l = s->band_lo[j - 1].y;
 				if (logy)
 					l = log10(l);
-				cairo_line_to(c->cr, q8(xdev(c, s->band_lo[j - 1].x)), q8(ydev(c, l)));
+				p_line(c, q8(xdev(c, s->band_lo[j - 1].x)), q8(ydev(c, l)));
 			}
-			cairo_close_path(c->cr);
+			p_close(c);
 		}
 		open = 0;
 	}
-}
-
-static void set_dash(struct ctx *c, int dash, double lw)
-{
-	double d[4];
-	for (int i = 0; i < ndashes[dash]; i++)
-		d[i] = dashes[dash][i] * lw;
-	cairo_set_dash(c->cr, d, ndashes[dash], 0);
 }
 
 /* Markers where a finite stretch ends in NaN or ±Inf (the run diverged), and
  * at the plot edge where clipped points were drawn. */
 static void draw_markers(struct ctx *c, const struct prep *q)
 {
-	cairo_t *cr = c->cr;
 	const struct chart_point *pts = q->draw;
 	double lasty = NAN, lastmark = -INFINITY;
 
-	cairo_set_source_rgb(cr, q->rgb[0], q->rgb[1], q->rgb[2]);
-	cairo_set_line_width(cr, 1.5);
 	for (size_t i = 0; i < q->ndraw; i++) {
 		double y = pts[i].y, X = xdev(c, pts[i].x), Y;
 		if (isfinite(y)) {
@@ -695,11 +761,11 @@ static void draw_markers(struct ctx *c, const struct prep *q)
 			if (c->clip && (y < c->ya.lo || y > c->ya.hi) && X - lastmark >= 4) {
 				Y = ydev(c, y);
 				double dy = y > c->ya.hi ? -4 : 4;
-				cairo_move_to(cr, X - 3, Y);
-				cairo_line_to(cr, X + 3, Y);
-				cairo_line_to(cr, X, Y + dy);
-				cairo_close_path(cr);
-				cairo_fill(cr);
+				p_move(c, X - 3, Y);
+				p_line(c, X + 3, Y);
+				p_line(c, X, Y + dy);
+				p_close(c);
+				p_fill(c, q->rgb, 1);
 				lastmark = X;
 			}
 			continue;
@@ -709,20 +775,19 @@ static void draw_markers(struct ctx *c, const struct prep *q)
 			continue;
 		}
 		Y = isnan(y) ? ydev(c, lasty) : y > 0 ? c->py + 3 : c->py + c->ph - 3;
-		cairo_move_to(cr, X - 3, Y - 3);
-		cairo_line_to(cr, X + 3, Y + 3);
-		cairo_move_to(cr, X - 3, Y + 3);
-		cairo_line_to(cr, X + 3, Y - 3);
-		cairo_stroke(cr);
+		p_move(c, X - 3, Y - 3);
+		p_line(c, X + 3, Y + 3);
+		p_move(c, X - 3, Y + 3);
+		p_line(c, X + 3, Y - 3);
+		p_stroke(c, q->rgb, 1, 1.5, 0);
 		lasty = NAN;
 	}
 	if (q->best != (size_t)-1) {
 		double by = axis_y(q->raw[q->best].y, c->ya.log);
 		double X = xdev(c, q->raw[q->best].x), Y = ydev(c, by);
 		if (isfinite(by)) {
-			cairo_new_sub_path(cr);
-			cairo_arc(cr, X, Y, 3.5, 0, 2 * M_PI);
-			cairo_stroke(cr);
+			p_circle(c, X, Y, 3.5);
+			p_stroke(c, q->rgb, 1, 1.5, 0);
 		}
 	}
 }
@@ -731,19 +796,13 @@ static void draw_markers(struct ctx *c, const struct prep *q)
 static void draw_line(struct ctx *c, const struct prep *q, const struct chart_point *pts,
                       size_t n, double lw, double alpha)
 {
-	cairo_t *cr = c->cr;
-
-	cairo_set_source_rgba(cr, q->rgb[0], q->rgb[1], q->rgb[2], alpha);
 	if (q->dense && c->raster && !c->o->no_decimate) {
 		add_dense(c, pts, n, lw, q->dash);
-		cairo_fill(cr);
+		p_fill(c, q->rgb, alpha);
 		return;
 	}
-	cairo_set_line_width(cr, lw);
-	set_dash(c, q->dash, lw);
 	add_line(c, pts, n, q->dense);
-	cairo_stroke(cr);
-	cairo_set_dash(cr, NULL, 0, 0);
+	p_stroke(c, q->rgb, alpha, lw, q->dash);
 }
 
 /* Pass 4: decimate and draw every series; raw faint under the smoothed line. */
@@ -813,15 +872,18 @@ static void draw_series(struct ctx *c, struct prep *p, struct chart_info *info)
 	double l = floor((c->px - 2) * c->cols) / c->cols, t = floor((c->py - 2) * c->cols) / c->cols;
 	double r = ceil((c->px + c->pw + 2) * c->cols) / c->cols;
 	double b = ceil((c->py + c->ph + 2) * c->cols) / c->cols;
-	cairo_save(cr);
-	cairo_rectangle(cr, l, t, r - l, b - t);
-	cairo_clip(cr);
-	cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
-	cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
-	cairo_set_fill_rule(cr, CAIRO_FILL_RULE_WINDING);
+	if (c->pen) {
+		svgpen_begin(c->pen, c->o->svg_series, l, t, r, b);
+	} else {
+		cairo_save(cr);
+		cairo_rectangle(cr, l, t, r - l, b - t);
+		cairo_clip(cr);
+		cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+		cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
+		cairo_set_fill_rule(cr, CAIRO_FILL_RULE_WINDING);
+	}
 	for (size_t s = 0; s < c->spec->nseries; s++) {
 		struct prep *q = &p[s];
-		const double *rgb = q->rgb;
 		if (q->n == 0)
 			continue;
 		q->draw = xreallocarray(NULL, m4_room(c, q), sizeof *q->draw);
@@ -851,13 +913,11 @@ static void draw_series(struct ctx *c, struct prep *p, struct chart_info *info)
 		}
 		if (q->s->band_lo && q->s->band_hi && q->s->nband) {
 			add_band(c, q->s, logy);
-			cairo_set_source_rgba(cr, rgb[0], rgb[1], rgb[2], 0.18);
-			cairo_fill(cr);
+			p_fill(c, q->rgb, 0.18);
 		}
 		if (q->smoothing && q->merged) {
 			add_envelope(c, q->draw, q->ndraw);
-			cairo_set_source_rgba(cr, rgb[0], rgb[1], rgb[2], 0.25);
-			cairo_fill(cr);
+			p_fill(c, q->rgb, 0.25);
 		} else {
 			draw_line(c, q, q->draw, q->ndraw, q->smoothing ? 1.0 : 1.25,
 			          q->smoothing ? 0.3 : 1.0);
@@ -868,7 +928,10 @@ static void draw_series(struct ctx *c, struct prep *p, struct chart_info *info)
 	for (size_t s = 0; s < c->spec->nseries; s++)
 		if (p[s].n)
 			draw_markers(c, &p[s]);
-	cairo_restore(cr);
+	if (c->pen)
+		svgpen_end(c->pen);
+	else
+		cairo_restore(cr);
 }
 
 /* Pass 5: the legend, right of the plot area, one row per run; runs that do
@@ -992,6 +1055,9 @@ int chart_draw(const struct chart_spec *spec, cairo_t *cr, const struct chart_dr
 	layout(&c, xlo, xhi, ylo, yhi, logy, legend_w);
 	draw_axes(&c);
 	c.raster = cairo_surface_get_type(cairo_get_target(cr)) == CAIRO_SURFACE_TYPE_IMAGE;
+	struct svg_pen pen = {0};
+	if (o->svg_series && !c.raster)
+		c.pen = &pen;
 	c.x0 = c.px * c.cols;
 	c.sx = c.pw * c.cols / (c.xa.hi - c.xa.lo);
 	draw_series(&c, p, info);

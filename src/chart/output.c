@@ -287,13 +287,32 @@ static void svg_finish(struct buf *out, const struct buf *svg, const char *title
 	buf_put(out, s, (size_t)(end - s));
 }
 
+/* Puts layer (the series, drawn on top of Cairo's frame) before the closing
+ * </svg> of the document that starts at out->data + from. */
+static void insert_before_end(struct buf *out, size_t from, const struct buf *layer)
+{
+	const char *s = out->data + from, *end = NULL;
+	for (const char *t = s; (t = memmem(t, out->size - (size_t)(t - out->data), "</svg>", 6));
+	     t += 6)
+		end = t;
+	if (!layer->size || !end)
+		return;
+	size_t at = (size_t)(end - out->data), tail = out->size - at;
+	char *rest = xmalloc(tail);
+	memcpy(rest, end, tail);
+	out->size = at;
+	buf_put(out, layer->data, layer->size);
+	buf_put(out, rest, tail);
+	free(rest);
+}
+
 cairo_status_t chart_render(const struct chart_spec *spec, enum chart_format fmt,
                             const struct chart_draw_opts *o, struct buf *out,
                             struct chart_info *info)
 {
-	struct chart_draw_opts opt = {0, 0, 1, NULL, NULL};
+	struct chart_draw_opts opt = {.columns = 1};
 	struct chart_info local;
-	struct buf tmp = BUF_INIT;
+	struct buf tmp = BUF_INIT, series = BUF_INIT;
 	cairo_surface_t *sf = NULL;
 	cairo_t *cr = NULL;
 	cairo_status_t st;
@@ -311,6 +330,7 @@ cairo_status_t chart_render(const struct chart_spec *spec, enum chart_format fmt
 		cairo_svg_surface_set_document_unit(sf, CAIRO_SVG_UNIT_PX);
 		if (!o)
 			opt.columns = 1;
+		opt.svg_series = &series;
 		break;
 	case CHART_PNG:
 		scale = spec->scale > 0 && spec->scale <= 8 ? spec->scale : 2;
@@ -367,6 +387,7 @@ cairo_status_t chart_render(const struct chart_spec *spec, enum chart_format fmt
 		size_t from = out->size;
 		svg_finish(out, &tmp, spec->title ? spec->title : "chart", desc);
 		renumber_surfaces(out, from);
+		insert_before_end(out, from, &series);
 		free(desc);
 	} else {
 		buf_put(out, tmp.data ? tmp.data : "", tmp.size);
@@ -377,6 +398,7 @@ out:
 	if (sf)
 		cairo_surface_destroy(sf);
 	buf_free(&tmp);
+	buf_free(&series);
 	return st;
 }
 

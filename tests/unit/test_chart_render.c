@@ -34,7 +34,7 @@ static cairo_surface_t *draw_image(const struct chart_spec *spec, double scale, 
 	cairo_surface_t *sf = cairo_image_surface_create(
 		CAIRO_FORMAT_ARGB32, (int)(spec->width * scale), (int)(spec->height * scale));
 	cairo_t *cr = cairo_create(sf);
-	struct chart_draw_opts o = {no_dec, 0, scale, NULL, ya};
+	struct chart_draw_opts o = {.no_decimate = no_dec, .columns = scale, .y_out = ya};
 
 	cairo_scale(cr, scale, scale);
 	OK(chart_draw(spec, cr, &o, info), "chart_draw: %s", cairo_status_to_string(cairo_status(cr)));
@@ -213,7 +213,7 @@ static void test_nan_inf(void)
 	spec.nseries = 1;
 	cairo_surface_t *sf = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 400, 200);
 	cairo_t *cr = cairo_create(sf);
-	struct chart_draw_opts o = {0, 0, 1, &xa, &ya};
+	struct chart_draw_opts o = {.columns = 1, .x_out = &xa, .y_out = &ya};
 	OK(chart_draw(&spec, cr, &o, &info), "draws with NaN and Inf");
 	cairo_destroy(cr);
 	cairo_surface_flush(sf);

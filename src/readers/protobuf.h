@@ -42,6 +42,20 @@ static inline int pb_varint(struct pb *b, uint64_t *out)
 		b->p = p + 1;
 		return 1;
 	}
+	/* Two and three bytes (steps up to two million) without a loop. */
+	if (b->end - p >= 3) {
+		if (p[1] < 0x80) {
+			*out = (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7;
+			b->p = p + 2;
+			return 1;
+		}
+		if (p[2] < 0x80) {
+			*out = (uint64_t)(p[0] & 0x7f) | (uint64_t)(p[1] & 0x7f) << 7 |
+			       (uint64_t)p[2] << 14;
+			b->p = p + 3;
+			return 1;
+		}
+	}
 	uint64_t v = 0;
 	for (int shift = 0; shift < 70; shift += 7) {
 		if (p >= b->end)

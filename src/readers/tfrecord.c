@@ -54,12 +54,11 @@ uint32_t crc32c_sw(uint32_t crc, const void *data, size_t n)
 }
 
 #ifdef HAVE_X86
-/* The SSE4.2 loop on the CRC register as it is (not inverted), inlined into
- * the record reader below as well. */
+/* The SSE4.2 loop, inlined into the record reader below as well. */
 __attribute__((target("sse4.2"), always_inline)) static inline uint32_t
-crc_hw_raw(uint32_t c32, const uint8_t *p, size_t n)
+crc_hw(uint32_t crc, const uint8_t *p, size_t n)
 {
-	uint64_t c = c32;
+	uint64_t c = (uint32_t)~crc;
 	while (n >= 8) {
 		uint64_t w;
 		memcpy(&w, p, 8);
@@ -67,7 +66,7 @@ crc_hw_raw(uint32_t c32, const uint8_t *p, size_t n)
 		p += 8;
 		n -= 8;
 	}
-	c32 = (uint32_t)c;
+	uint32_t c32 = (uint32_t)c;
 	if (n >= 4) {
 		uint32_t w;
 		memcpy(&w, p, 4);
@@ -77,13 +76,7 @@ crc_hw_raw(uint32_t c32, const uint8_t *p, size_t n)
 	}
 	while (n--)
 		c32 = _mm_crc32_u8(c32, *p++);
-	return c32;
-}
-
-__attribute__((target("sse4.2"), always_inline)) static inline uint32_t
-crc_hw(uint32_t crc, const uint8_t *p, size_t n)
-{
-	return ~crc_hw_raw(~crc, p, n);
+	return ~c32;
 }
 
 __attribute__((target("sse4.2"))) uint32_t crc32c_hw(uint32_t crc, const void *data, size_t n)
@@ -162,7 +155,6 @@ void tfr_open_fd(struct tfr_reader *t, const char *path, int fd, uint64_t file_s
 	t->fd = fd;
 	t->file_size = file_size;
 	t->hw = crc32c_have_hw();
-	t->page = (size_t)sysconf(_SC_PAGESIZE);
 	/* Mapped, records are read where they lie instead of being copied; the
 	 * size is the one fstat gave, so a file still being written is read up
 	 * to there. Not when a SIGBUS (the file shortened under the mapping)
@@ -318,85 +310,15 @@ next_fast(struct tfr_reader *t, const uint8_t **payload, size_t *len,
 }
 
 #ifdef HAVE_X86
-/* Checks up to TFR_BATCH records from t->pos that lie whole in the window,
- * with their CRCs computed side by side (one chain waits three cycles per
- * word; four keep the unit busy), and queues those before the first that
- * does not check, which tfr_next's careful path then takes. Mapped, the
- * records must end in the page where the first ends: a file shortened under
- * the mapping then loses no record that reading one by one would return.
- * Returns how many were queued. */
-__attribute__((target("sse4.2"))) static unsigned batch_hw(struct tfr_reader *t)
+__attribute__((target("sse4.2"))) static bool next_fast_hw(struct tfr_reader *t,
+                                                           const uint8_t **payload, size_t *len)
 {
-	const uint8_t *h[TFR_BATCH];
-	size_t n[TFR_BATCH], limit = t->blen;
-	uint32_t hc[TFR_BATCH];
-	uint64_t c[TFR_BATCH];
-	unsigned k = 0, ok;
-	if (t->pos < t->boff)
-		return 0;
-	size_t off = (size_t)(t->pos - t->boff);
-	while (k < TFR_BATCH && off <= limit && limit - off >= 16) {
-		uint64_t len = le64(t->buf + off);
-		if (len > limit - off - 16)
-			break;
-		if (k == 0 && t->mapped) {
-			size_t end = (off + (size_t)len + 16 + t->page - 1) & ~(t->page - 1);
-			if (end < limit)
-				limit = end;
-		}
-		h[k] = t->buf + off;
-		n[k++] = (size_t)len;
-		off += (size_t)len + 16;
-	}
-	if (k == 0)
-		return 0;
-	/* Missing lanes repeat the first record: cheaper than a branch per word. */
-	size_t words = n[0] / 8;
-	for (unsigned i = 0; i < TFR_BATCH; i++) {
-		if (i >= k) {
-			h[i] = h[0];
-			n[i] = n[0];
-		}
-		if (n[i] / 8 < words)
-			words = n[i] / 8;
-		uint64_t w;
-		memcpy(&w, h[i], 8);
-		hc[i] = ~(uint32_t)_mm_crc32_u64(0xFFFFFFFFu, w);
-	}
-	/* Four named chains: kept in registers, which an array is not. */
-	uint64_t c0 = 0xFFFFFFFFu, c1 = c0, c2 = c0, c3 = c0;
-	const uint8_t *p0 = h[0] + 12, *p1 = h[1] + 12, *p2 = h[2] + 12, *p3 = h[3] + 12;
-	for (size_t j = 0; j < 8 * words; j += 8) {
-		uint64_t w0, w1, w2, w3;
-		memcpy(&w0, p0 + j, 8);
-		memcpy(&w1, p1 + j, 8);
-		memcpy(&w2, p2 + j, 8);
-		memcpy(&w3, p3 + j, 8);
-		c0 = _mm_crc32_u64(c0, w0);
-		c1 = _mm_crc32_u64(c1, w1);
-		c2 = _mm_crc32_u64(c2, w2);
-		c3 = _mm_crc32_u64(c3, w3);
-	}
-	c[0] = c0;
-	c[1] = c1;
-	c[2] = c2;
-	c[3] = c3;
-	for (ok = 0; ok < k; ok++) {
-		const uint8_t *r = h[ok];
-		size_t rest = n[ok] - 8 * words;
-		uint32_t pc = ~crc_hw_raw((uint32_t)c[ok], r + 12 + 8 * words, rest);
-		if (mask_crc(hc[ok]) != le32(r + 8) || mask_crc(pc) != le32(r + 12 + n[ok]))
-			break;
-		t->qlen[ok] = n[ok];
-	}
-	t->qi = 0;
-	t->qn = ok;
-	return ok;
+	return next_fast(t, payload, len, crc_hw);
 }
 #else
-static unsigned batch_hw(struct tfr_reader *t)
+static bool next_fast_hw(struct tfr_reader *t, const uint8_t **payload, size_t *len)
 {
-	return 0; /* t->hw is never set without SSE4.2 */
+	return next_fast(t, payload, len, crc_sw);
 }
 #endif
 
@@ -409,34 +331,22 @@ static bool next_fast_sw(struct tfr_reader *t, const uint8_t **payload, size_t *
  * them), so a long file does not count whole in the resident size. */
 static void release(struct tfr_reader *t)
 {
-	size_t upto = (size_t)t->pos / t->page * t->page;
+	static size_t page;
+	if (!page)
+		page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t upto = (size_t)t->pos / page * page;
 	if (upto <= t->released)
 		return;
 	madvise(t->buf + t->released, upto - t->released, MADV_DONTNEED);
 	t->released = upto;
 }
 
-/* Hands over the next queued record. */
-static enum tfr_status pop(struct tfr_reader *t, const uint8_t **payload, size_t *len)
-{
-	size_t n = t->qlen[t->qi++];
-	*payload = t->buf + (size_t)(t->pos - t->boff) + 12;
-	*len = n;
-	t->last = t->pos;
-	t->pos += n + 16;
-	t->records++;
-	return TFR_RECORD;
-}
-
 enum tfr_status tfr_next(struct tfr_reader *t, const uint8_t **payload, size_t *len)
 {
-	if (t->qi < t->qn)
-		return pop(t, payload, len);
-	t->qi = t->qn = 0;
 	if (t->mapped && t->pos - t->released >= TFR_RELEASE)
 		release(t);
-	if (t->hw ? batch_hw(t) > 0 : next_fast_sw(t, payload, len))
-		return t->hw ? pop(t, payload, len) : TFR_RECORD;
+	if (t->hw ? next_fast_hw(t, payload, len) : next_fast_sw(t, payload, len))
+		return TFR_RECORD;
 	if (t->pos == 0 && t->records == 0 && t->corrupt == 0) {
 		size_t m = sizeof lfs_magic - 1;
 		const uint8_t *h = window(t, 0, available(t, 0) < m ? (size_t)available(t, 0) : m);

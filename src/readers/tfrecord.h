@@ -28,9 +28,6 @@ uint32_t tfr_masked_crc(const void *p, size_t n);
 #define TFR_CHUNK (128 * 1024)
 #define TFR_MAP_MIN (64 * 1024)
 #define TFR_RELEASE (4 * 1024 * 1024)
-/* Records checked together: their CRCs are computed side by side, since one
- * CRC chain uses a third of what the SSE4.2 unit can do. */
-#define TFR_BATCH 4
 
 struct tfr_reader {
 	const char *path;    /* for messages */
@@ -49,10 +46,7 @@ struct tfr_reader {
 	bool hw;             /* crc32c_have_hw(), asked once */
 	bool mapped;         /* buf is the file mapped whole (fd mode) */
 	size_t released;     /* bytes at the start of the mapping given back */
-	size_t page;         /* the page size (fd mode) */
 	sigjmp_buf *jmp;     /* where a SIGBUS in the mapping goes (tfr_guard_set) */
-	unsigned qi, qn;     /* records checked ahead: lengths qlen[qi, qn), the first at pos */
-	size_t qlen[TFR_BATCH];
 };
 
 enum tfr_status {

@@ -1,7 +1,7 @@
 /* test_tensorboard_fast.c — the TensorBoard reader's fast paths against what
- * the slow ones (or the file's own construction) say: records checked four at
- * a time must be the records written, whatever their lengths and wherever a
- * damaged one sits in a batch, read from memory, through pread and mapped;
+ * the slow ones (or the file's own construction) say: the framing's in-window
+ * path must return the records written, whatever their lengths and wherever
+ * a damaged one sits, read from memory, through pread and mapped;
  * and events read by the fast decoding paths must give exactly what the
  * general decoder gives for the same events encoded so no fast path applies. */
 #include <fcntl.h>
@@ -16,6 +16,7 @@
 #include "runsite/model.h"
 #include "runsite/util.h"
 #include "tb_encode.h"
+#include "../../src/readers/protobuf.h"
 #include "../../src/readers/tb_event.h"
 #include "../../src/readers/tensorboard.h"
 #include "../../src/readers/tfrecord.h"
@@ -100,7 +101,7 @@ static int open_as(struct tfr_reader *t, enum mode m, const struct buf *f, const
 
 /* Every record comes back, for files small (pread) and large (mapped), of
  * short records and of records longer than a window. */
-static void test_batches_intact(void)
+static void test_records_intact(void)
 {
 	static const struct {
 		size_t nrec, maxlen;
@@ -136,10 +137,10 @@ static void test_batches_intact(void)
 	}
 }
 
-/* One damaged record at each place of a batch (and beyond): a flipped
+/* One damaged record at the start, near it, in the middle and at the end: a flipped
  * payload byte or a flipped length byte. Only it is lost, with one warning
  * naming its offset; every other record comes back. */
-static void test_batches_damaged(void)
+static void test_records_damaged(void)
 {
 	enum { NREC = 1200 };
 	static struct rec recs[NREC];
@@ -174,12 +175,45 @@ static void test_batches_damaged(void)
 			}
 		}
 	}
-	OK(all, "a damaged record anywhere in a batch costs only itself");
+	OK(all, "a damaged record anywhere costs only itself");
 	for (size_t i = 0; i < NREC; i++)
 		buf_free(&recs[i].payload);
 	buf_free(&f);
 }
 
+
+/* ---- varints: the unrolled two- and three-byte cases ---- */
+
+/* Every varint of 1..10 bytes around the unrolled lengths, alone (so it ends
+ * the range) and followed by more bytes, and cut short by one byte. */
+static void test_varints(void)
+{
+	static const uint64_t vals[] = {0, 1, 127, 128, 300, 16383, 16384, 1000000, 2097151,
+	                                2097152, 268435455, 268435456, (uint64_t)-1};
+	int all = 1;
+	for (size_t i = 0; i < sizeof vals / sizeof *vals; i++) {
+		struct buf b = BUF_INIT;
+		pbw_varint(&b, vals[i]);
+		size_t len = b.size;
+		for (int tail = 0; tail < 3; tail++) {
+			struct buf c = BUF_INIT;
+			buf_put(&c, b.data, len);
+			for (int k = 0; k < tail; k++)
+				buf_putc(&c, 0x81); /* more bytes that must not be read */
+			struct pb r = pb_init(c.data, c.size);
+			uint64_t v = 12345;
+			int ok = pb_varint(&r, &v) == 1 && v == vals[i] && r.p == (const uint8_t *)c.data + len;
+			struct pb cut = pb_init(c.data, len - 1);
+			ok &= len == 1 || pb_varint(&cut, &v) == 0;
+			OK(ok, "varint %llu (%zu bytes) followed by %d bytes", (unsigned long long)vals[i],
+			   len, tail);
+			all &= ok;
+			buf_free(&c);
+		}
+		buf_free(&b);
+	}
+	OK(all, "varints of every length read, and refused when cut");
+}
 
 /* ---- decoding: fast paths against the general decoder ---- */
 
@@ -388,8 +422,9 @@ int main(void)
 		perror("mkdtemp");
 		return 1;
 	}
-	test_batches_intact();
-	test_batches_damaged();
+	test_records_intact();
+	test_records_damaged();
+	test_varints();
 	test_fast_decoding();
 	char *cmd = xasprintf("rm -rf '%s'", scratch);
 	if (system(cmd) != 0)

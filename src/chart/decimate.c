@@ -169,6 +169,50 @@ size_t chart_m4_dense(const struct chart_point *pts, size_t n, double x0, double
 	return m.k;
 }
 
+/* The rest of the open column, fast: from point i + 1 while x stays in the
+ * column and every raw and smoothed value is shown, with the smoothing
+ * past its debiasing (each step is then last * w + w1 * v, exactly as in
+ * the general loop). The same comparisons as m4_push, kept in registers.
+ * Returns the last index taken (i when none). */
+static size_t column_rest(const struct chart_point *pts, size_t n, size_t i, const struct cols *t,
+                          int logy, double w, double w1, double *last, struct m4 *m,
+                          struct m4 *s)
+{
+	double lo = m->lo.y, hi = m->hi.y, slo = s->lo.y, shi = s->hi.y, l = *last;
+	size_t loi = m->loi, hii = m->hii, sloi = s->loi, shii = s->hii, j;
+
+	for (j = i + 1; j < n; j++) {
+		double x = pts[j].x, v = pts[j].y;
+		if (!(x >= t->a && x < t->b) || !isfinite(v))
+			break;
+		double nl = l * w + w1 * v;
+		if (!isfinite(nl) || (logy && !(v > 0 && nl > 0)))
+			break;
+		l = nl;
+		if (v < lo)
+			lo = v, loi = j;
+		if (v > hi)
+			hi = v, hii = j;
+		if (l < slo)
+			slo = l, sloi = j;
+		if (l > shi)
+			shi = l, shii = j;
+	}
+	if (--j == i)
+		return i;
+	*last = l;
+	m->merged = s->merged = 1;
+	m->lo = (struct chart_point){pts[loi].x, lo};
+	m->hi = (struct chart_point){pts[hii].x, hi};
+	s->lo = (struct chart_point){pts[sloi].x, slo};
+	s->hi = (struct chart_point){pts[shii].x, shi};
+	m->loi = loi, m->hii = hii, s->loi = sloi, s->hii = shii;
+	m->li = s->li = j;
+	m->l = pts[j];
+	s->l = (struct chart_point){pts[j].x, l};
+	return j;
+}
+
 void chart_m4_smooth(const struct chart_point *pts, size_t n, double x0, double xlo, double sx,
                      double w, int logy, struct chart_point *out, size_t *nout,
                      struct chart_point *out_s, size_t *nout_s, int *dense)
@@ -204,6 +248,11 @@ void chart_m4_smooth(const struct chart_point *pts, size_t n, double x0, double 
 		long long c = isfinite(v) || isfinite(y) ? col_find(&t, x) : 0;
 		m4_push(&m, i, x, v, c);
 		m4_push(&s, i, x, y, c);
+		if (debias == 1 && !constant && m.open && s.open && m.col == c && s.col == c) {
+			size_t j = column_rest(pts, n, i, &t, logy, w, w1, &last, &m, &s);
+			k += j - i;
+			i = j;
+		}
 	}
 	m4_flush(&m);
 	m4_flush(&s);

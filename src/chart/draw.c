@@ -29,6 +29,9 @@ struct prep {
 	double rgb[3];
 	int dash;
 	size_t best;   /* index of the best point, or (size_t)-1 */
+	size_t first, last; /* the first and last shown point, SIZE_MAX when none */
+	size_t changes;     /* changes into a new kind of hidden value (see m4_room) */
+	int unsorted;       /* a shown point lies left of the one before */
 	int merged;    /* decimation merged points */
 	int dense;     /* some device column holds two points or more */
 };
@@ -189,7 +192,20 @@ static void smooth_points(const struct chart_point *pts, size_t n, double w, int
 	}
 }
 
-/* Pass 1: transformed copies, smoothing, best points and the data extrema. */
+/* The class M4 gives a y value (decimate.c): 0 shown; NaN, +Inf, -Inf and
+ * hidden (y ≤ 0 on a log axis, or a NaN with the sign bit) apart. */
+static int m4_class(double y, int logy)
+{
+	if (axis_shows(y, logy))
+		return 0;
+	if (isnan(y))
+		return signbit(y) ? 4 : 1;
+	if (logy && !(y > 0))
+		return 4;
+	return y > 0 ? 2 : 3;
+}
+
+/* Pass 1: smoothing, best points, the data extrema and what M4 will need. */
 static void prepare(struct ctx *c, struct prep *p, int logy, double *xlo, double *xhi,
                     double *ylo, double *yhi)
 {
@@ -222,14 +238,26 @@ static void prepare(struct ctx *c, struct prep *p, int logy, double *xlo, double
 		 * keeps the order of positive values, so on a log axis these are
 		 * the extrema of the values it shows, log10'd at the end. */
 		double bx = *xlo, bX = *xhi, by = INFINITY, bY = -INFINITY;
+		int prev = 0;
+		q->first = SIZE_MAX;
 		for (size_t i = 0; i < q->n; i++) {
 			double x = q->raw[i].x, y = q->raw[i].y;
 			if (!isfinite(x))
 				continue;
 			bx = x < bx ? x : bx;
 			bX = x > bX ? x : bX;
-			if (!axis_shows(y, logy))
+			if (!axis_shows(y, logy)) {
+				int cls = m4_class(y, logy);
+				q->changes += cls != prev;
+				prev = cls;
 				continue;
+			}
+			prev = 0;
+			if (q->first == SIZE_MAX)
+				q->first = i;
+			else if (x < q->raw[q->last].x)
+				q->unsorted = 1;
+			q->last = i;
 			by = y < by ? y : by;
 			bY = y > bY ? y : bY;
 			if (spec->goal != CHART_GOAL_NONE &&
@@ -807,58 +835,26 @@ static void draw_line(struct ctx *c, const struct prep *q, const struct chart_po
 
 /* Pass 4: decimate and draw every series; raw faint under the smoothed line. */
 
-/* The class M4 gives a y value (decimate.c): 0 shown; NaN, +Inf, -Inf and
- * hidden (y ≤ 0 on a log axis, or a NaN with the sign bit) apart. */
-static int m4_class(double y, int logy)
-{
-	if (axis_shows(y, logy))
-		return 0;
-	if (isnan(y))
-		return signbit(y) ? 4 : 1;
-	if (logy && !(y > 0))
-		return 4;
-	return y > 0 ? 2 : 3;
-}
-
 /* Room for series q after M4 on this chart: four points per pixel column
  * the series spans, and for each change into a new kind of non-finite
  * value the point itself (M4 keeps the first of a run of them) and four
  * more (it closes a column that may open again); never more than its
  * points. Sizing by columns keeps a million-point series, even one that
  * ends in a long run of NaN, from needing two more million-point buffers.
- * The bound needs x sorted, which is checked on the way. */
+ * The bound needs x sorted, which prepare() checked. */
 static size_t m4_room(const struct ctx *c, const struct prep *q)
 {
 	size_t n = q->n ? q->n : 1;
-	if (c->o->no_decimate)
-		return n;
-	size_t changes = 0, first = SIZE_MAX, last = 0;
-	int prev = 0, logy = c->ya.log;
-	for (size_t i = 0; i < q->n; i++) {
-		double x = q->raw[i].x;
-		if (!isfinite(x))
-			continue;
-		int cls = m4_class(q->raw[i].y, logy);
-		if (cls) {
-			changes += cls != prev;
-			prev = cls;
-			continue;
-		}
-		prev = 0;
-		if (first != SIZE_MAX && x < q->raw[last].x)
-			return n; /* not sorted: no bound by columns */
-		if (first == SIZE_MAX)
-			first = i;
-		last = i;
-	}
-	if (first == SIZE_MAX)
-		return changes < n ? changes + 1 : n;
-	long long c0 = chart_m4_col(c->x0, c->xa.lo, c->sx, q->raw[first].x);
-	long long c1 = chart_m4_col(c->x0, c->xa.lo, c->sx, q->raw[last].x);
+	if (c->o->no_decimate || q->unsorted)
+		return n; /* unsorted: no bound by columns */
+	if (q->first == SIZE_MAX)
+		return q->changes < n ? q->changes + 1 : n;
+	long long c0 = chart_m4_col(c->x0, c->xa.lo, c->sx, q->raw[q->first].x);
+	long long c1 = chart_m4_col(c->x0, c->xa.lo, c->sx, q->raw[q->last].x);
 	double span = (double)c1 - (double)c0 + 1;
 	if (!(span >= 1 && span < (double)n))
 		return n;
-	size_t room = 4 * ((size_t)span + 1 + changes) + changes;
+	size_t room = 4 * ((size_t)span + 1 + q->changes) + q->changes;
 	return room < n ? room : n;
 }
 

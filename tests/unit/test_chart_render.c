@@ -84,6 +84,67 @@ static void test_m4_small(void)
 	OK(isnan(out[1].y) && out[2].y == 2 && isinf(out[3].y), "gap kept in order");
 }
 
+/* chart_m4_smooth's one pass (with its fast path through a column) keeps
+ * exactly the points chart_m4_dense keeps of the raw values and of
+ * chart_smooth's values, on a walk with NaN, ±Inf, values ≤ 0 (log axis)
+ * and unsorted stretches. */
+static void test_m4_smooth_same(void)
+{
+	size_t n = 60000;
+	struct chart_point *p = walk(n, 0x2545F4914F6CDD1DULL), *sm = NULL;
+	double *y = xreallocarray(NULL, n, sizeof *y), *ys = xreallocarray(NULL, n, sizeof *ys);
+	struct chart_point *a = xreallocarray(NULL, n, sizeof *a), *as = xreallocarray(NULL, n, sizeof *as);
+	struct chart_point *b = xreallocarray(NULL, n, sizeof *b), *bs = xreallocarray(NULL, n, sizeof *bs);
+
+	for (size_t i = 0; i < n; i++) {
+		p[i].y = exp(p[i].y / 30);
+		if (i % 9973 == 5)
+			p[i].y = NAN;
+		if (i % 7919 == 3)
+			p[i].y = i % 2 ? INFINITY : -INFINITY;
+		if (i / 1000 == 31)
+			p[i].y = -p[i].y; /* a stretch ≤ 0: hidden on a log axis */
+		if (i / 1000 == 50)
+			p[i].y = 2; /* ties: M4 keeps the first of equal values */
+		if (i / 1000 == 40 && i % 3 == 0)
+			p[i].x -= 2.5; /* x out of order */
+		y[i] = p[i].y;
+	}
+	sm = xreallocarray(NULL, n, sizeof *sm);
+	for (int logy = 0; logy < 2; logy++)
+		for (int cols = 0; cols < 3; cols++) {
+			/* 100 and 3 points a column; then w = 0 on values rounded to
+			 * halves, so the smoothed values tie as often as the raw ones */
+			double sx = cols == 1 ? 0.3 : 0.01, w = cols == 0 ? 0.95 : cols == 1 ? 0.6 : 0;
+			size_t na, nas, nb, nbs;
+			int dense_a, dense_b;
+			if (cols == 2)
+				for (size_t i = 0; i < n; i++)
+					p[i].y = y[i] = isfinite(y[i]) ? round(y[i] * 2) / 2 : y[i];
+			chart_smooth(y, n, w, ys);
+			for (size_t i = 0; i < n; i++)
+				sm[i] = (struct chart_point){p[i].x, ys[i]};
+			chart_m4_smooth(p, n, 0, 0, sx, w, logy, a, &na, as, &nas, &dense_a);
+			nb = chart_m4_dense(p, n, 0, 0, sx, logy, b, &dense_b);
+			nbs = chart_m4_dense(sm, n, 0, 0, sx, logy, bs, NULL);
+			int same = na == nb && nas == nbs && dense_a == dense_b;
+			for (size_t i = 0; same && i < na; i++)
+				same = !memcmp(&a[i], &b[i], sizeof a[i]);
+			for (size_t i = 0; same && i < nas; i++)
+				same = !memcmp(&as[i], &bs[i], sizeof as[i]);
+			OK(same, "log %d, sx %g: one pass keeps %zu + %zu points, separately %zu + %zu", logy,
+			   sx, na, nas, nb, nbs);
+		}
+	free(p);
+	free(sm);
+	free(y);
+	free(ys);
+	free(a);
+	free(as);
+	free(b);
+	free(bs);
+}
+
 /* The issue's test: a 1,000,000-point random walk drawn from every point and
  * from its M4 decimation differ in at most 0.1% of the PNG's pixels. */
 static void test_m4_exact(void)
@@ -405,6 +466,7 @@ static void test_files(void)
 int main(void)
 {
 	test_m4_small();
+	test_m4_smooth_same();
 	test_m4_exact();
 	test_nan_inf();
 	test_clip_and_log();

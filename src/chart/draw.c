@@ -877,6 +877,11 @@ static void draw_series(struct ctx *c, struct prep *p, struct chart_info *info)
 		cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
 		cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
 		cairo_set_fill_rule(cr, CAIRO_FILL_RULE_WINDING);
+		/* Cairo's 4x4-sample rasterizer: half the time of its default on
+		 * dense lines, and at 2x no visible difference. Every point and
+		 * M4's points are drawn with it alike. */
+		if (c->raster)
+			cairo_set_antialias(cr, CAIRO_ANTIALIAS_FAST);
 	}
 	for (size_t s = 0; s < c->spec->nseries; s++) {
 		struct prep *q = &p[s];

@@ -19,7 +19,7 @@
 /* One thread's reusable encoder state. */
 struct png_state {
 	unsigned char *row; /* the filtered row */
-	unsigned char *prev, *cur;
+	unsigned char *prev; /* the RGBA of the row above, after the filter byte */
 	size_t row_cap;
 	struct buf idat;
 	unsigned char *canvas; /* pixels reused across charts (no fresh pages to fault in) */
@@ -67,7 +67,6 @@ static void state_free(void *v)
 	free(s->row);
 	free(s->canvas);
 	free(s->prev);
-	free(s->cur);
 	buf_free(&s->idat);
 	free(s);
 }
@@ -133,18 +132,9 @@ static void chunk(struct buf *b, const char *type, const unsigned char *data, si
 	put_be32(b, (uint32_t)crc);
 }
 
-/* One row of premultiplied ARGB as straight RGBA into q. Returns whether the
- * row is fully transparent (all zero). */
-static int row_rgba(unsigned char *q, const uint32_t *s, int W)
+/* W pixels of premultiplied ARGB as straight RGBA into q. */
+static void pixels_rgba(unsigned char *q, const uint32_t *s, int W)
 {
-	uint32_t any = 0;
-
-	for (int x = 0; x < W; x++)
-		any |= s[x];
-	if (!any) {
-		memset(q, 0, (size_t)W * 4);
-		return 1;
-	}
 	for (int x = 0; x < W; x++, q += 4) {
 		uint32_t v = s[x], al = v >> 24;
 		if (al == 255) {
@@ -162,7 +152,6 @@ static int row_rgba(unsigned char *q, const uint32_t *s, int W)
 			q[3] = (unsigned char)al;
 		}
 	}
-	return 0;
 }
 
 /* d = c - p bytewise (the Up filter), eight bytes at a time without
@@ -181,6 +170,32 @@ static void up_filter(unsigned char *d, const unsigned char *c, const unsigned c
 	}
 	for (; k < n; k++)
 		d[k] = (unsigned char)(c[k] - p[k]);
+}
+
+/* Pixels compared and converted at a time. */
+enum { BLOCK = 8 };
+
+/* The Up-filtered bytes of pixel row px into d, where prev holds the RGBA of
+ * the row above (px_above, NULL for the first row) and is updated to this
+ * row's. Blocks of pixels equal to those above filter to zeros without
+ * being converted: a chart's rows differ from the row above in a few places
+ * (a line crossing, a label), not in its grid or background. */
+static void filter_row(unsigned char *d, unsigned char *prev, const uint32_t *px,
+                       const uint32_t *px_above, int W)
+{
+	unsigned char conv[BLOCK * 4];
+
+	for (int x = 0; x < W; x += BLOCK) {
+		int n = W - x < BLOCK ? W - x : BLOCK;
+		size_t off = (size_t)x * 4, bytes = (size_t)n * 4;
+		if (px_above && memcmp(px + x, px_above + x, bytes) == 0) {
+			memset(d + off, 0, bytes);
+			continue;
+		}
+		pixels_rgba(conv, px + x, n);
+		up_filter(d + off, conv, prev + off, bytes);
+		memcpy(prev + off, conv, bytes);
+	}
 }
 
 /* Appends n bits of v (LSB first) to the deflate stream. */
@@ -376,12 +391,12 @@ void chart_png_encode(struct buf *out, cairo_surface_t *img)
 	int stride = cairo_image_surface_get_stride(img);
 	const unsigned char *src = cairo_image_surface_get_data(img);
 	size_t row = (size_t)W * 4 + 1, zrun = 0;
-	int prev_clear = 1, infixed = 0; /* infixed: a fixed-code block is open */
+	int infixed = 0; /* a fixed-code block is open */
+	const uint32_t *above = NULL;
 	uLong adl = adler32(0, NULL, 0);
 
 	if (s->row_cap < row) {
 		s->prev = xrealloc(s->prev, row);
-		s->cur = xrealloc(s->cur, row);
 		s->row = xrealloc(s->row, row);
 		s->row_cap = row;
 	}
@@ -393,8 +408,9 @@ void chart_png_encode(struct buf *out, cairo_surface_t *img)
 	memset(s->prev, 0, row);
 	for (int y = 0; y < H; y++) {
 		const uint32_t *px = (const uint32_t *)(const void *)(src + (size_t)y * (size_t)stride);
-		int clear = row_rgba(s->cur + 1, px, W);
-		int zero = (clear && prev_clear) || memcmp(s->cur + 1, s->prev + 1, row - 1) == 0;
+		/* the first row is filtered against zeros, as if a clear row were above */
+		int zero = above ? memcmp(px, above, (size_t)W * 4) == 0
+		                 : memcmp(px, s->prev + 1, (size_t)W * 4) == 0;
 		if (zero) {
 			if (infixed) {
 				put_bits(s, fixed_code[256], fixed_len[256]);
@@ -412,14 +428,11 @@ void chart_png_encode(struct buf *out, cairo_surface_t *img)
 				infixed = 1;
 			}
 			s->row[0] = 2; /* Up */
-			up_filter(s->row + 1, s->cur + 1, s->prev + 1, row - 1);
+			filter_row(s->row + 1, s->prev + 1, px, above, W);
 			adl = adler_row(adl, s->row, row);
 			fixed_row(s, s->row, row);
 		}
-		prev_clear = clear;
-		unsigned char *t = s->prev;
-		s->prev = s->cur;
-		s->cur = t;
+		above = px;
 	}
 	if (infixed)
 		put_bits(s, fixed_code[256], fixed_len[256]);

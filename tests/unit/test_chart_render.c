@@ -395,6 +395,88 @@ static void test_bytes(void)
 	free(q);
 }
 
+/* Reads PNG bytes back through Cairo (libpng). */
+struct png_src {
+	const unsigned char *p;
+	size_t left;
+};
+
+static cairo_status_t png_read(void *closure, unsigned char *data, unsigned int n)
+{
+	struct png_src *r = closure;
+	if (n > r->left)
+		return CAIRO_STATUS_READ_ERROR;
+	memcpy(data, r->p, n);
+	r->p += n;
+	r->left -= n;
+	return CAIRO_STATUS_SUCCESS;
+}
+
+static uint64_t xorshift(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* Cairo's premultiplication: alpha * c / 255, rounded. */
+static uint32_t premul(unsigned a, unsigned c)
+{
+	unsigned t = a * c + 0x80;
+	return ((t >> 8) + t) >> 8;
+}
+
+/* Our PNG writer on rows that repeat, rows that change in one pixel (at
+ * block edges and in the last, partial block), clear rows and noise: the
+ * pixels Cairo reads back are the pixels written. */
+static void test_png_round_trip(void)
+{
+	int W = 203, H = 130;
+	cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, W, H);
+	unsigned char *data = cairo_image_surface_get_data(img);
+	int stride = cairo_image_surface_get_stride(img);
+	uint64_t r = 0x853c49e6748fea9bULL;
+#define NEXT() xorshift(&r)
+
+	for (int y = 0; y < H; y++) {
+		uint32_t *row = (uint32_t *)(void *)(data + (size_t)y * (size_t)stride);
+		uint32_t *above = y ? (uint32_t *)(void *)(data + (size_t)(y - 1) * (size_t)stride) : NULL;
+		for (int x = 0; x < W; x++) {
+			uint32_t v = 0;
+			if (y >= 10 && (y < 40 ? y == 10 : y < 80 ? 0 : 1)) {
+				unsigned a = NEXT() % 4 == 0 ? 255 : (unsigned)(NEXT() % 256);
+				v = a << 24 | premul(a, (unsigned)(NEXT() & 255)) << 16 |
+				    premul(a, (unsigned)(NEXT() & 255)) << 8 | premul(a, (unsigned)(NEXT() & 255));
+			} else if (above && y > 10) {
+				v = above[x];
+			}
+			row[x] = v;
+		}
+		if (y >= 40 && y < 80) { /* one pixel changes */
+			int xs[] = {0, 7, 8, 15, 16, 199, 200, 202};
+			int x = y < 48 ? xs[y - 40] : (int)(NEXT() % (uint64_t)W);
+			row[x] = 0xff000000u | (uint32_t)(NEXT() & 0xffffff);
+		}
+		if (y == 100) /* clear again */
+			memset(row, 0, (size_t)W * 4);
+	}
+#undef NEXT
+	cairo_surface_mark_dirty(img);
+	struct buf b = BUF_INIT;
+	chart_png_encode(&b, img);
+	struct png_src src = {(const unsigned char *)b.data, b.size};
+	cairo_surface_t *back = cairo_image_surface_create_from_png_stream(png_read, &src);
+	OK(cairo_surface_status(back) == CAIRO_STATUS_SUCCESS, "PNG decodes");
+	if (cairo_surface_status(back) == CAIRO_STATUS_SUCCESS) {
+		size_t total, diff = diff_pixels(img, back, 0, &total);
+		OK(diff == 0, "pixels read back equal those written: %zu of %zu differ", diff, total);
+	}
+	cairo_surface_destroy(back);
+	cairo_surface_destroy(img);
+	buf_free(&b);
+}
+
 static void test_files(void)
 {
 	char dir[] = "/tmp/runsite-chart-XXXXXX";
@@ -472,5 +554,6 @@ int main(void)
 	test_clip_and_log();
 	test_bytes();
 	test_files();
+	test_png_round_trip();
 	return TEST_END();
 }

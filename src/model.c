@@ -375,10 +375,15 @@ void run_finish(struct run *r, size_t dec_buckets)
 {
 	for (size_t i = 0; i < r->nmetrics; i++) {
 		struct series *s = &r->metrics[i];
-		if (!summary_if_increasing(&s->sum, s->pts, s->n)) {
+		if (s->summarized && s->n) {
+			s->sum.count = s->n;
+			s->sum.first = s->pts[0];
+			s->sum.last = s->pts[s->n - 1];
+		} else if (!summary_if_increasing(&s->sum, s->pts, s->n)) {
 			s->n = points_sort_unique(s->pts, s->n);
 			summary_compute(&s->sum, s->pts, s->n);
 		}
+		s->summarized = false; /* the summary is complete; later changes recount */
 		free(s->dec);
 		s->dec = points_decimate_m4(s->pts, s->n, dec_buckets, &s->ndec);
 	}

@@ -40,6 +40,9 @@ struct series {
 	struct point *dec;       /* M4-decimated copy (per bucket first, min, max, last), sorted by step */
 	size_t ndec;
 	uint64_t dropped;        /* points a reader removed by its own rule (e.g. TensorBoard restarts) */
+	bool summarized;         /* the reader kept sum's NaN/Inf counts, min and max point by
+	                          * point, with steps strictly increasing: run_finish() only adds
+	                          * count, first and last instead of reading every point again */
 };
 
 struct kv {

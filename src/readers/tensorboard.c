@@ -259,6 +259,7 @@ static __attribute__((noinline)) void restart(struct series *s, int64_t step)
 	}
 	s->dropped += s->n - lo;
 	s->n = lo;
+	s->summarized = false; /* the dropped points may hold its min or max */
 }
 
 static __attribute__((noinline)) void grow_points(const struct state *st, struct series *s)
@@ -278,7 +279,24 @@ static inline void push_to(const struct state *st, struct series *s, int64_t ste
 		restart(s, step);
 	if (__builtin_expect(s->n == s->cap, 0))
 		grow_points(st, s);
-	s->pts[s->n++] = (struct point){step, time_ms, v};
+	struct point *p = &s->pts[s->n++];
+	*p = (struct point){step, time_ms, v};
+	/* The summary as the points arrive (run_finish then need not read them
+	 * again); steps increase, so the first of equal values is the earliest. */
+	struct metric_summary *m = &s->sum;
+	if (__builtin_expect(!isfinite(v), 0)) {
+		if (isnan(v))
+			m->nan_count++;
+		else
+			m->inf_count++;
+	} else if (__builtin_expect(!m->has_finite, 0)) {
+		m->has_finite = true;
+		m->min = m->max = *p;
+	} else if (v < m->min.value) {
+		m->min = *p;
+	} else if (v > m->max.value) {
+		m->max = *p;
+	}
 }
 
 /* push_to() for series index si. */
@@ -290,6 +308,8 @@ static inline void push_point(struct state *st, long si, int64_t step, int64_t t
 static long series_index(struct run *r, const char *key)
 {
 	struct series *s = run_series(r, key);
+	if (!s->pts && !s->n)
+		s->summarized = true; /* new: push_to() keeps its summary */
 	return (long)(s - r->metrics);
 }
 

@@ -701,6 +701,69 @@ static void test_fast_paths(void)
 	buf_free(&f);
 }
 
+/* Whether two summaries are the same, field by field. */
+static int same_point(const struct point *a, const struct point *b)
+{
+	return a->step == b->step && a->time_ms == b->time_ms &&
+	       (a->value == b->value || (isnan(a->value) && isnan(b->value)));
+}
+
+static int same_summary(const struct metric_summary *a, const struct metric_summary *b)
+{
+	return a->count == b->count && a->nan_count == b->nan_count &&
+	       a->inf_count == b->inf_count && a->has_finite == b->has_finite &&
+	       same_point(&a->first, &b->first) && same_point(&a->last, &b->last) &&
+	       (!a->has_finite || (same_point(&a->min, &b->min) && same_point(&a->max, &b->max)));
+}
+
+/* The reader keeps each series' summary as points arrive (run_finish then
+ * reads none of them again): it must equal the summary counted afresh from
+ * the same points, with NaN, Inf, ties, values below zero, a series with no
+ * finite value, and a restart (which makes run_finish count it afresh). */
+static void test_running_summary(void)
+{
+	struct buf f = BUF_INIT;
+	uint32_t seed = 777;
+	ev_file_version(&f, 1000.0);
+	for (int st = 0; st < 3000; st++) {
+		uint32_t r = lcg(&seed) % 100;
+		float v = r < 3 ? NAN : r < 5 ? (r == 3 ? INFINITY : -INFINITY)
+		                  : (float)((int)(lcg(&seed) % 41) - 20) / 4.0f; /* ties */
+		ev_scalar(&f, 1000.0 + st, st, "mixed", v);
+		ev_scalar(&f, 1000.0 + st, st, "nan", NAN);
+		if (st % 7 == 0)
+			ev_scalar(&f, 1000.0 + st, st, "restarted", (float)(st % 50));
+	}
+	for (int st = 100; st < 200; st++) /* a restart: steps back to 100 */
+		ev_scalar(&f, 5000.0 + st, st, "restarted", -1.0f - (float)st);
+	struct run *r = ingest(&f, NULL);
+	const struct series *mixed = find(r, "mixed"), *rs = find(r, "restarted");
+	OK(mixed && mixed->summarized, "a series without a restart is summarized as it is read");
+	OK(rs && !rs->summarized, "a restarted one is not");
+	run_finish(r, 0);
+	struct run *fresh = run_new("tensorboard", "mem");
+	for (size_t i = 0; i < r->nmetrics; i++) {
+		const struct series *s = &r->metrics[i];
+		struct series *t = run_series(fresh, s->key);
+		for (size_t k = 0; k < s->n; k++)
+			series_add(t, s->pts[k].step, s->pts[k].time_ms, s->pts[k].value);
+	}
+	run_finish(fresh, 0);
+	INT_EQ(fresh->nmetrics, 3, "three series");
+	for (size_t i = 0; i < r->nmetrics && i < fresh->nmetrics; i++) {
+		const struct series *a = &r->metrics[i], *b = &fresh->metrics[i];
+		OK(same_summary(&a->sum, &b->sum),
+		   "%s: summary kept while reading equals the one counted afresh "
+		   "(count %llu/%llu, min %g/%g at %lld/%lld)",
+		   a->key, (unsigned long long)a->sum.count, (unsigned long long)b->sum.count,
+		   a->sum.min.value, b->sum.min.value, (long long)a->sum.min.step,
+		   (long long)b->sum.min.step);
+	}
+	run_free(fresh);
+	run_free(r);
+	buf_free(&f);
+}
+
 /* Counts records in a guarded loop; *jumped tells whether SIGBUS ended it. */
 static long guarded_count(struct tfr_reader *t, int *jumped)
 {
@@ -1290,6 +1353,7 @@ int main(int argc, char **argv)
 	test_framing();
 	test_tensor_scalars();
 	test_simple_and_restart();
+	test_running_summary();
 	test_fast_paths();
 	test_mapped();
 	test_plugins();

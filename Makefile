@@ -68,6 +68,14 @@ $(BUILD)/embedded.c: $(BUILD)/embed $(EMBED)
 $(BUILD)/embedded.o: $(BUILD)/embedded.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# The build cache keys charts by this hash of the chart code too, so a
+# changed chart module draws every chart again.
+CHART_CODE = $(sort $(wildcard src/chart/*.c src/chart/*.h)) include/runsite/chart.h
+$(BUILD)/chart_code_id.h: $(CHART_CODE)
+	@mkdir -p $(BUILD)
+	printf '#define CHART_CODE_ID "%s"\n' "$$(cat $(CHART_CODE) | sha256sum | cut -c1-16)" > $@
+$(BUILD)/src/chart/fingerprint.o: $(BUILD)/chart_code_id.h
+
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/harness.h $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB_OBJ) $(LIBS)

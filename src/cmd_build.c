@@ -23,6 +23,7 @@ static const struct option_row build_options[] = {
 	{"clip-outliers", 0, OPT_CLIP_OUTLIERS, NULL, "y range from the 1st to the 99th percentile"},
 	{"chart-formats", 1, OPT_CHART_FORMATS, "LIST", "chart files to write: svg,png,pdf (default svg,png)"},
 	{"no-redact", 0, OPT_NO_REDACT, NULL, "show values that look like secrets"},
+	{"no-cache", 0, OPT_COMMAND_BASE + 6, NULL, "draw every chart again, even those unchanged since the site in DIR was built"},
 	{"goal", 1, OPT_COMMAND_BASE + 0, "GLOB:min|max", "metrics matching GLOB are better lower (min) or higher (max); repeatable"},
 	{"primary", 1, OPT_COMMAND_BASE + 1, "METRIC", "name the best run by METRIC (default: the first goal metric)"},
 	{"compare", 1, OPT_COMMAND_BASE + 2, "RUN,RUN...", "a compare page for these runs (id, name or tag:KEY=VALUE); repeatable"},
@@ -101,6 +102,7 @@ int cmd_build(int argc, char **argv)
 		case OPT_LOG_Y: so.log_y_pattern = optarg; break;
 		case OPT_CLIP_OUTLIERS: so.clip_outliers = true; break;
 		case OPT_NO_REDACT: so.no_redact = true; break;
+		case OPT_COMMAND_BASE + 6: so.no_cache = true; break;
 		case OPT_COMMAND_BASE + 0:
 			if (!goal_rules_add(&so.goals, optarg)) {
 				diag_msg("--goal takes METRIC:min or METRIC:max (METRIC may be a glob), "

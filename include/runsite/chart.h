@@ -63,6 +63,13 @@ int chart_write_sparkline(const struct chart_point *pts, size_t n, int color, in
  * values. Caller frees. */
 char *chart_describe(const struct chart_spec *spec, const struct chart_info *info);
 
+/* A digest (hex) of everything that decides the bytes chart_write() would
+ * write for spec in fmt, this build's chart code included: the build cache
+ * reuses a chart file whose digest is unchanged. */
+#define CHART_FINGERPRINT_LEN 32
+void chart_fingerprint(const struct chart_spec *spec, enum chart_format fmt,
+                       char out[CHART_FINGERPRINT_LEN + 1]);
+
 /* The palette colour for index i as "#rrggbb" (static storage). */
 const char *chart_color_hex(int i);
 

@@ -38,6 +38,7 @@ struct site_opts {
 	                              * none: seed-like names (compare.h) */
 	size_t ngroup_by;
 	bool band_minmax;          /* seed bands span min..max instead of mean ± 1 std */
+	bool no_cache;             /* draw every chart, reusing none from the last build */
 };
 
 void site_opts_defaults(struct site_opts *o);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "runsite/chart.h"
@@ -237,8 +238,9 @@ static void spec_for(const struct site *s, struct chart_spec *sp, const char *ke
 		sp->log_y = 1;
 }
 
-/* Writes the chart in every format asked for as dir/stem.<ext>; *alt gets
- * its description. Returns 1, or 0 after reporting. */
+/* Writes the chart in every format asked for as dir/stem.<ext>, or takes
+ * the last build's file when the build cache holds the same chart; *alt
+ * gets its description. Returns 1, or 0 after reporting. */
 static int write_chart(struct site *s, const struct chart_spec *sp, const char *dir,
                        const char *stem, char **alt)
 {
@@ -247,9 +249,20 @@ static int write_chart(struct site *s, const struct chart_spec *sp, const char *
 	for (int f = CHART_SVG; f <= CHART_PDF; f++) {
 		if (!(s->opts->chart_formats & (1u << f)))
 			continue;
-		char *path = xasprintf("%s/%s/%s.%s", s->tmp, dir, stem, format_ext[f]);
-		int ok = chart_write(sp, (enum chart_format)f, path, &info);
-		free(path);
+		char fp[CHART_FINGERPRINT_LEN + 1];
+		char *rel = xasprintf("%s/%s.%s", dir, stem, format_ext[f]);
+		int ok = 1;
+		if (s->cache)
+			chart_fingerprint(sp, (enum chart_format)f, fp);
+		if (!s->cache || !cache_reuse(s->cache, rel, fp, &info)) {
+			char *path = path_join(s->tmp, rel);
+			struct stat st;
+			ok = chart_write(sp, (enum chart_format)f, path, &info);
+			if (ok && s->cache && stat(path, &st) == 0)
+				cache_record(s->cache, rel, fp, &info, (int64_t)st.st_size);
+			free(path);
+		}
+		free(rel);
 		if (!ok)
 			return 0;
 	}

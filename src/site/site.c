@@ -824,6 +824,7 @@ int site_build(const struct discovery *d, const struct reader_opts *ropts,
 	umask(mask);
 	chmod(s.tmp, 0777 & ~mask);
 
+	s.cache = cache_open(opts->no_cache ? NULL : out, s.tmp);
 	struct pipeline_consumer consumer = {&s, sink_store_begin, sink_experiment, sink_run};
 	struct pipeline_stats stats;
 	memset(&stats, 0, sizeof stats);
@@ -861,12 +862,23 @@ int site_build(const struct discovery *d, const struct reader_opts *ropts,
 	if (!page_index(&s) || !write_assets(&s) ||
 	    !site_write(&s, SITE_MARKER, marker_text, sizeof marker_text - 1))
 		goto out;
+	if (s.cache) {
+		size_t reused, drawn;
+		int cache_ok = cache_close(s.cache, 1, &reused, &drawn);
+		s.cache = NULL;
+		if (!cache_ok)
+			goto out;
+		if (reused && !opts->quiet)
+			diag_msg("%zu of %zu charts were unchanged and taken from %s", reused,
+			         reused + drawn, given);
+	}
 	if (!swap_in(s.tmp, out, given))
 		goto out;
 	free(s.tmp);
 	s.tmp = NULL;
 	rc = EXIT_OK;
 out:
+	cache_close(s.cache, 0, NULL, NULL);
 	if (s.tmp)
 		remove_tree(s.tmp);
 	free(out);

@@ -152,6 +152,7 @@ struct site {
 	size_t ncmps, capcmps;
 	struct slugset cmp_slugs;
 	struct chart_pool *charts; /* workers drawing run charts while reading; NULL: in line */
+	struct build_cache *cache; /* the build cache: charts of the last build to reuse */
 };
 
 /* Writes data to tmp-relative path rel (folders made as needed). Returns 1,
@@ -161,6 +162,26 @@ int site_write(struct site *s, const char *rel, const void *data, size_t n);
 int site_mkdir(struct site *s, const char *rel);
 /* The index of the run with id, or -1. */
 long site_find_run(const struct site *s, const char *id);
+
+/* ---- cache.c: the build cache ---- */
+
+/* The cache's file, inside the site. */
+#define CACHE_FILE ".runsite-cache.sqlite"
+
+struct build_cache;
+/* Opens the cache of the site in old_site (it may have none; NULL: reuse
+ * nothing) for a build into new_site. Never fails: without a usable cache
+ * every chart is drawn. */
+struct build_cache *cache_open(const char *old_site, const char *new_site);
+/* When the last build wrote site-relative file rel with fingerprint fp and
+ * it is still there, puts it into the new site, fills *info and returns 1. */
+int cache_reuse(struct build_cache *c, const char *rel, const char *fp, struct chart_info *info);
+/* Notes a chart file drawn by this build (size bytes). c may be NULL. */
+void cache_record(struct build_cache *c, const char *rel, const char *fp,
+                  const struct chart_info *info, int64_t size);
+/* Writes the new site's cache file when `write`, tells how many charts were
+ * reused and drawn, and frees c. Returns 0 after reporting a write error. */
+int cache_close(struct build_cache *c, int write, size_t *reused, size_t *drawn);
 
 /* ---- pages.c ---- */
 

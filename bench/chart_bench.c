@@ -9,6 +9,7 @@
  * Prints one line: fmt series points ms_per_chart bytes points_drawn cpu_ms
  * (wall-clock and process CPU time per chart; CPU time is steadier on a
  * loaded machine). */
+#include <malloc.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -68,6 +69,11 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--out"))
 			out = argv[i + 1];
 	}
+	/* runsite's malloc settings (main.c): Cairo's scratch memory is then
+	 * reused from chart to chart instead of faulted in again */
+	mallopt(M_MMAP_THRESHOLD, 32 << 20);
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
+	mallopt(M_ARENA_MAX, 1);
 	if (K < 1 || N < 2 || count < 1) {
 		fprintf(stderr, "chart_bench: bad arguments\n");
 		return 2;

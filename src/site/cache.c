@@ -194,7 +194,8 @@ static int write_new(struct build_cache *c)
 	                        NULL, NULL, NULL) == SQLITE_OK;
 	ok = ok && sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO charts VALUES (?, ?, ?, ?, ?, ?)",
 	                              -1, &ins, NULL) == SQLITE_OK;
-	qsort(c->rows, c->n, sizeof *c->rows, cmp_row);
+	if (c->n)
+		qsort(c->rows, c->n, sizeof *c->rows, cmp_row);
 	for (size_t i = 0; ok && i < c->n; i++) {
 		const struct cache_row *r = &c->rows[i];
 		sqlite3_bind_text(ins, 1, r->path, -1, SQLITE_STATIC);

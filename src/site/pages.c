@@ -1,6 +1,8 @@
 /* pages.c — the run, experiment and index pages, and the charts on them.
  * Each page is its template filled through tmpl.c; links are built from
  * slugs only and are relative, naming their file. */
+#include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <inttypes.h>
 #include <math.h>
@@ -9,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "runsite/chart.h"
 #include "runsite/compare.h"
@@ -298,12 +301,69 @@ static struct chart_point *to_chart_points_in_place(const struct site *s, const 
 	return (struct chart_point *)(void *)mem;
 }
 
+/* Keeps metric i's chart points (n of them) for the overlays in run sr's
+ * spill file (opened on first use into *f); a failure is reported once and
+ * the overlays then use the decimated copy. */
+static void spill_series(struct site *s, struct site_run *sr, size_t i,
+                         const struct chart_point *cp, size_t n, FILE **f, int *failed)
+{
+	if (*failed)
+		return;
+	char *path = xasprintf("%s/%s/%s", s->tmp, SPILL_DIR, sr->slug);
+	if (!*f && site_mkdir(s, SPILL_DIR))
+		*f = fopen(path, "wb");
+	long off = *f ? ftell(*f) : -1;
+	if (off < 0 || fwrite(cp, sizeof *cp, n, *f) != n) {
+		diag_msg("%s: %s; overlays of %s use its decimated points", path, strerror(errno),
+		         sr->run->name);
+		*failed = 1;
+	} else {
+		if (!sr->spill_n) {
+			sr->spill_n = xcalloc(sr->run->nmetrics, sizeof *sr->spill_n);
+			sr->spill_off = xcalloc(sr->run->nmetrics, sizeof *sr->spill_off);
+		}
+		sr->spill_off[i] = (uint64_t)off;
+		sr->spill_n[i] = n;
+	}
+	free(path);
+}
+
+/* Metric key's every point from run sr's spill file as chart points (caller
+ * frees), or NULL when it was not spilled or cannot be read back. */
+static struct chart_point *unspill(const struct site *s, const struct site_run *sr,
+                                   const struct series *se, size_t *n)
+{
+	size_t i = (size_t)(se - sr->run->metrics);
+	if (!sr->spill_n || !sr->spill_n[i])
+		return NULL;
+	char *path = xasprintf("%s/%s/%s", s->tmp, SPILL_DIR, sr->slug);
+	struct chart_point *cp = xreallocarray(NULL, sr->spill_n[i], sizeof *cp);
+	size_t want = sr->spill_n[i] * sizeof *cp, got = 0;
+	int fd = open(path, O_RDONLY);
+	while (fd >= 0 && got < want) {
+		ssize_t k = pread(fd, (char *)cp + got, want - got, (off_t)(sr->spill_off[i] + got));
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+	}
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	if (got != want) {
+		free(cp);
+		return NULL;
+	}
+	*n = sr->spill_n[i];
+	return cp;
+}
+
 int page_run_charts(struct site *s, struct site_run *sr)
 {
 	struct run *r = sr->run;
 	struct slugset stems = {0};
 	char *dir = xasprintf("runs/%s", sr->slug);
-	int ok = 1, made = 0;
+	int ok = 1, made = 0, spill_failed = 0;
+	FILE *spill = NULL;
 	for (size_t i = 0; i < r->nmetrics && ok; i++) {
 		const struct series *se = &r->metrics[i];
 		/* One point is a number, not a line: the summary table shows it. */
@@ -319,8 +379,13 @@ int page_run_charts(struct site *s, struct site_run *sr)
 		/* The full points are needed only for this chart: they become the
 		 * chart's points in their own memory, which is freed right after, so
 		 * a run of long series never holds a second copy of one. */
-		size_t npts = se->n;
+		size_t npts = se->n, ndec = se->ndec;
 		struct chart_point *cp = to_chart_points_in_place(s, r, &r->metrics[i]);
+		/* Overlays are drawn at the end, from every point of the runs on
+		 * them: a series its decimated copy does not hold whole waits in a
+		 * file meanwhile. */
+		if (npts > ndec)
+			spill_series(s, sr, i, cp, npts, &spill, &spill_failed);
 		struct chart_series cs = {.label = r->name, .pts = cp, .n = npts, .color = sr->color};
 		struct chart_spec sp;
 		spec_for(s, &sp, se->key);
@@ -333,6 +398,14 @@ int page_run_charts(struct site *s, struct site_run *sr)
 			break;
 		GROW(sr->charts, sr->capcharts, sr->ncharts + 1);
 		sr->charts[sr->ncharts++] = (struct site_chart){i, xstrdup(stem), alt};
+	}
+	if (spill && fclose(spill) != 0 && !spill_failed) {
+		diag_msg("%s/%s: %s; overlays of %s use its decimated points", SPILL_DIR, sr->slug,
+		         strerror(errno), r->name);
+		free(sr->spill_n);
+		free(sr->spill_off);
+		sr->spill_n = NULL;
+		sr->spill_off = NULL;
 	}
 	slugset_free(&stems);
 	free(dir);
@@ -1113,11 +1186,14 @@ static int unit_series(const struct site *s, const struct unit *u, const char *k
 		const struct series *se = run_find_series(sr->run, key);
 		if (!se || se->ndec == 0)
 			return 0;
-		own[0] = to_chart_points(s, sr->run, se->dec, se->ndec);
-		*cs = (struct chart_series){.label = sr->run->name, .pts = own[0], .n = se->ndec,
+		size_t n = se->ndec;
+		own[0] = unspill(s, sr, se, &n);
+		if (!own[0])
+			own[0] = to_chart_points(s, sr->run, se->dec, se->ndec);
+		*cs = (struct chart_series){.label = sr->run->name, .pts = own[0], .n = n,
 		                            .color = sr->color};
-		if (se->ndec > *longest)
-			*longest = se->ndec;
+		if (n > *longest)
+			*longest = n;
 		return 1;
 	}
 	size_t k = 0;

@@ -363,6 +363,8 @@ static void charts_finish(struct site *s, struct chart_pool *p)
 		sr->charts = j->sr.charts;
 		sr->ncharts = j->sr.ncharts;
 		sr->capcharts = j->sr.capcharts;
+		sr->spill_off = j->sr.spill_off;
+		sr->spill_n = j->sr.spill_n;
 		if (!j->ok)
 			s->failed = 1;
 		free(j);
@@ -723,6 +725,8 @@ static void site_free(struct site *s)
 		}
 		free(sr->charts);
 		free(sr->children);
+		free(sr->spill_off);
+		free(sr->spill_n);
 		run_free(sr->run);
 	}
 	free(s->runs);
@@ -872,6 +876,9 @@ int site_build(const struct discovery *d, const struct reader_opts *ropts,
 			diag_msg("%zu of %zu charts were unchanged and taken from %s", reused,
 			         reused + drawn, given);
 	}
+	char *spill = path_join(s.tmp, SPILL_DIR);
+	remove_tree(spill);
+	free(spill);
 	if (!swap_in(s.tmp, out, given))
 		goto out;
 	free(s.tmp);

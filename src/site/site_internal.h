@@ -103,6 +103,12 @@ struct site_run {
 	struct site_chart *charts;
 	size_t ncharts, capcharts;
 	int spark;               /* the primary metric's sparkline: 0 not tried, 1 drawn, -1 none */
+	/* Series longer than their decimated copy, kept for the overlays as
+	 * chart points in a file of the build folder (SPILL_DIR/<slug>), so an
+	 * overlay is drawn from every point without holding them in memory:
+	 * metric i is spill_n[i] points at byte spill_off[i] (0 points: none). */
+	uint64_t *spill_off;
+	size_t *spill_n;
 };
 
 struct site_exp {
@@ -162,6 +168,10 @@ int site_write(struct site *s, const char *rel, const void *data, size_t n);
 int site_mkdir(struct site *s, const char *rel);
 /* The index of the run with id, or -1. */
 long site_find_run(const struct site *s, const char *id);
+
+/* The build folder's scratch folder for spilled series, removed before the
+ * site is swapped in. */
+#define SPILL_DIR ".spill"
 
 /* ---- cache.c: the build cache ---- */
 

@@ -1,0 +1,31 @@
+#!/bin/sh
+# overlay.sh — experiment overlays are drawn from every point of the runs on
+# them (kept in a scratch file while the store is read), not from the small
+# decimated copy each run keeps: an MLflow store of two runs of 6,000 steps.
+. tests/e2e/lib.sh
+"$PY" - "$TMP/mlruns" <<'EOF'
+import math, os, sys
+root = sys.argv[1]
+exp = os.path.join(root, "1")
+os.makedirs(exp)
+with open(os.path.join(exp, "meta.yaml"), "w") as f:
+    f.write("artifact_location: file:///tmp\nexperiment_id: '1'\nlifecycle_stage: active\nname: overlay\n")
+for k, rid in enumerate(("a" * 32, "b" * 32)):
+    run = os.path.join(exp, rid)
+    os.makedirs(os.path.join(run, "metrics"))
+    with open(os.path.join(run, "meta.yaml"), "w") as f:
+        f.write("artifact_uri: file:///tmp\nend_time: 1700000600000\nexperiment_id: '1'\n"
+                "lifecycle_stage: active\nrun_id: %s\nrun_name: run-%d\nstart_time: 1700000000000\n"
+                "status: 3\nuser_id: me\n" % (rid, k))
+    with open(os.path.join(run, "metrics", "loss"), "w") as f:
+        for s in range(6000):
+            v = 2 * math.exp(-s / 1500) + 0.05 * math.sin(s * (1.3 + k)) + 0.01 * (s % 7)
+            f.write("%d %r %d\n" % (1700000000000 + s, v, s))
+EOF
+check_exit 0 "a store of two 6,000-step runs builds" "$RUNSITE" build -q "$TMP/mlruns" -o "$TMP/site"
+check_grep "the overlay is drawn from all 12,000 points" "loss for 2 runs.* of 12,000 points drawn" \
+	"$TMP/site/experiments/overlay.html"
+check "each run chart from its 6,000" sh -c "grep -l 'of 6,000 points drawn' '$TMP'/site/runs/*.html | wc -l | grep -qx 2"
+check "no scratch folder is left in the site" test ! -e "$TMP/site/.spill"
+check "nor beside it" sh -c "! ls -d '$TMP'/site.tmp-* 2>/dev/null"
+finish

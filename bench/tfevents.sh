@@ -79,8 +79,12 @@ for size in sweep long; do
 	echo "ls --json:   $lsw s wall, cpu $lsc s: $(echo "scale=2; $lsw / $fs" | bc)x the floor's wall," \
 		"$(echo "scale=2; $lsc / $(field "$floor" cpu_seconds)" | bc)x its CPU (whole process)"
 	if [ "$size" = long ]; then
-		rss=$(field "$tb" peak_rss_kb)
-		echo "peak RSS:    $((rss / 1024)) MiB for long (goal: under 128 MB, $([ "$rss" -lt 125000 ] && echo met || echo NOT met))"
+		# The goal is for a build that draws every chart exactly (no cache).
+		rss=$({ /usr/bin/time -f "%e %M" "$BUILD/runsite" build -q --no-cache "$dir" -o "$DATA/long-site" >/dev/null; } 2>&1 | tail -1)
+		set -- $rss
+		rm -rf "$DATA/long-site"
+		echo "build:       $1 s, peak RSS $(($2 / 1024)) MiB for long, every chart drawn" \
+			"(goal: under 128 MB, $([ "$2" -lt 125000 ] && echo met || echo NOT met))"
 	fi
 	if [ "$size" = sweep ] && [ "$PY_PEER" = 1 ]; then
 		if /usr/bin/python3 -c 'import google.protobuf' 2>/dev/null; then
@@ -89,7 +93,9 @@ for size in sweep long; do
 			t1=$(date +%s.%N)
 			pys=$(echo "$t1 - $t0" | bc)
 			echo "python:      $pys s whole process (one run): $py"
-			echo "vs python:   $(echo "scale=0; $pys / $ts" | bc)x faster (goal: at least 100x)"
+			echo "vs python:   $(echo "scale=0; $pys / $lsw" | bc)x faster by wall time of ls --json," \
+				"$(echo "scale=0; $pys / $lsc" | bc)x by its CPU time," \
+				"$(echo "scale=0; $pys / $ts" | bc)x for the one-thread reader above (goal: at least 100x)"
 		else
 			echo "python:      python3-protobuf missing (apt-get install python3-protobuf);" \
 				"BASELINES.md: 19.744 s, 0.76M scalars/s => $(echo "scale=0; 19.744 / $ts" | bc)x"

@@ -846,13 +846,19 @@ static void read_exp_runs(struct ctx *c, const char *only_run)
 
 /* Reads the experiment in dir (folder name id): delivers it, then its runs
  * (only only_run when not NULL). in_trash marks it deleted whatever its meta
- * says. Missing or broken meta.yaml: skipped (broken is reported). */
+ * says. Without meta.yaml the folder is no experiment; with a broken one
+ * (reported) it is read under its folder name, so its runs are not lost. */
 static void read_experiment(struct ctx *c, const char *dir, const char *id, bool in_trash,
                             const char *only_run)
 {
 	struct kvlist kv = {0};
-	if (read_meta(c, dir, &kv) != 1)
+	int mrc = read_meta(c, dir, &kv);
+	if (mrc == 0)
 		goto out;
+	if (mrc < 0) {
+		kvlist_free(&kv);
+		diag_warn(dir, 0, "experiment read as \"%s\" (its folder name), its runs with it", id);
+	}
 	const char *stage = kvlist_get(&kv, "lifecycle_stage");
 	bool deleted = in_trash || (stage && strcmp(stage, "deleted") == 0);
 	if (deleted && !c->opts->include_deleted)

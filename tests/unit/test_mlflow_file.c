@@ -611,7 +611,8 @@ static void build_store(void)
 	put("mlruns/" EXP3 "/" RUNBAD "/metrics/loss", "1 0.5 0\n");
 	put("mlruns/" EXP3 "/nostatus/meta.yaml", "run_id: nostatus\n");
 
-	/* An experiment whose meta.yaml is not YAML: skipped, the rest goes on. */
+	/* An experiment whose meta.yaml is not YAML: read under its folder name,
+	 * with its run, and the rest goes on. */
 	put("mlruns/3/meta.yaml", "name: \"unterminated\nexperiment_id: 3\n");
 	put("mlruns/3/r/meta.yaml", "run_id: r\n");
 	/* A deleted experiment in .trash whose meta still says active. */
@@ -660,15 +661,20 @@ static void test_store(void)
 	capture_begin();
 	long n = read_into(root, false, &g);
 	char *err = capture_end();
-	INT_EQ(n, 4, "runs delivered (deleted, trashed and broken ones left out)");
-	INT_EQ(g.nexps, 2, "experiments delivered (broken and trashed left out)");
+	INT_EQ(n, 5, "runs delivered (deleted, trashed and broken ones left out)");
+	INT_EQ(g.nexps, 3, "experiments delivered (trashed left out)");
 	OK(find_exp(&g, "0") && find_exp(&g, EXP3), "experiments 0 and " EXP3);
 	OK(!find_run(&g, RUNDEL) && !find_run(&g, RUNTRASH), "deleted runs left out");
-	STR_EQ(g.order, "E:0 R:" RUN1 " E:" EXP3 " R:" RUNRUN " R:" RUN3 " R:nostatus ",
+	STR_EQ(g.order, "E:0 R:" RUN1 " E:3 R:r E:" EXP3 " R:" RUNRUN " R:" RUN3 " R:nostatus ",
 	       "experiments before their runs, sorted");
 
 	OK(strstr(err, "mlruns/3/meta.yaml:") && strstr(err, "not valid YAML"),
 	   "broken experiment meta.yaml reported");
+	OK(strstr(err, "mlruns/3: experiment read as \"3\" (its folder name), its runs with it"),
+	   "and said to be read under its folder name");
+	struct experiment *ebad = find_exp(&g, "3");
+	OK(ebad && strcmp(ebad->name, "3") == 0 && !ebad->deleted,
+	   "the experiment with the broken meta.yaml is named by its folder");
 	OK(strstr(err, RUNBAD "/meta.yaml:2: not valid YAML") != NULL,
 	   "broken run meta.yaml reported with its line");
 	OK(strstr(err, "metrics/loss:4: expected 2, 3 or 5 fields") != NULL,
@@ -685,7 +691,7 @@ static void test_store(void)
 	   "folders without meta.yaml and the registry are skipped quietly");
 	OK(strstr(err, RUNRUN "/tags/mlflow.log-model.history:1: not valid JSON") != NULL,
 	   "broken model history reported");
-	INT_EQ(diag_count() - w0, 6, "warnings counted");
+	INT_EQ(diag_count() - w0, 7, "warnings counted");
 	free(err);
 
 	struct experiment *e0 = find_exp(&g, "0"), *e3 = find_exp(&g, EXP3);
@@ -812,7 +818,7 @@ static void test_store(void)
 	diag_set_quiet(1);
 	n = read_into(root, true, &g);
 	diag_set_quiet(0);
-	INT_EQ(n, 6, "runs with deleted ones");
+	INT_EQ(n, 7, "runs with deleted ones");
 	struct experiment *et = find_exp(&g, "1");
 	OK(et && et->deleted, ".trash experiment is deleted whatever its meta says");
 	struct run *rt = find_run(&g, RUNTRASH);

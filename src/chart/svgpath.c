@@ -58,8 +58,9 @@ static void put_color(struct buf *b, const double rgb[3])
 	buf_put(b, c, 7);
 }
 
-/* An attribute with a plain number (opacity, width): up to three decimals. */
-static void put_number(struct buf *b, const char *name, double v)
+/* A plain number (opacity, width, dash): up to three decimals, no
+ * trailing zeros. */
+static void put_short(struct buf *b, double v)
 {
 	char t[32];
 	int n = snprintf(t, sizeof t, "%.3f", v);
@@ -67,7 +68,14 @@ static void put_number(struct buf *b, const char *name, double v)
 		n--;
 	if (n > 0 && t[n - 1] == '.')
 		n--;
-	buf_printf(b, " %s=\"%.*s\"", name, n, t);
+	buf_put(b, t, (size_t)n);
+}
+
+static void put_number(struct buf *b, const char *name, double v)
+{
+	buf_printf(b, " %s=\"", name);
+	put_short(b, v);
+	buf_putc(b, '"');
 }
 
 void svgpen_move(struct svg_pen *p, double x, double y)
@@ -158,13 +166,9 @@ void svgpen_stroke(struct svg_pen *p, const double rgb[3], double alpha, double 
 	if (ndash > 0) {
 		buf_puts(&a, " stroke-dasharray=\"");
 		for (int i = 0; i < ndash; i++) {
-			char t[32];
-			int n = snprintf(t, sizeof t, "%.3f", dash[i]);
-			while (n > 0 && t[n - 1] == '0')
-				n--;
-			if (n > 0 && t[n - 1] == '.')
-				n--;
-			buf_printf(&a, "%s%.*s", i ? " " : "", n, t);
+			if (i)
+				buf_putc(&a, ' ');
+			put_short(&a, dash[i]);
 		}
 		buf_putc(&a, '"');
 	}

@@ -1174,10 +1174,17 @@ static char *group_name(const struct site *s, const struct unit *u)
 	return len ? xstrndup(first, len) : xstrdup(first);
 }
 
+/* Points an overlay chart may read back from the spill files: beyond it a
+ * run's line is drawn from its decimated copy (so twenty runs of ten million
+ * points do not need 3 GB). 8M points are 128 MB. */
+#define OVERLAY_POINT_BUDGET ((size_t)8 << 20)
+
 /* The chart series of unit u for metric key into *cs (points owned by the
- * caller through *own, up to three arrays). Returns 0 when it has no line. */
+ * caller through *own, up to three arrays), every point when the spill file
+ * has them and *budget allows (it is reduced). Returns 0 when it has no line. */
 static int unit_series(const struct site *s, const struct unit *u, const char *key,
-                       struct chart_series *cs, struct chart_point *own[3], size_t *longest)
+                       struct chart_series *cs, struct chart_point *own[3], size_t *longest,
+                       size_t *budget)
 {
 	memset(cs, 0, sizeof *cs);
 	own[0] = own[1] = own[2] = NULL;
@@ -1186,8 +1193,10 @@ static int unit_series(const struct site *s, const struct unit *u, const char *k
 		const struct series *se = run_find_series(sr->run, key);
 		if (!se || se->ndec == 0)
 			return 0;
-		size_t n = se->ndec;
-		own[0] = unspill(s, sr, se, &n);
+		size_t n = se->ndec, i = (size_t)(se - sr->run->metrics);
+		own[0] = NULL;
+		if (sr->spill_n && sr->spill_n[i] <= *budget && (own[0] = unspill(s, sr, se, &n)))
+			*budget -= n;
 		if (!own[0])
 			own[0] = to_chart_points(s, sr->run, se->dec, se->ndec);
 		*cs = (struct chart_series){.label = sr->run->name, .pts = own[0], .n = n,
@@ -1373,10 +1382,11 @@ static struct chart_ref *overlay_charts(struct site *s, const struct unit *units
 	for (size_t k = 0; k < nk && *ok; k++) {
 		char *note = NULL;
 		size_t np = overlay_pick(s, units, nu, keys[k].key, pick, &note);
-		size_t ns = 0, longest = 0;
+		size_t ns = 0, longest = 0, budget = OVERLAY_POINT_BUDGET;
 		int *grp = xcalloc(np ? np : 1, sizeof *grp);
 		for (size_t i = 0; i < np; i++)
-			if (unit_series(s, &units[pick[i]], keys[k].key, &cs[ns], own[ns], &longest))
+			if (unit_series(s, &units[pick[i]], keys[k].key, &cs[ns], own[ns], &longest,
+			                &budget))
 				grp[ns++] = units[pick[i]].g != NULL;
 		/* Worth a picture only with a line in it: single values (one point
 		 * per run) are compared better in the tables. */

@@ -1,10 +1,13 @@
-/* tb_ingest.c — runs the TensorBoard reader over a folder the way `runsite`
- * does (main.c's malloc settings, run_finish with 800 buckets, then the run is
- * freed) and prints points, runs, seconds, CPU seconds and peak RSS.
+/* tb_ingest.c — runs the TensorBoard reader over a folder on one thread the
+ * way `runsite ls` does (main.c's malloc settings, run_finish without a
+ * decimated copy, then the run is freed) and prints points, runs, seconds,
+ * CPU seconds and peak RSS. `-b N` keeps an N-bucket decimated copy, as a
+ * build does (256).
  * Built by bench/tfevents.sh.
- *   tb_ingest DIR [-v]      -v: one line per run (id, tags, points, dropped) */
+ *   tb_ingest DIR [-v] [-b N]   -v: one line per run (id, tags, points, dropped) */
 #include <malloc.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -52,14 +55,17 @@ static double now(void)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: tb_ingest DIR [-v]\n");
+		fprintf(stderr, "usage: tb_ingest DIR [-v] [-b BUCKETS]\n");
 		return 2;
 	}
 	/* As src/main.c does: keep freed memory for the next run. */
 	mallopt(M_MMAP_THRESHOLD, 32 << 20);
 	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 	struct totals t = {0, 0, 0, 0, argc > 2 && strcmp(argv[2], "-v") == 0};
-	struct reader_opts opts = {.include_deleted = false, .dec_buckets = 800};
+	struct reader_opts opts = {.include_deleted = false, .dec_buckets = 0};
+	for (int i = 2; i + 1 < argc; i++)
+		if (strcmp(argv[i], "-b") == 0)
+			opts.dec_buckets = strtoul(argv[i + 1], NULL, 10);
 	struct run_sink sink = {&t, on_experiment, on_run};
 	double t0 = now();
 	long n = reader_tensorboard.read(argv[1], &opts, &sink);

@@ -5,10 +5,11 @@
 #   (a) the floor: bench/crc_floor.c, read() in 128 KiB chunks + CRC32C of every byte;
 #   (b) the Python reader ../shared/bench/baselines/read_tfevents_pb.py
 #       (python3-protobuf, Debian's /usr/bin/python3; no CRC check).
-# runsite's side is bench/tb_ingest.c: the reader as `runsite build` calls it
-# (both CRCs checked, restart rule, run_finish with M4 decimation), each run freed
-# after delivery; it reports its own peak RSS, which for "long" must stay < 128 MB.
-# Then `runsite ls --json -q` as a whole process (no decimation), wall and CPU.
+# runsite's side is bench/tb_ingest.c: the reader on one thread as `runsite ls`
+# calls it (both CRCs checked, restart rule, summaries, no decimated copy), each
+# run freed after delivery, with its own peak RSS. Then `runsite ls --json -q` as
+# a whole process (wall and CPU), and for "long" a `runsite build` that draws
+# every chart, whose peak RSS must stay under 128 MB.
 #   sh bench/tfevents.sh [DATA_DIR]     (default /tmp/bench; data generated when missing, ~75 s each)
 #   PY_PEER=0 skips the Python reader (about 20 s on sweep); REPS=N times each side N times (best counts).
 set -eu

@@ -269,8 +269,18 @@ void fmt_double(char *out, size_t outsz, double v)
 	}
 	/* The shortest %.*g that reads back as the same double. Reading back
 	 * exactly holds for every precision from the shortest one up to 17, so
-	 * a binary search finds it. */
+	 * a binary search finds it. Most logged values are floats widened to
+	 * double, which need 16 or 17 digits: those are tried first. */
 	int lo = 1, hi = 17;
+	snprintf(out, outsz, "%.15g", v);
+	if (strtod(out, NULL) == v) {
+		hi = 15;
+	} else {
+		snprintf(out, outsz, "%.16g", v);
+		if (strtod(out, NULL) != v)
+			snprintf(out, outsz, "%.17g", v);
+		return;
+	}
 	while (lo < hi) {
 		int mid = (lo + hi) / 2;
 		snprintf(out, outsz, "%.*g", mid, v);

@@ -1,6 +1,7 @@
 /* test_model.c — the run model: ordering, de-duplication, exact summaries,
  * M4 decimation, and the number and JSON text helpers. */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -169,6 +170,34 @@ static void test_fmt_double(void)
 	}
 	fmt_double(s, sizeof s, 0.1);
 	STR_EQ(s, "0.1", "shortest text");
+	/* Against the plain search (the first precision that reads back), on
+	 * floats widened to double, short decimals, integers and random bits. */
+	uint64_t r = 0x9E3779B97F4A7C15ULL;
+	int same = 1;
+	for (int i = 0; i < 60000 && same; i++) {
+		r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+		double v;
+		switch (i % 4) {
+		case 0: v = (double)(float)((double)(r >> 11) / 9007199254740992.0 * 10.0); break;
+		case 1: v = (double)(int64_t)(r % 2000001) / 1000.0 - 1000.0; break;
+		case 2: v = (double)(int64_t)(r >> 20); break;
+		default: memcpy(&v, &r, sizeof v); break;
+		}
+		if (!isfinite(v))
+			continue;
+		char want[40];
+		for (int p = 1; p <= 17; p++) {
+			snprintf(want, sizeof want, "%.*g", p, v);
+			if (strtod(want, NULL) == v)
+				break;
+		}
+		fmt_double(s, sizeof s, v);
+		if (strcmp(s, want) != 0) {
+			printf("# fmt_double(%a): %s, shortest %s\n", v, s, want);
+			same = 0;
+		}
+	}
+	OK(same, "the shortest text for 60,000 values of four kinds");
 	fmt_double(s, sizeof s, NAN);
 	STR_EQ(s, "NaN", "NaN spelling");
 	fmt_double(s, sizeof s, -INFINITY);

@@ -41,6 +41,7 @@ void run_free(struct run *r)
 	if (!r)
 		return;
 	free(r->store);
+	free(r->artifact_dir);
 	free(r->id);
 	free(r->name);
 	free(r->experiment_id);

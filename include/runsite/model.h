@@ -115,6 +115,8 @@ struct run {
 	size_t nmetrics, capmetrics;
 	struct artifact *artifacts; /* sorted by path by run_finish() */
 	size_t nartifacts, capartifacts;
+	char *artifact_dir;   /* the folder on this machine the artifacts were listed from;
+	                       * NULL when none was */
 	struct dataset_input *datasets;
 	size_t ndatasets, capdatasets;
 	struct logged_model *models;

@@ -781,7 +781,10 @@ static int read_run(struct ctx *c, const char *run_dir, const char *dirname)
 	if (budget == 0)
 		diag_warn(dir, 0, "more than %d files; only the first %d are listed", ARTIFACTS_MAX,
 		          ARTIFACTS_MAX);
-	free(dir);
+	if (r->nartifacts && !r->artifact_dir)
+		r->artifact_dir = dir;
+	else
+		free(dir);
 
 	read_inputs(c, r, run_dir);
 	add_run_models(c, r, run_dir);

@@ -1680,8 +1680,13 @@ static void read_artifacts(struct ctx *c, struct run *r, const char *uri)
 		return;
 	char *dir = artifact_dir(c, uri);
 	struct stat sb;
-	if (dir && stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode))
+	if (dir && stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode)) {
 		walk_artifacts(c, r, dir, "", 0);
+		if (r->nartifacts && !r->artifact_dir) {
+			r->artifact_dir = dir;
+			dir = NULL;
+		}
+	}
 	free(dir);
 }
 

@@ -558,37 +558,6 @@ static int fill_charts(xmlNodePtr body, struct run *const *runs, size_t n,
 	return ok;
 }
 
-/* The folder on this machine holding the run's artifacts, or NULL. MLflow
- * file stores keep them in <store>/<experiment id>/<run id>/artifacts; a
- * database's default artifact root is ./mlruns beside it. Caller frees. */
-static char *artifact_dir(const struct run *r)
-{
-	const char *exp = r->experiment_id ? r->experiment_id : "";
-	char *parent = xstrdup(r->store);
-	char *slash = strrchr(parent, '/');
-	if (slash)
-		*slash = '\0';
-	else
-		strcpy(parent, ".");
-	char *cands[] = {
-		xasprintf("%s/%s/%s/artifacts", r->store, exp, r->id),
-		xasprintf("%s/%s/artifacts", r->store, r->id),
-		xasprintf("%s/artifacts", r->store),
-		xasprintf("%s/mlruns/%s/%s/artifacts", parent, exp, r->id),
-		xasprintf("%s/mlartifacts/%s/%s/artifacts", parent, exp, r->id),
-	};
-	char *found = NULL;
-	for (size_t i = 0; i < sizeof cands / sizeof cands[0]; i++) {
-		struct stat st;
-		if (!found && stat(cands[i], &st) == 0 && S_ISDIR(st.st_mode))
-			found = cands[i];
-		else
-			free(cands[i]);
-	}
-	free(parent);
-	return found;
-}
-
 /* True when a relative artifact path stays inside its folder. */
 static int path_is_inside(const char *p)
 {
@@ -613,7 +582,7 @@ static int fill_artifacts(xmlNodePtr body, struct run *const *runs, size_t n)
 		any = 1;
 		if (n > 1)
 			tmpl_add_elem(body, "h3", r->name);
-		char *dir = artifact_dir(r);
+		const char *dir = r->artifact_dir;
 		xmlNodePtr wrap = add_class_elem(body, "div", "table-wrap", NULL);
 		xmlNodePtr table = add_class_elem(wrap, "table", "data sortable manifest", NULL);
 		xmlNodePtr tr = tmpl_add_elem(tmpl_add_elem(table, "thead", NULL), "tr", NULL);
@@ -640,7 +609,6 @@ static int fill_artifacts(xmlNodePtr body, struct run *const *runs, size_t n)
 			}
 			add_class_elem(tr, "td", "sha", hex[0] ? hex : "not on this machine");
 		}
-		free(dir);
 	}
 	return any;
 }

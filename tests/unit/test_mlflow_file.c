@@ -773,6 +773,9 @@ static void test_store(void)
 		INT_EQ(r3->nmetrics, 5, "metrics of the 3.x run");
 
 		INT_EQ(r3->nartifacts, 4, "artifacts (the link out of the store left out)");
+		char *adir = xasprintf("%s/mlruns/" EXP3 "/" RUN3 "/artifacts", tmp_root);
+		STR_EQ(r3->artifact_dir, adir, "the folder they were listed from");
+		free(adir);
 		if (r3->nartifacts == 4) {
 			STR_EQ(r3->artifacts[0].path, "inside", "artifacts sorted");
 			INT_EQ(r3->artifacts[0].size, 0, "link inside the store: size of its target");

@@ -528,6 +528,7 @@ static void test_2026(void)
 			STR_EQ(x->artifacts[1].path, "sub/plot.png", "nested artifact path");
 			INT_EQ(x->artifacts[1].size, 3, "nested artifact size");
 		}
+		STR_EQ(x->artifact_dir, art, "the folder they were listed from");
 	}
 	struct run *y = find_run(&g, RUN_Y);
 	if (y) {

@@ -328,13 +328,14 @@ static void spill_series(struct site *s, struct site_run *sr, size_t i,
 	free(path);
 }
 
-/* Metric key's every point from run sr's spill file as chart points (caller
- * frees), or NULL when it was not spilled or cannot be read back. */
+/* Series se's every point from run sr's spill file as chart points (caller
+ * frees; *n gets their count, taken from *budget), or NULL when it was not
+ * spilled, is more than *budget or cannot be read back. */
 static struct chart_point *unspill(const struct site *s, const struct site_run *sr,
-                                   const struct series *se, size_t *n)
+                                   const struct series *se, size_t *n, size_t *budget)
 {
 	size_t i = (size_t)(se - sr->run->metrics);
-	if (!sr->spill_n || !sr->spill_n[i])
+	if (!sr->spill_n || !sr->spill_n[i] || sr->spill_n[i] > *budget)
 		return NULL;
 	char *path = xasprintf("%s/%s/%s", s->tmp, SPILL_DIR, sr->slug);
 	struct chart_point *cp = xreallocarray(NULL, sr->spill_n[i], sizeof *cp);
@@ -354,6 +355,7 @@ static struct chart_point *unspill(const struct site *s, const struct site_run *
 		return NULL;
 	}
 	*n = sr->spill_n[i];
+	*budget -= *n;
 	return cp;
 }
 
@@ -1193,10 +1195,8 @@ static int unit_series(const struct site *s, const struct unit *u, const char *k
 		const struct series *se = run_find_series(sr->run, key);
 		if (!se || se->ndec == 0)
 			return 0;
-		size_t n = se->ndec, i = (size_t)(se - sr->run->metrics);
-		own[0] = NULL;
-		if (sr->spill_n && sr->spill_n[i] <= *budget && (own[0] = unspill(s, sr, se, &n)))
-			*budget -= n;
+		size_t n = se->ndec;
+		own[0] = unspill(s, sr, se, &n, budget);
 		if (!own[0])
 			own[0] = to_chart_points(s, sr->run, se->dec, se->ndec);
 		*cs = (struct chart_series){.label = sr->run->name, .pts = own[0], .n = n,

@@ -247,9 +247,10 @@ static void renumber_surfaces(struct buf *b, size_t from)
 }
 
 /* Copies Cairo's SVG into out with role="img", aria-labelledby and a
- * <title>/<desc> pair right after the opening <svg> tag. */
+ * <title>/<desc> pair right after the opening <svg> tag, and the series
+ * layer (drawn on top of Cairo's frame) before its closing tag. */
 static void svg_finish(struct buf *out, const struct buf *svg, const char *title,
-                       const char *desc)
+                       const char *desc, const struct buf *layer)
 {
 	const char *s = svg->data ? svg->data : "";
 	const char *open = strstr(s, "<svg");
@@ -284,26 +285,15 @@ static void svg_finish(struct buf *out, const struct buf *svg, const char *title
 			buf_put(out, d + 4, (size_t)(q - d - 4));
 		s = q;
 	}
+	const char *close = NULL;
+	for (const char *t = s; (t = memmem(t, (size_t)(end - t), "</svg>", 6)); t += 6)
+		close = t;
+	if (close && layer->size) {
+		buf_put(out, s, (size_t)(close - s));
+		buf_put(out, layer->data, layer->size);
+		s = close;
+	}
 	buf_put(out, s, (size_t)(end - s));
-}
-
-/* Puts layer (the series, drawn on top of Cairo's frame) before the closing
- * </svg> of the document that starts at out->data + from. */
-static void insert_before_end(struct buf *out, size_t from, const struct buf *layer)
-{
-	const char *s = out->data + from, *end = NULL;
-	for (const char *t = s; (t = memmem(t, out->size - (size_t)(t - out->data), "</svg>", 6));
-	     t += 6)
-		end = t;
-	if (!layer->size || !end)
-		return;
-	size_t at = (size_t)(end - out->data), tail = out->size - at;
-	char *rest = xmalloc(tail);
-	memcpy(rest, end, tail);
-	out->size = at;
-	buf_put(out, layer->data, layer->size);
-	buf_put(out, rest, tail);
-	free(rest);
 }
 
 cairo_status_t chart_render(const struct chart_spec *spec, enum chart_format fmt,
@@ -385,9 +375,8 @@ cairo_status_t chart_render(const struct chart_spec *spec, enum chart_format fmt
 	if (fmt == CHART_SVG) {
 		char *desc = chart_describe(spec, info);
 		size_t from = out->size;
-		svg_finish(out, &tmp, spec->title ? spec->title : "chart", desc);
+		svg_finish(out, &tmp, spec->title ? spec->title : "chart", desc, &series);
 		renumber_surfaces(out, from);
-		insert_before_end(out, from, &series);
 		free(desc);
 	} else {
 		buf_put(out, tmp.data ? tmp.data : "", tmp.size);

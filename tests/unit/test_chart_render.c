@@ -145,6 +145,22 @@ static void test_m4_smooth_same(void)
 	free(bs);
 }
 
+/* Draws spec at scale from every point and from M4, and checks that the
+ * pictures differ (by more than tol in a channel) in at most 0.1% of their
+ * pixels. Returns how many differ, of *total. */
+static size_t check_m4_picture(const struct chart_spec *spec, double scale, int tol,
+                               const char *what, struct chart_info *full,
+                               struct chart_info *dec, size_t *total)
+{
+	cairo_surface_t *a = draw_image(spec, scale, 1, full, NULL);
+	cairo_surface_t *b = draw_image(spec, scale, 0, dec, NULL);
+	size_t diff = diff_pixels(a, b, tol, total);
+	OK(diff * 1000 <= *total, "%s: %zu of %zu pixels differ", what, diff, *total);
+	cairo_surface_destroy(a);
+	cairo_surface_destroy(b);
+	return diff;
+}
+
 /* The issue's test: a 1,000,000-point random walk drawn from every point and
  * from its M4 decimation differ in at most 0.1% of the PNG's pixels. */
 static void test_m4_exact(void)
@@ -162,28 +178,18 @@ static void test_m4_exact(void)
 	spec.smoothing = 0;
 	spec.series = &s;
 	spec.nseries = 1;
-	cairo_surface_t *a = draw_image(&spec, 1, 1, &full, NULL);
-	cairo_surface_t *b = draw_image(&spec, 1, 0, &dec, NULL);
-	diff = diff_pixels(a, b, 0, &total);
-	OK(diff * 1000 <= total, "M4 picture differs in %zu of %zu pixels", diff, total);
+	diff = check_m4_picture(&spec, 1, 0, "M4 picture", &full, &dec, &total);
 	INT_EQ(full.points_drawn, n, "full drawing used every point");
 	OK(dec.points_drawn <= 4 * 400 && dec.points_drawn > 400, "decimated to %llu points",
 	   (unsigned long long)dec.points_drawn);
 	INT_EQ(dec.points_total, n, "points_total");
 	printf("# M4: %zu of %zu pixels differ (%llu of %zu points drawn)\n", diff, total,
 	       (unsigned long long)dec.points_drawn, n);
-	cairo_surface_destroy(a);
-	cairo_surface_destroy(b);
 
 	/* the same at 2× with smoothing on (band + smoothed line), 200k points */
 	s.n = 200000;
 	spec.smoothing = 0.9;
-	a = draw_image(&spec, 2, 1, &full, NULL);
-	b = draw_image(&spec, 2, 0, &dec, NULL);
-	diff = diff_pixels(a, b, 2, &total);
-	OK(diff * 1000 <= total, "smoothed, 2x: %zu of %zu pixels differ", diff, total);
-	cairo_surface_destroy(a);
-	cairo_surface_destroy(b);
+	check_m4_picture(&spec, 2, 2, "smoothed, 2x", &full, &dec, &total);
 
 	/* On a log axis M4 works in data units and log10s what it keeps: the
 	 * same picture, gaps where y ≤ 0 included. A walk of exp(y), with a few
@@ -192,20 +198,10 @@ static void test_m4_exact(void)
 		p[i].y = (i / 5000) % 13 == 7 ? -(double)(i % 3) : exp(p[i].y / 40);
 	spec.log_y = 1;
 	spec.goal = CHART_GOAL_MIN;
-	a = draw_image(&spec, 2, 1, &full, NULL);
-	b = draw_image(&spec, 2, 0, &dec, NULL);
+	check_m4_picture(&spec, 2, 2, "log-y, smoothed, 2x", &full, &dec, &total);
 	OK(full.log_y && dec.log_y, "log axis");
-	diff = diff_pixels(a, b, 2, &total);
-	OK(diff * 1000 <= total, "log-y, smoothed, 2x: %zu of %zu pixels differ", diff, total);
-	cairo_surface_destroy(a);
-	cairo_surface_destroy(b);
 	spec.smoothing = 0;
-	a = draw_image(&spec, 1, 1, &full, NULL);
-	b = draw_image(&spec, 1, 0, &dec, NULL);
-	diff = diff_pixels(a, b, 0, &total);
-	OK(diff * 1000 <= total, "log-y, raw: %zu of %zu pixels differ", diff, total);
-	cairo_surface_destroy(a);
-	cairo_surface_destroy(b);
+	check_m4_picture(&spec, 1, 0, "log-y, raw", &full, &dec, &total);
 
 	/* A run that diverges and stays NaN, after stretches that flip between
 	 * NaN, ±Inf and numbers: M4's buffers are sized by the changes, not by
@@ -219,14 +215,9 @@ static void test_m4_exact(void)
 		else if (i > s.n / 4)
 			p[i].y = k == 1 ? NAN : k == 2 ? INFINITY : k == 3 ? -INFINITY : (double)k;
 	}
-	a = draw_image(&spec, 2, 1, &full, NULL);
-	b = draw_image(&spec, 2, 0, &dec, NULL);
-	diff = diff_pixels(a, b, 2, &total);
-	OK(diff * 1000 <= total, "diverged run: %zu of %zu pixels differ", diff, total);
+	check_m4_picture(&spec, 2, 2, "diverged run", &full, &dec, &total);
 	OK(dec.points_drawn < s.n / 4 + 8 * 1600, "diverged run decimated to %llu points",
 	   (unsigned long long)dec.points_drawn);
-	cairo_surface_destroy(a);
-	cairo_surface_destroy(b);
 	free(p);
 }
 

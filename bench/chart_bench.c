@@ -9,7 +9,6 @@
  * Prints one line: fmt series points ms_per_chart bytes points_drawn cpu_ms
  * (wall-clock and process CPU time per chart; CPU time is steadier on a
  * loaded machine). */
-#include <malloc.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -69,11 +68,9 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--out"))
 			out = argv[i + 1];
 	}
-	/* runsite's malloc settings (main.c): Cairo's scratch memory is then
-	 * reused from chart to chart instead of faulted in again */
-	mallopt(M_MMAP_THRESHOLD, 32 << 20);
-	mallopt(M_TRIM_THRESHOLD, 256 << 20);
-	mallopt(M_ARENA_MAX, 1);
+	/* runsite's malloc settings: Cairo's scratch memory is then reused from
+	 * chart to chart instead of faulted in again */
+	malloc_settings();
 	if (K < 1 || N < 2 || count < 1) {
 		fprintf(stderr, "chart_bench: bad arguments\n");
 		return 2;

@@ -5,7 +5,6 @@
  * build does (256).
  * Built by bench/tfevents.sh.
  *   tb_ingest DIR [-v] [-b N]   -v: one line per run (id, tags, points, dropped) */
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include <time.h>
 
 #include "runsite/diag.h"
+#include "runsite/util.h"
 #include "../src/readers/tensorboard.h"
 
 struct totals {
@@ -58,9 +58,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: tb_ingest DIR [-v] [-b BUCKETS]\n");
 		return 2;
 	}
-	/* As src/main.c does: keep freed memory for the next run. */
-	mallopt(M_MMAP_THRESHOLD, 32 << 20);
-	mallopt(M_TRIM_THRESHOLD, 256 << 20);
+	malloc_settings(); /* as runsite does: freed memory kept for the next run */
 	struct totals t = {0, 0, 0, 0, argc > 2 && strcmp(argv[2], "-v") == 0};
 	struct reader_opts opts = {.include_deleted = false, .dec_buckets = 0};
 	for (int i = 2; i + 1 < argc; i++)

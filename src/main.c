@@ -1,11 +1,11 @@
 /* main.c — the command line: dispatches to the commands (src/cmd_*.c). */
-#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "runsite/cli.h"
 #include "runsite/diag.h"
 #include "runsite/reader.h"
+#include "runsite/util.h"
 
 static void usage_main(FILE *out)
 {
@@ -30,15 +30,7 @@ static void usage_main(FILE *out)
 
 int main(int argc, char **argv)
 {
-	/* Runs are read one after another, each about as big as the last: keep the
-	 * freed memory for the next run instead of returning it to the system and
-	 * faulting it back in (a quarter of the reading time on many-run stores). */
-	mallopt(M_MMAP_THRESHOLD, 32 << 20);
-	mallopt(M_TRIM_THRESHOLD, 256 << 20);
-	/* One arena: memory a chart worker frees is reused by the reader rather
-	 * than kept in the worker's own arena (a build of the TensorBoard 'long'
-	 * store peaked 25 MB higher with one arena per thread). */
-	mallopt(M_ARENA_MAX, 1);
+	malloc_settings();
 	if (argc < 2) {
 		usage_main(stderr);
 		return EXIT_USAGE;

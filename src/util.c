@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -295,6 +296,19 @@ void fmt_double(char *out, size_t outsz, double v)
 int cmp_strp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void malloc_settings(void)
+{
+	/* Runs are read one after another, each about as big as the last: keep the
+	 * freed memory for the next run instead of returning it to the system and
+	 * faulting it back in (a quarter of the reading time on many-run stores). */
+	mallopt(M_MMAP_THRESHOLD, 32 << 20);
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
+	/* One arena: memory a chart worker frees is reused by the reader rather
+	 * than kept in the worker's own arena (a build of the TensorBoard 'long'
+	 * store peaked 25 MB higher with one arena per thread). */
+	mallopt(M_ARENA_MAX, 1);
 }
 
 int jobs_or_cpus(int jobs)

@@ -67,6 +67,10 @@ void fmt_double(char *out, size_t outsz, double v);
 /* The number of worker threads to use: jobs when given (> 0), else the CPU count. */
 int jobs_or_cpus(int jobs);
 
+/* runsite's malloc settings, made once at start-up (main.c, and the
+ * benchmarks that time runsite's parts as it runs them). */
+void malloc_settings(void);
+
 /* FNV-1a of n bytes, and of a C string: for hash tables and stable slugs. */
 uint64_t hash_bytes(const void *data, size_t n);
 uint64_t hash_str(const char *s);

@@ -129,8 +129,6 @@ int cache_reuse(struct build_cache *c, const char *rel, const char *fp, struct c
 	int64_t size = -1;
 	struct chart_info got = {0};
 
-	if (!c)
-		return 0;
 	pthread_mutex_lock(&c->mu);
 	if (c->find) {
 		sqlite3_reset(c->find);
@@ -165,8 +163,7 @@ int cache_reuse(struct build_cache *c, const char *rel, const char *fp, struct c
 void cache_record(struct build_cache *c, const char *rel, const char *fp,
                   const struct chart_info *info, int64_t size)
 {
-	if (c)
-		add_row(c, rel, fp, info, size, &c->drawn);
+	add_row(c, rel, fp, info, size, &c->drawn);
 }
 
 static int cmp_row(const void *a, const void *b)

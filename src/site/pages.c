@@ -255,13 +255,12 @@ static int write_chart(struct site *s, const struct chart_spec *sp, const char *
 		char fp[CHART_FINGERPRINT_LEN + 1];
 		char *rel = xasprintf("%s/%s.%s", dir, stem, format_ext[f]);
 		int ok = 1;
-		if (s->cache)
-			chart_fingerprint(sp, (enum chart_format)f, fp);
-		if (!s->cache || !cache_reuse(s->cache, rel, fp, &info)) {
+		chart_fingerprint(sp, (enum chart_format)f, fp);
+		if (!cache_reuse(s->cache, rel, fp, &info)) {
 			char *path = path_join(s->tmp, rel);
 			struct stat st;
 			ok = chart_write(sp, (enum chart_format)f, path, &info);
-			if (ok && s->cache && stat(path, &st) == 0)
+			if (ok && stat(path, &st) == 0)
 				cache_record(s->cache, rel, fp, &info, (int64_t)st.st_size);
 			free(path);
 		}

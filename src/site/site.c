@@ -866,16 +866,14 @@ int site_build(const struct discovery *d, const struct reader_opts *ropts,
 	if (!page_index(&s) || !write_assets(&s) ||
 	    !site_write(&s, SITE_MARKER, marker_text, sizeof marker_text - 1))
 		goto out;
-	if (s.cache) {
-		size_t reused, drawn;
-		int cache_ok = cache_close(s.cache, 1, &reused, &drawn);
-		s.cache = NULL;
-		if (!cache_ok)
-			goto out;
-		if (reused && !opts->quiet)
-			diag_msg("%zu of %zu charts were unchanged and taken from %s", reused,
-			         reused + drawn, given);
-	}
+	size_t reused, drawn;
+	int cache_ok = cache_close(s.cache, 1, &reused, &drawn);
+	s.cache = NULL;
+	if (!cache_ok)
+		goto out;
+	if (reused && !opts->quiet)
+		diag_msg("%zu of %zu charts were unchanged and taken from %s", reused,
+		         reused + drawn, given);
 	char *spill = path_join(s.tmp, SPILL_DIR);
 	remove_tree(spill);
 	free(spill);

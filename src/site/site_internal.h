@@ -186,11 +186,12 @@ struct build_cache *cache_open(const char *old_site, const char *new_site);
 /* When the last build wrote site-relative file rel with fingerprint fp and
  * it is still there, puts it into the new site, fills *info and returns 1. */
 int cache_reuse(struct build_cache *c, const char *rel, const char *fp, struct chart_info *info);
-/* Notes a chart file drawn by this build (size bytes). c may be NULL. */
+/* Notes a chart file drawn by this build (size bytes). */
 void cache_record(struct build_cache *c, const char *rel, const char *fp,
                   const struct chart_info *info, int64_t size);
 /* Writes the new site's cache file when `write`, tells how many charts were
- * reused and drawn, and frees c. Returns 0 after reporting a write error. */
+ * reused and drawn, and frees c (NULL: nothing to do). Returns 0 after
+ * reporting a write error. */
 int cache_close(struct build_cache *c, int write, size_t *reused, size_t *drawn);
 
 /* ---- pages.c ---- */

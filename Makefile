@@ -2,6 +2,7 @@
 #   make              build ./runsite
 #   make check        every test (unit, end-to-end, compatibility); SANITIZE=1 for ASan+UBSan
 #   make demo         render sample-runs/ into ./site
+#   make golden       pin the outputs the golden test compares (tests/golden/)
 #   make fuzz         build the libFuzzer targets (clang); make fuzz-smoke runs each briefly
 #   make bench        benchmarks against the peers in ../shared/bench/BASELINES.md
 # A Makefile.local, if present, may set CC, CFLAGS and the like.
@@ -96,6 +97,10 @@ demo: runsite
 	./runsite build sample-runs/ -o site --force --primary val/f1
 	@echo "open: $(CURDIR)/site/index.html"
 
+# Pins the outputs tests/e2e/golden.sh compares, after a change meant to change them.
+golden: $(BUILD)/runsite
+	BUILD=$(BUILD) sh tests/golden/update.sh
+
 # libFuzzer targets, built with clang into build-fuzz/.
 FUZZ_SRC = $(sort $(wildcard tests/fuzz/fuzz_*.c))
 fuzz:
@@ -121,5 +126,5 @@ format:
 clean:
 	rm -rf build build-san build-fuzz runsite
 
-.PHONY: all unit check demo fuzz fuzz-bins fuzz-smoke bench man lint-man format clean
+.PHONY: all unit check demo golden fuzz fuzz-bins fuzz-smoke bench man lint-man format clean
 -include $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d

@@ -7,7 +7,7 @@
 #include "runsite/cli.h"
 #include "runsite/diag.h"
 #include "runsite/discover.h"
-#include "runsite/site.h"
+#include "runsite/build.h"
 #include "runsite/util.h"
 
 static const struct option_row build_options[] = {
@@ -195,7 +195,7 @@ int cmd_build(int argc, char **argv)
 		diag_msg("no run store found in the given paths (try `runsite ls PATH`)");
 		rc = EXIT_NO_INPUT;
 	} else {
-		rc = site_build(&d, &ro, &so);
+		rc = build_site(&d, &ro, &so);
 	}
 	discovery_free(&d);
 out:

@@ -15,6 +15,7 @@
 #include "runsite/diag.h"
 #include "runsite/discover.h"
 #include "runsite/gate.h"
+#include "runsite/site.h"
 #include "runsite/util.h"
 
 enum { OPT_BASELINE = OPT_COMMAND_BASE, OPT_CANDIDATE, OPT_RULE, OPT_JUNIT, OPT_VALUE,
@@ -241,16 +242,6 @@ static char *chart_name(size_t i, const char *key)
 	return buf_detach(&b);
 }
 
-static struct chart_point *chart_points(const struct series *s)
-{
-	struct chart_point *cp = xreallocarray(NULL, s->n ? s->n : 1, sizeof *cp);
-	for (size_t i = 0; i < s->n; i++) {
-		cp[i].x = (double)s->pts[i].step;
-		cp[i].y = s->pts[i].value;
-	}
-	return cp;
-}
-
 /* Draws one overlay chart per distinct rule metric both runs logged.
  * Returns 1, or 0 when a chart could not be written (reported). */
 static int write_charts(struct check *c, const char *dir)
@@ -276,10 +267,12 @@ static int write_charts(struct check *c, const char *dir)
 		char *lb = NULL, *lc = xasprintf("candidate: %s", c->cand->name);
 		if (sb && sb->pts && c->base != c->cand) {
 			lb = xasprintf("baseline: %s", c->base->name);
-			series[ns] = (struct chart_series){.label = lb, .pts = chart_points(sb), .n = sb->n, .color = 0};
+			struct chart_point *pb = site_chart_points(c->base, sb->pts, sb->n, CHART_X_STEP);
+			series[ns] = (struct chart_series){.label = lb, .pts = pb, .n = sb->n, .color = 0};
 			ns++;
 		}
-		series[ns] = (struct chart_series){.label = lc, .pts = chart_points(sc), .n = sc->n, .color = 1};
+		struct chart_point *pc = site_chart_points(c->cand, sc->pts, sc->n, CHART_X_STEP);
+		series[ns] = (struct chart_series){.label = lc, .pts = pc, .n = sc->n, .color = 1};
 		ns++;
 		struct chart_spec spec;
 		chart_spec_defaults(&spec);
@@ -434,38 +427,6 @@ static int write_junit(const struct check *c, const char *path)
 
 /* ---- the command ---- */
 
-/* Makes folder dir and its parents. Returns 1, or 0 after reporting. */
-static int make_dirs(const char *dir)
-{
-	char *p = xstrdup(dir);
-	int ok = 1;
-	for (char *s = p + 1;; s++) {
-		char save = *s;
-		if (save != '/' && save != '\0')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0777) != 0 && errno != EEXIST) {
-			diag_msg("cannot make folder %s: %s", p, strerror(errno));
-			ok = 0;
-		}
-		*s = save;
-		if (!save || !ok)
-			break;
-	}
-	free(p);
-	return ok;
-}
-
-static int write_text(const char *path, const struct buf *b)
-{
-	FILE *f = fopen(path, "wb");
-	if (!f || fwrite(b->data, 1, b->size, f) != b->size || fclose(f) != 0) {
-		diag_msg("cannot write %s: %s", path, strerror(errno));
-		return 0;
-	}
-	return 1;
-}
-
 /* Evaluates every rule on the picked runs, filling rows and the counts. */
 static void evaluate(struct check *c)
 {
@@ -600,7 +561,8 @@ int cmd_check(int argc, char **argv)
 	}
 
 	/* Write what there is, even when the gate could not run: CI posts it either way. */
-	if (!make_dirs(out_dir)) {
+	if (!make_dirs(out_dir, 0777)) {
+		diag_msg("cannot make folder %s: %s", out_dir, strerror(errno));
 		rc = EXIT_OUTPUT;
 		goto out;
 	}
@@ -609,7 +571,7 @@ int cmd_check(int argc, char **argv)
 	struct buf md = BUF_INIT;
 	summary_markdown(&c, &md);
 	char *md_path = path_join(out_dir, "summary.md");
-	if (!write_text(md_path, &md))
+	if (!site_write_file(md_path, md.data, md.size, true))
 		rc = EXIT_OUTPUT;
 	free(md_path);
 	buf_free(&md);

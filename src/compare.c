@@ -285,12 +285,12 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-size_t compare_mean_band(const struct chart_point *const *pts, const size_t *n, size_t k,
-                         bool minmax, struct chart_point **mean, struct chart_point **lo,
-                         struct chart_point **hi)
+size_t compare_mean_band(const struct curve_point *const *pts, const size_t *n, size_t k,
+                         bool minmax, struct curve_point **mean, struct curve_point **lo,
+                         struct curve_point **hi)
 {
 	/* Each series' finite points, and every x once. */
-	struct chart_point **f = xcalloc(k ? k : 1, sizeof *f);
+	struct curve_point **f = xcalloc(k ? k : 1, sizeof *f);
 	size_t *nf = xcalloc(k ? k : 1, sizeof *nf), *cur = xcalloc(k ? k : 1, sizeof *cur);
 	double *xs = NULL;
 	size_t nx = 0, capx = 0;
@@ -310,14 +310,14 @@ size_t compare_mean_band(const struct chart_point *const *pts, const size_t *n, 
 	for (size_t i = 0; i < nx; i++)
 		if (u == 0 || xs[i] != xs[u - 1])
 			xs[u++] = xs[i];
-	struct chart_point *M = xreallocarray(NULL, u ? u : 1, sizeof *M);
-	struct chart_point *L = xreallocarray(NULL, u ? u : 1, sizeof *L);
-	struct chart_point *H = xreallocarray(NULL, u ? u : 1, sizeof *H);
+	struct curve_point *M = xreallocarray(NULL, u ? u : 1, sizeof *M);
+	struct curve_point *L = xreallocarray(NULL, u ? u : 1, sizeof *L);
+	struct curve_point *H = xreallocarray(NULL, u ? u : 1, sizeof *H);
 	for (size_t i = 0; i < u; i++) {
 		double x = xs[i], mu = 0, m2 = 0, vlo = INFINITY, vhi = -INFINITY;
 		size_t c = 0;
 		for (size_t s = 0; s < k; s++) {
-			const struct chart_point *p = f[s];
+			const struct curve_point *p = f[s];
 			size_t m = nf[s];
 			if (m == 0 || x < p[0].x || x > p[m - 1].x)
 				continue;
@@ -335,9 +335,9 @@ size_t compare_mean_band(const struct chart_point *const *pts, const size_t *n, 
 			vhi = v > vhi ? v : vhi;
 		}
 		double sd = c > 1 ? sqrt(m2 / (double)(c - 1)) : 0;
-		M[i] = (struct chart_point){x, mu};
-		L[i] = (struct chart_point){x, minmax ? vlo : mu - sd};
-		H[i] = (struct chart_point){x, minmax ? vhi : mu + sd};
+		M[i] = (struct curve_point){x, mu};
+		L[i] = (struct curve_point){x, minmax ? vlo : mu - sd};
+		H[i] = (struct curve_point){x, minmax ? vhi : mu + sd};
 	}
 	for (size_t s = 0; s < k; s++)
 		free(f[s]);
@@ -349,4 +349,28 @@ size_t compare_mean_band(const struct chart_point *const *pts, const size_t *n, 
 	*lo = L;
 	*hi = H;
 	return u;
+}
+
+const char **compare_key_union(const struct run *const *runs, size_t n, bool metrics,
+                               size_t *count)
+{
+	const char **keys = NULL;
+	size_t nk = 0, cap = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t m = metrics ? runs[i]->nmetrics : runs[i]->params.n;
+		for (size_t j = 0; j < m; j++) {
+			const char *k = metrics ? runs[i]->metrics[j].key : runs[i]->params.items[j].key;
+			int seen = 0;
+			for (size_t x = 0; x < nk && !seen; x++)
+				seen = strcmp(keys[x], k) == 0;
+			if (!seen) {
+				GROW(keys, cap, nk + 1);
+				keys[nk++] = k;
+			}
+		}
+	}
+	if (nk)
+		qsort(keys, nk, sizeof *keys, cmp_strp);
+	*count = nk;
+	return keys;
 }

@@ -225,6 +225,26 @@ int read_file(const char *path, struct buf *b, size_t max)
 	return 1;
 }
 
+int make_dirs(const char *path, unsigned mode)
+{
+	char *p = xstrdup(path);
+	int ok = 1;
+	for (char *q = p + 1; ok && *q; q++) {
+		if (*q != '/')
+			continue;
+		*q = '\0';
+		if (mkdir(p, (mode_t)mode) != 0 && errno != EEXIST)
+			ok = 0;
+		*q = '/';
+	}
+	if (ok && mkdir(p, (mode_t)mode) != 0 && errno != EEXIST)
+		ok = 0;
+	int saved = errno;
+	free(p);
+	errno = saved;
+	return ok;
+}
+
 char *path_join(const char *a, const char *b)
 {
 	size_t la = strlen(a);

@@ -1,7 +1,8 @@
 /* compare.h — how runs compare: which value of a metric stands for a run,
  * which run is best, picking runs by id, name or tag, the params that vary
  * among runs, runs that differ only in a seed grouped with mean and spread,
- * and mean curves with a band for charts. Knows no file format or HTML. */
+ * and mean curves with a band for charts. Knows no file format, HTML or
+ * chart code. */
 #ifndef RUNSITE_COMPARE_H
 #define RUNSITE_COMPARE_H
 
@@ -9,7 +10,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "runsite/chart.h"
 #include "runsite/goal.h"
 #include "runsite/model.h"
 
@@ -56,6 +56,11 @@ struct compare_param {
 size_t compare_varying_params(const struct run *const *runs, size_t n,
                               struct compare_param **out);
 
+/* Every param key (metric key with metrics) any of runs[0..n) has, once
+ * each, sorted. Caller frees the array, not the keys. */
+const char **compare_key_union(const struct run *const *runs, size_t n, bool metrics,
+                               size_t *count);
+
 /* True when key names a seed: seed, random_state, rng_seed, random_seed,
  * np_seed, torch_seed, ... (case-insensitive, a word "seed" or "random_state"
  * at the end). With group_by given (ngroup > 0), exactly those keys instead. */
@@ -89,13 +94,18 @@ bool compare_group_stats(const struct run *const *runs, const struct compare_gro
                          const char *key, enum goal goal, enum compare_mode m,
                          struct compare_stats *st);
 
+/* A point of a curve: x is a step or seconds, y may be NaN or ±Inf. */
+struct curve_point {
+	double x, y;
+};
+
 /* The mean curve of k series (each sorted by x) and a band around it:
  * ±1 sample standard deviation, or the min and max with minmax. At each x
  * of any series, each series that spans x contributes its value there
  * (linear between its points; non-finite points are skipped). Writes three
  * arrays of the same length (caller frees each) and returns the length. */
-size_t compare_mean_band(const struct chart_point *const *pts, const size_t *n, size_t k,
-                         bool minmax, struct chart_point **mean, struct chart_point **lo,
-                         struct chart_point **hi);
+size_t compare_mean_band(const struct curve_point *const *pts, const size_t *n, size_t k,
+                         bool minmax, struct curve_point **mean, struct curve_point **lo,
+                         struct curve_point **hi);
 
 #endif

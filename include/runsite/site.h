@@ -1,21 +1,29 @@
-/* site.h — reads the discovered stores and writes the static report site. */
+/* site.h — the static report site: the options, the build state the pages
+ * are written from, and what the build (build.c) calls. The site writes; it
+ * never reads a store: the build hands it runs, orders them and makes the
+ * plan, then calls the pages. */
 #ifndef RUNSITE_SITE_H
 #define RUNSITE_SITE_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "runsite/chart.h"
-#include "runsite/discover.h"
 #include "runsite/goal.h"
-#include "runsite/reader.h"
-#include "runsite/status.h"
+#include "runsite/model.h"
+#include "runsite/plan.h"
+#include "runsite/util.h"
+
+/* Chart smoothing when none is asked for: TensorBoard's default weight. */
+#define SITE_DEFAULT_SMOOTHING 0.6
 
 struct site_opts {
 	const char *out_dir;       /* default "site" */
 	const char *templates_dir; /* NULL: the templates compiled into the binary; else a
-	                            * folder of the user's own index.html, experiment.html,
-	                            * run.html, compare.html, style.css, site.js (each one missing there
-	                            * is taken from the binary) */
+	                            * folder of the user's own copies of the files listed in
+	                            * templates/README.md (each one missing there is taken
+	                            * from the binary) */
 	const char *title;         /* site title; NULL: "Runs" */
 	bool force;                /* write over a non-empty folder runsite did not make */
 	bool quiet;                /* no progress line */
@@ -43,17 +51,115 @@ struct site_opts {
 
 void site_opts_defaults(struct site_opts *o);
 
+/* ---- the build state the pages are written from ---- */
 
-/* Reads every store in d and writes the site to opts->out_dir, atomically:
- * the site is built in a temporary folder beside out_dir and swapped in only
- * when complete, so the previous site stays whole otherwise. out_dir must be
- * absent, empty, a site runsite made (it holds a .runsite-site file) or
- * given up with opts->force, and may not overlap an input store; this is
- * checked before any store is read. Secrets are redacted (redact.h) before
- * anything is written. Returns EXIT_OK, EXIT_NO_INPUT (no run read: out_dir
- * left as it was), EXIT_OUTPUT (refused or not written) or EXIT_USAGE (bad
- * templates_dir); problems are already reported. */
-int site_build(const struct discovery *d, const struct reader_opts *ropts,
-               const struct site_opts *opts);
+struct site_chart {
+	size_t metric;   /* index into run->metrics */
+	char *slug;      /* file name stem below runs/<run-slug>/ */
+	char *alt;       /* chart_describe() text */
+};
+
+struct site_run {
+	struct run *run;         /* slimmed once its charts are written */
+	const char *slug;        /* owned by the run slug set */
+	int color;               /* palette index, order of arrival */
+	size_t exp;              /* index into site.exps */
+	size_t *children;        /* indexes of runs whose parent this is */
+	size_t nchildren, capchildren;
+	long parent;             /* index of the parent run, or -1 */
+	struct site_chart *charts;
+	size_t ncharts, capcharts;
+	int spark;               /* the primary metric's sparkline: 0 not tried, 1 drawn, -1 none */
+	/* Series longer than their decimated copy, kept for the overlays as
+	 * chart points in a file of the build folder (SPILL_DIR/<slug>), so an
+	 * overlay is drawn from every point without holding them in memory:
+	 * metric i is spill_n[i] points at byte spill_off[i] (0 points: none). */
+	uint64_t *spill_off;
+	size_t *spill_n;
+};
+
+struct site_exp {
+	char *name;
+	const char *slug;        /* owned by the experiment slug set */
+	char *description;       /* Markdown; may be NULL */
+	size_t *runs;            /* indexes into site.runs, sorted for display at the end */
+	size_t nruns, capruns;
+};
+
+/* A compare page of the plan, with its file name. */
+struct site_compare {
+	const char *title;       /* the plan's */
+	const char *slug;        /* owned by the compare slug set */
+	const size_t *runs;      /* the plan's: indexes into site.runs; runs[0] is the reference */
+	size_t n;
+	long exp;                /* the experiment it belongs to, or -1 (runs of several) */
+};
+
+struct slugset {
+	char **items;
+	size_t n, cap;
+};
+
+struct build_cache;
+
+struct site {
+	const struct site_opts *opts;
+	char *out;                /* the absolute path of the site */
+	const char *given;        /* the site's folder as given */
+	char *tmp;                /* the temporary folder the site is built in */
+	struct site_run *runs;
+	size_t nruns, capruns;
+	const struct run **rr;     /* rr[i] is runs[i].run, for the plan (site_plan) */
+	size_t *order;             /* run indexes in display order: newest first */
+	struct site_exp *exps;
+	size_t nexps, capexps;
+	struct slugset run_slugs, exp_slugs;
+	int failed;                /* a file could not be written: the build is abandoned */
+	struct buf tpl_index, tpl_exp, tpl_run, tpl_cmp;
+	struct plan plan;
+	const char *primary;       /* plan.primary: the goal metric the best run is named for */
+	long baseline;             /* plan.baseline: the --baseline run, or -1 */
+	struct site_compare *cmps;
+	size_t ncmps;
+	struct slugset cmp_slugs;
+	struct build_cache *cache; /* the build cache: charts of the last build to reuse */
+};
+
+/* Loads and checks the templates, checks the output folder (it may not
+ * overlap any of inputs[0..ninputs)) and makes the temporary folder the site
+ * is built in, all before any store is read. Returns EXIT_OK, EXIT_USAGE
+ * (bad templates_dir) or EXIT_OUTPUT, reported. site_free frees s either way. */
+int site_open(struct site *s, const struct site_opts *opts, const char *const *inputs,
+              size_t ninputs);
+/* Takes run r into the site, in experiment exp_name (described by exp_desc
+ * when it has no description yet; may be NULL). Returns its index. */
+size_t site_add_run(struct site *s, struct run *r, const char *exp_name, const char *exp_desc);
+/* Draws the charts of run i, which still has its full series; may run on a
+ * worker thread with a copy of runs[i] (sr), the rest of s left alone. */
+int site_run_charts(struct site *s, struct site_run *sr);
+/* Takes the plan (made by the build once the runs are ordered). */
+void site_plan(struct site *s, struct plan *p);
+/* The pages: runs/<slug>.html, experiments/<slug>.html, compare/<slug>.html
+ * (with their charts), index.html. Each returns 1, or 0 after reporting. */
+int page_run(struct site *s, size_t i);
+int page_experiment(struct site *s, size_t e);
+int page_compare(struct site *s, size_t c);
+int page_index(struct site *s);
+/* Writes the assets and the site marker, then swaps the finished site in
+ * for the old one. Returns 1, or 0 reported. */
+int site_finish(struct site *s);
+/* Frees s; a site not finished is removed, the old one left as it was. */
+void site_free(struct site *s);
+
+/* ---- for the other commands ---- */
+
+/* The chart points of pts[0..n) (points of run r) with x as x_kind says:
+ * the step, seconds since the epoch, or seconds since the run started.
+ * Caller frees. */
+struct chart_point *site_chart_points(const struct run *r, const struct point *pts, size_t n,
+                                      enum chart_x_kind x_kind);
+/* Writes data to path whole (made with its folders). replace: an existing
+ * file is overwritten; else it must not exist. Returns 1, or 0 reported. */
+int site_write_file(const char *path, const void *data, size_t n, bool replace);
 
 #endif

@@ -54,6 +54,10 @@ void free_names(char **names, size_t n);
 
 /* Joins two path parts with one '/'. Caller frees. */
 char *path_join(const char *a, const char *b);
+/* Makes folder path and every missing parent (like mkdir -p; each new one
+ * with mode). Returns 1, or 0 with errno set. The one folder maker: the
+ * site writer and `runsite check` use it. */
+int make_dirs(const char *path, unsigned mode);
 /* True when s starts with prefix / ends with suffix. */
 int str_starts(const char *s, const char *prefix);
 int str_ends(const char *s, const char *suffix);

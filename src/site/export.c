@@ -496,16 +496,6 @@ static int fill_metrics(xmlNodePtr body, struct run *const *runs, size_t n)
 	return 1;
 }
 
-static struct chart_point *chart_points(const struct series *s)
-{
-	struct chart_point *cp = xreallocarray(NULL, s->n ? s->n : 1, sizeof *cp);
-	for (size_t i = 0; i < s->n; i++) {
-		cp[i].x = (double)s->pts[i].step;
-		cp[i].y = s->pts[i].value;
-	}
-	return cp;
-}
-
 /* One overlay chart per metric some run logged at two steps or more. */
 static int fill_charts(xmlNodePtr body, struct run *const *runs, size_t n,
                        const struct export_opts *o, int *any)
@@ -529,7 +519,8 @@ static int fill_charts(xmlNodePtr body, struct run *const *runs, size_t n,
 			if (!s || !s->pts || s->n == 0)
 				continue;
 			line |= s->n >= 2;
-			cs[ns++] = (struct chart_series){.label = runs[i]->name, .pts = chart_points(s),
+			struct chart_point *cp = site_chart_points(runs[i], s->pts, s->n, CHART_X_STEP);
+			cs[ns++] = (struct chart_series){.label = runs[i]->name, .pts = cp,
 			                                 .n = s->n, .color = (int)i};
 		}
 		if (line) {

@@ -1,5 +1,6 @@
 /* site_internal.h — what the files of src/site/ share: slugs, the template
- * filler, Markdown notes, and the build state the pages are written from. */
+ * filler, Markdown notes, the output folder, the build cache, chart specs
+ * and files (charts.c) and the helpers every page uses (pages.c). */
 #ifndef RUNSITE_SITE_INTERNAL_H
 #define RUNSITE_SITE_INTERNAL_H
 
@@ -13,6 +14,7 @@
 #include "runsite/diag.h"
 #include "runsite/goal.h"
 #include "runsite/model.h"
+#include "runsite/plan.h"
 #include "runsite/site.h"
 #include "runsite/util.h"
 
@@ -20,11 +22,7 @@
 
 #define SLUG_MAX 64 /* bytes of a slug before any "-N" suffix */
 
-/* A set of slugs already handed out (sorted, for bsearch). */
-struct slugset {
-	char **items;
-	size_t n, cap;
-};
+/* struct slugset (site.h): slugs already handed out, sorted for bsearch. */
 
 /* The slug of s: [a-z0-9._-] only, no leading or trailing separator, never
  * "." or "..", at most maxlen bytes, never a reserved Windows device name;
@@ -84,90 +82,27 @@ void notes_render(xmlNodePtr parent, const char *md, int demote);
  * bytes (cut at a UTF-8 boundary, with "…"). Caller frees. */
 char *notes_excerpt(const char *md, size_t max);
 
-/* ---- the build state (site.c) read by the pages (pages.c) ---- */
-
-struct site_chart {
-	size_t metric;   /* index into run->metrics */
-	char *slug;      /* file name stem below runs/<run-slug>/ */
-	char *alt;       /* chart_describe() text */
-};
-
-struct site_run {
-	struct run *run;         /* slimmed once its charts are written */
-	const char *slug;        /* owned by the run slug set */
-	int color;               /* palette index, order of arrival */
-	size_t exp;              /* index into site.exps */
-	size_t *children;        /* indexes of runs whose parent this is */
-	size_t nchildren, capchildren;
-	long parent;             /* index of the parent run, or -1 */
-	struct site_chart *charts;
-	size_t ncharts, capcharts;
-	int spark;               /* the primary metric's sparkline: 0 not tried, 1 drawn, -1 none */
-	/* Series longer than their decimated copy, kept for the overlays as
-	 * chart points in a file of the build folder (SPILL_DIR/<slug>), so an
-	 * overlay is drawn from every point without holding them in memory:
-	 * metric i is spill_n[i] points at byte spill_off[i] (0 points: none). */
-	uint64_t *spill_off;
-	size_t *spill_n;
-};
-
-struct site_exp {
-	char *name;
-	const char *slug;        /* owned by the experiment slug set */
-	char *description;       /* Markdown; may be NULL */
-	size_t *runs;            /* indexes into site.runs, sorted for display at the end */
-	size_t nruns, capruns;
-};
-
-/* A map from run id to run index (open addressing). */
-struct idmap {
-	const char **keys;
-	size_t *vals;
-	size_t n, cap;
-};
-
-/* A compare page: runs side by side, the first one the reference. */
-struct site_compare {
-	char *title;             /* "a vs b" */
-	const char *slug;        /* owned by the compare slug set */
-	size_t *runs;            /* indexes into site.runs; runs[0] is the reference */
-	size_t n;
-	long exp;                /* the experiment it belongs to, or -1 (runs of several) */
-};
-
-struct site {
-	const struct site_opts *opts;
-	const struct reader_opts *ropts;
-	char *tmp;                /* the temporary folder the site is built in */
-	struct site_run *runs;
-	size_t nruns, capruns;
-	size_t *order;             /* run indexes in display order: newest first */
-	struct site_exp *exps;
-	size_t nexps, capexps;
-	struct slugset run_slugs, exp_slugs;
-	struct idmap ids;
-	struct kvlist store_exps;  /* experiment id → name/description for the current store */
-	struct kvlist store_descs;
-	const char *store_path;
-	size_t store_no, nstores;  /* for the progress line */
-	int failed;                /* a file could not be written: the build is abandoned */
-	struct buf tpl_index, tpl_exp, tpl_run, tpl_cmp;
-	const char *primary;       /* the goal metric the best run is named for; may be NULL */
-	long baseline;             /* index of the --baseline run, or -1 */
-	struct site_compare *cmps;
-	size_t ncmps, capcmps;
-	struct slugset cmp_slugs;
-	struct chart_pool *charts; /* workers drawing run charts while reading; NULL: in line */
-	struct build_cache *cache; /* the build cache: charts of the last build to reuse */
-};
+/* ---- writer.c: the output folder ---- */
 
 /* Writes data to tmp-relative path rel (folders made as needed). Returns 1,
  * or 0 after reporting. */
 int site_write(struct site *s, const char *rel, const void *data, size_t n);
 /* Makes tmp-relative folder rel. Returns 1, or 0 after reporting. */
 int site_mkdir(struct site *s, const char *rel);
-/* The index of the run with id, or -1. */
-long site_find_run(const struct site *s, const char *id);
+/* Loads path ("templates/run.html") from the user's templates folder (by
+ * its base name) when it is there, else from the binary. Returns 1, or 0
+ * reported. */
+int site_load_source(const struct site_opts *o, const char *path, struct buf *out);
+/* Settles s->out from s->given: checks it may be written (see site_open),
+ * makes its parent and the temporary folder s->tmp beside it. Returns 1,
+ * or 0 reported. */
+int writer_open(struct site *s, const char *const *inputs, size_t ninputs);
+/* Writes the assets and the marker that says the folder is runsite's. */
+int writer_assets(struct site *s);
+/* Removes the scratch folder and puts s->tmp in place of s->out. */
+int writer_swap(struct site *s);
+/* Removes s->tmp (a build that did not finish). */
+void writer_discard(struct site *s);
 
 /* The build folder's scratch folder for spilled series, removed before the
  * site is swapped in. */
@@ -194,22 +129,94 @@ void cache_record(struct build_cache *c, const char *rel, const char *fp,
  * reporting a write error. */
 int cache_close(struct build_cache *c, int write, size_t *reused, size_t *drawn);
 
-/* ---- pages.c ---- */
+/* ---- site.c: the build state ---- */
 
-/* Draws the charts of a run that still has its full series (before run_slim). */
-int page_run_charts(struct site *s, struct site_run *sr);
-/* Writes runs/<slug>.html, experiments/<slug>.html (with overlay charts), index.html. */
-int page_run(struct site *s, size_t i);
-int page_experiment(struct site *s, size_t e);
-int page_index(struct site *s);
-/* Writes compare/<slug>.html with its overlay charts. */
-int page_compare(struct site *s, size_t c);
-/* Works out the primary metric, the baseline and the compare pages from
- * the options, once every run is read and arranged; bad names are warned
- * about and left out. */
-void site_plan_compares(struct site *s);
-/* The direction of metric key under the --goal rules. */
+/* The direction of metric key under the --goal rules, as an arrow (↓, ↑
+ * or "") and in words. */
 enum goal site_goal(const struct site *s, const char *key);
+const char *goal_arrow(enum goal g);
+const char *goal_words(enum goal g);
+/* The run pointers of runs idx[0..n). Caller frees. */
+const struct run **run_ptrs(const struct site *s, const size_t *idx, size_t n);
+
+/* ---- charts.c: model series into chart specs and files ---- */
+
+/* The file extension of each chart format. */
+extern const char *const site_chart_ext[3];
+
+/* A chart on a page. */
+struct chart_ref {
+	const char *key;
+	const char *dir; /* relative to the page: "slug" */
+	const char *stem;
+	const char *alt;
+	const char *note;  /* a line under the caption, or NULL */
+	const char *group; /* the group heading; NULL: from the key (chart_group) */
+};
+void free_refs(struct chart_ref *refs, size_t n);
+/* Writes one overlay chart per metric (keys[0..nk)) of the units into
+ * dir/<stem> (dir relative to the site; page_dir relative to the page),
+ * and returns their references (free_refs). 0 in *ok: a chart could not be
+ * written (reported). */
+struct chart_ref *overlay_charts(struct site *s, const struct plan_unit *units, size_t nu,
+                                 const struct plan_metric *keys, size_t nk, const char *dir,
+                                 const char *page_dir, struct slugset *stems, size_t *nout,
+                                 int *ok);
+/* Writes the sweep charts of experiment e (at least 5 runs with the primary
+ * metric, at least 2 non-seed params with two values or more): parallel
+ * coordinates and one scatter per param. Returns the references (their
+ * keys too are the caller's to free). */
+struct chart_ref *sweep_charts(struct site *s, const struct site_exp *e, const char *dir,
+                               struct slugset *stems, size_t *nout, int *ok);
+/* Draws run sr's sparkline of the primary metric once (runs/<slug>/trend.svg,
+ * from the decimated copy) and says whether it exists. */
+int run_sparkline(struct site *s, struct site_run *sr);
+/* A seed group's legend name: the members' common name prefix up to its
+ * last separator ("logreg-posw4" for "logreg-posw4-s1", "-s2"), else the
+ * first member's name. Caller frees. */
+char *group_name(const struct site *s, const struct plan_unit *u);
+
+/* ---- pages.c: what the pages share ---- */
+
+void set_int_attr(xmlNodePtr n, const char *name, int64_t v);
+/* Shows v as the axes do, with its exact value in data-value and title. */
+void set_number(xmlNodePtr n, double v);
+void fill_number(xmlNodePtr row, const char *marker, double v);
+void fill_step(xmlNodePtr row, const char *marker, int64_t step);
+void fill_empty(xmlNodePtr row, const char *marker);
+/* The status text with its CSS class ("status-finished", ...). */
+void fill_status(xmlNodePtr n, const char *status);
+/* Sets an <a> to link to href with the given text. */
+void fill_link(xmlNodePtr a, const char *href, const char *text);
+/* Sets the style of a colour swatch to run colour `color`. */
+void fill_swatch(xmlNodePtr n, int color);
+/* The best point of a series under goal g, or NULL. */
+const struct point *series_best(const struct series *se, enum goal g);
+/* Parses a template (NULL reported), fills what every page has (titles,
+ * site links) for a page depth folders down, and saves it as rel. */
+htmlDocPtr page_load(struct site *s, const struct buf *tpl, const char *name);
+void page_common(struct site *s, htmlDocPtr doc, int depth, const char *title);
+int page_save(struct site *s, htmlDocPtr doc, const char *rel);
+/* Fills the charts section below root with charts, grouped by key prefix. */
+void fill_chart_section(struct site *s, xmlNodePtr root, const char *marker,
+                 const struct chart_ref *charts, size_t n);
+/* A metric column's heading, and a run's cell in it. */
+void metric_head(xmlNodePtr th, const char *key, enum goal g, const char *extra);
+/* Fills the runs table below root (marker "runs") with runs idx[0..n), for
+ * a page depth folders down. */
+void fill_runs_table(struct site *s, xmlNodePtr root, const size_t *idx, size_t n, int depth);
+/* Fills rows of a key/value table from list l (entries chosen by keep). */
+size_t fill_kv(xmlNodePtr root, const char *row_marker, const char *kmark, const char *vmark,
+               const struct kvlist *l, bool (*keep)(const char *));
+/* Removes the section below root marked marker when it is empty (n == 0). */
+void keep_section(xmlNodePtr root, const char *marker, size_t n);
+/* Fills a "best run" element (marker) below root for the primary metric
+ * over runs idx[0..n) at page depth; removes it when there is none. */
+void fill_best(struct site *s, xmlNodePtr root, const char *marker, const size_t *idx, size_t n,
+               int depth);
+/* Lists compare pages (those of experiment e, or all when e < 0) below
+ * root at depth; removes the section when there are none. */
+void fill_compare_list(struct site *s, xmlNodePtr root, long e, int depth);
 
 /* Display helpers shared by the pages and the tests. */
 void fmt_duration(char *out, size_t outsz, int64_t ms);

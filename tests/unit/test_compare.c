@@ -174,11 +174,11 @@ static void test_params_and_seeds(void)
 
 static void test_mean_band(void)
 {
-	const struct chart_point a[] = {{0, 1}, {10, 3}}, b[] = {{0, 3}, {5, NAN}, {10, 5}},
+	const struct curve_point a[] = {{0, 1}, {10, 3}}, b[] = {{0, 3}, {5, NAN}, {10, 5}},
 	                         c[] = {{5, 10}};
-	const struct chart_point *const pts[] = {a, b, c};
+	const struct curve_point *const pts[] = {a, b, c};
 	const size_t n[] = {2, 3, 1};
-	struct chart_point *m, *lo, *hi;
+	struct curve_point *m, *lo, *hi;
 	size_t k = compare_mean_band(pts, n, 3, false, &m, &lo, &hi);
 	INT_EQ(k, 3, "x = 0, 5, 10");
 	if (k == 3) {

@@ -13,6 +13,7 @@
 #include <libxml/tree.h>
 
 #include "../../src/site/site_internal.h"
+#include "runsite/build.h"
 #include "harness.h"
 #include "runsite/diag.h"
 
@@ -183,7 +184,7 @@ static int build(const char *out, const char *const *paths, size_t n, int jobs, 
 	so.force = force;
 	so.templates_dir = templates_dir;
 	struct reader_opts ro = {.include_deleted = false, .dec_buckets = 64};
-	int rc = site_build(&d, &ro, &so);
+	int rc = build_site(&d, &ro, &so);
 	free(d.stores);
 	return rc;
 }

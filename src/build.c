@@ -1,0 +1,522 @@
+/* build.c — the build: read every store through the pipeline into the
+ * site (each run's charts drawn as it arrives, on worker threads, then its
+ * full series dropped), order the runs, make the plan, and call the pages.
+ * The site (src/site/) writes; only this file drives the reading. */
+#include <malloc.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runsite/build.h"
+#include "runsite/diag.h"
+#include "runsite/pipeline.h"
+#include "runsite/plan.h"
+#include "runsite/status.h"
+
+/* A map from run id to run index (open addressing). */
+struct idmap {
+	const char **keys;
+	size_t *vals;
+	size_t n, cap;
+};
+
+struct chart_pool;
+
+/* The build: the site it fills, and what reading needs on the way. */
+struct build {
+	struct site s;
+	const struct site_opts *opts;
+	struct idmap ids;
+	struct kvlist store_exps;  /* experiment id → name for the current store */
+	struct kvlist store_descs; /* experiment name → description for the current store */
+	size_t store_no, nstores;  /* for the progress line */
+	struct chart_pool *charts; /* workers drawing run charts while reading; NULL: in line */
+};
+
+/* ---- the run index ---- */
+
+/* ---- the run index ---- */
+
+/* Adds key → val. Ids can repeat across formats whose ids are folder names
+ * (the pipeline skips only runs whose ids are unique across stores); a
+ * lookup then finds the first one added. */
+static void idmap_put(struct idmap *m, const char *key, size_t val)
+{
+	if ((m->n + 1) * 2 > m->cap) {
+		struct idmap big = {0};
+		big.cap = m->cap ? m->cap * 2 : 64;
+		big.keys = xcalloc(big.cap, sizeof *big.keys);
+		big.vals = xcalloc(big.cap, sizeof *big.vals);
+		for (size_t i = 0; i < m->cap; i++)
+			if (m->keys[i])
+				idmap_put(&big, m->keys[i], m->vals[i]);
+		free(m->keys);
+		free(m->vals);
+		*m = big;
+	}
+	size_t i = hash_str(key) & (m->cap - 1);
+	while (m->keys[i])
+		i = (i + 1) & (m->cap - 1);
+	m->keys[i] = key;
+	m->vals[i] = val;
+	m->n++;
+}
+
+/* The index of the run with id, or -1. */
+static long find_run(const struct build *b, const char *id)
+{
+	const struct idmap *m = &b->ids;
+	if (!id || m->cap == 0)
+		return -1;
+	size_t i = hash_str(id) & (m->cap - 1);
+	while (m->keys[i]) {
+		if (strcmp(m->keys[i], id) == 0)
+			return (long)m->vals[i];
+		i = (i + 1) & (m->cap - 1);
+	}
+	return -1;
+}
+
+/* ---- the sink ---- */
+
+/* ---- the sink ---- */
+
+static int progress_on(const struct build *b)
+{
+	return !b->opts->quiet && isatty(2);
+}
+
+static void progress(const struct build *b)
+{
+	if (progress_on(b))
+		fprintf(stderr, "\r[%zu/%zu stores] runs: %zu", b->store_no, b->nstores,
+		        b->s.nruns);
+}
+
+static void sink_store_begin(void *ctx, const struct store_ref *store, size_t i, size_t n)
+{
+	struct build *b = ctx;
+	b->store_no = i + 1;
+	b->nstores = n;
+	kvlist_free(&b->store_exps);
+	kvlist_free(&b->store_descs);
+	progress(b);
+}
+
+static void sink_experiment(void *ctx, struct experiment *e)
+{
+	struct build *b = ctx;
+	if (e->id && e->name) {
+		kvlist_add(&b->store_exps, e->id, e->name);
+		if (e->description && *e->description)
+			kvlist_add(&b->store_descs, e->name, e->description);
+	}
+	experiment_free(e);
+}
+
+/* ---- run charts, drawn by worker threads while the reader goes on ---- */
+
+/* ---- run charts, drawn by worker threads while the reader goes on ---- */
+
+/* One run whose charts are to be drawn. The worker gets a copy of the
+ * site_run (s->runs may move while it works); its charts are moved back
+ * when the pool is drained. */
+struct chart_job {
+	size_t idx;
+	uint64_t points; /* its points while they are held, counted once at submission */
+	struct site_run sr;
+	int ok;
+	struct chart_job *next;
+};
+
+struct chart_pool {
+	struct site *s;
+	pthread_mutex_t mu;
+	pthread_cond_t work, space;
+	struct chart_job *head, *tail; /* waiting to be drawn */
+	struct chart_job *done;        /* drawn, in any order */
+	size_t inflight, limit;        /* runs with full points in memory, and the cap */
+	uint64_t inflight_points;      /* their points */
+	int stop;
+	pthread_t *threads;
+	int nthreads;
+};
+
+/* Points the reader may run ahead of the chart workers by: beyond this, a
+ * run waits for its charts before the next is read, so a store of a few huge
+ * runs holds one at a time (about 24 bytes a point). */
+#define CHART_POINT_BUDGET (2u << 20)
+
+static uint64_t run_points(const struct run *r)
+{
+	uint64_t n = 0;
+	for (size_t i = 0; i < r->nmetrics; i++)
+		n += r->metrics[i].n;
+	return n;
+}
+
+/* A run's charts are drawn: its full points go. After a big run the freed
+ * memory is handed back to the system (malloc_trim): the chart drawing in
+ * between leaves it in pieces the next run's arrays do not fit, so the heap
+ * would grow by a series at a time. */
+static void charts_done(struct run *r, uint64_t points)
+{
+	run_slim(r);
+	if (points >= CHART_POINT_BUDGET / 2)
+		malloc_trim(0);
+}
+
+static void *chart_worker(void *arg)
+{
+	struct chart_pool *p = arg;
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (!p->head && !p->stop)
+			pthread_cond_wait(&p->work, &p->mu);
+		if (!p->head)
+			break;
+		struct chart_job *j = p->head;
+		p->head = j->next;
+		if (!p->head)
+			p->tail = NULL;
+		pthread_mutex_unlock(&p->mu);
+		j->ok = site_run_charts(p->s, &j->sr);
+		charts_done(j->sr.run, j->points);
+		pthread_mutex_lock(&p->mu);
+		j->next = p->done;
+		p->done = j;
+		p->inflight--;
+		p->inflight_points -= j->points;
+		pthread_cond_signal(&p->space);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+/* Starts the workers (none with one job: charts are then drawn in line). */
+static void charts_start(struct build *b, struct chart_pool *p)
+{
+	memset(p, 0, sizeof *p);
+	p->s = &b->s;
+	int jobs = jobs_or_cpus(b->opts->jobs);
+	if (jobs < 2)
+		return;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->work, NULL);
+	pthread_cond_init(&p->space, NULL);
+	/* Each waiting run holds its full points: a few per worker keep the
+	 * workers busy while memory still follows the largest runs. */
+	p->limit = (size_t)jobs * 2;
+	p->threads = xcalloc((size_t)jobs, sizeof *p->threads);
+	for (int t = 0; t < jobs; t++)
+		if (pthread_create(&p->threads[p->nthreads], NULL, chart_worker, p) == 0)
+			p->nthreads++;
+	b->charts = p;
+}
+
+static void charts_submit(struct build *b, size_t idx)
+{
+	struct site *s = &b->s;
+	struct chart_pool *p = b->charts;
+	struct site_run *sr = &s->runs[idx];
+	if (!p || p->nthreads == 0) {
+		uint64_t points = run_points(sr->run);
+		if (!site_run_charts(s, sr))
+			s->failed = 1;
+		charts_done(sr->run, points);
+		return;
+	}
+	struct chart_job *j = xcalloc(1, sizeof *j);
+	j->idx = idx;
+	j->sr = *sr;
+	j->points = run_points(sr->run);
+	pthread_mutex_lock(&p->mu);
+	while (p->inflight >= p->limit)
+		pthread_cond_wait(&p->space, &p->mu);
+	p->inflight++;
+	p->inflight_points += j->points;
+	if (p->tail)
+		p->tail->next = j;
+	else
+		p->head = j;
+	p->tail = j;
+	pthread_cond_signal(&p->work);
+	while (p->inflight_points > CHART_POINT_BUDGET)
+		pthread_cond_wait(&p->space, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* Waits for every chart, then gives each run its charts back. */
+static void charts_finish(struct build *b, struct chart_pool *p)
+{
+	struct site *s = &b->s;
+	b->charts = NULL;
+	if (p->nthreads == 0)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->stop = 1;
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->mu);
+	for (int t = 0; t < p->nthreads; t++)
+		pthread_join(p->threads[t], NULL);
+	while (p->done) {
+		struct chart_job *j = p->done;
+		p->done = j->next;
+		struct site_run *sr = &s->runs[j->idx];
+		sr->charts = j->sr.charts;
+		sr->ncharts = j->sr.ncharts;
+		sr->capcharts = j->sr.capcharts;
+		sr->spill_off = j->sr.spill_off;
+		sr->spill_n = j->sr.spill_n;
+		if (!j->ok)
+			s->failed = 1;
+		free(j);
+	}
+	free(p->threads);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->work);
+	pthread_cond_destroy(&p->space);
+}
+
+static int sink_run(void *ctx, struct run *r, const struct kvlist *redacted)
+{
+	struct build *b = ctx;
+	struct site *s = &b->s;
+	if (s->failed) {
+		run_free(r);
+		return 0;
+	}
+	if (redacted->n) {
+		/* Secrets never reach a page; the run page says where they were. */
+		struct buf places = BUF_INIT;
+		for (size_t i = 0; i < redacted->n; i++)
+			buf_printf(&places, "%s%s", i ? ", " : "", redacted->items[i].key);
+		kvlist_add(&r->extras, "Redacted", buf_cstr(&places));
+		buf_free(&places);
+	}
+	const char *ename = r->experiment_name && *r->experiment_name ? r->experiment_name : NULL;
+	if (!ename && r->experiment_id)
+		ename = kvlist_get(&b->store_exps, r->experiment_id);
+	if (!ename)
+		ename = r->experiment_id && *r->experiment_id ? r->experiment_id : "(no experiment)";
+	size_t i = site_add_run(s, r, ename, kvlist_get(&b->store_descs, ename));
+	idmap_put(&b->ids, r->id, i);
+	charts_submit(b, i);
+	progress(b);
+	return !s->failed;
+}
+
+/* ---- display order ---- */
+
+/* ---- display order ---- */
+
+static const struct site *sort_site; /* qsort has no context argument */
+
+static int cmp_run_display(const void *a, const void *b)
+{
+	const struct run *x = sort_site->runs[*(const size_t *)a].run;
+	const struct run *y = sort_site->runs[*(const size_t *)b].run;
+	int kx = x->start_ms != TIME_UNKNOWN, ky = y->start_ms != TIME_UNKNOWN;
+	if (kx != ky)
+		return ky - kx;
+	if (kx && x->start_ms != y->start_ms)
+		return x->start_ms > y->start_ms ? -1 : 1; /* newest first */
+	int c = strcmp(x->name, y->name);
+	return c ? c : strcmp(x->id, y->id);
+}
+
+static int cmp_exp_name(const void *a, const void *b)
+{
+	const struct site_exp *x = &sort_site->exps[*(const size_t *)a];
+	const struct site_exp *y = &sort_site->exps[*(const size_t *)b];
+	return strcmp(x->name, y->name);
+}
+
+/* Links parents and children and sorts every list for display. */
+static void arrange(struct build *b)
+{
+	struct site *s = &b->s;
+	for (size_t i = 0; i < s->nruns; i++) {
+		struct site_run *sr = &s->runs[i];
+		long p = find_run(b, sr->run->parent_id);
+		if (p < 0 || (size_t)p == i)
+			continue;
+		sr->parent = p;
+		struct site_run *pr = &s->runs[p];
+		GROW(pr->children, pr->capchildren, pr->nchildren + 1);
+		pr->children[pr->nchildren++] = i;
+	}
+	sort_site = s;
+	s->order = xreallocarray(NULL, s->nruns ? s->nruns : 1, sizeof *s->order);
+	for (size_t i = 0; i < s->nruns; i++) {
+		s->order[i] = i;
+		if (s->runs[i].nchildren > 1)
+			qsort(s->runs[i].children, s->runs[i].nchildren, sizeof(size_t),
+			      cmp_run_display);
+	}
+	qsort(s->order, s->nruns, sizeof *s->order, cmp_run_display);
+	for (size_t e = 0; e < s->nexps; e++)
+		qsort(s->exps[e].runs, s->exps[e].nruns, sizeof(size_t), cmp_run_display);
+	/* Experiments by name: reorder the array itself and re-point the runs. */
+	size_t *eo = xreallocarray(NULL, s->nexps ? s->nexps : 1, sizeof *eo);
+	for (size_t e = 0; e < s->nexps; e++)
+		eo[e] = e;
+	qsort(eo, s->nexps, sizeof *eo, cmp_exp_name);
+	struct site_exp *sorted = xreallocarray(NULL, s->nexps ? s->nexps : 1, sizeof *sorted);
+	for (size_t e = 0; e < s->nexps; e++) {
+		sorted[e] = s->exps[eo[e]];
+		for (size_t k = 0; k < sorted[e].nruns; k++)
+			s->runs[sorted[e].runs[k]].exp = e;
+	}
+	free(s->exps);
+	s->exps = sorted;
+	s->capexps = s->nexps ? s->nexps : 1;
+	free(eo);
+}
+
+/* Makes the plan from the ordered runs and hands it to the site. */
+static void make_plan(struct site *s)
+{
+	s->rr = xreallocarray(NULL, s->nruns ? s->nruns : 1, sizeof *s->rr);
+	size_t *exp_of = xreallocarray(NULL, s->nruns ? s->nruns : 1, sizeof *exp_of);
+	const size_t **exp_runs = xreallocarray(NULL, s->nexps ? s->nexps : 1, sizeof *exp_runs);
+	size_t *exp_nruns = xreallocarray(NULL, s->nexps ? s->nexps : 1, sizeof *exp_nruns);
+	for (size_t i = 0; i < s->nruns; i++) {
+		s->rr[i] = s->runs[i].run;
+		exp_of[i] = s->runs[i].exp;
+	}
+	for (size_t e = 0; e < s->nexps; e++) {
+		exp_runs[e] = s->exps[e].runs;
+		exp_nruns[e] = s->exps[e].nruns;
+	}
+	const struct site_opts *o = s->opts;
+	struct plan_runs in = {s->rr, s->nruns, s->order, exp_of, exp_runs, exp_nruns};
+	struct plan_opts po = {&o->goals, o->primary, o->compare, o->ncompare, o->baseline};
+	struct plan p;
+	plan_make(&p, &in, &po);
+	site_plan(s, &p);
+	free(exp_of);
+	free(exp_runs);
+	free(exp_nruns);
+}
+
+/* ---- the pages; run pages on opts->jobs threads ---- */
+
+/* ---- run pages, on opts->jobs threads ---- */
+
+struct job_pool {
+	struct site *s;
+	atomic_size_t next;
+	atomic_int failed;
+};
+
+static void *run_pages_worker(void *arg)
+{
+	struct job_pool *p = arg;
+	for (;;) {
+		size_t i = atomic_fetch_add(&p->next, 1);
+		if (i >= p->s->nruns || atomic_load(&p->failed))
+			break;
+		if (!page_run(p->s, i))
+			atomic_store(&p->failed, 1);
+	}
+	return NULL;
+}
+
+/* Writes every run page. Each page depends only on the build state, which
+ * is read-only by now, so the pages are the same whatever the thread count. */
+static int write_run_pages(struct site *s)
+{
+	struct job_pool pool;
+	pool.s = s;
+	atomic_init(&pool.next, 0);
+	atomic_init(&pool.failed, 0);
+	int jobs = jobs_or_cpus(s->opts->jobs);
+	if ((size_t)jobs > s->nruns)
+		jobs = s->nruns ? (int)s->nruns : 1;
+	pthread_t *th = xcalloc((size_t)jobs, sizeof *th);
+	int started = 0;
+	for (int j = 1; j < jobs; j++)
+		if (pthread_create(&th[j], NULL, run_pages_worker, &pool) == 0)
+			started = j;
+		else
+			break;
+	run_pages_worker(&pool);
+	for (int j = 1; j <= started; j++)
+		pthread_join(th[j], NULL);
+	free(th);
+	return !atomic_load(&pool.failed);
+}
+
+/* Writes every page, then puts the site in place. */
+static int write_pages(struct site *s)
+{
+	if (!write_run_pages(s))
+		return 0;
+	for (size_t e = 0; e < s->nexps; e++)
+		if (!page_experiment(s, e))
+			return 0;
+	for (size_t c = 0; c < s->ncmps; c++)
+		if (!page_compare(s, c))
+			return 0;
+	return page_index(s) && site_finish(s);
+}
+
+/* Reads every store into the site; the charts of each run are drawn as it comes. */
+static void read_stores(struct build *b, const struct discovery *d,
+                        const struct reader_opts *ropts, struct pipeline_stats *stats)
+{
+	struct pipeline_consumer consumer = {b, sink_store_begin, sink_experiment, sink_run};
+	struct chart_pool pool;
+	charts_start(b, &pool);
+	pipeline_read(d, ropts, !b->opts->no_redact, &consumer, stats);
+	charts_finish(b, &pool);
+	if (progress_on(b))
+		fputs("\r\033[K", stderr);
+	if (stats->duplicates.n && !b->opts->quiet)
+		diag_msg("%zu run%s also in an earlier store, shown once (`runsite ls` lists them)",
+		         stats->duplicates.n, stats->duplicates.n == 1 ? " was" : "s were");
+}
+
+int build_site(const struct discovery *d, const struct reader_opts *ropts,
+               const struct site_opts *opts)
+{
+	struct build b;
+	memset(&b, 0, sizeof b);
+	b.opts = opts;
+	const char **inputs = xreallocarray(NULL, d->nstores ? d->nstores : 1, sizeof *inputs);
+	for (size_t i = 0; i < d->nstores; i++)
+		inputs[i] = d->stores[i].path;
+	int rc = site_open(&b.s, opts, inputs, d->nstores);
+	free(inputs);
+	if (rc != EXIT_OK)
+		goto out;
+	rc = EXIT_OUTPUT;
+	struct pipeline_stats stats;
+	memset(&stats, 0, sizeof stats);
+	read_stores(&b, d, ropts, &stats);
+	size_t unreadable = stats.unreadable_stores;
+	pipeline_stats_free(&stats);
+	if (b.s.failed)
+		goto out;
+	if (b.s.nruns == 0) {
+		diag_msg("no runs were read%s; %s left as it was",
+		         unreadable ? " (stores could not be read)" : "", b.s.given);
+		rc = EXIT_NO_INPUT;
+		goto out;
+	}
+	arrange(&b);
+	make_plan(&b.s);
+	if (write_pages(&b.s))
+		rc = EXIT_OK;
+out:
+	site_free(&b.s);
+	free(b.ids.keys);
+	free(b.ids.vals);
+	kvlist_free(&b.store_exps);
+	kvlist_free(&b.store_descs);
+	return rc;
+}

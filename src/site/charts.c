@@ -1,0 +1,614 @@
+/* charts.c — model series into chart specs and chart files: a run's own
+ * charts as it is read (its full points, spilled to a scratch file for the
+ * overlays), overlays of runs and seed groups, sweep charts, sparklines.
+ * Every chart file goes through write_chart, which takes it from the build
+ * cache when its fingerprint is unchanged. No HTML here: the pages place
+ * the charts these functions return. */
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "runsite/chart.h"
+#include "runsite/compare.h"
+#include "site_internal.h"
+
+/* ---- series into chart points ---- */
+
+const char *const site_chart_ext[3] = {"svg", "png", "pdf"};
+
+/* The time --x relative counts from: the run's start, else its first point. */
+static int64_t x_origin(const struct run *r, const struct point *first)
+{
+	if (r->start_ms != TIME_UNKNOWN)
+		return r->start_ms;
+	return first ? first->time_ms : 0;
+}
+
+/* The x of point p as x_kind says (t0: x_origin). */
+static double point_x(const struct point *p, enum chart_x_kind x_kind, int64_t t0)
+{
+	switch (x_kind) {
+	case CHART_X_TIME: return (double)p->time_ms / 1000.0;
+	case CHART_X_RELATIVE: return (double)(p->time_ms - t0) / 1000.0;
+	default: return (double)p->step;
+	}
+}
+
+struct chart_point *site_chart_points(const struct run *r, const struct point *pts, size_t n,
+                                      enum chart_x_kind x_kind)
+{
+	struct chart_point *cp = xreallocarray(NULL, n ? n : 1, sizeof *cp);
+	int64_t t0 = x_origin(r, n ? &pts[0] : NULL);
+	for (size_t i = 0; i < n; i++) {
+		cp[i].x = point_x(&pts[i], x_kind, t0);
+		cp[i].y = pts[i].value;
+	}
+	return cp;
+}
+
+/* Series se's decimated copy as chart points with x as the options ask. */
+static struct chart_point *dec_points(const struct site *s, const struct run *r,
+                                      const struct series *se)
+{
+	return site_chart_points(r, se->dec, se->ndec, s->opts->x_kind);
+}
+
+/* ---- chart files ---- */
+
+static void spec_for(const struct site *s, struct chart_spec *sp, const char *key)
+{
+	chart_spec_defaults(sp);
+	sp->title = key;
+	sp->smoothing = s->opts->smoothing;
+	sp->x_kind = s->opts->x_kind;
+	sp->goal = (enum chart_goal)site_goal(s, key);
+	sp->clip_outliers = s->opts->clip_outliers;
+	if (s->opts->log_y_pattern && fnmatch(s->opts->log_y_pattern, key, 0) == 0)
+		sp->log_y = 1;
+}
+
+/* Writes the chart in every format asked for as dir/stem.<ext>, or takes
+ * the last build's file when the build cache holds the same chart; *alt
+ * gets its description. Returns 1, or 0 after reporting. */
+static int write_chart(struct site *s, const struct chart_spec *sp, const char *dir,
+                       const char *stem, char **alt)
+{
+	struct chart_info info;
+	memset(&info, 0, sizeof info);
+	for (int f = CHART_SVG; f <= CHART_PDF; f++) {
+		if (!(s->opts->chart_formats & (1u << f)))
+			continue;
+		char fp[CHART_FINGERPRINT_LEN + 1];
+		char *rel = xasprintf("%s/%s.%s", dir, stem, site_chart_ext[f]);
+		int ok = 1;
+		chart_fingerprint(sp, (enum chart_format)f, fp);
+		if (!cache_reuse(s->cache, rel, fp, &info)) {
+			char *path = path_join(s->tmp, rel);
+			struct stat st;
+			ok = chart_write(sp, (enum chart_format)f, path, &info);
+			if (ok && stat(path, &st) == 0)
+				cache_record(s->cache, rel, fp, &info, (int64_t)st.st_size);
+			free(path);
+		}
+		free(rel);
+		if (!ok)
+			return 0;
+	}
+	*alt = chart_describe(sp, &info);
+	return 1;
+}
+
+/* Turns series se's points into chart points in the same memory (16 bytes
+ * written where 24 were read, front to back, so nothing unread is
+ * overwritten) and takes the memory from the series, which is left empty.
+ * Caller frees the result. */
+static struct chart_point *to_chart_points_in_place(const struct site *s, const struct run *r,
+                                                   struct series *se)
+{
+	unsigned char *mem = (unsigned char *)se->pts;
+	int64_t t0 = x_origin(r, se->n ? &se->pts[0] : NULL);
+	for (size_t i = 0; i < se->n; i++) {
+		struct point p;
+		memcpy(&p, mem + i * sizeof p, sizeof p);
+		struct chart_point c;
+		c.x = point_x(&p, s->opts->x_kind, t0);
+		c.y = p.value;
+		memcpy(mem + i * sizeof c, &c, sizeof c);
+	}
+	se->pts = NULL;
+	se->n = se->cap = 0;
+	return (struct chart_point *)(void *)mem;
+}
+
+/* Keeps metric i's chart points (n of them) for the overlays in run sr's
+ * spill file (opened on first use into *f); a failure is reported once and
+ * the overlays then use the decimated copy. */
+static void spill_series(struct site *s, struct site_run *sr, size_t i,
+                         const struct chart_point *cp, size_t n, FILE **f, int *failed)
+{
+	if (*failed)
+		return;
+	char *path = xasprintf("%s/%s/%s", s->tmp, SPILL_DIR, sr->slug);
+	if (!*f && site_mkdir(s, SPILL_DIR))
+		*f = fopen(path, "wb");
+	long off = *f ? ftell(*f) : -1;
+	if (off < 0 || fwrite(cp, sizeof *cp, n, *f) != n) {
+		diag_msg("%s: %s; overlays of %s use its decimated points", path, strerror(errno),
+		         sr->run->name);
+		*failed = 1;
+	} else {
+		if (!sr->spill_n) {
+			sr->spill_n = xcalloc(sr->run->nmetrics, sizeof *sr->spill_n);
+			sr->spill_off = xcalloc(sr->run->nmetrics, sizeof *sr->spill_off);
+		}
+		sr->spill_off[i] = (uint64_t)off;
+		sr->spill_n[i] = n;
+	}
+	free(path);
+}
+
+/* Series se's every point from run sr's spill file as chart points (caller
+ * frees; *n gets their count, taken from *budget), or NULL when it was not
+ * spilled, is more than *budget or cannot be read back. */
+static struct chart_point *unspill(const struct site *s, const struct site_run *sr,
+                                   const struct series *se, size_t *n, size_t *budget)
+{
+	size_t i = (size_t)(se - sr->run->metrics);
+	if (!sr->spill_n || !sr->spill_n[i] || sr->spill_n[i] > *budget)
+		return NULL;
+	char *path = xasprintf("%s/%s/%s", s->tmp, SPILL_DIR, sr->slug);
+	struct chart_point *cp = xreallocarray(NULL, sr->spill_n[i], sizeof *cp);
+	size_t want = sr->spill_n[i] * sizeof *cp, got = 0;
+	int fd = open(path, O_RDONLY);
+	while (fd >= 0 && got < want) {
+		ssize_t k = pread(fd, (char *)cp + got, want - got, (off_t)(sr->spill_off[i] + got));
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+	}
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	if (got != want) {
+		free(cp);
+		return NULL;
+	}
+	*n = sr->spill_n[i];
+	*budget -= *n;
+	return cp;
+}
+
+int site_run_charts(struct site *s, struct site_run *sr)
+{
+	struct run *r = sr->run;
+	struct slugset stems = {0};
+	char *dir = xasprintf("runs/%s", sr->slug);
+	int ok = 1, made = 0, spill_failed = 0;
+	FILE *spill = NULL;
+	for (size_t i = 0; i < r->nmetrics && ok; i++) {
+		const struct series *se = &r->metrics[i];
+		/* One point is a number, not a line: the summary table shows it. */
+		if (se->n < 2 || !s->opts->chart_formats)
+			continue;
+		if (!made && !(made = site_mkdir(s, dir))) {
+			ok = 0;
+			break;
+		}
+		char *base = slug_from(se->key, SLUG_MAX, "metric");
+		const char *stem = slug_claim(&stems, base);
+		free(base);
+		/* The full points are needed only for this chart: they become the
+		 * chart's points in their own memory, which is freed right after, so
+		 * a run of long series never holds a second copy of one. */
+		size_t npts = se->n, ndec = se->ndec;
+		struct chart_point *cp = to_chart_points_in_place(s, r, &r->metrics[i]);
+		/* Overlays are drawn at the end, from every point of the runs on
+		 * them: a series its decimated copy does not hold whole waits in a
+		 * file meanwhile. */
+		if (npts > ndec)
+			spill_series(s, sr, i, cp, npts, &spill, &spill_failed);
+		struct chart_series cs = {.label = r->name, .pts = cp, .n = npts, .color = sr->color};
+		struct chart_spec sp;
+		spec_for(s, &sp, se->key);
+		sp.series = &cs;
+		sp.nseries = 1;
+		char *alt = NULL;
+		ok = write_chart(s, &sp, dir, stem, &alt);
+		free(cp);
+		if (!ok)
+			break;
+		GROW(sr->charts, sr->capcharts, sr->ncharts + 1);
+		sr->charts[sr->ncharts++] = (struct site_chart){i, xstrdup(stem), alt};
+	}
+	if (spill && fclose(spill) != 0 && !spill_failed) {
+		diag_msg("%s/%s: %s; overlays of %s use its decimated points", SPILL_DIR, sr->slug,
+		         strerror(errno), r->name);
+		free(sr->spill_n);
+		free(sr->spill_off);
+		sr->spill_n = NULL;
+		sr->spill_off = NULL;
+	}
+	slugset_free(&stems);
+	free(dir);
+	return ok;
+}
+
+int run_sparkline(struct site *s, struct site_run *sr)
+{
+	if (sr->spark)
+		return sr->spark > 0;
+	sr->spark = -1;
+	const struct series *se = s->primary ? run_find_series(sr->run, s->primary) : NULL;
+	if (!se || se->ndec < 2)
+		return 0;
+	struct chart_point *cp = dec_points(s, sr->run, se);
+	char *dir = xasprintf("runs/%s", sr->slug);
+	char *path = xasprintf("%s/%s/trend.svg", s->tmp, dir);
+	if (site_mkdir(s, dir) && chart_write_sparkline(cp, se->ndec, sr->color, 96, 24, path))
+		sr->spark = 1;
+	free(path);
+	free(dir);
+	free(cp);
+	return sr->spark > 0;
+}
+
+char *group_name(const struct site *s, const struct plan_unit *u)
+{
+	const char *first = s->runs[u->idx[u->g->members[0]]].run->name;
+	size_t len = strlen(first);
+	for (size_t i = 1; i < u->g->n; i++) {
+		const char *o = s->runs[u->idx[u->g->members[i]]].run->name;
+		size_t j = 0;
+		while (j < len && o[j] == first[j])
+			j++;
+		len = j;
+	}
+	while (len > 0 && !strchr("-_. /", first[len - 1]))
+		len--;
+	while (len > 0 && strchr("-_. /", first[len - 1]))
+		len--;
+	return len ? xstrndup(first, len) : xstrdup(first);
+}
+
+/* Points an overlay chart may read back from the spill files: beyond it a
+ * run's line is drawn from its decimated copy (so twenty runs of ten million
+ * points do not need 3 GB). 8M points are 128 MB. */
+#define OVERLAY_POINT_BUDGET ((size_t)8 << 20)
+
+/* Chart points as a curve for compare_mean_band, and back (each frees
+ * what it is given). */
+static const struct curve_point *to_curve(struct chart_point *cp, size_t n)
+{
+	struct curve_point *c = xreallocarray(NULL, n ? n : 1, sizeof *c);
+	for (size_t i = 0; i < n; i++)
+		c[i] = (struct curve_point){cp[i].x, cp[i].y};
+	free(cp);
+	return c;
+}
+
+static struct chart_point *from_curve(struct curve_point *c, size_t n)
+{
+	struct chart_point *cp = xreallocarray(NULL, n ? n : 1, sizeof *cp);
+	for (size_t i = 0; i < n; i++)
+		cp[i] = (struct chart_point){c[i].x, c[i].y};
+	free(c);
+	return cp;
+}
+
+/* The chart series of unit u for metric key into *cs (points owned by the
+ * caller through *own, up to three arrays), every point when the spill file
+ * has them and *budget allows (it is reduced). Returns 0 when it has no line. */
+static int unit_series(const struct site *s, const struct plan_unit *u, const char *key,
+                       struct chart_series *cs, struct chart_point *own[3], size_t *longest,
+                       size_t *budget)
+{
+	memset(cs, 0, sizeof *cs);
+	own[0] = own[1] = own[2] = NULL;
+	const struct site_run *sr = &s->runs[u->run];
+	if (!u->g) {
+		const struct series *se = run_find_series(sr->run, key);
+		if (!se || se->ndec == 0)
+			return 0;
+		size_t n = se->ndec;
+		own[0] = unspill(s, sr, se, &n, budget);
+		if (!own[0])
+			own[0] = dec_points(s, sr->run, se);
+		*cs = (struct chart_series){.label = sr->run->name, .pts = own[0], .n = n,
+		                            .color = sr->color};
+		if (n > *longest)
+			*longest = n;
+		return 1;
+	}
+	size_t k = 0;
+	const struct curve_point **pts = xcalloc(u->g->n, sizeof *pts);
+	size_t *n = xcalloc(u->g->n, sizeof *n);
+	for (size_t i = 0; i < u->g->n; i++) {
+		const struct run *r = s->runs[u->idx[u->g->members[i]]].run;
+		const struct series *se = run_find_series(r, key);
+		if (!se || se->ndec == 0)
+			continue;
+		pts[k] = to_curve(dec_points(s, r, se), se->ndec);
+		n[k++] = se->ndec;
+	}
+	int ok = 0;
+	if (k > 0) {
+		struct curve_point *mean, *lo, *hi;
+		size_t m = compare_mean_band(pts, n, k, s->opts->band_minmax, &mean, &lo, &hi);
+		own[0] = from_curve(mean, m);
+		own[1] = from_curve(lo, m);
+		own[2] = from_curve(hi, m);
+		char *name = group_name(s, u);
+		/* The caller frees the label with the points (unit_free). */
+		cs->label = xasprintf("%s (mean, n=%zu)", name, k);
+		free(name);
+		cs->pts = own[0];
+		cs->n = m;
+		cs->band_lo = own[1];
+		cs->band_hi = own[2];
+		cs->nband = m;
+		cs->color = sr->color;
+		if (m > *longest)
+			*longest = m;
+		ok = 1;
+	}
+	for (size_t i = 0; i < k; i++)
+		free((void *)pts[i]);
+	free(pts);
+	free(n);
+	return ok;
+}
+
+static void unit_free(struct chart_series *cs, struct chart_point *own[3], int group)
+{
+	for (int i = 0; i < 3; i++)
+		free(own[i]);
+	if (group)
+		free((void *)cs->label);
+}
+
+struct chart_ref *overlay_charts(struct site *s, const struct plan_unit *units, size_t nu,
+                                 const struct plan_metric *keys, size_t nk, const char *dir,
+                                 const char *page_dir, struct slugset *stems, size_t *nout,
+                                 int *ok)
+{
+	*nout = 0;
+	*ok = 1;
+	struct chart_ref *refs = xreallocarray(NULL, nk ? nk : 1, sizeof *refs);
+	struct chart_series *cs = xcalloc(nu ? nu : 1, sizeof *cs);
+	struct chart_point *(*own)[3] = xcalloc(nu ? nu : 1, sizeof *own);
+	size_t *pick = xreallocarray(NULL, nu ? nu : 1, sizeof *pick);
+	int made = 0;
+	for (size_t k = 0; k < nk && *ok; k++) {
+		char *note = NULL;
+		size_t np = plan_overlay_pick(&s->plan, s->rr, &s->opts->goals, units, nu, keys[k].key,
+		                              pick, &note);
+		size_t ns = 0, longest = 0, budget = OVERLAY_POINT_BUDGET;
+		int *grp = xcalloc(np ? np : 1, sizeof *grp);
+		for (size_t i = 0; i < np; i++)
+			if (unit_series(s, &units[pick[i]], keys[k].key, &cs[ns], own[ns], &longest,
+			                &budget))
+				grp[ns++] = units[pick[i]].g != NULL;
+		/* Worth a picture only with a line in it: single values (one point
+		 * per run) are compared better in the tables. */
+		if (longest >= 2 && ns > 0) {
+			if (!made && !(made = site_mkdir(s, dir)))
+				*ok = 0;
+			char *base = slug_from(keys[k].key, SLUG_MAX, "metric");
+			const char *stem = slug_claim(stems, base);
+			free(base);
+			struct chart_spec sp;
+			spec_for(s, &sp, keys[k].key);
+			sp.series = cs;
+			sp.nseries = ns;
+			char *alt = NULL;
+			if (*ok && write_chart(s, &sp, dir, stem, &alt)) {
+				refs[(*nout)++] = (struct chart_ref){keys[k].key, page_dir, xstrdup(stem),
+				                                     alt, note, NULL};
+				note = NULL;
+			} else {
+				*ok = 0;
+			}
+		}
+		free(note);
+		for (size_t i = 0; i < ns; i++)
+			unit_free(&cs[i], own[i], grp[i]);
+		free(grp);
+	}
+	free(pick);
+	free(own);
+	free(cs);
+	return refs;
+}
+
+void free_refs(struct chart_ref *refs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free((void *)refs[i].stem);
+		free((void *)refs[i].alt);
+		free((void *)refs[i].note);
+	}
+	free(refs);
+}
+
+/* ---- sweeps ---- */
+
+/* Parses s whole as a finite number. */
+static int parse_num(const char *s, double *v)
+{
+	char *end;
+	if (!s || !*s)
+		return 0;
+	*v = strtod(s, &end);
+	return *end == '\0' && isfinite(*v);
+}
+
+/* Fills dim d for param key over runs rr[0..n): numeric when every value
+ * present is a number, else categories in sorted order (cats and vals are
+ * the caller's, freed after the chart). */
+static void sweep_dim(struct chart_dim *d, const char *key, const struct run **rr, size_t n,
+                      double *vals, const char ***cats)
+{
+	int numeric = 1;
+	double lo = INFINITY, hi = -INFINITY;
+	for (size_t i = 0; i < n; i++) {
+		const char *v = kvlist_get(&rr[i]->params, key);
+		vals[i] = NAN;
+		if (v && !parse_num(v, &vals[i]))
+			numeric = 0;
+		if (v && numeric) {
+			lo = fmin(lo, vals[i]);
+			hi = fmax(hi, vals[i]);
+		}
+	}
+	memset(d, 0, sizeof *d);
+	d->label = key;
+	d->v = vals;
+	if (numeric) {
+		d->log = lo > 0 && hi / lo >= 100;
+		return;
+	}
+	const char **c = xreallocarray(NULL, n ? n : 1, sizeof *c);
+	size_t nc = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *v = kvlist_get(&rr[i]->params, key);
+		if (v)
+			c[nc++] = v;
+	}
+	qsort(c, nc, sizeof *c, cmp_strp);
+	size_t u = 0;
+	for (size_t i = 0; i < nc; i++)
+		if (u == 0 || strcmp(c[i], c[u - 1]) != 0)
+			c[u++] = c[i];
+	for (size_t i = 0; i < n; i++) {
+		const char *v = kvlist_get(&rr[i]->params, key);
+		vals[i] = NAN;
+		for (size_t j = 0; v && j < u; j++)
+			if (strcmp(c[j], v) == 0)
+				vals[i] = (double)j;
+	}
+	d->cats = c;
+	d->ncats = u;
+	*cats = c;
+}
+
+/* Writes the parallel-coordinates chart (dims[0..np], the metric last)
+ * and a scatter per param of cp[0..np) into dir, adding their references to
+ * refs (page_dir: dir as the page links it). */
+static void write_sweeps(struct site *s, struct chart_sweep *sw, struct chart_dim *dims,
+                         const struct compare_param *cp, size_t np, const char *metric,
+                         const char *dir, const char *page_dir, struct slugset *stems,
+                         struct chart_ref *refs, size_t *nout, int *ok)
+{
+	for (size_t c = 0; c <= np && *ok; c++) {
+		/* c == 0: parallel coordinates; then a scatter per param. */
+		struct chart_dim pair[2];
+		char *title, *base;
+		if (c == 0) {
+			title = xasprintf("%s across %zu params", metric, np);
+			base = xstrdup("sweep-parallel");
+			sw->dims = dims;
+			sw->ndims = np + 1;
+		} else {
+			title = xasprintf("%s by %s", metric, cp[c - 1].key);
+			char *ps = slug_from(cp[c - 1].key, SLUG_MAX, "param");
+			base = xasprintf("sweep-%s", ps);
+			free(ps);
+			pair[0] = dims[c - 1];
+			pair[1] = dims[np];
+			sw->dims = pair;
+			sw->ndims = 2;
+		}
+		sw->title = title;
+		const char *stem = slug_claim(stems, base);
+		free(base);
+		for (int f = CHART_SVG; f <= CHART_PDF && *ok; f++) {
+			if (!(s->opts->chart_formats & (1u << f)))
+				continue;
+			char *path = xasprintf("%s/%s/%s.%s", s->tmp, dir, stem, site_chart_ext[f]);
+			*ok = c == 0 ? chart_write_parallel(sw, (enum chart_format)f, path)
+			             : chart_write_scatter(sw, (enum chart_format)f, path);
+			free(path);
+		}
+		char *alt = c == 0 ? xasprintf("Parallel coordinates of %zu runs: %zu params and %s",
+		                               sw->nruns, np, metric)
+		                   : xasprintf("Scatter of %s against %s over %zu runs", metric,
+		                               cp[c - 1].key, sw->nruns);
+		refs[(*nout)++] = (struct chart_ref){title, page_dir, xstrdup(stem), alt, NULL, "Sweep"};
+	}
+}
+
+struct chart_ref *sweep_charts(struct site *s, const struct site_exp *e, const char *dir,
+                               struct slugset *stems, size_t *nout, int *ok)
+{
+	*nout = 0;
+	*ok = 1;
+	const char *metric = s->primary;
+	if (!metric || e->nruns < 5 || !s->opts->chart_formats)
+		return NULL;
+	enum goal g = site_goal(s, metric);
+	/* The runs with a value of the metric. */
+	const struct run **rr = xreallocarray(NULL, e->nruns, sizeof *rr);
+	int *colors = xreallocarray(NULL, e->nruns, sizeof *colors);
+	double *mv = xreallocarray(NULL, e->nruns, sizeof *mv);
+	size_t n = 0;
+	for (size_t i = 0; i < e->nruns; i++) {
+		const struct site_run *sr = &s->runs[e->runs[i]];
+		double v;
+		if (!compare_run_value(sr->run, metric, g, &v) || !isfinite(v))
+			continue;
+		rr[n] = sr->run;
+		colors[n] = sr->color;
+		mv[n++] = v;
+	}
+	struct compare_param *cp = NULL;
+	size_t ncp = n >= 5 ? compare_varying_params(rr, n, &cp) : 0;
+	size_t np = 0;
+	for (size_t i = 0; i < ncp; i++)
+		if (cp[i].distinct >= 2 &&
+		    !compare_is_seed_param(cp[i].key, s->opts->group_by, s->opts->ngroup_by) &&
+		    np < PLAN_MAX_SWEEP_PARAMS)
+			cp[np++] = cp[i];
+	struct chart_ref *refs = NULL;
+	if (np < 2)
+		goto out;
+	struct chart_dim *dims = xcalloc(np + 1, sizeof *dims);
+	double **vals = xcalloc(np, sizeof *vals);
+	const char ***cats = xcalloc(np, sizeof *cats);
+	for (size_t p = 0; p < np; p++) {
+		vals[p] = xreallocarray(NULL, n, sizeof **vals);
+		sweep_dim(&dims[p], cp[p].key, rr, n, vals[p], &cats[p]);
+	}
+	char *mlabel = xasprintf("%s (%s %s)", metric,
+	                         compare_mode_name(compare_default_mode(g)), goal_arrow(g));
+	dims[np] = (struct chart_dim){mlabel, mv, NULL, 0, 0};
+	refs = xcalloc(np + 1, sizeof *refs);
+	if (!site_mkdir(s, dir))
+		*ok = 0;
+	struct chart_sweep sw;
+	chart_sweep_defaults(&sw);
+	sw.nruns = n;
+	sw.colors = colors;
+	sw.goal = (enum chart_goal)g;
+	write_sweeps(s, &sw, dims, cp, np, metric, dir, e->slug, stems, refs, nout, ok);
+	for (size_t p = 0; p < np; p++) {
+		free(vals[p]);
+		free(cats[p]);
+	}
+	free(vals);
+	free(cats);
+	free(dims);
+	free(mlabel);
+out:
+	free(cp);
+	free(rr);
+	free(colors);
+	free(mv);
+	return refs;
+}
+

@@ -404,34 +404,10 @@ static xmlNodePtr comparison_table(xmlNodePtr parent, const char *first, struct 
 	return table;
 }
 
-/* The sorted union of keys over runs: params when metrics is 0, else metrics. */
-static char **key_union(struct run *const *runs, size_t n, int metrics, size_t *count)
-{
-	char **keys = NULL;
-	size_t nk = 0, cap = 0;
-	for (size_t i = 0; i < n; i++) {
-		size_t m = metrics ? runs[i]->nmetrics : runs[i]->params.n;
-		for (size_t j = 0; j < m; j++) {
-			const char *k = metrics ? runs[i]->metrics[j].key : runs[i]->params.items[j].key;
-			int seen = 0;
-			for (size_t x = 0; x < nk && !seen; x++)
-				seen = strcmp(keys[x], k) == 0;
-			if (!seen) {
-				GROW(keys, cap, nk + 1);
-				keys[nk++] = (char *)k;
-			}
-		}
-	}
-	if (nk)
-		qsort(keys, nk, sizeof *keys, cmp_strp);
-	*count = nk;
-	return keys;
-}
-
 static int fill_params(xmlNodePtr body, struct run *const *runs, size_t n)
 {
 	size_t nk;
-	char **keys = key_union(runs, n, 0, &nk);
+	const char **keys = compare_key_union((const struct run *const *)runs, n, false, &nk);
 	if (!nk) {
 		free(keys);
 		return 0;
@@ -459,7 +435,7 @@ static int fill_params(xmlNodePtr body, struct run *const *runs, size_t n)
 static int fill_metrics(xmlNodePtr body, struct run *const *runs, size_t n)
 {
 	size_t nk;
-	char **keys = key_union(runs, n, 1, &nk);
+	const char **keys = compare_key_union((const struct run *const *)runs, n, true, &nk);
 	if (!nk) {
 		free(keys);
 		return 0;
@@ -501,7 +477,7 @@ static int fill_charts(xmlNodePtr body, struct run *const *runs, size_t n,
                        const struct export_opts *o, int *any)
 {
 	size_t nk;
-	char **keys = key_union(runs, n, 1, &nk);
+	const char **keys = compare_key_union((const struct run *const *)runs, n, true, &nk);
 	char scratch[] = "/tmp/runsite-export.XXXXXX";
 	int ok = 1;
 	*any = 0;

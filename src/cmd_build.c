@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runsite/chart.h"
 #include "runsite/cli.h"
 #include "runsite/diag.h"
 #include "runsite/discover.h"
@@ -17,7 +18,7 @@ static const struct option_row build_options[] = {
 	{"format", 1, OPT_FORMAT, "NAME", "read every PATH as this format (see `runsite ls`)"},
 	{"templates", 1, OPT_TEMPLATES, "DIR", "use the page templates in DIR instead of the built-in ones"},
 	{"title", 1, OPT_TITLE, "TEXT", "the site's title (default: Runs)"},
-	{"smoothing", 1, OPT_SMOOTHING, "W", "chart smoothing weight 0..0.999, 0 turns it off (default 0.6)"},
+	{"smoothing", 1, OPT_SMOOTHING, "W", "chart smoothing weight 0..0.999, 0 turns it off (default " CHART_DEFAULT_SMOOTHING_TEXT ")"},
 	{"x", 1, OPT_X, "AXIS", "chart x axis: step, time or relative (default step)"},
 	{"log-y", 1, OPT_LOG_Y, "GLOB", "draw metrics whose key matches GLOB on a log y axis"},
 	{"clip-outliers", 0, OPT_CLIP_OUTLIERS, NULL, "y range from the 1st to the 99th percentile"},

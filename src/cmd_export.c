@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runsite/chart.h"
 #include "runsite/cli.h"
 #include "runsite/diag.h"
 #include "runsite/discover.h"
@@ -17,7 +18,7 @@ static const struct option_row export_options[] = {
 	{"run", 1, OPT_RUN, "RUN", "a run to export: id, name or tag:KEY=VALUE; repeat to compare runs"},
 	{"output", 1, 'o', "FILE", "the HTML file to write (required)"},
 	{"title", 1, OPT_TITLE, "TEXT", "the page's title (default: the run's name)"},
-	{"smoothing", 1, OPT_SMOOTHING, "W", "chart smoothing weight 0..0.999, 0 turns it off (default 0.6)"},
+	{"smoothing", 1, OPT_SMOOTHING, "W", "chart smoothing weight 0..0.999, 0 turns it off (default " CHART_DEFAULT_SMOOTHING_TEXT ")"},
 	{"include-deleted", 0, OPT_INCLUDE_DELETED, NULL, "keep deleted experiments and runs"},
 	{"format", 1, OPT_FORMAT, "NAME", "read every PATH as this format (see `runsite ls`)"},
 	{"no-redact", 0, OPT_NO_REDACT, NULL, "show values that look like secrets"},
@@ -29,7 +30,7 @@ static const struct option_row export_options[] = {
 int cmd_export(int argc, char **argv)
 {
 	struct reader_opts ro = {.include_deleted = false, .dec_buckets = 0};
-	struct export_opts eo = {.title = NULL, .redacted = true, .smoothing = 0.6};
+	struct export_opts eo = {.title = NULL, .redacted = true, .smoothing = CHART_DEFAULT_SMOOTHING};
 	const char *forced = NULL, *out = NULL;
 	const char **sels = xcalloc((size_t)argc + 1, sizeof *sels);
 	size_t nsels = 0;

@@ -47,7 +47,14 @@ struct chart_info {
 	int log_y;              /* whether the y axis was logarithmic */
 };
 
-/* Fills spec with defaults: 720×360, scale 2, smoothing 0.6, automatic log-y. */
+/* The smoothing weight when none is asked for: TensorBoard's default. The
+ * one place it is written; the commands' help text takes it from here. */
+#define CHART_DEFAULT_SMOOTHING 0.6
+#define CHART_STRINGIFY_(x) #x
+#define CHART_STRINGIFY(x) CHART_STRINGIFY_(x)
+#define CHART_DEFAULT_SMOOTHING_TEXT CHART_STRINGIFY(CHART_DEFAULT_SMOOTHING)
+
+/* Fills spec with defaults: 720×360, scale 2, CHART_DEFAULT_SMOOTHING, automatic log-y. */
 void chart_spec_defaults(struct chart_spec *spec);
 
 /* Writes the chart to path in the given format. Returns 1 on success, 0 on

@@ -15,9 +15,6 @@
 #include "runsite/plan.h"
 #include "runsite/util.h"
 
-/* Chart smoothing when none is asked for: TensorBoard's default weight. */
-#define SITE_DEFAULT_SMOOTHING 0.6
-
 struct site_opts {
 	const char *out_dir;       /* default "site" */
 	const char *templates_dir; /* NULL: the templates compiled into the binary; else a

@@ -16,6 +16,12 @@
 #define CHART_MAX_TICKS 24
 #define CHART_LABEL_MAX 48
 #define CHART_FONT "DejaVu Sans"
+#define CHART_FONT_PX 11.0  /* labels, ticks, legend */
+#define CHART_TITLE_PX 13.0 /* the title, bold */
+/* Text and rule colours: mid-tone greys that read on white and on near-black
+ * pages alike, since a chart's background is transparent; darker on paper. */
+#define CHART_FG_SCREEN (0x76 / 255.0)
+#define CHART_FG_PAPER (0x22 / 255.0)
 #define CHART_NPALETTE 6 /* colours before line styles change */
 
 /* What the numbers on an axis mean, which decides how they are written. */
@@ -165,8 +171,44 @@ unsigned char *chart_png_canvas(size_t bytes);
 /* Appends img (ARGB32) as a PNG file's bytes. */
 void chart_png_encode(struct buf *out, cairo_surface_t *img);
 
+/* ---- surface.c: what every chart file shares ---- */
+
 /* Palette colour i as 0..1 components. */
 void chart_color_rgb(int i, double rgb[3]);
+
+/* A chart's Cairo surface and context: SVG and PDF written into bytes, PNG
+ * drawn on this thread's canvas at `scale` pixels per CSS px. */
+struct chart_surface {
+	enum chart_format fmt;
+	cairo_surface_t *sf;
+	cairo_t *cr;     /* user space: W×H CSS px */
+	double scale;    /* 1 but for PNG */
+	struct buf bytes; /* SVG, PDF: the file as Cairo wrote it (after finish) */
+};
+/* Makes the surface for fmt, W×H CSS px; pdf_title (may be NULL) goes into
+ * a PDF's metadata. Returns Cairo's status; chart_surface_free either way. */
+cairo_status_t chart_surface_open(struct chart_surface *s, enum chart_format fmt, double W,
+                                  double H, double scale, const char *pdf_title);
+/* Ends the drawing: a PNG is encoded into png, an SVG or PDF is left in
+ * s->bytes. Returns Cairo's status (the drawing's first). */
+cairo_status_t chart_surface_finish(struct chart_surface *s, struct buf *png);
+void chart_surface_free(struct chart_surface *s);
+/* Renumbers Cairo's process-wide "surfaceN" names in b from byte `from` by
+ * first appearance, so a chart's bytes do not depend on what was drawn before. */
+void chart_svg_renumber(struct buf *b, size_t from);
+
+/* The Pango layout and fonts a chart's text is set with: unhinted metrics
+ * (the same layout on every surface and scale), one line, ellipsized. */
+struct chart_text {
+	PangoLayout *lay;
+	PangoFontDescription *font, *title_font; /* CHART_FONT_PX, CHART_TITLE_PX bold */
+	cairo_font_options_t *fo;
+};
+void chart_text_open(struct chart_text *t, cairo_t *cr);
+void chart_text_close(struct chart_text *t);
+
+/* Writes n bytes to path; reports and returns 0 on failure. */
+int chart_write_file(const char *path, const void *data, size_t n);
 
 /* XML-escapes s (any bytes) into b: invalid UTF-8 and control characters
  * become U+FFFD or spaces, so the result is always well-formed text. */

@@ -8,13 +8,6 @@
 
 #include "chart_internal.h"
 
-#define FONT_PX 11.0
-#define TITLE_PX 13.0
-
-/* Text and rule colours: mid-tone greys that read on white and on near-black
- * pages alike, since the chart's background is transparent. */
-static const double FG_SCREEN = 0x76 / 255.0, FG_PAPER = 0x22 / 255.0;
-
 /* One series, ready to draw. Its own points stay in data units (a log axis
  * takes log10 of the few that are drawn, not a copy of every one); what is
  * drawn is in axis units. */
@@ -991,7 +984,7 @@ int chart_draw(const struct chart_spec *spec, cairo_t *cr, const struct chart_dr
 	struct ctx c;
 	struct prep *p = xcalloc(spec->nseries ? spec->nseries : 1, sizeof *p);
 	double xlo, xhi, ylo, yhi, plo, phi, legend_w;
-	cairo_font_options_t *fo = cairo_font_options_create();
+	struct chart_text txt;
 	int logy = spec->log_y < 0 ? chart_log_suggested(spec) : spec->log_y > 0;
 	int ok;
 
@@ -1002,24 +995,14 @@ int chart_draw(const struct chart_spec *spec, cairo_t *cr, const struct chart_dr
 	c.W = spec->width > 0 ? spec->width : 720;
 	c.H = spec->height > 0 ? spec->height : 360;
 	c.cols = o->columns > 0 ? o->columns : 1;
-	c.fg = o->paper ? FG_PAPER : FG_SCREEN;
+	c.fg = o->paper ? CHART_FG_PAPER : CHART_FG_SCREEN;
 	if (info)
 		memset(info, 0, sizeof *info);
 
-	/* Unhinted metrics: the same layout on every surface and scale. */
-	cairo_font_options_set_hint_metrics(fo, CAIRO_HINT_METRICS_OFF);
-	cairo_font_options_set_hint_style(fo, CAIRO_HINT_STYLE_NONE);
-	cairo_font_options_set_antialias(fo, CAIRO_ANTIALIAS_GRAY);
-	c.lay = pango_cairo_create_layout(cr);
-	pango_cairo_context_set_font_options(pango_layout_get_context(c.lay), fo);
-	pango_layout_context_changed(c.lay);
-	pango_layout_set_single_paragraph_mode(c.lay, TRUE);
-	pango_layout_set_ellipsize(c.lay, PANGO_ELLIPSIZE_END);
-	c.font = pango_font_description_from_string(CHART_FONT);
-	pango_font_description_set_absolute_size(c.font, FONT_PX * PANGO_SCALE);
-	c.title_font = pango_font_description_copy(c.font);
-	pango_font_description_set_absolute_size(c.title_font, TITLE_PX * PANGO_SCALE);
-	pango_font_description_set_weight(c.title_font, PANGO_WEIGHT_BOLD);
+	chart_text_open(&txt, cr);
+	c.lay = txt.lay;
+	c.font = txt.font;
+	c.title_font = txt.title_font;
 
 	if (o->paper) {
 		cairo_set_source_rgb(cr, 1, 1, 1);
@@ -1078,9 +1061,6 @@ int chart_draw(const struct chart_spec *spec, cairo_t *cr, const struct chart_dr
 		free(p[s].draw_s);
 	}
 	free(p);
-	pango_font_description_free(c.font);
-	pango_font_description_free(c.title_font);
-	g_object_unref(c.lay);
-	cairo_font_options_destroy(fo);
+	chart_text_close(&txt);
 	return ok;
 }

@@ -1,5 +1,5 @@
 /* output.c — chart files: SVG (with <title>/<desc>), PNG at 2×, PDF;
- * sparklines; the alt-text sentence; the palette. */
+ * sparklines; the alt-text sentence. */
 #include <errno.h>
 #include <glib.h>
 #include <math.h>
@@ -8,31 +8,9 @@
 #include <string.h>
 #include <time.h>
 
-#include <cairo-pdf.h>
-#include <cairo-svg.h>
 
 #include "chart_internal.h"
 #include "runsite/diag.h"
-
-/* Okabe & Ito's colour-blind-safe palette without black and yellow, which
- * vanish on dark and on light pages; past six runs the line style changes. */
-static const char *const palette[CHART_NPALETTE] = {
-	"#0072b2", "#e69f00", "#009e73", "#d55e00", "#cc79a7", "#56b4e9",
-};
-
-const char *chart_color_hex(int i)
-{
-	int k = i < 0 ? -(i + 1) : i;
-	return palette[k % CHART_NPALETTE];
-}
-
-void chart_color_rgb(int i, double rgb[3])
-{
-	unsigned v = (unsigned)strtoul(chart_color_hex(i) + 1, NULL, 16);
-	rgb[0] = ((v >> 16) & 0xff) / 255.0;
-	rgb[1] = ((v >> 8) & 0xff) / 255.0;
-	rgb[2] = (v & 0xff) / 255.0;
-}
 
 void chart_spec_defaults(struct chart_spec *spec)
 {
@@ -40,7 +18,7 @@ void chart_spec_defaults(struct chart_spec *spec)
 	spec->width = 720;
 	spec->height = 360;
 	spec->scale = 2;
-	spec->smoothing = 0.6;
+	spec->smoothing = CHART_DEFAULT_SMOOTHING;
 	spec->log_y = -1;
 	spec->goal = CHART_GOAL_NONE;
 	spec->x_kind = CHART_X_STEP;
@@ -71,12 +49,6 @@ void chart_xml_escape(struct buf *b, const char *s, size_t maxbytes)
 		}
 	}
 	g_free(v);
-}
-
-static cairo_status_t to_buf(void *closure, const unsigned char *data, unsigned int len)
-{
-	buf_put(closure, data, len);
-	return CAIRO_STATUS_SUCCESS;
 }
 
 /* Parses one of Cairo's path numbers (at most six decimals) as an integer
@@ -206,46 +178,6 @@ fail:
 	return 0;
 }
 
-/* Cairo names its surfaces in the SVG ("surface6") with a counter that runs
- * across the whole process; renumber them by first appearance in place, so
- * the same chart gives the same bytes whatever was drawn before it. */
-static void renumber_surfaces(struct buf *b, size_t from)
-{
-	struct buf o = BUF_INIT;
-	unsigned long seen[32];
-	size_t nseen = 0;
-	const char *p = b->data + from, *end = b->data + b->size;
-
-	buf_put(&o, b->data, from);
-	for (;;) {
-		const char *t = memmem(p, (size_t)(end - p), "surface", 7);
-		if (!t)
-			break;
-		const char *q = t + 7;
-		unsigned long v = 0;
-		size_t k;
-		buf_put(&o, p, (size_t)(q - p));
-		p = q;
-		if (t == b->data || (t[-1] != '"' && t[-1] != '#') || !(*q >= '0' && *q <= '9'))
-			continue;
-		for (; q < end && *q >= '0' && *q <= '9' && v < 100000000; q++)
-			v = v * 10 + (unsigned long)(*q - '0');
-		for (k = 0; k < nseen && seen[k] != v; k++)
-			;
-		if (k == nseen && nseen < 32)
-			seen[nseen++] = v;
-		if (k == 32) { /* more surfaces than a chart draws: leave as is */
-			buf_put(&o, p, (size_t)(q - p));
-		} else {
-			buf_printf(&o, "%zu", k + 1);
-		}
-		p = q;
-	}
-	buf_put(&o, p, (size_t)(end - p));
-	buf_free(b);
-	*b = o;
-}
-
 /* Copies Cairo's SVG into out with role="img", aria-labelledby and a
  * <title>/<desc> pair right after the opening <svg> tag, and the series
  * layer (drawn on top of Cairo's frame) before its closing tag. */
@@ -302,12 +234,10 @@ cairo_status_t chart_render(const struct chart_spec *spec, enum chart_format fmt
 {
 	struct chart_draw_opts opt = {.columns = 1};
 	struct chart_info local;
-	struct buf tmp = BUF_INIT, series = BUF_INIT;
-	cairo_surface_t *sf = NULL;
-	cairo_t *cr = NULL;
-	cairo_status_t st;
+	struct buf series = BUF_INIT;
+	struct chart_surface cs;
 	double W = spec->width > 0 ? spec->width : 720, H = spec->height > 0 ? spec->height : 360;
-	double scale = 1;
+	double scale = fmt == CHART_PNG && spec->scale > 0 && spec->scale <= 8 ? spec->scale : 2;
 
 	if (o)
 		opt = *o;
@@ -315,38 +245,13 @@ cairo_status_t chart_render(const struct chart_spec *spec, enum chart_format fmt
 		info = &local;
 	switch (fmt) {
 	case CHART_SVG:
-		sf = cairo_svg_surface_create_for_stream(to_buf, &tmp, W, H);
-		cairo_svg_surface_restrict_to_version(sf, CAIRO_SVG_VERSION_1_1);
-		cairo_svg_surface_set_document_unit(sf, CAIRO_SVG_UNIT_PX);
-		if (!o)
-			opt.columns = 1;
 		opt.svg_series = &series;
 		break;
 	case CHART_PNG:
-		scale = spec->scale > 0 && spec->scale <= 8 ? spec->scale : 2;
-		{
-			int pw = (int)ceil(W * scale), ph = (int)ceil(H * scale);
-			int stride = cairo_format_stride_for_width(CAIRO_FORMAT_ARGB32, pw);
-			if (stride <= 0 || pw > 32767 || ph > 32767) {
-				st = CAIRO_STATUS_INVALID_SIZE;
-				goto out;
-			}
-			sf = cairo_image_surface_create_for_data(
-				chart_png_canvas((size_t)stride * (size_t)ph), CAIRO_FORMAT_ARGB32, pw,
-				ph, stride);
-		}
 		if (!o)
 			opt.columns = scale;
 		break;
 	case CHART_PDF:
-		sf = cairo_pdf_surface_create_for_stream(to_buf, &tmp, W, H);
-		/* Cairo stamps the time of drawing otherwise; same input, same bytes. */
-		cairo_pdf_surface_set_metadata(sf, CAIRO_PDF_METADATA_CREATE_DATE, "");
-		if (spec->title) {
-			char *t = g_utf8_make_valid(spec->title, (gssize)strnlen(spec->title, 4096));
-			cairo_pdf_surface_set_metadata(sf, CAIRO_PDF_METADATA_TITLE, t);
-			g_free(t);
-		}
 		/* Papers zoom in: decimate finer than the page's points. */
 		if (!o) {
 			opt.columns = 4;
@@ -354,62 +259,23 @@ cairo_status_t chart_render(const struct chart_spec *spec, enum chart_format fmt
 		}
 		break;
 	}
-	st = cairo_surface_status(sf);
-	if (st)
-		goto out;
-	cr = cairo_create(sf);
-	cairo_scale(cr, scale, scale);
-	chart_draw(spec, cr, &opt, info);
-	if ((st = cairo_status(cr)))
-		goto out;
-	cairo_destroy(cr);
-	cr = NULL;
-	if (fmt == CHART_PNG) {
-		cairo_surface_flush(sf);
-		chart_png_encode(out, sf);
-		goto out;
+	cairo_status_t st = chart_surface_open(&cs, fmt, W, H, scale, spec->title);
+	if (!st) {
+		chart_draw(spec, cs.cr, &opt, info);
+		st = chart_surface_finish(&cs, out);
 	}
-	cairo_surface_finish(sf);
-	if ((st = cairo_surface_status(sf)))
-		goto out;
-	if (fmt == CHART_SVG) {
+	if (!st && fmt == CHART_SVG) {
 		char *desc = chart_describe(spec, info);
 		size_t from = out->size;
-		svg_finish(out, &tmp, spec->title ? spec->title : "chart", desc, &series);
-		renumber_surfaces(out, from);
+		svg_finish(out, &cs.bytes, spec->title ? spec->title : "chart", desc, &series);
+		chart_svg_renumber(out, from);
 		free(desc);
-	} else {
-		buf_put(out, tmp.data ? tmp.data : "", tmp.size);
+	} else if (!st && fmt == CHART_PDF) {
+		buf_put(out, cs.bytes.data ? cs.bytes.data : "", cs.bytes.size);
 	}
-out:
-	if (cr)
-		cairo_destroy(cr);
-	if (sf)
-		cairo_surface_destroy(sf);
-	buf_free(&tmp);
+	chart_surface_free(&cs);
 	buf_free(&series);
 	return st;
-}
-
-/* Writes n bytes to path; reports and returns 0 on failure. */
-static int write_bytes(const char *path, const char *data, size_t n)
-{
-	FILE *f = fopen(path, "wb");
-
-	if (!f) {
-		diag_msg("%s: %s", path, strerror(errno));
-		return 0;
-	}
-	if (fwrite(data, 1, n, f) != n || fflush(f) != 0) {
-		diag_msg("%s: %s", path, strerror(errno));
-		fclose(f);
-		return 0;
-	}
-	if (fclose(f) != 0) {
-		diag_msg("%s: %s", path, strerror(errno));
-		return 0;
-	}
-	return 1;
 }
 
 int chart_write(const struct chart_spec *spec, enum chart_format fmt, const char *path,
@@ -423,7 +289,7 @@ int chart_write(const struct chart_spec *spec, enum chart_format fmt, const char
 		diag_msg("%s: cannot draw the chart: %s", path, cairo_status_to_string(st));
 		goto out;
 	}
-	ok = write_bytes(path, b.data ? b.data : "", b.size);
+	ok = chart_write_file(path, b.data ? b.data : "", b.size);
 out:
 	buf_free(&b);
 	return ok;
@@ -432,8 +298,7 @@ out:
 int chart_write_sparkline(const struct chart_point *pts, size_t n, int color, int width,
                           int height, const char *path)
 {
-	struct buf tmp = BUF_INIT, out = BUF_INIT;
-	cairo_surface_t *sf;
+	struct chart_surface cs;
 	cairo_t *cr;
 	cairo_status_t st;
 	struct chart_point *d = NULL;
@@ -442,10 +307,12 @@ int chart_write_sparkline(const struct chart_point *pts, size_t n, int color, in
 	size_t nd = 0, lastf = (size_t)-1;
 	int ok = 0, open = 0;
 
-	sf = cairo_svg_surface_create_for_stream(to_buf, &tmp, W, H);
-	cairo_svg_surface_restrict_to_version(sf, CAIRO_SVG_VERSION_1_1);
-	cairo_svg_surface_set_document_unit(sf, CAIRO_SVG_UNIT_PX);
-	cr = cairo_create(sf);
+	st = chart_surface_open(&cs, CHART_SVG, W, H, 1, NULL);
+	if (st) {
+		diag_msg("%s: cannot draw the sparkline: %s", path, cairo_status_to_string(st));
+		goto out;
+	}
+	cr = cs.cr;
 	for (size_t i = 0; i < n; i++) {
 		if (!isfinite(pts[i].x))
 			continue;
@@ -495,22 +362,16 @@ int chart_write_sparkline(const struct chart_point *pts, size_t n, int color, in
 			cairo_fill(cr);
 		}
 	}
-	st = cairo_status(cr);
-	cairo_destroy(cr);
-	cairo_surface_finish(sf);
-	if (!st)
-		st = cairo_surface_status(sf);
-	cairo_surface_destroy(sf);
+	st = chart_surface_finish(&cs, NULL);
 	if (st) {
 		diag_msg("%s: cannot draw the sparkline: %s", path, cairo_status_to_string(st));
 		goto out;
 	}
-	renumber_surfaces(&tmp, 0);
-	ok = write_bytes(path, tmp.data ? tmp.data : "", tmp.size);
+	chart_svg_renumber(&cs.bytes, 0);
+	ok = chart_write_file(path, cs.bytes.data ? cs.bytes.data : "", cs.bytes.size);
 out:
+	chart_surface_free(&cs);
 	free(d);
-	buf_free(&tmp);
-	buf_free(&out);
 	return ok;
 }
 

@@ -9,16 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cairo-pdf.h>
-#include <cairo-svg.h>
 
 #include "chart_internal.h"
 #include "runsite/diag.h"
-
-#define SW_FONT_PX 11.0
-#define SW_TITLE_PX 13.0
-
-static const double SW_FG_SCREEN = 0x76 / 255.0, SW_FG_PAPER = 0x22 / 255.0;
 
 struct sw {
 	cairo_t *cr;
@@ -142,7 +135,7 @@ static void vaxis_ticks(struct sw *c, const struct dim_axis *a, double x, double
 			double y = y0 + (y1 - y0) * p;
 			cairo_rectangle(cr, x - 2, y - 0.5, 4, 1);
 			cairo_fill(cr);
-			sw_show(c, a->d->cats[k], left ? x - 5 : x + 5, y - SW_FONT_PX * 0.65,
+			sw_show(c, a->d->cats[k], left ? x - 5 : x + 5, y - CHART_FONT_PX * 0.65,
 			        left ? 2 : 0, maxw, c->font);
 		}
 		return;
@@ -152,7 +145,7 @@ static void vaxis_ticks(struct sw *c, const struct dim_axis *a, double x, double
 		double y = y0 + (y1 - y0) * p;
 		cairo_rectangle(cr, x - 2, y - 0.5, 4, 1);
 		cairo_fill(cr);
-		sw_show(c, a->ax.label[k], left ? x - 5 : x + 5, y - SW_FONT_PX * 0.65, left ? 2 : 0,
+		sw_show(c, a->ax.label[k], left ? x - 5 : x + 5, y - CHART_FONT_PX * 0.65, left ? 2 : 0,
 		        maxw, c->font);
 	}
 }
@@ -262,148 +255,46 @@ static void draw_scatter(struct sw *c, const struct chart_sweep *sw, double W, d
 		}
 }
 
-static cairo_status_t sw_to_buf(void *closure, const unsigned char *data, unsigned int len)
-{
-	buf_put(closure, data, len);
-	return CAIRO_STATUS_SUCCESS;
-}
-
-/* Cairo numbers SVG surfaces ("surface12") with a process-wide counter;
- * renumbered by first appearance so the bytes do not depend on what was
- * drawn before. */
-static void sw_renumber(struct buf *b)
-{
-	struct buf o = BUF_INIT;
-	unsigned long seen[16];
-	size_t nseen = 0;
-	const char *p = b->data ? b->data : "", *end = p + b->size;
-	for (;;) {
-		const char *t = memmem(p, (size_t)(end - p), "surface", 7);
-		if (!t)
-			break;
-		const char *q = t + 7;
-		buf_put(&o, p, (size_t)(q - p));
-		p = q;
-		if (t == b->data || (t[-1] != '"' && t[-1] != '#') || !(*q >= '0' && *q <= '9'))
-			continue;
-		unsigned long v = 0;
-		for (; q < end && *q >= '0' && *q <= '9' && v < 100000000; q++)
-			v = v * 10 + (unsigned long)(*q - '0');
-		size_t k = 0;
-		while (k < nseen && seen[k] != v)
-			k++;
-		if (k == nseen && nseen < 16)
-			seen[nseen++] = v;
-		if (k < 16)
-			buf_printf(&o, "%zu", k + 1);
-		else
-			buf_put(&o, p, (size_t)(q - p));
-		p = q;
-	}
-	buf_put(&o, p, (size_t)(end - p));
-	buf_free(b);
-	*b = o;
-}
-
 /* Renders one sweep chart as fmt into path. Returns 1, or 0 reported. */
 static int sweep_write(const struct chart_sweep *sw, int parallel, enum chart_format fmt,
                        const char *path)
 {
-	struct buf tmp = BUF_INIT, out = BUF_INIT;
-	cairo_surface_t *sf = NULL;
-	cairo_t *cr = NULL;
-	cairo_status_t st = CAIRO_STATUS_SUCCESS;
+	struct buf out = BUF_INIT;
+	struct chart_surface cs;
 	double W = sw->width > 0 ? sw->width : 720, H = sw->height > 0 ? sw->height : 360;
-	double scale = 1;
+	double scale = sw->scale > 0 && sw->scale <= 8 ? sw->scale : 2;
 	int ok = 0;
-	if (sw->ndims < (parallel ? 2u : 2u) || sw->nruns == 0) {
+	if (sw->ndims < 2 || sw->nruns == 0) {
 		diag_msg("%s: nothing to draw", path);
 		return 0;
 	}
-	if (fmt == CHART_SVG) {
-		sf = cairo_svg_surface_create_for_stream(sw_to_buf, &tmp, W, H);
-		cairo_svg_surface_restrict_to_version(sf, CAIRO_SVG_VERSION_1_1);
-		cairo_svg_surface_set_document_unit(sf, CAIRO_SVG_UNIT_PX);
-	} else if (fmt == CHART_PDF) {
-		sf = cairo_pdf_surface_create_for_stream(sw_to_buf, &tmp, W, H);
-		cairo_pdf_surface_set_metadata(sf, CAIRO_PDF_METADATA_CREATE_DATE, "");
-	} else {
-		scale = sw->scale > 0 && sw->scale <= 8 ? sw->scale : 2;
-		int pw = (int)ceil(W * scale), ph = (int)ceil(H * scale);
-		int stride = cairo_format_stride_for_width(CAIRO_FORMAT_ARGB32, pw);
-		if (stride <= 0 || pw > 32767 || ph > 32767) {
-			st = CAIRO_STATUS_INVALID_SIZE;
-			goto out;
-		}
-		sf = cairo_image_surface_create_for_data(chart_png_canvas((size_t)stride * (size_t)ph),
-		                                         CAIRO_FORMAT_ARGB32, pw, ph, stride);
-	}
-	if ((st = cairo_surface_status(sf)))
+	cairo_status_t st = chart_surface_open(&cs, fmt, W, H, scale, NULL);
+	if (st)
 		goto out;
-	cr = cairo_create(sf);
-	cairo_scale(cr, scale, scale);
-	struct sw c = {cr, NULL, NULL, NULL, fmt == CHART_PDF ? SW_FG_PAPER : SW_FG_SCREEN};
-	cairo_font_options_t *fo = cairo_font_options_create();
-	cairo_font_options_set_hint_metrics(fo, CAIRO_HINT_METRICS_OFF);
-	cairo_font_options_set_hint_style(fo, CAIRO_HINT_STYLE_NONE);
-	cairo_font_options_set_antialias(fo, CAIRO_ANTIALIAS_GRAY);
-	c.lay = pango_cairo_create_layout(cr);
-	pango_cairo_context_set_font_options(pango_layout_get_context(c.lay), fo);
-	pango_layout_context_changed(c.lay);
-	pango_layout_set_single_paragraph_mode(c.lay, TRUE);
-	pango_layout_set_ellipsize(c.lay, PANGO_ELLIPSIZE_END);
-	c.font = pango_font_description_from_string(CHART_FONT);
-	pango_font_description_set_absolute_size(c.font, SW_FONT_PX * PANGO_SCALE);
-	c.title_font = pango_font_description_copy(c.font);
-	pango_font_description_set_absolute_size(c.title_font, SW_TITLE_PX * PANGO_SCALE);
-	pango_font_description_set_weight(c.title_font, PANGO_WEIGHT_BOLD);
+	struct chart_text txt;
+	chart_text_open(&txt, cs.cr);
+	struct sw c = {cs.cr, txt.lay, txt.font, txt.title_font,
+	               fmt == CHART_PDF ? CHART_FG_PAPER : CHART_FG_SCREEN};
 	if (fmt == CHART_PDF) {
-		cairo_set_source_rgb(cr, 1, 1, 1);
-		cairo_paint(cr);
+		cairo_set_source_rgb(cs.cr, 1, 1, 1);
+		cairo_paint(cs.cr);
 	}
 	if (parallel)
 		draw_parallel(&c, sw, W, H);
 	else
 		draw_scatter(&c, sw, W, H);
-	pango_font_description_free(c.font);
-	pango_font_description_free(c.title_font);
-	g_object_unref(c.lay);
-	cairo_font_options_destroy(fo);
-	if ((st = cairo_status(cr)))
+	chart_text_close(&txt);
+	if ((st = chart_surface_finish(&cs, &out)))
 		goto out;
-	cairo_destroy(cr);
-	cr = NULL;
-	if (fmt == CHART_PNG) {
-		cairo_surface_flush(sf);
-		chart_png_encode(&out, sf);
-	} else {
-		cairo_surface_finish(sf);
-		if ((st = cairo_surface_status(sf)))
-			goto out;
-		if (fmt == CHART_SVG)
-			sw_renumber(&tmp);
-		buf_put(&out, tmp.data ? tmp.data : "", tmp.size);
-	}
-	FILE *f = fopen(path, "wb");
-	if (!f || fwrite(out.data ? out.data : "", 1, out.size, f) != out.size) {
-		diag_msg("cannot write %s", path);
-		if (f)
-			fclose(f);
-		goto out;
-	}
-	if (fclose(f) != 0) {
-		diag_msg("cannot write %s", path);
-		goto out;
-	}
-	ok = 1;
+	if (fmt == CHART_SVG)
+		chart_svg_renumber(&cs.bytes, 0);
+	if (fmt != CHART_PNG)
+		buf_put(&out, cs.bytes.data ? cs.bytes.data : "", cs.bytes.size);
+	ok = chart_write_file(path, out.data ? out.data : "", out.size);
 out:
 	if (st)
 		diag_msg("%s: cannot draw the chart: %s", path, cairo_status_to_string(st));
-	if (cr)
-		cairo_destroy(cr);
-	if (sf)
-		cairo_surface_destroy(sf);
-	buf_free(&tmp);
+	chart_surface_free(&cs);
 	buf_free(&out);
 	return ok;
 }

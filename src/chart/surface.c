@@ -1,0 +1,203 @@
+/* surface.c — what every chart file shares, line charts, sparklines and
+ * sweeps alike: the palette, the Cairo surface of each format (SVG and PDF
+ * into memory, PNG on this thread's canvas), the Pango text setup, Cairo's
+ * SVG surface names made stable, and writing the file. */
+#include <errno.h>
+#include <glib.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cairo-pdf.h>
+#include <cairo-svg.h>
+
+#include "chart_internal.h"
+#include "runsite/diag.h"
+
+/* Okabe & Ito's colour-blind-safe palette without black and yellow, which
+ * vanish on dark and on light pages; past six runs the line style changes. */
+static const char *const palette[CHART_NPALETTE] = {
+	"#0072b2", "#e69f00", "#009e73", "#d55e00", "#cc79a7", "#56b4e9",
+};
+
+const char *chart_color_hex(int i)
+{
+	int k = i < 0 ? -(i + 1) : i;
+	return palette[k % CHART_NPALETTE];
+}
+
+void chart_color_rgb(int i, double rgb[3])
+{
+	unsigned v = (unsigned)strtoul(chart_color_hex(i) + 1, NULL, 16);
+	rgb[0] = ((v >> 16) & 0xff) / 255.0;
+	rgb[1] = ((v >> 8) & 0xff) / 255.0;
+	rgb[2] = (v & 0xff) / 255.0;
+}
+
+/* ---- surfaces ---- */
+
+static cairo_status_t to_buf(void *closure, const unsigned char *data, unsigned int len)
+{
+	buf_put(closure, data, len);
+	return CAIRO_STATUS_SUCCESS;
+}
+
+cairo_status_t chart_surface_open(struct chart_surface *s, enum chart_format fmt, double W,
+                                  double H, double scale, const char *pdf_title)
+{
+	memset(s, 0, sizeof *s);
+	s->fmt = fmt;
+	s->scale = fmt == CHART_PNG ? scale : 1;
+	switch (fmt) {
+	case CHART_SVG:
+		s->sf = cairo_svg_surface_create_for_stream(to_buf, &s->bytes, W, H);
+		cairo_svg_surface_restrict_to_version(s->sf, CAIRO_SVG_VERSION_1_1);
+		cairo_svg_surface_set_document_unit(s->sf, CAIRO_SVG_UNIT_PX);
+		break;
+	case CHART_PNG: {
+		int pw = (int)ceil(W * s->scale), ph = (int)ceil(H * s->scale);
+		int stride = cairo_format_stride_for_width(CAIRO_FORMAT_ARGB32, pw);
+		if (stride <= 0 || pw > 32767 || ph > 32767)
+			return CAIRO_STATUS_INVALID_SIZE;
+		s->sf = cairo_image_surface_create_for_data(
+		        chart_png_canvas((size_t)stride * (size_t)ph), CAIRO_FORMAT_ARGB32, pw, ph,
+		        stride);
+		break;
+	}
+	case CHART_PDF:
+		s->sf = cairo_pdf_surface_create_for_stream(to_buf, &s->bytes, W, H);
+		/* Cairo stamps the time of drawing otherwise; same input, same bytes. */
+		cairo_pdf_surface_set_metadata(s->sf, CAIRO_PDF_METADATA_CREATE_DATE, "");
+		if (pdf_title) {
+			char *t = g_utf8_make_valid(pdf_title, (gssize)strnlen(pdf_title, 4096));
+			cairo_pdf_surface_set_metadata(s->sf, CAIRO_PDF_METADATA_TITLE, t);
+			g_free(t);
+		}
+		break;
+	}
+	cairo_status_t st = cairo_surface_status(s->sf);
+	if (st)
+		return st;
+	s->cr = cairo_create(s->sf);
+	cairo_scale(s->cr, s->scale, s->scale);
+	return CAIRO_STATUS_SUCCESS;
+}
+
+cairo_status_t chart_surface_finish(struct chart_surface *s, struct buf *png)
+{
+	cairo_status_t st = cairo_status(s->cr);
+	if (st)
+		return st;
+	cairo_destroy(s->cr);
+	s->cr = NULL;
+	if (s->fmt == CHART_PNG) {
+		cairo_surface_flush(s->sf);
+		chart_png_encode(png, s->sf);
+		return CAIRO_STATUS_SUCCESS;
+	}
+	cairo_surface_finish(s->sf);
+	return cairo_surface_status(s->sf);
+}
+
+void chart_surface_free(struct chart_surface *s)
+{
+	if (s->cr)
+		cairo_destroy(s->cr);
+	if (s->sf)
+		cairo_surface_destroy(s->sf);
+	buf_free(&s->bytes);
+	memset(s, 0, sizeof *s);
+}
+
+/* Cairo names its surfaces in the SVG ("surface6") with a counter that runs
+ * across the whole process; renumber them by first appearance in place, so
+ * the same chart gives the same bytes whatever was drawn before it. */
+void chart_svg_renumber(struct buf *b, size_t from)
+{
+	struct buf o = BUF_INIT;
+	unsigned long seen[32];
+	size_t nseen = 0;
+	const char *p = b->data ? b->data + from : "", *end = p + (b->size - from);
+
+	buf_put(&o, b->data ? b->data : "", from);
+	for (;;) {
+		const char *t = memmem(p, (size_t)(end - p), "surface", 7);
+		if (!t)
+			break;
+		const char *q = t + 7;
+		unsigned long v = 0;
+		size_t k;
+		buf_put(&o, p, (size_t)(q - p));
+		p = q;
+		if (t == b->data || (t[-1] != '"' && t[-1] != '#') || !(*q >= '0' && *q <= '9'))
+			continue;
+		for (; q < end && *q >= '0' && *q <= '9' && v < 100000000; q++)
+			v = v * 10 + (unsigned long)(*q - '0');
+		for (k = 0; k < nseen && seen[k] != v; k++)
+			;
+		if (k == nseen && nseen < 32)
+			seen[nseen++] = v;
+		if (k == 32) { /* more surfaces than a chart draws: leave as is */
+			buf_put(&o, p, (size_t)(q - p));
+		} else {
+			buf_printf(&o, "%zu", k + 1);
+		}
+		p = q;
+	}
+	buf_put(&o, p, (size_t)(end - p));
+	buf_free(b);
+	*b = o;
+}
+
+/* ---- text ---- */
+
+void chart_text_open(struct chart_text *t, cairo_t *cr)
+{
+	/* Unhinted metrics: the same layout on every surface and scale. */
+	t->fo = cairo_font_options_create();
+	cairo_font_options_set_hint_metrics(t->fo, CAIRO_HINT_METRICS_OFF);
+	cairo_font_options_set_hint_style(t->fo, CAIRO_HINT_STYLE_NONE);
+	cairo_font_options_set_antialias(t->fo, CAIRO_ANTIALIAS_GRAY);
+	t->lay = pango_cairo_create_layout(cr);
+	pango_cairo_context_set_font_options(pango_layout_get_context(t->lay), t->fo);
+	pango_layout_context_changed(t->lay);
+	pango_layout_set_single_paragraph_mode(t->lay, TRUE);
+	pango_layout_set_ellipsize(t->lay, PANGO_ELLIPSIZE_END);
+	t->font = pango_font_description_from_string(CHART_FONT);
+	pango_font_description_set_absolute_size(t->font, CHART_FONT_PX * PANGO_SCALE);
+	t->title_font = pango_font_description_copy(t->font);
+	pango_font_description_set_absolute_size(t->title_font, CHART_TITLE_PX * PANGO_SCALE);
+	pango_font_description_set_weight(t->title_font, PANGO_WEIGHT_BOLD);
+}
+
+void chart_text_close(struct chart_text *t)
+{
+	pango_font_description_free(t->font);
+	pango_font_description_free(t->title_font);
+	g_object_unref(t->lay);
+	cairo_font_options_destroy(t->fo);
+	memset(t, 0, sizeof *t);
+}
+
+/* ---- files ---- */
+
+int chart_write_file(const char *path, const void *data, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+
+	if (!f) {
+		diag_msg("%s: %s", path, strerror(errno));
+		return 0;
+	}
+	if (fwrite(data, 1, n, f) != n || fflush(f) != 0) {
+		diag_msg("%s: %s", path, strerror(errno));
+		fclose(f);
+		return 0;
+	}
+	if (fclose(f) != 0) {
+		diag_msg("%s: %s", path, strerror(errno));
+		return 0;
+	}
+	return 1;
+}

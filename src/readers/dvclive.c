@@ -351,13 +351,13 @@ static long read_store(const char *path, const struct reader_opts *opts, struct 
 	free(j);
 	char *params = path_join(path, "params.yaml");
 	if (csv_is_file(params)) {
-		yamlkv_load(params, NULL, &r->params);
+		yamlkv_load(params, NULL, YAMLKV_SEP_DVC, &r->params);
 	} else {
 		/* 0.x logged no params: the DVC project's params.yaml beside the
 		 * folder holds them. */
 		char *up = path_join(path, "../params.yaml");
 		if (csv_is_file(up))
-			yamlkv_load(up, NULL, &r->params);
+			yamlkv_load(up, NULL, YAMLKV_SEP_DVC, &r->params);
 		free(up);
 	}
 	free(params);

@@ -13,13 +13,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <yaml.h>
 
 #include "runsite/diag.h"
 #include "runsite/util.h"
 #include "tb_event.h"
 #include "tensorboard.h"
 #include "tfrecord.h"
+#include "yamlkv.h"
 
 #define WALK_DEPTH 32         /* folder levels looked at below the input */
 #define WALK_ENTRIES 1000000  /* folder entries looked at per input */
@@ -900,218 +900,21 @@ long tb_ingest_memory(struct run *r, const char *label, const void *data, size_t
 
 /* ---- Lightning hparams.yaml ---- */
 
-/* "tag:yaml.org,2002:python/object:X" as "!!python/object:X". */
-static char *short_tag(const unsigned char *tag)
-{
-	const char *s = (const char *)tag;
-	if (str_starts(s, "tag:yaml.org,2002:"))
-		return xasprintf("!!%s", s + strlen("tag:yaml.org,2002:"));
-	return xstrdup(s);
-}
-
-/* Skips the rest of a collection whose start event was just read. */
-static int yaml_skip(yaml_parser_t *p)
-{
-	int depth = 1;
-	while (depth > 0) {
-		yaml_event_t e;
-		if (!yaml_parser_parse(p, &e))
-			return 0;
-		if (e.type == YAML_MAPPING_START_EVENT || e.type == YAML_SEQUENCE_START_EVENT)
-			depth++;
-		else if (e.type == YAML_MAPPING_END_EVENT || e.type == YAML_SEQUENCE_END_EVENT)
-			depth--;
-		else if (e.type == YAML_STREAM_END_EVENT)
-			depth = 0;
-		yaml_event_delete(&e);
-	}
-	return 1;
-}
-
-/* A sequence as "[a, b, ...]" text: scalars as they are, tagged or nested
- * collections by their tag or "[...]" / "{...}". */
-static int yaml_seq_text(yaml_parser_t *p, struct buf *out)
-{
-	int first = 1;
-	buf_putc(out, '[');
-	for (;;) {
-		yaml_event_t e;
-		if (!yaml_parser_parse(p, &e))
-			return 0;
-		if (e.type == YAML_SEQUENCE_END_EVENT || e.type == YAML_STREAM_END_EVENT) {
-			yaml_event_delete(&e);
-			break;
-		}
-		if (!first)
-			BUF_PUTSL(out, ", ");
-		first = 0;
-		int ok = 1;
-		if (e.type == YAML_SCALAR_EVENT) {
-			buf_put(out, e.data.scalar.value, e.data.scalar.length);
-		} else if (e.type == YAML_MAPPING_START_EVENT || e.type == YAML_SEQUENCE_START_EVENT) {
-			const unsigned char *tag = e.type == YAML_MAPPING_START_EVENT
-			                                   ? e.data.mapping_start.tag
-			                                   : e.data.sequence_start.tag;
-			if (tag) {
-				char *s = short_tag(tag);
-				buf_puts(out, s);
-				free(s);
-			} else {
-				buf_puts(out, e.type == YAML_MAPPING_START_EVENT ? "{...}" : "[...]");
-			}
-			ok = yaml_skip(p);
-		} else if (e.type == YAML_ALIAS_EVENT) {
-			buf_printf(out, "*%s", (const char *)e.data.alias.anchor);
-		}
-		yaml_event_delete(&e);
-		if (!ok)
-			return 0;
-	}
-	buf_putc(out, ']');
-	return 1;
-}
-
-static void add_param_once(struct run *r, const char *key, const char *value)
-{
-	if (!kvlist_get(&r->params, key))
-		kvlist_add(&r->params, key, value);
-}
-
-/* Reads the mapping whose start event was just read into params, keys
- * prefixed; nested plain mappings are flattened with '/' as Lightning does. */
-static int yaml_mapping(yaml_parser_t *p, struct run *r, const char *prefix, int depth)
-{
-	for (;;) {
-		yaml_event_t k, v;
-		if (!yaml_parser_parse(p, &k))
-			return 0;
-		if (k.type != YAML_SCALAR_EVENT) {
-			int end = k.type == YAML_MAPPING_END_EVENT || k.type == YAML_STREAM_END_EVENT;
-			int ok = end || ((k.type == YAML_MAPPING_START_EVENT ||
-			                  k.type == YAML_SEQUENCE_START_EVENT) && yaml_skip(p));
-			yaml_event_delete(&k);
-			if (end)
-				return 1;
-			if (!ok)
-				return 0;
-			/* A complex key: skip its value too. */
-			if (!yaml_parser_parse(p, &v))
-				return 0;
-			ok = (v.type != YAML_MAPPING_START_EVENT && v.type != YAML_SEQUENCE_START_EVENT) ||
-			     yaml_skip(p);
-			yaml_event_delete(&v);
-			if (!ok)
-				return 0;
-			continue;
-		}
-		char *key = xasprintf("%s%.*s", prefix, (int)k.data.scalar.length,
-		                      (const char *)k.data.scalar.value);
-		yaml_event_delete(&k);
-		if (!yaml_parser_parse(p, &v)) {
-			free(key);
-			return 0;
-		}
-		int ok = 1;
-		struct buf text = BUF_INIT;
-		switch (v.type) {
-		case YAML_SCALAR_EVENT:
-			if (v.data.scalar.length == 0 && v.data.scalar.tag) {
-				char *s = short_tag(v.data.scalar.tag);
-				add_param_once(r, key, s);
-				free(s);
-			} else {
-				buf_put(&text, v.data.scalar.value, v.data.scalar.length);
-				add_param_once(r, key, buf_cstr(&text));
-			}
-			break;
-		case YAML_MAPPING_START_EVENT:
-			if (v.data.mapping_start.tag || depth >= 8) {
-				/* Python objects are shown by their tag, never built. */
-				char *s = v.data.mapping_start.tag ? short_tag(v.data.mapping_start.tag)
-				                                   : xstrdup("{...}");
-				add_param_once(r, key, s);
-				free(s);
-				ok = yaml_skip(p);
-			} else {
-				char *sub = xasprintf("%s/", key);
-				ok = yaml_mapping(p, r, sub, depth + 1);
-				free(sub);
-			}
-			break;
-		case YAML_SEQUENCE_START_EVENT:
-			if (v.data.sequence_start.tag) {
-				char *s = short_tag(v.data.sequence_start.tag);
-				add_param_once(r, key, s);
-				free(s);
-				ok = yaml_skip(p);
-			} else {
-				ok = yaml_seq_text(p, &text);
-				add_param_once(r, key, buf_cstr(&text));
-			}
-			break;
-		case YAML_ALIAS_EVENT:
-			buf_printf(&text, "*%s", (const char *)v.data.alias.anchor);
-			add_param_once(r, key, buf_cstr(&text));
-			break;
-		default:
-			ok = 0;
-			break;
-		}
-		yaml_event_delete(&v);
-		buf_free(&text);
-		free(key);
-		if (!ok)
-			return 0;
-	}
-}
-
-/* Adds the top-level hyper-parameters of a Lightning hparams.yaml in dir to
- * r->params (keys already there from the event files win). */
+/* Adds the hyper-parameters of a Lightning hparams.yaml in dir to r->params
+ * (keys already there from the event files win), flattened as the
+ * Lightning CSV reader does, so one param has one key in a merged run. */
 static void read_hparams_yaml(struct run *r, const char *dir)
 {
 	char *path = path_join(dir, "hparams.yaml");
-	struct buf text = BUF_INIT;
 	struct stat sb;
-	yaml_parser_t p;
-	if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
-		goto out_noparser;
-	if (!read_file(path, &text, 16 * 1024 * 1024)) {
-		diag_warn(path, 0, "cannot read: %s", strerror(errno));
-		goto out_noparser;
+	if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode)) {
+		struct kvlist kv = {0};
+		yamlkv_load(path, NULL, YAMLKV_SEP_LIGHTNING, &kv);
+		for (size_t i = 0; i < kv.n; i++)
+			if (!kvlist_get(&r->params, kv.items[i].key))
+				kvlist_add(&r->params, kv.items[i].key, kv.items[i].value);
+		kvlist_free(&kv);
 	}
-	if (!yaml_parser_initialize(&p))
-		goto out_noparser;
-	yaml_parser_set_input_string(&p, (const unsigned char *)text.data, text.size);
-	int ok = 1, in_doc = 0;
-	for (;;) {
-		yaml_event_t e;
-		if (!yaml_parser_parse(&p, &e)) {
-			ok = 0;
-			break;
-		}
-		yaml_event_type_t type = e.type;
-		yaml_event_delete(&e);
-		if (type == YAML_STREAM_END_EVENT)
-			break;
-		if (type == YAML_DOCUMENT_START_EVENT)
-			in_doc = 1;
-		else if (type == YAML_MAPPING_START_EVENT && in_doc) {
-			if (!yaml_mapping(&p, r, "", 0)) {
-				ok = 0;
-				break;
-			}
-			break; /* the first document is the one Lightning writes */
-		} else if (type == YAML_SEQUENCE_START_EVENT && !yaml_skip(&p)) {
-			ok = 0;
-			break;
-		}
-	}
-	if (!ok)
-		diag_warn(path, p.problem_mark.line + 1, "YAML: %s; hyper-parameters after this "
-		          "point not read", p.problem ? p.problem : "malformed");
-	yaml_parser_delete(&p);
-out_noparser:
-	buf_free(&text);
 	free(path);
 }
 

@@ -1,6 +1,7 @@
 /* yamlkv.c — YAML flattened into params (libyaml events into a small tree,
- * then a walk with a budget) and lenient JSON (Python's NaN tokens) for the
- * CSV, Hugging Face and DVCLive readers. */
+ * then a walk with a budget) for every reader that reads YAML params
+ * (Lightning, TensorBoard, DVCLive), and lenient JSON (Python's NaN tokens)
+ * for the CSV, Hugging Face and DVCLive readers. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -48,6 +49,7 @@ struct ytree {
 
 struct flat {
 	const char *path;
+	char sep;          /* between a mapping's key and the keys below it */
 	struct kvlist *out;
 	long added;
 	size_t visits;
@@ -339,7 +341,7 @@ static void flatten(struct flat *f, const struct ynode *n, const char *key, int 
 			struct buf kb = BUF_INIT;
 			if (key && *key) {
 				buf_puts(&kb, key);
-				buf_putc(&kb, '.');
+				buf_putc(&kb, f->sep);
 			}
 			if (k->kind == Y_SCALAR && !k->tag)
 				buf_puts(&kb, k->text);
@@ -362,13 +364,13 @@ static void flatten(struct flat *f, const struct ynode *n, const char *key, int 
 }
 
 long yamlkv_parse(const char *text, size_t len, const char *path, const char *prefix,
-                  struct kvlist *out)
+                  char sep, struct kvlist *out)
 {
 	struct ytree t = {0};
 	struct ynode *root = tree_build(&t, text, len, path);
 	long added = -1;
 	if (root) {
-		struct flat f = {path, out, 0, 0, 0};
+		struct flat f = {path, sep, out, 0, 0, 0};
 		/* An empty document (a bare "{}" or nothing) adds nothing. */
 		if (!(root->kind == Y_MAP && root->n == 0) &&
 		    !(root->kind == Y_SCALAR && root->plain && !*root->text))
@@ -382,7 +384,7 @@ long yamlkv_parse(const char *text, size_t len, const char *path, const char *pr
 	return added;
 }
 
-long yamlkv_load(const char *path, const char *prefix, struct kvlist *out)
+long yamlkv_load(const char *path, const char *prefix, char sep, struct kvlist *out)
 {
 	struct buf b = BUF_INIT;
 	long n = -1;
@@ -390,7 +392,7 @@ long yamlkv_load(const char *path, const char *prefix, struct kvlist *out)
 		diag_warn(path, 0, "cannot read: %s", strerror(errno));
 		goto out;
 	}
-	n = yamlkv_parse(buf_cstr(&b), b.size, path, prefix, out);
+	n = yamlkv_parse(buf_cstr(&b), b.size, path, prefix, sep, out);
 out:
 	buf_free(&b);
 	return n;

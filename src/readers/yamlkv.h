@@ -1,5 +1,5 @@
-/* yamlkv.h — the structured-text helpers of the CSV, Hugging Face and
- * DVCLive readers: YAML files (hparams.yaml, params.yaml) flattened into
+/* yamlkv.h — the structured-text helpers of the readers: YAML files
+ * (hparams.yaml, params.yaml) flattened into
  * key/value params with libyaml, and JSON as Python writes it (bare NaN,
  * Infinity, -Infinity) through jansson. No code in a file is ever run:
  * Python object tags are shown as text. */
@@ -12,8 +12,19 @@
 
 #include "runsite/model.h"
 
+/* How nested keys are joined, by the convention of the tool that wrote the
+ * file, so a param has the name its users know it by:
+ * - Lightning's hparams.yaml: '/', as Lightning's loggers flatten nested
+ *   hparams (_flatten_dict) and TensorBoard's HPARAMS tab shows them, so the
+ *   same param read from hparams.yaml and from the run's event files is one
+ *   key ("model/hidden");
+ * - DVC's params.yaml: '.', as `dvc params diff` and `dvc exp show` name
+ *   them ("train.lr"). */
+#define YAMLKV_SEP_LIGHTNING '/'
+#define YAMLKV_SEP_DVC '.'
+
 /* Flattens the first YAML document in text[0, len) into out: scalars under
- * nested mappings become dotted keys ("model.hidden"), merge keys ("<<")
+ * nested mappings get their keys joined by sep ("model/hidden"), merge keys ("<<")
  * are merged, sequences and nodes with an unknown tag (such as
  * !!python/object:...) become one JSON-like text value. Keys get prefix
  * (may be NULL) in front. Aliases are followed within a fixed budget, so a
@@ -21,11 +32,11 @@
  * "path:line: what"; what was read before them is kept. Returns the number
  * of pairs added, or -1 when nothing could be read (reported). */
 long yamlkv_parse(const char *text, size_t len, const char *path, const char *prefix,
-                  struct kvlist *out);
+                  char sep, struct kvlist *out);
 
 /* yamlkv_parse on the file at path. A file that cannot be read is reported
  * and gives -1. */
-long yamlkv_load(const char *path, const char *prefix, struct kvlist *out);
+long yamlkv_load(const char *path, const char *prefix, char sep, struct kvlist *out);
 
 /* Parses JSON text[0, len) accepting the bare NaN, Infinity and -Infinity
  * tokens Python's json module writes (they are read back by json_to_double).

@@ -55,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ready = 1;
 	}
 	struct kvlist l = {0};
-	yamlkv_parse((const char *)data, size, "fuzz.yaml", "p", &l);
+	yamlkv_parse((const char *)data, size, "fuzz.yaml", "p", YAMLKV_SEP_DVC, &l);
 	kvlist_free(&l);
 	json_t *j = json_parse_lenient((const char *)data, size, "fuzz.json");
 	if (j) {

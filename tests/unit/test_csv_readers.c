@@ -231,8 +231,8 @@ static void test_lightning(void)
 		OK(s && s->sum.last.value == 1, "epoch kept as a metric");
 		OK(find(r, "step") == NULL, "step is the x axis, not a metric");
 		STR_EQ(kvlist_get(&r->params, "lr"), "1.0e-05", "hparams scalar as written");
-		STR_EQ(kvlist_get(&r->params, "model.hidden"), "64", "nested hparams dotted");
-		STR_EQ(kvlist_get(&r->params, "model.layers"), "[1, 2]", "list as text");
+		STR_EQ(kvlist_get(&r->params, "model/hidden"), "64", "nested hparams joined by '/' as Lightning does");
+		STR_EQ(kvlist_get(&r->params, "model/layers"), "[1, 2]", "list as text");
 		const char *loss = kvlist_get(&r->params, "loss");
 		OK(loss && strstr(loss, "!!python/object:neuralforecast") != NULL,
 		   "python tag shown as text: %s", loss ? loss : "(none)");

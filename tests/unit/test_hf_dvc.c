@@ -26,7 +26,7 @@ static void test_yaml(void)
 	                "obj: !!python/object/apply:collections.OrderedDict\n- - - k\n    - 1\n"
 	                "empty:\nnested: {a: {b: 1}}\n";
 	struct kvlist l = {0};
-	long n = yamlkv_parse(y, strlen(y), "t.yaml", NULL, &l);
+	long n = yamlkv_parse(y, strlen(y), "t.yaml", NULL, YAMLKV_SEP_DVC, &l);
 	OK(n > 0, "parsed");
 	STR_EQ(kvlist_get(&l, "base.lr"), "0.1", "nested dotted");
 	STR_EQ(kvlist_get(&l, "run.opt"), "adam", "merge key merged");
@@ -47,7 +47,7 @@ static void test_yaml(void)
 			buf_printf(&b, "%s*a%d", k ? ", " : "", i - 1);
 		buf_puts(&b, "]\n");
 	}
-	n = yamlkv_parse(b.data, b.size, "laughs.yaml", NULL, &l);
+	n = yamlkv_parse(b.data, b.size, "laughs.yaml", NULL, YAMLKV_SEP_DVC, &l);
 	OK(n >= 1 && n <= 10, "billion laughs bounded (%ld pairs)", n);
 	size_t total = 0;
 	for (size_t i = 0; i < l.n; i++)
@@ -58,17 +58,17 @@ static void test_yaml(void)
 
 	/* A recursive alias (Python yaml allows it) must not loop. */
 	const char *rec = "a: &x [1, *x]\n";
-	n = yamlkv_parse(rec, strlen(rec), "rec.yaml", NULL, &l);
+	n = yamlkv_parse(rec, strlen(rec), "rec.yaml", NULL, YAMLKV_SEP_DVC, &l);
 	OK(n == 1, "recursive alias bounded");
 	kvlist_free(&l);
 
 	size_t before = diag_count();
 	const char *bad = "a: 1\nb: [unclosed\nc: 3\n";
-	n = yamlkv_parse(bad, strlen(bad), "bad.yaml", NULL, &l);
+	n = yamlkv_parse(bad, strlen(bad), "bad.yaml", NULL, YAMLKV_SEP_DVC, &l);
 	OK(diag_count() > before, "YAML error reported");
 	STR_EQ(kvlist_get(&l, "a"), "1", "what came before the error kept");
 	kvlist_free(&l);
-	OK(yamlkv_parse("{}\n", 3, "e.yaml", NULL, &l) == 0 && l.n == 0, "empty mapping: no params");
+	OK(yamlkv_parse("{}\n", 3, "e.yaml", NULL, YAMLKV_SEP_DVC, &l) == 0 && l.n == 0, "empty mapping: no params");
 }
 
 static void test_json(void)

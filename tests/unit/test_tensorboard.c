@@ -20,6 +20,8 @@
 #include "../../src/readers/tensorboard.h"
 #include "../../src/readers/tfrecord.h"
 
+extern const struct reader reader_lightning_csv;
+
 static char scratch[] = "/tmp/runsite-tb-XXXXXX";
 
 /* ---- helpers ---- */
@@ -1122,13 +1124,37 @@ static void test_discovery(void)
 	r = run_by_id(&c, "lightning_logs/version_0");
 	if (r) {
 		STR_EQ(kvlist_get(&r->params, "lr"), "0.001", "hparams.yaml scalar");
-		STR_EQ(kvlist_get(&r->params, "loss"), "!!python/object:foo.losses.MAE",
-		       "Python object shown by its tag, not built");
+		STR_EQ(kvlist_get(&r->params, "loss"),
+		       "!!python/object:foo.losses.MAE {\"_buffers\": "
+		       "!!python/object/apply:collections.OrderedDict [[]]}",
+		       "Python object shown as text with its tag, not built");
 		STR_EQ(kvlist_get(&r->params, "opt/name"), "adam", "nested mapping flattened");
 		STR_EQ(kvlist_get(&r->params, "opt/betas"), "[0.9, 0.999]", "sequence as text");
 		STR_EQ(kvlist_get(&r->params, "name"), "null", "null as text");
 		OK(kvlist_get(&r->params, "loss/_buffers") == NULL, "tagged mapping not entered");
 	}
+	/* The Lightning CSV reader reads the same hparams.yaml: a run read by
+	 * both (merged) must get one key per param, so both name them alike. */
+	struct buf csv = BUF_INIT;
+	BUF_PUTSL(&csv, "epoch,step,loss\n0,0,0.5\n");
+	free(put_file("disc/lightning_logs/version_0", "metrics.csv", &csv));
+	buf_free(&csv);
+	char *v0 = path_join(scratch, "disc/lightning_logs/version_0");
+	struct collected lc;
+	memset(&lc, 0, sizeof lc);
+	struct reader_opts lo = {.include_deleted = false, .dec_buckets = 100};
+	struct run_sink ls = {&lc, col_experiment, col_run};
+	INT_EQ(reader_lightning_csv.read(v0, &lo, &ls), 1, "the Lightning CSV reader reads the run");
+	if (r && lc.n == 1) {
+		const struct kvlist *tp = &r->params, *cp = &lc.runs[0]->params;
+		int same = tp->n == cp->n;
+		for (size_t i = 0; same && i < cp->n; i++)
+			same = kvlist_get(tp, cp->items[i].key) != NULL;
+		OK(same, "hparams.yaml gives the same keys through both readers (opt/name, not opt.name)");
+		STR_EQ(kvlist_get(cp, "opt/name"), "adam", "the CSV reader joins nested keys with '/'");
+	}
+	collected_free(&lc);
+	free(v0);
 	collected_free(&c);
 
 	/* A single file as input: run '.' */

@@ -130,6 +130,21 @@ static int json_number(const uint8_t *v, size_t n, double *out)
 	return csv_number((const char *)v, n, out);
 }
 
+/* A JSON value of any kind (the lenient parser takes only lists and
+ * objects at the top): parsed inside a list. New reference or NULL. */
+static json_t *parse_value(const char *text, size_t len)
+{
+	struct buf b = BUF_INIT;
+	buf_putc(&b, '[');
+	buf_put(&b, text, len);
+	buf_putc(&b, ']');
+	json_t *arr = json_parse_lenient(b.data, b.size, NULL);
+	buf_free(&b);
+	json_t *v = json_array_size(arr) == 1 ? json_incref(json_array_get(arr, 0)) : NULL;
+	json_decref(arr);
+	return v;
+}
+
 static int64_t ms_of_seconds(double s)
 {
 	if (!(s == s) || s < -9.2e15 || s > 9.2e15)
@@ -621,6 +636,14 @@ static void add_flat(struct kvlist *l, const char *key, json_t *v, int depth)
 		}
 		return;
 	}
+	/* Integers are read as reals; say 10 rather than json_to_text's 1e+01. */
+	double d = json_is_number(v) ? json_number_value(v) : 0.5;
+	if (d == floor(d) && fabs(d) < 1e15) {
+		char num[32];
+		snprintf(num, sizeof num, "%lld", (long long)d);
+		kvlist_add(l, key, num);
+		return;
+	}
 	char *text = json_to_text(v);
 	kvlist_add(l, key, text);
 	free(text);
@@ -656,7 +679,7 @@ static void finish_ctx(struct ctx *c)
 	for (size_t i = 0; i < c->config.n; i++) {
 		if (strcmp(c->config.keys[i], "_wandb") == 0 || str_starts(c->config.keys[i], "_wandb."))
 			continue;
-		json_t *j = json_parse_lenient(c->config.vals[i], strlen(c->config.vals[i]), NULL);
+		json_t *j = parse_value(c->config.vals[i], strlen(c->config.vals[i]));
 		if (j) {
 			add_flat(&r->params, c->config.keys[i], j, 0);
 			c->f->has_config = true;
@@ -664,7 +687,7 @@ static void finish_ctx(struct ctx *c)
 		json_decref(j);
 	}
 	for (size_t i = 0; i < c->summary.n; i++) {
-		json_t *j = json_parse_lenient(c->summary.vals[i], strlen(c->summary.vals[i]), NULL);
+		json_t *j = parse_value(c->summary.vals[i], strlen(c->summary.vals[i]));
 		if (j)
 			add_summary_points(r, c->summary.keys[i], j, c->last_step, 0);
 		json_decref(j);

@@ -416,6 +416,21 @@ static void read_log(struct run *r, const char *text, size_t len)
 	buf_free(&out);
 }
 
+void clearml_ingest_memory(struct run *r, const char *task_json, size_t tlen, const char *events,
+                           size_t elen)
+{
+	json_t *task = json_parse_lenient(task_json, tlen, NULL);
+	char *exp_id = NULL, *exp_name = NULL;
+	if (json_is_object(task))
+		read_task(r, task, 0, &exp_id, &exp_name);
+	json_decref(task);
+	free(exp_id);
+	free(exp_name);
+	struct counts c = {0};
+	read_events(r, "fuzz", events, elen, &c);
+	read_log(r, events, elen);
+}
+
 static int is_session_file(const char *rel)
 {
 	return strcmp(rel, CM_TASK) == 0 || strcmp(rel, CM_METRICS) == 0 || strcmp(rel, CM_LOG) == 0;

@@ -275,6 +275,8 @@ static void read_history(struct ctx *c, const uint8_t *data, size_t len)
 		struct pb_field g;
 		struct item it = {0};
 		int nested = 0;
+		const uint8_t *part = NULL;
+		size_t plen = 0;
 		while (pb_next(&ib, &g) == 1) {
 			if (g.wire != PB_BYTES)
 				continue;
@@ -283,9 +285,13 @@ static void read_history(struct ctx *c, const uint8_t *data, size_t len)
 			else if (g.num == 16)
 				it.val = g.data, it.vlen = g.len;
 			else if (g.num == 2)
-				nested = 1;
+				nested++, part = g.data, plen = g.len;
 		}
-		if (nested) {
+		if (nested == 1) {
+			/* wandb-core writes even flat keys as a one-part nested_key. */
+			it.key = part;
+			it.klen = plen;
+		} else if (nested) {
 			const uint8_t *v;
 			size_t vl;
 			if (!item_key(c, f.data, f.len, &v, &vl))

@@ -53,7 +53,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import make_sample_runs as msr  # noqa: E402  (pins numpy's code paths before importing it)
 
 np = msr.np
-PROJECT = "puppy-couch-bites"   # the same project name as the MLflow experiment
+PROJECT = "puppy-couch-bites-offline"   # beside the MLflow experiment, not in it
 DAY = 4                          # Friday 2026-10-09
 WORKER = "tomas-thinkpad"
 SDK_VERSION = "1.17.0"

@@ -102,6 +102,14 @@ for z in trav abs bomb; do
 	check_grep "the $z zip is refused with the reason" "zip refused: .*$want" "$TMP/z.err"
 done
 
+# The sessions are what scripts/make_clearml_session.py writes, byte for byte.
+if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+	/usr/bin/python3 scripts/make_clearml_session.py --out "$TMP/regen" -q
+	check "regenerated ClearML sessions equal sample-runs/clearml" diff -r sample-runs/clearml "$TMP/regen/clearml"
+else
+	skip "/usr/bin/python3 has no numpy: ClearML sessions not regenerated"
+fi
+
 # Pages, compare, check and export, as for MLflow.
 rm -rf "$TMP/site"
 check "a site of sample-runs with the ClearML sessions" "$RUNSITE" build -q sample-runs -o "$TMP/site"

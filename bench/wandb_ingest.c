@@ -1,6 +1,6 @@
 /* wandb_ingest.c — reading a .wandb file against the floor. Both sides read
- * the file with read() (the floor in 128 KiB chunks, the reader whole, as
- * the W&B reader does), after one warm-up, best of REPS:
+ * the file as they would (the floor with read() in 128 KiB chunks, the
+ * reader as `runsite ls` does: mapped), after one warm-up, best of REPS:
  *   floor:   CRC32C (SSE4.2, tfrecord.c's) over every byte, nothing else;
  *   runsite: wandb_ingest_memory() — framing, W&B's CRC-32 of every chunk,
  *            Record decoding, history/stats/summary into series — and
@@ -50,14 +50,9 @@ static double floor_once(const char *path, uint32_t *crc)
 static double reader_once(const char *path, size_t *points, size_t *series)
 {
 	double t = now();
-	struct buf b = BUF_INIT;
-	if (!read_file(path, &b, (size_t)8 << 30)) {
-		perror(path);
-		exit(1);
-	}
 	struct run *r = run_new("wandb", path);
 	struct wandb_facts f;
-	if (!wandb_ingest_memory(r, &f, path, b.data, b.size, false))
+	if (wandb_ingest_file(r, &f, path) != 1)
 		exit(1);
 	wandb_facts_free(&f);
 	run_finish(r, 0);
@@ -67,7 +62,6 @@ static double reader_once(const char *path, size_t *points, size_t *series)
 		*points += r->metrics[i].sum.count;
 	*series = r->nmetrics;
 	run_free(r);
-	buf_free(&b);
 	return s;
 }
 

@@ -5,6 +5,7 @@
  * above run folders is one store. Field numbers are those of wandb's
  * wandb/proto/wandb_internal.proto (shared/formats/mlflow-clearml-wandb.md §4). */
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -12,8 +13,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "runsite/diag.h"
+#include "runsite/mapfile.h"
 #include "runsite/reader.h"
 #include "runsite/util.h"
 #include "console_note.h"
@@ -711,29 +714,105 @@ static void finish_ctx(struct ctx *c)
 	}
 }
 
+/* One file being read. On the heap, so what the reading loop changes is
+ * still there after a SIGBUS jumps out of it. */
+struct ingest {
+	struct wb_log l;
+	struct ctx c;
+};
+
+static struct ingest *ingest_begin(struct run *r, struct wandb_facts *f, const char *path,
+                                   const void *data, size_t n, bool quiet)
+{
+	memset(f, 0, sizeof *f);
+	struct ingest *g = xcalloc(1, sizeof *g);
+	if (!wb_log_open(&g->l, path, data, n, quiet)) {
+		free(g);
+		return NULL;
+	}
+	g->c = (struct ctx){.r = r, .f = f, .path = path, .stats_t0_ms = TIME_UNKNOWN};
+	return g;
+}
+
+static void ingest_loop(struct ingest *g)
+{
+	const uint8_t *p;
+	size_t len;
+	while (wb_log_next(&g->l, &p, &len))
+		read_record(&g->c, p, len);
+}
+
+static void ingest_end(struct ingest *g)
+{
+	struct wandb_facts *f = g->c.f;
+	f->records = g->l.records;
+	f->corrupt = g->l.corrupt;
+	f->cut_at = g->l.cut_at;
+	wb_log_close(&g->l);
+	finish_ctx(&g->c);
+	jmap_free(&g->c.config);
+	jmap_free(&g->c.summary);
+	free(g->c.items);
+	free(g->c.hint);
+	buf_free(&g->c.key);
+	buf_free(&g->c.console);
+	free(g);
+}
+
 int wandb_ingest_memory(struct run *r, struct wandb_facts *f, const char *path,
                         const void *data, size_t n, bool quiet)
 {
-	memset(f, 0, sizeof *f);
-	struct wb_log l;
-	if (!wb_log_open(&l, path, data, n, quiet))
+	struct ingest *g = ingest_begin(r, f, path, data, n, quiet);
+	if (!g)
 		return 0;
-	struct ctx c = {.r = r, .f = f, .path = path, .stats_t0_ms = TIME_UNKNOWN};
-	const uint8_t *p;
-	size_t len;
-	while (wb_log_next(&l, &p, &len))
-		read_record(&c, p, len);
-	f->records = l.records;
-	f->corrupt = l.corrupt;
-	f->cut_at = l.cut_at;
-	wb_log_close(&l);
-	finish_ctx(&c);
-	jmap_free(&c.config);
-	jmap_free(&c.summary);
-	free(c.items);
-	free(c.hint);
-	buf_free(&c.key);
-	buf_free(&c.console);
+	ingest_loop(g);
+	ingest_end(g);
+	return 1;
+}
+
+int wandb_ingest_file(struct run *r, struct wandb_facts *f, const char *path)
+{
+	memset(f, 0, sizeof *f);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		diag_warn(path, 0, "cannot read: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	size_t n = (size_t)st.st_size;
+	void *map = n > 0 && (uint64_t)st.st_size <= WB_MAX_FILE ? mapfile_map(fd, n) : NULL;
+	int rc;
+	if (!map) {
+		/* Not mapped (a sanitizer or fuzzer owns SIGBUS, or mmap failed): read it. */
+		struct buf b = BUF_INIT;
+		if (!read_file(path, &b, WB_MAX_FILE)) {
+			diag_warn(path, 0, "cannot read: %s", strerror(errno));
+			rc = -1;
+		} else {
+			rc = wandb_ingest_memory(r, f, path, b.data ? b.data : "", b.size, false);
+		}
+		buf_free(&b);
+		close(fd);
+		return rc;
+	}
+	close(fd);
+	struct ingest *g = ingest_begin(r, f, path, map, n, false);
+	if (!g) {
+		mapfile_unmap(map, n);
+		return 0;
+	}
+	sigjmp_buf jb;
+	mapfile_guard(map, n, &jb);
+	if (sigsetjmp(jb, 0) == 0)
+		ingest_loop(g);
+	else
+		diag_warn_at(path, g->l.pos, "the file was shortened while being read; kept the "
+		             "%llu records before this offset", (unsigned long long)g->l.records);
+	mapfile_unguard();
+	ingest_end(g);
+	mapfile_unmap(map, n);
 	return 1;
 }
 
@@ -952,14 +1031,8 @@ static struct run *read_run_dir(const char *store, const char *dir, const char *
 	struct run *r = run_new("wandb", store);
 	struct wandb_facts f = {0};
 	int have_log = 0;
-	if (log) {
-		struct buf b = BUF_INIT;
-		if (!read_file(log, &b, WB_MAX_FILE))
-			diag_warn(log, 0, "cannot read: %s", strerror(errno));
-		else
-			have_log = wandb_ingest_memory(r, &f, log, b.data ? b.data : "", b.size, false);
-		buf_free(&b);
-	}
+	if (log)
+		have_log = wandb_ingest_file(r, &f, log) == 1;
 	char *files = path_join(dir, "files");
 	char *p;
 	struct buf missing = BUF_INIT;

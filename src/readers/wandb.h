@@ -28,6 +28,11 @@ struct wandb_facts {
  * unless quiet), 1 otherwise. Free f with wandb_facts_free(). */
 int wandb_ingest_memory(struct run *r, struct wandb_facts *f, const char *path,
                         const void *data, size_t n, bool quiet);
+/* wandb_ingest_memory on the file at path, mapped when it can be (a file
+ * shortened while being read keeps what came before), read otherwise.
+ * Returns 1, 0 when it is not a .wandb file, -1 when it cannot be read
+ * (both reported). */
+int wandb_ingest_file(struct run *r, struct wandb_facts *f, const char *path);
 void wandb_facts_free(struct wandb_facts *f);
 
 #endif

@@ -113,7 +113,7 @@ struct ctx {
 
 /* The number a value_json holds: a JSON number or Python's NaN/Infinity
  * tokens. Returns 0 for anything else (strings, booleans, objects). */
-static int json_number(const uint8_t *v, size_t n, double *out)
+int wandb_json_number(const uint8_t *v, size_t n, double *out)
 {
 	if (n == 0)
 		return 0;
@@ -375,7 +375,7 @@ static void read_history(struct ctx *c, const uint8_t *data, size_t len)
 		double d;
 		if (it.key[0] == '_') {
 			if (it.klen == 10 && memcmp(it.key, "_timestamp", 10) == 0 &&
-			    json_number(it.val, it.vlen, &d))
+			    wandb_json_number(it.val, it.vlen, &d))
 				t = ms_of_seconds(d);
 			else if (it.klen == 5 && memcmp(it.key, "_step", 5) == 0)
 				step_val = it.val, step_vlen = it.vlen; /* parsed only when needed */
@@ -386,7 +386,7 @@ static void read_history(struct ctx *c, const uint8_t *data, size_t len)
 		c->items[c->nitems++] = it;
 	}
 	if (!has_step)
-		step = step_val && json_number(step_val, step_vlen, &step_item) &&
+		step = step_val && wandb_json_number(step_val, step_vlen, &step_item) &&
 		               step_item == step_item && fabs(step_item) < 9.2e18
 		               ? (int64_t)step_item
 		               : c->rows;
@@ -403,7 +403,7 @@ static void read_history(struct ctx *c, const uint8_t *data, size_t len)
 	for (size_t i = 0; i < c->nitems; i++) {
 		struct item *it = &c->items[i];
 		double d;
-		if (json_number(it->val, it->vlen, &d)) {
+		if (wandb_json_number(it->val, it->vlen, &d)) {
 			size_t s = series_index(c, (const char *)it->key, it->klen, &c->hint[i]);
 			if (s != (size_t)-1)
 				series_add(&c->r->metrics[s], step, t, d);
@@ -602,7 +602,7 @@ static void read_stats(struct ctx *c, const uint8_t *data, size_t len)
 		const uint8_t *v;
 		size_t vl;
 		double d;
-		if (!item_key(c, f.data, f.len, &v, &vl) || !json_number(v, vl, &d))
+		if (!item_key(c, f.data, f.len, &v, &vl) || !wandb_json_number(v, vl, &d))
 			continue;
 		char *k = xasprintf("system/%s", c->key.data);
 		series_add(run_series(c->r, k), step, t, d);

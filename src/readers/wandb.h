@@ -34,5 +34,8 @@ int wandb_ingest_memory(struct run *r, struct wandb_facts *f, const char *path,
  * (both reported). */
 int wandb_ingest_file(struct run *r, struct wandb_facts *f, const char *path);
 void wandb_facts_free(struct wandb_facts *f);
+/* The number a value_json text v[0, n) holds (a JSON number, or Python's
+ * NaN, Infinity, -Infinity), read exactly. Returns 0 for anything else. */
+int wandb_json_number(const uint8_t *v, size_t n, double *out);
 
 #endif

@@ -216,6 +216,54 @@ static void test_decoder(void)
 	buf_free(&file);
 }
 
+/* The number reader agrees with strtod bit for bit on numbers as Python's
+ * repr and json write them (16 and 17 digits, exponents, integers). */
+static void test_numbers(void)
+{
+	static const char *const fixed[] = {"0.5", "-0.0", "1791190800.0", "1791190802.5",
+	                                    "0.0033333333333333335", "3.3333333333333335e-06",
+	                                    "1e22", "1e23", "9007199254740993", "123", "-7",
+	                                    "2.2250738585072014e-308", "1.7976931348623157e+308",
+	                                    "0.1", "0.30000000000000004", NULL};
+	int bad = 0;
+	char text[64];
+	for (size_t i = 0; fixed[i]; i++) {
+		double got, want = strtod(fixed[i], NULL);
+		if (!wandb_json_number((const uint8_t *)fixed[i], strlen(fixed[i]), &got) ||
+		    memcmp(&got, &want, sizeof got) != 0) {
+			bad++;
+			printf("# %s: got %.17g\n", fixed[i], got);
+		}
+	}
+	uint64_t x = 0x9E3779B97F4A7C15u;
+	for (int i = 0; i < 200000; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		double v = (double)(x >> 11) / (double)(1ull << 53) * pow(10.0, (int)(x % 40) - 20);
+		double w = i % 2 ? -v : v;
+		switch (i % 6) {
+		case 0: snprintf(text, sizeof text, "%.17g", w); break;
+		case 1: snprintf(text, sizeof text, "%.16g", w); break;
+		case 2: snprintf(text, sizeof text, "%.15g", w); break;
+		case 3: snprintf(text, sizeof text, "%.6g", w); break;
+		case 4: snprintf(text, sizeof text, "%.3f", w); break;
+		default: snprintf(text, sizeof text, "%.12e", w); break;
+		}
+		double got, want = strtod(text, NULL);
+		if (!wandb_json_number((const uint8_t *)text, strlen(text), &got) ||
+		    memcmp(&got, &want, sizeof got) != 0) {
+			if (bad++ < 5)
+				printf("# %s: got %.17g, strtod %.17g\n", text, got, want);
+		}
+	}
+	INT_EQ(bad, 0, "numbers read differently from strtod");
+	double d;
+	OK(wandb_json_number((const uint8_t *)"NaN", 3, &d) && isnan(d), "NaN");
+	OK(wandb_json_number((const uint8_t *)"-Infinity", 9, &d) && isinf(d) && d < 0, "-Infinity");
+	OK(!wandb_json_number((const uint8_t *)"\"0.5\"", 5, &d), "a string is not a number");
+	OK(!wandb_json_number((const uint8_t *)"true", 4, &d), "nor is true");
+	OK(!wandb_json_number((const uint8_t *)"1.5x", 4, &d), "nor trailing text");
+}
+
 static void test_console_note(void)
 {
 	char *notes = xstrdup("Run notes.");
@@ -242,6 +290,7 @@ int main(void)
 	test_first_without_last();
 	test_cut();
 	test_decoder();
+	test_numbers();
 	test_console_note();
 	return TEST_END();
 }

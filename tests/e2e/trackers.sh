@@ -119,9 +119,9 @@ rm -rf "$TMP/wsite"
 check "a site of a W&B store" "$RUNSITE" build -q "$TMP/legacy" "$TMP/bad" -o "$TMP/wsite"
 check "its pages and links" "$BUILD/tools/sitecheck" "$TMP/wsite"
 check_exit 0 "check gates ClearML runs" "$RUNSITE" check -q sample-runs/clearml \
-	--baseline mlp16-posw4-lr0.1-s1 --candidate mlp16-posw4-lr0.1-s2 --rule 'val/f1:max:0.5'
+	--baseline mlp16-posw4-lr0.1-s1 --candidate mlp16-posw4-lr0.1-s2 --rule 'val/f1:max:0.5' -o "$TMP/gate-pass"
 check_exit 1 "check fails a ClearML regression" "$RUNSITE" check -q sample-runs/clearml \
-	--baseline mlp16-posw4-lr0.1-s1 --candidate mlp16-posw4-lr0.1-s2 --rule 'val/f1>=0.99'
+	--baseline mlp16-posw4-lr0.1-s1 --candidate mlp16-posw4-lr0.1-s2 --rule 'val/f1>=0.99' -o "$TMP/gate-fail"
 check_exit 0 "export of a W&B run" "$RUNSITE" export -q "$TMP/groups" --run g1 -o "$TMP/w.html"
 check_exit 0 "export of a ClearML run" "$RUNSITE" export -q sample-runs/clearml \
 	--run mlp16-posw4-lr0.1-s1 -o "$TMP/c.html"

@@ -45,7 +45,7 @@ static double floor_once(const char *path, uint32_t *crc)
 	while ((got = read(fd, chunk, sizeof chunk)) > 0)
 		c = crc32c(c, chunk, (size_t)got);
 	close(fd);
-	*crc ^= c;
+	*crc = c; /* printed, so the loop is not optimised away */
 	return now() - t;
 }
 

@@ -316,22 +316,33 @@ int cmd_ls(int argc, char **argv)
 		jsonw_end_array(w);
 		jsonw_key(w, "skipped");
 		jsonw_begin_array(w);
-		for (size_t i = 0; i < d.nskipped + stats.duplicates.n; i++) {
-			int dup = i >= d.nskipped;
-			const struct kv *k = dup ? &stats.duplicates.items[i - d.nskipped] : NULL;
+		for (size_t i = 0; i < d.nskipped; i++) {
 			jsonw_begin_object(w);
 			jsonw_key(w, "path");
-			jsonw_string(w, dup ? k->key : d.skipped[i].path);
+			jsonw_string(w, d.skipped[i].path);
 			jsonw_key(w, "why");
-			jsonw_string(w, dup ? k->value : d.skipped[i].why);
+			jsonw_string(w, d.skipped[i].why);
 			jsonw_end_object(w);
 		}
+		const struct kvlist *lists[] = {&stats.unreadable, &stats.duplicates};
+		for (size_t l = 0; l < 2; l++)
+			for (size_t i = 0; i < lists[l]->n; i++) {
+				jsonw_begin_object(w);
+				jsonw_key(w, "path");
+				jsonw_string(w, lists[l]->items[i].key);
+				jsonw_key(w, "why");
+				jsonw_string(w, lists[l]->items[i].value);
+				jsonw_end_object(w);
+			}
 		jsonw_end_array(w);
 		jsonw_end_object(w);
 		fputc('\n', stdout);
 	} else {
 		for (size_t i = 0; i < d.nskipped; i++)
 			printf("skipped %s: %s\n", d.skipped[i].path, d.skipped[i].why);
+		for (size_t i = 0; i < stats.unreadable.n; i++)
+			printf("skipped %s: %s\n", stats.unreadable.items[i].key,
+			       stats.unreadable.items[i].value);
 		for (size_t i = 0; i < stats.duplicates.n; i++)
 			printf("skipped in %s: %s\n", stats.duplicates.items[i].key,
 			       stats.duplicates.items[i].value);

@@ -535,6 +535,15 @@ static void store_end(struct state *st)
 	deliver(st, r);
 }
 
+/* Counts a store its reader gave up on, and names it for the skipped list. */
+static void store_unreadable(struct pipeline_stats *stats, const struct store_ref *s)
+{
+	stats->unreadable_stores++;
+	char *why = xasprintf("%s store that could not be read (the warnings say why)", s->reader->name);
+	kvlist_add(&stats->unreadable, s->path, why);
+	free(why);
+}
+
 /* The reader options for one store: the folders other stores read left out. */
 static struct reader_opts store_opts(const struct reader_opts *ropts, const struct store_ref *s)
 {
@@ -700,7 +709,7 @@ static void read_parallel(struct state *st, const struct discovery *d, int worke
 			enum event_kind kind = e->kind;
 			if (kind == EV_END) {
 				if (e->rc < 0)
-					st->stats->unreadable_stores++;
+					store_unreadable(st->stats, st->store);
 				store_end(st);
 			} else if (kind == EV_MESSAGE)
 				diag_print(e->item);
@@ -764,7 +773,7 @@ int pipeline_read(const struct discovery *d, const struct reader_opts *ropts, bo
 				consumer->store_begin(consumer->ctx, st.store, i, d->nstores);
 			struct reader_opts o = store_opts(ropts, st.store);
 			if (st.store->reader->read(st.store->path, &o, &sink) < 0)
-				stats->unreadable_stores++;
+				store_unreadable(stats, st.store);
 			store_end(&st);
 		}
 	}
@@ -777,4 +786,5 @@ int pipeline_read(const struct discovery *d, const struct reader_opts *ropts, bo
 void pipeline_stats_free(struct pipeline_stats *stats)
 {
 	kvlist_free(&stats->duplicates);
+	kvlist_free(&stats->unreadable);
 }

@@ -106,6 +106,13 @@ check "export by id" "$RUNSITE" export -q "$P" --run hf_out -o "$TMP/hf.html"
 check_grep "export prints max_steps 500" '>500<' "$TMP/hf.html"
 if grep -q '[0-9]e+0[0-9]' "$TMP/hf.html"; then fail "export prints e-notation"; else ok; fi
 
+# A store that was found but could not be read is in the skipped list too.
+mkdir -p "$TMP/broken/hf"
+printf '{"log_history": [' > "$TMP/broken/hf/trainer_state.json"
+"$RUNSITE" ls --json "$TMP/broken" > "$TMP/broken.json" 2>/dev/null
+check_grep "an unreadable store is in skipped" '"path":"[^"]*broken/hf","why":"hf-trainer store that could not be read' \
+	"$TMP/broken.json"
+
 # ---- the sample runs: one run in mlflow.db and mlruns/ keeps its artifacts ----
 S=sample-runs
 "$RUNSITE" ls --json "$S" > "$TMP/sample.json" 2>/dev/null

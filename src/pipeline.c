@@ -356,6 +356,7 @@ static void read_ahead(struct state *st, const struct discovery *d)
 	struct reader_opts o = *st->ropts;
 	o.jobs = 1;
 	o.dec_buckets = 0;
+	o.no_points = true;
 	for (size_t i = 0; i < d->nstores; i++) {
 		const struct store_ref *s = &d->stores[i];
 		if (!s->reader->unique_ids)

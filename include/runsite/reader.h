@@ -13,6 +13,9 @@ struct reader_opts {
 	 * does not look into them (set per store by the pipeline). */
 	char *const *skip_dirs;
 	size_t nskip_dirs;
+	/* Metric points are not wanted (the pipeline reading a store ahead for
+	 * what it merges: params, tags, notes, artifacts); a reader may skip them. */
+	bool no_points;
 };
 
 /* Where a reader delivers what it read. Both callbacks take ownership. */

@@ -338,12 +338,11 @@ static void drop_message(void *ctx, char *text)
 	free(text);
 }
 
-static const struct light *light_sort_ctx;
-
-static int cmp_light(const void *a, const void *b)
+static int cmp_light(const void *a, const void *b, void *ctx)
 {
+	const struct light *l = ctx;
 	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-	int c = strcmp(light_sort_ctx->runs[x]->id, light_sort_ctx->runs[y]->id);
+	int c = strcmp(l->runs[x]->id, l->runs[y]->id);
 	return c ? c : (x > y) - (x < y);
 }
 
@@ -378,8 +377,7 @@ static void read_ahead(struct state *st, const struct discovery *d)
 	size_t *order = xcalloc(l->n, sizeof *order);
 	for (size_t i = 0; i < l->n; i++)
 		order[i] = i;
-	light_sort_ctx = l;
-	qsort(order, l->n, sizeof *order, cmp_light);
+	qsort_r(order, l->n, sizeof *order, cmp_light, l);
 	struct run **runs = xcalloc(l->n, sizeof *runs);
 	size_t *store = xcalloc(l->n, sizeof *store);
 	for (size_t i = 0; i < l->n; i++) {

@@ -855,7 +855,7 @@ static void hparams_content(struct buf *out)
 		pbw_str(&entry, 1, keys[i]);
 		switch (i) {
 		case 0: pbw_double(&val, 2, 0.01); break;
-		case 1: pbw_double(&val, 2, 32.0); break;
+		case 1: pbw_double(&val, 2, 600.0); break;
 		case 2: pbw_str(&val, 3, "SGD"); break;
 		case 3: pbw_u64(&val, 4, 1); break;
 		case 4: pbw_u64(&val, 1, 0); break;
@@ -998,7 +998,7 @@ static void test_plugins(void)
 	struct run *r = ingest(&f, NULL);
 	run_finish(r, 0);
 	STR_EQ(kvlist_get(&r->params, "lr"), "0.01", "hparam number");
-	STR_EQ(kvlist_get(&r->params, "batch_size"), "32", "hparam integer-valued number");
+	STR_EQ(kvlist_get(&r->params, "batch_size"), "600", "hparam logged as 600.0: 600, not 6e+02");
 	STR_EQ(kvlist_get(&r->params, "optimizer"), "SGD", "hparam string");
 	STR_EQ(kvlist_get(&r->params, "flag"), "true", "hparam bool");
 	STR_EQ(kvlist_get(&r->params, "nothing"), "null", "hparam null");

@@ -95,10 +95,13 @@ static int probe(const char *path)
 {
 	if (!csv_is_dir(path))
 		return 0;
-	/* A history folder of a DVCLive folder is part of its run. */
-	const char *base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	if (strcmp(base, "scalars") == 0 || strstr(path, "/plots/") || str_starts(path, "plots/"))
+	/* A history folder of a DVCLive folder (scalars/, plots/metrics/) is
+	 * part of its run, not a run inside it. */
+	char *base = csv_dir_name(path, 0), *parent = csv_dir_name(path, 1);
+	int history = strcmp(base, "scalars") == 0 || strcmp(parent, "plots") == 0;
+	free(base);
+	free(parent);
+	if (history)
 		return 0;
 	int score = 0;
 	char *p = path_join(path, "plots/metrics"), *s = path_join(path, "scalars");

@@ -222,6 +222,14 @@ static void test_dvclive(void)
 		OK(ids_unique(&l), "every id once");
 		listing_free(&l);
 	}
+	/* A project that happens to sit in a folder called plots is still found. */
+	put("plots/proj/dvclive/metrics.json", "{\"acc\": 0.5}");
+	put("plots/proj/dvclive/plots/metrics/acc.tsv", "timestamp\tstep\tacc\n1\t0\t0.5\n");
+	const char *in_plots = "plots/proj";
+	struct listing lp;
+	list(&lp, &in_plots, 1, 1);
+	INT_EQ(lp.nruns, 1, "a DVCLive folder below a folder named plots");
+	listing_free(&lp);
 	put("ev/eval/live/metrics.json", "{\"avg_prec\": 0.9, \"roc_auc\": 0.95}");
 	put("ev/eval/live/plots/sklearn/roc/test.json", "{\"roc\": []}");
 	const char *given = "ev";

@@ -103,6 +103,8 @@ static char *store_rel(const struct store_ref *s)
 	size_t n = strlen(s->given);
 	while (n > 1 && s->given[n - 1] == '/')
 		n--;
+	if (n == 1 && s->given[0] == '/' && s->path[0] == '/' && s->path[1])
+		return xstrdup(s->path + 1); /* below the root folder */
 	if (strncmp(s->path, s->given, n) == 0 && s->path[n] == '/' && s->path[n + 1])
 		return xstrdup(s->path + n + 1);
 	return xstrdup(".");

@@ -89,16 +89,22 @@ int cmd_export(int argc, char **argv)
 		goto out;
 	/* In the order asked for, each run once. */
 	struct run **runs = xcalloc(nsels, sizeof *runs);
+	int *colors = xcalloc(nsels, sizeof *colors);
 	size_t n = 0;
 	for (size_t i = 0; i < nsels; i++) {
 		struct run *r = gate_picker_run(&picker, i);
 		int dup = 0;
 		for (size_t j = 0; j < n && !dup; j++)
 			dup = runs[j] == r;
-		if (!dup)
+		if (!dup) {
+			/* The colour the site gives it: its place in the listing. */
+			colors[n] = (int)picker.seq[picker.picks[i].run];
 			runs[n++] = r;
+		}
 	}
+	eo.colors = colors;
 	rc = export_write(runs, n, &eo, out);
+	free(colors);
 	free(runs);
 out:
 	gate_picker_free(&picker);

@@ -142,6 +142,16 @@ static void ls_run_json(struct ls_state *st, const struct run *r, const struct k
 		jsonw_end_object(w);
 	}
 	jsonw_end_array(w);
+	if (r->sources.n) {
+		/* A run read from several stores: which store each part came from. */
+		jsonw_key(w, "sources");
+		jsonw_begin_object(w);
+		for (size_t i = 0; i < r->sources.n; i++) {
+			jsonw_key(w, r->sources.items[i].key);
+			jsonw_string(w, r->sources.items[i].value);
+		}
+		jsonw_end_object(w);
+	}
 	jsonw_key(w, "redacted");
 	jsonw_begin_array(w);
 	for (size_t i = 0; i < redacted->n; i++)
@@ -163,15 +173,63 @@ static void ls_run_json(struct ls_state *st, const struct run *r, const struct k
 	jsonw_end_object(w);
 }
 
+/* For a run read from several stores, one line per store with the parts
+ * taken from it ("from mlruns: params, tags, artifacts"). */
+static void print_sources(const struct run *r)
+{
+	char **stores = NULL;
+	size_t n = 0, cap = 0;
+	for (size_t i = 0; i < r->sources.n; i++) {
+		char *list = xstrdup(r->sources.items[i].value), *save = NULL;
+		for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+			while (*t == ' ')
+				t++;
+			bool known = false;
+			for (size_t k = 0; k < n && !known; k++)
+				known = strcmp(stores[k], t) == 0;
+			if (!known) {
+				GROW(stores, cap, n + 1);
+				stores[n++] = xstrdup(t);
+			}
+		}
+		free(list);
+	}
+	for (size_t k = 0; k < n; k++) {
+		printf("    from %s:", stores[k]);
+		const char *sep = " ";
+		for (size_t i = 0; i < r->sources.n; i++) {
+			const char *v = r->sources.items[i].value, *hit = strstr(v, stores[k]);
+			size_t len = strlen(stores[k]);
+			/* A whole item of the comma-separated list. */
+			while (hit && !((hit == v || hit[-1] == ' ') && (hit[len] == ',' || !hit[len])))
+				hit = strstr(hit + 1, stores[k]);
+			if (hit) {
+				printf("%s%s", sep, r->sources.items[i].key);
+				sep = ", ";
+			}
+		}
+		printf("\n");
+		free(stores[k]);
+	}
+	free(stores);
+}
+
 static void ls_run_text(const struct run *r, const struct kvlist *redacted)
 {
-	uint64_t points = 0;
-	for (size_t i = 0; i < r->nmetrics; i++)
+	uint64_t points = 0, dropped = 0;
+	for (size_t i = 0; i < r->nmetrics; i++) {
 		points += r->metrics[i].sum.count;
+		dropped += r->metrics[i].dropped;
+	}
 	printf("  run %s  \"%s\"  experiment \"%s\"  %s%s  %zu params, %zu metrics, %" PRIu64
 	       " points, %zu artifacts\n",
 	       r->id, r->name, r->experiment_name ? r->experiment_name : "", r->status,
 	       r->deleted ? " (deleted)" : "", r->params.n, r->nmetrics, points, r->nartifacts);
+	if (dropped)
+		printf("    %" PRIu64 " points dropped by the format's own rule (a restart or resume "
+		       "logged over them; \"dropped\" in --json)\n",
+		       dropped);
+	print_sources(r);
 	for (size_t i = 0; i < redacted->n; i++)
 		printf("    redacted %s (looks like a secret; --no-redact shows it)\n",
 		       redacted->items[i].key);
@@ -258,22 +316,33 @@ int cmd_ls(int argc, char **argv)
 		jsonw_end_array(w);
 		jsonw_key(w, "skipped");
 		jsonw_begin_array(w);
-		for (size_t i = 0; i < d.nskipped + stats.duplicates.n; i++) {
-			int dup = i >= d.nskipped;
-			const struct kv *k = dup ? &stats.duplicates.items[i - d.nskipped] : NULL;
+		for (size_t i = 0; i < d.nskipped; i++) {
 			jsonw_begin_object(w);
 			jsonw_key(w, "path");
-			jsonw_string(w, dup ? k->key : d.skipped[i].path);
+			jsonw_string(w, d.skipped[i].path);
 			jsonw_key(w, "why");
-			jsonw_string(w, dup ? k->value : d.skipped[i].why);
+			jsonw_string(w, d.skipped[i].why);
 			jsonw_end_object(w);
 		}
+		const struct kvlist *lists[] = {&stats.unreadable, &stats.duplicates};
+		for (size_t l = 0; l < 2; l++)
+			for (size_t i = 0; i < lists[l]->n; i++) {
+				jsonw_begin_object(w);
+				jsonw_key(w, "path");
+				jsonw_string(w, lists[l]->items[i].key);
+				jsonw_key(w, "why");
+				jsonw_string(w, lists[l]->items[i].value);
+				jsonw_end_object(w);
+			}
 		jsonw_end_array(w);
 		jsonw_end_object(w);
 		fputc('\n', stdout);
 	} else {
 		for (size_t i = 0; i < d.nskipped; i++)
 			printf("skipped %s: %s\n", d.skipped[i].path, d.skipped[i].why);
+		for (size_t i = 0; i < stats.unreadable.n; i++)
+			printf("skipped %s: %s\n", stats.unreadable.items[i].key,
+			       stats.unreadable.items[i].value);
 		for (size_t i = 0; i < stats.duplicates.n; i++)
 			printf("skipped in %s: %s\n", stats.duplicates.items[i].key,
 			       stats.duplicates.items[i].value);

@@ -2,12 +2,16 @@
  * A folder that a reader claims is not searched further; other folders are
  * searched to a fixed depth, hidden folders and symbolic links skipped.
  * TensorBoard is special: its runs are folders holding event files, and a
- * store is the log folder above them (run ids are paths relative to it). */
+ * store is the log folder above them (run ids are paths relative to it).
+ * Every event file belongs to one run: folders other stores read are left
+ * out of the log folder around them. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "runsite/diag.h"
 #include "runsite/discover.h"
@@ -15,23 +19,86 @@
 
 #define MAX_DEPTH 8        /* how deep below a given folder stores are looked for */
 #define MAX_ENTRIES 200000 /* folder entries looked at per given path, against huge trees */
+#define NEST_DEPTH 2       /* folder levels below a claimed folder searched for nested ones */
+
+#define WHY_NOTHING "no run store found in this folder"
 
 struct walk {
 	struct discovery *d;
+	const char *given;
 	const struct reader *logdir_reader; /* TensorBoard's, when it is in the table */
 	char **tb_dirs;                     /* folders holding event files, outside any store */
 	size_t ntb, captb;
 	size_t seen;
 };
 
-static void add_store(struct discovery *d, const struct reader *r, const char *path,
+/* ---- formats runsite recognises but cannot read yet ---- */
+
+/* True when dir directly holds a regular file of that name. */
+static bool is_file_in(const char *dir, const char *name)
+{
+	char *p = path_join(dir, name);
+	struct stat st;
+	bool ok = stat(p, &st) == 0 && S_ISREG(st.st_mode);
+	free(p);
+	return ok;
+}
+
+static const char *base_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash && slash[1] ? slash + 1 : path;
+}
+
+/* A Sacred FileStorageObserver run: a folder holding run.json and
+ * config.json (metrics.json and cout.txt beside them). */
+static bool sacred_run(const char *path, const struct stat *st)
+{
+	return S_ISDIR(st->st_mode) && is_file_in(path, "run.json") &&
+	       is_file_in(path, "config.json");
+}
+
+/* An Aim repository: a .aim folder with its run metadata database. */
+static bool aim_repo(const char *path, const struct stat *st)
+{
+	return S_ISDIR(st->st_mode) && strcmp(base_of(path), ".aim") == 0 &&
+	       is_file_in(path, "run_metadata.sqlite");
+}
+
+/* Each entry goes away by itself once a reader of that name is in
+ * reader_table: the reader then claims the folder. */
+static const struct {
+	const char *format; /* the name its reader will have */
+	bool (*looks_like)(const char *path, const struct stat *st);
+	const char *why;
+} unreadable_formats[] = {
+	{"sacred", sacred_run, "Sacred run folder: not supported yet"},
+	{"aim", aim_repo, "Aim repository: not supported yet"},
+};
+
+/* Why path is a store runsite cannot read yet, or NULL. */
+static const char *unreadable_format(const char *path, const struct stat *st)
+{
+	for (size_t i = 0; i < sizeof unreadable_formats / sizeof *unreadable_formats; i++)
+		if (!reader_by_name(unreadable_formats[i].format) &&
+		    unreadable_formats[i].looks_like(path, st))
+			return unreadable_formats[i].why;
+	return NULL;
+}
+
+/* ---- recording ---- */
+
+static void add_store(struct walk *w, const struct reader *r, const char *path,
                       const struct reader *also)
 {
+	struct discovery *d = w->d;
 	GROW(d->stores, d->capstores, d->nstores + 1);
-	d->stores[d->nstores].reader = r;
-	d->stores[d->nstores].path = xstrdup(path);
-	d->stores[d->nstores].also = also;
-	d->nstores++;
+	struct store_ref *s = &d->stores[d->nstores++];
+	memset(s, 0, sizeof *s);
+	s->reader = r;
+	s->path = xstrdup(path);
+	s->also = also;
+	s->given = xstrdup(w->given);
 }
 
 static void add_skipped(struct discovery *d, const char *path, const char *why)
@@ -42,6 +109,17 @@ static void add_skipped(struct discovery *d, const char *path, const char *why)
 	d->nskipped++;
 }
 
+/* Forgets the skipped entries from index `from` on. */
+static void drop_skipped(struct discovery *d, size_t from)
+{
+	for (size_t i = from; i < d->nskipped; i++) {
+		free(d->skipped[i].path);
+		free(d->skipped[i].why);
+	}
+	d->nskipped = from;
+}
+
+/* ---- claims ---- */
 
 /* The best claim on path among the readers other than skip, with its score. */
 static const struct reader *best_claim(const char *path, const struct reader *skip, int *score)
@@ -68,44 +146,109 @@ static int holds_events(const struct walk *w, const char *dir)
 	return w->logdir_reader->probe(dir) >= READER_SCORE_DIRECT;
 }
 
-static void search(struct walk *w, const char *dir, int depth)
+static void claim(struct walk *w, const struct reader *r, const char *path, bool is_dir);
+
+/* Folders of a nesting reader's own format below the folder it claimed. */
+static void search_nested(struct walk *w, const struct reader *r, const char *dir, int depth)
 {
 	size_t n;
 	char **names = list_dir_sorted(dir, &n);
-	if (!names) {
-		diag_warn(dir, 0, "cannot read folder: %s", strerror(errno));
-		return;
-	}
-	if (holds_events(w, dir)) {
-		GROW(w->tb_dirs, w->captb, w->ntb + 1);
-		w->tb_dirs[w->ntb++] = xstrdup(dir);
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (++w->seen > MAX_ENTRIES) {
-			if (w->seen == MAX_ENTRIES + 1)
-				diag_warn(dir, 0, "stopped looking for run stores after %d entries",
-				          MAX_ENTRIES);
-			break;
-		}
+	for (size_t i = 0; names && i < n; i++) {
 		if (names[i][0] == '.')
 			continue;
 		char *child = path_join(dir, names[i]);
 		struct stat st;
-		if (lstat(child, &st) == 0 && !S_ISLNK(st.st_mode)) {
-			int score;
-			const struct reader *r = best_claim(child, w->logdir_reader, &score);
-			if (r) {
-				/* Event files inside a claimed folder belong to the same runs. */
-				int tb = S_ISDIR(st.st_mode) && w->logdir_reader &&
-				         w->logdir_reader->probe(child) > 0;
-				add_store(w->d, r, child, tb ? w->logdir_reader : NULL);
-			} else if (S_ISDIR(st.st_mode) && depth < MAX_DEPTH) {
-				search(w, child, depth + 1);
-			}
+		if (lstat(child, &st) == 0 && S_ISDIR(st.st_mode)) {
+			if (r->probe(child) >= READER_SCORE_DIRECT)
+				claim(w, r, child, true);
+			else if (depth < NEST_DEPTH)
+				search_nested(w, r, child, depth + 1);
 		}
 		free(child);
 	}
 	free_names(names, n);
+}
+
+/* Records path as a store of reader r, with the event files in it as the
+ * same runs, and the nested stores of r's format below it. */
+static void claim(struct walk *w, const struct reader *r, const char *path, bool is_dir)
+{
+	int tb = is_dir && w->logdir_reader && w->logdir_reader->probe(path) > 0;
+	add_store(w, r, path, tb ? w->logdir_reader : NULL);
+	if (is_dir && r->nests)
+		search_nested(w, r, path, 1);
+}
+
+/* Searches dir; returns how many stores, event folders and notable skips
+ * (a format runsite cannot read yet, a folder it cannot open, a limit) it
+ * found. A folder in which nothing was found is one skipped entry. */
+static size_t search(struct walk *w, const char *dir, int depth)
+{
+	size_t n, found = 0;
+	char **names = list_dir_sorted(dir, &n);
+	if (!names) {
+		diag_warn(dir, 0, "cannot read folder: %s", strerror(errno));
+		add_skipped(w->d, dir, strerror(errno));
+		return 1;
+	}
+	if (holds_events(w, dir)) {
+		GROW(w->tb_dirs, w->captb, w->ntb + 1);
+		w->tb_dirs[w->ntb++] = xstrdup(dir);
+		found++;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (++w->seen > MAX_ENTRIES) {
+			if (w->seen == MAX_ENTRIES + 1) {
+				diag_warn(dir, 0, "stopped looking for run stores after %d entries",
+				          MAX_ENTRIES);
+				add_skipped(w->d, dir, "stopped looking after 200000 folder entries");
+				found++;
+			}
+			break;
+		}
+		char *child = path_join(dir, names[i]);
+		struct stat st;
+		if (lstat(child, &st) != 0) {
+			free(child);
+			continue;
+		}
+		bool is_dir = S_ISDIR(st.st_mode);
+		const char *why;
+		int score;
+		const struct reader *r;
+		if (names[i][0] == '.') {
+			if ((why = unreadable_format(child, &st)) != NULL) {
+				diag_warn(child, 0, "%s", why);
+				add_skipped(w->d, child, why);
+			} else if (is_dir)
+				add_skipped(w->d, child, "hidden folder, not searched");
+		} else if (S_ISLNK(st.st_mode)) {
+			struct stat target;
+			if (stat(child, &target) == 0 && S_ISDIR(target.st_mode))
+				add_skipped(w->d, child, "symbolic link, not followed");
+		} else if ((r = best_claim(child, w->logdir_reader, &score)) != NULL) {
+			claim(w, r, child, is_dir);
+			found++;
+		} else if ((why = unreadable_format(child, &st)) != NULL) {
+			diag_warn(child, 0, "%s", why);
+			add_skipped(w->d, child, why);
+			found++;
+		} else if (is_dir && depth >= MAX_DEPTH) {
+			add_skipped(w->d, child, "deeper than 8 folder levels, not searched");
+			found++;
+		} else if (is_dir) {
+			size_t mark = w->d->nskipped;
+			size_t below = search(w, child, depth + 1);
+			if (below == 0) {
+				drop_skipped(w->d, mark);
+				add_skipped(w->d, child, WHY_NOTHING);
+			}
+			found += below;
+		}
+		free(child);
+	}
+	free_names(names, n);
+	return found;
 }
 
 /* The first path component of sub below top ("top/a/b" → "top/a"). */
@@ -119,14 +262,38 @@ static char *top_child(const char *top, const char *sub)
 	return xstrndup(sub, slash ? (size_t)(slash - sub) : strlen(sub));
 }
 
+/* True when path is below folder dir ("dir/...", not dir itself). */
+static bool is_below(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	return strncmp(path, dir, n) == 0 && path[n] == '/' && path[n + 1];
+}
+
+/* Adds a log-folder store at dir that leaves out the folders below it that
+ * the stores [first, end) read. */
+static void add_logdir(struct walk *w, const char *dir, size_t first, size_t end)
+{
+	add_store(w, w->logdir_reader, dir, NULL);
+	struct store_ref *s = &w->d->stores[w->d->nstores - 1];
+	for (size_t i = first; i < end; i++) {
+		if (!is_below(w->d->stores[i].path, dir))
+			continue;
+		s->inner = xreallocarray(s->inner, s->ninner + 1, sizeof *s->inner);
+		s->inner[s->ninner++] = xstrdup(w->d->stores[i].path);
+	}
+}
+
 /* Turns the folders holding event files below top into log-folder stores. */
 static void group_logdirs(struct walk *w, const char *top, size_t stores_before)
 {
 	if (w->ntb == 0)
 		return;
-	int only_tb = w->d->nstores == stores_before;
+	size_t claimed_end = w->d->nstores;
+	int only_tb = claimed_end == stores_before;
 	if (only_tb || (w->ntb == 1 && strcmp(w->tb_dirs[0], top) == 0)) {
-		add_store(w->d, w->logdir_reader, top, NULL);
+		add_logdir(w, top, stores_before, claimed_end);
 		return;
 	}
 	/* Mixed with other stores: one log folder per top-level folder below top. */
@@ -135,7 +302,7 @@ static void group_logdirs(struct walk *w, const char *top, size_t stores_before)
 		char *group = strcmp(w->tb_dirs[i], top) == 0 ? xstrdup(top)
 		                                                : top_child(top, w->tb_dirs[i]);
 		if (!last || strcmp(last, group) != 0) {
-			add_store(w->d, w->logdir_reader, group, NULL);
+			add_logdir(w, group, stores_before, claimed_end);
 			free(last);
 			last = group;
 		} else {
@@ -143,6 +310,22 @@ static void group_logdirs(struct walk *w, const char *top, size_t stores_before)
 		}
 	}
 	free(last);
+}
+
+/* The index of the given path that path i lies in (or equals, when given
+ * earlier), or -1. */
+static long inside_other(char *const *real, size_t n, size_t i)
+{
+	if (!real[i])
+		return -1;
+	for (size_t j = 0; j < n; j++) {
+		if (j == i || !real[j])
+			continue;
+		if ((strcmp(real[i], real[j]) == 0 && j < i) ||
+		    (strcmp(real[j], "/") == 0 ? real[i][1] != '\0' : is_below(real[i], real[j])))
+			return (long)j;
+	}
+	return -1;
 }
 
 size_t discover(const char *const *paths, size_t npaths, const char *forced_format,
@@ -153,56 +336,82 @@ size_t discover(const char *const *paths, size_t npaths, const char *forced_form
 	for (size_t i = 0; reader_table[i]; i++)
 		if (reader_table[i]->logdir)
 			tb = reader_table[i];
+	char **real = xcalloc(npaths ? npaths : 1, sizeof *real);
+	for (size_t i = 0; i < npaths; i++)
+		real[i] = realpath(paths[i], NULL);
 	for (size_t i = 0; i < npaths; i++) {
 		const char *p = paths[i];
+		struct walk w = {.d = out, .given = p, .logdir_reader = tb};
 		struct stat st;
 		if (stat(p, &st) != 0) {
 			diag_warn(p, 0, "%s", strerror(errno));
 			add_skipped(out, p, strerror(errno));
 			continue;
 		}
+		/* A path given twice, or inside another given path, is read once. */
+		long other = inside_other(real, npaths, i);
+		if (other >= 0) {
+			char *why = strcmp(real[i], real[other]) == 0
+			                    ? xasprintf("given twice; read once")
+			                    : xasprintf("inside %s, which is read whole", paths[other]);
+			add_skipped(out, p, why);
+			free(why);
+			continue;
+		}
 		if (forced) {
-			add_store(out, forced, p, NULL);
+			add_store(&w, forced, p, NULL);
 			continue;
 		}
 		int score;
 		const struct reader *r = best_claim(p, tb, &score);
 		if (r) {
-			int also = S_ISDIR(st.st_mode) && tb && tb->probe(p) > 0;
-			add_store(out, r, p, also ? tb : NULL);
+			claim(&w, r, p, S_ISDIR(st.st_mode));
 			continue;
 		}
 		if (!S_ISDIR(st.st_mode) && tb && tb->probe(p) > 0) {
-			add_store(out, tb, p, NULL); /* a single event file */
+			add_store(&w, tb, p, NULL); /* a single event file */
 			continue;
 		}
-		size_t before = out->nstores;
-		struct walk w = {.d = out, .logdir_reader = tb};
+		const char *unreadable = unreadable_format(p, &st);
+		if (unreadable) {
+			diag_warn(p, 0, "%s", unreadable);
+			add_skipped(out, p, unreadable);
+			continue;
+		}
+		size_t before = out->nstores, skipped_before = out->nskipped;
+		size_t found = 0;
 		if (S_ISDIR(st.st_mode))
-			search(&w, p, 1);
+			found = search(&w, p, 1);
 		group_logdirs(&w, p, before);
 		for (size_t k = 0; k < w.ntb; k++)
 			free(w.tb_dirs[k]);
 		free(w.tb_dirs);
-		if (out->nstores == before) {
-			const char *why = S_ISDIR(st.st_mode) ? "no run store found in this folder"
+		if (found == 0) {
+			/* Nothing at all: the path itself is the one thing to say. */
+			drop_skipped(out, skipped_before);
+			const char *why = S_ISDIR(st.st_mode) ? WHY_NOTHING
 			                                       : "not a run store runsite can read";
 			diag_warn(p, 0, "%s", why);
 			add_skipped(out, p, why);
 		}
 	}
+	for (size_t i = 0; i < npaths; i++)
+		free(real[i]);
+	free(real);
 	return out->nstores;
 }
 
 void discovery_free(struct discovery *d)
 {
-	for (size_t i = 0; i < d->nstores; i++)
+	for (size_t i = 0; i < d->nstores; i++) {
 		free(d->stores[i].path);
-	free(d->stores);
-	for (size_t i = 0; i < d->nskipped; i++) {
-		free(d->skipped[i].path);
-		free(d->skipped[i].why);
+		free(d->stores[i].given);
+		for (size_t k = 0; k < d->stores[i].ninner; k++)
+			free(d->stores[i].inner[k]);
+		free(d->stores[i].inner);
 	}
+	free(d->stores);
+	drop_skipped(d, 0);
 	free(d->skipped);
 	memset(d, 0, sizeof *d);
 }

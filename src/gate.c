@@ -220,6 +220,7 @@ static bool keeps_metric(const struct gate_picker *p, const char *key)
 int gate_picker_offer(struct gate_picker *p, struct run *r)
 {
 	long slot = -1;
+	size_t seq = p->offered++;
 	for (size_t i = 0; i < p->npicks; i++) {
 		struct gate_pick *k = &p->picks[i];
 		if (!run_matches(r, k->selector))
@@ -244,7 +245,11 @@ int gate_picker_offer(struct gate_picker *p, struct run *r)
 				r->metrics[i].pts = NULL;
 				r->metrics[i].n = r->metrics[i].cap = 0;
 			}
+	size_t cap = p->capruns;
 	GROW(p->runs, p->capruns, p->nruns + 1);
+	if (cap != p->capruns)
+		p->seq = xreallocarray(p->seq, p->capruns, sizeof *p->seq);
+	p->seq[p->nruns] = seq;
 	p->runs[p->nruns++] = r;
 	return 1;
 }
@@ -262,6 +267,7 @@ void gate_picker_free(struct gate_picker *p)
 		run_free(p->runs[i]);
 	free(p->picks);
 	free(p->runs);
+	free(p->seq);
 	memset(p, 0, sizeof *p);
 }
 

@@ -58,6 +58,7 @@ void run_free(struct run *r)
 	kvlist_free(&r->params);
 	kvlist_free(&r->tags);
 	kvlist_free(&r->extras);
+	kvlist_free(&r->sources);
 	for (size_t i = 0; i < r->nmetrics; i++) {
 		free(r->metrics[i].key);
 		free(r->metrics[i].pts);

@@ -16,6 +16,17 @@ struct seen {
 	size_t cap, n;
 };
 
+/* Copies of runs read ahead from the later stores of unique run ids, with
+ * their points dropped: what a run read from an earlier store is merged
+ * with (artifacts, tags, notes ...), sorted by id. */
+struct light {
+	struct run **runs;
+	size_t n, cap;
+	size_t *store; /* the store index each came from */
+	bool *used;    /* merged into a run already delivered */
+	size_t reading; /* while reading ahead: the store being read */
+};
+
 struct state {
 	const struct pipeline_consumer *consumer;
 	const struct reader_opts *ropts;
@@ -24,6 +35,10 @@ struct state {
 	bool redact;
 	bool stop;
 	struct seen seen;
+	struct seen ids;        /* run ids delivered so far: each run's is unique */
+	struct light light;
+	size_t store_index;     /* the index of store in the discovery */
+	const struct discovery *d;
 	struct run *merge_into; /* while reading the `also` reader: the run to merge into */
 	struct run *pending;    /* a store with a second reader: its first run, held */
 	size_t store_runs;      /* runs that store delivered so far */
@@ -80,6 +95,84 @@ static char *identity(const struct reader *reader, const struct run *r, const ch
 	return xasprintf("%s\t%s\t%s", r->format, store, r->id);
 }
 
+/* ---- run ids: unique within one listing, stable between builds ---- */
+
+/* The store's path relative to the path the user gave ("." for itself). */
+static char *store_rel(const struct store_ref *s)
+{
+	size_t n = strlen(s->given);
+	while (n > 1 && s->given[n - 1] == '/')
+		n--;
+	if (n == 1 && s->given[0] == '/' && s->path[0] == '/' && s->path[1])
+		return xstrdup(s->path + 1); /* below the root folder */
+	if (strncmp(s->path, s->given, n) == 0 && s->path[n] == '/' && s->path[n + 1])
+		return xstrdup(s->path + n + 1);
+	return xstrdup(".");
+}
+
+/* The last component of path, the real folder's name for "." and "..". */
+static char *last_name(const char *path)
+{
+	char *real = NULL;
+	const char *p = path;
+	size_t n = strlen(p);
+	while (n > 1 && p[n - 1] == '/')
+		n--;
+	char *copy = xstrndup(p, n);
+	const char *slash = strrchr(copy, '/');
+	const char *b = slash && slash[1] ? slash + 1 : copy;
+	if (strcmp(b, ".") == 0 || strcmp(b, "..") == 0) {
+		real = realpath(copy, NULL);
+		if (real) {
+			slash = strrchr(real, '/');
+			b = slash && slash[1] ? slash + 1 : real;
+		}
+	}
+	char *out = xstrdup(b);
+	free(real);
+	free(copy);
+	return out;
+}
+
+/* Gives r its id in the listing: a run of a store without ids of its own
+ * (Lightning, Keras, HF, DVCLive, TensorBoard) is named by its folder's
+ * path relative to the path the user gave; an id another run has already
+ * is qualified with that path. */
+static void assign_id(struct state *st, struct run *r)
+{
+	const struct store_ref *s = st->store;
+	char *id = NULL, *qualified = NULL;
+	if (!s->reader->unique_ids && s->given) {
+		char *rel = store_rel(s);
+		const char *own = r->id && *r->id ? r->id : ".";
+		if (strcmp(rel, ".") != 0 && strcmp(own, ".") != 0)
+			id = path_join(rel, own);
+		else if (strcmp(rel, ".") != 0)
+			id = xstrdup(rel);
+		else if (strcmp(own, ".") != 0)
+			id = xstrdup(own);
+		else
+			id = last_name(s->given);
+		qualified = strcmp(rel, ".") == 0 && strcmp(own, ".") == 0 ? xstrdup(s->given)
+		                                                            : path_join(s->given, id);
+		free(rel);
+	} else {
+		id = xstrdup(r->id ? r->id : "");
+		qualified = xstrdup(id);
+	}
+	if (seen_check_add(&st->ids, id, s->path)) {
+		free(id);
+		id = xstrdup(qualified);
+		for (int k = 2; seen_check_add(&st->ids, id, s->path); k++) {
+			free(id);
+			id = xasprintf("%s#%d", qualified, k);
+		}
+	}
+	free(qualified);
+	free(r->id);
+	r->id = id;
+}
+
 /* Moves what `from` has and `into` lacks: series, params, notes, extras. */
 static void merge_run(struct run *into, struct run *from)
 {
@@ -109,6 +202,244 @@ static void merge_run(struct run *into, struct run *from)
 	run_sort_lists(into);
 }
 
+/* ---- the same run in two stores of unique ids: one run, nothing lost ---- */
+
+/* Adds store to the list of stores part came from. */
+static void add_source(struct run *r, const char *part, const char *store)
+{
+	for (size_t i = 0; i < r->sources.n; i++) {
+		struct kv *k = &r->sources.items[i];
+		if (strcmp(k->key, part) != 0)
+			continue;
+		if (strcmp(k->value, store) != 0) {
+			char *v = xasprintf("%s, %s", k->value, store);
+			free(k->value);
+			k->value = v;
+		}
+		return;
+	}
+	kvlist_add(&r->sources, part, store);
+}
+
+/* Adds the pairs of from whose keys into lacks. */
+static void kv_union(struct kvlist *into, const struct kvlist *from)
+{
+	for (size_t i = 0; i < from->n; i++)
+		if (!kvlist_get(into, from->items[i].key))
+			kvlist_add(into, from->items[i].key, from->items[i].value);
+}
+
+/* Merges a copy of the same run read from another store (points dropped)
+ * into r: params, tags, notes, artifacts, datasets and models from both;
+ * the metrics stay r's. Records which store each part came from. */
+static void merge_copy(struct run *r, struct run *from)
+{
+	const char *a = r->store, *b = from->store;
+	if (!r->sources.n) {
+		add_source(r, "metrics", a);
+		if (r->params.n)
+			add_source(r, "params", a);
+		if (r->tags.n)
+			add_source(r, "tags", a);
+		if (r->notes)
+			add_source(r, "notes", a);
+		if (r->nartifacts)
+			add_source(r, "artifacts", a);
+		if (r->ndatasets)
+			add_source(r, "datasets", a);
+		if (r->nmodels)
+			add_source(r, "models", a);
+	}
+	kv_union(&r->params, &from->params);
+	if (from->params.n)
+		add_source(r, "params", b);
+	kv_union(&r->tags, &from->tags);
+	if (from->tags.n)
+		add_source(r, "tags", b);
+	if (from->notes) {
+		if (!r->notes) {
+			r->notes = from->notes;
+			from->notes = NULL;
+		} else if (strcmp(r->notes, from->notes) != 0) {
+			char *both = xasprintf("%s\n\n%s", r->notes, from->notes);
+			free(r->notes);
+			r->notes = both;
+		}
+		add_source(r, "notes", b);
+	}
+	if (from->nartifacts) {
+		if (!r->nartifacts && !r->artifact_dir) {
+			r->artifact_dir = from->artifact_dir;
+			from->artifact_dir = NULL;
+		}
+		size_t had = r->nartifacts;
+		for (size_t i = 0; i < from->nartifacts; i++) {
+			bool known = false;
+			for (size_t k = 0; k < had && !known; k++)
+				known = strcmp(r->artifacts[k].path, from->artifacts[i].path) == 0;
+			if (!known)
+				run_add_artifact(r, from->artifacts[i].path, from->artifacts[i].size);
+		}
+		add_source(r, "artifacts", b);
+	}
+	if (from->ndatasets && !r->ndatasets) {
+		r->datasets = from->datasets;
+		r->ndatasets = from->ndatasets;
+		r->capdatasets = from->capdatasets;
+		from->datasets = NULL;
+		from->ndatasets = from->capdatasets = 0;
+		add_source(r, "datasets", b);
+	}
+	if (from->nmodels && !r->nmodels) {
+		r->models = from->models;
+		r->nmodels = from->nmodels;
+		r->capmodels = from->capmodels;
+		from->models = NULL;
+		from->nmodels = from->capmodels = 0;
+		add_source(r, "models", b);
+	}
+	if (r->start_ms == TIME_UNKNOWN)
+		r->start_ms = from->start_ms;
+	if (r->end_ms == TIME_UNKNOWN)
+		r->end_ms = from->end_ms;
+	run_sort_lists(r);
+}
+
+static void light_experiment(void *ctx, struct experiment *e)
+{
+	experiment_free(e);
+}
+
+/* Keeps a read-ahead run without its points. */
+static int light_run(void *ctx, struct run *r)
+{
+	struct light *l = ctx;
+	for (size_t i = 0; i < r->nmetrics; i++) {
+		free(r->metrics[i].key);
+		free(r->metrics[i].pts);
+		free(r->metrics[i].dec);
+	}
+	free(r->metrics);
+	r->metrics = NULL;
+	r->nmetrics = r->capmetrics = 0;
+	size_t cap = l->cap;
+	GROW(l->runs, l->cap, l->n + 1);
+	if (l->cap != cap) {
+		l->store = xreallocarray(l->store, l->cap, sizeof *l->store);
+		l->used = xreallocarray(l->used, l->cap, sizeof *l->used);
+	}
+	l->runs[l->n] = r;
+	l->store[l->n] = l->reading;
+	l->used[l->n] = false;
+	l->n++;
+	return 1;
+}
+
+static void drop_message(void *ctx, char *text)
+{
+	free(text);
+}
+
+static int cmp_light(const void *a, const void *b, void *ctx)
+{
+	const struct light *l = ctx;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int c = strcmp(l->runs[x]->id, l->runs[y]->id);
+	return c ? c : (x > y) - (x < y);
+}
+
+/* With two or more stores of unique run ids (mlflow.db and mlruns/ of the
+ * same runs), reads the later ones ahead, quietly and without points, so a
+ * run is delivered once with what every store knows of it. */
+static void read_ahead(struct state *st, const struct discovery *d)
+{
+	size_t first = SIZE_MAX;
+	struct reader_opts o = *st->ropts;
+	o.jobs = 1;
+	o.dec_buckets = 0;
+	o.no_points = true;
+	for (size_t i = 0; i < d->nstores; i++) {
+		const struct store_ref *s = &d->stores[i];
+		if (!s->reader->unique_ids)
+			continue;
+		if (first == SIZE_MAX) {
+			first = i;
+			continue;
+		}
+		struct run_sink sink = {&st->light, light_experiment, light_run};
+		st->light.reading = i;
+		diag_redirect(drop_message, NULL);
+		s->reader->read(s->path, &o, &sink);
+		diag_redirect(NULL, NULL);
+	}
+	if (st->light.n < 2)
+		return;
+	/* Sort by (id, store) through an index, keeping the parallel arrays. */
+	struct light *l = &st->light;
+	size_t *order = xcalloc(l->n, sizeof *order);
+	for (size_t i = 0; i < l->n; i++)
+		order[i] = i;
+	qsort_r(order, l->n, sizeof *order, cmp_light, l);
+	struct run **runs = xcalloc(l->n, sizeof *runs);
+	size_t *store = xcalloc(l->n, sizeof *store);
+	for (size_t i = 0; i < l->n; i++) {
+		runs[i] = l->runs[order[i]];
+		store[i] = l->store[order[i]];
+	}
+	free(l->runs);
+	free(l->store);
+	free(order);
+	l->runs = runs;
+	l->store = store;
+	l->cap = l->n;
+}
+
+/* The first read-ahead copy whose id is not below id. */
+static size_t light_find(const struct light *l, const char *id)
+{
+	size_t lo = 0, hi = l->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (strcmp(l->runs[mid]->id, id) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Merges the read-ahead copies of r from stores after the one being read. */
+static void merge_light(struct state *st, struct run *r)
+{
+	struct light *l = &st->light;
+	for (size_t i = light_find(l, r->id); i < l->n && strcmp(l->runs[i]->id, r->id) == 0; i++) {
+		if (l->store[i] <= st->store_index || l->used[i])
+			continue;
+		merge_copy(r, l->runs[i]);
+		l->used[i] = true;
+	}
+}
+
+/* True when the copy of run id in the store being read was merged already. */
+static bool light_used(const struct state *st, const char *id)
+{
+	const struct light *l = &st->light;
+	for (size_t i = light_find(l, id); i < l->n && strcmp(l->runs[i]->id, id) == 0; i++)
+		if (l->store[i] == st->store_index && l->used[i])
+			return true;
+	return false;
+}
+
+static void light_free(struct light *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		run_free(l->runs[i]);
+	free(l->runs);
+	free(l->store);
+	free(l->used);
+	memset(l, 0, sizeof *l);
+}
+
 static void also_experiment(void *ctx, struct experiment *e)
 {
 	experiment_free(e);
@@ -134,6 +465,7 @@ static void main_experiment(void *ctx, struct experiment *e)
 static int deliver(struct state *st, struct run *r)
 {
 	struct kvlist redacted = {0};
+	assign_id(st, r);
 	if (st->redact)
 		redact_run(r, &redacted);
 	st->stats->runs++;
@@ -154,12 +486,16 @@ static int main_run(void *ctx, struct run *r)
 	const char *from = seen_check_add(&st->seen, key, st->store->path);
 	free(key);
 	if (from) {
-		char *why = xasprintf("run %s: already read from %s", r->id, from);
+		char *why = light_used(st, r->id)
+		                    ? xasprintf("run %s: merged into the copy read from %s", r->id, from)
+		                    : xasprintf("run %s: already read from %s", r->id, from);
 		kvlist_add(&st->stats->duplicates, st->store->path, why);
 		free(why);
 		run_free(r);
 		return 1;
 	}
+	if (st->store->reader->unique_ids && st->light.n)
+		merge_light(st, r);
 	if (!st->store->also)
 		return deliver(st, r);
 	/* A store with a second reader (event files in a Lightning version
@@ -198,6 +534,24 @@ static void store_end(struct state *st)
 	st->store->also->read(st->store->path, st->ropts, &also);
 	st->merge_into = NULL;
 	deliver(st, r);
+}
+
+/* Counts a store its reader gave up on, and names it for the skipped list. */
+static void store_unreadable(struct pipeline_stats *stats, const struct store_ref *s)
+{
+	stats->unreadable_stores++;
+	char *why = xasprintf("%s store that could not be read (the warnings say why)", s->reader->name);
+	kvlist_add(&stats->unreadable, s->path, why);
+	free(why);
+}
+
+/* The reader options for one store: the folders other stores read left out. */
+static struct reader_opts store_opts(const struct reader_opts *ropts, const struct store_ref *s)
+{
+	struct reader_opts o = *ropts;
+	o.skip_dirs = s->inner;
+	o.nskip_dirs = s->ninner;
+	return o;
 }
 
 /* ---- reading several stores at once, delivered in store order ---- */
@@ -298,7 +652,8 @@ static void *read_worker(void *arg)
 		struct run_sink sink = {&j, job_experiment, job_run};
 		diag_redirect(job_message, &j);
 		const struct store_ref *st = &p->d->stores[i];
-		long rc = st->reader->read(st->path, p->ropts, &sink);
+		struct reader_opts o = store_opts(p->ropts, st);
+		long rc = st->reader->read(st->path, &o, &sink);
 		diag_redirect(NULL, NULL);
 		push(p, i, EV_END, NULL, rc);
 	}
@@ -337,6 +692,7 @@ static void read_parallel(struct state *st, const struct discovery *d, int worke
 			started++;
 	for (size_t i = 0; i < d->nstores && started; i++) {
 		st->store = &d->stores[i];
+		st->store_index = i;
 		if (!st->stop && st->consumer->store_begin)
 			st->consumer->store_begin(st->consumer->ctx, st->store, i, d->nstores);
 		for (;;) {
@@ -354,7 +710,7 @@ static void read_parallel(struct state *st, const struct discovery *d, int worke
 			enum event_kind kind = e->kind;
 			if (kind == EV_END) {
 				if (e->rc < 0)
-					st->stats->unreadable_stores++;
+					store_unreadable(st->stats, st->store);
 				store_end(st);
 			} else if (kind == EV_MESSAGE)
 				diag_print(e->item);
@@ -406,24 +762,30 @@ int pipeline_read(const struct discovery *d, const struct reader_opts *ropts, bo
 		.consumer = consumer, .ropts = ropts, .stats = stats, .redact = redact,
 	};
 	int workers = jobs_or_cpus(ropts->jobs);
+	read_ahead(&st, d);
 	if (workers > 1 && d->nstores > 1) {
 		read_parallel(&st, d, workers);
 	} else {
 		struct run_sink sink = {&st, main_experiment, main_run};
 		for (size_t i = 0; i < d->nstores && !st.stop; i++) {
 			st.store = &d->stores[i];
+			st.store_index = i;
 			if (consumer->store_begin)
 				consumer->store_begin(consumer->ctx, st.store, i, d->nstores);
-			if (st.store->reader->read(st.store->path, ropts, &sink) < 0)
-				stats->unreadable_stores++;
+			struct reader_opts o = store_opts(ropts, st.store);
+			if (st.store->reader->read(st.store->path, &o, &sink) < 0)
+				store_unreadable(stats, st.store);
 			store_end(&st);
 		}
 	}
 	seen_free(&st.seen);
+	seen_free(&st.ids);
+	light_free(&st.light);
 	return !st.stop;
 }
 
 void pipeline_stats_free(struct pipeline_stats *stats)
 {
 	kvlist_free(&stats->duplicates);
+	kvlist_free(&stats->unreadable);
 }

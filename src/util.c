@@ -278,6 +278,30 @@ char *str_rstrip(char *s)
 	return s;
 }
 
+/* The shortest precision p for which "%.*g" of v reads back as v. Reading
+ * back exactly holds for every precision from the shortest one up to 17, so
+ * a binary search finds it. Most logged values are floats widened to double,
+ * which need 16 or 17 digits: those are tried first. */
+static int shortest_precision(double v)
+{
+	char t[40];
+	snprintf(t, sizeof t, "%.15g", v);
+	if (strtod(t, NULL) != v) {
+		snprintf(t, sizeof t, "%.16g", v);
+		return strtod(t, NULL) == v ? 16 : 17;
+	}
+	int lo = 1, hi = 15;
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+		snprintf(t, sizeof t, "%.*g", mid, v);
+		if (strtod(t, NULL) == v)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
 void fmt_double(char *out, size_t outsz, double v)
 {
 	if (isnan(v)) {
@@ -288,29 +312,46 @@ void fmt_double(char *out, size_t outsz, double v)
 		snprintf(out, outsz, v > 0 ? "Infinity" : "-Infinity");
 		return;
 	}
-	/* The shortest %.*g that reads back as the same double. Reading back
-	 * exactly holds for every precision from the shortest one up to 17, so
-	 * a binary search finds it. Most logged values are floats widened to
-	 * double, which need 16 or 17 digits: those are tried first. */
-	int lo = 1, hi = 17;
-	snprintf(out, outsz, "%.15g", v);
-	if (strtod(out, NULL) == v) {
-		hi = 15;
-	} else {
-		snprintf(out, outsz, "%.16g", v);
-		if (strtod(out, NULL) != v)
-			snprintf(out, outsz, "%.17g", v);
+	/* Whole numbers as people log them: 500, not 5e+02. */
+	if (v == floor(v) && fabs(v) < 1e15) {
+		snprintf(out, outsz, "%.0f", v);
 		return;
 	}
-	while (lo < hi) {
-		int mid = (lo + hi) / 2;
-		snprintf(out, outsz, "%.*g", mid, v);
-		if (strtod(out, NULL) == v)
-			hi = mid;
-		else
-			lo = mid + 1;
+	/* Else the shortest digits, in plain notation unless the exponent form
+	 * is shorter: 0.001 and 1234567890123456, but 1e-05 and 1e+300. */
+	int p = shortest_precision(v);
+	char e[40], plain[400];
+	snprintf(e, sizeof e, "%.*e", p - 1, v);
+	const char *m = e[0] == '-' ? e + 1 : e;
+	char digits[24];
+	size_t nd = 0;
+	const char *c = m;
+	for (; *c && *c != 'e'; c++)
+		if (*c != '.')
+			digits[nd++] = *c;
+	digits[nd] = '\0';
+	int x = atoi(c + 1);
+	size_t n = 0;
+	if (e[0] == '-')
+		plain[n++] = '-';
+	if (x < 0) {
+		plain[n++] = '0';
+		plain[n++] = '.';
+		for (int i = 0; i < -x - 1 && n < 350; i++)
+			plain[n++] = '0';
+		for (size_t i = 0; i < nd; i++)
+			plain[n++] = digits[i];
+	} else {
+		for (size_t i = 0; i < nd || (int)i <= x; i++) {
+			if ((int)i == x + 1)
+				plain[n++] = '.';
+			plain[n++] = i < nd ? digits[i] : '0';
+			if (n > 350)
+				break;
+		}
 	}
-	snprintf(out, outsz, "%.*g", lo, v);
+	plain[n] = '\0';
+	snprintf(out, outsz, "%s", strlen(plain) <= strlen(e) ? plain : e);
 }
 
 int cmp_strp(const void *a, const void *b)

@@ -14,6 +14,14 @@ struct store_ref {
 	 * Lightning version folder holding both metrics.csv and event files);
 	 * their metrics are merged into the first reader's run. NULL: none. */
 	const struct reader *also;
+	/* The path the user gave that this store was found at or below: ids of
+	 * runs that have no id of their own are paths relative to it. */
+	char *given;
+	/* Folders below path that other stores read (a Lightning version folder
+	 * inside a TensorBoard log folder): the log-folder reader leaves them
+	 * out, so every event file belongs to one run. */
+	char **inner;
+	size_t ninner;
 };
 
 struct skipped_path {
@@ -29,12 +37,16 @@ struct discovery {
 };
 
 /* Finds the stores at and below each path. A folder a reader claims is not
- * searched further. TensorBoard runs are folders holding event files; the
- * folders below one given path that hold them form one log folder (store),
- * the given path itself when nothing else is below it, else each top-level
- * folder that holds event files. forced_format, when not NULL, names the one
- * reader to use. Missing paths are reported and recorded as skipped.
- * Returns the store count. */
+ * searched further, except for more folders of its own format when the
+ * reader nests (DVCLive's dvclive/fold_1). TensorBoard runs are folders
+ * holding event files; the folders below one given path that hold them form
+ * one log folder (store), the given path itself when nothing else is below
+ * it, else each top-level folder that holds event files; folders other
+ * stores read are left out of it. forced_format, when not NULL, names the
+ * one reader to use. Every folder looked at and not read is recorded as
+ * skipped with the reason (missing, hidden, a link, nothing found, a format
+ * runsite recognises but cannot read yet), and so is a given path inside
+ * another. Returns the store count. */
 size_t discover(const char *const *paths, size_t npaths, const char *forced_format,
                 struct discovery *out);
 void discovery_free(struct discovery *d);

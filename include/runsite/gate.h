@@ -74,6 +74,8 @@ struct gate_picker {
 	size_t npicks;
 	struct run **runs;
 	size_t nruns, capruns;
+	size_t *seq;          /* each kept run's place among all runs offered (its colour on the site) */
+	size_t offered;
 	const char *const *keep_metrics; /* when not NULL: points of other series are freed */
 	size_t nkeep;
 };

@@ -122,6 +122,8 @@ struct run {
 	struct logged_model *models;
 	size_t nmodels, capmodels;
 	struct kvlist extras; /* other things the store holds, shown as counts ("images" → "12") */
+	struct kvlist sources; /* a run read from several stores: each part ("metrics",
+	                        * "artifacts", ...) → the store(s) it came from; else empty */
 };
 
 struct experiment *experiment_new(void);

@@ -24,6 +24,7 @@ struct pipeline_consumer {
 struct pipeline_stats {
 	size_t runs;              /* delivered to the consumer */
 	size_t unreadable_stores; /* stores whose reader gave up (already reported) */
+	struct kvlist unreadable; /* their paths → why, for the skipped list */
 	struct kvlist duplicates; /* store path → why, for each run skipped as already read */
 };
 

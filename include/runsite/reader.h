@@ -9,6 +9,13 @@ struct reader_opts {
 	bool include_deleted; /* keep deleted experiments and runs */
 	size_t dec_buckets;   /* passed to run_finish() */
 	int jobs;             /* threads a reader may use: 0 decide by the CPU count, 1 none */
+	/* Folders below the store that other stores read: a log-folder reader
+	 * does not look into them (set per store by the pipeline). */
+	char *const *skip_dirs;
+	size_t nskip_dirs;
+	/* Metric points are not wanted (the pipeline reading a store ahead for
+	 * what it merges: params, tags, notes, artifacts); a reader may skip them. */
+	bool no_points;
 };
 
 /* Where a reader delivers what it read. Both callbacks take ownership. */
@@ -38,6 +45,10 @@ struct reader {
 	 * id read from two stores is the same run, shown once. Otherwise ids are
 	 * folder names that mean something only within their store. */
 	bool unique_ids;
+	/* True when a folder this reader claims may hold further folders of its
+	 * own format, each its own run (DVCLive's Live(dir="dvclive/fold_1")
+	 * beside dvclive/'s own files): discovery looks for them below it. */
+	bool nests;
 };
 
 /* A probe score of at least this means "this very folder or file is mine";

@@ -582,6 +582,7 @@ out:
 const struct reader reader_clearml = {
 	.name = "clearml",
 	.what = "ClearML offline sessions (a folder with task.json and metrics.jsonl, or its zip)",
+	.unique_ids = true, /* ClearML task ids are uuids */
 	.probe = probe,
 	.read = clearml_read_session,
 };

@@ -77,9 +77,31 @@ static int file_in(const char *dir, const char *name)
 	return ok;
 }
 
+/* Whether dir holds one of the plot folders DVCLive writes besides metrics
+ * (plots/sklearn for evaluation, plots/images, plots/custom). */
+static int has_other_plots(const char *dir)
+{
+	static const char *const kinds[] = {"plots/sklearn", "plots/images", "plots/custom"};
+	int found = 0;
+	for (size_t i = 0; i < sizeof kinds / sizeof *kinds && !found; i++) {
+		char *p = path_join(dir, kinds[i]);
+		found = csv_is_dir(p);
+		free(p);
+	}
+	return found;
+}
+
 static int probe(const char *path)
 {
 	if (!csv_is_dir(path))
+		return 0;
+	/* A history folder of a DVCLive folder (scalars/, plots/metrics/) is
+	 * part of its run, not a run inside it. */
+	char *base = csv_dir_name(path, 0), *parent = csv_dir_name(path, 1);
+	int history = strcmp(base, "scalars") == 0 || strcmp(parent, "plots") == 0;
+	free(base);
+	free(parent);
+	if (history)
 		return 0;
 	int score = 0;
 	char *p = path_join(path, "plots/metrics"), *s = path_join(path, "scalars");
@@ -89,7 +111,8 @@ static int probe(const char *path)
 	else if ((csv_is_dir(s) && has_tsv(s, 0)) || has_tsv(path, 1))
 		score = csv_is_file(j) ? 60 : 40;
 	else if (file_in(path, "metrics.json") &&
-	         (file_in(path, "report.md") || file_in(path, "report.html") || own_dvcyaml(path)))
+	         (file_in(path, "report.md") || file_in(path, "report.html") || own_dvcyaml(path) ||
+	          has_other_plots(path)))
 		score = 45;
 	free(p);
 	free(s);
@@ -381,4 +404,5 @@ const struct reader reader_dvclive = {
 	.what = "DVCLive folders, 0.x to 3.x (metrics.json or <dir>.json, plots/metrics or scalars TSVs)",
 	.probe = probe,
 	.read = read_store,
+	.nests = true, /* Live(dir="dvclive/fold_1") inside a DVCLive folder */
 };

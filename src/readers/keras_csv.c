@@ -70,7 +70,7 @@ static long read_store(const char *path, const struct reader_opts *opts, struct 
 	struct buf b = BUF_INIT;
 	struct csv_parser cp;
 	struct csv_warns w = {path, 0};
-	size_t *idx = NULL, ncols = 0, resumes = 0;
+	size_t *idx = NULL, ncols = 0, resumes = 0, dropped = 0;
 	long rc = -1;
 	struct run *r = NULL;
 	csv_init(&cp, NULL, 0, ',', 0);
@@ -122,6 +122,7 @@ static long read_store(const char *path, const struct reader_opts *opts, struct 
 				while (s->n && s->pts[s->n - 1].step >= epoch) {
 					s->n--;
 					s->dropped++;
+					dropped++;
 				}
 			}
 		}
@@ -149,6 +150,9 @@ static long read_store(const char *path, const struct reader_opts *opts, struct 
 		char num[32];
 		snprintf(num, sizeof num, "%zu", resumes);
 		kvlist_add(&r->extras, "resumed", num);
+		/* The pages and `ls` say what the restart cost, not only --json. */
+		snprintf(num, sizeof num, "%zu", dropped);
+		kvlist_add(&r->extras, "points dropped on resume", num);
 	}
 	run_finish(r, opts->dec_buckets);
 	sink->run(sink->ctx, r); /* one run: nothing left to stop */

@@ -771,9 +771,11 @@ static int read_run(struct ctx *c, const char *run_dir, const char *dirname)
 	if (!r->name)
 		r->name = xstrdup(r->id);
 
-	dir = path_join(run_dir, "metrics");
-	read_metrics(c, r, dir, strcmp(r->status, "RUNNING") == 0);
-	free(dir);
+	if (!c->opts->no_points) {
+		dir = path_join(run_dir, "metrics");
+		read_metrics(c, r, dir, strcmp(r->status, "RUNNING") == 0);
+		free(dir);
+	}
 
 	size_t budget = ARTIFACTS_MAX;
 	dir = path_join(run_dir, "artifacts");

@@ -930,7 +930,17 @@ struct walk {
 	struct run_dir *runs;
 	size_t nruns, capruns;
 	size_t seen;
+	char *const *skip; /* folders other stores read (reader_opts.skip_dirs) */
+	size_t nskip;
 };
+
+static bool skipped_dir(const struct walk *w, const char *dir)
+{
+	for (size_t i = 0; i < w->nskip; i++)
+		if (strcmp(w->skip[i], dir) == 0)
+			return true;
+	return false;
+}
 
 /* True for a file TensorBoard reads as an event file (formats §1.1). */
 static bool is_event_name(const char *name)
@@ -996,7 +1006,8 @@ static void walk_dir(struct walk *w, const char *dir, const char *rel, int depth
 	for (size_t i = 0; i < nsub; i++) {
 		char *child = path_join(dir, subdirs[i]);
 		char *crel = strcmp(rel, ".") == 0 ? xstrdup(subdirs[i]) : path_join(rel, subdirs[i]);
-		walk_dir(w, child, crel, depth + 1);
+		if (!skipped_dir(w, child))
+			walk_dir(w, child, crel, depth + 1);
 		free(child);
 		free(crel);
 		free(subdirs[i]);
@@ -1221,7 +1232,7 @@ static void ahead_stop(struct ahead *a)
 static long read_store(const char *path, const struct reader_opts *opts, struct run_sink *sink)
 {
 	struct stat sb;
-	struct walk w = {NULL, 0, 0, 0};
+	struct walk w = {NULL, 0, 0, 0, opts ? opts->skip_dirs : NULL, opts ? opts->nskip_dirs : 0};
 	long delivered = 0, unreadable = 0;
 	char **experiments = NULL;
 	size_t nexp = 0, capexp = 0;

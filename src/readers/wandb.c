@@ -1040,7 +1040,7 @@ static json_t *load_json(const char *path)
 static int read_config_yaml(struct run *r, const char *path)
 {
 	struct kvlist tmp = {0};
-	if (yamlkv_load(path, NULL, &tmp) < 0)
+	if (yamlkv_load(path, NULL, YAMLKV_SEP_DVC, &tmp) < 0)
 		return 0;
 	int any = 0;
 	for (size_t i = 0; i < tmp.n; i++) {
@@ -1275,6 +1275,7 @@ static long read_store(const char *path, const struct reader_opts *opts, struct 
 const struct reader reader_wandb = {
 	.name = "wandb",
 	.what = "Weights & Biases run folders (wandb/run-*/ with run-*.wandb, files/)",
+	.unique_ids = true, /* W&B run ids are random, unique within a project */
 	.probe = probe,
 	.read = read_store,
 };

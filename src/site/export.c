@@ -87,10 +87,9 @@ static int is_fence(const char *line, size_t n)
 	return n - i >= 3 && (strncmp(line + i, "```", 3) == 0 || strncmp(line + i, "~~~", 3) == 0);
 }
 
-char *export_card_section(const char *md, size_t part)
+/* The section of md headed by one of part's names (see export_card_section). */
+static char *heading_section(const char *md, size_t part)
 {
-	if (!md || part >= EXPORT_CARD_PARTS)
-		return NULL;
 	int fenced = 0, level = 0;
 	const char *start = NULL, *p = md;
 	while (*p) {
@@ -111,6 +110,69 @@ char *export_card_section(const char *md, size_t part)
 		p += n + (p[n] == '\n');
 	}
 	return start ? xstrdup(start) : NULL;
+}
+
+/* Paragraph openings that stand for the caveats section when no heading
+ * names it ("Caveat: ...", "**Caveats:** ..."), lowercase. */
+static const char *const caveat_leads[] = {"caveat:", "caveats:", "limitations:",
+                                           "caveats and limitations:", NULL};
+
+/* The paragraph of md that opens with one of caveat_leads, from after the
+ * lead up to the next blank line; NULL when none does. Fenced code is not
+ * searched. Caller frees. */
+static char *caveat_paragraph(const char *md)
+{
+	int fenced = 0, para_start = 1;
+	for (const char *p = md; *p;) {
+		size_t n = strcspn(p, "\n");
+		size_t i = 0;
+		while (i < n && (p[i] == ' ' || p[i] == '\t'))
+			i++;
+		bool blank = i == n;
+		if (is_fence(p, n)) {
+			fenced = !fenced;
+		} else if (!fenced && para_start && !blank) {
+			const char *t = p + i;
+			size_t bold = strncmp(t, "**", 2) == 0 ? 2 : 0;
+			for (size_t k = 0; caveat_leads[k]; k++) {
+				size_t ll = strlen(caveat_leads[k]);
+				if (n - i - bold < ll || strncasecmp(t + bold, caveat_leads[k], ll) != 0)
+					continue;
+				const char *from = t + bold + ll;
+				if (bold && strncmp(from, "**", 2) == 0)
+					from += 2;
+				const char *end = from;
+				/* Up to the blank line that ends the paragraph. */
+				for (;;) {
+					end += strcspn(end, "\n");
+					if (!*end)
+						break;
+					const char *next = end + 1;
+					while (*next == ' ' || *next == '\t')
+						next++;
+					if (*next == '\n' || !*next)
+						break;
+					end++;
+				}
+				while (*from == ' ' || *from == '\t')
+					from++;
+				return xstrndup(from, (size_t)(end - from));
+			}
+		}
+		para_start = blank;
+		p += n + (p[n] == '\n');
+	}
+	return NULL;
+}
+
+char *export_card_section(const char *md, size_t part)
+{
+	if (!md || part >= EXPORT_CARD_PARTS)
+		return NULL;
+	char *found = heading_section(md, part);
+	if (!found && part == EXPORT_CARD_PARTS - 1)
+		found = caveat_paragraph(md);
+	return found;
 }
 
 /* ---- small helpers ---- */
@@ -199,13 +261,20 @@ static void add_markdown(xmlNodePtr parent, const char *md, int demote)
 	unlink_external(div);
 }
 
+/* Run i's colour: the one the site gives it. */
+static int export_color(const struct export_opts *o, size_t i)
+{
+	return o->colors ? o->colors[i] : (int)i;
+}
+
 /* ---- inline SVG ---- */
 
-/* Rewrites every reference to an id inside value: url(#x) → url(#px),
- * and a whole value "#x" → "#px". Returns NULL when nothing changed. */
-static char *prefix_refs(const char *value, const char *prefix)
+/* Rewrites every reference to an id inside value: url(#x) → url(#px), and
+ * in a link (href) a whole value "#x" → "#px"; elsewhere "#x" is a colour
+ * (stroke="#0072b2") and stays. Returns NULL when nothing changed. */
+static char *prefix_refs(const char *value, const char *prefix, bool is_link)
 {
-	if (value[0] == '#')
+	if (is_link && value[0] == '#')
 		return xasprintf("#%s%s", prefix, value + 1);
 	if (!strstr(value, "url(#"))
 		return NULL;
@@ -252,7 +321,7 @@ static void prefix_ids(xmlNodePtr n, const char *prefix)
 			else if (strcmp(an, "aria-labelledby") == 0 || strcmp(an, "aria-describedby") == 0)
 				nv = prefix_idrefs((const char *)v, prefix);
 			else if (strcmp(an, "href") == 0 || strchr((const char *)v, '#'))
-				nv = prefix_refs((const char *)v, prefix);
+				nv = prefix_refs((const char *)v, prefix, strcmp(an, "href") == 0);
 			if (nv) {
 				/* Set through the attribute's own namespace (xlink:href stays xlink). */
 				xmlSetNsProp(n, a->ns, a->name, (const xmlChar *)nv);
@@ -321,14 +390,15 @@ static void add_fact(xmlNodePtr dl, const char *key, const char *value)
 	tmpl_add_elem(dl, "dd", value);
 }
 
-static void fill_run_cards(xmlNodePtr body, struct run *const *runs, size_t n)
+static void fill_run_cards(xmlNodePtr body, struct run *const *runs, size_t n,
+                           const struct export_opts *o)
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct run *r = runs[i];
 		xmlNodePtr card = add_class_elem(body, "div", "run-card", NULL);
 		xmlNodePtr h = tmpl_add_elem(card, "h3", NULL);
 		xmlNodePtr sw = add_class_elem(h, "span", "swatch", NULL);
-		char *style = xasprintf("background:%s", chart_color_hex((int)i));
+		char *style = xasprintf("background:%s", chart_color_hex(export_color(o, i)));
 		tmpl_set_attr(sw, "style", style);
 		free(style);
 		xmlAddChild(h, xmlNewDocText(h->doc, (const xmlChar *)" "));
@@ -497,7 +567,7 @@ static int fill_charts(xmlNodePtr body, struct run *const *runs, size_t n,
 			line |= s->n >= 2;
 			struct chart_point *cp = site_chart_points(runs[i], s->pts, s->n, CHART_X_STEP);
 			cs[ns++] = (struct chart_series){.label = runs[i]->name, .pts = cp,
-			                                 .n = s->n, .color = (int)i};
+			                                 .n = s->n, .color = export_color(o, i)};
 		}
 		if (line) {
 			struct chart_spec spec;
@@ -645,7 +715,7 @@ int export_write(struct run *const *runs, size_t n, const struct export_opts *o,
 	int ok = 1, any;
 	xmlNodePtr body;
 	if ((body = tmpl_find(root, "runs-body")))
-		fill_run_cards(body, runs, n);
+		fill_run_cards(body, runs, n, o);
 	if ((body = tmpl_find(root, "handoff-body")))
 		fill_handoff(body, runs, n);
 	if ((body = tmpl_find(root, "notes-body")) && !fill_notes(body, runs, n))

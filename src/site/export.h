@@ -12,6 +12,8 @@ struct export_opts {
 	const char *title;  /* NULL: the run's name, or "Comparison of N runs" */
 	bool redacted;      /* redaction was on: say so on the page */
 	double smoothing;   /* chart smoothing, as build's --smoothing */
+	const int *colors;  /* each run's colour index, as on the site (its place in the
+	                     * listing, gate_picker.seq); NULL: the order of runs */
 };
 
 /* Writes runs (with their full series) as one HTML file at out_path: CSS,
@@ -27,8 +29,9 @@ int export_write(struct run *const *runs, size_t n, const struct export_opts *op
 extern const char *const export_card_titles[EXPORT_CARD_PARTS];
 
 /* The Markdown of the section of md headed by one of part's names, up to
- * the next heading of the same or a higher level; NULL when md has none.
- * Fenced code is not searched. Caller frees. */
+ * the next heading of the same or a higher level; for the caveats, without
+ * such a heading, a paragraph opening "Caveat:" or "Caveats:". NULL when md
+ * has none. Fenced code is not searched. Caller frees. */
 char *export_card_section(const char *md, size_t part);
 
 #endif

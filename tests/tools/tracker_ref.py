@@ -14,6 +14,7 @@ and the group as "wandb.group",
 series are history keys, "system/<key>" stats and summary numbers no series
 holds; ClearML params are "section/name", series "metric/variant".
 """
+import decimal
 import json
 import math
 import os
@@ -141,6 +142,18 @@ def is_number(v):
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
+
+def number_text(x):
+    """runsite's rule for a number as text: whole numbers below 1e15 as
+    integers, else the shortest digits that read back, in plain notation
+    unless the exponent form is shorter."""
+    if x == math.floor(x) and abs(x) < 1e15:
+        return "%.0f" % x
+    p = next(p for p in range(1, 18) if float("%.*g" % (p, x)) == x)
+    e = "%.*e" % (p - 1, x)
+    plain = format(decimal.Decimal(e), "f")
+    return plain if len(plain) <= len(e) else e
+
 def to_text(v):
     if isinstance(v, str):
         return v
@@ -154,9 +167,7 @@ def to_text(v):
             return "NaN"
         if math.isinf(x):
             return "Infinity" if x > 0 else "-Infinity"
-        if x == int(x) and abs(x) < 1e16:
-            return str(int(x))
-        return repr(x)
+        return number_text(x)
     return json.dumps(v, separators=(",", ":"))
 
 

@@ -29,6 +29,14 @@ int main(void)
 	section_is("    ## Intended use\nx", 0, NULL, "indented four spaces: code, not a heading");
 	section_is(NULL, 0, NULL, "no notes");
 	section_is("## Intended use", 0, "", "a heading at the end: empty section");
+	/* Caveats written as a paragraph rather than under a heading. */
+	section_is("Trained on 3 homes.\n\nCaveat: only tested on one puppy.\nNot on cats.\n\nMore.", 4,
+	           "only tested on one puppy.\nNot on cats.", "a paragraph opening \"Caveat:\"");
+	section_is("Intro.\n\n**Caveats:** small data.\n", 4, "small data.",
+	           "\"**Caveats:**\" in bold");
+	section_is("The caveat: none.\n", 4, NULL, "\"caveat:\" inside a sentence is not the section");
+	section_is("```\nCaveat: in code\n```\n", 4, NULL, "nor in fenced code");
+	section_is("## Caveats\nA\n\nCaveat: B\n", 4, "A\n\nCaveat: B\n", "a heading comes first");
 	STR_EQ(export_card_titles[2], "Evaluation data", "titles in card order");
 	return TEST_END();
 }

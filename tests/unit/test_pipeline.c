@@ -81,6 +81,100 @@ static void read_stores(const char *const *paths, size_t n, int jobs, struct see
 	discovery_free(&d);
 }
 
+/* Two stores of unique ids holding the same run "x": the first with its
+ * metrics only, the second with artifacts, a tag and notes too. */
+static long db_read(const char *path, const struct reader_opts *o, struct run_sink *sink)
+{
+	const char *ids[] = {"x", "y"};
+	for (int i = 0; i < 2; i++) {
+		struct run *r = run_new("db", path);
+		r->id = xstrdup(ids[i]);
+		kvlist_add(&r->tags, "a", "1");
+		kvlist_add(&r->params, "lr", "0.1");
+		series_add(run_series(r, "loss"), 0, 0, 1.0);
+		run_finish(r, 0);
+		if (!sink->run(sink->ctx, r))
+			return i + 1;
+	}
+	return 2;
+}
+
+static long files_read(const char *path, const struct reader_opts *o, struct run_sink *sink)
+{
+	const char *ids[] = {"x", "z"};
+	for (int i = 0; i < 2; i++) {
+		struct run *r = run_new("files", path);
+		r->id = xstrdup(ids[i]);
+		kvlist_add(&r->tags, "a", "1");
+		kvlist_add(&r->tags, "b", "2");
+		r->notes = xstrdup("Trained on the porch.");
+		r->artifact_dir = xstrdup("/artifacts/x");
+		run_add_artifact(r, "model/MLmodel", 10);
+		run_add_artifact(r, "weights.pt", 20);
+		run_add_artifact(r, "confusion.png", 30);
+		series_add(run_series(r, "loss"), 0, 0, 9.0);
+		run_finish(r, 0);
+		if (!sink->run(sink->ctx, r))
+			return i + 1;
+	}
+	return 2;
+}
+
+static const struct reader db = {.name = "db", .what = "test", .probe = probe_none,
+                                 .read = db_read, .unique_ids = true};
+static const struct reader files = {.name = "files", .what = "test", .probe = probe_none,
+                                    .read = files_read, .unique_ids = true};
+
+static struct run *merged_x;
+static int merged_runs;
+
+static int keep_x(void *ctx, struct run *r, const struct kvlist *redacted)
+{
+	merged_runs++;
+	if (strcmp(r->id, "x") == 0 && !merged_x)
+		merged_x = r;
+	else
+		run_free(r);
+	return 1;
+}
+
+static void test_same_run_two_stores(int jobs)
+{
+	struct discovery d = {0};
+	const struct reader *rd[] = {&db, &files};
+	const char *paths[] = {"mlflow.db", "mlruns"};
+	for (int i = 0; i < 2; i++) {
+		GROW(d.stores, d.capstores, d.nstores + 1);
+		d.stores[d.nstores++] = (struct store_ref){.reader = rd[i], .path = xstrdup(paths[i])};
+	}
+	struct reader_opts o = {.jobs = jobs};
+	struct pipeline_consumer c = {NULL, NULL, take_experiment, keep_x};
+	struct pipeline_stats stats = {0};
+	merged_x = NULL;
+	merged_runs = 0;
+	pipeline_read(&d, &o, false, &c, &stats);
+	INT_EQ(merged_runs, 3, "x, y and z: x once");
+	OK(merged_x != NULL, "x delivered");
+	if (merged_x) {
+		struct run *r = merged_x;
+		STR_EQ(r->store, "mlflow.db", "the first store's copy, with its metrics");
+		DBL_EQ(run_find_series(r, "loss")->sum.last.value, 1.0, "its metrics");
+		INT_EQ(r->nartifacts, 3, "the artifacts only the second copy lists");
+		STR_EQ(r->artifact_dir, "/artifacts/x", "and the folder they are in");
+		STR_EQ(kvlist_get(&r->tags, "b"), "2", "tags from both");
+		STR_EQ(r->notes, "Trained on the porch.", "notes from the second");
+		STR_EQ(kvlist_get(&r->sources, "metrics"), "mlflow.db", "sources: metrics");
+		STR_EQ(kvlist_get(&r->sources, "artifacts"), "mlruns", "sources: artifacts");
+		STR_EQ(kvlist_get(&r->sources, "tags"), "mlflow.db, mlruns", "sources: tags");
+		run_free(r);
+	}
+	INT_EQ(stats.duplicates.n, 1, "the second copy is named");
+	OK(stats.duplicates.n && strstr(stats.duplicates.items[0].value, "merged"),
+	   "as merged, not dropped");
+	pipeline_stats_free(&stats);
+	discovery_free(&d);
+}
+
 int main(void)
 {
 	const char *one[] = {"a"}, *two[] = {"a", "b"}, *same[] = {"a", "a"};
@@ -106,6 +200,8 @@ int main(void)
 
 		read_stores(same, 2, jobs, &g);
 		INT_EQ(g.n, 1, "a run id read twice (unique ids) is delivered once");
+
+		test_same_run_two_stores(jobs);
 	}
 	return TEST_END();
 }

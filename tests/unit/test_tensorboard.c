@@ -1,6 +1,6 @@
 /* test_tensorboard.c — the TensorBoard reader: CRC32C, framing, the protobuf
  * reader, decoding of every scalar encoding, plugins, the restart rule, the
- * file-name-order merge, discovery, and the real files in ../shared/corpus. */
+ * file-name-order merge, discovery, and the real files in tests/corpus (and ../shared/corpus when present). */
 #include <dirent.h>
 #include <setjmp.h>
 #include <fcntl.h>
@@ -857,7 +857,7 @@ static void hparams_content(struct buf *out)
 		pbw_str(&entry, 1, keys[i]);
 		switch (i) {
 		case 0: pbw_double(&val, 2, 0.01); break;
-		case 1: pbw_double(&val, 2, 32.0); break;
+		case 1: pbw_double(&val, 2, 600.0); break;
 		case 2: pbw_str(&val, 3, "SGD"); break;
 		case 3: pbw_u64(&val, 4, 1); break;
 		case 4: pbw_u64(&val, 1, 0); break;
@@ -1000,7 +1000,7 @@ static void test_plugins(void)
 	struct run *r = ingest(&f, NULL);
 	run_finish(r, 0);
 	STR_EQ(kvlist_get(&r->params, "lr"), "0.01", "hparam number");
-	STR_EQ(kvlist_get(&r->params, "batch_size"), "32", "hparam integer-valued number");
+	STR_EQ(kvlist_get(&r->params, "batch_size"), "600", "hparam logged as 600.0: 600, not 6e+02");
 	STR_EQ(kvlist_get(&r->params, "optimizer"), "SGD", "hparam string");
 	STR_EQ(kvlist_get(&r->params, "flag"), "true", "hparam bool");
 	STR_EQ(kvlist_get(&r->params, "nothing"), "null", "hparam null");
@@ -1195,6 +1195,21 @@ struct corpus_case {
 	long points; /* -1: not given in SOURCES */
 };
 
+/* A real sample: tests/corpus/tfevents/NAME (redistributable, always there),
+ * else ../shared/corpus/tfevents/NAME; NULL when neither exists. */
+static char *corpus_dir(const char *name)
+{
+	const char *roots[] = {"tests/corpus/tfevents", "../shared/corpus/tfevents"};
+	for (size_t i = 0; i < 2; i++) {
+		char *dir = path_join(roots[i], name);
+		struct stat sb;
+		if (stat(dir, &sb) == 0)
+			return dir;
+		free(dir);
+	}
+	return NULL;
+}
+
 static void test_corpus(void)
 {
 	static const struct corpus_case cases[] = {
@@ -1211,13 +1226,12 @@ static void test_corpus(void)
 		/* no counts given; "train_loss/loss, epoch" and a text summary */
 		{"contact-point-lightning-0.7", -1, -1},
 	};
-	struct stat sb;
-	if (stat("../shared/corpus/tfevents", &sb) != 0) {
-		SKIP("../shared/corpus/tfevents not present");
-		return;
-	}
 	for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
-		char *dir = path_join("../shared/corpus/tfevents", cases[k].dir);
+		char *dir = corpus_dir(cases[k].dir);
+		if (!dir) {
+			SKIP("not in tests/corpus, and ../shared/corpus is not there");
+			continue;
+		}
 		struct collected c;
 		size_t w0 = diag_count();
 		long n = read_dir(dir, &c);
@@ -1287,8 +1301,10 @@ static void test_corpus(void)
 		free(dir);
 	}
 	struct collected c;
+	char *lfs = corpus_dir("lfs-pointer-whisper-hf");
 	capture_begin();
-	long n = read_dir("../shared/corpus/tfevents/lfs-pointer-whisper-hf", &c);
+	long n = read_dir(lfs ? lfs : "tests/corpus/tfevents/lfs-pointer-whisper-hf", &c);
+	free(lfs);
 	char *err = capture_end();
 	INT_EQ(n, -1, "LFS sample: nothing to read");
 	OK(strstr(err, "events.out.tfevents.1675054093.gpu07.cyverse.org.94170.2: is a Git LFS "

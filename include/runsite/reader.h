@@ -9,6 +9,7 @@ struct reader_opts {
 	bool include_deleted; /* keep deleted experiments and runs */
 	size_t dec_buckets;   /* passed to run_finish() */
 	int jobs;             /* threads a reader may use: 0 decide by the CPU count, 1 none */
+	bool immutable;       /* the stores cannot change while read: read without locks */
 	/* Folders below the store that other stores read: a log-folder reader
 	 * does not look into them (set per store by the pipeline). */
 	char *const *skip_dirs;

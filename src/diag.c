@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 
+#include "runsite/cleanup.h"
 #include "runsite/diag.h"
 #include "runsite/util.h"
 
@@ -25,6 +26,10 @@ void diag_redirect(void (*fn)(void *ctx, char *text), void *ctx)
 
 void diag_print(const char *text)
 {
+	/* On the way out of a fatal exit, threads still running fail at files
+	 * just removed: that is not news. */
+	if (cleanup_exiting())
+		return;
 	if (redirect_fn) {
 		redirect_fn(redirect_ctx, xstrdup(text));
 		return;

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "runsite/cleanup.h"
 #include "runsite/cli.h"
 #include "runsite/diag.h"
 #include "runsite/reader.h"
@@ -31,6 +32,7 @@ static void usage_main(FILE *out)
 int main(int argc, char **argv)
 {
 	malloc_settings();
+	cleanup_install_signals();
 	if (argc < 2) {
 		usage_main(stderr);
 		return EXIT_USAGE;

@@ -10,12 +10,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "runsite/cleanup.h"
+#include "runsite/status.h"
 #include "runsite/util.h"
+
+_Noreturn void out_of_memory(void)
+{
+	cleanup_fatal(EXIT_NO_MEMORY, "runsite: out of memory\n");
+}
 
 static void oom(void)
 {
-	fputs("runsite: out of memory\n", stderr);
-	exit(70);
+	out_of_memory();
 }
 
 void *xmalloc(size_t n)

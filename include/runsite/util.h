@@ -7,8 +7,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Allocation wrappers: on out-of-memory they print and exit(70), so a NULL
+/* Allocation wrappers: on out-of-memory they call out_of_memory(), so a NULL
  * or 0 return elsewhere always means a real input or I/O problem. */
+/* Says "out of memory", removes the build's temporary folder and exits
+ * with EXIT_NO_MEMORY (cleanup.h). For libraries' allocation failures too. */
+_Noreturn void out_of_memory(void);
 void *xmalloc(size_t n);
 void *xcalloc(size_t count, size_t size);
 void *xrealloc(void *p, size_t n);

@@ -18,6 +18,7 @@
 
 #include <libxml/parser.h>
 
+#include "runsite/cleanup.h"
 #include "runsite/embedded.h"
 #include "runsite/pipeline.h"
 #include "site_internal.h"
@@ -71,9 +72,14 @@ static int mkdir_p(const char *path, mode_t mode)
 int site_mkdir(struct site *s, const char *rel)
 {
 	char *path = path_join(s->tmp, rel);
-	int ok = mkdir_p(path, 0777);
-	if (!ok)
-		diag_msg("cannot make folder %s: %s", path, strerror(errno));
+	int ok = 0;
+	/* Nothing is made while a fatal exit removes the folder (mkdir_p would make it again). */
+	if (cleanup_write_begin()) {
+		ok = mkdir_p(path, 0777);
+		if (!ok)
+			diag_msg("cannot make folder %s: %s", path, strerror(errno));
+	}
+	cleanup_write_end();
 	free(path);
 	return ok;
 }
@@ -82,6 +88,8 @@ int site_write(struct site *s, const char *rel, const void *data, size_t n)
 {
 	char *path = path_join(s->tmp, rel);
 	int ok = 0, fd = -1;
+	if (!cleanup_write_begin())
+		goto out;
 	char *slash = strrchr(path, '/');
 	if (slash && slash > path) {
 		*slash = '\0';
@@ -116,6 +124,7 @@ fail:
 out:
 	if (fd >= 0)
 		close(fd);
+	cleanup_write_end();
 	free(path);
 	return ok;
 }
@@ -816,17 +825,12 @@ int site_build(const struct discovery *d, const struct reader_opts *ropts,
 		goto out;
 	}
 	free(parent);
-	s.tmp = xasprintf("%s.tmp-XXXXXX", out);
-	if (!mkdtemp(s.tmp)) {
+	site_tmp_sweep(out, opts->quiet);
+	s.tmp = site_tmp_make(out);
+	if (!s.tmp) {
 		diag_msg("cannot make a temporary folder beside %s: %s", given, strerror(errno));
-		free(s.tmp);
-		s.tmp = NULL;
 		goto out;
 	}
-	/* mkdtemp makes it private; a site is for reading. */
-	mode_t mask = umask(0);
-	umask(mask);
-	chmod(s.tmp, 0777 & ~mask);
 
 	s.cache = cache_open(opts->no_cache ? NULL : out, s.tmp);
 	struct pipeline_consumer consumer = {&s, sink_store_begin, sink_experiment, sink_run};
@@ -877,15 +881,19 @@ int site_build(const struct discovery *d, const struct reader_opts *ropts,
 	char *spill = path_join(s.tmp, SPILL_DIR);
 	remove_tree(spill);
 	free(spill);
+	site_tmp_unmark(s.tmp);
 	if (!swap_in(s.tmp, out, given))
 		goto out;
+	site_tmp_done(s.tmp);
 	free(s.tmp);
 	s.tmp = NULL;
 	rc = EXIT_OK;
 out:
 	cache_close(s.cache, 0, NULL, NULL);
-	if (s.tmp)
+	if (s.tmp) {
 		remove_tree(s.tmp);
+		site_tmp_done(s.tmp);
+	}
 	free(out);
 	site_free(&s);
 	return rc;

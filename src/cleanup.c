@@ -134,7 +134,10 @@ int cleanup_remove_tree(const char *path)
 _Noreturn void cleanup_fatal(int code, const char *msg)
 {
 	if (atomic_exchange(&exiting, 1)) {
-		/* Another thread is on its way out; it ends the process. */
+		/* Another thread is on its way out; it ends the process, and
+		 * need not wait for a file this thread was making. */
+		atomic_fetch_sub(&writers, this_writes);
+		this_writes = 0;
 		for (;;)
 			pause();
 	}
@@ -165,8 +168,37 @@ static void on_signal(int sig)
 	cleanup_fatal(128 + sig, msg);
 }
 
+/* A crash (a library that did not check an allocation, under a memory
+ * limit) still removes the temporary folder, then ends as a crash. */
+static void on_crash(int sig)
+{
+	if (atomic_exchange(&exiting, 1)) {
+		/* The folder is being removed already; the remover ends the process. */
+		for (;;)
+			pause();
+	}
+	if (atomic_load(&have_tmpdir))
+		cleanup_remove_tree(tmpdir);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 void cleanup_install_signals(void)
 {
+#if !defined(__SANITIZE_ADDRESS__)
+	/* (The sanitizers report crashes through their own handlers.) */
+	static const int crashes[] = {SIGSEGV, SIGABRT, SIGTRAP, SIGFPE, SIGILL};
+	for (size_t i = 0; i < sizeof crashes / sizeof crashes[0]; i++) {
+		struct sigaction old, sa;
+		if (sigaction(crashes[i], NULL, &old) != 0 || old.sa_handler != SIG_DFL)
+			continue;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = on_crash;
+		sa.sa_flags = SA_RESETHAND | SA_NODEFER;
+		sigemptyset(&sa.sa_mask);
+		sigaction(crashes[i], &sa, NULL);
+	}
+#endif
 	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
 	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
 		struct sigaction old, sa;

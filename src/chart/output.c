@@ -358,6 +358,8 @@ cairo_status_t chart_render(const struct chart_spec *spec, enum chart_format fmt
 	if (st)
 		goto out;
 	cr = cairo_create(sf);
+	if ((st = cairo_status(cr)))
+		goto out;
 	cairo_scale(cr, scale, scale);
 	chart_draw(spec, cr, &opt, info);
 	if ((st = cairo_status(cr)))
@@ -366,6 +368,8 @@ cairo_status_t chart_render(const struct chart_spec *spec, enum chart_format fmt
 	cr = NULL;
 	if (fmt == CHART_PNG) {
 		cairo_surface_flush(sf);
+		if ((st = cairo_surface_status(sf)))
+			goto out;
 		chart_png_encode(out, sf);
 		goto out;
 	}
@@ -388,6 +392,9 @@ out:
 		cairo_surface_destroy(sf);
 	buf_free(&tmp);
 	buf_free(&series);
+	/* Cairo's allocation failed: the one out-of-memory exit, not a message per chart. */
+	if (st == CAIRO_STATUS_NO_MEMORY)
+		out_of_memory();
 	return st;
 }
 
@@ -501,6 +508,8 @@ int chart_write_sparkline(const struct chart_point *pts, size_t n, int color, in
 	if (!st)
 		st = cairo_surface_status(sf);
 	cairo_surface_destroy(sf);
+	if (st == CAIRO_STATUS_NO_MEMORY)
+		out_of_memory();
 	if (st) {
 		diag_msg("%s: cannot draw the sparkline: %s", path, cairo_status_to_string(st));
 		goto out;

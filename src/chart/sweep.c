@@ -341,6 +341,8 @@ static int sweep_write(const struct chart_sweep *sw, int parallel, enum chart_fo
 	if ((st = cairo_surface_status(sf)))
 		goto out;
 	cr = cairo_create(sf);
+	if ((st = cairo_status(cr)))
+		goto out;
 	cairo_scale(cr, scale, scale);
 	struct sw c = {cr, NULL, NULL, NULL, fmt == CHART_PDF ? SW_FG_PAPER : SW_FG_SCREEN};
 	cairo_font_options_t *fo = cairo_font_options_create();
@@ -375,6 +377,8 @@ static int sweep_write(const struct chart_sweep *sw, int parallel, enum chart_fo
 	cr = NULL;
 	if (fmt == CHART_PNG) {
 		cairo_surface_flush(sf);
+		if ((st = cairo_surface_status(sf)))
+			goto out;
 		chart_png_encode(&out, sf);
 	} else {
 		cairo_surface_finish(sf);
@@ -397,6 +401,8 @@ static int sweep_write(const struct chart_sweep *sw, int parallel, enum chart_fo
 	}
 	ok = 1;
 out:
+	if (st == CAIRO_STATUS_NO_MEMORY)
+		out_of_memory();
 	if (st)
 		diag_msg("%s: cannot draw the chart: %s", path, cairo_status_to_string(st));
 	if (cr)

@@ -909,6 +909,10 @@ static char *short_tag(const unsigned char *tag)
 	return xstrdup(s);
 }
 
+/* Nesting a skipped collection may have: libyaml's time grows with the
+ * square of the depth, so deeper ends the reading. */
+#define YAML_SKIP_DEPTH 64
+
 /* Skips the rest of a collection whose start event was just read. */
 static int yaml_skip(yaml_parser_t *p)
 {
@@ -917,9 +921,14 @@ static int yaml_skip(yaml_parser_t *p)
 		yaml_event_t e;
 		if (!yaml_parser_parse(p, &e))
 			return 0;
-		if (e.type == YAML_MAPPING_START_EVENT || e.type == YAML_SEQUENCE_START_EVENT)
-			depth++;
-		else if (e.type == YAML_MAPPING_END_EVENT || e.type == YAML_SEQUENCE_END_EVENT)
+		if (e.type == YAML_MAPPING_START_EVENT || e.type == YAML_SEQUENCE_START_EVENT) {
+			if (++depth > YAML_SKIP_DEPTH) {
+				p->problem = "nested deeper than 64 levels";
+				p->problem_mark = e.start_mark;
+				yaml_event_delete(&e);
+				return 0;
+			}
+		} else if (e.type == YAML_MAPPING_END_EVENT || e.type == YAML_SEQUENCE_END_EVENT)
 			depth--;
 		else if (e.type == YAML_STREAM_END_EVENT)
 			depth = 0;

@@ -125,6 +125,7 @@ static int also_run(void *ctx, struct run *r)
 static void main_experiment(void *ctx, struct experiment *e)
 {
 	struct state *st = ctx;
+	experiment_make_utf8(e);
 	if (st->redact)
 		redact_experiment(e);
 	st->consumer->experiment(st->consumer->ctx, e);
@@ -134,6 +135,7 @@ static void main_experiment(void *ctx, struct experiment *e)
 static int deliver(struct state *st, struct run *r)
 {
 	struct kvlist redacted = {0};
+	run_make_utf8(r);
 	if (st->redact)
 		redact_run(r, &redacted);
 	st->stats->runs++;

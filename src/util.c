@@ -368,3 +368,60 @@ uint64_t hash_str(const char *s)
 {
 	return hash_bytes(s, strlen(s));
 }
+
+int utf8_seq_len(const unsigned char *s)
+{
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xC2 && s[0] <= 0xDF)
+		return (s[1] & 0xC0) == 0x80 ? 2 : 0;
+	if (s[0] >= 0xE0 && s[0] <= 0xEF) {
+		if ((s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
+			return 0;
+		if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] >= 0xA0))
+			return 0; /* overlong, surrogate */
+		return 3;
+	}
+	if (s[0] >= 0xF0 && s[0] <= 0xF4) {
+		if ((s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
+			return 0;
+		if ((s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xF4 && s[1] >= 0x90))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+char *utf8_fixed(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+	int n;
+	while (s[i] && (n = utf8_seq_len(s + i)) > 0)
+		i += (size_t)n;
+	if (!s[i])
+		return NULL;
+	struct buf b = BUF_INIT;
+	buf_put(&b, str, i);
+	while (s[i]) {
+		n = utf8_seq_len(s + i);
+		if (n == 0) {
+			BUF_PUTSL(&b, "\xEF\xBF\xBD");
+			i++;
+		} else {
+			buf_put(&b, s + i, (size_t)n);
+			i += (size_t)n;
+		}
+	}
+	buf_cstr(&b);
+	return buf_detach(&b);
+}
+
+void utf8_fix(char **s)
+{
+	char *v = *s ? utf8_fixed(*s) : NULL;
+	if (v) {
+		free(*s);
+		*s = v;
+	}
+}

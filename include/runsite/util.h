@@ -81,4 +81,13 @@ uint64_t hash_str(const char *s);
 /* qsort-compatible comparison of two `char *` elements by strcmp. */
 int cmp_strp(const void *a, const void *b);
 
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 when it is not one
+ * (overlong forms and surrogates included); stops at a NUL. */
+int utf8_seq_len(const unsigned char *s);
+/* A copy of s in which each byte that does not start a valid UTF-8 sequence
+ * is U+FFFD, or NULL when s is valid already (nothing allocated). */
+char *utf8_fixed(const char *s);
+/* Replaces *s (may be NULL) by its utf8_fixed form when it is not valid. */
+void utf8_fix(char **s);
+
 #endif

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "runsite/cleanup.h"
 #include "runsite/diag.h"
@@ -100,6 +101,14 @@ void diag_msg(const char *fmt, ...)
 	va_start(ap, fmt);
 	emit("runsite: ", "", fmt, ap);
 	va_end(ap);
+}
+
+void diag_write_error(const char *path, int err)
+{
+	static atomic_int said;
+	if (atomic_exchange(&said, 1))
+		return;
+	diag_msg("cannot write %s: %s", path, strerror(err));
 }
 
 size_t diag_count(void)

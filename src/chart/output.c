@@ -404,16 +404,16 @@ static int write_bytes(const char *path, const char *data, size_t n)
 	FILE *f = fopen(path, "wb");
 
 	if (!f) {
-		diag_msg("%s: %s", path, strerror(errno));
+		diag_write_error(path, errno);
 		return 0;
 	}
 	if (fwrite(data, 1, n, f) != n || fflush(f) != 0) {
-		diag_msg("%s: %s", path, strerror(errno));
+		diag_write_error(path, errno);
 		fclose(f);
 		return 0;
 	}
 	if (fclose(f) != 0) {
-		diag_msg("%s: %s", path, strerror(errno));
+		diag_write_error(path, errno);
 		return 0;
 	}
 	return 1;

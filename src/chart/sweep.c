@@ -390,13 +390,13 @@ static int sweep_write(const struct chart_sweep *sw, int parallel, enum chart_fo
 	}
 	FILE *f = fopen(path, "wb");
 	if (!f || fwrite(out.data ? out.data : "", 1, out.size, f) != out.size) {
-		diag_msg("cannot write %s", path);
+		diag_write_error(path, errno);
 		if (f)
 			fclose(f);
 		goto out;
 	}
 	if (fclose(f) != 0) {
-		diag_msg("cannot write %s", path);
+		diag_write_error(path, errno);
 		goto out;
 	}
 	ok = 1;

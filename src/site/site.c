@@ -77,7 +77,7 @@ int site_mkdir(struct site *s, const char *rel)
 	if (cleanup_write_begin()) {
 		ok = mkdir_p(path, 0777);
 		if (!ok)
-			diag_msg("cannot make folder %s: %s", path, strerror(errno));
+			diag_write_error(path, errno);
 	}
 	cleanup_write_end();
 	free(path);
@@ -120,7 +120,7 @@ int site_write(struct site *s, const char *rel, const void *data, size_t n)
 	ok = 1;
 	goto out;
 fail:
-	diag_msg("cannot write %s: %s", path, strerror(errno));
+	diag_write_error(path, errno);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -244,6 +244,7 @@ struct chart_pool {
 	size_t inflight, limit;        /* runs with full points in memory, and the cap */
 	uint64_t inflight_points;      /* their points */
 	int stop;
+	atomic_int failed; /* a run's charts failed: the others are not drawn, reading stops */
 	pthread_t *threads;
 	int nthreads;
 };
@@ -288,7 +289,10 @@ static void *chart_worker(void *arg)
 		if (!p->head)
 			p->tail = NULL;
 		pthread_mutex_unlock(&p->mu);
-		j->ok = page_run_charts(p->s, &j->sr);
+		/* After a failure (a full disk) nothing more is drawn. */
+		j->ok = !atomic_load(&p->failed) && page_run_charts(p->s, &j->sr);
+		if (!j->ok)
+			atomic_store(&p->failed, 1);
 		charts_done(j->sr.run, j->points);
 		pthread_mutex_lock(&p->mu);
 		j->next = p->done;
@@ -387,7 +391,7 @@ static void charts_finish(struct site *s, struct chart_pool *p)
 static int sink_run(void *ctx, struct run *r, const struct kvlist *redacted)
 {
 	struct site *s = ctx;
-	if (s->failed) {
+	if (s->failed || (s->charts && atomic_load(&s->charts->failed))) {
 		run_free(r);
 		return 0;
 	}
@@ -629,6 +633,23 @@ static int path_within(const char *a, const char *b)
 	return strncmp(a, b, n) == 0 && (a[n] == '\0' || a[n] == '/' || (n == 1 && b[0] == '/'));
 }
 
+/* Whether the folder path is the root of a mounted file system: the site is
+ * swapped in by renaming, which a mount point refuses (EBUSY) — after the
+ * whole build, so this is checked before. */
+static int is_mount_point(const char *path)
+{
+	struct statx sx;
+	if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &sx) == 0 &&
+	    (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
+		return (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+	/* Older kernels: a folder on another device than its parent. */
+	char *parent = path_join(path, "..");
+	struct stat a, b;
+	int mp = lstat(path, &a) == 0 && stat(parent, &b) == 0 && a.st_dev != b.st_dev;
+	free(parent);
+	return mp;
+}
+
 /* Checks that the site may go to out (absolute): it does not exist, or it
  * is a folder that is empty, marked as ours, or given up by --force; and it
  * neither holds nor lies inside an input store. Returns 1, or 0 reported. */
@@ -660,6 +681,11 @@ static int check_out_dir(const char *out, const char *given, const struct discov
 	}
 	if (!S_ISDIR(st.st_mode)) {
 		diag_msg("refusing to replace %s: it is not a folder", given);
+		return 0;
+	}
+	if (is_mount_point(out)) {
+		diag_msg("cannot replace %s: it is a mount point, and the site is swapped in by "
+		         "renaming (give a folder inside it)", given);
 		return 0;
 	}
 	char *marker = path_join(out, SITE_MARKER);

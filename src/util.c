@@ -180,12 +180,16 @@ void buf_free(struct buf *b)
 
 int read_file(const char *path, struct buf *b, size_t max)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return 0;
 	struct stat st;
-	if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
-		int e = S_ISDIR(st.st_mode) ? EISDIR : errno;
+	int e = fstat(fd, &st) != 0 ? errno
+	        : S_ISDIR(st.st_mode) ? EISDIR
+	        : !S_ISREG(st.st_mode) ? EINVAL /* a FIFO or a device: never ends */
+	                               : 0;
+	if (e) {
 		close(fd);
 		errno = e;
 		return 0;
@@ -217,7 +221,7 @@ int read_file(const char *path, struct buf *b, size_t max)
 		if (k < 0) {
 			if (errno == EINTR)
 				continue;
-			int e = errno;
+			e = errno;
 			close(fd);
 			errno = e;
 			return 0;
@@ -424,4 +428,19 @@ void utf8_fix(char **s)
 		free(*s);
 		*s = v;
 	}
+}
+
+const char *file_kind_name(unsigned mode)
+{
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISDIR(mode))
+		return "a folder";
+	return "not a regular file";
 }

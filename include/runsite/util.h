@@ -90,4 +90,8 @@ char *utf8_fixed(const char *s);
 /* Replaces *s (may be NULL) by its utf8_fixed form when it is not valid. */
 void utf8_fix(char **s);
 
+/* What a file of this st_mode is, for a message: "a FIFO", "a character
+ * device", ... (runsite reads only regular files: a FIFO would block). */
+const char *file_kind_name(unsigned mode);
+
 #endif

@@ -15,7 +15,7 @@ if [ ! -f "$GEN" ]; then
 	finish
 	exit
 fi
-"$PY" "$GEN" --format mlflow-file --runs 300 --metrics 3 --steps 50 --out "$TMP/store" -q
+"$PY" "$GEN" --format mlflow-file --runs 60 --metrics 3 --steps 50 --out "$TMP/store" -q
 out="$TMP/out/site"
 mkdir -p "$TMP/out"
 check_exit 0 "the first build" "$RUNSITE" build -q "$TMP/store" -o "$out"

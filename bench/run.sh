@@ -5,7 +5,7 @@
 # (generated on first use, about 11 GB for everything).
 set -u
 status=0
-for b in mlflow chart tfevents csv wandb; do
+for b in mlflow chart tfevents csv wandb deep; do
 	echo "== bench/$b.sh"
 	sh "bench/$b.sh" || status=1
 	echo

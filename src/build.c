@@ -141,6 +141,7 @@ struct chart_pool {
 	size_t inflight, limit;        /* runs with full points in memory, and the cap */
 	uint64_t inflight_points;      /* their points */
 	int stop;
+	atomic_int failed; /* a run's charts failed: the others are not drawn, reading stops */
 	pthread_t *threads;
 	int nthreads;
 };
@@ -183,7 +184,10 @@ static void *chart_worker(void *arg)
 		if (!p->head)
 			p->tail = NULL;
 		pthread_mutex_unlock(&p->mu);
-		j->ok = site_run_charts(p->s, &j->sr);
+		/* After a failure (a full disk) nothing more is drawn. */
+		j->ok = !atomic_load(&p->failed) && site_run_charts(p->s, &j->sr);
+		if (!j->ok)
+			atomic_store(&p->failed, 1);
 		charts_done(j->sr.run, j->points);
 		pthread_mutex_lock(&p->mu);
 		j->next = p->done;
@@ -285,7 +289,7 @@ static int sink_run(void *ctx, struct run *r, const struct kvlist *redacted)
 {
 	struct build *b = ctx;
 	struct site *s = &b->s;
-	if (s->failed) {
+	if (s->failed || (b->charts && atomic_load(&b->charts->failed))) {
 		run_free(r);
 		return 0;
 	}
@@ -471,6 +475,7 @@ static void read_stores(struct build *b, const struct discovery *d,
 {
 	struct pipeline_consumer consumer = {b, sink_store_begin, sink_experiment, sink_run};
 	struct chart_pool pool;
+	chart_fonts_load();
 	charts_start(b, &pool);
 	pipeline_read(d, ropts, !b->opts->no_redact, &consumer, stats);
 	charts_finish(b, &pool);

@@ -15,7 +15,9 @@ const char cli_exit_codes_help[] =
 	"  2  usage error (check, export: also a run selector that names several runs)\n"
 	"  3  nothing could be read: no run store found, or none could be opened\n"
 	"     (check, export: a run or a metric is missing)\n"
-	"  4  an output could not be written (build leaves the previous site whole)\n";
+	"  4  an output could not be written (build leaves the previous site whole)\n"
+	"  5  out of memory (the same)\n"
+	"  130, 143  stopped by SIGINT, SIGTERM (the same)\n";
 
 static void print_options(FILE *out, const struct option_row *rows)
 {

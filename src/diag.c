@@ -5,7 +5,9 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <string.h>
 
+#include "runsite/cleanup.h"
 #include "runsite/diag.h"
 #include "runsite/util.h"
 
@@ -25,6 +27,10 @@ void diag_redirect(void (*fn)(void *ctx, char *text), void *ctx)
 
 void diag_print(const char *text)
 {
+	/* On the way out of a fatal exit, threads still running fail at files
+	 * just removed: that is not news. */
+	if (cleanup_exiting())
+		return;
 	if (redirect_fn) {
 		redirect_fn(redirect_ctx, xstrdup(text));
 		return;
@@ -95,6 +101,14 @@ void diag_msg(const char *fmt, ...)
 	va_start(ap, fmt);
 	emit("runsite: ", "", fmt, ap);
 	va_end(ap);
+}
+
+void diag_write_error(const char *path, int err)
+{
+	static atomic_int said;
+	if (atomic_exchange(&said, 1))
+		return;
+	diag_msg("cannot write %s: %s", path, strerror(err));
 }
 
 size_t diag_count(void)

@@ -17,6 +17,8 @@
 #include "runsite/discover.h"
 #include "runsite/util.h"
 
+static const char *file_not_store_why(const char *path, const struct stat *st);
+
 #define MAX_DEPTH 8        /* how deep below a given folder stores are looked for */
 #define MAX_ENTRIES 200000 /* folder entries looked at per given path, against huge trees */
 #define NEST_DEPTH 2       /* folder levels below a claimed folder searched for nested ones */
@@ -358,6 +360,14 @@ size_t discover(const char *const *paths, size_t npaths, const char *forced_form
 			free(why);
 			continue;
 		}
+		if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
+			/* A FIFO would block a reader, a device never end it. */
+			char *why = xasprintf("%s, not a regular file", file_kind_name(st.st_mode));
+			diag_warn(p, 0, "%s", why);
+			add_skipped(out, p, why);
+			free(why);
+			continue;
+		}
 		if (forced) {
 			add_store(&w, forced, p, NULL);
 			continue;
@@ -389,8 +399,7 @@ size_t discover(const char *const *paths, size_t npaths, const char *forced_form
 		if (found == 0) {
 			/* Nothing at all: the path itself is the one thing to say. */
 			drop_skipped(out, skipped_before);
-			const char *why = S_ISDIR(st.st_mode) ? WHY_NOTHING
-			                                       : "not a run store runsite can read";
+			const char *why = S_ISDIR(st.st_mode) ? WHY_NOTHING : file_not_store_why(p, &st);
 			diag_warn(p, 0, "%s", why);
 			add_skipped(out, p, why);
 		}
@@ -399,6 +408,26 @@ size_t discover(const char *const *paths, size_t npaths, const char *forced_form
 		free(real[i]);
 	free(real);
 	return out->nstores;
+}
+
+/* Why the file path, which no reader claims, is not a run store: empty,
+ * unreadable, or text or data no reader knows. */
+static const char *file_not_store_why(const char *path, const struct stat *st)
+{
+	if (st->st_size == 0)
+		return "an empty file, not a run store";
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return errno == EACCES ? "cannot be read: permission denied" : "cannot be read";
+	char head[512];
+	ssize_t n = read(fd, head, sizeof head);
+	close(fd);
+	if (n < 0)
+		return "cannot be read";
+	if (memchr(head, '\0', (size_t)n))
+		return "not a run store runsite can read (binary data no reader knows)";
+	return "a text file no reader knows (a CSV or JSON Lines file with a step column "
+	       "is read with --format csv)";
 }
 
 void discovery_free(struct discovery *d)

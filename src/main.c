@@ -1,11 +1,68 @@
 /* main.c — the command line: dispatches to the commands (src/cmd_*.c). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <glib.h>
+#include <libxml/xmlmemory.h>
+
+#include "runsite/cleanup.h"
 #include "runsite/cli.h"
 #include "runsite/diag.h"
 #include "runsite/reader.h"
 #include "runsite/util.h"
+
+/* GLib ends the process on a failed allocation or thread start (pango
+ * starts threads), and Pango warns when Cairo had no memory for a font:
+ * either becomes our out-of-memory exit, which removes the build's
+ * temporary folder. Everything else goes to GLib's own writer. */
+static GLogWriterOutput glib_log(GLogLevelFlags level, const GLogField *fields, gsize n,
+                                 gpointer data)
+{
+	const char *msg = NULL, *domain = NULL;
+	for (gsize i = 0; i < n; i++) {
+		if (strcmp(fields[i].key, "MESSAGE") == 0 && fields[i].length < 0)
+			msg = fields[i].value;
+		else if (strcmp(fields[i].key, "GLIB_DOMAIN") == 0 && fields[i].length < 0)
+			domain = fields[i].value;
+	}
+	/* Threads still drawing while the process exits warn of fonts they could not load. */
+	if (cleanup_exiting())
+		return G_LOG_WRITER_HANDLED;
+	if (msg && (level & G_LOG_LEVEL_ERROR) &&
+	    (strstr(msg, "failed to allocate") || strstr(msg, "Error creating thread")))
+		out_of_memory();
+	/* Pango says why a font failed in its third warning: that one decides. */
+	if (msg && domain && strcmp(domain, "Pango") == 0 && (level & G_LOG_LEVEL_WARNING) &&
+	    (strstr(msg, "failed to create cairo") || strstr(msg, "font_face status is") ||
+	     strstr(msg, "scaled_font status is"))) {
+		if (strstr(msg, "status is: out of memory"))
+			out_of_memory();
+		if (strstr(msg, "failed to create cairo") || strstr(msg, "font_face status is"))
+			return G_LOG_WRITER_HANDLED;
+	}
+	return g_log_writer_default(level, fields, n, data);
+}
+
+/* The main thread's stack grows on demand, and under an address-space limit
+ * (ulimit -v) it cannot once the heap has taken the rest: the next deep
+ * frame is a SIGSEGV, not an allocation failure (Cairo's rasterizer under
+ * cairo_stroke, drawing charts on the main thread with -j 1). Touching the
+ * bottom of 2 MB of stack now makes that room part of the stack for good. */
+__attribute__((noinline)) static void stack_reserve(void)
+{
+	volatile char room[2 << 20];
+	room[0] = 0;
+	__asm__ volatile("" : : "r"(room) : "memory");
+}
+
+/* Libraries allocate through our wrappers where they let us, so running out
+ * of memory is one message and exit code wherever it happens. */
+static void library_allocators(void)
+{
+	xmlMemSetup(free, xmalloc, xrealloc, xstrdup);
+	g_log_set_writer_func(glib_log, NULL, NULL);
+}
 
 static void usage_main(FILE *out)
 {
@@ -30,7 +87,13 @@ static void usage_main(FILE *out)
 
 int main(int argc, char **argv)
 {
+	stack_reserve();
 	malloc_settings();
+	cleanup_install_signals();
+	library_allocators();
+	/* GSlice's own allocator aborts with its own message when memory runs
+	 * out; through malloc, GLib's failure reaches the one out-of-memory exit. */
+	setenv("G_SLICE", "always-malloc", 0);
 	if (argc < 2) {
 		usage_main(stderr);
 		return EXIT_USAGE;

@@ -441,3 +441,53 @@ bool run_matches(const struct run *r, const char *selector)
 	}
 	return (r->id && strcmp(r->id, selector) == 0) || (r->name && strcmp(r->name, selector) == 0);
 }
+
+static void kvlist_make_utf8(struct kvlist *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		utf8_fix(&l->items[i].key);
+		utf8_fix(&l->items[i].value);
+	}
+}
+
+void experiment_make_utf8(struct experiment *e)
+{
+	utf8_fix(&e->id);
+	utf8_fix(&e->name);
+	utf8_fix(&e->description);
+	utf8_fix(&e->artifact_location);
+	kvlist_make_utf8(&e->tags);
+}
+
+void run_make_utf8(struct run *r)
+{
+	char **fields[] = {&r->id, &r->name, &r->experiment_id, &r->experiment_name, &r->status,
+	                   &r->user, &r->source_name, &r->source_type, &r->git_commit,
+	                   &r->git_branch, &r->git_repo, &r->parent_id, &r->notes};
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+		utf8_fix(fields[i]);
+	kvlist_make_utf8(&r->params);
+	kvlist_make_utf8(&r->tags);
+	kvlist_make_utf8(&r->extras);
+	int keys_changed = 0;
+	for (size_t i = 0; i < r->nmetrics; i++) {
+		char *old = r->metrics[i].key;
+		utf8_fix(&r->metrics[i].key);
+		keys_changed |= r->metrics[i].key != old;
+	}
+	if (keys_changed)
+		qsort(r->metrics, r->nmetrics, sizeof *r->metrics, cmp_series);
+	for (size_t i = 0; i < r->ndatasets; i++) {
+		struct dataset_input *d = &r->datasets[i];
+		char **dfields[] = {&d->name, &d->digest, &d->context, &d->source_type,
+		                    &d->source, &d->schema, &d->profile};
+		for (size_t k = 0; k < sizeof dfields / sizeof dfields[0]; k++)
+			utf8_fix(dfields[k]);
+	}
+	for (size_t i = 0; i < r->nmodels; i++) {
+		struct logged_model *m = &r->models[i];
+		char **mfields[] = {&m->id, &m->name, &m->type, &m->status, &m->uri};
+		for (size_t k = 0; k < sizeof mfields / sizeof mfields[0]; k++)
+			utf8_fix(mfields[k]);
+	}
+}

@@ -456,6 +456,7 @@ static int also_run(void *ctx, struct run *r)
 static void main_experiment(void *ctx, struct experiment *e)
 {
 	struct state *st = ctx;
+	experiment_make_utf8(e);
 	if (st->redact)
 		redact_experiment(e);
 	st->consumer->experiment(st->consumer->ctx, e);
@@ -466,6 +467,7 @@ static int deliver(struct state *st, struct run *r)
 {
 	struct kvlist redacted = {0};
 	assign_id(st, r);
+	run_make_utf8(r);
 	if (st->redact)
 		redact_run(r, &redacted);
 	st->stats->runs++;

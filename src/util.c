@@ -10,12 +10,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "runsite/cleanup.h"
+#include "runsite/status.h"
 #include "runsite/util.h"
+
+_Noreturn void out_of_memory(void)
+{
+	cleanup_fatal(EXIT_NO_MEMORY, "runsite: out of memory\n");
+}
 
 static void oom(void)
 {
-	fputs("runsite: out of memory\n", stderr);
-	exit(70);
+	out_of_memory();
 }
 
 void *xmalloc(size_t n)
@@ -174,12 +180,16 @@ void buf_free(struct buf *b)
 
 int read_file(const char *path, struct buf *b, size_t max)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return 0;
 	struct stat st;
-	if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
-		int e = S_ISDIR(st.st_mode) ? EISDIR : errno;
+	int e = fstat(fd, &st) != 0 ? errno
+	        : S_ISDIR(st.st_mode) ? EISDIR
+	        : !S_ISREG(st.st_mode) ? EINVAL /* a FIFO or a device: never ends */
+	                               : 0;
+	if (e) {
 		close(fd);
 		errno = e;
 		return 0;
@@ -211,7 +221,7 @@ int read_file(const char *path, struct buf *b, size_t max)
 		if (k < 0) {
 			if (errno == EINTR)
 				continue;
-			int e = errno;
+			e = errno;
 			close(fd);
 			errno = e;
 			return 0;
@@ -422,4 +432,76 @@ uint64_t hash_bytes(const void *data, size_t n)
 uint64_t hash_str(const char *s)
 {
 	return hash_bytes(s, strlen(s));
+}
+
+int utf8_seq_len(const unsigned char *s)
+{
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xC2 && s[0] <= 0xDF)
+		return (s[1] & 0xC0) == 0x80 ? 2 : 0;
+	if (s[0] >= 0xE0 && s[0] <= 0xEF) {
+		if ((s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
+			return 0;
+		if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] >= 0xA0))
+			return 0; /* overlong, surrogate */
+		return 3;
+	}
+	if (s[0] >= 0xF0 && s[0] <= 0xF4) {
+		if ((s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
+			return 0;
+		if ((s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xF4 && s[1] >= 0x90))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+char *utf8_fixed(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+	int n;
+	while (s[i] && (n = utf8_seq_len(s + i)) > 0)
+		i += (size_t)n;
+	if (!s[i])
+		return NULL;
+	struct buf b = BUF_INIT;
+	buf_put(&b, str, i);
+	while (s[i]) {
+		n = utf8_seq_len(s + i);
+		if (n == 0) {
+			BUF_PUTSL(&b, "\xEF\xBF\xBD");
+			i++;
+		} else {
+			buf_put(&b, s + i, (size_t)n);
+			i += (size_t)n;
+		}
+	}
+	buf_cstr(&b);
+	return buf_detach(&b);
+}
+
+void utf8_fix(char **s)
+{
+	char *v = *s ? utf8_fixed(*s) : NULL;
+	if (v) {
+		free(*s);
+		*s = v;
+	}
+}
+
+const char *file_kind_name(unsigned mode)
+{
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISDIR(mode))
+		return "a folder";
+	return "not a regular file";
 }

@@ -83,6 +83,12 @@ const char *chart_color_hex(int i);
 /* Number formatting shared with the pages, so tables and axes agree. */
 void chart_format_number(char *out, size_t outsz, double v);
 
+/* Loads the font configuration and the chart font once, on the calling
+ * thread, before charts are drawn: fontconfig reads its configuration on
+ * first use, and under memory pressure a late first use prints its own
+ * errors from a worker thread instead of failing cleanly. */
+void chart_fonts_load(void);
+
 /* ---- sweep charts (sweep.c): parallel coordinates and scatter ---- */
 
 /* One dimension of a sweep: a param or the goal metric, one value per run. */

@@ -20,6 +20,11 @@ void diag_note_at(const char *path, uint64_t offset, const char *fmt, ...)
 /* A general message to stderr, prefixed "runsite: ". */
 void diag_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* An output file could not be written (err is errno): said for the first
+ * one only, as "runsite: cannot write PATH: ERR" — a full disk fails every
+ * file after it, and one line says it. The writer stops after it. */
+void diag_write_error(const char *path, int err);
+
 /* Hands this thread's messages, each one whole line with its newline, to fn
  * (which takes ownership of text) instead of printing them; fn NULL prints
  * again. Lets stores read on worker threads report in store order. */

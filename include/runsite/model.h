@@ -132,6 +132,13 @@ void experiment_free(struct experiment *e);
 struct run *run_new(const char *format, const char *store);
 void run_free(struct run *r);
 
+/* Every text of the run or experiment that goes into an output made valid
+ * UTF-8 (each stray byte becomes U+FFFD), as pages, SVG, Markdown and JUnit
+ * declare. Paths used to open files (store, artifact_dir, artifact paths)
+ * are left as they are: the site's template filler repairs those it shows. */
+void run_make_utf8(struct run *r);
+void experiment_make_utf8(struct experiment *e);
+
 /* Adds a key/value pair (copies both). */
 void kvlist_add(struct kvlist *l, const char *key, const char *value);
 /* The value for key, or NULL. */

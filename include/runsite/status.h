@@ -8,6 +8,7 @@ enum {
 	EXIT_USAGE = 2,
 	EXIT_NO_INPUT = 3,    /* nothing could be read (check: a run or metric is missing) */
 	EXIT_OUTPUT = 4,      /* an output could not be written */
+	EXIT_NO_MEMORY = 5,   /* out of memory (build: the previous site is left whole) */
 };
 
 #endif

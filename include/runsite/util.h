@@ -7,8 +7,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Allocation wrappers: on out-of-memory they print and exit(70), so a NULL
+/* Allocation wrappers: on out-of-memory they call out_of_memory(), so a NULL
  * or 0 return elsewhere always means a real input or I/O problem. */
+/* Says "out of memory", removes the build's temporary folder and exits
+ * with EXIT_NO_MEMORY (cleanup.h). For libraries' allocation failures too. */
+_Noreturn void out_of_memory(void);
 void *xmalloc(size_t n);
 void *xcalloc(size_t count, size_t size);
 void *xrealloc(void *p, size_t n);
@@ -81,5 +84,18 @@ uint64_t hash_str(const char *s);
 
 /* qsort-compatible comparison of two `char *` elements by strcmp. */
 int cmp_strp(const void *a, const void *b);
+
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 when it is not one
+ * (overlong forms and surrogates included); stops at a NUL. */
+int utf8_seq_len(const unsigned char *s);
+/* A copy of s in which each byte that does not start a valid UTF-8 sequence
+ * is U+FFFD, or NULL when s is valid already (nothing allocated). */
+char *utf8_fixed(const char *s);
+/* Replaces *s (may be NULL) by its utf8_fixed form when it is not valid. */
+void utf8_fix(char **s);
+
+/* What a file of this st_mode is, for a message: "a FIFO", "a character
+ * device", ... (runsite reads only regular files: a FIFO would block). */
+const char *file_kind_name(unsigned mode);
 
 #endif

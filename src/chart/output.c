@@ -275,6 +275,9 @@ cairo_status_t chart_render(const struct chart_spec *spec, enum chart_format fmt
 	}
 	chart_surface_free(&cs);
 	buf_free(&series);
+	/* Cairo's allocation failed: the one out-of-memory exit, not a message per chart. */
+	if (st == CAIRO_STATUS_NO_MEMORY)
+		out_of_memory();
 	return st;
 }
 
@@ -363,6 +366,8 @@ int chart_write_sparkline(const struct chart_point *pts, size_t n, int color, in
 		}
 	}
 	st = chart_surface_finish(&cs, NULL);
+	if (st == CAIRO_STATUS_NO_MEMORY)
+		out_of_memory();
 	if (st) {
 		diag_msg("%s: cannot draw the sparkline: %s", path, cairo_status_to_string(st));
 		goto out;

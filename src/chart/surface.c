@@ -80,6 +80,8 @@ cairo_status_t chart_surface_open(struct chart_surface *s, enum chart_format fmt
 	if (st)
 		return st;
 	s->cr = cairo_create(s->sf);
+	if ((st = cairo_status(s->cr)))
+		return st;
 	cairo_scale(s->cr, s->scale, s->scale);
 	return CAIRO_STATUS_SUCCESS;
 }
@@ -93,6 +95,8 @@ cairo_status_t chart_surface_finish(struct chart_surface *s, struct buf *png)
 	s->cr = NULL;
 	if (s->fmt == CHART_PNG) {
 		cairo_surface_flush(s->sf);
+		if ((st = cairo_surface_status(s->sf)))
+			return st;
 		chart_png_encode(png, s->sf);
 		return CAIRO_STATUS_SUCCESS;
 	}
@@ -187,17 +191,29 @@ int chart_write_file(const char *path, const void *data, size_t n)
 	FILE *f = fopen(path, "wb");
 
 	if (!f) {
-		diag_msg("%s: %s", path, strerror(errno));
+		diag_write_error(path, errno);
 		return 0;
 	}
 	if (fwrite(data, 1, n, f) != n || fflush(f) != 0) {
-		diag_msg("%s: %s", path, strerror(errno));
+		diag_write_error(path, errno);
 		fclose(f);
 		return 0;
 	}
 	if (fclose(f) != 0) {
-		diag_msg("%s: %s", path, strerror(errno));
+		diag_write_error(path, errno);
 		return 0;
 	}
 	return 1;
+}
+
+void chart_fonts_load(void)
+{
+	PangoFontMap *map = pango_cairo_font_map_get_default();
+	PangoContext *ctx = pango_font_map_create_context(map);
+	PangoFontDescription *d = pango_font_description_from_string(CHART_FONT);
+	PangoFont *font = pango_font_map_load_font(map, ctx, d);
+	if (font)
+		g_object_unref(font);
+	pango_font_description_free(d);
+	g_object_unref(ctx);
 }

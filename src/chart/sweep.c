@@ -292,6 +292,8 @@ static int sweep_write(const struct chart_sweep *sw, int parallel, enum chart_fo
 		buf_put(&out, cs.bytes.data ? cs.bytes.data : "", cs.bytes.size);
 	ok = chart_write_file(path, out.data ? out.data : "", out.size);
 out:
+	if (st == CAIRO_STATUS_NO_MEMORY)
+		out_of_memory();
 	if (st)
 		diag_msg("%s: cannot draw the chart: %s", path, cairo_status_to_string(st));
 	chart_surface_free(&cs);

@@ -287,6 +287,17 @@ int csv_is_file(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+int csv_file_or_warn(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) != 0)
+		return 0;
+	if (S_ISREG(st.st_mode))
+		return 1;
+	diag_warn(path, 0, "%s, not a regular file; left out", file_kind_name(st.st_mode));
+	return 0;
+}
+
 char *csv_first_line(const char *path, size_t max)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

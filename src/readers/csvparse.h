@@ -79,6 +79,9 @@ void csv_warn_end(struct csv_warns *w);
 
 int csv_is_dir(const char *path);
 int csv_is_file(const char *path);
+/* Like csv_is_file, for a file the reader wants: one that is there but is
+ * not a regular file (a FIFO, a link to /dev/urandom) is warned about. */
+int csv_file_or_warn(const char *path);
 /* The first line of the file at path (at most max bytes, without its line
  * end), or NULL when it cannot be read. Caller frees. */
 char *csv_first_line(const char *path, size_t max);

@@ -204,7 +204,7 @@ static void read_tsv_tree(struct run *r, const char *dir, const char *prefix, in
 	for (size_t i = 0; i < n; i++) {
 		char *p = path_join(dir, names[i]);
 		char *key = *prefix ? xasprintf("%s/%s", prefix, names[i]) : xstrdup(names[i]);
-		if (str_ends(names[i], ".tsv") && csv_is_file(p)) {
+		if (str_ends(names[i], ".tsv") && csv_file_or_warn(p)) {
 			key[strlen(key) - 4] = '\0';
 			read_tsv(r, p, key);
 		} else if (recurse && names[i][0] != '.' && csv_is_dir(p) && depth < DL_MAX_DEPTH) {
@@ -362,14 +362,14 @@ static long read_store(const char *path, const struct reader_opts *opts, struct 
 	free(p);
 	free(s);
 	char *m = path_join(path, "metrics.json"), *j = sibling_json(path);
-	if (csv_is_file(m))
+	if (csv_file_or_warn(m))
 		read_summary(r, m);
 	else if (csv_is_file(j))
 		read_summary(r, j);
 	free(m);
 	free(j);
 	char *params = path_join(path, "params.yaml");
-	if (csv_is_file(params)) {
+	if (csv_file_or_warn(params)) {
 		yamlkv_load(params, NULL, YAMLKV_SEP_DVC, &r->params);
 	} else {
 		/* 0.x logged no params: the DVC project's params.yaml beside the

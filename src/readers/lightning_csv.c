@@ -321,10 +321,10 @@ static int read_run(const char *store, const char *dir, const char *metrics_path
 	}
 	r->experiment_name = logger;
 	int any = 0;
-	if (csv_is_file(metrics_path))
+	if (csv_file_or_warn(metrics_path))
 		any |= read_metrics(r, metrics_path);
 	char *p = path_join(dir, "hparams.yaml");
-	if (csv_is_file(p) && yamlkv_load(p, NULL, YAMLKV_SEP_LIGHTNING, &r->params) >= 0)
+	if (csv_file_or_warn(p) && yamlkv_load(p, NULL, YAMLKV_SEP_LIGHTNING, &r->params) >= 0)
 		any = 1;
 	free(p);
 	p = path_join(dir, "meta_tags.csv");

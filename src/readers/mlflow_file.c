@@ -88,8 +88,15 @@ static int inside_store(const struct ctx *c, const char *path)
 static enum kind entry_kind(struct ctx *c, const char *path, int64_t *size)
 {
 	struct stat st;
-	if (lstat(path, &st) != 0)
+	if (lstat(path, &st) != 0) {
+		/* Missing is normal; unreadable (a folder without permission) is data lost. */
+		if (errno != ENOENT && errno != ENOTDIR) {
+			c->noted = true;
+			if (!c->quiet)
+				diag_warn(path, 0, "cannot read: %s", strerror(errno));
+		}
 		return KIND_NONE;
+	}
 	if (S_ISLNK(st.st_mode)) {
 		if (!inside_store(c, path)) {
 			c->noted = true;
@@ -106,18 +113,25 @@ static enum kind entry_kind(struct ctx *c, const char *path, int64_t *size)
 		return KIND_FILE;
 	if (S_ISDIR(st.st_mode))
 		return KIND_DIR;
+	/* A FIFO would block the reading, a device never end it. */
+	c->noted = true;
+	if (!c->quiet)
+		diag_warn(path, 0, "%s, not a regular file; left out", file_kind_name(st.st_mode));
 	return KIND_OTHER;
 }
 
 /* The names in dir (without "." and ".."), sorted by strcmp. Returns the
  * count and sets *names (free with free_names()); 0 when the folder cannot
- * be read, with errno set (not reported). */
+ * be read, with errno set (reported unless it is missing). */
 static size_t list_dir(const char *dir, char ***names)
 {
 	size_t n = 0;
 	*names = list_dir_sorted(dir, &n);
 	if (*names)
 		errno = 0;
+	else if (errno != ENOENT && errno != ENOTDIR)
+		diag_warn(dir, 0, "cannot list the folder: %s; what it holds is left out",
+		          strerror(errno));
 	return n;
 }
 
@@ -133,10 +147,10 @@ static int read_meta(struct ctx *c, const char *dir, struct kvlist *kv)
 	if (k == KIND_NONE)
 		goto out;
 	rc = -1;
-	if (k != KIND_FILE) {
+	if (k == KIND_DIR)
 		diag_warn(path, 0, "not a regular file; skipped");
-		goto out;
-	}
+	if (k != KIND_FILE)
+		goto out; /* entry_kind said why when not a folder */
 	if (!read_file(path, &b, META_MAX)) {
 		diag_warn(path, 0, "cannot read: %s", strerror(errno));
 		goto out;

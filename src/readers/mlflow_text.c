@@ -263,6 +263,8 @@ static void yaml_warn(const yaml_parser_t *p, const char *path)
 	          p->context ? " " : "", p->context ? p->context : "");
 }
 
+#define MLFLOW_YAML_DEPTH 64
+
 int mlflow_yaml_parse(const char *data, size_t len, const char *path, struct kvlist *out)
 {
 	yaml_parser_t p;
@@ -305,6 +307,14 @@ int mlflow_yaml_parse(const char *data, size_t len, const char *path, struct kvl
 		} else if (state == 1) {
 			if (skip_from) {
 				depth += opens - closes;
+				if (depth > MLFLOW_YAML_DEPTH) {
+					/* Parsing on would cost libyaml time quadratic in the depth. */
+					diag_warn(path, ev.start_mark.line + 1,
+					          "YAML nested deeper than %d levels; the rest of the "
+					          "file is left out", MLFLOW_YAML_DEPTH);
+					rc = 1;
+					goto out;
+				}
 				if (depth < skip_from) {
 					skip_from = 0;
 					key = skip_is_key ? xstrdup("") : NULL;

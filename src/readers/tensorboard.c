@@ -988,6 +988,9 @@ static void walk_dir(struct walk *w, const char *dir, const char *rel, int depth
 			here.files[here.nfiles++] = child;
 			continue;
 		}
+		if (!S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode) && is_event_name(de->d_name))
+			diag_warn(child, 0, "%s, not a regular file; left out",
+			          file_kind_name(sb.st_mode));
 		/* Linked folders are not followed, so a link cycle cannot trap the walk. */
 		if (S_ISDIR(sb.st_mode) && !link && depth < WALK_DEPTH) {
 			GROW(subdirs, capsub, nsub + 1);

@@ -204,9 +204,12 @@ static struct ynode *tree_build(struct ytree *t, const char *text, size_t len, c
 			yaml_event_delete(&ev);
 			break;
 		} else if (opens && skip == 1) {
+			/* Parsing on would cost libyaml time quadratic in the depth. */
 			diag_warn(path, ev.start_mark.line + 1,
-			          "YAML: nested deeper than %d levels; the inner part is left out",
+			          "YAML: nested deeper than %d levels; the rest of the file is left out",
 			          YAML_MAX_DEPTH);
+			yaml_event_delete(&ev);
+			break;
 		}
 		yaml_event_delete(&ev);
 	}

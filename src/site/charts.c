@@ -138,8 +138,12 @@ static void spill_series(struct site *s, struct site_run *sr, size_t i,
 		*f = fopen(path, "wb");
 	long off = *f ? ftell(*f) : -1;
 	if (off < 0 || fwrite(cp, sizeof *cp, n, *f) != n) {
-		diag_msg("%s: %s; overlays of %s use its decimated points", path, strerror(errno),
-		         sr->run->name);
+		/* A full disk fails the charts too: said once, with them. */
+		if (errno == ENOSPC || errno == EDQUOT)
+			diag_write_error(path, errno);
+		else
+			diag_msg("%s: %s; overlays of %s use its decimated points", path,
+			         strerror(errno), sr->run->name);
 		*failed = 1;
 	} else {
 		if (!sr->spill_n) {

@@ -16,6 +16,7 @@
 
 #include "export.h"
 #include "runsite/chart.h"
+#include "runsite/cleanup.h"
 #include "runsite/embedded.h"
 #include "runsite/sha256.h"
 #include "runsite/status.h"
@@ -655,6 +656,7 @@ static int fill_artifacts(xmlNodePtr body, struct run *const *runs, size_t n)
 static int write_whole(const char *path, const struct buf *b)
 {
 	char *tmp = xasprintf("%s.tmp-%ld", path, (long)getpid());
+	cleanup_set_tmpdir(tmp); /* removed on SIGINT, SIGTERM, out of memory */
 	FILE *f = fopen(tmp, "wb");
 	int ok = f && fwrite(b->data, 1, b->size, f) == b->size;
 	if (f && fclose(f) != 0)
@@ -665,6 +667,7 @@ static int write_whole(const char *path, const struct buf *b)
 		diag_msg("cannot write %s: %s", path, strerror(errno));
 		unlink(tmp);
 	}
+	cleanup_set_tmpdir(NULL);
 	free(tmp);
 	return ok;
 }

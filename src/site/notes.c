@@ -26,7 +26,9 @@ static char *render_html(const char *md)
 	/* No CMARK_OPT_UNSAFE: raw HTML is omitted, unsafe link schemes emptied. */
 	int opts = CMARK_OPT_DEFAULT;
 	notes_init();
-	cmark_parser *p = cmark_parser_new(opts);
+	/* Our allocators: out of memory ends the build cleanly, not in cmark's abort(). */
+	static cmark_mem mem = {xcalloc, xrealloc, free};
+	cmark_parser *p = cmark_parser_new_with_mem(opts, &mem);
 	for (size_t i = 0; extensions[i]; i++) {
 		cmark_syntax_extension *ext = cmark_find_syntax_extension(extensions[i]);
 		if (ext)

@@ -38,6 +38,20 @@ void slug_hash8(char out[9], const char *s);
  * alone when the run is named by its id); claimed in set. */
 const char *slug_run(struct slugset *set, const char *name, const char *id);
 
+/* ---- tmpdir.c: the temporary folder a site is built in ---- */
+
+/* Makes "<out>.tmp-XXXXXX" beside out (absolute), marked as this build's
+ * and registered for removal on a fatal exit. Caller frees; NULL with errno. */
+char *site_tmp_make(const char *out);
+/* Takes the marker out of tmp, which is about to become the site. */
+void site_tmp_unmark(const char *tmp);
+/* tmp is gone or swapped in: unmarked, no longer removed on a fatal exit. */
+void site_tmp_done(const char *tmp);
+/* Removes the temporary folders beside out that builds which have ended
+ * left (killed outright); a folder without runsite's marker, or whose build
+ * still runs, is never touched. Says what it removed unless quiet. */
+void site_tmp_sweep(const char *out, int quiet);
+
 /* ---- tmpl.c: templates filled through libxml2's tree ---- */
 
 /* Parses template text (UTF-8 HTML) into a document, with every element

@@ -55,8 +55,14 @@ char *slug_from(const char *s, size_t maxlen, const char *fallback)
 		buf_free(&b);
 		return xstrdup(fallback);
 	}
-	if (reserved_name(buf_cstr(&b)))
+	if (reserved_name(buf_cstr(&b))) {
+		/* Windows reads the name before the first dot: "con.txt" is CON, so
+		 * the guard goes there ("con_.txt"). */
+		size_t stem = strcspn(b.data, ".");
 		buf_putc(&b, '_');
+		memmove(b.data + stem + 1, b.data + stem, b.size - 1 - stem);
+		b.data[stem] = '_';
+	}
 	return buf_detach(&b);
 }
 

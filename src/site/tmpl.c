@@ -86,6 +86,16 @@ xmlNodePtr tmpl_find(xmlNodePtr n, const char *marker)
 	return NULL;
 }
 
+/* A text node of text, made valid UTF-8 (the page says it is): what the
+ * pipeline has not repaired, such as file names, is repaired here. */
+static xmlNodePtr utf8_text(xmlDocPtr doc, const char *text)
+{
+	char *fixed = utf8_fixed(text);
+	xmlNodePtr t = xmlNewDocText(doc, (const xmlChar *)(fixed ? fixed : text));
+	free(fixed);
+	return t;
+}
+
 void tmpl_set_text(xmlNodePtr n, const char *text)
 {
 	xmlNodePtr c = n->children;
@@ -96,7 +106,7 @@ void tmpl_set_text(xmlNodePtr n, const char *text)
 	}
 	/* xmlNewDocText takes the bytes as they are; xmlNodeSetContent would
 	 * read '&' as the start of an entity reference. */
-	xmlAddChild(n, xmlNewDocText(n->doc, (const xmlChar *)(text ? text : "")));
+	xmlAddChild(n, utf8_text(n->doc, text ? text : ""));
 }
 
 void tmpl_set_attr(xmlNodePtr n, const char *name, const char *value)
@@ -106,7 +116,9 @@ void tmpl_set_attr(xmlNodePtr n, const char *name, const char *value)
 		return;
 	}
 	/* xmlSetProp stores the value as one text node: no entity parsing. */
-	xmlSetProp(n, (const xmlChar *)name, (const xmlChar *)value);
+	char *fixed = utf8_fixed(value);
+	xmlSetProp(n, (const xmlChar *)name, (const xmlChar *)(fixed ? fixed : value));
+	free(fixed);
 }
 
 void tmpl_add_class(xmlNodePtr n, const char *cls)
@@ -172,7 +184,7 @@ xmlNodePtr tmpl_add_elem(xmlNodePtr parent, const char *name, const char *text)
 	xmlNodePtr e = xmlNewDocNode(parent->doc, NULL, (const xmlChar *)name, NULL);
 	xmlAddChild(parent, e);
 	if (text)
-		xmlAddChild(e, xmlNewDocText(parent->doc, (const xmlChar *)text));
+		xmlAddChild(e, utf8_text(parent->doc, text));
 	return e;
 }
 
@@ -224,10 +236,8 @@ void tmpl_serialize(htmlDocPtr doc, struct buf *out)
 	 * becoming character references. */
 	xmlOutputBufferPtr ob = xmlOutputBufferCreateIO(buf_write_cb, NULL, out,
 	                                                xmlFindCharEncodingHandler("UTF-8"));
-	if (!ob) {
-		fputs("runsite: out of memory\n", stderr);
-		exit(70);
-	}
+	if (!ob)
+		out_of_memory();
 	htmlDocContentDumpFormatOutput(ob, doc, "UTF-8", 0);
 	xmlOutputBufferClose(ob);
 	buf_cstr(out);

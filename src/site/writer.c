@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "runsite/cleanup.h"
 #include "runsite/embedded.h"
 #include "site_internal.h"
 
@@ -36,9 +37,14 @@ static void remove_tree(const char *path)
 int site_mkdir(struct site *s, const char *rel)
 {
 	char *path = path_join(s->tmp, rel);
-	int ok = make_dirs(path, 0777);
-	if (!ok)
-		diag_msg("cannot make folder %s: %s", path, strerror(errno));
+	int ok = 0;
+	/* Nothing is made while a fatal exit removes the folder (make_dirs would make it again). */
+	if (cleanup_write_begin()) {
+		ok = make_dirs(path, 0777);
+		if (!ok)
+			diag_write_error(path, errno);
+	}
+	cleanup_write_end();
 	free(path);
 	return ok;
 }
@@ -46,6 +52,8 @@ int site_mkdir(struct site *s, const char *rel)
 int site_write_file(const char *path, const void *data, size_t n, bool replace)
 {
 	int ok = 0, fd = -1;
+	if (!cleanup_write_begin())
+		goto out;
 	const char *slash = strrchr(path, '/');
 	if (slash && slash > path) {
 		char *dir = xstrndup(path, (size_t)(slash - path));
@@ -80,10 +88,11 @@ int site_write_file(const char *path, const void *data, size_t n, bool replace)
 	ok = 1;
 	goto out;
 fail:
-	diag_msg("cannot write %s: %s", path, strerror(errno));
+	diag_write_error(path, errno);
 out:
 	if (fd >= 0)
 		close(fd);
+	cleanup_write_end();
 	return ok;
 }
 
@@ -184,6 +193,23 @@ static int path_within(const char *a, const char *b)
 	return strncmp(a, b, n) == 0 && (a[n] == '\0' || a[n] == '/' || (n == 1 && b[0] == '/'));
 }
 
+/* Whether the folder path is the root of a mounted file system: the site is
+ * swapped in by renaming, which a mount point refuses (EBUSY) — after the
+ * whole build, so this is checked before. */
+static int is_mount_point(const char *path)
+{
+	struct statx sx;
+	if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &sx) == 0 &&
+	    (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
+		return (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+	/* Older kernels: a folder on another device than its parent. */
+	char *parent = path_join(path, "..");
+	struct stat a, b;
+	int mp = lstat(path, &a) == 0 && stat(parent, &b) == 0 && a.st_dev != b.st_dev;
+	free(parent);
+	return mp;
+}
+
 /* Checks that the site may go to out (absolute): it does not exist, or it
  * is a folder that is empty, marked as ours, or given up by --force; and it
  * neither holds nor lies inside an input store. Returns 1, or 0 reported. */
@@ -215,6 +241,11 @@ static int check_out_dir(const char *out, const char *given, const char *const *
 	}
 	if (!S_ISDIR(st.st_mode)) {
 		diag_msg("refusing to replace %s: it is not a folder", given);
+		return 0;
+	}
+	if (is_mount_point(out)) {
+		diag_msg("cannot replace %s: it is a mount point, and the site is swapped in by "
+		         "renaming (give a folder inside it)", given);
 		return 0;
 	}
 	char *marker = path_join(out, SITE_MARKER);
@@ -294,17 +325,12 @@ int writer_open(struct site *s, const char *const *inputs, size_t ninputs)
 		return 0;
 	}
 	free(parent);
-	s->tmp = xasprintf("%s.tmp-XXXXXX", s->out);
-	if (!mkdtemp(s->tmp)) {
+	site_tmp_sweep(s->out, s->opts->quiet);
+	s->tmp = site_tmp_make(s->out);
+	if (!s->tmp) {
 		diag_msg("cannot make a temporary folder beside %s: %s", s->given, strerror(errno));
-		free(s->tmp);
-		s->tmp = NULL;
 		return 0;
 	}
-	/* mkdtemp makes it private; a site is for reading. */
-	mode_t mask = umask(0);
-	umask(mask);
-	chmod(s->tmp, 0777 & ~mask);
 	return 1;
 }
 
@@ -313,8 +339,10 @@ int writer_swap(struct site *s)
 	char *spill = path_join(s->tmp, SPILL_DIR);
 	remove_tree(spill);
 	free(spill);
+	site_tmp_unmark(s->tmp);
 	if (!swap_in(s->tmp, s->out, s->given))
 		return 0;
+	site_tmp_done(s->tmp);
 	free(s->tmp);
 	s->tmp = NULL;
 	return 1;
@@ -322,8 +350,10 @@ int writer_swap(struct site *s)
 
 void writer_discard(struct site *s)
 {
-	if (s->tmp)
+	if (s->tmp) {
 		remove_tree(s->tmp);
+		site_tmp_done(s->tmp);
+	}
 	free(s->tmp);
 	s->tmp = NULL;
 }

@@ -19,6 +19,13 @@
 extern const struct reader reader_hf_trainer;
 extern const struct reader reader_dvclive;
 
+/* Messages of this thread, collected instead of printed (diag_redirect). */
+static void collect_msg(void *ctx, char *text)
+{
+	buf_puts(ctx, text);
+	free(text);
+}
+
 static void test_yaml(void)
 {
 	const char *y = "base: &b\n  lr: 0.1\n  opt: adam\n"
@@ -69,6 +76,28 @@ static void test_yaml(void)
 	STR_EQ(kvlist_get(&l, "a"), "1", "what came before the error kept");
 	kvlist_free(&l);
 	OK(yamlkv_parse("{}\n", 3, "e.yaml", NULL, YAMLKV_SEP_DVC, &l) == 0 && l.n == 0, "empty mapping: no params");
+
+	/* Nested past the depth limit: reported, what came before kept, and the
+	 * parse stops there (going on costs libyaml time quadratic in the depth). */
+	struct buf deep = BUF_INIT;
+	buf_puts(&deep, "before: 1\ndeep: ");
+	for (int i = 0; i < 200; i++)
+		buf_puts(&deep, "{a: ");
+	buf_puts(&deep, "1");
+	for (int i = 0; i < 200; i++)
+		buf_puts(&deep, "}");
+	buf_puts(&deep, "\nafter: 2\n");
+	struct buf err = BUF_INIT;
+	diag_redirect(collect_msg, &err);
+	n = yamlkv_parse(deep.data, deep.size, "deep.yaml", NULL, YAMLKV_SEP_DVC, &l);
+	diag_redirect(NULL, NULL);
+	OK(strstr(buf_cstr(&err), "deep.yaml:2: YAML: nested deeper than 64 levels") != NULL,
+	   "depth limit reported: %s", buf_cstr(&err));
+	STR_EQ(kvlist_get(&l, "before"), "1", "the key before the deep value kept");
+	OK(kvlist_get(&l, "after") == NULL, "parsing stopped at the depth limit");
+	buf_free(&err);
+	kvlist_free(&l);
+	buf_free(&deep);
 }
 
 static void test_json(void)

@@ -475,6 +475,25 @@ static void test_yaml(void)
 	OK(kvlist_get(&kv, "w") == NULL && kvlist_get(&kv, "z") == NULL, "collections left out");
 	kvlist_free(&kv);
 
+	/* Nested past the depth limit: the parse stops there, what came before kept. */
+	struct buf deep = BUF_INIT;
+	buf_puts(&deep, "run_id: r1\ntags: ");
+	for (int i = 0; i < 200; i++)
+		buf_puts(&deep, "[");
+	for (int i = 0; i < 200; i++)
+		buf_puts(&deep, "]");
+	buf_puts(&deep, "\nstatus: 3\n");
+	capture_begin();
+	INT_EQ(mlflow_yaml_parse(deep.data, deep.size, "deep.yaml", &kv), 1, "deep meta parses");
+	char *derr = capture_end();
+	OK(strstr(derr, "deep.yaml:2: YAML nested deeper than 64 levels") != NULL,
+	   "depth limit reported: %s", derr);
+	STR_EQ(kvlist_get(&kv, "run_id"), "r1", "the key before the deep value kept");
+	OK(kvlist_get(&kv, "status") == NULL, "parsing stopped at the depth limit");
+	free(derr);
+	buf_free(&deep);
+	kvlist_free(&kv);
+
 	capture_begin();
 	const char *bad = "name: [unclosed\nfoo: bar\n";
 	int rc = mlflow_yaml_parse(bad, strlen(bad), "bad.yaml", &kv);

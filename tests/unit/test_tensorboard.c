@@ -1157,6 +1157,30 @@ static void test_discovery(void)
 	free(v0);
 	collected_free(&c);
 
+	/* hparams.yaml nested past the depth limit: reported, the keys before
+	 * kept, and the reading stops there (libyaml's time is quadratic in depth). */
+	scalar_file("tbdeep/run", "events.out.tfevents.1.d", 0, 3, 0);
+	BUF_PUTSL(&y, "lr: 0.1\nd: ");
+	for (int i = 0; i < 200; i++)
+		BUF_PUTSL(&y, "[");
+	for (int i = 0; i < 200; i++)
+		BUF_PUTSL(&y, "]");
+	BUF_PUTSL(&y, "\nafter: 2\n");
+	free(put_file("tbdeep/run", "hparams.yaml", &y));
+	buf_free(&y);
+	char *ddir = path_join(scratch, "tbdeep/run");
+	capture_begin();
+	INT_EQ(read_dir(ddir, &c), 1, "deep hparams.yaml: one run");
+	char *derr = capture_end();
+	OK(strstr(derr, "hparams.yaml:2: YAML: nested deeper than 64 levels") != NULL,
+	   "depth limit reported: %s", derr);
+	r = c.n ? c.runs[0] : NULL;
+	STR_EQ(r ? kvlist_get(&r->params, "lr") : NULL, "0.1", "the key before kept");
+	OK(r && kvlist_get(&r->params, "after") == NULL, "reading stopped at the depth limit");
+	collected_free(&c);
+	free(derr);
+	free(ddir);
+
 	/* A single file as input: run '.' */
 	char *file = path_join(scratch, "disc/a/events.out.tfevents.1.a");
 	OK(reader_tensorboard.probe(file) > 0, "probe claims an event file");

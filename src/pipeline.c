@@ -21,7 +21,8 @@ struct state {
 	const struct reader_opts *ropts;
 	const struct store_ref *store;
 	struct pipeline_stats *stats;
-	bool redact;
+	struct redactor *redactor; /* NULL: --no-redact */
+	char *shown_path;          /* the store's path as the consumer sees it, redacted */
 	bool stop;
 	struct seen seen;
 	struct run *merge_into; /* while reading the `also` reader: the run to merge into */
@@ -125,8 +126,8 @@ static int also_run(void *ctx, struct run *r)
 static void main_experiment(void *ctx, struct experiment *e)
 {
 	struct state *st = ctx;
-	if (st->redact)
-		redact_experiment(e);
+	if (st->redactor)
+		redact_experiment(st->redactor, e);
 	st->consumer->experiment(st->consumer->ctx, e);
 }
 
@@ -134,8 +135,8 @@ static void main_experiment(void *ctx, struct experiment *e)
 static int deliver(struct state *st, struct run *r)
 {
 	struct kvlist redacted = {0};
-	if (st->redact)
-		redact_run(r, &redacted);
+	if (st->redactor)
+		redact_run(st->redactor, r, &redacted);
 	st->stats->runs++;
 	if (!st->consumer->run(st->consumer->ctx, r, &redacted))
 		st->stop = true;
@@ -198,6 +199,20 @@ static void store_end(struct state *st)
 	st->store->also->read(st->store->path, st->ropts, &also);
 	st->merge_into = NULL;
 	deliver(st, r);
+}
+
+/* Tells the consumer store i begins, its path redacted like every other
+ * string (the path stays valid until the next store begins). */
+static void begin_store(struct state *st, size_t i, size_t total)
+{
+	if (!st->consumer->store_begin)
+		return;
+	free(st->shown_path);
+	st->shown_path = st->redactor ? redact_name(st->redactor, st->store->path) : NULL;
+	struct store_ref shown = *st->store;
+	if (st->shown_path)
+		shown.path = st->shown_path;
+	st->consumer->store_begin(st->consumer->ctx, &shown, i, total);
 }
 
 /* ---- reading several stores at once, delivered in store order ---- */
@@ -337,8 +352,8 @@ static void read_parallel(struct state *st, const struct discovery *d, int worke
 			started++;
 	for (size_t i = 0; i < d->nstores && started; i++) {
 		st->store = &d->stores[i];
-		if (!st->stop && st->consumer->store_begin)
-			st->consumer->store_begin(st->consumer->ctx, st->store, i, d->nstores);
+		if (!st->stop)
+			begin_store(st, i, d->nstores);
 		for (;;) {
 			pthread_mutex_lock(&p.mu);
 			while (!p.slots[i].head)
@@ -403,7 +418,8 @@ int pipeline_read(const struct discovery *d, const struct reader_opts *ropts, bo
                   const struct pipeline_consumer *consumer, struct pipeline_stats *stats)
 {
 	struct state st = {
-		.consumer = consumer, .ropts = ropts, .stats = stats, .redact = redact,
+		.consumer = consumer, .ropts = ropts, .stats = stats,
+		.redactor = redact ? redactor_new() : NULL,
 	};
 	int workers = jobs_or_cpus(ropts->jobs);
 	if (workers > 1 && d->nstores > 1) {
@@ -412,18 +428,21 @@ int pipeline_read(const struct discovery *d, const struct reader_opts *ropts, bo
 		struct run_sink sink = {&st, main_experiment, main_run};
 		for (size_t i = 0; i < d->nstores && !st.stop; i++) {
 			st.store = &d->stores[i];
-			if (consumer->store_begin)
-				consumer->store_begin(consumer->ctx, st.store, i, d->nstores);
+			begin_store(&st, i, d->nstores);
 			if (st.store->reader->read(st.store->path, ropts, &sink) < 0)
 				stats->unreadable_stores++;
 			store_end(&st);
 		}
 	}
 	seen_free(&st.seen);
+	stats->redactor = st.redactor;
+	free(st.shown_path);
 	return !st.stop;
 }
 
 void pipeline_stats_free(struct pipeline_stats *stats)
 {
 	kvlist_free(&stats->duplicates);
+	redactor_free(stats->redactor);
+	stats->redactor = NULL;
 }

@@ -1,8 +1,12 @@
-/* redact.c — secret redaction by key name and by credential shape. Matching
- * is by hand (no regex library) so it is fast and has no catastrophic cases. */
+/* redact.c — secret redaction by key name, by credential shape and by place
+ * (passwords inside URLs). Matching is by hand (no regex library) so it is
+ * fast and has no catastrophic cases. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cmark-gfm-core-extensions.h>
+#include <cmark-gfm.h>
 
 #include "runsite/redact.h"
 #include "runsite/util.h"
@@ -10,9 +14,11 @@
 /* Key words that mark a secret when they stand as a whole word of the key
  * ("tokenizer" and "author" are not secrets; "hf_token" and "auth" are). */
 static const char *const secret_words[] = {
-	"password", "passwd", "pwd", "secret", "secrets", "token", "apikey", "credentials",
+	"password", "passwd", "pwd", "pass", "secret", "secrets", "token", "apikey", "credentials",
 	"credential", "auth", "passphrase", "privatekey", "secretkey", "accesskey", NULL,
 };
+/* Endings that mark a secret inside one word: PGPASSWORD, dbpasswd. */
+static const char *const secret_endings[] = {"password", "passwd", NULL};
 /* Two-word names, written with any separator or none: api_key, API-KEY, apiKey. */
 static const char *const secret_pairs[][2] = {
 	{"api", "key"}, {"access", "key"}, {"private", "key"}, {"secret", "key"},
@@ -47,6 +53,9 @@ bool redact_key_is_secret(const char *key)
 	for (size_t i = 0; i < n; i++) {
 		for (size_t k = 0; secret_words[k]; k++)
 			if (strcmp(words[i], secret_words[k]) == 0)
+				return true;
+		for (size_t k = 0; secret_endings[k]; k++)
+			if (str_ends(words[i], secret_endings[k]))
 				return true;
 		for (size_t k = 0; secret_pairs[k][0] && i + 1 < n; k++)
 			if (strcmp(words[i], secret_pairs[k][0]) == 0 &&
@@ -132,23 +141,134 @@ static size_t credential_at(const char *text, const char *s)
 	return 0;
 }
 
-char *redact_text(const char *text)
+/* A bare user name before '@' that is this long is a token (https://TOKEN@host). */
+#define USERINFO_TOKEN_MIN 20
+
+/* When s is the "://" of a URL (scheme://user:password@host), finds the
+ * password, or a user part long enough to be a token: returns its length
+ * and sets *start. Returns 0 when there is none. */
+static size_t url_secret_at(const char *text, const char *s, const char **start)
+{
+	if (s[0] != ':' || s[1] != '/' || s[2] != '/' || s == text || !isalnum((unsigned char)s[-1]))
+		return 0;
+	const char *auth = s + 3;
+	size_t alen = strcspn(auth, "/?#\\ \t\r\n\"'<>`");
+	const char *at = NULL;
+	for (size_t i = 0; i < alen; i++)
+		if (auth[i] == '@')
+			at = auth + i;
+	if (!at)
+		return 0;
+	const char *colon = memchr(auth, ':', (size_t)(at - auth));
+	const char *from = colon ? colon + 1 : auth;
+	size_t n = (size_t)(at - from);
+	if (n == 0 || (!colon && n < USERINFO_TOKEN_MIN))
+		return 0;
+	/* Already a placeholder: redacting twice changes nothing. */
+	if (n >= sizeof REDACTED - 1 && !strncmp(from, REDACTED, sizeof REDACTED - 2) &&
+	    from[n - 1] == ']')
+		return 0;
+	*start = from;
+	return n;
+}
+
+/* Finds the first secret at or after from: sets *start and returns its
+ * length, or returns 0 when there is none. */
+static size_t next_secret(const char *text, const char *from, const char **start)
+{
+	for (const char *s = from; *s; s++) {
+		size_t n = url_secret_at(text, s, start);
+		if (n)
+			return n;
+		n = credential_at(text, s);
+		if (n) {
+			*start = s;
+			return n;
+		}
+	}
+	return 0;
+}
+
+/* ---- placeholders: one number per distinct secret ---- */
+
+struct redactor {
+	char **secrets; /* open addressing, by hash_str */
+	size_t *nums;
+	size_t cap, n;
+};
+
+struct redactor *redactor_new(void)
+{
+	return xcalloc(1, sizeof(struct redactor));
+}
+
+void redactor_free(struct redactor *rd)
+{
+	if (!rd)
+		return;
+	for (size_t i = 0; i < rd->cap; i++)
+		free(rd->secrets[i]);
+	free(rd->secrets);
+	free(rd->nums);
+	free(rd);
+}
+
+/* The number of secret (n bytes), given on first sight in the order 1, 2, 3... */
+static size_t secret_number(struct redactor *rd, const char *secret, size_t n)
+{
+	if (rd->n * 2 >= rd->cap) {
+		size_t ncap = rd->cap ? rd->cap * 2 : 64;
+		char **ns = xcalloc(ncap, sizeof *ns);
+		size_t *nn = xcalloc(ncap, sizeof *nn);
+		for (size_t i = 0; i < rd->cap; i++) {
+			if (!rd->secrets[i])
+				continue;
+			size_t j = hash_str(rd->secrets[i]) & (ncap - 1);
+			while (ns[j])
+				j = (j + 1) & (ncap - 1);
+			ns[j] = rd->secrets[i];
+			nn[j] = rd->nums[i];
+		}
+		free(rd->secrets);
+		free(rd->nums);
+		rd->secrets = ns;
+		rd->nums = nn;
+		rd->cap = ncap;
+	}
+	size_t i = hash_bytes(secret, n) & (rd->cap - 1);
+	while (rd->secrets[i]) {
+		if (strlen(rd->secrets[i]) == n && !memcmp(rd->secrets[i], secret, n))
+			return rd->nums[i];
+		i = (i + 1) & (rd->cap - 1);
+	}
+	rd->secrets[i] = xstrndup(secret, n);
+	rd->nums[i] = ++rd->n;
+	return rd->n;
+}
+
+/* Writes the placeholder for a secret: numbered with a redactor, else plain. */
+static void put_placeholder(struct buf *out, struct redactor *rd, const char *secret, size_t n)
+{
+	if (rd)
+		buf_printf(out, "[redacted-%zu]", secret_number(rd, secret, n));
+	else
+		buf_puts(out, REDACTED);
+}
+
+/* Replaces every secret in text by its placeholder. Returns a new string, or
+ * NULL when text holds none. */
+static char *redact_with(struct redactor *rd, const char *text)
 {
 	if (!text)
 		return NULL;
 	struct buf out = BUF_INIT;
-	const char *copied = text;
+	const char *copied = text, *start;
+	size_t n;
 	int found = 0;
-	for (const char *s = text; *s;) {
-		size_t n = credential_at(text, s);
-		if (!n) {
-			s++;
-			continue;
-		}
-		buf_put(&out, copied, (size_t)(s - copied));
-		buf_puts(&out, REDACTED);
-		s += n;
-		copied = s;
+	while ((n = next_secret(text, copied, &start)) != 0) {
+		buf_put(&out, copied, (size_t)(start - copied));
+		put_placeholder(&out, rd, start, n);
+		copied = start + n;
 		found = 1;
 	}
 	if (!found) {
@@ -159,19 +279,201 @@ char *redact_text(const char *text)
 	return buf_detach(&out);
 }
 
-/* Redacts one string field in place; returns 1 when it changed. */
-static int redact_field(char **field, bool whole)
+char *redact_text(const char *text)
 {
-	if (!*field)
-		return 0;
-	if (whole) {
-		if (strcmp(*field, REDACTED) == 0 || !**field)
-			return 0;
-		free(*field);
-		*field = xstrdup(REDACTED);
-		return 1;
+	return redact_with(NULL, text);
+}
+
+char *redact_name(struct redactor *rd, const char *text)
+{
+	return redact_with(rd, text);
+}
+
+/* ---- Markdown: the text as rendered ---- */
+
+/* A piece of a block's rendered text: a text or code node's literal, or a
+ * line break (node NULL). */
+struct piece {
+	cmark_node *node;
+	size_t off, len;
+};
+
+struct md_block {
+	cmark_node *block; /* the block the pieces belong to */
+	struct piece *pieces;
+	size_t n, cap;
+	struct buf text;   /* the pieces' text, joined */
+	int changed;
+	cmark_node **emptied; /* nodes left without text, removed after the walk */
+	size_t nemptied, capemptied;
+};
+
+static cmark_node *block_of(cmark_node *n)
+{
+	while (n && (cmark_node_get_type(n) & CMARK_NODE_TYPE_MASK) != CMARK_NODE_TYPE_BLOCK)
+		n = cmark_node_parent(n);
+	return n;
+}
+
+/* Looks for secrets in the block's rendered text, which markup may split
+ * over several nodes (AKIA**…**, a character reference, a code span): the
+ * piece where one starts gets the placeholder, the pieces it spans lose it. */
+static void md_flush(struct md_block *mb, struct redactor *rd)
+{
+	const char *text = buf_cstr(&mb->text), *start;
+	size_t n;
+	/* Secret spans in the joined text, as offsets. */
+	size_t (*spans)[2] = NULL, nspans = 0, capspans = 0;
+	for (const char *from = text; (n = next_secret(text, from, &start)) != 0; from = start + n) {
+		GROW(spans, capspans, nspans + 1);
+		spans[nspans][0] = (size_t)(start - text);
+		spans[nspans][1] = (size_t)(start - text) + n;
+		nspans++;
 	}
-	char *r = redact_text(*field);
+	for (size_t i = 0; i < mb->n && nspans; i++) {
+		struct piece *p = &mb->pieces[i];
+		size_t end = p->off + p->len, k = 0;
+		struct buf lit = BUF_INIT;
+		int touched = 0;
+		for (size_t at = p->off; at < end;) {
+			while (k < nspans && spans[k][1] <= at)
+				k++;
+			if (k < nspans && spans[k][0] <= at) {
+				if (spans[k][0] == at)
+					put_placeholder(&lit, rd, text + spans[k][0], spans[k][1] - spans[k][0]);
+				at = spans[k][1] < end ? spans[k][1] : end;
+				touched = 1;
+				continue;
+			}
+			size_t stop = k < nspans && spans[k][0] < end ? spans[k][0] : end;
+			buf_put(&lit, text + at, stop - at);
+			at = stop;
+		}
+		if (touched && p->node) {
+			cmark_node_set_literal(p->node, buf_cstr(&lit));
+			mb->changed = 1;
+			if (!lit.size) {
+				GROW(mb->emptied, mb->capemptied, mb->nemptied + 1);
+				mb->emptied[mb->nemptied++] = p->node;
+			}
+		}
+		buf_free(&lit);
+	}
+	free(spans);
+	mb->n = 0;
+	buf_reset(&mb->text);
+}
+
+static void md_add(struct md_block *mb, cmark_node *node, const char *text)
+{
+	GROW(mb->pieces, mb->cap, mb->n + 1);
+	mb->pieces[mb->n++] = (struct piece){node, mb->text.size, strlen(text)};
+	buf_puts(&mb->text, text);
+}
+
+/* Redacts a link's or image's address and title in place; returns 1 when one changed. */
+static int md_link(cmark_node *node, struct redactor *rd)
+{
+	int changed = 0;
+	char *r = redact_with(rd, cmark_node_get_url(node));
+	if (r) {
+		cmark_node_set_url(node, r);
+		free(r);
+		changed = 1;
+	}
+	r = redact_with(rd, cmark_node_get_title(node));
+	if (r) {
+		cmark_node_set_title(node, r);
+		free(r);
+		changed = 1;
+	}
+	return changed;
+}
+
+/* Markdown whose rendered text holds a secret the source does not show
+ * (&#65;KIA…, AKIA**…**): the source rewritten from the redacted tree, or
+ * NULL when the rendering holds no secret. */
+static char *redact_markdown(struct redactor *rd, const char *md)
+{
+	static const char *const extensions[] = {"table", "strikethrough", "autolink", "tasklist", NULL};
+	cmark_gfm_core_extensions_ensure_registered();
+	cmark_parser *parser = cmark_parser_new(CMARK_OPT_DEFAULT);
+	for (size_t i = 0; extensions[i]; i++) {
+		cmark_syntax_extension *ext = cmark_find_syntax_extension(extensions[i]);
+		if (ext)
+			cmark_parser_attach_syntax_extension(parser, ext);
+	}
+	cmark_parser_feed(parser, md, strlen(md));
+	cmark_node *doc = cmark_parser_finish(parser);
+	struct md_block mb = {0};
+	int changed = 0;
+	cmark_iter *it = cmark_iter_new(doc);
+	cmark_event_type ev;
+	while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+		if (ev != CMARK_EVENT_ENTER)
+			continue;
+		cmark_node *node = cmark_iter_get_node(it);
+		cmark_node_type type = cmark_node_get_type(node);
+		if (type == CMARK_NODE_LINK || type == CMARK_NODE_IMAGE) {
+			changed |= md_link(node, rd);
+		} else if (type == CMARK_NODE_CODE_BLOCK) {
+			char *r = redact_with(rd, cmark_node_get_literal(node));
+			if (r) {
+				cmark_node_set_literal(node, r);
+				free(r);
+				changed = 1;
+			}
+		} else if (type == CMARK_NODE_TEXT || type == CMARK_NODE_CODE ||
+		           type == CMARK_NODE_SOFTBREAK || type == CMARK_NODE_LINEBREAK) {
+			cmark_node *block = block_of(node);
+			if (block != mb.block) {
+				md_flush(&mb, rd);
+				mb.block = block;
+			}
+			const char *lit = cmark_node_get_literal(node);
+			if (type == CMARK_NODE_SOFTBREAK || type == CMARK_NODE_LINEBREAK)
+				md_add(&mb, NULL, "\n");
+			else
+				md_add(&mb, node, lit ? lit : "");
+		}
+	}
+	md_flush(&mb, rd);
+	changed |= mb.changed;
+	cmark_iter_free(it);
+	/* An emptied node goes, and so does emphasis left around nothing
+	 * (AKIA**…** would otherwise leave a literal "****"). */
+	for (size_t i = 0; i < mb.nemptied; i++) {
+		cmark_node *node = mb.emptied[i];
+		while (node) {
+			cmark_node *parent = cmark_node_parent(node);
+			cmark_node_free(node); /* unlinks it */
+			node = parent && !cmark_node_first_child(parent) &&
+			               (cmark_node_get_type(parent) & CMARK_NODE_TYPE_MASK) ==
+			                       CMARK_NODE_TYPE_INLINE &&
+			               cmark_node_get_type(parent) != CMARK_NODE_LINK
+			               ? parent
+			               : NULL;
+		}
+	}
+	free(mb.emptied);
+	char *out = NULL;
+	if (changed) {
+		char *cm = cmark_render_commonmark(doc, CMARK_OPT_DEFAULT, 0);
+		out = xstrdup(cm);
+		free(cm);
+	}
+	free(mb.pieces);
+	buf_free(&mb.text);
+	cmark_node_free(doc);
+	cmark_parser_free(parser);
+	return out;
+}
+
+/* ---- the run model ---- */
+
+/* Replaces *field by r when r is not NULL; returns 1 when it did. */
+static int take(char **field, char *r)
+{
 	if (!r)
 		return 0;
 	free(*field);
@@ -179,40 +481,131 @@ static int redact_field(char **field, bool whole)
 	return 1;
 }
 
-static size_t redact_kvlist(struct kvlist *l, const char *prefix, struct kvlist *what)
+/* Redacts a name or other short text in place; returns 1 when it changed. */
+static int redact_field(struct redactor *rd, char **field)
+{
+	return *field ? take(field, redact_with(rd, *field)) : 0;
+}
+
+/* Redacts Markdown in place, in its source and as rendered. */
+static int redact_notes(struct redactor *rd, char **md)
+{
+	if (!*md)
+		return 0;
+	int changed = redact_field(rd, md);
+	return take(md, redact_markdown(rd, *md)) | changed;
+}
+
+/* Adds place to what once. */
+static void note_place(struct kvlist *what, const char *place)
+{
+	if (what && !kvlist_get(what, place))
+		kvlist_add(what, place, REDACTED);
+}
+
+/* Redacts keys (by shape) and values (all of a secret key's value, else by
+ * shape) of a list; each changed pair is noted as "prefix.KEY", its key as
+ * redacted. Returns the count. */
+static size_t redact_kvlist(struct redactor *rd, struct kvlist *l, const char *prefix,
+                            struct kvlist *what)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < l->n; i++) {
-		if (redact_field(&l->items[i].value, redact_key_is_secret(l->items[i].key))) {
-			n++;
-			if (what) {
-				char *place = xasprintf("%s.%s", prefix, l->items[i].key);
-				kvlist_add(what, place, REDACTED);
-				free(place);
+		struct kv *kv = &l->items[i];
+		/* Whether the key names a secret is decided on the key as the store gave it. */
+		bool whole = redact_key_is_secret(kv->key);
+		int changed = redact_field(rd, &kv->key);
+		if (whole) {
+			if (*kv->value && strcmp(kv->value, REDACTED) != 0) {
+				free(kv->value);
+				kv->value = xstrdup(REDACTED);
+				changed = 1;
 			}
+		} else if (strcmp(kv->key, "mlflow.note.content") == 0) {
+			changed |= redact_notes(rd, &kv->value); /* MLflow's notes, Markdown */
+		} else {
+			changed |= redact_field(rd, &kv->value);
+		}
+		if (changed) {
+			n++;
+			char *place = xasprintf("%s.%s", prefix, kv->key);
+			note_place(what, place);
+			free(place);
 		}
 	}
 	return n;
 }
 
-size_t redact_run(struct run *r, struct kvlist *what)
+/* Redacts the fields of a list given as pointers; notes place when one changed. */
+static size_t redact_fields(struct redactor *rd, char **const *fields, size_t n, const char *place,
+                            struct kvlist *what)
 {
-	size_t n = redact_kvlist(&r->params, "params", what);
-	n += redact_kvlist(&r->tags, "tags", what);
-	if (redact_field(&r->notes, false)) {
-		n++;
-		if (what)
-			kvlist_add(what, "notes", REDACTED);
+	size_t count = 0;
+	for (size_t i = 0; i < n; i++)
+		count += (size_t)redact_field(rd, fields[i]);
+	if (count)
+		note_place(what, place);
+	return count;
+}
+
+size_t redact_run(struct redactor *rd, struct run *r, struct kvlist *what)
+{
+	size_t n = 0;
+	/* Names first: a run's places are listed under its redacted keys. */
+	char **const ids[] = {&r->id, &r->parent_id};
+	n += redact_fields(rd, ids, 2, "id", what);
+	char **const names[] = {&r->name};
+	n += redact_fields(rd, names, 1, "name", what);
+	char **const exp[] = {&r->experiment_id, &r->experiment_name};
+	n += redact_fields(rd, exp, 2, "experiment", what);
+	char **const user[] = {&r->user};
+	n += redact_fields(rd, user, 1, "user", what);
+	char **const source[] = {&r->source_name, &r->source_type, &r->status, &r->store};
+	n += redact_fields(rd, source, 4, "source", what);
+	char **const git[] = {&r->git_commit, &r->git_branch, &r->git_repo};
+	n += redact_fields(rd, git, 3, "git", what);
+
+	size_t keys = 0;
+	for (size_t i = 0; i < r->nmetrics; i++)
+		keys += (size_t)redact_field(rd, &r->metrics[i].key);
+	if (keys)
+		note_place(what, "metric names");
+	size_t paths = 0;
+	for (size_t i = 0; i < r->nartifacts; i++)
+		paths += (size_t)redact_field(rd, &r->artifacts[i].path);
+	if (paths)
+		note_place(what, "artifact paths");
+	n += keys + paths;
+	for (size_t i = 0; i < r->ndatasets; i++) {
+		struct dataset_input *d = &r->datasets[i];
+		char **const f[] = {&d->name,   &d->digest, &d->context, &d->source_type,
+		                    &d->source, &d->schema, &d->profile};
+		n += redact_fields(rd, f, sizeof f / sizeof *f, "datasets", what);
 	}
-	for (size_t i = 0; i < r->ndatasets; i++)
-		n += (size_t)redact_field(&r->datasets[i].source, false);
-	n += (size_t)redact_field(&r->git_repo, false);
+	for (size_t i = 0; i < r->nmodels; i++) {
+		struct logged_model *m = &r->models[i];
+		char **const f[] = {&m->id, &m->name, &m->type, &m->status, &m->uri};
+		n += redact_fields(rd, f, sizeof f / sizeof *f, "models", what);
+	}
+	n += redact_kvlist(rd, &r->params, "params", what);
+	n += redact_kvlist(rd, &r->tags, "tags", what);
+	n += redact_kvlist(rd, &r->extras, "extras", what);
+	if (redact_notes(rd, &r->notes)) {
+		n++;
+		note_place(what, "notes");
+	}
+	if (n)
+		run_sort_lists(r); /* a redacted key or path may sort elsewhere */
 	return n;
 }
 
-size_t redact_experiment(struct experiment *e)
+size_t redact_experiment(struct redactor *rd, struct experiment *e)
 {
-	size_t n = redact_kvlist(&e->tags, "tags", NULL);
-	n += (size_t)redact_field(&e->description, false);
+	char **const f[] = {&e->id, &e->name, &e->artifact_location};
+	size_t n = redact_fields(rd, f, 3, "", NULL);
+	n += redact_kvlist(rd, &e->tags, "tags", NULL);
+	n += (size_t)redact_notes(rd, &e->description);
+	if (n)
+		kvlist_sort(&e->tags);
 	return n;
 }

@@ -9,6 +9,7 @@
 
 #include "runsite/discover.h"
 #include "runsite/reader.h"
+#include "runsite/redact.h"
 
 struct pipeline_consumer {
 	void *ctx;
@@ -25,6 +26,8 @@ struct pipeline_stats {
 	size_t runs;              /* delivered to the consumer */
 	size_t unreadable_stores; /* stores whose reader gave up (already reported) */
 	struct kvlist duplicates; /* store path → why, for each run skipped as already read */
+	struct redactor *redactor; /* the placeholders the runs got (NULL without redaction),
+	                            * for redacting anything else shown the same way */
 };
 
 /* Reads every store of d. With redact, secrets are replaced before delivery.

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cmark-gfm-core-extensions.h>
 #include <cmark-gfm.h>
@@ -144,15 +145,25 @@ static size_t credential_at(const char *text, const char *s)
 /* A bare user name before '@' that is this long is a token (https://TOKEN@host). */
 #define USERINFO_TOKEN_MIN 20
 
+/* True when s (n bytes) is a placeholder, as written or percent-encoded in
+ * a link (%5Bredacted-1%5D): redacting twice changes nothing. */
+static int is_placeholder(const char *s, size_t n)
+{
+	if (n >= 10 && !strncmp(s, "[redacted", 9) && s[n - 1] == ']')
+		return 1;
+	return n >= 14 && !strncasecmp(s, "%5Bredacted", 11) && !strncasecmp(s + n - 3, "%5D", 3);
+}
+
 /* When s is the "://" of a URL (scheme://user:password@host), finds the
  * password, or a user part long enough to be a token: returns its length
  * and sets *start. Returns 0 when there is none. */
-static size_t url_secret_at(const char *text, const char *s, const char **start)
+static size_t url_secret_at(const char *text, const char *s, const char **start, bool whole_url)
 {
 	if (s[0] != ':' || s[1] != '/' || s[2] != '/' || s == text || !isalnum((unsigned char)s[-1]))
 		return 0;
 	const char *auth = s + 3;
-	size_t alen = strcspn(auth, "/?#\\ \t\r\n\"'<>`");
+	/* In text a URL ends at a quote or bracket too; a link's address is all URL. */
+	size_t alen = strcspn(auth, whole_url ? "/?#\\ \t\r\n" : "/?#\\ \t\r\n\"'<>`");
 	const char *at = NULL;
 	for (size_t i = 0; i < alen; i++)
 		if (auth[i] == '@')
@@ -164,9 +175,7 @@ static size_t url_secret_at(const char *text, const char *s, const char **start)
 	size_t n = (size_t)(at - from);
 	if (n == 0 || (!colon && n < USERINFO_TOKEN_MIN))
 		return 0;
-	/* Already a placeholder: redacting twice changes nothing. */
-	if (n >= sizeof REDACTED - 1 && !strncmp(from, REDACTED, sizeof REDACTED - 2) &&
-	    from[n - 1] == ']')
+	if (is_placeholder(from, n))
 		return 0;
 	*start = from;
 	return n;
@@ -174,19 +183,91 @@ static size_t url_secret_at(const char *text, const char *s, const char **start)
 
 /* Finds the first secret at or after from: sets *start and returns its
  * length, or returns 0 when there is none. */
-static size_t next_secret(const char *text, const char *from, const char **start)
+static size_t next_secret(const char *text, const char *from, const char **start, bool whole_url)
 {
 	for (const char *s = from; *s; s++) {
-		size_t n = url_secret_at(text, s, start);
-		if (n)
-			return n;
-		n = credential_at(text, s);
-		if (n) {
-			*start = s;
-			return n;
+		/* Only these characters can start a URL's "://" or a credential. */
+		size_t n;
+		switch (*s) {
+		case ':':
+			n = url_secret_at(text, s, start, whole_url);
+			if (n)
+				return n;
+			break;
+		case 'A': case 'g': case 'x': case 'e': case '-':
+			n = credential_at(text, s);
+			if (n) {
+				*start = s;
+				return n;
+			}
+			break;
+		default:
+			break;
 		}
 	}
 	return 0;
+}
+
+/* Bytes of a character a page does not show at s (C0 controls but tab and
+ * line ends, which HTML drops; DEL; soft hyphen; zero-width spaces and
+ * joiners; byte order mark), or 0. */
+static size_t invisible_at(const char *p)
+{
+	const unsigned char *s = (const unsigned char *)p;
+	if ((s[0] && s[0] < 0x20 && s[0] != '\t' && s[0] != '\n' && s[0] != '\r') || s[0] == 0x7f)
+		return 1;
+	if (s[0] == 0xc2 && s[1] == 0xad)
+		return 2;
+	if (s[0] == 0xe2 && s[1] == 0x80 && s[2] >= 0x8b && s[2] <= 0x8d)
+		return 3;
+	if ((s[0] == 0xe2 && s[1] == 0x81 && s[2] == 0xa0) || (s[0] == 0xef && s[1] == 0xbb && s[2] == 0xbf))
+		return 3;
+	return 0;
+}
+
+typedef size_t span_t[2]; /* [start, end) byte offsets */
+
+/* The secrets in text as a reader sees it (characters a page does not show
+ * cannot split one), as offsets into text, in order. Returns their count;
+ * *out is freed by the caller (NULL when none). */
+static size_t find_spans(const char *text, span_t **out, bool whole_url)
+{
+	*out = NULL;
+	size_t n = 0, cap = 0, *map = NULL;
+	const char *seen = text;
+	struct buf shown = BUF_INIT;
+	/* Invisible characters start with a control byte or 0xc2, 0xe2, 0xef. */
+	const unsigned char *p = (const unsigned char *)text;
+	while (*p && (*p >= 0x20 || *p == '\t' || *p == '\n' || *p == '\r') && *p != 0x7f &&
+	       ((*p != 0xc2 && *p != 0xe2 && *p != 0xef) || !invisible_at((const char *)p)))
+		p++;
+	if (*p) {
+		/* What shows, and where each of its bytes came from. */
+		size_t len = strlen(text);
+		map = xreallocarray(NULL, len + 1, sizeof *map);
+		for (size_t i = 0; i < len;) {
+			size_t k = invisible_at(text + i);
+			if (k) {
+				i += k;
+				continue;
+			}
+			map[shown.size] = i;
+			buf_putc(&shown, text[i++]);
+		}
+		seen = buf_cstr(&shown);
+	}
+	const char *start;
+	size_t len;
+	for (const char *from = seen; (len = next_secret(seen, from, &start, whole_url)) != 0; from = start + len) {
+		size_t a = (size_t)(start - seen), e = a + len;
+		GROW(*out, cap, n + 1);
+		(*out)[n][0] = map ? map[a] : a;
+		(*out)[n][1] = map ? map[e - 1] + 1 : e;
+		n++;
+	}
+	free(map);
+	buf_free(&shown);
+	return n;
 }
 
 /* ---- placeholders: one number per distinct secret ---- */
@@ -257,26 +338,29 @@ static void put_placeholder(struct buf *out, struct redactor *rd, const char *se
 
 /* Replaces every secret in text by its placeholder. Returns a new string, or
  * NULL when text holds none. */
-static char *redact_with(struct redactor *rd, const char *text)
+static char *redact_in(struct redactor *rd, const char *text, bool whole_url)
 {
 	if (!text)
 		return NULL;
-	struct buf out = BUF_INIT;
-	const char *copied = text, *start;
-	size_t n;
-	int found = 0;
-	while ((n = next_secret(text, copied, &start)) != 0) {
-		buf_put(&out, copied, (size_t)(start - copied));
-		put_placeholder(&out, rd, start, n);
-		copied = start + n;
-		found = 1;
-	}
-	if (!found) {
-		buf_free(&out);
+	span_t *spans;
+	size_t n = find_spans(text, &spans, whole_url);
+	if (!n)
 		return NULL;
+	struct buf out = BUF_INIT;
+	size_t copied = 0;
+	for (size_t i = 0; i < n; i++) {
+		buf_put(&out, text + copied, spans[i][0] - copied);
+		put_placeholder(&out, rd, text + spans[i][0], spans[i][1] - spans[i][0]);
+		copied = spans[i][1];
 	}
-	buf_puts(&out, copied);
+	buf_puts(&out, text + copied);
+	free(spans);
 	return buf_detach(&out);
+}
+
+static char *redact_with(struct redactor *rd, const char *text)
+{
+	return redact_in(rd, text, false);
 }
 
 char *redact_text(const char *text)
@@ -320,16 +404,9 @@ static cmark_node *block_of(cmark_node *n)
  * piece where one starts gets the placeholder, the pieces it spans lose it. */
 static void md_flush(struct md_block *mb, struct redactor *rd)
 {
-	const char *text = buf_cstr(&mb->text), *start;
-	size_t n;
-	/* Secret spans in the joined text, as offsets. */
-	size_t (*spans)[2] = NULL, nspans = 0, capspans = 0;
-	for (const char *from = text; (n = next_secret(text, from, &start)) != 0; from = start + n) {
-		GROW(spans, capspans, nspans + 1);
-		spans[nspans][0] = (size_t)(start - text);
-		spans[nspans][1] = (size_t)(start - text) + n;
-		nspans++;
-	}
+	const char *text = buf_cstr(&mb->text);
+	span_t *spans;
+	size_t nspans = find_spans(text, &spans, false);
 	for (size_t i = 0; i < mb->n && nspans; i++) {
 		struct piece *p = &mb->pieces[i];
 		size_t end = p->off + p->len, k = 0;
@@ -375,7 +452,7 @@ static void md_add(struct md_block *mb, cmark_node *node, const char *text)
 static int md_link(cmark_node *node, struct redactor *rd)
 {
 	int changed = 0;
-	char *r = redact_with(rd, cmark_node_get_url(node));
+	char *r = redact_in(rd, cmark_node_get_url(node), true);
 	if (r) {
 		cmark_node_set_url(node, r);
 		free(r);
@@ -487,13 +564,67 @@ static int redact_field(struct redactor *rd, char **field)
 	return *field ? take(field, redact_with(rd, *field)) : 0;
 }
 
+/* A character a credential or a URL's user part may hold. */
+static int secret_char(int c)
+{
+	return isalnum(c) || c == '_' || c == '-' || c == '.' || c == '=' || c == '+' || c == '/' ||
+	       c == '%' || c == '@';
+}
+
+static int is_marker(char c)
+{
+	return c == '*' || c == '_' || c == '~' || c == '`';
+}
+
+/* Whether a credential may go on at s: a credential character, and not
+ * the full stop that ends a sentence. */
+static int secret_goes_on(const char *s)
+{
+	return secret_char((unsigned char)s[0]) && (s[0] != '.' || secret_char((unsigned char)s[1]));
+}
+
+/* Whether rendering md may show a credential its source does not: an
+ * entity or escape, emphasis or code markers, a link or raw HTML with
+ * credential characters on both sides, "//" after markup, a PEM header.
+ * Most notes have none of these, and are not parsed again. */
+static int markdown_may_hide(const char *md)
+{
+	if (strstr(md, "BEGIN"))
+		return 1;
+	for (const char *p = md; *p; p++) {
+		char c = *p, before = p > md ? p[-1] : '\0';
+		if (c == '&' || c == '\\')
+			return 1;
+		if ((c == '[' || c == '<' || (c == '!' && p[1] == '[')) && secret_char((unsigned char)before))
+			return 1;
+		if ((c == ']' || c == ')' || c == '>') && secret_goes_on(p + 1))
+			return 1;
+		if (c == '/' && p[1] == '/' && (is_marker(before) || before == '>'))
+			return 1;
+		if (is_marker(c)) {
+			const char *q = p;
+			bool underscores = true;
+			for (; is_marker(*q); q++)
+				underscores &= *q == '_';
+			/* snake_case: '_' between letters opens no emphasis. */
+			bool intraword = underscores && isalnum((unsigned char)before) && isalnum((unsigned char)*q);
+			if (secret_char((unsigned char)before) && secret_goes_on(q) && !intraword)
+				return 1;
+			p = q - 1;
+		}
+	}
+	return 0;
+}
+
 /* Redacts Markdown in place, in its source and as rendered. */
 static int redact_notes(struct redactor *rd, char **md)
 {
 	if (!*md)
 		return 0;
 	int changed = redact_field(rd, md);
-	return take(md, redact_markdown(rd, *md)) | changed;
+	if (markdown_may_hide(*md))
+		changed |= take(md, redact_markdown(rd, *md));
+	return changed;
 }
 
 /* Adds place to what once. */
@@ -506,8 +637,14 @@ static void note_place(struct kvlist *what, const char *place)
 /* Redacts keys (by shape) and values (all of a secret key's value, else by
  * shape) of a list; each changed pair is noted as "prefix.KEY", its key as
  * redacted. Returns the count. */
+/* Markdown as read and as redacted, for the tag that repeats it (MLflow
+ * keeps a run's notes and an experiment's description in a tag too). */
+struct notes_pair {
+	const char *read, *redacted;
+};
+
 static size_t redact_kvlist(struct redactor *rd, struct kvlist *l, const char *prefix,
-                            struct kvlist *what)
+                            const struct notes_pair *notes, struct kvlist *what)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < l->n; i++) {
@@ -522,7 +659,11 @@ static size_t redact_kvlist(struct redactor *rd, struct kvlist *l, const char *p
 				changed = 1;
 			}
 		} else if (strcmp(kv->key, "mlflow.note.content") == 0) {
-			changed |= redact_notes(rd, &kv->value); /* MLflow's notes, Markdown */
+			if (notes && notes->read && strcmp(kv->value, notes->read) == 0)
+				changed |= strcmp(kv->value, notes->redacted) != 0 &&
+				           take(&kv->value, xstrdup(notes->redacted));
+			else
+				changed |= redact_notes(rd, &kv->value);
 		} else {
 			changed |= redact_field(rd, &kv->value);
 		}
@@ -587,13 +728,16 @@ size_t redact_run(struct redactor *rd, struct run *r, struct kvlist *what)
 		char **const f[] = {&m->id, &m->name, &m->type, &m->status, &m->uri};
 		n += redact_fields(rd, f, sizeof f / sizeof *f, "models", what);
 	}
-	n += redact_kvlist(rd, &r->params, "params", what);
-	n += redact_kvlist(rd, &r->tags, "tags", what);
-	n += redact_kvlist(rd, &r->extras, "extras", what);
+	char *read = r->notes ? xstrdup(r->notes) : NULL;
 	if (redact_notes(rd, &r->notes)) {
 		n++;
 		note_place(what, "notes");
 	}
+	struct notes_pair notes = {read, r->notes};
+	n += redact_kvlist(rd, &r->params, "params", NULL, what);
+	n += redact_kvlist(rd, &r->tags, "tags", &notes, what);
+	n += redact_kvlist(rd, &r->extras, "extras", NULL, what);
+	free(read);
 	if (n)
 		run_sort_lists(r); /* a redacted key or path may sort elsewhere */
 	return n;
@@ -603,8 +747,11 @@ size_t redact_experiment(struct redactor *rd, struct experiment *e)
 {
 	char **const f[] = {&e->id, &e->name, &e->artifact_location};
 	size_t n = redact_fields(rd, f, 3, "", NULL);
-	n += redact_kvlist(rd, &e->tags, "tags", NULL);
+	char *read = e->description ? xstrdup(e->description) : NULL;
 	n += (size_t)redact_notes(rd, &e->description);
+	struct notes_pair notes = {read, e->description};
+	n += redact_kvlist(rd, &e->tags, "tags", &notes, NULL);
+	free(read);
 	if (n)
 		kvlist_sort(&e->tags);
 	return n;

@@ -54,6 +54,10 @@ int main(void)
 	          "-----BEGIN PUBLIC KEY-----\nabc\n-----END PUBLIC KEY-----");
 	text_case("learning rate 0.001, nothing secret", "learning rate 0.001, nothing secret");
 	text_case("xAKIAIOSFODNN7EXAMPLE", "xAKIAIOSFODNN7EXAMPLE"); /* not at a word start */
+	/* Characters a page does not show cannot split a credential. */
+	text_case("a AKIA\x04QWERTYUIOPASDFGH b", "a [redacted] b");
+	text_case("a AKIA\xe2\x80\x8bQWERTY\xc2\xadUIOPASDFGH b", "a [redacted] b");
+	text_case("xoxp\x04-123456789012-abcdefghij", "[redacted]");
 	/* Passwords inside URLs, and a user part long enough to be a token. */
 	text_case("postgresql://app:hunter2@db:5432/ml", "postgresql://app:[redacted]@db:5432/ml");
 	text_case("{\"url\": \"https://u:p@ss@h/x\"}", "{\"url\": \"https://u:[redacted]@h/x\"}");
@@ -76,7 +80,7 @@ int main(void)
 	STR_EQ(kvlist_get(&r->params, "WANDB_API_KEY"), REDACTED, "secret param value");
 	STR_EQ(kvlist_get(&r->params, "db_pass"), REDACTED, "db_pass value");
 	STR_EQ(kvlist_get(&r->params, "lr"), "0.1", "ordinary param untouched");
-	STR_EQ(kvlist_get(&r->tags, "deploy"), "uses [redacted-1]", "credential inside a tag");
+	STR_EQ(kvlist_get(&r->tags, "deploy"), "uses [redacted-2]", "credential inside a tag");
 	OK(strstr(r->notes, "abc") == NULL, "private key gone from the notes");
 	OK(kvlist_get(&what, "params.WANDB_API_KEY") != NULL, "the redacted place is reported");
 	INT_EQ(redact_run(rd, r, NULL), 0, "redacting twice changes nothing");
@@ -84,7 +88,7 @@ int main(void)
 	run_free(r);
 
 	/* Every string field, names included; one placeholder per secret,
-	 * numbered on from the notes' key above (2). */
+	 * numbered on from the two above. */
 	const char *gh = "ghp_0123456789abcdefghijklmnopqrstuvwxyz";
 	const char *aws = "AKIAQWERTYUIOPASDFGH";
 	r = run_new("test", "/data/ghp_0123456789abcdefghijklmnopqrstuvwxyz/mlruns");
@@ -160,6 +164,8 @@ int main(void)
 		{"| k | v |\n|---|---|\n| a | AKIA**QWERTYUIOPASDFGH** |\n", "QWERTYUIOPASDFGH"},
 		{"[x](https://u:hunter2@h.org/ \"t\")", "hunter2"},
 		{"![a](https://u:hunter2@h.org/i.png)", "hunter2"},
+		{"[t](https://u:hun>>ter2@h.org/)", "ter2"}, /* the page shows it as %3E */
+		{"a xoxp\x04-123456789012-abcdefghij b", "abcdefghij"}, /* HTML drops the control */
 		{"    code AKIA&#81;WERTYUIOPASDFGH\n", NULL}, /* code: shown as written, no dodge */
 	};
 	for (size_t i = 0; i < sizeof dodges / sizeof *dodges; i++) {
@@ -174,5 +180,15 @@ int main(void)
 		run_free(r);
 		redactor_free(rd);
 	}
+	/* Notes without a secret are left as written, whatever their markup. */
+	const char *clean = "# Run\n\n- **model**: `mlp-3x512`, lr `0.003`\n- see [the repo](https://x.org/a_b)"
+	                    " and <https://x.org/c>\n\n| k | v |\n|---|---:|\n| max_tokens | 5 |\n";
+	rd = redactor_new();
+	r = run_new("test", "mem");
+	r->notes = xstrdup(clean);
+	INT_EQ(redact_run(rd, r, NULL), 0, "clean notes: nothing redacted");
+	STR_EQ(r->notes, clean, "clean notes are not rewritten");
+	run_free(r);
+	redactor_free(rd);
 	return TEST_END();
 }

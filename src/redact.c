@@ -159,7 +159,8 @@ static int is_placeholder(const char *s, size_t n)
  * and sets *start. Returns 0 when there is none. */
 static size_t url_secret_at(const char *text, const char *s, const char **start, bool whole_url)
 {
-	if (s[0] != ':' || s[1] != '/' || s[2] != '/' || s == text || !isalnum((unsigned char)s[-1]))
+	if (s[0] != ':' || s[1] != '/' || s[2] != '/' || s == text ||
+	    !isalnum((unsigned char)s[-1]))
 		return 0;
 	const char *auth = s + 3;
 	/* In text a URL ends at a quote or bracket too; a link's address is all URL. */
@@ -220,7 +221,8 @@ static size_t invisible_at(const char *p)
 		return 2;
 	if (s[0] == 0xe2 && s[1] == 0x80 && s[2] >= 0x8b && s[2] <= 0x8d)
 		return 3;
-	if ((s[0] == 0xe2 && s[1] == 0x81 && s[2] == 0xa0) || (s[0] == 0xef && s[1] == 0xbb && s[2] == 0xbf))
+	if ((s[0] == 0xe2 && s[1] == 0x81 && s[2] == 0xa0) ||
+	    (s[0] == 0xef && s[1] == 0xbb && s[2] == 0xbf))
 		return 3;
 	return 0;
 }
@@ -258,7 +260,8 @@ static size_t find_spans(const char *text, span_t **out, bool whole_url)
 	}
 	const char *start;
 	size_t len;
-	for (const char *from = seen; (len = next_secret(seen, from, &start, whole_url)) != 0; from = start + len) {
+	for (const char *from = seen; (len = next_secret(seen, from, &start, whole_url)) != 0;
+	     from = start + len) {
 		size_t a = (size_t)(start - seen), e = a + len;
 		GROW(*out, cap, n + 1);
 		(*out)[n][0] = map ? map[a] : a;
@@ -417,7 +420,8 @@ static void md_flush(struct md_block *mb, struct redactor *rd)
 				k++;
 			if (k < nspans && spans[k][0] <= at) {
 				if (spans[k][0] == at)
-					put_placeholder(&lit, rd, text + spans[k][0], spans[k][1] - spans[k][0]);
+					put_placeholder(&lit, rd, text + spans[k][0],
+					                spans[k][1] - spans[k][0]);
 				at = spans[k][1] < end ? spans[k][1] : end;
 				touched = 1;
 				continue;
@@ -467,12 +471,48 @@ static int md_link(cmark_node *node, struct redactor *rd)
 	return changed;
 }
 
+/* Emphasis, strong or strikethrough left around nothing (a link or an
+ * image still shows something). */
+static int empty_emphasis(cmark_node *n)
+{
+	if (!n || cmark_node_first_child(n))
+		return 0;
+	cmark_node_type t = cmark_node_get_type(n);
+	return (t & CMARK_NODE_TYPE_MASK) == CMARK_NODE_TYPE_INLINE && t != CMARK_NODE_LINK &&
+	       t != CMARK_NODE_IMAGE;
+}
+
+/* md with "\\[redacted-1\\]", as cmark writes a placeholder back, made
+ * "[redacted-1]" again, as the source pass writes it: an autolink keeps
+ * backslashes, and a placeholder must read the same everywhere. */
+static char *unescape_placeholders(const char *md)
+{
+	struct buf out = BUF_INIT;
+	for (const char *p = md; *p;) {
+		if (!strncmp(p, "\\[redacted", 10)) {
+			const char *q = p + 10;
+			if (*q == '-')
+				for (q++; isdigit((unsigned char)*q); q++)
+					;
+			if (q[0] == '\\' && q[1] == ']') {
+				buf_put(&out, p + 1, (size_t)(q - p - 1));
+				buf_putc(&out, ']');
+				p = q + 2;
+				continue;
+			}
+		}
+		buf_putc(&out, *p++);
+	}
+	return buf_detach(&out);
+}
+
 /* Markdown whose rendered text holds a secret the source does not show
  * (&#65;KIA…, AKIA**…**): the source rewritten from the redacted tree, or
  * NULL when the rendering holds no secret. */
 static char *redact_markdown(struct redactor *rd, const char *md)
 {
-	static const char *const extensions[] = {"table", "strikethrough", "autolink", "tasklist", NULL};
+	static const char *const extensions[] = {"table", "strikethrough", "autolink", "tasklist",
+	                                         NULL};
 	cmark_gfm_core_extensions_ensure_registered();
 	cmark_parser *parser = cmark_parser_new(CMARK_OPT_DEFAULT);
 	for (size_t i = 0; extensions[i]; i++) {
@@ -524,19 +564,14 @@ static char *redact_markdown(struct redactor *rd, const char *md)
 		while (node) {
 			cmark_node *parent = cmark_node_parent(node);
 			cmark_node_free(node); /* unlinks it */
-			node = parent && !cmark_node_first_child(parent) &&
-			               (cmark_node_get_type(parent) & CMARK_NODE_TYPE_MASK) ==
-			                       CMARK_NODE_TYPE_INLINE &&
-			               cmark_node_get_type(parent) != CMARK_NODE_LINK
-			               ? parent
-			               : NULL;
+			node = empty_emphasis(parent) ? parent : NULL;
 		}
 	}
 	free(mb.emptied);
 	char *out = NULL;
 	if (changed) {
 		char *cm = cmark_render_commonmark(doc, CMARK_OPT_DEFAULT, 0);
-		out = xstrdup(cm);
+		out = unescape_placeholders(cm);
 		free(cm);
 	}
 	free(mb.pieces);
@@ -580,7 +615,8 @@ static int is_marker(char c)
  * the full stop that ends a sentence. */
 static int secret_goes_on(const char *s)
 {
-	return secret_char((unsigned char)s[0]) && (s[0] != '.' || secret_char((unsigned char)s[1]));
+	return secret_char((unsigned char)s[0]) &&
+	       (s[0] != '.' || secret_char((unsigned char)s[1]));
 }
 
 /* Whether rendering md may show a credential its source does not: an
@@ -595,7 +631,8 @@ static int markdown_may_hide(const char *md)
 		char c = *p, before = p > md ? p[-1] : '\0';
 		if (c == '&' || c == '\\')
 			return 1;
-		if ((c == '[' || c == '<' || (c == '!' && p[1] == '[')) && secret_char((unsigned char)before))
+		if ((c == '[' || c == '<' || (c == '!' && p[1] == '[')) &&
+		    secret_char((unsigned char)before))
 			return 1;
 		if ((c == ']' || c == ')' || c == '>') && secret_goes_on(p + 1))
 			return 1;
@@ -607,7 +644,8 @@ static int markdown_may_hide(const char *md)
 			for (; is_marker(*q); q++)
 				underscores &= *q == '_';
 			/* snake_case: '_' between letters opens no emphasis. */
-			bool intraword = underscores && isalnum((unsigned char)before) && isalnum((unsigned char)*q);
+			bool intraword = underscores && isalnum((unsigned char)before) &&
+			                 isalnum((unsigned char)*q);
 			if (secret_char((unsigned char)before) && secret_goes_on(q) && !intraword)
 				return 1;
 			p = q - 1;

@@ -65,8 +65,9 @@ static int no_secret_shown(xmlNodePtr n)
 		}
 		/* Blocks only: their text joins inline markup the way a reader sees it. */
 		const char *nm = (const char *)n->name;
-		if (!strcmp(nm, "p") || !strcmp(nm, "li") || !strcmp(nm, "td") || !strcmp(nm, "th") ||
-		    !strcmp(nm, "pre") || (nm[0] == 'h' && nm[1] >= '1' && nm[1] <= '6' && !nm[2])) {
+		if (!strcmp(nm, "p") || !strcmp(nm, "li") || !strcmp(nm, "td") ||
+		    !strcmp(nm, "th") || !strcmp(nm, "pre") ||
+		    (nm[0] == 'h' && nm[1] >= '1' && nm[1] <= '6' && !nm[2])) {
 			xmlChar *text = xmlNodeGetContent(n);
 			char *left = redact_text(text ? (const char *)text : "");
 			xmlFree(text);

@@ -180,6 +180,17 @@ int main(void)
 		run_free(r);
 		redactor_free(rd);
 	}
+	/* Rewritten notes keep placeholders as the source pass writes them: an
+	 * autolink would show "\\[" (and link to %5C%5B). */
+	rd = redactor_new();
+	r = run_new("test", "mem");
+	r->notes = xstrdup("see https://u:pw@h.org/ and `ghp`_0123456789abcdefghijklmnopqrstuvwxyz");
+	redact_run(rd, r, NULL);
+	OK(strstr(r->notes, "https://u:[redacted-1]@h.org/") && !strstr(r->notes, "\\["),
+	   "placeholders unescaped: %s", r->notes);
+	run_free(r);
+	redactor_free(rd);
+
 	/* Notes without a secret are left as written, whatever their markup. */
 	const char *clean = "# Run\n\n- **model**: `mlp-3x512`, lr `0.003`\n- see [the repo](https://x.org/a_b)"
 	                    " and <https://x.org/c>\n\n| k | v |\n|---|---:|\n| max_tokens | 5 |\n";

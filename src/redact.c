@@ -621,7 +621,8 @@ static int secret_goes_on(const char *s)
 
 /* Whether rendering md may show a credential its source does not: an
  * entity or escape, emphasis or code markers, a link or raw HTML with
- * credential characters on both sides, "//" after markup, a PEM header.
+ * credential characters on both sides, "//" after markup, a URL whose
+ * password holds a quote or bracket, a PEM header.
  * Most notes have none of these, and are not parsed again. */
 static int markdown_may_hide(const char *md)
 {
@@ -630,6 +631,10 @@ static int markdown_may_hide(const char *md)
 	for (const char *p = md; *p; p++) {
 		char c = *p, before = p > md ? p[-1] : '\0';
 		if (c == '&' || c == '\\')
+			return 1;
+		/* A link's address is a URL to its end: "https://u:a>b@h" has a password. */
+		const char *at;
+		if (c == ':' && url_secret_at(md, p, &at, true))
 			return 1;
 		if ((c == '[' || c == '<' || (c == '!' && p[1] == '[')) &&
 		    secret_char((unsigned char)before))

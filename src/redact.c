@@ -142,7 +142,8 @@ static size_t credential_at(const char *text, const char *s)
 	return 0;
 }
 
-/* A bare user name before '@' that is this long is a token (https://TOKEN@host). */
+/* A bare user name before '@' with this many letters and digits is a token
+ * (https://TOKEN@host). */
 #define USERINFO_TOKEN_MIN 20
 
 /* True when s (n bytes) is a placeholder, as written or percent-encoded in
@@ -152,6 +153,24 @@ static int is_placeholder(const char *s, size_t n)
 	if (n >= 10 && !strncmp(s, "[redacted", 9) && s[n - 1] == ']')
 		return 1;
 	return n >= 14 && !strncasecmp(s, "%5Bredacted", 11) && !strncasecmp(s + n - 3, "%5D", 3);
+}
+
+/* Letters and digits in s (n bytes), %XX read as the byte it stands for: a
+ * user part counts the same as written and as a page's link encodes it. */
+static size_t alnum_count(const char *s, size_t n)
+{
+	size_t count = 0;
+	for (size_t i = 0; i < n; i++) {
+		int c = (unsigned char)s[i];
+		if (c == '%' && i + 2 < n && isxdigit((unsigned char)s[i + 1]) &&
+		    isxdigit((unsigned char)s[i + 2])) {
+			char hex[3] = {s[i + 1], s[i + 2], 0};
+			c = (int)strtol(hex, NULL, 16);
+			i += 2;
+		}
+		count += isalnum(c) != 0;
+	}
+	return count;
 }
 
 /* When s is the "://" of a URL (scheme://user:password@host), finds the
@@ -174,7 +193,7 @@ static size_t url_secret_at(const char *text, const char *s, const char **start,
 	const char *colon = memchr(auth, ':', (size_t)(at - auth));
 	const char *from = colon ? colon + 1 : auth;
 	size_t n = (size_t)(at - from);
-	if (n == 0 || (!colon && n < USERINFO_TOKEN_MIN))
+	if (n == 0 || (!colon && alnum_count(from, n) < USERINFO_TOKEN_MIN))
 		return 0;
 	if (is_placeholder(from, n))
 		return 0;

@@ -64,6 +64,8 @@ int main(void)
 	text_case("https://0123456789abcdef0123456789@github.com/a/b.git",
 	          "https://[redacted]@github.com/a/b.git");
 	text_case("https://git@github.com/a/b.git", "https://git@github.com/a/b.git");
+	/* Counted as letters and digits, so a link's %-encoding does not make a name a token. */
+	text_case("https://u5hun%FF%FF%7F%08er2@h.org/", "https://u5hun%FF%FF%7F%08er2@h.org/");
 	text_case("https://user:@host/", "https://user:@host/");
 	text_case("see https://example.com/a@b and mailto:x@y", "see https://example.com/a@b and mailto:x@y");
 	text_case("s3://k:[redacted]@h", "s3://k:[redacted]@h");

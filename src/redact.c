@@ -182,8 +182,9 @@ static size_t url_secret_at(const char *text, const char *s, const char **start,
 	    !isalnum((unsigned char)s[-1]))
 		return 0;
 	const char *auth = s + 3;
-	/* In text a URL ends at a quote or bracket too; a link's address is all URL. */
-	size_t alen = strcspn(auth, whole_url ? "/?#\\ \t\r\n" : "/?#\\ \t\r\n\"'<>`");
+	/* In text a URL ends at a quote or bracket too; a link's address is all
+	 * URL, and its page encodes a backslash as %5C. */
+	size_t alen = strcspn(auth, whole_url ? "/?# \t\r\n" : "/?#\\ \t\r\n\"'<>`");
 	const char *at = NULL;
 	for (size_t i = 0; i < alen; i++)
 		if (auth[i] == '@')

@@ -13,7 +13,8 @@
 
 struct pipeline_consumer {
 	void *ctx;
-	/* Before each store is read (may be NULL). */
+	/* Before each store is read (may be NULL). store->path is redacted like
+	 * the runs, and valid until the next store begins or reading ends. */
 	void (*store_begin)(void *ctx, const struct store_ref *store, size_t index, size_t total);
 	/* Each experiment; takes ownership. */
 	void (*experiment)(void *ctx, struct experiment *e);

@@ -168,6 +168,7 @@ int main(void)
 		{"![a](https://u:hunter2@h.org/i.png)", "hunter2"},
 		{"[t](https://u:hun>>ter2@h.org/)", "ter2"}, /* the page shows it as %3E */
 		{"[t](https://u:hun>>>*ter2@h.org/) A", "ter2"},
+		{"[t](https://u:h\\nt>ter2@h.org/)", "ter2"}, /* %5C in the page */
 		{"a xoxp\x04-123456789012-abcdefghij b", "abcdefghij"}, /* HTML drops the control */
 		{"    code AKIA&#81;WERTYUIOPASDFGH\n", NULL}, /* code: shown as written, no dodge */
 	};

@@ -679,14 +679,29 @@ static int markdown_may_hide(const char *md)
 	return 0;
 }
 
-/* Redacts Markdown in place, in its source and as rendered. */
+/* Rounds of redacting notes before giving up on them: taking a secret out
+ * of rewritten Markdown can join its neighbours into the shape of another. */
+#define NOTES_ROUNDS 4
+
+/* Redacts Markdown in place, in its source and as rendered, until neither
+ * changes; notes that keep changing are redacted whole. */
 static int redact_notes(struct redactor *rd, char **md)
 {
 	if (!*md)
 		return 0;
-	int changed = redact_field(rd, md);
-	if (markdown_may_hide(*md))
-		changed |= take(md, redact_markdown(rd, *md));
+	int changed = 0;
+	for (int round = 1;; round++) {
+		int again = redact_field(rd, md);
+		if (markdown_may_hide(*md))
+			again |= take(md, redact_markdown(rd, *md));
+		if (!again)
+			break;
+		changed = 1;
+		if (round == NOTES_ROUNDS) {
+			take(md, xstrdup(REDACTED));
+			break;
+		}
+	}
 	return changed;
 }
 

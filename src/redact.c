@@ -284,8 +284,11 @@ static size_t find_spans(const char *text, span_t **out, bool whole_url)
 	     from = start + len) {
 		size_t a = (size_t)(start - seen), e = a + len;
 		GROW(*out, cap, n + 1);
-		(*out)[n][0] = map ? map[a] : a;
-		(*out)[n][1] = map ? map[e - 1] + 1 : e;
+		/* Invisible characters at its edges go with it (a link would show %12). */
+		(*out)[n][0] = !map ? a : a ? map[a - 1] + 1 : 0;
+		(*out)[n][1] = !map ? e : e < shown.size ? map[e] : strlen(text);
+		if (n && (*out)[n][0] < (*out)[n - 1][1])
+			(*out)[n][0] = (*out)[n - 1][1];
 		n++;
 	}
 	free(map);

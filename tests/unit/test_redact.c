@@ -58,6 +58,8 @@ int main(void)
 	text_case("a AKIA\x04QWERTYUIOPASDFGH b", "a [redacted] b");
 	text_case("a AKIA\xe2\x80\x8bQWERTY\xc2\xadUIOPASDFGH b", "a [redacted] b");
 	text_case("xoxp\x04-123456789012-abcdefghij", "[redacted]");
+	text_case("a \x04" "AKIAQWERTYUIOPASDFGH\x04 b", "a [redacted] b"); /* edges go too */
+	text_case("https://u:pw\x12@h.org/", "https://u:[redacted]@h.org/");
 	/* Passwords inside URLs, and a user part long enough to be a token. */
 	text_case("postgresql://app:hunter2@db:5432/ml", "postgresql://app:[redacted]@db:5432/ml");
 	text_case("{\"url\": \"https://u:p@ss@h/x\"}", "{\"url\": \"https://u:[redacted]@h/x\"}");

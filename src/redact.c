@@ -178,8 +178,17 @@ static size_t alnum_count(const char *s, size_t n)
  * and sets *start. Returns 0 when there is none. */
 static size_t url_secret_at(const char *text, const char *s, const char **start, bool whole_url)
 {
-	if (s[0] != ':' || s[1] != '/' || s[2] != '/' || s == text ||
-	    !isalnum((unsigned char)s[-1]))
+	if (s[0] != ':' || s[1] != '/' || s[2] != '/')
+		return 0;
+	/* A scheme: a letter, then letters, digits, '+', '-', '.'; not the tail
+	 * of a %XX a link's address encodes a byte as. */
+	const char *scheme = s;
+	while (scheme > text && (isalnum((unsigned char)scheme[-1]) || scheme[-1] == '+' ||
+	                         scheme[-1] == '-' || scheme[-1] == '.'))
+		scheme--;
+	while (scheme < s && !isalpha((unsigned char)*scheme))
+		scheme++;
+	if (scheme == s || (scheme > text && scheme[-1] == '%'))
 		return 0;
 	const char *auth = s + 3;
 	/* In text a URL ends at a quote or bracket too; a link's address is all

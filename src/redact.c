@@ -186,9 +186,11 @@ static size_t url_secret_at(const char *text, const char *s, const char **start,
 	while (scheme > text && (isalnum((unsigned char)scheme[-1]) || scheme[-1] == '+' ||
 	                         scheme[-1] == '-' || scheme[-1] == '.'))
 		scheme--;
+	if (scheme > text && scheme[-1] == '%')
+		return 0;
 	while (scheme < s && !isalpha((unsigned char)*scheme))
 		scheme++;
-	if (scheme == s || (scheme > text && scheme[-1] == '%'))
+	if (scheme == s)
 		return 0;
 	const char *auth = s + 3;
 	/* In text a URL ends at a quote or bracket too; a link's address is all

@@ -236,6 +236,16 @@ static void ls_run_text(const struct run *r, const struct kvlist *redacted)
 		       redacted->items[i].key);
 }
 
+/* Replaces *text by its redacted form when it holds a secret. */
+static void take_redacted(struct redactor *rd, char **text)
+{
+	char *r = redact_name(rd, *text);
+	if (r) {
+		free(*text);
+		*text = r;
+	}
+}
+
 static int ls_run(void *ctx, struct run *r, const struct kvlist *redacted)
 {
 	struct ls_state *st = ctx;
@@ -299,6 +309,17 @@ int cmd_ls(int argc, char **argv)
 		jsonw_begin_array(w);
 	}
 	pipeline_read(&d, &ropts, redact, &consumer, &stats);
+	/* Paths and reasons below are store text too: redacted like the runs. */
+	for (size_t i = 0; stats.redactor && i < d.nstores; i++)
+		take_redacted(stats.redactor, &d.stores[i].path);
+	for (size_t i = 0; stats.redactor && i < d.nskipped; i++) {
+		take_redacted(stats.redactor, &d.skipped[i].path);
+		take_redacted(stats.redactor, &d.skipped[i].why);
+	}
+	for (size_t i = 0; stats.redactor && i < stats.duplicates.n; i++) {
+		take_redacted(stats.redactor, &stats.duplicates.items[i].key);
+		take_redacted(stats.redactor, &stats.duplicates.items[i].value);
+	}
 	if (st.as_json) {
 		jsonw_end_array(w);
 		jsonw_key(w, "stores");

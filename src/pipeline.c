@@ -32,7 +32,8 @@ struct state {
 	const struct reader_opts *ropts;
 	const struct store_ref *store;
 	struct pipeline_stats *stats;
-	bool redact;
+	struct redactor *redactor; /* NULL: --no-redact */
+	char *shown_path;          /* the store's path as the consumer sees it, redacted */
 	bool stop;
 	struct seen seen;
 	struct seen ids;        /* run ids delivered so far: each run's is unique */
@@ -457,8 +458,8 @@ static void main_experiment(void *ctx, struct experiment *e)
 {
 	struct state *st = ctx;
 	experiment_make_utf8(e);
-	if (st->redact)
-		redact_experiment(e);
+	if (st->redactor)
+		redact_experiment(st->redactor, e);
 	st->consumer->experiment(st->consumer->ctx, e);
 }
 
@@ -468,8 +469,8 @@ static int deliver(struct state *st, struct run *r)
 	struct kvlist redacted = {0};
 	assign_id(st, r);
 	run_make_utf8(r);
-	if (st->redact)
-		redact_run(r, &redacted);
+	if (st->redactor)
+		redact_run(st->redactor, r, &redacted);
 	st->stats->runs++;
 	if (!st->consumer->run(st->consumer->ctx, r, &redacted))
 		st->stop = true;
@@ -554,6 +555,20 @@ static struct reader_opts store_opts(const struct reader_opts *ropts, const stru
 	o.skip_dirs = s->inner;
 	o.nskip_dirs = s->ninner;
 	return o;
+}
+
+/* Tells the consumer store i begins, its path redacted like every other
+ * string (the path stays valid until the next store begins). */
+static void begin_store(struct state *st, size_t i, size_t total)
+{
+	if (!st->consumer->store_begin)
+		return;
+	free(st->shown_path);
+	st->shown_path = st->redactor ? redact_name(st->redactor, st->store->path) : NULL;
+	struct store_ref shown = *st->store;
+	if (st->shown_path)
+		shown.path = st->shown_path;
+	st->consumer->store_begin(st->consumer->ctx, &shown, i, total);
 }
 
 /* ---- reading several stores at once, delivered in store order ---- */
@@ -695,8 +710,8 @@ static void read_parallel(struct state *st, const struct discovery *d, int worke
 	for (size_t i = 0; i < d->nstores && started; i++) {
 		st->store = &d->stores[i];
 		st->store_index = i;
-		if (!st->stop && st->consumer->store_begin)
-			st->consumer->store_begin(st->consumer->ctx, st->store, i, d->nstores);
+		if (!st->stop)
+			begin_store(st, i, d->nstores);
 		for (;;) {
 			pthread_mutex_lock(&p.mu);
 			while (!p.slots[i].head)
@@ -761,7 +776,8 @@ int pipeline_read(const struct discovery *d, const struct reader_opts *ropts, bo
                   const struct pipeline_consumer *consumer, struct pipeline_stats *stats)
 {
 	struct state st = {
-		.consumer = consumer, .ropts = ropts, .stats = stats, .redact = redact,
+		.consumer = consumer, .ropts = ropts, .stats = stats,
+		.redactor = redact ? redactor_new() : NULL,
 	};
 	int workers = jobs_or_cpus(ropts->jobs);
 	read_ahead(&st, d);
@@ -772,8 +788,7 @@ int pipeline_read(const struct discovery *d, const struct reader_opts *ropts, bo
 		for (size_t i = 0; i < d->nstores && !st.stop; i++) {
 			st.store = &d->stores[i];
 			st.store_index = i;
-			if (consumer->store_begin)
-				consumer->store_begin(consumer->ctx, st.store, i, d->nstores);
+			begin_store(&st, i, d->nstores);
 			struct reader_opts o = store_opts(ropts, st.store);
 			if (st.store->reader->read(st.store->path, &o, &sink) < 0)
 				store_unreadable(stats, st.store);
@@ -783,6 +798,8 @@ int pipeline_read(const struct discovery *d, const struct reader_opts *ropts, bo
 	seen_free(&st.seen);
 	seen_free(&st.ids);
 	light_free(&st.light);
+	stats->redactor = st.redactor;
+	free(st.shown_path);
 	return !st.stop;
 }
 
@@ -790,4 +807,6 @@ void pipeline_stats_free(struct pipeline_stats *stats)
 {
 	kvlist_free(&stats->duplicates);
 	kvlist_free(&stats->unreadable);
+	redactor_free(stats->redactor);
+	stats->redactor = NULL;
 }

@@ -9,10 +9,12 @@
 
 #include "runsite/discover.h"
 #include "runsite/reader.h"
+#include "runsite/redact.h"
 
 struct pipeline_consumer {
 	void *ctx;
-	/* Before each store is read (may be NULL). */
+	/* Before each store is read (may be NULL). store->path is redacted like
+	 * the runs, and valid until the next store begins or reading ends. */
 	void (*store_begin)(void *ctx, const struct store_ref *store, size_t index, size_t total);
 	/* Each experiment; takes ownership. */
 	void (*experiment)(void *ctx, struct experiment *e);
@@ -26,6 +28,8 @@ struct pipeline_stats {
 	size_t unreadable_stores; /* stores whose reader gave up (already reported) */
 	struct kvlist unreadable; /* their paths → why, for the skipped list */
 	struct kvlist duplicates; /* store path → why, for each run skipped as already read */
+	struct redactor *redactor; /* the placeholders the runs got (NULL without redaction),
+	                            * for redacting anything else shown the same way */
 };
 
 /* Reads every store of d. With redact, secrets are replaced before delivery.

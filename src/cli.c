@@ -15,7 +15,11 @@ const char cli_exit_codes_help[] =
 	"  2  usage error (check, export: also a run selector that names several runs)\n"
 	"  3  nothing could be read: no run store found, or none could be opened\n"
 	"     (check, export: a run or a metric is missing)\n"
-	"  4  an output could not be written (build leaves the previous site whole)\n";
+	"  4  an output could not be written (build leaves the previous site whole)\n"
+	"  5  a tracking server (postgresql://, mysql://) could not be reached\n"
+	"  6  a tracking server refused the login (password, user or database)\n"
+	"  7  the connection to a tracking server broke mid-read (nothing written)\n"
+	"  8  a statement on a tracking server timed out (nothing written)\n";
 
 static void print_options(FILE *out, const struct option_row *rows)
 {

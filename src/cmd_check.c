@@ -15,6 +15,7 @@
 #include "runsite/diag.h"
 #include "runsite/discover.h"
 #include "runsite/gate.h"
+#include "runsite/reader.h"
 #include "runsite/util.h"
 
 enum { OPT_BASELINE = OPT_COMMAND_BASE, OPT_CANDIDATE, OPT_RULE, OPT_JUNIT, OPT_VALUE,
@@ -30,6 +31,7 @@ static const struct option_row check_options[] = {
 	{"no-charts", 0, OPT_NO_CHARTS, NULL, "write summary.md without overlay charts"},
 	{"include-deleted", 0, OPT_INCLUDE_DELETED, NULL, "keep deleted experiments and runs"},
 	{"format", 1, OPT_FORMAT, "NAME", "read every PATH as this format (see `runsite ls`)"},
+	{"password-file", 1, OPT_PASSWORD_FILE, "FILE", "password for postgresql:// and mysql:// URLs: FILE's first line"},
 	{"no-redact", 0, OPT_NO_REDACT, NULL, "show values that look like secrets"},
 	{"quiet", 0, 'q', NULL, "no warnings on stderr"},
 	{"help", 0, 'h', NULL, "show this help"},
@@ -531,6 +533,7 @@ int cmd_check(int argc, char **argv)
 		case OPT_NO_REDACT: redact = false; break;
 		case OPT_INCLUDE_DELETED: ro.include_deleted = true; break;
 		case OPT_FORMAT: forced = optarg; break;
+		case OPT_PASSWORD_FILE: server_password_file(optarg); break;
 		case 'q': diag_set_quiet(1); break;
 		case 'h':
 			cli_usage(stdout,

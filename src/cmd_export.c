@@ -8,6 +8,7 @@
 #include "runsite/diag.h"
 #include "runsite/discover.h"
 #include "runsite/gate.h"
+#include "runsite/reader.h"
 #include "runsite/util.h"
 #include "site/export.h"
 
@@ -20,6 +21,7 @@ static const struct option_row export_options[] = {
 	{"smoothing", 1, OPT_SMOOTHING, "W", "chart smoothing weight 0..0.999, 0 turns it off (default 0.6)"},
 	{"include-deleted", 0, OPT_INCLUDE_DELETED, NULL, "keep deleted experiments and runs"},
 	{"format", 1, OPT_FORMAT, "NAME", "read every PATH as this format (see `runsite ls`)"},
+	{"password-file", 1, OPT_PASSWORD_FILE, "FILE", "password for postgresql:// and mysql:// URLs: FILE's first line"},
 	{"no-redact", 0, OPT_NO_REDACT, NULL, "show values that look like secrets"},
 	{"quiet", 0, 'q', NULL, "no warnings on stderr"},
 	{"help", 0, 'h', NULL, "show this help"},
@@ -56,6 +58,7 @@ int cmd_export(int argc, char **argv)
 		case OPT_NO_REDACT: eo.redacted = false; break;
 		case OPT_INCLUDE_DELETED: ro.include_deleted = true; break;
 		case OPT_FORMAT: forced = optarg; break;
+		case OPT_PASSWORD_FILE: server_password_file(optarg); break;
 		case 'q': diag_set_quiet(1); break;
 		case 'h':
 			cli_usage(stdout, "runsite export PATH... --run RUN [--run RUN...] -o FILE.html",

@@ -156,6 +156,13 @@ size_t discover(const char *const *paths, size_t npaths, const char *forced_form
 	for (size_t i = 0; i < npaths; i++) {
 		const char *p = paths[i];
 		struct stat st;
+		if (server_url(p)) {
+			/* A tracking server: stored under its URL without the password. */
+			char *shown = server_url_register(p);
+			add_store(out, reader_by_name("mlflow-server"), shown, NULL);
+			free(shown);
+			continue;
+		}
 		if (stat(p, &st) != 0) {
 			diag_warn(p, 0, "%s", strerror(errno));
 			add_skipped(out, p, strerror(errno));

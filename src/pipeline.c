@@ -355,6 +355,8 @@ static void read_parallel(struct state *st, const struct discovery *d, int worke
 			if (kind == EV_END) {
 				if (e->rc < 0)
 					st->stats->unreadable_stores++;
+				if (e->rc < -1 && !st->stats->fatal)
+					st->stats->fatal = (int)-e->rc;
 				store_end(st);
 			} else if (kind == EV_MESSAGE)
 				diag_print(e->item);
@@ -414,8 +416,11 @@ int pipeline_read(const struct discovery *d, const struct reader_opts *ropts, bo
 			st.store = &d->stores[i];
 			if (consumer->store_begin)
 				consumer->store_begin(consumer->ctx, st.store, i, d->nstores);
-			if (st.store->reader->read(st.store->path, ropts, &sink) < 0)
+			long rc = st.store->reader->read(st.store->path, ropts, &sink);
+			if (rc < 0)
 				stats->unreadable_stores++;
+			if (rc < -1 && !stats->fatal)
+				stats->fatal = (int)-rc;
 			store_end(&st);
 		}
 	}

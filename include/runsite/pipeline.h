@@ -24,6 +24,7 @@ struct pipeline_consumer {
 struct pipeline_stats {
 	size_t runs;              /* delivered to the consumer */
 	size_t unreadable_stores; /* stores whose reader gave up (already reported) */
+	int fatal;                /* an exit code a reader failed with (reader.h); 0 none */
 	struct kvlist duplicates; /* store path → why, for each run skipped as already read */
 };
 

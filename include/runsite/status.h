@@ -8,6 +8,11 @@ enum {
 	EXIT_USAGE = 2,
 	EXIT_NO_INPUT = 3,    /* nothing could be read (check: a run or metric is missing) */
 	EXIT_OUTPUT = 4,      /* an output could not be written */
+	/* A tracking server (postgresql://, mysql://) failed; nothing was written. */
+	EXIT_SERVER_CONNECT = 5, /* it could not be reached: refused, no such host */
+	EXIT_SERVER_AUTH = 6,    /* it refused the login: wrong password, user or database */
+	EXIT_SERVER_LOST = 7,    /* the connection broke or the server stopped mid-read */
+	EXIT_SERVER_TIMEOUT = 8, /* a statement ran past the statement timeout */
 };
 
 #endif

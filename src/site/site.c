@@ -837,6 +837,7 @@ int site_build(const struct discovery *d, const struct reader_opts *ropts,
 	pipeline_read(d, ropts, !opts->no_redact, &consumer, &stats);
 	charts_finish(&s, &pool);
 	size_t unreadable = stats.unreadable_stores;
+	int fatal = stats.fatal;
 	if (progress_on(&s))
 		fputs("\r\033[K", stderr);
 	if (stats.duplicates.n && !opts->quiet)
@@ -845,6 +846,12 @@ int site_build(const struct discovery *d, const struct reader_opts *ropts,
 	pipeline_stats_free(&stats);
 	if (s.failed)
 		goto out;
+	if (fatal) {
+		/* A store failed part-way (a tracking server gone): no partial site. */
+		diag_msg("a store could not be read to the end; %s left as it was", given);
+		rc = fatal;
+		goto out;
+	}
 	if (s.nruns == 0) {
 		diag_msg("no runs were read%s; %s left as it was",
 		         unreadable ? " (stores could not be read)" : "", given);

@@ -1,0 +1,64 @@
+/* sqlconn.h — the small SQL connection interface the MLflow tracking-server
+ * reader (mlflow_server.c) reads through: one implementation on libpq
+ * (PostgreSQL) and one on MariaDB Connector/C (MySQL, MariaDB).
+ *
+ * Queries return text columns, as both servers send them; a query takes at
+ * most one text parameter, written $1 in the SQL. A query opened with
+ * stream set delivers its rows as the server sends them (libpq single-row
+ * mode, mysql_use_result), so its memory is one row's; a connection runs
+ * one query at a time. */
+#ifndef RUNSITE_SQLCONN_H
+#define RUNSITE_SQLCONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Why a connection or a query failed, from the server's error codes. */
+enum sql_fail {
+	SQL_OK = 0,
+	SQL_CONNECT, /* the server could not be reached: refused, no such host, no socket */
+	SQL_AUTH,    /* the server refused the user: wrong password, no such user or database */
+	SQL_LOST,    /* the connection broke or the server shut down while reading */
+	SQL_TIMEOUT, /* a statement ran past the server's statement timeout */
+	SQL_QUERY,   /* the statement failed (permission, missing table...); the connection is fine */
+};
+
+/* Where to connect, from a URL split by server_url_parse(). */
+struct sql_target {
+	char *user, *password, *host, *port, *dbname;
+	char *socket;            /* mysql: ?socket=PATH */
+	char *pg_conninfo;       /* postgresql: the URL for libpq, runsite's own parameters removed */
+	double statement_timeout; /* ?statement_timeout=SECONDS; 0: the server's own setting */
+};
+
+struct sqlconn;
+
+struct sqlconn_ops {
+	/* Runs sql with $1 bound to param (may be NULL when sql has none).
+	 * Returns 1 when rows may follow, 0 on failure (sqlconn_error). */
+	int (*query)(struct sqlconn *c, const char *sql, const char *param, bool stream);
+	/* The next row: 1 a row, 0 no more rows, -1 failure (sqlconn_error). */
+	int (*next)(struct sqlconn *c);
+	/* Column i of the current row, NULL for SQL NULL; valid until next(). */
+	const char *(*text)(struct sqlconn *c, int i);
+	/* Drops what is left of the query's rows. */
+	void (*end)(struct sqlconn *c);
+	void (*close)(struct sqlconn *c);
+};
+
+struct sqlconn {
+	const struct sqlconn_ops *ops;
+	const char *dialect;  /* "postgresql" or "mysql" */
+	enum sql_fail fail;   /* of the last failed call */
+	char *error;          /* its message, one line */
+	char *server_version;
+};
+
+/* Connects; returns NULL with *fail and *error (caller frees) set when it cannot. */
+struct sqlconn *sqlconn_pg_open(const struct sql_target *t, enum sql_fail *fail, char **error);
+struct sqlconn *sqlconn_my_open(const struct sql_target *t, enum sql_fail *fail, char **error);
+
+/* Records a failure on c (both implementations). */
+void sqlconn_set_error(struct sqlconn *c, enum sql_fail fail, const char *msg);
+
+#endif

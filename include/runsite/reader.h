@@ -9,6 +9,7 @@ struct reader_opts {
 	bool include_deleted; /* keep deleted experiments and runs */
 	size_t dec_buckets;   /* passed to run_finish() */
 	int jobs;             /* threads a reader may use: 0 decide by the CPU count, 1 none */
+	bool immutable;       /* the stores cannot change while read: read without locks */
 };
 
 /* Where a reader delivers what it read. Both callbacks take ownership. */

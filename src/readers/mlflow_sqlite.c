@@ -2,6 +2,12 @@
  * (mlflow.db), every schema from 2019 (alembic 7ac759974ad8) to 2026
  * (workspace columns). The file is opened read-only and never written.
  *
+ * The whole read is one read transaction with SQLite's normal locking, so it sees
+ * one committed state while a server writes, in either journal mode; only a file
+ * that cannot change (a read-only mount, or --immutable) is read without locks.
+ * In WAL mode SQLite reads through mlflow.db-wal and mlflow.db-shm, creating them
+ * when missing, as every SQLite reader does.
+ *
  * Runs are delivered one at a time in (experiment_id, start_time, run_uuid)
  * order. A run's metric rows are read either by one rowid-range scan of the
  * metrics table (fast: sequential pages) when the run's rows sit together, as
@@ -9,7 +15,7 @@
  * when they are interleaved with other runs' rows. Both are correct for any
  * row order; the choice only changes the speed. Rows reach the model through an
  * SQL function called inside the query, and a large range is read in two halves
- * on two connections and threads at once. */
+ * on two connections and threads at once, both in the same snapshot. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "runsite/diag.h"
@@ -66,9 +73,10 @@ struct point_sink {
 	struct series *last; /* the series of the previous row */
 	struct key_index keys;
 	size_t bad_rows;     /* rows that could not be used */
+	size_t rows;         /* rows seen, used or not */
+	sqlite3_int64 first, prev; /* rowids of the first row seen and of the latest */
+	bool disorder;       /* a rowid not above the one before it */
 };
-
-struct direct;
 
 struct ctx {
 	const char *path;
@@ -93,18 +101,17 @@ struct ctx {
 
 	sqlite3_stmt *st_run, *st_params, *st_tags, *st_mrange, *st_mindex, *st_inputs,
 		*st_models, *st_versions;
+	sqlite3_stmt *st_row_from, *st_row_below; /* a run's row nearest a rowid, by the index */
 	struct point_sink ps;
 
 	/* A second connection reads the upper half of a large run's rows on another
-	 * thread, when there is a second CPU. */
-	bool immutable; /* how the first connection was opened */
+	 * thread, when there is a second CPU, in the same snapshot as the first. */
+	bool immutable; /* opened without locks: the file cannot change */
 	bool split;     /* worth trying: more than one CPU */
 	char *mrange_sql;
-	sqlite3 *db2;
+	sqlite3 *db2;   /* NULL: one thread reads */
 	sqlite3_stmt *st_mrange2;
 	struct point_sink ps2;
-
-	struct direct *direct; /* reads range-planned runs from the file's pages; NULL: SQL only */
 };
 
 /* Reports an SQLite error about the file; a lock or too many errors end the read. */
@@ -220,13 +227,14 @@ static bool find_run_index(struct ctx *c)
 }
 
 /* 1 when the file starts with the SQLite header, 2 when it is also in WAL mode
- * (file format bytes 18 and 19 are 2), 0 when not SQLite or unreadable. */
+ * (file format bytes 18 and 19 are 2), 0 when not SQLite, -1 when it cannot be
+ * opened (errno set). */
 static int has_magic(const char *path)
 {
 	unsigned char head[20];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
-		return 0;
+		return -1;
 	ssize_t n = read(fd, head, sizeof head);
 	close(fd);
 	if (n < 16 || memcmp(head, sqlite_magic, sizeof sqlite_magic) != 0)
@@ -234,10 +242,7 @@ static int has_magic(const char *path)
 	return n == (ssize_t)sizeof head && head[18] == 2 && head[19] == 2 ? 2 : 1;
 }
 
-/* True for a WAL database that no one has open: it has no -wal file. Opening it
- * normally would leave new empty -wal and -shm files beside it, so it is read as
- * immutable: without locks, creating nothing. A -wal file means a writer may be
- * live, and then locks are needed. */
+/* True for a WAL database that no one has open: it has no -wal file. */
 static bool idle_wal(const char *path, int magic)
 {
 	if (magic != 2)
@@ -248,7 +253,15 @@ static bool idle_wal(const char *path, int magic)
 	return idle;
 }
 
-/* Milliseconds to wait for a writer's lock: RUNSITE_BUSY_TIMEOUT_MS or the default. */
+/* True when path lies on a file system mounted read-only, so the file cannot change. */
+static bool on_read_only_fs(const char *path)
+{
+	struct statvfs v;
+	return statvfs(path, &v) == 0 && (v.f_flag & ST_RDONLY);
+}
+
+/* Milliseconds to wait for a writer's lock: RUNSITE_BUSY_TIMEOUT_MS (documented in
+ * the man page) or the default. */
 static int busy_timeout(void)
 {
 	const char *env = getenv("RUNSITE_BUSY_TIMEOUT_MS");
@@ -325,12 +338,28 @@ static int db_is_mlflow(sqlite3 *db, int *code)
 	return n < 0 ? -1 : n == 2;
 }
 
+/* True when path's file name is MLflow's default, mlflow.db. */
+static bool named_mlflow_db(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return strcmp(slash ? slash + 1 : path, "mlflow.db") == 0;
+}
+
 static int probe(const char *path)
 {
 	struct stat sb;
 	int magic;
-	if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) || !(magic = has_magic(path)))
+	if (stat(path, &sb) != 0)
 		return 0;
+	/* A file named mlflow.db that is no database (empty, text, a FIFO, unreadable) is
+	 * claimed weakly, so reading it says what is wrong with it. */
+	if (!S_ISREG(sb.st_mode))
+		return named_mlflow_db(path) && !S_ISDIR(sb.st_mode) ? 5 : 0;
+	if ((magic = has_magic(path)) <= 0)
+		return named_mlflow_db(path) ? 5 : 0;
+	/* Without a -wal file no writer has the database open: opened immutable, the probe
+	 * creates no -wal and -shm files. It only decides whose file this is; the read
+	 * itself takes SQLite's locks. */
 	char *err = NULL;
 	sqlite3 *db = db_open(path, idle_wal(path, magic), 200, &err);
 	if (!db) {
@@ -346,11 +375,8 @@ static int probe(const char *path)
 }
 
 /* Frees the statements and lists of a read. */
-static void direct_free(struct direct *d);
-
 static void ctx_free(struct ctx *c)
 {
-	direct_free(c->direct);
 	sqlite3_finalize(c->st_run);
 	sqlite3_finalize(c->st_params);
 	sqlite3_finalize(c->st_tags);
@@ -359,6 +385,8 @@ static void ctx_free(struct ctx *c)
 	sqlite3_finalize(c->st_inputs);
 	sqlite3_finalize(c->st_models);
 	sqlite3_finalize(c->st_versions);
+	sqlite3_finalize(c->st_row_from);
+	sqlite3_finalize(c->st_row_below);
 	for (size_t i = 0; i < c->nexps; i++) {
 		free(c->exps[i].id);
 		free(c->exps[i].name);
@@ -634,18 +662,25 @@ static int prepare_run_statements(struct ctx *c)
 		                             col_or(c, "metrics", "is_nan", "0"));
 		buf_reset(&sql);
 		buf_printf(&sql,
-		           "SELECT count(runsite_point(%s)) FROM metrics "
+		           "SELECT count(runsite_point(rowid, %s)) FROM metrics "
 		           "WHERE rowid BETWEEN ?2 AND ?3 AND +run_uuid = ?1",
 		           args);
 		c->st_mrange = prepare(c, buf_cstr(&sql)); /* NULL for a WITHOUT ROWID table */
 		c->mrange_sql = xstrdup(buf_cstr(&sql));
 		buf_reset(&sql);
-		buf_printf(&sql, "SELECT count(runsite_point(%s)) FROM metrics WHERE run_uuid = ?1",
+		buf_printf(&sql,
+		           "SELECT count(runsite_point(rowid, %s)) FROM metrics WHERE run_uuid = ?1",
 		           args);
 		free((char *)args);
 		c->st_mindex = prepare(c, buf_cstr(&sql));
 		if (!c->st_mindex)
 			db_warn(c, "metrics");
+		if (c->metrics_run_index) {
+			c->st_row_from = prepare(c, "SELECT rowid FROM metrics WHERE run_uuid = ?1 "
+			                            "AND rowid >= ?2 ORDER BY rowid LIMIT 1");
+			c->st_row_below = prepare(c, "SELECT rowid FROM metrics WHERE run_uuid = ?1 "
+			                             "AND rowid < ?2 ORDER BY rowid DESC LIMIT 1");
+		}
 	}
 	if (c->has_inputs && c->has_datasets) {
 		buf_reset(&sql);
@@ -773,21 +808,33 @@ static struct series *series_for(struct key_index *k, struct run *r, const char 
 	return s;
 }
 
-/* SQL function runsite_point(key, value, timestamp, step, is_nan): adds one metric row
- * to the point sink's run. Rows go through a function inside the query rather than
- * out through sqlite3_step and the column API, which is most of the cost of a scan. */
+/* SQL function runsite_point(rowid, key, value, timestamp, step, is_nan): adds one
+ * metric row to the point sink's run. Rows go through a function inside the query
+ * rather than out through sqlite3_step and the column API, which is most of the cost
+ * of a scan. The rowids seen are kept to check the scan (range_whole). */
 static void sql_point(sqlite3_context *fx, int argc, sqlite3_value **argv)
 {
 	struct point_sink *ps = sqlite3_user_data(fx);
 	struct run *r = ps->run;
-	if (!r || argc != 5)
+	if (!r || argc != 6)
 		return;
+	sqlite3_int64 rowid = sqlite3_value_int64(argv[0]);
+	if (ps->rows++ == 0)
+		ps->first = rowid;
+	else if (rowid <= ps->prev)
+		ps->disorder = true;
+	ps->prev = rowid;
+	argv++;
 	const char *key = (const char *)sqlite3_value_text(argv[0]);
 	if (!key) {
 		ps->bad_rows++;
 		return;
 	}
 	size_t klen = (size_t)sqlite3_value_bytes(argv[0]);
+	if (memchr(key, '\0', klen)) {
+		ps->bad_rows++; /* a key no C string can hold */
+		return;
+	}
 	struct series *s = ps->last;
 	if (!s || strncmp(s->key, key, klen) != 0 || s->key[klen] != '\0')
 		s = ps->last = series_for(&ps->keys, r, key, klen);
@@ -825,6 +872,8 @@ static int read_metric_rows(sqlite3_stmt *st, struct point_sink *ps, struct run 
 	keys_reset(&ps->keys);
 	ps->run = r;
 	ps->last = NULL;
+	ps->rows = 0;
+	ps->disorder = false;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		;
@@ -846,24 +895,21 @@ static void metrics_report(struct ctx *c, const struct run *r, int rc, char *err
 	free(err);
 }
 
-/* Opens the second connection once; false when it cannot be had. */
+/* Makes the second connection ready for half reads once; false when there is none. */
 static bool second_connection(struct ctx *c)
 {
 	if (c->st_mrange2)
 		return true;
-	if (!c->split || !c->mrange_sql)
+	if (!c->db2 || !c->mrange_sql)
 		return false;
-	char *err = NULL;
-	c->db2 = db_open(c->path, c->immutable, c->busy_ms, &err);
-	free(err);
-	if (c->db2 && sqlite3_create_function_v2(c->db2, "runsite_point", 5,
-	                                          SQLITE_UTF8 | SQLITE_DIRECTONLY, &c->ps2,
-	                                          sql_point, NULL, NULL, NULL) == SQLITE_OK &&
+	if (sqlite3_create_function_v2(c->db2, "runsite_point", 6, SQLITE_UTF8 | SQLITE_DIRECTONLY,
+	                               &c->ps2, sql_point, NULL, NULL, NULL) == SQLITE_OK &&
 	    sqlite3_prepare_v2(c->db2, c->mrange_sql, -1, &c->st_mrange2, NULL) == SQLITE_OK)
 		return true;
 	sqlite3_finalize(c->st_mrange2);
 	c->st_mrange2 = NULL;
-	c->split = false;
+	sqlite3_close(c->db2);
+	c->db2 = NULL;
 	return false;
 }
 
@@ -908,28 +954,68 @@ static void merge_part(struct ctx *c, struct run *r, struct run *part)
 	}
 }
 
+/* The rowid of run id's row nearest at (st_row_from: the first at or above it;
+ * st_row_below: the last below it) into *rowid; 0 when there is none or it cannot be
+ * had. */
+static int row_near(sqlite3_stmt *st, const char *id, sqlite3_int64 at, sqlite3_int64 *rowid)
+{
+	if (!st)
+		return 0;
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, at);
+	int ok = sqlite3_step(st) == SQLITE_ROW;
+	if (ok)
+		*rowid = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return ok;
+}
+
+/* Whether a range scan saw the run's rows from first to last with rising rowids, as
+ * the run_uuid index (or a scan) placed them. A damaged table page can end SQLite's
+ * range scan early, or put rows out of order, without an error; this notices it. */
+static bool range_whole(const struct point_sink *ps, sqlite3_int64 first, sqlite3_int64 last)
+{
+	return ps->rows > 0 && !ps->disorder && ps->first == first && ps->prev == last;
+}
+
+static void range_damaged(struct ctx *c, const struct run *r, sqlite3_int64 first,
+                          sqlite3_int64 last)
+{
+	diag_warn(c->path, 0, "run %s: metric rows %lld to %lld were not all read in order: the "
+	                      "metrics table is damaged (PRAGMA integrity_check shows where)",
+	          r->id, (long long)first, (long long)last);
+}
+
 /* Reads a range-planned run's rows; a large range is split in two halves read at the
- * same time, the upper one on the second connection. Points of one key stay in
+ * same time, the upper one on the second connection. The halves meet at one of the
+ * run's own rows (m1, the first at or above the middle; m0 the one before it), so
+ * each half knows where its rows must start and end. Points of one key stay in
  * rowid order, as the halves are joined lower first. */
 static void read_metric_range(struct ctx *c, struct run *r, const struct run_ref *ref)
 {
 	char *err = NULL;
 	int rc;
-	if (ref->hi - ref->lo >= SPLIT_MIN_ROWS && second_connection(c)) {
-		struct half_job j = {c, run_new(FORMAT_NAME, NULL), 0, ref->hi, SQLITE_DONE, NULL};
+	sqlite3_int64 m0, m1;
+	if (ref->hi - ref->lo >= SPLIT_MIN_ROWS &&
+	    row_near(c->st_row_from, r->id, ref->lo + (ref->hi - ref->lo) / 2 + 1, &m1) &&
+	    m1 > ref->lo && m1 <= ref->hi && row_near(c->st_row_below, r->id, m1, &m0) &&
+	    m0 >= ref->lo && second_connection(c)) {
+		struct half_job j = {c, run_new(FORMAT_NAME, NULL), m1, ref->hi, SQLITE_DONE, NULL};
 		j.part->id = xstrdup(r->id);
-		sqlite3_int64 mid = ref->lo + (ref->hi - ref->lo) / 2;
-		j.lo = mid + 1;
 		pthread_t worker;
 		if (pthread_create(&worker, NULL, half_worker, &j) == 0) {
 			sqlite3_bind_text(c->st_mrange, 1, r->id, -1, SQLITE_STATIC);
 			sqlite3_bind_int64(c->st_mrange, 2, ref->lo);
-			sqlite3_bind_int64(c->st_mrange, 3, mid);
+			sqlite3_bind_int64(c->st_mrange, 3, m1 - 1);
 			c->ps.bad_rows = c->ps2.bad_rows = 0;
 			rc = read_metric_rows(c->st_mrange, &c->ps, r, &err);
 			pthread_join(worker, NULL);
 			metrics_report(c, r, rc, err);
 			metrics_report(c, r, j.rc, j.err);
+			if (rc == SQLITE_DONE && j.rc == SQLITE_DONE &&
+			    (!range_whole(&c->ps, ref->lo, m0) || !range_whole(&c->ps2, m1, ref->hi)))
+				range_damaged(c, r, ref->lo, ref->hi);
 			merge_part(c, r, j.part);
 			c->ps.bad_rows += c->ps2.bad_rows;
 			run_free(j.part);
@@ -943,531 +1029,8 @@ static void read_metric_range(struct ctx *c, struct run *r, const struct run_ref
 	c->ps.bad_rows = 0;
 	rc = read_metric_rows(c->st_mrange, &c->ps, r, &err);
 	metrics_report(c, r, rc, err);
-}
-
-/* ---- Reading the metrics table's pages directly ---------------------------------
- * Most of a scan through SQL is spent in the virtual machine decoding columns, so a
- * run's rowid range is read straight from the file's table b-tree (format: sqlite.org
- * fileformat2.html §1.6, §2) when that is safe: a rollback-journal database read under
- * SQLite's own shared lock (a writer cannot change the file meanwhile), or one opened
- * immutable. Anything unusual (another column type, missing fields, a page that does
- * not look right) makes the run go through SQL instead, which then reads or reports
- * it exactly as before, so the result never depends on the path taken. */
-
-#define DIRECT_WINDOW 64    /* pages read at once: a parent's children that lie close */
-#define DIRECT_GAP 1        /* other pages (index pages between table leaves) read over */
-#define DIRECT_DEPTH_MAX 20 /* b-tree levels; 4 are enough for a terabyte */
-
-enum { DC_KEY, DC_VALUE, DC_TS, DC_RUN, DC_STEP, DC_NAN, DC_N };
-
-struct direct {
-	int fd;
-	uint32_t pgsz, usable; /* page size, and the bytes of it in use (no reserved tail) */
-	uint32_t root;         /* the metrics table's root page */
-	int col[DC_N];         /* record field of each column */
-	int ncol;              /* fields to decode: the highest of col[] + 1 */
-	unsigned char *win;    /* DIRECT_WINDOW pages from page wstart, wn of them read */
-	uint64_t wstart, wn;
-	unsigned char *inner;  /* a copy of each interior page on the path, per depth */
-	unsigned char *big;    /* an overflowing payload put together */
-	size_t bigcap;
-	sqlite3_stmt *lock;    /* stepped to hold SQLite's shared lock during a read */
-};
-
-/* One range read in progress. */
-struct dscan {
-	struct direct *d;
-	struct ctx *c;
-	struct run *r;
-	sqlite3_int64 lo, hi;
-	const char *id;
-	size_t idlen;
-	uint64_t npages;
-	uint64_t budget;       /* pages still allowed to be visited (a corrupt tree may loop) */
-	struct series *last;   /* the series of the previous row, its key klen bytes long */
-	size_t lastlen;
-};
-
-static uint32_t get16(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 8 | p[1];
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-/* get_varint() for more than one byte. */
-static int get_varint_long(const unsigned char **p, const unsigned char *end, uint64_t *v)
-{
-	const unsigned char *q = *p;
-	uint64_t x = 0;
-	for (int i = 0; i < 8; i++) {
-		if (q >= end)
-			return 0;
-		unsigned char b = *q++;
-		x = x << 7 | (b & 0x7f);
-		if (!(b & 0x80)) {
-			*v = x;
-			*p = q;
-			return 1;
-		}
-	}
-	if (q >= end)
-		return 0;
-	*v = x << 8 | *q++;
-	*p = q;
-	return 1;
-}
-
-/* Reads an SQLite varint at *p before end into *v. Returns 0 when it runs past end. */
-static inline __attribute__((always_inline)) int get_varint(const unsigned char **p,
-                                                            const unsigned char *end, uint64_t *v)
-{
-	if (*p < end && **p < 0x80) {
-		*v = *(*p)++;
-		return 1;
-	}
-	return get_varint_long(p, end, v);
-}
-
-/* Reads exactly n bytes at off, or fewer at the end of the file. Returns the count, -1 on error. */
-static ssize_t pread_full(int fd, unsigned char *buf, size_t n, off_t off)
-{
-	size_t got = 0;
-	while (got < n) {
-		ssize_t k = pread(fd, buf + got, n - got, off + (off_t)got);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -1;
-		if (k == 0)
-			break;
-		got += (size_t)k;
-	}
-	return (ssize_t)got;
-}
-
-/* Reads pages first..last (at most DIRECT_WINDOW) into the window. Returns 0 on failure. */
-static int window_load(struct dscan *x, uint64_t first, uint64_t last)
-{
-	struct direct *d = x->d;
-	if (first == 0 || first > x->npages || x->budget == 0)
-		return 0;
-	if (last > x->npages)
-		last = x->npages;
-	x->budget--;
-	d->wn = 0;
-	ssize_t got = pread_full(d->fd, d->win, (size_t)(last - first + 1) * d->pgsz,
-	                         (off_t)((first - 1) * d->pgsz));
-	if (got < 0)
-		return 0;
-	d->wstart = first;
-	d->wn = (uint64_t)got / d->pgsz;
-	return 1;
-}
-
-/* Page pgno (1-based) from the window, read alone when it is not there; NULL when it
- * cannot be had. Valid until the window is next loaded. */
-static const unsigned char *page_get(struct dscan *x, uint64_t pgno)
-{
-	struct direct *d = x->d;
-	if (pgno - d->wstart >= d->wn && !window_load(x, pgno, pgno))
-		return NULL;
-	if (pgno - d->wstart >= d->wn)
-		return NULL;
-	return d->win + (pgno - d->wstart) * d->pgsz;
-}
-
-/* The payload of a cell that spills onto overflow pages, put together in d->big.
- * local bytes are at p; the first overflow page number follows them. */
-static const unsigned char *overflow_payload(struct dscan *x, const unsigned char *p, size_t local,
-                                             uint64_t total)
-{
-	struct direct *d = x->d;
-	if (total > ((uint64_t)1 << 30))
-		return NULL;
-	if (d->bigcap < total) {
-		free(d->big);
-		d->bigcap = (size_t)total;
-		d->big = xmalloc(d->bigcap);
-	}
-	memcpy(d->big, p, local);
-	size_t have = local;
-	uint32_t next = get32(p + local);
-	unsigned char *tmp = d->inner + (size_t)DIRECT_DEPTH_MAX * d->pgsz; /* one spare page */
-	while (have < total) {
-		/* Read outside the window so the leaf being read stays put. */
-		if (next == 0 || next > x->npages || x->budget == 0)
-			return NULL;
-		x->budget--;
-		if (pread_full(d->fd, tmp, d->usable, (off_t)(next - 1) * d->pgsz) != (ssize_t)d->usable)
-			return NULL;
-		size_t n = d->usable - 4;
-		if (n > total - have)
-			n = (size_t)(total - have);
-		memcpy(d->big + have, tmp + 4, n);
-		have += n;
-		next = get32(tmp);
-	}
-	return d->big;
-}
-
-/* A big-endian two's-complement integer of n bytes. */
-static inline int64_t get_int(const unsigned char *p, size_t n)
-{
-	uint64_t v = (p[0] & 0x80) ? ~(uint64_t)0 : 0;
-	for (size_t i = 0; i < n; i++)
-		v = v << 8 | p[i];
-	return (int64_t)v;
-}
-
-/* Field sizes by serial type below 12; -1 for the reserved 10 and 11. */
-static const signed char serial_size[12] = {0, 1, 2, 3, 4, 6, 8, 8, 0, 0, -1, -1};
-
-/* An integer field (serial types 1-6, 8, 9) into *v; 0 for any other type. */
-static inline int field_int(uint64_t t, const unsigned char *p, int64_t *v)
-{
-	if (t >= 1 && t <= 6) {
-		*v = get_int(p, (size_t)serial_size[t]);
-		return 1;
-	}
-	if (t == 8 || t == 9) {
-		*v = (int64_t)t - 8;
-		return 1;
-	}
-	return 0;
-}
-
-/* Adds the record (one metrics row) to the run when it is the run's. Returns 1, or 0
- * when the row is not one this path reads exactly like sql_point (then SQL reads the run). */
-static int direct_row(struct dscan *x, const unsigned char *rec, uint64_t size)
-{
-	const struct direct *d = x->d;
-	const unsigned char *p = rec, *end = rec + size, *hend;
-	uint64_t hsize;
-	if (!get_varint(&p, end, &hsize) || hsize > size || hsize < (uint64_t)(p - rec))
-		return 0;
-	hend = rec + hsize;
-	uint64_t type[8], off[8];
-	uint64_t at = hsize;
-	for (int i = 0; i < d->ncol; i++) {
-		uint64_t t;
-		if (p >= hend || !get_varint(&p, hend, &t))
-			return 0; /* fewer fields than columns (ALTER TABLE ADD COLUMN) */
-		if (t == 10 || t == 11)
-			return 0;
-		uint64_t n = t >= 12 ? (t - 12) / 2 : (uint64_t)serial_size[t];
-		type[i] = t;
-		off[i] = at;
-		at += n;
-	}
-	if (at > size)
-		return 0;
-	/* run_uuid: only text equal byte for byte to the id matches (+run_uuid = ?1). */
-	uint64_t t = type[d->col[DC_RUN]];
-	if (!(t >= 13 && (t & 1) && (t - 13) / 2 == x->idlen &&
-	      memcmp(rec + off[d->col[DC_RUN]], x->id, x->idlen) == 0))
-		return 1;
-	int64_t ts, step, nanflag;
-	if (!field_int(type[d->col[DC_TS]], rec + off[d->col[DC_TS]], &ts) ||
-	    !field_int(type[d->col[DC_STEP]], rec + off[d->col[DC_STEP]], &step) ||
-	    !field_int(type[d->col[DC_NAN]], rec + off[d->col[DC_NAN]], &nanflag))
-		return 0;
-	double v;
-	if ((int)nanflag) {
-		v = NAN;
-	} else {
-		t = type[d->col[DC_VALUE]];
-		const unsigned char *vp = rec + off[d->col[DC_VALUE]];
-		if (t == 7) {
-			uint64_t bits = (uint64_t)get_int(vp, 8);
-			memcpy(&v, &bits, sizeof v);
-		} else {
-			int64_t iv;
-			if (!field_int(t, vp, &iv))
-				return 0;
-			v = (double)iv;
-		}
-		if (v == DBL_MAX)
-			v = INFINITY;
-		else if (v == -DBL_MAX)
-			v = -INFINITY;
-	}
-	t = type[d->col[DC_KEY]];
-	if (!(t >= 13 && (t & 1)))
-		return 0;
-	const char *key = (const char *)rec + off[d->col[DC_KEY]];
-	size_t klen = (size_t)(t - 13) / 2;
-	struct series *s = x->last;
-	if (!s || klen != x->lastlen || memcmp(s->key, key, klen) != 0) {
-		if (memchr(key, '\0', klen))
-			return 0;
-		s = x->last = series_for(&x->c->ps.keys, x->r, key, klen);
-		x->lastlen = klen;
-	}
-	if (s->n == s->cap)
-		GROW(s->pts, s->cap, s->n + 1);
-	s->pts[s->n++] = (struct point){step, ts, v};
-	return 1;
-}
-
-/* Reads the rows of leaf page p in [lo, hi]. Returns 1 to go on, 0 past hi, -1 to give up. */
-static int direct_leaf(struct dscan *x, const unsigned char *p)
-{
-	const struct direct *d = x->d;
-	const unsigned char *end = p + d->usable;
-	uint32_t ncells = get16(p + 3);
-	if (8 + 2 * (size_t)ncells > d->usable)
-		return -1;
-	uint64_t maxlocal = d->usable - 35;
-	for (uint32_t i = 0; i < ncells; i++) {
-		uint32_t co = get16(p + 8 + 2 * i);
-		if (co < 8 + 2 * ncells || co >= d->usable)
-			return -1;
-		const unsigned char *q = p + co;
-		uint64_t psize, rowid;
-		if (!get_varint(&q, end, &psize) || !get_varint(&q, end, &rowid))
-			return -1;
-		if ((sqlite3_int64)rowid < x->lo)
-			continue;
-		if ((sqlite3_int64)rowid > x->hi)
-			return 0;
-		const unsigned char *rec = q;
-		if (psize <= maxlocal) {
-			if (psize > (uint64_t)(end - q))
-				return -1;
-		} else {
-			uint64_t minlocal = (uint64_t)(d->usable - 12) * 32 / 255 - 23;
-			uint64_t local = minlocal + (psize - minlocal) % (d->usable - 4);
-			if (local > maxlocal)
-				local = minlocal;
-			if (local + 4 > (uint64_t)(end - q) ||
-			    !(rec = overflow_payload(x, q, (size_t)local, psize)))
-				return -1;
-		}
-		if (!direct_row(x, rec, psize))
-			return -1;
-	}
-	return 1;
-}
-
-/* Child page i of interior page ip (i == ncells: the right-most one) and, but for that
- * last one, the largest rowid below it. Returns 0 when the cell is out of bounds. */
-static int inner_cell(const struct dscan *x, const unsigned char *ip, uint32_t i, uint64_t *child,
-                      uint64_t *key)
-{
-	const struct direct *d = x->d;
-	if (i == get16(ip + 3)) {
-		*child = get32(ip + 8);
-		*key = 0;
-		return 1;
-	}
-	uint32_t co = get16(ip + 12 + 2 * i);
-	const unsigned char *q = ip + co + 4;
-	if (co < 12 || co + 4 >= d->usable || !get_varint(&q, ip + d->usable, key))
-		return 0;
-	*child = get32(ip + co);
-	return 1;
-}
-
-/* Loads the window with child i of ip and the children after it that the range needs,
- * as long as they lie at most DIRECT_GAP pages apart: one read instead of one per page. */
-static int load_children(struct dscan *x, const unsigned char *ip, uint32_t i)
-{
-	uint32_t ncells = get16(ip + 3);
-	uint64_t first, last, key, child;
-	if (!inner_cell(x, ip, i, &first, &key))
-		return 0;
-	last = first;
-	while (i < ncells && (sqlite3_int64)key < x->hi) {
-		if (!inner_cell(x, ip, ++i, &child, &key) || child <= last ||
-		    child - last > DIRECT_GAP + 1 || child - first >= DIRECT_WINDOW)
-			break;
-		last = child;
-	}
-	return window_load(x, first, last);
-}
-
-/* Reads the rows in [lo, hi] below page pgno. Returns as direct_leaf(). */
-static int direct_page(struct dscan *x, uint64_t pgno, int depth)
-{
-	struct direct *d = x->d;
-	if (depth >= DIRECT_DEPTH_MAX)
-		return -1;
-	const unsigned char *p = page_get(x, pgno);
-	if (!p)
-		return -1;
-	if (p[0] == 0x0d)
-		return direct_leaf(x, p);
-	if (p[0] != 0x05)
-		return -1;
-	/* A copy: reading the children replaces the window it sits in. */
-	unsigned char *ip = d->inner + (size_t)depth * d->pgsz;
-	memcpy(ip, p, d->usable);
-	const unsigned char *end = ip + d->usable;
-	uint32_t ncells = get16(ip + 3);
-	if (12 + 2 * (size_t)ncells > d->usable)
-		return -1;
-	/* Cell i leads to rows up to its key: skip those ending below lo. */
-	uint32_t a = 0, b = ncells;
-	while (a < b) {
-		uint32_t m = a + (b - a) / 2;
-		uint32_t co = get16(ip + 12 + 2 * m);
-		const unsigned char *q = ip + co + 4;
-		uint64_t key;
-		if (co < 12 || co + 4 >= d->usable || !get_varint(&q, end, &key))
-			return -1;
-		if ((sqlite3_int64)key < x->lo)
-			a = m + 1;
-		else
-			b = m;
-	}
-	for (uint32_t i = a; i <= ncells; i++) {
-		uint64_t key, child;
-		if (!inner_cell(x, ip, i, &child, &key))
-			return -1;
-		if (child - d->wstart >= d->wn && !load_children(x, ip, i))
-			return -1;
-		int rc = direct_page(x, child, depth + 1);
-		if (rc <= 0 || (i < ncells && (sqlite3_int64)key >= x->hi))
-			return rc <= 0 ? rc : 0;
-	}
-	return 1;
-}
-
-/* Frees what direct_open() made. */
-static void direct_free(struct direct *d)
-{
-	if (!d)
-		return;
-	if (d->fd >= 0)
-		close(d->fd);
-	sqlite3_finalize(d->lock);
-	free(d->win);
-	free(d->inner);
-	free(d->big);
-	free(d);
-}
-
-/* The record field of each metrics column, from PRAGMA table_xinfo. Returns 0 when a
- * column is missing or the table stores something other than its declared columns. */
-static int direct_columns(struct ctx *c, struct direct *d)
-{
-	static const char *const names[DC_N] = {"key", "value", "timestamp", "run_uuid", "step",
-	                                        "is_nan"};
-	sqlite3_stmt *st = prepare(c, "PRAGMA table_xinfo(metrics)");
-	int ok = st != NULL, field = 0, npk = 0;
-	bool int_pk = false;
-	for (int i = 0; i < DC_N; i++)
-		d->col[i] = -1;
-	while (ok && sqlite3_step(st) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(st, 1);
-		const char *type = (const char *)sqlite3_column_text(st, 2);
-		if (sqlite3_column_int(st, 6) != 0)
-			ok = 0; /* generated or hidden columns: fields differ from columns */
-		if (sqlite3_column_int(st, 5) > 0) {
-			npk++;
-			int_pk = type && strcasecmp(type, "INTEGER") == 0;
-		}
-		for (int i = 0; name && i < DC_N; i++)
-			if (strcasecmp(name, names[i]) == 0)
-				d->col[i] = field;
-		field++;
-	}
-	sqlite3_finalize(st);
-	if (npk == 1 && int_pk)
-		ok = 0; /* an INTEGER PRIMARY KEY is the rowid, stored as NULL */
-	d->ncol = 0;
-	for (int i = 0; i < DC_N; i++) {
-		if (d->col[i] < 0 || d->col[i] >= 8)
-			ok = 0;
-		else if (d->col[i] + 1 > d->ncol)
-			d->ncol = d->col[i] + 1;
-	}
-	/* The run filter compares bytes, as the BINARY collation does. */
-	const char *coll = NULL;
-	if (ok && (sqlite3_table_column_metadata(c->db, NULL, "metrics", "run_uuid", NULL, &coll,
-	                                         NULL, NULL, NULL) != SQLITE_OK ||
-	           !coll || strcasecmp(coll, "BINARY") != 0))
-		ok = 0;
-	return ok;
-}
-
-/* Sets up direct reading when the database allows it; NULL when not (silent: SQL reads). */
-static struct direct *direct_open(struct ctx *c)
-{
-	const char *env = getenv("RUNSITE_SQLITE_DIRECT");
-	if ((env && strcmp(env, "0") == 0) || !c->st_mrange)
-		return NULL;
-	struct direct *d = xcalloc(1, sizeof *d);
-	d->fd = open(c->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	unsigned char h[100];
-	if (d->fd < 0 || pread_full(d->fd, h, sizeof h, 0) != (ssize_t)sizeof h)
-		goto fail;
-	d->pgsz = get16(h + 16) == 1 ? 65536 : get16(h + 16);
-	if (d->pgsz < 512 || (d->pgsz & (d->pgsz - 1)) || h[20] > d->pgsz - 480 ||
-	    get32(h + 56) != 1 /* UTF-8 */)
-		goto fail;
-	/* A WAL database is read directly only when opened immutable (no live log). */
-	if ((h[18] != 1 || h[19] != 1) && !c->immutable)
-		goto fail;
-	d->usable = d->pgsz - h[20];
-	if (!direct_columns(c, d))
-		goto fail;
-	sqlite3_stmt *st = prepare(c, "SELECT rootpage FROM sqlite_master WHERE type = 'table' "
-	                              "AND name = 'metrics' COLLATE NOCASE");
-	if (st && sqlite3_step(st) == SQLITE_ROW)
-		d->root = (uint32_t)sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	d->lock = prepare(c, "SELECT 1 FROM sqlite_master");
-	if (d->root < 2 || !d->lock)
-		goto fail;
-	d->win = xmalloc((size_t)DIRECT_WINDOW * d->pgsz);
-	d->inner = xmalloc(((size_t)DIRECT_DEPTH_MAX + 1) * d->pgsz);
-	return d;
-fail:
-	direct_free(d);
-	return NULL;
-}
-
-/* Runs whose metrics were read from the pages (not through SQL): tests check that the
- * direct path was taken. */
-long mlflow_sqlite_direct_runs;
-
-/* Reads the run's rows in its rowid range directly. Returns 1 when done, 0 when SQL
- * must read the run instead (its series are emptied again). */
-static int direct_range(struct ctx *c, struct run *r, const struct run_ref *ref)
-{
-	struct direct *d = c->direct;
-	struct dscan x = {d, c, r, ref->lo, ref->hi, r->id, strlen(r->id), 0, 0, NULL, 0};
-	int rc = -1;
-	unsigned char h[100];
-	struct stat sb;
-	/* Hold the shared lock, then check the file is still as it was. */
-	sqlite3_reset(d->lock);
-	if (sqlite3_step(d->lock) != SQLITE_ROW || fstat(d->fd, &sb) != 0 ||
-	    pread_full(d->fd, h, sizeof h, 0) != (ssize_t)sizeof h)
-		goto out;
-	if ((h[18] != 1 || h[19] != 1) && !c->immutable)
-		goto out; /* switched to WAL meanwhile */
-	if ((d->pgsz == 65536 ? 1u : d->pgsz) != get16(h + 16) || d->pgsz - h[20] != d->usable)
-		goto out;
-	d->wn = 0; /* the file may have changed since the last run */
-	x.npages = (uint64_t)sb.st_size / d->pgsz;
-	x.budget = x.npages + 64;
-	keys_reset(&c->ps.keys);
-	rc = direct_page(&x, d->root, 0);
-out:
-	sqlite3_reset(d->lock);
-	if (rc >= 0) {
-		mlflow_sqlite_direct_runs++;
-		return 1;
-	}
-	for (size_t i = 0; i < r->nmetrics; i++)
-		r->metrics[i].n = 0;
-	return 0;
+	if (rc == SQLITE_DONE && !range_whole(&c->ps, ref->lo, ref->hi))
+		range_damaged(c, r, ref->lo, ref->hi);
 }
 
 /* Reads the run's metrics by its rowid range or the run_uuid index, as planned. */
@@ -1477,8 +1040,7 @@ static void read_metrics(struct ctx *c, struct run *r, const struct run_ref *ref
 		return; /* the run has no metric rows */
 	if (ref->has_range && ref->use_range && c->st_mrange) {
 		c->ps.bad_rows = 0;
-		if (!c->direct || !direct_range(c, r, ref))
-			read_metric_range(c, r, ref);
+		read_metric_range(c, r, ref);
 	} else if (c->st_mindex) {
 		char *err = NULL;
 		sqlite3_bind_text(c->st_mindex, 1, r->id, -1, SQLITE_STATIC);
@@ -1756,7 +1318,47 @@ static struct run *read_run(struct ctx *c, const struct run_ref *ref)
 	return r;
 }
 
-/* Opens the store and reports why when it cannot be read. Returns 1 with c->db set, or 0. */
+/* The kind of file that is not a regular one, for messages. */
+static const char *file_kind(mode_t m)
+{
+	return S_ISDIR(m) ? "a folder" : S_ISFIFO(m) ? "a FIFO (named pipe)" : S_ISSOCK(m) ? "a socket"
+	       : S_ISCHR(m) || S_ISBLK(m) ? "a device" : "not a regular file";
+}
+
+/* PRAGMA data_version of db: it changes when another connection commits. Returns 0
+ * when it cannot be read. */
+static int data_version(sqlite3 *db, sqlite3_int64 *v)
+{
+	sqlite3_stmt *st = NULL;
+	int ok = sqlite3_prepare_v2(db, "PRAGMA data_version", -1, &st, NULL) == SQLITE_OK &&
+	         sqlite3_step(st) == SQLITE_ROW;
+	if (ok)
+		*v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return ok;
+}
+
+/* Starts the read transaction of the second connection so that it sees the very
+ * snapshot of the first. Its data_version, read before the first connection's
+ * snapshot began (v0) and again once its own has, is unchanged only when no one
+ * committed in between. Otherwise, or when a writer's lock is in the way (it does
+ * not wait: in rollback-journal mode a writer waiting for our shared lock would
+ * wait for it in turn), the second connection is dropped and one thread reads. */
+static void second_snapshot(struct ctx *c, sqlite3_int64 v0)
+{
+	sqlite3_int64 v;
+	if (!c->db2)
+		return;
+	if (sqlite3_exec(c->db2, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+	    !data_version(c->db2, &v) || v != v0) {
+		sqlite3_close(c->db2);
+		c->db2 = NULL;
+	}
+}
+
+/* Opens the store and starts the one read transaction the whole read is made in,
+ * so what is read is one committed state whatever a writer does meanwhile. Reports
+ * why when the store cannot be read. Returns 1 with c->db set, or 0. */
 static int open_store(struct ctx *c)
 {
 	struct stat sb;
@@ -1765,35 +1367,39 @@ static int open_store(struct ctx *c)
 		return 0;
 	}
 	if (!S_ISREG(sb.st_mode)) {
-		diag_warn(c->path, 0, "not a file, so not an MLflow SQLite database");
+		diag_warn(c->path, 0, "%s, not an SQLite database file", file_kind(sb.st_mode));
 		return 0;
 	}
 	int magic = has_magic(c->path);
-	if (!magic) {
-		if (access(c->path, R_OK) != 0)
-			diag_warn(c->path, 0, "cannot open: %s", strerror(errno));
+	if (magic < 0) {
+		diag_warn(c->path, 0, "cannot open: %s", strerror(errno));
+		return 0;
+	}
+	if (magic == 0) {
+		if (sb.st_size == 0)
+			diag_warn(c->path, 0, "empty file, not an SQLite database");
 		else
 			diag_warn(c->path, 0, "not an SQLite database (no \"SQLite format 3\" header)");
 		return 0;
 	}
-	bool quiet_wal = idle_wal(c->path, magic);
+	/* Without locks only when the file cannot change. */
+	c->immutable = c->opts->immutable || on_read_only_fs(c->path);
 	char *err = NULL;
-	c->immutable = quiet_wal;
-	c->db = db_open(c->path, quiet_wal, c->busy_ms, &err);
-	int code = SQLITE_OK, is = -1;
-	if (c->db)
-		is = db_is_mlflow(c->db, &code);
-	if (c->db && is < 0 && code == SQLITE_CANTOPEN && !quiet_wal) {
-		/* A WAL database in a folder we cannot write: no -shm can be made. Read the
-		 * checkpointed pages without locks; recent changes in the -wal are not seen. */
-		sqlite3_close(c->db);
+	sqlite3_int64 v0 = 0;
+	if (c->split) {
+		c->db2 = db_open(c->path, c->immutable, 0, &err);
+		if (c->db2 && !data_version(c->db2, &v0)) {
+			sqlite3_close(c->db2);
+			c->db2 = NULL;
+		}
 		free(err);
 		err = NULL;
-		c->immutable = true;
-		c->db = db_open(c->path, true, c->busy_ms, &err);
-		if (c->db && (is = db_is_mlflow(c->db, &code)) >= 0)
-			diag_warn(c->path, 0, "opened without locks (immutable): changes still in the "
-			                      "write-ahead log are not read");
+	}
+	c->db = db_open(c->path, c->immutable, c->busy_ms, &err);
+	int code = SQLITE_OK, is = -1;
+	if (c->db) {
+		sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL);
+		is = db_is_mlflow(c->db, &code);
 	}
 	if (!c->db) {
 		diag_warn(c->path, 0, "cannot open the database: %s", err);
@@ -1804,6 +1410,11 @@ static int open_store(struct ctx *c)
 		if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
 			diag_warn(c->path, 0, "database is locked (waited %d ms for the writer to finish)",
 			          c->busy_ms);
+		else if (magic == 2 && (code == SQLITE_CANTOPEN || (code & 0xff) == SQLITE_READONLY))
+			diag_warn(c->path, 0, "cannot read the database: %s (a WAL database needs its "
+			                      "-shm file, which cannot be made here; if nothing writes "
+			                      "to it, read it with --immutable)",
+			          sqlite3_errstr(code));
 		else
 			diag_warn(c->path, 0, "cannot read the database: %s", sqlite3_errstr(code));
 		return 0;
@@ -1812,6 +1423,7 @@ static int open_store(struct ctx *c)
 		diag_warn(c->path, 0, "an SQLite database without MLflow's runs and experiments tables");
 		return 0;
 	}
+	second_snapshot(c, v0);
 	return 1;
 }
 
@@ -1830,13 +1442,14 @@ static long read_store(const char *path, const struct reader_opts *opts, struct 
 	if (!open_store(&c))
 		goto out;
 	/* DIRECTONLY: triggers and views in the file cannot call it. */
-	sqlite3_create_function_v2(c.db, "runsite_point", 5, SQLITE_UTF8 | SQLITE_DIRECTONLY, &c.ps,
+	sqlite3_create_function_v2(c.db, "runsite_point", 6, SQLITE_UTF8 | SQLITE_DIRECTONLY, &c.ps,
 	                           sql_point, NULL, NULL, NULL);
 	read_schema(&c);
+	if (!c.has_metrics)
+		diag_warn(path, 0, "no metrics table: runs are listed without their metrics");
 	if (!read_experiments(&c) || !list_runs(&c) || !prepare_run_statements(&c))
 		goto out;
 	plan_metrics(&c);
-	c.direct = direct_open(&c);
 	delivered = 0;
 	for (size_t i = 0; i < c.nrefs && !c.fatal; i++) {
 		if (c.refs[i].skip)

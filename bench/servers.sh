@@ -19,6 +19,8 @@ fi
 DB=$DATA/sweep-mlflow-sqlite/mlflow.db
 OUT=$(mktemp -d)
 . tests/servers/lib.sh
+# Room for the 15M rows: the test servers' small buffers would make the load crawl.
+SERVERS_MY_POOL=1G SERVERS_PG_BUFFERS=512MB
 servers_start "$OUT/servers"
 trap 'servers_stop; rm -rf "$OUT"' EXIT
 export PGPASSWORD=$SERVERS_PASSWORD MYSQL_PWD=$SERVERS_PASSWORD
@@ -58,16 +60,20 @@ else
 	echo "MariaDB skipped: $MY_SKIP"
 fi
 
+# The issue's "select count(*), sum(value) from metrics", except that MLflow
+# keeps ±inf as ±DBL_MAX, whose sum overflows: PostgreSQL stops with an error
+# at once. So the values that big are left out of the sum (the scan is whole).
+PEER_SQL="select count(*), sum(case when abs(value) < 1e308 then value end) from metrics"
 printf '%-52s %9s %10s\n' "what" "seconds" "peak MB"
 if [ -n "$PG_URL" ]; then
 	set -- $(timed psql psql -X -h 127.0.0.1 -p "$PG_PORT" -U runsite -d mlflow \
-		-c "select count(*), sum(value) from metrics"); row "psql count/sum of metrics (peer)" "$2" "$3"; PSQL=$2
+		-c "$PEER_SQL"); row "psql count/sum of metrics (peer)" "$2" "$3"; PSQL=$2
 	set -- $(timed ls "$RUNSITE" ls --json -q "$PG_URL/mlflow"); row "runsite ls --json postgresql://" "$2" "$3"; LSPG=$2
 	echo "ls --json postgresql:// / psql: $(echo "scale=2; $LSPG / $PSQL" | bc)x (goal: at most 2x)"
 fi
 if [ -n "$MY_URL" ]; then
 	set -- $(timed mysql mariadb --no-defaults -h 127.0.0.1 -P "$MY_PORT" -u runsite mlflow \
-		-e "select count(*), sum(value) from metrics"); row "mariadb client count/sum of metrics (peer)" "$2" "$3"; MYC=$2
+		-e "$PEER_SQL"); row "mariadb client count/sum of metrics (peer)" "$2" "$3"; MYC=$2
 	set -- $(timed ls "$RUNSITE" ls --json -q "$MY_URL/mlflow"); row "runsite ls --json mysql://" "$2" "$3"; LSMY=$2
 	echo "ls --json mysql:// / mariadb client: $(echo "scale=2; $LSMY / $MYC" | bc)x (goal: at most 2x)"
 fi

@@ -259,12 +259,20 @@ int mlflow_sql_list_runs(struct mlflow_sql *m)
 	                                    "source_version"};
 	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
 		c[i] = mlflow_sql_col_or(m, "runs", names[i], "NULL");
-	bool filter = !m->opts->include_deleted && mlflow_sql_has_column(m, "runs", "lifecycle_stage");
+	/* Deleted runs, and the runs of deleted experiments, are left out by the
+	 * server, so none of their rows is read. */
+	bool deleted_runs = !m->opts->include_deleted &&
+	                    mlflow_sql_has_column(m, "runs", "lifecycle_stage");
+	bool deleted_exps = !m->opts->include_deleted &&
+	                    mlflow_sql_has_column(m, "experiments", "lifecycle_stage");
 	char *sql = xasprintf(
-	        "SELECT run_uuid, experiment_id, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s FROM runs%s "
-	        "ORDER BY experiment_id, start_time%s, run_uuid",
+	        "SELECT run_uuid, experiment_id, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s FROM runs "
+	        "WHERE %s AND %s ORDER BY experiment_id, start_time%s, run_uuid",
 	        c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9],
-	        filter ? " WHERE lifecycle_stage IS NULL OR lifecycle_stage <> 'deleted'" : "",
+	        deleted_runs ? "(lifecycle_stage IS NULL OR lifecycle_stage <> 'deleted')" : "1 = 1",
+	        deleted_exps ? "(experiment_id IS NULL OR experiment_id NOT IN (SELECT experiment_id "
+	                       "FROM experiments WHERE lifecycle_stage = 'deleted'))"
+	                     : "1 = 1",
 	        m->nulls_first ? " NULLS FIRST" : "");
 	int ok = db->ops->query(db, sql, NULL, false);
 	free(sql);
@@ -355,42 +363,41 @@ struct run *mlflow_sql_run_start(struct mlflow_sql *m, const struct mlflow_run_r
 	return r;
 }
 
-void mlflow_sql_keys_reset(struct mlflow_sql *m)
+void mlflow_keys_reset(struct mlflow_keys *k)
 {
-	if (m->keys.n)
-		memset(m->keys.slot, 0, m->keys.cap * sizeof *m->keys.slot);
-	m->keys.n = 0;
+	if (k->n)
+		memset(k->slot, 0, k->cap * sizeof *k->slot);
+	k->n = 0;
 }
 
-struct series *mlflow_sql_series(struct mlflow_sql *m, struct run *r, const char *key, size_t n)
+struct series *mlflow_keys_series(struct mlflow_keys *k, struct run *r, const char *key, size_t n)
 {
-	size_t **slot = &m->keys.slot, *cap = &m->keys.cap;
-	if (*cap == 0 || (m->keys.n + 1) * 2 > *cap) {
-		size_t ncap = *cap ? *cap * 2 : 64;
-		free(*slot);
-		*slot = xcalloc(ncap, sizeof **slot);
-		*cap = ncap;
+	if (k->cap == 0 || (k->n + 1) * 2 > k->cap) {
+		size_t cap = k->cap ? k->cap * 2 : 64;
+		free(k->slot);
+		k->slot = xcalloc(cap, sizeof *k->slot);
+		k->cap = cap;
 		for (size_t i = 0; i < r->nmetrics; i++) {
 			const char *s = r->metrics[i].key;
-			size_t j = hash_bytes(s, strlen(s)) & (ncap - 1);
-			while ((*slot)[j])
-				j = (j + 1) & (ncap - 1);
-			(*slot)[j] = i + 1;
+			size_t j = hash_bytes(s, strlen(s)) & (cap - 1);
+			while (k->slot[j])
+				j = (j + 1) & (cap - 1);
+			k->slot[j] = i + 1;
 		}
 	}
-	size_t j = hash_bytes(key, n) & (*cap - 1);
-	while ((*slot)[j]) {
-		struct series *s = &r->metrics[(*slot)[j] - 1];
+	size_t j = hash_bytes(key, n) & (k->cap - 1);
+	while (k->slot[j]) {
+		struct series *s = &r->metrics[k->slot[j] - 1];
 		if (strncmp(s->key, key, n) == 0 && s->key[n] == '\0')
 			return s;
-		j = (j + 1) & (*cap - 1);
+		j = (j + 1) & (k->cap - 1);
 	}
 	/* run_series appends a new series, as the key is not there yet. */
 	char *copy = xstrndup(key, n);
 	struct series *s = run_series(r, copy);
 	free(copy);
-	(*slot)[j] = (size_t)(s - r->metrics) + 1;
-	m->keys.n++;
+	k->slot[j] = (size_t)(s - r->metrics) + 1;
+	k->n++;
 	return s;
 }
 
@@ -400,7 +407,7 @@ int mlflow_sql_metrics(struct mlflow_sql *m, struct run *r)
 	int s = start(m, &m->sql_metrics, r->id, true, "metrics", true);
 	if (s <= 0)
 		return s == 0;
-	mlflow_sql_keys_reset(m);
+	mlflow_keys_reset(&m->keys);
 	size_t bad = 0;
 	struct series *last = NULL;
 	int rc;
@@ -412,7 +419,7 @@ int mlflow_sql_metrics(struct mlflow_sql *m, struct run *r)
 			continue;
 		}
 		if (!last || strcmp(last->key, key) != 0)
-			last = mlflow_sql_series(m, r, key, strlen(key));
+			last = mlflow_keys_series(&m->keys, r, key, strlen(key));
 		double v;
 		if (is_true(nan)) {
 			v = NAN; /* MLflow stores NaN as value 0 with is_nan */

@@ -30,6 +30,13 @@ struct mlflow_exp {
 	bool deleted;
 };
 
+/* Metric key → index into a run's metrics, so interleaved keys cost no linear search. */
+struct mlflow_keys {
+	size_t *slot; /* index + 1; 0 = empty */
+	size_t cap;   /* power of two */
+	size_t n;
+};
+
 struct mlflow_sql {
 	/* Set by the reader before use. */
 	struct sqlconn *db;
@@ -51,10 +58,7 @@ struct mlflow_sql {
 	struct mlflow_run_row *runs; /* the runs to deliver, in order */
 	size_t nruns, capruns;
 	char *sql_params, *sql_tags, *sql_metrics, *sql_inputs, *sql_models, *sql_versions;
-	struct {
-		size_t *slot; /* metric key → index + 1 into run->metrics */
-		size_t cap, n;
-	} keys;
+	struct mlflow_keys keys; /* for mlflow_sql_metrics */
 };
 
 /* Records that table has column (names compared without case). */
@@ -86,9 +90,10 @@ int mlflow_sql_run_finish(struct mlflow_sql *m, struct run *r);
 
 /* The canonical status name for a stored one (a name, or a number from foreign writers). */
 const char *mlflow_sql_status(const char *s);
-/* A series of r for key, through the key index (reset it per run with mlflow_sql_keys_reset). */
-struct series *mlflow_sql_series(struct mlflow_sql *m, struct run *r, const char *key, size_t n);
-void mlflow_sql_keys_reset(struct mlflow_sql *m);
+/* The series of r for key (n bytes), through the key index k, which must be
+ * reset (mlflow_keys_reset) before each run. */
+struct series *mlflow_keys_series(struct mlflow_keys *k, struct run *r, const char *key, size_t n);
+void mlflow_keys_reset(struct mlflow_keys *k);
 
 void mlflow_sql_free(struct mlflow_sql *m);
 

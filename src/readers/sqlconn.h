@@ -1,8 +1,8 @@
-/* sqlconn.h — the small SQL connection interface the MLflow tracking-server
- * reader (mlflow_server.c) reads through: one implementation on libpq
- * (PostgreSQL) and one on MariaDB Connector/C (MySQL, MariaDB).
+/* sqlconn.h — the small SQL connection interface the MLflow SQL store is
+ * read through (mlflow_sql.c): implementations on SQLite (sqlconn_sqlite.c),
+ * libpq (PostgreSQL) and MariaDB Connector/C (MySQL, MariaDB).
  *
- * Queries return text columns, as both servers send them; a query takes at
+ * Queries return text columns, as the servers send them; a query takes at
  * most one text parameter, written $1 in the SQL. A query opened with
  * stream set delivers its rows as the server sends them (libpq single-row
  * mode, mysql_use_result), so its memory is one row's; a connection runs
@@ -48,7 +48,7 @@ struct sqlconn_ops {
 
 struct sqlconn {
 	const struct sqlconn_ops *ops;
-	const char *dialect;  /* "postgresql" or "mysql" */
+	const char *dialect;  /* "sqlite", "postgresql" or "mysql" */
 	enum sql_fail fail;   /* of the last failed call */
 	char *error;          /* its message, one line */
 	char *server_version;
@@ -58,7 +58,13 @@ struct sqlconn {
 struct sqlconn *sqlconn_pg_open(const struct sql_target *t, enum sql_fail *fail, char **error);
 struct sqlconn *sqlconn_my_open(const struct sql_target *t, enum sql_fail *fail, char **error);
 
-/* Records a failure on c (both implementations). */
+/* Wraps a connection the SQLite reader opened (closing the wrapper leaves it
+ * open); sqlconn_sqlite_code gives SQLite's code of the last failure. */
+struct sqlite3;
+struct sqlconn *sqlconn_sqlite_wrap(struct sqlite3 *db);
+int sqlconn_sqlite_code(const struct sqlconn *c);
+
+/* Records a failure on c (every implementation). */
 void sqlconn_set_error(struct sqlconn *c, enum sql_fail fail, const char *msg);
 
 #endif

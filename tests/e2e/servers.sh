@@ -111,6 +111,54 @@ my_hold_lock() {
 		i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
 }
 
+# snapshot_check NAME URL RELEASE: runsite reads while another session holds
+# the metrics table (so it waits at its first run's metrics); meanwhile a
+# param of the last run changes and commits; then RELEASE frees the table.
+# The read must give the value of the snapshot it began with.
+snapshot_check() {
+	name=$1 url=$2 release=$3
+	PGPASSWORD=$PW MYSQL_PWD=$PW "$RUNSITE" ls --json "$url" >"$TMP/$name.snap.json" 2>"$TMP/$name.snap.err" &
+	reader=$!
+	waiting_$name
+	eval "$update"
+	$release
+	wait $reader
+	got=$?
+	check "$name: a read during a write exits 0 (got $got)" test $got -eq 0
+	if grep -q changed-meanwhile "$TMP/$name.snap.json"; then
+		fail "$name: a run changed during the read shows the change (no single snapshot)"; else ok; fi
+	check "$name: the read has the run as it was" $PY -c '
+import json, sys
+runs = {r["id"]: r for r in json.load(open(sys.argv[1]))["runs"]}
+sys.exit(runs[sys.argv[2]]["params"][sys.argv[3]] != sys.argv[4])' \
+		"$TMP/$name.snap.json" "$SNAP_RUN" "$SNAP_KEY" "$SNAP_OLD"
+}
+waiting_postgresql() {
+	i=0
+	until pg_admin mlflow -tAc "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'runsite' AND wait_event_type = 'Lock'" 2>/dev/null | grep -q 1; do
+		i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
+}
+waiting_mysql() {
+	i=0
+	until my_admin "" -N -e "SELECT count(*) FROM information_schema.processlist WHERE user = 'runsite' AND state LIKE '%lock%'" 2>/dev/null | grep -q 1; do
+		i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
+}
+pg_release() {
+	pg_admin mlflow -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()" >/dev/null
+	wait "$HOLDER" 2>/dev/null
+}
+my_release() {
+	id=$(my_admin "" -N -e "SELECT id FROM information_schema.processlist WHERE info LIKE 'SELECT SLEEP(60)%'")
+	[ -n "$id" ] && my_admin "" -e "KILL $id"
+	wait "$HOLDER" 2>/dev/null
+}
+# The last run's first param: what the snapshot test changes.
+eval "$($PY -c '
+import json, sys
+r = json.load(open(sys.argv[1]))["runs"][-1]
+k = sorted(r["params"])[0]
+print("SNAP_RUN=%s SNAP_KEY=%s SNAP_OLD=%s" % (r["id"], k, r["params"][k]))' "$TMP/sqlite.json")"
+
 # The site that was there stays when the read fails.
 old_site() {
 	rm -rf "$TMP/keep"
@@ -124,6 +172,9 @@ site_kept() {
 
 if [ -n "$PG_URL" ]; then
 	server_checks postgresql "$PG_URL" pg_load postgresql
+	pg_hold_lock
+	update="pg_admin mlflow -q -c \"UPDATE params SET value = 'changed-meanwhile' WHERE run_uuid = '$SNAP_RUN' AND key = '$SNAP_KEY'\""
+	snapshot_check postgresql "$PG_URL/mlflow" pg_release
 	# Statement timeout (PGOPTIONS, libpq's usual variable) while metrics are locked.
 	old_site
 	pg_hold_lock
@@ -151,6 +202,9 @@ fi
 
 if [ -n "$MY_URL" ]; then
 	server_checks mysql "$MY_URL" my_load mysql
+	my_hold_lock
+	update="my_admin mlflow -e \"UPDATE params SET value = 'changed-meanwhile' WHERE run_uuid = '$SNAP_RUN' AND \\\`key\\\` = '$SNAP_KEY'\""
+	snapshot_check mysql "$MY_URL/mlflow" my_release
 	old_site
 	my_hold_lock
 	MYSQL_PWD=$PW "$RUNSITE" build "$MY_URL/mlflow?statement_timeout=0.3" -o "$TMP/keep" >/dev/null 2>"$TMP/my.timeout.err"

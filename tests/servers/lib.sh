@@ -56,7 +56,7 @@ servers_start_pg() {
 	synchronous_commit = off
 	full_page_writes = off
 	max_connections = 20
-	shared_buffers = 32MB
+	shared_buffers = ${SERVERS_PG_BUFFERS:-32MB}
 	EOF
 	# The superuser over the socket without a password (loading); everyone
 	# else, over the socket or TCP, with one.
@@ -78,7 +78,7 @@ servers_start_pg() {
 # psql as the superuser over the private socket: pg_admin DB [psql args].
 pg_admin() {
 	db=$1; shift
-	PGPASSWORD= psql -X -q -v ON_ERROR_STOP=1 -h "$PG_HOST" -p "$PG_PORT" -U postgres -d "$db" "$@"
+	env -u PGPASSWORD psql -X -q -v ON_ERROR_STOP=1 -h "$PG_HOST" -p "$PG_PORT" -U postgres -d "$db" "$@"
 }
 
 # pg_load DB FILE: makes DB afresh, runs FILE in it, lets runsite read it.
@@ -115,13 +115,13 @@ servers_start_my() {
 	# server is. Small buffers and no flushing: a test server, not a store.
 	"$MY_D" --no-defaults $user --datadir="$MY_DIR/data" --socket="$MY_SOCK" \
 		--port="$MY_PORT" --bind-address=127.0.0.1 --pid-file="$MY_DIR/pid" \
-		--log-error="$MY_DIR/server.log" --innodb-buffer-pool-size=64M \
+		--log-error="$MY_DIR/server.log" --innodb-buffer-pool-size="${SERVERS_MY_POOL:-64M}" \
 		--innodb-log-file-size=32M --innodb-flush-log-at-trx-commit=0 \
 		--innodb-doublewrite=0 --skip-name-resolve --character-set-server=utf8mb4 \
 		--collation-server=utf8mb4_bin >/dev/null 2>&1 &
 	MY_PID=$!
 	i=0
-	until mariadb-admin --no-defaults --socket="$MY_SOCK" -u root ping >/dev/null 2>&1; do
+	until env -u MYSQL_PWD mariadb-admin --no-defaults --socket="$MY_SOCK" -u root ping >/dev/null 2>&1; do
 		i=$((i + 1))
 		if [ $i -gt 300 ] || ! kill -0 "$MY_PID" 2>/dev/null; then
 			MY_SKIP="MariaDB did not start: $(tail -2 "$MY_DIR/server.log" 2>/dev/null | tr '\n' ' ')"
@@ -139,7 +139,7 @@ servers_start_my() {
 # The mariadb client as root over the private socket: my_admin DB [args].
 my_admin() {
 	db=$1; shift
-	mariadb --no-defaults --socket="$MY_SOCK" -u root ${db:+"$db"} "$@"
+	env -u MYSQL_PWD mariadb --no-defaults --socket="$MY_SOCK" -u root ${db:+"$db"} "$@"
 }
 
 # my_load DB FILE: makes DB afresh, runs FILE in it, lets runsite read it.

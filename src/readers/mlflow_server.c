@@ -327,11 +327,11 @@ static long read_store(const char *shown, const struct reader_opts *opts, struct
 	m->nulls_first = !mysql;          /* PostgreSQL sorts NULL last */
 	/* One read-only transaction: every query sees the same snapshot. */
 	if (mysql && m->db->ops->query(m->db, "SET SESSION TRANSACTION ISOLATION LEVEL "
-	                                      "REPEATABLE READ", NULL, false))
+	                                      "REPEATABLE READ", NULL, NULL))
 		m->db->ops->end(m->db);
 	const char *begin = mysql ? "START TRANSACTION READ ONLY, WITH CONSISTENT SNAPSHOT"
 	                          : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
-	if (!m->db->ops->query(m->db, begin, NULL, false)) {
+	if (!m->db->ops->query(m->db, begin, NULL, NULL)) {
 		failed(m, "the read-only transaction");
 		goto out;
 	}

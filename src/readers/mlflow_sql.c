@@ -41,7 +41,7 @@ int mlflow_sql_read_columns(struct mlflow_sql *m, const char *sql)
 {
 	struct sqlconn *db = m->db;
 	int rc = -1;
-	if (db->ops->query(db, sql, NULL, false))
+	if (db->ops->query(db, sql, NULL, NULL))
 		while ((rc = db->ops->next(db)) == 1)
 			if (db->ops->text(db, 0) && db->ops->text(db, 1))
 				mlflow_sql_column(m, db->ops->text(db, 0), db->ops->text(db, 1));
@@ -93,21 +93,11 @@ static int64_t parse_time(const char *s)
 	return s ? strtoll(s, NULL, 10) : TIME_UNKNOWN;
 }
 
-/* An is_nan flag as the server writes it: t/f (PostgreSQL), 1/0 (MySQL, SQLite). */
-static bool is_true(const char *s)
-{
-	if (!s)
-		return false;
-	if (*s == 't' || *s == 'T')
-		return true;
-	return strtod(s, NULL) != 0;
-}
-
 /* Starts the query *sqlp for param. A statement the connection refuses at
  * once (SQLite: it does not compile against this schema) is dropped for the
  * rest of the read, reported once when warn. Returns 1 when rows follow, 0
  * when there are none to read, -1 when the read must stop. */
-static int start(struct mlflow_sql *m, char **sqlp, const char *param, bool stream,
+static int start(struct mlflow_sql *m, char **sqlp, const char *param, const char *stream,
                  const char *what, bool warn)
 {
 	struct sqlconn *db = m->db;
@@ -141,7 +131,7 @@ int mlflow_sql_experiments(struct mlflow_sql *m)
 	                      mlflow_sql_col_or(m, "experiments", "artifact_location", "NULL"),
 	                      mlflow_sql_col_or(m, "experiments", "lifecycle_stage", "NULL"),
 	                      mlflow_sql_col_or(m, "experiments", "creation_time", "NULL"));
-	int ok = db->ops->query(db, sql, NULL, false);
+	int ok = db->ops->query(db, sql, NULL, NULL);
 	free(sql);
 	if (!ok) {
 		m->failed(m, "experiments");
@@ -174,7 +164,7 @@ int mlflow_sql_experiments(struct mlflow_sql *m)
 		                     m->key, m->key);
 	for (size_t i = 0; i < n; i++) {
 		struct experiment *e = list[i];
-		if (go && start(m, &tags_sql, e->id, false, "experiment_tags", false) > 0) {
+		if (go && start(m, &tags_sql, e->id, NULL, "experiment_tags", false) > 0) {
 			while ((rc = db->ops->next(db)) == 1)
 				if (db->ops->text(db, 0))
 					kvlist_add(&e->tags, db->ops->text(db, 0), db->ops->text(db, 1));
@@ -212,12 +202,16 @@ static void prepare_run_sql(struct mlflow_sql *m)
 		m->sql_params = xasprintf("SELECT %s, value FROM params WHERE run_uuid = $1", m->key);
 	if (mlflow_sql_has_table(m, "tags"))
 		m->sql_tags = xasprintf("SELECT %s, value FROM tags WHERE run_uuid = $1", m->key);
-	/* Before 2019 (alembic 451aebb31d03, 181f10493468) there was no step or is_nan. */
+	/* Before 2019 (alembic 451aebb31d03, 181f10493468) there was no step or is_nan.
+	 * PostgreSQL streams the rows in binary, so the types are made sure of. */
+	bool pg = strcmp(m->db->dialect, "postgresql") == 0;
 	if (mlflow_sql_has_table(m, "metrics"))
-		m->sql_metrics = xasprintf("SELECT %s, value, timestamp, %s, %s FROM metrics "
-		                           "WHERE run_uuid = $1",
-		                           m->key, mlflow_sql_col_or(m, "metrics", "step", "0"),
-		                           mlflow_sql_col_or(m, "metrics", "is_nan", "0"));
+		m->sql_metrics = xasprintf(
+		        pg ? "SELECT %s::text, value::float8, timestamp::int8, (%s)::int8, (%s)::bool "
+		             "FROM metrics WHERE run_uuid = $1"
+		           : "SELECT %s, value, timestamp, %s, %s FROM metrics WHERE run_uuid = $1",
+		        m->key, mlflow_sql_col_or(m, "metrics", "step", "0"),
+		        mlflow_sql_col_or(m, "metrics", "is_nan", pg ? "false" : "0"));
 	if (mlflow_sql_has_table(m, "inputs") && mlflow_sql_has_table(m, "datasets"))
 		m->sql_inputs = xasprintf(
 		        "SELECT d.name, d.digest, %s, %s, %s, %s, %s FROM inputs i "
@@ -274,7 +268,7 @@ int mlflow_sql_list_runs(struct mlflow_sql *m)
 	                       "FROM experiments WHERE lifecycle_stage = 'deleted'))"
 	                     : "1 = 1",
 	        m->nulls_first ? " NULLS FIRST" : "");
-	int ok = db->ops->query(db, sql, NULL, false);
+	int ok = db->ops->query(db, sql, NULL, NULL);
 	free(sql);
 	if (!ok) {
 		m->failed(m, "runs");
@@ -319,7 +313,7 @@ static int read_kv(struct mlflow_sql *m, char **sqlp, const char *run_id, struct
                    const char *what)
 {
 	struct sqlconn *db = m->db;
-	int s = start(m, sqlp, run_id, false, what, false);
+	int s = start(m, sqlp, run_id, NULL, what, false);
 	if (s <= 0)
 		return s == 0;
 	int rc;
@@ -404,7 +398,8 @@ struct series *mlflow_keys_series(struct mlflow_keys *k, struct run *r, const ch
 int mlflow_sql_metrics(struct mlflow_sql *m, struct run *r)
 {
 	struct sqlconn *db = m->db;
-	int s = start(m, &m->sql_metrics, r->id, true, "metrics", true);
+	/* key, value, timestamp, step, is_nan */
+	int s = start(m, &m->sql_metrics, r->id, "tdiib", "metrics", true);
 	if (s <= 0)
 		return s == 0;
 	mlflow_keys_reset(&m->keys);
@@ -412,31 +407,22 @@ int mlflow_sql_metrics(struct mlflow_sql *m, struct run *r)
 	struct series *last = NULL;
 	int rc;
 	while ((rc = db->ops->next(db)) == 1) {
-		const char *key = db->ops->text(db, 0), *val = db->ops->text(db, 1);
-		const char *nan = db->ops->text(db, 4);
-		if (!key || !val) {
+		const char *key = db->ops->text(db, 0);
+		double v;
+		bool has = db->ops->real(db, 1, &v), nan = db->ops->flag(db, 4);
+		if (!key || (!has && !nan)) {
 			bad++;
 			continue;
 		}
 		if (!last || strcmp(last->key, key) != 0)
 			last = mlflow_keys_series(&m->keys, r, key, strlen(key));
-		double v;
-		if (is_true(nan)) {
+		if (nan)
 			v = NAN; /* MLflow stores NaN as value 0 with is_nan */
-		} else {
-			char *end;
-			v = strtod(val, &end);
-			if (end == val || *end) {
-				bad++;
-				continue;
-			}
-			/* ±Inf is stored as ±DBL_MAX (sanitize_metric_value). */
-			if (v == DBL_MAX)
-				v = INFINITY;
-			else if (v == -DBL_MAX)
-				v = -INFINITY;
-		}
-		series_add(last, parse_int(db->ops->text(db, 3)), parse_int(db->ops->text(db, 2)), v);
+		else if (v == DBL_MAX)
+			v = INFINITY; /* ±Inf is stored as ±DBL_MAX (sanitize_metric_value) */
+		else if (v == -DBL_MAX)
+			v = -INFINITY;
+		series_add(last, db->ops->integer(db, 3), db->ops->integer(db, 2), v);
 	}
 	if (rc < 0)
 		return run_failed(m, r->id, "metrics");
@@ -449,7 +435,7 @@ int mlflow_sql_metrics(struct mlflow_sql *m, struct run *r)
 static int read_inputs(struct mlflow_sql *m, struct run *r)
 {
 	struct sqlconn *db = m->db;
-	int s = start(m, &m->sql_inputs, r->id, false, "inputs", true);
+	int s = start(m, &m->sql_inputs, r->id, NULL, "inputs", true);
 	if (s <= 0)
 		return s == 0;
 	int rc;
@@ -471,7 +457,7 @@ static int read_models(struct mlflow_sql *m, struct run *r)
 {
 	static const char *const states[] = {"UNSPECIFIED", "PENDING", "READY", "FAILED"};
 	struct sqlconn *db = m->db;
-	int rc, s = start(m, &m->sql_models, r->id, false, "logged_models", true);
+	int rc, s = start(m, &m->sql_models, r->id, NULL, "logged_models", true);
 	if (s < 0)
 		return 0;
 	if (s > 0) {
@@ -495,7 +481,7 @@ static int read_models(struct mlflow_sql *m, struct run *r)
 		if (rc < 0 && !run_failed(m, r->id, "logged_models"))
 			return 0;
 	}
-	s = start(m, &m->sql_versions, r->id, false, "model_versions", false);
+	s = start(m, &m->sql_versions, r->id, NULL, "model_versions", false);
 	if (s <= 0)
 		return s == 0;
 	while ((rc = db->ops->next(db)) == 1) {

@@ -2,16 +2,19 @@
  * read through (mlflow_sql.c): implementations on SQLite (sqlconn_sqlite.c),
  * libpq (PostgreSQL) and MariaDB Connector/C (MySQL, MariaDB).
  *
- * Queries return text columns, as the servers send them; a query takes at
- * most one text parameter, written $1 in the SQL. A query opened with
- * stream set delivers its rows as the server sends them (libpq single-row
- * mode, mysql_use_result), so its memory is one row's; a connection runs
- * one query at a time. */
+ * A query takes at most one text parameter, written $1 in the SQL. Its
+ * columns are read as text, or as numbers (parsed from the text, or taken as
+ * they come when the server sends them in binary). A streamed query delivers
+ * its rows as the server sends them (PostgreSQL: COPY ... TO STDOUT in binary;
+ * MySQL: mysql_use_result), so its memory is one row's; it names the kind of
+ * each column, so a binary stream can be decoded. A connection runs one query
+ * at a time. */
 #ifndef RUNSITE_SQLCONN_H
 #define RUNSITE_SQLCONN_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Why a connection or a query failed, from the server's error codes. */
 enum sql_fail {
@@ -35,12 +38,19 @@ struct sqlconn;
 
 struct sqlconn_ops {
 	/* Runs sql with $1 bound to param (may be NULL when sql has none).
-	 * Returns 1 when rows may follow, 0 on failure (sqlconn_error). */
-	int (*query)(struct sqlconn *c, const char *sql, const char *param, bool stream);
+	 * stream NULL: the rows are read at once; else they are streamed, and
+	 * stream has one letter per column: t text, d double, i 64-bit integer,
+	 * b boolean (the SQL must give those types: cast where unsure).
+	 * Returns 1 when rows may follow, 0 on failure (fail, error). */
+	int (*query)(struct sqlconn *c, const char *sql, const char *param, const char *stream);
 	/* The next row: 1 a row, 0 no more rows, -1 failure (sqlconn_error). */
 	int (*next)(struct sqlconn *c);
 	/* Column i of the current row, NULL for SQL NULL; valid until next(). */
 	const char *(*text)(struct sqlconn *c, int i);
+	/* Column i as a number: 0 when it is NULL or no number. */
+	int (*real)(struct sqlconn *c, int i, double *v);
+	int64_t (*integer)(struct sqlconn *c, int i); /* 0 for NULL */
+	bool (*flag)(struct sqlconn *c, int i);       /* true, t, or a number other than 0 */
 	/* Drops what is left of the query's rows. */
 	void (*end)(struct sqlconn *c);
 	void (*close)(struct sqlconn *c);
@@ -66,5 +76,9 @@ int sqlconn_sqlite_code(const struct sqlconn *c);
 
 /* Records a failure on c (every implementation). */
 void sqlconn_set_error(struct sqlconn *c, enum sql_fail fail, const char *msg);
+/* real, integer and flag from the text of a column (sqlconn.c). */
+int sqlconn_text_real(struct sqlconn *c, int i, double *v);
+int64_t sqlconn_text_integer(struct sqlconn *c, int i);
+bool sqlconn_text_flag(struct sqlconn *c, int i);
 
 #endif

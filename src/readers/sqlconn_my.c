@@ -62,7 +62,7 @@ static void my_end(struct sqlconn *c)
 	m->row = NULL;
 }
 
-static int my_query(struct sqlconn *c, const char *sql, const char *param, bool stream)
+static int my_query(struct sqlconn *c, const char *sql, const char *param, const char *stream)
 {
 	struct myconn *m = (struct myconn *)c;
 	my_end(c);
@@ -131,7 +131,10 @@ static void my_close(struct sqlconn *c)
 	free(m);
 }
 
-static const struct sqlconn_ops my_ops = {my_query, my_next, my_text, my_end, my_close};
+static const struct sqlconn_ops my_ops = {
+	my_query, my_next, my_text, sqlconn_text_real, sqlconn_text_integer, sqlconn_text_flag,
+	my_end, my_close,
+};
 
 struct sqlconn *sqlconn_my_open(const struct sql_target *t, enum sql_fail *fail, char **error)
 {
@@ -172,11 +175,4 @@ struct sqlconn *sqlconn_my_open(const struct sql_target *t, enum sql_fail *fail,
 		free(sql);
 	}
 	return &m->base;
-}
-
-void sqlconn_set_error(struct sqlconn *c, enum sql_fail fail, const char *msg)
-{
-	free(c->error);
-	c->fail = fail;
-	c->error = xstrndup(msg ? msg : "unknown error", msg ? strcspn(msg, "\n") : 13);
 }

@@ -39,7 +39,7 @@ static void lite_end(struct sqlconn *c)
 	l->cur = NULL;
 }
 
-static int lite_query(struct sqlconn *c, const char *sql, const char *param, bool stream)
+static int lite_query(struct sqlconn *c, const char *sql, const char *param, const char *stream)
 {
 	struct liteconn *l = (struct liteconn *)c;
 	lite_end(c);
@@ -104,7 +104,10 @@ static void lite_close(struct sqlconn *c)
 	free(l);
 }
 
-static const struct sqlconn_ops lite_ops = {lite_query, lite_next, lite_text, lite_end, lite_close};
+static const struct sqlconn_ops lite_ops = {
+	lite_query, lite_next, lite_text, sqlconn_text_real, sqlconn_text_integer, sqlconn_text_flag,
+	lite_end, lite_close,
+};
 
 struct sqlconn *sqlconn_sqlite_wrap(struct sqlite3 *db)
 {

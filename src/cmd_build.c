@@ -15,6 +15,7 @@ static const struct option_row build_options[] = {
 	{"output", 1, 'o', "DIR", "write the site to DIR (default: ./site)"},
 	{"force", 0, OPT_FORCE, NULL, "write over DIR even if runsite did not make it"},
 	{"include-deleted", 0, OPT_INCLUDE_DELETED, NULL, "keep deleted experiments and runs"},
+	{"immutable", 0, OPT_IMMUTABLE, NULL, "the SQLite stores cannot change while read: read them without locks"},
 	{"format", 1, OPT_FORMAT, "NAME", "read every PATH as this format (see `runsite ls`)"},
 	{"password-file", 1, OPT_PASSWORD_FILE, "FILE", "password for postgresql:// and mysql:// URLs: FILE's first line"},
 	{"templates", 1, OPT_TEMPLATES, "DIR", "use the page templates in DIR instead of the built-in ones"},
@@ -78,6 +79,7 @@ int cmd_build(int argc, char **argv)
 		case 'o': so.out_dir = optarg; break;
 		case OPT_FORCE: so.force = true; break;
 		case OPT_INCLUDE_DELETED: ro.include_deleted = true; break;
+		case OPT_IMMUTABLE: ro.immutable = true; break;
 		case OPT_FORMAT: forced = optarg; break;
 		case OPT_PASSWORD_FILE: server_password_file(optarg); break;
 		case OPT_TEMPLATES: so.templates_dir = optarg; break;

@@ -30,6 +30,7 @@ static const struct option_row check_options[] = {
 	{"junit", 1, OPT_JUNIT, "FILE", "also write a JUnit XML report, one test case per rule"},
 	{"no-charts", 0, OPT_NO_CHARTS, NULL, "write summary.md without overlay charts"},
 	{"include-deleted", 0, OPT_INCLUDE_DELETED, NULL, "keep deleted experiments and runs"},
+	{"immutable", 0, OPT_IMMUTABLE, NULL, "the SQLite stores cannot change while read: read them without locks"},
 	{"format", 1, OPT_FORMAT, "NAME", "read every PATH as this format (see `runsite ls`)"},
 	{"password-file", 1, OPT_PASSWORD_FILE, "FILE", "password for postgresql:// and mysql:// URLs: FILE's first line"},
 	{"no-redact", 0, OPT_NO_REDACT, NULL, "show values that look like secrets"},
@@ -532,6 +533,7 @@ int cmd_check(int argc, char **argv)
 		case 'o': out_dir = optarg; break;
 		case OPT_NO_REDACT: redact = false; break;
 		case OPT_INCLUDE_DELETED: ro.include_deleted = true; break;
+		case OPT_IMMUTABLE: ro.immutable = true; break;
 		case OPT_FORMAT: forced = optarg; break;
 		case OPT_PASSWORD_FILE: server_password_file(optarg); break;
 		case 'q': diag_set_quiet(1); break;

@@ -20,6 +20,7 @@ static const struct option_row export_options[] = {
 	{"title", 1, OPT_TITLE, "TEXT", "the page's title (default: the run's name)"},
 	{"smoothing", 1, OPT_SMOOTHING, "W", "chart smoothing weight 0..0.999, 0 turns it off (default 0.6)"},
 	{"include-deleted", 0, OPT_INCLUDE_DELETED, NULL, "keep deleted experiments and runs"},
+	{"immutable", 0, OPT_IMMUTABLE, NULL, "the SQLite stores cannot change while read: read them without locks"},
 	{"format", 1, OPT_FORMAT, "NAME", "read every PATH as this format (see `runsite ls`)"},
 	{"password-file", 1, OPT_PASSWORD_FILE, "FILE", "password for postgresql:// and mysql:// URLs: FILE's first line"},
 	{"no-redact", 0, OPT_NO_REDACT, NULL, "show values that look like secrets"},
@@ -57,6 +58,7 @@ int cmd_export(int argc, char **argv)
 			break;
 		case OPT_NO_REDACT: eo.redacted = false; break;
 		case OPT_INCLUDE_DELETED: ro.include_deleted = true; break;
+		case OPT_IMMUTABLE: ro.immutable = true; break;
 		case OPT_FORMAT: forced = optarg; break;
 		case OPT_PASSWORD_FILE: server_password_file(optarg); break;
 		case 'q': diag_set_quiet(1); break;

@@ -16,6 +16,7 @@
 static const struct option_row ls_options[] = {
 	{"json", 0, OPT_JSON, NULL, "print the runs as JSON (the machine interface)"},
 	{"include-deleted", 0, OPT_INCLUDE_DELETED, NULL, "keep deleted experiments and runs"},
+	{"immutable", 0, OPT_IMMUTABLE, NULL, "the SQLite stores cannot change while read: read them without locks"},
 	{"format", 1, OPT_FORMAT, "NAME", "read every PATH as this format"},
 	{"password-file", 1, OPT_PASSWORD_FILE, "FILE", "password for postgresql:// and mysql:// URLs: FILE's first line"},
 	{"no-redact", 0, OPT_NO_REDACT, NULL, "show values that look like secrets"},
@@ -206,6 +207,7 @@ int cmd_ls(int argc, char **argv)
 		case OPT_JSON: st.as_json = 1; break;
 		case OPT_NO_REDACT: redact = false; break;
 		case OPT_INCLUDE_DELETED: ropts.include_deleted = true; break;
+		case OPT_IMMUTABLE: ropts.immutable = true; break;
 		case OPT_FORMAT: forced = optarg; break;
 		case OPT_PASSWORD_FILE: server_password_file(optarg); break;
 		case 'j':

@@ -71,6 +71,8 @@ touch "$TMP/idle/stop"
 "$PY" "$WRITER" "$db" wal-kept "$TMP/idle/stop" >/dev/null
 sum() { cat "$@" 2>/dev/null | cksum; }
 before=$(sum "$db")
+check "--immutable reads an idle WAL store" "$RUNSITE" ls --immutable -q "$db"
+[ ! -e "$db-wal" ] && [ ! -e "$db-shm" ] && ok || fail "--immutable made a -wal or -shm"
 "$RUNSITE" ls -q "$db" >/dev/null 2>&1
 [ "$(sum "$db")" = "$before" ] && ok || fail "idle WAL store: mlflow.db changed"
 # A -wal that holds committed pages (a writer killed before its checkpoint).

@@ -82,7 +82,7 @@ def main():
             db = None
         if n == 1:
             open(path + ".ready", "w").close()
-        time.sleep(0.01)
+        time.sleep(0.05)
     if db is not None:
         db.close()
     print(n)

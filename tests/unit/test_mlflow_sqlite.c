@@ -795,7 +795,8 @@ static void test_corpus(void)
 /* A 2026 store with page size pgsz whose metrics span many pages: P alone (integral and
  * fractional values, NaN, ±Inf, negative steps; enough rows to be read in two halves),
  * Q with a key longer than a page (overflow pages), R and S interleaved row by row, and
- * when bad_rows, T with a text value and a text step. */
+ * when bad_rows, T with a text value and a text step; else six runs u0..u5 interleaved
+ * row by row, each too thin in its range to be read by it (read through the index). */
 static void make_pages(const char *path, int pgsz, bool bad_rows)
 {
 	sqlite3 *db = db_create(path);
@@ -835,6 +836,21 @@ static void make_pages(const char *path, int pgsz, bool bad_rows)
 	for (int k = 0; k < 2000; k++) {
 		add_metric(db, RUN_R, "m", k * 0.25, k, k);
 		add_metric(db, RUN_S, "m", k * 0.75, k, k);
+	}
+	if (!bad_rows) {
+		for (int i = 0; i < 6; i++) {
+			sql = xasprintf("INSERT INTO runs VALUES ('u%d', 'u%d', 'UNKNOWN', '', '', 'u',"
+			                " 'FINISHED', %d, %d, '', 'active', '', 0, NULL);",
+			                i, i, 300 + i, 400 + i);
+			exec_sql(db, sql);
+			free(sql);
+		}
+		for (int k = 0; k < 500; k++)
+			for (int i = 0; i < 6; i++) {
+				char id[8];
+				snprintf(id, sizeof id, "u%d", i);
+				add_metric(db, id, "v", k * 0.5 + i, k, k);
+			}
 	}
 	if (bad_rows) {
 		add_metric(db, RUN_T, "a", 1.5, 1, 1);

@@ -5,6 +5,7 @@
 #include <mysql.h>
 #include <mysqld_error.h>
 #include <errmsg.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -136,8 +137,17 @@ static const struct sqlconn_ops my_ops = {
 	my_end, my_close,
 };
 
+/* The library's global set-up is not thread-safe; stores are read on several threads. */
+static pthread_once_t library_once = PTHREAD_ONCE_INIT;
+
+static void library_init(void)
+{
+	mysql_library_init(0, NULL, NULL);
+}
+
 struct sqlconn *sqlconn_my_open(const struct sql_target *t, enum sql_fail *fail, char **error)
 {
+	pthread_once(&library_once, library_init);
 	MYSQL *my = mysql_init(NULL);
 	if (!my) {
 		*fail = SQL_CONNECT;

@@ -150,11 +150,12 @@ my_load() {
 }
 
 servers_stop_my() {
+	# Every command may fail (the server already gone), also under set -e.
 	if [ -n "$MY_PID" ] && kill -0 "$MY_PID" 2>/dev/null; then
-		kill "$MY_PID" 2>/dev/null
+		kill "$MY_PID" 2>/dev/null || true
 		i=0
 		while kill -0 "$MY_PID" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-		kill -9 "$MY_PID" 2>/dev/null
+		kill -9 "$MY_PID" 2>/dev/null || true
 	fi
 	MY_PID=
 	return 0

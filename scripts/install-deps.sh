@@ -4,12 +4,14 @@
 set -e
 PKGS="build-essential pkg-config libcairo2-dev libpango1.0-dev libcmark-gfm-dev
 libcmark-gfm-extensions-dev libxml2-dev libsqlite3-dev libyaml-dev libjansson-dev zlib1g-dev
-libxxhash-dev libzip-dev libisal-dev
+libxxhash-dev libzip-dev libisal-dev libpq-dev libmariadb-dev
 fonts-dejavu-core"
 if [ "$1" = "--test" ]; then
 	# What the test suite needs beyond the build: a browser for the XSS checks,
-	# clang for the fuzz targets, numpy for the sample-runs script, mandoc for the man page lint.
-	PKGS="$PKGS chromium clang libclang-rt-14-dev sqlite3 python3-numpy python3-yaml mandoc"
+	# clang for the fuzz targets, numpy for the sample-runs script, mandoc for the man page lint,
+	# real PostgreSQL and MariaDB servers for the tracking-server tests (tests/servers/lib.sh).
+	PKGS="$PKGS chromium clang libclang-rt-14-dev sqlite3 python3-numpy python3-yaml mandoc
+postgresql mariadb-server mariadb-client"
 fi
 if [ "$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; else
 	echo "install-deps: need root or sudo to install: $PKGS" >&2; exit 1; fi

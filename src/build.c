@@ -504,7 +504,14 @@ int build_site(const struct discovery *d, const struct reader_opts *ropts,
 	memset(&stats, 0, sizeof stats);
 	read_stores(&b, d, ropts, &stats);
 	size_t unreadable = stats.unreadable_stores;
+	int fatal = stats.fatal;
 	pipeline_stats_free(&stats);
+	if (fatal) {
+		/* A store failed part-way (a tracking server gone): no partial site. */
+		diag_msg("a store could not be read to the end; %s left as it was", b.s.given);
+		rc = fatal;
+		goto out;
+	}
 	if (b.s.failed)
 		goto out;
 	if (b.s.nruns == 0) {

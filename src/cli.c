@@ -17,6 +17,10 @@ const char cli_exit_codes_help[] =
 	"     (check, export: a run or a metric is missing)\n"
 	"  4  an output could not be written (build leaves the previous site whole)\n"
 	"  5  out of memory (the same)\n"
+	"  6  a tracking server (postgresql://, mysql://) could not be reached\n"
+	"  7  a tracking server refused the login (password, user or database)\n"
+	"  8  the connection to a tracking server broke mid-read (nothing written)\n"
+	"  9  a statement on a tracking server timed out (nothing written)\n"
 	"  130, 143  stopped by SIGINT, SIGTERM (the same)\n";
 
 static void print_options(FILE *out, const struct option_row *rows)

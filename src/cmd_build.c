@@ -9,6 +9,7 @@
 #include "runsite/diag.h"
 #include "runsite/discover.h"
 #include "runsite/build.h"
+#include "runsite/reader.h"
 #include "runsite/util.h"
 
 static const struct option_row build_options[] = {
@@ -17,6 +18,7 @@ static const struct option_row build_options[] = {
 	{"include-deleted", 0, OPT_INCLUDE_DELETED, NULL, "keep deleted experiments and runs"},
 	{"immutable", 0, OPT_IMMUTABLE, NULL, "the SQLite stores cannot change while read: read them without locks"},
 	{"format", 1, OPT_FORMAT, "NAME", "read every PATH as this format (see `runsite ls`)"},
+	{"password-file", 1, OPT_PASSWORD_FILE, "FILE", "password for postgresql:// and mysql:// URLs: FILE's first line"},
 	{"templates", 1, OPT_TEMPLATES, "DIR", "use the page templates in DIR instead of the built-in ones"},
 	{"title", 1, OPT_TITLE, "TEXT", "the site's title (default: Runs)"},
 	{"smoothing", 1, OPT_SMOOTHING, "W", "chart smoothing weight 0..0.999, 0 turns it off (default " CHART_DEFAULT_SMOOTHING_TEXT ")"},
@@ -80,6 +82,7 @@ int cmd_build(int argc, char **argv)
 		case OPT_INCLUDE_DELETED: ro.include_deleted = true; break;
 		case OPT_IMMUTABLE: ro.immutable = true; break;
 		case OPT_FORMAT: forced = optarg; break;
+		case OPT_PASSWORD_FILE: server_password_file(optarg); break;
 		case OPT_TEMPLATES: so.templates_dir = optarg; break;
 		case OPT_TITLE: so.title = optarg; break;
 		case OPT_SMOOTHING:

@@ -9,6 +9,7 @@
 #include "runsite/diag.h"
 #include "runsite/discover.h"
 #include "runsite/gate.h"
+#include "runsite/reader.h"
 #include "runsite/util.h"
 #include "site/export.h"
 
@@ -22,6 +23,7 @@ static const struct option_row export_options[] = {
 	{"include-deleted", 0, OPT_INCLUDE_DELETED, NULL, "keep deleted experiments and runs"},
 	{"immutable", 0, OPT_IMMUTABLE, NULL, "the SQLite stores cannot change while read: read them without locks"},
 	{"format", 1, OPT_FORMAT, "NAME", "read every PATH as this format (see `runsite ls`)"},
+	{"password-file", 1, OPT_PASSWORD_FILE, "FILE", "password for postgresql:// and mysql:// URLs: FILE's first line"},
 	{"no-redact", 0, OPT_NO_REDACT, NULL, "show values that look like secrets"},
 	{"quiet", 0, 'q', NULL, "no warnings on stderr"},
 	{"help", 0, 'h', NULL, "show this help"},
@@ -59,6 +61,7 @@ int cmd_export(int argc, char **argv)
 		case OPT_INCLUDE_DELETED: ro.include_deleted = true; break;
 		case OPT_IMMUTABLE: ro.immutable = true; break;
 		case OPT_FORMAT: forced = optarg; break;
+		case OPT_PASSWORD_FILE: server_password_file(optarg); break;
 		case 'q': diag_set_quiet(1); break;
 		case 'h':
 			cli_usage(stdout, "runsite export PATH... --run RUN [--run RUN...] -o FILE.html",

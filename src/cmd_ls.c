@@ -10,6 +10,7 @@
 #include "runsite/discover.h"
 #include "runsite/jsonw.h"
 #include "runsite/pipeline.h"
+#include "runsite/reader.h"
 #include "runsite/util.h"
 
 static const struct option_row ls_options[] = {
@@ -17,6 +18,7 @@ static const struct option_row ls_options[] = {
 	{"include-deleted", 0, OPT_INCLUDE_DELETED, NULL, "keep deleted experiments and runs"},
 	{"immutable", 0, OPT_IMMUTABLE, NULL, "the SQLite stores cannot change while read: read them without locks"},
 	{"format", 1, OPT_FORMAT, "NAME", "read every PATH as this format"},
+	{"password-file", 1, OPT_PASSWORD_FILE, "FILE", "password for postgresql:// and mysql:// URLs: FILE's first line"},
 	{"no-redact", 0, OPT_NO_REDACT, NULL, "show values that look like secrets"},
 	{"jobs", 1, 'j', "N", "threads reading stores (output does not depend on it)"},
 	{"quiet", 0, 'q', NULL, "no warnings on stderr"},
@@ -275,6 +277,7 @@ int cmd_ls(int argc, char **argv)
 		case OPT_INCLUDE_DELETED: ropts.include_deleted = true; break;
 		case OPT_IMMUTABLE: ropts.immutable = true; break;
 		case OPT_FORMAT: forced = optarg; break;
+		case OPT_PASSWORD_FILE: server_password_file(optarg); break;
 		case 'j':
 			if (!cli_parse_jobs(optarg, &ropts.jobs)) {
 				rc = EXIT_USAGE;
@@ -373,6 +376,8 @@ int cmd_ls(int argc, char **argv)
 	}
 	if (d.nstores == 0 || stats.unreadable_stores == d.nstores)
 		rc = EXIT_NO_INPUT;
+	if (stats.fatal)
+		rc = stats.fatal;
 	pipeline_stats_free(&stats);
 	discovery_free(&d);
 out:

@@ -345,6 +345,14 @@ size_t discover(const char *const *paths, size_t npaths, const char *forced_form
 		const char *p = paths[i];
 		struct walk w = {.d = out, .given = p, .logdir_reader = tb};
 		struct stat st;
+		if (server_url(p)) {
+			/* A tracking server: stored under its URL without the password. */
+			char *shown = server_url_register(p);
+			w.given = shown; /* never the password */
+			add_store(&w, reader_by_name("mlflow-server"), shown, NULL);
+			free(shown);
+			continue;
+		}
 		if (stat(p, &st) != 0) {
 			diag_warn(p, 0, "%s", strerror(errno));
 			add_skipped(out, p, strerror(errno));

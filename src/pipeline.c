@@ -728,6 +728,8 @@ static void read_parallel(struct state *st, const struct discovery *d, int worke
 			if (kind == EV_END) {
 				if (e->rc < 0)
 					store_unreadable(st->stats, st->store);
+				if (e->rc < -1 && !st->stats->fatal)
+					st->stats->fatal = (int)-e->rc;
 				store_end(st);
 			} else if (kind == EV_MESSAGE)
 				diag_print(e->item);
@@ -790,8 +792,11 @@ int pipeline_read(const struct discovery *d, const struct reader_opts *ropts, bo
 			st.store_index = i;
 			begin_store(&st, i, d->nstores);
 			struct reader_opts o = store_opts(ropts, st.store);
-			if (st.store->reader->read(st.store->path, &o, &sink) < 0)
+			long rc = st.store->reader->read(st.store->path, &o, &sink);
+			if (rc < 0)
 				store_unreadable(stats, st.store);
+			if (rc < -1 && !stats->fatal)
+				stats->fatal = (int)-rc;
 			store_end(&st);
 		}
 	}

@@ -27,6 +27,7 @@ struct pipeline_stats {
 	size_t runs;              /* delivered to the consumer */
 	size_t unreadable_stores; /* stores whose reader gave up (already reported) */
 	struct kvlist unreadable; /* their paths → why, for the skipped list */
+	int fatal;                /* an exit code a reader failed with (reader.h); 0 none */
 	struct kvlist duplicates; /* store path → why, for each run skipped as already read */
 	struct redactor *redactor; /* the placeholders the runs got (NULL without redaction),
 	                            * for redacting anything else shown the same way */

@@ -36,7 +36,10 @@ struct reader {
 	int (*probe)(const char *path);
 	/* Reads every run at path into sink. Problems with parts of the store are
 	 * reported with diag_warn() and skipped. Returns the number of runs
-	 * delivered, or -1 when the store could not be read at all (reported). */
+	 * delivered, or -1 when the store could not be read at all (reported).
+	 * Below -1 it is minus an exit code (status.h): the read failed in a way
+	 * the command must not paper over (a tracking server gone mid-read), so
+	 * it stops and exits with that code, writing nothing. */
 	long (*read)(const char *path, const struct reader_opts *opts, struct run_sink *sink);
 	/* True for a log-folder format (TensorBoard): its runs are the folders
 	 * holding its files anywhere below the path it reads, so discovery gives
@@ -63,5 +66,14 @@ extern const struct reader *const reader_table[];
 const struct reader *reader_detect(const char *path);
 /* The reader called name, or NULL. */
 const struct reader *reader_by_name(const char *name);
+
+/* Tracking-server URLs (mlflow_server.c): postgresql://, postgres://,
+ * mysql://, mariadb://. */
+bool server_url(const char *s);
+/* Remembers url for the reader and returns it without its password (caller
+ * frees): the name the store goes by everywhere it is shown. */
+char *server_url_register(const char *url);
+/* The password for every server comes from the first line of this file. */
+void server_password_file(const char *path);
 
 #endif

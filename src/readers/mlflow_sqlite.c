@@ -15,7 +15,9 @@
  * when they are interleaved with other runs' rows. Both are correct for any
  * row order; the choice only changes the speed. Rows reach the model through an
  * SQL function called inside the query, and a large range is read in two halves
- * on two connections and threads at once, both in the same snapshot. */
+ * on two connections and threads at once, both in the same snapshot. Everything
+ * but the metrics (experiments, runs, params, tags, inputs, models) is read by
+ * mlflow_sql.c through the SQL connection interface, as from a tracking server. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -33,7 +35,8 @@
 #include "runsite/diag.h"
 #include "runsite/reader.h"
 #include "runsite/util.h"
-#include "mlflow_tags.h"
+#include "mlflow_sql.h"
+#include "sqlconn.h"
 
 #define FORMAT_NAME "mlflow-sqlite"
 #define BUSY_TIMEOUT_MS 5000     /* how long to wait for a live server's write lock */
@@ -44,34 +47,18 @@
 
 static const char sqlite_magic[16] = "SQLite format 3";
 
-/* What one run needs before its rows are read: where it sorts and where its metric rows are. */
-struct run_ref {
-	char *id;
-	char *exp_id;
-	bool skip;          /* deleted (or in a deleted experiment) and not asked for */
+/* Where a run's metric rows are, by rowid; indexed as the runs of mlflow_sql. */
+struct range {
 	bool has_range;     /* it has metric rows, lo..hi by rowid */
 	bool use_range;     /* read them by rowid range instead of the run_uuid index */
 	sqlite3_int64 lo, hi;
-};
-
-struct exp_ref {
-	char *id;
-	char *name;
-	bool deleted;
-};
-
-/* Metric key → index into run->metrics, so interleaved keys cost no linear search. */
-struct key_index {
-	size_t *slot; /* index + 1; 0 = empty */
-	size_t cap;   /* power of two */
-	size_t n;
 };
 
 /* Where sql_point puts the rows of one metrics query. */
 struct point_sink {
 	struct run *run;
 	struct series *last; /* the series of the previous row */
-	struct key_index keys;
+	struct mlflow_keys keys;
 	size_t bad_rows;     /* rows that could not be used */
 	size_t rows;         /* rows seen, used or not */
 	sqlite3_int64 first, prev; /* rowids of the first row seen and of the latest */
@@ -88,19 +75,14 @@ struct ctx {
 	int errors;
 	bool fatal; /* stop reading: locked, or too many errors */
 
-	/* schema */
-	bool has_exp_tags, has_tags, has_params, has_metrics, has_datasets, has_inputs,
-		has_input_tags, has_logged_models, has_model_versions;
+	/* Experiments, runs and the schema, read through the SQL connection interface. */
+	struct mlflow_sql m;
+	bool has_metrics;
 	bool metrics_run_index; /* an index whose first column is metrics.run_uuid */
 	bool ranges_known;      /* every run with metric rows has has_range set */
+	struct range *ranges;   /* one per run of m */
 
-	struct exp_ref *exps;
-	size_t nexps, capexps;
-	struct run_ref *refs;
-	size_t nrefs, caprefs;
-
-	sqlite3_stmt *st_run, *st_params, *st_tags, *st_mrange, *st_mindex, *st_inputs,
-		*st_models, *st_versions;
+	sqlite3_stmt *st_mrange, *st_mindex;
 	sqlite3_stmt *st_row_from, *st_row_below; /* a run's row nearest a rowid, by the index */
 	struct point_sink ps;
 
@@ -145,61 +127,6 @@ static sqlite3_stmt *prepare(struct ctx *c, const char *sql)
 		return NULL;
 	}
 	return st;
-}
-
-/* A copy of a text column, or NULL when it is NULL. */
-static char *col_strdup(sqlite3_stmt *st, int i)
-{
-	const unsigned char *s = sqlite3_column_text(st, i);
-	return s ? xstrdup((const char *)s) : NULL;
-}
-
-/* A copy of a text column, or NULL when it is NULL or empty. */
-static char *col_strdup_nonempty(sqlite3_stmt *st, int i)
-{
-	const unsigned char *s = sqlite3_column_text(st, i);
-	return s && *s ? xstrdup((const char *)s) : NULL;
-}
-
-static int64_t col_time(sqlite3_stmt *st, int i)
-{
-	if (sqlite3_column_type(st, i) == SQLITE_NULL)
-		return TIME_UNKNOWN;
-	return sqlite3_column_int64(st, i);
-}
-
-/* True when the table exists (any case, as SQLite compares names). */
-static bool has_table(struct ctx *c, const char *table)
-{
-	sqlite3_stmt *st = prepare(c, "SELECT 1 FROM sqlite_master WHERE type = 'table' "
-	                              "AND name = ?1 COLLATE NOCASE");
-	if (!st)
-		return false;
-	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-	bool found = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	return found;
-}
-
-/* True when table has the column (PRAGMA table_info). */
-static bool has_column(struct ctx *c, const char *table, const char *col)
-{
-	char *sql = xasprintf("PRAGMA table_info(\"%s\")", table);
-	sqlite3_stmt *st = prepare(c, sql);
-	free(sql);
-	bool found = false;
-	while (st && !found && sqlite3_step(st) == SQLITE_ROW) {
-		const unsigned char *name = sqlite3_column_text(st, 1);
-		found = name && strcasecmp((const char *)name, col) == 0;
-	}
-	sqlite3_finalize(st);
-	return found;
-}
-
-/* The column's name for a SELECT list, or the fallback expression when it is missing. */
-static const char *col_or(struct ctx *c, const char *table, const char *col, const char *fallback)
-{
-	return has_column(c, table, col) ? col : fallback;
 }
 
 /* True when some index of metrics starts with run_uuid, so per-run lookups are cheap. */
@@ -377,26 +304,14 @@ static int probe(const char *path)
 /* Frees the statements and lists of a read. */
 static void ctx_free(struct ctx *c)
 {
-	sqlite3_finalize(c->st_run);
-	sqlite3_finalize(c->st_params);
-	sqlite3_finalize(c->st_tags);
+	if (c->m.db)
+		c->m.db->ops->close(c->m.db);
+	mlflow_sql_free(&c->m);
+	free(c->ranges);
 	sqlite3_finalize(c->st_mrange);
 	sqlite3_finalize(c->st_mindex);
-	sqlite3_finalize(c->st_inputs);
-	sqlite3_finalize(c->st_models);
-	sqlite3_finalize(c->st_versions);
 	sqlite3_finalize(c->st_row_from);
 	sqlite3_finalize(c->st_row_below);
-	for (size_t i = 0; i < c->nexps; i++) {
-		free(c->exps[i].id);
-		free(c->exps[i].name);
-	}
-	free(c->exps);
-	for (size_t i = 0; i < c->nrefs; i++) {
-		free(c->refs[i].id);
-		free(c->refs[i].exp_id);
-	}
-	free(c->refs);
 	free(c->ps.keys.slot);
 	free(c->ps2.keys.slot);
 	free(c->dir);
@@ -406,138 +321,52 @@ static void ctx_free(struct ctx *c)
 	sqlite3_close(c->db);
 }
 
-/* Reads which optional tables exist. */
-static void read_schema(struct ctx *c)
+/* Reports a failed statement of mlflow_sql.c as any other SQLite error (db_warn);
+ * returns 0 when the read must stop. */
+static int sql_failed(struct mlflow_sql *m, const char *what)
 {
-	c->has_exp_tags = has_table(c, "experiment_tags");
-	c->has_tags = has_table(c, "tags");
-	c->has_params = has_table(c, "params");
-	c->has_metrics = has_table(c, "metrics");
-	c->has_datasets = has_table(c, "datasets");
-	c->has_inputs = has_table(c, "inputs");
-	c->has_input_tags = has_table(c, "input_tags");
-	c->has_logged_models = has_table(c, "logged_models");
-	c->has_model_versions = has_table(c, "model_versions");
+	struct ctx *c = m->owner;
+	db_warn_code(c, sqlconn_sqlite_code(m->db), m->db->error, what);
+	return !c->fatal;
+}
+
+/* Reads which tables and columns exist (names compared without case, as SQLite does). */
+static int read_schema(struct ctx *c)
+{
+	/* Only MLflow's tables: another table's odd definition (a virtual table
+	 * of a module not loaded here) must not stop the read. */
+	if (!mlflow_sql_read_columns(&c->m, "SELECT m.name, p.name FROM sqlite_master m "
+	                                    "JOIN pragma_table_info(m.name) p "
+	                                    "WHERE m.type = 'table' AND lower(m.name) IN "
+	                                    "('experiments', 'experiment_tags', 'runs', 'params', "
+	                                    "'tags', 'metrics', 'datasets', 'inputs', "
+	                                    "'input_tags', 'logged_models', 'model_versions')"))
+		return 0;
+	c->has_metrics = mlflow_sql_has_table(&c->m, "metrics");
 	c->metrics_run_index = c->has_metrics && find_run_index(c);
-}
-
-/* Reads every experiment, delivers the ones to show, and remembers id, name and
- * deletion for the runs. Returns 0 when the table could not be read (reported). */
-static int read_experiments(struct ctx *c)
-{
-	struct buf sql = BUF_INIT;
-	buf_printf(&sql, "SELECT experiment_id, name, %s, %s, %s FROM experiments ORDER BY experiment_id",
-	           col_or(c, "experiments", "artifact_location", "NULL"),
-	           col_or(c, "experiments", "lifecycle_stage", "NULL"),
-	           col_or(c, "experiments", "creation_time", "NULL"));
-	sqlite3_stmt *st = NULL, *tags = NULL;
-	int ok = 0;
-	if (sqlite3_prepare_v2(c->db, buf_cstr(&sql), -1, &st, NULL) != SQLITE_OK) {
-		db_warn(c, "experiments");
-		goto out;
-	}
-	if (c->has_exp_tags)
-		tags = prepare(c, "SELECT key, value FROM experiment_tags WHERE experiment_id = ?1 "
-		                  "ORDER BY key");
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const unsigned char *lifecycle = sqlite3_column_text(st, 3);
-		struct experiment *e = experiment_new();
-		e->id = col_strdup(st, 0);
-		if (!e->id)
-			e->id = xstrdup("");
-		e->name = col_strdup(st, 1);
-		e->artifact_location = col_strdup(st, 2);
-		e->deleted = lifecycle && strcmp((const char *)lifecycle, "deleted") == 0;
-		e->created_ms = col_time(st, 4);
-		if (tags) {
-			sqlite3_reset(tags);
-			sqlite3_bind_text(tags, 1, e->id, -1, SQLITE_STATIC);
-			while (sqlite3_step(tags) == SQLITE_ROW) {
-				const unsigned char *k = sqlite3_column_text(tags, 0);
-				const unsigned char *v = sqlite3_column_text(tags, 1);
-				if (k)
-					kvlist_add(&e->tags, (const char *)k, (const char *)v);
-			}
-			const char *note = kvlist_get(&e->tags, "mlflow.note.content");
-			if (note && *note)
-				e->description = xstrdup(note);
-		}
-		GROW(c->exps, c->capexps, c->nexps + 1);
-		c->exps[c->nexps++] = (struct exp_ref){
-			xstrdup(e->id), xstrdup(e->name ? e->name : ""), e->deleted};
-		if (e->deleted && !c->opts->include_deleted)
-			experiment_free(e);
-		else
-			c->sink->experiment(c->sink->ctx, e);
-	}
-	if (rc != SQLITE_DONE) {
-		db_warn(c, "experiments");
-		goto out;
-	}
-	ok = 1;
-out:
-	sqlite3_finalize(tags);
-	sqlite3_finalize(st);
-	buf_free(&sql);
-	return ok;
-}
-
-static const struct exp_ref *find_exp(struct ctx *c, const char *id)
-{
-	for (size_t i = 0; i < c->nexps; i++)
-		if (id && strcmp(c->exps[i].id, id) == 0)
-			return &c->exps[i];
-	return NULL;
-}
-
-/* Lists every run in delivery order, marking the ones left out. Returns 0 on failure (reported). */
-static int list_runs(struct ctx *c)
-{
-	sqlite3_stmt *st = prepare(c, "SELECT run_uuid, experiment_id, lifecycle_stage FROM runs "
-	                              "ORDER BY experiment_id, start_time, run_uuid");
-	if (!st) {
-		db_warn(c, "runs");
-		return 0;
-	}
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const unsigned char *id = sqlite3_column_text(st, 0);
-		const unsigned char *lifecycle = sqlite3_column_text(st, 2);
-		if (!id)
-			continue;
-		struct run_ref ref = {0};
-		ref.id = xstrdup((const char *)id);
-		ref.exp_id = col_strdup(st, 1);
-		const struct exp_ref *e = find_exp(c, ref.exp_id);
-		bool deleted = (lifecycle && strcmp((const char *)lifecycle, "deleted") == 0) ||
-		               (e && e->deleted);
-		ref.skip = deleted && !c->opts->include_deleted;
-		GROW(c->refs, c->caprefs, c->nrefs + 1);
-		c->refs[c->nrefs++] = ref;
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		db_warn(c, "runs");
-		return 0;
-	}
 	return 1;
 }
 
-static int cmp_ref_id(const void *a, const void *b)
+/* A run by its index into the runs of mlflow_sql and its range, for sorting. */
+struct run_at {
+	const char *id;
+	struct range *rg;
+};
+
+static int cmp_at_id(const void *a, const void *b)
 {
-	return strcmp((*(struct run_ref *const *)a)->id, (*(struct run_ref *const *)b)->id);
+	return strcmp(((const struct run_at *)a)->id, ((const struct run_at *)b)->id);
 }
 
-static int cmp_ref_lo(const void *a, const void *b)
+static int cmp_at_lo(const void *a, const void *b)
 {
-	const struct run_ref *x = *(struct run_ref *const *)a, *y = *(struct run_ref *const *)b;
+	const struct range *x = ((const struct run_at *)a)->rg, *y = ((const struct run_at *)b)->rg;
 	return (x->lo > y->lo) - (x->lo < y->lo);
 }
 
 /* Finds each run's first and last metric rowid: two index seeks per run when metrics
  * has a run_uuid index, else one grouped scan. Sets ranges_known when it got through. */
-static void find_ranges(struct ctx *c, struct run_ref **by_id)
+static void find_ranges(struct ctx *c, struct run_at *by_id, size_t n)
 {
 	int rc = SQLITE_DONE;
 	if (c->metrics_run_index) {
@@ -548,12 +377,12 @@ static void find_ranges(struct ctx *c, struct run_ref **by_id)
 		                              "ORDER BY rowid DESC LIMIT 1");
 		if (!lo || !hi)
 			rc = SQLITE_ERROR;
-		for (size_t i = 0; rc == SQLITE_DONE && i < c->nrefs; i++) {
-			struct run_ref *ref = &c->refs[i];
+		for (size_t i = 0; rc == SQLITE_DONE && i < n; i++) {
+			struct range *ref = by_id[i].rg;
 			sqlite3_reset(lo);
 			sqlite3_reset(hi);
-			sqlite3_bind_text(lo, 1, ref->id, -1, SQLITE_STATIC);
-			sqlite3_bind_text(hi, 1, ref->id, -1, SQLITE_STATIC);
+			sqlite3_bind_text(lo, 1, by_id[i].id, -1, SQLITE_STATIC);
+			sqlite3_bind_text(hi, 1, by_id[i].id, -1, SQLITE_STATIC);
 			rc = sqlite3_step(lo);
 			if (rc == SQLITE_ROW && (rc = sqlite3_step(hi)) == SQLITE_ROW) {
 				ref->lo = sqlite3_column_int64(lo, 0);
@@ -575,12 +404,12 @@ static void find_ranges(struct ctx *c, struct run_ref **by_id)
 		const unsigned char *id = sqlite3_column_text(st, 0);
 		if (!id)
 			continue;
-		struct run_ref key = {.id = (char *)id}, *pkey = &key;
-		struct run_ref **hit = bsearch(&pkey, by_id, c->nrefs, sizeof *by_id, cmp_ref_id);
+		struct run_at key = {(const char *)id, NULL};
+		struct run_at *hit = bsearch(&key, by_id, n, sizeof *by_id, cmp_at_id);
 		if (hit) {
-			(*hit)->lo = sqlite3_column_int64(st, 1);
-			(*hit)->hi = sqlite3_column_int64(st, 2);
-			(*hit)->has_range = true;
+			hit->rg->lo = sqlite3_column_int64(st, 1);
+			hit->rg->hi = sqlite3_column_int64(st, 2);
+			hit->rg->has_range = true;
 		}
 	}
 	sqlite3_finalize(st);
@@ -593,34 +422,36 @@ static void find_ranges(struct ctx *c, struct run_ref **by_id)
  * sequential scan is still cheaper than an index lookup per row). */
 static void plan_metrics(struct ctx *c)
 {
-	if (!c->has_metrics || c->nrefs == 0)
+	size_t nruns = c->m.nruns;
+	c->ranges = xcalloc(nruns ? nruns : 1, sizeof *c->ranges);
+	if (!c->has_metrics || nruns == 0)
 		return;
-	struct run_ref **v = xreallocarray(NULL, c->nrefs, sizeof *v);
-	for (size_t i = 0; i < c->nrefs; i++)
-		v[i] = &c->refs[i];
-	qsort(v, c->nrefs, sizeof *v, cmp_ref_id);
-	find_ranges(c, v);
+	struct run_at *v = xreallocarray(NULL, nruns, sizeof *v);
+	for (size_t i = 0; i < nruns; i++)
+		v[i] = (struct run_at){c->m.runs[i].col[MS_ID], &c->ranges[i]};
+	qsort(v, nruns, sizeof *v, cmp_at_id);
+	find_ranges(c, v, nruns);
 
 	size_t n = 0;
-	for (size_t i = 0; i < c->nrefs; i++)
-		if (c->refs[i].has_range)
-			v[n++] = &c->refs[i];
-	qsort(v, n, sizeof *v, cmp_ref_lo);
+	for (size_t i = 0; i < nruns; i++)
+		if (c->ranges[i].has_range)
+			v[n++] = (struct run_at){c->m.runs[i].col[MS_ID], &c->ranges[i]};
+	qsort(v, n, sizeof *v, cmp_at_lo);
 	sqlite3_stmt *count = NULL;
 	if (c->metrics_run_index)
 		count = prepare(c, "SELECT count(*) FROM metrics WHERE run_uuid = ?1");
 	sqlite3_int64 maxhi = INT64_MIN;
 	for (size_t i = 0; i < n; i++) {
-		struct run_ref *r = v[i];
-		bool overlap = r->lo <= maxhi || (i + 1 < n && v[i + 1]->lo <= r->hi);
+		struct range *r = v[i].rg;
+		bool overlap = r->lo <= maxhi || (i + 1 < n && v[i + 1].rg->lo <= r->hi);
 		if (r->hi > maxhi)
 			maxhi = r->hi;
 		r->use_range = true;
 		/* Without an index there is nothing better than the filtered range. */
-		if (!overlap || !count || r->skip)
+		if (!overlap || !count)
 			continue;
 		sqlite3_reset(count);
-		sqlite3_bind_text(count, 1, r->id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(count, 1, v[i].id, -1, SQLITE_STATIC);
 		if (sqlite3_step(count) == SQLITE_ROW) {
 			double own = (double)sqlite3_column_int64(count, 0);
 			double span = (double)r->hi - (double)r->lo + 1;
@@ -631,36 +462,17 @@ static void plan_metrics(struct ctx *c)
 	free(v);
 }
 
-/* Prepares the per-run statements; the optional ones stay NULL when their tables are missing. */
-static int prepare_run_statements(struct ctx *c)
+/* Prepares the metrics statements (the other per-run queries are mlflow_sql.c's). */
+static void prepare_metric_statements(struct ctx *c)
 {
 	struct buf sql = BUF_INIT;
-	buf_printf(&sql,
-	           "SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s, %s FROM runs WHERE run_uuid = ?1",
-	           col_or(c, "runs", "name", "NULL"), col_or(c, "runs", "source_type", "NULL"),
-	           col_or(c, "runs", "source_name", "NULL"), col_or(c, "runs", "user_id", "NULL"),
-	           col_or(c, "runs", "status", "NULL"), col_or(c, "runs", "start_time", "NULL"),
-	           col_or(c, "runs", "end_time", "NULL"), col_or(c, "runs", "lifecycle_stage", "NULL"),
-	           col_or(c, "runs", "artifact_uri", "NULL"),
-	           col_or(c, "runs", "source_version", "NULL"));
-	c->st_run = prepare(c, buf_cstr(&sql));
-	if (!c->st_run) {
-		db_warn(c, "runs");
-		buf_free(&sql);
-		return 0;
-	}
-	if (c->has_params)
-		c->st_params = prepare(c, "SELECT key, value FROM params WHERE run_uuid = ?1");
-	if (c->has_tags)
-		c->st_tags = prepare(c, "SELECT key, value FROM tags WHERE run_uuid = ?1");
 	if (c->has_metrics) {
 		/* Before 2019 (alembic 451aebb31d03, 181f10493468) there was no step or is_nan.
 		 * The unary + keeps the planner from answering the range query through the
 		 * run_uuid index, a random table lookup per row. */
 		const char *args = xasprintf("key, value, timestamp, %s, %s",
-		                             col_or(c, "metrics", "step", "0"),
-		                             col_or(c, "metrics", "is_nan", "0"));
-		buf_reset(&sql);
+		                             mlflow_sql_col_or(&c->m, "metrics", "step", "0"),
+		                             mlflow_sql_col_or(&c->m, "metrics", "is_nan", "0"));
 		buf_printf(&sql,
 		           "SELECT count(runsite_point(rowid, %s)) FROM metrics "
 		           "WHERE rowid BETWEEN ?2 AND ?3 AND +run_uuid = ?1",
@@ -682,130 +494,7 @@ static int prepare_run_statements(struct ctx *c)
 			                             "AND rowid < ?2 ORDER BY rowid DESC LIMIT 1");
 		}
 	}
-	if (c->has_inputs && c->has_datasets) {
-		buf_reset(&sql);
-		buf_printf(&sql,
-		           "SELECT d.name, d.digest, %s, %s, %s, %s, %s FROM inputs i "
-		           "JOIN datasets d ON d.dataset_uuid = i.source_id "
-		           "WHERE i.destination_id = ?1 AND i.destination_type = 'RUN' "
-		           "AND i.source_type = 'DATASET' ORDER BY d.name, d.digest, i.input_uuid",
-		           col_or(c, "datasets", "dataset_source_type", "NULL"),
-		           col_or(c, "datasets", "dataset_source", "NULL"),
-		           col_or(c, "datasets", "dataset_schema", "NULL"),
-		           col_or(c, "datasets", "dataset_profile", "NULL"),
-		           c->has_input_tags ? "(SELECT t.value FROM input_tags t WHERE "
-		                               "t.input_uuid = i.input_uuid AND "
-		                               "t.name = 'mlflow.data.context')"
-		                             : "NULL");
-		c->st_inputs = prepare(c, buf_cstr(&sql));
-		if (!c->st_inputs)
-			db_warn(c, "inputs");
-	}
-	if (c->has_logged_models) {
-		buf_reset(&sql);
-		buf_printf(&sql,
-		           "SELECT model_id, name, %s, %s, %s, %s FROM logged_models "
-		           "WHERE source_run_id = ?1 ORDER BY %s, model_id",
-		           col_or(c, "logged_models", "model_type", "NULL"),
-		           col_or(c, "logged_models", "status", "NULL"),
-		           col_or(c, "logged_models", "artifact_location", "NULL"),
-		           col_or(c, "logged_models", "lifecycle_stage", "NULL"),
-		           col_or(c, "logged_models", "creation_timestamp_ms", "NULL"));
-		c->st_models = prepare(c, buf_cstr(&sql));
-		if (!c->st_models)
-			db_warn(c, "logged_models");
-	}
-	if (c->has_model_versions) {
-		buf_reset(&sql);
-		buf_printf(&sql,
-		           "SELECT name, version, %s, %s, %s FROM model_versions WHERE run_id = ?1 "
-		           "ORDER BY name, version",
-		           col_or(c, "model_versions", "status", "NULL"),
-		           col_or(c, "model_versions", "source", "NULL"),
-		           col_or(c, "model_versions", "current_stage", "NULL"));
-		c->st_versions = prepare(c, buf_cstr(&sql));
-	}
 	buf_free(&sql);
-	return 1;
-}
-
-/* The canonical status name for a stored one (strings; integers in foreign writers). */
-static const char *status_name(sqlite3_stmt *st, int i)
-{
-	static const char *const names[] = {"RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"};
-	if (sqlite3_column_type(st, i) == SQLITE_INTEGER) {
-		int v = sqlite3_column_int(st, i);
-		return v >= 1 && v <= 5 ? names[v - 1] : "UNKNOWN";
-	}
-	const unsigned char *s = sqlite3_column_text(st, i);
-	for (size_t k = 0; s && k < sizeof names / sizeof *names; k++)
-		if (strcasecmp((const char *)s, names[k]) == 0)
-			return names[k];
-	return "UNKNOWN";
-}
-
-/* Reads key/value rows of st (bound to the run) into l. Returns 0 on a read error (reported). */
-static int read_kv(struct ctx *c, sqlite3_stmt *st, const char *run_id, struct kvlist *l,
-                   const char *what)
-{
-	if (!st)
-		return 1;
-	sqlite3_reset(st);
-	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const unsigned char *k = sqlite3_column_text(st, 0);
-		if (k)
-			kvlist_add(l, (const char *)k, (const char *)sqlite3_column_text(st, 1));
-	}
-	if (rc != SQLITE_DONE) {
-		char *msg = xasprintf("run %s: %s", run_id, what);
-		db_warn(c, msg);
-		free(msg);
-		sqlite3_reset(st);
-		return 0;
-	}
-	sqlite3_reset(st);
-	return 1;
-}
-
-static void keys_reset(struct key_index *k)
-{
-	if (k->n)
-		memset(k->slot, 0, k->cap * sizeof *k->slot);
-	k->n = 0;
-}
-
-/* The run's series for key (n bytes), through the key index. */
-static struct series *series_for(struct key_index *k, struct run *r, const char *key, size_t n)
-{
-	if (k->cap == 0 || (k->n + 1) * 2 > k->cap) {
-		size_t cap = k->cap ? k->cap * 2 : 64;
-		free(k->slot);
-		k->slot = xcalloc(cap, sizeof *k->slot);
-		k->cap = cap;
-		for (size_t i = 0; i < r->nmetrics; i++) {
-			const char *s = r->metrics[i].key;
-			size_t j = hash_bytes(s, strlen(s)) & (cap - 1);
-			while (k->slot[j])
-				j = (j + 1) & (cap - 1);
-			k->slot[j] = i + 1;
-		}
-	}
-	size_t j = hash_bytes(key, n) & (k->cap - 1);
-	while (k->slot[j]) {
-		struct series *s = &r->metrics[k->slot[j] - 1];
-		if (strncmp(s->key, key, n) == 0 && s->key[n] == '\0')
-			return s;
-		j = (j + 1) & (k->cap - 1);
-	}
-	/* run_series appends a new series, as the key is not there yet. */
-	char *copy = xstrndup(key, n);
-	struct series *s = run_series(r, copy);
-	free(copy);
-	k->slot[j] = (size_t)(s - r->metrics) + 1;
-	k->n++;
-	return s;
 }
 
 /* SQL function runsite_point(rowid, key, value, timestamp, step, is_nan): adds one
@@ -837,7 +526,7 @@ static void sql_point(sqlite3_context *fx, int argc, sqlite3_value **argv)
 	}
 	struct series *s = ps->last;
 	if (!s || strncmp(s->key, key, klen) != 0 || s->key[klen] != '\0')
-		s = ps->last = series_for(&ps->keys, r, key, klen);
+		s = ps->last = mlflow_keys_series(&ps->keys, r, key, klen);
 	double v;
 	int vt = sqlite3_value_type(argv[1]);
 	if (sqlite3_value_int(argv[4])) {
@@ -869,7 +558,7 @@ static void sql_point(sqlite3_context *fx, int argc, sqlite3_value **argv)
  * on another thread. */
 static int read_metric_rows(sqlite3_stmt *st, struct point_sink *ps, struct run *r, char **err)
 {
-	keys_reset(&ps->keys);
+	mlflow_keys_reset(&ps->keys);
 	ps->run = r;
 	ps->last = NULL;
 	ps->rows = 0;
@@ -938,7 +627,7 @@ static void merge_part(struct ctx *c, struct run *r, struct run *part)
 {
 	for (size_t i = 0; i < part->nmetrics; i++) {
 		struct series *u = &part->metrics[i];
-		struct series *s = series_for(&c->ps.keys, r, u->key, strlen(u->key));
+		struct series *s = mlflow_keys_series(&c->ps.keys, r, u->key, strlen(u->key));
 		if (s->n == 0) {
 			free(s->pts);
 			s->pts = u->pts;
@@ -992,7 +681,7 @@ static void range_damaged(struct ctx *c, const struct run *r, sqlite3_int64 firs
  * run's own rows (m1, the first at or above the middle; m0 the one before it), so
  * each half knows where its rows must start and end. Points of one key stay in
  * rowid order, as the halves are joined lower first. */
-static void read_metric_range(struct ctx *c, struct run *r, const struct run_ref *ref)
+static void read_metric_range(struct ctx *c, struct run *r, const struct range *ref)
 {
 	char *err = NULL;
 	int rc;
@@ -1034,7 +723,7 @@ static void read_metric_range(struct ctx *c, struct run *r, const struct run_ref
 }
 
 /* Reads the run's metrics by its rowid range or the run_uuid index, as planned. */
-static void read_metrics(struct ctx *c, struct run *r, const struct run_ref *ref)
+static void read_metrics(struct ctx *c, struct run *r, const struct range *ref)
 {
 	if (!c->has_metrics || (c->ranges_known && !ref->has_range))
 		return; /* the run has no metric rows */
@@ -1053,84 +742,6 @@ static void read_metrics(struct ctx *c, struct run *r, const struct run_ref *ref
 	if (c->ps.bad_rows)
 		diag_warn(c->path, 0, "run %s: skipped %zu metric rows without a key or a numeric value",
 		          r->id, c->ps.bad_rows);
-}
-
-/* Reads the run's dataset inputs. */
-static void read_inputs(struct ctx *c, struct run *r)
-{
-	sqlite3_stmt *st = c->st_inputs;
-	if (!st)
-		return;
-	sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct dataset_input *d = run_add_dataset(r);
-		d->name = col_strdup(st, 0);
-		d->digest = col_strdup(st, 1);
-		d->source_type = col_strdup(st, 2);
-		d->source = col_strdup(st, 3);
-		d->schema = col_strdup(st, 4);
-		d->profile = col_strdup(st, 5);
-		d->context = col_strdup(st, 6);
-	}
-	if (rc != SQLITE_DONE) {
-		char *msg = xasprintf("run %s: inputs", r->id);
-		db_warn(c, msg);
-		free(msg);
-	}
-	sqlite3_reset(st);
-}
-
-/* Reads the MLflow 3 logged models the run produced, and registry versions made from it. */
-static void read_models(struct ctx *c, struct run *r)
-{
-	static const char *const states[] = {"UNSPECIFIED", "PENDING", "READY", "FAILED"};
-	sqlite3_stmt *st = c->st_models;
-	int rc;
-	if (st) {
-		sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			const unsigned char *life = sqlite3_column_text(st, 5);
-			if (life && strcmp((const char *)life, "deleted") == 0 &&
-			    !c->opts->include_deleted)
-				continue;
-			struct logged_model *m = run_add_model(r);
-			m->id = col_strdup(st, 0);
-			m->name = col_strdup(st, 1);
-			m->type = col_strdup_nonempty(st, 2);
-			if (sqlite3_column_type(st, 3) == SQLITE_INTEGER) {
-				int s = sqlite3_column_int(st, 3);
-				m->status = xstrdup(s >= 0 && s <= 3 ? states[s] : "UNSPECIFIED");
-			} else {
-				m->status = col_strdup_nonempty(st, 3);
-			}
-			m->uri = col_strdup_nonempty(st, 4);
-		}
-		if (rc != SQLITE_DONE) {
-			char *msg = xasprintf("run %s: logged_models", r->id);
-			db_warn(c, msg);
-			free(msg);
-		}
-		sqlite3_reset(st);
-	}
-	st = c->st_versions;
-	if (!st)
-		return;
-	sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(st, 0);
-		const unsigned char *stage = sqlite3_column_text(st, 4);
-		if (!name || (stage && strcmp((const char *)stage, "Deleted_Internal") == 0 &&
-		              !c->opts->include_deleted))
-			continue;
-		struct logged_model *m = run_add_model(r);
-		m->id = xasprintf("%s/%lld", name, (long long)sqlite3_column_int64(st, 1));
-		m->name = xstrdup(name);
-		m->type = xstrdup("registered model version");
-		m->status = col_strdup_nonempty(st, 2);
-		m->uri = col_strdup_nonempty(st, 3);
-	}
-	sqlite3_reset(st);
 }
 
 static int hexval(char ch)
@@ -1252,69 +863,19 @@ static void read_artifacts(struct ctx *c, struct run *r, const char *uri)
 	free(dir);
 }
 
-/* Reads one run completely. Returns NULL when its row could not be read (reported). */
-static struct run *read_run(struct ctx *c, const struct run_ref *ref)
+/* Reads run i of the list completely. Returns NULL when the read must stop. */
+static struct run *read_run(struct ctx *c, size_t i)
 {
-	sqlite3_stmt *st = c->st_run;
-	sqlite3_reset(st);
-	sqlite3_bind_text(st, 1, ref->id, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		if (rc != SQLITE_DONE) {
-			char *msg = xasprintf("run %s", ref->id);
-			db_warn(c, msg);
-			free(msg);
-		}
-		sqlite3_reset(st);
+	const struct mlflow_run_row *row = &c->m.runs[i];
+	struct run *r = mlflow_sql_run_start(&c->m, row);
+	if (!r)
+		return NULL;
+	read_metrics(c, r, &c->ranges[i]);
+	if (!mlflow_sql_run_finish(&c->m, r)) {
+		run_free(r);
 		return NULL;
 	}
-	struct run *r = run_new(FORMAT_NAME, c->path);
-	r->id = xstrdup(ref->id);
-	r->experiment_id = ref->exp_id ? xstrdup(ref->exp_id) : NULL;
-	const struct exp_ref *e = find_exp(c, ref->exp_id);
-	if (e)
-		r->experiment_name = xstrdup(e->name);
-	r->name = col_strdup_nonempty(st, 0);
-	char *col_source_type = col_strdup_nonempty(st, 1);
-	char *col_source_name = col_strdup_nonempty(st, 2);
-	r->user = col_strdup_nonempty(st, 3);
-	r->status = xstrdup(status_name(st, 4));
-	r->start_ms = col_time(st, 5);
-	r->end_ms = col_time(st, 6);
-	const unsigned char *life = sqlite3_column_text(st, 7);
-	r->deleted = life && strcmp((const char *)life, "deleted") == 0;
-	char *uri = col_strdup_nonempty(st, 8);
-	char *source_version = col_strdup_nonempty(st, 9);
-	sqlite3_reset(st);
-
-	read_kv(c, c->st_params, r->id, &r->params, "params");
-	read_kv(c, c->st_tags, r->id, &r->tags, "tags");
-	mlflow_fields_from_tags(r);
-	/* The columns are what 2019 clients filled; newer ones leave them empty or UNKNOWN. */
-	if (!r->source_name) {
-		r->source_name = col_source_name;
-		col_source_name = NULL;
-	}
-	if (!r->source_type) {
-		r->source_type = col_source_type;
-		col_source_type = NULL;
-	}
-	if (!r->git_commit) {
-		r->git_commit = source_version;
-		source_version = NULL;
-	}
-	if (!ref->exp_id || !e)
-		diag_warn(c->path, 0, "run %s: experiment %s is not in the experiments table", r->id,
-		          ref->exp_id ? ref->exp_id : "(none)");
-
-	read_metrics(c, r, ref);
-	read_inputs(c, r);
-	read_models(c, r);
-	read_artifacts(c, r, uri);
-	free(col_source_type);
-	free(col_source_name);
-	free(source_version);
-	free(uri);
+	read_artifacts(c, r, row->col[MS_URI] && *row->col[MS_URI] ? row->col[MS_URI] : NULL);
 	return r;
 }
 
@@ -1444,19 +1005,27 @@ static long read_store(const char *path, const struct reader_opts *opts, struct 
 	/* DIRECTONLY: triggers and views in the file cannot call it. */
 	sqlite3_create_function_v2(c.db, "runsite_point", 6, SQLITE_UTF8 | SQLITE_DIRECTONLY, &c.ps,
 	                           sql_point, NULL, NULL, NULL);
-	read_schema(&c);
+	c.m.db = sqlconn_sqlite_wrap(c.db);
+	c.m.path = path;
+	c.m.format = FORMAT_NAME;
+	c.m.opts = opts;
+	c.m.sink = sink;
+	c.m.failed = sql_failed;
+	c.m.owner = &c;
+	c.m.key = "key";
+	if (!read_schema(&c))
+		goto out;
 	if (!c.has_metrics)
 		diag_warn(path, 0, "no metrics table: runs are listed without their metrics");
-	if (!read_experiments(&c) || !list_runs(&c) || !prepare_run_statements(&c))
+	if (!mlflow_sql_experiments(&c.m) || !mlflow_sql_list_runs(&c.m))
 		goto out;
+	prepare_metric_statements(&c);
 	plan_metrics(&c);
 	delivered = 0;
-	for (size_t i = 0; i < c.nrefs && !c.fatal; i++) {
-		if (c.refs[i].skip)
-			continue;
-		struct run *r = read_run(&c, &c.refs[i]);
+	for (size_t i = 0; i < c.m.nruns && !c.fatal; i++) {
+		struct run *r = read_run(&c, i);
 		if (!r)
-			continue;
+			break;
 		run_finish(r, opts->dec_buckets);
 		delivered++;
 		if (!sink->run(sink->ctx, r))

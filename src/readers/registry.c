@@ -6,6 +6,7 @@
 #include "runsite/reader.h"
 
 extern const struct reader reader_mlflow_sqlite;
+extern const struct reader reader_mlflow_server;
 extern const struct reader reader_mlflow_file;
 extern const struct reader reader_tensorboard;
 extern const struct reader reader_hf_trainer;
@@ -18,6 +19,7 @@ extern const struct reader reader_clearml;
 
 const struct reader *const reader_table[] = {
 	&reader_mlflow_sqlite,
+	&reader_mlflow_server,
 	&reader_mlflow_file,
 	&reader_tensorboard,
 	&reader_hf_trainer,

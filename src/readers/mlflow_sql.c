@@ -1,0 +1,527 @@
+/* mlflow_sql.c — the MLflow SQL store's experiments, runs, params, tags,
+ * inputs and models, read through sqlconn.h; shared by the SQLite and the
+ * tracking-server readers (see mlflow_sql.h). Every schema revision from 2019
+ * to 2026: a column a revision lacks is read as NULL (mlflow_sql_col_or). */
+#include <ctype.h>
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runsite/diag.h"
+#include "runsite/util.h"
+#include "mlflow_sql.h"
+#include "mlflow_tags.h"
+
+static char *lower_dup(const char *s)
+{
+	char *d = xstrdup(s);
+	for (char *p = d; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return d;
+}
+
+void mlflow_sql_column(struct mlflow_sql *m, const char *table, const char *column)
+{
+	char *t = lower_dup(table), *c = lower_dup(column);
+	char *k = xasprintf("%s.", t);
+	if (!kvlist_get(&m->cols, k))
+		kvlist_add(&m->cols, k, "");
+	free(k);
+	k = xasprintf("%s.%s", t, c);
+	if (!kvlist_get(&m->cols, k))
+		kvlist_add(&m->cols, k, "");
+	free(k);
+	free(t);
+	free(c);
+}
+
+int mlflow_sql_read_columns(struct mlflow_sql *m, const char *sql)
+{
+	struct sqlconn *db = m->db;
+	int rc = -1;
+	if (db->ops->query(db, sql, NULL, NULL))
+		while ((rc = db->ops->next(db)) == 1)
+			if (db->ops->text(db, 0) && db->ops->text(db, 1))
+				mlflow_sql_column(m, db->ops->text(db, 0), db->ops->text(db, 1));
+	if (rc < 0) {
+		m->failed(m, "the schema");
+		return 0;
+	}
+	return 1;
+}
+
+bool mlflow_sql_has_column(const struct mlflow_sql *m, const char *table, const char *column)
+{
+	char *k = xasprintf("%s.%s", table, column ? column : "");
+	char *l = lower_dup(k);
+	bool yes = kvlist_get(&m->cols, l) != NULL;
+	free(k);
+	free(l);
+	return yes;
+}
+
+bool mlflow_sql_has_table(const struct mlflow_sql *m, const char *table)
+{
+	return mlflow_sql_has_column(m, table, NULL);
+}
+
+const char *mlflow_sql_col_or(const struct mlflow_sql *m, const char *table, const char *column,
+                              const char *fallback)
+{
+	return mlflow_sql_has_column(m, table, column) ? column : fallback;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+static char *dup_nonempty(const char *s)
+{
+	return s && *s ? xstrdup(s) : NULL;
+}
+
+static int64_t parse_int(const char *s)
+{
+	return s ? strtoll(s, NULL, 10) : 0;
+}
+
+static int64_t parse_time(const char *s)
+{
+	return s ? strtoll(s, NULL, 10) : TIME_UNKNOWN;
+}
+
+/* Starts the query *sqlp for param. A statement the connection refuses at
+ * once (SQLite: it does not compile against this schema) is dropped for the
+ * rest of the read, reported once when warn. Returns 1 when rows follow, 0
+ * when there are none to read, -1 when the read must stop. */
+static int start(struct mlflow_sql *m, char **sqlp, const char *param, const char *stream,
+                 const char *what, bool warn)
+{
+	struct sqlconn *db = m->db;
+	if (!*sqlp)
+		return 0;
+	if (db->ops->query(db, *sqlp, param, stream))
+		return 1;
+	if (db->fail != SQL_QUERY)
+		return m->failed(m, what) ? 0 : -1;
+	free(*sqlp);
+	*sqlp = NULL;
+	if (warn && !m->failed(m, what))
+		return -1;
+	return 0;
+}
+
+/* Reports a failure while reading the rows of a run's query. Returns 0 when the read must stop. */
+static int run_failed(struct mlflow_sql *m, const char *run_id, const char *what)
+{
+	char *msg = xasprintf("run %s: %s", run_id, what);
+	int go = m->failed(m, msg);
+	free(msg);
+	return go;
+}
+
+int mlflow_sql_experiments(struct mlflow_sql *m)
+{
+	struct sqlconn *db = m->db;
+	char *sql = xasprintf("SELECT experiment_id, name, %s, %s, %s FROM experiments "
+	                      "ORDER BY experiment_id",
+	                      mlflow_sql_col_or(m, "experiments", "artifact_location", "NULL"),
+	                      mlflow_sql_col_or(m, "experiments", "lifecycle_stage", "NULL"),
+	                      mlflow_sql_col_or(m, "experiments", "creation_time", "NULL"));
+	int ok = db->ops->query(db, sql, NULL, NULL);
+	free(sql);
+	if (!ok) {
+		m->failed(m, "experiments");
+		return 0;
+	}
+	struct experiment **list = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+	while ((rc = db->ops->next(db)) == 1) {
+		const char *life = db->ops->text(db, 3);
+		struct experiment *e = experiment_new();
+		e->id = xstrdup(db->ops->text(db, 0) ? db->ops->text(db, 0) : "");
+		e->name = dup_or_null(db->ops->text(db, 1));
+		e->artifact_location = dup_or_null(db->ops->text(db, 2));
+		e->deleted = life && strcmp(life, "deleted") == 0;
+		e->created_ms = parse_time(db->ops->text(db, 4));
+		GROW(list, cap, n + 1);
+		list[n++] = e;
+	}
+	int go = 1;
+	if (rc < 0) {
+		m->failed(m, "experiments");
+		go = 0;
+	}
+	/* The tags after the list: a connection reads one query at a time. */
+	char *tags_sql = NULL;
+	if (mlflow_sql_has_table(m, "experiment_tags"))
+		tags_sql = xasprintf("SELECT %s, value FROM experiment_tags WHERE experiment_id = $1 "
+		                     "ORDER BY %s",
+		                     m->key, m->key);
+	for (size_t i = 0; i < n; i++) {
+		struct experiment *e = list[i];
+		if (go && start(m, &tags_sql, e->id, NULL, "experiment_tags", false) > 0) {
+			while ((rc = db->ops->next(db)) == 1)
+				if (db->ops->text(db, 0))
+					kvlist_add(&e->tags, db->ops->text(db, 0), db->ops->text(db, 1));
+			if (rc < 0 && !m->failed(m, "experiment_tags"))
+				go = 0;
+			const char *note = kvlist_get(&e->tags, "mlflow.note.content");
+			if (note && *note)
+				e->description = xstrdup(note);
+		}
+		GROW(m->exps, m->capexps, m->nexps + 1);
+		m->exps[m->nexps++] =
+		        (struct mlflow_exp){xstrdup(e->id), xstrdup(e->name ? e->name : ""), e->deleted};
+		if (!go || (e->deleted && !m->opts->include_deleted))
+			experiment_free(e);
+		else
+			m->sink->experiment(m->sink->ctx, e);
+	}
+	free(tags_sql);
+	free(list);
+	return go;
+}
+
+const struct mlflow_exp *mlflow_sql_find_exp(const struct mlflow_sql *m, const char *id)
+{
+	for (size_t i = 0; id && i < m->nexps; i++)
+		if (strcmp(m->exps[i].id, id) == 0)
+			return &m->exps[i];
+	return NULL;
+}
+
+/* Builds the per-run queries for the tables and columns this schema has. */
+static void prepare_run_sql(struct mlflow_sql *m)
+{
+	if (mlflow_sql_has_table(m, "params"))
+		m->sql_params = xasprintf("SELECT %s, value FROM params WHERE run_uuid = $1", m->key);
+	if (mlflow_sql_has_table(m, "tags"))
+		m->sql_tags = xasprintf("SELECT %s, value FROM tags WHERE run_uuid = $1", m->key);
+	/* Before 2019 (alembic 451aebb31d03, 181f10493468) there was no step or is_nan.
+	 * PostgreSQL streams the rows in binary, so the types are made sure of. */
+	bool pg = strcmp(m->db->dialect, "postgresql") == 0;
+	if (mlflow_sql_has_table(m, "metrics"))
+		m->sql_metrics = xasprintf(
+		        pg ? "SELECT %s::text, value::float8, timestamp::int8, (%s)::int8, (%s)::bool "
+		             "FROM metrics WHERE run_uuid = $1"
+		           : "SELECT %s, value, timestamp, %s, %s FROM metrics WHERE run_uuid = $1",
+		        m->key, mlflow_sql_col_or(m, "metrics", "step", "0"),
+		        mlflow_sql_col_or(m, "metrics", "is_nan", pg ? "false" : "0"));
+	if (mlflow_sql_has_table(m, "inputs") && mlflow_sql_has_table(m, "datasets"))
+		m->sql_inputs = xasprintf(
+		        "SELECT d.name, d.digest, %s, %s, %s, %s, %s FROM inputs i "
+		        "JOIN datasets d ON d.dataset_uuid = i.source_id "
+		        "WHERE i.destination_id = $1 AND i.destination_type = 'RUN' "
+		        "AND i.source_type = 'DATASET' ORDER BY d.name, d.digest, i.input_uuid",
+		        mlflow_sql_col_or(m, "datasets", "dataset_source_type", "NULL"),
+		        mlflow_sql_col_or(m, "datasets", "dataset_source", "NULL"),
+		        mlflow_sql_col_or(m, "datasets", "dataset_schema", "NULL"),
+		        mlflow_sql_col_or(m, "datasets", "dataset_profile", "NULL"),
+		        mlflow_sql_has_table(m, "input_tags") ? "(SELECT t.value FROM input_tags t WHERE "
+		                                                "t.input_uuid = i.input_uuid AND "
+		                                                "t.name = 'mlflow.data.context')"
+		                                              : "NULL");
+	if (mlflow_sql_has_table(m, "logged_models"))
+		m->sql_models = xasprintf(
+		        "SELECT model_id, name, %s, %s, %s, %s FROM logged_models "
+		        "WHERE source_run_id = $1 ORDER BY %s, model_id",
+		        mlflow_sql_col_or(m, "logged_models", "model_type", "NULL"),
+		        mlflow_sql_col_or(m, "logged_models", "status", "NULL"),
+		        mlflow_sql_col_or(m, "logged_models", "artifact_location", "NULL"),
+		        mlflow_sql_col_or(m, "logged_models", "lifecycle_stage", "NULL"),
+		        mlflow_sql_col_or(m, "logged_models", "creation_timestamp_ms", "NULL"));
+	if (mlflow_sql_has_table(m, "model_versions"))
+		m->sql_versions = xasprintf("SELECT name, version, %s, %s, %s FROM model_versions "
+		                            "WHERE run_id = $1 ORDER BY name, version",
+		                            mlflow_sql_col_or(m, "model_versions", "status", "NULL"),
+		                            mlflow_sql_col_or(m, "model_versions", "source", "NULL"),
+		                            mlflow_sql_col_or(m, "model_versions", "current_stage", "NULL"));
+}
+
+int mlflow_sql_list_runs(struct mlflow_sql *m)
+{
+	struct sqlconn *db = m->db;
+	const char *c[MS_NCOLS - 2];
+	static const char *const names[] = {"lifecycle_stage", "name",       "source_type",
+	                                    "source_name",     "user_id",    "status",
+	                                    "start_time",      "end_time",   "artifact_uri",
+	                                    "source_version"};
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+		c[i] = mlflow_sql_col_or(m, "runs", names[i], "NULL");
+	/* Deleted runs, and the runs of deleted experiments, are left out by the
+	 * server, so none of their rows is read. */
+	bool deleted_runs = !m->opts->include_deleted &&
+	                    mlflow_sql_has_column(m, "runs", "lifecycle_stage");
+	bool deleted_exps = !m->opts->include_deleted &&
+	                    mlflow_sql_has_column(m, "experiments", "lifecycle_stage");
+	char *sql = xasprintf(
+	        "SELECT run_uuid, experiment_id, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s FROM runs "
+	        "WHERE %s AND %s ORDER BY experiment_id, start_time%s, run_uuid",
+	        c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9],
+	        deleted_runs ? "(lifecycle_stage IS NULL OR lifecycle_stage <> 'deleted')" : "1 = 1",
+	        deleted_exps ? "(experiment_id IS NULL OR experiment_id NOT IN (SELECT experiment_id "
+	                       "FROM experiments WHERE lifecycle_stage = 'deleted'))"
+	                     : "1 = 1",
+	        m->nulls_first ? " NULLS FIRST" : "");
+	int ok = db->ops->query(db, sql, NULL, NULL);
+	free(sql);
+	if (!ok) {
+		m->failed(m, "runs");
+		return 0;
+	}
+	int rc;
+	while ((rc = db->ops->next(db)) == 1) {
+		if (!db->ops->text(db, MS_ID))
+			continue;
+		const struct mlflow_exp *e = mlflow_sql_find_exp(m, db->ops->text(db, MS_EXP));
+		if (e && e->deleted && !m->opts->include_deleted)
+			continue;
+		struct mlflow_run_row row;
+		for (int i = 0; i < MS_NCOLS; i++)
+			row.col[i] = dup_or_null(db->ops->text(db, i));
+		GROW(m->runs, m->capruns, m->nruns + 1);
+		m->runs[m->nruns++] = row;
+	}
+	if (rc < 0) {
+		m->failed(m, "runs");
+		return 0;
+	}
+	prepare_run_sql(m);
+	return 1;
+}
+
+const char *mlflow_sql_status(const char *s)
+{
+	static const char *const names[] = {"RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"};
+	if (s && *s >= '0' && *s <= '9') {
+		long v = strtol(s, NULL, 10);
+		return v >= 1 && v <= 5 ? names[v - 1] : "UNKNOWN";
+	}
+	for (size_t k = 0; s && k < sizeof names / sizeof *names; k++)
+		if (strcasecmp(s, names[k]) == 0)
+			return names[k];
+	return "UNKNOWN";
+}
+
+/* Reads the key/value rows of *sqlp for the run into l. Returns 0 when the read must stop. */
+static int read_kv(struct mlflow_sql *m, char **sqlp, const char *run_id, struct kvlist *l,
+                   const char *what)
+{
+	struct sqlconn *db = m->db;
+	int s = start(m, sqlp, run_id, NULL, what, false);
+	if (s <= 0)
+		return s == 0;
+	int rc;
+	while ((rc = db->ops->next(db)) == 1)
+		if (db->ops->text(db, 0))
+			kvlist_add(l, db->ops->text(db, 0), db->ops->text(db, 1));
+	return rc < 0 ? run_failed(m, run_id, what) : 1;
+}
+
+struct run *mlflow_sql_run_start(struct mlflow_sql *m, const struct mlflow_run_row *row)
+{
+	const char *const *col = (const char *const *)row->col;
+	struct run *r = run_new(m->format, m->path);
+	r->id = xstrdup(col[MS_ID]);
+	r->experiment_id = dup_or_null(col[MS_EXP]);
+	const struct mlflow_exp *e = mlflow_sql_find_exp(m, col[MS_EXP]);
+	if (e)
+		r->experiment_name = xstrdup(e->name);
+	r->name = dup_nonempty(col[MS_NAME]);
+	r->user = dup_nonempty(col[MS_USER]);
+	r->status = xstrdup(mlflow_sql_status(col[MS_STATUS]));
+	r->start_ms = parse_time(col[MS_START]);
+	r->end_ms = parse_time(col[MS_END]);
+	r->deleted = col[MS_LIFE] && strcmp(col[MS_LIFE], "deleted") == 0;
+	if (!read_kv(m, &m->sql_params, r->id, &r->params, "params") ||
+	    !read_kv(m, &m->sql_tags, r->id, &r->tags, "tags")) {
+		run_free(r);
+		return NULL;
+	}
+	mlflow_fields_from_tags(r);
+	/* The columns are what 2019 clients filled; newer ones leave them empty or UNKNOWN. */
+	if (!r->source_name)
+		r->source_name = dup_nonempty(col[MS_SOURCE_NAME]);
+	if (!r->source_type)
+		r->source_type = dup_nonempty(col[MS_SOURCE_TYPE]);
+	if (!r->git_commit)
+		r->git_commit = dup_nonempty(col[MS_SOURCE_VERSION]);
+	if (!e)
+		diag_warn(m->path, 0, "run %s: experiment %s is not in the experiments table", r->id,
+		          col[MS_EXP] ? col[MS_EXP] : "(none)");
+	return r;
+}
+
+void mlflow_keys_reset(struct mlflow_keys *k)
+{
+	if (k->n)
+		memset(k->slot, 0, k->cap * sizeof *k->slot);
+	k->n = 0;
+}
+
+struct series *mlflow_keys_series(struct mlflow_keys *k, struct run *r, const char *key, size_t n)
+{
+	if (k->cap == 0 || (k->n + 1) * 2 > k->cap) {
+		size_t cap = k->cap ? k->cap * 2 : 64;
+		free(k->slot);
+		k->slot = xcalloc(cap, sizeof *k->slot);
+		k->cap = cap;
+		for (size_t i = 0; i < r->nmetrics; i++) {
+			const char *s = r->metrics[i].key;
+			size_t j = hash_bytes(s, strlen(s)) & (cap - 1);
+			while (k->slot[j])
+				j = (j + 1) & (cap - 1);
+			k->slot[j] = i + 1;
+		}
+	}
+	size_t j = hash_bytes(key, n) & (k->cap - 1);
+	while (k->slot[j]) {
+		struct series *s = &r->metrics[k->slot[j] - 1];
+		if (strncmp(s->key, key, n) == 0 && s->key[n] == '\0')
+			return s;
+		j = (j + 1) & (k->cap - 1);
+	}
+	/* run_series appends a new series, as the key is not there yet. */
+	char *copy = xstrndup(key, n);
+	struct series *s = run_series(r, copy);
+	free(copy);
+	k->slot[j] = (size_t)(s - r->metrics) + 1;
+	k->n++;
+	return s;
+}
+
+int mlflow_sql_metrics(struct mlflow_sql *m, struct run *r)
+{
+	struct sqlconn *db = m->db;
+	/* key, value, timestamp, step, is_nan */
+	int s = start(m, &m->sql_metrics, r->id, "tdiib", "metrics", true);
+	if (s <= 0)
+		return s == 0;
+	mlflow_keys_reset(&m->keys);
+	size_t bad = 0;
+	struct series *last = NULL;
+	int rc;
+	while ((rc = db->ops->next(db)) == 1) {
+		const char *key = db->ops->text(db, 0);
+		double v;
+		bool has = db->ops->real(db, 1, &v), nan = db->ops->flag(db, 4);
+		if (!key || (!has && !nan)) {
+			bad++;
+			continue;
+		}
+		if (!last || strcmp(last->key, key) != 0)
+			last = mlflow_keys_series(&m->keys, r, key, strlen(key));
+		if (nan)
+			v = NAN; /* MLflow stores NaN as value 0 with is_nan */
+		else if (v == DBL_MAX)
+			v = INFINITY; /* ±Inf is stored as ±DBL_MAX (sanitize_metric_value) */
+		else if (v == -DBL_MAX)
+			v = -INFINITY;
+		series_add(last, db->ops->integer(db, 3), db->ops->integer(db, 2), v);
+	}
+	if (rc < 0)
+		return run_failed(m, r->id, "metrics");
+	if (bad)
+		diag_warn(m->path, 0, "run %s: skipped %zu metric rows without a key or a numeric value",
+		          r->id, bad);
+	return 1;
+}
+
+static int read_inputs(struct mlflow_sql *m, struct run *r)
+{
+	struct sqlconn *db = m->db;
+	int s = start(m, &m->sql_inputs, r->id, NULL, "inputs", true);
+	if (s <= 0)
+		return s == 0;
+	int rc;
+	while ((rc = db->ops->next(db)) == 1) {
+		struct dataset_input *d = run_add_dataset(r);
+		d->name = dup_or_null(db->ops->text(db, 0));
+		d->digest = dup_or_null(db->ops->text(db, 1));
+		d->source_type = dup_or_null(db->ops->text(db, 2));
+		d->source = dup_or_null(db->ops->text(db, 3));
+		d->schema = dup_or_null(db->ops->text(db, 4));
+		d->profile = dup_or_null(db->ops->text(db, 5));
+		d->context = dup_or_null(db->ops->text(db, 6));
+	}
+	return rc < 0 ? run_failed(m, r->id, "inputs") : 1;
+}
+
+/* The MLflow 3 logged models the run produced, and registry versions made from it. */
+static int read_models(struct mlflow_sql *m, struct run *r)
+{
+	static const char *const states[] = {"UNSPECIFIED", "PENDING", "READY", "FAILED"};
+	struct sqlconn *db = m->db;
+	int rc, s = start(m, &m->sql_models, r->id, NULL, "logged_models", true);
+	if (s < 0)
+		return 0;
+	if (s > 0) {
+		while ((rc = db->ops->next(db)) == 1) {
+			const char *life = db->ops->text(db, 5);
+			if (life && strcmp(life, "deleted") == 0 && !m->opts->include_deleted)
+				continue;
+			struct logged_model *lm = run_add_model(r);
+			lm->id = dup_or_null(db->ops->text(db, 0));
+			lm->name = dup_or_null(db->ops->text(db, 1));
+			lm->type = dup_nonempty(db->ops->text(db, 2));
+			const char *st = db->ops->text(db, 3);
+			if (st && *st >= '0' && *st <= '9') {
+				long k = strtol(st, NULL, 10);
+				lm->status = xstrdup(k >= 0 && k <= 3 ? states[k] : "UNSPECIFIED");
+			} else {
+				lm->status = dup_nonempty(st);
+			}
+			lm->uri = dup_nonempty(db->ops->text(db, 4));
+		}
+		if (rc < 0 && !run_failed(m, r->id, "logged_models"))
+			return 0;
+	}
+	s = start(m, &m->sql_versions, r->id, NULL, "model_versions", false);
+	if (s <= 0)
+		return s == 0;
+	while ((rc = db->ops->next(db)) == 1) {
+		const char *name = db->ops->text(db, 0), *stage = db->ops->text(db, 4);
+		if (!name ||
+		    (stage && strcmp(stage, "Deleted_Internal") == 0 && !m->opts->include_deleted))
+			continue;
+		struct logged_model *lm = run_add_model(r);
+		lm->id = xasprintf("%s/%lld", name, (long long)parse_int(db->ops->text(db, 1)));
+		lm->name = xstrdup(name);
+		lm->type = xstrdup("registered model version");
+		lm->status = dup_nonempty(db->ops->text(db, 2));
+		lm->uri = dup_nonempty(db->ops->text(db, 3));
+	}
+	return rc < 0 ? run_failed(m, r->id, "model_versions") : 1;
+}
+
+int mlflow_sql_run_finish(struct mlflow_sql *m, struct run *r)
+{
+	return read_inputs(m, r) && read_models(m, r);
+}
+
+void mlflow_sql_free(struct mlflow_sql *m)
+{
+	kvlist_free(&m->cols);
+	for (size_t i = 0; i < m->nexps; i++) {
+		free(m->exps[i].id);
+		free(m->exps[i].name);
+	}
+	free(m->exps);
+	for (size_t i = 0; i < m->nruns; i++)
+		for (int k = 0; k < MS_NCOLS; k++)
+			free(m->runs[i].col[k]);
+	free(m->runs);
+	free(m->keys.slot);
+	free(m->sql_params);
+	free(m->sql_tags);
+	free(m->sql_metrics);
+	free(m->sql_inputs);
+	free(m->sql_models);
+	free(m->sql_versions);
+	memset(m, 0, sizeof *m);
+}

@@ -21,9 +21,14 @@ mkdir -p "$TMP/out"
 check_exit 0 "the first build" "$RUNSITE" build -q "$TMP/store" -o "$out"
 (cd "$out" && find . -type f | sort | xargs sha256sum) > "$TMP/before.sum"
 
+# The lowest limit is the one at which runsite and its libraries just load.
+base=40000
+while [ $base -lt 400000 ] && ! (ulimit -v $base && exec "$RUNSITE" --version) >/dev/null 2>&1; do
+	base=$((base + 10000))
+done
 hit=0
 for jobs in 1 2; do
-	for kb in 70000 80000 90000 100000 110000; do
+	for kb in $base $((base + 10000)) $((base + 20000)) $((base + 30000)) $((base + 40000)); do
 		what="-j $jobs under ulimit -v $kb"
 		(ulimit -v $kb && exec "$RUNSITE" build -q --no-cache -j $jobs "$TMP/store" -o "$out") \
 			>/dev/null 2>"$TMP/err"

@@ -6,12 +6,21 @@ PKGS="build-essential pkg-config libcairo2-dev libpango1.0-dev libcmark-gfm-dev
 libcmark-gfm-extensions-dev libxml2-dev libsqlite3-dev libyaml-dev libjansson-dev zlib1g-dev
 fonts-dejavu-core"
 if [ "$1" = "--test" ]; then
-	# What the test suite needs beyond the build: a browser for the XSS checks,
+	# What the test suite needs beyond the build: a browser for the XSS checks
+	# and the browser tests (node and npm drive it, Java runs the HTML checker),
 	# clang for the fuzz targets, numpy for the sample-runs script, mandoc for the man page lint.
-	PKGS="$PKGS chromium clang libclang-rt-14-dev sqlite3 python3-numpy python3-yaml mandoc"
+	PKGS="$PKGS chromium clang libclang-rt-14-dev sqlite3 python3-numpy python3-yaml mandoc
+nodejs npm default-jre-headless"
 fi
 if [ "$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; else
 	echo "install-deps: need root or sudo to install: $PKGS" >&2; exit 1; fi
 echo "install-deps: installing Debian packages:" $PKGS >&2
 $SUDO apt-get update -qq >&2
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $PKGS >&2
+if [ "$1" = "--test" ]; then
+	# The browser tests' npm packages, exactly as tests/browser/package-lock.json
+	# pins them. puppeteer-core downloads no browser (it drives the system
+	# Chromium) and no install script runs (vnu-jar ships its jar).
+	echo "install-deps: npm ci in tests/browser" >&2
+	(cd "$(dirname "$0")/../tests/browser" && npm ci --ignore-scripts --no-audit --no-fund >&2)
+fi

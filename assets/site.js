@@ -363,3 +363,314 @@
 	window.runsite = window.runsite || {};
 	window.runsite.tables = tables;
 })();
+
+/* Charts: where the page holds a chart's drawn points (a <script
+ * type="application/json" class="chart-data"> beside its picture), the
+ * picture is replaced by a live chart of the same points: hover for every
+ * shown run's value at that x, click a legend entry to hide or show a run,
+ * drag across to zoom x (double-click or Reset to undo), a smoothing slider
+ * and a log/linear switch. Without this script the picture stays. */
+(function () {
+	"use strict";
+	var NS = "http://www.w3.org/2000/svg";
+	var SMOOTH_MIN_POINTS = 50; /* as the pictures: shorter series are never smoothed */
+	var DASHES = ["", "6 3", "1.5 3", "7 3 1.5 3"];
+
+	function svgEl(tag, attrs, parent) {
+		var e = document.createElementNS(NS, tag);
+		Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, attrs[k]); });
+		if (parent) parent.appendChild(e);
+		return e;
+	}
+	function htmlEl(tag, attrs, text, parent) {
+		var e = document.createElement(tag);
+		Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, attrs[k]); });
+		if (text !== undefined && text !== null) e.textContent = text;
+		if (parent) parent.appendChild(e);
+		return e;
+	}
+
+	function fmt(v) {
+		if (v === null || !isFinite(v)) return String(v);
+		var a = Math.abs(v);
+		if (a !== 0 && (a >= 1e6 || a < 1e-4)) return v.toExponential(3).replace(/\.?0+e/, "e");
+		return String(Number(v.toPrecision(5)));
+	}
+
+	/* About n round ticks over [lo, hi]. */
+	function ticks(lo, hi, n) {
+		var span = hi - lo;
+		if (!(span > 0)) return [lo];
+		var step = Math.pow(10, Math.floor(Math.log10(span / n))), err = span / n / step;
+		step *= err >= 7.5 ? 10 : err >= 3.5 ? 5 : err >= 1.5 ? 2 : 1;
+		var out = [];
+		for (var v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
+		return out;
+	}
+
+	/* TensorBoard's debiased exponential moving average, gaps kept. */
+	function smooth(ys, w) {
+		var out = new Array(ys.length), last = 0, k = 0;
+		for (var i = 0; i < ys.length; i++) {
+			if (ys[i] === null) { out[i] = null; continue; }
+			k++;
+			last = last * w + (1 - w) * ys[i];
+			out[i] = last / (1 - Math.pow(w, k));
+		}
+		return out;
+	}
+
+	function num(v) { return typeof v === "number" ? v : null; }
+
+	function Chart(fig, data) {
+		var self = this;
+		this.fig = fig;
+		this.data = data;
+		this.series = data.s.map(function (s, i) {
+			var xs = [], ys = [];
+			for (var j = 0; j + 1 < s.p.length; j += 2) { xs.push(s.p[j]); ys.push(num(s.p[j + 1])); }
+			return { name: s.n, color: s.c, dash: s.d || 0, xs: xs, ys: ys, shown: true, i: i };
+		});
+		this.log = !!data.log;
+		this.w = data.smoothing || 0;
+		var all = [];
+		this.series.forEach(function (s) { all = all.concat(s.xs); });
+		this.full = [Math.min.apply(null, all), Math.max.apply(null, all)];
+		if (!(this.full[1] > this.full[0])) this.full = [this.full[0] - 1, this.full[0] + 1];
+		this.dom = this.full.slice();
+
+		fig.classList.add("live");
+		var link = fig.querySelector("a");
+		this.box = htmlEl("div", { class: "ichart" });
+		fig.insertBefore(this.box, link ? link.nextSibling : fig.firstChild);
+		if (link) { link.hidden = true; }
+
+		var tools = htmlEl("div", { class: "chart-tools" }, null, this.box);
+		var sl = htmlEl("label", {}, "Smoothing ", tools);
+		this.slider = htmlEl("input", { type: "range", min: "0", max: "0.99", step: "0.01", value: String(this.w), class: "smoothing" }, null, sl);
+		this.slider.addEventListener("input", function () { self.w = Number(self.slider.value); self.draw(); });
+		var ll = htmlEl("label", {}, null, tools);
+		this.logBox = htmlEl("input", { type: "checkbox", class: "log" }, null, ll);
+		ll.appendChild(document.createTextNode(" log y"));
+		this.logBox.checked = this.log;
+		this.logBox.addEventListener("change", function () { self.log = self.logBox.checked; self.draw(); });
+		this.reset = htmlEl("button", { type: "button", class: "reset", hidden: "" }, "Reset zoom", tools);
+		this.reset.addEventListener("click", function () { self.zoom(self.full); });
+		if (link) {
+			var open = htmlEl("a", { href: link.getAttribute("href"), class: "picture" }, "picture", tools);
+			open.title = "The chart as a picture";
+		}
+
+		this.svg = svgEl("svg", { class: "plot", role: "img" }, this.box);
+		this.svg.setAttribute("aria-label", (fig.querySelector("img") || {}).alt || "chart");
+		this.tip = htmlEl("div", { class: "readout", hidden: "" }, null, this.box);
+		this.legend = htmlEl("ul", { class: "legend" }, null, this.box);
+		if (this.series.length > 1 || this.series[0].name)
+			this.series.forEach(function (s) {
+				var li = htmlEl("li", {}, null, self.legend);
+				var b = htmlEl("button", { type: "button", "aria-pressed": "true", "data-series": String(s.i) }, null, li);
+				var sw = htmlEl("span", { class: "key" }, null, b);
+				sw.style.borderTopColor = s.color;
+				sw.style.borderTopStyle = s.dash === 2 ? "dotted" : s.dash ? "dashed" : "solid";
+				b.appendChild(document.createTextNode(s.name));
+				b.title = "Hide or show " + s.name;
+				b.addEventListener("click", function () {
+					s.shown = !s.shown;
+					b.setAttribute("aria-pressed", String(s.shown));
+					self.draw();
+				});
+			});
+		this.wire();
+		this.draw();
+		var lastW = 0;
+		window.addEventListener("resize", function () {
+			if (self.box.clientWidth !== lastW) { lastW = self.box.clientWidth; self.draw(); }
+		});
+	}
+
+	Chart.prototype.ty = function (y) {
+		if (y === null) return null;
+		if (this.log) return y > 0 ? Math.log10(y) : null;
+		return y;
+	};
+
+	Chart.prototype.zoom = function (dom) {
+		this.dom = dom.slice();
+		this.reset.hidden = dom[0] === this.full[0] && dom[1] === this.full[1];
+		this.draw();
+	};
+
+	Chart.prototype.draw = function () {
+		var self = this, svg = this.svg;
+		while (svg.firstChild) svg.removeChild(svg.firstChild);
+		var W = Math.max(this.box.clientWidth, 280), H = Math.round(Math.max(220, Math.min(420, W * 0.55)));
+		svg.setAttribute("width", W);
+		svg.setAttribute("height", H);
+		svg.setAttribute("viewBox", "0 0 " + W + " " + H);
+		var L = 58, R = 14, T = 10, B = 34, pw = W - L - R, ph = H - T - B;
+		var lo = this.dom[0], hi = this.dom[1];
+		/* y range: the shown series' values inside the x range */
+		var ylo = Infinity, yhi = -Infinity;
+		this.series.forEach(function (s) {
+			if (!s.shown) return;
+			s.ay = s.ys.map(function (y) { return self.ty(y); });
+			s.sm = self.w > 0 && s.ys.length >= SMOOTH_MIN_POINTS ? smooth(s.ay, self.w) : null;
+			for (var i = 0; i < s.xs.length; i++)
+				if (s.xs[i] >= lo && s.xs[i] <= hi && s.ay[i] !== null && isFinite(s.ay[i])) {
+					ylo = Math.min(ylo, s.ay[i]); yhi = Math.max(yhi, s.ay[i]);
+				}
+		});
+		if (!(yhi >= ylo)) { ylo = 0; yhi = 1; }
+		if (yhi === ylo) { ylo -= 0.5; yhi += 0.5; }
+		var pad = (yhi - ylo) * 0.06;
+		ylo -= pad; yhi += pad;
+		var X = function (x) { return L + (x - lo) / (hi - lo) * pw; };
+		var Y = function (y) { return T + ph - (y - ylo) / (yhi - ylo) * ph; };
+		this.geo = { L: L, T: T, pw: pw, ph: ph, lo: lo, hi: hi };
+		svg.setAttribute("data-plot", [L, T, pw, ph].join(" "));
+		svg.setAttribute("data-x", lo + " " + hi);
+
+		var grid = svgEl("g", { class: "grid" }, svg);
+		var axis = svgEl("g", { class: "axis" }, svg);
+		var yt = this.log ? ticks(Math.floor(ylo), Math.ceil(yhi), 5).filter(function (v) { return v === Math.round(v) && v >= ylo && v <= yhi; })
+			: ticks(ylo, yhi, 5);
+		if (this.log && yt.length < 2) yt = ticks(ylo, yhi, 4);
+		yt.forEach(function (v) {
+			svgEl("line", { x1: L, x2: L + pw, y1: Y(v), y2: Y(v) }, grid);
+			var t = svgEl("text", { x: L - 6, y: Y(v), "text-anchor": "end", "dominant-baseline": "middle" }, axis);
+			t.textContent = self.log ? fmt(Math.pow(10, v)) : fmt(v);
+		});
+		ticks(lo, hi, Math.max(2, Math.floor(pw / 90))).forEach(function (v) {
+			svgEl("line", { x1: X(v), x2: X(v), y1: T, y2: T + ph }, grid);
+			var t = svgEl("text", { x: X(v), y: T + ph + 16, "text-anchor": "middle" }, axis);
+			t.textContent = fmt(v);
+		});
+		var xl = svgEl("text", { x: L + pw, y: H - 2, "text-anchor": "end", class: "xlabel" }, axis);
+		xl.textContent = this.data.x === "step" ? "step" : this.data.x === "time" ? "time (s)" : "seconds since start";
+		svgEl("rect", { x: L, y: T, width: pw, height: ph, class: "frame" }, svg);
+
+		var clipId = "clip-" + (this.fig.id || Math.random().toString(36).slice(2));
+		var cp = svgEl("clipPath", { id: clipId }, svgEl("defs", {}, svg));
+		svgEl("rect", { x: L - 1, y: T - 1, width: pw + 2, height: ph + 2 }, cp);
+		var lines = svgEl("g", { "clip-path": "url(" + "#" + clipId + ")" }, svg);
+		var marks = svgEl("g", { class: "marks" }, svg);
+		var path = function (xs, ys) {
+			var d = "", pen = false;
+			for (var i = 0; i < xs.length; i++) {
+				if (ys[i] === null || !isFinite(ys[i])) { pen = false; continue; }
+				d += (pen ? "L" : "M") + X(xs[i]).toFixed(1) + " " + Y(ys[i]).toFixed(1);
+				pen = true;
+			}
+			return d;
+		};
+		this.series.forEach(function (s) {
+			if (!s.shown) return;
+			var raw = svgEl("path", { d: path(s.xs, s.ay), stroke: s.color, class: "line raw", "data-series": s.i,
+				"stroke-dasharray": DASHES[s.dash] || "", "stroke-opacity": s.sm ? 0.3 : 1 }, lines);
+			if (s.sm) svgEl("path", { d: path(s.xs, s.sm), stroke: s.color, class: "line smooth", "data-series": s.i,
+				"stroke-dasharray": DASHES[s.dash] || "" }, lines);
+			/* the best point, on the raw line, outside the clip so it is never cut */
+			var goal = self.data.goal, bi = -1;
+			if (goal === "min" || goal === "max")
+				for (var i = 0; i < s.xs.length; i++) {
+					var y = s.ys[i];
+					if (y === null || !isFinite(y) || s.xs[i] < lo || s.xs[i] > hi || s.ay[i] === null) continue;
+					if (bi < 0 || (goal === "min" ? y < s.ys[bi] : y > s.ys[bi])) bi = i;
+				}
+			if (bi >= 0) svgEl("circle", { cx: X(s.xs[bi]), cy: Y(s.ay[bi]), r: 3.5, stroke: s.color, class: "best", "data-series": s.i }, marks);
+			raw.setAttribute("fill", "none");
+		});
+		this.cross = svgEl("line", { class: "cross", y1: T, y2: T + ph, visibility: "hidden" }, svg);
+		this.dots = svgEl("g", { class: "dots" }, svg);
+		this.sel = svgEl("rect", { class: "selection", y: T, height: ph, visibility: "hidden" }, svg);
+		this.X = X; this.Y = Y;
+	};
+
+	/* Each shown series' point nearest data x, for the series whose x range
+	 * reaches x (within a pixel column or so). */
+	Chart.prototype.at = function (x) {
+		var out = [], tol = (this.dom[1] - this.dom[0]) / 150;
+		this.series.forEach(function (s) {
+			var n = s.xs.length;
+			if (!s.shown || !n || x < s.xs[0] - tol || x > s.xs[n - 1] + tol) return;
+			var a = 0, b = n - 1;
+			while (b - a > 1) { var m = (a + b) >> 1; if (s.xs[m] <= x) a = m; else b = m; }
+			var i = Math.abs(s.xs[a] - x) <= Math.abs(s.xs[b] - x) ? a : b;
+			out.push({ s: s, i: i, x: s.xs[i], y: s.ys[i] });
+		});
+		return out;
+	};
+
+	Chart.prototype.wire = function () {
+		var self = this, svg = this.svg, start = null;
+		var dataX = function (ev) {
+			var r = svg.getBoundingClientRect(), g = self.geo;
+			var px = Math.max(g.L, Math.min(g.L + g.pw, ev.clientX - r.left));
+			return { px: px, x: g.lo + (px - g.L) / g.pw * (g.hi - g.lo) };
+		};
+		svg.addEventListener("pointermove", function (ev) {
+			var p = dataX(ev), g = self.geo;
+			self.cross.setAttribute("x1", p.px);
+			self.cross.setAttribute("x2", p.px);
+			self.cross.setAttribute("visibility", "visible");
+			while (self.dots.firstChild) self.dots.removeChild(self.dots.firstChild);
+			var hits = self.at(p.x);
+			self.tip.textContent = "";
+			htmlEl("div", { class: "at" }, (self.data.x === "step" ? "step ≈ " : "x ≈ ") + fmt(p.x), self.tip);
+			var tbl = htmlEl("table", {}, null, self.tip);
+			hits.forEach(function (h) {
+				var ay = self.ty(h.y);
+				if (ay !== null && isFinite(ay))
+					svgEl("circle", { cx: self.X(h.x), cy: self.Y(ay), r: 3, fill: h.s.color }, self.dots);
+				var tr = htmlEl("tr", { "data-series": String(h.s.i), "data-x": String(h.x), "data-y": String(h.y) }, null, tbl);
+				var name = htmlEl("td", {}, null, tr);
+				htmlEl("span", { class: "key" }, null, name).style.borderTopColor = h.s.color;
+				name.appendChild(document.createTextNode(h.s.name));
+				htmlEl("td", { class: "num" }, h.y === null ? "—" : fmt(h.y), tr);
+				htmlEl("td", { class: "num step" }, "at " + fmt(h.x), tr);
+			});
+			self.tip.hidden = false;
+			var r = svg.getBoundingClientRect();
+			var left = ev.clientX - r.left + 14;
+			if (left + self.tip.offsetWidth > r.width) left = Math.max(0, ev.clientX - r.left - 14 - self.tip.offsetWidth);
+			self.tip.style.left = left + "px";
+			self.tip.style.top = (g.T + 4) + "px";
+			if (start) {
+				self.sel.setAttribute("x", Math.min(start.px, p.px));
+				self.sel.setAttribute("width", Math.abs(p.px - start.px));
+				self.sel.setAttribute("visibility", "visible");
+			}
+		});
+		svg.addEventListener("pointerleave", function () {
+			self.cross.setAttribute("visibility", "hidden");
+			while (self.dots.firstChild) self.dots.removeChild(self.dots.firstChild);
+			self.tip.hidden = true;
+		});
+		svg.addEventListener("pointerdown", function (ev) {
+			start = dataX(ev);
+			try { svg.setPointerCapture(ev.pointerId); } catch (e) { /* synthetic events */ }
+		});
+		svg.addEventListener("pointerup", function (ev) {
+			if (!start) return;
+			var end = dataX(ev), a = start;
+			start = null;
+			self.sel.setAttribute("visibility", "hidden");
+			if (Math.abs(end.px - a.px) >= 6) self.zoom([Math.min(a.x, end.x), Math.max(a.x, end.x)]);
+		});
+		svg.addEventListener("dblclick", function () { self.zoom(self.full); });
+	};
+
+	var charts = [];
+	document.querySelectorAll("figure.chart").forEach(function (fig) {
+		var js = fig.querySelector("script.chart-data");
+		if (!js) return;
+		try {
+			var data = JSON.parse(js.textContent);
+			if (data && data.s && data.s.length) charts.push(new Chart(fig, data));
+		} catch (e) {
+			if (window.console) console.warn("runsite: chart data of " + fig.id + " unreadable: " + e);
+		}
+	});
+	window.runsite = window.runsite || {};
+	window.runsite.charts = charts;
+})();

@@ -276,6 +276,18 @@ void fill_chart_section(struct site *s, xmlNodePtr root, const char *marker,
 				tmpl_set_attr(img, "src", src);
 				tmpl_set_attr(img, "alt", charts[i].alt ? charts[i].alt : charts[i].key);
 				free(src);
+				/* The drawn points, for the page script's readouts and zoom. */
+				if (charts[i].data) {
+					xmlNodePtr js = tmpl_add_elem(c, "script", NULL);
+					tmpl_set_attr(js, "type", "application/json");
+					tmpl_set_attr(js, "class", "chart-data");
+					xmlAddChild(js, xmlNewDocText(js->doc, BAD_CAST charts[i].data));
+					/* a figure's caption comes first or last */
+					if (cap) {
+						xmlUnlinkNode(js);
+						xmlAddPrevSibling(cap, js);
+					}
+				}
 			} else if (img) {
 				/* PDF only: a link instead of a picture. */
 				tmpl_remove(img);

@@ -152,6 +152,7 @@ struct chart_ref {
 	const char *alt;
 	const char *note;  /* a line under the caption, or NULL */
 	const char *group; /* the group heading; NULL: from the key (chart_group) */
+	char *data;        /* the drawn points as JSON for the page script, or NULL */
 };
 void free_refs(struct chart_ref *refs, size_t n);
 /* Writes one overlay chart per metric (keys[0..nk)) of the units into

@@ -364,9 +364,8 @@
 	window.runsite.tables = tables;
 })();
 
-/* Charts: where the page holds a chart's drawn points (a <script
- * type="application/json" class="chart-data"> beside its picture), the
- * picture is replaced by a live chart of the same points: hover for every
+/* Charts: where a chart's drawn points sit beside its picture
+ * (data-points: a script calling runsiteChartData), the picture is replaced by a live chart of the same points: hover for every
  * shown run's value at that x, click a legend entry to hide or show a run,
  * drag across to zoom x (double-click or Reset to undo), a smoothing slider
  * and a log/linear switch. Without this script the picture stays. */
@@ -660,17 +659,39 @@
 		svg.addEventListener("dblclick", function () { self.zoom(self.full); });
 	};
 
+	/* A chart's points come in a small script beside its picture
+	 * (data-points), loaded when the chart nears the screen: a script file,
+	 * unlike fetch(), loads from file:// too. */
 	var charts = [];
-	document.querySelectorAll("figure.chart").forEach(function (fig) {
-		var js = fig.querySelector("script.chart-data");
-		if (!js) return;
+	window.runsiteChartData = function (id, data) {
+		var fig = document.getElementById(id);
+		if (!fig || fig.classList.contains("live") || !data || !data.s || !data.s.length) return;
 		try {
-			var data = JSON.parse(js.textContent);
-			if (data && data.s && data.s.length) charts.push(new Chart(fig, data));
+			charts.push(new Chart(fig, data));
 		} catch (e) {
-			if (window.console) console.warn("runsite: chart data of " + fig.id + " unreadable: " + e);
+			if (window.console) console.warn("runsite: chart " + id + " not drawn: " + e);
 		}
-	});
+	};
+	function load(fig) {
+		if (fig.hasAttribute("data-loading")) return;
+		fig.setAttribute("data-loading", "");
+		var js = document.createElement("script");
+		js.src = fig.getAttribute("data-points");
+		document.body.appendChild(js);
+	}
+	var figs = document.querySelectorAll("figure.chart[data-points]");
+	if ("IntersectionObserver" in window) {
+		var io = new IntersectionObserver(function (entries) {
+			entries.forEach(function (e) {
+				if (e.isIntersecting) { io.unobserve(e.target); load(e.target); }
+			});
+		}, { rootMargin: "600px 0px" });
+		figs.forEach(function (f) { io.observe(f); });
+	} else {
+		figs.forEach(load);
+	}
 	window.runsite = window.runsite || {};
 	window.runsite.charts = charts;
+	/* for bench/browser.sh: when the page is wired */
+	window.runsite.ready = performance.now();
 })();

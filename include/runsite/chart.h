@@ -78,6 +78,12 @@ int chart_write(const struct chart_spec *spec, enum chart_format fmt, const char
 int chart_write_sparkline(const struct chart_point *pts, size_t n, int color, int width,
                           int height, const char *path);
 
+/* The same sparkline as an SVG path's d for a width×height box, drawn in
+ * the page (no file); end gets the last finite point's position for its
+ * dot. NULL when there is nothing to draw. Caller frees. */
+char *chart_sparkline_path(const struct chart_point *pts, size_t n, int width, int height,
+                           double end[2]);
+
 /* A sentence describing the chart for alt text: metric, runs, last and best
  * values. Caller frees. */
 char *chart_describe(const struct chart_spec *spec, const struct chart_info *info);

@@ -111,7 +111,7 @@ static int write_chart(struct site *s, const struct chart_spec *sp, const char *
 /* The points chart sp draws, for the page script's readouts, legend and
  * zoom: per series its name, colour, line style and the points M4 keeps at
  * the chart's width in pixel columns (each a logged value), as compact JSON
- * that is safe inside a <script> element. Caller frees. */
+ * with no '<' in it. Caller frees. */
 static char *chart_data_json(const struct chart_spec *sp, int log_y)
 {
 	double xlo = INFINITY, xhi = -INFINITY;
@@ -168,7 +168,7 @@ static char *chart_data_json(const struct chart_spec *sp, int log_y)
 		free(text);
 		return NULL;
 	}
-	/* No "</script" can end the element early: '<' only occurs in strings. */
+	/* No "</script" can end a script early: '<' only occurs in strings. */
 	struct buf b = BUF_INIT;
 	for (size_t i = 0; i < len; i++) {
 		if (text[i] == '<')
@@ -316,23 +316,15 @@ int site_run_charts(struct site *s, struct site_run *sr)
 	return ok;
 }
 
-int run_sparkline(struct site *s, struct site_run *sr)
+char *run_sparkline(struct site *s, struct site_run *sr, double end[2])
 {
-	if (sr->spark)
-		return sr->spark > 0;
-	sr->spark = -1;
 	const struct series *se = s->primary ? run_find_series(sr->run, s->primary) : NULL;
 	if (!se || se->ndec < 2)
-		return 0;
+		return NULL;
 	struct chart_point *cp = dec_points(s, sr->run, se);
-	char *dir = xasprintf("runs/%s", sr->slug);
-	char *path = xasprintf("%s/%s/trend.svg", s->tmp, dir);
-	if (site_mkdir(s, dir) && chart_write_sparkline(cp, se->ndec, sr->color, 96, 24, path))
-		sr->spark = 1;
-	free(path);
-	free(dir);
+	char *d = chart_sparkline_path(cp, se->ndec, 96, 24, end);
 	free(cp);
-	return sr->spark > 0;
+	return d;
 }
 
 char *group_name(const struct site *s, const struct plan_unit *u)
@@ -449,6 +441,47 @@ static void unit_free(struct chart_series *cs, struct chart_point *own[3], int g
 		free((void *)cs->label);
 }
 
+/* Writes chart sp's drawn points beside it as dir/stem.points.js, a script
+ * the page loads when the chart scrolls near (a 500-run page would parse
+ * megabytes of points before showing anything). Returns the file's name
+ * relative to the chart's folder, or NULL (the picture stays static). */
+static char *chart_data_file(struct site *s, const struct chart_spec *sp, int log_y,
+                             const char *dir, const char *stem)
+{
+	char *json = chart_data_json(sp, log_y);
+	if (!json)
+		return NULL;
+	char *id = xasprintf("chart-%s", stem);
+	struct buf b = BUF_INIT;
+	BUF_PUTSL(&b, "runsiteChartData(");
+	struct jsonw w;
+	char *qid = NULL;
+	size_t qlen = 0;
+	FILE *f = open_memstream(&qid, &qlen);
+	if (f) {
+		jsonw_init(&w, f);
+		jsonw_string(&w, id);
+		fclose(f);
+	}
+	buf_puts(&b, qid ? qid : "\"\"");
+	BUF_PUTSL(&b, ",");
+	buf_puts(&b, json);
+	BUF_PUTSL(&b, ");\n");
+	free(qid);
+	free(id);
+	free(json);
+	char *name = xasprintf("%s.points.js", stem);
+	char *rel = xasprintf("%s/%s", dir, name);
+	int ok = site_write(s, rel, b.data, b.size);
+	free(rel);
+	buf_free(&b);
+	if (!ok) {
+		free(name);
+		return NULL;
+	}
+	return name;
+}
+
 struct chart_ref *overlay_charts(struct site *s, const struct plan_unit *units, size_t nu,
                                  const struct plan_metric *keys, size_t nk, const char *dir,
                                  const char *page_dir, struct slugset *stems, size_t *nout,
@@ -488,7 +521,7 @@ struct chart_ref *overlay_charts(struct site *s, const struct plan_unit *units, 
 			if (*ok && write_chart(s, &sp, dir, stem, &alt, &log_y)) {
 				refs[(*nout)++] = (struct chart_ref){keys[k].key, page_dir, xstrdup(stem),
 				                                     alt, note, NULL,
-				                                     chart_data_json(&sp, log_y)};
+				                                     chart_data_file(s, &sp, log_y, dir, stem)};
 				note = NULL;
 			} else {
 				*ok = 0;

@@ -98,22 +98,6 @@ static void check_ref(const char *page, const char *dir, const char *attr, const
 	passed++;
 }
 
-/* A chart's points: a <script type="application/json" class="chart-data">
- * (a data block, which no browser runs) holding JSON without a '<'. */
-static int chart_data(xmlNode *n)
-{
-	xmlChar *type = xmlGetProp(n, (const xmlChar *)"type");
-	xmlChar *cls = xmlGetProp(n, (const xmlChar *)"class");
-	xmlChar *text = xmlNodeGetContent(n);
-	int ok = type && strcmp((const char *)type, "application/json") == 0 && cls &&
-	         strcmp((const char *)cls, "chart-data") == 0 && text && text[0] == '{' &&
-	         !strchr((const char *)text, '<');
-	xmlFree(type);
-	xmlFree(cls);
-	xmlFree(text);
-	return ok;
-}
-
 static void walk_nodes(const char *page, const char *dir, xmlNode *n)
 {
 	for (; n; n = n->next) {
@@ -127,7 +111,7 @@ static void walk_nodes(const char *page, const char *dir, xmlNode *n)
 				xmlFree(v);
 			}
 			if (strcmp((const char *)n->name, "script") == 0 &&
-			    !xmlHasProp(n, (const xmlChar *)"src") && !chart_data(n))
+			    !xmlHasProp(n, (const xmlChar *)"src"))
 				bad(page, "inline script", "(a page's script lives in assets/)");
 		}
 		walk_nodes(page, dir, n->children);

@@ -296,21 +296,6 @@ static void check_link(struct page_stats *ps, const char *pagedir, const char *v
 	free(target);
 }
 
-
-/* A <script type="application/json"> runsite writes: the class chart-data
- * and JSON text without a '<' (runsite escapes it), so nothing in it can
- * close the element and start markup. */
-static int chart_data_block(xmlNodePtr n)
-{
-	xmlChar *cls = xmlGetProp(n, (const xmlChar *)"class");
-	xmlChar *text = xmlNodeGetContent(n);
-	int ok = cls && strcmp((const char *)cls, "chart-data") == 0 && text && text[0] == '{' &&
-	         !strchr((const char *)text, '<');
-	xmlFree(cls);
-	xmlFree(text);
-	return ok;
-}
-
 static void walk_page(struct page_stats *ps, const char *pagedir, xmlNodePtr n)
 {
 	for (; n; n = n->next) {
@@ -318,13 +303,7 @@ static void walk_page(struct page_stats *ps, const char *pagedir, xmlNodePtr n)
 			continue;
 		if (strcmp((const char *)n->name, "script") == 0) {
 			xmlChar *src = xmlGetProp(n, (const xmlChar *)"src");
-			/* A chart's points ride in a data block, which no browser runs;
-			 * a data block holding markup would still count. */
-			xmlChar *type = xmlGetProp(n, (const xmlChar *)"type");
-			int data = !src && type && strcmp((const char *)type, "application/json") == 0 &&
-			           chart_data_block(n);
-			xmlFree(type);
-			if (!data && (!src || !str_ends((const char *)src, "assets/site.js") || n->children))
+			if (!src || !str_ends((const char *)src, "assets/site.js") || n->children)
 				ps->scripts_inline++;
 			xmlFree(src);
 		}

@@ -121,6 +121,9 @@ static int sanitize(xmlNodePtr n, int demote, int *last)
 		xmlNodeSetName(n, (const xmlChar *)h);
 		name = (const char *)n->name; /* the old name was freed */
 	}
+	/* A code block scrolls sideways when wide: keyboards can reach it. */
+	if (strcmp(name, "pre") == 0)
+		xmlSetProp(n, (const xmlChar *)"tabindex", (const xmlChar *)"0");
 	/* A task list's checkbox is named for assistive technology. */
 	if (strcmp(name, "input") == 0 && !xmlHasProp(n, (const xmlChar *)"aria-label")) {
 		int done = xmlHasProp(n, (const xmlChar *)"checked") != NULL;

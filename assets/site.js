@@ -1,8 +1,13 @@
-/* runsite — small enhancements only; every page is complete without this
- * script. Click a table heading to sort by it; type in a filter box to hide
- * rows that do not match; choose which value metric columns show. */
+/* runsite — enhancements only; every page is complete without this script.
+ * Runs tables: click a heading to sort (metrics first in their goal's
+ * direction), filter with words or comparisons (lr<0.01 status=FAILED),
+ * choose columns and the metric value shown, download the table as shown
+ * (CSV, JSON); sort, filter and columns live in the URL's #fragment, so a
+ * link or a reload (file:// too) keeps them. Charts: see charts.js. */
 (function () {
 	"use strict";
+
+	/* ---- cells and their values ---- */
 
 	function cellKey(cell) {
 		if (!cell) return { missing: true };
@@ -14,7 +19,11 @@
 			if (!isNaN(n) || v === "Infinity" || v === "-Infinity") return { num: n };
 			return { text: v.toLowerCase() };
 		}
-		return { text: cell.textContent.trim().toLowerCase() };
+		var t = cell.textContent.trim();
+		if (t === "—" || t === "") return { missing: true };
+		var tn = Number(t);
+		if (t !== "" && !isNaN(tn)) return { num: tn, text: t.toLowerCase() };
+		return { text: t.toLowerCase() };
 	}
 
 	function compare(a, b) {
@@ -28,78 +37,661 @@
 		return x.localeCompare(y, undefined, { numeric: true });
 	}
 
-	function sortBy(table, th, col) {
-		var body = table.tBodies[0];
-		if (!body) return;
-		var asc = th.getAttribute("aria-sort") !== "ascending";
-		var heads = table.tHead.rows[0].cells;
-		for (var i = 0; i < heads.length; i++) heads[i].removeAttribute("aria-sort");
-		th.setAttribute("aria-sort", asc ? "ascending" : "descending");
-		var rows = Array.prototype.slice.call(body.rows).map(function (r, i) {
-			return { row: r, key: cellKey(r.cells[col]), i: i };
-		});
-		rows.sort(function (a, b) {
-			var c = compare(a.key, b.key);
-			/* Missing values stay last either way. */
-			if (!(a.key.missing || b.key.missing) && !asc) c = -c;
-			return c || a.i - b.i;
-		});
-		rows.forEach(function (r) { body.appendChild(r.row); });
+	/* A column's name for filters, the URL and downloads: the metric or param
+	 * key, else the heading's first word ("started"). */
+	function colKey(th) {
+		var m = th.getAttribute("data-metric");
+		if (m) return m;
+		var first = th.firstChild ? th.firstChild.textContent : th.textContent;
+		if (th.classList.contains("param")) return th.textContent.trim();
+		return (first || "").trim().split(/[\s(]/)[0].toLowerCase();
 	}
 
-	document.querySelectorAll("table.sortable").forEach(function (table) {
-		if (!table.tHead || !table.tHead.rows.length) return;
-		var heads = table.tHead.rows[0].cells;
-		for (var i = 0; i < heads.length; i++) {
-			(function (th, col) {
-				th.setAttribute("data-sortable", "");
-				th.setAttribute("tabindex", "0");
-				th.title = "Sort by this column";
-				th.addEventListener("click", function () { sortBy(table, th, col); });
-				th.addEventListener("keydown", function (e) {
-					if (e.key === "Enter" || e.key === " ") { e.preventDefault(); sortBy(table, th, col); }
-				});
-			})(heads[i], i);
+	/* The text of a cell as shown, for filters and downloads. */
+	function cellText(cell) {
+		return cell ? cell.textContent.trim() : "";
+	}
+
+	/* ---- filter expressions ---- */
+
+	/* Parses "lr<0.01 status=FAILED adam" into terms; a term naming no column
+	 * is an error the filter box shows. */
+	function parseFilter(q, cols) {
+		var terms = [], errors = [];
+		(q.match(/"[^"]*"|\S+/g) || []).forEach(function (w) {
+			var m = /^([^<>=!~]+?)\s*(<=|>=|!=|=|<|>|~)(.*)$/.exec(w);
+			if (!m) {
+				terms.push({ word: w.replace(/^"|"$/g, "").toLowerCase() });
+				return;
+			}
+			var name = m[1].toLowerCase(), col = -1;
+			for (var i = 0; i < cols.length; i++)
+				if (cols[i].toLowerCase() === name) { col = i; break; }
+			if (col < 0)
+				for (i = 0; i < cols.length; i++)
+					if (cols[i].toLowerCase().split("/").pop() === name) { col = i; break; }
+			if (col < 0) { errors.push("no column " + m[1]); return; }
+			terms.push({ col: col, op: m[2], value: m[3].replace(/^"|"$/g, "") });
+		});
+		return { terms: terms, errors: errors };
+	}
+
+	function termMatches(t, row) {
+		if (t.word !== undefined) return row.textContent.toLowerCase().indexOf(t.word) >= 0;
+		var cell = row.cells[t.col], k = cellKey(cell), want = Number(t.value);
+		var text = cellText(cell).toLowerCase(), v = t.value.toLowerCase();
+		if (t.op === "~") return text.indexOf(v) >= 0;
+		if (k.missing) return t.op === "!=" ? v !== "" : t.op === "=" && (v === "" || v === "—");
+		var numeric = t.value.trim() !== "" && !isNaN(want) && "num" in k;
+		var c = numeric ? (k.num < want ? -1 : k.num > want ? 1 : 0)
+			: text.localeCompare(v, undefined, { numeric: true });
+		switch (t.op) {
+		case "=": return numeric ? c === 0 : text === v;
+		case "!=": return numeric ? c !== 0 : text !== v;
+		case "<": return c < 0;
+		case ">": return c > 0;
+		case "<=": return c <= 0;
+		case ">=": return c >= 0;
 		}
-	});
+		return true;
+	}
+
+	/* ---- the URL's #fragment: state, when it holds '=' ---- */
+
+	function readState() {
+		var h = location.hash.slice(1);
+		if (h.indexOf("=") < 0) return {};
+		var st = {};
+		h.split("&").forEach(function (kv) {
+			var i = kv.indexOf("=");
+			if (i > 0) st[decodeURIComponent(kv.slice(0, i))] = decodeURIComponent(kv.slice(i + 1));
+		});
+		return st;
+	}
+
+	function writeState(st) {
+		var parts = [];
+		Object.keys(st).forEach(function (k) {
+			if (st[k]) parts.push(encodeURIComponent(k) + "=" + encodeURIComponent(st[k]).replace(/%2F/g, "/"));
+		});
+		var url = location.href.replace(/#.*$/, "") + (parts.length ? "#" + parts.join("&") : "");
+		try { history.replaceState(null, "", url); } catch (e) { /* some file:// setups refuse */ }
+	}
+
+	/* ---- a table ---- */
+
+	function Table(table, stateful) {
+		this.table = table;
+		this.body = table.tBodies[0];
+		this.heads = Array.prototype.slice.call(table.tHead.rows[0].cells);
+		this.cols = this.heads.map(colKey);
+		this.rows = Array.prototype.slice.call(this.body.rows);
+		this.stateful = stateful;
+		this.sort = null; /* {col, dir} */
+		this.query = "";
+		this.hidden = {};
+		this.mode = "";
+	}
+
+	Table.prototype.state = function () {
+		var hidden = Object.keys(this.hidden).filter(function (k) { return this.hidden[k]; }, this);
+		return {
+			sort: this.sort ? this.cols[this.sort.col] + ":" + this.sort.dir : "",
+			q: this.query,
+			hide: hidden.join(","),
+			value: this.mode,
+		};
+	};
+
+	Table.prototype.save = function () {
+		if (this.stateful) writeState(this.state());
+	};
+
+	/* The first click sorts a metric the way its goal prefers (highest first
+	 * for accuracy), everything else ascending; the next reverses. */
+	Table.prototype.sortBy = function (col, dir) {
+		var th = this.heads[col];
+		if (!dir) {
+			var cur = th.getAttribute("aria-sort");
+			var first = th.getAttribute("data-goal") === "max" ? "desc" : "asc";
+			dir = cur === "ascending" ? "desc" : cur === "descending" ? "asc" : first;
+		}
+		this.heads.forEach(function (h) { if (h.hasAttribute("data-sortable")) h.setAttribute("aria-sort", "none"); });
+		th.setAttribute("aria-sort", dir === "asc" ? "ascending" : "descending");
+		this.sort = { col: col, dir: dir };
+		var keyed = this.rows.map(function (r, i) { return { row: r, key: cellKey(r.cells[col]), i: i }; });
+		keyed.sort(function (a, b) {
+			var c = compare(a.key, b.key);
+			/* Missing values stay last either way. */
+			if (!(a.key.missing || b.key.missing) && dir === "desc") c = -c;
+			return c || a.i - b.i;
+		});
+		this.rows = keyed.map(function (k) { return k.row; });
+		var frag = document.createDocumentFragment();
+		this.rows.forEach(function (r) { frag.appendChild(r); });
+		this.body.appendChild(frag);
+	};
+
+	Table.prototype.filter = function (q) {
+		this.query = q;
+		var f = parseFilter(q, this.cols);
+		this.rows.forEach(function (row) {
+			row.hidden = !f.terms.every(function (t) { return termMatches(t, row); });
+		});
+		return f.errors;
+	};
+
+	Table.prototype.setHidden = function (key, hide) {
+		this.hidden[key] = hide;
+		var col = this.cols.indexOf(key);
+		if (col < 0) return;
+		this.heads[col].hidden = hide;
+		this.rows.forEach(function (r) { if (r.cells[col]) r.cells[col].hidden = hide; });
+	};
 
 	/* Metric columns show last, best, min or max: every cell carries all four
 	 * (data-last, data-last-text, ...); the heading says which is shown. */
-	document.querySelectorAll("select[data-mode-for]").forEach(function (sel) {
-		var table = document.getElementById(sel.getAttribute("data-mode-for"));
-		if (!table || !table.tHead || !table.tBodies[0]) return;
-		if (sel.parentNode) sel.parentNode.hidden = false;
-		sel.addEventListener("change", function () {
-			var heads = table.tHead.rows[0].cells;
-			for (var i = 0; i < heads.length; i++) {
-				var th = heads[i], goal = th.getAttribute("data-goal");
-				if (!goal) continue;
-				if (!th.hasAttribute("data-default-mode")) th.setAttribute("data-default-mode", th.getAttribute("data-mode"));
-				var mode = sel.value || th.getAttribute("data-default-mode");
-				th.setAttribute("data-mode", mode);
-				var sub = th.querySelector(".sub");
-				if (sub) sub.textContent = mode + (goal === "min" ? " ↓" : goal === "max" ? " ↑" : "");
-				Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
-					var c = row.cells[i];
-					if (!c || !c.hasAttribute("data-" + mode + "-text")) return;
-					c.textContent = c.getAttribute("data-" + mode + "-text");
-					c.setAttribute("data-value", c.getAttribute("data-" + mode));
-					c.title = c.getAttribute("data-" + mode) || "";
-				});
-			}
-		});
-	});
-
-	document.querySelectorAll("input[data-filter]").forEach(function (input) {
-		var table = document.getElementById(input.getAttribute("data-filter"));
-		if (!table || !table.tBodies[0]) return;
-		input.hidden = false;
-		input.addEventListener("input", function () {
-			var words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
-			Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
-				var text = row.textContent.toLowerCase();
-				row.hidden = !words.every(function (w) { return text.indexOf(w) >= 0; });
+	Table.prototype.setMode = function (mode) {
+		this.mode = mode;
+		var rows = this.rows;
+		this.heads.forEach(function (th, i) {
+			var goal = th.getAttribute("data-goal");
+			if (!goal) return;
+			if (!th.hasAttribute("data-default-mode")) th.setAttribute("data-default-mode", th.getAttribute("data-mode"));
+			var m = mode || th.getAttribute("data-default-mode");
+			th.setAttribute("data-mode", m);
+			var sub = th.querySelector(".sub");
+			if (sub) sub.textContent = m + (goal === "min" ? " ↓" : goal === "max" ? " ↑" : "");
+			rows.forEach(function (row) {
+				var c = row.cells[i];
+				if (!c || !c.hasAttribute("data-" + m + "-text")) return;
+				c.textContent = c.getAttribute("data-" + m + "-text");
+				c.setAttribute("data-value", c.getAttribute("data-" + m));
+				c.title = c.getAttribute("data-" + m) || "";
 			});
 		});
+	};
+
+	/* The table as shown: visible columns (not the trend pictures) and rows,
+	 * metric values exact. */
+	Table.prototype.shown = function () {
+		var self = this, cols = [];
+		this.heads.forEach(function (th, i) {
+			if (th.hidden || th.classList.contains("spark")) return;
+			var name = self.cols[i];
+			if (th.hasAttribute("data-goal")) name += " (" + th.getAttribute("data-mode") + ")";
+			cols.push({ i: i, name: name, metric: th.hasAttribute("data-goal") });
+		});
+		var rows = this.rows.filter(function (r) { return !r.hidden; }).map(function (r) {
+			return cols.map(function (c) {
+				var cell = r.cells[c.i];
+				if (c.metric) {
+					var v = cell ? cell.getAttribute("data-value") : "";
+					return v === "" || v === null ? null : Number(v);
+				}
+				var t = cellText(cell);
+				return t === "—" ? null : t;
+			});
+		});
+		return { cols: cols.map(function (c) { return c.name; }), rows: rows };
+	};
+
+	function csvField(v) {
+		if (v === null || v === undefined) return "";
+		var s = String(v);
+		return /[",\n\r]/.test(s) || /^[=+\-@]/.test(s) && isNaN(Number(s)) ? '"' + s.replace(/"/g, '""') + '"' : s;
+	}
+
+	Table.prototype.csv = function () {
+		var t = this.shown();
+		return [t.cols].concat(t.rows).map(function (r) { return r.map(csvField).join(","); }).join("\n") + "\n";
+	};
+
+	Table.prototype.json = function () {
+		var t = this.shown();
+		return JSON.stringify(t.rows.map(function (r) {
+			var o = {};
+			t.cols.forEach(function (c, i) { o[c] = typeof r[i] === "number" && !isFinite(r[i]) ? String(r[i]) : r[i]; });
+			return o;
+		}), null, 1) + "\n";
+	};
+
+	function download(name, type, text) {
+		var a = document.createElement("a");
+		a.href = URL.createObjectURL(new Blob([text], { type: type }));
+		a.download = name;
+		document.body.appendChild(a);
+		a.click();
+		setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+	}
+
+	/* ---- wiring ---- */
+
+	function el(tag, attrs, text) {
+		var e = document.createElement(tag);
+		Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, attrs[k]); });
+		if (text) e.textContent = text;
+		return e;
+	}
+
+	function wire(table) {
+		if (!table.tHead || !table.tHead.rows.length || !table.tBodies[0]) return;
+		var stateful = table.id === "runs-table";
+		var t = new Table(table, stateful);
+		t.heads.forEach(function (th, col) {
+			if (th.classList.contains("spark")) return;
+			th.setAttribute("data-sortable", "");
+			th.setAttribute("aria-sort", "none");
+			th.setAttribute("tabindex", "0");
+			th.title = (th.title ? th.title + " · " : "") + "sort by this column";
+			var go = function () { t.sortBy(col); t.save(); };
+			th.addEventListener("click", go);
+			th.addEventListener("keydown", function (e) {
+				if (e.key === "Enter" || e.key === " ") { e.preventDefault(); go(); }
+			});
+		});
+		if (!table.id) return t;
+
+		var input = document.querySelector('input[data-filter="' + table.id + '"]');
+		var note = null;
+		if (input) {
+			input.hidden = false;
+			note = el("output", { class: "filter-note", "aria-live": "polite" });
+			input.insertAdjacentElement("afterend", note);
+			input.addEventListener("input", function () {
+				var errs = t.filter(input.value);
+				note.textContent = errs.join("; ");
+				t.save();
+			});
+		}
+		var sel = document.querySelector('select[data-mode-for="' + table.id + '"]');
+		if (sel) {
+			if (sel.parentNode) sel.parentNode.hidden = false;
+			sel.addEventListener("change", function () { t.setMode(sel.value); t.save(); });
+		}
+		var tools = input ? input.parentNode : null;
+		if (stateful && tools) {
+			/* The column chooser: one checkbox per column but the run's name. */
+			var det = el("details", { class: "columns" });
+			det.appendChild(el("summary", {}, "Columns"));
+			var list = el("div", { class: "column-list" });
+			t.cols.forEach(function (key, i) {
+				if (i === 0) return;
+				var label = el("label"), box = el("input", { type: "checkbox", "data-col": key });
+				box.checked = true;
+				box.addEventListener("change", function () { t.setHidden(key, !box.checked); t.save(); });
+				label.appendChild(box);
+				label.appendChild(document.createTextNode(" " + key + (t.heads[i].classList.contains("spark") ? " (trend)" : "")));
+				list.appendChild(label);
+			});
+			det.appendChild(list);
+			tools.appendChild(det);
+			var csv = el("button", { type: "button", class: "download", "data-download": "csv" }, "CSV");
+			var json = el("button", { type: "button", class: "download", "data-download": "json" }, "JSON");
+			csv.title = "Download the table as shown (visible rows and columns) as CSV";
+			json.title = "Download the table as shown (visible rows and columns) as JSON";
+			csv.addEventListener("click", function () { download("runs.csv", "text/csv", t.csv()); });
+			json.addEventListener("click", function () { download("runs.json", "application/json", t.json()); });
+			tools.appendChild(csv);
+			tools.appendChild(json);
+
+			var apply = function () {
+				var st = readState();
+				if (st.value !== undefined && sel) { sel.value = st.value; t.setMode(st.value); }
+				(st.hide || "").split(",").filter(Boolean).forEach(function (k) {
+					t.setHidden(k, true);
+					var b = det.querySelector('input[data-col="' + (window.CSS && CSS.escape ? CSS.escape(k) : k) + '"]');
+					if (b) b.checked = false;
+				});
+				if (st.sort) {
+					var i = st.sort.lastIndexOf(":");
+					var col = t.cols.indexOf(i > 0 ? st.sort.slice(0, i) : st.sort);
+					if (col >= 0) t.sortBy(col, i > 0 ? st.sort.slice(i + 1) : undefined);
+				}
+				if (st.q !== undefined && input) { input.value = st.q; note.textContent = t.filter(st.q).join("; "); }
+			};
+			apply();
+		}
+		return t;
+	}
+
+	var tables = [];
+	document.querySelectorAll("table.sortable").forEach(function (table) {
+		var t = wire(table);
+		if (t) tables.push(t);
 	});
+	window.runsite = window.runsite || {};
+	window.runsite.tables = tables;
+})();
+
+/* Charts: where a chart's drawn points sit beside its picture
+ * (data-points: a script calling runsiteChartData), the picture is replaced by a live chart of the same points: hover for every
+ * shown run's value at that x, click a legend entry to hide or show a run,
+ * drag across to zoom x (double-click or Reset to undo), a smoothing slider
+ * and a log/linear switch. Without this script the picture stays. */
+(function () {
+	"use strict";
+	var NS = "http://www.w3.org/2000/svg";
+	var SMOOTH_MIN_POINTS = 50; /* as the pictures: shorter series are never smoothed */
+	var DASHES = ["", "6 3", "1.5 3", "7 3 1.5 3"];
+
+	function svgEl(tag, attrs, parent) {
+		var e = document.createElementNS(NS, tag);
+		Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, attrs[k]); });
+		if (parent) parent.appendChild(e);
+		return e;
+	}
+	function htmlEl(tag, attrs, text, parent) {
+		var e = document.createElement(tag);
+		Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, attrs[k]); });
+		if (text !== undefined && text !== null) e.textContent = text;
+		if (parent) parent.appendChild(e);
+		return e;
+	}
+
+	function fmt(v) {
+		if (v === null || !isFinite(v)) return String(v);
+		var a = Math.abs(v);
+		if (a !== 0 && (a >= 1e6 || a < 1e-4)) return v.toExponential(3).replace(/\.?0+e/, "e");
+		return String(Number(v.toPrecision(5)));
+	}
+
+	/* About n round ticks over [lo, hi]. */
+	function ticks(lo, hi, n) {
+		var span = hi - lo;
+		if (!(span > 0)) return [lo];
+		var step = Math.pow(10, Math.floor(Math.log10(span / n))), err = span / n / step;
+		step *= err >= 7.5 ? 10 : err >= 3.5 ? 5 : err >= 1.5 ? 2 : 1;
+		var out = [];
+		for (var v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
+		return out;
+	}
+
+	/* TensorBoard's debiased exponential moving average, gaps kept. */
+	function smooth(ys, w) {
+		var out = new Array(ys.length), last = 0, k = 0;
+		for (var i = 0; i < ys.length; i++) {
+			if (ys[i] === null) { out[i] = null; continue; }
+			k++;
+			last = last * w + (1 - w) * ys[i];
+			out[i] = last / (1 - Math.pow(w, k));
+		}
+		return out;
+	}
+
+	function num(v) { return typeof v === "number" ? v : null; }
+
+	function Chart(fig, data) {
+		var self = this;
+		this.fig = fig;
+		this.data = data;
+		this.series = data.s.map(function (s, i) {
+			var xs = [], ys = [];
+			for (var j = 0; j + 1 < s.p.length; j += 2) { xs.push(s.p[j]); ys.push(num(s.p[j + 1])); }
+			return { name: s.n, color: s.c, dash: s.d || 0, xs: xs, ys: ys, shown: true, i: i };
+		});
+		this.log = !!data.log;
+		this.w = data.smoothing || 0;
+		var all = [];
+		this.series.forEach(function (s) { all = all.concat(s.xs); });
+		this.full = [Math.min.apply(null, all), Math.max.apply(null, all)];
+		if (!(this.full[1] > this.full[0])) this.full = [this.full[0] - 1, this.full[0] + 1];
+		this.dom = this.full.slice();
+
+		fig.classList.add("live");
+		var link = fig.querySelector("a");
+		this.box = htmlEl("div", { class: "ichart" });
+		fig.insertBefore(this.box, link ? link.nextSibling : fig.firstChild);
+		if (link) { link.hidden = true; }
+
+		var tools = htmlEl("div", { class: "chart-tools" }, null, this.box);
+		var sl = htmlEl("label", {}, "Smoothing ", tools);
+		this.slider = htmlEl("input", { type: "range", min: "0", max: "0.99", step: "0.01", value: String(this.w), class: "smoothing" }, null, sl);
+		this.slider.addEventListener("input", function () { self.w = Number(self.slider.value); self.draw(); });
+		var ll = htmlEl("label", {}, null, tools);
+		this.logBox = htmlEl("input", { type: "checkbox", class: "log" }, null, ll);
+		ll.appendChild(document.createTextNode(" log y"));
+		this.logBox.checked = this.log;
+		this.logBox.addEventListener("change", function () { self.log = self.logBox.checked; self.draw(); });
+		this.reset = htmlEl("button", { type: "button", class: "reset", hidden: "" }, "Reset zoom", tools);
+		this.reset.addEventListener("click", function () { self.zoom(self.full); });
+		if (link) {
+			var open = htmlEl("a", { href: link.getAttribute("href"), class: "picture" }, "picture", tools);
+			open.title = "The chart as a picture";
+		}
+
+		this.svg = svgEl("svg", { class: "plot", role: "img" }, this.box);
+		this.svg.setAttribute("aria-label", (fig.querySelector("img") || {}).alt || "chart");
+		this.tip = htmlEl("div", { class: "readout", hidden: "" }, null, this.box);
+		this.legend = htmlEl("ul", { class: "legend" }, null, this.box);
+		if (this.series.length > 1 || this.series[0].name)
+			this.series.forEach(function (s) {
+				var li = htmlEl("li", {}, null, self.legend);
+				var b = htmlEl("button", { type: "button", "aria-pressed": "true", "data-series": String(s.i) }, null, li);
+				var sw = htmlEl("span", { class: "key" }, null, b);
+				sw.style.borderTopColor = s.color;
+				sw.style.borderTopStyle = s.dash === 2 ? "dotted" : s.dash ? "dashed" : "solid";
+				b.appendChild(document.createTextNode(s.name));
+				b.title = "Hide or show " + s.name;
+				b.addEventListener("click", function () {
+					s.shown = !s.shown;
+					b.setAttribute("aria-pressed", String(s.shown));
+					self.draw();
+				});
+			});
+		this.wire();
+		this.draw();
+		var lastW = 0;
+		window.addEventListener("resize", function () {
+			if (self.box.clientWidth !== lastW) { lastW = self.box.clientWidth; self.draw(); }
+		});
+	}
+
+	Chart.prototype.ty = function (y) {
+		if (y === null) return null;
+		if (this.log) return y > 0 ? Math.log10(y) : null;
+		return y;
+	};
+
+	Chart.prototype.zoom = function (dom) {
+		this.dom = dom.slice();
+		this.reset.hidden = dom[0] === this.full[0] && dom[1] === this.full[1];
+		this.draw();
+	};
+
+	Chart.prototype.draw = function () {
+		var self = this, svg = this.svg;
+		while (svg.firstChild) svg.removeChild(svg.firstChild);
+		var W = Math.max(this.box.clientWidth, 280), H = Math.round(Math.max(220, Math.min(420, W * 0.55)));
+		svg.setAttribute("width", W);
+		svg.setAttribute("height", H);
+		svg.setAttribute("viewBox", "0 0 " + W + " " + H);
+		var L = 58, R = 14, T = 10, B = 34, pw = W - L - R, ph = H - T - B;
+		var lo = this.dom[0], hi = this.dom[1];
+		/* y range: the shown series' values inside the x range */
+		var ylo = Infinity, yhi = -Infinity;
+		this.series.forEach(function (s) {
+			if (!s.shown) return;
+			s.ay = s.ys.map(function (y) { return self.ty(y); });
+			s.sm = self.w > 0 && s.ys.length >= SMOOTH_MIN_POINTS ? smooth(s.ay, self.w) : null;
+			for (var i = 0; i < s.xs.length; i++)
+				if (s.xs[i] >= lo && s.xs[i] <= hi && s.ay[i] !== null && isFinite(s.ay[i])) {
+					ylo = Math.min(ylo, s.ay[i]); yhi = Math.max(yhi, s.ay[i]);
+				}
+		});
+		if (!(yhi >= ylo)) { ylo = 0; yhi = 1; }
+		if (yhi === ylo) { ylo -= 0.5; yhi += 0.5; }
+		var pad = (yhi - ylo) * 0.06;
+		ylo -= pad; yhi += pad;
+		var X = function (x) { return L + (x - lo) / (hi - lo) * pw; };
+		var Y = function (y) { return T + ph - (y - ylo) / (yhi - ylo) * ph; };
+		this.geo = { L: L, T: T, pw: pw, ph: ph, lo: lo, hi: hi };
+		svg.setAttribute("data-plot", [L, T, pw, ph].join(" "));
+		svg.setAttribute("data-x", lo + " " + hi);
+
+		var grid = svgEl("g", { class: "grid" }, svg);
+		var axis = svgEl("g", { class: "axis" }, svg);
+		var yt = this.log ? ticks(Math.floor(ylo), Math.ceil(yhi), 5).filter(function (v) { return v === Math.round(v) && v >= ylo && v <= yhi; })
+			: ticks(ylo, yhi, 5);
+		if (this.log && yt.length < 2) yt = ticks(ylo, yhi, 4);
+		yt.forEach(function (v) {
+			svgEl("line", { x1: L, x2: L + pw, y1: Y(v), y2: Y(v) }, grid);
+			var t = svgEl("text", { x: L - 6, y: Y(v), "text-anchor": "end", "dominant-baseline": "middle" }, axis);
+			t.textContent = self.log ? fmt(Math.pow(10, v)) : fmt(v);
+		});
+		ticks(lo, hi, Math.max(2, Math.floor(pw / 90))).forEach(function (v) {
+			svgEl("line", { x1: X(v), x2: X(v), y1: T, y2: T + ph }, grid);
+			var t = svgEl("text", { x: X(v), y: T + ph + 16, "text-anchor": "middle" }, axis);
+			t.textContent = fmt(v);
+		});
+		var xl = svgEl("text", { x: L + pw, y: H - 2, "text-anchor": "end", class: "xlabel" }, axis);
+		xl.textContent = this.data.x === "step" ? "step" : this.data.x === "time" ? "time (s)" : "seconds since start";
+		svgEl("rect", { x: L, y: T, width: pw, height: ph, class: "frame" }, svg);
+
+		var clipId = "clip-" + (this.fig.id || Math.random().toString(36).slice(2));
+		var cp = svgEl("clipPath", { id: clipId }, svgEl("defs", {}, svg));
+		svgEl("rect", { x: L - 1, y: T - 1, width: pw + 2, height: ph + 2 }, cp);
+		var lines = svgEl("g", { "clip-path": "url(" + "#" + clipId + ")" }, svg);
+		var marks = svgEl("g", { class: "marks" }, svg);
+		var path = function (xs, ys) {
+			var d = "", pen = false;
+			for (var i = 0; i < xs.length; i++) {
+				if (ys[i] === null || !isFinite(ys[i])) { pen = false; continue; }
+				d += (pen ? "L" : "M") + X(xs[i]).toFixed(1) + " " + Y(ys[i]).toFixed(1);
+				pen = true;
+			}
+			return d;
+		};
+		this.series.forEach(function (s) {
+			if (!s.shown) return;
+			var raw = svgEl("path", { d: path(s.xs, s.ay), stroke: s.color, class: "line raw", "data-series": s.i,
+				"stroke-dasharray": DASHES[s.dash] || "", "stroke-opacity": s.sm ? 0.3 : 1 }, lines);
+			if (s.sm) svgEl("path", { d: path(s.xs, s.sm), stroke: s.color, class: "line smooth", "data-series": s.i,
+				"stroke-dasharray": DASHES[s.dash] || "" }, lines);
+			/* the best point, on the raw line, outside the clip so it is never cut */
+			var goal = self.data.goal, bi = -1;
+			if (goal === "min" || goal === "max")
+				for (var i = 0; i < s.xs.length; i++) {
+					var y = s.ys[i];
+					if (y === null || !isFinite(y) || s.xs[i] < lo || s.xs[i] > hi || s.ay[i] === null) continue;
+					if (bi < 0 || (goal === "min" ? y < s.ys[bi] : y > s.ys[bi])) bi = i;
+				}
+			if (bi >= 0) svgEl("circle", { cx: X(s.xs[bi]), cy: Y(s.ay[bi]), r: 3.5, stroke: s.color, class: "best", "data-series": s.i }, marks);
+			raw.setAttribute("fill", "none");
+		});
+		this.cross = svgEl("line", { class: "cross", y1: T, y2: T + ph, visibility: "hidden" }, svg);
+		this.dots = svgEl("g", { class: "dots" }, svg);
+		this.sel = svgEl("rect", { class: "selection", y: T, height: ph, visibility: "hidden" }, svg);
+		this.X = X; this.Y = Y;
+	};
+
+	/* Each shown series' point nearest data x, for the series whose x range
+	 * reaches x (within a pixel column or so). */
+	Chart.prototype.at = function (x) {
+		var out = [], tol = (this.dom[1] - this.dom[0]) / 150;
+		this.series.forEach(function (s) {
+			var n = s.xs.length;
+			if (!s.shown || !n || x < s.xs[0] - tol || x > s.xs[n - 1] + tol) return;
+			var a = 0, b = n - 1;
+			while (b - a > 1) { var m = (a + b) >> 1; if (s.xs[m] <= x) a = m; else b = m; }
+			var i = Math.abs(s.xs[a] - x) <= Math.abs(s.xs[b] - x) ? a : b;
+			out.push({ s: s, i: i, x: s.xs[i], y: s.ys[i] });
+		});
+		return out;
+	};
+
+	Chart.prototype.wire = function () {
+		var self = this, svg = this.svg, start = null;
+		var dataX = function (ev) {
+			var r = svg.getBoundingClientRect(), g = self.geo;
+			var px = Math.max(g.L, Math.min(g.L + g.pw, ev.clientX - r.left));
+			return { px: px, x: g.lo + (px - g.L) / g.pw * (g.hi - g.lo) };
+		};
+		svg.addEventListener("pointermove", function (ev) {
+			var p = dataX(ev), g = self.geo;
+			self.cross.setAttribute("x1", p.px);
+			self.cross.setAttribute("x2", p.px);
+			self.cross.setAttribute("visibility", "visible");
+			while (self.dots.firstChild) self.dots.removeChild(self.dots.firstChild);
+			var hits = self.at(p.x);
+			self.tip.textContent = "";
+			htmlEl("div", { class: "at" }, (self.data.x === "step" ? "step ≈ " : "x ≈ ") + fmt(p.x), self.tip);
+			var tbl = htmlEl("table", {}, null, self.tip);
+			hits.forEach(function (h) {
+				var ay = self.ty(h.y);
+				if (ay !== null && isFinite(ay))
+					svgEl("circle", { cx: self.X(h.x), cy: self.Y(ay), r: 3, fill: h.s.color }, self.dots);
+				var tr = htmlEl("tr", { "data-series": String(h.s.i), "data-x": String(h.x), "data-y": String(h.y) }, null, tbl);
+				var name = htmlEl("td", {}, null, tr);
+				htmlEl("span", { class: "key" }, null, name).style.borderTopColor = h.s.color;
+				name.appendChild(document.createTextNode(h.s.name));
+				htmlEl("td", { class: "num" }, h.y === null ? "—" : fmt(h.y), tr);
+				htmlEl("td", { class: "num step" }, "at " + fmt(h.x), tr);
+			});
+			self.tip.hidden = false;
+			var r = svg.getBoundingClientRect();
+			var left = ev.clientX - r.left + 14;
+			if (left + self.tip.offsetWidth > r.width) left = Math.max(0, ev.clientX - r.left - 14 - self.tip.offsetWidth);
+			self.tip.style.left = left + "px";
+			self.tip.style.top = (g.T + 4) + "px";
+			if (start) {
+				self.sel.setAttribute("x", Math.min(start.px, p.px));
+				self.sel.setAttribute("width", Math.abs(p.px - start.px));
+				self.sel.setAttribute("visibility", "visible");
+			}
+		});
+		svg.addEventListener("pointerleave", function () {
+			self.cross.setAttribute("visibility", "hidden");
+			while (self.dots.firstChild) self.dots.removeChild(self.dots.firstChild);
+			self.tip.hidden = true;
+		});
+		svg.addEventListener("pointerdown", function (ev) {
+			start = dataX(ev);
+			try { svg.setPointerCapture(ev.pointerId); } catch (e) { /* synthetic events */ }
+		});
+		svg.addEventListener("pointerup", function (ev) {
+			if (!start) return;
+			var end = dataX(ev), a = start;
+			start = null;
+			self.sel.setAttribute("visibility", "hidden");
+			if (Math.abs(end.px - a.px) >= 6) self.zoom([Math.min(a.x, end.x), Math.max(a.x, end.x)]);
+		});
+		svg.addEventListener("dblclick", function () { self.zoom(self.full); });
+	};
+
+	/* A chart's points come in a small script beside its picture
+	 * (data-points), loaded when the chart nears the screen: a script file,
+	 * unlike fetch(), loads from file:// too. */
+	var charts = [];
+	window.runsiteChartData = function (id, data) {
+		var fig = document.getElementById(id);
+		if (!fig || fig.classList.contains("live") || !data || !data.s || !data.s.length) return;
+		try {
+			charts.push(new Chart(fig, data));
+		} catch (e) {
+			if (window.console) console.warn("runsite: chart " + id + " not drawn: " + e);
+		}
+	};
+	function load(fig) {
+		if (fig.hasAttribute("data-loading")) return;
+		fig.setAttribute("data-loading", "");
+		var js = document.createElement("script");
+		js.src = fig.getAttribute("data-points");
+		document.body.appendChild(js);
+	}
+	var figs = document.querySelectorAll("figure.chart[data-points]");
+	if ("IntersectionObserver" in window) {
+		var io = new IntersectionObserver(function (entries) {
+			entries.forEach(function (e) {
+				if (e.isIntersecting) { io.unobserve(e.target); load(e.target); }
+			});
+		}, { rootMargin: "600px 0px" });
+		figs.forEach(function (f) { io.observe(f); });
+	} else {
+		figs.forEach(load);
+	}
+	window.runsite = window.runsite || {};
+	window.runsite.charts = charts;
+	/* for bench/browser.sh: when the page is wired */
+	window.runsite.ready = performance.now();
 })();

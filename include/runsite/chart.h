@@ -54,6 +54,18 @@ struct chart_info {
 #define CHART_STRINGIFY(x) CHART_STRINGIFY_(x)
 #define CHART_DEFAULT_SMOOTHING_TEXT CHART_STRINGIFY(CHART_DEFAULT_SMOOTHING)
 
+/* Series shorter than this are drawn without smoothing: averaging a few
+ * dozen points shows values nobody logged (a 30-point lr series read 16
+ * where 20 was logged). */
+#define CHART_SMOOTH_MIN_POINTS 50
+
+/* pts[0..n) as a chart draws them at `columns` pixel columns over
+ * [xlo, xhi]: M4 keeps each column's first, last, lowest and highest point,
+ * so every value kept is one that was logged. out has room for n points;
+ * returns how many it holds. */
+size_t chart_decimate(const struct chart_point *pts, size_t n, double xlo, double xhi,
+                      int columns, struct chart_point *out);
+
 /* Fills spec with defaults: 720×360, scale 2, CHART_DEFAULT_SMOOTHING, automatic log-y. */
 void chart_spec_defaults(struct chart_spec *spec);
 
@@ -66,6 +78,12 @@ int chart_write(const struct chart_spec *spec, enum chart_format fmt, const char
 int chart_write_sparkline(const struct chart_point *pts, size_t n, int color, int width,
                           int height, const char *path);
 
+/* The same sparkline as an SVG path's d for a width×height box, drawn in
+ * the page (no file); end gets the last finite point's position for its
+ * dot. NULL when there is nothing to draw. Caller frees. */
+char *chart_sparkline_path(const struct chart_point *pts, size_t n, int width, int height,
+                           double end[2]);
+
 /* A sentence describing the chart for alt text: metric, runs, last and best
  * values. Caller frees. */
 char *chart_describe(const struct chart_spec *spec, const struct chart_info *info);
@@ -76,6 +94,10 @@ char *chart_describe(const struct chart_spec *spec, const struct chart_info *inf
 #define CHART_FINGERPRINT_LEN 32
 void chart_fingerprint(const struct chart_spec *spec, enum chart_format fmt,
                        char out[CHART_FINGERPRINT_LEN + 1]);
+
+/* The line style (0 solid, 1 dashed, 2 dotted, 3 dash-dot) of a series of
+ * colour index color on a chart of nseries. */
+int chart_dash_index(int color, size_t nseries);
 
 /* The palette colour for index i as "#rrggbb" (static storage). */
 const char *chart_color_hex(int i);

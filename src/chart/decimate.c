@@ -5,6 +5,7 @@
  * current column's bounds (exact doubles, worked out once per column), and
  * TensorBoard's smoothing can run in the same pass into a second M4. */
 #include <math.h>
+#include <string.h>
 
 #include "chart_internal.h"
 
@@ -148,6 +149,17 @@ size_t chart_m4(const struct chart_point *pts, size_t n, double x0, double xlo, 
                 struct chart_point *out)
 {
 	return chart_m4_dense(pts, n, x0, xlo, sx, 0, out, NULL);
+}
+
+size_t chart_decimate(const struct chart_point *pts, size_t n, double xlo, double xhi,
+                      int columns, struct chart_point *out)
+{
+	if (!(xhi > xlo) || columns < 1 || (size_t)columns * 4 >= n) {
+		if (n)
+			memcpy(out, pts, n * sizeof *out);
+		return n;
+	}
+	return chart_m4(pts, n, 0, xlo, (double)columns / (xhi - xlo), out);
 }
 
 size_t chart_m4_dense(const struct chart_point *pts, size_t n, double x0, double xlo, double sx,

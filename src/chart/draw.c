@@ -198,6 +198,12 @@ static int m4_class(double y, int logy)
 	return y > 0 ? 2 : 3;
 }
 
+int chart_dash_index(int color, size_t nseries)
+{
+	int pal = color < 0 ? -(color + 1) : color;
+	return nseries > 1 ? (pal / CHART_NPALETTE) % 4 : 0;
+}
+
 /* Pass 1: smoothing, best points, the data extrema and what M4 will need. */
 static void prepare(struct ctx *c, struct prep *p, int logy, double *xlo, double *xhi,
                     double *ylo, double *yhi)
@@ -210,7 +216,6 @@ static void prepare(struct ctx *c, struct prep *p, int logy, double *xlo, double
 	for (size_t s = 0; s < spec->nseries; s++) {
 		const struct chart_series *se = &spec->series[s];
 		struct prep *q = &p[s];
-		int pal = se->color < 0 ? -(se->color + 1) : se->color;
 		q->s = se;
 		q->n = se->pts ? se->n : 0;
 		q->raw = se->pts;
@@ -218,8 +223,8 @@ static void prepare(struct ctx *c, struct prep *p, int logy, double *xlo, double
 		chart_color_rgb(se->color, q->rgb);
 		/* Line styles tell apart runs that share a colour in one chart; a
 		 * chart of one run needs none. */
-		q->dash = spec->nseries > 1 ? (pal / CHART_NPALETTE) % 4 : 0;
-		if (w > 0 && q->n > 1) {
+		q->dash = chart_dash_index(se->color, spec->nseries);
+		if (w > 0 && q->n >= CHART_SMOOTH_MIN_POINTS) {
 			q->smoothing = 1;
 			/* decimation smooths as it goes; the full drawing needs every value */
 			if (c->o->no_decimate) {

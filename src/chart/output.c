@@ -490,3 +490,58 @@ char *chart_describe(const struct chart_spec *spec, const struct chart_info *inf
 		b.data[--b.size] = '\0';
 	return buf_detach(&b);
 }
+
+char *chart_sparkline_path(const struct chart_point *pts, size_t n, int width, int height,
+                           double end[2])
+{
+	double W = width > 0 ? width : 100, H = height > 0 ? height : 24, pad = 2;
+	double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
+	for (size_t i = 0; i < n; i++) {
+		if (!isfinite(pts[i].x))
+			continue;
+		xlo = fmin(xlo, pts[i].x);
+		xhi = fmax(xhi, pts[i].x);
+		if (isfinite(pts[i].y)) {
+			ylo = fmin(ylo, pts[i].y);
+			yhi = fmax(yhi, pts[i].y);
+		}
+	}
+	if (!n || !(yhi >= ylo))
+		return NULL;
+	if (xhi == xlo) {
+		xlo -= 1;
+		xhi += 1;
+	}
+	if (yhi == ylo) {
+		ylo -= 1;
+		yhi += 1;
+	}
+	double sx = (W - 2 * pad) / (xhi - xlo), sy = (H - 2 * pad) / (yhi - ylo);
+	struct chart_point *d = xreallocarray(NULL, n, sizeof *d);
+	/* one M4 column per two CSS pixels, on a half-pixel grid: a few
+	 * hundred bytes a run, for a table of hundreds of runs */
+	size_t nd = chart_m4(pts, n, 0, xlo, sx / 2, d);
+	struct buf b = BUF_INIT;
+	int open = 0;
+	for (size_t i = 0; i < nd; i++) {
+		if (!isfinite(d[i].y)) {
+			open = 0;
+			continue;
+		}
+		double X = round((pad + (d[i].x - xlo) * sx) * 2) / 2;
+		double Y = round((H - pad - (d[i].y - ylo) * sy) * 2) / 2;
+		if (open && X == end[0] && Y == end[1])
+			continue;
+		buf_printf(&b, "%c%g %g", open ? 'L' : 'M', X, Y);
+		open = 1;
+		end[0] = X;
+		end[1] = Y;
+	}
+	free(d);
+	if (!b.size) {
+		buf_free(&b);
+		return NULL;
+	}
+	buf_putc(&b, '\0');
+	return b.data;
+}

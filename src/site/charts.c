@@ -16,6 +16,7 @@
 
 #include "runsite/chart.h"
 #include "runsite/compare.h"
+#include "runsite/jsonw.h"
 #include "site_internal.h"
 
 /* ---- series into chart points ---- */
@@ -74,9 +75,10 @@ static void spec_for(const struct site *s, struct chart_spec *sp, const char *ke
 
 /* Writes the chart in every format asked for as dir/stem.<ext>, or takes
  * the last build's file when the build cache holds the same chart; *alt
- * gets its description. Returns 1, or 0 after reporting. */
+ * gets its description, *log_y (when not NULL) whether its y axis is
+ * logarithmic. Returns 1, or 0 after reporting. */
 static int write_chart(struct site *s, const struct chart_spec *sp, const char *dir,
-                       const char *stem, char **alt)
+                       const char *stem, char **alt, int *log_y)
 {
 	struct chart_info info;
 	memset(&info, 0, sizeof info);
@@ -100,7 +102,82 @@ static int write_chart(struct site *s, const struct chart_spec *sp, const char *
 			return 0;
 	}
 	*alt = chart_describe(sp, &info);
+	if (log_y)
+		*log_y = info.log_y;
 	return 1;
+}
+
+/* The points chart sp draws, for the page script's readouts, legend and
+ * zoom: per series its name, colour, line style and the points M4 keeps at
+ * the chart's width in pixel columns (each a logged value), as compact JSON
+ * with no '<' in it. Caller frees. */
+static char *chart_data_json(const struct chart_spec *sp, int log_y)
+{
+	double xlo = INFINITY, xhi = -INFINITY;
+	for (size_t i = 0; i < sp->nseries; i++)
+		for (size_t j = 0; j < sp->series[i].n; j++)
+			if (isfinite(sp->series[i].pts[j].x)) {
+				xlo = fmin(xlo, sp->series[i].pts[j].x);
+				xhi = fmax(xhi, sp->series[i].pts[j].x);
+			}
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (!f)
+		return NULL;
+	static const char *const xs[] = {"step", "time", "relative"};
+	struct jsonw w;
+	jsonw_init(&w, f);
+	jsonw_begin_object(&w);
+	jsonw_key(&w, "x");
+	jsonw_string(&w, xs[sp->x_kind]);
+	jsonw_key(&w, "goal");
+	jsonw_string(&w, sp->goal == CHART_GOAL_MIN ? "min" : sp->goal == CHART_GOAL_MAX ? "max" : "none");
+	jsonw_key(&w, "log");
+	jsonw_int(&w, log_y);
+	jsonw_key(&w, "smoothing");
+	jsonw_double(&w, sp->smoothing);
+	jsonw_key(&w, "s");
+	jsonw_begin_array(&w);
+	for (size_t i = 0; i < sp->nseries; i++) {
+		const struct chart_series *se = &sp->series[i];
+		struct chart_point *d = xreallocarray(NULL, se->n ? se->n : 1, sizeof *d);
+		int width = sp->width > 0 ? sp->width : 720;
+		size_t nd = chart_decimate(se->pts, se->n, xlo, xhi, width, d);
+		jsonw_begin_object(&w);
+		jsonw_key(&w, "n");
+		jsonw_string(&w, se->label ? se->label : "");
+		jsonw_key(&w, "c");
+		jsonw_string(&w, chart_color_hex(se->color));
+		jsonw_key(&w, "d");
+		jsonw_int(&w, chart_dash_index(se->color, sp->nseries));
+		jsonw_key(&w, "p");
+		jsonw_begin_array(&w);
+		for (size_t j = 0; j < nd; j++) {
+			jsonw_double(&w, d[j].x);
+			jsonw_double(&w, d[j].y);
+		}
+		jsonw_end_array(&w);
+		jsonw_end_object(&w);
+		free(d);
+	}
+	jsonw_end_array(&w);
+	jsonw_end_object(&w);
+	if (fclose(f) != 0) {
+		free(text);
+		return NULL;
+	}
+	/* No "</script" can end a script early: '<' only occurs in strings. */
+	struct buf b = BUF_INIT;
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] == '<')
+			BUF_PUTSL(&b, "\\u003c");
+		else
+			buf_putc(&b, text[i]);
+	}
+	free(text);
+	buf_putc(&b, '\0');
+	return b.data;
 }
 
 /* Turns series se's points into chart points in the same memory (16 bytes
@@ -222,7 +299,7 @@ int site_run_charts(struct site *s, struct site_run *sr)
 		sp.series = &cs;
 		sp.nseries = 1;
 		char *alt = NULL;
-		ok = write_chart(s, &sp, dir, stem, &alt);
+		ok = write_chart(s, &sp, dir, stem, &alt, NULL);
 		free(cp);
 		if (!ok)
 			break;
@@ -242,23 +319,15 @@ int site_run_charts(struct site *s, struct site_run *sr)
 	return ok;
 }
 
-int run_sparkline(struct site *s, struct site_run *sr)
+char *run_sparkline(struct site *s, struct site_run *sr, double end[2])
 {
-	if (sr->spark)
-		return sr->spark > 0;
-	sr->spark = -1;
 	const struct series *se = s->primary ? run_find_series(sr->run, s->primary) : NULL;
 	if (!se || se->ndec < 2)
-		return 0;
+		return NULL;
 	struct chart_point *cp = dec_points(s, sr->run, se);
-	char *dir = xasprintf("runs/%s", sr->slug);
-	char *path = xasprintf("%s/%s/trend.svg", s->tmp, dir);
-	if (site_mkdir(s, dir) && chart_write_sparkline(cp, se->ndec, sr->color, 96, 24, path))
-		sr->spark = 1;
-	free(path);
-	free(dir);
+	char *d = chart_sparkline_path(cp, se->ndec, 96, 24, end);
 	free(cp);
-	return sr->spark > 0;
+	return d;
 }
 
 char *group_name(const struct site *s, const struct plan_unit *u)
@@ -375,6 +444,47 @@ static void unit_free(struct chart_series *cs, struct chart_point *own[3], int g
 		free((void *)cs->label);
 }
 
+/* Writes chart sp's drawn points beside it as dir/stem.points.js, a script
+ * the page loads when the chart scrolls near (a 500-run page would parse
+ * megabytes of points before showing anything). Returns the file's name
+ * relative to the chart's folder, or NULL (the picture stays static). */
+static char *chart_data_file(struct site *s, const struct chart_spec *sp, int log_y,
+                             const char *dir, const char *stem)
+{
+	char *json = chart_data_json(sp, log_y);
+	if (!json)
+		return NULL;
+	char *id = xasprintf("chart-%s", stem);
+	struct buf b = BUF_INIT;
+	BUF_PUTSL(&b, "runsiteChartData(");
+	struct jsonw w;
+	char *qid = NULL;
+	size_t qlen = 0;
+	FILE *f = open_memstream(&qid, &qlen);
+	if (f) {
+		jsonw_init(&w, f);
+		jsonw_string(&w, id);
+		fclose(f);
+	}
+	buf_puts(&b, qid ? qid : "\"\"");
+	BUF_PUTSL(&b, ",");
+	buf_puts(&b, json);
+	BUF_PUTSL(&b, ");\n");
+	free(qid);
+	free(id);
+	free(json);
+	char *name = xasprintf("%s.points.js", stem);
+	char *rel = xasprintf("%s/%s", dir, name);
+	int ok = site_write(s, rel, b.data, b.size);
+	free(rel);
+	buf_free(&b);
+	if (!ok) {
+		free(name);
+		return NULL;
+	}
+	return name;
+}
+
 struct chart_ref *overlay_charts(struct site *s, const struct plan_unit *units, size_t nu,
                                  const struct plan_metric *keys, size_t nk, const char *dir,
                                  const char *page_dir, struct slugset *stems, size_t *nout,
@@ -410,9 +520,11 @@ struct chart_ref *overlay_charts(struct site *s, const struct plan_unit *units, 
 			sp.series = cs;
 			sp.nseries = ns;
 			char *alt = NULL;
-			if (*ok && write_chart(s, &sp, dir, stem, &alt)) {
+			int log_y = 0;
+			if (*ok && write_chart(s, &sp, dir, stem, &alt, &log_y)) {
 				refs[(*nout)++] = (struct chart_ref){keys[k].key, page_dir, xstrdup(stem),
-				                                     alt, note, NULL};
+				                                     alt, note, NULL,
+				                                     chart_data_file(s, &sp, log_y, dir, stem)};
 				note = NULL;
 			} else {
 				*ok = 0;
@@ -435,6 +547,7 @@ void free_refs(struct chart_ref *refs, size_t n)
 		free((void *)refs[i].stem);
 		free((void *)refs[i].alt);
 		free((void *)refs[i].note);
+		free(refs[i].data);
 	}
 	free(refs);
 }
@@ -542,7 +655,8 @@ static void write_sweeps(struct site *s, struct chart_sweep *sw, struct chart_di
 		                               sw->nruns, np, metric)
 		                   : xasprintf("Scatter of %s against %s over %zu runs", metric,
 		                               cp[c - 1].key, sw->nruns);
-		refs[(*nout)++] = (struct chart_ref){title, page_dir, xstrdup(stem), alt, NULL, "Sweep"};
+		refs[(*nout)++] = (struct chart_ref){title, page_dir, xstrdup(stem), alt, NULL, "Sweep",
+		                                     NULL};
 	}
 }
 

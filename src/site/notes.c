@@ -99,8 +99,11 @@ static int allowed_element(const char *name)
 	return 1;
 }
 
-/* Cleans the subtree at n in place; returns 0 when n itself must go. */
-static int sanitize(xmlNodePtr n, int demote)
+/* Cleans the subtree at n in place; returns 0 when n itself must go.
+ * Headings go demote levels down, and never more than one below the one
+ * before (*last: the level of the last heading, the page's own at first),
+ * so the page's outline skips no level. */
+static int sanitize(xmlNodePtr n, int demote, int *last)
 {
 	if (n->type == XML_COMMENT_NODE || n->type == XML_PI_NODE)
 		return 0;
@@ -111,9 +114,22 @@ static int sanitize(xmlNodePtr n, int demote)
 		return 0;
 	if (demote && name[0] == 'h' && name[1] >= '1' && name[1] <= '6' && !name[2]) {
 		int level = name[1] - '0' + demote;
-		char h[3] = {'h', (char)('0' + (level > 6 ? 6 : level)), '\0'};
+		if (level > *last + 1)
+			level = *last + 1;
+		if (level > 6)
+			level = 6;
+		*last = level;
+		char h[3] = {'h', (char)('0' + level), '\0'};
 		xmlNodeSetName(n, (const xmlChar *)h);
 		name = (const char *)n->name; /* the old name was freed */
+	}
+	/* A code block scrolls sideways when wide: keyboards can reach it. */
+	if (strcmp(name, "pre") == 0)
+		xmlSetProp(n, (const xmlChar *)"tabindex", (const xmlChar *)"0");
+	/* A task list's checkbox is named for assistive technology. */
+	if (strcmp(name, "input") == 0 && !xmlHasProp(n, (const xmlChar *)"aria-label")) {
+		int done = xmlHasProp(n, (const xmlChar *)"checked") != NULL;
+		xmlSetProp(n, (const xmlChar *)"aria-label", (const xmlChar *)(done ? "done" : "to do"));
 	}
 	if (strcmp(name, "img") == 0 && !image_is_remote(n)) {
 		/* A picture beside the notes in the store (report.md's static/ images) is
@@ -149,7 +165,7 @@ static int sanitize(xmlNodePtr n, int demote)
 	xmlNodePtr c = n->children;
 	while (c) {
 		xmlNodePtr next = c->next;
-		if (!sanitize(c, demote))
+		if (!sanitize(c, demote, last))
 			tmpl_remove(c);
 		c = next;
 	}
@@ -179,11 +195,12 @@ void notes_render(xmlNodePtr parent, const char *md, int demote)
 	xmlNodePtr div = body ? body->children : NULL;
 	while (div && div->type != XML_ELEMENT_NODE)
 		div = div->next;
+	int last = demote; /* the notes sit below a heading of this level */
 	for (xmlNodePtr c = div ? div->children : NULL; c; c = c->next) {
 		xmlNodePtr copy = xmlDocCopyNode(c, parent->doc, 1);
 		if (!copy)
 			continue;
-		if (!sanitize(copy, demote)) {
+		if (!sanitize(copy, demote, &last)) {
 			xmlFreeNode(copy);
 			continue;
 		}

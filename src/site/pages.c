@@ -276,6 +276,12 @@ void fill_chart_section(struct site *s, xmlNodePtr root, const char *marker,
 				tmpl_set_attr(img, "src", src);
 				tmpl_set_attr(img, "alt", charts[i].alt ? charts[i].alt : charts[i].key);
 				free(src);
+				/* The drawn points, for the page script's readouts and zoom. */
+				if (charts[i].data) {
+					char *pts = xasprintf("%s/%s", charts[i].dir, charts[i].data);
+					tmpl_set_attr(c, "data-points", pts);
+					free(pts);
+				}
 			} else if (img) {
 				/* PDF only: a link instead of a picture. */
 				tmpl_remove(img);
@@ -413,13 +419,37 @@ static void run_trend(struct site *s, xmlNodePtr row, struct site_run *sr, const
 		xmlNodePtr img = c->children;
 		while (img && img->type != XML_ELEMENT_NODE)
 			img = img->next;
-		if (img && run_sparkline(s, sr)) {
-			char *src = xasprintf("%sruns/%s/trend.svg", up, sr->slug);
-			tmpl_set_attr(img, "src", src);
-			free(src);
+		double end[2];
+		char *d = img ? run_sparkline(s, sr, end) : NULL;
+		if (d) {
+			/* one small inline path a run, in place of the template's picture */
+			xmlNodePtr svg = xmlNewDocNode(c->doc, NULL, BAD_CAST "svg", NULL);
+			xmlAddPrevSibling(img, svg);
+			tmpl_remove(img);
+			img = NULL;
+			tmpl_set_attr(svg, "width", "96");
+			tmpl_set_attr(svg, "height", "24");
+			tmpl_set_attr(svg, "viewBox", "0 0 96 24");
+			tmpl_set_attr(svg, "role", "img");
 			char *alt = xasprintf("%s over steps", s->primary);
-			tmpl_set_attr(img, "alt", alt);
+			tmpl_set_attr(svg, "aria-label", alt);
 			free(alt);
+			const char *hex = chart_color_hex(sr->color);
+			xmlNodePtr path = tmpl_add_elem(svg, "path", NULL);
+			tmpl_set_attr(path, "d", d);
+			tmpl_set_attr(path, "fill", "none");
+			tmpl_set_attr(path, "stroke", hex);
+			tmpl_set_attr(path, "stroke-width", "1.25");
+			tmpl_set_attr(path, "stroke-linejoin", "round");
+			xmlNodePtr dot = tmpl_add_elem(svg, "circle", NULL);
+			char b[32];
+			snprintf(b, sizeof b, "%g", end[0]);
+			tmpl_set_attr(dot, "cx", b);
+			snprintf(b, sizeof b, "%g", end[1]);
+			tmpl_set_attr(dot, "cy", b);
+			tmpl_set_attr(dot, "r", "1.75");
+			tmpl_set_attr(dot, "fill", hex);
+			free(d);
 		} else if (img) {
 			tmpl_remove(img);
 		}

@@ -166,6 +166,7 @@ struct chart_ref {
 	const char *alt;
 	const char *note;  /* a line under the caption, or NULL */
 	const char *group; /* the group heading; NULL: from the key (chart_group) */
+	char *data;        /* the drawn points' script for the page (in dir), or NULL */
 };
 void free_refs(struct chart_ref *refs, size_t n);
 /* Writes one overlay chart per metric (keys[0..nk)) of the units into
@@ -182,9 +183,11 @@ struct chart_ref *overlay_charts(struct site *s, const struct plan_unit *units, 
  * keys too are the caller's to free). */
 struct chart_ref *sweep_charts(struct site *s, const struct site_exp *e, const char *dir,
                                struct slugset *stems, size_t *nout, int *ok);
-/* Draws run sr's sparkline of the primary metric once (runs/<slug>/trend.svg,
- * from the decimated copy) and says whether it exists. */
-int run_sparkline(struct site *s, struct site_run *sr);
+/* Run sr's sparkline of the primary metric (from the decimated copy) as an
+ * SVG path for a 96×24 box, drawn inline in the runs tables: 500 pictures
+ * as files took seconds to load. end gets the last point. NULL: none.
+ * Caller frees. */
+char *run_sparkline(struct site *s, struct site_run *sr, double end[2]);
 /* A seed group's legend name: the members' common name prefix up to its
  * last separator ("logreg-posw4" for "logreg-posw4-s1", "-s2"), else the
  * first member's name. Caller frees. */

@@ -17,8 +17,8 @@ check "one page per run" test "$(ls "$TMP/a/runs" | grep -c '\.html$')" -eq \
 check "charts as SVG and PNG" sh -c "ls '$TMP'/a/runs/*/*.svg >/dev/null && ls '$TMP'/a/runs/*/*.png >/dev/null"
 
 check_exit 0 "a build naming a primary metric" "$RUNSITE" build -q sample-runs -o "$TMP/p" --primary val/f1
-check "each run with val/f1 has a sparkline the index shows" sh -c "
-	n=\$(grep -o 'runs/[^/\"]*/trend.svg' '$TMP/p/index.html' | sort -u | wc -l)
+check "each run with val/f1 has a sparkline the index shows (inline)" sh -c "
+	n=\$(grep -o '<svg width=\"96\" height=\"24\" viewBox=\"0 0 96 24\" role=\"img\" aria-label=\"val/f1 over steps\"><path d=\"M' '$TMP/p/index.html' | wc -l)
 	want=\$(grep -l . '$TMP'/p/runs/*/val-f1.svg | wc -l)
 	[ \$n -ge 1 ] && [ \$n -eq \$want ]"
 check_exit 0 "a second build with --jobs 2" "$RUNSITE" build -q sample-runs -o "$TMP/b" -j 2

@@ -1,0 +1,146 @@
+// charts.js — the live charts of the demo's experiment page, checked against
+// the drawn points written beside each picture: the hover readout holds each
+// shown run's point nearest the cursor, a legend click hides and shows a run,
+// dragging zooms x and Reset undoes it, short series are not smoothed, the
+// log switch changes the axis, text is at least 11 CSS px.
+"use strict";
+const fs = require("fs");
+const path = require("path");
+const { ok, skip, openPage } = require("./lib");
+
+// The page's chart data, read here from the files the page names, not by the page.
+function chartData(file) {
+	const html = fs.readFileSync(file, "utf8"), out = {};
+	const re = /<figure class="chart" id="([^"]+)" data-points="([^"]+)"/g;
+	let m;
+	while ((m = re.exec(html))) {
+		const js = fs.readFileSync(path.join(path.dirname(file), m[2]), "utf8");
+		const call = /^runsiteChartData\(("[^"]*"),([\s\S]*)\);\s*$/.exec(js);
+		if (call && JSON.parse(call[1]) === m[1]) out[m[1]] = JSON.parse(call[2]);
+	}
+	return out;
+}
+
+function points(s) {
+	const pts = [];
+	for (let j = 0; j + 1 < s.p.length; j += 2) pts.push([s.p[j], typeof s.p[j + 1] === "number" ? s.p[j + 1] : null]);
+	return pts;
+}
+
+// The point of pts nearest x (the lower one on a tie).
+function nearest(pts, x) {
+	let best = 0;
+	for (let i = 1; i < pts.length; i++) if (Math.abs(pts[i][0] - x) < Math.abs(pts[best][0] - x)) best = i;
+	return pts[best];
+}
+
+async function geometry(page, id) {
+	return page.$eval(`#${id} svg.plot`, (svg) => {
+		const r = svg.getBoundingClientRect();
+		const [L, T, W, H] = svg.getAttribute("data-plot").split(" ").map(Number);
+		const [lo, hi] = svg.getAttribute("data-x").split(" ").map(Number);
+		return { left: r.left, top: r.top, L, T, W, H, lo, hi };
+	});
+}
+
+async function readout(page, id) {
+	return page.$$eval(`#${id} .readout tr`, (rows) => rows.map((r) => ({
+		series: Number(r.getAttribute("data-series")), x: Number(r.getAttribute("data-x")),
+		y: r.getAttribute("data-y") === "null" ? null : Number(r.getAttribute("data-y")),
+		text: r.textContent })));
+}
+
+module.exports = async function (browser, ctx) {
+	if (!ctx.demo) { skip("charts: no demo site"); return; }
+	const expDir = path.join(ctx.demo, "experiments");
+	// The experiment page whose charts hold the most runs.
+	const most = (f) => Math.max(0, ...Object.values(chartData(f)).map((d) => d.s.length));
+	const file = fs.readdirSync(expDir).filter((f) => f.endsWith(".html")).map((f) => path.join(expDir, f))
+		.sort((a, b) => most(b) - most(a))[0];
+	const data = chartData(file);
+	const ids = Object.keys(data);
+	ok(ids.length > 0, "charts: the experiment page embeds its charts' drawn points");
+	// A chart with several runs, some long enough to smooth and some not when there is one.
+	const several = ids.filter((k) => data[k].s.length > 2);
+	const id = several.find((k) => data[k].s.some((s) => s.p.length / 2 >= 50) && data[k].s.some((s) => s.p.length / 2 < 50)) || several[0];
+	if (!ok(id, "charts: the demo has an overlay of several runs")) return;
+	const d = data[id];
+	const page = await openPage(browser, file);
+	for (const k of ids) {
+		await page.$eval(`#${k}`, (f) => f.scrollIntoView());
+		await page.waitForSelector(`#${k}.live svg.plot`, { timeout: 5000 }).catch(() => {});
+	}
+	await page.$eval(`#${id}`, (f) => f.scrollIntoView());
+	const live = await page.$$eval("figure.chart.live svg.plot", (s) => s.length);
+	ok(live === ids.length, "charts: every chart with data is live", `${live} of ${ids.length}`);
+
+	// Hover at a few x positions: every shown run's nearest point.
+	let g = await geometry(page, id), allSame = true, checked = 0;
+	for (const frac of [0.1, 0.37, 0.5, 0.83]) {
+		const px = g.L + frac * g.W;
+		await page.mouse.move(g.left + px, g.top + g.T + g.H / 2);
+		const x = g.lo + (px - g.L) / g.W * (g.hi - g.lo);
+		const rows = await readout(page, id);
+		// The runs whose x range reaches the cursor (give or take a pixel column).
+		const tol = (g.hi - g.lo) / 150;
+		const reach = d.s.map((s, i) => [points(s), i]).filter(([p]) => x >= p[0][0] - tol && x <= p[p.length - 1][0] + tol).map(([, i]) => i);
+		if (JSON.stringify(rows.map((r) => r.series)) !== JSON.stringify(reach)) { allSame = false; console.log(`    rows for ${rows.map((r) => r.series)}, runs reaching x ${reach}`); }
+		for (const r of rows) {
+			const want = nearest(points(d.s[r.series]), x);
+			checked++;
+			if (want[0] !== r.x || want[1] !== r.y) { allSame = false; console.log(`    series ${r.series} at x ${x}: shows (${r.x}, ${r.y}), data has (${want[0]}, ${want[1]})`); }
+		}
+	}
+	ok(allSame && checked > 0, "charts: the hover readout shows every run's drawn value nearest the cursor", `${checked} values`);
+
+	// Legend: hide run 0, then show it again.
+	await page.click(`#${id} .legend button[data-series="0"]`);
+	let paths = await page.$$eval(`#${id} path.line[data-series="0"]`, (p) => p.length);
+	await page.mouse.move(g.left + g.L + g.W / 2, g.top + g.T + g.H / 2);
+	let rows = await readout(page, id);
+	ok(paths === 0 && rows.length > 0 && rows.every((r) => r.series !== 0),
+		"charts: a legend click hides the run's line and its readout", `${paths} paths, ${rows.length} rows`);
+	await page.click(`#${id} .legend button[data-series="0"]`);
+	paths = await page.$$eval(`#${id} path.line[data-series="0"]`, (p) => p.length);
+	ok(paths >= 1, "charts: a second click shows it again");
+
+	// Zoom: drag over the middle half; Reset restores.
+	g = await geometry(page, id);
+	const y = g.top + g.T + g.H / 2;
+	await page.mouse.move(g.left + g.L + g.W * 0.25, y);
+	await page.mouse.down();
+	await page.mouse.move(g.left + g.L + g.W * 0.5, y, { steps: 4 });
+	await page.mouse.move(g.left + g.L + g.W * 0.75, y, { steps: 4 });
+	await page.mouse.up();
+	const z = await geometry(page, id);
+	const span = g.hi - g.lo, px1 = span / g.W;
+	ok(Math.abs(z.lo - (g.lo + 0.25 * span)) <= 2 * px1 && Math.abs(z.hi - (g.lo + 0.75 * span)) <= 2 * px1,
+		"charts: dragging across zooms x to the dragged range", `[${z.lo}, ${z.hi}] from [${g.lo}, ${g.hi}]`);
+	const resetShown = await page.$eval(`#${id} button.reset`, (b) => !b.hidden);
+	ok(resetShown, "charts: Reset zoom is offered when zoomed");
+	await page.click(`#${id} button.reset`);
+	const r = await geometry(page, id);
+	ok(r.lo === g.lo && r.hi === g.hi, "charts: Reset zoom shows the whole x range again", `[${r.lo}, ${r.hi}]`);
+
+	// Smoothing: only series of 50 points or more; the slider at 0 turns it off.
+	const smoothed = await page.$$eval(`#${id} path.smooth`, (p) => p.map((e) => Number(e.getAttribute("data-series"))));
+	const long = d.s.map((s, i) => [s, i]).filter(([s]) => s.p.length / 2 >= 50).map(([, i]) => i);
+	ok(JSON.stringify(smoothed) === JSON.stringify(long), "charts: smoothed lines only for series of 50 points or more",
+		`smoothed ${smoothed}, long ${long}`);
+	await page.$eval(`#${id} input.smoothing`, (s) => { s.value = "0"; s.dispatchEvent(new Event("input")); });
+	ok((await page.$$eval(`#${id} path.smooth`, (p) => p.length)) === 0, "charts: the smoothing slider at 0 draws raw lines only");
+
+	// Log switch: the y labels change.
+	const labels = () => page.$$eval(`#${id} .axis text[text-anchor="end"]`, (t) => t.map((e) => e.textContent).join(" "));
+	const before = await labels();
+	await page.click(`#${id} input.log`);
+	const after = await labels();
+	ok(before !== after, "charts: the log/linear switch changes the y axis", `${before} | ${after}`);
+
+	// Text sizes at the default width.
+	const sizes = await page.$eval(`#${id}`, (f) => [...f.querySelectorAll(".axis text, .legend button")]
+		.map((e) => parseFloat(getComputedStyle(e).fontSize) * (e.ownerSVGElement ? e.ownerSVGElement.getBoundingClientRect().width / e.ownerSVGElement.viewBox.baseVal.width : 1)));
+	ok(sizes.length > 0 && Math.min(...sizes) >= 11, "charts: tick and legend text at least 11 CSS px", Math.min(...sizes));
+	ok(page.errors.length === 0, "charts: no console errors", page.errors.join("\n"));
+	await page.close();
+};

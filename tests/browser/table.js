@@ -1,0 +1,164 @@
+// table.js — the runs table of the demo site's index: metrics first, sorting
+// in the goal's direction, filter expressions, the column chooser, state in
+// the URL (reloaded from file://), and the CSV and JSON downloads matching the
+// table as shown.
+"use strict";
+const fs = require("fs");
+const os = require("os");
+const path = require("path");
+const { ok, skip, openPage, url } = require("./lib");
+
+// The table as the page shows it, read from the DOM alone.
+function readTable(page) {
+	return page.evaluate(() => {
+		const t = document.getElementById("runs-table");
+		const heads = [...t.tHead.rows[0].cells].map((th) => ({
+			text: th.textContent.trim(), metric: th.getAttribute("data-metric"),
+			param: th.classList.contains("param"), goal: th.getAttribute("data-goal"),
+			hidden: th.hidden || getComputedStyle(th).display === "none",
+		}));
+		const rows = [...t.tBodies[0].rows].filter((r) => !r.hidden && getComputedStyle(r).display !== "none")
+			.map((r) => [...r.cells].map((c) => ({ text: c.textContent.trim(), value: c.getAttribute("data-value"),
+				hidden: c.hidden || getComputedStyle(c).display === "none" })));
+		return { heads, rows, all: t.tBodies[0].rows.length };
+	});
+}
+
+function colOf(tbl, pred) { return tbl.heads.findIndex(pred); }
+
+async function downloaded(page, dir, selector) {
+	for (const f of fs.readdirSync(dir)) fs.unlinkSync(path.join(dir, f));
+	await page.click(selector);
+	for (let i = 0; i < 100; i++) {
+		const f = fs.readdirSync(dir).filter((n) => !n.endsWith(".crdownload"));
+		if (f.length) return fs.readFileSync(path.join(dir, f[0]), "utf8");
+		await new Promise((r) => setTimeout(r, 50));
+	}
+	return null;
+}
+
+// A CSV line split into fields (quotes as the RFC says).
+function csvFields(line) {
+	const out = [];
+	let i = 0;
+	while (i <= line.length) {
+		if (line[i] === '"') {
+			let s = "", j = i + 1;
+			for (;;) {
+				if (line[j] === '"' && line[j + 1] === '"') { s += '"'; j += 2; }
+				else if (line[j] === '"') { j++; break; }
+				else s += line[j++];
+			}
+			out.push(s); i = j + 1;
+		} else {
+			let j = line.indexOf(",", i); if (j < 0) j = line.length;
+			out.push(line.slice(i, j)); i = j + 1;
+		}
+	}
+	return out;
+}
+
+module.exports = async function (browser, ctx) {
+	if (!ctx.demo) { skip("table: no demo site"); return; }
+	const index = path.join(ctx.demo, "index.html");
+	const page = await openPage(browser, index);
+	let t = await readTable(page);
+
+	const firstMetric = colOf(t, (h) => h.metric), firstParam = colOf(t, (h) => h.param);
+	ok(firstMetric === 1, "runs table: the first column after the run is a metric", JSON.stringify(t.heads.map((h) => h.text)));
+	ok(firstParam < 0 || firstMetric < firstParam, "runs table: metrics come before params");
+	ok(t.heads[firstMetric].metric === "val/f1", "runs table: the primary metric (val/f1) leads", t.heads[firstMetric].metric);
+	const sticky = await page.evaluate(() => {
+		const t = document.getElementById("runs-table");
+		return [getComputedStyle(t.tHead.rows[0].cells[0]).position, getComputedStyle(t.tBodies[0].rows[0].cells[0]).position];
+	});
+	ok(sticky[0] === "sticky" && sticky[1] === "sticky", "runs table: the heading and the run column stick", sticky.join(","));
+
+	// First click on a higher-is-better metric: highest first.
+	const f1 = firstMetric;
+	await page.click(`#runs-table thead th:nth-child(${f1 + 1})`);
+	t = await readTable(page);
+	const vals = t.rows.map((r) => r[f1].value).filter((v) => v !== "" && v !== null).map(Number);
+	ok(vals.length > 2 && vals.every((v, i) => i === 0 || vals[i - 1] >= v),
+		"runs table: the first click sorts val/f1 (higher is better) highest first", vals.join(" "));
+	const lossCol = colOf(t, (h) => h.goal === "min");
+	await page.click(`#runs-table thead th:nth-child(${lossCol + 1})`);
+	t = await readTable(page);
+	const lv = t.rows.map((r) => r[lossCol].value).filter((v) => v !== "" && v !== null).map(Number);
+	ok(lv.length > 2 && lv.every((v, i) => i === 0 || lv[i - 1] <= v),
+		`runs table: the first click sorts ${t.heads[lossCol].metric} (lower is better) lowest first`, lv.join(" "));
+
+	// Filters: a comparison on a param, on the status, an unknown column.
+	const lrCol = colOf(t, (h) => h.param && h.text === "lr");
+	const statusCol = colOf(t, (h) => h.text === "Status");
+	const all = (await readTable(page)).rows;
+	const wantLr = all.filter((r) => r[lrCol].text !== "—" && Number(r[lrCol].text) < 0.01).length;
+	await page.type("input[data-filter]", "lr<0.01");
+	t = await readTable(page);
+	ok(wantLr > 0 && t.rows.length === wantLr && t.rows.every((r) => Number(r[lrCol].text) < 0.01),
+		"runs table: the filter lr<0.01 keeps exactly the runs with lr below 0.01", `${t.rows.length} shown, ${wantLr} expected`);
+	await page.$eval("input[data-filter]", (i) => { i.value = ""; });
+	await page.type("input[data-filter]", "status=finished epochs>=30");
+	t = await readTable(page);
+	const epochsCol = colOf(t, (h) => h.param && h.text === "epochs");
+	const wantFin = all.filter((r) => r[statusCol].text === "FINISHED" && Number(r[epochsCol].text) >= 30).length;
+	ok(wantFin > 0 && t.rows.length === wantFin, "runs table: status=finished epochs>=30 keeps the finished runs of 30 epochs or more",
+		`${t.rows.length} shown, ${wantFin} expected`);
+	await page.$eval("input[data-filter]", (i) => { i.value = ""; });
+	await page.type("input[data-filter]", "nosuchcol>1");
+	const note = await page.$eval(".filter-note", (o) => o.textContent);
+	ok(/no column nosuchcol/.test(note), "runs table: a filter on an unknown column says so", note);
+
+	// Column chooser, then the state in the URL survives a reload.
+	await page.$eval("input[data-filter]", (i) => { i.value = ""; });
+	await page.type("input[data-filter]", "lr<0.01");
+	await page.click("details.columns summary");
+	await page.click('details.columns input[data-col="duration"]');
+	t = await readTable(page);
+	const durCol = colOf(t, (h) => h.text === "Duration");
+	ok(t.heads[durCol].hidden && t.rows.every((r) => r[durCol].hidden), "runs table: unticking Duration hides its column");
+	const hash = await page.evaluate(() => location.hash);
+	ok(/sort=/.test(hash) && /q=lr/.test(hash) && /hide=duration/.test(hash), "runs table: sort, filter and columns are in the URL", hash);
+	const before = (await readTable(page)).rows.map((r) => r[0].text);
+	const again = await openPage(browser, index, { hash });
+	const t2 = await readTable(again);
+	ok(JSON.stringify(t2.rows.map((r) => r[0].text)) === JSON.stringify(before) && t2.heads[durCol].hidden,
+		"runs table: opening the URL (file://) shows the same rows, order and columns", `${JSON.stringify(before)} vs ${JSON.stringify(t2.rows.map((r) => r[0].text))}`);
+	ok(again.errors.length === 0, "runs table: no console errors", again.errors.join("\n"));
+	await again.close();
+
+	// Downloads: the table as shown.
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rs-dl-"));
+	const cdp = await page.createCDPSession();
+	await cdp.send("Browser.setDownloadBehavior", { behavior: "allow", downloadPath: dir });
+	await page.$eval("input[data-filter]", (i) => { i.value = ""; });
+	await page.type("input[data-filter]", "status=finished");
+	t = await readTable(page);
+	const csv = await downloaded(page, dir, 'button[data-download="csv"]');
+	ok(csv !== null, "runs table: the CSV button downloads a file");
+	if (csv) {
+		const lines = csv.trim().split("\n").map(csvFields);
+		const visible = t.heads.map((h, i) => i).filter((i) => !t.heads[i].hidden && !/trend/.test(t.heads[i].text));
+		ok(lines.length === t.rows.length + 1, "CSV: one line per row shown, and the header", `${lines.length - 1} rows, ${t.rows.length} shown`);
+		ok(lines[0].length === visible.length && !lines[0].includes("duration"), "CSV: the columns shown (not the hidden Duration)", lines[0].join(","));
+		ok(lines[0][1] === "val/f1 (best)", "CSV: a metric column names the value it holds", lines[0][1]);
+		let same = true;
+		t.rows.forEach((r, i) => {
+			visible.forEach((c, j) => {
+				const want = t.heads[c].metric ? (r[c].value || "") : (r[c].text === "—" ? "" : r[c].text);
+				if (lines[i + 1][j] !== want) { same = false; console.log(`    CSV row ${i} col ${j}: ${lines[i + 1][j]} != ${want}`); }
+			});
+		});
+		ok(same, "CSV: every field equals the table's cell (metrics exact)");
+	}
+	const json = await downloaded(page, dir, 'button[data-download="json"]');
+	let parsed = null;
+	try { parsed = JSON.parse(json); } catch (e) { /* reported below */ }
+	ok(Array.isArray(parsed) && parsed.length === t.rows.length && parsed.every((o) => typeof o.run === "string"),
+		"JSON: one object per row shown, keyed by column", json && json.slice(0, 200));
+	if (parsed && parsed.length)
+		ok(parsed[0]["val/f1 (best)"] === (t.rows[0][1].value ? Number(t.rows[0][1].value) : null), "JSON: metric values are numbers, exact");
+	ok(page.errors.length === 0, "runs table: no console errors", page.errors.join("\n"));
+	fs.rmSync(dir, { recursive: true, force: true });
+	await page.close();
+};

@@ -1,0 +1,36 @@
+#!/bin/sh
+# browser.sh — the pages in a real browser (tests/browser, puppeteer-core
+# driving the system Chromium): chart readouts, the runs table's sorting,
+# filters, columns, URL state and downloads, axe-core and the Nu HTML checker
+# on every page of the demo site and on the corpus site. Skipped, saying why,
+# when node, Chromium or the test packages are missing
+# (scripts/install-deps.sh --test installs them).
+. tests/e2e/lib.sh
+BROWSER_DIR=tests/browser
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+export CHROMIUM
+why=
+command -v node >/dev/null 2>&1 || why="node is not installed"
+[ -z "$why" ] && [ ! -x "$CHROMIUM" ] && why="no Chromium at $CHROMIUM"
+[ -z "$why" ] && [ ! -d "$BROWSER_DIR/node_modules/puppeteer-core" ] &&
+	why="$BROWSER_DIR/node_modules is missing (scripts/install-deps.sh --test, or npm ci there)"
+if [ -n "$why" ]; then
+	skip "browser tests: $why"
+	finish; exit $?
+fi
+
+"$RUNSITE" build sample-runs/ -o "$TMP/demo" --primary val/f1 >"$TMP/demo.log" 2>&1 ||
+	fail "the demo site builds"
+"$RUNSITE" build "$CORPUS" -o "$TMP/corpus" >"$TMP/corpus.log" 2>&1 ||
+	fail "the corpus site builds"
+out=$(cd "$BROWSER_DIR" && node run.js --demo "$TMP/demo" --corpus "$TMP/corpus" 2>&1)
+echo "$out" | grep -v '^browser: '
+line=$(echo "$out" | grep -E '^browser: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' | tail -1)
+if [ -z "$line" ]; then
+	fail "the browser tests ran to their summary line"
+else
+	passed=$((passed + $(echo "$line" | sed -E 's/.*: ([0-9]+) passed.*/\1/')))
+	failed=$((failed + $(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')))
+	skipped=$((skipped + $(echo "$line" | sed -E 's/.* ([0-9]+) skipped$/\1/')))
+fi
+finish

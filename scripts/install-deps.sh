@@ -12,7 +12,10 @@ if [ "$1" = "--test" ]; then
 	# clang for the fuzz targets, numpy for the sample-runs script, mandoc for the man page lint,
 	# real PostgreSQL and MariaDB servers for the tracking-server tests (tests/servers/lib.sh).
 	PKGS="$PKGS chromium clang libclang-rt-14-dev sqlite3 python3-numpy python3-yaml mandoc
-nodejs npm default-jre-headless postgresql mariadb-server mariadb-client"
+default-jre-headless postgresql mariadb-server mariadb-client"
+	# A machine may carry its own Node.js with npm inside (Debian's npm
+	# package conflicts with that): Debian's only when there is none.
+	command -v node >/dev/null && command -v npm >/dev/null || PKGS="$PKGS nodejs npm"
 fi
 if [ "$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; else
 	echo "install-deps: need root or sudo to install: $PKGS" >&2; exit 1; fi

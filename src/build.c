@@ -2,6 +2,7 @@
  * site (each run's charts drawn as it arrives, on worker threads, then its
  * full series dropped), order the runs, make the plan, and call the pages.
  * The site (src/site/) writes; only this file drives the reading. */
+#include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -541,9 +542,39 @@ static int write_run_pages(struct site *s)
 	return !atomic_load(&pool.failed);
 }
 
+/* `export --report`: the one report page, copied out of the build folder
+ * (which is then discarded) as report_out, whole or not at all. */
+static int write_report_file(struct site *s)
+{
+	if (s->nreports != 1 || !page_report(s, 0))
+		return 0;
+	char *rel = xasprintf("reports/%s.html", s->reports[0].slug);
+	char *src = path_join(s->tmp, rel);
+	char *tmp = xasprintf("%s.tmp-%ld", s->opts->report_out, (long)getpid());
+	struct buf page = BUF_INIT;
+	int ok = read_file(src, &page, (size_t)1 << 30);
+	FILE *f = ok ? fopen(tmp, "wb") : NULL;
+	ok = f && fwrite(page.data, 1, page.size, f) == page.size;
+	if (f && fclose(f) != 0)
+		ok = 0;
+	if (ok && rename(tmp, s->opts->report_out) != 0)
+		ok = 0;
+	if (!ok) {
+		diag_msg("cannot write %s: %s", s->opts->report_out, strerror(errno));
+		unlink(tmp);
+	}
+	buf_free(&page);
+	free(tmp);
+	free(src);
+	free(rel);
+	return ok;
+}
+
 /* Writes every page, then puts the site in place. */
 static int write_pages(struct site *s)
 {
+	if (s->opts->report_file)
+		return write_report_file(s);
 	if (!write_run_pages(s))
 		return 0;
 	for (size_t e = 0; e < s->nexps; e++)

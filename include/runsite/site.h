@@ -51,7 +51,9 @@ struct site_opts {
 	bool report_inline;        /* export: charts and styles inside the report page,
 	                            * no links to other pages */
 	const char *select;        /* --select EXPR: only the runs it selects */
-	const char *report_file;   /* export --report FILE: this report only */
+	const char *report_file;   /* export --report FILE: this report only, written as
+	                            * report_out (no site: no run charts, no other page) */
+	const char *report_out;
 };
 
 void site_opts_defaults(struct site_opts *o);

@@ -186,6 +186,9 @@ static struct chart_point *unspill(const struct site *s, const struct site_run *
 
 int site_run_charts(struct site *s, struct site_run *sr)
 {
+	/* A report on its own (export --report) shows no run page. */
+	if (s->opts->report_file)
+		return 1;
 	struct run *r = sr->run;
 	struct slugset stems = {0};
 	char *dir = xasprintf("runs/%s", sr->slug);

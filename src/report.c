@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "readers/yamlkv.h"
+#include "runsite/diag.h"
 #include "runsite/report.h"
 #include "runsite/select.h"
 #include "runsite/util.h"
@@ -235,8 +236,10 @@ static void front_matter(struct report_doc *d, const char *text, size_t len)
 {
 	struct kvlist kv = {0};
 	char *path = xasprintf("%s (front matter)", d->path);
-	if (yamlkv_parse(text, len, path, NULL, '/', &kv) < 0)
-		d->fm_error = xstrdup("the front matter is not YAML");
+	size_t before = diag_count();
+	if (yamlkv_parse(text, len, path, NULL, '/', &kv) < 0 || diag_count() != before)
+		d->fm_error = xstrdup("the front matter is not YAML (title: ..., author: ..., "
+		                      "date: ..., summary: ..., runs: ...)");
 	free(path);
 	static const char *const keys[] = {"title", "author", "date", "summary", "runs"};
 	char **dst[] = {&d->title, &d->author, &d->date, &d->summary, &d->runs};
@@ -399,10 +402,12 @@ long report_select(const char *runs_expr, const char *top, const struct run *con
 	struct select_expr *e = select_parse(text, err, errsz);
 	if (e && select_check(e, runs, n, goals, primary, err, errsz)) {
 		k = (long)select_runs(e, runs, n, goals, primary, out);
-		if (k == 0) {
+		if (k == 0 && select_is_single(e))
+			snprintf(err, errsz, "no run is named '%s'", text);
+		else if (k == 0)
 			snprintf(err, errsz, "'%s' selects no run", text);
+		if (k == 0)
 			k = -1;
-		}
 	}
 	select_free(e);
 	free(text);

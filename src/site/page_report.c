@@ -588,10 +588,27 @@ static char *block_table(struct rpage *p, const struct report_block *b, xmlNodeP
 					xmlNodePtr sw = tmpl_add_elem(td, "span", NULL);
 					tmpl_set_attr(sw, "class", "swatch");
 					fill_swatch(sw, p->s->runs[row->run].color);
+					if (row->n == 1) {
+						run_link(p, td, row->members[0], NULL);
+						break;
+					}
+					/* A group: its name, then its runs. */
+					size_t *pos = xcalloc(row->n, sizeof *pos);
+					for (size_t m = 0; m < row->n; m++)
+						pos[m] = m;
+					struct compare_group cg = {pos, row->n};
+					struct plan_unit u = {row->run, &cg, row->members};
+					char *gname = group_name(p->s, &u);
+					free(pos);
+					tmpl_add_elem(td, "span", gname);
+					free(gname);
+					tmpl_add_elem(td, "br", NULL);
+					xmlNodePtr sm = tmpl_add_elem(td, "small", NULL);
+					tmpl_set_attr(sm, "class", "members");
 					for (size_t m = 0; m < row->n; m++) {
 						if (m)
-							xmlAddChild(td, xmlNewDocText(td->doc, BAD_CAST ", "));
-						run_link(p, td, row->members[m], NULL);
+							xmlAddChild(sm, xmlNewDocText(td->doc, BAD_CAST ", "));
+						run_link(p, sm, row->members[m], NULL);
 					}
 					break;
 				}

@@ -407,8 +407,12 @@ const char *select_top_metric(const struct select_expr *e)
 
 bool select_is_single(const struct select_expr *e)
 {
-	return e->nalts == 1 && e->alts[0].n == 1 && !e->top &&
-	       e->alts[0].terms[0].kind == T_WORD && !strpbrk(e->alts[0].terms[0].value, "*?[");
+	if (e->nalts != 1 || e->alts[0].n != 1 || e->top)
+		return false;
+	const struct term *t = &e->alts[0].terms[0];
+	if (t->kind == T_TAG)
+		return t->op == OP_NONE || (t->op == OP_EQ && !strpbrk(t->value, "*?["));
+	return t->kind == T_WORD && !strpbrk(t->value, "*?[");
 }
 
 struct ranked {

@@ -39,9 +39,9 @@ bool select_match(const struct select_expr *e, const struct run *r,
 size_t select_top(const struct select_expr *e);
 const char *select_top_metric(const struct select_expr *e);
 
-/* True when the expression names nothing but one run by a word (a plain
- * name or id, no glob, no terms): a selector as check and export always
- * took, which must name exactly one run. */
+/* True when the expression is a selector as check and export always took,
+ * which must name exactly one run: a plain name or id, tag:KEY or
+ * tag:KEY=VALUE (no glob, nothing else). */
 bool select_is_single(const struct select_expr *e);
 
 /* The runs of runs[0..n) the expression selects, as indexes into out (room

@@ -183,6 +183,14 @@ check_exit 1 "bad front matter fails --strict" \
 	"$RUNSITE" build -q "$S" -o "$TMP/f" --reports "$TMP/fm" --strict
 check_grep "it is an error box" 'the front matter is not YAML' "$TMP/f/reports/fm.html"
 
+# ---- a block's own drawing options ----
+mkdir -p "$TMP/opt"
+printf '```runsite\nchart: val/loss\nruns: mlp16-posw4-s3\n```\n```runsite\nchart: val/loss\nruns: mlp16-posw4-s3\nsmoothing: 0    x: relative\n```\n' > "$TMP/opt/opt.md"
+check "build a report with drawing options" "$RUNSITE" build -q "$S" -o "$TMP/o" --reports "$TMP/opt"
+if cmp -s "$TMP/o/reports/opt/val-loss.svg" "$TMP/o/reports/opt/val-loss-2.svg"; then
+	fail "smoothing: and x: change the chart"
+else ok; fi
+
 # ---- untrusted Markdown: sanitised and redacted ----
 mkdir -p "$TMP/evil"
 cat > "$TMP/evil/evil.md" <<'EOF'

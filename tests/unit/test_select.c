@@ -152,6 +152,12 @@ int main(void)
 	e = select_parse("mlp*", err, sizeof err);
 	OK(!select_is_single(e), "a glob is not");
 	select_free(e);
+	e = select_parse("tag:stage=2", err, sizeof err);
+	OK(select_is_single(e), "tag:KEY=VALUE is, as check always took it");
+	select_free(e);
+	e = select_parse("tag:stage=2 status=FINISHED", err, sizeof err);
+	OK(!select_is_single(e), "two terms are not");
+	select_free(e);
 
 	for (size_t i = 0; i < n; i++)
 		run_free(runs[i]);

@@ -254,21 +254,29 @@ static char *block_chart(struct rpage *p, const struct report_block *b, xmlNodeP
 	if (!why && (v = kvlist_get(&b->opts, "log-y"))) {
 		if (strcmp(v, "auto") == 0)
 			o.log_y_pattern = NULL;
-		else if (strcmp(v, "on") == 0 || strcmp(v, "yes") == 0 || strcmp(v, "true") == 0)
+		else if (strcmp(v, "on") == 0)
 			o.log_y_pattern = logy = xstrdup("*");
-		else if (strcmp(v, "off") == 0 || strcmp(v, "no") == 0 || strcmp(v, "false") == 0)
-			o.log_y_pattern = NULL;
 		else
-			why = xasprintf("log-y: takes auto, on or off, not '%s'", v);
+			why = xasprintf("log-y: takes auto or on, not '%s'", v);
 	}
 	if (why) {
 		report_list_free(keys, nk);
 		free(logy);
 		return why;
 	}
-	/* The block's own drawing options, on a copy of the site. */
+	/* The block's own drawing options, on a copy of the site. The points
+	 * kept for the overlays in the spill files have the site's x: with
+	 * another x, every line is drawn from its decimated copy. */
 	struct site tmp = *p->s;
 	tmp.opts = &o;
+	struct site_run *runs_copy = NULL;
+	if (o.x_kind != p->s->opts->x_kind) {
+		runs_copy = xreallocarray(NULL, p->s->nruns ? p->s->nruns : 1, sizeof *runs_copy);
+		memcpy(runs_copy, p->s->runs, p->s->nruns * sizeof *runs_copy);
+		for (size_t i = 0; i < p->s->nruns; i++)
+			runs_copy[i].spill_n = NULL;
+		tmp.runs = runs_copy;
+	}
 	struct plan_unit *units = xcalloc((size_t)n, sizeof *units);
 	struct plan_metric *pm = xcalloc(nk ? nk : 1, sizeof *pm);
 	for (long i = 0; i < n; i++)
@@ -299,6 +307,7 @@ static char *block_chart(struct rpage *p, const struct report_block *b, xmlNodeP
 		runs_line(p, cap, p->sel, (size_t)n);
 	}
 	free_refs(refs, nc);
+	free(runs_copy);
 	free(units);
 	free(pm);
 	free(logy);

@@ -84,7 +84,7 @@ int cmd_build(int argc, char **argv)
 		case OPT_TEMPLATES: so.templates_dir = optarg; break;
 		case OPT_TITLE: so.title = optarg; break;
 		case OPT_SMOOTHING:
-			if (!cli_parse_double(optarg, 0, 0.999, &so.smoothing)) {
+			if (!cli_parse_double(optarg, 0, 0.999, &so.chart.smoothing)) {
 				diag_msg("--smoothing takes a number from 0 to 0.999, not '%s'", optarg);
 				rc = EXIT_USAGE;
 				goto out;
@@ -92,11 +92,11 @@ int cmd_build(int argc, char **argv)
 			break;
 		case OPT_X:
 			if (strcmp(optarg, "step") == 0)
-				so.x_kind = CHART_X_STEP;
+				so.chart.x_kind = CHART_X_STEP;
 			else if (strcmp(optarg, "time") == 0)
-				so.x_kind = CHART_X_TIME;
+				so.chart.x_kind = CHART_X_TIME;
 			else if (strcmp(optarg, "relative") == 0)
-				so.x_kind = CHART_X_RELATIVE;
+				so.chart.x_kind = CHART_X_RELATIVE;
 			else {
 				diag_msg("--x takes step, time or relative, not '%s'", optarg);
 				rc = EXIT_USAGE;
@@ -104,7 +104,7 @@ int cmd_build(int argc, char **argv)
 			}
 			break;
 		case OPT_LOG_Y: so.log_y_pattern = optarg; break;
-		case OPT_CLIP_OUTLIERS: so.clip_outliers = true; break;
+		case OPT_CLIP_OUTLIERS: so.chart.clip_outliers = 1; break;
 		case OPT_NO_REDACT: so.no_redact = true; break;
 		case OPT_COMMAND_BASE + 6: so.no_cache = true; break;
 		case OPT_COMMAND_BASE + 7: so.reports_dir = optarg; break;

@@ -27,10 +27,10 @@ struct site_opts {
 	bool quiet;                /* no progress line */
 	int jobs;                  /* worker threads for run pages; output does not depend on it */
 	unsigned chart_formats;    /* bit set of (1u << CHART_SVG), (1u << CHART_PNG), (1u << CHART_PDF) */
-	double smoothing;          /* 0..0.999, TensorBoard's EMA weight */
-	enum chart_x_kind x_kind;
+	struct chart_spec chart;   /* every chart's options (smoothing, x axis, clipping ...),
+	                            * chart_spec_defaults and the command line's; each chart
+	                            * starts from a copy and gets its title, goal and series */
 	const char *log_y_pattern; /* glob of metric keys drawn with a log y axis; NULL: automatic */
-	bool clip_outliers;
 	bool no_redact;            /* show values that look like secrets */
 	/* Comparing runs */
 	struct goal_rules goals;   /* --goal GLOB:min|max; metrics no rule matches are inferred */

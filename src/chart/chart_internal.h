@@ -171,6 +171,31 @@ unsigned char *chart_png_canvas(size_t bytes);
 /* Appends img (ARGB32) as a PNG file's bytes. */
 void chart_png_encode(struct buf *out, cairo_surface_t *img);
 
+/* ---- fingerprint.c: the fields the build cache's digest reads ---- */
+
+enum chart_field_kind {
+	CHART_F_STR,    /* const char *, NULL apart from "" */
+	CHART_F_INT,    /* int or enum */
+	CHART_F_DOUBLE,
+	CHART_F_SIZE,   /* size_t */
+	CHART_F_POINTS, /* const struct chart_point *, count_offset its length */
+	CHART_F_SERIES, /* const struct chart_series *, count_offset its length */
+	CHART_F_PAD,    /* an alignment hole: not hashed, listed so every byte is named */
+};
+
+/* One field of a struct as the fingerprint hashes it. */
+struct chart_field {
+	const char *name;          /* NULL ends a table */
+	size_t offset, size;
+	enum chart_field_kind kind;
+	size_t count_offset;       /* arrays: the offset of their count field */
+};
+
+/* Every field of struct chart_spec and of struct chart_series, in order;
+ * test_fingerprint checks that they cover every byte of both structs. */
+extern const struct chart_field chart_spec_fields[];
+extern const struct chart_field chart_series_fields[];
+
 /* ---- surface.c: what every chart file shares ---- */
 
 /* Palette colour i as 0..1 components. */

@@ -339,3 +339,24 @@ char *csv_dir_name(const char *path, int up)
 	free(s);
 	return xstrdup("");
 }
+
+size_t *csv_columns_to_series(struct run *r, const struct csv_parser *cp,
+                              const unsigned char *skip, const char *prefix)
+{
+	size_t n = cp->nfields, nvals = 0;
+	size_t *idx = xreallocarray(NULL, n ? n : 1, sizeof *idx);
+	for (size_t i = 0; i < n; i++)
+		nvals += !(skip && skip[i]);
+	for (size_t i = 0; i < n; i++) {
+		idx[i] = SIZE_MAX;
+		if (skip && skip[i])
+			continue;
+		const char *name = cp->fields[i].s;
+		char *key = prefix     ? (nvals == 1 ? xstrdup(prefix) : xasprintf("%s/%s", prefix, name))
+		            : *name ? xstrdup(name)
+		                    : xasprintf("column %zu", i + 1);
+		idx[i] = (size_t)(run_series(r, key) - r->metrics);
+		free(key);
+	}
+	return idx;
+}

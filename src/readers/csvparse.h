@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "runsite/model.h"
 #include "runsite/util.h"
 
 struct csv_field {
@@ -85,5 +86,15 @@ char *csv_first_line(const char *path, size_t max);
  * component), resolved through realpath so "." has a name. Caller frees;
  * "" when there is none. */
 char *csv_dir_name(const char *path, int up);
+
+/* The series of run r each column of the header record just read into cp
+ * fills: idx[i] is an index into r->metrics, or SIZE_MAX for a column that
+ * is not a metric (skip[i] nonzero: a step or time column; skip may be NULL).
+ * A metric column is named by its header ("column N" when it has none); with
+ * prefix, by prefix alone when it is the only metric column, else
+ * "prefix/header" (DVCLive's one file per metric). The one header-to-series
+ * mapping of the CSV readers. Caller frees. */
+size_t *csv_columns_to_series(struct run *r, const struct csv_parser *cp,
+                              const unsigned char *skip, const char *prefix);
 
 #endif

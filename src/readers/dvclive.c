@@ -110,28 +110,24 @@ static void read_tsv(struct run *r, const char *path, const char *key)
 		goto out;
 	}
 	csv_init(&cp, b.data ? b.data : (char *)"", b.size, '\t', 0);
-	size_t ncols = csv_next(&cp), tcol = SIZE_MAX, scol = SIZE_MAX, nvals = 0;
+	size_t ncols = csv_next(&cp), tcol = SIZE_MAX, scol = SIZE_MAX;
 	if (ncols == 0)
 		goto out;
-	idx = xreallocarray(NULL, ncols, sizeof *idx);
 	for (size_t i = 0; i < ncols; i++) {
 		const char *c = cp.fields[i].s;
-		idx[i] = SIZE_MAX;
 		if (strcmp(c, "timestamp") == 0 && tcol == SIZE_MAX)
 			tcol = i;
 		else if (strcmp(c, "step") == 0 && scol == SIZE_MAX)
 			scol = i;
-		else
-			nvals++;
 	}
-	for (size_t i = 0; i < ncols; i++) {
-		if (i == tcol || i == scol)
-			continue;
-		/* One value column is the metric itself; more are named after it. */
-		char *k = nvals == 1 ? xstrdup(key) : xasprintf("%s/%s", key, cp.fields[i].s);
-		idx[i] = (size_t)(run_series(r, k) - r->metrics);
-		free(k);
-	}
+	/* One value column is the metric itself; more are named after it. */
+	unsigned char *skip = xcalloc(ncols, 1);
+	if (tcol != SIZE_MAX)
+		skip[tcol] = 1;
+	if (scol != SIZE_MAX)
+		skip[scol] = 1;
+	idx = csv_columns_to_series(r, &cp, skip, key);
+	free(skip);
 	size_t row = 0;
 	while (csv_next(&cp)) {
 		struct csv_field *f = cp.fields;

@@ -58,17 +58,10 @@ static int probe(const char *path)
 static size_t *map_header(struct run *r, struct csv_parser *cp, size_t *ncols)
 {
 	*ncols = cp->nfields;
-	size_t *idx = xreallocarray(NULL, *ncols, sizeof *idx);
-	for (size_t i = 0; i < *ncols; i++) {
-		const char *name = cp->fields[i].s;
-		if (i == 0 && strcmp(name, "epoch") == 0) {
-			idx[i] = SIZE_MAX;
-			continue;
-		}
-		char *key = *name ? xstrdup(name) : xasprintf("column %zu", i + 1);
-		idx[i] = (size_t)(run_series(r, key) - r->metrics);
-		free(key);
-	}
+	unsigned char *skip = xcalloc(*ncols ? *ncols : 1, 1);
+	skip[0] = *ncols && strcmp(cp->fields[0].s, "epoch") == 0;
+	size_t *idx = csv_columns_to_series(r, cp, skip, NULL);
+	free(skip);
 	return idx;
 }
 

@@ -172,7 +172,7 @@ static int read_metrics(struct run *r, const char *path)
 	if (ncols == 0)
 		goto out; /* an empty file: a run that logged nothing yet */
 	kind = xreallocarray(NULL, ncols, sizeof *kind);
-	idx = xreallocarray(NULL, ncols, sizeof *idx);
+	unsigned char *skip = xcalloc(ncols, 1);
 	for (size_t i = 0; i < ncols; i++) {
 		const char *name = cp.fields[i].s;
 		if (strcmp(name, "step") == 0 && step_col == SIZE_MAX) {
@@ -182,11 +182,11 @@ static int read_metrics(struct run *r, const char *path)
 			kind[i] = COL_TIME;
 		} else {
 			kind[i] = COL_METRIC;
-			char *key = *name ? xstrdup(name) : xasprintf("column %zu", i + 1);
-			idx[i] = (size_t)(run_series(r, key) - r->metrics);
-			free(key);
 		}
+		skip[i] = kind[i] != COL_METRIC;
 	}
+	idx = csv_columns_to_series(r, &cp, skip, NULL);
+	free(skip);
 	/* Room for one point per line in every series, when that is modest, so
 	 * the series do not grow by copying in the hot loop. */
 	size_t lines = 0;

@@ -92,9 +92,8 @@ static int read_csv(struct run *r, char *text, size_t len, const char *path)
 	char sep = csv_sniff_sep(text, eol, &trim);
 	csv_init(&cp, text, len, sep, trim);
 	size_t ncols = csv_next(&cp), scol = SIZE_MAX, tcol = SIZE_MAX;
-	size_t *idx = xreallocarray(NULL, ncols ? ncols : 1, sizeof *idx);
+	size_t *idx = NULL;
 	for (size_t i = 0; i < ncols; i++) {
-		idx[i] = SIZE_MAX;
 		if (strcmp(cp.fields[i].s, "step") == 0 && scol == SIZE_MAX)
 			scol = i;
 		else if (is_time_name(cp.fields[i].s) && tcol == SIZE_MAX)
@@ -104,12 +103,12 @@ static int read_csv(struct run *r, char *text, size_t len, const char *path)
 		diag_warn(path, 1, "no \"step\" column; file left out");
 		goto out;
 	}
-	for (size_t i = 0; i < ncols; i++)
-		if (i != scol && i != tcol) {
-			char *key = *cp.fields[i].s ? xstrdup(cp.fields[i].s) : xasprintf("column %zu", i + 1);
-			idx[i] = (size_t)(run_series(r, key) - r->metrics);
-			free(key);
-		}
+	unsigned char *skip = xcalloc(ncols, 1);
+	skip[scol] = 1;
+	if (tcol != SIZE_MAX)
+		skip[tcol] = 1;
+	idx = csv_columns_to_series(r, &cp, skip, NULL);
+	free(skip);
 	ok = 1;
 	while (csv_next(&cp)) {
 		struct csv_field *f = cp.fields;

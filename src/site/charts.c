@@ -56,19 +56,18 @@ struct chart_point *site_chart_points(const struct run *r, const struct point *p
 static struct chart_point *dec_points(const struct site *s, const struct run *r,
                                       const struct series *se)
 {
-	return site_chart_points(r, se->dec, se->ndec, s->opts->x_kind);
+	return site_chart_points(r, se->dec, se->ndec, s->opts->chart.x_kind);
 }
 
 /* ---- chart files ---- */
 
+/* The spec of metric key's chart: the options' chart, with the key's title,
+ * goal and log axis; the caller gives the series. */
 static void spec_for(const struct site *s, struct chart_spec *sp, const char *key)
 {
-	chart_spec_defaults(sp);
+	*sp = s->opts->chart;
 	sp->title = key;
-	sp->smoothing = s->opts->smoothing;
-	sp->x_kind = s->opts->x_kind;
 	sp->goal = (enum chart_goal)site_goal(s, key);
-	sp->clip_outliers = s->opts->clip_outliers;
 	if (s->opts->log_y_pattern && fnmatch(s->opts->log_y_pattern, key, 0) == 0)
 		sp->log_y = 1;
 }
@@ -117,7 +116,7 @@ static struct chart_point *to_chart_points_in_place(const struct site *s, const 
 		struct point p;
 		memcpy(&p, mem + i * sizeof p, sizeof p);
 		struct chart_point c;
-		c.x = point_x(&p, s->opts->x_kind, t0);
+		c.x = point_x(&p, s->opts->chart.x_kind, t0);
 		c.y = p.value;
 		memcpy(mem + i * sizeof c, &c, sizeof c);
 	}

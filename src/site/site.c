@@ -19,8 +19,7 @@ void site_opts_defaults(struct site_opts *o)
 	o->out_dir = "site";
 	o->jobs = 0; /* the CPU count */
 	o->chart_formats = (1u << CHART_SVG) | (1u << CHART_PNG);
-	o->smoothing = CHART_DEFAULT_SMOOTHING;
-	o->x_kind = CHART_X_STEP;
+	chart_spec_defaults(&o->chart);
 }
 
 enum goal site_goal(const struct site *s, const char *key)

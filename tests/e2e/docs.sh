@@ -14,4 +14,14 @@ else
 	skip "mandoc not installed"
 fi
 check "README names the test command" grep -q 'make check' README.md
+# The template contract: every data-rs marker the code uses or a template
+# holds is listed in templates/README.md.
+check "templates/README.md lists every marker (tests/tools/markers.py)" "$PY" tests/tools/markers.py
+# --templates in the man page names every file build takes from the folder:
+# the page templates the site loads and the assets.
+sed -n '/^\.It Fl -templates/,/^\.It Fl/p' man/runsite.1 > "$TMP/tpl"
+for f in $(grep -oE 'site_load_source\(opts, "templates/[a-z]+\.html"' src/site/site.c | grep -oE '[a-z]+\.html') \
+	$(ls assets); do
+	if grep -q -- "$f" "$TMP/tpl"; then ok; else fail "man page --templates does not name $f"; fi
+done
 finish

@@ -42,7 +42,7 @@ static int export_report(char **paths, size_t npaths, const char *forced, const 
 	struct site_opts so;
 	site_opts_defaults(&so);
 	so.quiet = true;
-	so.smoothing = eo->smoothing;
+	so.chart.smoothing = eo->smoothing;
 	so.no_redact = !eo->redacted;
 	so.chart_formats = 1u << CHART_SVG;
 	so.report_file = report;

@@ -239,29 +239,30 @@ static char *block_chart(struct rpage *p, const struct report_block *b, xmlNodeP
 	const char *v;
 	if (!why && (v = kvlist_get(&b->opts, "x"))) {
 		if (strcmp(v, "step") == 0)
-			o.x_kind = CHART_X_STEP;
+			o.chart.x_kind = CHART_X_STEP;
 		else if (strcmp(v, "time") == 0)
-			o.x_kind = CHART_X_TIME;
+			o.chart.x_kind = CHART_X_TIME;
 		else if (strcmp(v, "relative") == 0)
-			o.x_kind = CHART_X_RELATIVE;
+			o.chart.x_kind = CHART_X_RELATIVE;
 		else
 			why = xasprintf("x: takes step, time or relative, not '%s'", v);
 	}
 	if (!why && (v = kvlist_get(&b->opts, "smoothing")) &&
-	    !parse_weight(v, &o.smoothing))
+	    !parse_weight(v, &o.chart.smoothing))
 		why = xasprintf("smoothing: takes a number from 0 to 0.999, not '%s'", v);
-	char *logy = NULL;
 	if (!why && (v = kvlist_get(&b->opts, "log-y"))) {
+		o.log_y_pattern = NULL;
 		if (strcmp(v, "auto") == 0)
-			o.log_y_pattern = NULL;
+			o.chart.log_y = -1;
 		else if (strcmp(v, "on") == 0)
-			o.log_y_pattern = logy = xstrdup("*");
+			o.chart.log_y = 1;
+		else if (strcmp(v, "off") == 0)
+			o.chart.log_y = 0;
 		else
-			why = xasprintf("log-y: takes auto or on, not '%s'", v);
+			why = xasprintf("log-y: takes auto, on or off, not '%s'", v);
 	}
 	if (why) {
 		report_list_free(keys, nk);
-		free(logy);
 		return why;
 	}
 	/* The block's own drawing options, on a copy of the site. The points
@@ -270,7 +271,7 @@ static char *block_chart(struct rpage *p, const struct report_block *b, xmlNodeP
 	struct site tmp = *p->s;
 	tmp.opts = &o;
 	struct site_run *runs_copy = NULL;
-	if (o.x_kind != p->s->opts->x_kind) {
+	if (o.chart.x_kind != p->s->opts->chart.x_kind) {
 		runs_copy = xreallocarray(NULL, p->s->nruns ? p->s->nruns : 1, sizeof *runs_copy);
 		memcpy(runs_copy, p->s->runs, p->s->nruns * sizeof *runs_copy);
 		for (size_t i = 0; i < p->s->nruns; i++)
@@ -310,7 +311,6 @@ static char *block_chart(struct rpage *p, const struct report_block *b, xmlNodeP
 	free(runs_copy);
 	free(units);
 	free(pm);
-	free(logy);
 	report_list_free(keys, nk);
 	return why;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "readers/yamlkv.h"
+#include "runsite/compare.h"
 #include "runsite/diag.h"
 #include "runsite/report.h"
 #include "runsite/select.h"
@@ -436,24 +437,56 @@ long report_one_run(const char *sel, const struct run *const *runs, size_t n,
 	return idx;
 }
 
-long report_group_runs(const char *name, const struct run *const *runs, size_t n,
-                       const struct goal_rules *goals, const char *primary, size_t *out,
-                       char *err, size_t errsz)
+char *report_group_name(const struct run *const *runs, const size_t *members, size_t n)
 {
-	if (strpbrk(name, "=:*?[ \t,")) {
-		long k = report_select(name, NULL, runs, n, goals, primary, out, err, errsz);
-		return k;
+	const char *first = runs[members[0]]->name ? runs[members[0]]->name : "";
+	size_t len = strlen(first);
+	for (size_t i = 1; i < n; i++) {
+		const char *o = runs[members[i]]->name ? runs[members[i]]->name : "";
+		size_t j = 0;
+		while (j < len && o[j] == first[j])
+			j++;
+		len = j;
 	}
-	size_t k = 0, l = strlen(name);
+	while (len > 0 && !strchr("-_. /", first[len - 1]))
+		len--;
+	while (len > 0 && strchr("-_. /", first[len - 1]))
+		len--;
+	return len ? xstrndup(first, len) : xstrdup(first);
+}
+
+long report_group_runs(const char *name, const struct run *const *runs, size_t n,
+                       const struct goal_rules *goals, const char *primary,
+                       const char *const *group_by, size_t ngroup_by, size_t *out, char *err,
+                       size_t errsz)
+{
+	if (strpbrk(name, "=:*?[ \t,"))
+		return report_select(name, NULL, runs, n, goals, primary, out, err, errsz);
+	/* A seed group of that name. */
+	struct compare_group *groups = NULL;
+	size_t ng = compare_seed_groups(runs, n, group_by, ngroup_by, &groups);
+	long k = -1;
+	for (size_t g = 0; g < ng && k < 0; g++) {
+		char *gn = report_group_name(runs, groups[g].members, groups[g].n);
+		if (strcmp(gn, name) == 0) {
+			k = (long)groups[g].n;
+			memcpy(out, groups[g].members, groups[g].n * sizeof *out);
+		}
+		free(gn);
+	}
+	compare_groups_free(groups, ng);
+	if (k >= 0)
+		return k;
+	size_t m = 0, l = strlen(name);
 	for (size_t i = 0; i < n; i++) {
 		const char *rn = runs[i]->name ? runs[i]->name : "";
 		if (strncmp(rn, name, l) == 0 && rn[l] && strchr("-_. /", rn[l]) && rn[l + 1])
-			out[k++] = i;
+			out[m++] = i;
 	}
-	if (k == 0) {
-		snprintf(err, errsz, "no run's name starts with '%s' and a separator (group %s-*)",
-		         name, name);
+	if (m == 0) {
+		snprintf(err, errsz, "no seed group is called '%s', and no run's name starts with it "
+		                     "and a separator", name);
 		return -1;
 	}
-	return (long)k;
+	return (long)m;
 }

@@ -78,12 +78,20 @@ long report_one_run(const char *sel, const struct run *const *runs, size_t n,
                     const struct goal_rules *goals, const char *primary, char *err,
                     size_t errsz);
 
-/* The runs of group name: those called name followed by a separator and
- * more ("mlp16-posw4" → mlp16-posw4-s1, -s2), or, when name is a selection
- * expression (has '=', ':', a space or a glob), the runs it selects.
- * Returns the count (into out), or -1 with err. */
+/* The runs of group name: the seed group (compare.h; group_by as --group-by)
+ * whose members' common name prefix is name ("mlp16-posw4" for
+ * mlp16-posw4-s1, -s2, -s3); else the runs called name followed by a
+ * separator and more; or, when name is a selection expression (has '=',
+ * ':', a space or a glob), the runs it selects. Returns the count (into
+ * out), or -1 with err. */
 long report_group_runs(const char *name, const struct run *const *runs, size_t n,
-                       const struct goal_rules *goals, const char *primary, size_t *out,
-                       char *err, size_t errsz);
+                       const struct goal_rules *goals, const char *primary,
+                       const char *const *group_by, size_t ngroup_by, size_t *out, char *err,
+                       size_t errsz);
+
+/* The name of a group of runs: their names' common prefix up to its last
+ * separator ("logreg-posw4" for "logreg-posw4-s1", "-s2"), else the first
+ * run's name. Caller frees. */
+char *report_group_name(const struct run *const *runs, const size_t *members, size_t n);
 
 #endif

@@ -1040,7 +1040,7 @@ static json_t *load_json(const char *path)
 static int read_config_yaml(struct run *r, const char *path)
 {
 	struct kvlist tmp = {0};
-	if (yamlkv_load(path, NULL, &tmp) < 0)
+	if (yamlkv_load(path, NULL, '.', &tmp) < 0)
 		return 0;
 	int any = 0;
 	for (size_t i = 0; i < tmp.n; i++) {

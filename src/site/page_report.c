@@ -880,7 +880,8 @@ static int ref_node(struct rpage *p, const struct report_ref *r, xmlNodePtr pare
 		return 0;
 	}
 	if (r->group) {
-		long k = report_group_runs(r->sel, p->rr, p->n, &s->opts->goals, s->primary, p->sel,
+		long k = report_group_runs(r->sel, p->rr, p->n, &s->opts->goals, s->primary,
+		                           s->opts->group_by, s->opts->ngroup_by, p->sel,
 		                           err, errsz);
 		if (k < 0)
 			return 0;

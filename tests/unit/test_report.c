@@ -178,12 +178,30 @@ int main(void)
 	INT_EQ(report_one_run("nope", rr, 4, NULL, NULL, err, sizeof err), -1, "no run");
 	INT_EQ(report_one_run("top 1 by val/f1", rr, 4, NULL, NULL, err, sizeof err), 2,
 	       "top 1 is one run");
-	INT_EQ(report_group_runs("mlp", rr, 4, NULL, NULL, out, err, sizeof err), 2,
+	INT_EQ(report_group_runs("mlp", rr, 4, NULL, NULL, NULL, 0, out, err, sizeof err), 2,
 	       "group by name prefix and a separator (not mlpx)");
-	INT_EQ(report_group_runs("experiment=puppy", rr, 4, NULL, NULL, out, err, sizeof err), 3,
+	INT_EQ(report_group_runs("experiment=puppy", rr, 4, NULL, NULL, NULL, 0, out, err, sizeof err), 3,
 	       "group by a selection");
-	INT_EQ(report_group_runs("dog", rr, 4, NULL, NULL, out, err, sizeof err), -1, "no group");
+	INT_EQ(report_group_runs("dog", rr, 4, NULL, NULL, NULL, 0, out, err, sizeof err), -1, "no group");
 	for (size_t i = 0; i < 4; i++)
 		run_free(runs[i]);
+
+	/* A group is a seed group by its name before the prefix rule: a run
+	 * with another lr and the same prefix is not one of the seeds. */
+	struct run *sg[] = {mk("mlp16-posw4-s1", "puppy", 0.4), mk("mlp16-posw4-s2", "puppy", 0.5),
+	                    mk("mlp16-posw4-lr0.1-s1", "puppy", 0.6)};
+	for (size_t i = 0; i < 3; i++) {
+		kvlist_add(&sg[i]->params, "seed", i == 1 ? "2" : "1");
+		kvlist_add(&sg[i]->params, "lr", i == 2 ? "0.1" : "0.05");
+		run_sort_lists(sg[i]);
+	}
+	INT_EQ(report_group_runs("mlp16-posw4", (const struct run *const *)sg, 3, NULL, NULL, NULL,
+	                         0, out, err, sizeof err),
+	       2, "the seed group, not every run of the prefix");
+	INT_EQ(report_group_runs("mlp16-posw4-lr0.1", (const struct run *const *)sg, 3, NULL, NULL,
+	                         NULL, 0, out, err, sizeof err),
+	       1, "no seed group of that name: the runs called it and more");
+	for (size_t i = 0; i < 3; i++)
+		run_free(sg[i]);
 	return TEST_END();
 }

@@ -172,6 +172,7 @@ static int parse_term(const char *s, struct term *t, char *err, size_t errsz)
 		if (is_op_char(*t->value)) {
 			snprintf(err, errsz, "'%s': two operators in a row", s);
 			free(key);
+			term_free(t);
 			return 0;
 		}
 		t->is_num = parse_num(t->value, &t->num);

@@ -2,18 +2,22 @@
  * site (each run's charts drawn as it arrives, on worker threads, then its
  * full series dropped), order the runs, make the plan, and call the pages.
  * The site (src/site/) writes; only this file drives the reading. */
+#include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "runsite/build.h"
 #include "runsite/diag.h"
 #include "runsite/pipeline.h"
 #include "runsite/plan.h"
+#include "runsite/redact.h"
+#include "runsite/select.h"
 #include "runsite/status.h"
 
 /* A map from run id to run index (open addressing). */
@@ -34,6 +38,9 @@ struct build {
 	struct kvlist store_descs; /* experiment name → description for the current store */
 	size_t store_no, nstores;  /* for the progress line */
 	struct chart_pool *charts; /* workers drawing run charts while reading; NULL: in line */
+	struct select_expr *select; /* --select: the runs kept; NULL: all */
+	struct kvlist top_ids;      /* --select with top N: the ids of the runs it keeps */
+	bool top_pass;              /* reading to find those ids */
 };
 
 /* ---- the run index ---- */
@@ -285,6 +292,86 @@ static void charts_finish(struct build *b, struct chart_pool *p)
 	pthread_cond_destroy(&p->space);
 }
 
+/* ---- --select ---- */
+
+static void fill_experiment(struct build *b, struct run *r)
+{
+	if ((!r->experiment_name || !*r->experiment_name) && r->experiment_id) {
+		const char *n = kvlist_get(&b->store_exps, r->experiment_id);
+		if (n) {
+			free(r->experiment_name);
+			r->experiment_name = xstrdup(n);
+		}
+	}
+}
+
+/* True when --select keeps run r (its terms, and its top N when one is given). */
+static bool keep_run(struct build *b, struct run *r)
+{
+	fill_experiment(b, r);
+	if (!select_match(b->select, r, &b->opts->goals))
+		return false;
+	if (!select_top(b->select))
+		return true;
+	return kvlist_get(&b->top_ids, r->id ? r->id : "") != NULL;
+}
+
+/* The first of two readings for `--select ... top N`: every run the terms
+ * match, ranked once all are read. */
+struct top_pass {
+	struct build *b;
+	struct run **runs;
+	size_t n, cap;
+};
+
+static int top_run(void *ctx, struct run *r, const struct kvlist *redacted)
+{
+	struct top_pass *t = ctx;
+	fill_experiment(t->b, r);
+	if (!select_match(t->b->select, r, &t->b->opts->goals)) {
+		run_free(r);
+		return 1;
+	}
+	run_slim(r);
+	GROW(t->runs, t->cap, t->n + 1);
+	t->runs[t->n++] = r;
+	return 1;
+}
+
+static void top_store(void *ctx, const struct store_ref *store, size_t i, size_t n)
+{
+	struct build *b = ((struct top_pass *)ctx)->b;
+	kvlist_free(&b->store_exps);
+	kvlist_free(&b->store_descs);
+}
+
+static void top_experiment(void *ctx, struct experiment *e)
+{
+	sink_experiment(((struct top_pass *)ctx)->b, e);
+}
+
+static void top_ids(struct build *b, const struct discovery *d, const struct reader_opts *ropts)
+{
+	struct top_pass t = {b, NULL, 0, 0};
+	struct pipeline_consumer consumer = {&t, top_store, top_experiment, top_run};
+	struct pipeline_stats stats;
+	memset(&stats, 0, sizeof stats);
+	bool quiet = b->opts->quiet;
+	diag_set_quiet(1);
+	pipeline_read(d, ropts, !b->opts->no_redact, &consumer, &stats);
+	diag_set_quiet(quiet);
+	pipeline_stats_free(&stats);
+	size_t *out = xreallocarray(NULL, t.n ? t.n : 1, sizeof *out);
+	size_t k = select_runs(b->select, (const struct run *const *)t.runs, t.n, &b->opts->goals,
+	                       b->opts->primary, out);
+	for (size_t i = 0; i < k; i++)
+		kvlist_add(&b->top_ids, t.runs[out[i]]->id ? t.runs[out[i]]->id : "", "");
+	for (size_t i = 0; i < t.n; i++)
+		run_free(t.runs[i]);
+	free(t.runs);
+	free(out);
+}
+
 static int sink_run(void *ctx, struct run *r, const struct kvlist *redacted)
 {
 	struct build *b = ctx;
@@ -292,6 +379,10 @@ static int sink_run(void *ctx, struct run *r, const struct kvlist *redacted)
 	if (s->failed || (b->charts && atomic_load(&b->charts->failed))) {
 		run_free(r);
 		return 0;
+	}
+	if (b->select && !keep_run(b, r)) {
+		run_free(r);
+		return 1;
 	}
 	if (redacted->n) {
 		/* Secrets never reach a page; the run page says where they were. */
@@ -455,9 +546,39 @@ static int write_run_pages(struct site *s)
 	return !atomic_load(&pool.failed);
 }
 
+/* `export --report`: the one report page, copied out of the build folder
+ * (which is then discarded) as report_out, whole or not at all. */
+static int write_report_file(struct site *s)
+{
+	if (s->nreports != 1 || !page_report(s, 0))
+		return 0;
+	char *rel = xasprintf("reports/%s.html", s->reports[0].slug);
+	char *src = path_join(s->tmp, rel);
+	char *tmp = xasprintf("%s.tmp-%ld", s->opts->report_out, (long)getpid());
+	struct buf page = BUF_INIT;
+	int ok = read_file(src, &page, (size_t)1 << 30);
+	FILE *f = ok ? fopen(tmp, "wb") : NULL;
+	ok = f && fwrite(page.data, 1, page.size, f) == page.size;
+	if (f && fclose(f) != 0)
+		ok = 0;
+	if (ok && rename(tmp, s->opts->report_out) != 0)
+		ok = 0;
+	if (!ok) {
+		diag_msg("cannot write %s: %s", s->opts->report_out, strerror(errno));
+		unlink(tmp);
+	}
+	buf_free(&page);
+	free(tmp);
+	free(src);
+	free(rel);
+	return ok;
+}
+
 /* Writes every page, then puts the site in place. */
 static int write_pages(struct site *s)
 {
+	if (s->opts->report_file)
+		return write_report_file(s);
 	if (!write_run_pages(s))
 		return 0;
 	for (size_t e = 0; e < s->nexps; e++)
@@ -466,7 +587,86 @@ static int write_pages(struct site *s)
 	for (size_t c = 0; c < s->ncmps; c++)
 		if (!page_compare(s, c))
 			return 0;
+	for (size_t r = 0; r < s->nreports; r++)
+		if (!page_report(s, r))
+			return 0;
 	return page_index(s) && site_finish(s);
+}
+
+/* Takes the report file at path into the site (redacted unless told not). */
+static void add_report(struct site *s, const char *path)
+{
+	struct buf text = BUF_INIT;
+	if (!read_file(path, &text, (size_t)16 << 20)) {
+		diag_msg("report %s could not be read", path);
+		s->report_problems++;
+		buf_free(&text);
+		return;
+	}
+	const char *t = buf_cstr(&text);
+	char *red = s->opts->no_redact ? NULL : redact_text(t);
+	site_add_report(s, path, red ? red : t, red ? strlen(red) : text.size);
+	free(red);
+	buf_free(&text);
+}
+
+/* The reports: the file of `export --report`, the *.md files of --reports
+ * DIR, else of a reports/ folder beside each store. */
+static int load_reports(struct site *s, const struct discovery *d)
+{
+	const struct site_opts *o = s->opts;
+	char **dirs = NULL;
+	size_t nd = 0, cap = 0;
+	if (o->report_file) {
+		add_report(s, o->report_file);
+		return 1;
+	}
+	if (o->reports_dir) {
+		struct stat st;
+		if (stat(o->reports_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+			diag_msg("--reports %s: not a folder", o->reports_dir);
+			return 0;
+		}
+		GROW(dirs, cap, 1);
+		dirs[nd++] = xstrdup(o->reports_dir);
+	} else {
+		for (size_t i = 0; i < d->nstores; i++) {
+			char *parent = xstrdup(d->stores[i].path);
+			str_rstrip(parent);
+			size_t l = strlen(parent);
+			while (l > 1 && parent[l - 1] == '/')
+				parent[--l] = '\0';
+			char *slash = strrchr(parent, '/');
+			if (slash)
+				*slash = '\0';
+			char *dir = path_join(slash ? (*parent ? parent : "/") : ".", "reports");
+			free(parent);
+			struct stat st;
+			int dup = 0;
+			for (size_t k = 0; k < nd && !dup; k++)
+				dup = strcmp(dirs[k], dir) == 0;
+			if (!dup && stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
+				GROW(dirs, cap, nd + 1);
+				dirs[nd++] = dir;
+			} else {
+				free(dir);
+			}
+		}
+	}
+	for (size_t k = 0; k < nd; k++) {
+		size_t n = 0;
+		char **names = list_dir_sorted(dirs[k], &n);
+		for (size_t i = 0; i < n; i++)
+			if (str_ends(names[i], ".md")) {
+				char *path = path_join(dirs[k], names[i]);
+				add_report(s, path);
+				free(path);
+			}
+		free_names(names, n);
+		free(dirs[k]);
+	}
+	free(dirs);
+	return 1;
 }
 
 /* Reads every store into the site; the charts of each run are drawn as it comes. */
@@ -499,6 +699,17 @@ int build_site(const struct discovery *d, const struct reader_opts *ropts,
 	free(inputs);
 	if (rc != EXIT_OK)
 		goto out;
+	if (opts->select) {
+		char err[256];
+		b.select = select_parse(opts->select, err, sizeof err);
+		if (!b.select) {
+			diag_msg("--select '%s': %s", opts->select, err);
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		if (select_top(b.select))
+			top_ids(&b, d, ropts);
+	}
 	rc = EXIT_OUTPUT;
 	struct pipeline_stats stats;
 	memset(&stats, 0, sizeof stats);
@@ -522,9 +733,20 @@ int build_site(const struct discovery *d, const struct reader_opts *ropts,
 	}
 	arrange(&b);
 	make_plan(&b.s);
+	if (!load_reports(&b.s, d)) {
+		rc = EXIT_USAGE;
+		goto out;
+	}
 	if (write_pages(&b.s))
 		rc = EXIT_OK;
+	if (rc == EXIT_OK && b.s.report_problems && opts->strict) {
+		diag_msg("--strict: %zu problem%s in the reports (see above)", b.s.report_problems,
+		         b.s.report_problems == 1 ? "" : "s");
+		rc = EXIT_GATE_FAILED;
+	}
 out:
+	select_free(b.select);
+	kvlist_free(&b.top_ids);
 	site_free(&b.s);
 	free(b.ids.keys);
 	free(b.ids.vals);

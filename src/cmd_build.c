@@ -34,6 +34,9 @@ static const struct option_row build_options[] = {
 	{"baseline", 1, OPT_COMMAND_BASE + 3, "RUN", "compare RUN with every other run of its experiment"},
 	{"group-by", 1, OPT_COMMAND_BASE + 4, "PARAMS", "group runs that differ only in these params (default: seed-like ones)"},
 	{"band", 1, OPT_COMMAND_BASE + 5, "KIND", "seed group band: std (mean ± 1 std, default) or minmax"},
+	{"reports", 1, OPT_COMMAND_BASE + 7, "DIR", "report pages from the Markdown files in DIR (default: a reports/ folder beside a store)"},
+	{"strict", 0, OPT_COMMAND_BASE + 8, NULL, "exit 1 when a report has a problem (an error box on its page)"},
+	{"select", 1, OPT_COMMAND_BASE + 9, "EXPR", "only the runs EXPR selects (the selection language: man runsite)"},
 	{"jobs", 1, 'j', "N", "worker threads (output does not depend on it)"},
 	{"quiet", 0, 'q', NULL, "no progress line and no warnings on stderr"},
 	{"help", 0, 'h', NULL, "show this help"},
@@ -109,6 +112,9 @@ int cmd_build(int argc, char **argv)
 		case OPT_CLIP_OUTLIERS: so.chart.clip_outliers = 1; break;
 		case OPT_NO_REDACT: so.no_redact = true; break;
 		case OPT_COMMAND_BASE + 6: so.no_cache = true; break;
+		case OPT_COMMAND_BASE + 7: so.reports_dir = optarg; break;
+		case OPT_COMMAND_BASE + 8: so.strict = true; break;
+		case OPT_COMMAND_BASE + 9: so.select = optarg; break;
 		case OPT_COMMAND_BASE + 0:
 			if (!goal_rules_add(&so.goals, optarg)) {
 				diag_msg("--goal takes METRIC:min or METRIC:max (METRIC may be a glob), "

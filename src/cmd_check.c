@@ -23,8 +23,8 @@ enum { OPT_BASELINE = OPT_COMMAND_BASE, OPT_CANDIDATE, OPT_RULE, OPT_JUNIT, OPT_
        OPT_NO_CHARTS };
 
 static const struct option_row check_options[] = {
-	{"baseline", 1, OPT_BASELINE, "RUN", "the run to compare with: id, name or tag:KEY=VALUE"},
-	{"candidate", 1, OPT_CANDIDATE, "RUN", "the run under test: id, name or tag:KEY=VALUE"},
+	{"baseline", 1, OPT_BASELINE, "RUN", "the run to compare with: id, name, tag:KEY=VALUE or a selection of one run (top 1 by METRIC)"},
+	{"candidate", 1, OPT_CANDIDATE, "RUN", "the run under test: id, name, tag:KEY=VALUE or a selection of one run (top 1 by METRIC)"},
 	{"rule", 1, OPT_RULE, "RULE", "METRIC:max:TOL, METRIC:min:TOL (TOL may be N%) or METRIC>=V; repeatable"},
 	{"value", 1, OPT_VALUE, "WHICH", "value compared: last, best, min or max (default last)"},
 	{"output", 1, 'o', "DIR", "write summary.md and its charts to DIR (default: .)"},
@@ -548,6 +548,7 @@ int cmd_check(int argc, char **argv)
 		keep[i] = c.rows[i].rule.metric;
 	gate_picker_init(&picker, sels, c.base_sel ? 2 : 1);
 	picker.keep_metrics = keep;
+	picker.one_each = true;
 	picker.nkeep = nrules;
 	discover((const char *const *)argv + optind, (size_t)(argc - optind), forced, &d);
 	rc = gate_picker_read(&picker, &d, &ro, redact);

@@ -1,22 +1,27 @@
 /* cmd_export.c — `runsite export`: the chosen runs as one self-contained
  * HTML file for a hand-off review (src/site/export.c writes it). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "runsite/chart.h"
 #include "runsite/cli.h"
 #include "runsite/diag.h"
 #include "runsite/discover.h"
+#include "runsite/build.h"
 #include "runsite/gate.h"
 #include "runsite/reader.h"
 #include "runsite/util.h"
 #include "site/export.h"
 
-enum { OPT_RUN = OPT_COMMAND_BASE };
+enum { OPT_RUN = OPT_COMMAND_BASE, OPT_REPORT, OPT_STRICT };
 
 static const struct option_row export_options[] = {
-	{"run", 1, OPT_RUN, "RUN", "a run to export: id, name or tag:KEY=VALUE; repeat to compare runs"},
+	{"run", 1, OPT_RUN, "RUN", "runs to export: id, name, tag:KEY=VALUE or a selection (man runsite); repeat to compare runs"},
+	{"report", 1, OPT_REPORT, "FILE.md", "export this report (Markdown with runsite blocks) instead of runs"},
+	{"strict", 0, OPT_STRICT, NULL, "with --report: exit 1 when the report has a problem"},
 	{"output", 1, 'o', "FILE", "the HTML file to write (required)"},
 	{"title", 1, OPT_TITLE, "TEXT", "the page's title (default: the run's name)"},
 	{"smoothing", 1, OPT_SMOOTHING, "W", "chart smoothing weight 0..0.999, 0 turns it off (default " CHART_DEFAULT_SMOOTHING_TEXT ")"},
@@ -30,11 +35,52 @@ static const struct option_row export_options[] = {
 	{NULL, 0, 0, NULL, NULL},
 };
 
+/* `export --report`: the report built from the stores, as one file. */
+static int export_report(char **paths, size_t npaths, const char *forced, const char *report,
+                         const char *out, const struct export_opts *eo,
+                         const struct reader_opts *ro_in, bool strict)
+{
+	struct reader_opts ro = *ro_in;
+	ro.dec_buckets = 256; /* the report's overlays are drawn from the decimated copies */
+	struct site_opts so;
+	site_opts_defaults(&so);
+	so.quiet = true;
+	so.chart.smoothing = eo->smoothing;
+	so.no_redact = !eo->redacted;
+	so.chart_formats = 1u << CHART_SVG;
+	so.report_file = report;
+	so.report_out = out;
+	so.report_inline = true;
+	so.strict = strict;
+	so.no_cache = true;
+	so.title = eo->title;
+	char dir[] = "/tmp/runsite-report-XXXXXX";
+	if (!mkdtemp(dir)) {
+		diag_msg("export: cannot make a temporary folder: %s", strerror(errno));
+		return EXIT_OUTPUT;
+	}
+	so.out_dir = dir;
+	struct discovery d;
+	memset(&d, 0, sizeof d);
+	discover((const char *const *)paths, npaths, forced, &d);
+	int rc;
+	if (d.nstores == 0) {
+		diag_msg("no run store found in the given paths (try `runsite ls PATH`)");
+		rc = EXIT_NO_INPUT;
+	} else {
+		rc = build_site(&d, &ro, &so);
+	}
+	discovery_free(&d);
+	rmdir(dir);
+	return rc;
+}
+
 int cmd_export(int argc, char **argv)
 {
 	struct reader_opts ro = {.include_deleted = false, .dec_buckets = 0};
 	struct export_opts eo = {.title = NULL, .redacted = true, .smoothing = CHART_DEFAULT_SMOOTHING};
-	const char *forced = NULL, *out = NULL;
+	const char *forced = NULL, *out = NULL, *report = NULL;
+	bool strict = false;
 	const char **sels = xcalloc((size_t)argc + 1, sizeof *sels);
 	size_t nsels = 0;
 	struct gate_picker picker;
@@ -48,6 +94,8 @@ int cmd_export(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_RUN: sels[nsels++] = optarg; break;
+		case OPT_REPORT: report = optarg; break;
+		case OPT_STRICT: strict = true; break;
 		case 'o': out = optarg; break;
 		case OPT_TITLE: eo.title = optarg; break;
 		case OPT_SMOOTHING:
@@ -80,11 +128,17 @@ int cmd_export(int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	if (nsels == 0 || !out) {
+	if ((nsels == 0 && !report) || (nsels && report) || !out) {
 		diag_msg("export: %s (try `runsite export --help`)",
-		         nsels == 0 ? "give at least one --run RUN"
-		                    : "give the file to write with -o FILE.html");
+		         !out     ? "give the file to write with -o FILE.html"
+		         : report ? "give --run or --report, not both"
+		                  : "give at least one --run RUN, or --report FILE.md");
 		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (report) {
+		rc = export_report(argv + optind, (size_t)(argc - optind), forced, report, out, &eo,
+		                   &ro, strict);
 		goto out;
 	}
 	gate_picker_init(&picker, sels, nsels);
@@ -93,19 +147,25 @@ int cmd_export(int argc, char **argv)
 	if (rc != EXIT_OK)
 		goto out;
 	/* In the order asked for, each run once. */
-	struct run **runs = xcalloc(nsels, sizeof *runs);
-	int *colors = xcalloc(nsels, sizeof *colors);
+	struct run **runs = xcalloc(picker.nruns + 1, sizeof *runs);
+	int *colors = xcalloc(picker.nruns + 1, sizeof *colors);
 	size_t n = 0;
 	for (size_t i = 0; i < nsels; i++) {
-		struct run *r = gate_picker_run(&picker, i);
-		int dup = 0;
-		for (size_t j = 0; j < n && !dup; j++)
-			dup = runs[j] == r;
-		if (!dup) {
+		size_t m = 0;
+		struct run **picked = gate_picker_runs(&picker, i, &m);
+		for (size_t k = 0; k < m; k++) {
+			int dup = 0;
+			for (size_t j = 0; j < n && !dup; j++)
+				dup = runs[j] == picked[k];
+			if (dup)
+				continue;
 			/* The colour the site gives it: its place in the listing. */
-			colors[n] = (int)picker.seq[picker.picks[i].run];
-			runs[n++] = r;
+			for (size_t j = 0; j < picker.nruns; j++)
+				if (picker.runs[j] == picked[k])
+					colors[n] = (int)picker.seq[j];
+			runs[n++] = picked[k];
 		}
+		free(picked);
 	}
 	eo.colors = colors;
 	rc = export_write(runs, n, &eo, out);

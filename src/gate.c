@@ -8,6 +8,7 @@
 #include "runsite/diag.h"
 #include "runsite/gate.h"
 #include "runsite/pipeline.h"
+#include "runsite/select.h"
 #include "runsite/status.h"
 #include "runsite/util.h"
 
@@ -205,7 +206,24 @@ void gate_picker_init(struct gate_picker *p, const char *const *selectors, size_
 	for (size_t i = 0; i < n; i++) {
 		p->picks[i].selector = selectors[i];
 		p->picks[i].run = -1;
+		/* A name or id keeps its meaning (one run, even with spaces in it);
+		 * anything else is an expression that may select several. */
+		char err[256];
+		struct select_expr *e = select_parse(selectors[i], err, sizeof err);
+		if (e && select_is_single(e))
+			select_free(e);
+		else
+			p->picks[i].expr = e;
 	}
+}
+
+/* True when pick k names run r. */
+static bool pick_matches(const struct gate_picker *p, const struct gate_pick *k,
+                         const struct run *r)
+{
+	if (k->expr)
+		return select_match(k->expr, r, p->goals);
+	return run_matches(r, k->selector);
 }
 
 /* True when key is one of the metrics the picker keeps points of. */
@@ -223,8 +241,17 @@ int gate_picker_offer(struct gate_picker *p, struct run *r)
 	size_t seq = p->offered++;
 	for (size_t i = 0; i < p->npicks; i++) {
 		struct gate_pick *k = &p->picks[i];
-		if (!run_matches(r, k->selector))
+		if (!pick_matches(p, k, r))
 			continue;
+		if (k->expr) {
+			if (slot < 0)
+				slot = (long)p->nruns;
+			if (k->run < 0)
+				k->run = slot;
+			GROW(k->all, k->capall, k->nall + 1);
+			k->all[k->nall++] = (size_t)slot;
+			continue;
+		}
 		if (k->run >= 0 && k->run != slot) {
 			kvlist_add(&k->others, r->id ? r->id : "", r->name ? r->name : "");
 			continue;
@@ -254,6 +281,38 @@ int gate_picker_offer(struct gate_picker *p, struct run *r)
 	return 1;
 }
 
+struct run **gate_picker_runs(const struct gate_picker *p, size_t i, size_t *n)
+{
+	const struct gate_pick *k = &p->picks[i];
+	struct run **out = xcalloc(k->nall + 1, sizeof *out);
+	*n = 0;
+	if (k->expr)
+		for (size_t j = 0; j < k->nall; j++)
+			out[(*n)++] = p->runs[k->all[j]];
+	else if (k->run >= 0)
+		out[(*n)++] = p->runs[k->run];
+	return out;
+}
+
+/* Applies top N of pick k to what it matched: the N best, best first. */
+static void pick_top(struct gate_picker *p, struct gate_pick *k)
+{
+	if (!k->expr || !select_top(k->expr) || !k->nall)
+		return;
+	const struct run **rr = xcalloc(k->nall, sizeof *rr);
+	for (size_t j = 0; j < k->nall; j++)
+		rr[j] = p->runs[k->all[j]];
+	size_t *out = xcalloc(k->nall, sizeof *out);
+	size_t m = select_runs(k->expr, rr, k->nall, p->goals, NULL, out);
+	for (size_t j = 0; j < m; j++)
+		out[j] = k->all[out[j]];
+	memcpy(k->all, out, m * sizeof *out);
+	k->nall = m;
+	k->run = m ? (long)k->all[0] : -1;
+	free(out);
+	free(rr);
+}
+
 struct run *gate_picker_run(const struct gate_picker *p, size_t i)
 {
 	return p->picks[i].run < 0 ? NULL : p->runs[p->picks[i].run];
@@ -261,8 +320,11 @@ struct run *gate_picker_run(const struct gate_picker *p, size_t i)
 
 void gate_picker_free(struct gate_picker *p)
 {
-	for (size_t i = 0; i < p->npicks; i++)
+	for (size_t i = 0; i < p->npicks; i++) {
 		kvlist_free(&p->picks[i].others);
+		select_free(p->picks[i].expr);
+		free(p->picks[i].all);
+	}
 	for (size_t i = 0; i < p->nruns; i++)
 		run_free(p->runs[i]);
 	free(p->picks);
@@ -294,14 +356,31 @@ int gate_picker_read(struct gate_picker *p, const struct discovery *d,
 	struct pipeline_consumer consumer = {p, NULL, pick_experiment, pick_run};
 	struct pipeline_stats stats;
 	memset(&stats, 0, sizeof stats);
+	int rc = EXIT_OK;
 	pipeline_read(d, ropts, redact, &consumer, &stats);
 	pipeline_stats_free(&stats);
-	int rc = EXIT_OK;
+	for (size_t i = 0; i < p->npicks; i++)
+		pick_top(p, &p->picks[i]);
 	for (size_t i = 0; i < p->npicks; i++) {
 		const struct gate_pick *k = &p->picks[i];
-		if (k->run < 0) {
-			diag_msg("no run is named '%s' (a run id, a run name or tag:KEY=VALUE; "
-			         "`runsite ls PATH` lists the runs)", k->selector);
+		if (k->expr && k->run >= 0 && p->one_each && k->nall > 1) {
+			diag_msg("'%s' selects %zu runs (%s, %s%s); one is wanted: add top 1 by METRIC, "
+			         "or name one by its id",
+			         k->selector, k->nall, p->runs[k->all[0]]->name,
+			         p->runs[k->all[1]]->name, k->nall > 2 ? ", ..." : "");
+			rc = EXIT_USAGE;
+		}
+		if (k->run < 0 && k->expr) {
+			diag_msg("'%s' selects no run (`runsite ls PATH` lists the runs)", k->selector);
+			rc = EXIT_NO_INPUT;
+		} else if (k->run < 0) {
+			char err[256] = "";
+			struct select_expr *e = select_parse(k->selector, err, sizeof err);
+			int parsed = e != NULL;
+			select_free(e);
+			diag_msg("no run is named '%s' (a run id, a run name, tag:KEY=VALUE or a "
+			         "selection: man runsite, SELECTING RUNS%s%s; `runsite ls PATH` lists "
+			         "the runs)", k->selector, parsed ? "" : "; as a selection: ", parsed ? "" : err);
 			rc = EXIT_NO_INPUT;
 		}
 	}

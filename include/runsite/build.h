@@ -14,8 +14,11 @@
  * given up with opts->force, and may not overlap an input store; this is
  * checked before any store is read. Secrets are redacted (redact.h) before
  * anything is written. Returns EXIT_OK, EXIT_NO_INPUT (no run read: out_dir
- * left as it was), EXIT_OUTPUT (refused or not written) or EXIT_USAGE (bad
- * templates_dir); problems are already reported. */
+ * left as it was), EXIT_OUTPUT (refused or not written), EXIT_USAGE (bad
+ * templates_dir, --select or --reports) or, with opts->strict, EXIT_GATE_FAILED
+ * when a report had a problem (the site is written); problems are already
+ * reported. With opts->report_file, only that report is made, written to
+ * opts->report_out. */
 int build_site(const struct discovery *d, const struct reader_opts *ropts,
                const struct site_opts *opts);
 

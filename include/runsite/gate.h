@@ -61,11 +61,20 @@ void gate_eval(const struct gate_rule *r, double baseline, double candidate,
 /* ---- run selectors ---- */
 
 
-/* A selector and what it matched while the runs streamed by. */
+struct select_expr;
+
+/* A selector and what it matched while the runs streamed by. A selector is
+ * a run's id or name, tag:KEY=VALUE, or any expression of the selection
+ * language (select.h): a glob, terms, top N by METRIC. */
 struct gate_pick {
 	const char *selector;
+	struct select_expr *expr; /* the selector as an expression naming runs by
+	                           * more than one word, or NULL */
 	long run;             /* index into gate_picker.runs of the first match, or -1 */
-	struct kvlist others; /* further matches: id → name */
+	struct kvlist others; /* further matches: id → name (a selector naming one run) */
+	size_t *all;          /* expr: every run it selects, indexes into gate_picker.runs,
+	                       * the best first with top N */
+	size_t nall, capall;
 };
 
 /* Keeps the runs that some selector names, and nothing else. */
@@ -78,6 +87,8 @@ struct gate_picker {
 	size_t offered;
 	const char *const *keep_metrics; /* when not NULL: points of other series are freed */
 	size_t nkeep;
+	bool one_each;        /* every selector must name exactly one run (check) */
+	const struct goal_rules *goals; /* the directions of top N's metric (may be NULL) */
 };
 
 /* Sets up a picker for the given selectors (copied by pointer). */
@@ -86,6 +97,8 @@ void gate_picker_init(struct gate_picker *p, const char *const *selectors, size_
  * and names no run yet; else recorded as an extra match and freed, or just
  * freed when no selector names it (returns 0). */
 int gate_picker_offer(struct gate_picker *p, struct run *r);
+/* The runs selector i picked: *n of them (the best first with top N). */
+struct run **gate_picker_runs(const struct gate_picker *p, size_t i, size_t *n);
 /* The run selector i picked, or NULL. */
 struct run *gate_picker_run(const struct gate_picker *p, size_t i);
 void gate_picker_free(struct gate_picker *p);
@@ -93,8 +106,9 @@ void gate_picker_free(struct gate_picker *p);
 struct discovery;
 struct reader_opts;
 /* Reads every store of d through the pipeline (redacting unless told not
- * to) into the picker. Returns EXIT_OK; EXIT_USAGE when a selector names
- * several runs, EXIT_NO_INPUT when no store was found or a selector names
+ * to) into the picker. Returns EXIT_OK; EXIT_USAGE when a selector is not
+ * an expression, or names several runs where one is wanted (a single name,
+ * or one_each), EXIT_NO_INPUT when no store was found or a selector names
  * none (each reported, naming the selector and the runs). */
 int gate_picker_read(struct gate_picker *p, const struct discovery *d,
                      const struct reader_opts *ropts, bool redact);

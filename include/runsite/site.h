@@ -13,6 +13,7 @@
 #include "runsite/goal.h"
 #include "runsite/model.h"
 #include "runsite/plan.h"
+#include "runsite/report.h"
 #include "runsite/util.h"
 
 struct site_opts {
@@ -44,6 +45,15 @@ struct site_opts {
 	size_t ngroup_by;
 	bool band_minmax;          /* seed bands span min..max instead of mean ± 1 std */
 	bool no_cache;             /* draw every chart, reusing none from the last build */
+	/* Reports */
+	const char *reports_dir;   /* --reports DIR; NULL: a reports/ folder beside a store */
+	bool strict;               /* a problem in a report fails the build (exit 1) */
+	bool report_inline;        /* export: charts and styles inside the report page,
+	                            * no links to other pages */
+	const char *select;        /* --select EXPR: only the runs it selects */
+	const char *report_file;   /* export --report FILE: this report only, written as
+	                            * report_out (no site: no run charts, no other page) */
+	const char *report_out;
 };
 
 void site_opts_defaults(struct site_opts *o);
@@ -92,6 +102,13 @@ struct site_compare {
 	long exp;                /* the experiment it belongs to, or -1 (runs of several) */
 };
 
+/* A report (a Markdown file of the reports folder), parsed. */
+struct site_report {
+	struct report_doc doc;
+	const char *slug;        /* owned by the report slug set */
+	char *title;             /* the front matter's, else the file's name */
+};
+
 struct slugset {
 	char **items;
 	size_t n, cap;
@@ -120,6 +137,11 @@ struct site {
 	size_t ncmps;
 	struct slugset cmp_slugs;
 	struct build_cache *cache; /* the build cache: charts of the last build to reuse */
+	struct site_report *reports;
+	size_t nreports, capreports;
+	struct slugset report_slugs;
+	struct buf tpl_report;
+	size_t report_problems;    /* warnings about reports (--strict fails on any) */
 };
 
 /* Loads and checks the templates, checks the output folder (it may not
@@ -142,6 +164,12 @@ int page_run(struct site *s, size_t i);
 int page_experiment(struct site *s, size_t e);
 int page_compare(struct site *s, size_t c);
 int page_index(struct site *s);
+/* Takes the report file at path (its text, redacted already) into the
+ * site; returns its index. */
+size_t site_add_report(struct site *s, const char *path, const char *text, size_t len);
+/* reports/<slug>.html with its charts; problems become error boxes on the
+ * page and warnings (path:line), counted in report_problems. */
+int page_report(struct site *s, size_t i);
 /* Writes the assets and the site marker, then swaps the finished site in
  * for the old one. Returns 1, or 0 reported. */
 int site_finish(struct site *s);

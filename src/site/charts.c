@@ -266,6 +266,9 @@ static struct chart_point *unspill(const struct site *s, const struct site_run *
 
 int site_run_charts(struct site *s, struct site_run *sr)
 {
+	/* A report on its own (export --report) shows no run page. */
+	if (s->opts->report_file)
+		return 1;
 	struct run *r = sr->run;
 	struct slugset stems = {0};
 	char *dir = xasprintf("runs/%s", sr->slug);
@@ -729,3 +732,64 @@ out:
 	return refs;
 }
 
+
+struct chart_ref *param_sweep_charts(struct site *s, const size_t *idx, size_t nidx,
+                                     const char *const *params, size_t np, const char *metric,
+                                     const char *dir, const char *page_dir,
+                                     struct slugset *stems, size_t *nout, int *ok)
+{
+	*nout = 0;
+	*ok = 1;
+	enum goal g = site_goal(s, metric);
+	const struct run **rr = xreallocarray(NULL, nidx ? nidx : 1, sizeof *rr);
+	int *colors = xreallocarray(NULL, nidx ? nidx : 1, sizeof *colors);
+	double *mv = xreallocarray(NULL, nidx ? nidx : 1, sizeof *mv);
+	size_t n = 0;
+	for (size_t i = 0; i < nidx; i++) {
+		const struct site_run *sr = &s->runs[idx[i]];
+		double v;
+		if (!compare_run_value(sr->run, metric, g, &v) || !isfinite(v))
+			continue;
+		rr[n] = sr->run;
+		colors[n] = sr->color;
+		mv[n++] = v;
+	}
+	struct chart_ref *refs = NULL;
+	if (n == 0 || np == 0 || !s->opts->chart_formats)
+		goto out;
+	struct compare_param *cp = xcalloc(np, sizeof *cp);
+	struct chart_dim *dims = xcalloc(np + 1, sizeof *dims);
+	double **vals = xcalloc(np, sizeof *vals);
+	const char ***cats = xcalloc(np, sizeof *cats);
+	for (size_t p = 0; p < np; p++) {
+		cp[p].key = params[p];
+		vals[p] = xreallocarray(NULL, n, sizeof **vals);
+		sweep_dim(&dims[p], params[p], rr, n, vals[p], &cats[p]);
+	}
+	char *mlabel = xasprintf("%s (%s %s)", metric,
+	                         compare_mode_name(compare_default_mode(g)), goal_arrow(g));
+	dims[np] = (struct chart_dim){mlabel, mv, NULL, 0, 0};
+	refs = xcalloc(np + 1, sizeof *refs);
+	if (!site_mkdir(s, dir))
+		*ok = 0;
+	struct chart_sweep sw;
+	chart_sweep_defaults(&sw);
+	sw.nruns = n;
+	sw.colors = colors;
+	sw.goal = (enum chart_goal)g;
+	write_sweeps(s, &sw, dims, cp, np, metric, dir, page_dir, stems, refs, nout, ok);
+	for (size_t p = 0; p < np; p++) {
+		free(vals[p]);
+		free(cats[p]);
+	}
+	free(vals);
+	free(cats);
+	free(dims);
+	free(cp);
+	free(mlabel);
+out:
+	free(rr);
+	free(colors);
+	free(mv);
+	return refs;
+}

@@ -21,6 +21,7 @@ int page_index(struct site *s)
 	snprintf(b, sizeof b, "%zu experiment%s · %zu run%s", s->nexps, s->nexps == 1 ? "" : "s",
 	         s->nruns, s->nruns == 1 ? "" : "s");
 	tmpl_fill(root, "summary", b);
+	fill_report_list(s, root);
 
 	xmlNodePtr tpl = tmpl_find(root, "exp-row");
 	for (size_t i = 0; tpl && i < s->nexps; i++) {

@@ -105,10 +105,11 @@ void site_plan(struct site *s, struct plan *p)
 /* Checks that each template parses, before any store is read. */
 static int templates_ok(struct site *s)
 {
-	const struct buf *t[] = {&s->tpl_index, &s->tpl_exp, &s->tpl_run, &s->tpl_cmp};
+	const struct buf *t[] = {&s->tpl_index, &s->tpl_exp, &s->tpl_run, &s->tpl_cmp,
+	                         &s->tpl_report};
 	static const char *const names[] = {"index.html", "experiment.html", "run.html",
-	                                    "compare.html"};
-	for (int i = 0; i < 4; i++) {
+	                                    "compare.html", "report.html"};
+	for (int i = 0; i < 5; i++) {
 		htmlDocPtr doc = tmpl_parse(t[i]->data, t[i]->size);
 		if (!doc) {
 			diag_msg("template %s could not be parsed as HTML", names[i]);
@@ -138,7 +139,8 @@ int site_open(struct site *s, const struct site_opts *opts, const char *const *i
 	if (!site_load_source(opts, "templates/index.html", &s->tpl_index) ||
 	    !site_load_source(opts, "templates/experiment.html", &s->tpl_exp) ||
 	    !site_load_source(opts, "templates/run.html", &s->tpl_run) ||
-	    !site_load_source(opts, "templates/compare.html", &s->tpl_cmp) || !templates_ok(s))
+	    !site_load_source(opts, "templates/compare.html", &s->tpl_cmp) ||
+	    !site_load_source(opts, "templates/report.html", &s->tpl_report) || !templates_ok(s))
 		return EXIT_OUTPUT;
 	/* Everything about the output folder is settled before any store is read. */
 	if (!writer_open(s, inputs, ninputs))
@@ -195,6 +197,13 @@ void site_free(struct site *s)
 	buf_free(&s->tpl_exp);
 	buf_free(&s->tpl_run);
 	buf_free(&s->tpl_cmp);
+	buf_free(&s->tpl_report);
+	for (size_t i = 0; i < s->nreports; i++) {
+		report_doc_free(&s->reports[i].doc);
+		free(s->reports[i].title);
+	}
+	free(s->reports);
+	slugset_free(&s->report_slugs);
 	free(s->rr);
 	cache_close(s->cache, 0, NULL, NULL);
 	s->cache = NULL;

@@ -183,6 +183,13 @@ struct chart_ref *overlay_charts(struct site *s, const struct plan_unit *units, 
  * keys too are the caller's to free). */
 struct chart_ref *sweep_charts(struct site *s, const struct site_exp *e, const char *dir,
                                struct slugset *stems, size_t *nout, int *ok);
+/* The sweep charts of runs idx[0..n) for params[0..np) against metric:
+ * parallel coordinates and a scatter per param (runs without a value of
+ * the metric left out). The references' keys are the caller's to free. */
+struct chart_ref *param_sweep_charts(struct site *s, const size_t *idx, size_t n,
+                                     const char *const *params, size_t np, const char *metric,
+                                     const char *dir, const char *page_dir,
+                                     struct slugset *stems, size_t *nout, int *ok);
 /* Run sr's sparkline of the primary metric (from the decimated copy) as an
  * SVG path for a 96×24 box, drawn inline in the runs tables: 500 pictures
  * as files took seconds to load. end gets the last point. NULL: none.
@@ -234,6 +241,10 @@ void fill_best(struct site *s, xmlNodePtr root, const char *marker, const size_t
 /* Lists compare pages (those of experiment e, or all when e < 0) below
  * root at depth; removes the section when there are none. */
 void fill_compare_list(struct site *s, xmlNodePtr root, long e, int depth);
+
+/* Lists the reports below root (index.html; marker "reports-section");
+ * removes the section when there are none. */
+void fill_report_list(struct site *s, xmlNodePtr root);
 
 /* Display helpers shared by the pages and the tests. */
 void fmt_duration(char *out, size_t outsz, int64_t ms);

@@ -712,7 +712,7 @@ static char *block_compare(struct rpage *p, const struct report_block *b, xmlNod
 		xmlNodePtr table = tmpl_add_elem(wrap, "table", NULL);
 		tmpl_set_attr(table, "class", "data compare");
 		xmlNodePtr tr = tmpl_add_elem(tmpl_add_elem(table, "thead", NULL), "tr", NULL);
-		tmpl_add_elem(tr, "th", "");
+		tmpl_set_attr(tmpl_add_elem(tr, "th", "param / metric"), "scope", "col");
 		for (size_t i = 0; i < ns; i++) {
 			xmlNodePtr th = tmpl_add_elem(tr, "th", NULL);
 			run_link(p, th, ri[i], NULL);

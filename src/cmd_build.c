@@ -22,7 +22,8 @@ static const struct option_row build_options[] = {
 	{"x", 1, OPT_X, "AXIS", "chart x axis: step, time or relative (default step)"},
 	{"log-y", 1, OPT_LOG_Y, "GLOB", "draw metrics whose key matches GLOB on a log y axis"},
 	{"clip-outliers", 0, OPT_CLIP_OUTLIERS, NULL, "y range from the 1st to the 99th percentile"},
-	{"chart-formats", 1, OPT_CHART_FORMATS, "LIST", "chart files to write: svg,png,pdf (default svg,png)"},
+	{"chart-formats", 1, OPT_CHART_FORMATS, "LIST", "chart files to write: svg,png,pdf (default svg)"},
+	{"png", 0, OPT_COMMAND_BASE + 7, NULL, "also write every chart as a PNG at 2x (for pasting or printing)"},
 	{"no-redact", 0, OPT_NO_REDACT, NULL, "show values that look like secrets"},
 	{"no-cache", 0, OPT_COMMAND_BASE + 6, NULL, "draw every chart again, even those unchanged since the site in DIR was built"},
 	{"goal", 1, OPT_COMMAND_BASE + 0, "GLOB:min|max", "metrics matching GLOB are better lower (min) or higher (max); repeatable"},
@@ -65,6 +66,7 @@ int cmd_build(int argc, char **argv)
 	 * overlays: 256 buckets of up to 4 points, about 24 KB a metric. */
 	struct reader_opts ro = {.include_deleted = false, .dec_buckets = 256};
 	const char *forced = NULL;
+	bool png = false;
 	char *shortopts;
 	struct option *longopts = cli_getopt(build_options, &shortopts);
 	int c, rc = EXIT_OK;
@@ -164,6 +166,7 @@ int cmd_build(int argc, char **argv)
 				goto out;
 			}
 			break;
+		case OPT_COMMAND_BASE + 7: png = true; break;
 		case 'j':
 			if (!cli_parse_jobs(optarg, &ro.jobs)) {
 				rc = EXIT_USAGE;
@@ -185,6 +188,8 @@ int cmd_build(int argc, char **argv)
 		default: rc = EXIT_USAGE; goto out;
 		}
 	}
+	if (png)
+		so.chart_formats |= 1u << CHART_PNG;
 	if (!cli_paths_ok("build", forced, argc, optind)) {
 		rc = EXIT_USAGE;
 		goto out;

@@ -18,7 +18,8 @@ void site_opts_defaults(struct site_opts *o)
 	memset(o, 0, sizeof *o);
 	o->out_dir = "site";
 	o->jobs = 0; /* the CPU count */
-	o->chart_formats = (1u << CHART_SVG) | (1u << CHART_PNG);
+	/* Pages show SVG; PNG only when asked (--png, or check's summary). */
+	o->chart_formats = 1u << CHART_SVG;
 	chart_spec_defaults(&o->chart);
 }
 

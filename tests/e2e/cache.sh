@@ -23,7 +23,7 @@ missing = [p for p in rows if not os.path.isfile(os.path.join(site, p))]
 sys.exit(0 if runs and runs <= rows and not missing else "rows %d, run charts %d, missing %s" % (len(rows), len(runs), missing[:3]))' "$A"
 ncached=$("$PY" -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from charts").fetchone()[0])' "$A/.runsite-cache.sqlite")
 
-chart=$(ls "$A"/runs/*/val-loss.png | head -1)
+chart=$(ls "$A"/runs/*/val-loss.svg | head -1)
 rel=${chart#"$A"/}
 inode=$(stat -c %i "$chart")
 check_exit 0 "a second build" "$RUNSITE" build "$S" -o "$A"

@@ -59,7 +59,7 @@ struct site_chart {
 struct site_run {
 	struct run *run;         /* slimmed once its charts are written */
 	const char *slug;        /* owned by the run slug set */
-	int color;               /* palette index, order of arrival */
+	int color;               /* palette index: site_run_color() of the run's id */
 	size_t exp;              /* index into site.exps */
 	size_t *children;        /* indexes of runs whose parent this is */
 	size_t nchildren, capchildren;
@@ -131,6 +131,8 @@ int site_open(struct site *s, const struct site_opts *opts, const char *const *i
 /* Takes run r into the site, in experiment exp_name (described by exp_desc
  * when it has no description yet; may be NULL). Returns its index. */
 size_t site_add_run(struct site *s, struct run *r, const char *exp_name, const char *exp_desc);
+/* The colour (palette index) of the run with this id, from the id alone. */
+int site_run_color(const char *id);
 /* Draws the charts of run i, which still has its full series; may run on a
  * worker thread with a copy of runs[i] (sr), the rest of s left alone. */
 int site_run_charts(struct site *s, struct site_run *sr);

@@ -62,6 +62,18 @@ static size_t site_exp_for(struct site *s, const char *name)
 	return s->nexps++;
 }
 
+/* A run's palette index from its id alone (FNV-1a, written out so every
+ * platform agrees): adding or removing a run changes no other run's colour,
+ * so none of their charts is drawn again. Over all CHART_RUN_STYLES, so an
+ * overlay of a few runs rarely draws two alike. */
+int site_run_color(const char *id)
+{
+	uint32_t h = 2166136261u;
+	for (const unsigned char *p = (const unsigned char *)(id ? id : ""); *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return (int)(h % CHART_RUN_STYLES);
+}
+
 size_t site_add_run(struct site *s, struct run *r, const char *exp_name, const char *exp_desc)
 {
 	size_t ei = site_exp_for(s, exp_name);
@@ -76,7 +88,7 @@ size_t site_add_run(struct site *s, struct run *r, const char *exp_name, const c
 	memset(sr, 0, sizeof *sr);
 	sr->run = r;
 	sr->slug = slug_run(&s->run_slugs, r->name, r->id);
-	sr->color = (int)s->nruns;
+	sr->color = site_run_color(r->id);
 	sr->exp = ei;
 	sr->parent = -1;
 	return s->nruns++;

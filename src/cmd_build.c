@@ -62,8 +62,9 @@ int cmd_build(int argc, char **argv)
 {
 	struct site_opts so;
 	site_opts_defaults(&so);
-	/* Each run keeps a decimated copy of every series for the experiment
-	 * overlays: 256 buckets of up to 4 points, about 24 KB a metric. */
+	/* Each series gets a decimated copy for sparklines and overlays: 256
+	 * buckets of up to 4 points, about 24 KB a metric, kept in the build's
+	 * spill file (not in memory) once the run's charts are drawn. */
 	struct reader_opts ro = {.include_deleted = false, .dec_buckets = 256};
 	const char *forced = NULL;
 	bool png = false;

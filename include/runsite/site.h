@@ -73,6 +73,11 @@ struct site_run {
 	 * metric i is spill_n[i] points at byte spill_off[i] (0 points: none). */
 	uint64_t *spill_off;
 	size_t *spill_n;
+	/* Each metric's decimated copy (sparklines, seed-group means, long
+	 * overlays) waits in the same file once the run's charts are drawn, at
+	 * byte dec_off[i], run->metrics[i].ndec points; NULL while in memory.
+	 * So nothing of a series but its summary stays in memory per run. */
+	uint64_t *dec_off;
 };
 
 struct site_exp {

@@ -52,11 +52,50 @@ struct chart_point *site_chart_points(const struct run *r, const struct point *p
 	return cp;
 }
 
-/* Series se's decimated copy as chart points with x as the options ask. */
-static struct chart_point *dec_points(const struct site *s, const struct run *r,
-                                      const struct series *se)
+/* n chart points at byte off of run sr's spill file (caller frees), or NULL
+ * when they cannot be read back. */
+static struct chart_point *spill_read(const struct site *s, const struct site_run *sr,
+                                      uint64_t off, size_t n)
 {
-	return site_chart_points(r, se->dec, se->ndec, s->opts->chart.x_kind);
+	char *path = xasprintf("%s/%s/%s", s->tmp, SPILL_DIR, sr->slug);
+	struct chart_point *cp = xreallocarray(NULL, n ? n : 1, sizeof *cp);
+	size_t want = n * sizeof *cp, got = 0;
+	int fd = open(path, O_RDONLY);
+	while (fd >= 0 && got < want) {
+		ssize_t k = pread(fd, (char *)cp + got, want - got, (off_t)(off + got));
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+	}
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	if (got != want) {
+		free(cp);
+		return NULL;
+	}
+	return cp;
+}
+
+/* Series se of run sr: its decimated copy as chart points with x as the
+ * options ask, from memory or from the spill file (caller frees). A copy
+ * that cannot be read back is reported and drawn as no points (*n = 0). */
+static struct chart_point *dec_points(const struct site *s, const struct site_run *sr,
+                                      const struct series *se, size_t *n)
+{
+	*n = se->ndec;
+	if (se->dec || !sr->dec_off)
+		return site_chart_points(sr->run, se->dec, se->dec ? se->ndec : 0,
+		                         s->opts->chart.x_kind);
+	struct chart_point *cp =
+	        spill_read(s, sr, sr->dec_off[se - sr->run->metrics], se->ndec);
+	if (!cp) {
+		diag_msg("%s/%s: cannot read back the points of %s in %s", SPILL_DIR, sr->slug,
+		         se->key, sr->run->name);
+		*n = 0;
+		cp = xcalloc(1, sizeof *cp);
+	}
+	return cp;
 }
 
 /* ---- chart files ---- */
@@ -125,14 +164,13 @@ static struct chart_point *to_chart_points_in_place(const struct site *s, const 
 	return (struct chart_point *)(void *)mem;
 }
 
-/* Keeps metric i's chart points (n of them) for the overlays in run sr's
- * spill file (opened on first use into *f); a failure is reported once and
- * the overlays then use the decimated copy. */
-static void spill_series(struct site *s, struct site_run *sr, size_t i,
-                         const struct chart_point *cp, size_t n, FILE **f, int *failed)
+/* Appends n chart points to run sr's spill file (opened on first use into
+ * *f); returns their byte offset, or -1 after reporting once (*failed). */
+static long spill_put(struct site *s, struct site_run *sr, const struct chart_point *cp,
+                      size_t n, FILE **f, int *failed)
 {
 	if (*failed)
-		return;
+		return -1;
 	char *path = xasprintf("%s/%s/%s", s->tmp, SPILL_DIR, sr->slug);
 	if (!*f && site_mkdir(s, SPILL_DIR))
 		*f = fopen(path, "wb");
@@ -141,7 +179,19 @@ static void spill_series(struct site *s, struct site_run *sr, size_t i,
 		diag_msg("%s: %s; overlays of %s use its decimated points", path, strerror(errno),
 		         sr->run->name);
 		*failed = 1;
-	} else {
+		off = -1;
+	}
+	free(path);
+	return off;
+}
+
+/* Keeps metric i's chart points (n of them) for the overlays in run sr's
+ * spill file; on failure the overlays use the decimated copy. */
+static void spill_series(struct site *s, struct site_run *sr, size_t i,
+                         const struct chart_point *cp, size_t n, FILE **f, int *failed)
+{
+	long off = spill_put(s, sr, cp, n, f, failed);
+	if (off >= 0) {
 		if (!sr->spill_n) {
 			sr->spill_n = xcalloc(sr->run->nmetrics, sizeof *sr->spill_n);
 			sr->spill_off = xcalloc(sr->run->nmetrics, sizeof *sr->spill_off);
@@ -149,7 +199,6 @@ static void spill_series(struct site *s, struct site_run *sr, size_t i,
 		sr->spill_off[i] = (uint64_t)off;
 		sr->spill_n[i] = n;
 	}
-	free(path);
 }
 
 /* Series se's every point from run sr's spill file as chart points (caller
@@ -161,23 +210,9 @@ static struct chart_point *unspill(const struct site *s, const struct site_run *
 	size_t i = (size_t)(se - sr->run->metrics);
 	if (!sr->spill_n || !sr->spill_n[i] || sr->spill_n[i] > *budget)
 		return NULL;
-	char *path = xasprintf("%s/%s/%s", s->tmp, SPILL_DIR, sr->slug);
-	struct chart_point *cp = xreallocarray(NULL, sr->spill_n[i], sizeof *cp);
-	size_t want = sr->spill_n[i] * sizeof *cp, got = 0;
-	int fd = open(path, O_RDONLY);
-	while (fd >= 0 && got < want) {
-		ssize_t k = pread(fd, (char *)cp + got, want - got, (off_t)(sr->spill_off[i] + got));
-		if (k <= 0)
-			break;
-		got += (size_t)k;
-	}
-	if (fd >= 0)
-		close(fd);
-	free(path);
-	if (got != want) {
-		free(cp);
+	struct chart_point *cp = spill_read(s, sr, sr->spill_off[i], sr->spill_n[i]);
+	if (!cp)
 		return NULL;
-	}
 	*n = sr->spill_n[i];
 	*budget -= *n;
 	return cp;
@@ -190,6 +225,21 @@ int site_run_charts(struct site *s, struct site_run *sr)
 	char *dir = xasprintf("runs/%s", sr->slug);
 	int ok = 1, made = 0, spill_failed = 0;
 	FILE *spill = NULL;
+	/* The decimated copies wait in the spill file too, so a run keeps only
+	 * its summaries until the pages are written. */
+	uint64_t *dec_off = xcalloc(r->nmetrics ? r->nmetrics : 1, sizeof *dec_off);
+	int dec_spilled = r->nmetrics > 0;
+	for (size_t i = 0; i < r->nmetrics && dec_spilled; i++) {
+		const struct series *se = &r->metrics[i];
+		size_t nd;
+		if (!se->dec || !se->ndec)
+			continue;
+		struct chart_point *cp = dec_points(s, sr, se, &nd);
+		long off = spill_put(s, sr, cp, nd, &spill, &spill_failed);
+		free(cp);
+		dec_off[i] = (uint64_t)off;
+		dec_spilled = off >= 0;
+	}
 	for (size_t i = 0; i < r->nmetrics && ok; i++) {
 		const struct series *se = &r->metrics[i];
 		/* One point is a number, not a line: the summary table shows it. */
@@ -232,6 +282,16 @@ int site_run_charts(struct site *s, struct site_run *sr)
 		free(sr->spill_off);
 		sr->spill_n = NULL;
 		sr->spill_off = NULL;
+		dec_spilled = 0;
+	}
+	if (dec_spilled && !spill_failed) {
+		for (size_t i = 0; i < r->nmetrics; i++) {
+			free(r->metrics[i].dec);
+			r->metrics[i].dec = NULL;
+		}
+		sr->dec_off = dec_off;
+	} else {
+		free(dec_off);
 	}
 	slugset_free(&stems);
 	free(dir);
@@ -246,10 +306,11 @@ int run_sparkline(struct site *s, struct site_run *sr)
 	const struct series *se = s->primary ? run_find_series(sr->run, s->primary) : NULL;
 	if (!se || se->ndec < 2)
 		return 0;
-	struct chart_point *cp = dec_points(s, sr->run, se);
+	size_t n;
+	struct chart_point *cp = dec_points(s, sr, se, &n);
 	char *dir = xasprintf("runs/%s", sr->slug);
 	char *path = xasprintf("%s/%s/trend.svg", s->tmp, dir);
-	if (site_mkdir(s, dir) && chart_write_sparkline(cp, se->ndec, sr->color, 96, 24, path))
+	if (n >= 2 && site_mkdir(s, dir) && chart_write_sparkline(cp, n, sr->color, 96, 24, path))
 		sr->spark = 1;
 	free(path);
 	free(dir);
@@ -317,7 +378,7 @@ static int unit_series(const struct site *s, const struct plan_unit *u, const ch
 		size_t n = se->ndec;
 		own[0] = unspill(s, sr, se, &n, budget);
 		if (!own[0])
-			own[0] = dec_points(s, sr->run, se);
+			own[0] = dec_points(s, sr, se, &n);
 		*cs = (struct chart_series){.label = sr->run->name, .pts = own[0], .n = n,
 		                            .color = sr->color};
 		if (n > *longest)
@@ -328,12 +389,14 @@ static int unit_series(const struct site *s, const struct plan_unit *u, const ch
 	const struct curve_point **pts = xcalloc(u->g->n, sizeof *pts);
 	size_t *n = xcalloc(u->g->n, sizeof *n);
 	for (size_t i = 0; i < u->g->n; i++) {
-		const struct run *r = s->runs[u->idx[u->g->members[i]]].run;
-		const struct series *se = run_find_series(r, key);
+		const struct site_run *mr = &s->runs[u->idx[u->g->members[i]]];
+		const struct series *se = run_find_series(mr->run, key);
+		size_t nd;
 		if (!se || se->ndec == 0)
 			continue;
-		pts[k] = to_curve(dec_points(s, r, se), se->ndec);
-		n[k++] = se->ndec;
+		struct chart_point *cp = dec_points(s, mr, se, &nd);
+		pts[k] = to_curve(cp, nd);
+		n[k++] = nd;
 	}
 	int ok = 0;
 	if (k > 0) {

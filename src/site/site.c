@@ -189,6 +189,7 @@ void site_free(struct site *s)
 		free(sr->children);
 		free(sr->spill_off);
 		free(sr->spill_n);
+		free(sr->dec_off);
 		run_free(sr->run);
 	}
 	free(s->runs);

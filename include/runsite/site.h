@@ -5,6 +5,7 @@
 #ifndef RUNSITE_SITE_H
 #define RUNSITE_SITE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -125,6 +126,12 @@ struct site {
 	size_t ncmps;
 	struct slugset cmp_slugs;
 	struct build_cache *cache; /* the build cache: charts of the last build to reuse */
+	/* One scratch file for every run's decimated copies (site_run.dec_off),
+	 * appended by the chart workers under dec_mu: one file, not one a run. */
+	int dec_fd;                /* -1 until the first copy is written */
+	bool dec_open;             /* dec_fd is open (site_free closes it) */
+	uint64_t dec_end;
+	pthread_mutex_t dec_mu;
 };
 
 /* Loads and checks the templates, checks the output folder (it may not

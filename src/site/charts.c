@@ -87,8 +87,19 @@ static struct chart_point *dec_points(const struct site *s, const struct site_ru
 	if (se->dec || !sr->dec_off)
 		return site_chart_points(sr->run, se->dec, se->dec ? se->ndec : 0,
 		                         s->opts->chart.x_kind);
-	struct chart_point *cp =
-	        spill_read(s, sr, sr->dec_off[se - sr->run->metrics], se->ndec);
+	struct chart_point *cp = xreallocarray(NULL, se->ndec ? se->ndec : 1, sizeof *cp);
+	size_t want = se->ndec * sizeof *cp, got = 0;
+	uint64_t off = sr->dec_off[se - sr->run->metrics];
+	while (s->dec_fd >= 0 && got < want) {
+		ssize_t k = pread(s->dec_fd, (char *)cp + got, want - got, (off_t)(off + got));
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+	}
+	if (got != want) {
+		free(cp);
+		cp = NULL;
+	}
 	if (!cp) {
 		diag_msg("%s/%s: cannot read back the points of %s in %s", SPILL_DIR, sr->slug,
 		         se->key, sr->run->name);
@@ -185,6 +196,36 @@ static long spill_put(struct site *s, struct site_run *sr, const struct chart_po
 	return off;
 }
 
+/* Appends n chart points to the site's file of decimated copies; returns
+ * their byte offset, or -1 after reporting. Any thread. */
+static long dec_put(struct site *s, const struct chart_point *cp, size_t n)
+{
+	long off = -1;
+	size_t want = n * sizeof *cp, put = 0;
+	pthread_mutex_lock(&s->dec_mu);
+	if (s->dec_fd < 0 && site_mkdir(s, SPILL_DIR)) {
+		char *path = xasprintf("%s/%s/.decimated", s->tmp, SPILL_DIR);
+		s->dec_fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		s->dec_open = s->dec_fd >= 0;
+		if (s->dec_fd < 0)
+			diag_msg("%s: %s; decimated copies stay in memory", path, strerror(errno));
+		free(path);
+	}
+	while (s->dec_fd >= 0 && put < want) {
+		ssize_t k = pwrite(s->dec_fd, (const char *)cp + put, want - put,
+		                   (off_t)(s->dec_end + put));
+		if (k <= 0)
+			break;
+		put += (size_t)k;
+	}
+	if (s->dec_fd >= 0 && put == want) {
+		off = (long)s->dec_end;
+		s->dec_end += want;
+	}
+	pthread_mutex_unlock(&s->dec_mu);
+	return off;
+}
+
 /* Keeps metric i's chart points (n of them) for the overlays in run sr's
  * spill file; on failure the overlays use the decimated copy. */
 static void spill_series(struct site *s, struct site_run *sr, size_t i,
@@ -225,8 +266,8 @@ int site_run_charts(struct site *s, struct site_run *sr)
 	char *dir = xasprintf("runs/%s", sr->slug);
 	int ok = 1, made = 0, spill_failed = 0;
 	FILE *spill = NULL;
-	/* The decimated copies wait in the spill file too, so a run keeps only
-	 * its summaries until the pages are written. */
+	/* The decimated copies wait in the site's file of them, so a run keeps
+	 * only its summaries until the pages are written. */
 	uint64_t *dec_off = xcalloc(r->nmetrics ? r->nmetrics : 1, sizeof *dec_off);
 	int dec_spilled = r->nmetrics > 0;
 	for (size_t i = 0; i < r->nmetrics && dec_spilled; i++) {
@@ -235,7 +276,7 @@ int site_run_charts(struct site *s, struct site_run *sr)
 		if (!se->dec || !se->ndec)
 			continue;
 		struct chart_point *cp = dec_points(s, sr, se, &nd);
-		long off = spill_put(s, sr, cp, nd, &spill, &spill_failed);
+		long off = dec_put(s, cp, nd);
 		free(cp);
 		dec_off[i] = (uint64_t)off;
 		dec_spilled = off >= 0;
@@ -282,9 +323,8 @@ int site_run_charts(struct site *s, struct site_run *sr)
 		free(sr->spill_off);
 		sr->spill_n = NULL;
 		sr->spill_off = NULL;
-		dec_spilled = 0;
 	}
-	if (dec_spilled && !spill_failed) {
+	if (dec_spilled) {
 		for (size_t i = 0; i < r->nmetrics; i++) {
 			free(r->metrics[i].dec);
 			r->metrics[i].dec = NULL;

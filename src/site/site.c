@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <libxml/parser.h>
 
@@ -138,6 +139,8 @@ int site_open(struct site *s, const struct site_opts *opts, const char *const *i
 	memset(s, 0, sizeof *s);
 	s->opts = opts;
 	s->baseline = -1;
+	s->dec_fd = -1;
+	pthread_mutex_init(&s->dec_mu, NULL);
 	s->given = opts->out_dir && *opts->out_dir ? opts->out_dir : "site";
 	xmlInitParser();
 	notes_init();
@@ -179,6 +182,9 @@ int site_finish(struct site *s)
 
 void site_free(struct site *s)
 {
+	if (s->dec_open)
+		close(s->dec_fd);
+	s->dec_open = false;
 	for (size_t i = 0; i < s->nruns; i++) {
 		struct site_run *sr = &s->runs[i];
 		for (size_t c = 0; c < sr->ncharts; c++) {

@@ -1,12 +1,12 @@
 #!/bin/sh
 # bench/run.sh — every benchmark (`make bench`): MLflow readers and site build,
 # charts against matplotlib, TensorBoard ingest against the CRC floor and
-# Python, Lightning CSV against Python's csv module, a whole build against a
-# matplotlib report script, 1,000 and 10,000 runs (bench/scale.sh). Data goes to /tmp/bench
-# (generated on first use, about 11 GB for everything).
+# Python, Lightning CSV against Python's csv module, a .wandb file against the CRC floor,
+# a whole build against a matplotlib report script, 1,000 and 10,000 runs (bench/scale.sh).
+# Data goes to /tmp/bench (generated on first use, about 11 GB for everything).
 set -u
 status=0
-for b in mlflow chart report scale tfevents csv; do
+for b in mlflow chart report scale tfevents csv wandb; do
 	echo "== bench/$b.sh"
 	sh "bench/$b.sh" || status=1
 	echo

@@ -4,7 +4,7 @@
 set -e
 PKGS="build-essential pkg-config libcairo2-dev libpango1.0-dev libcmark-gfm-dev
 libcmark-gfm-extensions-dev libxml2-dev libsqlite3-dev libyaml-dev libjansson-dev zlib1g-dev
-libxxhash-dev
+libxxhash-dev libzip-dev libisal-dev
 fonts-dejavu-core"
 if [ "$1" = "--test" ]; then
 	# What the test suite needs beyond the build: a browser for the XSS checks,

@@ -13,6 +13,8 @@ extern const struct reader reader_dvclive;
 extern const struct reader reader_lightning_csv;
 extern const struct reader reader_keras_csv;
 extern const struct reader reader_plain_csv;
+extern const struct reader reader_wandb;
+extern const struct reader reader_clearml;
 
 const struct reader *const reader_table[] = {
 	&reader_mlflow_sqlite,
@@ -23,6 +25,8 @@ const struct reader *const reader_table[] = {
 	&reader_lightning_csv,
 	&reader_keras_csv,
 	&reader_plain_csv,
+	&reader_wandb,
+	&reader_clearml,
 	NULL,
 };
 

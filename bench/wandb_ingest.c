@@ -1,0 +1,99 @@
+/* wandb_ingest.c — reading a .wandb file against the floor. Both sides read
+ * the file as they would (the floor with read() in 128 KiB chunks, the
+ * reader as `runsite ls` does: mapped), after one warm-up, best of REPS:
+ *   floor:   CRC32C (SSE4.2, tfrecord.c's) over every byte, nothing else;
+ *   runsite: wandb_ingest_memory() — framing, W&B's CRC-32 of every chunk,
+ *            Record decoding, history/stats/summary into series — and
+ *            run_finish() without decimated copies, as `runsite ls` does.
+ *   wandb_ingest FILE [REPS] */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "runsite/diag.h"
+#include "runsite/model.h"
+#include "runsite/util.h"
+#include "../src/readers/tfrecord.h"
+#include "../src/readers/wandb.h"
+
+#define CHUNK (128 * 1024)
+
+/* CPU time of this process: on a machine shared with other work it varies
+ * far less than wall time, and both sides run on one thread. */
+static double now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static unsigned char chunk[CHUNK];
+
+static double floor_once(const char *path, uint32_t *crc)
+{
+	double t = now();
+	int fd = open(path, O_RDONLY);
+	if (fd < 0) {
+		perror(path);
+		exit(1);
+	}
+	ssize_t got;
+	uint32_t c = 0;
+	while ((got = read(fd, chunk, sizeof chunk)) > 0)
+		c = crc32c(c, chunk, (size_t)got);
+	close(fd);
+	*crc = c; /* printed, so the loop is not optimised away */
+	return now() - t;
+}
+
+static double reader_once(const char *path, size_t *points, size_t *series)
+{
+	double t = now();
+	struct run *r = run_new("wandb", path);
+	struct wandb_facts f;
+	if (wandb_ingest_file(r, &f, path) != 1)
+		exit(1);
+	wandb_facts_free(&f);
+	run_finish(r, 0);
+	double s = now() - t;
+	*points = 0;
+	for (size_t i = 0; i < r->nmetrics; i++)
+		*points += r->metrics[i].sum.count;
+	*series = r->nmetrics;
+	run_free(r);
+	return s;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage: wandb_ingest FILE [REPS]\n");
+		return 2;
+	}
+	malloc_settings();
+	int reps = argc > 2 ? atoi(argv[2]) : 3;
+	struct stat st;
+	if (stat(argv[1], &st) != 0) {
+		perror(argv[1]);
+		return 1;
+	}
+	uint32_t crc = 0;
+	size_t pts = 0, ns = 0;
+	double bf = 1e30, br = 1e30;
+	floor_once(argv[1], &crc);
+	reader_once(argv[1], &pts, &ns);
+	for (int i = 0; i < reps; i++) {
+		double f = floor_once(argv[1], &crc), r = reader_once(argv[1], &pts, &ns);
+		bf = f < bf ? f : bf;
+		br = r < br ? r : br;
+	}
+	double mb = (double)st.st_size / 1e6;
+	printf("file: %.1f MB, %zu series, %zu points (CPU seconds, best of %d, page cache warm)\n", mb, ns, pts, reps);
+	printf("crc32c floor: %.4f s  %.0f MB/s  (crc %08x)\n", bf, mb / bf, crc);
+	printf("runsite:      %.4f s  %.0f MB/s  %.1fM points/s\n", br, mb / br, (double)pts / br / 1e6);
+	printf("vs floor:     %.2fx the CRC32C-only time (goal: within 3x)\n", br / bf);
+	return 0;
+}

@@ -1,0 +1,296 @@
+/* test_wandb.c — the .wandb framing (wandb_log.c) on files built here chunk
+ * by chunk: W&B's CRC, records split over blocks, the zero block trailer,
+ * corrupt chunks skipped to the next block (and the MIDDLE/LAST after them),
+ * a FIRST without LAST, cut tails; the record decoder on single records; the
+ * console note's fence. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "runsite/diag.h"
+#include "runsite/model.h"
+#include "runsite/util.h"
+#include "../../src/readers/console_note.h"
+#include "../../src/readers/wandb.h"
+#include "../../src/readers/wandb_log.h"
+
+/* A file being built: header, then chunks placed as W&B's writer places them. */
+static void header(struct buf *b)
+{
+	buf_reset(b);
+	buf_put(b, ":W&B\xe1\xbe\x00", 7);
+}
+
+static void chunk(struct buf *b, uint8_t type, const void *data, size_t n)
+{
+	uint32_t crc = wb_chunk_crc(type, data, n);
+	uint8_t h[7] = {(uint8_t)crc, (uint8_t)(crc >> 8), (uint8_t)(crc >> 16), (uint8_t)(crc >> 24),
+	                (uint8_t)n, (uint8_t)(n >> 8), type};
+	buf_put(b, h, 7);
+	buf_put(b, data, n);
+}
+
+/* One record, split at block ends as datastore.py's _write_data does. */
+static void record(struct buf *b, const void *data, size_t n)
+{
+	const uint8_t *p = data;
+	size_t left = WB_BLOCK - b->size % WB_BLOCK;
+	if (left < 7) {
+		for (size_t i = 0; i < left; i++)
+			buf_putc(b, 0);
+		left = WB_BLOCK;
+	}
+	if (n + 7 <= left) {
+		chunk(b, 1, p, n);
+		return;
+	}
+	size_t room = left - 7;
+	chunk(b, 2, p, room);
+	p += room;
+	n -= room;
+	while (n > WB_BLOCK - 7) {
+		chunk(b, 3, p, WB_BLOCK - 7);
+		p += WB_BLOCK - 7;
+		n -= WB_BLOCK - 7;
+	}
+	chunk(b, 4, p, n);
+}
+
+/* Reads b, returning the records' lengths (first byte of each in *first). */
+static size_t read_all(struct buf *b, size_t *lens, uint8_t *first, size_t max, struct wb_log *out)
+{
+	struct wb_log l;
+	size_t k = 0;
+	if (!wb_log_open(&l, "test", b->data, b->size, true))
+		return (size_t)-1;
+	const uint8_t *p;
+	size_t n;
+	while (wb_log_next(&l, &p, &n)) {
+		if (k < max) {
+			lens[k] = n;
+			first[k] = n ? p[0] : 0;
+		}
+		k++;
+	}
+	*out = l;
+	wb_log_close(&l);
+	return k;
+}
+
+static void test_crc(void)
+{
+	/* zlib.crc32(b"\x01" + b"hello") */
+	INT_EQ(wb_chunk_crc(1, "hello", 5), 0x8aac239du, "W&B's CRC-32 of a FULL chunk");
+}
+
+static void test_split_and_trailer(void)
+{
+	struct buf b = BUF_INIT, big = BUF_INIT;
+	header(&b);
+	for (size_t i = 0; i < 100000; i++)
+		buf_putc(&big, (char)('a' + i % 26));
+	record(&b, "A", 1);
+	record(&b, big.data, big.size); /* FIRST, MIDDLE, MIDDLE, LAST */
+	/* Fill the block to 3 bytes short of its end: the next record starts a block. */
+	size_t left = WB_BLOCK - b.size % WB_BLOCK;
+	struct buf pad = BUF_INIT;
+	for (size_t i = 0; i + 7 + 3 < left; i++)
+		buf_putc(&pad, 'p');
+	record(&b, pad.data, pad.size);
+	INT_EQ(WB_BLOCK - b.size % WB_BLOCK, 3, "three bytes left in the block");
+	record(&b, "Z", 1);
+	size_t lens[8];
+	uint8_t first[8];
+	struct wb_log l;
+	INT_EQ(read_all(&b, lens, first, 8, &l), 4, "four records");
+	INT_EQ(lens[1], 100000, "the split record is whole");
+	INT_EQ(first[1], 'a', "and starts where it did");
+	INT_EQ(first[3], 'Z', "the record after the zero trailer");
+	INT_EQ(l.corrupt, 0, "nothing corrupt");
+	INT_EQ(l.cut_at, 0, "nothing cut");
+	buf_free(&b);
+	buf_free(&big);
+	buf_free(&pad);
+}
+
+static void test_corrupt_skips_block(void)
+{
+	struct buf b = BUF_INIT, big = BUF_INIT;
+	header(&b);
+	for (int i = 0; i < 40000; i++)
+		buf_putc(&big, 'x');
+	record(&b, "1", 1);
+	size_t bad_at = b.size;
+	record(&b, "2", 1);
+	record(&b, big.data, big.size); /* its FIRST in block 0, LAST in block 1 */
+	record(&b, "3", 1);             /* in block 1, after the LAST */
+	b.data[bad_at + 7] ^= 0x40;     /* record "2"'s payload: CRC mismatch */
+	size_t lens[8];
+	uint8_t first[8];
+	struct wb_log l;
+	size_t n = read_all(&b, lens, first, 8, &l);
+	INT_EQ(n, 2, "the records before and after the damaged block");
+	INT_EQ(first[0], '1', "the record before");
+	INT_EQ(first[1], '3', "the LAST chunk of the lost record is skipped, then a FULL is read");
+	INT_EQ(l.corrupt, 1, "one corrupt stretch");
+	OK(l.lost_bytes >= WB_BLOCK - bad_at, "the rest of the block counts as lost (%llu)",
+	   (unsigned long long)l.lost_bytes);
+	buf_free(&b);
+	buf_free(&big);
+}
+
+static void test_first_without_last(void)
+{
+	struct buf b = BUF_INIT;
+	header(&b);
+	chunk(&b, 2, "part", 4); /* FIRST, never finished */
+	chunk(&b, 1, "next", 4); /* a FULL: the partial record is lost, this one kept */
+	chunk(&b, 4, "orphan", 6);
+	chunk(&b, 1, "last", 4);
+	size_t lens[8];
+	uint8_t first[8];
+	struct wb_log l;
+	INT_EQ(read_all(&b, lens, first, 8, &l), 2, "two whole records");
+	INT_EQ(first[0], 'n', "the FULL after the unfinished FIRST");
+	INT_EQ(first[1], 'l', "the FULL after the orphan LAST");
+	INT_EQ(l.corrupt, 2, "the unfinished record and the orphan are counted");
+	buf_free(&b);
+}
+
+static void test_cut(void)
+{
+	struct buf b = BUF_INIT;
+	header(&b);
+	chunk(&b, 1, "whole", 5);
+	size_t cut = b.size;
+	chunk(&b, 1, "cut-here", 8);
+	b.size -= 3;
+	size_t lens[4];
+	uint8_t first[4];
+	struct wb_log l;
+	INT_EQ(read_all(&b, lens, first, 4, &l), 1, "the whole record only");
+	INT_EQ(l.cut_at, cut, "the cut is where the last chunk starts");
+	INT_EQ(l.corrupt, 0, "a cut tail is not corruption");
+	/* A header cut in the middle. */
+	b.size = cut + 4;
+	INT_EQ(read_all(&b, lens, first, 4, &l), 1, "a cut chunk header");
+	INT_EQ(l.cut_at, cut, "noted at its start");
+	/* Not a .wandb file. */
+	memcpy(b.data, ":W&C", 4);
+	INT_EQ(read_all(&b, lens, first, 4, &l), (size_t)-1, "a wrong header is refused");
+	buf_free(&b);
+}
+
+/* A Record with one history row {"loss": 0.5, "_step": 7} in nested_key form. */
+static void test_decoder(void)
+{
+	static const uint8_t item_loss[] = {0x12, 4, 'l', 'o', 's', 's', 0x82, 0x01, 3, '0', '.', '5'};
+	static const uint8_t item_step[] = {0x12, 5, '_', 's', 't', 'e', 'p', 0x82, 0x01, 1, '7'};
+	struct buf rec = BUF_INIT, hist = BUF_INIT, file = BUF_INIT;
+	buf_putc(&hist, 0x0a);
+	buf_putc(&hist, sizeof item_loss);
+	buf_put(&hist, item_loss, sizeof item_loss);
+	buf_putc(&hist, 0x0a);
+	buf_putc(&hist, sizeof item_step);
+	buf_put(&hist, item_step, sizeof item_step);
+	buf_putc(&rec, 0x12); /* Record.history */
+	buf_putc(&rec, (char)hist.size);
+	buf_put(&rec, hist.data, hist.size);
+	header(&file);
+	record(&file, rec.data, rec.size);
+	struct run *r = run_new("wandb", "test");
+	struct wandb_facts f;
+	INT_EQ(wandb_ingest_memory(r, &f, "test", file.data, file.size, true), 1, "ingested");
+	const struct series *s = run_find_series(r, "loss");
+	OK(s && s->n == 1, "one loss point");
+	if (s && s->n == 1) {
+		INT_EQ(s->pts[0].step, 7, "the _step item is the step when the row has no step");
+		DBL_EQ(s->pts[0].value, 0.5, "value");
+	}
+	OK(!run_find_series(r, "_step"), "system keys are not series");
+	wandb_facts_free(&f);
+	run_free(r);
+	buf_free(&rec);
+	buf_free(&hist);
+	buf_free(&file);
+}
+
+/* The number reader agrees with strtod bit for bit on numbers as Python's
+ * repr and json write them (16 and 17 digits, exponents, integers). */
+static void test_numbers(void)
+{
+	static const char *const fixed[] = {"0.5", "-0.0", "1791190800.0", "1791190802.5",
+	                                    "0.0033333333333333335", "3.3333333333333335e-06",
+	                                    "1e22", "1e23", "9007199254740993", "123", "-7",
+	                                    "2.2250738585072014e-308", "1.7976931348623157e+308",
+	                                    "0.1", "0.30000000000000004", NULL};
+	int bad = 0;
+	char text[64];
+	for (size_t i = 0; fixed[i]; i++) {
+		double got, want = strtod(fixed[i], NULL);
+		if (!wandb_json_number((const uint8_t *)fixed[i], strlen(fixed[i]), &got) ||
+		    memcmp(&got, &want, sizeof got) != 0) {
+			bad++;
+			printf("# %s: got %.17g\n", fixed[i], got);
+		}
+	}
+	uint64_t x = 0x9E3779B97F4A7C15u;
+	for (int i = 0; i < 200000; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		double v = (double)(x >> 11) / (double)(1ull << 53) * pow(10.0, (int)(x % 40) - 20);
+		double w = i % 2 ? -v : v;
+		switch (i % 6) {
+		case 0: snprintf(text, sizeof text, "%.17g", w); break;
+		case 1: snprintf(text, sizeof text, "%.16g", w); break;
+		case 2: snprintf(text, sizeof text, "%.15g", w); break;
+		case 3: snprintf(text, sizeof text, "%.6g", w); break;
+		case 4: snprintf(text, sizeof text, "%.3f", w); break;
+		default: snprintf(text, sizeof text, "%.12e", w); break;
+		}
+		double got, want = strtod(text, NULL);
+		if (!wandb_json_number((const uint8_t *)text, strlen(text), &got) ||
+		    memcmp(&got, &want, sizeof got) != 0) {
+			if (bad++ < 5)
+				printf("# %s: got %.17g, strtod %.17g\n", text, got, want);
+		}
+	}
+	INT_EQ(bad, 0, "numbers read differently from strtod");
+	double d;
+	OK(wandb_json_number((const uint8_t *)"NaN", 3, &d) && isnan(d), "NaN");
+	OK(wandb_json_number((const uint8_t *)"-Infinity", 9, &d) && isinf(d) && d < 0, "-Infinity");
+	OK(!wandb_json_number((const uint8_t *)"\"0.5\"", 5, &d), "a string is not a number");
+	OK(!wandb_json_number((const uint8_t *)"true", 4, &d), "nor is true");
+	OK(!wandb_json_number((const uint8_t *)"1.5x", 4, &d), "nor trailing text");
+}
+
+static void test_console_note(void)
+{
+	char *notes = xstrdup("Run notes.");
+	const char *out = "epoch 1\rprogress 50%\rprogress 100%\n~~~ fence ~~~~\nend\n";
+	console_note_append(&notes, out, strlen(out), 2);
+	OK(strstr(notes, "Run notes.\n\n### Console output") != NULL, "appended after the notes: %s", notes);
+	OK(strstr(notes, "The last 2 of 3 lines.") != NULL, "says what was left out: %s", notes);
+	OK(strstr(notes, "~~~~~\n~~~ fence ~~~~\nend\n~~~~~\n") != NULL,
+	   "a fence longer than any inside: %s", notes);
+	OK(strstr(notes, "epoch 1") == NULL && strstr(notes, "progress") == NULL,
+	   "only the last lines; a carriage return redraws its line: %s", notes);
+	free(notes);
+	notes = NULL;
+	console_note_append(&notes, " \n\n", 3, 5);
+	OK(notes == NULL, "blank output adds nothing");
+}
+
+int main(void)
+{
+	diag_set_quiet(1);
+	test_crc();
+	test_split_and_trailer();
+	test_corrupt_skips_block();
+	test_first_without_last();
+	test_cut();
+	test_decoder();
+	test_numbers();
+	test_console_note();
+	return TEST_END();
+}

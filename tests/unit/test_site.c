@@ -836,7 +836,6 @@ static void test_run_memory_flat(const char *tmp)
 	struct site s;
 	memset(&s, 0, sizeof s);
 	INT_EQ(site_open(&s, &so, NULL, 0), EXIT_OK, "site opened");
-	s.cache = cache_open(s.out, s.tmp);
 	struct run *r = run_new("test", "mem");
 	r->id = xstrdup("flat-run");
 	r->name = xstrdup("flat-run");
@@ -864,8 +863,6 @@ static void test_run_memory_flat(const char *tmp)
 	free(got_path);
 	free(want_path);
 	free(want);
-	cache_close(s.cache, 0, NULL, NULL);
-	s.cache = NULL;
 	site_free(&s);
 	free(out);
 }

@@ -15,7 +15,7 @@ trap 'rm -rf "$TMP"' EXIT
 # Only the chart module and what it uses: the bench builds while other modules are mid-edit.
 OBJS="$(ls src/chart/*.c | sed "s|^|$BUILD/|; s|\.c$|.o|") $BUILD/src/util.o $BUILD/src/diag.o"
 make -s $OBJS >/dev/null
-PKG="cairo pangocairo zlib"
+PKG="cairo pangocairo zlib libxxhash"
 cc -std=c11 -D_GNU_SOURCE -O2 -Iinclude $(pkg-config --cflags $PKG) -o "$TMP/chart_bench" \
 	bench/chart_bench.c $OBJS $(pkg-config --libs $PKG) -lm -lpthread
 

@@ -282,6 +282,7 @@ static void charts_finish(struct build *b, struct chart_pool *p)
 		sr->capcharts = j->sr.capcharts;
 		sr->spill_off = j->sr.spill_off;
 		sr->spill_n = j->sr.spill_n;
+		sr->dec_off = j->sr.dec_off;
 		if (!j->ok)
 			s->failed = 1;
 		free(j);

@@ -25,7 +25,8 @@ static const struct option_row build_options[] = {
 	{"x", 1, OPT_X, "AXIS", "chart x axis: step, time or relative (default step)"},
 	{"log-y", 1, OPT_LOG_Y, "GLOB", "draw metrics whose key matches GLOB on a log y axis"},
 	{"clip-outliers", 0, OPT_CLIP_OUTLIERS, NULL, "y range from the 1st to the 99th percentile"},
-	{"chart-formats", 1, OPT_CHART_FORMATS, "LIST", "chart files to write: svg,png,pdf (default svg,png)"},
+	{"chart-formats", 1, OPT_CHART_FORMATS, "LIST", "chart files to write: svg,png,pdf (default svg)"},
+	{"png", 0, OPT_COMMAND_BASE + 10, NULL, "also write every chart as a PNG at 2x (for pasting or printing)"},
 	{"no-redact", 0, OPT_NO_REDACT, NULL, "show values that look like secrets"},
 	{"no-cache", 0, OPT_COMMAND_BASE + 6, NULL, "draw every chart again, even those unchanged since the site in DIR was built"},
 	{"goal", 1, OPT_COMMAND_BASE + 0, "GLOB:min|max", "metrics matching GLOB are better lower (min) or higher (max); repeatable"},
@@ -67,10 +68,12 @@ int cmd_build(int argc, char **argv)
 {
 	struct site_opts so;
 	site_opts_defaults(&so);
-	/* Each run keeps a decimated copy of every series for the experiment
-	 * overlays: 256 buckets of up to 4 points, about 24 KB a metric. */
+	/* Each series gets a decimated copy for sparklines and overlays: 256
+	 * buckets of up to 4 points, about 24 KB a metric, kept in the build's
+	 * spill file (not in memory) once the run's charts are drawn. */
 	struct reader_opts ro = {.include_deleted = false, .dec_buckets = 256};
 	const char *forced = NULL;
+	bool png = false;
 	char *shortopts;
 	struct option *longopts = cli_getopt(build_options, &shortopts);
 	int c, rc = EXIT_OK;
@@ -175,6 +178,7 @@ int cmd_build(int argc, char **argv)
 				goto out;
 			}
 			break;
+		case OPT_COMMAND_BASE + 10: png = true; break;
 		case 'j':
 			if (!cli_parse_jobs(optarg, &ro.jobs)) {
 				rc = EXIT_USAGE;
@@ -196,6 +200,8 @@ int cmd_build(int argc, char **argv)
 		default: rc = EXIT_USAGE; goto out;
 		}
 	}
+	if (png)
+		so.chart_formats |= 1u << CHART_PNG;
 	if (!cli_paths_ok("build", forced, argc, optind)) {
 		rc = EXIT_USAGE;
 		goto out;

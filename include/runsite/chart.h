@@ -95,6 +95,9 @@ char *chart_describe(const struct chart_spec *spec, const struct chart_info *inf
 void chart_fingerprint(const struct chart_spec *spec, enum chart_format fmt,
                        char out[CHART_FINGERPRINT_LEN + 1]);
 
+/* Distinct looks of a series in an overlay: 6 palette colours × 4 line
+ * styles; a color index i draws as colour i % 6, style (i / 6) % 4. */
+#define CHART_RUN_STYLES 24
 /* The line style (0 solid, 1 dashed, 2 dotted, 3 dash-dot) of a series of
  * colour index color on a chart of nseries. */
 int chart_dash_index(int color, size_t nseries);

@@ -5,6 +5,7 @@
 #ifndef RUNSITE_SITE_H
 #define RUNSITE_SITE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -69,7 +70,7 @@ struct site_chart {
 struct site_run {
 	struct run *run;         /* slimmed once its charts are written */
 	const char *slug;        /* owned by the run slug set */
-	int color;               /* palette index, order of arrival */
+	int color;               /* palette index: site_run_color() of the run's id */
 	size_t exp;              /* index into site.exps */
 	size_t *children;        /* indexes of runs whose parent this is */
 	size_t nchildren, capchildren;
@@ -83,6 +84,11 @@ struct site_run {
 	 * metric i is spill_n[i] points at byte spill_off[i] (0 points: none). */
 	uint64_t *spill_off;
 	size_t *spill_n;
+	/* Each metric's decimated copy (sparklines, seed-group means, long
+	 * overlays) waits in the same file once the run's charts are drawn, at
+	 * byte dec_off[i], run->metrics[i].ndec points; NULL while in memory.
+	 * So nothing of a series but its summary stays in memory per run. */
+	uint64_t *dec_off;
 };
 
 struct site_exp {
@@ -142,6 +148,12 @@ struct site {
 	struct slugset report_slugs;
 	struct buf tpl_report;
 	size_t report_problems;    /* warnings about reports (--strict fails on any) */
+	/* One scratch file for every run's decimated copies (site_run.dec_off),
+	 * appended by the chart workers under dec_mu: one file, not one a run. */
+	int dec_fd;                /* -1 until the first copy is written */
+	bool dec_open;             /* dec_fd is open (site_free closes it) */
+	uint64_t dec_end;
+	pthread_mutex_t dec_mu;
 };
 
 /* Loads and checks the templates, checks the output folder (it may not
@@ -153,6 +165,8 @@ int site_open(struct site *s, const struct site_opts *opts, const char *const *i
 /* Takes run r into the site, in experiment exp_name (described by exp_desc
  * when it has no description yet; may be NULL). Returns its index. */
 size_t site_add_run(struct site *s, struct run *r, const char *exp_name, const char *exp_desc);
+/* The colour (palette index) of the run with this id, from the id alone. */
+int site_run_color(const char *id);
 /* Draws the charts of run i, which still has its full series; may run on a
  * worker thread with a copy of runs[i] (sr), the rest of s left alone. */
 int site_run_charts(struct site *s, struct site_run *sr);

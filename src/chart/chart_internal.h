@@ -151,6 +151,8 @@ struct chart_draw_opts {
 	struct chart_axis *x_out, *y_out; /* when set, receive the axes as laid out */
 	struct buf *svg_series; /* when set, the series are written here as SVG
 	                         * markup instead of drawn on cr */
+	struct buf *svg_text;   /* when set, text goes here as SVG <text>
+	                         * elements (chart_svg_text) instead of glyphs on cr */
 };
 
 /* Draws the chart on cr, whose user space is width×height CSS px. Returns 1,
@@ -231,6 +233,22 @@ struct chart_text {
 };
 void chart_text_open(struct chart_text *t, cairo_t *cr);
 void chart_text_close(struct chart_text *t);
+
+/* SVG text: <text> elements placed with Pango's measurements, in a group
+ * giving the font stack, size and fill as presentation attributes (so a
+ * page's CSS can restyle class "t", for a dark theme). */
+#define CHART_SVG_FONT_STACK "DejaVu Sans, system-ui, sans-serif"
+/* Appends the text set on lay (with its width, ellipsized as Pango would)
+ * as one <text class="t"> whose layout box has its top-left corner at
+ * (x, y) in cr's user space, under cr's transformation. anchor: 0 start,
+ * 1 middle, 2 end of the box, so a fallback font keeps the alignment.
+ * bold marks the title font. */
+void chart_svg_text(struct buf *out, cairo_t *cr, PangoLayout *lay, double x, double y,
+                    int anchor, int bold);
+/* Appends the text layer of chart_svg_text elements in text, grouped, to out. */
+void chart_svg_text_layer(struct buf *out, const struct buf *text, double fg);
+/* Inserts layer before svg's closing </svg> tag. */
+void chart_svg_append_layer(struct buf *svg, const struct buf *layer);
 
 /* Writes n bytes to path; reports and returns 0 on failure. */
 int chart_write_file(const char *path, const void *data, size_t n);

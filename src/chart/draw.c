@@ -44,6 +44,7 @@ struct ctx {
 	double ylo_clip, yhi_clip; /* the visible y range when outliers are clipped */
 	int clip;
 	struct svg_pen *pen; /* the series go here as SVG markup, not on cr */
+	struct buf *svg_text; /* text goes here as SVG <text>, not on cr */
 };
 
 void chart_set_text(PangoLayout *lay, const char *s)
@@ -71,15 +72,20 @@ static void measure(void *vctx, const char *text, double *w, double *h)
 	*h = r.height / (double)PANGO_SCALE;
 }
 
-/* Draws text with its top-left corner at (x, y); maxw > 0 ellipsizes. */
+/* Draws text with its top-left corner at (x, y); maxw > 0 ellipsizes.
+ * anchor (0 start, 1 middle, 2 end) is where SVG text is tied to its box. */
 static void show(struct ctx *c, const char *text, double x, double y, double maxw,
-                 const PangoFontDescription *font)
+                 const PangoFontDescription *font, int anchor)
 {
 	pango_layout_set_font_description(c->lay, font);
 	chart_set_text(c->lay, text);
 	pango_layout_set_width(c->lay, maxw > 0 ? (int)(maxw * PANGO_SCALE) : -1);
-	cairo_move_to(c->cr, x, y);
-	pango_cairo_show_layout(c->cr, c->lay);
+	if (c->svg_text) {
+		chart_svg_text(c->svg_text, c->cr, c->lay, x, y, anchor, font == c->title_font);
+	} else {
+		cairo_move_to(c->cr, x, y);
+		pango_cairo_show_layout(c->cr, c->lay);
+	}
 	pango_layout_set_width(c->lay, -1);
 }
 
@@ -389,7 +395,7 @@ static void draw_axes(struct ctx *c)
 		double w, h, y = ydev(c, c->ya.tick[i]) - c->ya.label_h / 2;
 		measure(c, c->ya.label[i], &w, &h);
 		y = y < 0 ? 0 : y + h > c->H ? c->H - h : y;
-		show(c, c->ya.label[i], c->px - 6 - w, y, 0, c->font);
+		show(c, c->ya.label[i], c->px - 6 - w, y, 0, c->font, 2);
 	}
 	for (size_t i = 0; i < c->xa.n; i++) {
 		double w, h, x;
@@ -399,7 +405,7 @@ static void draw_axes(struct ctx *c)
 		if (x < prev_right + 6) /* clamped into its neighbour: leave it out */
 			continue;
 		prev_right = x + w;
-		show(c, c->xa.label[i], x, c->py + c->ph + 5, 0, c->font);
+		show(c, c->xa.label[i], x, c->py + c->ph + 5, 0, c->font, 1);
 	}
 	const char *xl = spec->x_label ? spec->x_label
 	                 : spec->x_kind == CHART_X_TIME     ? "time (UTC)"
@@ -408,18 +414,18 @@ static void draw_axes(struct ctx *c)
 	if (*xl) {
 		double w = text_w(c, xl, c->pw, c->font);
 		show(c, xl, c->px + (c->pw - w) / 2, c->py + c->ph + 5 + c->xa.label_h + 4, c->pw,
-		     c->font);
+		     c->font, 1);
 	}
 	if (spec->y_label && *spec->y_label) {
 		double w = text_w(c, spec->y_label, c->ph, c->font);
 		cairo_save(cr);
 		cairo_translate(cr, 4, c->py + c->ph / 2 + w / 2);
 		cairo_rotate(cr, -M_PI / 2);
-		show(c, spec->y_label, 0, 0, c->ph, c->font);
+		show(c, spec->y_label, 0, 0, c->ph, c->font, 1);
 		cairo_restore(cr);
 	}
 	if (spec->title && *spec->title)
-		show(c, spec->title, c->px, 4, c->W - c->px - 8, c->title_font);
+		show(c, spec->title, c->px, 4, c->W - c->px - 8, c->title_font, 0);
 }
 
 /* The series' path operations: on cr, or into the SVG series layer. */
@@ -957,13 +963,13 @@ static void draw_legend(struct ctx *c, const struct prep *p, double legend_w)
 		cairo_stroke(cr);
 		cairo_set_dash(cr, NULL, 0, 0);
 		cairo_set_source_rgb(cr, c->fg, c->fg, c->fg);
-		show(c, q->s->label ? q->s->label : "", x + 24, y + 2, legend_w - 24, c->font);
+		show(c, q->s->label ? q->s->label : "", x + 24, y + 2, legend_w - 24, c->font, 0);
 	}
 	if (shown < ns) {
 		char more[64];
 		snprintf(more, sizeof more, "+%zu more", ns - shown);
 		cairo_set_source_rgb(cr, c->fg, c->fg, c->fg);
-		show(c, more, x + 24, y + 2, legend_w - 24, c->font);
+		show(c, more, x + 24, y + 2, legend_w - 24, c->font, 0);
 	}
 }
 
@@ -1001,6 +1007,7 @@ int chart_draw(const struct chart_spec *spec, cairo_t *cr, const struct chart_dr
 	c.H = spec->height > 0 ? spec->height : 360;
 	c.cols = o->columns > 0 ? o->columns : 1;
 	c.fg = o->paper ? CHART_FG_PAPER : CHART_FG_SCREEN;
+	c.svg_text = o->svg_text;
 	if (info)
 		memset(info, 0, sizeof *info);
 

@@ -24,33 +24,6 @@ void chart_spec_defaults(struct chart_spec *spec)
 	spec->x_kind = CHART_X_STEP;
 }
 
-void chart_xml_escape(struct buf *b, const char *s, size_t maxbytes)
-{
-	size_t n = s ? strnlen(s, maxbytes) : 0;
-	char *v = g_utf8_make_valid(s ? s : "", (gssize)n);
-
-	for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
-		switch (*p) {
-		case '&': BUF_PUTSL(b, "&amp;"); break;
-		case '<': BUF_PUTSL(b, "&lt;"); break;
-		case '>': BUF_PUTSL(b, "&gt;"); break;
-		case '"': BUF_PUTSL(b, "&quot;"); break;
-		case '\'': BUF_PUTSL(b, "&#39;"); break;
-		default:
-			if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r') {
-				buf_putc(b, ' ');
-			} else if (p[0] == 0xef && p[1] == 0xbf && (p[2] == 0xbe || p[2] == 0xbf)) {
-				/* U+FFFE and U+FFFF are not XML characters */
-				BUF_PUTSL(b, "\xef\xbf\xbd");
-				p += 2;
-			} else {
-				buf_putc(b, *p);
-			}
-		}
-	}
-	g_free(v);
-}
-
 /* Parses one of Cairo's path numbers (at most six decimals) as an integer
  * count of millionths; returns the end, or NULL if it is not one. */
 static const char *parse_micro(const char *p, long long *v)
@@ -234,7 +207,7 @@ cairo_status_t chart_render(const struct chart_spec *spec, enum chart_format fmt
 {
 	struct chart_draw_opts opt = {.columns = 1};
 	struct chart_info local;
-	struct buf series = BUF_INIT;
+	struct buf series = BUF_INIT, text = BUF_INIT;
 	struct chart_surface cs;
 	double W = spec->width > 0 ? spec->width : 720, H = spec->height > 0 ? spec->height : 360;
 	double scale = fmt == CHART_PNG && spec->scale > 0 && spec->scale <= 8 ? spec->scale : 2;
@@ -246,6 +219,7 @@ cairo_status_t chart_render(const struct chart_spec *spec, enum chart_format fmt
 	switch (fmt) {
 	case CHART_SVG:
 		opt.svg_series = &series;
+		opt.svg_text = &text;
 		break;
 	case CHART_PNG:
 		if (!o)
@@ -267,6 +241,7 @@ cairo_status_t chart_render(const struct chart_spec *spec, enum chart_format fmt
 	if (!st && fmt == CHART_SVG) {
 		char *desc = chart_describe(spec, info);
 		size_t from = out->size;
+		chart_svg_text_layer(&series, &text, opt.paper ? CHART_FG_PAPER : CHART_FG_SCREEN);
 		svg_finish(out, &cs.bytes, spec->title ? spec->title : "chart", desc, &series);
 		chart_svg_renumber(out, from);
 		free(desc);
@@ -275,6 +250,7 @@ cairo_status_t chart_render(const struct chart_spec *spec, enum chart_format fmt
 	}
 	chart_surface_free(&cs);
 	buf_free(&series);
+	buf_free(&text);
 	/* Cairo's allocation failed: the one out-of-memory exit, not a message per chart. */
 	if (st == CAIRO_STATUS_NO_MEMORY)
 		out_of_memory();

@@ -184,6 +184,166 @@ void chart_text_close(struct chart_text *t)
 	memset(t, 0, sizeof *t);
 }
 
+/* ---- SVG text ---- */
+
+void chart_xml_escape(struct buf *b, const char *s, size_t maxbytes)
+{
+	size_t n = s ? strnlen(s, maxbytes) : 0;
+	char *v = g_utf8_make_valid(s ? s : "", (gssize)n);
+
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+		switch (*p) {
+		case '&': BUF_PUTSL(b, "&amp;"); break;
+		case '<': BUF_PUTSL(b, "&lt;"); break;
+		case '>': BUF_PUTSL(b, "&gt;"); break;
+		case '"': BUF_PUTSL(b, "&quot;"); break;
+		case '\'': BUF_PUTSL(b, "&#39;"); break;
+		default:
+			if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r') {
+				buf_putc(b, ' ');
+			} else if (p[0] == 0xef && p[1] == 0xbf && (p[2] == 0xbe || p[2] == 0xbf)) {
+				/* U+FFFE and U+FFFF are not XML characters */
+				BUF_PUTSL(b, "\xef\xbf\xbd");
+				p += 2;
+			} else {
+				buf_putc(b, *p);
+			}
+		}
+	}
+	g_free(v);
+}
+
+
+/* Appends v rounded to 1/100 px, shortest: 12.5, -3, .25 */
+static void put_coord(struct buf *b, double v)
+{
+	long long c = llround(v * 100);
+	long long a = c < 0 ? -c : c;
+
+	if (!isfinite(v) || a > 100000000000LL)
+		c = a = 0;
+	if (c < 0)
+		buf_putc(b, '-');
+	if (a >= 100 || a == 0)
+		buf_printf(b, "%lld", a / 100);
+	if (a % 100)
+		buf_printf(b, a % 10 ? ".%02lld" : ".%lld", a % 10 ? a % 100 : a % 100 / 10);
+}
+
+/* The text Pango shows for lay when it ellipsizes: the longest prefix of
+ * whole characters that fits the width with "…" after it, measured the
+ * same way. The layout is left as it was. Caller frees. */
+static char *ellipsized_text(PangoLayout *lay)
+{
+	char *full = g_strdup(pango_layout_get_text(lay));
+	int maxw = pango_layout_get_width(lay);
+	glong nch = g_utf8_strlen(full, -1), lo = 0, hi = nch;
+	struct buf t = BUF_INIT;
+	PangoRectangle r;
+
+	pango_layout_set_width(lay, -1);
+	while (lo < hi) { /* the largest k in [0, nch) whose prefix fits */
+		glong k = (lo + hi + 1) / 2;
+		t.size = 0;
+		buf_put(&t, full, (size_t)(g_utf8_offset_to_pointer(full, k) - full));
+		buf_puts(&t, "\xe2\x80\xa6");
+		pango_layout_set_text(lay, t.data, (int)t.size);
+		pango_layout_get_extents(lay, NULL, &r);
+		if (k < nch && r.width <= maxw)
+			lo = k;
+		else
+			hi = k - 1;
+	}
+	t.size = 0;
+	buf_put(&t, full, (size_t)(g_utf8_offset_to_pointer(full, lo) - full));
+	buf_puts(&t, "\xe2\x80\xa6");
+	pango_layout_set_text(lay, full, -1);
+	pango_layout_set_width(lay, maxw);
+	g_free(full);
+	return buf_detach(&t);
+}
+
+void chart_svg_text(struct buf *out, cairo_t *cr, PangoLayout *lay, double x, double y,
+                    int anchor, int bold)
+{
+	PangoRectangle r;
+	cairo_matrix_t m;
+	char *ell = NULL;
+	const char *text = pango_layout_get_text(lay);
+
+	if (!text || !*text)
+		return;
+	pango_layout_get_extents(lay, NULL, &r);
+	if (pango_layout_is_ellipsized(lay))
+		text = ell = ellipsized_text(lay);
+	x += (r.x + (anchor == 1 ? r.width / 2.0 : anchor == 2 ? r.width : 0)) / PANGO_SCALE;
+	y += pango_layout_get_baseline(lay) / (double)PANGO_SCALE;
+	cairo_get_matrix(cr, &m);
+	BUF_PUTSL(out, "<text class=\"t\"");
+	if (m.xx == 1 && m.yy == 1 && m.xy == 0 && m.yx == 0) {
+		x += m.x0;
+		y += m.y0;
+	} else {
+		double v[6] = {m.xx, m.yx, m.xy, m.yy, m.x0, m.y0};
+		BUF_PUTSL(out, " transform=\"matrix(");
+		for (int i = 0; i < 6; i++) {
+			if (i)
+				buf_putc(out, ' ');
+			put_coord(out, v[i]);
+		}
+		BUF_PUTSL(out, ")\"");
+	}
+	BUF_PUTSL(out, " x=\"");
+	put_coord(out, x);
+	BUF_PUTSL(out, "\" y=\"");
+	put_coord(out, y);
+	buf_putc(out, '"');
+	if (anchor == 1)
+		BUF_PUTSL(out, " text-anchor=\"middle\"");
+	else if (anchor == 2)
+		BUF_PUTSL(out, " text-anchor=\"end\"");
+	if (bold)
+		buf_printf(out, " font-size=\"%g\" font-weight=\"bold\"", CHART_TITLE_PX);
+	buf_putc(out, '>');
+	chart_xml_escape(out, text, CHART_LABEL_BYTES * 2);
+	BUF_PUTSL(out, "</text>");
+	free(ell);
+}
+
+void chart_svg_text_layer(struct buf *out, const struct buf *text, double fg)
+{
+	int v = (int)lround(fg * 255);
+
+	if (!text->size)
+		return;
+	buf_printf(out,
+	           "<g font-family=\"" CHART_SVG_FONT_STACK "\" font-size=\"%g\" "
+	           "fill=\"#%02x%02x%02x\" xml:space=\"preserve\">",
+	           CHART_FONT_PX, v, v, v);
+	buf_put(out, text->data, text->size);
+	BUF_PUTSL(out, "</g>\n");
+}
+
+void chart_svg_append_layer(struct buf *svg, const struct buf *layer)
+{
+	const char *close = NULL, *s = svg->data ? svg->data : "", *end = s + svg->size;
+
+	if (!layer->size)
+		return;
+	for (const char *t = s; (t = memmem(t, (size_t)(end - t), "</svg>", 6)); t += 6)
+		close = t;
+	if (!close) {
+		buf_put(svg, layer->data, layer->size);
+		return;
+	}
+	struct buf o = BUF_INIT;
+	buf_put(&o, s, (size_t)(close - s));
+	buf_put(&o, layer->data, layer->size);
+	buf_put(&o, close, (size_t)(end - close));
+	buf_free(svg);
+	*svg = o;
+}
+
 /* ---- files ---- */
 
 int chart_write_file(const char *path, const void *data, size_t n)

@@ -18,6 +18,7 @@ struct sw {
 	PangoLayout *lay;
 	PangoFontDescription *font, *title_font;
 	double fg;
+	struct buf *svg_text; /* SVG: text as <text> elements here, not glyphs on cr */
 };
 
 static void sw_measure(void *vctx, const char *text, double *w, double *h)
@@ -41,8 +42,13 @@ static void sw_show(struct sw *c, const char *text, double x, double y, int alig
 	pango_layout_set_width(c->lay, maxw > 0 ? (int)(maxw * PANGO_SCALE) : -1);
 	pango_layout_get_extents(c->lay, NULL, &r);
 	double w = r.width / (double)PANGO_SCALE;
-	cairo_move_to(c->cr, align == 1 ? x - w / 2 : align == 2 ? x - w : x, y);
-	pango_cairo_show_layout(c->cr, c->lay);
+	x = align == 1 ? x - w / 2 : align == 2 ? x - w : x;
+	if (c->svg_text) {
+		chart_svg_text(c->svg_text, c->cr, c->lay, x, y, align, f == c->title_font);
+	} else {
+		cairo_move_to(c->cr, x, y);
+		pango_cairo_show_layout(c->cr, c->lay);
+	}
 	pango_layout_set_width(c->lay, -1);
 }
 
@@ -259,7 +265,7 @@ static void draw_scatter(struct sw *c, const struct chart_sweep *sw, double W, d
 static int sweep_write(const struct chart_sweep *sw, int parallel, enum chart_format fmt,
                        const char *path)
 {
-	struct buf out = BUF_INIT;
+	struct buf out = BUF_INIT, text = BUF_INIT, layer = BUF_INIT;
 	struct chart_surface cs;
 	double W = sw->width > 0 ? sw->width : 720, H = sw->height > 0 ? sw->height : 360;
 	double scale = sw->scale > 0 && sw->scale <= 8 ? sw->scale : 2;
@@ -274,7 +280,8 @@ static int sweep_write(const struct chart_sweep *sw, int parallel, enum chart_fo
 	struct chart_text txt;
 	chart_text_open(&txt, cs.cr);
 	struct sw c = {cs.cr, txt.lay, txt.font, txt.title_font,
-	               fmt == CHART_PDF ? CHART_FG_PAPER : CHART_FG_SCREEN};
+	               fmt == CHART_PDF ? CHART_FG_PAPER : CHART_FG_SCREEN,
+	               fmt == CHART_SVG ? &text : NULL};
 	if (fmt == CHART_PDF) {
 		cairo_set_source_rgb(cs.cr, 1, 1, 1);
 		cairo_paint(cs.cr);
@@ -286,8 +293,11 @@ static int sweep_write(const struct chart_sweep *sw, int parallel, enum chart_fo
 	chart_text_close(&txt);
 	if ((st = chart_surface_finish(&cs, &out)))
 		goto out;
-	if (fmt == CHART_SVG)
+	if (fmt == CHART_SVG) {
 		chart_svg_renumber(&cs.bytes, 0);
+		chart_svg_text_layer(&layer, &text, c.fg);
+		chart_svg_append_layer(&cs.bytes, &layer);
+	}
 	if (fmt != CHART_PNG)
 		buf_put(&out, cs.bytes.data ? cs.bytes.data : "", cs.bytes.size);
 	ok = chart_write_file(path, out.data ? out.data : "", out.size);
@@ -298,6 +308,8 @@ out:
 		diag_msg("%s: cannot draw the chart: %s", path, cairo_status_to_string(st));
 	chart_surface_free(&cs);
 	buf_free(&out);
+	buf_free(&text);
+	buf_free(&layer);
 	return ok;
 }
 

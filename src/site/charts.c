@@ -53,11 +53,61 @@ struct chart_point *site_chart_points(const struct run *r, const struct point *p
 	return cp;
 }
 
-/* Series se's decimated copy as chart points with x as the options ask. */
-static struct chart_point *dec_points(const struct site *s, const struct run *r,
-                                      const struct series *se)
+/* n chart points at byte off of run sr's spill file (caller frees), or NULL
+ * when they cannot be read back. */
+static struct chart_point *spill_read(const struct site *s, const struct site_run *sr,
+                                      uint64_t off, size_t n)
 {
-	return site_chart_points(r, se->dec, se->ndec, s->opts->chart.x_kind);
+	char *path = xasprintf("%s/%s/%s", s->tmp, SPILL_DIR, sr->slug);
+	struct chart_point *cp = xreallocarray(NULL, n ? n : 1, sizeof *cp);
+	size_t want = n * sizeof *cp, got = 0;
+	int fd = open(path, O_RDONLY);
+	while (fd >= 0 && got < want) {
+		ssize_t k = pread(fd, (char *)cp + got, want - got, (off_t)(off + got));
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+	}
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	if (got != want) {
+		free(cp);
+		return NULL;
+	}
+	return cp;
+}
+
+/* Series se of run sr: its decimated copy as chart points with x as the
+ * options ask, from memory or from the spill file (caller frees). A copy
+ * that cannot be read back is reported and drawn as no points (*n = 0). */
+static struct chart_point *dec_points(const struct site *s, const struct site_run *sr,
+                                      const struct series *se, size_t *n)
+{
+	*n = se->ndec;
+	if (se->dec || !sr->dec_off)
+		return site_chart_points(sr->run, se->dec, se->dec ? se->ndec : 0,
+		                         s->opts->chart.x_kind);
+	struct chart_point *cp = xreallocarray(NULL, se->ndec ? se->ndec : 1, sizeof *cp);
+	size_t want = se->ndec * sizeof *cp, got = 0;
+	uint64_t off = sr->dec_off[se - sr->run->metrics];
+	while (s->dec_fd >= 0 && got < want) {
+		ssize_t k = pread(s->dec_fd, (char *)cp + got, want - got, (off_t)(off + got));
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+	}
+	if (got != want) {
+		free(cp);
+		cp = NULL;
+	}
+	if (!cp) {
+		diag_msg("%s/%s: cannot read back the points of %s in %s", SPILL_DIR, sr->slug,
+		         se->key, sr->run->name);
+		*n = 0;
+		cp = xcalloc(1, sizeof *cp);
+	}
+	return cp;
 }
 
 /* ---- chart files ---- */
@@ -202,14 +252,13 @@ static struct chart_point *to_chart_points_in_place(const struct site *s, const 
 	return (struct chart_point *)(void *)mem;
 }
 
-/* Keeps metric i's chart points (n of them) for the overlays in run sr's
- * spill file (opened on first use into *f); a failure is reported once and
- * the overlays then use the decimated copy. */
-static void spill_series(struct site *s, struct site_run *sr, size_t i,
-                         const struct chart_point *cp, size_t n, FILE **f, int *failed)
+/* Appends n chart points to run sr's spill file (opened on first use into
+ * *f); returns their byte offset, or -1 after reporting once (*failed). */
+static long spill_put(struct site *s, struct site_run *sr, const struct chart_point *cp,
+                      size_t n, FILE **f, int *failed)
 {
 	if (*failed)
-		return;
+		return -1;
 	char *path = xasprintf("%s/%s/%s", s->tmp, SPILL_DIR, sr->slug);
 	if (!*f && site_mkdir(s, SPILL_DIR))
 		*f = fopen(path, "wb");
@@ -222,7 +271,49 @@ static void spill_series(struct site *s, struct site_run *sr, size_t i,
 			diag_msg("%s: %s; overlays of %s use its decimated points", path,
 			         strerror(errno), sr->run->name);
 		*failed = 1;
-	} else {
+		off = -1;
+	}
+	free(path);
+	return off;
+}
+
+/* Appends n chart points to the site's file of decimated copies; returns
+ * their byte offset, or -1 after reporting. Any thread. */
+static long dec_put(struct site *s, const struct chart_point *cp, size_t n)
+{
+	long off = -1;
+	size_t want = n * sizeof *cp, put = 0;
+	pthread_mutex_lock(&s->dec_mu);
+	if (s->dec_fd < 0 && site_mkdir(s, SPILL_DIR)) {
+		char *path = xasprintf("%s/%s/.decimated", s->tmp, SPILL_DIR);
+		s->dec_fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		s->dec_open = s->dec_fd >= 0;
+		if (s->dec_fd < 0)
+			diag_msg("%s: %s; decimated copies stay in memory", path, strerror(errno));
+		free(path);
+	}
+	while (s->dec_fd >= 0 && put < want) {
+		ssize_t k = pwrite(s->dec_fd, (const char *)cp + put, want - put,
+		                   (off_t)(s->dec_end + put));
+		if (k <= 0)
+			break;
+		put += (size_t)k;
+	}
+	if (s->dec_fd >= 0 && put == want) {
+		off = (long)s->dec_end;
+		s->dec_end += want;
+	}
+	pthread_mutex_unlock(&s->dec_mu);
+	return off;
+}
+
+/* Keeps metric i's chart points (n of them) for the overlays in run sr's
+ * spill file; on failure the overlays use the decimated copy. */
+static void spill_series(struct site *s, struct site_run *sr, size_t i,
+                         const struct chart_point *cp, size_t n, FILE **f, int *failed)
+{
+	long off = spill_put(s, sr, cp, n, f, failed);
+	if (off >= 0) {
 		if (!sr->spill_n) {
 			sr->spill_n = xcalloc(sr->run->nmetrics, sizeof *sr->spill_n);
 			sr->spill_off = xcalloc(sr->run->nmetrics, sizeof *sr->spill_off);
@@ -230,7 +321,6 @@ static void spill_series(struct site *s, struct site_run *sr, size_t i,
 		sr->spill_off[i] = (uint64_t)off;
 		sr->spill_n[i] = n;
 	}
-	free(path);
 }
 
 /* Series se's every point from run sr's spill file as chart points (caller
@@ -242,23 +332,9 @@ static struct chart_point *unspill(const struct site *s, const struct site_run *
 	size_t i = (size_t)(se - sr->run->metrics);
 	if (!sr->spill_n || !sr->spill_n[i] || sr->spill_n[i] > *budget)
 		return NULL;
-	char *path = xasprintf("%s/%s/%s", s->tmp, SPILL_DIR, sr->slug);
-	struct chart_point *cp = xreallocarray(NULL, sr->spill_n[i], sizeof *cp);
-	size_t want = sr->spill_n[i] * sizeof *cp, got = 0;
-	int fd = open(path, O_RDONLY);
-	while (fd >= 0 && got < want) {
-		ssize_t k = pread(fd, (char *)cp + got, want - got, (off_t)(sr->spill_off[i] + got));
-		if (k <= 0)
-			break;
-		got += (size_t)k;
-	}
-	if (fd >= 0)
-		close(fd);
-	free(path);
-	if (got != want) {
-		free(cp);
+	struct chart_point *cp = spill_read(s, sr, sr->spill_off[i], sr->spill_n[i]);
+	if (!cp)
 		return NULL;
-	}
 	*n = sr->spill_n[i];
 	*budget -= *n;
 	return cp;
@@ -274,6 +350,21 @@ int site_run_charts(struct site *s, struct site_run *sr)
 	char *dir = xasprintf("runs/%s", sr->slug);
 	int ok = 1, made = 0, spill_failed = 0;
 	FILE *spill = NULL;
+	/* The decimated copies wait in the site's file of them, so a run keeps
+	 * only its summaries until the pages are written. */
+	uint64_t *dec_off = xcalloc(r->nmetrics ? r->nmetrics : 1, sizeof *dec_off);
+	int dec_spilled = r->nmetrics > 0;
+	for (size_t i = 0; i < r->nmetrics && dec_spilled; i++) {
+		const struct series *se = &r->metrics[i];
+		size_t nd;
+		if (!se->dec || !se->ndec)
+			continue;
+		struct chart_point *cp = dec_points(s, sr, se, &nd);
+		long off = dec_put(s, cp, nd);
+		free(cp);
+		dec_off[i] = (uint64_t)off;
+		dec_spilled = off >= 0;
+	}
 	for (size_t i = 0; i < r->nmetrics && ok; i++) {
 		const struct series *se = &r->metrics[i];
 		/* One point is a number, not a line: the summary table shows it. */
@@ -317,6 +408,15 @@ int site_run_charts(struct site *s, struct site_run *sr)
 		sr->spill_n = NULL;
 		sr->spill_off = NULL;
 	}
+	if (dec_spilled) {
+		for (size_t i = 0; i < r->nmetrics; i++) {
+			free(r->metrics[i].dec);
+			r->metrics[i].dec = NULL;
+		}
+		sr->dec_off = dec_off;
+	} else {
+		free(dec_off);
+	}
 	slugset_free(&stems);
 	free(dir);
 	return ok;
@@ -327,8 +427,9 @@ char *run_sparkline(struct site *s, struct site_run *sr, double end[2])
 	const struct series *se = s->primary ? run_find_series(sr->run, s->primary) : NULL;
 	if (!se || se->ndec < 2)
 		return NULL;
-	struct chart_point *cp = dec_points(s, sr->run, se);
-	char *d = chart_sparkline_path(cp, se->ndec, 96, 24, end);
+	size_t n;
+	struct chart_point *cp = dec_points(s, sr, se, &n);
+	char *d = n >= 2 ? chart_sparkline_path(cp, n, 96, 24, end) : NULL;
 	free(cp);
 	return d;
 }
@@ -393,7 +494,7 @@ static int unit_series(const struct site *s, const struct plan_unit *u, const ch
 		size_t n = se->ndec;
 		own[0] = unspill(s, sr, se, &n, budget);
 		if (!own[0])
-			own[0] = dec_points(s, sr->run, se);
+			own[0] = dec_points(s, sr, se, &n);
 		*cs = (struct chart_series){.label = sr->run->name, .pts = own[0], .n = n,
 		                            .color = sr->color};
 		if (n > *longest)
@@ -404,12 +505,14 @@ static int unit_series(const struct site *s, const struct plan_unit *u, const ch
 	const struct curve_point **pts = xcalloc(u->g->n, sizeof *pts);
 	size_t *n = xcalloc(u->g->n, sizeof *n);
 	for (size_t i = 0; i < u->g->n; i++) {
-		const struct run *r = s->runs[u->idx[u->g->members[i]]].run;
-		const struct series *se = run_find_series(r, key);
+		const struct site_run *mr = &s->runs[u->idx[u->g->members[i]]];
+		const struct series *se = run_find_series(mr->run, key);
+		size_t nd;
 		if (!se || se->ndec == 0)
 			continue;
-		pts[k] = to_curve(dec_points(s, r, se), se->ndec);
-		n[k++] = se->ndec;
+		struct chart_point *cp = dec_points(s, mr, se, &nd);
+		pts[k] = to_curve(cp, nd);
+		n[k++] = nd;
 	}
 	int ok = 0;
 	if (k > 0) {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <libxml/parser.h>
 
@@ -18,7 +19,8 @@ void site_opts_defaults(struct site_opts *o)
 	memset(o, 0, sizeof *o);
 	o->out_dir = "site";
 	o->jobs = 0; /* the CPU count */
-	o->chart_formats = (1u << CHART_SVG) | (1u << CHART_PNG);
+	/* Pages show SVG; PNG only when asked (--png, or check's summary). */
+	o->chart_formats = 1u << CHART_SVG;
 	chart_spec_defaults(&o->chart);
 }
 
@@ -61,6 +63,18 @@ static size_t site_exp_for(struct site *s, const char *name)
 	return s->nexps++;
 }
 
+/* A run's palette index from its id alone (FNV-1a, written out so every
+ * platform agrees): adding or removing a run changes no other run's colour,
+ * so none of their charts is drawn again. Over all CHART_RUN_STYLES, so an
+ * overlay of a few runs rarely draws two alike. */
+int site_run_color(const char *id)
+{
+	uint32_t h = 2166136261u;
+	for (const unsigned char *p = (const unsigned char *)(id ? id : ""); *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return (int)(h % CHART_RUN_STYLES);
+}
+
 size_t site_add_run(struct site *s, struct run *r, const char *exp_name, const char *exp_desc)
 {
 	size_t ei = site_exp_for(s, exp_name);
@@ -75,7 +89,7 @@ size_t site_add_run(struct site *s, struct run *r, const char *exp_name, const c
 	memset(sr, 0, sizeof *sr);
 	sr->run = r;
 	sr->slug = slug_run(&s->run_slugs, r->name, r->id);
-	sr->color = (int)s->nruns;
+	sr->color = site_run_color(r->id);
 	sr->exp = ei;
 	sr->parent = -1;
 	return s->nruns++;
@@ -126,6 +140,8 @@ int site_open(struct site *s, const struct site_opts *opts, const char *const *i
 	memset(s, 0, sizeof *s);
 	s->opts = opts;
 	s->baseline = -1;
+	s->dec_fd = -1;
+	pthread_mutex_init(&s->dec_mu, NULL);
 	s->given = opts->out_dir && *opts->out_dir ? opts->out_dir : "site";
 	xmlInitParser();
 	notes_init();
@@ -168,6 +184,9 @@ int site_finish(struct site *s)
 
 void site_free(struct site *s)
 {
+	if (s->dec_open)
+		close(s->dec_fd);
+	s->dec_open = false;
 	for (size_t i = 0; i < s->nruns; i++) {
 		struct site_run *sr = &s->runs[i];
 		for (size_t c = 0; c < sr->ncharts; c++) {
@@ -178,6 +197,7 @@ void site_free(struct site *s)
 		free(sr->children);
 		free(sr->spill_off);
 		free(sr->spill_n);
+		free(sr->dec_off);
 		run_free(sr->run);
 	}
 	free(s->runs);

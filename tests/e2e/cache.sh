@@ -23,7 +23,7 @@ missing = [p for p in rows if not os.path.isfile(os.path.join(site, p))]
 sys.exit(0 if runs and runs <= rows and not missing else "rows %d, run charts %d, missing %s" % (len(rows), len(runs), missing[:3]))' "$A"
 ncached=$("$PY" -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from charts").fetchone()[0])' "$A/.runsite-cache.sqlite")
 
-chart=$(ls "$A"/runs/*/val-loss.png | head -1)
+chart=$(ls "$A"/runs/*/val-loss.svg | head -1)
 rel=${chart#"$A"/}
 inode=$(stat -c %i "$chart")
 check_exit 0 "a second build" "$RUNSITE" build "$S" -o "$A"
@@ -65,4 +65,21 @@ inode=$(stat -c %i "$A/$rel")
 check_exit 0 "a build after a fingerprint changed" "$RUNSITE" build "$S" -o "$A" --smoothing 0.3
 check "only that chart was drawn again" sh -c "grep -q '$((ncached - 1)) of $ncached charts were unchanged' '$TMP/.err' && test \"\$(stat -c %i '$A/$rel')\" != '$inode'"
 check "and the site is right" diff -r "$A" "$TMP/fresh03"
+
+# Adding a run that started before every other one draws none of the other
+# runs' charts again: a run's colour comes from its id, not reading order.
+cp -r sample-runs/mlruns "$TMP/grow"
+E=$(ls -d "$TMP"/grow/*/*/ | head -1)
+E=${E%/}
+check_exit 0 "a build before a run is added" "$RUNSITE" build -q "$TMP/grow" -o "$TMP/g"
+ls -i "$TMP"/g/runs/*/*.svg | grep -v trend.svg | sort > "$TMP/before.inodes"
+NEW=$(dirname "$E")/00000000000000000000000000000000
+cp -r "$E" "$NEW"
+sed -i 's/^run_id: .*/run_id: 00000000000000000000000000000000/; s/^run_name: .*/run_name: added-earliest/; s/^start_time: .*/start_time: 1000/' "$NEW/meta.yaml"
+printf 'added-earliest' > "$NEW/tags/mlflow.runName"
+check_exit 0 "a build after the run is added" "$RUNSITE" build -q "$TMP/grow" -o "$TMP/g"
+ls -i "$TMP"/g/runs/*/*.svg | grep -v trend.svg | sort > "$TMP/after.inodes"
+check "the added run has its charts" test -n "$(ls "$TMP"/g/runs/added-earliest*/*.svg 2>/dev/null)"
+check "every chart of the other runs is the last build's file" sh -c "
+	n=\$(wc -l < '$TMP/before.inodes'); [ \$n -ge 1 ] && [ \$(comm -12 '$TMP/before.inodes' '$TMP/after.inodes' | wc -l) -eq \$n ]"
 finish

@@ -14,7 +14,12 @@ check "index.html exists" test -f "$TMP/a/index.html"
 check "one experiment page" test "$(ls "$TMP/a/experiments" | grep -c '\.html$')" -ge 1
 check "one page per run" test "$(ls "$TMP/a/runs" | grep -c '\.html$')" -eq \
 	"$("$PY" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["runs"]))' "$TMP/ls.json")"
-check "charts as SVG and PNG" sh -c "ls '$TMP'/a/runs/*/*.svg >/dev/null && ls '$TMP'/a/runs/*/*.png >/dev/null"
+check "charts as SVG, and no PNG unless asked" sh -c "ls '$TMP'/a/runs/*/*.svg >/dev/null && ! ls '$TMP'/a/runs/*/*.png >/dev/null 2>&1"
+check "chart text is SVG text the page can style" sh -c "grep -q '<text class=\"t\"' \$(ls '$TMP'/a/runs/*/*.svg | grep -v trend.svg | head -1)"
+check_exit 0 "a build with --png" "$RUNSITE" build -q sample-runs -o "$TMP/png" --png
+check "--png writes a PNG beside every SVG chart" sh -c "
+	n=\$(ls '$TMP'/png/runs/*/*.svg | grep -vc trend.svg); m=\$(ls '$TMP'/png/runs/*/*.png | wc -l)
+	[ \$n -ge 1 ] && [ \$n -eq \$m ]"
 
 check_exit 0 "a build naming a primary metric" "$RUNSITE" build -q sample-runs -o "$TMP/p" --primary val/f1
 check "each run with val/f1 has a sparkline the index shows (inline)" sh -c "

@@ -831,6 +831,50 @@ static void test_user_templates(const char *tmp)
 	free(dir);
 }
 
+/* Once a run's charts are drawn it keeps only its summaries: the decimated
+ * copies wait in the spill file, and the sparkline drawn from there is the
+ * one drawn from memory. */
+static void test_run_memory_flat(const char *tmp)
+{
+	struct site_opts so;
+	site_opts_defaults(&so);
+	char *out = path_join(tmp, "flat/site");
+	so.out_dir = out;
+	so.jobs = 1;
+	struct site s;
+	memset(&s, 0, sizeof s);
+	INT_EQ(site_open(&s, &so, NULL, 0), EXIT_OK, "site opened");
+	struct run *r = run_new("test", "mem");
+	r->id = xstrdup("flat-run");
+	r->name = xstrdup("flat-run");
+	struct series *se = run_series(r, "loss");
+	for (int i = 0; i < 5000; i++)
+		series_add(se, i, 1000 + i, 1.0 / (1 + i) + (i % 7) * 0.01);
+	run_finish(r, 256);
+	size_t ndec = r->metrics[0].ndec;
+	struct chart_point *want = site_chart_points(r, r->metrics[0].dec, ndec, CHART_X_STEP);
+	char *want_path = path_join(tmp, "flat-want.svg");
+	OK(chart_write_sparkline(want, ndec, site_run_color("flat-run"), 96, 24, want_path),
+	   "sparkline from memory");
+	size_t i = site_add_run(&s, r, "e", NULL);
+	OK(site_run_charts(&s, &s.runs[i]), "charts drawn");
+	run_slim(r);
+	OK(r->metrics[0].dec == NULL, "the decimated copy left memory");
+	INT_EQ(r->metrics[0].ndec, ndec, "its count is kept");
+	s.primary = "loss";
+	OK(run_sparkline(&s, &s.runs[i]), "sparkline drawn from the spill file");
+	char *got_path = xasprintf("%s/runs/%s/trend.svg", s.tmp, s.runs[i].slug);
+	char *a = slurp(want_path), *b = slurp(got_path);
+	OK(a && b && strcmp(a, b) == 0, "and it is the sparkline drawn from memory");
+	free(a);
+	free(b);
+	free(got_path);
+	free(want_path);
+	free(want);
+	site_free(&s);
+	free(out);
+}
+
 int main(void)
 {
 	diag_set_quiet(1);
@@ -848,6 +892,7 @@ int main(void)
 	test_foreign_dir(tmp);
 	test_hostile(tmp);
 	test_user_templates(tmp);
+	test_run_memory_flat(tmp);
 	rm_rf(tmp);
 	return TEST_END();
 }

@@ -33,7 +33,14 @@ int cleanup_write_begin(void)
 {
 	atomic_fetch_add(&writers, 1);
 	this_writes++;
-	return !atomic_load(&exiting);
+	if (atomic_load(&exiting)) {
+		/* The exiting thread ends the process with its own status: this
+		 * one neither writes nor reports a failed write (exit 4). */
+		cleanup_write_end();
+		for (;;)
+			pause();
+	}
+	return 1;
 }
 
 void cleanup_write_end(void)

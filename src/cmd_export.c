@@ -13,6 +13,7 @@
 #include "runsite/build.h"
 #include "runsite/gate.h"
 #include "runsite/reader.h"
+#include "runsite/site.h"
 #include "runsite/util.h"
 #include "site/export.h"
 
@@ -159,10 +160,7 @@ int cmd_export(int argc, char **argv)
 				dup = runs[j] == picked[k];
 			if (dup)
 				continue;
-			/* The colour the site gives it: its place in the listing. */
-			for (size_t j = 0; j < picker.nruns; j++)
-				if (picker.runs[j] == picked[k])
-					colors[n] = (int)picker.seq[j];
+			colors[n] = site_run_color(picked[k]->id); /* the colour the site gives it */
 			runs[n++] = picked[k];
 		}
 		free(picked);

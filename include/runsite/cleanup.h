@@ -14,8 +14,8 @@ void cleanup_set_tmpdir(const char *path);
 
 /* Brackets the making of a file or folder below the registered folder, so a
  * fatal exit waits for it and nothing is made once the folder is going:
- * cleanup_write_begin returns 0 when the process is exiting (make nothing,
- * and still call cleanup_write_end). */
+ * once the process is exiting, cleanup_write_begin does not return (the
+ * exiting thread ends the process). Returns 1. */
 int cleanup_write_begin(void);
 void cleanup_write_end(void);
 

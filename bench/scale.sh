@@ -2,7 +2,7 @@
 # bench/scale.sh — issue 16's scale goals on this machine, one run each:
 #   sh bench/scale.sh [RUNS...]     (from the repo root; default: 1000 10000)
 # For each size, a store of RUNS runs x 6 metrics x 1,000 steps (Lightning CSV,
-# bench/genruns.py, kept in $SCALE_DATA, default /tmp/runsite-scale) is built
+# ../shared/bench/genruns.py, kept in $SCALE_DATA, default /tmp/runsite-scale) is built
 # with --jobs 2: wall and CPU seconds, peak RSS, site bytes per run and the
 # index page's size. Then, on a 1,000-run MLflow file store: --jobs 1 against
 # --jobs 2, and the incremental rebuilds (nothing changed, one run added, one
@@ -27,7 +27,7 @@ store() { # store FORMAT RUNS -> path
 	d="$DATA/$1-$2"
 	if [ ! -f "$d/genruns-manifest.json" ]; then
 		rm -rf "$d"
-		$PY bench/genruns.py --format "$1" --runs "$2" --metrics 6 --steps 1000 --out "$d" >/dev/null
+		$PY ../shared/bench/genruns.py --format "$1" --runs "$2" --metrics 6 --steps 1000 --out "$d" >/dev/null
 	fi
 	echo "$d"
 }

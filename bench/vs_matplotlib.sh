@@ -4,7 +4,7 @@
 # on the same MLflow file store, one run each:
 #   sh bench/vs_matplotlib.sh (from the repo root)
 # Stores: 8 runs x 4 metrics x 10k steps, and 1 run x 1 metric x 1M steps
-# (bench/genruns.py, kept in $SCALE_DATA, default /tmp/runsite-scale).
+# (../shared/bench/genruns.py, kept in $SCALE_DATA, default /tmp/runsite-scale).
 set -e
 RUNSITE=${RUNSITE:-build/runsite}
 DATA=${SCALE_DATA:-/tmp/runsite-scale}
@@ -26,7 +26,7 @@ for cfg in "8 4 10000" "1 1 1000000"; do
 	d="$DATA/report-$1x$2x$3"
 	if [ ! -f "$d/genruns-manifest.json" ]; then
 		rm -rf "$d"
-		"$PY" bench/genruns.py --format mlflow-file --runs "$1" --metrics "$2" --steps "$3" \
+		"$PY" ../shared/bench/genruns.py --format mlflow-file --runs "$1" --metrics "$2" --steps "$3" \
 			--no-edge-cases --out "$d" >/dev/null
 	fi
 	rm -rf "$DATA/rs" "$DATA/rs-png" "$DATA/mpl"

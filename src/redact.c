@@ -656,9 +656,10 @@ static int secret_goes_on(const char *s)
 /* Whether rendering md may show a credential its source does not: an
  * entity or escape, emphasis or code markers, a link or raw HTML with
  * credential characters on both sides, "//" after markup, a URL whose
- * password holds a quote or bracket, a PEM header.
+ * password holds a quote or bracket, a PEM header. md is the text as a
+ * page shows it: characters it drops join what they stand between.
  * Most notes have none of these, and are not parsed again. */
-static int markdown_may_hide(const char *md)
+static int shown_markdown_may_hide(const char *md)
 {
 	if (strstr(md, "BEGIN"))
 		return 1;
@@ -691,6 +692,36 @@ static int markdown_may_hide(const char *md)
 		}
 	}
 	return 0;
+}
+
+/* md without the characters a page does not show ("`ghp`_\002…" reads
+ * "`ghp`_…"), or NULL when it has none. */
+static char *visible_copy(const char *md)
+{
+	const char *p = md;
+	while (*p && !invisible_at(p))
+		p++;
+	if (!*p)
+		return NULL;
+	struct buf out = BUF_INIT;
+	buf_put(&out, md, (size_t)(p - md));
+	while (*p) {
+		size_t k = invisible_at(p);
+		if (k)
+			p += k;
+		else
+			buf_putc(&out, *p++);
+	}
+	return buf_detach(&out);
+}
+
+/* shown_markdown_may_hide on md as a page shows it: "`ghp`_\002…" hides a token. */
+static int markdown_may_hide(const char *md)
+{
+	char *shown = visible_copy(md);
+	int may = shown_markdown_may_hide(shown ? shown : md);
+	free(shown);
+	return may;
 }
 
 /* Rounds of redacting notes before giving up on them: taking a secret out

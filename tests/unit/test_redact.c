@@ -175,6 +175,10 @@ int main(void)
 		{"[t](https://u:hun>>>*ter2@h.org/) A", "ter2"},
 		{"[t](https://u:h\\nt>ter2@h.org/)", "ter2"}, /* %5C in the page */
 		{"a xoxp\x04-123456789012-abcdefghij b", "abcdefghij"}, /* HTML drops the control */
+		/* Markup then characters a page drops (found by fuzz_notes). */
+		{"a `ghp`_\002\002\0020123456789abcdefghijklmnopqrstuvwxyz", "0123456789abcdefghijklmnopqrstuvwxyz"},
+		{"a AKIA**\xc2\xad**QWERTYUIOPASDFGH b", "QWERTYUIOPASDFGH"},
+		{"a `AKIA`\xe2\x80\x8bQWERTYUIOPASDFGH b", "QWERTYUIOPASDFGH"},
 		{"    code AKIA&#81;WERTYUIOPASDFGH\n", NULL}, /* code: shown as written, no dodge */
 	};
 	for (size_t i = 0; i < sizeof dodges / sizeof *dodges; i++) {

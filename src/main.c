@@ -64,6 +64,21 @@ static void library_allocators(void)
 	g_log_set_writer_func(glib_log, NULL, NULL);
 }
 
+/* GSlice's own allocator (GLib before 2.76) aborts with its own message when
+ * memory runs out; through malloc, GLib's failure reaches the one
+ * out-of-memory exit. GObject's constructor allocates from GSlice before
+ * main(), which fixes its setting then; an executable's preinit functions
+ * run before every library's constructor. (The environment is not ready
+ * there, so G_SLICE cannot be set; a no-op since GLib 2.76.) */
+static void gslice_through_malloc(int argc, char **argv, char **envp)
+{
+	G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+	g_slice_set_config(G_SLICE_CONFIG_ALWAYS_MALLOC, TRUE);
+	G_GNUC_END_IGNORE_DEPRECATIONS
+}
+__attribute__((section(".preinit_array"), used)) static void (*const gslice_early)(
+	int, char **, char **) = gslice_through_malloc;
+
 static void usage_main(FILE *out)
 {
 	fputs("usage: runsite COMMAND [OPTION...] PATH...\n"
@@ -91,9 +106,6 @@ int main(int argc, char **argv)
 	malloc_settings();
 	cleanup_install_signals();
 	library_allocators();
-	/* GSlice's own allocator aborts with its own message when memory runs
-	 * out; through malloc, GLib's failure reaches the one out-of-memory exit. */
-	setenv("G_SLICE", "always-malloc", 0);
 	if (argc < 2) {
 		usage_main(stderr);
 		return EXIT_USAGE;

@@ -175,9 +175,10 @@ static void *chart_worker(void *arg)
 {
 	struct chart_pool *p = arg;
 	/* Each thread has its own Pango font map: its fonts are loaded now,
-	 * before the store takes the memory (chart_fonts_load). */
-	chart_fonts_load();
+	 * before the store takes the memory (chart_fonts_load), one worker at a
+	 * time so that its room check holds. */
 	pthread_mutex_lock(&p->mu);
+	chart_fonts_load();
 	p->fonts_loaded++;
 	pthread_cond_signal(&p->space);
 	for (;;) {

@@ -8,12 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
 
 #include "chart_internal.h"
 #include "runsite/diag.h"
+#include "runsite/util.h"
 
 /* Okabe & Ito's colour-blind-safe palette without black and yellow, which
  * vanish on dark and on light pages; past six runs the line style changes. */
@@ -213,6 +215,13 @@ int chart_write_file(const char *path, const void *data, size_t n)
  * fontconfig work happen now, before the store takes the memory. */
 void chart_fonts_load(void)
 {
+	/* Room for Pango's font thread and fontconfig's work, checked first:
+	 * without it, out of memory is our clean exit rather than its crash. */
+	size_t room = 16u << 20;
+	void *probe = mmap(NULL, room, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (probe == MAP_FAILED)
+		out_of_memory();
+	munmap(probe, room);
 	static const struct {
 		enum chart_format fmt;
 		double scale;
@@ -229,6 +238,11 @@ void chart_fonts_load(void)
 			pango_layout_set_font_description(t.lay, t.font);
 			pango_layout_get_extents(t.lay, NULL, &r);
 			pango_layout_set_font_description(t.lay, t.title_font);
+			pango_layout_get_extents(t.lay, NULL, &r);
+			/* Ellipsized, as long labels are. */
+			pango_layout_set_width(t.lay, 20 * PANGO_SCALE);
+			pango_layout_get_extents(t.lay, NULL, &r);
+			pango_layout_set_font_description(t.lay, t.font);
 			pango_layout_get_extents(t.lay, NULL, &r);
 			chart_text_close(&t);
 		}

@@ -148,6 +148,7 @@ struct chart_pool {
 	size_t inflight, limit;        /* runs with full points in memory, and the cap */
 	uint64_t inflight_points;      /* their points */
 	int stop;
+	int fonts_loaded; /* workers that have loaded their fonts */
 	atomic_int failed; /* a run's charts failed: the others are not drawn, reading stops */
 	pthread_t *threads;
 	int nthreads;
@@ -180,7 +181,13 @@ static void charts_done(struct run *r, uint64_t points)
 static void *chart_worker(void *arg)
 {
 	struct chart_pool *p = arg;
+	/* Each thread has its own Pango font map: its fonts are loaded now,
+	 * before the store takes the memory (chart_fonts_load), one worker at a
+	 * time so that its room check holds. */
 	pthread_mutex_lock(&p->mu);
+	chart_fonts_load();
+	p->fonts_loaded++;
+	pthread_cond_signal(&p->space);
 	for (;;) {
 		while (!p->head && !p->stop)
 			pthread_cond_wait(&p->work, &p->mu);
@@ -225,6 +232,10 @@ static void charts_start(struct build *b, struct chart_pool *p)
 	for (int t = 0; t < jobs; t++)
 		if (pthread_create(&p->threads[p->nthreads], NULL, chart_worker, p) == 0)
 			p->nthreads++;
+	pthread_mutex_lock(&p->mu);
+	while (p->fonts_loaded < p->nthreads)
+		pthread_cond_wait(&p->space, &p->mu);
+	pthread_mutex_unlock(&p->mu);
 	b->charts = p;
 }
 
@@ -676,7 +687,7 @@ static void read_stores(struct build *b, const struct discovery *d,
 {
 	struct pipeline_consumer consumer = {b, sink_store_begin, sink_experiment, sink_run};
 	struct chart_pool pool;
-	chart_fonts_load();
+	chart_fonts_load(); /* for charts drawn on this thread (one job) */
 	charts_start(b, &pool);
 	pipeline_read(d, ropts, !b->opts->no_redact, &consumer, stats);
 	charts_finish(b, &pool);

@@ -176,16 +176,25 @@ static void on_signal(int sig)
 }
 
 /* A crash (a library that did not check an allocation, under a memory
- * limit) still removes the temporary folder, then ends as a crash. */
+ * limit) still removes the temporary folder, then ends as a crash. The
+ * handler stays installed while it runs: a second thread crashing (Pango's
+ * font thread next to a chart worker) waits instead of ending the process
+ * before the folder is gone. */
+static __thread int this_crashed;
+
 static void on_crash(int sig)
 {
-	if (atomic_exchange(&exiting, 1)) {
-		/* The folder is being removed already; the remover ends the process. */
-		for (;;)
-			pause();
+	if (!this_crashed) {
+		this_crashed = 1;
+		if (atomic_exchange(&exiting, 1)) {
+			/* The folder is being removed already; the remover ends the process. */
+			for (;;)
+				pause();
+		}
+		if (atomic_load(&have_tmpdir))
+			cleanup_remove_tree(tmpdir);
 	}
-	if (atomic_load(&have_tmpdir))
-		cleanup_remove_tree(tmpdir);
+	/* (Also when removing it crashed.) */
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -201,7 +210,7 @@ void cleanup_install_signals(void)
 			continue;
 		memset(&sa, 0, sizeof sa);
 		sa.sa_handler = on_crash;
-		sa.sa_flags = SA_RESETHAND | SA_NODEFER;
+		sa.sa_flags = SA_NODEFER;
 		sigemptyset(&sa.sa_mask);
 		sigaction(crashes[i], &sa, NULL);
 	}

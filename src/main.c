@@ -1,4 +1,5 @@
 /* main.c — the command line: dispatches to the commands (src/cmd_*.c). */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,24 @@ __attribute__((noinline)) static void stack_reserve(void)
 	__asm__ volatile("" : : "r"(room) : "memory");
 }
 
+/* Every thread's stack is reserved whole, and under an address-space limit
+ * the reservation is what counts: Pango starts a thread for each font set
+ * it sorts, at 8 MB each by default. 2 MB is the room the main thread keeps
+ * for Cairo's deepest frames (stack_reserve). */
+static void thread_stacks(void)
+{
+#if !defined(__SANITIZE_ADDRESS__)
+	pthread_attr_t a;
+	size_t size;
+	if (pthread_getattr_default_np(&a) != 0)
+		return;
+	if (pthread_attr_getstacksize(&a, &size) == 0 && size > (2u << 20) &&
+	    pthread_attr_setstacksize(&a, 2u << 20) == 0)
+		pthread_setattr_default_np(&a);
+	pthread_attr_destroy(&a);
+#endif
+}
+
 /* Libraries allocate through our wrappers where they let us, so running out
  * of memory is one message and exit code wherever it happens. */
 static void library_allocators(void)
@@ -63,6 +82,21 @@ static void library_allocators(void)
 	xmlMemSetup(free, xmalloc, xrealloc, xstrdup);
 	g_log_set_writer_func(glib_log, NULL, NULL);
 }
+
+/* GSlice's own allocator (GLib before 2.76) aborts with its own message when
+ * memory runs out; through malloc, GLib's failure reaches the one
+ * out-of-memory exit. GObject's constructor allocates from GSlice before
+ * main(), which fixes its setting then; an executable's preinit functions
+ * run before every library's constructor. (The environment is not ready
+ * there, so G_SLICE cannot be set; a no-op since GLib 2.76.) */
+static void gslice_through_malloc(int argc, char **argv, char **envp)
+{
+	G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+	g_slice_set_config(G_SLICE_CONFIG_ALWAYS_MALLOC, TRUE);
+	G_GNUC_END_IGNORE_DEPRECATIONS
+}
+__attribute__((section(".preinit_array"), used)) static void (*const gslice_early)(
+	int, char **, char **) = gslice_through_malloc;
 
 static void usage_main(FILE *out)
 {
@@ -89,11 +123,9 @@ int main(int argc, char **argv)
 {
 	stack_reserve();
 	malloc_settings();
+	thread_stacks();
 	cleanup_install_signals();
 	library_allocators();
-	/* GSlice's own allocator aborts with its own message when memory runs
-	 * out; through malloc, GLib's failure reaches the one out-of-memory exit. */
-	setenv("G_SLICE", "always-malloc", 0);
 	if (argc < 2) {
 		usage_main(stderr);
 		return EXIT_USAGE;

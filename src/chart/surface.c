@@ -8,12 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
 
 #include "chart_internal.h"
 #include "runsite/diag.h"
+#include "runsite/util.h"
 
 /* Okabe & Ito's colour-blind-safe palette without black and yellow, which
  * vanish on dark and on light pages; past six runs the line style changes. */
@@ -366,14 +368,44 @@ int chart_write_file(const char *path, const void *data, size_t n)
 	return 1;
 }
 
+/* Fontconfig does not check its allocations: a font first asked for by a
+ * chart worker under memory pressure can crash it. Pango keeps the fontsets
+ * it made (keyed by description, surface options and scale), so laying out
+ * text here, with every font and surface the workers use, makes their
+ * fontconfig work happen now, before the store takes the memory. */
 void chart_fonts_load(void)
 {
-	PangoFontMap *map = pango_cairo_font_map_get_default();
-	PangoContext *ctx = pango_font_map_create_context(map);
-	PangoFontDescription *d = pango_font_description_from_string(CHART_FONT);
-	PangoFont *font = pango_font_map_load_font(map, ctx, d);
-	if (font)
-		g_object_unref(font);
-	pango_font_description_free(d);
-	g_object_unref(ctx);
+	/* Room for Pango's font thread and fontconfig's work, checked first:
+	 * without it, out of memory is our clean exit rather than its crash. */
+	size_t room = 16u << 20;
+	void *probe = mmap(NULL, room, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (probe == MAP_FAILED)
+		out_of_memory();
+	munmap(probe, room);
+	static const struct {
+		enum chart_format fmt;
+		double scale;
+	} kinds[] = {{CHART_SVG, 1}, {CHART_PNG, 1}, {CHART_PNG, 2}};
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+		struct chart_surface cs;
+		if (chart_surface_open(&cs, kinds[i].fmt, 16, 16, kinds[i].scale, NULL) ==
+		    CAIRO_STATUS_SUCCESS) {
+			struct chart_text t;
+			chart_text_open(&t, cs.cr);
+			PangoRectangle r;
+			/* The characters charts draw besides the names they show. */
+			pango_layout_set_text(t.lay, "0123456789.,-+e Aa (best ↓↑) …—±Δ", -1);
+			pango_layout_set_font_description(t.lay, t.font);
+			pango_layout_get_extents(t.lay, NULL, &r);
+			pango_layout_set_font_description(t.lay, t.title_font);
+			pango_layout_get_extents(t.lay, NULL, &r);
+			/* Ellipsized, as long labels are. */
+			pango_layout_set_width(t.lay, 20 * PANGO_SCALE);
+			pango_layout_get_extents(t.lay, NULL, &r);
+			pango_layout_set_font_description(t.lay, t.font);
+			pango_layout_get_extents(t.lay, NULL, &r);
+			chart_text_close(&t);
+		}
+		chart_surface_free(&cs);
+	}
 }

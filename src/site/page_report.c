@@ -473,6 +473,185 @@ static void cell_number(xmlNodePtr td, double v, double sd, size_t cnt, int grou
 	}
 }
 
+/* The table's rows: seed groups (when grouped) and the runs in none, in
+ * selection order. Returns their count; the groups and their members' site
+ * indexes are the caller's to free. */
+static size_t table_rows(struct rpage *p, long n, int grouped, struct trow *rows,
+                         struct compare_group **groups_out, size_t *ng_out, size_t ***gm_out)
+{
+	size_t nr = 0, ng = 0;
+	struct compare_group *groups = NULL;
+	size_t **gm = NULL;
+	long *gi = xcalloc((size_t)n, sizeof *gi);
+	for (long i = 0; i < n; i++)
+		gi[i] = -1;
+	if (grouped) {
+		const struct run **rr = run_ptrs(p->s, p->sel, (size_t)n);
+		ng = compare_seed_groups(rr, (size_t)n, p->s->opts->group_by,
+		                         p->s->opts->ngroup_by, &groups);
+		free(rr);
+		gm = xcalloc(ng ? ng : 1, sizeof *gm);
+		for (size_t g = 0; g < ng; g++) {
+			gm[g] = xcalloc(groups[g].n, sizeof **gm);
+			for (size_t m = 0; m < groups[g].n; m++) {
+				gm[g][m] = p->sel[groups[g].members[m]];
+				gi[groups[g].members[m]] = (long)g;
+			}
+		}
+	}
+	for (long i = 0; i < n; i++) {
+		if (gi[i] < 0)
+			rows[nr++] = (struct trow){p->sel[i], &p->sel[i], 1, NAN};
+		else if (groups[gi[i]].members[0] == (size_t)i)
+			rows[nr++] = (struct trow){p->sel[i], gm[gi[i]], groups[gi[i]].n, NAN};
+	}
+	free(gi);
+	*groups_out = groups;
+	*ng_out = ng;
+	*gm_out = gm;
+	return nr;
+}
+
+/* Sorts the rows by the column "sort" names ("KEY [asc|desc]"; by default
+ * a metric's goal direction). Returns why it cannot, or NULL. */
+static char *table_sort(struct rpage *p, const char *sort, const struct col *cols, size_t nc,
+                        struct trow *rows, size_t nr)
+{
+	char *why = NULL;
+	char *key = xstrdup(sort);
+	sort_desc = -1;
+	char *sp = strrchr(key, ' ');
+	if (sp && (strcmp(sp + 1, "asc") == 0 || strcmp(sp + 1, "desc") == 0)) {
+		sort_desc = strcmp(sp + 1, "desc") == 0;
+		*sp = '\0';
+	}
+	size_t c = 0;
+	for (size_t k = 1; k < nc && !c; k++)
+		if (cols[k].key && strcmp(cols[k].key, key) == 0)
+			c = k;
+	if (!c) {
+		why = xasprintf("sort: '%s' is not a column of the table", key);
+	} else {
+		for (size_t r = 0; r < nr; r++) {
+			double sd;
+			size_t cnt;
+			const struct col *cc = &cols[c];
+			if (cc->kind == COL_METRIC) {
+				rows[r].sortv = col_value(p, cc, &rows[r], &sd, &cnt);
+			} else {
+				const char *v = kvlist_get(&p->s->runs[rows[r].run].run->params, cc->key);
+				char *end;
+				rows[r].sortv = v ? strtod(v, &end) : NAN;
+				if (v && *end)
+					rows[r].sortv = NAN;
+			}
+		}
+		if (sort_desc < 0)
+			sort_desc = cols[c].kind == COL_METRIC && cols[c].goal == GOAL_MAX;
+		qsort(rows, nr, sizeof *rows, cmp_trow);
+	}
+	free(key);
+	return why;
+}
+
+/* The table's heading row. */
+static void table_head(xmlNodePtr table, const struct col *cols, size_t nc, int grouped)
+{
+	xmlNodePtr tr = tmpl_add_elem(tmpl_add_elem(table, "thead", NULL), "tr", NULL);
+	for (size_t k = 0; k < nc; k++) {
+		static const char *const heads[] = {"Run", NULL, NULL, "Duration", "Status",
+		                                    "Started (UTC)", "Experiment"};
+		xmlNodePtr th = tmpl_add_elem(tr, "th", NULL);
+		if (cols[k].kind == COL_METRIC) {
+			metric_head(th, cols[k].key, cols[k].goal, grouped ? "mean ± std" : NULL);
+			tmpl_set_attr(th, "data-mode", NULL);
+			tmpl_set_attr(th, "class", "num metric");
+		} else {
+			tmpl_set_text(th, cols[k].kind == COL_PARAM ? cols[k].key
+			                  : grouped && k == 0 ? "Run or group"
+			                                      : heads[cols[k].kind]);
+			if (cols[k].kind == COL_PARAM)
+				tmpl_set_attr(th, "class", "param");
+		}
+	}
+}
+
+/* The first cell of a table row: the run, or a seed group's name and runs. */
+static void name_cell(struct rpage *p, xmlNodePtr td, const struct trow *row)
+{
+	tmpl_set_attr(td, "class", "name");
+	xmlNodePtr sw = tmpl_add_elem(td, "span", NULL);
+	tmpl_set_attr(sw, "class", "swatch");
+	fill_swatch(sw, p->s->runs[row->run].color);
+	if (row->n == 1) {
+		run_link(p, td, row->members[0], NULL);
+		return;
+	}
+	/* A group: its name, then its runs. */
+	size_t *pos = xcalloc(row->n, sizeof *pos);
+	for (size_t m = 0; m < row->n; m++)
+		pos[m] = m;
+	struct compare_group cg = {pos, row->n};
+	struct plan_unit u = {row->run, &cg, row->members};
+	char *gname = group_name(p->s, &u);
+	free(pos);
+	tmpl_add_elem(td, "span", gname);
+	free(gname);
+	tmpl_add_elem(td, "br", NULL);
+	xmlNodePtr sm = tmpl_add_elem(td, "small", NULL);
+	tmpl_set_attr(sm, "class", "members");
+	for (size_t m = 0; m < row->n; m++) {
+		if (m)
+			xmlAddChild(sm, xmlNewDocText(td->doc, BAD_CAST ", "));
+		run_link(p, sm, row->members[m], NULL);
+	}
+}
+
+/* One cell of a table row, by its column's kind. */
+static void table_cell(struct rpage *p, xmlNodePtr td, const struct col *col, const struct trow *row)
+{
+	const struct run *run = p->s->runs[row->run].run;
+	char b2[64];
+	switch (col->kind) {
+	case COL_NAME:
+		name_cell(p, td, row);
+		break;
+	case COL_PARAM: {
+		const char *v = kvlist_get(&run->params, col->key);
+		tmpl_set_text(td, v ? v : "—");
+		tmpl_set_attr(td, "class", "param");
+		break;
+	}
+	case COL_METRIC: {
+		double sd;
+		size_t cnt;
+		double v = col_value(p, col, row, &sd, &cnt);
+		tmpl_set_attr(td, "class", "num");
+		cell_number(td, v, sd, cnt, row->n > 1);
+		break;
+	}
+	case COL_DURATION:
+		fmt_duration(b2, sizeof b2, run_duration_ms(run));
+		tmpl_set_text(td, b2);
+		tmpl_set_attr(td, "class", "num");
+		break;
+	case COL_STATUS: {
+		xmlNodePtr bd = tmpl_add_elem(td, "span", NULL);
+		tmpl_set_attr(bd, "class", "badge");
+		fill_status(bd, run->status);
+		break;
+	}
+	case COL_START:
+		fmt_time_utc(b2, sizeof b2, run->start_ms);
+		tmpl_set_text(td, b2);
+		tmpl_set_attr(td, "class", "num");
+		break;
+	case COL_EXP:
+		tmpl_set_text(td, p->s->exps[p->s->runs[row->run].exp].name);
+		break;
+	}
+}
+
 static char *block_table(struct rpage *p, const struct report_block *b, xmlNodePtr mark)
 {
 	char err[512];
@@ -491,68 +670,11 @@ static char *block_table(struct rpage *p, const struct report_block *b, xmlNodeP
 	size_t nr = 0, ng = 0;
 	struct compare_group *groups = NULL;
 	size_t **gm = NULL;
-	if (!why) {
-		long *gi = xcalloc((size_t)n, sizeof *gi);
-		for (long i = 0; i < n; i++)
-			gi[i] = -1;
-		if (grouped) {
-			const struct run **rr = run_ptrs(p->s, p->sel, (size_t)n);
-			ng = compare_seed_groups(rr, (size_t)n, p->s->opts->group_by,
-			                         p->s->opts->ngroup_by, &groups);
-			free(rr);
-			gm = xcalloc(ng ? ng : 1, sizeof *gm);
-			for (size_t g = 0; g < ng; g++) {
-				gm[g] = xcalloc(groups[g].n, sizeof **gm);
-				for (size_t m = 0; m < groups[g].n; m++) {
-					gm[g][m] = p->sel[groups[g].members[m]];
-					gi[groups[g].members[m]] = (long)g;
-				}
-			}
-		}
-		for (long i = 0; i < n; i++) {
-			if (gi[i] < 0)
-				rows[nr++] = (struct trow){p->sel[i], &p->sel[i], 1, NAN};
-			else if (groups[gi[i]].members[0] == (size_t)i)
-				rows[nr++] = (struct trow){p->sel[i], gm[gi[i]], groups[gi[i]].n, NAN};
-		}
-		free(gi);
-	}
+	if (!why)
+		nr = table_rows(p, n, grouped, rows, &groups, &ng, &gm);
 	const char *sort = kvlist_get(&b->opts, "sort");
-	if (!why && sort) {
-		char *key = xstrdup(sort);
-		sort_desc = -1;
-		char *sp = strrchr(key, ' ');
-		if (sp && (strcmp(sp + 1, "asc") == 0 || strcmp(sp + 1, "desc") == 0)) {
-			sort_desc = strcmp(sp + 1, "desc") == 0;
-			*sp = '\0';
-		}
-		size_t c = 0;
-		for (size_t k = 1; k < nc && !c; k++)
-			if (cols[k].key && strcmp(cols[k].key, key) == 0)
-				c = k;
-		if (!c) {
-			why = xasprintf("sort: '%s' is not a column of the table", key);
-		} else {
-			for (size_t r = 0; r < nr; r++) {
-				double sd;
-				size_t cnt;
-				const struct col *cc = &cols[c];
-				if (cc->kind == COL_METRIC) {
-					rows[r].sortv = col_value(p, cc, &rows[r], &sd, &cnt);
-				} else {
-					const char *v = kvlist_get(&p->s->runs[rows[r].run].run->params, cc->key);
-					char *end;
-					rows[r].sortv = v ? strtod(v, &end) : NAN;
-					if (v && *end)
-						rows[r].sortv = NAN;
-				}
-			}
-			if (sort_desc < 0)
-				sort_desc = cols[c].kind == COL_METRIC && cols[c].goal == GOAL_MAX;
-			qsort(rows, nr, sizeof *rows, cmp_trow);
-		}
-		free(key);
-	}
+	if (!why && sort)
+		why = table_sort(p, sort, cols, nc, rows, nr);
 	if (!why) {
 		xmlNodePtr cap;
 		xmlNodePtr fig = figure_open(p, mark->parent, mark, 1, &cap);
@@ -566,96 +688,13 @@ static char *block_table(struct rpage *p, const struct report_block *b, xmlNodeP
 		tmpl_set_attr(wrap, "class", "table-wrap");
 		xmlNodePtr table = tmpl_add_elem(wrap, "table", NULL);
 		tmpl_set_attr(table, "class", "data sortable");
-		xmlNodePtr tr = tmpl_add_elem(tmpl_add_elem(table, "thead", NULL), "tr", NULL);
-		for (size_t k = 0; k < nc; k++) {
-			static const char *const heads[] = {"Run", NULL, NULL, "Duration", "Status",
-			                                    "Started (UTC)", "Experiment"};
-			xmlNodePtr th = tmpl_add_elem(tr, "th", NULL);
-			if (cols[k].kind == COL_METRIC) {
-				metric_head(th, cols[k].key, cols[k].goal, grouped ? "mean ± std" : NULL);
-				tmpl_set_attr(th, "data-mode", NULL);
-				tmpl_set_attr(th, "class", "num metric");
-			} else {
-				tmpl_set_text(th, cols[k].kind == COL_PARAM ? cols[k].key
-				                  : grouped && k == 0 ? "Run or group"
-				                                      : heads[cols[k].kind]);
-				if (cols[k].kind == COL_PARAM)
-					tmpl_set_attr(th, "class", "param");
-			}
-		}
+		table_head(table, cols, nc, grouped);
 		xmlNodePtr tbody = tmpl_add_elem(table, "tbody", NULL);
 		for (size_t r = 0; r < nr; r++) {
 			const struct trow *row = &rows[r];
-			const struct run *run = p->s->runs[row->run].run;
-			tr = tmpl_add_elem(tbody, "tr", NULL);
-			for (size_t k = 0; k < nc; k++) {
-				xmlNodePtr td = tmpl_add_elem(tr, "td", NULL);
-				char b2[64];
-				switch (cols[k].kind) {
-				case COL_NAME: {
-					tmpl_set_attr(td, "class", "name");
-					xmlNodePtr sw = tmpl_add_elem(td, "span", NULL);
-					tmpl_set_attr(sw, "class", "swatch");
-					fill_swatch(sw, p->s->runs[row->run].color);
-					if (row->n == 1) {
-						run_link(p, td, row->members[0], NULL);
-						break;
-					}
-					/* A group: its name, then its runs. */
-					size_t *pos = xcalloc(row->n, sizeof *pos);
-					for (size_t m = 0; m < row->n; m++)
-						pos[m] = m;
-					struct compare_group cg = {pos, row->n};
-					struct plan_unit u = {row->run, &cg, row->members};
-					char *gname = group_name(p->s, &u);
-					free(pos);
-					tmpl_add_elem(td, "span", gname);
-					free(gname);
-					tmpl_add_elem(td, "br", NULL);
-					xmlNodePtr sm = tmpl_add_elem(td, "small", NULL);
-					tmpl_set_attr(sm, "class", "members");
-					for (size_t m = 0; m < row->n; m++) {
-						if (m)
-							xmlAddChild(sm, xmlNewDocText(td->doc, BAD_CAST ", "));
-						run_link(p, sm, row->members[m], NULL);
-					}
-					break;
-				}
-				case COL_PARAM: {
-					const char *v = kvlist_get(&run->params, cols[k].key);
-					tmpl_set_text(td, v ? v : "—");
-					tmpl_set_attr(td, "class", "param");
-					break;
-				}
-				case COL_METRIC: {
-					double sd;
-					size_t cnt;
-					double v = col_value(p, &cols[k], row, &sd, &cnt);
-					tmpl_set_attr(td, "class", "num");
-					cell_number(td, v, sd, cnt, row->n > 1);
-					break;
-				}
-				case COL_DURATION:
-					fmt_duration(b2, sizeof b2, run_duration_ms(run));
-					tmpl_set_text(td, b2);
-					tmpl_set_attr(td, "class", "num");
-					break;
-				case COL_STATUS: {
-					xmlNodePtr bd = tmpl_add_elem(td, "span", NULL);
-					tmpl_set_attr(bd, "class", "badge");
-					fill_status(bd, run->status);
-					break;
-				}
-				case COL_START:
-					fmt_time_utc(b2, sizeof b2, run->start_ms);
-					tmpl_set_text(td, b2);
-					tmpl_set_attr(td, "class", "num");
-					break;
-				case COL_EXP:
-					tmpl_set_text(td, p->s->exps[p->s->runs[row->run].exp].name);
-					break;
-				}
-			}
+			xmlNodePtr tr = tmpl_add_elem(tbody, "tr", NULL);
+			for (size_t k = 0; k < nc; k++)
+				table_cell(p, tmpl_add_elem(tr, "td", NULL), &cols[k], row);
 		}
 	}
 	for (size_t g = 0; g < ng; g++)

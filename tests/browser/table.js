@@ -29,9 +29,16 @@ function colOf(tbl, pred) { return tbl.heads.findIndex(pred); }
 async function downloaded(page, dir, selector) {
 	for (const f of fs.readdirSync(dir)) fs.unlinkSync(path.join(dir, f));
 	await page.click(selector);
-	for (let i = 0; i < 100; i++) {
-		const f = fs.readdirSync(dir).filter((n) => !n.endsWith(".crdownload"));
-		if (f.length) return fs.readFileSync(path.join(dir, f[0]), "utf8");
+	// Chromium may show the final name (empty) before the .crdownload file
+	// is renamed over it: done when no .crdownload is left and the file has
+	// bytes. A loaded machine can take seconds.
+	for (let i = 0; i < 400; i++) {
+		const names = fs.readdirSync(dir);
+		const f = names.filter((n) => !n.endsWith(".crdownload"));
+		if (f.length && !names.some((n) => n.endsWith(".crdownload"))) {
+			const text = fs.readFileSync(path.join(dir, f[0]), "utf8");
+			if (text.length) return text;
+		}
 		await new Promise((r) => setTimeout(r, 50));
 	}
 	return null;

@@ -1,8 +1,10 @@
 /* model.c — the run model: construction, series accumulation, exact
  * summaries and M4 decimation. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "runsite/model.h"
 #include "runsite/util.h"
@@ -490,4 +492,19 @@ void run_make_utf8(struct run *r)
 		for (size_t k = 0; k < sizeof mfields / sizeof mfields[0]; k++)
 			utf8_fix(mfields[k]);
 	}
+}
+
+int64_t iso8601_ms(const char *s)
+{
+	struct tm tm = {0};
+	int y, mo, d, h, mi;
+	double sec;
+	if (!s || sscanf(s, "%d-%d-%dT%d:%d:%lf", &y, &mo, &d, &h, &mi, &sec) != 6)
+		return TIME_UNKNOWN;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	return (int64_t)timegm(&tm) * 1000 + (int64_t)llround(sec * 1000.0);
 }

@@ -9,6 +9,10 @@
 
 #define TIME_UNKNOWN INT64_MIN /* a start/end/timestamp that the store does not give */
 
+/* ISO 8601 "2021-02-05T15:34:31.979427" (UTC; a zone suffix such as Z is
+ * taken as UTC) as ms since the epoch; TIME_UNKNOWN when s is not one. */
+int64_t iso8601_ms(const char *s);
+
 /* One logged value. */
 struct point {
 	int64_t step;    /* training step as logged (may be negative) */

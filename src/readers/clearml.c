@@ -168,22 +168,6 @@ static int session_read(struct session *s, const char *name, struct buf *out, si
 	return rc;
 }
 
-/* ISO 8601 → ms (a zone suffix is taken as UTC); TIME_UNKNOWN otherwise. */
-static int64_t iso_ms(const char *s)
-{
-	struct tm tm = {0};
-	int y, mo, d, h, mi;
-	double sec;
-	if (!s || sscanf(s, "%d-%d-%dT%d:%d:%lf", &y, &mo, &d, &h, &mi, &sec) != 6)
-		return TIME_UNKNOWN;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	return (int64_t)timegm(&tm) * 1000 + (int64_t)(sec * 1000.0 + 0.5);
-}
-
 static const char *jstr(json_t *o, const char *key)
 {
 	const char *s = json_string_value(json_object_get(o, key));
@@ -234,10 +218,10 @@ static void read_task(struct run *r, json_t *t, int zipped, char **exp_id, char 
 		r->notes = xstrdup(s);
 	if ((s = jstr(t, "parent")))
 		r->parent_id = xstrdup(s);
-	r->start_ms = iso_ms(jstr(t, "started"));
+	r->start_ms = iso8601_ms(jstr(t, "started"));
 	if (r->start_ms == TIME_UNKNOWN)
-		r->start_ms = iso_ms(jstr(t, "created"));
-	r->end_ms = iso_ms(jstr(t, "completed"));
+		r->start_ms = iso8601_ms(jstr(t, "created"));
+	r->end_ms = iso8601_ms(jstr(t, "completed"));
 	json_t *tags = json_object_get(t, "tags");
 	if (json_is_array(tags) && json_array_size(tags)) {
 		struct buf b = BUF_INIT;

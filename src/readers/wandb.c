@@ -1000,24 +1000,6 @@ static int probe(const char *path)
 	return str_ends(path, ".wandb") && has_header(path) ? 55 : 0;
 }
 
-/* ISO 8601 "2021-02-05T15:34:31.979427" (UTC, with or without a zone
- * suffix Z) → ms; TIME_UNKNOWN when it is not one. */
-static int64_t iso_ms(const char *s)
-{
-	struct tm tm = {0};
-	int y, mo, d, h, mi;
-	double sec;
-	if (!s || sscanf(s, "%d-%d-%dT%d:%d:%lf", &y, &mo, &d, &h, &mi, &sec) != 6)
-		return TIME_UNKNOWN;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	time_t t = timegm(&tm);
-	return (int64_t)t * 1000 + (int64_t)llround(sec * 1000.0);
-}
-
 static json_t *load_json(const char *path)
 {
 	struct buf b = BUF_INIT;
@@ -1149,7 +1131,7 @@ static struct run *read_run_dir(const char *store, const char *dir, const char *
 			if (!r->git_repo && (s = json_string_value(json_object_get(git, "remote"))) && *s)
 				r->git_repo = xstrdup(s);
 			if (r->start_ms == TIME_UNKNOWN)
-				r->start_ms = iso_ms(json_string_value(json_object_get(j, "startedAt")));
+				r->start_ms = iso8601_ms(json_string_value(json_object_get(j, "startedAt")));
 		}
 		json_decref(j);
 	}

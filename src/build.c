@@ -500,8 +500,8 @@ static void make_plan(struct site *s)
 		exp_nruns[e] = s->exps[e].nruns;
 	}
 	const struct site_opts *o = s->opts;
-	struct plan_runs in = {s->rr, s->nruns, s->order, exp_of, exp_runs, exp_nruns};
-	struct plan_opts po = {&o->goals, o->primary, o->compare, o->ncompare, o->baseline};
+	struct plan_runs in = {s->rr, s->nruns, s->order, exp_of, exp_runs, exp_nruns, s->nexps};
+	struct plan_opts po = {&o->goals, o->primary, o->compare, o->ncompare, o->baseline, o->at};
 	struct plan p;
 	plan_make(&p, &in, &po);
 	site_plan(s, &p);

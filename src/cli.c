@@ -92,6 +92,14 @@ int cli_paths_ok(const char *cmd, const char *forced, int argc, int optind)
 	return 1;
 }
 
+int cli_parse_at(const char *arg, enum metric_at *at)
+{
+	if (metric_at_parse(arg, at))
+		return 1;
+	diag_msg("--at takes best or last, not '%s'", arg);
+	return 0;
+}
+
 int cli_parse_jobs(const char *arg, int *jobs)
 {
 	double j;

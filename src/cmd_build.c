@@ -30,6 +30,7 @@ static const struct option_row build_options[] = {
 	{"no-redact", 0, OPT_NO_REDACT, NULL, "show values that look like secrets"},
 	{"no-cache", 0, OPT_COMMAND_BASE + 6, NULL, "draw every chart again, even those unchanged since the site in DIR was built"},
 	{"goal", 1, OPT_COMMAND_BASE + 0, "GLOB:min|max", "metrics matching GLOB are better lower (min) or higher (max); repeatable"},
+	{"at", 1, OPT_AT, "best|last", CLI_AT_HELP},
 	{"primary", 1, OPT_COMMAND_BASE + 1, "METRIC", "name the best run by METRIC (default: the first goal metric)"},
 	{"compare", 1, OPT_COMMAND_BASE + 2, "RUN,RUN...", "a compare page for these runs (id, name or tag:KEY=VALUE); repeatable"},
 	{"baseline", 1, OPT_COMMAND_BASE + 3, "RUN", "compare RUN with every other run of its experiment"},
@@ -128,6 +129,12 @@ int cmd_build(int argc, char **argv)
 			}
 			break;
 		case OPT_COMMAND_BASE + 1: so.primary = optarg; break;
+		case OPT_AT:
+			if (!cli_parse_at(optarg, &so.at)) {
+				rc = EXIT_USAGE;
+				goto out;
+			}
+			break;
 		case OPT_COMMAND_BASE + 2:
 			if (!*optarg) {
 				diag_msg("--compare takes runs separated by commas");

@@ -2,6 +2,7 @@
  * candidate run with a baseline under rules (gate.h), writes summary.md with
  * overlay charts beside it, and optionally a JUnit report. */
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,13 +21,15 @@
 #include "runsite/util.h"
 
 enum { OPT_BASELINE = OPT_COMMAND_BASE, OPT_CANDIDATE, OPT_RULE, OPT_JUNIT, OPT_VALUE,
-       OPT_NO_CHARTS };
+       OPT_NO_CHARTS, OPT_GOAL };
 
 static const struct option_row check_options[] = {
 	{"baseline", 1, OPT_BASELINE, "RUN", "the run to compare with: id, name, tag:KEY=VALUE or a selection of one run (top 1 by METRIC)"},
 	{"candidate", 1, OPT_CANDIDATE, "RUN", "the run under test: id, name, tag:KEY=VALUE or a selection of one run (top 1 by METRIC)"},
 	{"rule", 1, OPT_RULE, "RULE", "METRIC:max:TOL, METRIC:min:TOL (TOL may be N%) or METRIC>=V; repeatable"},
-	{"value", 1, OPT_VALUE, "WHICH", "value compared: last, best, min or max (default last)"},
+	{"at", 1, OPT_AT, "best|last", CLI_AT_HELP},
+	{"goal", 1, OPT_GOAL, "GLOB:min|max", "metrics matching GLOB are better lower (min) or higher (max), for --at best; repeatable"},
+	{"value", 1, OPT_VALUE, "WHICH", "the same as --at, and also min or max"},
 	{"output", 1, 'o', "DIR", "write summary.md and its charts to DIR (default: .)"},
 	{"junit", 1, OPT_JUNIT, "FILE", "also write a JUnit XML report, one test case per rule"},
 	{"no-charts", 0, OPT_NO_CHARTS, NULL, "write summary.md without overlay charts"},
@@ -44,6 +47,8 @@ static const struct option_row check_options[] = {
 struct check_row {
 	struct gate_rule rule;
 	double base, cand;
+	int64_t base_step, cand_step;
+	const char *base_at, *cand_at; /* the point each value is at: "last", "best", "min", "max" */
 	struct gate_result res;
 	const char *missing; /* NULL, or what is missing ("baseline", "candidate", "both") */
 	int chart;           /* index into the charts, or -1 */
@@ -54,7 +59,8 @@ struct check {
 	size_t nrows;
 	const struct run *base, *cand;
 	const char *base_sel, *cand_sel;
-	enum gate_value value;
+	enum gate_value value;   /* last or best: --at; min or max: --value */
+	struct goal_rules goals; /* --goal; else each metric's inferred goal, else the rule's */
 	const char *run_problem; /* set when the runs could not be picked */
 	char **chart_files;      /* per distinct metric: file name in the output folder */
 	char **chart_metrics;
@@ -99,6 +105,13 @@ static void md_number(struct buf *b, double v, int exact)
 		md_text(b, full);
 		BUF_PUTSL(b, "</sub>");
 	}
+}
+
+/* A compared value and the point it is at: "0.912 (best, step 840)". */
+static void md_value(struct buf *b, double v, const char *at, int64_t step)
+{
+	md_number(b, v, 1);
+	buf_printf(b, " (%s, step %" PRId64 ")", at, step);
 }
 
 static void md_run(struct buf *b, const char *role, const struct run *r)
@@ -163,24 +176,26 @@ static void summary_markdown(const struct check *c, struct buf *b)
 	md_run(b, "Candidate", c->cand);
 	buf_printf(b, "- **Compared:** the %s value of each metric", gate_value_name(c->value));
 	if (c->value == GATE_VALUE_LAST)
-		BUF_PUTSL(b, " (the last value logged)");
+		BUF_PUTSL(b, " (the last value logged; `--at best` compares each run's best)");
 	else if (c->value == GATE_VALUE_BEST)
-		BUF_PUTSL(b, " (min or max, by the rule's direction)");
+		BUF_PUTSL(b, " (min or max by the metric's goal, else by the rule's direction; "
+		             "a metric with no finite value is compared at its last)");
 	BUF_PUTSL(b, "\n\n");
-	BUF_PUTSL(b, "| Rule | Baseline | Candidate | Delta | Must be | Verdict |\n"
-	             "|---|--:|--:|--:|---|---|\n");
+	buf_printf(b, "| Rule | Baseline (%s) | Candidate (%s) | Delta | Must be | Verdict |\n"
+	              "|---|--:|--:|--:|---|---|\n",
+	           gate_value_name(c->value), gate_value_name(c->value));
 	for (size_t i = 0; i < c->nrows; i++) {
 		const struct check_row *row = &c->rows[i];
 		BUF_PUTSL(b, "| ");
 		md_text(b, row->rule.text);
 		BUF_PUTSL(b, " | ");
 		if (c->base && !(row->missing && strcmp(row->missing, "candidate") != 0))
-			md_number(b, row->base, 1);
+			md_value(b, row->base, row->base_at, row->base_step);
 		else
 			BUF_PUTSL(b, "—");
 		BUF_PUTSL(b, " | ");
 		if (!row->missing || strcmp(row->missing, "baseline") == 0)
-			md_number(b, row->cand, 1);
+			md_value(b, row->cand, row->cand_at, row->cand_step);
 		else
 			BUF_PUTSL(b, "—");
 		BUF_PUTSL(b, " | ");
@@ -340,7 +355,8 @@ static void xw_property(xmlTextWriterPtr w, const char *name, const char *value)
 	xmlTextWriterEndElement(w);
 }
 
-/* The one-line story of a row: values, delta, limit. Caller frees. */
+/* The one-line story of a row: values (each with the point it is at),
+ * delta, limit. Caller frees. */
 static char *row_story(const struct check *c, const struct check_row *row)
 {
 	char b[40], cv[40], d[40], l[40];
@@ -349,13 +365,14 @@ static char *row_story(const struct check *c, const struct check_row *row)
 	fmt_double(d, sizeof d, row->res.delta);
 	fmt_double(l, sizeof l, row->res.limit);
 	if (row->rule.kind == GATE_THRESHOLD)
-		return xasprintf("%s: candidate %s %s, must be %s %s", row->rule.metric,
-		                 gate_value_name(c->value), cv,
+		return xasprintf("%s: candidate %s (%s, step %" PRId64 "), must be %s %s",
+		                 row->rule.metric, cv, row->cand_at, row->cand_step,
 		                 row->rule.op == GATE_GE ? ">=" : row->rule.op == GATE_GT ? ">"
 		                 : row->rule.op == GATE_LE ? "<=" : "<", l);
-	return xasprintf("%s: baseline %s %s, candidate %s, delta %s, candidate must be %s %s",
-	                 row->rule.metric, gate_value_name(c->value), b, cv, d,
-	                 row->rule.dir == GOAL_MAX ? ">=" : "<=", l);
+	return xasprintf("%s: baseline %s (%s, step %" PRId64 "), candidate %s (%s, step %" PRId64
+	                 "), delta %s, candidate must be %s %s",
+	                 row->rule.metric, b, row->base_at, row->base_step, cv, row->cand_at,
+	                 row->cand_step, d, row->rule.dir == GOAL_MAX ? ">=" : "<=", l);
 }
 
 /* Writes the JUnit report with libxml2's writer. Returns 1, or 0 (reported). */
@@ -385,6 +402,7 @@ static int write_junit(const struct check *c, const char *path)
 		xw_property(w, "baseline", c->base ? c->base->id : c->base_sel);
 	xw_property(w, "candidate", c->cand ? c->cand->id : c->cand_sel);
 	xw_property(w, "value", gate_value_name(c->value));
+	xw_property(w, "at", gate_value_name(c->value));
 	xmlTextWriterEndElement(w);
 	for (size_t i = 0; i < c->nrows; i++) {
 		const struct check_row *row = &c->rows[i];
@@ -430,6 +448,32 @@ static int write_junit(const struct check *c, const char *path)
 
 /* ---- the command ---- */
 
+/* The value of series se rule r compares: at the --at point (metric_at,
+ * best by the metric's goal, else by the rule's direction), or its min or
+ * max (--value); with its step and the point it is at. NaN when none. */
+static double check_value(const struct check *c, const struct series *se,
+                          const struct gate_rule *r, int64_t *step, const char **at)
+{
+	*step = 0;
+	*at = gate_value_name(c->value);
+	if (!se)
+		return NAN;
+	if (c->value == GATE_VALUE_MIN || c->value == GATE_VALUE_MAX) {
+		const struct point *p = c->value == GATE_VALUE_MIN ? &se->sum.min : &se->sum.max;
+		*step = se->sum.has_finite ? p->step : 0;
+		return gate_series_value(se, c->value, r->dir);
+	}
+	enum goal g = goal_for(&c->goals, r->metric);
+	if (g == GOAL_NONE)
+		g = r->dir;
+	struct at_value v;
+	if (!metric_at(se, g, c->value == GATE_VALUE_BEST ? AT_BEST : AT_LAST, &v))
+		return NAN;
+	*step = v.step;
+	*at = metric_at_name(v.at);
+	return v.value;
+}
+
 /* Evaluates every rule on the picked runs, filling rows and the counts. */
 static void evaluate(struct check *c)
 {
@@ -439,8 +483,8 @@ static void evaluate(struct check *c)
 		const struct series *sb = c->base ? run_find_series(c->base, r->metric) : NULL;
 		const struct series *sc = run_find_series(c->cand, r->metric);
 		int need_base = r->kind == GATE_TOLERANCE;
-		row->base = sb ? gate_series_value(sb, c->value, r->dir) : NAN;
-		row->cand = sc ? gate_series_value(sc, c->value, r->dir) : NAN;
+		row->base = check_value(c, sb, r, &row->base_step, &row->base_at);
+		row->cand = check_value(c, sc, r, &row->cand_step, &row->cand_at);
 		if (!sc && need_base && !sb)
 			row->missing = "baseline or the candidate";
 		else if (!sc)
@@ -463,6 +507,7 @@ int cmd_check(int argc, char **argv)
 {
 	struct check c;
 	memset(&c, 0, sizeof c);
+	c.value = AT_DEFAULT == AT_BEST ? GATE_VALUE_BEST : GATE_VALUE_LAST;
 	struct reader_opts ro = {.include_deleted = false, .dec_buckets = 0};
 	const char *forced = NULL, *out_dir = ".", *junit = NULL;
 	bool redact = true, charts = true;
@@ -487,6 +532,23 @@ int cmd_check(int argc, char **argv)
 		case OPT_VALUE:
 			if (!gate_value_parse(optarg, &c.value)) {
 				diag_msg("--value takes last, best, min or max, not '%s'", optarg);
+				rc = EXIT_USAGE;
+				goto out;
+			}
+			break;
+		case OPT_AT: {
+			enum metric_at at;
+			if (!cli_parse_at(optarg, &at)) {
+				rc = EXIT_USAGE;
+				goto out;
+			}
+			c.value = at == AT_BEST ? GATE_VALUE_BEST : GATE_VALUE_LAST;
+			break;
+		}
+		case OPT_GOAL:
+			if (!goal_rules_add(&c.goals, optarg)) {
+				diag_msg("--goal takes METRIC:min or METRIC:max (METRIC may be a glob), "
+				         "not '%s'", optarg);
 				rc = EXIT_USAGE;
 				goto out;
 			}
@@ -597,6 +659,7 @@ int cmd_check(int argc, char **argv)
 out:
 	for (size_t i = 0; i < c.nrows; i++)
 		gate_rule_free(&c.rows[i].rule);
+	goal_rules_free(&c.goals);
 	for (size_t i = 0; i < c.ncharts; i++)
 		free(c.chart_files[i]);
 	free(c.chart_files);

@@ -17,13 +17,15 @@
 #include "runsite/util.h"
 #include "site/export.h"
 
-enum { OPT_RUN = OPT_COMMAND_BASE, OPT_REPORT, OPT_STRICT };
+enum { OPT_RUN = OPT_COMMAND_BASE, OPT_REPORT, OPT_STRICT, OPT_GOAL };
 
 static const struct option_row export_options[] = {
 	{"run", 1, OPT_RUN, "RUN", "runs to export: id, name, tag:KEY=VALUE or a selection (man runsite); repeat to compare runs"},
 	{"report", 1, OPT_REPORT, "FILE.md", "export this report (Markdown with runsite blocks) instead of runs"},
 	{"strict", 0, OPT_STRICT, NULL, "with --report: exit 1 when the report has a problem"},
 	{"output", 1, 'o', "FILE", "the HTML file to write (required)"},
+	{"at", 1, OPT_AT, "best|last", CLI_AT_HELP},
+	{"goal", 1, OPT_GOAL, "GLOB:min|max", "metrics matching GLOB are better lower (min) or higher (max); repeatable"},
 	{"title", 1, OPT_TITLE, "TEXT", "the page's title (default: the run's name)"},
 	{"smoothing", 1, OPT_SMOOTHING, "W", "chart smoothing weight 0..0.999, 0 turns it off (default " CHART_DEFAULT_SMOOTHING_TEXT ")"},
 	{"include-deleted", 0, OPT_INCLUDE_DELETED, NULL, "keep deleted experiments and runs"},
@@ -55,6 +57,9 @@ static int export_report(char **paths, size_t npaths, const char *forced, const 
 	so.strict = strict;
 	so.no_cache = true;
 	so.title = eo->title;
+	so.at = eo->at;
+	if (eo->goals)
+		so.goals = *eo->goals; /* borrowed: not freed here */
 	char dir[] = "/tmp/runsite-report-XXXXXX";
 	if (!mkdtemp(dir)) {
 		diag_msg("export: cannot make a temporary folder: %s", strerror(errno));
@@ -79,7 +84,10 @@ static int export_report(char **paths, size_t npaths, const char *forced, const 
 int cmd_export(int argc, char **argv)
 {
 	struct reader_opts ro = {.include_deleted = false, .dec_buckets = 0};
-	struct export_opts eo = {.title = NULL, .redacted = true, .smoothing = CHART_DEFAULT_SMOOTHING};
+	struct export_opts eo = {.title = NULL, .redacted = true, .smoothing = CHART_DEFAULT_SMOOTHING,
+	                         .at = AT_DEFAULT};
+	struct goal_rules goals = {0};
+	eo.goals = &goals;
 	const char *forced = NULL, *out = NULL, *report = NULL;
 	bool strict = false;
 	const char **sels = xcalloc((size_t)argc + 1, sizeof *sels);
@@ -99,6 +107,20 @@ int cmd_export(int argc, char **argv)
 		case OPT_STRICT: strict = true; break;
 		case 'o': out = optarg; break;
 		case OPT_TITLE: eo.title = optarg; break;
+		case OPT_AT:
+			if (!cli_parse_at(optarg, &eo.at)) {
+				rc = EXIT_USAGE;
+				goto out;
+			}
+			break;
+		case OPT_GOAL:
+			if (!goal_rules_add(&goals, optarg)) {
+				diag_msg("--goal takes METRIC:min or METRIC:max (METRIC may be a glob), "
+				         "not '%s'", optarg);
+				rc = EXIT_USAGE;
+				goto out;
+			}
+			break;
 		case OPT_SMOOTHING:
 			if (!cli_parse_double(optarg, 0, 0.999, &eo.smoothing)) {
 				diag_msg("--smoothing takes a number from 0 to 0.999, not '%s'", optarg);
@@ -170,6 +192,7 @@ int cmd_export(int argc, char **argv)
 	free(colors);
 	free(runs);
 out:
+	goal_rules_free(&goals);
 	gate_picker_free(&picker);
 	discovery_free(&d);
 	free(sels);

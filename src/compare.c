@@ -2,7 +2,9 @@
  * which value stands for a run, the best run, run selection, params that
  * vary, seed groups with their statistics, and mean curves with a band. */
 #include <ctype.h>
+#include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,19 +49,70 @@ bool compare_run_value(const struct run *r, const char *key, enum goal g, double
 	return compare_value(run_find_series(r, key), g, compare_default_mode(g), value, NULL);
 }
 
-long compare_best(const struct run *const *runs, size_t n, const char *key, enum goal g)
+/* ---- the value at a point (--at) ---- */
+
+bool metric_at_parse(const char *s, enum metric_at *out)
+{
+	if (s && strcmp(s, "last") == 0)
+		*out = AT_LAST;
+	else if (s && strcmp(s, "best") == 0)
+		*out = AT_BEST;
+	else
+		return false;
+	return true;
+}
+
+const char *metric_at_name(enum metric_at at)
+{
+	return at == AT_BEST ? "best" : "last";
+}
+
+enum compare_mode compare_mode_at(enum goal g, enum metric_at at)
+{
+	return at == AT_BEST && g != GOAL_NONE ? CMP_BEST : CMP_LAST;
+}
+
+bool metric_at(const struct series *se, enum goal g, enum metric_at at, struct at_value *out)
+{
+	if (!se || se->sum.count == 0)
+		return false;
+	/* The summary's min and max are the earliest of equal values, finite only. */
+	const struct point *p = &se->sum.last;
+	out->at = AT_LAST;
+	if (at == AT_BEST && g != GOAL_NONE && se->sum.has_finite) {
+		p = g == GOAL_MIN ? &se->sum.min : &se->sum.max;
+		out->at = AT_BEST;
+	}
+	out->value = p->value;
+	out->step = p->step;
+	return true;
+}
+
+bool metric_at_run(const struct run *r, const char *key, enum goal g, enum metric_at at,
+                   struct at_value *out)
+{
+	return r && metric_at(run_find_series(r, key), g, at, out);
+}
+
+void metric_at_label(char *out, size_t outsz, const struct at_value *v)
+{
+	snprintf(out, outsz, "%s, step %" PRId64, metric_at_name(v->at), v->step);
+}
+
+long compare_best(const struct run *const *runs, size_t n, const char *key, enum goal g,
+                  enum metric_at at)
 {
 	long best = -1;
 	double bv = 0;
 	if (g == GOAL_NONE)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		double v;
-		if (!compare_run_value(runs[i], key, g, &v) || isnan(v))
+		struct at_value v;
+		if (!metric_at_run(runs[i], key, g, at, &v) || isnan(v.value))
 			continue;
-		if (best < 0 || goal_better(g, v, bv)) {
+		if (best < 0 || goal_better(g, v.value, bv)) {
 			best = (long)i;
-			bv = v;
+			bv = v.value;
 		}
 	}
 	return best;

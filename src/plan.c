@@ -104,13 +104,18 @@ bool plan_is_user_tag(const char *key)
 	return !str_starts(key, "mlflow.");
 }
 
-/* The value ranking unit u for metric key under g: a run's value, a
- * group's mean. Returns 0 when it has none. */
+/* The value ranking unit u for metric key under g at point at: a run's
+ * value, a group's mean. Returns 0 when it has none. */
 static int unit_value(const struct run *const *all, const struct plan_unit *u, const char *key,
-                      enum goal g, double *v)
+                      enum goal g, enum metric_at at, double *v)
 {
-	if (!u->g)
-		return compare_run_value(all[u->run], key, g, v) && !isnan(*v);
+	if (!u->g) {
+		struct at_value av;
+		if (!metric_at_run(all[u->run], key, g, at, &av) || isnan(av.value))
+			return 0;
+		*v = av.value;
+		return 1;
+	}
 	size_t n = u->g->n;
 	const struct run **rr = xreallocarray(NULL, n, sizeof *rr);
 	struct compare_group g1 = {xreallocarray(NULL, n, sizeof(size_t)), n};
@@ -119,7 +124,7 @@ static int unit_value(const struct run *const *all, const struct plan_unit *u, c
 		g1.members[i] = i;
 	}
 	struct compare_stats st;
-	int ok = compare_group_stats(rr, &g1, key, g, compare_default_mode(g), &st);
+	int ok = compare_group_stats(rr, &g1, key, g, compare_mode_at(g, at), &st);
 	free(g1.members);
 	free(rr);
 	if (ok)
@@ -186,7 +191,7 @@ size_t plan_overlay_pick(const struct plan *p, const struct run *const *all,
 	struct ranked *rk = xreallocarray(NULL, n, sizeof *rk);
 	for (size_t i = 0; i < n; i++) {
 		rk[i].unit = i;
-		rk[i].has = g != GOAL_NONE && unit_value(all, &units[i], by, g, &rk[i].v);
+		rk[i].has = g != GOAL_NONE && unit_value(all, &units[i], by, g, p->at, &rk[i].v);
 	}
 	if (g != GOAL_NONE)
 		qsort(rk, n, sizeof *rk, g == GOAL_MIN ? cmp_ranked_min : cmp_ranked_max);
@@ -204,8 +209,9 @@ size_t plan_overlay_pick(const struct plan *p, const struct run *const *all,
 		if (keep[i])
 			pick[k++] = i;
 	if (g != GOAL_NONE)
-		*note = xasprintf("Showing the best %d of %zu runs and groups by %s (%s)%s.",
+		*note = xasprintf("Showing the best %d of %zu runs and groups by %s (%s, %s value)%s.",
 		                  OVERLAY_BEST, n, by, g == GOAL_MIN ? "lowest" : "highest",
+		                  metric_at_name(p->at),
 		                  with_base ? ", and the baseline" : "");
 	else
 		*note = xasprintf("Showing the first %d of %zu runs and groups%s.", OVERLAY_BEST, n,
@@ -249,16 +255,27 @@ static int is_eval_key(const char *key)
 	return 0;
 }
 
-/* The primary metric: as given; else the first a --goal rule names, else
- * an evaluation metric with a direction, else any with one. */
-static const char *choose_primary(const struct plan_runs *in, const struct plan_opts *o)
+/* Whether some run of idx[0..n) logs metric key. */
+static int runs_log(const struct run *const *runs, const size_t *idx, size_t n, const char *key)
+{
+	for (size_t i = 0; key && i < n; i++)
+		if (run_find_series(runs[idx[i]], key))
+			return 1;
+	return 0;
+}
+
+/* The primary metric of runs idx[0..n): as given; else the first a --goal
+ * rule names, else an evaluation metric with a direction, else any with one
+ * (among each, the one most runs log). */
+static const char *choose_primary(const struct run *const *runs, const size_t *idx, size_t n,
+                                  const struct plan_opts *o)
 {
 	if (o->primary)
 		return o->primary;
 	const char *primary = NULL;
 	size_t nk = 0;
 	struct plan_metric *k =
-	        plan_metric_keys(in->runs, in->order, in->n, o->goals, NULL, (size_t)-1, &nk);
+	        plan_metric_keys(runs, idx, n, o->goals, NULL, (size_t)-1, &nk);
 	for (int pass = 0; pass < 3 && !primary; pass++)
 		for (size_t i = 0; i < nk && !primary; i++) {
 			if (k[i].goal == GOAL_NONE)
@@ -313,6 +330,53 @@ static void plan_compare_list(struct plan *p, const struct plan_runs *in, const 
 	free(pick);
 }
 
+size_t plan_headlines(const struct plan_runs *in, const char *const *primary,
+                      const struct goal_rules *goals, enum metric_at at,
+                      struct plan_headline *out)
+{
+	size_t n = 0;
+	for (size_t e = 0; e < in->nexps; e++) {
+		const char *key = primary[e];
+		enum goal g = key ? goal_for(goals, key) : GOAL_NONE;
+		if (g == GOAL_NONE)
+			continue;
+		long b = plan_best_run(in->runs, in->exp_runs[e], in->exp_nruns[e], key, g, at);
+		if (b >= 0 && metric_at_run(in->runs[in->exp_runs[e][b]], key, g, at, &out[n].v)) {
+			out[n].exp = e;
+			out[n].metric = key;
+			out[n].goal = g;
+			out[n].run = in->exp_runs[e][b];
+			n++;
+		}
+	}
+	return n;
+}
+
+long plan_best_run(const struct run *const *all, const size_t *idx, size_t n, const char *key,
+                   enum goal g, enum metric_at at)
+{
+	int curves = 0;
+	for (size_t i = 0; i < n && !curves; i++) {
+		const struct series *se = run_find_series(all[idx[i]], key);
+		curves = se && se->sum.count >= 2;
+	}
+	const struct run **rr = xreallocarray(NULL, n ? n : 1, sizeof *rr);
+	size_t *pos = xreallocarray(NULL, n ? n : 1, sizeof *pos);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct series *se = run_find_series(all[idx[i]], key);
+		if (curves && (!se || se->sum.count < 2))
+			continue;
+		rr[k] = all[idx[i]];
+		pos[k++] = i;
+	}
+	long b = compare_best(rr, k, key, g, at);
+	long res = b >= 0 ? (long)pos[b] : -1;
+	free(rr);
+	free(pos);
+	return res;
+}
+
 void plan_make(struct plan *p, const struct plan_runs *in, const struct plan_opts *o)
 {
 	memset(p, 0, sizeof *p);
@@ -321,7 +385,22 @@ void plan_make(struct plan *p, const struct plan_runs *in, const struct plan_opt
 	for (size_t i = 0; i < in->n; i++)
 		rr[i] = in->runs[in->order[i]];
 	size_t *hits = xreallocarray(NULL, in->n ? in->n : 1, sizeof *hits);
-	p->primary = choose_primary(in, o);
+	p->primary = choose_primary(in->runs, in->order, in->n, o);
+	p->at = o->at;
+	/* Each experiment's own primary metric: --primary when it logs it, else
+	 * chosen from its runs alone, so no experiment is headlined by a metric
+	 * only another one logs. */
+	struct plan_opts own = *o;
+	own.primary = NULL;
+	p->nexps = in->nexps;
+	p->exp_primary = xcalloc(in->nexps ? in->nexps : 1, sizeof *p->exp_primary);
+	for (size_t e = 0; e < in->nexps; e++)
+		p->exp_primary[e] =
+		        o->primary && runs_log(in->runs, in->exp_runs[e], in->exp_nruns[e], o->primary)
+		                ? o->primary
+		                : choose_primary(in->runs, in->exp_runs[e], in->exp_nruns[e], &own);
+	p->heads = xcalloc(in->nexps ? in->nexps : 1, sizeof *p->heads);
+	p->nheads = plan_headlines(in, p->exp_primary, o->goals, o->at, p->heads);
 	if (o->baseline)
 		p->baseline = find_baseline(in, rr, hits, o->baseline);
 	for (size_t c = 0; c < o->ncompare; c++)
@@ -347,5 +426,7 @@ void plan_free(struct plan *p)
 		free(p->cmps[c].runs);
 	}
 	free(p->cmps);
+	free(p->exp_primary);
+	free(p->heads);
 	memset(p, 0, sizeof *p);
 }

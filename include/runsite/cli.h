@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <stdio.h>
 
+#include "runsite/compare.h"
 #include "runsite/status.h"
 
 /* One row per option: the getopt_long array and the help text are made from it. */
@@ -34,6 +35,7 @@ enum {
 	OPT_NO_REDACT,
 	OPT_PASSWORD_FILE,
 	OPT_IMMUTABLE,
+	OPT_AT,
 	OPT_COMMAND_BASE = 512,
 };
 
@@ -51,6 +53,10 @@ struct option *cli_getopt(const struct option_row *rows, char **shortopts);
 int cli_paths_ok(const char *cmd, const char *forced, int argc, int optind);
 /* Parses --jobs N (1 to 256) into *jobs. Returns 1, or 0 after saying what is wrong. */
 int cli_parse_jobs(const char *arg, int *jobs);
+/* The help of --at, the same for every command that takes it. */
+#define CLI_AT_HELP "each metric's value at its last point or its best (by its goal); default last"
+/* Parses --at best|last into *at. Returns 1, or 0 after saying what is wrong. */
+int cli_parse_at(const char *arg, enum metric_at *at);
 /* Parses a number in [lo, hi]; returns 0 when s is not one. */
 int cli_parse_double(const char *s, double lo, double hi, double *out);
 

@@ -23,7 +23,42 @@ enum compare_mode {
 
 /* "last", "best", "min" or "max". */
 const char *compare_mode_name(enum compare_mode m);
-/* The mode tables show by default: best for a metric with a goal, else last. */
+
+/* The point a run's metric is read at (--at): its last value, or its best
+ * under the metric's goal. One choice governs every page, check and export,
+ * and every figure says which point it is. */
+enum metric_at {
+	AT_LAST, /* the latest value: what MLflow shows, what a model is shipped at */
+	AT_BEST, /* the best under the goal (min or max); ties: the earliest step */
+};
+#define AT_DEFAULT AT_LAST
+
+/* A metric's value at a point, and which point it is. */
+struct at_value {
+	double value;    /* may be NaN or ±Inf at the last point */
+	int64_t step;
+	enum metric_at at; /* the point it is: AT_BEST only when asked for and the
+	                    * metric has a goal and a finite value; else AT_LAST */
+};
+
+/* Parses "best" or "last"; false for anything else. */
+bool metric_at_parse(const char *s, enum metric_at *out);
+/* "best" or "last". */
+const char *metric_at_name(enum metric_at at);
+/* THE value of series se at point `at` under goal g: the last point, or the
+ * best finite one (the earliest on a tie); best falls back to the last point
+ * (and says so in out->at) for a metric without a goal or without a finite
+ * value. Returns false when se is NULL or empty. */
+bool metric_at(const struct series *se, enum goal g, enum metric_at at, struct at_value *out);
+/* The same for metric key of run r. */
+bool metric_at_run(const struct run *r, const char *key, enum goal g, enum metric_at at,
+                   struct at_value *out);
+/* "best, step 840" or "last, step 1000" into out. */
+void metric_at_label(char *out, size_t outsz, const struct at_value *v);
+/* The compare mode metric_at reads for goal g: CMP_BEST or CMP_LAST. */
+enum compare_mode compare_mode_at(enum goal g, enum metric_at at);
+/* The mode shown by default before --at existed: best for a goal, else last
+ * (reports' blocks that name no value). */
 enum compare_mode compare_default_mode(enum goal g);
 /* The value of se in mode m under goal g into *value (and its step into
  * *step when not NULL). Returns false when there is none: no points, no
@@ -33,10 +68,11 @@ bool compare_value(const struct series *se, enum goal g, enum compare_mode m, do
 /* The value of metric key of run r in the default mode for g (see above). */
 bool compare_run_value(const struct run *r, const char *key, enum goal g, double *value);
 
-/* The index (into runs) of the best run for metric key under goal g, by the
- * default mode's value; ties go to the earlier run. -1 when no run has a
- * value or g is GOAL_NONE. */
-long compare_best(const struct run *const *runs, size_t n, const char *key, enum goal g);
+/* The index (into runs) of the best run for metric key under goal g, by
+ * each run's value at point `at` (metric_at; NaN left out); ties go to the
+ * earlier run. -1 when no run has a value or g is GOAL_NONE. */
+long compare_best(const struct run *const *runs, size_t n, const char *key, enum goal g,
+                  enum metric_at at);
 
 /* Writes the indexes of the runs spec names (run_matches in model.h; an id
  * names one run even when another is called by it) into out (room for n),

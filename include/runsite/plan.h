@@ -19,6 +19,7 @@ struct plan_opts {
 	const char *const *compare;     /* --compare lists, each "RUN,RUN[,...]" */
 	size_t ncompare;
 	const char *baseline;           /* --baseline RUN */
+	enum metric_at at;              /* --at: the point every metric is read at */
 };
 
 /* The runs the plan is made from: runs[i] is run i; order lists every run
@@ -31,6 +32,7 @@ struct plan_runs {
 	const size_t *exp_of;
 	const size_t *const *exp_runs;
 	const size_t *exp_nruns;
+	size_t nexps;
 };
 
 /* A compare page: runs side by side, the first one the reference. */
@@ -41,18 +43,52 @@ struct plan_compare {
 	long exp;      /* the experiment of all its runs, or -1 (runs of several) */
 };
 
+/* An experiment's headline: its primary metric at the chosen point, in the
+ * experiment's best run by that value. */
+struct plan_headline {
+	size_t exp;            /* experiment index */
+	const char *metric;    /* the experiment's primary metric */
+	enum goal goal;
+	size_t run;            /* run index */
+	struct at_value v;     /* the value, its step, and which point it is */
+};
+
 struct plan {
 	const char *primary;       /* the metric the best run is named for (points into a
 	                            * run or the options); NULL: no metric has a direction */
 	long baseline;             /* the --baseline run, or -1 */
 	struct plan_compare *cmps; /* --compare pages, then baseline-vs-each */
 	size_t ncmps, capcmps;
+	enum metric_at at;         /* the point every metric is read at (--at) */
+	const char **exp_primary;  /* per experiment: its primary metric (--primary when
+	                            * it logs it, else chosen from its own runs as the
+	                            * site's is), or NULL when none has a direction */
+	size_t nexps;
+	struct plan_headline *heads; /* one per experiment whose primary metric a run has,
+	                              * in experiment order */
+	size_t nheads;
 };
 
 /* Makes the plan once every run is read and ordered; names that match no
  * run are warned about and left out. Free with plan_free. */
 void plan_make(struct plan *p, const struct plan_runs *in, const struct plan_opts *o);
 void plan_free(struct plan *p);
+
+/* The best of runs idx[0..n) (indexes into all) by metric key under goal g
+ * at point `at`, as a position in idx, or -1: compare_best, except that a
+ * run which logged key at one step only is left out when another logged it
+ * at two or more, so a one-step fluke (a run stopped after its first
+ * evaluation, a lucky first batch) is never named best over real curves. */
+long plan_best_run(const struct run *const *all, const size_t *idx, size_t n, const char *key,
+                   enum goal g, enum metric_at at);
+
+/* The headlines of experiments exps[0..n) of runs: per experiment, its
+ * primary metric (primary[e]) at point `at` in its best run by that value;
+ * ties go to the earlier run in display order. Writes at most n into out
+ * and returns how many. */
+size_t plan_headlines(const struct plan_runs *in, const char *const *primary,
+                      const struct goal_rules *goals, enum metric_at at,
+                      struct plan_headline *out);
 
 /* Limits of the runs tables, the overlays and the sweeps. */
 #define PLAN_MAX_PARAM_COLS 8   /* params shown in a runs table */

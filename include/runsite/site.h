@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "runsite/chart.h"
+#include "runsite/compare.h"
 #include "runsite/goal.h"
 #include "runsite/model.h"
 #include "runsite/plan.h"
@@ -45,6 +46,8 @@ struct site_opts {
 	                              * none: seed-like names (compare.h) */
 	size_t ngroup_by;
 	bool band_minmax;          /* seed bands span min..max instead of mean ± 1 std */
+	enum metric_at at;         /* --at: each metric's value at its last or best point,
+	                            * on every page (AT_DEFAULT) */
 	bool no_cache;             /* draw every chart, reusing none from the last build */
 	/* Reports */
 	const char *reports_dir;   /* --reports DIR; NULL: a reports/ folder beside a store */

@@ -766,12 +766,24 @@ static void write_sweeps(struct site *s, struct chart_sweep *sw, struct chart_di
 	}
 }
 
+/* The value of metric key of run r at the site's point (--at). */
+static bool run_value_at(const struct site *s, const struct run *r, const char *key, enum goal g,
+                         double *v)
+{
+	struct at_value av;
+	if (!metric_at_run(r, key, g, s->opts->at, &av))
+		return false;
+	*v = av.value;
+	return true;
+}
+
 struct chart_ref *sweep_charts(struct site *s, const struct site_exp *e, const char *dir,
                                struct slugset *stems, size_t *nout, int *ok)
 {
 	*nout = 0;
 	*ok = 1;
-	const char *metric = s->primary;
+	size_t ei = (size_t)(e - s->exps);
+	const char *metric = ei < s->plan.nexps ? s->plan.exp_primary[ei] : s->primary;
 	if (!metric || e->nruns < 5 || !s->opts->chart_formats)
 		return NULL;
 	enum goal g = site_goal(s, metric);
@@ -783,7 +795,7 @@ struct chart_ref *sweep_charts(struct site *s, const struct site_exp *e, const c
 	for (size_t i = 0; i < e->nruns; i++) {
 		const struct site_run *sr = &s->runs[e->runs[i]];
 		double v;
-		if (!compare_run_value(sr->run, metric, g, &v) || !isfinite(v))
+		if (!run_value_at(s, sr->run, metric, g, &v) || !isfinite(v))
 			continue;
 		rr[n] = sr->run;
 		colors[n] = sr->color;
@@ -808,7 +820,7 @@ struct chart_ref *sweep_charts(struct site *s, const struct site_exp *e, const c
 		sweep_dim(&dims[p], cp[p].key, rr, n, vals[p], &cats[p]);
 	}
 	char *mlabel = xasprintf("%s (%s %s)", metric,
-	                         compare_mode_name(compare_default_mode(g)), goal_arrow(g));
+	                         compare_mode_name(compare_mode_at(g, s->opts->at)), goal_arrow(g));
 	dims[np] = (struct chart_dim){mlabel, mv, NULL, 0, 0};
 	refs = xcalloc(np + 1, sizeof *refs);
 	if (!site_mkdir(s, dir))
@@ -851,7 +863,7 @@ struct chart_ref *param_sweep_charts(struct site *s, const size_t *idx, size_t n
 	for (size_t i = 0; i < nidx; i++) {
 		const struct site_run *sr = &s->runs[idx[i]];
 		double v;
-		if (!compare_run_value(sr->run, metric, g, &v) || !isfinite(v))
+		if (!run_value_at(s, sr->run, metric, g, &v) || !isfinite(v))
 			continue;
 		rr[n] = sr->run;
 		colors[n] = sr->color;
@@ -870,7 +882,7 @@ struct chart_ref *param_sweep_charts(struct site *s, const size_t *idx, size_t n
 		sweep_dim(&dims[p], params[p], rr, n, vals[p], &cats[p]);
 	}
 	char *mlabel = xasprintf("%s (%s %s)", metric,
-	                         compare_mode_name(compare_default_mode(g)), goal_arrow(g));
+	                         compare_mode_name(compare_mode_at(g, s->opts->at)), goal_arrow(g));
 	dims[np] = (struct chart_dim){mlabel, mv, NULL, 0, 0};
 	refs = xcalloc(np + 1, sizeof *refs);
 	if (!site_mkdir(s, dir))

@@ -503,7 +503,10 @@ static int fill_params(xmlNodePtr body, struct run *const *runs, size_t n)
 	return 1;
 }
 
-static int fill_metrics(xmlNodePtr body, struct run *const *runs, size_t n)
+/* The metrics table: each metric's value at the --at point in every run,
+ * with the point and step it is at under it ("best, step 840"). */
+static int fill_metrics(xmlNodePtr body, struct run *const *runs, size_t n,
+                        const struct export_opts *o)
 {
 	size_t nk;
 	const char **keys = compare_key_union((const struct run *const *)runs, n, true, &nk);
@@ -512,31 +515,29 @@ static int fill_metrics(xmlNodePtr body, struct run *const *runs, size_t n)
 		return 0;
 	}
 	xmlNodePtr tbody;
-	comparison_table(body, "Metric", runs, n, &tbody);
+	comparison_table(body, o->at == AT_BEST ? "Metric (best)" : "Metric (last)", runs, n, &tbody);
 	for (size_t k = 0; k < nk; k++) {
 		xmlNodePtr tr = tmpl_add_elem(tbody, "tr", NULL);
-		enum goal g = goal_infer(keys[k]);
+		tmpl_set_attr(tr, "data-metric", keys[k]);
+		enum goal g = goal_for(o->goals, keys[k]);
 		xmlNodePtr th = add_class_elem(tr, "th", "name", keys[k]);
 		if (g != GOAL_NONE) {
 			xmlAddChild(th, xmlNewDocText(th->doc, (const xmlChar *)" "));
 			add_class_elem(th, "span", "goal", g == GOAL_MIN ? "↓" : "↑");
 		}
 		for (size_t i = 0; i < n; i++) {
-			const struct series *s = run_find_series(runs[i], keys[k]);
-			if (!s || s->sum.count == 0) {
+			struct at_value v;
+			if (!metric_at(run_find_series(runs[i], keys[k]), g, o->at, &v)) {
 				add_class_elem(tr, "td", "num", "—");
 				continue;
 			}
-			xmlNodePtr td = add_number(tr, s->sum.last.value);
-			if (g != GOAL_NONE && s->sum.has_finite) {
-				const struct point *best = g == GOAL_MIN ? &s->sum.min : &s->sum.max;
-				char shown[64], *txt;
-				chart_format_number(shown, sizeof shown, best->value);
-				txt = xasprintf("best %s at step %" PRId64, shown, best->step);
-				tmpl_add_elem(td, "br", NULL);
-				add_class_elem(td, "span", "sub muted", txt);
-				free(txt);
-			}
+			xmlNodePtr td = add_number(tr, v.value);
+			char where[64];
+			metric_at_label(where, sizeof where, &v);
+			tmpl_set_attr(td, "data-at", metric_at_name(v.at));
+			set_int_attr(td, "data-step", v.step);
+			tmpl_add_elem(td, "br", NULL);
+			add_class_elem(td, "span", "sub muted", where);
 		}
 	}
 	free(keys);
@@ -575,7 +576,7 @@ static int fill_charts(xmlNodePtr body, struct run *const *runs, size_t n,
 			chart_spec_defaults(&spec);
 			spec.title = keys[k];
 			spec.smoothing = o->smoothing;
-			spec.goal = (enum chart_goal)goal_infer(keys[k]);
+			spec.goal = (enum chart_goal)goal_for(o->goals, keys[k]);
 			spec.series = cs;
 			spec.nseries = ns;
 			xmlNodePtr fig = add_class_elem(body, "figure", "export-chart", NULL);
@@ -723,7 +724,11 @@ int export_write(struct run *const *runs, size_t n, const struct export_opts *o,
 		fill_handoff(body, runs, n);
 	if ((body = tmpl_find(root, "notes-body")) && !fill_notes(body, runs, n))
 		drop_section(root, "notes-section");
-	if ((body = tmpl_find(root, "metrics-body")) && !fill_metrics(body, runs, n))
+	tmpl_fill(root, "metrics-lede",
+	          o->at == AT_BEST ? "Each metric's best value (lowest or highest by its direction; "
+	                             "the last where it has none), with its step."
+	                           : "Each metric's last value logged, with its step.");
+	if ((body = tmpl_find(root, "metrics-body")) && !fill_metrics(body, runs, n, o))
 		drop_section(root, "metrics-section");
 	if ((body = tmpl_find(root, "charts-body"))) {
 		ok = fill_charts(body, runs, n, o, &any);

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "runsite/compare.h"
+#include "runsite/goal.h"
 #include "runsite/model.h"
 
 struct export_opts {
@@ -14,6 +16,8 @@ struct export_opts {
 	double smoothing;   /* chart smoothing, as build's --smoothing */
 	const int *colors;  /* each run's colour index, as on the site (its place in the
 	                     * listing, gate_picker.seq); NULL: the order of runs */
+	enum metric_at at;  /* --at: the point each metric's value is read at */
+	const struct goal_rules *goals; /* --goal; NULL: directions from the names */
 };
 
 /* Writes runs (with their full series) as one HTML file at out_path: CSS,

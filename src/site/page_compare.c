@@ -1,6 +1,7 @@
 /* page_compare.c — compare/<slug>.html: two runs or more side by side, the
  * first the reference: the params that differ, each metric's values and
  * deltas coloured better or worse, overlay charts. */
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,12 +135,14 @@ static void delta_cell(xmlNodePtr cell, enum goal g, int have, double v, int hav
 	                                             : "same");
 }
 
-/* One metric's row: each run's value and its difference from the reference. */
+/* One metric's row: each run's value at point `at` (metric_at), with which
+ * point and step it is, and its difference from the reference. */
 static void compare_metric_row(xmlNodePtr row, const struct plan_metric *key,
-                               const struct run *const *rr, size_t n)
+                               const struct run *const *rr, size_t n, enum metric_at at)
 {
 	enum goal g = key->goal;
-	enum compare_mode mode = compare_default_mode(g);
+	enum compare_mode mode = compare_mode_at(g, at);
+	enum metric_at row_at = mode == CMP_BEST ? AT_BEST : AT_LAST; /* what the row says */
 	tmpl_set_attr(row, "data-metric", key->key);
 	tmpl_fill(row, "mc-key", key->key);
 	char *how = xasprintf("%s%s%s", compare_mode_name(mode), *goal_arrow(g) ? " " : "",
@@ -151,21 +154,36 @@ static void compare_metric_row(xmlNodePtr row, const struct plan_metric *key,
 	}
 	free(how);
 	xmlNodePtr td = tmpl_find(row, "mc-val");
-	double v0 = 0;
-	int have0 = compare_value(run_find_series(rr[0], key->key), g, mode, &v0, NULL);
+	struct at_value v0 = {0};
+	int have0 = metric_at_run(rr[0], key->key, g, at, &v0);
 	for (size_t i = 0; td && i < n; i++) {
-		double v;
-		int have = compare_value(run_find_series(rr[i], key->key), g, mode, &v, NULL);
+		struct at_value v = {0};
+		int have = metric_at_run(rr[i], key->key, g, at, &v);
 		xmlNodePtr cell = tmpl_clone(td);
 		tmpl_set_attr(cell, "data-run-id", rr[i]->id);
-		if (have)
-			set_number(cell, v);
-		else {
+		if (have) {
+			char where[64], exact[40];
+			set_number(cell, v.value);
+			metric_at_label(where, sizeof where, &v);
+			fmt_double(exact, sizeof exact, v.value);
+			char *title = xasprintf("%s (%s)", exact, where);
+			tmpl_set_attr(cell, "title", title);
+			free(title);
+			tmpl_set_attr(cell, "data-at", metric_at_name(v.at));
+			set_int_attr(cell, "data-step", v.step);
+			/* Which point it is, in the cell: the step differs from run to run. */
+			tmpl_add_elem(cell, "br", NULL);
+			char *sub = v.at == row_at ? xasprintf("step %" PRId64, v.step)
+			                           : xasprintf("%s, step %" PRId64, metric_at_name(v.at),
+			                                       v.step);
+			tmpl_set_attr(tmpl_add_elem(cell, "small", sub), "class", "sub");
+			free(sub);
+		} else {
 			tmpl_set_text(cell, "—");
 			tmpl_set_attr(cell, "data-value", "");
 		}
 		if (i > 0)
-			delta_cell(tmpl_clone(td), g, have, v, have0, v0);
+			delta_cell(tmpl_clone(td), g, have, v.value, have0, v0.value);
 	}
 	tmpl_remove(td);
 }
@@ -183,7 +201,7 @@ static void compare_metrics(struct site *s, xmlNodePtr root, const struct site_c
 	compare_heads(s, msec, "mc-col", c, 1);
 	xmlNodePtr mt = tmpl_find(msec, "mc-row");
 	for (size_t k = 0; mt && k < nk; k++)
-		compare_metric_row(tmpl_clone(mt), &keys[k], rr, c->n);
+		compare_metric_row(tmpl_clone(mt), &keys[k], rr, c->n, s->opts->at);
 	tmpl_remove(mt);
 }
 

@@ -52,7 +52,8 @@ static void fill_seed_groups(struct site *s, xmlNodePtr root, const struct site_
 	                                               s->primary, PLAN_MAX_METRIC_KEYS, &nm);
 	xmlNodePtr th = tmpl_find(sec, "sg-col-metric");
 	for (size_t m = 0; th && m < nm; m++)
-		metric_head(tmpl_clone(th), metrics[m].key, metrics[m].goal, "mean ± std");
+		metric_head(tmpl_clone(th), metrics[m].key, metrics[m].goal,
+		            compare_mode_at(metrics[m].goal, s->opts->at), "mean ± std");
 	tmpl_remove(th);
 	xmlNodePtr rowtpl = tmpl_find(sec, "sg-row");
 	for (size_t g = 0; rowtpl && g < ng; g++) {
@@ -89,7 +90,7 @@ static void fill_seed_groups(struct site *s, xmlNodePtr root, const struct site_
 			tmpl_set_attr(c, "data-metric", metrics[m].key);
 			struct compare_stats st;
 			if (!compare_group_stats(rr, &groups[g], metrics[m].key, metrics[m].goal,
-			                         compare_default_mode(metrics[m].goal), &st)) {
+			                         compare_mode_at(metrics[m].goal, s->opts->at), &st)) {
 				tmpl_set_text(c, "—");
 				tmpl_set_attr(c, "data-value", "");
 				continue;

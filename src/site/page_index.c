@@ -43,35 +43,31 @@ int page_index(struct site *s)
 	tmpl_remove(tpl);
 
 	const size_t *all = s->order;
-	fill_best(s, root, "site-best", all, s->nruns, 0);
+	/* One run picked across experiments would compare unrelated metrics:
+	 * with several, the cards below name each experiment's best. */
+	if (s->nexps == 1)
+		fill_best(s, root, "site-best", all, s->nruns, 0);
+	else
+		tmpl_remove(tmpl_find(root, "site-best"));
 	fill_compare_list(s, root, -1, 0);
 	fill_runs_table(s, root, all, s->nruns, 0);
 
-	/* The best run for each goal metric. */
-	size_t nk = 0;
-	struct plan_metric *keys = plan_metric_keys(s->rr, all, s->nruns, &s->opts->goals,
-	                                            s->primary, PLAN_MAX_METRIC_KEYS, &nk);
+	/* Headlines: per experiment, its primary metric at the chosen point
+	 * (--at) in its best run by that value (the plan's). */
 	tpl = tmpl_find(root, "best-row");
 	size_t nbest = 0;
-	for (size_t k = 0; tpl && k < nk; k++) {
-		if (keys[k].goal == GOAL_NONE)
-			continue;
-		long bi = -1;
-		const struct point *bp = NULL;
-		for (size_t i = 0; i < s->nruns; i++) {
-			const struct series *se = run_find_series(s->runs[i].run, keys[k].key);
-			const struct point *p = se ? series_best(se, keys[k].goal) : NULL;
-			if (p && (!bp || goal_better(keys[k].goal, p->value, bp->value))) {
-				bp = p;
-				bi = (long)i;
-			}
-		}
-		if (bi < 0)
-			continue;
+	for (size_t k = 0; tpl && k < s->plan.nheads; k++) {
+		const struct plan_headline *h = &s->plan.heads[k];
+		long bi = (long)h->run;
 		xmlNodePtr row = tmpl_clone(tpl);
 		nbest++;
-		tmpl_fill(row, "b-metric", keys[k].key);
-		tmpl_fill(row, "b-goal", keys[k].goal == GOAL_MIN ? "lowest" : "highest");
+		tmpl_fill(row, "b-exp", s->exps[h->exp].name);
+		tmpl_fill(row, "b-metric", h->metric);
+		tmpl_fill(row, "b-goal", h->goal == GOAL_MIN ? "lowest" : "highest");
+		tmpl_fill(row, "b-at", metric_at_name(h->v.at));
+		tmpl_set_attr(row, "data-run-id", s->runs[bi].run->id);
+		tmpl_set_attr(row, "data-metric", h->metric);
+		tmpl_set_attr(row, "data-at", metric_at_name(h->v.at));
 		char *href = xasprintf("runs/%s.html", s->runs[bi].slug);
 		xmlNodePtr br = tmpl_find(row, "b-run");
 		/* The run's name is linked, or the whole card is the link. */
@@ -82,12 +78,11 @@ int page_index(struct site *s)
 		if (strcmp((const char *)row->name, "a") == 0)
 			tmpl_set_attr(row, "href", href);
 		free(href);
-		fill_number(row, "b-value", bp->value);
-		fill_step(row, "b-step", bp->step);
+		fill_number(row, "b-value", h->v.value);
+		fill_step(row, "b-step", h->v.step);
 	}
 	tmpl_remove(tpl);
 	keep_section(root, "best-section", nbest);
-	free(keys);
 
 	int ok = page_save(s, doc, "index.html");
 	xmlFreeDoc(doc);

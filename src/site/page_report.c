@@ -326,6 +326,18 @@ struct col {
 	enum compare_mode mode;
 };
 
+/* The value of metric key of run r at the site's point (--at); false when
+ * it has none. */
+static bool run_value(const struct site *s, const struct run *r, const char *key, enum goal g,
+                      double *v)
+{
+	struct at_value av;
+	if (!metric_at_run(r, key, g, s->opts->at, &av))
+		return false;
+	*v = av.value;
+	return true;
+}
+
 static int parse_mode(const char *w, enum compare_mode *m)
 {
 	static const char *const names[] = {"last", "best", "min", "max"};
@@ -387,7 +399,7 @@ static char *table_cols(struct rpage *p, const char *what, const size_t *ri, siz
 			if (!forced_param && metric) {
 				c.kind = COL_METRIC;
 				c.goal = site_goal(p->s, key);
-				c.mode = has_mode ? m : compare_default_mode(c.goal);
+				c.mode = has_mode ? m : compare_mode_at(c.goal, p->s->opts->at);
 				if (c.mode == CMP_BEST && c.goal == GOAL_NONE)
 					why = xasprintf("'%s' has no direction, so no best value "
 					                "(--goal %s:min or :max)", key, key);
@@ -563,7 +575,8 @@ static void table_head(xmlNodePtr table, const struct col *cols, size_t nc, int 
 		                                    "Started (UTC)", "Experiment"};
 		xmlNodePtr th = tmpl_add_elem(tr, "th", NULL);
 		if (cols[k].kind == COL_METRIC) {
-			metric_head(th, cols[k].key, cols[k].goal, grouped ? "mean ± std" : NULL);
+			metric_head(th, cols[k].key, cols[k].goal, cols[k].mode,
+			            grouped ? "mean ± std" : NULL);
 			tmpl_set_attr(th, "data-mode", NULL);
 			tmpl_set_attr(th, "class", "num metric");
 		} else {
@@ -780,11 +793,11 @@ static char *block_compare(struct rpage *p, const struct report_block *b, xmlNod
 			enum goal g = site_goal(p->s, mk[k]);
 			tr = tmpl_add_elem(tbody, "tr", NULL);
 			xmlNodePtr th = tmpl_add_elem(tr, "th", NULL);
-			metric_head(th, mk[k], g, NULL);
+			metric_head(th, mk[k], g, compare_mode_at(g, p->s->opts->at), NULL);
 			double ref = NAN;
 			for (size_t i = 0; i < ns; i++) {
 				double v = NAN;
-				if (!compare_run_value(rr[i], mk[k], g, &v))
+				if (!run_value(p->s, rr[i], mk[k], g, &v))
 					v = NAN;
 				xmlNodePtr td = tmpl_add_elem(tr, "td", NULL);
 				tmpl_set_attr(td, "class", "num");
@@ -862,7 +875,7 @@ static char *block_sweep(struct rpage *p, const struct report_block *b, xmlNodeP
 		long k = 0;
 		for (long i = 0; i < n; i++) {
 			double v;
-			if (compare_run_value(p->s->runs[p->sel[i]].run, m, g, &v) && isfinite(v))
+			if (run_value(p->s, p->s->runs[p->sel[i]].run, m, g, &v) && isfinite(v))
 				p->sel[k++] = p->sel[i];
 		}
 		n = k;
@@ -925,12 +938,12 @@ static int ref_node(struct rpage *p, const struct report_ref *r, xmlNodePtr pare
 		if (k < 0)
 			return 0;
 		enum goal g = site_goal(s, r->key);
-		enum compare_mode m = compare_default_mode(g);
+		enum compare_mode m = compare_mode_at(g, s->opts->at);
 		double sum = 0, sq = 0;
 		size_t cnt = 0;
 		for (long i = 0; i < k; i++) {
 			double v;
-			if (compare_run_value(p->rr[p->sel[i]], r->key, g, &v) && isfinite(v)) {
+			if (run_value(s, p->rr[p->sel[i]], r->key, g, &v) && isfinite(v)) {
 				sum += v;
 				cnt++;
 			}
@@ -942,7 +955,7 @@ static int ref_node(struct rpage *p, const struct report_ref *r, xmlNodePtr pare
 		double mean = sum / (double)cnt;
 		for (long i = 0; i < k; i++) {
 			double v;
-			if (compare_run_value(p->rr[p->sel[i]], r->key, g, &v) && isfinite(v))
+			if (run_value(s, p->rr[p->sel[i]], r->key, g, &v) && isfinite(v))
 				sq += (v - mean) * (v - mean);
 		}
 		double sd = cnt > 1 ? sqrt(sq / (double)(cnt - 1)) : 0;
@@ -990,7 +1003,7 @@ static int ref_node(struct rpage *p, const struct report_ref *r, xmlNodePtr pare
 			return 0;
 		}
 		enum goal g = site_goal(s, r->key);
-		enum compare_mode m = compare_default_mode(g);
+		enum compare_mode m = compare_mode_at(g, s->opts->at);
 		if (r->mode && !parse_mode(r->mode, &m)) {
 			snprintf(err, errsz, "a run's metric takes best, last, min or max, not '%s'",
 			         r->mode);

@@ -297,11 +297,11 @@ void fill_chart_section(struct site *s, xmlNodePtr root, const char *marker,
 }
 
 /* Fills a metric column's heading: the key, its direction and the value
- * shown (last, or best by the direction), for the page script to switch;
- * `extra` is appended to the value line ("mean ± std"). */
-void metric_head(xmlNodePtr th, const char *key, enum goal g, const char *extra)
+ * shown (m: compare_mode_at of --at, or a report column's own), for the
+ * page script to switch; `extra` is appended to the value line ("mean ± std"). */
+void metric_head(xmlNodePtr th, const char *key, enum goal g, enum compare_mode m,
+                 const char *extra)
 {
-	enum compare_mode m = compare_default_mode(g);
 	tmpl_set_text(th, key);
 	tmpl_set_attr(th, "data-metric", key);
 	tmpl_set_attr(th, "data-goal", g == GOAL_MIN ? "min" : g == GOAL_MAX ? "max" : "none");
@@ -315,12 +315,13 @@ void metric_head(xmlNodePtr th, const char *key, enum goal g, const char *extra)
 	free(sub);
 }
 
-/* Fills a metric cell of a run: the default value shown, and every mode's
- * exact value and text in data-last/-best/-min/-max(-text) for the switch. */
-static void metric_cell(xmlNodePtr c, const struct series *se, const char *key, enum goal g)
+/* Fills a metric cell of a run: its value at point `at` (metric_at), and
+ * every mode's exact value and text in data-last/-best/-min/-max(-text) for
+ * the switch. */
+static void metric_cell(xmlNodePtr c, const struct series *se, const char *key, enum goal g,
+                        enum metric_at at)
 {
 	tmpl_set_attr(c, "data-metric", key);
-	enum compare_mode def = compare_default_mode(g);
 	for (int m = CMP_LAST; m <= CMP_MAX; m++) {
 		double v;
 		int64_t step;
@@ -334,18 +335,20 @@ static void metric_cell(xmlNodePtr c, const struct series *se, const char *key, 
 		tmpl_set_attr(c, name, have ? exact : "");
 		snprintf(name, sizeof name, "data-%s-text", compare_mode_name((enum compare_mode)m));
 		tmpl_set_attr(c, name, have ? shown : "—");
-		if (m != (int)def)
-			continue;
-		if (!have) {
-			tmpl_set_text(c, "—");
-			tmpl_set_attr(c, "data-value", "");
-			continue;
-		}
-		set_number(c, v);
-		char *title = xasprintf("%s at step %" PRId64, exact, step);
-		tmpl_set_attr(c, "title", title);
-		free(title);
 	}
+	struct at_value av;
+	if (!metric_at(se, g, at, &av)) {
+		tmpl_set_text(c, "—");
+		tmpl_set_attr(c, "data-value", "");
+		return;
+	}
+	set_number(c, av.value);
+	char exact[40], where[64];
+	fmt_double(exact, sizeof exact, av.value);
+	metric_at_label(where, sizeof where, &av);
+	char *title = xasprintf("%s (%s)", exact, where);
+	tmpl_set_attr(c, "title", title);
+	free(title);
 }
 
 /* Fills the column heads of a runs table: the trend column (a sparkline of
@@ -374,7 +377,8 @@ static void runs_table_heads(struct site *s, xmlNodePtr table, const struct comp
 	tmpl_remove(th);
 	th = tmpl_find(table, "col-metric");
 	for (size_t m = 0; th && m < nm; m++)
-		metric_head(tmpl_clone(th), metrics[m].key, metrics[m].goal, NULL);
+		metric_head(tmpl_clone(th), metrics[m].key, metrics[m].goal,
+		            compare_mode_at(metrics[m].goal, s->opts->at), NULL);
 	tmpl_remove(th);
 }
 
@@ -486,7 +490,7 @@ static void run_row(struct site *s, xmlNodePtr row, struct site_run *sr, const c
 	td = tmpl_find(row, "r-metric");
 	for (size_t m = 0; td && m < nm; m++)
 		metric_cell(tmpl_clone(td), run_find_series(r, metrics[m].key), metrics[m].key,
-		            metrics[m].goal);
+		            metrics[m].goal, s->opts->at);
 	tmpl_remove(td);
 }
 
@@ -535,19 +539,26 @@ void keep_section(xmlNodePtr root, const char *marker, size_t n)
 		tmpl_remove(tmpl_find(root, marker));
 }
 
-/* Fills a "best run" element (marker) below root for metric over runs
- * idx[0..n) at page depth; removes it when there is none. */
+/* Fills a "best run" element (marker) below root over runs idx[0..n) at
+ * page depth, by the primary metric at the chosen point (--at): the primary
+ * metric of their experiment when they are all one experiment's, else the
+ * site's. Removes it when there is none. */
 void fill_best(struct site *s, xmlNodePtr root, const char *marker, const size_t *idx,
                       size_t n, int depth)
 {
 	xmlNodePtr el = tmpl_find(root, marker);
 	if (!el)
 		return;
-	enum goal g = s->primary ? site_goal(s, s->primary) : GOAL_NONE;
-	const struct run **rr = run_ptrs(s, idx, n);
-	long b = s->primary ? compare_best(rr, n, s->primary, g) : -1;
-	free(rr);
-	if (b < 0) {
+	const char *metric = s->primary;
+	size_t same = 0;
+	while (same < n && s->runs[idx[same]].exp == s->runs[idx[0]].exp)
+		same++;
+	if (n > 0 && same == n && s->runs[idx[0]].exp < s->plan.nexps)
+		metric = s->plan.exp_primary[s->runs[idx[0]].exp];
+	enum goal g = metric ? site_goal(s, metric) : GOAL_NONE;
+	long b = metric ? plan_best_run(s->rr, idx, n, metric, g, s->opts->at) : -1;
+	struct at_value v;
+	if (b < 0 || !metric_at_run(s->runs[idx[b]].run, metric, g, s->opts->at, &v)) {
 		tmpl_remove(el);
 		return;
 	}
@@ -556,18 +567,12 @@ void fill_best(struct site *s, xmlNodePtr root, const char *marker, const size_t
 	fill_link(tmpl_find(el, "best-run"), href, sr->run->name);
 	free(href);
 	tmpl_set_attr(el, "data-run-id", sr->run->id);
-	tmpl_fill(el, "best-metric", s->primary);
-	char *how = xasprintf("%s %s", g == GOAL_MIN ? "lowest" : "highest",
-	                      compare_mode_name(compare_default_mode(g)));
+	tmpl_fill(el, "best-metric", metric);
+	char *how = xasprintf("%s %s", g == GOAL_MIN ? "lowest" : "highest", metric_at_name(v.at));
 	tmpl_fill(el, "best-goal", how);
 	free(how);
-	double v;
-	int64_t step;
-	if (compare_value(run_find_series(sr->run, s->primary), g, compare_default_mode(g), &v,
-	                  &step)) {
-		fill_number(el, "best-value", v);
-		fill_step(el, "best-step", step);
-	}
+	fill_number(el, "best-value", v.value);
+	fill_step(el, "best-step", v.step);
 }
 
 /* Lists compare pages (those of experiment e, or all when e < 0) below

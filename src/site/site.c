@@ -21,6 +21,7 @@ void site_opts_defaults(struct site_opts *o)
 	o->jobs = 0; /* the CPU count */
 	/* Pages show SVG; PNG only when asked (--png, or check's summary). */
 	o->chart_formats = 1u << CHART_SVG;
+	o->at = AT_DEFAULT;
 	chart_spec_defaults(&o->chart);
 }
 

@@ -225,7 +225,8 @@ int page_save(struct site *s, htmlDocPtr doc, const char *rel);
 void fill_chart_section(struct site *s, xmlNodePtr root, const char *marker,
                  const struct chart_ref *charts, size_t n);
 /* A metric column's heading, and a run's cell in it. */
-void metric_head(xmlNodePtr th, const char *key, enum goal g, const char *extra);
+void metric_head(xmlNodePtr th, const char *key, enum goal g, enum compare_mode m,
+                 const char *extra);
 /* Fills the runs table below root (marker "runs") with runs idx[0..n), for
  * a page depth folders down. */
 void fill_runs_table(struct site *s, xmlNodePtr root, const size_t *idx, size_t n, int depth);

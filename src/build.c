@@ -714,6 +714,7 @@ int build_site(const struct discovery *d, const struct reader_opts *ropts,
 	if (opts->select) {
 		char err[256];
 		b.select = select_parse(opts->select, err, sizeof err);
+		select_set_at(b.select, opts->at);
 		if (!b.select) {
 			diag_msg("--select '%s': %s", opts->select, err);
 			rc = EXIT_USAGE;

@@ -611,6 +611,8 @@ int cmd_check(int argc, char **argv)
 	gate_picker_init(&picker, sels, c.base_sel ? 2 : 1);
 	picker.keep_metrics = keep;
 	picker.one_each = true;
+	picker.at = c.value == GATE_VALUE_BEST ? AT_BEST : AT_LAST;
+	picker.goals = &c.goals;
 	picker.nkeep = nrules;
 	discover((const char *const *)argv + optind, (size_t)(argc - optind), forced, &d);
 	rc = gate_picker_read(&picker, &d, &ro, redact);

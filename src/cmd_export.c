@@ -165,6 +165,8 @@ int cmd_export(int argc, char **argv)
 		goto out;
 	}
 	gate_picker_init(&picker, sels, nsels);
+	picker.at = eo.at;
+	picker.goals = &goals;
 	discover((const char *const *)argv + optind, (size_t)(argc - optind), forced, &d);
 	rc = gate_picker_read(&picker, &d, &ro, eo.redacted);
 	if (rc != EXIT_OK)

@@ -201,6 +201,7 @@ void gate_eval(const struct gate_rule *r, double baseline, double candidate,
 void gate_picker_init(struct gate_picker *p, const char *const *selectors, size_t n)
 {
 	memset(p, 0, sizeof *p);
+	p->at = AT_DEFAULT;
 	p->picks = xcalloc(n ? n : 1, sizeof *p->picks);
 	p->npicks = n;
 	for (size_t i = 0; i < n; i++) {
@@ -353,6 +354,8 @@ int gate_picker_read(struct gate_picker *p, const struct discovery *d,
 		diag_msg("no run store found in the given paths (try `runsite ls PATH`)");
 		return EXIT_NO_INPUT;
 	}
+	for (size_t i = 0; i < p->npicks; i++)
+		select_set_at(p->picks[i].expr, p->at);
 	struct pipeline_consumer consumer = {p, NULL, pick_experiment, pick_run};
 	struct pipeline_stats stats;
 	memset(&stats, 0, sizeof stats);

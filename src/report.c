@@ -394,13 +394,14 @@ void report_doc_free(struct report_doc *d)
 /* ---- which runs ---- */
 
 long report_select(const char *runs_expr, const char *top, const struct run *const *runs,
-                   size_t n, const struct goal_rules *goals, const char *primary, size_t *out,
-                   char *err, size_t errsz)
+                   size_t n, const struct goal_rules *goals, const char *primary,
+                   enum metric_at at, size_t *out, char *err, size_t errsz)
 {
 	char *text = xasprintf("%s%s%s", runs_expr && *runs_expr ? runs_expr : "*",
 	                       top && *top ? " top " : "", top && *top ? top : "");
 	long k = -1;
 	struct select_expr *e = select_parse(text, err, errsz);
+	select_set_at(e, at);
 	if (e && select_check(e, runs, n, goals, primary, err, errsz)) {
 		k = (long)select_runs(e, runs, n, goals, primary, out);
 		if (k == 0 && select_is_single(e))
@@ -416,12 +417,13 @@ long report_select(const char *runs_expr, const char *top, const struct run *con
 }
 
 long report_one_run(const char *sel, const struct run *const *runs, size_t n,
-                    const struct goal_rules *goals, const char *primary, char *err,
-                    size_t errsz)
+                    const struct goal_rules *goals, const char *primary, enum metric_at at,
+                    char *err, size_t errsz)
 {
 	size_t *out = xreallocarray(NULL, n ? n : 1, sizeof *out);
 	long k = -1, idx = -1;
 	struct select_expr *e = select_parse(sel, err, errsz);
+	select_set_at(e, at);
 	if (e && select_check(e, runs, n, goals, primary, err, errsz)) {
 		k = (long)select_runs(e, runs, n, goals, primary, out);
 		if (k == 0)
@@ -456,12 +458,12 @@ char *report_group_name(const struct run *const *runs, const size_t *members, si
 }
 
 long report_group_runs(const char *name, const struct run *const *runs, size_t n,
-                       const struct goal_rules *goals, const char *primary,
+                       const struct goal_rules *goals, const char *primary, enum metric_at at,
                        const char *const *group_by, size_t ngroup_by, size_t *out, char *err,
                        size_t errsz)
 {
 	if (strpbrk(name, "=:*?[ \t,"))
-		return report_select(name, NULL, runs, n, goals, primary, out, err, errsz);
+		return report_select(name, NULL, runs, n, goals, primary, at, out, err, errsz);
 	/* A seed group of that name. */
 	struct compare_group *groups = NULL;
 	size_t ng = compare_seed_groups(runs, n, group_by, ngroup_by, &groups);

@@ -34,7 +34,25 @@ struct select_expr {
 	size_t nalts, capalts;
 	size_t top;       /* 0: all */
 	char *top_metric; /* NULL: the primary metric */
+	enum metric_at at; /* the point metrics are read at (select_set_at) */
 };
+
+void select_set_at(struct select_expr *e, enum metric_at at)
+{
+	if (e)
+		e->at = at;
+}
+
+/* The value of metric key of run r at the expression's point under g. */
+static bool run_value(const struct select_expr *e, const struct run *r, const char *key,
+                      enum goal g, double *v)
+{
+	struct at_value av;
+	if (!metric_at_run(r, key, g, e->at, &av))
+		return false;
+	*v = av.value;
+	return true;
+}
 
 static int parse_num(const char *s, double *v)
 {
@@ -248,6 +266,7 @@ void select_free(struct select_expr *e)
 struct select_expr *select_parse(const char *text, char *err, size_t errsz)
 {
 	struct select_expr *e = xcalloc(1, sizeof *e);
+	e->at = AT_DEFAULT;
 	size_t na = 0;
 	char **alts = split(text ? text : "", ',', &na);
 	int ok = na > 0;
@@ -357,7 +376,8 @@ static bool status_is(const char *status, const char *list)
 	return hit;
 }
 
-static bool term_match(const struct term *t, const struct run *r, const struct goal_rules *goals)
+static bool term_match(const struct select_expr *e, const struct term *t, const struct run *r,
+                       const struct goal_rules *goals)
 {
 	bool eq;
 	switch (t->kind) {
@@ -375,7 +395,7 @@ static bool term_match(const struct term *t, const struct run *r, const struct g
 		if (t->op == OP_NONE)
 			return se != NULL;
 		double v;
-		if (!se || !compare_run_value(r, t->key, goal_for(goals, t->key), &v) || isnan(v))
+		if (!se || !run_value(e, r, t->key, goal_for(goals, t->key), &v) || isnan(v))
 			return t->op == OP_NE;
 		return t->is_num && compare_op(t->op, v, t->num);
 	}
@@ -389,7 +409,7 @@ bool select_match(const struct select_expr *e, const struct run *r, const struct
 	for (size_t a = 0; a < e->nalts; a++) {
 		bool all = true;
 		for (size_t i = 0; i < e->alts[a].n && all; i++)
-			all = term_match(&e->alts[a].terms[i], r, goals);
+			all = term_match(e, &e->alts[a].terms[i], r, goals);
 		if (all)
 			return true;
 	}
@@ -450,7 +470,7 @@ size_t select_runs(const struct select_expr *e, const struct run *const *runs, s
 	size_t m = 0;
 	for (size_t i = 0; i < k; i++) {
 		double v;
-		if (compare_run_value(runs[out[i]], metric, g, &v) && !isnan(v))
+		if (run_value(e, runs[out[i]], metric, g, &v) && !isnan(v))
 			r[m++] = (struct ranked){out[i], v};
 	}
 	top_goal = g;

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "runsite/compare.h"
 #include "runsite/goal.h"
 #include "runsite/model.h"
 
@@ -89,6 +90,7 @@ struct gate_picker {
 	size_t nkeep;
 	bool one_each;        /* every selector must name exactly one run (check) */
 	const struct goal_rules *goals; /* the directions of top N's metric (may be NULL) */
+	enum metric_at at;    /* the point metric terms and top N read metrics at (--at) */
 };
 
 /* Sets up a picker for the given selectors (copied by pointer). */

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "runsite/compare.h"
 #include "runsite/goal.h"
 #include "runsite/model.h"
 
@@ -66,17 +67,18 @@ void report_list_free(char **items, size_t n);
 
 /* The runs a block selects from runs[0..n) (display order): its `runs:`
  * (else the report's `runs:`, else every run) and `top:` ("5 by val/f1"),
+ * metrics read at point `at` (the build's --at), in these three,
  * as indexes into out (room for n). Returns the count, or -1 with the reason
  * in err (a bad selection, one naming what no run has, or none matched). */
 long report_select(const char *runs_expr, const char *top, const struct run *const *runs,
-                   size_t n, const struct goal_rules *goals, const char *primary, size_t *out,
-                   char *err, size_t errsz);
+                   size_t n, const struct goal_rules *goals, const char *primary,
+                   enum metric_at at, size_t *out, char *err, size_t errsz);
 
 /* The one run sel names (a compare side, a reference): its index, or -1
  * with the reason in err (names none, or several). */
 long report_one_run(const char *sel, const struct run *const *runs, size_t n,
-                    const struct goal_rules *goals, const char *primary, char *err,
-                    size_t errsz);
+                    const struct goal_rules *goals, const char *primary, enum metric_at at,
+                    char *err, size_t errsz);
 
 /* The runs of group name: the seed group (compare.h; group_by as --group-by)
  * whose members' common name prefix is name ("mlp16-posw4" for
@@ -85,7 +87,7 @@ long report_one_run(const char *sel, const struct run *const *runs, size_t n,
  * ':', a space or a glob), the runs it selects. Returns the count (into
  * out), or -1 with err. */
 long report_group_runs(const char *name, const struct run *const *runs, size_t n,
-                       const struct goal_rules *goals, const char *primary,
+                       const struct goal_rules *goals, const char *primary, enum metric_at at,
                        const char *const *group_by, size_t ngroup_by, size_t *out, char *err,
                        size_t errsz);
 

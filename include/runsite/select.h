@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "runsite/compare.h"
 #include "runsite/goal.h"
 #include "runsite/model.h"
 
@@ -29,6 +30,9 @@ struct select_expr;
 /* Parses text. NULL with a reason in err when it is not an expression. */
 struct select_expr *select_parse(const char *text, char *err, size_t errsz);
 void select_free(struct select_expr *e);
+/* The point metric:KEY terms and `top N by METRIC` read each run's metric
+ * at (metric_at): the command's --at; AT_DEFAULT until set. */
+void select_set_at(struct select_expr *e, enum metric_at at);
 
 /* True when run r passes the expression's terms (top N is not applied);
  * goals give the direction of metric:KEY terms. */

@@ -209,7 +209,7 @@ static long block_runs(struct rpage *p, const struct report_block *b, char *err,
 	if (!expr)
 		expr = p->rep->doc.runs;
 	long k = report_select(expr, kvlist_get(&b->opts, "top"), p->rr, p->n, &p->s->opts->goals,
-	                       p->s->primary, p->sel, err, errsz);
+	                       p->s->primary, p->s->opts->at, p->sel, err, errsz);
 	for (long i = 0; i < k; i++)
 		p->sel[i] = p->s->order[p->sel[i]];
 	return k;
@@ -744,7 +744,7 @@ static char *block_compare(struct rpage *p, const struct report_block *b, xmlNod
 		why = xasprintf("compare: takes RUN vs RUN, not '%s'", b->what);
 	for (size_t i = 0; i < ns && !why; i++) {
 		long k = report_one_run(sides[i], p->rr, p->n, &p->s->opts->goals, p->s->primary,
-		                        err, sizeof err);
+		                        p->s->opts->at, err, sizeof err);
 		if (k < 0)
 			why = xstrdup(err);
 		else
@@ -933,7 +933,7 @@ static int ref_node(struct rpage *p, const struct report_ref *r, xmlNodePtr pare
 	}
 	if (r->group) {
 		long k = report_group_runs(r->sel, p->rr, p->n, &s->opts->goals, s->primary,
-		                           s->opts->group_by, s->opts->ngroup_by, p->sel,
+		                           s->opts->at, s->opts->group_by, s->opts->ngroup_by, p->sel,
 		                           err, errsz);
 		if (k < 0)
 			return 0;
@@ -982,7 +982,8 @@ static int ref_node(struct rpage *p, const struct report_ref *r, xmlNodePtr pare
 		free(text);
 		return 1;
 	}
-	long k = report_one_run(r->sel, p->rr, p->n, &s->opts->goals, s->primary, err, errsz);
+	long k = report_one_run(r->sel, p->rr, p->n, &s->opts->goals, s->primary, s->opts->at,
+	                        err, errsz);
 	if (k < 0)
 		return 0;
 	size_t ri = s->order[k];

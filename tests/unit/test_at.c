@@ -7,6 +7,7 @@
 #include "harness.h"
 #include "runsite/compare.h"
 #include "runsite/plan.h"
+#include "runsite/select.h"
 #include "runsite/util.h"
 
 /* A run of experiment exp with metric key at steps 1..n holding ys[0..n). */
@@ -116,6 +117,23 @@ static void test_best_run(void)
 	INT_EQ(plan_best_run(rr, only_f, 1, "val/f1", GOAL_MAX, AT_LAST), 0,
 	       "single points alone still name a best");
 	INT_EQ(plan_best_run(rr, idx, 3, "val/f1", GOAL_NONE, AT_LAST), -1, "no goal, no best");
+
+	/* The selection language reads metrics at the same point. */
+	char err[256];
+	size_t out[3];
+	struct select_expr *e = select_parse("top 1 by val/f1", err, sizeof err);
+	OK(e != NULL, "top 1 parses: %s", err);
+	INT_EQ(select_runs(e, rr, 2, NULL, NULL, out) == 1 ? (long)out[0] : -1, 1,
+	       "top 1 by val/f1 reads the last value by default: B");
+	select_set_at(e, AT_BEST);
+	INT_EQ(select_runs(e, rr, 2, NULL, NULL, out) == 1 ? (long)out[0] : -1, 0,
+	       "at best: A");
+	select_free(e);
+	e = select_parse("metric:val/f1>0.7", err, sizeof err);
+	OK(e && !select_match(e, r[0], NULL), "A's last val/f1 is 0.3");
+	select_set_at(e, AT_BEST);
+	OK(e && select_match(e, r[0], NULL), "A's best val/f1 is 0.8");
+	select_free(e);
 	for (int i = 0; i < 3; i++)
 		run_free(r[i]);
 }

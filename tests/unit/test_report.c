@@ -162,27 +162,27 @@ int main(void)
 	const struct run *const *rr = (const struct run *const *)runs;
 	size_t out[4];
 	char err[256];
-	INT_EQ(report_select(NULL, NULL, rr, 4, NULL, NULL, out, err, sizeof err), 4, "all runs");
-	INT_EQ(report_select("experiment=puppy", "2 by val/f1", rr, 4, NULL, NULL, out, err,
+	INT_EQ(report_select(NULL, NULL, rr, 4, NULL, NULL, AT_BEST, out, err, sizeof err), 4, "all runs");
+	INT_EQ(report_select("experiment=puppy", "2 by val/f1", rr, 4, NULL, NULL, AT_BEST, out, err,
 	                     sizeof err),
 	       2, "top 2");
 	INT_EQ(out[0], 2, "best first");
-	INT_EQ(report_select("experiment=dogs", NULL, rr, 4, NULL, NULL, out, err, sizeof err), -1,
+	INT_EQ(report_select("experiment=dogs", NULL, rr, 4, NULL, NULL, AT_BEST, out, err, sizeof err), -1,
 	       "unknown experiment");
-	INT_EQ(report_select("status=FAILED", NULL, rr, 4, NULL, NULL, out, err, sizeof err), -1,
+	INT_EQ(report_select("status=FAILED", NULL, rr, 4, NULL, NULL, AT_BEST, out, err, sizeof err), -1,
 	       "selects nothing");
 	OK(strstr(err, "selects no run") != NULL, "says so: %s", err);
-	INT_EQ(report_one_run("mlp-s2", rr, 4, NULL, NULL, err, sizeof err), 1, "one run");
-	INT_EQ(report_one_run("mlp-*", rr, 4, NULL, NULL, err, sizeof err), -1, "two runs");
+	INT_EQ(report_one_run("mlp-s2", rr, 4, NULL, NULL, AT_BEST, err, sizeof err), 1, "one run");
+	INT_EQ(report_one_run("mlp-*", rr, 4, NULL, NULL, AT_BEST, err, sizeof err), -1, "two runs");
 	OK(strstr(err, "names 2 runs") != NULL, "says how many: %s", err);
-	INT_EQ(report_one_run("nope", rr, 4, NULL, NULL, err, sizeof err), -1, "no run");
-	INT_EQ(report_one_run("top 1 by val/f1", rr, 4, NULL, NULL, err, sizeof err), 2,
+	INT_EQ(report_one_run("nope", rr, 4, NULL, NULL, AT_BEST, err, sizeof err), -1, "no run");
+	INT_EQ(report_one_run("top 1 by val/f1", rr, 4, NULL, NULL, AT_BEST, err, sizeof err), 2,
 	       "top 1 is one run");
-	INT_EQ(report_group_runs("mlp", rr, 4, NULL, NULL, NULL, 0, out, err, sizeof err), 2,
+	INT_EQ(report_group_runs("mlp", rr, 4, NULL, NULL, AT_BEST, NULL, 0, out, err, sizeof err), 2,
 	       "group by name prefix and a separator (not mlpx)");
-	INT_EQ(report_group_runs("experiment=puppy", rr, 4, NULL, NULL, NULL, 0, out, err, sizeof err), 3,
+	INT_EQ(report_group_runs("experiment=puppy", rr, 4, NULL, NULL, AT_BEST, NULL, 0, out, err, sizeof err), 3,
 	       "group by a selection");
-	INT_EQ(report_group_runs("dog", rr, 4, NULL, NULL, NULL, 0, out, err, sizeof err), -1, "no group");
+	INT_EQ(report_group_runs("dog", rr, 4, NULL, NULL, AT_BEST, NULL, 0, out, err, sizeof err), -1, "no group");
 	for (size_t i = 0; i < 4; i++)
 		run_free(runs[i]);
 
@@ -195,11 +195,11 @@ int main(void)
 		kvlist_add(&sg[i]->params, "lr", i == 2 ? "0.1" : "0.05");
 		run_sort_lists(sg[i]);
 	}
-	INT_EQ(report_group_runs("mlp16-posw4", (const struct run *const *)sg, 3, NULL, NULL, NULL,
+	INT_EQ(report_group_runs("mlp16-posw4", (const struct run *const *)sg, 3, NULL, NULL, AT_BEST, NULL,
 	                         0, out, err, sizeof err),
 	       2, "the seed group, not every run of the prefix");
 	INT_EQ(report_group_runs("mlp16-posw4-lr0.1", (const struct run *const *)sg, 3, NULL, NULL,
-	                         NULL, 0, out, err, sizeof err),
+	                         AT_BEST, NULL, 0, out, err, sizeof err),
 	       1, "no seed group of that name: the runs called it and more");
 	for (size_t i = 0; i < 3; i++)
 		run_free(sg[i]);

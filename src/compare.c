@@ -17,11 +17,6 @@ const char *compare_mode_name(enum compare_mode m)
 	return (unsigned)m < 4 ? names[m] : "last";
 }
 
-enum compare_mode compare_default_mode(enum goal g)
-{
-	return g == GOAL_NONE ? CMP_LAST : CMP_BEST;
-}
-
 bool compare_value(const struct series *se, enum goal g, enum compare_mode m, double *value,
                    int64_t *step)
 {
@@ -42,11 +37,6 @@ bool compare_value(const struct series *se, enum goal g, enum compare_mode m, do
 	if (step)
 		*step = p->step;
 	return true;
-}
-
-bool compare_run_value(const struct run *r, const char *key, enum goal g, double *value)
-{
-	return compare_value(run_find_series(r, key), g, compare_default_mode(g), value, NULL);
 }
 
 /* ---- the value at a point (--at) ---- */

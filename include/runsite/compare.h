@@ -57,17 +57,11 @@ bool metric_at_run(const struct run *r, const char *key, enum goal g, enum metri
 void metric_at_label(char *out, size_t outsz, const struct at_value *v);
 /* The compare mode metric_at reads for goal g: CMP_BEST or CMP_LAST. */
 enum compare_mode compare_mode_at(enum goal g, enum metric_at at);
-/* The mode shown by default before --at existed: best for a goal, else last
- * (reports' blocks that name no value). */
-enum compare_mode compare_default_mode(enum goal g);
 /* The value of se in mode m under goal g into *value (and its step into
  * *step when not NULL). Returns false when there is none: no points, no
  * finite value for min/max/best, or best without a goal. */
 bool compare_value(const struct series *se, enum goal g, enum compare_mode m, double *value,
                    int64_t *step);
-/* The value of metric key of run r in the default mode for g (see above). */
-bool compare_run_value(const struct run *r, const char *key, enum goal g, double *value);
-
 /* The index (into runs) of the best run for metric key under goal g, by
  * each run's value at point `at` (metric_at; NaN left out); ties go to the
  * earlier run. -1 when no run has a value or g is GOAL_NONE. */

@@ -61,8 +61,6 @@ static void test_values_and_best(void)
 	OK(!compare_value(run_find_series(r[2], "val/f1"), GOAL_MAX, CMP_MAX, &v, NULL),
 	   "no max without finite values");
 	OK(!compare_value(NULL, GOAL_MAX, CMP_LAST, &v, NULL), "no series");
-	INT_EQ(compare_default_mode(GOAL_MAX), CMP_BEST, "goal → best");
-	INT_EQ(compare_default_mode(GOAL_NONE), CMP_LAST, "no goal → last");
 	INT_EQ(compare_best(rr, 3, "val/f1", GOAL_MAX, AT_BEST), 0, "best max run (0.5)");
 	INT_EQ(compare_best(rr, 3, "val/f1", GOAL_MIN, AT_BEST), 0, "best min run (0.1)");
 	INT_EQ(compare_best(rr + 1, 2, "val/f1", GOAL_MIN, AT_BEST), 0, "B beats the all-NaN run");

@@ -141,10 +141,9 @@ static int write_chart(struct site *s, const struct chart_spec *sp, const char *
 		chart_fingerprint(sp, (enum chart_format)f, fp);
 		if (!cache_reuse(s->cache, rel, fp, &info)) {
 			char *path = path_join(s->tmp, rel);
-			struct stat st;
 			ok = chart_write(sp, (enum chart_format)f, path, &info);
-			if (ok && stat(path, &st) == 0)
-				cache_record(s->cache, rel, fp, &info, (int64_t)st.st_size);
+			if (ok)
+				cache_record(s->cache, rel, fp, &info);
 			free(path);
 		}
 		free(rel);

@@ -81,13 +81,14 @@ struct site_run {
 	unsigned char digest[16]; /* site_run_digest: the run as read but its notes,
 	                           * for page fingerprints */
 	/* Series longer than their decimated copy, kept for the overlays as
-	 * chart points in a file of the build folder (SPILL_DIR/<slug>), so an
+	 * chart points in the build folder's scratch file (SPILL_DIR/.decimated,
+	 * shared by every run and the decimated copies below), so an
 	 * overlay is drawn from every point without holding them in memory:
 	 * metric i is spill_n[i] points at byte spill_off[i] (0 points: none). */
 	uint64_t *spill_off;
 	size_t *spill_n;
 	/* Each metric's decimated copy (sparklines, seed-group means, long
-	 * overlays) waits in the same file once the run's charts are drawn, at
+	 * overlays) waits in that file too once the run's charts are drawn, at
 	 * byte dec_off[i], run->metrics[i].ndec points; NULL while in memory.
 	 * So nothing of a series but its summary stays in memory per run. */
 	uint64_t *dec_off;

@@ -591,11 +591,14 @@ static void fp_point(struct page_fp *h, const struct point *p)
 	fp_double(h, p->value);
 }
 
+/* A point array as its bytes, in one go (struct point has no padding: two
+ * int64_t and a double), as chart_fingerprint hashes chart points. */
+_Static_assert(sizeof(struct point) == 3 * 8, "struct point has padding");
 static void fp_points(struct page_fp *h, const struct point *p, size_t n)
 {
 	fp_u64(h, p ? n : UINT64_MAX);
-	for (size_t i = 0; p && i < n; i++)
-		fp_point(h, &p[i]);
+	if (p && n)
+		XXH3_128bits_update(h->st, p, n * sizeof *p);
 }
 
 /* THE place where build options enter every page fingerprint: each option
@@ -702,7 +705,16 @@ void site_run_digest(struct site_run *sr)
 	/* r->notes left out: only the run page shows them (fp_run_page). */
 	fp_u64(&h, r->deleted);
 	fp_kv(&h, &r->params);
-	fp_kv(&h, &r->tags);
+	/* The tag MLflow keeps the notes in is the notes: left out with them. */
+	for (size_t i = 0; i < r->tags.n; i++) {
+		const struct kv *t = &r->tags.items[i];
+		if (r->notes && strcmp(t->key, "mlflow.note.content") == 0 &&
+		    strcmp(t->value ? t->value : "", r->notes) == 0)
+			continue;
+		fp_str(&h, t->key);
+		fp_str(&h, t->value);
+	}
+	fp_u64(&h, UINT64_MAX);
 	fp_u64(&h, r->nmetrics);
 	for (size_t i = 0; i < r->nmetrics; i++) {
 		const struct series *se = &r->metrics[i];

@@ -107,10 +107,13 @@ inode1=$(stat -c %i "$page1")
 page2=$(grep -l "data-run-id=\"$(basename "$R2")\"" "$TMP"/inc-site/runs/*.html)
 inode2=$(stat -c %i "$page2")
 
+exp_page=$(ls "$TMP"/inc-site/experiments/*.html | head -1)
+exp_inode=$(stat -c %i "$exp_page")
 printf '\n\nEdited by the cache test.\n' >> "$R1/tags/mlflow.note.content"
 check_exit 0 "a rebuild after one run's notes changed" "$RUNSITE" build -q -j 2 "$TMP/inc" -o "$TMP/inc-site"
 check "that run's page was made again" test "$(stat -c %i "$page1")" != "$inode1"
 check "another run's page was taken from the last site" test "$(stat -c %i "$page2")" = "$inode2"
+check "the experiment page (no notes on it) was taken from the last site" test "$(stat -c %i "$exp_page")" = "$exp_inode"
 check_grep "it shows the new notes" "Edited by the cache test" "$page1"
 fresh_equal "notes changed"
 

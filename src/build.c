@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "runsite/build.h"
@@ -43,7 +44,38 @@ struct build {
 	bool top_pass;              /* reading to find those ids */
 };
 
-/* ---- the run index ---- */
+/* ---- phase times ---- */
+
+/* With RUNSITE_PHASES set in the environment, each phase's wall time, CPU
+ * time of the whole process and of the main thread (which reads the stores)
+ * go to stderr, for profiling the build (no effect on the site): on a busy
+ * machine, max(main, process / N) is what the phase would take on N idle
+ * cores. */
+static double phase_t0 = -1, phase_cpu0, phase_main0;
+
+static double clock_s(clockid_t id)
+{
+	struct timespec ts;
+	clock_gettime(id, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void phase(const char *name)
+{
+	static int on = -1;
+	if (on < 0)
+		on = getenv("RUNSITE_PHASES") != NULL;
+	if (!on)
+		return;
+	double t = clock_s(CLOCK_MONOTONIC), cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID),
+	       main_cpu = clock_s(CLOCK_THREAD_CPUTIME_ID);
+	if (name && phase_t0 >= 0)
+		fprintf(stderr, "phase %-22s %7.3f s wall %7.3f s CPU %7.3f s main thread\n", name,
+		        t - phase_t0, cpu - phase_cpu0, main_cpu - phase_main0);
+	phase_t0 = t;
+	phase_cpu0 = cpu;
+	phase_main0 = main_cpu;
+}
 
 /* ---- the run index ---- */
 
@@ -89,8 +121,6 @@ static long find_run(const struct build *b, const char *id)
 
 /* ---- the sink ---- */
 
-/* ---- the sink ---- */
-
 static int progress_on(const struct build *b)
 {
 	return !b->opts->quiet && isatty(2);
@@ -123,8 +153,6 @@ static void sink_experiment(void *ctx, struct experiment *e)
 	}
 	experiment_free(e);
 }
-
-/* ---- run charts, drawn by worker threads while the reader goes on ---- */
 
 /* ---- run charts, drawn by worker threads while the reader goes on ---- */
 
@@ -410,13 +438,12 @@ static int sink_run(void *ctx, struct run *r, const struct kvlist *redacted)
 	if (!ename)
 		ename = r->experiment_id && *r->experiment_id ? r->experiment_id : "(no experiment)";
 	size_t i = site_add_run(s, r, ename, kvlist_get(&b->store_descs, ename));
+	site_run_digest(&s->runs[i]); /* before the charts drop its points */
 	idmap_put(&b->ids, r->id, i);
 	charts_submit(b, i);
 	progress(b);
 	return !s->failed;
 }
-
-/* ---- display order ---- */
 
 /* ---- display order ---- */
 
@@ -510,51 +537,83 @@ static void make_plan(struct site *s)
 	free(exp_nruns);
 }
 
-/* ---- the pages; run pages on opts->jobs threads ---- */
+/* ---- the experiment pages, the index and the run pages, on opts->jobs threads ---- */
 
-/* ---- run pages, on opts->jobs threads ---- */
-
+/* The pages that only read the build state, by now read-only, so they can
+ * be made in any order on any thread and are the same whatever the thread
+ * count: task k < nexps is the experiment page exp_order[k] (the one with
+ * the most runs first: it takes longest, drawing its overlays), then the
+ * index, then every run page. */
 struct job_pool {
 	struct site *s;
+	size_t *exp_order;
 	atomic_size_t next;
 	atomic_int failed;
 };
 
-static void *run_pages_worker(void *arg)
+static int cmp_exp_size(const void *a, const void *b)
+{
+	const struct site_exp *x = &sort_site->exps[*(const size_t *)a];
+	const struct site_exp *y = &sort_site->exps[*(const size_t *)b];
+	if (x->nruns != y->nruns)
+		return x->nruns > y->nruns ? -1 : 1;
+	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
+static void *pages_worker(void *arg)
 {
 	struct job_pool *p = arg;
+	struct site *s = p->s;
+	size_t ntasks = s->nexps + 1 + s->nruns;
+	bool fonts = false;
 	for (;;) {
-		size_t i = atomic_fetch_add(&p->next, 1);
-		if (i >= p->s->nruns || atomic_load(&p->failed))
+		size_t k = atomic_fetch_add(&p->next, 1);
+		if (k >= ntasks || atomic_load(&p->failed))
 			break;
-		if (!page_run(p->s, i))
+		int ok;
+		if (k <= s->nexps && !fonts) {
+			chart_fonts_load(); /* this thread draws charts: its fonts (harmless twice) */
+			fonts = true;
+		}
+		if (k < s->nexps)
+			ok = page_experiment_cached(s, p->exp_order[k]);
+		else if (k == s->nexps)
+			ok = page_index_cached(s);
+		else
+			ok = page_run_cached(s, k - s->nexps - 1);
+		if (!ok)
 			atomic_store(&p->failed, 1);
 	}
 	return NULL;
 }
 
-/* Writes every run page. Each page depends only on the build state, which
- * is read-only by now, so the pages are the same whatever the thread count. */
-static int write_run_pages(struct site *s)
+static int write_shared_pages(struct site *s)
 {
 	struct job_pool pool;
 	pool.s = s;
+	pool.exp_order = xreallocarray(NULL, s->nexps ? s->nexps : 1, sizeof *pool.exp_order);
+	for (size_t e = 0; e < s->nexps; e++)
+		pool.exp_order[e] = e;
+	sort_site = s;
+	qsort(pool.exp_order, s->nexps, sizeof *pool.exp_order, cmp_exp_size);
 	atomic_init(&pool.next, 0);
 	atomic_init(&pool.failed, 0);
+	size_t ntasks = s->nexps + 1 + s->nruns;
 	int jobs = jobs_or_cpus(s->opts->jobs);
-	if ((size_t)jobs > s->nruns)
-		jobs = s->nruns ? (int)s->nruns : 1;
+	if ((size_t)jobs > ntasks)
+		jobs = (int)ntasks;
 	pthread_t *th = xcalloc((size_t)jobs, sizeof *th);
 	int started = 0;
 	for (int j = 1; j < jobs; j++)
-		if (pthread_create(&th[j], NULL, run_pages_worker, &pool) == 0)
+		if (pthread_create(&th[j], NULL, pages_worker, &pool) == 0)
 			started = j;
 		else
 			break;
-	run_pages_worker(&pool);
+	pages_worker(&pool);
 	for (int j = 1; j <= started; j++)
 		pthread_join(th[j], NULL);
 	free(th);
+	free(pool.exp_order);
 	return !atomic_load(&pool.failed);
 }
 
@@ -591,18 +650,19 @@ static int write_pages(struct site *s)
 {
 	if (s->opts->report_file)
 		return write_report_file(s);
-	if (!write_run_pages(s))
+	if (!write_shared_pages(s))
 		return 0;
-	for (size_t e = 0; e < s->nexps; e++)
-		if (!page_experiment(s, e))
-			return 0;
+	phase("exp, index, run pages");
 	for (size_t c = 0; c < s->ncmps; c++)
 		if (!page_compare(s, c))
 			return 0;
 	for (size_t r = 0; r < s->nreports; r++)
 		if (!page_report(s, r))
 			return 0;
-	return page_index(s) && site_finish(s);
+	phase("compare, reports");
+	int ok = site_finish(s);
+	phase("finish");
+	return ok;
 }
 
 /* Takes the report file at path into the site (redacted unless told not). */
@@ -704,6 +764,7 @@ int build_site(const struct discovery *d, const struct reader_opts *ropts,
 	struct build b;
 	memset(&b, 0, sizeof b);
 	b.opts = opts;
+	phase(NULL);
 	const char **inputs = xreallocarray(NULL, d->nstores ? d->nstores : 1, sizeof *inputs);
 	for (size_t i = 0; i < d->nstores; i++)
 		inputs[i] = d->stores[i].path;
@@ -711,6 +772,7 @@ int build_site(const struct discovery *d, const struct reader_opts *ropts,
 	free(inputs);
 	if (rc != EXIT_OK)
 		goto out;
+	phase("open");
 	if (opts->select) {
 		char err[256];
 		b.select = select_parse(opts->select, err, sizeof err);
@@ -726,7 +788,9 @@ int build_site(const struct discovery *d, const struct reader_opts *ropts,
 	rc = EXIT_OUTPUT;
 	struct pipeline_stats stats;
 	memset(&stats, 0, sizeof stats);
+	phase("select");
 	read_stores(&b, d, ropts, &stats);
+	phase("read and charts");
 	size_t unreadable = stats.unreadable_stores;
 	int fatal = stats.fatal;
 	pipeline_stats_free(&stats);
@@ -750,6 +814,7 @@ int build_site(const struct discovery *d, const struct reader_opts *ropts,
 		rc = EXIT_USAGE;
 		goto out;
 	}
+	phase("plan, reports");
 	if (write_pages(&b.s))
 		rc = EXIT_OK;
 	if (rc == EXIT_OK && b.s.report_problems && opts->strict) {

@@ -81,14 +81,17 @@ struct site_run {
 	struct site_chart *charts;
 	size_t ncharts, capcharts;
 	int spark;               /* the primary metric's sparkline: 0 not tried, 1 drawn, -1 none */
+	unsigned char digest[16]; /* site_run_digest: the run as read but its notes,
+	                           * for page fingerprints */
 	/* Series longer than their decimated copy, kept for the overlays as
-	 * chart points in a file of the build folder (SPILL_DIR/<slug>), so an
+	 * chart points in the build folder's scratch file (SPILL_DIR/.decimated,
+	 * shared by every run and the decimated copies below), so an
 	 * overlay is drawn from every point without holding them in memory:
 	 * metric i is spill_n[i] points at byte spill_off[i] (0 points: none). */
 	uint64_t *spill_off;
 	size_t *spill_n;
 	/* Each metric's decimated copy (sparklines, seed-group means, long
-	 * overlays) waits in the same file once the run's charts are drawn, at
+	 * overlays) waits in that file too once the run's charts are drawn, at
 	 * byte dec_off[i], run->metrics[i].ndec points; NULL while in memory.
 	 * So nothing of a series but its summary stays in memory per run. */
 	uint64_t *dec_off;
@@ -170,6 +173,9 @@ int site_open(struct site *s, const struct site_opts *opts, const char *const *i
 size_t site_add_run(struct site *s, struct run *r, const char *exp_name, const char *exp_desc);
 /* The colour (palette index) of the run with this id, from the id alone. */
 int site_run_color(const char *id);
+/* Digests the whole run sr->run (every field and point) into sr->digest;
+ * call once it is in the site and before its charts are drawn. */
+void site_run_digest(struct site_run *sr);
 /* Draws the charts of run i, which still has its full series; may run on a
  * worker thread with a copy of runs[i] (sr), the rest of s left alone. */
 int site_run_charts(struct site *s, struct site_run *sr);
@@ -178,6 +184,11 @@ void site_plan(struct site *s, struct plan *p);
 /* The pages: runs/<slug>.html, experiments/<slug>.html, compare/<slug>.html
  * (with their charts), index.html. Each returns 1, or 0 after reporting. */
 int page_run(struct site *s, size_t i);
+/* page_run, page_experiment and page_index, or the last build's page (with
+ * its charts) when nothing it shows has changed (cache.c). */
+int page_run_cached(struct site *s, size_t i);
+int page_experiment_cached(struct site *s, size_t e);
+int page_index_cached(struct site *s);
 int page_experiment(struct site *s, size_t e);
 int page_compare(struct site *s, size_t c);
 int page_index(struct site *s);

@@ -1,12 +1,20 @@
 /* cache.c — the build cache: a chart whose fingerprint (chart_fingerprint:
  * every point, every option, the chart code itself) is the one the last
- * build wrote is taken from the last build's site instead of drawn again.
+ * build wrote is taken from the last build's site instead of drawn again;
+ * so is a run page whose inputs' fingerprint (page_fp_*: the run and the
+ * runs it links to, the template, the build options, this runsite binary)
+ * is the last build's.
  *
  * The cache is an SQLite file inside the site (CACHE_FILE), one row per
- * chart file: path, fingerprint, size and what chart_describe needs. The
- * last site is only read: a cached file is hard-linked (or copied) into the
- * new site, which then replaces the old one whole as before. A missing,
- * damaged or foreign cache just means every chart is drawn. */
+ * chart or page file: path, fingerprint, size and what chart_describe
+ * needs; nothing about the file system, so the same site gives the same
+ * cache file. The last site is only read: a cached file is hard-linked (or
+ * copied) into the new site, which then replaces the old one whole as
+ * before. A file is taken only while it is the one the cache describes:
+ * its size, and an mtime no later than the cache file's (written after
+ * every other file of its build), so a file rewritten in the old site
+ * since, even to the same size, is made again. A missing, damaged or
+ * foreign cache just means every chart and page is made. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -16,27 +24,43 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define XXH_STATIC_LINKING_ONLY /* XXH3_state_t in struct page_fp */
+#include <xxhash.h>
+
 #include "runsite/diag.h"
 #include "site_internal.h"
 
-#define CACHE_SCHEMA "runsite build cache 1"
+#define CACHE_SCHEMA "runsite build cache 2"
 
 struct cache_row {
 	char *path; /* site-relative */
 	char fp[CHART_FINGERPRINT_LEN + 1];
 	int64_t size;
+	bool page;  /* a page (table pages), else a chart (table charts) */
 	struct chart_info info;
+	/* A page's own folder of files made with it (table page_files), whose
+	 * paths and sizes; reused all together with the page. */
+	char **files;
+	int64_t *fsizes;
+	size_t nfiles;
 };
 
 struct build_cache {
 	sqlite3 *old;          /* the last build's cache, read-only; NULL: none */
-	sqlite3_stmt *find;
+	sqlite3_stmt *find, *find_page, *find_files;
+	int64_t old_mtime_ns;  /* the old cache file's: no file of its build is newer */
 	char *old_site, *new_site;
 	pthread_mutex_t mu;    /* chart workers share it */
 	struct cache_row *rows;
 	size_t n, cap;
 	size_t reused, drawn;
+	size_t pages_reused, pages_made;
 };
+
+static int64_t mtime_ns(const struct stat *st)
+{
+	return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+}
 
 /* Opens the last build's cache, or leaves c->old NULL (with a warning when
  * the file is there but cannot be used). */
@@ -48,6 +72,7 @@ static void open_old(struct build_cache *c)
 		free(path);
 		return;
 	}
+	c->old_mtime_ns = mtime_ns(&st);
 	/* Read-only and defensive: the file is trusted no further than any input. */
 	int rc = sqlite3_open_v2(path, &c->old, SQLITE_OPEN_READONLY, NULL);
 	if (rc == SQLITE_OK)
@@ -68,11 +93,21 @@ static void open_old(struct build_cache *c)
 		                        "SELECT fingerprint, size, points_total, points_drawn, log_y "
 		                        "FROM charts WHERE path = ?",
 		                        -1, &c->find, NULL);
+	if (ours && rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(c->old,
+		                        "SELECT fingerprint, size FROM pages WHERE path = ?",
+		                        -1, &c->find_page, NULL);
+	if (ours && rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(c->old,
+		                        "SELECT path, size FROM page_files WHERE page = ? ORDER BY path",
+		                        -1, &c->find_files, NULL);
 	if (!ours || rc != SQLITE_OK) {
 		diag_warn(path, 0, "build cache not used (%s); every chart is drawn",
 		          rc != SQLITE_OK && c->old ? sqlite3_errmsg(c->old) : "not runsite's");
 		sqlite3_finalize(c->find);
-		c->find = NULL;
+		sqlite3_finalize(c->find_page);
+		sqlite3_finalize(c->find_files);
+		c->find = c->find_page = c->find_files = NULL;
 		sqlite3_close(c->old);
 		c->old = NULL;
 	}
@@ -90,19 +125,46 @@ struct build_cache *cache_open(const char *old_site, const char *new_site)
 	return c;
 }
 
-/* Notes a chart file of this build and counts it in *counter. */
-static void add_row(struct build_cache *c, const char *rel, const char *fp,
-                    const struct chart_info *info, int64_t size, size_t *counter)
+struct file_list {
+	char **paths;
+	int64_t *sizes;
+	size_t n, cap;
+};
+
+/* Notes a file of this build (st: its stat in the new site) and counts it in
+ * *counter; a page's files (may be NULL) are moved into its row. */
+static void add_row_files(struct build_cache *c, const char *rel, const char *fp, bool page,
+                          const struct chart_info *info, const struct stat *st,
+                          size_t *counter, struct file_list *files)
 {
 	pthread_mutex_lock(&c->mu);
 	GROW(c->rows, c->cap, c->n + 1);
 	struct cache_row *r = &c->rows[c->n++];
 	r->path = xstrdup(rel);
 	memcpy(r->fp, fp, sizeof r->fp);
-	r->size = size;
-	r->info = *info;
+	r->size = (int64_t)st->st_size;
+	r->page = page;
+	if (info)
+		r->info = *info;
+	else
+		memset(&r->info, 0, sizeof r->info);
+	r->files = NULL;
+	r->fsizes = NULL;
+	r->nfiles = 0;
+	if (files) {
+		r->files = files->paths;
+		r->fsizes = files->sizes;
+		r->nfiles = files->n;
+		memset(files, 0, sizeof *files);
+	}
 	(*counter)++;
 	pthread_mutex_unlock(&c->mu);
+}
+
+static void add_row(struct build_cache *c, const char *rel, const char *fp, bool page,
+                    const struct chart_info *info, const struct stat *st, size_t *counter)
+{
+	add_row_files(c, rel, fp, page, info, st, counter, NULL);
 }
 
 /* Copies regular file from to to (new, 0644 less the umask). */
@@ -123,47 +185,99 @@ static int copy_file(const char *from, const char *to)
 	return ok;
 }
 
-int cache_reuse(struct build_cache *c, const char *rel, const char *fp, struct chart_info *info)
+/* Looks rel up with query q (fingerprint, size[, chart info]):
+ * 1 when its fingerprint is fp, with *want the file it describes. */
+static int lookup(struct build_cache *c, sqlite3_stmt *q, const char *rel, const char *fp,
+                  struct cache_row *want)
 {
 	int hit = 0;
-	int64_t size = -1;
-	struct chart_info got = {0};
-
 	pthread_mutex_lock(&c->mu);
-	if (c->find) {
-		sqlite3_reset(c->find);
-		sqlite3_bind_text(c->find, 1, rel, -1, SQLITE_STATIC);
-		if (sqlite3_step(c->find) == SQLITE_ROW) {
-			const char *old_fp = (const char *)sqlite3_column_text(c->find, 0);
+	if (q) {
+		sqlite3_reset(q);
+		sqlite3_bind_text(q, 1, rel, -1, SQLITE_STATIC);
+		if (sqlite3_step(q) == SQLITE_ROW) {
+			const char *old_fp = (const char *)sqlite3_column_text(q, 0);
 			hit = old_fp && strcmp(old_fp, fp) == 0;
-			size = sqlite3_column_int64(c->find, 1);
-			got.points_total = (uint64_t)sqlite3_column_int64(c->find, 2);
-			got.points_drawn = (uint64_t)sqlite3_column_int64(c->find, 3);
-			got.log_y = sqlite3_column_int(c->find, 4) != 0;
+			want->size = sqlite3_column_int64(q, 1);
+			if (sqlite3_column_count(q) > 2) {
+				want->info.points_total = (uint64_t)sqlite3_column_int64(q, 2);
+				want->info.points_drawn = (uint64_t)sqlite3_column_int64(q, 3);
+				want->info.log_y = sqlite3_column_int(q, 4) != 0;
+			}
 		}
-		sqlite3_reset(c->find);
+		sqlite3_reset(q);
 	}
 	pthread_mutex_unlock(&c->mu);
-	if (!hit)
-		return 0;
-	/* The old file must still be the one the cache describes. */
-	char *from = path_join(c->old_site, rel), *to = path_join(c->new_site, rel);
-	struct stat st;
-	hit = lstat(from, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == size &&
-	      (link(from, to) == 0 || copy_file(from, to));
-	free(from);
-	free(to);
-	if (hit) {
-		*info = got;
-		add_row(c, rel, fp, info, size, &c->reused);
-	}
 	return hit;
 }
 
-void cache_record(struct build_cache *c, const char *rel, const char *fp,
-                  const struct chart_info *info, int64_t size)
+/* Puts the last site's file rel into the new site when it is still the
+ * file the cache describes (want): a regular file of that size, not written
+ * since the cache was. *st gets its stat. */
+static int take_old(struct build_cache *c, const char *rel, const struct cache_row *want,
+                    struct stat *st)
 {
-	add_row(c, rel, fp, info, size, &c->drawn);
+	char *from = path_join(c->old_site, rel), *to = path_join(c->new_site, rel);
+	int hit = lstat(from, st) == 0 && S_ISREG(st->st_mode) && st->st_size == want->size &&
+	          mtime_ns(st) <= c->old_mtime_ns;
+	int linked = hit && link(from, to) == 0;
+	if (hit && !linked && errno == ENOENT) {
+		/* Its folder is not made yet (a page whose siblings were all reused). */
+		char *dir = xstrdup(to);
+		*strrchr(dir, '/') = '\0';
+		linked = make_dirs(dir, 0777) && link(from, to) == 0;
+		free(dir);
+	}
+	/* Another file system or no hard links: a copy, with its own identity. */
+	if (hit && !linked)
+		hit = copy_file(from, to) && lstat(to, st) == 0;
+	free(from);
+	free(to);
+	return hit;
+}
+
+int cache_reuse(struct build_cache *c, const char *rel, const char *fp, struct chart_info *info)
+{
+	struct cache_row want;
+	memset(&want, 0, sizeof want);
+	struct stat st;
+	if (!lookup(c, c->find, rel, fp, &want) || !take_old(c, rel, &want, &st))
+		return 0;
+	*info = want.info;
+	add_row(c, rel, fp, false, info, &st, &c->reused);
+	return 1;
+}
+
+void cache_record(struct build_cache *c, const char *rel, const char *fp,
+                  const struct chart_info *info)
+{
+	char *path = path_join(c->new_site, rel);
+	struct stat st;
+	if (lstat(path, &st) == 0)
+		add_row(c, rel, fp, false, info, &st, &c->drawn);
+	free(path);
+}
+
+int cache_reuse_page(struct build_cache *c, const char *rel, const char *fp)
+{
+	struct cache_row want;
+	memset(&want, 0, sizeof want);
+	struct stat st;
+	if (!c || !lookup(c, c->find_page, rel, fp, &want) || !take_old(c, rel, &want, &st))
+		return 0;
+	add_row(c, rel, fp, true, NULL, &st, &c->pages_reused);
+	return 1;
+}
+
+void cache_record_page(struct build_cache *c, const char *rel, const char *fp)
+{
+	if (!c)
+		return;
+	char *path = path_join(c->new_site, rel);
+	struct stat st;
+	if (lstat(path, &st) == 0)
+		add_row(c, rel, fp, true, NULL, &st, &c->pages_made);
+	free(path);
 }
 
 static int cmp_row(const void *a, const void *b)
@@ -177,7 +291,7 @@ static int write_new(struct build_cache *c)
 {
 	char *path = path_join(c->new_site, CACHE_FILE);
 	sqlite3 *db = NULL;
-	sqlite3_stmt *ins = NULL;
+	sqlite3_stmt *ins = NULL, *ins_page = NULL, *ins_file = NULL;
 	int ok = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) ==
 	         SQLITE_OK;
 	ok = ok && sqlite3_exec(db,
@@ -187,24 +301,45 @@ static int write_new(struct build_cache *c)
 	                        "INSERT INTO meta VALUES ('schema', '" CACHE_SCHEMA "');"
 	                        "CREATE TABLE charts(path TEXT PRIMARY KEY, fingerprint TEXT NOT NULL,"
 	                        " size INTEGER, points_total INTEGER, points_drawn INTEGER,"
-	                        " log_y INTEGER) WITHOUT ROWID;",
+	                        " log_y INTEGER) WITHOUT ROWID;"
+	                        "CREATE TABLE pages(path TEXT PRIMARY KEY, fingerprint TEXT NOT NULL,"
+	                        " size INTEGER) WITHOUT ROWID;"
+	                        "CREATE TABLE page_files(page TEXT, path TEXT, size INTEGER,"
+	                        " PRIMARY KEY (page, path)) WITHOUT ROWID;",
 	                        NULL, NULL, NULL) == SQLITE_OK;
-	ok = ok && sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO charts VALUES (?, ?, ?, ?, ?, ?)",
-	                              -1, &ins, NULL) == SQLITE_OK;
+	ok = ok &&
+	     sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO charts VALUES (?, ?, ?, ?, ?, ?)",
+	                        -1, &ins, NULL) == SQLITE_OK;
+	ok = ok && sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO pages VALUES (?, ?, ?)", -1,
+	                              &ins_page, NULL) == SQLITE_OK;
+	ok = ok && sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO page_files VALUES (?, ?, ?)", -1,
+	                              &ins_file, NULL) == SQLITE_OK;
 	if (c->n)
 		qsort(c->rows, c->n, sizeof *c->rows, cmp_row);
 	for (size_t i = 0; ok && i < c->n; i++) {
 		const struct cache_row *r = &c->rows[i];
-		sqlite3_bind_text(ins, 1, r->path, -1, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 2, r->fp, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(ins, 3, r->size);
-		sqlite3_bind_int64(ins, 4, (sqlite3_int64)r->info.points_total);
-		sqlite3_bind_int64(ins, 5, (sqlite3_int64)r->info.points_drawn);
-		sqlite3_bind_int(ins, 6, r->info.log_y);
-		ok = sqlite3_step(ins) == SQLITE_DONE;
-		sqlite3_reset(ins);
+		sqlite3_stmt *q = r->page ? ins_page : ins;
+		sqlite3_bind_text(q, 1, r->path, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, r->fp, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 3, r->size);
+		if (!r->page) {
+			sqlite3_bind_int64(q, 4, (sqlite3_int64)r->info.points_total);
+			sqlite3_bind_int64(q, 5, (sqlite3_int64)r->info.points_drawn);
+			sqlite3_bind_int(q, 6, r->info.log_y);
+		}
+		ok = sqlite3_step(q) == SQLITE_DONE;
+		sqlite3_reset(q);
+		for (size_t k = 0; ok && k < r->nfiles; k++) {
+			sqlite3_bind_text(ins_file, 1, r->path, -1, SQLITE_STATIC);
+			sqlite3_bind_text(ins_file, 2, r->files[k], -1, SQLITE_STATIC);
+			sqlite3_bind_int64(ins_file, 3, r->fsizes[k]);
+			ok = sqlite3_step(ins_file) == SQLITE_DONE;
+			sqlite3_reset(ins_file);
+		}
 	}
 	sqlite3_finalize(ins);
+	sqlite3_finalize(ins_file);
+	sqlite3_finalize(ins_page);
 	ok = ok && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
 	if (!ok)
 		diag_msg("%s: cannot write the build cache: %s", path,
@@ -214,7 +349,8 @@ static int write_new(struct build_cache *c)
 	return ok;
 }
 
-int cache_close(struct build_cache *c, int write, size_t *reused, size_t *drawn)
+int cache_close(struct build_cache *c, int write, size_t *reused, size_t *drawn,
+                size_t *pages_reused)
 {
 	if (!c)
 		return 1;
@@ -223,14 +359,402 @@ int cache_close(struct build_cache *c, int write, size_t *reused, size_t *drawn)
 		*reused = c->reused;
 	if (drawn)
 		*drawn = c->drawn;
+	if (pages_reused)
+		*pages_reused = c->pages_reused;
 	sqlite3_finalize(c->find);
+	sqlite3_finalize(c->find_page);
+	sqlite3_finalize(c->find_files);
 	sqlite3_close(c->old);
-	for (size_t i = 0; i < c->n; i++)
+	for (size_t i = 0; i < c->n; i++) {
 		free(c->rows[i].path);
+		for (size_t k = 0; k < c->rows[i].nfiles; k++)
+			free(c->rows[i].files[k]);
+		free(c->rows[i].files);
+		free(c->rows[i].fsizes);
+	}
 	free(c->rows);
 	free(c->old_site);
 	free(c->new_site);
 	pthread_mutex_destroy(&c->mu);
 	free(c);
 	return ok;
+}
+
+/* ---- pages with a folder of their own files ---- */
+
+static void file_list_free(struct file_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->paths[i]);
+	free(l->paths);
+	free(l->sizes);
+	memset(l, 0, sizeof *l);
+}
+
+/* Adds the regular files below site-relative folder rel of site (recursively). */
+static void list_files(const char *site, const char *rel, struct file_list *l)
+{
+	char *dir = path_join(site, rel);
+	size_t n = 0;
+	char **names = list_dir_sorted(dir, &n);
+	for (size_t i = 0; i < n; i++) {
+		char *sub = path_join(rel, names[i]);
+		char *path = path_join(dir, names[i]);
+		struct stat st;
+		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+			list_files(site, sub, l);
+		} else if (S_ISREG(st.st_mode)) {
+			size_t cap = l->cap;
+			GROW(l->paths, cap, l->n + 1);
+			GROW(l->sizes, l->cap, l->n + 1);
+			l->paths[l->n] = xstrdup(sub);
+			l->sizes[l->n++] = (int64_t)st.st_size;
+		}
+		free(path);
+		free(sub);
+	}
+	free_names(names, n);
+	free(dir);
+}
+
+/* The chart row of the last build for rel, carried into this build's cache
+ * with its file (so a later build can still take that chart alone). */
+static void carry_chart_row(struct build_cache *c, const char *rel, const struct stat *st)
+{
+	char fp[CHART_FINGERPRINT_LEN + 1] = "";
+	struct chart_info info;
+	memset(&info, 0, sizeof info);
+	int found = 0;
+	pthread_mutex_lock(&c->mu);
+	sqlite3_reset(c->find);
+	sqlite3_bind_text(c->find, 1, rel, -1, SQLITE_STATIC);
+	if (sqlite3_step(c->find) == SQLITE_ROW && sqlite3_column_int64(c->find, 1) == st->st_size) {
+		const char *old_fp = (const char *)sqlite3_column_text(c->find, 0);
+		if (old_fp && strlen(old_fp) == CHART_FINGERPRINT_LEN) {
+			memcpy(fp, old_fp, sizeof fp);
+			info.points_total = (uint64_t)sqlite3_column_int64(c->find, 2);
+			info.points_drawn = (uint64_t)sqlite3_column_int64(c->find, 3);
+			info.log_y = sqlite3_column_int(c->find, 4) != 0;
+			found = 1;
+		}
+	}
+	sqlite3_reset(c->find);
+	pthread_mutex_unlock(&c->mu);
+	if (found)
+		add_row(c, rel, fp, false, &info, st, &c->reused);
+}
+
+int cache_reuse_page_dir(struct build_cache *c, const char *rel, const char *fp)
+{
+	struct cache_row want;
+	memset(&want, 0, sizeof want);
+	struct file_list l = {0};
+	int hit = c && lookup(c, c->find_page, rel, fp, &want);
+	if (!hit)
+		return 0;
+	/* The page's files as the cache lists them: every one must still be there. */
+	pthread_mutex_lock(&c->mu);
+	sqlite3_reset(c->find_files);
+	sqlite3_bind_text(c->find_files, 1, rel, -1, SQLITE_STATIC);
+	while (sqlite3_step(c->find_files) == SQLITE_ROW) {
+		const char *p = (const char *)sqlite3_column_text(c->find_files, 0);
+		size_t cap = l.cap;
+		GROW(l.paths, cap, l.n + 1);
+		GROW(l.sizes, l.cap, l.n + 1);
+		l.paths[l.n] = xstrdup(p ? p : "");
+		l.sizes[l.n++] = sqlite3_column_int64(c->find_files, 1);
+	}
+	sqlite3_reset(c->find_files);
+	pthread_mutex_unlock(&c->mu);
+	struct stat *sts = xcalloc(l.n + 1, sizeof *sts);
+	for (size_t i = 0; hit && i < l.n; i++) {
+		char *from = path_join(c->old_site, l.paths[i]);
+		hit = *l.paths[i] && lstat(from, &sts[i]) == 0 && S_ISREG(sts[i].st_mode) &&
+		      sts[i].st_size == l.sizes[i] && mtime_ns(&sts[i]) <= c->old_mtime_ns;
+		free(from);
+	}
+	size_t taken = 0;
+	for (; hit && taken < l.n; taken++) {
+		struct cache_row fw = {.size = l.sizes[taken]};
+		hit = take_old(c, l.paths[taken], &fw, &sts[taken]);
+	}
+	struct stat st;
+	if (hit)
+		hit = take_old(c, rel, &want, &st);
+	if (hit) {
+		for (size_t i = 0; i < l.n; i++)
+			carry_chart_row(c, l.paths[i], &sts[i]);
+		add_row_files(c, rel, fp, true, NULL, &st, &c->pages_reused, &l);
+	} else {
+		/* Not all there: the files taken go again, and the page is made. */
+		for (size_t i = 0; i < taken && i < l.n; i++) {
+			char *to = path_join(c->new_site, l.paths[i]);
+			unlink(to);
+			free(to);
+		}
+	}
+	free(sts);
+	file_list_free(&l);
+	return hit;
+}
+
+void cache_record_page_dir(struct build_cache *c, const char *rel, const char *fp,
+                           const char *dir)
+{
+	if (!c)
+		return;
+	char *path = path_join(c->new_site, rel);
+	struct stat st;
+	if (lstat(path, &st) == 0) {
+		struct file_list l = {0};
+		if (dir)
+			list_files(c->new_site, dir, &l);
+		add_row_files(c, rel, fp, true, NULL, &st, &c->pages_made, &l);
+	}
+	free(path);
+}
+
+/* ---- page fingerprints ---- */
+
+/* A digest of the runsite binary running: a page made by other code (or
+ * other built-in templates and assets) is never taken from the cache. All
+ * zero when the binary cannot be read: then no page is reused. */
+static unsigned char code_id[16];
+static bool code_id_ok;
+static pthread_once_t code_once = PTHREAD_ONCE_INIT;
+
+static void code_id_init(void)
+{
+	struct buf b = BUF_INIT;
+	if (read_file("/proc/self/exe", &b, (size_t)1 << 30) && b.size) {
+		XXH128_hash_t h = XXH3_128bits(b.data, b.size);
+		memcpy(code_id, &h.low64, 8);
+		memcpy(code_id + 8, &h.high64, 8);
+		code_id_ok = true;
+	}
+	buf_free(&b);
+}
+
+struct page_fp {
+	XXH3_state_t st[1];
+};
+
+static void fp_u64(struct page_fp *h, uint64_t v)
+{
+	XXH3_128bits_update(h->st, &v, sizeof v);
+}
+
+static void fp_i64(struct page_fp *h, int64_t v)
+{
+	fp_u64(h, (uint64_t)v);
+}
+
+static void fp_double(struct page_fp *h, double v)
+{
+	uint64_t u;
+	memcpy(&u, &v, sizeof u);
+	fp_u64(h, u);
+}
+
+/* A string with its length (NULL apart from ""), so fields cannot run together. */
+static void fp_str(struct page_fp *h, const char *s)
+{
+	if (!s) {
+		fp_u64(h, UINT64_MAX);
+		return;
+	}
+	size_t n = strlen(s);
+	fp_u64(h, n);
+	XXH3_128bits_update(h->st, s, n);
+}
+
+static void fp_strs(struct page_fp *h, const char *const *v, size_t n)
+{
+	fp_u64(h, n);
+	for (size_t i = 0; i < n; i++)
+		fp_str(h, v[i]);
+}
+
+static void fp_kv(struct page_fp *h, const struct kvlist *l)
+{
+	fp_u64(h, l->n);
+	for (size_t i = 0; i < l->n; i++) {
+		fp_str(h, l->items[i].key);
+		fp_str(h, l->items[i].value);
+	}
+}
+
+static void fp_point(struct page_fp *h, const struct point *p)
+{
+	fp_i64(h, p->step);
+	fp_i64(h, p->time_ms);
+	fp_double(h, p->value);
+}
+
+/* A point array as its bytes, in one go (struct point has no padding: two
+ * int64_t and a double), as chart_fingerprint hashes chart points. */
+_Static_assert(sizeof(struct point) == 3 * 8, "struct point has padding");
+static void fp_points(struct page_fp *h, const struct point *p, size_t n)
+{
+	fp_u64(h, p ? n : UINT64_MAX);
+	if (p && n)
+		XXH3_128bits_update(h->st, p, n * sizeof *p);
+}
+
+/* THE place where build options enter every page fingerprint: each option
+ * that can change a page's bytes is fed here (an option added to
+ * struct site_opts that shapes a page must be added too). Options that only
+ * say where and how to build (out_dir, force, quiet, jobs, no_cache,
+ * strict) are left out: the site is the same whatever they are. */
+static void fp_build_options(struct page_fp *h, const struct site *s)
+{
+	const struct site_opts *o = s->opts;
+	char chart_fp[CHART_FINGERPRINT_LEN + 1];
+	struct chart_spec base = o->chart;
+	base.series = NULL;
+	base.nseries = 0;
+	chart_fingerprint(&base, CHART_SVG, chart_fp); /* every chart option, and the chart code */
+	fp_str(h, chart_fp);
+	fp_str(h, o->title);
+	fp_u64(h, o->chart_formats);
+	fp_str(h, o->log_y_pattern);
+	fp_u64(h, o->no_redact);
+	fp_u64(h, o->goals.n);
+	for (size_t i = 0; i < o->goals.n; i++) {
+		fp_str(h, o->goals.items[i].pattern);
+		fp_i64(h, o->goals.items[i].goal);
+	}
+	fp_str(h, o->primary);
+	fp_strs(h, o->compare, o->ncompare);
+	fp_str(h, o->baseline);
+	fp_strs(h, o->group_by, o->ngroup_by);
+	fp_u64(h, o->band_minmax);
+	fp_str(h, o->reports_dir);
+	fp_u64(h, o->report_inline);
+	fp_str(h, o->select);
+	fp_str(h, o->report_file);
+	/* What the plan settled from the runs and the options. */
+	fp_str(h, s->primary);
+	fp_i64(h, s->baseline);
+}
+
+struct page_fp *page_fp_begin(const struct site *s, const char *kind, const struct buf *tpl)
+{
+	pthread_once(&code_once, code_id_init);
+	if (!code_id_ok)
+		return NULL;
+	/* XXH3_state_t wants 64-byte alignment. */
+	struct page_fp *h = aligned_alloc(64, (sizeof *h + 63) / 64 * 64);
+	if (!h)
+		return NULL; /* the page is made */
+	XXH3_128bits_reset(h->st);
+	XXH3_128bits_update(h->st, code_id, sizeof code_id);
+	fp_str(h, kind);
+	fp_u64(h, tpl->size);
+	XXH3_128bits_update(h->st, tpl->data ? tpl->data : "", tpl->size);
+	fp_build_options(h, s);
+	return h;
+}
+
+void page_fp_str(struct page_fp *h, const char *s)
+{
+	fp_str(h, s);
+}
+
+void page_fp_u64(struct page_fp *h, uint64_t v)
+{
+	fp_u64(h, v);
+}
+
+void page_fp_bytes(struct page_fp *h, const void *data, size_t n)
+{
+	fp_u64(h, n);
+	XXH3_128bits_update(h->st, data, n);
+}
+
+void page_fp_end(struct page_fp *h, char out[CHART_FINGERPRINT_LEN + 1])
+{
+	XXH128_hash_t d = XXH3_128bits_digest(h->st);
+	snprintf(out, CHART_FINGERPRINT_LEN + 1, "%016llx%016llx", (unsigned long long)d.high64,
+	         (unsigned long long)d.low64);
+	free(h);
+}
+
+void site_run_digest(struct site_run *sr)
+{
+	const struct run *r = sr->run;
+	struct page_fp h;
+	XXH3_128bits_reset(h.st);
+	/* Every field of struct run but the notes, every point included. */
+	fp_str(&h, r->format);
+	fp_str(&h, r->store);
+	fp_str(&h, r->id);
+	fp_str(&h, r->name);
+	fp_str(&h, r->experiment_id);
+	fp_str(&h, r->experiment_name);
+	fp_str(&h, r->status);
+	fp_i64(&h, r->start_ms);
+	fp_i64(&h, r->end_ms);
+	fp_str(&h, r->user);
+	fp_str(&h, r->source_name);
+	fp_str(&h, r->source_type);
+	fp_str(&h, r->git_commit);
+	fp_str(&h, r->git_branch);
+	fp_str(&h, r->git_repo);
+	fp_str(&h, r->parent_id);
+	/* r->notes left out: only the run page shows them (fp_run_page). */
+	fp_u64(&h, r->deleted);
+	fp_kv(&h, &r->params);
+	/* The tag MLflow keeps the notes in is the notes: left out with them. */
+	for (size_t i = 0; i < r->tags.n; i++) {
+		const struct kv *t = &r->tags.items[i];
+		if (r->notes && strcmp(t->key, "mlflow.note.content") == 0 &&
+		    strcmp(t->value ? t->value : "", r->notes) == 0)
+			continue;
+		fp_str(&h, t->key);
+		fp_str(&h, t->value);
+	}
+	fp_u64(&h, UINT64_MAX);
+	fp_u64(&h, r->nmetrics);
+	for (size_t i = 0; i < r->nmetrics; i++) {
+		const struct series *se = &r->metrics[i];
+		const struct metric_summary *m = &se->sum;
+		fp_str(&h, se->key);
+		fp_points(&h, se->pts, se->n);
+		fp_u64(&h, m->count);
+		fp_u64(&h, m->nan_count);
+		fp_u64(&h, m->inf_count);
+		fp_point(&h, &m->first);
+		fp_point(&h, &m->last);
+		fp_u64(&h, m->has_finite);
+		fp_point(&h, &m->min);
+		fp_point(&h, &m->max);
+		fp_points(&h, se->dec, se->ndec);
+		fp_u64(&h, se->dropped);
+		fp_u64(&h, se->summarized);
+	}
+	fp_u64(&h, r->nartifacts);
+	for (size_t i = 0; i < r->nartifacts; i++) {
+		fp_str(&h, r->artifacts[i].path);
+		fp_i64(&h, r->artifacts[i].size);
+	}
+	fp_str(&h, r->artifact_dir);
+	fp_u64(&h, r->ndatasets);
+	for (size_t i = 0; i < r->ndatasets; i++) {
+		const struct dataset_input *d = &r->datasets[i];
+		const char *f[] = {d->name, d->digest, d->context, d->source_type,
+		                   d->source, d->schema, d->profile};
+		fp_strs(&h, f, sizeof f / sizeof f[0]);
+	}
+	fp_u64(&h, r->nmodels);
+	for (size_t i = 0; i < r->nmodels; i++) {
+		const struct logged_model *m = &r->models[i];
+		const char *f[] = {m->id, m->name, m->type, m->status, m->uri};
+		fp_strs(&h, f, sizeof f / sizeof f[0]);
+	}
+	fp_kv(&h, &r->extras);
+	fp_kv(&h, &r->sources);
+	XXH128_hash_t d = XXH3_128bits_digest(h.st);
+	memcpy(sr->digest, &d.low64, 8);
+	memcpy(sr->digest + 8, &d.high64, 8);
 }

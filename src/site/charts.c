@@ -53,24 +53,19 @@ struct chart_point *site_chart_points(const struct run *r, const struct point *p
 	return cp;
 }
 
-/* n chart points at byte off of run sr's spill file (caller frees), or NULL
- * when they cannot be read back. */
-static struct chart_point *spill_read(const struct site *s, const struct site_run *sr,
-                                      uint64_t off, size_t n)
+/* n chart points at byte off of the site's scratch file of points (the
+ * spilled series and the decimated copies; caller frees), or NULL when they
+ * cannot be read back. */
+static struct chart_point *spill_read(const struct site *s, uint64_t off, size_t n)
 {
-	char *path = xasprintf("%s/%s/%s", s->tmp, SPILL_DIR, sr->slug);
 	struct chart_point *cp = xreallocarray(NULL, n ? n : 1, sizeof *cp);
 	size_t want = n * sizeof *cp, got = 0;
-	int fd = open(path, O_RDONLY);
-	while (fd >= 0 && got < want) {
-		ssize_t k = pread(fd, (char *)cp + got, want - got, (off_t)(off + got));
+	while (s->dec_fd >= 0 && got < want) {
+		ssize_t k = pread(s->dec_fd, (char *)cp + got, want - got, (off_t)(off + got));
 		if (k <= 0)
 			break;
 		got += (size_t)k;
 	}
-	if (fd >= 0)
-		close(fd);
-	free(path);
 	if (got != want) {
 		free(cp);
 		return NULL;
@@ -141,10 +136,9 @@ static int write_chart(struct site *s, const struct chart_spec *sp, const char *
 		chart_fingerprint(sp, (enum chart_format)f, fp);
 		if (!cache_reuse(s->cache, rel, fp, &info)) {
 			char *path = path_join(s->tmp, rel);
-			struct stat st;
 			ok = chart_write(sp, (enum chart_format)f, path, &info);
-			if (ok && stat(path, &st) == 0)
-				cache_record(s->cache, rel, fp, &info, (int64_t)st.st_size);
+			if (ok)
+				cache_record(s->cache, rel, fp, &info);
 			free(path);
 		}
 		free(rel);
@@ -252,34 +246,43 @@ static struct chart_point *to_chart_points_in_place(const struct site *s, const 
 	return (struct chart_point *)(void *)mem;
 }
 
-/* Appends n chart points to run sr's spill file (opened on first use into
- * *f); returns their byte offset, or -1 after reporting once (*failed). */
+static long points_put(struct site *s, const struct chart_point *cp, size_t n, int *err);
+
+/* Appends n chart points of run sr to the site's scratch file of points
+ * (one file for every run: a file a run cost the file system an inode to
+ * make and one to remove); returns their byte offset, or -1 after
+ * reporting once (*failed). */
 static long spill_put(struct site *s, struct site_run *sr, const struct chart_point *cp,
-                      size_t n, FILE **f, int *failed)
+                      size_t n, int *failed)
 {
 	if (*failed)
 		return -1;
-	char *path = xasprintf("%s/%s/%s", s->tmp, SPILL_DIR, sr->slug);
-	if (!*f && site_mkdir(s, SPILL_DIR))
-		*f = fopen(path, "wb");
-	long off = *f ? ftell(*f) : -1;
-	if (off < 0 || fwrite(cp, sizeof *cp, n, *f) != n) {
+	int err = 0;
+	long off = points_put(s, cp, n, &err);
+	if (off < 0) {
+		char *path = xasprintf("%s/%s/.decimated", s->tmp, SPILL_DIR);
 		/* A full disk fails the charts too: said once, with them. */
-		if (errno == ENOSPC || errno == EDQUOT)
-			diag_write_error(path, errno);
-		else
+		if (err == ENOSPC || err == EDQUOT)
+			diag_write_error(path, err);
+		else if (err)
 			diag_msg("%s: %s; overlays of %s use its decimated points", path,
-			         strerror(errno), sr->run->name);
+			         strerror(err), sr->run->name);
+		free(path);
 		*failed = 1;
-		off = -1;
 	}
-	free(path);
 	return off;
 }
 
-/* Appends n chart points to the site's file of decimated copies; returns
+/* Appends n chart points to the site's scratch file of points; returns
  * their byte offset, or -1 after reporting. Any thread. */
 static long dec_put(struct site *s, const struct chart_point *cp, size_t n)
+{
+	return points_put(s, cp, n, NULL);
+}
+
+/* dec_put, with the errno of a failed write in *err (when err is given;
+ * 0 when the file could not be made, which is reported). */
+static long points_put(struct site *s, const struct chart_point *cp, size_t n, int *err)
 {
 	long off = -1;
 	size_t want = n * sizeof *cp, put = 0;
@@ -295,8 +298,11 @@ static long dec_put(struct site *s, const struct chart_point *cp, size_t n)
 	while (s->dec_fd >= 0 && put < want) {
 		ssize_t k = pwrite(s->dec_fd, (const char *)cp + put, want - put,
 		                   (off_t)(s->dec_end + put));
-		if (k <= 0)
+		if (k <= 0) {
+			if (err)
+				*err = k < 0 ? errno : ENOSPC;
 			break;
+		}
 		put += (size_t)k;
 	}
 	if (s->dec_fd >= 0 && put == want) {
@@ -307,12 +313,12 @@ static long dec_put(struct site *s, const struct chart_point *cp, size_t n)
 	return off;
 }
 
-/* Keeps metric i's chart points (n of them) for the overlays in run sr's
- * spill file; on failure the overlays use the decimated copy. */
+/* Keeps metric i's chart points (n of them) for the overlays in the
+ * scratch file; on failure the overlays use the decimated copy. */
 static void spill_series(struct site *s, struct site_run *sr, size_t i,
-                         const struct chart_point *cp, size_t n, FILE **f, int *failed)
+                         const struct chart_point *cp, size_t n, int *failed)
 {
-	long off = spill_put(s, sr, cp, n, f, failed);
+	long off = spill_put(s, sr, cp, n, failed);
 	if (off >= 0) {
 		if (!sr->spill_n) {
 			sr->spill_n = xcalloc(sr->run->nmetrics, sizeof *sr->spill_n);
@@ -332,7 +338,7 @@ static struct chart_point *unspill(const struct site *s, const struct site_run *
 	size_t i = (size_t)(se - sr->run->metrics);
 	if (!sr->spill_n || !sr->spill_n[i] || sr->spill_n[i] > *budget)
 		return NULL;
-	struct chart_point *cp = spill_read(s, sr, sr->spill_off[i], sr->spill_n[i]);
+	struct chart_point *cp = spill_read(s, sr->spill_off[i], sr->spill_n[i]);
 	if (!cp)
 		return NULL;
 	*n = sr->spill_n[i];
@@ -349,7 +355,6 @@ int site_run_charts(struct site *s, struct site_run *sr)
 	struct slugset stems = {0};
 	char *dir = xasprintf("runs/%s", sr->slug);
 	int ok = 1, made = 0, spill_failed = 0;
-	FILE *spill = NULL;
 	/* The decimated copies wait in the site's file of them, so a run keeps
 	 * only its summaries until the pages are written. */
 	uint64_t *dec_off = xcalloc(r->nmetrics ? r->nmetrics : 1, sizeof *dec_off);
@@ -386,7 +391,7 @@ int site_run_charts(struct site *s, struct site_run *sr)
 		 * them: a series its decimated copy does not hold whole waits in a
 		 * file meanwhile. */
 		if (npts > ndec)
-			spill_series(s, sr, i, cp, npts, &spill, &spill_failed);
+			spill_series(s, sr, i, cp, npts, &spill_failed);
 		struct chart_series cs = {.label = r->name, .pts = cp, .n = npts, .color = sr->color};
 		struct chart_spec sp;
 		spec_for(s, &sp, se->key);
@@ -399,14 +404,6 @@ int site_run_charts(struct site *s, struct site_run *sr)
 			break;
 		GROW(sr->charts, sr->capcharts, sr->ncharts + 1);
 		sr->charts[sr->ncharts++] = (struct site_chart){i, xstrdup(stem), alt};
-	}
-	if (spill && fclose(spill) != 0 && !spill_failed) {
-		diag_msg("%s/%s: %s; overlays of %s use its decimated points", SPILL_DIR, sr->slug,
-		         strerror(errno), r->name);
-		free(sr->spill_n);
-		free(sr->spill_off);
-		sr->spill_n = NULL;
-		sr->spill_off = NULL;
 	}
 	if (dec_spilled) {
 		for (size_t i = 0; i < r->nmetrics; i++) {

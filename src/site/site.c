@@ -170,14 +170,17 @@ int site_finish(struct site *s)
 {
 	if (!writer_assets(s))
 		return 0;
-	size_t reused, drawn;
-	int cache_ok = cache_close(s->cache, 1, &reused, &drawn);
+	size_t reused, drawn, pages;
+	int cache_ok = cache_close(s->cache, 1, &reused, &drawn, &pages);
 	s->cache = NULL;
 	if (!cache_ok)
 		return 0;
 	if (reused && !s->opts->quiet)
 		diag_msg("%zu of %zu charts were unchanged and taken from %s", reused,
 		         reused + drawn, s->given);
+	if (pages && !s->opts->quiet)
+		diag_msg("%zu page%s unchanged and taken from %s", pages,
+		         pages == 1 ? " was" : "s were", s->given);
 	return writer_swap(s);
 }
 
@@ -226,7 +229,7 @@ void site_free(struct site *s)
 	free(s->reports);
 	slugset_free(&s->report_slugs);
 	free(s->rr);
-	cache_close(s->cache, 0, NULL, NULL);
+	cache_close(s->cache, 0, NULL, NULL, NULL);
 	s->cache = NULL;
 	writer_discard(s);
 	free(s->out);

@@ -135,13 +135,38 @@ struct build_cache *cache_open(const char *old_site, const char *new_site);
 /* When the last build wrote site-relative file rel with fingerprint fp and
  * it is still there, puts it into the new site, fills *info and returns 1. */
 int cache_reuse(struct build_cache *c, const char *rel, const char *fp, struct chart_info *info);
-/* Notes a chart file drawn by this build (size bytes). */
+/* Notes a chart file drawn by this build (now in the new site). */
 void cache_record(struct build_cache *c, const char *rel, const char *fp,
-                  const struct chart_info *info, int64_t size);
+                  const struct chart_info *info);
+/* The same for pages: puts the last build's page rel into the new site
+ * when its inputs' fingerprint was fp and the file is unchanged (1), and
+ * notes a page made by this build. c may be NULL (--no-cache). */
+int cache_reuse_page(struct build_cache *c, const char *rel, const char *fp);
+void cache_record_page(struct build_cache *c, const char *rel, const char *fp);
+/* The same for a page with a folder of its own (experiments/<slug>/: its
+ * charts and their points): the page is reused only with every file the
+ * last build listed for it, and recorded with the files now in dir (NULL:
+ * none). */
+int cache_reuse_page_dir(struct build_cache *c, const char *rel, const char *fp);
+void cache_record_page_dir(struct build_cache *c, const char *rel, const char *fp,
+                           const char *dir);
 /* Writes the new site's cache file when `write`, tells how many charts were
- * reused and drawn, and frees c (NULL: nothing to do). Returns 0 after
- * reporting a write error. */
-int cache_close(struct build_cache *c, int write, size_t *reused, size_t *drawn);
+ * reused and drawn and how many pages reused, and frees c (NULL: nothing to
+ * do). Returns 0 after reporting a write error. */
+int cache_close(struct build_cache *c, int write, size_t *reused, size_t *drawn,
+                size_t *pages_reused);
+
+/* A page's fingerprint: everything its bytes depend on. page_fp_begin feeds
+ * this runsite binary's digest, the page kind, its template and the build
+ * options (fp_build_options in cache.c, the one place they enter); the
+ * caller feeds the page's own inputs, then page_fp_end writes the hex
+ * digest and frees h. NULL from page_fp_begin: make the page (no reuse). */
+struct page_fp;
+struct page_fp *page_fp_begin(const struct site *s, const char *kind, const struct buf *tpl);
+void page_fp_str(struct page_fp *h, const char *s);
+void page_fp_u64(struct page_fp *h, uint64_t v);
+void page_fp_bytes(struct page_fp *h, const void *data, size_t n);
+void page_fp_end(struct page_fp *h, char out[CHART_FINGERPRINT_LEN + 1]);
 
 /* ---- site.c: the build state ---- */
 

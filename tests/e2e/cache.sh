@@ -1,8 +1,9 @@
 #!/bin/sh
-# cache.sh — the build cache: a rebuild takes unchanged charts from the last
-# site (the same files, hard-linked), the result is byte-identical to a build
-# that draws everything, and a changed option, a damaged chart file, a
-# damaged cache or a symlink in the old site only means more drawing.
+# cache.sh — the build cache: a rebuild takes unchanged charts and pages from
+# the last site (the same files, hard-linked), the result is byte-identical
+# to a build that draws everything (whatever --jobs), and a changed store,
+# option or template, a damaged chart or page file, a damaged cache or a
+# symlink in the old site only means more drawing.
 . tests/e2e/lib.sh
 A=$TMP/a
 S=sample-runs
@@ -82,4 +83,73 @@ ls -i "$TMP"/g/runs/*/*.svg | grep -v trend.svg | sort > "$TMP/after.inodes"
 check "the added run has its charts" test -n "$(ls "$TMP"/g/runs/added-earliest*/*.svg 2>/dev/null)"
 check "every chart of the other runs is the last build's file" sh -c "
 	n=\$(wc -l < '$TMP/before.inodes'); [ \$n -ge 1 ] && [ \$(comm -12 '$TMP/before.inodes' '$TMP/after.inodes' | wc -l) -eq \$n ]"
+
+# Incremental rebuilds: after each change to a store, a cached build with
+# two jobs over the last site equals a --no-cache build with one job.
+cp -r sample-runs/mlruns "$TMP/inc"
+fresh_equal() { # fresh_equal DESCRIPTION [OPTIONS...]
+	desc=$1; shift
+	rm -rf "$TMP/incf"
+	"$RUNSITE" build -q --no-cache -j 1 "$TMP/inc" -o "$TMP/incf" "$@"
+	check "$desc: the rebuilt site is byte-identical to a fresh one" diff -r "$TMP/inc-site" "$TMP/incf"
+}
+check_exit 0 "a first build of the store" "$RUNSITE" build -q -j 2 "$TMP/inc" -o "$TMP/inc-site"
+check_exit 0 "a rebuild with nothing changed" "$RUNSITE" build -j 2 "$TMP/inc" -o "$TMP/inc-site"
+npages=$(find "$TMP/inc-site" -name '*.html' | wc -l)
+check_grep "every page was taken from the last site" "$npages pages were unchanged" "$TMP/.err"
+fresh_equal "nothing changed"
+R1=$(ls -d "$TMP"/inc/*/*/ | grep -v '/0/' | head -1)
+R1=${R1%/}
+R2=$(ls -d "$TMP"/inc/*/*/ | grep -v '/0/' | sed -n 2p)
+R2=${R2%/}
+page1=$(grep -l "data-run-id=\"$(basename "$R1")\"" "$TMP"/inc-site/runs/*.html)
+inode1=$(stat -c %i "$page1")
+page2=$(grep -l "data-run-id=\"$(basename "$R2")\"" "$TMP"/inc-site/runs/*.html)
+inode2=$(stat -c %i "$page2")
+
+exp_page=$(ls "$TMP"/inc-site/experiments/*.html | head -1)
+exp_inode=$(stat -c %i "$exp_page")
+printf '\n\nEdited by the cache test.\n' >> "$R1/tags/mlflow.note.content"
+check_exit 0 "a rebuild after one run's notes changed" "$RUNSITE" build -q -j 2 "$TMP/inc" -o "$TMP/inc-site"
+check "that run's page was made again" test "$(stat -c %i "$page1")" != "$inode1"
+check "another run's page was taken from the last site" test "$(stat -c %i "$page2")" = "$inode2"
+check "the experiment page (no notes on it) was taken from the last site" test "$(stat -c %i "$exp_page")" = "$exp_inode"
+check_grep "it shows the new notes" "Edited by the cache test" "$page1"
+fresh_equal "notes changed"
+
+m=$(find "$R2/metrics" -type f | head -1)
+last=$(tail -1 "$m")
+echo "$last" | awk '{printf "%s %s %d\n", $1 + 1000, $2 / 2, $3 + 1}' >> "$m"
+check_exit 0 "a rebuild after a metric point was appended" "$RUNSITE" build -q -j 2 "$TMP/inc" -o "$TMP/inc-site"
+fresh_equal "a metric point appended"
+
+NEW=$(dirname "$R1")/ffffffffffffffffffffffffffffffff
+cp -r "$R1" "$NEW"
+sed -i 's/^run_id: .*/run_id: ffffffffffffffffffffffffffffffff/; s/^run_uuid: .*/run_uuid: ffffffffffffffffffffffffffffffff/; s/^run_name: .*/run_name: cache-added/' "$NEW/meta.yaml"
+printf 'cache-added' > "$NEW/tags/mlflow.runName"
+check_exit 0 "a rebuild after a run was added" "$RUNSITE" build -q -j 2 "$TMP/inc" -o "$TMP/inc-site"
+check "the added run has its page" test -n "$(ls "$TMP"/inc-site/runs/cache-added*.html 2>/dev/null)"
+fresh_equal "one run added"
+
+rm -rf "$R2"
+check_exit 0 "a rebuild after a run was deleted" "$RUNSITE" build -q -j 2 "$TMP/inc" -o "$TMP/inc-site"
+check "the deleted run's page is gone" test ! -e "$page2"
+fresh_equal "one run deleted"
+
+check_exit 0 "a rebuild with another title" "$RUNSITE" build -q -j 2 "$TMP/inc" -o "$TMP/inc-site" --title "Other"
+fresh_equal "an option changed" --title "Other"
+
+mkdir -p "$TMP/tpl"
+sed 's/<body/<body data-test="changed"/' templates/run.html > "$TMP/tpl/run.html"
+check_exit 0 "a rebuild with another run template" "$RUNSITE" build -q -j 2 "$TMP/inc" -o "$TMP/inc-site" --title "Other" --templates "$TMP/tpl"
+check_grep "the run pages use it" 'data-test="changed"' "$page1"
+fresh_equal "a template changed" --title "Other" --templates "$TMP/tpl"
+
+# A file of the old site rewritten to the same size (a page, a chart) is made again.
+"$PY" -c 'import sys
+for p in sys.argv[1:]:
+    b = bytearray(open(p, "rb").read()); i = b.rindex(b"</"); b[i - 1:i] = b"#"; open(p, "wb").write(b)' \
+	"$page1" "$(ls "$TMP"/inc-site/runs/*/*.svg | head -1)"
+check_exit 0 "a rebuild over files rewritten to the same size" "$RUNSITE" build -q -j 2 "$TMP/inc" -o "$TMP/inc-site" --title "Other" --templates "$TMP/tpl"
+fresh_equal "files rewritten in the old site" --title "Other" --templates "$TMP/tpl"
 finish

@@ -633,9 +633,13 @@ static void fp_build_options(struct page_fp *h, const struct site *s)
 	fp_u64(h, o->report_inline);
 	fp_str(h, o->select);
 	fp_str(h, o->report_file);
+	fp_i64(h, o->at);
 	/* What the plan settled from the runs and the options. */
 	fp_str(h, s->primary);
 	fp_i64(h, s->baseline);
+	fp_u64(h, s->plan.nexps);
+	for (size_t e = 0; e < s->plan.nexps; e++)
+		fp_str(h, s->plan.exp_primary[e]);
 }
 
 struct page_fp *page_fp_begin(const struct site *s, const char *kind, const struct buf *tpl)

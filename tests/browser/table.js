@@ -104,8 +104,10 @@ async function manyRuns(browser, site) {
 	await plain.goto(url(index), { waitUntil: "load" });
 	const first = await plain.evaluate(() => ({ rows: document.getElementById("runs-table").tBodies[0].rows.length,
 		note: (document.querySelector(".more-runs") || {}).textContent || "",
+		below: !!document.querySelector(".more-runs") && document.getElementById("runs-table").closest("section").contains(document.querySelector(".more-runs")),
 		lists: [...document.querySelectorAll(".more-runs a")].map((a) => a.getAttribute("href")) }));
 	await plain.close();
+	ok(first.below, "many runs: the note about more runs is in the runs table's section");
 	ok(total > 200 && first.rows === 100 && new RegExp(`first 100 of ${total} runs`).test(first.note),
 		"many runs: without the script the index shows the first 100 rows and says how many more", `${first.rows} rows; ${first.note}`);
 	const linked = new Set();

@@ -256,7 +256,7 @@ static void free_list(char **l, size_t n)
 /* ---- page checks ---- */
 
 struct page_stats {
-	int scripts_inline;    /* <script> without the site's own src */
+	int scripts_inline;    /* <script> without the site's own src (site.js, a page's rows) */
 	int js_links;          /* href/src starting with javascript: (any case, spaces) */
 	int bad_links;         /* relative links that do not name an existing file */
 	int links;             /* relative links checked */
@@ -303,7 +303,10 @@ static void walk_page(struct page_stats *ps, const char *pagedir, xmlNodePtr n)
 			continue;
 		if (strcmp((const char *)n->name, "script") == 0) {
 			xmlChar *src = xmlGetProp(n, (const xmlChar *)"src");
-			if (!src || !str_ends((const char *)src, "assets/site.js") || n->children)
+			/* the site's script, and the runs table's rows beside the page */
+			if (!src || n->children || strchr((const char *)src, ':') ||
+			    !(str_ends((const char *)src, "assets/site.js") ||
+			      (str_ends((const char *)src, ".rows.js") && !strchr((const char *)src, '/'))))
 				ps->scripts_inline++;
 			xmlFree(src);
 		}

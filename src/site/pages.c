@@ -422,6 +422,9 @@ static void run_trend(struct site *s, xmlNodePtr row, struct site_run *sr, const
 		double end[2];
 		char *d = img ? run_sparkline(s, sr, end) : NULL;
 		if (d) {
+			char *small = spark_compact(d);
+			free(d);
+			d = small;
 			/* one small inline path a run, in place of the template's picture */
 			xmlNodePtr svg = xmlNewDocNode(c->doc, NULL, BAD_CAST "svg", NULL);
 			xmlAddPrevSibling(img, svg);

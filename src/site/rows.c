@@ -15,6 +15,58 @@
 #include "runsite/jsonw.h"
 #include "site_internal.h"
 
+/* Appends number v to b, with a space before it when it follows another
+ * number and has no sign of its own to separate it. */
+static void path_num(struct buf *b, double v, int *after_num)
+{
+	if (*after_num && v >= 0)
+		buf_putc(b, ' ');
+	buf_printf(b, "%g", v);
+	*after_num = 1;
+}
+
+char *spark_compact(const char *d)
+{
+	struct buf b = BUF_INIT;
+	double x = 0, y = 0;
+	int after_num = 0, started = 0, want_l = 0;
+	const char *p = d;
+	while (*p) {
+		char cmd = *p++;
+		char *end;
+		double nx = strtod(p, &end);
+		if (end == p)
+			break;
+		p = end;
+		double ny = strtod(p, &end);
+		if (end == p)
+			break;
+		p = end;
+		if (cmd == 'M' || !started) {
+			/* a pen move (the start, or after a gap): absolute */
+			buf_putc(&b, cmd == 'M' ? 'M' : 'L');
+			after_num = 0;
+			path_num(&b, nx, &after_num);
+			path_num(&b, ny, &after_num);
+			want_l = cmd == 'M';
+			started = 1;
+		} else {
+			/* a line: relative, 'l' written once after each move */
+			if (want_l) {
+				buf_putc(&b, 'l');
+				after_num = 0;
+				want_l = 0;
+			}
+			path_num(&b, nx - x, &after_num);
+			path_num(&b, ny - y, &after_num);
+		}
+		x = nx;
+		y = ny;
+	}
+	buf_putc(&b, '\0');
+	return b.data;
+}
+
 static const char *goal_name(enum goal g)
 {
 	return g == GOAL_MIN ? "min" : g == GOAL_MAX ? "max" : "none";
@@ -57,6 +109,9 @@ static void run_json(struct site *s, struct jsonw *w, struct site_run *sr,
 	double end[2];
 	char *path = s->primary ? run_sparkline(s, sr, end) : NULL;
 	if (path) {
+		char *small = spark_compact(path);
+		free(path);
+		path = small;
 		jsonw_begin_array(w);
 		jsonw_string(w, path);
 		jsonw_double(w, end[0]);

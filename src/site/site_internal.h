@@ -247,6 +247,10 @@ int fill_runs_table(struct site *s, xmlNodePtr root, const size_t *idx, size_t n
  * (all-runs-N.html) hold RUNS_LIST_PAGE each. */
 #define RUNS_FIRST_PAGE 100
 #define RUNS_LIST_PAGE 1000
+/* Sparkline path d ("M2 20L4 19L5 17.5 ...", absolute) in the same
+ * picture's shorter form: each line after a move relative, the command
+ * letter implied ("M2 20l2-1 1-1.5 ..."). Caller frees. */
+char *spark_compact(const char *d);
 /* Streams runs idx[0..n) as the script file rel (see rows.c). */
 int runs_rows_write(struct site *s, const char *rel, const size_t *idx, size_t n, int depth,
                     const struct compare_param *params, size_t np,

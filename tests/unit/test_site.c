@@ -876,6 +876,17 @@ static void test_run_memory_flat(const char *tmp)
 	free(out);
 }
 
+/* The runs tables' sparkline paths in their short form draw the same points. */
+static void test_spark_compact(void)
+{
+	char *c = spark_compact("M2 20L4 19L5 17.5M10 3L12 3M20 5M30 1L29 1.5");
+	STR_EQ(c, "M2 20l2-1 1-1.5M10 3l2 0M20 5M30 1l-1 0.5", "lines after a move relative, moves absolute");
+	free(c);
+	c = spark_compact("");
+	STR_EQ(c, "", "an empty path stays empty");
+	free(c);
+}
+
 int main(void)
 {
 	diag_set_quiet(1);
@@ -889,6 +900,7 @@ int main(void)
 	test_template_escaping();
 	test_notes();
 	test_formatters();
+	test_spark_compact();
 	test_build(tmp);
 	test_foreign_dir(tmp);
 	test_hostile(tmp);

@@ -7,7 +7,8 @@
 # (scripts/install-deps.sh --test).
 #   sh bench/browser.sh [SCRATCH]     (default: $TMPDIR/runsite-bench-browser)
 # The 10,000-run site is bench/scale.sh's ($SCALE_DATA/site-10000, default
-# /tmp/runsite-scale), built here from its store when missing; BIG=0 skips it.
+# /tmp/runsite-scale; BIG_SITE=DIR names another), built here from its store
+# when missing; BIG=0 skips it.
 set -e
 S=${1:-${TMPDIR:-/tmp}/runsite-bench-browser}
 G=${GENRUNS:-../shared/bench/genruns.py}
@@ -19,7 +20,7 @@ mkdir -p "$S"
 echo "runsite build of the genruns sweep ($(ls "$S/site/runs" | grep -c '\.html$') run pages)"
 (cd tests/browser && node bench.js "$S/site/index.html" "$S"/site/experiments/*.html --runs 5)
 [ "${BIG:-1}" = 0 ] && exit 0
-B=$DATA/site-10000
+B=${BIG_SITE:-$DATA/site-10000}
 if [ ! -f "$B/index.rows.js" ]; then
 	st=$DATA/lightning-csv-10000
 	if [ ! -f "$st/genruns-manifest.json" ]; then

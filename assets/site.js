@@ -265,6 +265,359 @@
 		setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
 	}
 
+	/* ---- a runs table drawn from its rows as data ----
+	 * The page holds the first rows as HTML (complete without this script);
+	 * every row is in <page>.rows.js (window.runsiteRows), one array a run.
+	 * Sorting, filters, columns, the value shown and downloads work on the
+	 * data; rows are drawn as the table scrolls, a window at a time. */
+
+	var SI = ["", "k", "M", "G", "T"];
+
+	function trimZeros(s) {
+		return s.indexOf(".") < 0 ? s : s.replace(/0+$/, "").replace(/\.$/, "");
+	}
+
+	/* A number as the axes and the pages show it (chart_format_number). */
+	function fmtNum(v) {
+		if (isNaN(v)) return "NaN";
+		if (!isFinite(v)) return v > 0 ? "Inf" : "-Inf";
+		if (v === 0) return "0";
+		var a = Math.abs(v);
+		if (a < 1e-3 || a >= 1e15) {
+			var p = v.toExponential(2).split("e");
+			return trimZeros(p[0]) + "e" + Number(p[1]);
+		}
+		var g = v.toPrecision(4);
+		if (a < 1e4 && g.indexOf("e") < 0) return trimZeros(g);
+		var k = Math.max(1, Math.floor(Math.log10(a) / 3));
+		var m = Number((v / Math.pow(1000, k)).toPrecision(3));
+		if (Math.abs(m) >= 1000 && k < 4) { k++; m = Number((v / Math.pow(1000, k)).toPrecision(3)); }
+		return String(m) + SI[k];
+	}
+
+	/* The exact text of a value, as the pages write it (fmt_double): NaN,
+	 * Infinity, whole numbers plainly, else the shortest digits in plain
+	 * notation unless the exponent form (1e-05) is shorter. */
+	function exact(v) {
+		if (isNaN(v)) return "NaN";
+		if (!isFinite(v)) return v > 0 ? "Infinity" : "-Infinity";
+		if (v === Math.floor(v) && Math.abs(v) < 1e15) return v.toFixed(0);
+		var p = v.toExponential().split("e"), x = Number(p[1]);
+		var e = p[0] + "e" + (x < 0 ? "-" : "+") + (Math.abs(x) < 10 ? "0" : "") + Math.abs(x);
+		var neg = v < 0 ? "-" : "", digits = p[0].replace(/^-/, "").replace(".", ""), plain;
+		if (x < 0) plain = neg + "0." + new Array(-x).join("0") + digits;
+		else {
+			while (digits.length <= x) digits += "0";
+			plain = neg + digits.slice(0, x + 1) + (digits.length > x + 1 ? "." + digits.slice(x + 1) : "");
+		}
+		return plain.length <= e.length ? plain : e;
+	}
+
+	function fmtDuration(ms) {
+		if (ms === null || ms < 0) return "—";
+		var s = Math.floor(ms / 1000), two = function (n) { return (n < 10 ? "0" : "") + n; };
+		if (s < 1) return ms + " ms";
+		/* printf rounds an exact tie (x.25 s) to even, toFixed up */
+		if (s < 60) return (ms % 1000 === 250 ? (Math.floor(ms / 100) / 10).toFixed(1) : (ms / 1000).toFixed(1)) + " s";
+		if (s < 3600) return Math.floor(s / 60) + "m " + two(s % 60) + "s";
+		if (s < 86400) return Math.floor(s / 3600) + "h " + two(Math.floor(s % 3600 / 60)) + "m";
+		return Math.floor(s / 86400) + "d " + two(Math.floor(s % 86400 / 3600)) + "h";
+	}
+
+	function statusClass(st) {
+		var s = String(st || "").toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 16).replace(/-+$/, "");
+		return "status-" + (s || "unknown");
+	}
+
+	function num(v) { return v === null || v === undefined ? null : typeof v === "number" ? v : Number(v); }
+
+	/* Row fields: see rows.c. */
+	var R_ID = 0, R_NAME = 1, R_SLUG = 2, R_COLOR = 3, R_EXP = 4, R_STATUS = 5, R_START = 6,
+		R_DUR = 7, R_SPARK = 8, R_PARAMS = 9, R_METRICS = 10;
+	var WINDOW = 200; /* rows drawn at a time */
+
+	function DataTable(table, data) {
+		Table.call(this, table, true);
+		var self = this, np = 0, nm = 0;
+		this.data = data;
+		this.rows = [];
+		this.all = data.rows;
+		this.kind = this.heads.map(function (th, i) {
+			if (i === 0) return { k: "name" };
+			if (th.hasAttribute("data-metric") && th.hasAttribute("data-goal")) {
+				var m = data.metrics[nm++] || {};
+				return { k: "metric", i: nm - 1, goal: m.goal, def: m.mode, key: m.key };
+			}
+			if (th.classList.contains("spark")) return { k: "spark" };
+			if (th.classList.contains("param")) return { k: "param", i: np++ };
+			return { k: self.cols[i] };
+		});
+		this.order = this.all.map(function (r, i) { return i; });
+		this.match = this.order;
+		this.drawn = 0;
+		this.hay = null;
+		this.wrap = table.closest(".runs-wrap") || table.parentNode;
+		var more = document.querySelector(".more-runs");
+		if (more) more.hidden = true;
+		this.count = el("output", { class: "row-count", "aria-live": "polite" });
+		this.wrap.insertAdjacentElement("afterend", this.count);
+		var onScroll = function () { self.fill(); };
+		this.wrap.addEventListener("scroll", onScroll, { passive: true });
+		window.addEventListener("scroll", onScroll, { passive: true });
+		window.addEventListener("resize", onScroll);
+		this.draw();
+	}
+	DataTable.prototype = Object.create(Table.prototype);
+
+	DataTable.prototype.modeOf = function (c) { return this.mode || c.def; };
+
+	/* The value of metric column c of row r in its mode (a number), or null. */
+	DataTable.prototype.metric = function (r, c) {
+		var v = r[R_METRICS][c.i];
+		if (!v) return null;
+		var m = this.modeOf(c);
+		var x = m === "last" ? v[0] : m === "min" ? v[1] : m === "max" ? v[2]
+			: m === "best" ? (c.goal === "min" ? v[1] : c.goal === "max" ? v[2] : null) : null;
+		return num(x);
+	};
+
+	/* The text a cell of column col shows for row r ("—" when none). */
+	DataTable.prototype.text = function (r, col) {
+		var c = this.kind[col], v;
+		switch (c.k) {
+		case "name": return r[R_NAME];
+		case "metric": v = this.metric(r, c); return v === null ? "—" : fmtNum(v);
+		case "param": v = r[R_PARAMS][c.i]; return v === null || v === undefined ? "—" : v;
+		case "experiment": v = this.data.exps[r[R_EXP]]; return v ? v[0] : "—";
+		case "status": return r[R_STATUS] || "";
+		case "started":
+			return r[R_START] === null ? "—" : new Date(r[R_START]).toISOString().slice(0, 16).replace("T", " ");
+		case "duration": return fmtDuration(r[R_DUR]);
+		}
+		return "";
+	};
+
+	/* The sort and filter key of a cell, as cellKey reads one from the page. */
+	DataTable.prototype.key = function (r, col) {
+		var c = this.kind[col], v;
+		if (c.k === "metric") { v = this.metric(r, c); return v === null ? { missing: true } : { num: v }; }
+		if (c.k === "started" || c.k === "duration") {
+			v = c.k === "started" ? r[R_START] : r[R_DUR];
+			return v === null || v < 0 ? { missing: true } : { num: v };
+		}
+		var t = this.text(r, col);
+		if (t === "—" || t === "") return { missing: true };
+		var n = Number(t);
+		if (!isNaN(n)) return { num: n, text: t.toLowerCase() };
+		return { text: t.toLowerCase() };
+	};
+
+	DataTable.prototype.sortBy = function (col, dir) {
+		var th = this.heads[col], self = this;
+		if (!dir) {
+			var cur = th.getAttribute("aria-sort");
+			var first = th.getAttribute("data-goal") === "max" ? "desc" : "asc";
+			dir = cur === "ascending" ? "desc" : cur === "descending" ? "asc" : first;
+		}
+		this.heads.forEach(function (h) { if (h.hasAttribute("data-sortable")) h.setAttribute("aria-sort", "none"); });
+		th.setAttribute("aria-sort", dir === "asc" ? "ascending" : "descending");
+		this.sort = { col: col, dir: dir };
+		var keyed = this.all.map(function (r, i) { return { key: self.key(r, col), i: i }; });
+		keyed.sort(function (a, b) {
+			var c = compare(a.key, b.key);
+			if (!(a.key.missing || b.key.missing) && dir === "desc") c = -c;
+			return c || a.i - b.i;
+		});
+		this.order = keyed.map(function (k) { return k.i; });
+		this.refilter();
+	};
+
+	DataTable.prototype.filter = function (q) {
+		this.query = q;
+		this.terms = parseFilter(q, this.cols);
+		this.refilter();
+		return this.terms.errors;
+	};
+
+	DataTable.prototype.matches = function (i) {
+		var self = this, r = this.all[i], terms = this.terms ? this.terms.terms : [];
+		return terms.every(function (t) {
+			if (t.word !== undefined) {
+				if (!self.hay) self.hay = [];
+				if (self.hay[i] === undefined)
+					self.hay[i] = self.heads.map(function (h, col) { return self.text(r, col); }).join(" ").toLowerCase();
+				return self.hay[i].indexOf(t.word) >= 0;
+			}
+			var k = self.key(r, t.col), want = Number(t.value);
+			var text = self.text(r, t.col).toLowerCase(), v = t.value.toLowerCase();
+			if (t.op === "~") return text.indexOf(v) >= 0;
+			if (k.missing) return t.op === "!=" ? v !== "" : t.op === "=" && (v === "" || v === "—");
+			var numeric = t.value.trim() !== "" && !isNaN(want) && "num" in k;
+			var c = numeric ? (k.num < want ? -1 : k.num > want ? 1 : 0)
+				: text.localeCompare(v, undefined, { numeric: true });
+			switch (t.op) {
+			case "=": return numeric ? c === 0 : text === v;
+			case "!=": return numeric ? c !== 0 : text !== v;
+			case "<": return c < 0;
+			case ">": return c > 0;
+			case "<=": return c <= 0;
+			case ">=": return c >= 0;
+			}
+			return true;
+		});
+	};
+
+	DataTable.prototype.refilter = function () {
+		var self = this;
+		this.match = this.terms && this.terms.terms.length ? this.order.filter(function (i) { return self.matches(i); }) : this.order;
+		this.draw();
+	};
+
+	DataTable.prototype.setHidden = function (key, hide) {
+		this.hidden[key] = hide;
+		var col = this.cols.indexOf(key);
+		if (col < 0) return;
+		this.heads[col].hidden = hide;
+		this.draw();
+	};
+
+	DataTable.prototype.setMode = function (mode) {
+		this.mode = mode;
+		this.hay = null;
+		var self = this;
+		this.heads.forEach(function (th, i) {
+			var c = self.kind[i];
+			if (c.k !== "metric") return;
+			var m = self.modeOf(c);
+			th.setAttribute("data-mode", m);
+			var sub = th.querySelector(".sub");
+			if (sub) sub.textContent = m + (c.goal === "min" ? " ↓" : c.goal === "max" ? " ↑" : "");
+		});
+		this.refilter();
+	};
+
+	/* One row as table cells, in the order of the heads. */
+	DataTable.prototype.row = function (r) {
+		var self = this, tr = document.createElement("tr"), up = this.data.up || "";
+		tr.setAttribute("data-run-id", r[R_ID]);
+		this.kind.forEach(function (c, col) {
+			var td = document.createElement("td"), t, v;
+			if (self.heads[col].hidden) td.hidden = true;
+			switch (c.k) {
+			case "name":
+				td.className = "name";
+				td.appendChild(el("span", { class: "swatch", style: "background:" + r[R_COLOR] }));
+				td.appendChild(el("a", { href: up + "runs/" + r[R_SLUG] + ".html" }, r[R_NAME]));
+				break;
+			case "metric":
+				td.className = "num";
+				td.setAttribute("data-metric", c.key);
+				v = self.metric(r, c);
+				td.setAttribute("data-value", v === null ? "" : exact(v));
+				if (v !== null) {
+					var mv = r[R_METRICS][c.i], step = mv[3];
+					td.title = exact(v) + (self.modeOf(c) === c.def && step !== null ? " (" + (mv[4] || c.def) + ", step " + step + ")" : "");
+				}
+				td.textContent = v === null ? "—" : fmtNum(v);
+				break;
+			case "spark":
+				td.className = "spark";
+				var sp = r[R_SPARK];
+				if (sp) {
+					var NS = "http://www.w3.org/2000/svg", svg = document.createElementNS(NS, "svg");
+					[["width", 96], ["height", 24], ["viewBox", "0 0 96 24"], ["role", "img"], ["aria-label", self.data.spark + " over steps"]]
+						.forEach(function (a) { svg.setAttribute(a[0], a[1]); });
+					var path = document.createElementNS(NS, "path");
+					[["d", sp[0]], ["fill", "none"], ["stroke", r[R_COLOR]], ["stroke-width", "1.25"], ["stroke-linejoin", "round"]]
+						.forEach(function (a) { path.setAttribute(a[0], a[1]); });
+					var dot = document.createElementNS(NS, "circle");
+					[["cx", sp[1]], ["cy", sp[2]], ["r", "1.75"], ["fill", r[R_COLOR]]].forEach(function (a) { dot.setAttribute(a[0], a[1]); });
+					svg.appendChild(path);
+					svg.appendChild(dot);
+					td.appendChild(svg);
+				}
+				break;
+			case "param":
+				td.className = "param";
+				t = self.text(r, col);
+				if (t !== "—") td.title = t;
+				td.textContent = t;
+				break;
+			case "experiment":
+				v = self.data.exps[r[R_EXP]];
+				if (v) td.appendChild(el("a", { href: up + "experiments/" + v[1] + ".html" }, v[0]));
+				break;
+			case "status":
+				td.appendChild(el("span", { class: "badge " + statusClass(r[R_STATUS]) }, r[R_STATUS]));
+				break;
+			case "started":
+				td.className = "num";
+				if (r[R_START] === null) { td.title = "—"; td.setAttribute("data-value", ""); }
+				else { td.title = new Date(r[R_START]).toISOString().slice(0, 19) + "Z"; td.setAttribute("data-value", r[R_START]); }
+				td.textContent = self.text(r, col);
+				break;
+			case "duration":
+				td.className = "num";
+				td.setAttribute("data-value", r[R_DUR] === null ? "" : r[R_DUR]);
+				td.textContent = self.text(r, col);
+				break;
+			default:
+				td.textContent = self.text(r, col);
+			}
+			tr.appendChild(td);
+		});
+		return tr;
+	};
+
+	/* Draws the matching rows from the first, one window. */
+	DataTable.prototype.draw = function () {
+		this.body.textContent = "";
+		this.drawn = 0;
+		this.fill(true);
+		var n = this.match.length, all = this.all.length;
+		this.count.textContent = (n === all ? all + " runs" : n + " of " + all + " runs") +
+			(this.drawn < n ? ", drawn as you scroll" : "");
+	};
+
+	/* Draws the next window of rows when the table's end nears the screen. */
+	DataTable.prototype.fill = function (force) {
+		var n = this.match.length;
+		if (this.drawn >= n) return;
+		if (!force) {
+			var w = this.wrap, near = w.scrollHeight - w.scrollTop - w.clientHeight < 1200;
+			var rect = this.table.getBoundingClientRect();
+			if (!near && rect.bottom > window.innerHeight + 1200) return;
+			if (!near && w.scrollHeight > w.clientHeight + 4) return;
+		}
+		var frag = document.createDocumentFragment(), end = Math.min(n, this.drawn + WINDOW);
+		for (var i = this.drawn; i < end; i++) frag.appendChild(this.row(this.all[this.match[i]]));
+		this.body.appendChild(frag);
+		this.drawn = end;
+		this.rows = Array.prototype.slice.call(this.body.rows);
+		if (this.count && end >= n) this.count.textContent = this.count.textContent.replace(/, drawn as you scroll$/, "");
+	};
+
+	/* The table as shown: visible columns (not the trend pictures), every
+	 * matching row (drawn or not), metric values exact. */
+	DataTable.prototype.shown = function () {
+		var self = this, cols = [];
+		this.heads.forEach(function (th, i) {
+			if (th.hidden || th.classList.contains("spark")) return;
+			var name = self.cols[i], c = self.kind[i];
+			if (c.k === "metric") name += " (" + self.modeOf(c) + ")";
+			cols.push({ i: i, name: name, metric: c.k === "metric" });
+		});
+		var rows = this.match.map(function (ri) {
+			var r = self.all[ri];
+			return cols.map(function (c) {
+				if (c.metric) return self.metric(r, self.kind[c.i]);
+				var t = self.text(r, c.i);
+				return t === "—" ? null : t;
+			});
+		});
+		return { cols: cols.map(function (c) { return c.name; }), rows: rows };
+	};
+
 	/* ---- wiring ---- */
 
 	function el(tag, attrs, text) {
@@ -277,7 +630,8 @@
 	function wire(table) {
 		if (!table.tHead || !table.tHead.rows.length || !table.tBodies[0]) return;
 		var stateful = table.id === "runs-table";
-		var t = new Table(table, stateful);
+		var data = stateful && window.runsiteRows && window.runsiteRows[table.id];
+		var t = data && data.rows ? new DataTable(table, data) : new Table(table, stateful);
 		t.heads.forEach(function (th, col) {
 			if (th.classList.contains("spark")) return;
 			th.setAttribute("data-sortable", "");

@@ -3,12 +3,13 @@
 #   sh bench/scale.sh [RUNS...]     (from the repo root; default: 1000 10000)
 # For each size, a store of RUNS runs x 6 metrics x 1,000 steps (Lightning CSV,
 # ../shared/bench/genruns.py, kept in $SCALE_DATA, default /tmp/runsite-scale) is built
-# with --jobs 2: wall and CPU seconds, peak RSS, site bytes per run and the
-# index page's size. Then, on a 1,000-run MLflow file store: --jobs 1 against
-# --jobs 2 (three builds each, interleaved: min and median wall, median CPU),
-# and the incremental rebuilds (nothing changed, one run added, one run's
-# notes changed, one metric point appended, one run deleted) against the
-# full build, each by wall and by CPU seconds (min of three).
+# with --jobs 2: wall and CPU seconds, peak RSS, site bytes per run, the
+# index page's size and its rows data's (index.rows.js, which the page
+# script draws the runs table from). Then, on a 1,000-run MLflow file store:
+# --jobs 1 against --jobs 2 (three builds each, interleaved: min and median
+# wall, median CPU), and the incremental rebuilds (nothing changed, one run
+# added, one run's notes changed, one metric point appended, one run
+# deleted) against the full build, each by wall and by CPU seconds (min of three).
 set -e
 RUNSITE=${RUNSITE:-build/runsite}
 DATA=${SCALE_DATA:-/tmp/runsite-scale}
@@ -34,16 +35,17 @@ store() { # store FORMAT RUNS -> path
 	echo "$d"
 }
 
-printf '%-7s %8s %8s %8s %10s %10s %8s\n' runs wall_s cpu_s rss_MB site_MB KB/run index_KB
+printf '%-7s %8s %8s %8s %10s %10s %8s %8s\n' runs wall_s cpu_s rss_MB site_MB KB/run index_KB rows_KB
 for n in "$@"; do
 	s=$(store lightning-csv "$n")
 	rm -rf "$DATA/site-$n"
 	set -- $(timed "$s" -o "$DATA/site-$n" -j 2 --no-cache)
 	bytes=$(du -sb "$DATA/site-$n" | cut -f1)
 	idx=$(wc -c < "$DATA/site-$n/index.html")
-	printf '%-7s %8s %8s %8d %10.1f %10.1f %8d\n' "$n" "$1" "$2" $(($3 / 1024)) \
+	rows=$(cat "$DATA/site-$n/index.rows.js" 2>/dev/null | wc -c)
+	printf '%-7s %8s %8s %8d %10.1f %10.1f %8d %8d\n' "$n" "$1" "$2" $(($3 / 1024)) \
 		"$(echo "$bytes" | awk '{print $1 / 1e6}')" "$(echo "$bytes $n" | awk '{print $1 / $2 / 1024}')" \
-		$((idx / 1024))
+		$((idx / 1024)) $((rows / 1024))
 done
 
 m=$(store mlflow-file 1000)

@@ -92,14 +92,22 @@ static int utf8_len(const unsigned char *s)
 	return 0;
 }
 
-static void put_string(FILE *out, const char *str)
+/* Whether byte c must be escaped inside a <script> element: '<' (so no
+ * "</script>" or "<!--" can end or change it), '>' and '&'. */
+static int script_unsafe(unsigned char c)
+{
+	return c == '<' || c == '>' || c == '&';
+}
+
+static void put_string(FILE *out, const char *str, int script_safe)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	fputc('"', out);
 	while (*s) {
 		/* Plain printable ASCII goes out in one write. */
 		const unsigned char *run = s;
-		while (*s >= 0x20 && *s < 0x7F && *s != '"' && *s != '\\')
+		while (*s >= 0x20 && *s < 0x7F && *s != '"' && *s != '\\' &&
+		       !(script_safe && script_unsafe(*s)))
 			s++;
 		if (s > run)
 			fwrite(run, 1, (size_t)(s - run), out);
@@ -109,6 +117,12 @@ static void put_string(FILE *out, const char *str)
 		if (n == 0) {
 			fputs("\xEF\xBF\xBD", out);
 			s++;
+			continue;
+		}
+		/* U+2028 and U+2029 end a line in older JavaScript. */
+		if (script_safe && n == 3 && s[0] == 0xE2 && s[1] == 0x80 && (s[2] == 0xA8 || s[2] == 0xA9)) {
+			fprintf(out, "\\u%04x", s[2] == 0xA8 ? 0x2028 : 0x2029);
+			s += 3;
 			continue;
 		}
 		if (n > 1) {
@@ -124,7 +138,7 @@ static void put_string(FILE *out, const char *str)
 		case '\r': fputs("\\r", out); break;
 		case '\t': fputs("\\t", out); break;
 		default:
-			if (c < 0x20 || c == 0x7F)
+			if (c < 0x20 || c == 0x7F || (script_safe && script_unsafe(c)))
 				fprintf(out, "\\u%04x", c);
 			else
 				fputc(c, out);
@@ -136,7 +150,7 @@ static void put_string(FILE *out, const char *str)
 void jsonw_key(struct jsonw *w, const char *key)
 {
 	sep(w);
-	put_string(w->out, key);
+	put_string(w->out, key, w->script_safe);
 	fputc(':', w->out);
 	if (w->depth >= 0 && w->depth < 64)
 		w->first[w->depth] = 2;
@@ -146,7 +160,7 @@ void jsonw_string(struct jsonw *w, const char *s)
 {
 	sep(w);
 	if (s)
-		put_string(w->out, s);
+		put_string(w->out, s, w->script_safe);
 	else
 		fputs("null", w->out);
 }

@@ -11,6 +11,9 @@ struct jsonw {
 	FILE *out;
 	int depth;
 	int first[64]; /* per nesting level: nothing written yet */
+	/* Strings also escape '<', '>', '&', U+2028 and U+2029, so the JSON
+	 * can stand inside an HTML <script> element or a script file. */
+	int script_safe;
 };
 
 void jsonw_init(struct jsonw *w, FILE *out);

@@ -148,7 +148,11 @@ int page_experiment(struct site *s, size_t ei)
 		tmpl_remove(tmpl_find(root, "desc-section"));
 	}
 	fill_best(s, root, "exp-best", e->runs, e->nruns, 1);
-	fill_runs_table(s, root, e->runs, e->nruns, 1);
+	char *rows_rel = xasprintf("experiments/%s.rows.js", e->slug);
+	int rows_ok = fill_runs_table(s, root, e->runs, e->nruns, 1, rows_rel);
+	free(rows_rel);
+	if (!rows_ok)
+		goto out;
 
 	const struct run **rr = run_ptrs(s, e->runs, e->nruns);
 	ng = compare_seed_groups(rr, e->nruns, s->opts->group_by, s->opts->ngroup_by, &groups);

@@ -426,6 +426,9 @@ static void run_trend(struct site *s, xmlNodePtr row, struct site_run *sr, const
 		double end[2];
 		char *d = img ? run_sparkline(s, sr, end) : NULL;
 		if (d) {
+			char *small = spark_compact(d);
+			free(d);
+			d = small;
 			/* one small inline path a run, in place of the template's picture */
 			xmlNodePtr svg = xmlNewDocNode(c->doc, NULL, BAD_CAST "svg", NULL);
 			xmlAddPrevSibling(img, svg);
@@ -494,24 +497,72 @@ static void run_row(struct site *s, xmlNodePtr row, struct site_run *sr, const c
 	tmpl_remove(td);
 }
 
-void fill_runs_table(struct site *s, xmlNodePtr root, const size_t *idx, size_t n, int depth)
+/* The note under a runs table that shows only its first rows: how many
+ * more there are, and links to the plain lists of every run (for readers
+ * without the script, which shows them all). Removed when all are shown. */
+static void runs_more_note(struct site *s, xmlNodePtr root, size_t n, size_t shown,
+                           const char *up)
+{
+	xmlNodePtr p = tmpl_find(root, "runs-more");
+	if (!p)
+		return;
+	if (shown >= n) {
+		tmpl_remove(p);
+		return;
+	}
+	char *text = xasprintf("The first %zu of %zu runs; %zu more are shown by the page's "
+	                       "script. Without it, every run is in the plain list of all %zu "
+	                       "runs: ",
+	                       shown, n, n - shown, s->nruns);
+	tmpl_set_text(p, text);
+	free(text);
+	size_t pages = (s->nruns + RUNS_LIST_PAGE - 1) / RUNS_LIST_PAGE;
+	for (size_t k = 1; k <= pages; k++) {
+		char label[64];
+		if (pages == 1)
+			snprintf(label, sizeof label, "all runs");
+		else
+			snprintf(label, sizeof label, "%s%zu", k == 1 ? "page " : "", k);
+		char *href = xasprintf("%sall-runs-%zu.html", up, k);
+		if (k > 1)
+			xmlAddChild(p, xmlNewDocText(p->doc, BAD_CAST ", "));
+		tmpl_set_attr(tmpl_add_elem(p, "a", label), "href", href);
+		free(href);
+	}
+	xmlAddChild(p, xmlNewDocText(p->doc, BAD_CAST "."));
+}
+
+int fill_runs_table(struct site *s, xmlNodePtr root, const size_t *idx, size_t n, int depth,
+                    const char *rows_rel)
 {
 	xmlNodePtr table = tmpl_find(root, "runs");
 	if (!table)
-		return;
+		return 1;
 	size_t np = 0, nm = 0;
 	struct compare_param *params =
 	        plan_varying_params(s->rr, idx, n, PLAN_MAX_PARAM_COLS, &np);
 	struct plan_metric *metrics = plan_metric_keys(s->rr, idx, n, &s->opts->goals, s->primary,
 	                                               PLAN_MAX_METRIC_KEYS, &nm);
 	runs_table_heads(s, table, params, np, metrics, nm);
+	const char *up = depth ? "../" : "";
+	size_t first = n < RUNS_FIRST_PAGE ? n : RUNS_FIRST_PAGE;
 	xmlNodePtr rowtpl = tmpl_find(table, "run-row");
-	for (size_t i = 0; rowtpl && i < n; i++)
-		run_row(s, tmpl_clone(rowtpl), &s->runs[idx[i]], depth ? "../" : "", params, np,
-		        metrics, nm);
+	for (size_t i = 0; rowtpl && i < first; i++)
+		run_row(s, tmpl_clone(rowtpl), &s->runs[idx[i]], up, params, np, metrics, nm);
 	tmpl_remove(rowtpl);
+	runs_more_note(s, root, n, first, up);
+	int ok = 1;
+	xmlNodePtr data = tmpl_find(root, "runs-data");
+	if (data && n > 0) {
+		const char *base = strrchr(rows_rel, '/');
+		tmpl_set_attr(data, "src", base ? base + 1 : rows_rel);
+		ok = runs_rows_write(s, rows_rel, idx, n, depth, params, np, metrics, nm);
+	} else {
+		tmpl_remove(data);
+	}
 	free(params);
 	free(metrics);
+	return ok;
 }
 
 /* Fills rows of a key/value table from list l (entries chosen by keep). */

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
@@ -101,6 +102,11 @@ char *notes_excerpt(const char *md, size_t max);
 /* Writes data to tmp-relative path rel (folders made as needed). Returns 1,
  * or 0 after reporting. */
 int site_write(struct site *s, const char *rel, const void *data, size_t n);
+/* Opens tmp-relative file rel (its folder exists) to be written in parts
+ * with stdio; NULL after reporting. site_stream_close closes it: 1, or 0
+ * after reporting a write error. */
+FILE *site_stream_open(struct site *s, const char *rel);
+int site_stream_close(struct site *s, FILE *f, const char *rel);
 /* Makes tmp-relative folder rel. Returns 1, or 0 after reporting. */
 int site_mkdir(struct site *s, const char *rel);
 /* Loads path ("templates/run.html") from the user's templates folder (by
@@ -252,9 +258,29 @@ void fill_chart_section(struct site *s, xmlNodePtr root, const char *marker,
 /* A metric column's heading, and a run's cell in it. */
 void metric_head(xmlNodePtr th, const char *key, enum goal g, enum compare_mode m,
                  const char *extra);
-/* Fills the runs table below root (marker "runs") with runs idx[0..n), for
- * a page depth folders down. */
-void fill_runs_table(struct site *s, xmlNodePtr root, const size_t *idx, size_t n, int depth);
+/* Fills the runs table below root (marker "runs") for runs idx[0..n), for
+ * a page depth folders down: the column heads, the first RUNS_FIRST_PAGE
+ * rows as HTML (with a note linking the plain lists of all runs when there
+ * are more), and every row as data in the script file rows_rel (relative
+ * to the site, beside the page), which the page's "runs-data" script
+ * loads. Returns 1, or 0 after reporting a write error. */
+int fill_runs_table(struct site *s, xmlNodePtr root, const size_t *idx, size_t n, int depth,
+                    const char *rows_rel);
+
+/* ---- rows.c: a runs table's rows as data for the page script ---- */
+
+/* Rows a runs table shows as HTML; the plain lists of all runs
+ * (all-runs-N.html) hold RUNS_LIST_PAGE each. */
+#define RUNS_FIRST_PAGE 100
+#define RUNS_LIST_PAGE 1000
+/* Sparkline path d ("M2 20L4 19L5 17.5 ...", absolute) in the same
+ * picture's shorter form: each line after a move relative, the command
+ * letter implied ("M2 20l2-1 1-1.5 ..."). Caller frees. */
+char *spark_compact(const char *d);
+/* Streams runs idx[0..n) as the script file rel (see rows.c). */
+int runs_rows_write(struct site *s, const char *rel, const size_t *idx, size_t n, int depth,
+                    const struct compare_param *params, size_t np,
+                    const struct plan_metric *metrics, size_t nm);
 /* Fills rows of a key/value table from list l (entries chosen by keep). */
 size_t fill_kv(xmlNodePtr root, const char *row_marker, const char *kmark, const char *vmark,
                const struct kvlist *l, bool (*keep)(const char *));

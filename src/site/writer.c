@@ -104,6 +104,46 @@ int site_write(struct site *s, const char *rel, const void *data, size_t n)
 	return ok;
 }
 
+/* A file written in parts (the rows of a large table), never held whole. */
+FILE *site_stream_open(struct site *s, const char *rel)
+{
+	char *path = path_join(s->tmp, rel);
+	FILE *f = NULL;
+	int fd = -1;
+	if (!cleanup_write_begin())
+		goto out;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+	if (fd >= 0)
+		f = fdopen(fd, "w");
+	if (!f) {
+		diag_write_error(path, errno);
+		if (fd >= 0)
+			close(fd);
+	}
+out:
+	cleanup_write_end();
+	free(path);
+	return f;
+}
+
+int site_stream_close(struct site *s, FILE *f, const char *rel)
+{
+	cleanup_write_begin();
+	int ok = !ferror(f);
+	int saved = errno;
+	if (fclose(f) != 0 && ok) {
+		ok = 0;
+		saved = errno;
+	}
+	if (!ok) {
+		char *path = path_join(s->tmp, rel);
+		diag_write_error(path, saved ? saved : EIO);
+		free(path);
+	}
+	cleanup_write_end();
+	return ok;
+}
+
 /* ---- templates and assets ---- */
 
 static const struct embedded_file *embedded_find(const char *path)

@@ -1,7 +1,11 @@
 // table.js — the runs table of the demo site's index: metrics first, sorting
 // in the goal's direction, filter expressions, the column chooser, state in
 // the URL (reloaded from file://), and the CSV and JSON downloads matching the
-// table as shown.
+// table as shown — all on the rows the page script draws from the page's
+// rows data (index.rows.js), which must show what the HTML rows show. With
+// --many SITE (a site of more runs than a page shows): the first page as
+// HTML with links to every run, rows drawn as the table scrolls, and sort,
+// filter and downloads over every row, drawn or not.
 "use strict";
 const fs = require("fs");
 const os = require("os");
@@ -65,10 +69,116 @@ function csvFields(line) {
 	return out;
 }
 
+// Every cell of the runs table as the page shows it: class, text, exact
+// value, title, link and sparkline; with or without the page script.
+async function cells(browser, file, js) {
+	const page = await browser.newPage();
+	await page.setJavaScriptEnabled(js);
+	await page.goto(url(file), { waitUntil: "load" });
+	const out = await page.evaluate(() => [...document.getElementById("runs-table").tBodies[0].rows].map((tr) =>
+		[tr.getAttribute("data-run-id")].concat([...tr.cells].map((c) => {
+			const a = c.querySelector("a"), p = c.querySelector("path");
+			return [c.className, c.textContent, c.getAttribute("data-value"), c.title, a && a.getAttribute("href"),
+				p && p.getAttribute("d"), p && p.getAttribute("stroke")].join("|");
+		}))));
+	await page.close();
+	return out;
+}
+
+// The rows the script draws from data equal the page's HTML rows.
+async function sameRows(browser, file, what) {
+	const html = await cells(browser, file, false), drawn = await cells(browser, file, true);
+	let diff = null;
+	html.forEach((r, i) => r.forEach((c, j) => { if (!diff && (!drawn[i] || drawn[i][j] !== c)) diff = `row ${i} cell ${j}: ${c} vs ${drawn[i] && drawn[i][j]}`; }));
+	ok(html.length > 0 && drawn.length >= html.length && !diff,
+		`${what}: the rows drawn from the data show what the HTML rows show`, diff || `${html.length} HTML rows, ${drawn.length} drawn`);
+}
+
+async function manyRuns(browser, site) {
+	const index = path.join(site, "index.html");
+	const data = JSON.parse(fs.readFileSync(path.join(site, "index.rows.js"), "utf8").split('["runs-table"] = ')[1].replace(/;\s*$/, ""));
+	const total = data.rows.length;
+	// Without the script: the first page, a note, and lists linking every run.
+	const plain = await browser.newPage();
+	await plain.setJavaScriptEnabled(false);
+	await plain.goto(url(index), { waitUntil: "load" });
+	const first = await plain.evaluate(() => ({ rows: document.getElementById("runs-table").tBodies[0].rows.length,
+		note: (document.querySelector(".more-runs") || {}).textContent || "",
+		below: !!document.querySelector(".more-runs") && document.getElementById("runs-table").closest("section").contains(document.querySelector(".more-runs")),
+		lists: [...document.querySelectorAll(".more-runs a")].map((a) => a.getAttribute("href")) }));
+	await plain.close();
+	ok(first.below, "many runs: the note about more runs is in the runs table's section");
+	ok(total > 200 && first.rows === 100 && new RegExp(`first 100 of ${total} runs`).test(first.note),
+		"many runs: without the script the index shows the first 100 rows and says how many more", `${first.rows} rows; ${first.note}`);
+	const linked = new Set();
+	for (const href of first.lists) {
+		const html = fs.readFileSync(path.join(site, href), "utf8");
+		for (const m of html.matchAll(/href="(runs\/[^"]+\.html)"/g)) linked.add(m[1]);
+	}
+	const pages = fs.readdirSync(path.join(site, "runs")).filter((f) => f.endsWith(".html"));
+	ok(first.lists.length > 0 && linked.size === pages.length && pages.every((f) => linked.has("runs/" + f)),
+		"many runs: the plain lists the note links to reach every run page", `${linked.size} linked, ${pages.length} run pages`);
+
+	const page = await openPage(browser, index);
+	const drawn = () => page.$eval("#runs-table tbody", (b) => b.rows.length);
+	const n0 = await drawn();
+	ok(n0 > 0 && n0 < total, "many runs: the script draws a window of rows, not all of them", `${n0} of ${total}`);
+	const note = await page.$eval(".more-runs", (p) => p.hidden);
+	ok(note, "many runs: the no-script note is hidden when the script draws the rows");
+	for (let i = 0; i < 40 && (await drawn()) < total; i++) {
+		await page.$eval(".runs-wrap", (w) => { w.scrollTop = w.scrollHeight; w.dispatchEvent(new Event("scroll")); });
+		await new Promise((r) => setTimeout(r, 50));
+	}
+	ok((await drawn()) === total, "many runs: scrolling to the end draws every row", `${await drawn()} of ${total}`);
+
+	// Sort by val/acc (higher is better): over all rows, highest first.
+	const heads = await page.$$eval("#runs-table thead th", (ths) => ths.map((th) => th.getAttribute("data-metric")));
+	const acc = heads.indexOf("val/acc"), mi = data.metrics.findIndex((m) => m.key === "val/acc");
+	await page.click(`#runs-table thead th:nth-child(${acc + 1})`);
+	const want = data.rows.map((r) => r[10][mi] ? Number(r[10][mi][2]) : null).filter((v) => v !== null && !isNaN(v)).sort((a, b) => b - a);
+	const got = await page.$$eval(`#runs-table tbody tr td:nth-child(${acc + 1})`, (tds) => tds.map((td) => td.getAttribute("data-value")));
+	ok(got.length < total && Number(got[0]) === want[0] && Number(got[1]) === want[1],
+		"many runs: the first click on val/acc puts the highest of all runs first", `${got.slice(0, 2)} vs ${want.slice(0, 2)}`);
+
+	// A filter over every row, and the CSV of every matching row (drawn or not).
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rs-dl-"));
+	const cdp = await page.createCDPSession();
+	await cdp.send("Browser.setDownloadBehavior", { behavior: "allow", downloadPath: dir });
+	let csv = await downloaded(page, dir, 'button[data-download="csv"]');
+	const rowsNow = await drawn();
+	ok(csv && csv.trim().split("\n").length === total + 1 && rowsNow < total,
+		"many runs: the CSV holds every row, not only the drawn ones", `${csv && csv.trim().split("\n").length - 1} rows, ${rowsNow} drawn`);
+	const lrIdx = data.params.indexOf("lr");
+	const wantLr = data.rows.filter((r) => Number(r[9][lrIdx]) < 0.01 && r[9][lrIdx] !== null).length;
+	await page.type("input[data-filter]", "lr<0.01");
+	csv = await downloaded(page, dir, 'button[data-download="csv"]');
+	const count = await page.$eval(".row-count", (o) => o.textContent);
+	ok(wantLr > 0 && csv && csv.trim().split("\n").length === wantLr + 1 && new RegExp(`^${wantLr} of ${total} runs`).test(count),
+		"many runs: lr<0.01 keeps exactly the matching runs of all rows, in the count and the CSV", `${csv && csv.trim().split("\n").length - 1} rows, ${wantLr} expected; ${count}`);
+	const hash = await page.evaluate(() => location.hash);
+	const order = await page.$$eval("#runs-table tbody tr", (trs) => trs.slice(0, 20).map((tr) => tr.getAttribute("data-run-id")));
+	const again = await openPage(browser, index, { hash });
+	const order2 = await again.$$eval("#runs-table tbody tr", (trs) => trs.slice(0, 20).map((tr) => tr.getAttribute("data-run-id")));
+	ok(/sort=val\/acc/.test(hash) && JSON.stringify(order) === JSON.stringify(order2),
+		"many runs: the URL keeps sort and filter over the data", hash);
+	ok(page.errors.length === 0 && again.errors.length === 0, "many runs: no console errors", page.errors.concat(again.errors).join("\n"));
+	fs.rmSync(dir, { recursive: true, force: true });
+	await again.close();
+	await page.close();
+}
+
 module.exports = async function (browser, ctx) {
+	if (ctx.many) await manyRuns(browser, ctx.many);
+	else skip("table: no --many site");
 	if (!ctx.demo) { skip("table: no demo site"); return; }
 	const index = path.join(ctx.demo, "index.html");
+	await sameRows(browser, index, "index");
+	for (const f of fs.readdirSync(path.join(ctx.demo, "experiments")).filter((f) => f.endsWith(".html")))
+		await sameRows(browser, path.join(ctx.demo, "experiments", f), "experiments/" + f);
 	const page = await openPage(browser, index);
+	const fromData = await page.evaluate(() => !!(window.runsiteRows && window.runsiteRows["runs-table"] &&
+		window.runsite.tables.some((t) => t.data)));
+	ok(fromData, "runs table: the script draws the rows from the page's rows data (index.rows.js)");
 	let t = await readTable(page);
 
 	const firstMetric = colOf(t, (h) => h.metric), firstParam = colOf(t, (h) => h.param);

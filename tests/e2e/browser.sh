@@ -1,7 +1,8 @@
 #!/bin/sh
 # browser.sh — the pages in a real browser (tests/browser, puppeteer-core
 # driving the system Chromium): chart readouts, the runs table's sorting,
-# filters, columns, URL state and downloads, axe-core and the Nu HTML checker
+# filters, columns, URL state and downloads (on the demo and on a 250-run
+# site whose rows the script draws as they scroll), axe-core and the Nu HTML checker
 # on every page of the demo site and on the corpus site. Skipped, saying why,
 # when node, Chromium or the test packages are missing
 # (scripts/install-deps.sh --test installs them).
@@ -23,7 +24,11 @@ fi
 	fail "the demo site builds"
 "$RUNSITE" build "$CORPUS" -o "$TMP/corpus" >"$TMP/corpus.log" 2>&1 ||
 	fail "the corpus site builds"
-out=$(cd "$BROWSER_DIR" && node run.js --demo "$TMP/demo" --corpus "$TMP/corpus" 2>&1)
+# More runs than a runs table shows as HTML (100) or draws at once (200).
+"$PY" tests/tools/make_many_runs.py "$TMP/many" 250
+"$RUNSITE" build "$TMP/many" -o "$TMP/many-site" >"$TMP/many.log" 2>&1 ||
+	fail "the 250-run site builds"
+out=$(cd "$BROWSER_DIR" && node run.js --demo "$TMP/demo" --corpus "$TMP/corpus" --many "$TMP/many-site" 2>&1)
 echo "$out" | grep -v '^browser: '
 line=$(echo "$out" | grep -E '^browser: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' | tail -1)
 if [ -z "$line" ]; then

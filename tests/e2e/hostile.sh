@@ -29,6 +29,24 @@ if grep -q "javascript:" "$TMP/work/site"/runs/*.html "$TMP/work/site"/experimen
 	fail "a javascript: link reached a page"
 else ok; fi
 
+# The runs tables' rows are data in script files: no '<', '>' or '&' and no
+# U+2028/U+2029 in them (each escaped), and the data reads back exactly.
+rows=$(ls "$TMP/work/site"/index.rows.js "$TMP/work/site"/experiments/*.rows.js 2>/dev/null)
+if [ -z "$rows" ]; then fail "the runs tables' rows files are written"; fi
+for f in $rows; do
+	if grep -q '[<>&]' "$f" || grep -qP '\x{2028}|\x{2029}' "$f"; then
+		fail "$f holds an unescaped <, >, &, U+2028 or U+2029"
+	else ok; fi
+done
+check "the rows data reads back the hostile name and param exactly" "$PY" -c '
+import json, sys
+d = json.loads(open(sys.argv[1], encoding="utf-8").read().split("[\"runs-table\"] = ", 1)[1].rstrip().rstrip(";"))
+names = [r[1] for r in d["rows"]]
+lr = [v for r in d["rows"] for v in r[9]]
+assert "</script><script>document.title='"'"'PWNED'"'"'</script>" in names, names
+assert "a\u2028b\u2029c & <d>" in lr, lr
+' "$TMP/work/site/index.rows.js"
+
 BROWSER=$(command -v chromium || command -v chromium-browser || true)
 if [ -n "$BROWSER" ]; then
 	for p in "$TMP/work/site/index.html" "$TMP/work/site"/experiments/*.html "$TMP/work/site"/runs/*.html; do
@@ -42,6 +60,11 @@ if [ -n "$BROWSER" ]; then
 		else ok; fi
 	done
 	check_grep "chromium shows the hostile run name as text" "&lt;script&gt;document.title" "$TMP/dom.html"
+	"$BROWSER" --headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking \
+		--disable-component-update --disable-sync --user-data-dir="$TMP/chrome" \
+		--virtual-time-budget=2000 --dump-dom "file://$TMP/work/site/index.html" > "$TMP/dom.html" 2>/dev/null
+	check_grep "the index's rows, drawn from the data, show a name ending a script as text" \
+		"&lt;/script&gt;&lt;script&gt;document.title" "$TMP/dom.html"
 else
 	skip "chromium is not installed: the in-browser check did not run"
 fi

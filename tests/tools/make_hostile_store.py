@@ -8,6 +8,7 @@ import sys
 
 XSS_SCRIPT = "<script>document.title='PWNED';document.body.setAttribute('data-pwned','1')</script>"
 XSS_IMG = "\"><img src=x onerror=\"document.title='PWNED'\">"
+SCRIPT_END = "</script><script>document.title='PWNED'</script>"
 XSS_ATTR = "' onmouseover='document.title=\"PWNED\"' x='"
 SECRETS = {
     "WANDB_API_KEY": "8f2c0e7d9a1b4c6e8f2c0e7d9a1b4c6e8f2c0e7d",
@@ -56,6 +57,19 @@ def main():
     write(os.path.join(run, "metrics", "..hidden dots & spaces é"), lines)
     write(os.path.join(run, "metrics", "loss"), lines)
     write(os.path.join(run, "artifacts", XSS_IMG.replace("/", "_") + ".txt"), "x")
+    # A second run, so params vary and both rows go into the runs tables'
+    # data (a script file): a name that would end a <script> element, and
+    # U+2028/U+2029, which end a line in older JavaScript.
+    run2 = os.path.join(exp, "fedcba9876543210fedcba9876543210")
+    write(os.path.join(run2, "meta.yaml"),
+          "artifact_uri: file:///tmp/mlruns/1/fedcba9876543210fedcba9876543210/artifacts\n"
+          "end_time: 1700000200000\nentry_point_name: ''\nexperiment_id: '1'\n"
+          "lifecycle_stage: active\nrun_id: fedcba9876543210fedcba9876543210\n"
+          "run_name: '%s'\nrun_uuid: fedcba9876543210fedcba9876543210\n"
+          "source_name: ''\nsource_type: 4\nsource_version: ''\nstart_time: 1700000150000\n"
+          "status: 3\ntags: []\nuser_id: 'x'\n" % SCRIPT_END.replace("'", "''"))
+    write(os.path.join(run2, "params", "lr"), "a\u2028b\u2029c & <d>")
+    write(os.path.join(run2, "metrics", "loss"), lines)
     with open(os.path.join(sys.argv[1], "secrets.txt"), "w") as f:
         f.write("\n".join(SECRETS.values()) + "\n")
 

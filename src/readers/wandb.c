@@ -92,6 +92,14 @@ struct item {
 	char *joined; /* nested_key joined with '.', when the item has one */
 };
 
+/* The series an item position used in the last row, with its key (up to 16
+ * bytes, zero-padded) to compare a word at a time. */
+struct hint {
+	size_t series;
+	size_t klen; /* 0: no key kept */
+	uint64_t w[2];
+};
+
 struct ctx {
 	struct run *r;
 	struct wandb_facts *f;
@@ -99,7 +107,7 @@ struct ctx {
 	struct jmap config, summary;
 	struct item *items;
 	size_t nitems, capitems;
-	size_t *hint;        /* series index used for item i of the last row */
+	struct hint *hint;   /* for item i of the last row */
 	size_t caphint;
 	struct buf key;      /* scratch for keys */
 	struct buf console;  /* the tail of the console output */
@@ -359,6 +367,48 @@ static inline void push_point(const struct ctx *c, struct series *s, int64_t ste
 	s->pts[s->n++] = (struct point){step, t, d};
 }
 
+/* A HistoryItem as W&B writes it: one key (nested_key 2 or key 1) and then
+ * value_json (16), each with a one-byte length. Returns 0 on anything else. */
+static inline int tight_item(const uint8_t *q, size_t n, struct item *it, int *nested)
+{
+	if (n < 5 || (q[0] != 0x12 && q[0] != 0x0a) || q[1] >= 0x80 || (size_t)q[1] + 5 > n)
+		return 0;
+	size_t kl = q[1];
+	const uint8_t *v = q + 2 + kl;
+	if (v[0] != 0x82 || v[1] != 0x01 || v[2] >= 0x80 || kl + 5 + v[2] != n)
+		return 0;
+	it->key = q + 2;
+	it->klen = kl;
+	it->val = v + 3;
+	it->vlen = v[2];
+	*nested = q[0] == 0x12;
+	return 1;
+}
+
+/* Whether key[0, klen) (1 to 16 bytes, readable up to limit) equals the
+ * zero-padded words w. */
+static inline int same_key(const uint8_t *key, size_t klen, const uint8_t *limit, const uint64_t w[2])
+{
+	if (klen == 0 || klen > 16)
+		return 0;
+	if (limit - key < 16) {
+		uint64_t k[2] = {0, 0};
+		memcpy(k, key, klen);
+		return k[0] == w[0] && k[1] == w[1];
+	}
+	/* The first klen bytes of 16, as masks of the two words. */
+	static const uint64_t mask[17][2] = {
+		{0, 0}, {0xff, 0}, {0xffff, 0}, {0xffffff, 0}, {0xffffffff, 0}, {0xffffffffff, 0},
+		{0xffffffffffff, 0}, {0xffffffffffffff, 0}, {~UINT64_C(0), 0},
+		{~UINT64_C(0), 0xff}, {~UINT64_C(0), 0xffff}, {~UINT64_C(0), 0xffffff},
+		{~UINT64_C(0), 0xffffffff}, {~UINT64_C(0), 0xffffffffff}, {~UINT64_C(0), 0xffffffffffff},
+		{~UINT64_C(0), 0xffffffffffffff}, {~UINT64_C(0), ~UINT64_C(0)}};
+	uint64_t a, b;
+	memcpy(&a, key, 8);
+	memcpy(&b, key + 8, 8);
+	return (((a & mask[klen][0]) ^ w[0]) | ((b & mask[klen][1]) ^ w[1])) == 0;
+}
+
 static void read_history(struct ctx *c, const uint8_t *data, size_t len)
 {
 	struct pb b = pb_init(data, len);
@@ -368,8 +418,20 @@ static void read_history(struct ctx *c, const uint8_t *data, size_t len)
 	double step_item = 0;
 	const uint8_t *step_val = NULL;
 	size_t step_vlen = 0;
+	const uint8_t *hend = data + len;
 	c->nitems = 0;
-	while (pb_next(&b, &f) == 1) {
+	while (b.p < b.end) {
+		/* An item field with a one-byte length is taken here, the rest by pb_next. */
+		const uint8_t *p = b.p;
+		if (p[0] == 0x0a && b.end - p >= 2 && p[1] < 0x80 && p[1] <= (size_t)(b.end - p - 2)) {
+			f.num = 1;
+			f.wire = PB_BYTES;
+			f.data = p + 2;
+			f.len = p[1];
+			b.p = p + 2 + p[1];
+		} else if (pb_next(&b, &f) != 1) {
+			break;
+		}
 		if (f.wire != PB_BYTES)
 			continue;
 		if (f.num == 2) {
@@ -393,7 +455,10 @@ static void read_history(struct ctx *c, const uint8_t *data, size_t len)
 		int nested = 0;
 		const uint8_t *part = NULL;
 		size_t plen = 0;
-		if (!fast_item(f.data, f.len, it, &nested, &part, &plen)) {
+		if (tight_item(f.data, f.len, it, &nested)) {
+			part = it->key;
+			plen = it->klen;
+		} else if (!fast_item(f.data, f.len, it, &nested, &part, &plen)) {
 			struct pb ib = pb_init(f.data, f.len);
 			struct pb_field g;
 			*it = (struct item){0};
@@ -451,7 +516,7 @@ static void read_history(struct ctx *c, const uint8_t *data, size_t len)
 		size_t old = c->caphint;
 		GROW(c->hint, c->caphint, c->nitems);
 		for (size_t i = old; i < c->caphint; i++)
-			c->hint[i] = (size_t)-1;
+			c->hint[i] = (struct hint){.series = (size_t)-1};
 	}
 	struct run *r = c->r;
 	for (size_t i = 0; i < c->nitems; i++) {
@@ -460,10 +525,19 @@ static void read_history(struct ctx *c, const uint8_t *data, size_t len)
 		if (json_number_fast(it->val, it->vlen, &d)) {
 			/* Rows log the same keys in the same order: the series of
 			 * item i of the last row is nearly always this item's. */
-			size_t s = c->hint[i];
-			if (!(s < c->nmlen && c->mlen[s] == it->klen &&
-			      memcmp(r->metrics[s].key, it->key, it->klen) == 0))
-				s = series_index(c, (const char *)it->key, it->klen, &c->hint[i]);
+			struct hint *h = &c->hint[i];
+			size_t s = h->series;
+			/* A joined key is a string of its own, not inside the record. */
+			const uint8_t *lim = it->joined ? it->key + it->klen : hend;
+			if (!(h->klen == it->klen && same_key(it->key, it->klen, lim, h->w))) {
+				s = series_index(c, (const char *)it->key, it->klen, &h->series);
+				h->klen = 0;
+				if (s != (size_t)-1 && it->klen <= 16) {
+					h->klen = it->klen;
+					h->w[0] = h->w[1] = 0;
+					memcpy(h->w, it->key, it->klen);
+				}
+			}
 			if (s != (size_t)-1)
 				push_point(c, &r->metrics[s], step, t, d);
 		} else if (it->vlen && it->val[0] == '{' && !memchr(it->key, '\0', it->klen)) {

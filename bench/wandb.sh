@@ -6,7 +6,7 @@
 set -eu
 DATA=${1:-${TMPDIR:-/tmp}/bench}
 BUILD=${BUILD:-build}
-REPS=${REPS:-3}
+REPS=${REPS:-5}
 dir="$DATA/wandb-big"
 if ! ls "$dir"/wandb/run-*/run-*.wandb >/dev/null 2>&1; then
 	echo "generating $dir"

@@ -1,6 +1,7 @@
 /* wandb_ingest.c — reading a .wandb file against the floor. Both sides read
  * the file as they would (the floor with read() in 128 KiB chunks, the
- * reader as `runsite ls` does: mapped), after one warm-up, best of REPS:
+ * reader as `runsite ls` does: mapped), after one warm-up, alternating, REPS
+ * times each; the minimum and the median of each are given:
  *   floor:   CRC32C (SSE4.2, tfrecord.c's) over every byte, nothing else;
  *   runsite: wandb_ingest_memory() — framing, W&B's CRC-32 of every chunk,
  *            Record decoding, history/stats/summary into series — and
@@ -67,6 +68,18 @@ static double reader_once(const char *path, size_t *points, size_t *series)
 	return s;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof *v, cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -82,18 +95,28 @@ int main(int argc, char **argv)
 	}
 	uint32_t crc = 0;
 	size_t pts = 0, ns = 0;
-	double bf = 1e30, br = 1e30;
+	if (reps < 1)
+		reps = 1;
+	double *tf = xmalloc((size_t)reps * sizeof *tf), *tr = xmalloc((size_t)reps * sizeof *tr);
 	floor_once(argv[1], &crc);
 	reader_once(argv[1], &pts, &ns);
+	double bf = 1e30, br = 1e30;
 	for (int i = 0; i < reps; i++) {
-		double f = floor_once(argv[1], &crc), r = reader_once(argv[1], &pts, &ns);
-		bf = f < bf ? f : bf;
-		br = r < br ? r : br;
+		tf[i] = floor_once(argv[1], &crc);
+		tr[i] = reader_once(argv[1], &pts, &ns);
+		bf = tf[i] < bf ? tf[i] : bf;
+		br = tr[i] < br ? tr[i] : br;
 	}
+	double mf = median(tf, reps), mr = median(tr, reps);
 	double mb = (double)st.st_size / 1e6;
-	printf("file: %.1f MB, %zu series, %zu points (CPU seconds, best of %d, page cache warm)\n", mb, ns, pts, reps);
-	printf("crc32c floor: %.4f s  %.0f MB/s  (crc %08x)\n", bf, mb / bf, crc);
-	printf("runsite:      %.4f s  %.0f MB/s  %.1fM points/s\n", br, mb / br, (double)pts / br / 1e6);
-	printf("vs floor:     %.2fx the CRC32C-only time (goal: within 3x)\n", br / bf);
+	printf("file: %.1f MB, %zu series, %zu points (CPU seconds, min and median of %d, page cache warm)\n",
+	       mb, ns, pts, reps);
+	printf("crc32c floor: %.4f s  median %.4f s  %.0f MB/s  (crc %08x)\n", bf, mf, mb / bf, crc);
+	printf("runsite:      %.4f s  median %.4f s  %.0f MB/s  %.1fM points/s\n", br, mr, mb / br,
+	       (double)pts / br / 1e6);
+	printf("vs floor:     %.2fx the CRC32C-only time (medians: %.2fx; goal: within 3x)\n", br / bf,
+	       mr / mf);
+	free(tf);
+	free(tr);
 	return 0;
 }

@@ -17,6 +17,7 @@
 
 #include "runsite/diag.h"
 #include "runsite/mapfile.h"
+#include "runsite/numparse.h"
 #include "runsite/reader.h"
 #include "runsite/util.h"
 #include "console_note.h"
@@ -91,6 +92,14 @@ struct item {
 	char *joined; /* nested_key joined with '.', when the item has one */
 };
 
+/* The series an item position used in the last row, with its key (up to 16
+ * bytes, zero-padded) to compare a word at a time. */
+struct hint {
+	size_t series;
+	size_t klen; /* 0: no key kept */
+	uint64_t w[2];
+};
+
 struct ctx {
 	struct run *r;
 	struct wandb_facts *f;
@@ -98,7 +107,7 @@ struct ctx {
 	struct jmap config, summary;
 	struct item *items;
 	size_t nitems, capitems;
-	size_t *hint;        /* series index used for item i of the last row */
+	struct hint *hint;   /* for item i of the last row */
 	size_t caphint;
 	struct buf key;      /* scratch for keys */
 	struct buf console;  /* the tail of the console output */
@@ -109,6 +118,7 @@ struct ctx {
 	size_t media;
 	size_t *mlen;        /* strlen of each series key of r, for series_index */
 	size_t nmlen, capmlen;
+	const struct wb_log *log; /* how far reading is, for sizing series */
 };
 
 /* The number a value_json holds: a JSON number or Python's NaN/Infinity
@@ -148,6 +158,18 @@ static json_t *parse_value(const char *text, size_t len)
 	json_t *v = json_array_size(arr) == 1 ? json_incref(json_array_get(arr, 0)) : NULL;
 	json_decref(arr);
 	return v;
+}
+
+/* wandb_json_number() with the plain decimals W&B writes nearly always
+ * (sign, digits, point, exponent) scanned inline; the same result for
+ * every input. */
+static inline __attribute__((always_inline)) int json_number_fast(const uint8_t *v, size_t n,
+                                                                 double *out)
+{
+	const char *s = (const char *)v, *e = s + n;
+	if (n && (s[0] == '-' || (unsigned)(s[0] - '0') < 10) && num_scan(s, e, out) == e)
+		return 1;
+	return wandb_json_number(v, n, out);
 }
 
 static int64_t ms_of_seconds(double s)
@@ -310,6 +332,84 @@ static int fast_item(const uint8_t *p, size_t n, struct item *it, int *nested,
 	return 1;
 }
 
+/* The next capacity of a history series: its final length guessed from the
+ * share of the file read so far, so a long series is allocated about once
+ * rather than copied at every doubling; doubling when unsure. */
+static size_t next_cap(const struct ctx *c, const struct series *s)
+{
+	size_t dbl = s->cap * 2;
+	if (s->cap < 1024)
+		return 1024;
+	size_t done = c->log ? c->log->pos : 0, total = c->log ? c->log->n : 0;
+	if (done == 0 || total <= done)
+		return dbl;
+	double est = (double)s->n * (double)total / (double)done;
+	/* A history point takes at least 8 bytes in a record (tags, key, value). */
+	if (est > (double)total / 8)
+		est = (double)total / 8;
+	if (est <= (double)s->cap * 1.05)
+		return s->cap + s->cap / 2;
+	return (size_t)(est * 1.01) + 256;
+}
+
+static __attribute__((noinline)) void grow_points(const struct ctx *c, struct series *s)
+{
+	size_t ncap = next_cap(c, s);
+	s->pts = xreallocarray(s->pts, ncap, sizeof *s->pts);
+	s->cap = ncap;
+}
+
+/* series_add() for the history loop: no call while there is room. */
+static inline void push_point(const struct ctx *c, struct series *s, int64_t step, int64_t t,
+                              double d)
+{
+	if (__builtin_expect(s->n == s->cap, 0))
+		grow_points(c, s);
+	s->pts[s->n++] = (struct point){step, t, d};
+}
+
+/* A HistoryItem as W&B writes it: one key (nested_key 2 or key 1) and then
+ * value_json (16), each with a one-byte length. Returns 0 on anything else. */
+static inline int tight_item(const uint8_t *q, size_t n, struct item *it, int *nested)
+{
+	if (n < 5 || (q[0] != 0x12 && q[0] != 0x0a) || q[1] >= 0x80 || (size_t)q[1] + 5 > n)
+		return 0;
+	size_t kl = q[1];
+	const uint8_t *v = q + 2 + kl;
+	if (v[0] != 0x82 || v[1] != 0x01 || v[2] >= 0x80 || kl + 5 + v[2] != n)
+		return 0;
+	it->key = q + 2;
+	it->klen = kl;
+	it->val = v + 3;
+	it->vlen = v[2];
+	*nested = q[0] == 0x12;
+	return 1;
+}
+
+/* Whether key[0, klen) (1 to 16 bytes, readable up to limit) equals the
+ * zero-padded words w. */
+static inline int same_key(const uint8_t *key, size_t klen, const uint8_t *limit, const uint64_t w[2])
+{
+	if (klen == 0 || klen > 16)
+		return 0;
+	if (limit - key < 16) {
+		uint64_t k[2] = {0, 0};
+		memcpy(k, key, klen);
+		return k[0] == w[0] && k[1] == w[1];
+	}
+	/* The first klen bytes of 16, as masks of the two words. */
+	static const uint64_t mask[17][2] = {
+		{0, 0}, {0xff, 0}, {0xffff, 0}, {0xffffff, 0}, {0xffffffff, 0}, {0xffffffffff, 0},
+		{0xffffffffffff, 0}, {0xffffffffffffff, 0}, {~UINT64_C(0), 0},
+		{~UINT64_C(0), 0xff}, {~UINT64_C(0), 0xffff}, {~UINT64_C(0), 0xffffff},
+		{~UINT64_C(0), 0xffffffff}, {~UINT64_C(0), 0xffffffffff}, {~UINT64_C(0), 0xffffffffffff},
+		{~UINT64_C(0), 0xffffffffffffff}, {~UINT64_C(0), ~UINT64_C(0)}};
+	uint64_t a, b;
+	memcpy(&a, key, 8);
+	memcpy(&b, key + 8, 8);
+	return (((a & mask[klen][0]) ^ w[0]) | ((b & mask[klen][1]) ^ w[1])) == 0;
+}
+
 static void read_history(struct ctx *c, const uint8_t *data, size_t len)
 {
 	struct pb b = pb_init(data, len);
@@ -319,8 +419,20 @@ static void read_history(struct ctx *c, const uint8_t *data, size_t len)
 	double step_item = 0;
 	const uint8_t *step_val = NULL;
 	size_t step_vlen = 0;
+	const uint8_t *hend = data + len;
 	c->nitems = 0;
-	while (pb_next(&b, &f) == 1) {
+	while (b.p < b.end) {
+		/* An item field with a one-byte length is taken here, the rest by pb_next. */
+		const uint8_t *p = b.p;
+		if (p[0] == 0x0a && b.end - p >= 2 && p[1] < 0x80 && p[1] <= (size_t)(b.end - p - 2)) {
+			f.num = 1;
+			f.wire = PB_BYTES;
+			f.data = p + 2;
+			f.len = p[1];
+			b.p = p + 2 + p[1];
+		} else if (pb_next(&b, &f) != 1) {
+			break;
+		}
 		if (f.wire != PB_BYTES)
 			continue;
 		if (f.num == 2) {
@@ -334,59 +446,66 @@ static void read_history(struct ctx *c, const uint8_t *data, size_t len)
 		}
 		if (f.num != 1)
 			continue;
-		/* Items: the common case (key, value_json; no nested_key) without a copy. */
-		struct item it = {0};
+		/* Items: the common case (key, value_json; no nested_key) without a copy,
+		 * read straight into the next slot (a copy of a struct just written
+		 * field by field stalls on store forwarding). */
+		if (__builtin_expect(c->nitems == c->capitems, 0))
+			GROW(c->items, c->capitems, c->nitems + 1);
+		struct item *it = &c->items[c->nitems];
+		*it = (struct item){0};
 		int nested = 0;
 		const uint8_t *part = NULL;
 		size_t plen = 0;
-		if (!fast_item(f.data, f.len, &it, &nested, &part, &plen)) {
+		if (tight_item(f.data, f.len, it, &nested)) {
+			part = it->key;
+			plen = it->klen;
+		} else if (!fast_item(f.data, f.len, it, &nested, &part, &plen)) {
 			struct pb ib = pb_init(f.data, f.len);
 			struct pb_field g;
-			memset(&it, 0, sizeof it);
+			*it = (struct item){0};
 			nested = 0;
 			while (pb_next(&ib, &g) == 1) {
 				if (g.wire != PB_BYTES)
 					continue;
 				if (g.num == 1)
-					it.key = g.data, it.klen = g.len;
+					it->key = g.data, it->klen = g.len;
 				else if (g.num == 16)
-					it.val = g.data, it.vlen = g.len;
+					it->val = g.data, it->vlen = g.len;
 				else if (g.num == 2)
 					nested++, part = g.data, plen = g.len;
 			}
 		}
 		if (nested == 1) {
 			/* wandb-core writes even flat keys as a one-part nested_key. */
-			it.key = part;
-			it.klen = plen;
+			it->key = part;
+			it->klen = plen;
 		} else if (nested) {
 			const uint8_t *v;
 			size_t vl;
 			if (!item_key(c, f.data, f.len, &v, &vl))
 				continue;
-			it.joined = xstrdup(c->key.data);
-			it.key = (const uint8_t *)it.joined;
-			it.klen = c->key.size;
+			it->joined = xstrdup(c->key.data);
+			it->key = (const uint8_t *)it->joined;
+			it->klen = c->key.size;
 		}
-		if (!it.key || it.klen == 0) {
-			free(it.joined);
+		if (!it->key || it->klen == 0) {
+			free(it->joined);
 			continue;
 		}
 		double d;
-		if (it.key[0] == '_') {
-			if (it.klen == 10 && memcmp(it.key, "_timestamp", 10) == 0 &&
-			    wandb_json_number(it.val, it.vlen, &d))
+		if (it->key[0] == '_') {
+			if (it->klen == 10 && memcmp(it->key, "_timestamp", 10) == 0 &&
+			    json_number_fast(it->val, it->vlen, &d))
 				t = ms_of_seconds(d);
-			else if (it.klen == 5 && memcmp(it.key, "_step", 5) == 0)
-				step_val = it.val, step_vlen = it.vlen; /* parsed only when needed */
-			free(it.joined);
+			else if (it->klen == 5 && memcmp(it->key, "_step", 5) == 0)
+				step_val = it->val, step_vlen = it->vlen; /* parsed only when needed */
+			free(it->joined);
 			continue;
 		}
-		GROW(c->items, c->capitems, c->nitems + 1);
-		c->items[c->nitems++] = it;
+		c->nitems++;
 	}
 	if (!has_step)
-		step = step_val && wandb_json_number(step_val, step_vlen, &step_item) &&
+		step = step_val && json_number_fast(step_val, step_vlen, &step_item) &&
 		               step_item == step_item && fabs(step_item) < 9.2e18
 		               ? (int64_t)step_item
 		               : c->rows;
@@ -398,15 +517,30 @@ static void read_history(struct ctx *c, const uint8_t *data, size_t len)
 		size_t old = c->caphint;
 		GROW(c->hint, c->caphint, c->nitems);
 		for (size_t i = old; i < c->caphint; i++)
-			c->hint[i] = (size_t)-1;
+			c->hint[i] = (struct hint){.series = (size_t)-1};
 	}
+	struct run *r = c->r;
 	for (size_t i = 0; i < c->nitems; i++) {
 		struct item *it = &c->items[i];
 		double d;
-		if (wandb_json_number(it->val, it->vlen, &d)) {
-			size_t s = series_index(c, (const char *)it->key, it->klen, &c->hint[i]);
+		if (json_number_fast(it->val, it->vlen, &d)) {
+			/* Rows log the same keys in the same order: the series of
+			 * item i of the last row is nearly always this item's. */
+			struct hint *h = &c->hint[i];
+			size_t s = h->series;
+			/* A joined key is a string of its own, not inside the record. */
+			const uint8_t *lim = it->joined ? it->key + it->klen : hend;
+			if (!(h->klen == it->klen && same_key(it->key, it->klen, lim, h->w))) {
+				s = series_index(c, (const char *)it->key, it->klen, &h->series);
+				h->klen = 0;
+				if (s != (size_t)-1 && it->klen <= 16) {
+					h->klen = it->klen;
+					h->w[0] = h->w[1] = 0;
+					memcpy(h->w, it->key, it->klen);
+				}
+			}
 			if (s != (size_t)-1)
-				series_add(&c->r->metrics[s], step, t, d);
+				push_point(c, &r->metrics[s], step, t, d);
 		} else if (it->vlen && it->val[0] == '{' && !memchr(it->key, '\0', it->klen)) {
 			json_t *j = json_parse_lenient((const char *)it->val, it->vlen, NULL);
 			char *k = xstrndup((const char *)it->key, it->klen);
@@ -796,7 +930,7 @@ static struct ingest *ingest_begin(struct run *r, struct wandb_facts *f, const c
 		free(g);
 		return NULL;
 	}
-	g->c = (struct ctx){.r = r, .f = f, .path = path, .stats_t0_ms = TIME_UNKNOWN};
+	g->c = (struct ctx){.r = r, .f = f, .path = path, .stats_t0_ms = TIME_UNKNOWN, .log = &g->l};
 	return g;
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "runsite/numparse.h"
+#include "runsite/util.h"
 #include "harness.h"
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15u;
@@ -37,22 +38,34 @@ static double double_of(uint64_t b)
 
 static long mismatches;
 
-/* Parses s with num_scan (when it takes it) and num_parse, and compares with strtod. */
+/* Parses s with num_scan (when it takes it) and num_parse, and compares with strtod.
+ * Both read a copy that ends exactly where its allocation does (no NUL after it),
+ * so a scanner reading a word past the end trips AddressSanitizer. */
 static void check(const char *s)
 {
 	size_t n = strlen(s);
 	char *end;
 	double want = strtod(s, &end);
 	double got;
-	const char *q = num_scan(s, s + n, &got);
-	if (q == s + n && bits_of(got) != bits_of(want)) {
+	char *c = xmalloc(n ? n : 1);
+	memcpy(c, s, n);
+	const char *q = num_scan(c, c + n, &got);
+	if (q == c + n && bits_of(got) != bits_of(want)) {
 		if (mismatches++ < 10)
 			printf("num_scan(\"%s\") = %.17g, strtod %.17g\n", s, got, want);
 	}
-	if (!num_parse(s, s + n, &got) || bits_of(got) != bits_of(want)) {
+	if (!num_parse(c, c + n, &got) || bits_of(got) != bits_of(want)) {
 		if (mismatches++ < 10)
 			printf("num_parse(\"%s\") = %.17g, strtod %.17g\n", s, got, want);
 	}
+	free(c);
+}
+
+/* Appends nd random digits (the first not 0 when nonzero_first) to b at *k. */
+static void put_digits(char *b, int *k, int nd, int nonzero_first)
+{
+	for (int j = 0; j < nd; j++)
+		b[(*k)++] = (char)(j == 0 && nonzero_first ? '1' + rnd() % 9 : '0' + rnd() % 10);
 }
 
 int main(void)
@@ -104,6 +117,89 @@ int main(void)
 		check(buf);
 	}
 	INT_EQ(mismatches, 0, "every number parses as strtod parses it");
+
+	/* Python's repr of doubles, as W&B writes them: 16 and 17 significant digits,
+	 * often after "0.00". */
+	mismatches = 0;
+	for (int i = 0; i < 200000; i++) {
+		double d;
+		do
+			d = double_of(rnd());
+		while (d != d || d - d != 0);
+		if (i % 2)
+			d = (double)(rnd() >> 11) / (double)(UINT64_C(1) << 53) /
+			    (double)(UINT64_C(1) << (rnd() % 20));
+		snprintf(buf, sizeof buf, "%.*g", 16 + (int)(rnd() % 2), d);
+		check(buf);
+	}
+	INT_EQ(mismatches, 0, "16- and 17-digit values parse as strtod parses them");
+
+	/* Digit counts around the 8-digit words the scanner reads at once, in the
+	 * integer part, the fraction, after leading zeros of either, with and without
+	 * an exponent; every string ends at the end of its allocation. */
+	static const int counts[] = {1, 7, 8, 9, 15, 16, 17, 18, 19, 20, 23, 24, 25};
+	mismatches = 0;
+	for (size_t c = 0; c < sizeof counts / sizeof *counts; c++) {
+		for (int i = 0; i < 4000; i++) {
+			int nd = counts[c], k = 0, shape = i % 5;
+			if (rnd() % 4 == 0)
+				buf[k++] = '-';
+			int zeros = (int)(rnd() % 12);
+			switch (shape) {
+			case 0: /* integer: "12345678" or "00012345678" */
+				for (int z = 0; z < zeros % 4; z++)
+					buf[k++] = '0';
+				put_digits(buf, &k, nd, 1);
+				break;
+			case 1: /* "0.000ddd" */
+				buf[k++] = '0';
+				buf[k++] = '.';
+				for (int z = 0; z < zeros; z++)
+					buf[k++] = '0';
+				put_digits(buf, &k, nd, 1);
+				break;
+			case 2: /* digits either side of the point */
+			{
+				int left = (int)(rnd() % (unsigned)(nd + 1));
+				put_digits(buf, &k, left, 1);
+				buf[k++] = '.';
+				put_digits(buf, &k, nd - left, 0);
+				break;
+			}
+			case 3: /* "0.000…" with the digits all zero, or digits then ".0" */
+				if (rnd() & 1) {
+					buf[k++] = '0';
+					buf[k++] = '.';
+					for (int z = 0; z < nd; z++)
+						buf[k++] = '0';
+				} else {
+					put_digits(buf, &k, nd, 1);
+					buf[k++] = '.';
+					buf[k++] = '0';
+				}
+				break;
+			default: /* digits with a point and an exponent */
+				put_digits(buf, &k, 1, 1);
+				buf[k++] = '.';
+				put_digits(buf, &k, nd - 1, 0);
+				k += snprintf(buf + k, sizeof buf - (size_t)k, "e%d", (int)(rnd() % 70) - 35);
+				break;
+			}
+			buf[k] = '\0';
+			check(buf);
+		}
+	}
+	INT_EQ(mismatches, 0, "7 to 25 digits around the 8-digit words parse as strtod parses them");
+	const char *edges[] = {"0", "-0", "0.0", "00000000", "0.00000000", "12345678", "123456789",
+	                       "1234567890123456", "12345678901234567", "0.12345678901234568",
+	                       "0.0011947431302270011", "1791192890.0", "9999999999999999999",
+	                       "18446744073709551615", "18446744073709551616", "1e308", "1e-308",
+	                       "4.9406564584124654e-324", "1.7976931348623157e308", "nan", "inf",
+	                       "-Infinity", "1E+5", "0.1e-0"};
+	mismatches = 0;
+	for (size_t i = 0; i < sizeof edges / sizeof *edges; i++)
+		check(edges[i]);
+	INT_EQ(mismatches, 0, "edge values parse as strtod parses them");
 
 	/* num_fast_digits against a digit loop: runs of 0 to 20 digits, then a stop byte,
 	 * with the buffer's end before, at and after the run. */

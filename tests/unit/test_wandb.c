@@ -1,8 +1,8 @@
 /* test_wandb.c — the .wandb framing (wandb_log.c) on files built here chunk
  * by chunk: W&B's CRC, records split over blocks, the zero block trailer,
  * corrupt chunks skipped to the next block (and the MIDDLE/LAST after them),
- * a FIRST without LAST, cut tails; the record decoder on single records; the
- * console note's fence. */
+ * a FIRST without LAST, cut tails; the record decoder on single records and
+ * on history items in every layout; the console note's fence. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -264,6 +264,166 @@ static void test_numbers(void)
 	OK(!wandb_json_number((const uint8_t *)"1.5x", 4, &d), "nor trailing text");
 }
 
+static void put_varint(struct buf *b, uint64_t v)
+{
+	while (v >= 0x80) {
+		buf_putc(b, (char)(v | 0x80));
+		v >>= 7;
+	}
+	buf_putc(b, (char)v);
+}
+
+/* A length-delimited field: the key (num, wire type 2), length, bytes. */
+static void put_bytes(struct buf *b, unsigned num, const void *data, size_t n)
+{
+	put_varint(b, (uint64_t)num << 3 | 2);
+	put_varint(b, n);
+	buf_put(b, data, n);
+}
+
+#define LAYOUT_KEYS 12
+#define LAYOUT_ROWS 300
+
+/* The keys: pairs of one length that differ only in their last byte, on
+ * either side of the 8 and 16 bytes compared as words, and one of 130
+ * bytes (two-byte lengths); the last is also written as a nested key of
+ * two parts. */
+static void layout_key(char *out, size_t k)
+{
+	static const char *const keys[LAYOUT_KEYS - 1] = {
+		"x", "y", "metric/x", "metric/y", "abcdefghi", "abcdefghj", "grad/norm/layer1",
+		"grad/norm/layer2", "train/loss/part/1", "train/loss/part/2", "val/acc.top5"};
+	if (k < LAYOUT_KEYS - 1) {
+		strcpy(out, keys[k]);
+		return;
+	}
+	for (size_t i = 0; i < 130; i++)
+		out[i] = (char)('a' + i % 26);
+	out[130] = '\0';
+}
+
+/* One history item of key k and value text v in one of W&B's layouts or
+ * another valid one: nested_key, key, value first, an unknown field, a
+ * nested key in parts. */
+static void layout_item(struct buf *hist, const char *key, const char *v, int how, int parts)
+{
+	struct buf it = BUF_INIT;
+	const char *dot = strchr(key, '.');
+	if (parts && dot) {
+		put_bytes(&it, 2, key, (size_t)(dot - key));
+		put_bytes(&it, 2, dot + 1, strlen(dot + 1));
+		put_bytes(&it, 16, v, strlen(v));
+	} else {
+		switch (how) {
+		case 0: put_bytes(&it, 2, key, strlen(key)), put_bytes(&it, 16, v, strlen(v)); break;
+		case 1: put_bytes(&it, 1, key, strlen(key)), put_bytes(&it, 16, v, strlen(v)); break;
+		case 2: put_bytes(&it, 16, v, strlen(v)), put_bytes(&it, 2, key, strlen(key)); break;
+		default:
+			put_bytes(&it, 2, key, strlen(key));
+			put_bytes(&it, 3, "x", 1);
+			put_bytes(&it, 16, v, strlen(v));
+			break;
+		}
+	}
+	put_bytes(hist, 1, it.data, it.size);
+	buf_free(&it);
+}
+
+/* History rows whose items come in every layout, in an order that changes
+ * from row to row (so the key kept for an item position often differs),
+ * with numbers of every form: each point is where it belongs, with strtod's
+ * value, whichever way its item was decoded. */
+static void test_item_layouts(void)
+{
+	static const char *const fixed[] = {"0.5", "-0.0", "NaN", "Infinity", "-Infinity", "1e22",
+	                                    "2.2250738585072014e-308", "4.9e-324", "\"text\"",
+	                                    "true", "1.5x", "0.30000000000000004"};
+	struct buf file = BUF_INIT, rec = BUF_INIT, hist = BUF_INIT, step = BUF_INIT;
+	double *want[LAYOUT_KEYS];
+	int64_t *want_step[LAYOUT_KEYS];
+	size_t nwant[LAYOUT_KEYS] = {0};
+	char keys[LAYOUT_KEYS][140];
+	for (size_t k = 0; k < LAYOUT_KEYS; k++) {
+		layout_key(keys[k], k);
+		want[k] = xmalloc(LAYOUT_ROWS * sizeof *want[k]);
+		want_step[k] = xmalloc(LAYOUT_ROWS * sizeof *want_step[k]);
+	}
+	uint64_t x = 0x2545F4914F6CDD1Du;
+	header(&file);
+	for (int row = 0; row < LAYOUT_ROWS; row++) {
+		buf_reset(&hist);
+		size_t first = (size_t)row % LAYOUT_KEYS, count = row % 5 ? LAYOUT_KEYS : LAYOUT_KEYS - 3;
+		for (size_t j = 0; j < count; j++) {
+			size_t k = (first + j * (row % 3 == 0 ? 1 : 5)) % LAYOUT_KEYS;
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			char v[64];
+			if (x % 7 == 0) {
+				snprintf(v, sizeof v, "%s", fixed[(x >> 8) % (sizeof fixed / sizeof *fixed)]);
+			} else {
+				double d = (double)(x >> 11) / (double)(1ull << 53) * pow(10.0, (int)(x % 30) - 15);
+				snprintf(v, sizeof v, (x >> 3) % 2 ? "%.17g" : "%.16g", (x >> 4) % 2 ? -d : d);
+			}
+			layout_item(&hist, keys[k], v, (int)((x >> 5) % 4), (x >> 7) % 2);
+			double d;
+			char *end;
+			if (!strcmp(v, "NaN") || !strcmp(v, "Infinity") || !strcmp(v, "-Infinity") ||
+			    ((d = strtod(v, &end)), *end == '\0')) {
+				d = !strcmp(v, "NaN") ? NAN : !strcmp(v, "Infinity") ? INFINITY
+				    : !strcmp(v, "-Infinity") ? -INFINITY : strtod(v, NULL);
+				want[k][nwant[k]] = d;
+				want_step[k][nwant[k]++] = row * 2;
+			}
+		}
+		/* The step last, as W&B writes it; every other row without one, its
+		 * items then last in the record. */
+		if (row % 2 == 0) {
+			buf_reset(&step);
+			put_varint(&step, 1 << 3 | 0);
+			put_varint(&step, (uint64_t)row * 2);
+			put_bytes(&hist, 2, step.data, step.size);
+		} else {
+			char v[32];
+			snprintf(v, sizeof v, "%d", row * 2);
+			layout_item(&hist, "_step", v, 0, 0);
+		}
+		buf_reset(&rec);
+		put_bytes(&rec, 2, hist.data, hist.size);
+		record(&file, rec.data, rec.size);
+	}
+	struct run *r = run_new("wandb", "test");
+	struct wandb_facts f;
+	INT_EQ(wandb_ingest_memory(r, &f, "test", file.data, file.size, true), 1, "ingested");
+	int bad = 0;
+	for (size_t k = 0; k < LAYOUT_KEYS; k++) {
+		const struct series *s = run_find_series(r, keys[k]);
+		if (!s || s->n != nwant[k]) {
+			if (bad++ < 5)
+				printf("# %s: %zu points, want %zu\n", keys[k], s ? s->n : 0, nwant[k]);
+			continue;
+		}
+		for (size_t i = 0; i < s->n; i++)
+			if (s->pts[i].step != want_step[k][i] ||
+			    memcmp(&s->pts[i].value, &want[k][i], sizeof(double)) != 0) {
+				if (bad++ < 5)
+					printf("# %s point %zu: step %lld value %.17g, want %lld %.17g\n", keys[k], i,
+					       (long long)s->pts[i].step, s->pts[i].value,
+					       (long long)want_step[k][i], want[k][i]);
+			}
+	}
+	for (size_t k = 0; k < LAYOUT_KEYS; k++) {
+		free(want[k]);
+		free(want_step[k]);
+	}
+	INT_EQ(bad, 0, "every point in its series with strtod's value, in every item layout");
+	INT_EQ(r->nmetrics, LAYOUT_KEYS, "no other series");
+	wandb_facts_free(&f);
+	run_free(r);
+	buf_free(&file);
+	buf_free(&rec);
+	buf_free(&hist);
+	buf_free(&step);
+}
+
 static void test_console_note(void)
 {
 	char *notes = xstrdup("Run notes.");
@@ -291,6 +451,7 @@ int main(void)
 	test_cut();
 	test_decoder();
 	test_numbers();
+	test_item_layouts();
 	test_console_note();
 	return TEST_END();
 }

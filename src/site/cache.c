@@ -131,8 +131,33 @@ struct file_list {
 	size_t n, cap;
 };
 
+struct file_entry {
+	char *path;
+	int64_t size;
+};
+
 /* Notes a file of this build (st: its stat in the new site) and counts it in
  * *counter; a page's files (may be NULL) are moved into its row. */
+static int cmp_file_entry(const void *a, const void *b)
+{
+	return strcmp(((const struct file_entry *)a)->path, ((const struct file_entry *)b)->path);
+}
+
+/* Puts l in path order, the order the cache file lists a page's files in
+ * (so a page made and the same page taken give the same cache file). */
+static void sort_files(struct file_list *l)
+{
+	struct file_entry *e = xcalloc(l->n + 1, sizeof *e);
+	for (size_t i = 0; i < l->n; i++)
+		e[i] = (struct file_entry){l->paths[i], l->sizes[i]};
+	qsort(e, l->n, sizeof *e, cmp_file_entry);
+	for (size_t i = 0; i < l->n; i++) {
+		l->paths[i] = e[i].path;
+		l->sizes[i] = e[i].size;
+	}
+	free(e);
+}
+
 static void add_row_files(struct build_cache *c, const char *rel, const char *fp, bool page,
                           const struct chart_info *info, const struct stat *st,
                           size_t *counter, struct file_list *files)
@@ -152,6 +177,7 @@ static void add_row_files(struct build_cache *c, const char *rel, const char *fp
 	r->fsizes = NULL;
 	r->nfiles = 0;
 	if (files) {
+		sort_files(files);
 		r->files = files->paths;
 		r->fsizes = files->sizes;
 		r->nfiles = files->n;
@@ -391,10 +417,28 @@ static void file_list_free(struct file_list *l)
 	memset(l, 0, sizeof *l);
 }
 
-/* Adds the regular files below site-relative folder rel of site (recursively). */
+static void list_file(struct file_list *l, const char *rel, const struct stat *st)
+{
+	size_t cap = l->cap;
+	GROW(l->paths, cap, l->n + 1);
+	GROW(l->sizes, l->cap, l->n + 1);
+	l->paths[l->n] = xstrdup(rel);
+	l->sizes[l->n++] = (int64_t)st->st_size;
+}
+
+/* Adds site-relative rel of site when a regular file, or the regular files
+ * below it (recursively) when a folder. */
 static void list_files(const char *site, const char *rel, struct file_list *l)
 {
 	char *dir = path_join(site, rel);
+	struct stat top;
+	int have = lstat(dir, &top) == 0;
+	if (!have || !S_ISDIR(top.st_mode)) {
+		if (have && S_ISREG(top.st_mode))
+			list_file(l, rel, &top);
+		free(dir);
+		return;
+	}
 	size_t n = 0;
 	char **names = list_dir_sorted(dir, &n);
 	for (size_t i = 0; i < n; i++) {
@@ -404,11 +448,7 @@ static void list_files(const char *site, const char *rel, struct file_list *l)
 		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
 			list_files(site, sub, l);
 		} else if (S_ISREG(st.st_mode)) {
-			size_t cap = l->cap;
-			GROW(l->paths, cap, l->n + 1);
-			GROW(l->sizes, l->cap, l->n + 1);
-			l->paths[l->n] = xstrdup(sub);
-			l->sizes[l->n++] = (int64_t)st.st_size;
+			list_file(l, sub, &st);
 		}
 		free(path);
 		free(sub);
@@ -499,7 +539,7 @@ int cache_reuse_page_dir(struct build_cache *c, const char *rel, const char *fp)
 }
 
 void cache_record_page_dir(struct build_cache *c, const char *rel, const char *fp,
-                           const char *dir)
+                           const char *const *files, size_t nfiles)
 {
 	if (!c)
 		return;
@@ -507,8 +547,8 @@ void cache_record_page_dir(struct build_cache *c, const char *rel, const char *f
 	struct stat st;
 	if (lstat(path, &st) == 0) {
 		struct file_list l = {0};
-		if (dir)
-			list_files(c->new_site, dir, &l);
+		for (size_t i = 0; i < nfiles; i++)
+			list_files(c->new_site, files[i], &l);
 		add_row_files(c, rel, fp, true, NULL, &st, &c->pages_made, &l);
 	}
 	free(path);

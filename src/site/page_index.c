@@ -42,11 +42,14 @@ static xmlNodePtr first_elem(xmlNodePtr n, const char *name)
 /* all-runs-N.html: every run in the index's order, RUNS_LIST_PAGE a page,
  * linked from the note under the runs tables that show only their first
  * rows. Written only when a table does. */
+size_t runs_list_pages(const struct site *s)
+{
+	return s->nruns <= RUNS_FIRST_PAGE ? 0 : (s->nruns + RUNS_LIST_PAGE - 1) / RUNS_LIST_PAGE;
+}
+
 static int run_lists(struct site *s)
 {
-	if (s->nruns <= RUNS_FIRST_PAGE)
-		return 1;
-	size_t pages = (s->nruns + RUNS_LIST_PAGE - 1) / RUNS_LIST_PAGE;
+	size_t pages = runs_list_pages(s);
 	const char *site_title = s->opts->title ? s->opts->title : "Runs";
 	for (size_t k = 1; k <= pages; k++) {
 		htmlDocPtr doc = tmpl_parse(list_skeleton, sizeof list_skeleton - 1);

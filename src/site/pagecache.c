@@ -112,8 +112,12 @@ int page_experiment_cached(struct site *s, size_t ei)
 	int ok = cache_reuse_page_dir(s->cache, rel, fp);
 	if (!ok) {
 		ok = page_experiment(s, ei);
-		if (ok)
-			cache_record_page_dir(s->cache, rel, fp, dir);
+		if (ok) {
+			char *rows = xasprintf("experiments/%s.rows.js", e->slug);
+			const char *files[] = {dir, rows};
+			cache_record_page_dir(s->cache, rel, fp, files, 2);
+			free(rows);
+		}
 	}
 	free(dir);
 	free(rel);
@@ -142,8 +146,19 @@ int page_index_cached(struct site *s)
 	int ok = cache_reuse_page_dir(s->cache, "index.html", fp);
 	if (!ok) {
 		ok = page_index(s);
-		if (ok)
-			cache_record_page_dir(s->cache, "index.html", fp, NULL);
+		if (ok) {
+			/* The rows data and the lists of all runs (all-runs-N.html). */
+			size_t nlists = runs_list_pages(s), nfiles = 0;
+			char **files = xcalloc(nlists + 1, sizeof *files);
+			files[nfiles++] = xstrdup("index.rows.js");
+			for (size_t k = 1; k <= nlists; k++)
+				files[nfiles++] = xasprintf("all-runs-%zu.html", k);
+			cache_record_page_dir(s->cache, "index.html", fp, (const char *const *)files,
+			                      nfiles);
+			for (size_t k = 0; k < nfiles; k++)
+				free(files[k]);
+			free(files);
+		}
 	}
 	return ok;
 }

@@ -149,13 +149,14 @@ void cache_record(struct build_cache *c, const char *rel, const char *fp,
  * notes a page made by this build. c may be NULL (--no-cache). */
 int cache_reuse_page(struct build_cache *c, const char *rel, const char *fp);
 void cache_record_page(struct build_cache *c, const char *rel, const char *fp);
-/* The same for a page with a folder of its own (experiments/<slug>/: its
- * charts and their points): the page is reused only with every file the
- * last build listed for it, and recorded with the files now in dir (NULL:
- * none). */
+/* The same for a page with files of its own (experiments/<slug>/ with its
+ * charts and their points, the runs table's rows data, the index's lists
+ * of all runs): the page is reused only with every file the last build
+ * listed for it, and recorded with files[0..nfiles) as they are now (each
+ * a file, or a folder taken whole). */
 int cache_reuse_page_dir(struct build_cache *c, const char *rel, const char *fp);
 void cache_record_page_dir(struct build_cache *c, const char *rel, const char *fp,
-                           const char *dir);
+                           const char *const *files, size_t nfiles);
 /* Writes the new site's cache file when `write`, tells how many charts were
  * reused and drawn and how many pages reused, and frees c (NULL: nothing to
  * do). Returns 0 after reporting a write error. */
@@ -273,6 +274,8 @@ int fill_runs_table(struct site *s, xmlNodePtr root, const size_t *idx, size_t n
  * (all-runs-N.html) hold RUNS_LIST_PAGE each. */
 #define RUNS_FIRST_PAGE 100
 #define RUNS_LIST_PAGE 1000
+/* How many all-runs-N.html lists the index writes (none for a short table). */
+size_t runs_list_pages(const struct site *s);
 /* Sparkline path d ("M2 20L4 19L5 17.5 ...", absolute) in the same
  * picture's shorter form: each line after a move relative, the command
  * letter implied ("M2 20l2-1 1-1.5 ..."). Caller frees. */

@@ -26,6 +26,9 @@
 		return { text: t.toLowerCase() };
 	}
 
+	/* Missing values and NaN stay last whichever way a column is sorted. */
+	function atEnd(k) { return k.missing || ("num" in k && isNaN(k.num)); }
+
 	function compare(a, b) {
 		if (a.missing || b.missing) return (a.missing ? 1 : 0) - (b.missing ? 1 : 0);
 		if ("num" in a && "num" in b) {
@@ -162,8 +165,7 @@
 		var keyed = this.rows.map(function (r, i) { return { row: r, key: cellKey(r.cells[col]), i: i }; });
 		keyed.sort(function (a, b) {
 			var c = compare(a.key, b.key);
-			/* Missing values stay last either way. */
-			if (!(a.key.missing || b.key.missing) && dir === "desc") c = -c;
+			if (!(atEnd(a.key) || atEnd(b.key)) && dir === "desc") c = -c;
 			return c || a.i - b.i;
 		});
 		this.rows = keyed.map(function (k) { return k.row; });
@@ -425,7 +427,7 @@
 		var keyed = this.all.map(function (r, i) { return { key: self.key(r, col), i: i }; });
 		keyed.sort(function (a, b) {
 			var c = compare(a.key, b.key);
-			if (!(a.key.missing || b.key.missing) && dir === "desc") c = -c;
+			if (!(atEnd(a.key) || atEnd(b.key)) && dir === "desc") c = -c;
 			return c || a.i - b.i;
 		});
 		this.order = keyed.map(function (k) { return k.i; });

@@ -30,6 +30,14 @@ function readTable(page) {
 
 function colOf(tbl, pred) { return tbl.heads.findIndex(pred); }
 
+// Numbers in order (dir 1 ascending, -1 descending), any NaN after them all.
+function sortedNaNLast(vals, dir) {
+	const firstNaN = vals.findIndex((v) => isNaN(v));
+	const nums = firstNaN < 0 ? vals : vals.slice(0, firstNaN);
+	return nums.every((v, i) => i === 0 || dir * (v - nums[i - 1]) >= 0) &&
+		(firstNaN < 0 || vals.slice(firstNaN).every((v) => isNaN(v)));
+}
+
 async function downloaded(page, dir, selector) {
 	for (const f of fs.readdirSync(dir)) fs.unlinkSync(path.join(dir, f));
 	await page.click(selector);
@@ -135,7 +143,10 @@ async function manyRuns(browser, site) {
 	const heads = await page.$$eval("#runs-table thead th", (ths) => ths.map((th) => th.getAttribute("data-metric")));
 	const acc = heads.indexOf("val/acc"), mi = data.metrics.findIndex((m) => m.key === "val/acc");
 	await page.click(`#runs-table thead th:nth-child(${acc + 1})`);
-	const want = data.rows.map((r) => r[10][mi] ? Number(r[10][mi][2]) : null).filter((v) => v !== null && !isNaN(v)).sort((a, b) => b - a);
+	// Each row's metric holds [last, min, max, step]; the column shows its mode (the --at point).
+	const m = data.metrics[mi], mode = m.mode === "best" ? (m.goal === "max" ? "max" : "min") : m.mode;
+	const vi = { last: 0, min: 1, max: 2 }[mode];
+	const want = data.rows.map((r) => r[10][mi] ? Number(r[10][mi][vi]) : null).filter((v) => v !== null && !isNaN(v)).sort((a, b) => b - a);
 	const got = await page.$$eval(`#runs-table tbody tr td:nth-child(${acc + 1})`, (tds) => tds.map((td) => td.getAttribute("data-value")));
 	ok(got.length < total && Number(got[0]) === want[0] && Number(got[1]) === want[1],
 		"many runs: the first click on val/acc puts the highest of all runs first", `${got.slice(0, 2)} vs ${want.slice(0, 2)}`);
@@ -196,13 +207,13 @@ module.exports = async function (browser, ctx) {
 	await page.click(`#runs-table thead th:nth-child(${f1 + 1})`);
 	t = await readTable(page);
 	const vals = t.rows.map((r) => r[f1].value).filter((v) => v !== "" && v !== null).map(Number);
-	ok(vals.length > 2 && vals.every((v, i) => i === 0 || vals[i - 1] >= v),
+	ok(vals.length > 2 && sortedNaNLast(vals, -1),
 		"runs table: the first click sorts val/f1 (higher is better) highest first", vals.join(" "));
 	const lossCol = colOf(t, (h) => h.goal === "min");
 	await page.click(`#runs-table thead th:nth-child(${lossCol + 1})`);
 	t = await readTable(page);
 	const lv = t.rows.map((r) => r[lossCol].value).filter((v) => v !== "" && v !== null).map(Number);
-	ok(lv.length > 2 && lv.every((v, i) => i === 0 || lv[i - 1] <= v),
+	ok(lv.length > 2 && sortedNaNLast(lv, 1),
 		`runs table: the first click sorts ${t.heads[lossCol].metric} (lower is better) lowest first`, lv.join(" "));
 
 	// Filters: a comparison on a param, on the status, an unknown column.
@@ -251,6 +262,8 @@ module.exports = async function (browser, ctx) {
 	await page.$eval("input[data-filter]", (i) => { i.value = ""; });
 	await page.type("input[data-filter]", "status=finished");
 	t = await readTable(page);
+	// The column's heading says the point its values are at (--at: last or best).
+	const f1Name = `val/f1 (${/\bbest\b/.test(t.heads[1].text) ? "best" : "last"})`;
 	const csv = await downloaded(page, dir, 'button[data-download="csv"]');
 	ok(csv !== null, "runs table: the CSV button downloads a file");
 	if (csv) {
@@ -258,7 +271,7 @@ module.exports = async function (browser, ctx) {
 		const visible = t.heads.map((h, i) => i).filter((i) => !t.heads[i].hidden && !/trend/.test(t.heads[i].text));
 		ok(lines.length === t.rows.length + 1, "CSV: one line per row shown, and the header", `${lines.length - 1} rows, ${t.rows.length} shown`);
 		ok(lines[0].length === visible.length && !lines[0].includes("duration"), "CSV: the columns shown (not the hidden Duration)", lines[0].join(","));
-		ok(lines[0][1] === "val/f1 (best)", "CSV: a metric column names the value it holds", lines[0][1]);
+		ok(lines[0][1] === f1Name, "CSV: a metric column names the value it holds", `${lines[0][1]}, want ${f1Name}`);
 		let same = true;
 		t.rows.forEach((r, i) => {
 			visible.forEach((c, j) => {
@@ -274,7 +287,7 @@ module.exports = async function (browser, ctx) {
 	ok(Array.isArray(parsed) && parsed.length === t.rows.length && parsed.every((o) => typeof o.run === "string"),
 		"JSON: one object per row shown, keyed by column", json && json.slice(0, 200));
 	if (parsed && parsed.length)
-		ok(parsed[0]["val/f1 (best)"] === (t.rows[0][1].value ? Number(t.rows[0][1].value) : null), "JSON: metric values are numbers, exact");
+		ok(parsed[0][f1Name] === (t.rows[0][1].value ? Number(t.rows[0][1].value) : null), "JSON: metric values are numbers, exact");
 	ok(page.errors.length === 0, "runs table: no console errors", page.errors.join("\n"));
 	fs.rmSync(dir, { recursive: true, force: true });
 	await page.close();

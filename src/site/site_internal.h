@@ -81,7 +81,9 @@ void tmpl_fill(xmlNodePtr n, const char *marker, const char *text);
  * writes site links as from templates/ ("../assets/style.css"); at depth 0
  * the leading "../" of href/src of elements marked "link" is dropped. */
 void tmpl_relink(htmlDocPtr doc, int depth);
-/* Removes every data-rs attribute and serialises doc as UTF-8 HTML into out. */
+/* Removes every data-rs attribute and every link to an in-page "#id" the
+ * page does not hold (a nav's link goes, elsewhere its text stays), and
+ * serialises doc as UTF-8 HTML into out. */
 void tmpl_serialize(htmlDocPtr doc, struct buf *out);
 
 /* ---- notes.c: Markdown through cmark-gfm ---- */

@@ -340,6 +340,9 @@ static struct chart_point *unspill(const struct site *s, const struct site_run *
 	return cp;
 }
 
+static char *chart_data_file(struct site *s, const struct chart_spec *sp, int log_y,
+                             const char *dir, const char *stem);
+
 int site_run_charts(struct site *s, struct site_run *sr)
 {
 	/* A report on its own (export --report) shows no run page. */
@@ -393,12 +396,15 @@ int site_run_charts(struct site *s, struct site_run *sr)
 		sp.series = &cs;
 		sp.nseries = 1;
 		char *alt = NULL;
-		ok = write_chart(s, &sp, dir, stem, &alt, NULL);
+		int log_y = 0;
+		ok = write_chart(s, &sp, dir, stem, &alt, &log_y);
+		/* its drawn points, for the page script's readout, zoom and switches */
+		char *data = ok ? chart_data_file(s, &sp, log_y, dir, stem) : NULL;
 		free(cp);
 		if (!ok)
 			break;
 		GROW(sr->charts, sr->capcharts, sr->ncharts + 1);
-		sr->charts[sr->ncharts++] = (struct site_chart){i, xstrdup(stem), alt};
+		sr->charts[sr->ncharts++] = (struct site_chart){i, xstrdup(stem), alt, data};
 	}
 	if (spill && fclose(spill) != 0 && !spill_failed) {
 		diag_msg("%s/%s: %s; overlays of %s use its decimated points", SPILL_DIR, sr->slug,
@@ -557,9 +563,25 @@ static void unit_free(struct chart_series *cs, struct chart_point *own[3], int g
 static char *chart_data_file(struct site *s, const struct chart_spec *sp, int log_y,
                              const char *dir, const char *stem)
 {
+	char *name = xasprintf("%s.points.js", stem);
+	char *rel = xasprintf("%s/%s", dir, name);
+	/* The chart's fingerprint names its points too (the suffix: this
+	 * file's format): an unchanged chart's file is taken from the cache. */
+	char fp[CHART_FINGERPRINT_LEN + 8];
+	chart_fingerprint(sp, CHART_SVG, fp);
+	strcat(fp, "-pts1");
+	struct chart_info info = {0};
+	info.log_y = log_y;
+	if (cache_reuse(s->cache, rel, fp, &info)) {
+		free(rel);
+		return name;
+	}
 	char *json = chart_data_json(sp, log_y);
-	if (!json)
+	if (!json) {
+		free(rel);
+		free(name);
 		return NULL;
+	}
 	char *id = xasprintf("chart-%s", stem);
 	struct buf b = BUF_INIT;
 	BUF_PUTSL(&b, "runsiteChartData(");
@@ -579,9 +601,9 @@ static char *chart_data_file(struct site *s, const struct chart_spec *sp, int lo
 	free(qid);
 	free(id);
 	free(json);
-	char *name = xasprintf("%s.points.js", stem);
-	char *rel = xasprintf("%s/%s", dir, name);
 	int ok = site_write(s, rel, b.data, b.size);
+	if (ok)
+		cache_record(s->cache, rel, fp, &info, (int64_t)b.size);
 	free(rel);
 	buf_free(&b);
 	if (!ok) {

@@ -143,4 +143,42 @@ module.exports = async function (browser, ctx) {
 	ok(sizes.length > 0 && Math.min(...sizes) >= 11, "charts: tick and legend text at least 11 CSS px", Math.min(...sizes));
 	ok(page.errors.length === 0, "charts: no console errors", page.errors.join("\n"));
 	await page.close();
+
+	await runPage(browser, ctx);
 };
+
+// A run page's charts are live too: the readout shows the run's drawn
+// values, and the zoom and switches are there.
+async function runPage(browser, ctx) {
+	const runDir = path.join(ctx.demo, "runs");
+	const file = fs.readdirSync(runDir).filter((f) => f.endsWith(".html")).map((f) => path.join(runDir, f))
+		.find((f) => Object.keys(chartData(f)).length > 0);
+	if (!ok(file, "run page: a run page embeds its charts' drawn points")) return;
+	const data = chartData(file);
+	const ids = Object.keys(data);
+	const page = await openPage(browser, file);
+	const id = ids.find((k) => data[k].s[0].p.length / 2 >= 10) || ids[0];
+	await page.$eval(`#${id}`, (f) => f.scrollIntoView());
+	await page.waitForSelector(`#${id}.live svg.plot`, { timeout: 5000 }).catch(() => {});
+	const tools = await page.$$eval(`#${id} .chart-tools input.smoothing, #${id} .chart-tools input.log, #${id} button.reset`, (e) => e.length);
+	ok(tools === 3, "run page: the chart is live, with smoothing, log/linear and reset zoom", `${tools} controls`);
+	const g = await geometry(page, id).catch(() => null);
+	if (!ok(g, "run page: the live chart has a plot")) { await page.close(); return; }
+	const pts = points(data[id].s[0]);
+	let same = true, checked = 0;
+	for (const frac of [0.05, 0.3, 0.62, 0.95]) {
+		const px = g.L + frac * g.W;
+		await page.mouse.move(g.left + px, g.top + g.T + g.H / 2);
+		const x = g.lo + (px - g.L) / g.W * (g.hi - g.lo);
+		const rows = await readout(page, id);
+		const want = nearest(pts, x);
+		checked++;
+		if (rows.length !== 1 || rows[0].x !== want[0] || rows[0].y !== want[1]) {
+			same = false;
+			console.log(`    at x ${x}: shows ${JSON.stringify(rows.map((r) => [r.x, r.y]))}, data has (${want[0]}, ${want[1]})`);
+		}
+	}
+	ok(same && checked === 4, "run page: the hover readout shows the run's drawn value nearest the cursor");
+	ok(page.errors.length === 0, "run page: no console errors", page.errors.join("\n"));
+	await page.close();
+}

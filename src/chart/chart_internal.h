@@ -22,6 +22,8 @@
  * pages alike, since a chart's background is transparent; darker on paper. */
 #define CHART_FG_SCREEN (0x76 / 255.0)
 #define CHART_FG_PAPER (0x22 / 255.0)
+/* Text on a dark page (the SVG's prefers-color-scheme: dark style). */
+#define CHART_FG_DARK_HEX "#a9b1bf"
 #define CHART_NPALETTE 6 /* colours before line styles change */
 
 /* What the numbers on an axis mean, which decides how they are written. */
@@ -245,7 +247,8 @@ void chart_text_close(struct chart_text *t);
  * bold marks the title font. */
 void chart_svg_text(struct buf *out, cairo_t *cr, PangoLayout *lay, double x, double y,
                     int anchor, int bold);
-/* Appends the text layer of chart_svg_text elements in text, grouped, to out. */
+/* Appends the text layer of chart_svg_text elements in text, grouped, to out;
+ * on screen (fg CHART_FG_SCREEN) with a style that lightens it on dark pages. */
 void chart_svg_text_layer(struct buf *out, const struct buf *text, double fg);
 /* Inserts layer before svg's closing </svg> tag. */
 void chart_svg_append_layer(struct buf *svg, const struct buf *layer);

@@ -158,6 +158,8 @@ static void compare_metric_row(xmlNodePtr row, const struct plan_metric *key,
 		int have = compare_value(run_find_series(rr[i], key->key), g, mode, &v, NULL);
 		xmlNodePtr cell = tmpl_clone(td);
 		tmpl_set_attr(cell, "data-run-id", rr[i]->id);
+		/* the run's name beside its value where a phone stacks the row */
+		tmpl_set_attr(cell, "data-label", rr[i]->name);
 		if (have)
 			set_number(cell, v);
 		else {

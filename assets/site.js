@@ -428,7 +428,7 @@
 		this.series = data.s.map(function (s, i) {
 			var xs = [], ys = [];
 			for (var j = 0; j + 1 < s.p.length; j += 2) { xs.push(s.p[j]); ys.push(num(s.p[j + 1])); }
-			return { name: s.n, color: s.c, dash: s.d || 0, xs: xs, ys: ys, shown: true, i: i };
+			return { name: s.n, own: s.k || s.n, color: s.c, dash: s.d || 0, xs: xs, ys: ys, shown: true, i: i };
 		});
 		this.log = !!data.log;
 		this.w = data.smoothing || 0;
@@ -443,6 +443,9 @@
 		this.box = htmlEl("div", { class: "ichart" });
 		fig.insertBefore(this.box, link ? link.nextSibling : fig.firstChild);
 		if (link) { link.hidden = true; }
+		/* the page's legend list gives way to the clickable one below */
+		var keys = fig.querySelector("ul.chart-keys");
+		if (keys) keys.hidden = true;
 
 		var tools = htmlEl("div", { class: "chart-tools" }, null, this.box);
 		var sl = htmlEl("label", {}, "Smoothing ", tools);
@@ -471,7 +474,8 @@
 				var sw = htmlEl("span", { class: "key" }, null, b);
 				sw.style.borderTopColor = s.color;
 				sw.style.borderTopStyle = s.dash === 2 ? "dotted" : s.dash ? "dashed" : "solid";
-				b.appendChild(document.createTextNode(s.name));
+				/* the run's own part of the name; the shared part is in the caption */
+				b.appendChild(document.createTextNode(s.own));
 				b.title = "Hide or show " + s.name;
 				b.addEventListener("click", function () {
 					s.shown = !s.shown;

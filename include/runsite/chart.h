@@ -84,6 +84,18 @@ int chart_write_sparkline(const struct chart_point *pts, size_t n, int color, in
 char *chart_sparkline_path(const struct chart_point *pts, size_t n, int width, int height,
                            double end[2]);
 
+/* What the labels of series[0..n) share at their start and end, cut at a
+ * separator ("-_./ "), so that each label's own part is
+ * label[*pre .. strlen(label) - *suf): "mlp16-posw4-s3" and
+ * "mlp16-posw4-s4" share the prefix "mlp16-posw4-" and are "s3", "s4".
+ * Both 0 for fewer than two series or when a label's own part would be
+ * empty. */
+void chart_label_common(const struct chart_series *series, size_t n, size_t *pre, size_t *suf);
+
+/* The shared part chart_label_common finds, as "mlp16-posw4-…" ("…" where
+ * the labels differ), or NULL when there is none. Caller frees. */
+char *chart_label_common_text(const struct chart_series *series, size_t n);
+
 /* A sentence describing the chart for alt text: metric, runs, last and best
  * values. Caller frees. */
 char *chart_describe(const struct chart_spec *spec, const struct chart_info *info);

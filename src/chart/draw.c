@@ -43,6 +43,8 @@ struct ctx {
 	double fg;
 	double ylo_clip, yhi_clip; /* the visible y range when outliers are clipped */
 	int clip;
+	size_t lpre, lsuf; /* what the series' labels share (chart_label_common) */
+	char *lcommon;     /* the same as text, or NULL */
 	struct svg_pen *pen; /* the series go here as SVG markup, not on cr */
 	struct buf *svg_text; /* text goes here as SVG <text>, not on cr */
 };
@@ -939,17 +941,41 @@ static void draw_series(struct ctx *c, struct prep *p, struct chart_info *info)
 		cairo_restore(cr);
 }
 
-/* Pass 5: the legend, right of the plot area, one row per run; runs that do
- * not fit are counted in a last row. */
+/* A series' own part of its label (chart_label_common), for the legend:
+ * copied into a buffer of CHART_LABEL_BYTES + 1. */
+static const char *own_label(const struct ctx *c, size_t s, char *out)
+{
+	const char *l = c->spec->series[s].label ? c->spec->series[s].label : "";
+	size_t len = strnlen(l, CHART_LABEL_BYTES);
+	if (c->lpre + c->lsuf >= len) {
+		memcpy(out, l, len);
+		out[len] = '\0';
+		return out;
+	}
+	memcpy(out, l + c->lpre, len - c->lpre - c->lsuf);
+	out[len - c->lpre - c->lsuf] = '\0';
+	return out;
+}
+
+/* Pass 5: the legend, right of the plot area: the part the runs' names
+ * share said once on top ("mlp16-posw4-…"), then one row per run with its
+ * own part of the name; runs that do not fit are counted in a last row. */
 static void draw_legend(struct ctx *c, const struct prep *p, double legend_w)
 {
 	cairo_t *cr = c->cr;
 	size_t ns = c->spec->nseries, rows, shown;
 	double lw, lh, x = c->px + c->pw + 12, y = c->py, rowh;
+	char own[CHART_LABEL_BYTES + 1];
 
 	measure(c, "0", &lw, &lh);
 	rowh = lh + 4;
 	rows = (size_t)(c->ph / rowh);
+	if (c->lcommon && rows > 1) {
+		cairo_set_source_rgb(cr, c->fg, c->fg, c->fg);
+		show(c, c->lcommon, x, y + 2, legend_w, c->font, 0);
+		y += rowh;
+		rows--;
+	}
 	if (rows < 1)
 		rows = 1;
 	shown = ns <= rows ? ns : rows - 1;
@@ -963,7 +989,7 @@ static void draw_legend(struct ctx *c, const struct prep *p, double legend_w)
 		cairo_stroke(cr);
 		cairo_set_dash(cr, NULL, 0, 0);
 		cairo_set_source_rgb(cr, c->fg, c->fg, c->fg);
-		show(c, q->s->label ? q->s->label : "", x + 24, y + 2, legend_w - 24, c->font, 0);
+		show(c, own_label(c, s, own), x + 24, y + 2, legend_w - 24, c->font, 0);
 	}
 	if (shown < ns) {
 		char more[64];
@@ -977,12 +1003,17 @@ static void draw_legend(struct ctx *c, const struct prep *p, double legend_w)
 static double legend_width(struct ctx *c)
 {
 	double maxw = c->W * 0.28 - 24, w = 0;
+	char own[CHART_LABEL_BYTES + 1];
 
 	if (c->spec->nseries < 2 || maxw < 20)
 		return 0;
 	for (size_t s = 0; s < c->spec->nseries && s < 200; s++) {
-		const char *l = c->spec->series[s].label;
-		double t = text_w(c, l ? l : "", maxw, c->font);
+		double t = text_w(c, own_label(c, s, own), maxw, c->font);
+		if (t > w)
+			w = t;
+	}
+	if (c->lcommon) {
+		double t = text_w(c, c->lcommon, maxw + 24, c->font) - 24;
 		if (t > w)
 			w = t;
 	}
@@ -1047,6 +1078,8 @@ int chart_draw(const struct chart_spec *spec, cairo_t *cr, const struct chart_dr
 		ylo -= pad;
 		yhi += pad;
 	}
+	chart_label_common(spec->series, spec->nseries, &c.lpre, &c.lsuf);
+	c.lcommon = chart_label_common_text(spec->series, spec->nseries);
 	legend_w = legend_width(&c);
 	layout(&c, xlo, xhi, ylo, yhi, logy, legend_w);
 	draw_axes(&c);
@@ -1073,6 +1106,7 @@ int chart_draw(const struct chart_spec *spec, cairo_t *cr, const struct chart_dr
 		free(p[s].draw_s);
 	}
 	free(p);
+	free(c.lcommon);
 	chart_text_close(&txt);
 	return ok;
 }

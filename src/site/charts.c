@@ -157,6 +157,35 @@ static int write_chart(struct site *s, const struct chart_spec *sp, const char *
 	return 1;
 }
 
+/* Series se's own part of its label, what it shares with the others
+ * (pre bytes at the start, suf at the end) cut off. Caller frees. */
+static char *series_own_label(const struct chart_series *se, size_t pre, size_t suf)
+{
+	const char *l = se->label ? se->label : "";
+	size_t len = strnlen(l, 512);
+	if (pre + suf >= len)
+		return xstrndup(l, len);
+	return xstrndup(l + pre, len - pre - suf);
+}
+
+/* The legend of chart sp for the page: each series' name, own part,
+ * colour and line style, and the shared part of the names. */
+static void chart_keys(const struct chart_spec *sp, struct chart_ref *ref)
+{
+	size_t pre, suf;
+	chart_label_common(sp->series, sp->nseries, &pre, &suf);
+	ref->common = chart_label_common_text(sp->series, sp->nseries);
+	ref->keys = xcalloc(sp->nseries ? sp->nseries : 1, sizeof *ref->keys);
+	ref->nkeys = sp->nseries;
+	for (size_t i = 0; i < sp->nseries; i++) {
+		const struct chart_series *se = &sp->series[i];
+		ref->keys[i] = (struct chart_key){xstrdup(se->label ? se->label : ""),
+		                                  series_own_label(se, pre, suf),
+		                                  chart_color_hex(se->color),
+		                                  chart_dash_index(se->color, sp->nseries)};
+	}
+}
+
 /* The points chart sp draws, for the page script's readouts, legend and
  * zoom: per series its name, colour, line style and the points M4 keeps at
  * the chart's width in pixel columns (each a logged value), as compact JSON
@@ -187,6 +216,14 @@ static char *chart_data_json(const struct chart_spec *sp, int log_y)
 	jsonw_int(&w, log_y);
 	jsonw_key(&w, "smoothing");
 	jsonw_double(&w, sp->smoothing);
+	size_t pre, suf;
+	chart_label_common(sp->series, sp->nseries, &pre, &suf);
+	char *common = chart_label_common_text(sp->series, sp->nseries);
+	if (common) {
+		jsonw_key(&w, "common");
+		jsonw_string(&w, common);
+		free(common);
+	}
 	jsonw_key(&w, "s");
 	jsonw_begin_array(&w);
 	for (size_t i = 0; i < sp->nseries; i++) {
@@ -197,6 +234,12 @@ static char *chart_data_json(const struct chart_spec *sp, int log_y)
 		jsonw_begin_object(&w);
 		jsonw_key(&w, "n");
 		jsonw_string(&w, se->label ? se->label : "");
+		if (pre || suf) { /* the legend's short name: the run's own part */
+			char *own = series_own_label(se, pre, suf);
+			jsonw_key(&w, "k");
+			jsonw_string(&w, own);
+			free(own);
+		}
 		jsonw_key(&w, "c");
 		jsonw_string(&w, chart_color_hex(se->color));
 		jsonw_key(&w, "d");
@@ -548,6 +591,21 @@ static int unit_series(const struct site *s, const struct plan_unit *u, const ch
 	return ok;
 }
 
+/* Whether unit u has a line of metric key (what unit_series draws). */
+static int unit_has_series(const struct site *s, const struct plan_unit *u, const char *key)
+{
+	if (!u->g) {
+		const struct series *se = run_find_series(s->runs[u->run].run, key);
+		return se && se->ndec > 0;
+	}
+	for (size_t i = 0; i < u->g->n; i++) {
+		const struct series *se = run_find_series(s->runs[u->idx[u->g->members[i]]].run, key);
+		if (se && se->ndec > 0)
+			return 1;
+	}
+	return 0;
+}
+
 static void unit_free(struct chart_series *cs, struct chart_point *own[3], int group)
 {
 	for (int i = 0; i < 3; i++)
@@ -625,16 +683,23 @@ struct chart_ref *overlay_charts(struct site *s, const struct plan_unit *units, 
 	struct chart_point *(*own)[3] = xcalloc(nu ? nu : 1, sizeof *own);
 	size_t *pick = xreallocarray(NULL, nu ? nu : 1, sizeof *pick);
 	int made = 0;
+	struct plan_unit *have = xreallocarray(NULL, nu ? nu : 1, sizeof *have);
 	for (size_t k = 0; k < nk && *ok; k++) {
 		char *note = NULL;
-		size_t np = plan_overlay_pick(&s->plan, s->rr, &s->opts->goals, units, nu, keys[k].key,
+		/* Picked among the units with a line of this metric, so that a
+		 * note like "the best 10 of 34" counts what the chart could hold. */
+		size_t nh = 0;
+		for (size_t i = 0; i < nu; i++)
+			if (unit_has_series(s, &units[i], keys[k].key))
+				have[nh++] = units[i];
+		size_t np = plan_overlay_pick(&s->plan, s->rr, &s->opts->goals, have, nh, keys[k].key,
 		                              pick, &note);
 		size_t ns = 0, longest = 0, budget = OVERLAY_POINT_BUDGET;
 		int *grp = xcalloc(np ? np : 1, sizeof *grp);
 		for (size_t i = 0; i < np; i++)
-			if (unit_series(s, &units[pick[i]], keys[k].key, &cs[ns], own[ns], &longest,
+			if (unit_series(s, &have[pick[i]], keys[k].key, &cs[ns], own[ns], &longest,
 			                &budget))
-				grp[ns++] = units[pick[i]].g != NULL;
+				grp[ns++] = have[pick[i]].g != NULL;
 		/* Worth a picture only with a line in it: single values (one point
 		 * per run) are compared better in the tables. */
 		if (longest >= 2 && ns > 0) {
@@ -650,9 +715,11 @@ struct chart_ref *overlay_charts(struct site *s, const struct plan_unit *units, 
 			char *alt = NULL;
 			int log_y = 0;
 			if (*ok && write_chart(s, &sp, dir, stem, &alt, &log_y)) {
-				refs[(*nout)++] = (struct chart_ref){keys[k].key, page_dir, xstrdup(stem),
-				                                     alt, note, NULL,
-				                                     chart_data_file(s, &sp, log_y, dir, stem)};
+				refs[*nout] = (struct chart_ref){keys[k].key, page_dir, xstrdup(stem),
+				                                 alt, note, NULL,
+				                                 chart_data_file(s, &sp, log_y, dir, stem),
+				                                 NULL, 0, NULL};
+				chart_keys(&sp, &refs[(*nout)++]);
 				note = NULL;
 			} else {
 				*ok = 0;
@@ -663,6 +730,7 @@ struct chart_ref *overlay_charts(struct site *s, const struct plan_unit *units, 
 			unit_free(&cs[i], own[i], grp[i]);
 		free(grp);
 	}
+	free(have);
 	free(pick);
 	free(own);
 	free(cs);
@@ -676,6 +744,12 @@ void free_refs(struct chart_ref *refs, size_t n)
 		free((void *)refs[i].alt);
 		free((void *)refs[i].note);
 		free(refs[i].data);
+		for (size_t k = 0; k < refs[i].nkeys; k++) {
+			free(refs[i].keys[k].name);
+			free(refs[i].keys[k].own);
+		}
+		free(refs[i].keys);
+		free(refs[i].common);
 	}
 	free(refs);
 }
@@ -784,7 +858,7 @@ static void write_sweeps(struct site *s, struct chart_sweep *sw, struct chart_di
 		                   : xasprintf("Scatter of %s against %s over %zu runs", metric,
 		                               cp[c - 1].key, sw->nruns);
 		refs[(*nout)++] = (struct chart_ref){title, page_dir, xstrdup(stem), alt, NULL, "Sweep",
-		                                     NULL};
+		                                     NULL, NULL, 0, NULL};
 	}
 }
 

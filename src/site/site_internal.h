@@ -161,6 +161,13 @@ const struct run **run_ptrs(const struct site *s, const size_t *idx, size_t n);
 extern const char *const site_chart_ext[3];
 
 /* A chart on a page. */
+/* One entry of a chart's legend on the page. */
+struct chart_key {
+	char *name;        /* the series' full name */
+	char *own;         /* its own part (chart_label_common) */
+	const char *color; /* "#rrggbb" */
+	int dash;          /* line style: 0 solid, 1 dashed, 2 dotted, 3 dash-dot */
+};
 struct chart_ref {
 	const char *key;
 	const char *dir; /* relative to the page: "slug" */
@@ -169,6 +176,9 @@ struct chart_ref {
 	const char *note;  /* a line under the caption, or NULL */
 	const char *group; /* the group heading; NULL: from the key (chart_group) */
 	char *data;        /* the drawn points' script for the page (in dir), or NULL */
+	struct chart_key *keys; /* overlays: the legend, one per series */
+	size_t nkeys;
+	char *common;      /* the part of the series' names they share ("mlp16-…"), or NULL */
 };
 void free_refs(struct chart_ref *refs, size_t n);
 /* Writes one overlay chart per metric (keys[0..nk)) of the units into

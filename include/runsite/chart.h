@@ -146,8 +146,14 @@ struct chart_sweep {
 	size_t ndims;
 	size_t nruns;
 	const int *colors;           /* palette index per run (the site's run colours) */
-	enum chart_goal goal;        /* of the last dimension: the best run is drawn bold, on top */
+	enum chart_goal goal;        /* of the last dimension (the metric): runs are coloured by
+	                              * it on a scale whose better end is yellow, the best
+	                              * chart_sweep_top() bold and on top */
 };
+
+/* How many of nruns a sweep chart highlights as the best (bold, on top;
+ * the rest faint): a fifth of them, 1 to 10. */
+size_t chart_sweep_top(size_t nruns);
 
 /* 720×360, scale 2, no dimensions. */
 void chart_sweep_defaults(struct chart_sweep *sw);

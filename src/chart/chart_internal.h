@@ -24,6 +24,8 @@
 #define CHART_FG_PAPER (0x22 / 255.0)
 /* Text on a dark page (the SVG's prefers-color-scheme: dark style). */
 #define CHART_FG_DARK_HEX "#a9b1bf"
+/* The dark page's background (assets/style.css --bg), for halos. */
+#define CHART_BG_DARK_HEX "#0f1217"
 #define CHART_NPALETTE 6 /* colours before line styles change */
 
 /* What the numbers on an axis mean, which decides how they are written. */
@@ -260,6 +262,17 @@ int chart_write_file(const char *path, const void *data, size_t n);
  * become U+FFFD or spaces, so the result is always well-formed text. */
 void chart_xml_escape(struct buf *b, const char *s, size_t maxbytes);
 
+
+/* ---- sweep.c ---- */
+
+/* text shortened to fit maxw px as measured by m: its head and tail with
+ * "…" for the middle, so names that share a start stay apart ("adam",
+ * "adamw"; "cosine_with_restarts", "cosine_with_warmup"). Valid UTF-8 into
+ * out. */
+void chart_abbreviate(const char *text, double maxw, chart_measure_fn m, void *ctx, char *out,
+                      size_t outsz);
+/* The colour of t in [0, 1] on the sweep charts' sequential scale (viridis). */
+void chart_scale_rgb(double t, double rgb[3]);
 
 /* Labels are untrusted: Pango never sees more than this many bytes of one. */
 #define CHART_LABEL_BYTES 512

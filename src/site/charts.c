@@ -827,13 +827,18 @@ static void write_sweeps(struct site *s, struct chart_sweep *sw, struct chart_di
 		/* c == 0: parallel coordinates; then a scatter per param. */
 		struct chart_dim pair[2];
 		char *title, *base;
+		/* what is bold says itself in the title */
+		size_t top = chart_sweep_top(sw->nruns);
+		char *best = sw->goal == CHART_GOAL_NONE || top >= sw->nruns
+		                     ? xstrdup("")
+		                     : xasprintf(", best %zu of %zu bold", top, sw->nruns);
 		if (c == 0) {
-			title = xasprintf("%s across %zu params", metric, np);
+			title = xasprintf("%s across %zu params%s", metric, np, best);
 			base = xstrdup("sweep-parallel");
 			sw->dims = dims;
 			sw->ndims = np + 1;
 		} else {
-			title = xasprintf("%s by %s", metric, cp[c - 1].key);
+			title = xasprintf("%s by %s%s", metric, cp[c - 1].key, best);
 			char *ps = slug_from(cp[c - 1].key, SLUG_MAX, "param");
 			base = xasprintf("sweep-%s", ps);
 			free(ps);
@@ -842,6 +847,7 @@ static void write_sweeps(struct site *s, struct chart_sweep *sw, struct chart_di
 			sw->dims = pair;
 			sw->ndims = 2;
 		}
+		free(best);
 		sw->title = title;
 		const char *stem = slug_claim(stems, base);
 		free(base);
@@ -853,8 +859,9 @@ static void write_sweeps(struct site *s, struct chart_sweep *sw, struct chart_di
 			             : chart_write_scatter(sw, (enum chart_format)f, path);
 			free(path);
 		}
-		char *alt = c == 0 ? xasprintf("Parallel coordinates of %zu runs: %zu params and %s",
-		                               sw->nruns, np, metric)
+		char *alt = c == 0 ? xasprintf("Parallel coordinates of %zu runs: %zu params and %s, "
+		                               "runs coloured by %s",
+		                               sw->nruns, np, metric, metric)
 		                   : xasprintf("Scatter of %s against %s over %zu runs", metric,
 		                               cp[c - 1].key, sw->nruns);
 		refs[(*nout)++] = (struct chart_ref){title, page_dir, xstrdup(stem), alt, NULL, "Sweep",

@@ -19,6 +19,9 @@ struct chart_series {
 	/* optional band drawn behind the line (seed groups, histograms); NULL for none */
 	const struct chart_point *band_lo, *band_hi;
 	size_t nband;
+	/* 1: the rest of a sweep, drawn grey under the others (a line and its
+	 * band, no best marker, last in the legend, named whole) */
+	int faint;
 };
 
 enum chart_x_kind { CHART_X_STEP, CHART_X_TIME, CHART_X_RELATIVE };

@@ -27,6 +27,7 @@
 /* The dark page's background (assets/style.css --bg), for halos. */
 #define CHART_BG_DARK_HEX "#0f1217"
 #define CHART_NPALETTE 6 /* colours before line styles change */
+#define CHART_FAINT_GREY 0.55 /* the faint rest of a sweep (chart_series.faint) */
 
 /* What the numbers on an axis mean, which decides how they are written. */
 enum chart_axis_kind {

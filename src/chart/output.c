@@ -402,66 +402,6 @@ static void put_label(struct buf *b, const char *s)
 	g_free(v);
 }
 
-static int label_sep(char c)
-{
-	return c && strchr("-_./ ", c) != NULL;
-}
-
-void chart_label_common(const struct chart_series *series, size_t n, size_t *pre, size_t *suf)
-{
-	*pre = *suf = 0;
-	if (n < 2)
-		return;
-	const char *l0 = series[0].label ? series[0].label : "";
-	size_t len0 = strnlen(l0, CHART_LABEL_BYTES), p = len0, q = len0;
-	for (size_t i = 1; i < n; i++) {
-		const char *l = series[i].label ? series[i].label : "";
-		size_t len = strnlen(l, CHART_LABEL_BYTES), k = 0;
-		while (k < p && k < len && l[k] == l0[k])
-			k++;
-		p = k;
-		k = 0;
-		while (k < q && k < len && l[len - 1 - k] == l0[len0 - 1 - k])
-			k++;
-		q = k;
-	}
-	/* the prefix ends just after a separator, the suffix starts at one */
-	while (p > 0 && !label_sep(l0[p - 1]))
-		p--;
-	while (q > 0 && !label_sep(l0[len0 - q]))
-		q--;
-	for (int pass = 0; pass < 2; pass++) {
-		int empty = 0;
-		for (size_t i = 0; i < n && !empty; i++) {
-			const char *l = series[i].label ? series[i].label : "";
-			empty = p + q >= strnlen(l, CHART_LABEL_BYTES);
-		}
-		if (!empty)
-			break;
-		if (pass == 0)
-			q = 0; /* try the prefix alone */
-		else
-			p = 0;
-	}
-	*pre = p;
-	*suf = q;
-}
-
-char *chart_label_common_text(const struct chart_series *series, size_t n)
-{
-	size_t p, q;
-	chart_label_common(series, n, &p, &q);
-	if (!p && !q)
-		return NULL;
-	const char *l0 = series[0].label;
-	size_t len0 = strnlen(l0, CHART_LABEL_BYTES);
-	struct buf b = BUF_INIT;
-	buf_put(&b, l0, p);
-	buf_puts(&b, "\xe2\x80\xa6");
-	buf_put(&b, l0 + len0 - q, q);
-	return buf_detach(&b);
-}
-
 char *chart_describe(const struct chart_spec *spec, const struct chart_info *info)
 {
 	struct buf b = BUF_INIT;

@@ -157,6 +157,9 @@ static int write_chart(struct site *s, const struct chart_spec *sp, const char *
 	return 1;
 }
 
+/* The grey of a faint series (chart_series.faint) on the page. */
+#define FAINT_HEX "#8c8c8c"
+
 /* Series se's own part of its label, what it shares with the others
  * (pre bytes at the start, suf at the end) cut off. Caller frees. */
 static char *series_own_label(const struct chart_series *se, size_t pre, size_t suf)
@@ -180,9 +183,10 @@ static void chart_keys(const struct chart_spec *sp, struct chart_ref *ref)
 	for (size_t i = 0; i < sp->nseries; i++) {
 		const struct chart_series *se = &sp->series[i];
 		ref->keys[i] = (struct chart_key){xstrdup(se->label ? se->label : ""),
-		                                  series_own_label(se, pre, suf),
-		                                  chart_color_hex(se->color),
-		                                  chart_dash_index(se->color, sp->nseries)};
+		                                  se->faint ? xstrdup(se->label)
+		                                            : series_own_label(se, pre, suf),
+		                                  se->faint ? FAINT_HEX : chart_color_hex(se->color),
+		                                  se->faint ? 0 : chart_dash_index(se->color, sp->nseries)};
 	}
 }
 
@@ -234,16 +238,20 @@ static char *chart_data_json(const struct chart_spec *sp, int log_y)
 		jsonw_begin_object(&w);
 		jsonw_key(&w, "n");
 		jsonw_string(&w, se->label ? se->label : "");
-		if (pre || suf) { /* the legend's short name: the run's own part */
+		if ((pre || suf) && !se->faint) { /* the legend's short name: the run's own part */
 			char *own = series_own_label(se, pre, suf);
 			jsonw_key(&w, "k");
 			jsonw_string(&w, own);
 			free(own);
 		}
 		jsonw_key(&w, "c");
-		jsonw_string(&w, chart_color_hex(se->color));
+		jsonw_string(&w, se->faint ? FAINT_HEX : chart_color_hex(se->color));
 		jsonw_key(&w, "d");
-		jsonw_int(&w, chart_dash_index(se->color, sp->nseries));
+		jsonw_int(&w, se->faint ? 0 : chart_dash_index(se->color, sp->nseries));
+		if (se->faint) {
+			jsonw_key(&w, "f");
+			jsonw_int(&w, 1);
+		}
 		jsonw_key(&w, "p");
 		jsonw_begin_array(&w);
 		for (size_t j = 0; j < nd; j++) {
@@ -606,6 +614,102 @@ static int unit_has_series(const struct site *s, const struct plan_unit *u, cons
 	return 0;
 }
 
+/* The units of have[0..nh) not in pick[0..np) as one faint series: per
+ * x bin (REST_BINS across their steps) the median of their decimated
+ * points as its line and their lowest and highest as its band, so a sweep's
+ * overlay shows where every other run went without 500 more lines.
+ * Returns 0 when they have no finite point. */
+#define REST_BINS 240
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static int rest_series(const struct site *s, const struct plan_unit *have, size_t nh,
+                       const size_t *pick, size_t np, const char *key, struct chart_series *cs,
+                       struct chart_point *own[3])
+{
+	memset(cs, 0, sizeof *cs);
+	own[0] = own[1] = own[2] = NULL;
+	char *picked = xcalloc(nh ? nh : 1, 1);
+	for (size_t i = 0; i < np; i++)
+		picked[pick[i]] = 1;
+	struct chart_point *all = NULL;
+	size_t n = 0, cap = 0, nrest = 0;
+	for (size_t u = 0; u < nh; u++) {
+		if (picked[u])
+			continue;
+		nrest++;
+		size_t nm = have[u].g ? have[u].g->n : 1;
+		for (size_t m = 0; m < nm; m++) {
+			const struct site_run *sr =
+			        &s->runs[have[u].g ? have[u].idx[have[u].g->members[m]] : have[u].run];
+			const struct series *se = run_find_series(sr->run, key);
+			size_t k;
+			if (!se || se->ndec == 0)
+				continue;
+			struct chart_point *cp = dec_points(s, sr, se, &k);
+			GROW(all, cap, n + k);
+			for (size_t j = 0; j < k; j++)
+				if (isfinite(cp[j].x) && isfinite(cp[j].y))
+					all[n++] = cp[j];
+			free(cp);
+		}
+	}
+	free(picked);
+	double xlo = INFINITY, xhi = -INFINITY;
+	for (size_t i = 0; i < n; i++) {
+		xlo = fmin(xlo, all[i].x);
+		xhi = fmax(xhi, all[i].x);
+	}
+	if (n == 0) {
+		free(all);
+		return 0;
+	}
+	double span = xhi > xlo ? xhi - xlo : 1;
+	size_t *start = xcalloc(REST_BINS + 1, sizeof *start), *fill = xcalloc(REST_BINS, sizeof *fill);
+	double *vals = xreallocarray(NULL, n, sizeof *vals);
+#define REST_BIN(x) ((size_t)fmin(REST_BINS - 1, floor(((x) - xlo) / span * REST_BINS)))
+	for (size_t i = 0; i < n; i++)
+		start[REST_BIN(all[i].x) + 1]++;
+	for (size_t b = 0; b < REST_BINS; b++)
+		start[b + 1] += start[b];
+	for (size_t i = 0; i < n; i++) {
+		size_t b = REST_BIN(all[i].x);
+		vals[start[b] + fill[b]++] = all[i].y;
+	}
+#undef REST_BIN
+	for (int k = 0; k < 3; k++)
+		own[k] = xreallocarray(NULL, REST_BINS, sizeof *own[k]);
+	size_t m = 0;
+	for (size_t b = 0; b < REST_BINS; b++) {
+		size_t c = start[b + 1] - start[b];
+		if (!c)
+			continue;
+		double *v = vals + start[b];
+		qsort(v, c, sizeof *v, cmp_double);
+		double x = xlo + ((double)b + 0.5) / REST_BINS * span;
+		double med = c % 2 ? v[c / 2] : (v[c / 2 - 1] + v[c / 2]) / 2;
+		own[0][m] = (struct chart_point){x, med};
+		own[1][m] = (struct chart_point){x, v[0]};
+		own[2][m] = (struct chart_point){x, v[c - 1]};
+		m++;
+	}
+	free(start);
+	free(fill);
+	free(vals);
+	free(all);
+	cs->label = xasprintf("the other %zu (median, range)", nrest);
+	cs->pts = own[0];
+	cs->n = m;
+	cs->band_lo = own[1];
+	cs->band_hi = own[2];
+	cs->nband = m;
+	cs->faint = 1;
+	return 1;
+}
+
 static void unit_free(struct chart_series *cs, struct chart_point *own[3], int group)
 {
 	for (int i = 0; i < 3; i++)
@@ -623,11 +727,12 @@ static char *chart_data_file(struct site *s, const struct chart_spec *sp, int lo
 {
 	char *name = xasprintf("%s.points.js", stem);
 	char *rel = xasprintf("%s/%s", dir, name);
-	/* The chart's fingerprint names its points too (the suffix: this
-	 * file's format): an unchanged chart's file is taken from the cache. */
-	char fp[CHART_FINGERPRINT_LEN + 8];
+	/* The chart's fingerprint names its points too, its first two
+	 * characters this file's format ("p1"): an unchanged chart's points
+	 * are taken from the cache. */
+	char fp[CHART_FINGERPRINT_LEN + 1];
 	chart_fingerprint(sp, CHART_SVG, fp);
-	strcat(fp, "-pts1");
+	memcpy(fp, "p1", 2);
 	struct chart_info info = {0};
 	info.log_y = log_y;
 	if (cache_reuse(s->cache, rel, fp, &info)) {
@@ -695,11 +800,21 @@ struct chart_ref *overlay_charts(struct site *s, const struct plan_unit *units, 
 		size_t np = plan_overlay_pick(&s->plan, s->rr, &s->opts->goals, have, nh, keys[k].key,
 		                              pick, &note);
 		size_t ns = 0, longest = 0, budget = OVERLAY_POINT_BUDGET;
-		int *grp = xcalloc(np ? np : 1, sizeof *grp);
+		int *grp = xcalloc(np + 1, sizeof *grp);
 		for (size_t i = 0; i < np; i++)
 			if (unit_series(s, &have[pick[i]], keys[k].key, &cs[ns], own[ns], &longest,
 			                &budget))
 				grp[ns++] = have[pick[i]].g != NULL;
+		/* a sweep's other runs, faint beneath the best (their label is
+		 * freed as a group's) */
+		if (np < nh && ns < nu &&
+		    rest_series(s, have, nh, pick, np, keys[k].key, &cs[ns], own[ns])) {
+			grp[ns++] = 1;
+			char *more = xasprintf("%s The other %zu are drawn grey: their median and range.",
+			                       note ? note : "", nh - np);
+			free(note);
+			note = more;
+		}
 		/* Worth a picture only with a line in it: single values (one point
 		 * per run) are compared better in the tables. */
 		if (longest >= 2 && ns > 0) {

@@ -124,7 +124,7 @@ module.exports = async function (browser, ctx) {
 
 	// Smoothing: only series of 50 points or more; the slider at 0 turns it off.
 	const smoothed = await page.$$eval(`#${id} path.smooth`, (p) => p.map((e) => Number(e.getAttribute("data-series"))));
-	const long = d.s.map((s, i) => [s, i]).filter(([s]) => s.p.length / 2 >= 50).map(([, i]) => i);
+	const long = d.s.map((s, i) => [s, i]).filter(([s]) => s.p.length / 2 >= 50 && !s.f).map(([, i]) => i);
 	ok(JSON.stringify(smoothed) === JSON.stringify(long), "charts: smoothed lines only for series of 50 points or more",
 		`smoothed ${smoothed}, long ${long}`);
 	await page.$eval(`#${id} input.smoothing`, (s) => { s.value = "0"; s.dispatchEvent(new Event("input")); });
@@ -195,10 +195,13 @@ async function legends(browser, ctx) {
 				notes++;
 				const held = (fig.match(/<li title=/g) || []).length;
 				if (held < Number(m[1]) || Number(m[2]) <= Number(m[1])) wrong.push(`${f}: "${m[0]}" on a chart of ${held}`);
+				// the others drawn grey, counted: M less the runs in colour
+				const rest = /<li title="the other (\d+) \(median, range\)"/.exec(fig);
+				if (!rest || Number(rest[1]) !== Number(m[2]) - (held - 1)) wrong.push(`${f}: "${m[0]}": the others ${rest ? rest[1] : "not drawn"}, ${held - 1} in colour`);
 			}
 		}
 	}
-	ok(wrong.length === 0, `legends: every "best N of M" note (${notes}) is on a chart holding N runs or groups of more than N`, wrong.slice(0, 5).join("\n"));
+	ok(wrong.length === 0, `legends: every "best N of M" note (${notes}) is on a chart holding N runs or groups in colour and the other M − N grey`, wrong.slice(0, 5).join("\n"));
 	// The live legend says the same.
 	const cmp = files.find((f) => Object.values(chartData(f)).some((d) => d.common));
 	if (!cmp) return;

@@ -467,7 +467,8 @@
 		this.svg.setAttribute("aria-label", (fig.querySelector("img") || {}).alt || "chart");
 		this.tip = htmlEl("div", { class: "readout", hidden: "" }, null, this.box);
 		this.legend = htmlEl("ul", { class: "legend" }, null, this.box);
-		if (this.series.length > 1 || this.series[0].name)
+		/* a legend for overlays (which have one as a list), not for a run's own chart */
+		if (this.series.length > 1 || keys)
 			this.series.forEach(function (s) {
 				var li = htmlEl("li", {}, null, self.legend);
 				var b = htmlEl("button", { type: "button", "aria-pressed": "true", "data-series": String(s.i) }, null, li);

@@ -192,9 +192,9 @@ static void chart_keys(const struct chart_spec *sp, struct chart_ref *ref)
 
 /* The points chart sp draws, for the page script's readouts, legend and
  * zoom: per series its name, colour, line style and the points M4 keeps at
- * the chart's width in pixel columns (each a logged value), as compact JSON
+ * `columns` pixel columns (each a logged value), as compact JSON
  * with no '<' in it. Caller frees. */
-static char *chart_data_json(const struct chart_spec *sp, int log_y)
+static char *chart_data_json(const struct chart_spec *sp, int log_y, int columns)
 {
 	double xlo = INFINITY, xhi = -INFINITY;
 	for (size_t i = 0; i < sp->nseries; i++)
@@ -233,8 +233,7 @@ static char *chart_data_json(const struct chart_spec *sp, int log_y)
 	for (size_t i = 0; i < sp->nseries; i++) {
 		const struct chart_series *se = &sp->series[i];
 		struct chart_point *d = xreallocarray(NULL, se->n ? se->n : 1, sizeof *d);
-		int width = sp->width > 0 ? sp->width : 720;
-		size_t nd = chart_decimate(se->pts, se->n, xlo, xhi, width, d);
+		size_t nd = chart_decimate(se->pts, se->n, xlo, xhi, columns, d);
 		jsonw_begin_object(&w);
 		jsonw_key(&w, "n");
 		jsonw_string(&w, se->label ? se->label : "");
@@ -392,7 +391,7 @@ static struct chart_point *unspill(const struct site *s, const struct site_run *
 }
 
 static char *chart_data_file(struct site *s, const struct chart_spec *sp, int log_y,
-                             const char *dir, const char *stem);
+                             int columns, const char *dir, const char *stem);
 
 int site_run_charts(struct site *s, struct site_run *sr)
 {
@@ -449,8 +448,12 @@ int site_run_charts(struct site *s, struct site_run *sr)
 		char *alt = NULL;
 		int log_y = 0;
 		ok = write_chart(s, &sp, dir, stem, &alt, &log_y);
-		/* its drawn points, for the page script's readout, zoom and switches */
-		char *data = ok ? chart_data_file(s, &sp, log_y, dir, stem) : NULL;
+		/* its points for the page script's readout, zoom and switches: M4
+		 * at a column per 8 px, each a logged value (per pixel, a run's
+		 * dozen charts would weigh twice their pictures: a 500-run site
+		 * 160 MB more, its first build twice as long) */
+		int width = sp.width > 0 ? sp.width : 720;
+		char *data = ok ? chart_data_file(s, &sp, log_y, width / 8, dir, stem) : NULL;
 		free(cp);
 		if (!ok)
 			break;
@@ -723,23 +726,23 @@ static void unit_free(struct chart_series *cs, struct chart_point *own[3], int g
  * megabytes of points before showing anything). Returns the file's name
  * relative to the chart's folder, or NULL (the picture stays static). */
 static char *chart_data_file(struct site *s, const struct chart_spec *sp, int log_y,
-                             const char *dir, const char *stem)
+                             int columns, const char *dir, const char *stem)
 {
 	char *name = xasprintf("%s.points.js", stem);
 	char *rel = xasprintf("%s/%s", dir, name);
 	/* The chart's fingerprint names its points too, its first two
-	 * characters this file's format ("p1"): an unchanged chart's points
+	 * characters this file's format and columns ("p3"): an unchanged chart's points
 	 * are taken from the cache. */
 	char fp[CHART_FINGERPRINT_LEN + 1];
 	chart_fingerprint(sp, CHART_SVG, fp);
-	memcpy(fp, "p1", 2);
+	memcpy(fp, "p3", 2);
 	struct chart_info info = {0};
 	info.log_y = log_y;
 	if (cache_reuse(s->cache, rel, fp, &info)) {
 		free(rel);
 		return name;
 	}
-	char *json = chart_data_json(sp, log_y);
+	char *json = chart_data_json(sp, log_y, columns);
 	if (!json) {
 		free(rel);
 		free(name);
@@ -832,7 +835,9 @@ struct chart_ref *overlay_charts(struct site *s, const struct plan_unit *units, 
 			if (*ok && write_chart(s, &sp, dir, stem, &alt, &log_y)) {
 				refs[*nout] = (struct chart_ref){keys[k].key, page_dir, xstrdup(stem),
 				                                 alt, note, NULL,
-				                                 chart_data_file(s, &sp, log_y, dir, stem),
+				                                 chart_data_file(s, &sp, log_y,
+				                                                 sp.width > 0 ? sp.width : 720,
+				                                                 dir, stem),
 				                                 NULL, 0, NULL};
 				chart_keys(&sp, &refs[(*nout)++]);
 				note = NULL;

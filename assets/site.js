@@ -784,7 +784,7 @@
 		this.series = data.s.map(function (s, i) {
 			var xs = [], ys = [];
 			for (var j = 0; j + 1 < s.p.length; j += 2) { xs.push(s.p[j]); ys.push(num(s.p[j + 1])); }
-			return { name: s.n, color: s.c, dash: s.d || 0, xs: xs, ys: ys, shown: true, i: i };
+			return { name: s.n, own: s.k || s.n, color: s.c, dash: s.d || 0, faint: !!s.f, xs: xs, ys: ys, shown: true, i: i };
 		});
 		this.log = !!data.log;
 		this.w = data.smoothing || 0;
@@ -799,6 +799,9 @@
 		this.box = htmlEl("div", { class: "ichart" });
 		fig.insertBefore(this.box, link ? link.nextSibling : fig.firstChild);
 		if (link) { link.hidden = true; }
+		/* the page's legend list gives way to the clickable one below */
+		var keys = fig.querySelector("ul.chart-keys");
+		if (keys) keys.hidden = true;
 
 		var tools = htmlEl("div", { class: "chart-tools" }, null, this.box);
 		var sl = htmlEl("label", {}, "Smoothing ", tools);
@@ -820,14 +823,16 @@
 		this.svg.setAttribute("aria-label", (fig.querySelector("img") || {}).alt || "chart");
 		this.tip = htmlEl("div", { class: "readout", hidden: "" }, null, this.box);
 		this.legend = htmlEl("ul", { class: "legend" }, null, this.box);
-		if (this.series.length > 1 || this.series[0].name)
+		/* a legend for overlays (which have one as a list), not for a run's own chart */
+		if (this.series.length > 1 || keys)
 			this.series.forEach(function (s) {
 				var li = htmlEl("li", {}, null, self.legend);
 				var b = htmlEl("button", { type: "button", "aria-pressed": "true", "data-series": String(s.i) }, null, li);
 				var sw = htmlEl("span", { class: "key" }, null, b);
 				sw.style.borderTopColor = s.color;
 				sw.style.borderTopStyle = s.dash === 2 ? "dotted" : s.dash ? "dashed" : "solid";
-				b.appendChild(document.createTextNode(s.name));
+				/* the run's own part of the name; the shared part is in the caption */
+				b.appendChild(document.createTextNode(s.own));
 				b.title = "Hide or show " + s.name;
 				b.addEventListener("click", function () {
 					s.shown = !s.shown;
@@ -869,7 +874,7 @@
 		this.series.forEach(function (s) {
 			if (!s.shown) return;
 			s.ay = s.ys.map(function (y) { return self.ty(y); });
-			s.sm = self.w > 0 && s.ys.length >= SMOOTH_MIN_POINTS ? smooth(s.ay, self.w) : null;
+			s.sm = self.w > 0 && s.ys.length >= SMOOTH_MIN_POINTS && !s.faint ? smooth(s.ay, self.w) : null;
 			for (var i = 0; i < s.xs.length; i++)
 				if (s.xs[i] >= lo && s.xs[i] <= hi && s.ay[i] !== null && isFinite(s.ay[i])) {
 					ylo = Math.min(ylo, s.ay[i]); yhi = Math.max(yhi, s.ay[i]);
@@ -918,15 +923,16 @@
 			}
 			return d;
 		};
-		this.series.forEach(function (s) {
+		/* the faint rest of a sweep first, beneath the runs */
+		this.series.filter(function (s) { return s.faint; }).concat(this.series.filter(function (s) { return !s.faint; })).forEach(function (s) {
 			if (!s.shown) return;
 			var raw = svgEl("path", { d: path(s.xs, s.ay), stroke: s.color, class: "line raw", "data-series": s.i,
-				"stroke-dasharray": DASHES[s.dash] || "", "stroke-opacity": s.sm ? 0.3 : 1 }, lines);
+				"stroke-dasharray": DASHES[s.dash] || "", "stroke-opacity": s.sm ? 0.3 : s.faint ? 0.6 : 1 }, lines);
 			if (s.sm) svgEl("path", { d: path(s.xs, s.sm), stroke: s.color, class: "line smooth", "data-series": s.i,
 				"stroke-dasharray": DASHES[s.dash] || "" }, lines);
 			/* the best point, on the raw line, outside the clip so it is never cut */
 			var goal = self.data.goal, bi = -1;
-			if (goal === "min" || goal === "max")
+			if ((goal === "min" || goal === "max") && !s.faint)
 				for (var i = 0; i < s.xs.length; i++) {
 					var y = s.ys[i];
 					if (y === null || !isFinite(y) || s.xs[i] < lo || s.xs[i] > hi || s.ay[i] === null) continue;

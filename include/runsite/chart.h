@@ -19,6 +19,9 @@ struct chart_series {
 	/* optional band drawn behind the line (seed groups, histograms); NULL for none */
 	const struct chart_point *band_lo, *band_hi;
 	size_t nband;
+	/* 1: the rest of a sweep, drawn grey under the others (a line and its
+	 * band, no best marker, last in the legend, named whole) */
+	int faint;
 };
 
 enum chart_x_kind { CHART_X_STEP, CHART_X_TIME, CHART_X_RELATIVE };
@@ -84,6 +87,18 @@ int chart_write_sparkline(const struct chart_point *pts, size_t n, int color, in
 char *chart_sparkline_path(const struct chart_point *pts, size_t n, int width, int height,
                            double end[2]);
 
+/* What the labels of series[0..n) share at their start and end, cut at a
+ * separator ("-_./ "), so that each label's own part is
+ * label[*pre .. strlen(label) - *suf): "mlp16-posw4-s3" and
+ * "mlp16-posw4-s4" share the prefix "mlp16-posw4-" and are "s3", "s4".
+ * Both 0 for fewer than two series or when a label's own part would be
+ * empty. */
+void chart_label_common(const struct chart_series *series, size_t n, size_t *pre, size_t *suf);
+
+/* The shared part chart_label_common finds, as "mlp16-posw4-…" ("…" where
+ * the labels differ), or NULL when there is none. Caller frees. */
+char *chart_label_common_text(const struct chart_series *series, size_t n);
+
 /* A sentence describing the chart for alt text: metric, runs, last and best
  * values. Caller frees. */
 char *chart_describe(const struct chart_spec *spec, const struct chart_info *info);
@@ -134,8 +149,14 @@ struct chart_sweep {
 	size_t ndims;
 	size_t nruns;
 	const int *colors;           /* palette index per run (the site's run colours) */
-	enum chart_goal goal;        /* of the last dimension: the best run is drawn bold, on top */
+	enum chart_goal goal;        /* of the last dimension (the metric): runs are coloured by
+	                              * it on a scale whose better end is yellow, the best
+	                              * chart_sweep_top() bold and on top */
 };
+
+/* How many of nruns a sweep chart highlights as the best (bold, on top;
+ * the rest faint): a fifth of them, 1 to 10. */
+size_t chart_sweep_top(size_t nruns);
 
 /* 720×360, scale 2, no dimensions. */
 void chart_sweep_defaults(struct chart_sweep *sw);

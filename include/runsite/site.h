@@ -68,6 +68,7 @@ struct site_chart {
 	size_t metric;   /* index into run->metrics */
 	char *slug;      /* file name stem below runs/<run-slug>/ */
 	char *alt;       /* chart_describe() text */
+	char *data;      /* its drawn points' script (<slug>.points.js), or NULL */
 };
 
 struct site_run {

@@ -22,7 +22,12 @@
  * pages alike, since a chart's background is transparent; darker on paper. */
 #define CHART_FG_SCREEN (0x76 / 255.0)
 #define CHART_FG_PAPER (0x22 / 255.0)
+/* Text on a dark page (the SVG's prefers-color-scheme: dark style). */
+#define CHART_FG_DARK_HEX "#a9b1bf"
+/* The dark page's background (assets/style.css --bg), for halos. */
+#define CHART_BG_DARK_HEX "#0f1217"
 #define CHART_NPALETTE 6 /* colours before line styles change */
+#define CHART_FAINT_GREY 0.55 /* the faint rest of a sweep (chart_series.faint) */
 
 /* What the numbers on an axis mean, which decides how they are written. */
 enum chart_axis_kind {
@@ -245,7 +250,8 @@ void chart_text_close(struct chart_text *t);
  * bold marks the title font. */
 void chart_svg_text(struct buf *out, cairo_t *cr, PangoLayout *lay, double x, double y,
                     int anchor, int bold);
-/* Appends the text layer of chart_svg_text elements in text, grouped, to out. */
+/* Appends the text layer of chart_svg_text elements in text, grouped, to out;
+ * on screen (fg CHART_FG_SCREEN) with a style that lightens it on dark pages. */
 void chart_svg_text_layer(struct buf *out, const struct buf *text, double fg);
 /* Inserts layer before svg's closing </svg> tag. */
 void chart_svg_append_layer(struct buf *svg, const struct buf *layer);
@@ -257,6 +263,17 @@ int chart_write_file(const char *path, const void *data, size_t n);
  * become U+FFFD or spaces, so the result is always well-formed text. */
 void chart_xml_escape(struct buf *b, const char *s, size_t maxbytes);
 
+
+/* ---- sweep.c ---- */
+
+/* text shortened to fit maxw px as measured by m: its head and tail with
+ * "…" for the middle, so names that share a start stay apart ("adam",
+ * "adamw"; "cosine_with_restarts", "cosine_with_warmup"). Valid UTF-8 into
+ * out. */
+void chart_abbreviate(const char *text, double maxw, chart_measure_fn m, void *ctx, char *out,
+                      size_t outsz);
+/* The colour of t in [0, 1] on the sweep charts' sequential scale (viridis). */
+void chart_scale_rgb(double t, double rgb[3]);
 
 /* Labels are untrusted: Pango never sees more than this many bytes of one. */
 #define CHART_LABEL_BYTES 512

@@ -43,6 +43,8 @@ struct ctx {
 	double fg;
 	double ylo_clip, yhi_clip; /* the visible y range when outliers are clipped */
 	int clip;
+	size_t lpre, lsuf; /* what the series' labels share (chart_label_common) */
+	char *lcommon;     /* the same as text, or NULL */
 	struct svg_pen *pen; /* the series go here as SVG markup, not on cr */
 	struct buf *svg_text; /* text goes here as SVG <text>, not on cr */
 };
@@ -230,7 +232,11 @@ static void prepare(struct ctx *c, struct prep *p, int logy, double *xlo, double
 		/* Line styles tell apart runs that share a colour in one chart; a
 		 * chart of one run needs none. */
 		q->dash = chart_dash_index(se->color, spec->nseries);
-		if (w > 0 && q->n >= CHART_SMOOTH_MIN_POINTS) {
+		if (se->faint) {
+			q->rgb[0] = q->rgb[1] = q->rgb[2] = CHART_FAINT_GREY;
+			q->dash = 0;
+		}
+		if (w > 0 && q->n >= CHART_SMOOTH_MIN_POINTS && !se->faint) {
 			q->smoothing = 1;
 			/* decimation smooths as it goes; the full drawing needs every value */
 			if (c->o->no_decimate) {
@@ -264,7 +270,7 @@ static void prepare(struct ctx *c, struct prep *p, int logy, double *xlo, double
 			q->last = i;
 			by = y < by ? y : by;
 			bY = y > bY ? y : bY;
-			if (spec->goal != CHART_GOAL_NONE &&
+			if (spec->goal != CHART_GOAL_NONE && !se->faint &&
 			    (q->best == (size_t)-1 ||
 			     (spec->goal == CHART_GOAL_MIN ? y < q->raw[q->best].y
 			                                   : y > q->raw[q->best].y)))
@@ -887,9 +893,11 @@ static void draw_series(struct ctx *c, struct prep *p, struct chart_info *info)
 		if (c->raster)
 			cairo_set_antialias(cr, CAIRO_ANTIALIAS_FAST);
 	}
-	for (size_t s = 0; s < c->spec->nseries; s++) {
+	/* the faint rest of a sweep first, under the runs it sets off */
+	for (size_t k = 0; k < 2 * c->spec->nseries; k++) {
+		size_t s = k % c->spec->nseries;
 		struct prep *q = &p[s];
-		if (q->n == 0)
+		if (q->n == 0 || (k < c->spec->nseries) != (q->s->faint != 0))
 			continue;
 		q->draw = xreallocarray(NULL, m4_room(c, q), sizeof *q->draw);
 		if (c->o->no_decimate) {
@@ -918,14 +926,14 @@ static void draw_series(struct ctx *c, struct prep *p, struct chart_info *info)
 		}
 		if (q->s->band_lo && q->s->band_hi && q->s->nband) {
 			add_band(c, q->s, logy);
-			p_fill(c, q->rgb, 0.18);
+			p_fill(c, q->rgb, q->s->faint ? 0.22 : 0.18);
 		}
 		if (q->smoothing && q->merged) {
 			add_envelope(c, q->draw, q->ndraw);
 			p_fill(c, q->rgb, 0.25);
 		} else {
-			draw_line(c, q, q->draw, q->ndraw, q->smoothing ? 1.0 : 1.25,
-			          q->smoothing ? 0.3 : 1.0);
+			draw_line(c, q, q->draw, q->ndraw, q->smoothing || q->s->faint ? 1.0 : 1.25,
+			          q->smoothing ? 0.3 : q->s->faint ? 0.6 : 1.0);
 		}
 		if (q->smoothing)
 			draw_line(c, q, q->draw_s, q->ndraw_s, 1.5, 1.0);
@@ -939,17 +947,104 @@ static void draw_series(struct ctx *c, struct prep *p, struct chart_info *info)
 		cairo_restore(cr);
 }
 
-/* Pass 5: the legend, right of the plot area, one row per run; runs that do
- * not fit are counted in a last row. */
+static int label_sep(char c)
+{
+	return c && strchr("-_./ ", c) != NULL;
+}
+
+void chart_label_common(const struct chart_series *series, size_t n, size_t *pre, size_t *suf)
+{
+	*pre = *suf = 0;
+	/* the faint rest of a sweep is named whole, and shares nothing */
+	while (n > 0 && series[n - 1].faint)
+		n--;
+	if (n < 2)
+		return;
+	const char *l0 = series[0].label ? series[0].label : "";
+	size_t len0 = strnlen(l0, CHART_LABEL_BYTES), p = len0, q = len0;
+	for (size_t i = 1; i < n; i++) {
+		const char *l = series[i].label ? series[i].label : "";
+		size_t len = strnlen(l, CHART_LABEL_BYTES), k = 0;
+		while (k < p && k < len && l[k] == l0[k])
+			k++;
+		p = k;
+		k = 0;
+		while (k < q && k < len && l[len - 1 - k] == l0[len0 - 1 - k])
+			k++;
+		q = k;
+	}
+	/* the prefix ends just after a separator, the suffix starts at one */
+	while (p > 0 && !label_sep(l0[p - 1]))
+		p--;
+	while (q > 0 && !label_sep(l0[len0 - q]))
+		q--;
+	for (int pass = 0; pass < 2; pass++) {
+		int empty = 0;
+		for (size_t i = 0; i < n && !empty; i++) {
+			const char *l = series[i].label ? series[i].label : "";
+			empty = p + q >= strnlen(l, CHART_LABEL_BYTES);
+		}
+		if (!empty)
+			break;
+		if (pass == 0)
+			q = 0; /* try the prefix alone */
+		else
+			p = 0;
+	}
+	*pre = p;
+	*suf = q;
+}
+
+char *chart_label_common_text(const struct chart_series *series, size_t n)
+{
+	size_t p, q;
+	chart_label_common(series, n, &p, &q);
+	if (!p && !q)
+		return NULL;
+	const char *l0 = series[0].label;
+	size_t len0 = strnlen(l0, CHART_LABEL_BYTES);
+	struct buf b = BUF_INIT;
+	buf_put(&b, l0, p);
+	buf_puts(&b, "\xe2\x80\xa6");
+	buf_put(&b, l0 + len0 - q, q);
+	return buf_detach(&b);
+}
+
+/* A series' own part of its label (chart_label_common), for the legend:
+ * copied into a buffer of CHART_LABEL_BYTES + 1. */
+static const char *own_label(const struct ctx *c, size_t s, char *out)
+{
+	const char *l = c->spec->series[s].label ? c->spec->series[s].label : "";
+	size_t len = strnlen(l, CHART_LABEL_BYTES);
+	if (c->lpre + c->lsuf >= len || c->spec->series[s].faint) {
+		memcpy(out, l, len);
+		out[len] = '\0';
+		return out;
+	}
+	memcpy(out, l + c->lpre, len - c->lpre - c->lsuf);
+	out[len - c->lpre - c->lsuf] = '\0';
+	return out;
+}
+
+/* Pass 5: the legend, right of the plot area: the part the runs' names
+ * share said once on top ("mlp16-posw4-…"), then one row per run with its
+ * own part of the name; runs that do not fit are counted in a last row. */
 static void draw_legend(struct ctx *c, const struct prep *p, double legend_w)
 {
 	cairo_t *cr = c->cr;
 	size_t ns = c->spec->nseries, rows, shown;
 	double lw, lh, x = c->px + c->pw + 12, y = c->py, rowh;
+	char own[CHART_LABEL_BYTES + 1];
 
 	measure(c, "0", &lw, &lh);
 	rowh = lh + 4;
 	rows = (size_t)(c->ph / rowh);
+	if (c->lcommon && rows > 1) {
+		cairo_set_source_rgb(cr, c->fg, c->fg, c->fg);
+		show(c, c->lcommon, x, y + 2, legend_w, c->font, 0);
+		y += rowh;
+		rows--;
+	}
 	if (rows < 1)
 		rows = 1;
 	shown = ns <= rows ? ns : rows - 1;
@@ -963,7 +1058,7 @@ static void draw_legend(struct ctx *c, const struct prep *p, double legend_w)
 		cairo_stroke(cr);
 		cairo_set_dash(cr, NULL, 0, 0);
 		cairo_set_source_rgb(cr, c->fg, c->fg, c->fg);
-		show(c, q->s->label ? q->s->label : "", x + 24, y + 2, legend_w - 24, c->font, 0);
+		show(c, own_label(c, s, own), x + 24, y + 2, legend_w - 24, c->font, 0);
 	}
 	if (shown < ns) {
 		char more[64];
@@ -977,12 +1072,17 @@ static void draw_legend(struct ctx *c, const struct prep *p, double legend_w)
 static double legend_width(struct ctx *c)
 {
 	double maxw = c->W * 0.28 - 24, w = 0;
+	char own[CHART_LABEL_BYTES + 1];
 
 	if (c->spec->nseries < 2 || maxw < 20)
 		return 0;
 	for (size_t s = 0; s < c->spec->nseries && s < 200; s++) {
-		const char *l = c->spec->series[s].label;
-		double t = text_w(c, l ? l : "", maxw, c->font);
+		double t = text_w(c, own_label(c, s, own), maxw, c->font);
+		if (t > w)
+			w = t;
+	}
+	if (c->lcommon) {
+		double t = text_w(c, c->lcommon, maxw + 24, c->font) - 24;
 		if (t > w)
 			w = t;
 	}
@@ -1047,6 +1147,8 @@ int chart_draw(const struct chart_spec *spec, cairo_t *cr, const struct chart_dr
 		ylo -= pad;
 		yhi += pad;
 	}
+	chart_label_common(spec->series, spec->nseries, &c.lpre, &c.lsuf);
+	c.lcommon = chart_label_common_text(spec->series, spec->nseries);
 	legend_w = legend_width(&c);
 	layout(&c, xlo, xhi, ylo, yhi, logy, legend_w);
 	draw_axes(&c);
@@ -1073,6 +1175,7 @@ int chart_draw(const struct chart_spec *spec, cairo_t *cr, const struct chart_dr
 		free(p[s].draw_s);
 	}
 	free(p);
+	free(c.lcommon);
 	chart_text_close(&txt);
 	return ok;
 }

@@ -56,6 +56,10 @@ const struct chart_field chart_series_fields[] = {
 	FIELD(chart_series, band_lo, CHART_F_POINTS, nband),
 	FIELD(chart_series, band_hi, CHART_F_POINTS, nband),
 	FIELD(chart_series, nband, CHART_F_SIZE, nband),
+	FIELD(chart_series, faint, CHART_F_INT, faint),
+	{"(padding)", offsetof(struct chart_series, faint) + sizeof(int),
+	 sizeof(struct chart_series) - offsetof(struct chart_series, faint) - sizeof(int),
+	 CHART_F_PAD, 0},
 	{NULL, 0, 0, 0, 0},
 };
 

@@ -318,6 +318,12 @@ void chart_svg_text_layer(struct buf *out, const struct buf *text, double fg)
 
 	if (!text->size)
 		return;
+	/* A chart shown as <img> on a dark page: its text turns light with the
+	 * page (an SVG picture follows prefers-color-scheme without script).
+	 * Lines are palette colours and mid greys that read on both. */
+	if (fg == CHART_FG_SCREEN)
+		BUF_PUTSL(out, "<style>@media (prefers-color-scheme: dark) { text.t { fill: "
+		               CHART_FG_DARK_HEX " } }</style>\n");
 	buf_printf(out,
 	           "<g font-family=\"" CHART_SVG_FONT_STACK "\" font-size=\"%g\" "
 	           "fill=\"#%02x%02x%02x\" xml:space=\"preserve\">",

@@ -1,6 +1,7 @@
 /* sweep.c — charts of a parameter sweep: parallel coordinates (one vertical
- * axis per param, the goal metric last, one line per run) and a scatter of
- * the metric against one param. Same fonts, palette and files as the line
+ * axis per param, the goal metric last with the colour bar, one line per
+ * run coloured by the metric) and a scatter of the metric against one
+ * param. Same fonts, palette and files as the line
  * charts; numeric axes get the line charts' ticks, categorical ones their
  * values spread evenly. */
 #include <glib.h>
@@ -50,6 +51,57 @@ static void sw_show(struct sw *c, const char *text, double x, double y, int alig
 		pango_cairo_show_layout(c->cr, c->lay);
 	}
 	pango_layout_set_width(c->lay, -1);
+}
+
+void chart_abbreviate(const char *text, double maxw, chart_measure_fn m, void *ctx, char *out,
+                      size_t outsz)
+{
+	size_t n = text ? strnlen(text, CHART_LABEL_BYTES) : 0;
+	char *v = g_utf8_make_valid(text ? text : "", (gssize)n);
+	double w, h;
+	glong nch = g_utf8_strlen(v, -1);
+
+	m(ctx, v, &w, &h);
+	if (w <= maxw || nch <= 2) {
+		g_strlcpy(out, v, outsz);
+		g_free(v);
+		return;
+	}
+	/* keep the head and the tail, drop the middle: "cosine_with_restarts"
+	 * and "cosine_with_warmup" stay apart as "cosi…tarts" and "cosi…armup" */
+	for (glong keep = nch - 1; keep >= 1; keep--) {
+		glong head = (keep + 1) / 2, tail = keep - head;
+		const char *hp = g_utf8_offset_to_pointer(v, head);
+		const char *tp = g_utf8_offset_to_pointer(v, nch - tail);
+		char *t = g_strdup_printf("%.*s\xe2\x80\xa6%s", (int)(hp - v), v, tp);
+		m(ctx, t, &w, &h);
+		if (w <= maxw || keep == 1) {
+			g_strlcpy(out, t, outsz);
+			g_free(t);
+			break;
+		}
+		g_free(t);
+	}
+	g_free(v);
+}
+
+/* Viridis, sampled: dark violet (0) through teal to yellow (1); reads in
+ * grey and for colour-blind readers, on light and dark pages. */
+void chart_scale_rgb(double t, double rgb[3])
+{
+	static const double stops[9][3] = {
+	        {0.267, 0.005, 0.329}, {0.278, 0.175, 0.483}, {0.230, 0.322, 0.546},
+	        {0.173, 0.449, 0.558}, {0.128, 0.567, 0.551}, {0.153, 0.680, 0.504},
+	        {0.363, 0.785, 0.388}, {0.678, 0.864, 0.190}, {0.993, 0.906, 0.144},
+	};
+	t = !isfinite(t) ? 0 : t < 0 ? 0 : t > 1 ? 1 : t;
+	double f = t * 8;
+	int i = (int)f;
+	if (i >= 8)
+		i = 7;
+	f -= i;
+	for (int k = 0; k < 3; k++)
+		rgb[k] = stops[i][k] + (stops[i + 1][k] - stops[i][k]) * f;
 }
 
 /* A dimension laid out along `length` px: range, ticks, labels. */
@@ -113,19 +165,75 @@ static void dim_layout(struct sw *c, struct dim_axis *a, const struct chart_dim 
 	                  sw_measure, c);
 }
 
-/* The run drawn on top: the best by the last dimension under goal, or -1. */
-static long best_run(const struct chart_sweep *sw)
+size_t chart_sweep_top(size_t nruns)
+{
+	size_t k = (nruns + 4) / 5;
+	return k < 1 ? 1 : k > 10 ? 10 : k;
+}
+
+/* The runs in drawing order, worst first (so the best is drawn last, on
+ * top) by the last dimension under goal; runs without a value first. */
+struct order_ctx {
+	const double *v;
+	enum chart_goal goal;
+};
+static __thread struct order_ctx order_by;
+
+static int cmp_worst_first(const void *a, const void *b)
+{
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	double x = order_by.v[i], y = order_by.v[j];
+	int fx = isfinite(x), fy = isfinite(y);
+	if (fx != fy)
+		return fx - fy;
+	if (fx && x != y) {
+		int better = order_by.goal == CHART_GOAL_MIN ? x < y : x > y;
+		return better ? 1 : -1;
+	}
+	return (i > j) - (i < j);
+}
+
+/* Drawing order (caller frees) and how many runs at its end are the
+ * highlighted best (0 without a goal). */
+static size_t *sweep_order(const struct chart_sweep *sw, size_t *top)
+{
+	size_t *o = xreallocarray(NULL, sw->nruns ? sw->nruns : 1, sizeof *o);
+	for (size_t i = 0; i < sw->nruns; i++)
+		o[i] = i;
+	*top = 0;
+	if (sw->goal == CHART_GOAL_NONE)
+		return o;
+	order_by = (struct order_ctx){sw->dims[sw->ndims - 1].v, sw->goal};
+	qsort(o, sw->nruns, sizeof *o, cmp_worst_first);
+	size_t finite = 0;
+	for (size_t i = 0; i < sw->nruns; i++)
+		finite += isfinite(sw->dims[sw->ndims - 1].v[i]) != 0;
+	*top = chart_sweep_top(sw->nruns);
+	if (*top > finite)
+		*top = finite;
+	return o;
+}
+
+/* The metric's range over the runs, for the colour scale. */
+static void metric_range(const struct chart_sweep *sw, double *lo, double *hi)
 {
 	const struct chart_dim *m = &sw->dims[sw->ndims - 1];
-	long b = -1;
-	for (size_t i = 0; sw->goal != CHART_GOAL_NONE && i < sw->nruns; i++) {
-		double v = m->v[i];
-		if (!isfinite(v))
-			continue;
-		if (b < 0 || (sw->goal == CHART_GOAL_MIN ? v < m->v[b] : v > m->v[b]))
-			b = (long)i;
-	}
-	return b;
+	*lo = INFINITY;
+	*hi = -INFINITY;
+	for (size_t i = 0; i < sw->nruns; i++)
+		if (isfinite(m->v[i])) {
+			*lo = fmin(*lo, m->v[i]);
+			*hi = fmax(*hi, m->v[i]);
+		}
+}
+
+/* The scale colour of metric value v: the better end (by the goal) yellow. */
+static void metric_rgb(const struct chart_sweep *sw, double lo, double hi, double v, double rgb[3])
+{
+	double t = hi > lo ? (v - lo) / (hi - lo) : 1;
+	if (sw->goal == CHART_GOAL_MIN)
+		t = 1 - t;
+	chart_scale_rgb(t, rgb);
 }
 
 /* Ticks of a vertical axis at x from y0 (bottom) to y1 (top); labels on
@@ -139,10 +247,12 @@ static void vaxis_ticks(struct sw *c, const struct dim_axis *a, double x, double
 		for (size_t k = 0; k < a->d->ncats; k++) {
 			double p = a->d->ncats < 2 ? 0.5 : (k + 0.5) / (double)a->d->ncats;
 			double y = y0 + (y1 - y0) * p;
+			char ab[CHART_LABEL_BYTES + 8];
 			cairo_rectangle(cr, x - 2, y - 0.5, 4, 1);
 			cairo_fill(cr);
-			sw_show(c, a->d->cats[k], left ? x - 5 : x + 5, y - CHART_FONT_PX * 0.65,
-			        left ? 2 : 0, maxw, c->font);
+			chart_abbreviate(a->d->cats[k], maxw, sw_measure, c, ab, sizeof ab);
+			sw_show(c, ab, left ? x - 5 : x + 5, y - CHART_FONT_PX * 0.65, left ? 2 : 0, 0,
+			        c->font);
 		}
 		return;
 	}
@@ -156,11 +266,14 @@ static void vaxis_ticks(struct sw *c, const struct dim_axis *a, double x, double
 	}
 }
 
+/* Parallel coordinates: one line per run coloured by the metric (the
+ * colour bar beside the metric's axis, the last), every run faint, the
+ * best few bold on top. */
 static void draw_parallel(struct sw *c, const struct chart_sweep *sw, double W, double H)
 {
 	cairo_t *cr = c->cr;
-	size_t nd = sw->ndims;
-	double top = 44, bottom = H - 16, left = 70, right = W - 70;
+	size_t nd = sw->ndims, top_n;
+	double top = 44, bottom = H - 16, left = 70, right = W - 96;
 	double gap = nd > 1 ? (right - left) / (double)(nd - 1) : 0;
 	struct dim_axis *ax = xcalloc(nd, sizeof *ax);
 	for (size_t d = 0; d < nd; d++)
@@ -170,44 +283,65 @@ static void draw_parallel(struct sw *c, const struct chart_sweep *sw, double W, 
 	/* Axis names above the axes, lines, then ticks over the lines. */
 	for (size_t d = 0; d < nd; d++) {
 		double x = nd > 1 ? left + gap * (double)d : (left + right) / 2;
+		char ab[CHART_LABEL_BYTES + 8];
+		/* the metric's name ends at the right edge, from half a gap left
+		 * of its axis; the others are centred on theirs */
+		int last = d + 1 == nd && nd > 1;
+		double room = last ? W - 4 - (x - gap / 2 + 3) : gap > 0 ? gap - 6 : W - 16;
+		chart_abbreviate(sw->dims[d].label, room, sw_measure, c, ab, sizeof ab);
 		cairo_set_source_rgb(cr, c->fg, c->fg, c->fg);
-		sw_show(c, sw->dims[d].label, x, 24, 1, gap > 0 ? gap - 6 : W - 16, c->font);
+		sw_show(c, ab, last ? W - 4 : x, 24, last ? 2 : 1, 0, c->font);
 	}
-	long best = best_run(sw);
+	double mlo, mhi;
+	metric_range(sw, &mlo, &mhi);
+	size_t *order = sweep_order(sw, &top_n);
 	cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
-	for (size_t pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; i < sw->nruns; i++) {
-			if ((pass == 1) != ((long)i == best))
+	for (size_t k = 0; k < sw->nruns; k++) {
+		size_t i = order[k];
+		int bold = k >= sw->nruns - top_n;
+		double rgb[3];
+		int open = 0;
+		metric_rgb(sw, mlo, mhi, sw->dims[nd - 1].v[i], rgb);
+		for (size_t d = 0; d < nd; d++) {
+			double p = dim_pos(&ax[d], sw->dims[d].v[i]);
+			double x = nd > 1 ? left + gap * (double)d : (left + right) / 2;
+			if (!isfinite(p)) {
+				open = 0;
 				continue;
-			double rgb[3];
-			int open = 0;
-			chart_color_rgb(sw->colors ? sw->colors[i] : (int)i, rgb);
-			for (size_t d = 0; d < nd; d++) {
-				double p = dim_pos(&ax[d], sw->dims[d].v[i]);
-				double x = nd > 1 ? left + gap * (double)d : (left + right) / 2;
-				if (!isfinite(p)) {
-					open = 0;
-					continue;
-				}
-				double y = bottom + (top - bottom) * p;
-				if (open)
-					cairo_line_to(cr, x, y);
-				else
-					cairo_move_to(cr, x, y);
-				open = 1;
 			}
-			cairo_set_line_width(cr, pass ? 2.5 : 1.25);
-			cairo_set_source_rgba(cr, rgb[0], rgb[1], rgb[2], pass ? 1.0 : 0.6);
-			cairo_stroke(cr);
+			double y = bottom + (top - bottom) * p;
+			if (open)
+				cairo_line_to(cr, x, y);
+			else
+				cairo_move_to(cr, x, y);
+			open = 1;
 		}
+		cairo_set_line_width(cr, !bold ? 1 : k + 1 == sw->nruns ? 3 : 2);
+		cairo_set_source_rgba(cr, rgb[0], rgb[1], rgb[2], bold || top_n == 0 ? 1.0 : 0.3);
+		cairo_stroke(cr);
 	}
+	free(order);
 	for (size_t d = 0; d < nd; d++) {
 		double x = nd > 1 ? left + gap * (double)d : (left + right) / 2;
+		int last = d + 1 == nd && nd > 1;
 		cairo_set_source_rgb(cr, c->fg, c->fg, c->fg);
 		cairo_rectangle(cr, x - 0.5, top, 1, bottom - top);
 		cairo_fill(cr);
-		vaxis_ticks(c, &ax[d], x, bottom, top, d + 1 < nd || nd == 1,
-		            d == 0 ? left - 8 : gap / 2 - 8);
+		if (last && mhi >= mlo) {
+			/* the colour bar: the scale along the metric's axis, in solid
+			 * steps (no gradient: its id would differ between builds) */
+			for (int j = 0; j < 48; j++) {
+				double y0 = bottom + (top - bottom) * j / 48.0, y1 = bottom + (top - bottom) * (j + 1) / 48.0;
+				double pm = ((j + 0.5) / 48.0) * (ax[d].hi - ax[d].lo) + ax[d].lo;
+				double v = ax[d].log ? pow(10, pm) : pm, rgb[3];
+				metric_rgb(sw, mlo, mhi, v, rgb);
+				cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
+				cairo_rectangle(cr, x + 2, y1, 6, y0 - y1 + 0.25);
+				cairo_fill(cr);
+			}
+		}
+		vaxis_ticks(c, &ax[d], last ? x + 8 : x, bottom, top, d + 1 < nd || nd == 1,
+		            d == 0 ? left - 8 : last ? W - x - 20 : gap - 12);
 	}
 	free(ax);
 }
@@ -232,8 +366,10 @@ static void draw_scatter(struct sw *c, const struct chart_sweep *sw, double W, d
 		cairo_rectangle(cr, round(x * 2) / 2 - 0.25, py, 0.5, ph);
 		cairo_fill(cr);
 		cairo_set_source_rgb(cr, c->fg, c->fg, c->fg);
-		sw_show(c, xa.d->cats ? xa.d->cats[k] : xa.ax.label[k], x, py + ph + 4, 1,
-		        nx ? pw / (double)nx - 4 : pw, c->font);
+		char ab[CHART_LABEL_BYTES + 8];
+		chart_abbreviate(xa.d->cats ? xa.d->cats[k] : xa.ax.label[k], nx ? pw / (double)nx - 4 : pw,
+		                 sw_measure, c, ab, sizeof ab);
+		sw_show(c, ab, x, py + ph + 4, 1, 0, c->font);
 	}
 	cairo_set_source_rgb(cr, c->fg, c->fg, c->fg);
 	sw_show(c, sw->dims[0].label, px + pw / 2, H - 18, 1, pw, c->font);
@@ -241,24 +377,29 @@ static void draw_scatter(struct sw *c, const struct chart_sweep *sw, double W, d
 	cairo_rectangle(cr, px - 0.5, py, 1, ph);
 	cairo_fill(cr);
 	vaxis_ticks(c, &ya, px, py + ph, py, 1, px - 8);
-	long best = best_run(sw);
-	for (size_t pass = 0; pass < 2; pass++)
-		for (size_t i = 0; i < sw->nruns; i++) {
-			if ((pass == 1) != ((long)i == best))
-				continue;
-			double p = dim_pos(&xa, sw->dims[0].v[i]), q = dim_pos(&ya, sw->dims[1].v[i]);
-			if (!isfinite(p) || !isfinite(q))
-				continue;
-			double rgb[3];
-			chart_color_rgb(sw->colors ? sw->colors[i] : (int)i, rgb);
-			cairo_new_sub_path(cr);
-			cairo_arc(cr, px + pw * p, py + ph * (1 - q), pass ? 5 : 3.5, 0, 2 * M_PI);
-			cairo_set_source_rgba(cr, rgb[0], rgb[1], rgb[2], 0.85);
-			cairo_fill_preserve(cr);
-			cairo_set_line_width(cr, 1);
-			cairo_set_source_rgb(cr, rgb[0] * 0.6, rgb[1] * 0.6, rgb[2] * 0.6);
-			cairo_stroke(cr);
-		}
+	/* Points coloured by the metric (as the parallel coordinates), the best
+	 * few larger and on top. */
+	double mlo, mhi;
+	size_t top_n, *order;
+	metric_range(sw, &mlo, &mhi);
+	order = sweep_order(sw, &top_n);
+	for (size_t k = 0; k < sw->nruns; k++) {
+		size_t i = order[k];
+		int bold = k >= sw->nruns - top_n;
+		double p = dim_pos(&xa, sw->dims[0].v[i]), q = dim_pos(&ya, sw->dims[1].v[i]);
+		if (!isfinite(p) || !isfinite(q))
+			continue;
+		double rgb[3];
+		metric_rgb(sw, mlo, mhi, sw->dims[1].v[i], rgb);
+		cairo_new_sub_path(cr);
+		cairo_arc(cr, px + pw * p, py + ph * (1 - q), bold ? 5 : 3.5, 0, 2 * M_PI);
+		cairo_set_source_rgba(cr, rgb[0], rgb[1], rgb[2], bold || top_n == 0 ? 0.95 : 0.5);
+		cairo_fill_preserve(cr);
+		cairo_set_line_width(cr, bold ? 1.25 : 0.75);
+		cairo_set_source_rgba(cr, rgb[0] * 0.55, rgb[1] * 0.55, rgb[2] * 0.55, bold ? 1 : 0.5);
+		cairo_stroke(cr);
+	}
+	free(order);
 }
 
 /* Renders one sweep chart as fmt into path. Returns 1, or 0 reported. */
@@ -295,6 +436,13 @@ static int sweep_write(const struct chart_sweep *sw, int parallel, enum chart_fo
 		goto out;
 	if (fmt == CHART_SVG) {
 		chart_svg_renumber(&cs.bytes, 0);
+		/* labels sit on the lines here: a halo in the page's background
+		 * keeps them readable */
+		if (text.size)
+			BUF_PUTSL(&layer, "<style>text.t { paint-order: stroke; stroke: #ffffff; "
+			                  "stroke-width: 3px; stroke-linejoin: round } "
+			                  "@media (prefers-color-scheme: dark) { text.t { stroke: "
+			                  CHART_BG_DARK_HEX " } }</style>\n");
 		chart_svg_text_layer(&layer, &text, c.fg);
 		chart_svg_append_layer(&cs.bytes, &layer);
 	}

@@ -151,11 +151,44 @@ static int write_chart(struct site *s, const struct chart_spec *sp, const char *
 	return 1;
 }
 
+/* The grey of a faint series (chart_series.faint) on the page. */
+#define FAINT_HEX "#8c8c8c"
+
+/* Series se's own part of its label, what it shares with the others
+ * (pre bytes at the start, suf at the end) cut off. Caller frees. */
+static char *series_own_label(const struct chart_series *se, size_t pre, size_t suf)
+{
+	const char *l = se->label ? se->label : "";
+	size_t len = strnlen(l, 512);
+	if (pre + suf >= len)
+		return xstrndup(l, len);
+	return xstrndup(l + pre, len - pre - suf);
+}
+
+/* The legend of chart sp for the page: each series' name, own part,
+ * colour and line style, and the shared part of the names. */
+static void chart_keys(const struct chart_spec *sp, struct chart_ref *ref)
+{
+	size_t pre, suf;
+	chart_label_common(sp->series, sp->nseries, &pre, &suf);
+	ref->common = chart_label_common_text(sp->series, sp->nseries);
+	ref->keys = xcalloc(sp->nseries ? sp->nseries : 1, sizeof *ref->keys);
+	ref->nkeys = sp->nseries;
+	for (size_t i = 0; i < sp->nseries; i++) {
+		const struct chart_series *se = &sp->series[i];
+		ref->keys[i] = (struct chart_key){xstrdup(se->label ? se->label : ""),
+		                                  se->faint ? xstrdup(se->label)
+		                                            : series_own_label(se, pre, suf),
+		                                  se->faint ? FAINT_HEX : chart_color_hex(se->color),
+		                                  se->faint ? 0 : chart_dash_index(se->color, sp->nseries)};
+	}
+}
+
 /* The points chart sp draws, for the page script's readouts, legend and
  * zoom: per series its name, colour, line style and the points M4 keeps at
- * the chart's width in pixel columns (each a logged value), as compact JSON
+ * `columns` pixel columns (each a logged value), as compact JSON
  * with no '<' in it. Caller frees. */
-static char *chart_data_json(const struct chart_spec *sp, int log_y)
+static char *chart_data_json(const struct chart_spec *sp, int log_y, int columns)
 {
 	double xlo = INFINITY, xhi = -INFINITY;
 	for (size_t i = 0; i < sp->nseries; i++)
@@ -181,20 +214,37 @@ static char *chart_data_json(const struct chart_spec *sp, int log_y)
 	jsonw_int(&w, log_y);
 	jsonw_key(&w, "smoothing");
 	jsonw_double(&w, sp->smoothing);
+	size_t pre, suf;
+	chart_label_common(sp->series, sp->nseries, &pre, &suf);
+	char *common = chart_label_common_text(sp->series, sp->nseries);
+	if (common) {
+		jsonw_key(&w, "common");
+		jsonw_string(&w, common);
+		free(common);
+	}
 	jsonw_key(&w, "s");
 	jsonw_begin_array(&w);
 	for (size_t i = 0; i < sp->nseries; i++) {
 		const struct chart_series *se = &sp->series[i];
 		struct chart_point *d = xreallocarray(NULL, se->n ? se->n : 1, sizeof *d);
-		int width = sp->width > 0 ? sp->width : 720;
-		size_t nd = chart_decimate(se->pts, se->n, xlo, xhi, width, d);
+		size_t nd = chart_decimate(se->pts, se->n, xlo, xhi, columns, d);
 		jsonw_begin_object(&w);
 		jsonw_key(&w, "n");
 		jsonw_string(&w, se->label ? se->label : "");
+		if ((pre || suf) && !se->faint) { /* the legend's short name: the run's own part */
+			char *own = series_own_label(se, pre, suf);
+			jsonw_key(&w, "k");
+			jsonw_string(&w, own);
+			free(own);
+		}
 		jsonw_key(&w, "c");
-		jsonw_string(&w, chart_color_hex(se->color));
+		jsonw_string(&w, se->faint ? FAINT_HEX : chart_color_hex(se->color));
 		jsonw_key(&w, "d");
-		jsonw_int(&w, chart_dash_index(se->color, sp->nseries));
+		jsonw_int(&w, se->faint ? 0 : chart_dash_index(se->color, sp->nseries));
+		if (se->faint) {
+			jsonw_key(&w, "f");
+			jsonw_int(&w, 1);
+		}
 		jsonw_key(&w, "p");
 		jsonw_begin_array(&w);
 		for (size_t j = 0; j < nd; j++) {
@@ -346,6 +396,9 @@ static struct chart_point *unspill(const struct site *s, const struct site_run *
 	return cp;
 }
 
+static char *chart_data_file(struct site *s, const struct chart_spec *sp, int log_y,
+                             int columns, const char *dir, const char *stem);
+
 int site_run_charts(struct site *s, struct site_run *sr)
 {
 	/* A report on its own (export --report) shows no run page. */
@@ -398,12 +451,19 @@ int site_run_charts(struct site *s, struct site_run *sr)
 		sp.series = &cs;
 		sp.nseries = 1;
 		char *alt = NULL;
-		ok = write_chart(s, &sp, dir, stem, &alt, NULL);
+		int log_y = 0;
+		ok = write_chart(s, &sp, dir, stem, &alt, &log_y);
+		/* its points for the page script's readout, zoom and switches: M4
+		 * at a column per 8 px, each a logged value (per pixel, a run's
+		 * dozen charts would weigh twice their pictures: a 500-run site
+		 * 160 MB more, its first build twice as long) */
+		int width = sp.width > 0 ? sp.width : 720;
+		char *data = ok ? chart_data_file(s, &sp, log_y, width / 8, dir, stem) : NULL;
 		free(cp);
 		if (!ok)
 			break;
 		GROW(sr->charts, sr->capcharts, sr->ncharts + 1);
-		sr->charts[sr->ncharts++] = (struct site_chart){i, xstrdup(stem), alt};
+		sr->charts[sr->ncharts++] = (struct site_chart){i, xstrdup(stem), alt, data};
 	}
 	if (dec_spilled) {
 		for (size_t i = 0; i < r->nmetrics; i++) {
@@ -539,6 +599,117 @@ static int unit_series(const struct site *s, const struct plan_unit *u, const ch
 	return ok;
 }
 
+/* Whether unit u has a line of metric key (what unit_series draws). */
+static int unit_has_series(const struct site *s, const struct plan_unit *u, const char *key)
+{
+	if (!u->g) {
+		const struct series *se = run_find_series(s->runs[u->run].run, key);
+		return se && se->ndec > 0;
+	}
+	for (size_t i = 0; i < u->g->n; i++) {
+		const struct series *se = run_find_series(s->runs[u->idx[u->g->members[i]]].run, key);
+		if (se && se->ndec > 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* The units of have[0..nh) not in pick[0..np) as one faint series: per
+ * x bin (REST_BINS across their steps) the median of their decimated
+ * points as its line and their lowest and highest as its band, so a sweep's
+ * overlay shows where every other run went without 500 more lines.
+ * Returns 0 when they have no finite point. */
+#define REST_BINS 240
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static int rest_series(const struct site *s, const struct plan_unit *have, size_t nh,
+                       const size_t *pick, size_t np, const char *key, struct chart_series *cs,
+                       struct chart_point *own[3])
+{
+	memset(cs, 0, sizeof *cs);
+	own[0] = own[1] = own[2] = NULL;
+	char *picked = xcalloc(nh ? nh : 1, 1);
+	for (size_t i = 0; i < np; i++)
+		picked[pick[i]] = 1;
+	struct chart_point *all = NULL;
+	size_t n = 0, cap = 0, nrest = 0;
+	for (size_t u = 0; u < nh; u++) {
+		if (picked[u])
+			continue;
+		nrest++;
+		size_t nm = have[u].g ? have[u].g->n : 1;
+		for (size_t m = 0; m < nm; m++) {
+			const struct site_run *sr =
+			        &s->runs[have[u].g ? have[u].idx[have[u].g->members[m]] : have[u].run];
+			const struct series *se = run_find_series(sr->run, key);
+			size_t k;
+			if (!se || se->ndec == 0)
+				continue;
+			struct chart_point *cp = dec_points(s, sr, se, &k);
+			GROW(all, cap, n + k);
+			for (size_t j = 0; j < k; j++)
+				if (isfinite(cp[j].x) && isfinite(cp[j].y))
+					all[n++] = cp[j];
+			free(cp);
+		}
+	}
+	free(picked);
+	double xlo = INFINITY, xhi = -INFINITY;
+	for (size_t i = 0; i < n; i++) {
+		xlo = fmin(xlo, all[i].x);
+		xhi = fmax(xhi, all[i].x);
+	}
+	if (n == 0) {
+		free(all);
+		return 0;
+	}
+	double span = xhi > xlo ? xhi - xlo : 1;
+	size_t *start = xcalloc(REST_BINS + 1, sizeof *start), *fill = xcalloc(REST_BINS, sizeof *fill);
+	double *vals = xreallocarray(NULL, n, sizeof *vals);
+#define REST_BIN(x) ((size_t)fmin(REST_BINS - 1, floor(((x) - xlo) / span * REST_BINS)))
+	for (size_t i = 0; i < n; i++)
+		start[REST_BIN(all[i].x) + 1]++;
+	for (size_t b = 0; b < REST_BINS; b++)
+		start[b + 1] += start[b];
+	for (size_t i = 0; i < n; i++) {
+		size_t b = REST_BIN(all[i].x);
+		vals[start[b] + fill[b]++] = all[i].y;
+	}
+#undef REST_BIN
+	for (int k = 0; k < 3; k++)
+		own[k] = xreallocarray(NULL, REST_BINS, sizeof *own[k]);
+	size_t m = 0;
+	for (size_t b = 0; b < REST_BINS; b++) {
+		size_t c = start[b + 1] - start[b];
+		if (!c)
+			continue;
+		double *v = vals + start[b];
+		qsort(v, c, sizeof *v, cmp_double);
+		double x = xlo + ((double)b + 0.5) / REST_BINS * span;
+		double med = c % 2 ? v[c / 2] : (v[c / 2 - 1] + v[c / 2]) / 2;
+		own[0][m] = (struct chart_point){x, med};
+		own[1][m] = (struct chart_point){x, v[0]};
+		own[2][m] = (struct chart_point){x, v[c - 1]};
+		m++;
+	}
+	free(start);
+	free(fill);
+	free(vals);
+	free(all);
+	cs->label = xasprintf("the other %zu (median, range)", nrest);
+	cs->pts = own[0];
+	cs->n = m;
+	cs->band_lo = own[1];
+	cs->band_hi = own[2];
+	cs->nband = m;
+	cs->faint = 1;
+	return 1;
+}
+
 static void unit_free(struct chart_series *cs, struct chart_point *own[3], int group)
 {
 	for (int i = 0; i < 3; i++)
@@ -552,11 +723,28 @@ static void unit_free(struct chart_series *cs, struct chart_point *own[3], int g
  * megabytes of points before showing anything). Returns the file's name
  * relative to the chart's folder, or NULL (the picture stays static). */
 static char *chart_data_file(struct site *s, const struct chart_spec *sp, int log_y,
-                             const char *dir, const char *stem)
+                             int columns, const char *dir, const char *stem)
 {
-	char *json = chart_data_json(sp, log_y);
-	if (!json)
+	char *name = xasprintf("%s.points.js", stem);
+	char *rel = xasprintf("%s/%s", dir, name);
+	/* The chart's fingerprint names its points too, its first two
+	 * characters this file's format and columns ("p3"): an unchanged chart's points
+	 * are taken from the cache. */
+	char fp[CHART_FINGERPRINT_LEN + 1];
+	chart_fingerprint(sp, CHART_SVG, fp);
+	memcpy(fp, "p3", 2);
+	struct chart_info info = {0};
+	info.log_y = log_y;
+	if (cache_reuse(s->cache, rel, fp, &info)) {
+		free(rel);
+		return name;
+	}
+	char *json = chart_data_json(sp, log_y, columns);
+	if (!json) {
+		free(rel);
+		free(name);
 		return NULL;
+	}
 	char *id = xasprintf("chart-%s", stem);
 	struct buf b = BUF_INIT;
 	BUF_PUTSL(&b, "runsiteChartData(");
@@ -576,9 +764,9 @@ static char *chart_data_file(struct site *s, const struct chart_spec *sp, int lo
 	free(qid);
 	free(id);
 	free(json);
-	char *name = xasprintf("%s.points.js", stem);
-	char *rel = xasprintf("%s/%s", dir, name);
 	int ok = site_write(s, rel, b.data, b.size);
+	if (ok)
+		cache_record(s->cache, rel, fp, &info);
 	free(rel);
 	buf_free(&b);
 	if (!ok) {
@@ -600,16 +788,33 @@ struct chart_ref *overlay_charts(struct site *s, const struct plan_unit *units, 
 	struct chart_point *(*own)[3] = xcalloc(nu ? nu : 1, sizeof *own);
 	size_t *pick = xreallocarray(NULL, nu ? nu : 1, sizeof *pick);
 	int made = 0;
+	struct plan_unit *have = xreallocarray(NULL, nu ? nu : 1, sizeof *have);
 	for (size_t k = 0; k < nk && *ok; k++) {
 		char *note = NULL;
-		size_t np = plan_overlay_pick(&s->plan, s->rr, &s->opts->goals, units, nu, keys[k].key,
+		/* Picked among the units with a line of this metric, so that a
+		 * note like "the best 10 of 34" counts what the chart could hold. */
+		size_t nh = 0;
+		for (size_t i = 0; i < nu; i++)
+			if (unit_has_series(s, &units[i], keys[k].key))
+				have[nh++] = units[i];
+		size_t np = plan_overlay_pick(&s->plan, s->rr, &s->opts->goals, have, nh, keys[k].key,
 		                              pick, &note);
 		size_t ns = 0, longest = 0, budget = OVERLAY_POINT_BUDGET;
-		int *grp = xcalloc(np ? np : 1, sizeof *grp);
+		int *grp = xcalloc(np + 1, sizeof *grp);
 		for (size_t i = 0; i < np; i++)
-			if (unit_series(s, &units[pick[i]], keys[k].key, &cs[ns], own[ns], &longest,
+			if (unit_series(s, &have[pick[i]], keys[k].key, &cs[ns], own[ns], &longest,
 			                &budget))
-				grp[ns++] = units[pick[i]].g != NULL;
+				grp[ns++] = have[pick[i]].g != NULL;
+		/* a sweep's other runs, faint beneath the best (their label is
+		 * freed as a group's) */
+		if (np < nh && ns < nu &&
+		    rest_series(s, have, nh, pick, np, keys[k].key, &cs[ns], own[ns])) {
+			grp[ns++] = 1;
+			char *more = xasprintf("%s The other %zu are drawn grey: their median and range.",
+			                       note ? note : "", nh - np);
+			free(note);
+			note = more;
+		}
 		/* Worth a picture only with a line in it: single values (one point
 		 * per run) are compared better in the tables. */
 		if (longest >= 2 && ns > 0) {
@@ -625,9 +830,13 @@ struct chart_ref *overlay_charts(struct site *s, const struct plan_unit *units, 
 			char *alt = NULL;
 			int log_y = 0;
 			if (*ok && write_chart(s, &sp, dir, stem, &alt, &log_y)) {
-				refs[(*nout)++] = (struct chart_ref){keys[k].key, page_dir, xstrdup(stem),
-				                                     alt, note, NULL,
-				                                     chart_data_file(s, &sp, log_y, dir, stem)};
+				refs[*nout] = (struct chart_ref){keys[k].key, page_dir, xstrdup(stem),
+				                                 alt, note, NULL,
+				                                 chart_data_file(s, &sp, log_y,
+				                                                 sp.width > 0 ? sp.width : 720,
+				                                                 dir, stem),
+				                                 NULL, 0, NULL};
+				chart_keys(&sp, &refs[(*nout)++]);
 				note = NULL;
 			} else {
 				*ok = 0;
@@ -638,6 +847,7 @@ struct chart_ref *overlay_charts(struct site *s, const struct plan_unit *units, 
 			unit_free(&cs[i], own[i], grp[i]);
 		free(grp);
 	}
+	free(have);
 	free(pick);
 	free(own);
 	free(cs);
@@ -651,6 +861,12 @@ void free_refs(struct chart_ref *refs, size_t n)
 		free((void *)refs[i].alt);
 		free((void *)refs[i].note);
 		free(refs[i].data);
+		for (size_t k = 0; k < refs[i].nkeys; k++) {
+			free(refs[i].keys[k].name);
+			free(refs[i].keys[k].own);
+		}
+		free(refs[i].keys);
+		free(refs[i].common);
 	}
 	free(refs);
 }
@@ -728,13 +944,18 @@ static void write_sweeps(struct site *s, struct chart_sweep *sw, struct chart_di
 		/* c == 0: parallel coordinates; then a scatter per param. */
 		struct chart_dim pair[2];
 		char *title, *base;
+		/* what is bold says itself in the title */
+		size_t top = chart_sweep_top(sw->nruns);
+		char *best = sw->goal == CHART_GOAL_NONE || top >= sw->nruns
+		                     ? xstrdup("")
+		                     : xasprintf(", best %zu of %zu bold", top, sw->nruns);
 		if (c == 0) {
-			title = xasprintf("%s across %zu params", metric, np);
+			title = xasprintf("%s across %zu params%s", metric, np, best);
 			base = xstrdup("sweep-parallel");
 			sw->dims = dims;
 			sw->ndims = np + 1;
 		} else {
-			title = xasprintf("%s by %s", metric, cp[c - 1].key);
+			title = xasprintf("%s by %s%s", metric, cp[c - 1].key, best);
 			char *ps = slug_from(cp[c - 1].key, SLUG_MAX, "param");
 			base = xasprintf("sweep-%s", ps);
 			free(ps);
@@ -743,6 +964,7 @@ static void write_sweeps(struct site *s, struct chart_sweep *sw, struct chart_di
 			sw->dims = pair;
 			sw->ndims = 2;
 		}
+		free(best);
 		sw->title = title;
 		const char *stem = slug_claim(stems, base);
 		free(base);
@@ -754,12 +976,13 @@ static void write_sweeps(struct site *s, struct chart_sweep *sw, struct chart_di
 			             : chart_write_scatter(sw, (enum chart_format)f, path);
 			free(path);
 		}
-		char *alt = c == 0 ? xasprintf("Parallel coordinates of %zu runs: %zu params and %s",
-		                               sw->nruns, np, metric)
+		char *alt = c == 0 ? xasprintf("Parallel coordinates of %zu runs: %zu params and %s, "
+		                               "runs coloured by %s",
+		                               sw->nruns, np, metric, metric)
 		                   : xasprintf("Scatter of %s against %s over %zu runs", metric,
 		                               cp[c - 1].key, sw->nruns);
 		refs[(*nout)++] = (struct chart_ref){title, page_dir, xstrdup(stem), alt, NULL, "Sweep",
-		                                     NULL};
+		                                     NULL, NULL, 0, NULL};
 	}
 }
 

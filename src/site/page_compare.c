@@ -161,6 +161,8 @@ static void compare_metric_row(xmlNodePtr row, const struct plan_metric *key,
 		int have = metric_at_run(rr[i], key->key, g, at, &v);
 		xmlNodePtr cell = tmpl_clone(td);
 		tmpl_set_attr(cell, "data-run-id", rr[i]->id);
+		/* the run's name beside its value where a phone stacks the row */
+		tmpl_set_attr(cell, "data-label", rr[i]->name);
 		if (have) {
 			char where[64], exact[40];
 			set_number(cell, v.value);

@@ -263,7 +263,8 @@ int page_run(struct site *s, size_t i)
 	struct chart_ref *refs = xreallocarray(NULL, sr->ncharts + 1, sizeof *refs);
 	for (size_t c = 0; c < sr->ncharts; c++)
 		refs[c] = (struct chart_ref){r->metrics[sr->charts[c].metric].key, sr->slug,
-		                             sr->charts[c].slug, sr->charts[c].alt, NULL, NULL, NULL};
+		                             sr->charts[c].slug, sr->charts[c].alt, NULL, NULL,
+		                             sr->charts[c].data, NULL, 0, NULL};
 	fill_chart_section(s, root, "charts-section", refs, sr->ncharts);
 	free(refs);
 

@@ -211,6 +211,31 @@ static char *chart_group(const struct chart_ref *charts, size_t n, size_t i)
 	return xstrdup("");
 }
 
+/* The legend of an overlay as a list before the caption (cap) of figure
+ * fig: a line sample in the series' colour and style, its own part of the
+ * name, the full name in the title. Readable without the page script,
+ * which replaces it with a clickable one. */
+static void chart_key_list(xmlNodePtr fig, xmlNodePtr cap, const struct chart_ref *ref)
+{
+	static const char *const styles[] = {"solid", "dashed", "dotted", "dashed"};
+	xmlNodePtr ul = xmlNewDocNode(fig->doc, NULL, BAD_CAST "ul", NULL);
+	xmlAddPrevSibling(cap, ul);
+	tmpl_set_attr(ul, "class", "chart-keys");
+	tmpl_set_attr(ul, "aria-label", "Legend");
+	for (size_t k = 0; k < ref->nkeys; k++) {
+		const struct chart_key *ck = &ref->keys[k];
+		xmlNodePtr li = tmpl_add_elem(ul, "li", NULL);
+		tmpl_set_attr(li, "title", ck->name);
+		xmlNodePtr sw = tmpl_add_elem(li, "span", NULL);
+		tmpl_set_attr(sw, "class", "key");
+		char *style = xasprintf("border-top-color:%s;border-top-style:%s", ck->color,
+		                        styles[ck->dash & 3]);
+		tmpl_set_attr(sw, "style", style);
+		free(style);
+		tmpl_add_elem(li, "span", ck->own);
+	}
+}
+
 /* Fills the charts section below root with charts, grouped by chart_group
  * (ungrouped keys first, then groups in order). */
 void fill_chart_section(struct site *s, xmlNodePtr root, const char *marker,
@@ -259,6 +284,14 @@ void fill_chart_section(struct site *s, xmlNodePtr root, const char *marker,
 				tmpl_add_elem(cap, "br", NULL);
 				tmpl_set_attr(tmpl_add_elem(cap, "small", charts[i].note), "class", "note");
 			}
+			if (cap && charts[i].common) {
+				xmlNodePtr sm = tmpl_add_elem(cap, "span", " · ");
+				tmpl_set_attr(sm, "class", "common");
+				tmpl_add_elem(sm, "span", charts[i].common);
+				tmpl_set_attr(sm, "title", "the part of the run names they all share");
+			}
+			if (cap && charts[i].nkeys)
+				chart_key_list(c, cap, &charts[i]);
 			xmlNodePtr img = tmpl_find(c, "chart-img");
 			/* The link opens the sharpest file: PNG (2x) or the SVG, else the PDF. */
 			unsigned f_link = s->opts->chart_formats & (1u << CHART_PNG)   ? CHART_PNG

@@ -196,6 +196,7 @@ void site_free(struct site *s)
 		for (size_t c = 0; c < sr->ncharts; c++) {
 			free(sr->charts[c].slug);
 			free(sr->charts[c].alt);
+			free(sr->charts[c].data);
 		}
 		free(sr->charts);
 		free(sr->children);

@@ -82,7 +82,9 @@ void tmpl_fill(xmlNodePtr n, const char *marker, const char *text);
  * writes site links as from templates/ ("../assets/style.css"); at depth 0
  * the leading "../" of href/src of elements marked "link" is dropped. */
 void tmpl_relink(htmlDocPtr doc, int depth);
-/* Removes every data-rs attribute and serialises doc as UTF-8 HTML into out. */
+/* Removes every data-rs attribute and every link to an in-page "#id" the
+ * page does not hold (a nav's link goes, elsewhere its text stays), and
+ * serialises doc as UTF-8 HTML into out. */
 void tmpl_serialize(htmlDocPtr doc, struct buf *out);
 
 /* ---- notes.c: Markdown through cmark-gfm ---- */
@@ -191,6 +193,13 @@ const struct run **run_ptrs(const struct site *s, const size_t *idx, size_t n);
 extern const char *const site_chart_ext[3];
 
 /* A chart on a page. */
+/* One entry of a chart's legend on the page. */
+struct chart_key {
+	char *name;        /* the series' full name */
+	char *own;         /* its own part (chart_label_common) */
+	const char *color; /* "#rrggbb" */
+	int dash;          /* line style: 0 solid, 1 dashed, 2 dotted, 3 dash-dot */
+};
 struct chart_ref {
 	const char *key;
 	const char *dir; /* relative to the page: "slug" */
@@ -199,6 +208,9 @@ struct chart_ref {
 	const char *note;  /* a line under the caption, or NULL */
 	const char *group; /* the group heading; NULL: from the key (chart_group) */
 	char *data;        /* the drawn points' script for the page (in dir), or NULL */
+	struct chart_key *keys; /* overlays: the legend, one per series */
+	size_t nkeys;
+	char *common;      /* the part of the series' names they share ("mlp16-…"), or NULL */
 };
 void free_refs(struct chart_ref *refs, size_t n);
 /* Writes one overlay chart per metric (keys[0..nk)) of the units into

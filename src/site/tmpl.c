@@ -226,9 +226,80 @@ static int buf_write_cb(void *ctx, const char *data, int len)
 	return len;
 }
 
+static int cmp_cstr(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Whether n is inside a <nav> (below root). */
+static xmlNodePtr nav_of(xmlNodePtr n)
+{
+	for (; n && n->type == XML_ELEMENT_NODE; n = n->parent)
+		if (xmlStrcmp(n->name, BAD_CAST "nav") == 0)
+			return n;
+	return NULL;
+}
+
+/* Links to "#id" where the page has no such id (a section a page left out,
+ * such as Sweep or Seeds in the template's nav): in a nav the link goes,
+ * elsewhere its text stays without the link; a nav left with no link goes
+ * too. Every in-page link then points somewhere. */
+static void drop_dead_anchors(xmlNodePtr root)
+{
+	size_t nids = 0, cap = 0;
+	xmlChar **ids = NULL;
+	for (xmlNodePtr n = root; n; n = next_node(n, root, 1)) {
+		xmlChar *id = n->type == XML_ELEMENT_NODE ? xmlGetProp(n, BAD_CAST "id") : NULL;
+		if (!id)
+			continue;
+		GROW(ids, cap, nids + 1);
+		ids[nids++] = id;
+	}
+	if (nids)
+		qsort(ids, nids, sizeof *ids, cmp_cstr);
+	xmlNodePtr n = root;
+	while (n) {
+		xmlChar *href = NULL;
+		if (n->type == XML_ELEMENT_NODE && xmlStrcmp(n->name, BAD_CAST "a") == 0)
+			href = xmlGetProp(n, BAD_CAST "href");
+		const char *frag = href && href[0] == '#' && href[1] ? (const char *)href + 1 : NULL;
+		if (!frag || (nids && bsearch(&frag, ids, nids, sizeof *ids, cmp_cstr))) {
+			xmlFree(href);
+			n = next_node(n, root, 1);
+			continue;
+		}
+		xmlFree(href);
+		xmlNodePtr next = next_node(n, root, 0), nav = nav_of(n);
+		if (nav) {
+			tmpl_remove(n);
+			int links = 0;
+			for (xmlNodePtr c = nav; c; c = next_node(c, nav, 1))
+				links += c->type == XML_ELEMENT_NODE && xmlStrcmp(c->name, BAD_CAST "a") == 0;
+			if (!links) {
+				next = next_node(nav, root, 0);
+				tmpl_remove(nav);
+			}
+		} else {
+			while (n->children) {
+				xmlNodePtr c = n->children;
+				xmlUnlinkNode(c);
+				xmlAddPrevSibling(n, c);
+			}
+			xmlUnlinkNode(n);
+			xmlFreeNode(n);
+		}
+		n = next;
+	}
+	for (size_t i = 0; i < nids; i++)
+		xmlFree(ids[i]);
+	free(ids);
+}
+
 void tmpl_serialize(htmlDocPtr doc, struct buf *out)
 {
 	xmlNodePtr root = xmlDocGetRootElement(doc);
+	if (root)
+		drop_dead_anchors(root);
 	for (xmlNodePtr n = root; n; n = next_node(n, root, 1))
 		if (n->type == XML_ELEMENT_NODE)
 			xmlUnsetProp(n, MARK);

@@ -124,7 +124,7 @@ module.exports = async function (browser, ctx) {
 
 	// Smoothing: only series of 50 points or more; the slider at 0 turns it off.
 	const smoothed = await page.$$eval(`#${id} path.smooth`, (p) => p.map((e) => Number(e.getAttribute("data-series"))));
-	const long = d.s.map((s, i) => [s, i]).filter(([s]) => s.p.length / 2 >= 50).map(([, i]) => i);
+	const long = d.s.map((s, i) => [s, i]).filter(([s]) => s.p.length / 2 >= 50 && !s.f).map(([, i]) => i);
 	ok(JSON.stringify(smoothed) === JSON.stringify(long), "charts: smoothed lines only for series of 50 points or more",
 		`smoothed ${smoothed}, long ${long}`);
 	await page.$eval(`#${id} input.smoothing`, (s) => { s.value = "0"; s.dispatchEvent(new Event("input")); });
@@ -143,4 +143,111 @@ module.exports = async function (browser, ctx) {
 	ok(sizes.length > 0 && Math.min(...sizes) >= 11, "charts: tick and legend text at least 11 CSS px", Math.min(...sizes));
 	ok(page.errors.length === 0, "charts: no console errors", page.errors.join("\n"));
 	await page.close();
+
+	await runPage(browser, ctx);
+	await legends(browser, ctx);
 };
+
+// Overlay legends: a list beside each picture (read here with the script
+// off) naming each run by its own part of the name, the full name in its
+// title, the shared part said once in the caption; the live legend the same.
+async function legends(browser, ctx) {
+	const files = ["experiments", "compare"].filter((d) => fs.existsSync(path.join(ctx.demo, d)))
+		.flatMap((d) => fs.readdirSync(path.join(ctx.demo, d)).filter((f) => f.endsWith(".html")).map((f) => path.join(ctx.demo, d, f)));
+	let charts = 0, shortened = 0, bad = [];
+	for (const file of files) {
+		const data = chartData(file);
+		const page = await openPage(browser, null);
+		await page.setJavaScriptEnabled(false);
+		await page.goto("file://" + path.resolve(file), { waitUntil: "load" });
+		for (const [id, d] of Object.entries(data)) {
+			charts++;
+			const got = await page.$eval(`#${id}`, (f) => ({
+				keys: [...f.querySelectorAll("ul.chart-keys li")].map((li) => ({ text: li.textContent.trim(), title: li.title })),
+				caption: f.querySelector("figcaption").textContent,
+			})).catch(() => ({ keys: [], caption: "" }));
+			const want = d.s.map((s) => ({ text: s.k || s.n, title: s.n }));
+			if (JSON.stringify(got.keys) !== JSON.stringify(want)) bad.push(`${path.basename(file)} ${id}: legend ${JSON.stringify(got.keys)}, want ${JSON.stringify(want)}`);
+			if (d.common) {
+				shortened++;
+				const pre = d.common.split("…")[0], suf = d.common.split("…")[1] || "";
+				if (!got.caption.includes(d.common)) bad.push(`${id}: caption "${got.caption}" lacks ${d.common}`);
+				if (!d.s.every((s) => s.k && s.k.length < s.n.length && s.n === pre + s.k + suf)) bad.push(`${id}: own parts ${d.s.map((s) => s.k)} of ${d.s.map((s) => s.n)}`);
+				if (new Set(d.s.map((s) => s.k)).size !== d.s.length) bad.push(`${id}: own parts not distinct`);
+			}
+		}
+		await page.close();
+	}
+	ok(charts > 0 && bad.length === 0, "legends: every overlay has a legend list without the script: each run's own part of its name, the full name in its title",
+		bad.slice(0, 5).join("\n"));
+	ok(shortened > 0, "legends: runs sharing a part of their names (mlp16-posw4-s1, -s2, -s3) are named by their own part, the shared part in the caption");
+	// A note "Showing the best 10 of 34" counts what the chart could hold:
+	// the chart holds the 10 (or all, when fewer have the metric).
+	let notes = 0;
+	const wrong = [];
+	for (const dir of [ctx.demo, ctx.corpus].filter(Boolean)) {
+		const exp = path.join(dir, "experiments");
+		for (const f of fs.readdirSync(exp).filter((x) => x.endsWith(".html"))) {
+			const html = fs.readFileSync(path.join(exp, f), "utf8");
+			for (const fig of html.match(/<figure class="chart"[\s\S]*?<\/figure>/g) || []) {
+				const m = /Showing the (?:best|first) (\d+) of (\d+)/.exec(fig);
+				if (!m) continue;
+				notes++;
+				const held = (fig.match(/<li title=/g) || []).length;
+				if (held < Number(m[1]) || Number(m[2]) <= Number(m[1])) wrong.push(`${f}: "${m[0]}" on a chart of ${held}`);
+				// the others drawn grey, counted: M less the runs in colour
+				const rest = /<li title="the other (\d+) \(median, range\)"/.exec(fig);
+				if (!rest || Number(rest[1]) !== Number(m[2]) - (held - 1)) wrong.push(`${f}: "${m[0]}": the others ${rest ? rest[1] : "not drawn"}, ${held - 1} in colour`);
+			}
+		}
+	}
+	ok(wrong.length === 0, `legends: every "best N of M" note (${notes}) is on a chart holding N runs or groups in colour and the other M − N grey`, wrong.slice(0, 5).join("\n"));
+	// The live legend says the same.
+	const cmp = files.find((f) => Object.values(chartData(f)).some((d) => d.common));
+	if (!cmp) return;
+	const [id, d] = Object.entries(chartData(cmp)).find(([, x]) => x.common);
+	const page = await openPage(browser, cmp);
+	await page.$eval(`#${id}`, (f) => f.scrollIntoView());
+	await page.waitForSelector(`#${id}.live svg.plot`, { timeout: 5000 }).catch(() => {});
+	const live = await page.$$eval(`#${id} .legend button`, (b) => b.map((e) => ({ text: e.textContent.trim(), title: e.title })));
+	const hidden = await page.$eval(`#${id} ul.chart-keys`, (u) => u.hidden || getComputedStyle(u).display === "none");
+	ok(live.length === d.s.length && live.every((b, i) => b.text === d.s[i].k && b.title.includes(d.s[i].n)) && hidden,
+		"legends: the live legend names runs by their own part (full name in the title) and replaces the list", JSON.stringify(live));
+	await page.close();
+}
+
+// A run page's charts are live too: the readout shows the run's drawn
+// values, and the zoom and switches are there.
+async function runPage(browser, ctx) {
+	const runDir = path.join(ctx.demo, "runs");
+	const file = fs.readdirSync(runDir).filter((f) => f.endsWith(".html")).map((f) => path.join(runDir, f))
+		.find((f) => Object.keys(chartData(f)).length > 0);
+	if (!ok(file, "run page: a run page embeds its charts' drawn points")) return;
+	const data = chartData(file);
+	const ids = Object.keys(data);
+	const page = await openPage(browser, file);
+	const id = ids.find((k) => data[k].s[0].p.length / 2 >= 10) || ids[0];
+	await page.$eval(`#${id}`, (f) => f.scrollIntoView());
+	await page.waitForSelector(`#${id}.live svg.plot`, { timeout: 5000 }).catch(() => {});
+	const tools = await page.$$eval(`#${id} .chart-tools input.smoothing, #${id} .chart-tools input.log, #${id} button.reset`, (e) => e.length);
+	ok(tools === 3, "run page: the chart is live, with smoothing, log/linear and reset zoom", `${tools} controls`);
+	const g = await geometry(page, id).catch(() => null);
+	if (!ok(g, "run page: the live chart has a plot")) { await page.close(); return; }
+	const pts = points(data[id].s[0]);
+	let same = true, checked = 0;
+	for (const frac of [0.05, 0.3, 0.62, 0.95]) {
+		const px = g.L + frac * g.W;
+		await page.mouse.move(g.left + px, g.top + g.T + g.H / 2);
+		const x = g.lo + (px - g.L) / g.W * (g.hi - g.lo);
+		const rows = await readout(page, id);
+		const want = nearest(pts, x);
+		checked++;
+		if (rows.length !== 1 || rows[0].x !== want[0] || rows[0].y !== want[1]) {
+			same = false;
+			console.log(`    at x ${x}: shows ${JSON.stringify(rows.map((r) => [r.x, r.y]))}, data has (${want[0]}, ${want[1]})`);
+		}
+	}
+	ok(same && checked === 4, "run page: the hover readout shows the run's drawn value nearest the cursor");
+	ok(page.errors.length === 0, "run page: no console errors", page.errors.join("\n"));
+	await page.close();
+}

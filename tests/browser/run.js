@@ -4,7 +4,7 @@
 const { execFileSync } = require("child_process");
 const { launch, summary, fail } = require("./lib");
 
-const SUITES = { table: require("./table"), charts: require("./charts"), a11y: require("./a11y") };
+const SUITES = { table: require("./table"), charts: require("./charts"), dark: require("./dark"), phone: require("./phone"), a11y: require("./a11y") };
 
 (async () => {
 	const args = process.argv.slice(2), ctx = { full: false, only: null };

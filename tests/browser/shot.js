@@ -15,6 +15,10 @@ const path = require("path");
 	await page.goto("file://" + path.resolve(file), { waitUntil: "load" });
 	if (process.env.SEL) await page.evaluate((s) => document.querySelector(s).scrollIntoView(), process.env.SEL);
 	if (process.env.HASH) await page.goto("file://" + path.resolve(file) + process.env.HASH, { waitUntil: "load" });
+	// live charts load their points as they near the screen: wait for those in view
+	await page.waitForFunction(() => [...document.querySelectorAll("figure.chart[data-points]")]
+		.filter((f) => { const r = f.getBoundingClientRect(); return r.bottom > 0 && r.top < innerHeight; })
+		.every((f) => f.classList.contains("live")), { timeout: 5000 }).catch(() => {});
 	await page.screenshot({ path: out, fullPage: process.env.FULL === "1" });
 	await browser.close();
 })().catch((e) => { console.error(e); process.exit(1); });

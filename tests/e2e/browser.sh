@@ -20,7 +20,9 @@ if [ -n "$why" ]; then
 	finish; exit $?
 fi
 
-"$RUNSITE" build sample-runs/ -o "$TMP/demo" --primary val/f1 >"$TMP/demo.log" 2>&1 ||
+"$RUNSITE" build sample-runs/ -o "$TMP/demo" --primary val/f1 \
+	--compare mlp16-posw4-s3,logreg-baseline-s1,mlp16-posw4-s1 \
+	--compare mlp16-posw4-s1,mlp16-posw4-s2,mlp16-posw4-s3 >"$TMP/demo.log" 2>&1 ||
 	fail "the demo site builds"
 "$RUNSITE" build "$CORPUS" -o "$TMP/corpus" >"$TMP/corpus.log" 2>&1 ||
 	fail "the corpus site builds"

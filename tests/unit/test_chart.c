@@ -277,8 +277,77 @@ static void test_describe_palette(void)
 	OK(chart_color_hex(-5)[0] == '#' && strlen(chart_color_hex(-5)) == 7, "negative index");
 }
 
+/* A fake font: every character 7 px wide ("…" too), 12 px high. */
+static void fixed_measure(void *ctx, const char *text, double *w, double *h)
+{
+	(void)ctx;
+	*w = 7.0 * (double)g_utf8_strlen(text, -1);
+	*h = 12;
+}
+
+static void test_short_names(void)
+{
+	/* legends: the part run names share is said once */
+	struct chart_series s[3] = {{"mlp16-posw4-s3", NULL, 0, 0, NULL, NULL, 0},
+	                            {"mlp16-posw4-s4", NULL, 0, 1, NULL, NULL, 0},
+	                            {"mlp16-posw4-s10", NULL, 0, 2, NULL, NULL, 0}};
+	size_t pre, suf;
+	chart_label_common(s, 3, &pre, &suf);
+	INT_EQ(pre, strlen("mlp16-posw4-"), "shared prefix up to the separator");
+	INT_EQ(suf, 0, "no shared suffix");
+	char *t = chart_label_common_text(s, 3);
+	STR_EQ(t, "mlp16-posw4-\xe2\x80\xa6", "the shared part as text");
+	free(t);
+	struct chart_series g[2] = {{"logreg-baseline (mean, n=3)", NULL, 0, 0, NULL, NULL, 0},
+	                            {"logreg-posw4 (mean, n=3)", NULL, 0, 1, NULL, NULL, 0}};
+	chart_label_common(g, 2, &pre, &suf);
+	INT_EQ(pre, strlen("logreg-"), "groups: prefix");
+	INT_EQ(suf, strlen(" (mean, n=3)"), "groups: suffix from the separator");
+	struct chart_series d[2] = {{"adam", NULL, 0, 0, NULL, NULL, 0},
+	                            {"adamw", NULL, 0, 1, NULL, NULL, 0}};
+	chart_label_common(d, 2, &pre, &suf);
+	INT_EQ(pre + suf, 0, "no separator: names kept whole");
+	struct chart_series e[2] = {{"run-a", NULL, 0, 0, NULL, NULL, 0},
+	                            {"run-a-b", NULL, 0, 1, NULL, NULL, 0}};
+	chart_label_common(e, 2, &pre, &suf);
+	OK(pre < strlen("run-a") && pre + suf < strlen("run-a"), "no name left empty");
+	chart_label_common(s, 1, &pre, &suf);
+	INT_EQ(pre + suf, 0, "one series: its whole name");
+
+	/* sweep axes: shortened names stay apart and fit */
+	const char *cats[] = {"adam", "adamw", "cosine_with_restarts", "cosine_with_warmup",
+	                      "linear_schedule_with_warmup_and_decay"};
+	char out[5][128];
+	for (int i = 0; i < 5; i++) {
+		double w, h;
+		chart_abbreviate(cats[i], 70, fixed_measure, NULL, out[i], sizeof out[i]);
+		fixed_measure(NULL, out[i], &w, &h);
+		OK(w <= 70, "%s fits as %s", cats[i], out[i]);
+	}
+	STR_EQ(out[0], "adam", "a name that fits stays whole");
+	STR_EQ(out[1], "adamw", "adamw stays adamw");
+	for (int i = 0; i < 5; i++)
+		for (int j = i + 1; j < 5; j++)
+			OK(strcmp(out[i], out[j]) != 0, "%s and %s stay apart", out[i], out[j]);
+
+	/* the colour scale: from dark to light, so its order reads in grey */
+	double prev = -1;
+	int rising = 1;
+	for (int i = 0; i <= 20; i++) {
+		double rgb[3];
+		chart_scale_rgb(i / 20.0, rgb);
+		double y = 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2];
+		rising = rising && y > prev;
+		prev = y;
+	}
+	OK(rising, "the scale's luminance rises from 0 to 1");
+	INT_EQ(chart_sweep_top(500), 10, "a 500-run sweep highlights 10");
+	INT_EQ(chart_sweep_top(5), 1, "five runs: the best one");
+}
+
 int main(void)
 {
+	test_short_names();
 	test_nice();
 	test_layout_no_overlap();
 	test_formats();

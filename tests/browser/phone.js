@@ -1,0 +1,47 @@
+// phone.js — the pages on a 390 px wide phone: the page's nav is on screen,
+// and a compare page's differences (Δ cells) are in view without scrolling
+// sideways.
+"use strict";
+const fs = require("fs");
+const path = require("path");
+const { ok, skip, openPage } = require("./lib");
+
+const W = 390;
+
+async function navShown(page) {
+	return page.evaluate((w) => {
+		const links = [...document.querySelectorAll(".topnav a")];
+		return links.length > 0 && links.every((a) => {
+			const r = a.getBoundingClientRect();
+			return r.width > 0 && r.height > 0 && r.left >= 0 && r.right <= w && getComputedStyle(a).visibility !== "hidden";
+		});
+	}, W);
+}
+
+module.exports = async function (browser, ctx) {
+	if (!ctx.demo) { skip("phone: no demo site"); return; }
+	const dir = (d) => fs.existsSync(path.join(ctx.demo, d)) ? fs.readdirSync(path.join(ctx.demo, d))
+		.filter((f) => f.endsWith(".html")).map((f) => path.join(ctx.demo, d, f)) : [];
+	const cmps = dir("compare");
+	const pages = [path.join(ctx.demo, "index.html"), dir("experiments")[0], dir("runs")[0], cmps[0]].filter(Boolean);
+	for (const f of pages) {
+		const page = await openPage(browser, f, { width: W, height: 844 });
+		ok(await navShown(page), `phone: ${path.relative(ctx.demo, f)}: every nav link is on screen at ${W} px`);
+		await page.close();
+	}
+	if (!ok(cmps.length > 0, "phone: the demo site has a compare page")) return;
+	for (const f of cmps) {
+		const page = await openPage(browser, f, { width: W, height: 844 });
+		const res = await page.evaluate(() => {
+			const cells = [...document.querySelectorAll("table.compare-metrics td")];
+			const w = document.documentElement.clientWidth;
+			const out = cells.map((c) => { const r = c.getBoundingClientRect(); return { text: c.textContent.trim(), left: r.left, right: r.right }; })
+				.filter((r) => r.left < 0 || r.right > w + 0.5);
+			return { n: cells.filter((c) => c.matches("td.delta")).length, out, w, page: document.documentElement.scrollWidth };
+		});
+		ok(res.n > 0 && res.out.length === 0, `phone: ${path.basename(f)}: every value and Δ cell of the metrics table is inside the ${W} px viewport`,
+			`${res.n} Δ cells; outside: ${JSON.stringify(res.out.slice(0, 4))}`);
+		ok(res.page <= res.w, `phone: ${path.basename(f)}: the page does not scroll sideways`, `${res.page} px wide`);
+		await page.close();
+	}
+};

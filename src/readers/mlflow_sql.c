@@ -432,6 +432,149 @@ int mlflow_sql_metrics(struct mlflow_sql *m, struct run *r)
 	return 1;
 }
 
+/* The largest magnitude below which a float8 holds every integer exactly:
+ * steps and timestamps travel as float8 inside the server's arrays. */
+#define EXACT_INT 9007199254740992.0 /* 2^53 */
+
+/* True when a unique index of metrics makes its rows distinct on (key,
+ * timestamp, step, run_uuid, value, is_nan): every MLflow schema's primary
+ * key. Then counting rows counts distinct points, as long as each NaN and
+ * infinity is stored the one way MLflow stores it (checked per series). */
+static int metrics_rows_distinct(struct mlflow_sql *m, bool *yes)
+{
+	struct sqlconn *db = m->db;
+	*yes = false;
+	if (!db->ops->query(db,
+	                    "SELECT count(*) FROM pg_index i WHERE i.indrelid = to_regclass('metrics') "
+	                    "AND i.indisunique AND i.indexprs IS NULL AND i.indpred IS NULL "
+	                    "AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = i.indrelid "
+	                    "AND a.attnum = ANY (i.indkey) AND a.attname NOT IN ('key', 'timestamp', "
+	                    "'step', 'run_uuid', 'value', 'is_nan'))",
+	                    NULL, NULL))
+		return m->failed(m, "metrics");
+	int rc;
+	while ((rc = db->ops->next(db)) == 1)
+		*yes = db->ops->integer(db, 0) > 0;
+	return rc < 0 ? m->failed(m, "metrics") : 1;
+}
+
+/* ±DBL_MAX is how MLflow stores ±Inf (as mlflow_sql_metrics reads it). */
+static double stored_value(double v)
+{
+	return v == DBL_MAX ? INFINITY : v == -DBL_MAX ? -INFINITY : v;
+}
+
+int mlflow_sql_summaries(struct mlflow_sql *m)
+{
+	struct sqlconn *db = m->db;
+	if (!m->sql_metrics || strcmp(db->dialect, "postgresql") != 0)
+		return 1;
+	bool distinct;
+	if (!metrics_rows_distinct(m, &distinct))
+		return 0;
+	if (!distinct)
+		return 1; /* duplicate rows would count twice: the points are read */
+	const char *step = mlflow_sql_col_or(m, "metrics", "step", "0");
+	const char *nan = mlflow_sql_col_or(m, "metrics", "is_nan", "false");
+	/* One pass, grouped by series. first and last are the smallest and
+	 * largest (step, timestamp, value) with NaN above every number, as
+	 * float8 arrays order them; min and max the finite (value, step) with
+	 * the earliest step on a tie. A series is exact ("odd" 0) when NaN and
+	 * ±Inf are stored only as MLflow stores them (is_nan with value 0,
+	 * ±DBL_MAX), so no two distinct rows are the same point, and nothing is
+	 * NULL; steps and timestamps beyond 2^53 are checked by the reader. */
+	char *sql = xasprintf(
+	        "SELECT run_uuid::text, %s::text, n, nnan, ninf, odd, smin, smax, tmin, tmax, "
+	        "f[1], f[2], f[3], l[1], l[2], l[3], lo[1], lo[2], hi[1], -hi[2] FROM ("
+	        "SELECT run_uuid, %s, count(*) AS n, "
+	        "count(*) FILTER (WHERE %s) AS nnan, "
+	        "count(*) FILTER (WHERE NOT %s AND abs(value) >= 1.7976931348623157e308) AS ninf, "
+	        "count(*) FILTER (WHERE value IS NULL OR timestamp IS NULL OR (%s) IS NULL "
+	        "OR (%s) IS NULL OR (%s AND value <> 0) OR (NOT %s AND (value = 'NaN' "
+	        "OR abs(value) = 'Infinity'))) AS odd, "
+	        "(min(%s))::int8 AS smin, (max(%s))::int8 AS smax, "
+	        "min(timestamp)::int8 AS tmin, max(timestamp)::int8 AS tmax, "
+	        "min(ARRAY[(%s)::float8, timestamp::float8, "
+	        "CASE WHEN %s THEN 'NaN'::float8 ELSE value::float8 END]) AS f, "
+	        "max(ARRAY[(%s)::float8, timestamp::float8, "
+	        "CASE WHEN %s THEN 'NaN'::float8 ELSE value::float8 END]) AS l, "
+	        "min(ARRAY[value::float8, (%s)::float8]) FILTER (WHERE NOT %s "
+	        "AND abs(value) < 1.7976931348623157e308) AS lo, "
+	        "max(ARRAY[value::float8, -(%s)::float8]) FILTER (WHERE NOT %s "
+	        "AND abs(value) < 1.7976931348623157e308) AS hi "
+	        "FROM metrics GROUP BY run_uuid, %s) s "
+	        "ORDER BY run_uuid COLLATE \"C\", %s COLLATE \"C\"",
+	        m->key, m->key, nan, nan, step, nan, nan, nan, step, step, step, nan, step, nan, step,
+	        nan, step, nan, m->key, m->key);
+	int ok = db->ops->query(db, sql, NULL, "ttiiiiiiiidddddddddd");
+	free(sql);
+	if (!ok)
+		return m->failed(m, "metrics");
+	int rc;
+	while ((rc = db->ops->next(db)) == 1) {
+		const char *run = db->ops->text(db, 0), *key = db->ops->text(db, 1);
+		if (!run)
+			continue; /* no run reads it */
+		GROW(m->sums, m->capsums, m->nsums + 1);
+		struct mlflow_sum *g = &m->sums[m->nsums++];
+		memset(g, 0, sizeof *g);
+		g->run = xstrdup(run);
+		g->key = key ? xstrdup(key) : NULL;
+		int64_t range[4]; /* smallest and largest step and timestamp */
+		for (int i = 0; i < 4; i++)
+			range[i] = db->ops->integer(db, 6 + i);
+		double d[10];
+		bool has[10];
+		for (int i = 0; i < 10; i++)
+			has[i] = db->ops->real(db, 10 + i, &d[i]);
+		g->exact = key && db->ops->integer(db, 5) == 0 && has[0] && has[1] && has[3] &&
+		           has[4] && range[0] > -EXACT_INT && range[1] < EXACT_INT &&
+		           range[2] > -EXACT_INT && range[3] < EXACT_INT && has[6] == has[7] &&
+		           has[8] == has[9];
+		if (!g->exact)
+			continue;
+		struct metric_summary *sum = &g->sum;
+		sum->count = (uint64_t)db->ops->integer(db, 2);
+		sum->nan_count = (uint64_t)db->ops->integer(db, 3);
+		sum->inf_count = (uint64_t)db->ops->integer(db, 4);
+		sum->first = (struct point){(int64_t)d[0], (int64_t)d[1], stored_value(has[2] ? d[2] : NAN)};
+		sum->last = (struct point){(int64_t)d[3], (int64_t)d[4], stored_value(has[5] ? d[5] : NAN)};
+		sum->has_finite = has[6];
+		if (has[6]) {
+			sum->min = (struct point){(int64_t)d[7], 0, d[6]};
+			sum->max = (struct point){(int64_t)d[9], 0, d[8]};
+		}
+	}
+	if (rc < 0)
+		return m->failed(m, "metrics");
+	m->have_sums = true;
+	return 1;
+}
+
+int mlflow_sql_run_summaries(struct mlflow_sql *m, struct run *r)
+{
+	if (!m->have_sums)
+		return 0;
+	/* The first summary of the run: sums are in byte order of run, then key. */
+	size_t lo = 0, hi = m->nsums;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(m->sums[mid].run, r->id) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t end = lo;
+	for (; end < m->nsums && strcmp(m->sums[end].run, r->id) == 0; end++)
+		if (!m->sums[end].exact)
+			return 0;
+	for (size_t i = lo; i < end; i++) {
+		struct series *s = run_series(r, m->sums[i].key);
+		s->sum = m->sums[i].sum;
+	}
+	return 1;
+}
+
 static int read_inputs(struct mlflow_sql *m, struct run *r)
 {
 	struct sqlconn *db = m->db;
@@ -517,6 +660,11 @@ void mlflow_sql_free(struct mlflow_sql *m)
 			free(m->runs[i].col[k]);
 	free(m->runs);
 	free(m->keys.slot);
+	for (size_t i = 0; i < m->nsums; i++) {
+		free(m->sums[i].run);
+		free(m->sums[i].key);
+	}
+	free(m->sums);
 	free(m->sql_params);
 	free(m->sql_tags);
 	free(m->sql_metrics);

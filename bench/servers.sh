@@ -50,7 +50,9 @@ pair() {
 	done
 	stats "$label client (peer)" "$OUT/peer.t"; P=$MED PMIN=$MIN
 	stats "$label runsite ls --json" "$OUT/cmd.t"; C=$MED CMIN=$MIN
-	echo "ls --json / client: min $(echo "scale=2; $CMIN / $PMIN" | bc)x, median $(echo "scale=2; $C / $P" | bc)x (goal: at most 2x)"
+	python3 -c 'import sys; a, b, c, d = map(float, sys.argv[1:])
+r = lambda x, y: "%.2fx" % (x / y) if y else "n/a"
+print("ls --json / client: min %s, median %s (goal: at most 2x)" % (r(a, b), r(c, d)))' "$CMIN" "$PMIN" "$C" "$P"
 }
 # stats LABEL FILE: min and median of the wall and CPU columns.
 stats() {

@@ -6,7 +6,11 @@
 #   psql -c "select count(*), sum(value) from metrics"  and the mariadb client's.
 # Goal (issue 18): `runsite ls --json URL` within 2x of that.
 #   sh bench/servers.sh [DATA_DIR]   (default /tmp/bench; data generated when
-#   missing; loading the 15M rows into both servers takes several minutes)
+#   missing). The rows load with COPY (PostgreSQL) and multi-row INSERTs
+#   (MariaDB), the metrics table's keys and indexes built after its rows
+#   (sqlite_to_sql.py --fast). RUNS=N sets the number of timed rounds (5);
+#   each round runs the client and runsite one after the other, so a busy
+#   machine slows both alike; min and median of the rounds are printed.
 set -eu
 DATA=${1:-${TMPDIR:-/tmp}/bench}
 GEN=../shared/bench/genruns.py
@@ -25,24 +29,47 @@ servers_start "$OUT/servers"
 trap 'servers_stop; rm -rf "$OUT"' EXIT
 export PGPASSWORD=$SERVERS_PASSWORD MYSQL_PWD=$SERVERS_PASSWORD
 
-# timed LABEL CMD...: one warm-up, then the best of 3; prints "LABEL seconds peakKB".
-timed() {
+# pair LABEL PEERCMD -- CMD: one warm-up each, then $RUNS rounds of the peer
+# and the command one after the other. Prints a table row for each (wall
+# seconds and client CPU seconds: min and median; peak MB), then the ratio of
+# the walls.
+RUNS=${RUNS:-5}
+pair() {
 	label=$1; shift
+	peer=
+	while [ "$1" != -- ]; do peer="$peer '$1'"; shift; done
+	shift
+	eval "$peer" >/dev/null 2>&1 || true
 	"$@" >/dev/null 2>&1 || true
-	best=
-	for _ in 1 2 3; do
-		/usr/bin/time -f "%e %M" -o "$OUT/t" "$@" >/dev/null 2>&1 || true
-		t=$(cut -d' ' -f1 "$OUT/t"); m=$(cut -d' ' -f2 "$OUT/t")
-		if [ -z "$best" ] || [ "$(echo "$t < $best" | bc)" = 1 ]; then best=$t; mem=$m; fi
+	: >"$OUT/peer.t"; : >"$OUT/cmd.t"
+	i=0
+	while [ $i -lt "$RUNS" ]; do
+		eval "/usr/bin/time -f '%e %U %S %M' -a -o '$OUT/peer.t' $peer" >/dev/null 2>&1 || true
+		/usr/bin/time -f '%e %U %S %M' -a -o "$OUT/cmd.t" "$@" >/dev/null 2>&1 || true
+		i=$((i + 1))
 	done
-	echo "$label $best $mem"
+	stats "$label client (peer)" "$OUT/peer.t"; P=$MED PMIN=$MIN
+	stats "$label runsite ls --json" "$OUT/cmd.t"; C=$MED CMIN=$MIN
+	python3 -c 'import sys; a, b, c, d = map(float, sys.argv[1:])
+r = lambda x, y: "%.2fx" % (x / y) if y else "n/a"
+print("ls --json / client: min %s, median %s (goal: at most 2x)" % (r(a, b), r(c, d)))' "$CMIN" "$PMIN" "$C" "$P"
 }
-row() { printf '%-52s %9s %10.1f\n' "$1" "$2" "$(echo "$3 / 1024" | bc -l)"; }
+# stats LABEL FILE: min and median of the wall and CPU columns.
+stats() {
+	set -- "$1" $(python3 -c '
+import statistics, sys
+rows = [list(map(float, l.split())) for l in open(sys.argv[1]) if l.strip() and l[0].isdigit()]
+wall = [r[0] for r in rows]; cpu = [r[1] + r[2] for r in rows]
+print("%.2f %.2f %.2f %.2f %.1f" % (min(wall), statistics.median(wall), min(cpu),
+      statistics.median(cpu), max(r[3] for r in rows) / 1024))' "$2")
+	printf '%-40s %6s %6s %6s %6s %8s\n' "$1" "$2" "$3" "$4" "$5" "$6"
+	MIN=$2 MED=$3
+}
 
 if [ -n "$PG_URL" ]; then
 	t0=$(date +%s)
 	pg_admin postgres -c "CREATE DATABASE mlflow" >/dev/null
-	python3 scripts/sqlite_to_sql.py --copy --dialect postgresql \
+	python3 scripts/sqlite_to_sql.py --fast --copy --dialect postgresql \
 		--schema tests/servers/mlflow-current.postgresql.sql "$DB" | pg_admin mlflow >/dev/null
 	pg_admin mlflow -c "GRANT SELECT ON ALL TABLES IN SCHEMA public TO runsite" -c "VACUUM ANALYZE" >/dev/null
 	echo "PostgreSQL: loaded in $(($(date +%s) - t0)) s"
@@ -51,7 +78,7 @@ else
 fi
 if [ -n "$MY_URL" ]; then
 	t0=$(date +%s)
-	python3 scripts/sqlite_to_sql.py --dialect mysql \
+	python3 scripts/sqlite_to_sql.py --fast --dialect mysql \
 		--schema tests/servers/mlflow-current.mysql.sql "$DB" >"$OUT/my.sql"
 	my_load mlflow "$OUT/my.sql"
 	rm -f "$OUT/my.sql"
@@ -64,16 +91,12 @@ fi
 # keeps ±inf as ±DBL_MAX, whose sum overflows: PostgreSQL stops with an error
 # at once. So the values that big are left out of the sum (the scan is whole).
 PEER_SQL="select count(*), sum(case when abs(value) < 1e308 then value end) from metrics"
-printf '%-52s %9s %10s\n' "what" "seconds" "peak MB"
+printf '%-40s %6s %6s %6s %6s %8s\n' "what ($RUNS rounds)" "wall" "median" "cpu" "median" "peak MB"
 if [ -n "$PG_URL" ]; then
-	set -- $(timed psql psql -X -h 127.0.0.1 -p "$PG_PORT" -U runsite -d mlflow \
-		-c "$PEER_SQL"); row "psql count/sum of metrics (peer)" "$2" "$3"; PSQL=$2
-	set -- $(timed ls "$RUNSITE" ls --json -q "$PG_URL/mlflow"); row "runsite ls --json postgresql://" "$2" "$3"; LSPG=$2
-	echo "ls --json postgresql:// / psql: $(echo "scale=2; $LSPG / $PSQL" | bc)x (goal: at most 2x)"
+	pair "psql:" psql -X -h 127.0.0.1 -p "$PG_PORT" -U runsite -d mlflow -c "$PEER_SQL" -- \
+		"$RUNSITE" ls --json -q "$PG_URL/mlflow"
 fi
 if [ -n "$MY_URL" ]; then
-	set -- $(timed mysql mariadb --no-defaults -h 127.0.0.1 -P "$MY_PORT" -u runsite mlflow \
-		-e "$PEER_SQL"); row "mariadb client count/sum of metrics (peer)" "$2" "$3"; MYC=$2
-	set -- $(timed ls "$RUNSITE" ls --json -q "$MY_URL/mlflow"); row "runsite ls --json mysql://" "$2" "$3"; LSMY=$2
-	echo "ls --json mysql:// / mariadb client: $(echo "scale=2; $LSMY / $MYC" | bc)x (goal: at most 2x)"
+	pair "mariadb:" mariadb --no-defaults -h 127.0.0.1 -P "$MY_PORT" -u runsite mlflow -e "$PEER_SQL" -- \
+		"$RUNSITE" ls --json -q "$MY_URL/mlflow"
 fi

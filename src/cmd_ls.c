@@ -263,7 +263,7 @@ int cmd_ls(int argc, char **argv)
 {
 	struct ls_state st;
 	memset(&st, 0, sizeof st);
-	struct reader_opts ropts = {.include_deleted = false, .dec_buckets = 0};
+	struct reader_opts ropts = {.include_deleted = false, .dec_buckets = 0, .summaries_only = true};
 	bool redact = true;
 	const char *forced = NULL;
 	char *shortopts;

@@ -17,6 +17,9 @@ struct reader_opts {
 	/* Metric points are not wanted (the pipeline reading a store ahead for
 	 * what it merges: params, tags, notes, artifacts); a reader may skip them. */
 	bool no_points;
+	/* Only each series' summary is wanted (`ls`): a reader may compute the
+	 * summaries without delivering points (series with n 0, sum complete). */
+	bool summaries_only;
 };
 
 /* Where a reader delivers what it read. Both callbacks take ownership. */

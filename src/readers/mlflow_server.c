@@ -348,16 +348,24 @@ static long read_store(const char *shown, const struct reader_opts *opts, struct
 	}
 	if (!mlflow_sql_experiments(m) || !mlflow_sql_list_runs(m))
 		goto out;
+	/* Summaries alone (ls): the server computes them in one pass rather
+	 * than sending every point. */
+	if (opts->summaries_only && !opts->no_points && !mlflow_sql_summaries(m))
+		goto out;
 	delivered = 0;
 	for (size_t i = 0; i < m->nruns && !c.fatal; i++) {
 		struct run *r = mlflow_sql_run_start(m, &m->runs[i]);
-		if (r && (!mlflow_sql_metrics(m, r) || !mlflow_sql_run_finish(m, r))) {
+		bool summarized = r && mlflow_sql_run_summaries(m, r);
+		if (r && ((!summarized && !mlflow_sql_metrics(m, r)) || !mlflow_sql_run_finish(m, r))) {
 			run_free(r);
 			r = NULL;
 		}
 		if (!r)
 			break;
-		run_finish(r, opts->dec_buckets);
+		if (summarized)
+			run_sort_lists(r);
+		else
+			run_finish(r, opts->dec_buckets);
 		delivered++;
 		if (!sink->run(sink->ctx, r))
 			break;

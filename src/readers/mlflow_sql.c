@@ -432,6 +432,235 @@ int mlflow_sql_metrics(struct mlflow_sql *m, struct run *r)
 	return 1;
 }
 
+/* The largest magnitude below which a float8 holds every integer exactly:
+ * steps and timestamps travel as float8 inside the server's arrays. */
+#define EXACT_INT 9007199254740992.0 /* 2^53 */
+
+/* True when a unique index of metrics makes its rows distinct on (key,
+ * timestamp, step, run_uuid, value, is_nan): every MLflow schema's primary
+ * key. Then counting rows counts distinct points, as long as each NaN and
+ * infinity is stored the one way MLflow stores it (checked per series). */
+static int metrics_rows_distinct(struct mlflow_sql *m, bool *yes)
+{
+	struct sqlconn *db = m->db;
+	*yes = false;
+	if (!db->ops->query(db,
+	                    "SELECT count(*) FROM pg_index i WHERE i.indrelid = to_regclass('metrics') "
+	                    "AND i.indisunique AND i.indexprs IS NULL AND i.indpred IS NULL "
+	                    "AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = i.indrelid "
+	                    "AND a.attnum = ANY (i.indkey) AND a.attname NOT IN ('key', 'timestamp', "
+	                    "'step', 'run_uuid', 'value', 'is_nan'))",
+	                    NULL, NULL))
+		return m->failed(m, "metrics");
+	int rc;
+	while ((rc = db->ops->next(db)) == 1)
+		*yes = db->ops->integer(db, 0) > 0;
+	return rc < 0 ? m->failed(m, "metrics") : 1;
+}
+
+/* ±DBL_MAX is how MLflow stores ±Inf (as mlflow_sql_metrics reads it). */
+static double stored_value(double v)
+{
+	return v == DBL_MAX ? INFINITY : v == -DBL_MAX ? -INFINITY : v;
+}
+
+/* A total order on values, NaN above every number (as model.c sorts points). */
+static int value_order(double a, double b)
+{
+	int na = isnan(a), nb = isnan(b);
+	if (na || nb)
+		return na - nb;
+	return (a > b) - (a < b);
+}
+
+static void json_text(struct buf *b, const char *s)
+{
+	buf_putc(b, '"');
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\') {
+			buf_putc(b, '\\');
+			buf_putc(b, (char)ch);
+		} else if (ch < 0x20) {
+			char esc[8];
+			snprintf(esc, sizeof esc, "\\u%04x", ch);
+			buf_puts(b, esc);
+		} else {
+			buf_putc(b, (char)ch);
+		}
+	}
+	buf_putc(b, '"');
+}
+
+/* first and last of each exact series: the points at (smallest step,
+ * smallest timestamp) and at (largest step, largest timestamp), looked up
+ * through the primary key (key, timestamp, step, run_uuid, ...). When the
+ * series has such a point it is the first (last) one, and among several the
+ * smallest (largest) value is; a series without one is not exact. range
+ * holds each series' smallest and largest step and timestamp. */
+static int first_last(struct mlflow_sql *m, const int64_t (*range)[4])
+{
+	struct sqlconn *db = m->db;
+	struct buf json = BUF_INIT;
+	buf_putc(&json, '[');
+	for (size_t i = 0; i < m->nsums; i++) {
+		if (!m->sums[i].exact)
+			continue;
+		for (int last = 0; last < 2; last++) {
+			char num[96];
+			buf_puts(&json, json.size > 1 ? ",{\"k\":" : "{\"k\":");
+			json_text(&json, m->sums[i].key);
+			buf_puts(&json, ",\"r\":");
+			json_text(&json, m->sums[i].run);
+			snprintf(num, sizeof num, ",\"i\":%zu,\"s\":%lld,\"t\":%lld}", i * 2 + (size_t)last,
+			         (long long)range[i][last], (long long)range[i][2 + last]);
+			buf_puts(&json, num);
+		}
+	}
+	buf_putc(&json, ']');
+	char *sql = xasprintf("SELECT g.i, m.value::float8, (%s)::bool FROM json_to_recordset($1::json) "
+	                      "AS g(i int8, k text, r text, s int8, t int8) JOIN metrics m "
+	                      "ON m.%s = g.k AND m.timestamp = g.t AND (%s) = g.s AND m.run_uuid = g.r",
+	                      mlflow_sql_col_or(m, "metrics", "is_nan", "false"), m->key,
+	                      mlflow_sql_col_or(m, "metrics", "step", "0"));
+	int ok = db->ops->query(db, sql, buf_cstr(&json), "idb");
+	free(sql);
+	buf_free(&json);
+	if (!ok)
+		return m->failed(m, "metrics");
+	bool *found = xcalloc(m->nsums * 2 + 1, sizeof *found);
+	int rc;
+	while ((rc = db->ops->next(db)) == 1) {
+		int64_t i = db->ops->integer(db, 0);
+		double v;
+		if (i < 0 || (size_t)i >= m->nsums * 2 || !db->ops->real(db, 1, &v))
+			continue;
+		if (db->ops->flag(db, 2))
+			v = NAN;
+		v = stored_value(v);
+		struct metric_summary *sum = &m->sums[i / 2].sum;
+		struct point *p = i % 2 ? &sum->last : &sum->first;
+		int want = i % 2 ? 1 : -1; /* the largest value for last, the smallest for first */
+		if (!found[i] || value_order(v, p->value) == want)
+			*p = (struct point){range[i / 2][i % 2], range[i / 2][2 + i % 2], v};
+		found[i] = true;
+	}
+	for (size_t i = 0; rc == 0 && i < m->nsums; i++)
+		if (!found[2 * i] || !found[2 * i + 1])
+			m->sums[i].exact = false;
+	free(found);
+	return rc < 0 ? m->failed(m, "metrics") : 1;
+}
+
+int mlflow_sql_summaries(struct mlflow_sql *m)
+{
+	struct sqlconn *db = m->db;
+	if (!m->sql_metrics || strcmp(db->dialect, "postgresql") != 0)
+		return 1;
+	bool distinct;
+	if (!metrics_rows_distinct(m, &distinct))
+		return 0;
+	if (!distinct)
+		return 1; /* duplicate rows would count twice: the points are read */
+	const char *step = mlflow_sql_col_or(m, "metrics", "step", "0");
+	const char *nan = mlflow_sql_col_or(m, "metrics", "is_nan", "false");
+	/* One pass, grouped by series: counts, the smallest and largest step and
+	 * timestamp (for first and last, looked up next), and min and max as the
+	 * finite (value, step) float8 arrays order them, the earliest step on a
+	 * tie. A series is exact ("odd" 0) when NaN and ±Inf are stored only as
+	 * MLflow stores them (is_nan with value 0, ±DBL_MAX), so no two distinct
+	 * rows are the same point, and nothing is NULL. */
+	char *sql = xasprintf(
+	        "SELECT run_uuid::text, %s::text, n, nnan, ninf, odd, smin, smax, tmin, tmax, "
+	        "lo[1], lo[2], hi[1], -hi[2] FROM ("
+	        "SELECT run_uuid, %s, count(*) AS n, "
+	        "count(*) FILTER (WHERE %s) AS nnan, "
+	        "count(*) FILTER (WHERE NOT %s AND abs(value) >= 1.7976931348623157e308) AS ninf, "
+	        "count(*) FILTER (WHERE value IS NULL OR timestamp IS NULL OR (%s) IS NULL "
+	        "OR (%s) IS NULL OR (%s AND value <> 0) OR (NOT %s AND (value = 'NaN' "
+	        "OR abs(value) = 'Infinity'))) AS odd, "
+	        "(min(%s))::int8 AS smin, (max(%s))::int8 AS smax, "
+	        "min(timestamp)::int8 AS tmin, max(timestamp)::int8 AS tmax, "
+	        "min(ARRAY[value::float8, (%s)::float8]) FILTER (WHERE NOT %s "
+	        "AND abs(value) < 1.7976931348623157e308) AS lo, "
+	        "max(ARRAY[value::float8, -(%s)::float8]) FILTER (WHERE NOT %s "
+	        "AND abs(value) < 1.7976931348623157e308) AS hi "
+	        "FROM metrics GROUP BY run_uuid, %s) s "
+	        "ORDER BY run_uuid COLLATE \"C\", %s COLLATE \"C\"",
+	        m->key, m->key, nan, nan, step, nan, nan, nan, step, step, step, nan, step, nan,
+	        m->key, m->key);
+	int ok = db->ops->query(db, sql, NULL, "ttiiiiiiiidddd");
+	free(sql);
+	if (!ok)
+		return m->failed(m, "metrics");
+	int64_t (*range)[4] = NULL; /* per series: smallest, largest step; smallest, largest time */
+	size_t caprange = 0;
+	int rc;
+	while ((rc = db->ops->next(db)) == 1) {
+		const char *run = db->ops->text(db, 0), *key = db->ops->text(db, 1);
+		if (!run)
+			continue; /* no run reads it */
+		GROW(m->sums, m->capsums, m->nsums + 1);
+		GROW(range, caprange, m->nsums + 1);
+		int64_t *rg = range[m->nsums];
+		struct mlflow_sum *g = &m->sums[m->nsums++];
+		memset(g, 0, sizeof *g);
+		g->run = xstrdup(run);
+		g->key = xstrdup(key ? key : "");
+		for (int i = 0; i < 4; i++)
+			rg[i] = db->ops->integer(db, 6 + i);
+		double d[4];
+		bool has[4];
+		for (int i = 0; i < 4; i++)
+			has[i] = db->ops->real(db, 10 + i, &d[i]);
+		/* Steps beyond 2^53 would not travel exactly in the float8 arrays. */
+		g->exact = key && db->ops->integer(db, 5) == 0 && rg[0] > -EXACT_INT &&
+		           rg[1] < EXACT_INT && has[0] == has[1] && has[2] == has[3];
+		struct metric_summary *sum = &g->sum;
+		sum->count = (uint64_t)db->ops->integer(db, 2);
+		sum->nan_count = (uint64_t)db->ops->integer(db, 3);
+		sum->inf_count = (uint64_t)db->ops->integer(db, 4);
+		sum->has_finite = has[0];
+		if (has[0]) {
+			sum->min = (struct point){(int64_t)d[1], 0, d[0]};
+			sum->max = (struct point){(int64_t)d[3], 0, d[2]};
+		}
+	}
+	if (rc < 0) {
+		free(range);
+		return m->failed(m, "metrics");
+	}
+	ok = m->nsums == 0 || first_last(m, (const int64_t(*)[4])range);
+	free(range);
+	if (ok)
+		m->have_sums = true;
+	return ok;
+}
+
+int mlflow_sql_run_summaries(struct mlflow_sql *m, struct run *r)
+{
+	if (!m->have_sums)
+		return 0;
+	/* The first summary of the run: sums are in byte order of run, then key. */
+	size_t lo = 0, hi = m->nsums;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(m->sums[mid].run, r->id) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t end = lo;
+	for (; end < m->nsums && strcmp(m->sums[end].run, r->id) == 0; end++)
+		if (!m->sums[end].exact)
+			return 0;
+	for (size_t i = lo; i < end; i++) {
+		struct series *s = run_series(r, m->sums[i].key);
+		s->sum = m->sums[i].sum;
+	}
+	return 1;
+}
+
 static int read_inputs(struct mlflow_sql *m, struct run *r)
 {
 	struct sqlconn *db = m->db;
@@ -517,6 +746,11 @@ void mlflow_sql_free(struct mlflow_sql *m)
 			free(m->runs[i].col[k]);
 	free(m->runs);
 	free(m->keys.slot);
+	for (size_t i = 0; i < m->nsums; i++) {
+		free(m->sums[i].run);
+		free(m->sums[i].key);
+	}
+	free(m->sums);
 	free(m->sql_params);
 	free(m->sql_tags);
 	free(m->sql_metrics);

@@ -37,6 +37,13 @@ struct mlflow_keys {
 	size_t n;
 };
 
+/* A series' summary as the server computed it (mlflow_sql_summaries). */
+struct mlflow_sum {
+	char *run, *key;
+	bool exact; /* false: the run's points must be read to summarise it */
+	struct metric_summary sum;
+};
+
 struct mlflow_sql {
 	/* Set by the reader before use. */
 	struct sqlconn *db;
@@ -59,6 +66,9 @@ struct mlflow_sql {
 	size_t nruns, capruns;
 	char *sql_params, *sql_tags, *sql_metrics, *sql_inputs, *sql_models, *sql_versions;
 	struct mlflow_keys keys; /* for mlflow_sql_metrics */
+	struct mlflow_sum *sums; /* by (run, key) in byte order, when have_sums */
+	size_t nsums, capsums;
+	bool have_sums;
 };
 
 /* Records that table has column (names compared without case). */
@@ -85,6 +95,15 @@ int mlflow_sql_list_runs(struct mlflow_sql *m);
 struct run *mlflow_sql_run_start(struct mlflow_sql *m, const struct mlflow_run_row *row);
 /* Streams the run's metric rows into it. Returns 0 when the read must stop. */
 int mlflow_sql_metrics(struct mlflow_sql *m, struct run *r);
+/* PostgreSQL, when only summaries are wanted (reader_opts.summaries_only):
+ * every series' summary computed by the server in one aggregate query over
+ * the metrics table, instead of streaming every point. Sets have_sums when
+ * it could. Returns 0 when the read must stop. */
+int mlflow_sql_summaries(struct mlflow_sql *m);
+/* Gives r its series from the server's summaries: 1 done (r then needs
+ * run_sort_lists, not run_finish), 0 when its points must be read instead
+ * (no summaries, or one the server cannot give exactly). */
+int mlflow_sql_run_summaries(struct mlflow_sql *m, struct run *r);
 /* The run's dataset inputs, logged models and model versions. Returns 0 when the read must stop. */
 int mlflow_sql_run_finish(struct mlflow_sql *m, struct run *r);
 

@@ -11,7 +11,7 @@
 #include "runsite/util.h"
 #include "sqlconn.h"
 
-#define MAX_STREAM_COLS 16
+#define MAX_STREAM_COLS 24
 
 struct pgconn {
 	struct sqlconn base;

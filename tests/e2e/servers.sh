@@ -26,6 +26,48 @@ print(json.dumps(sorted(runs, key=lambda r: r["id"]), sort_keys=True, indent=1))
 "$RUNSITE" ls --json "$SAMPLE" >"$TMP/sqlite.json" 2>"$TMP/sqlite.err"
 normalize "$TMP/sqlite.json" >"$TMP/sqlite.norm"
 
+# The sample with series whose summaries have every tie rule to get right:
+# points sharing a step, or a step and a timestamp; NaN and ±Inf as MLflow
+# stores them (is_nan with 0, ±DBL_MAX) first, last and on a tie; negative
+# steps; one point; no finite point; ties for min and max. One run also has
+# a NaN stored another way (is_nan with a value), the same point as a stored
+# NaN: it counts once, which a server cannot count by rows alone.
+EDGE=$TMP/edge.db
+cp "$SAMPLE" "$EDGE"
+$PY - "$EDGE" <<'PYEOF'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+runs = [r[0] for r in db.execute(
+    "SELECT run_uuid FROM runs WHERE lifecycle_stage = 'active' ORDER BY run_uuid LIMIT 2")]
+NAN, INF = None, 1.7976931348623157e308
+series = {
+    "edge/same_step": [(0, 10, 2.0), (0, 10, 1.0), (0, 5, 4.0), (3, 20, 1.0), (3, 20, 9.0), (3, 19, 12.0)],
+    "edge/nonfinite": [(-5, 1, NAN), (-5, 1, 0.25), (-3, 2, INF), (-1, 3, -INF), (2, 4, 0.5), (2, 4, NAN)],
+    "edge/one": [(7, 70, 1.5)],
+    "edge/nan_only": [(1, 1, NAN), (2, 2, NAN)],
+    "edge/inf_only": [(1, 1, INF), (1, 2, -INF)],
+    "edge/ties": [(1, 1, 0.9), (2, 2, 1.0), (3, 3, 1.0), (4, 4, 0.9)],
+    "edge/nan_first_last": [(0, 0, NAN), (0, 0, 3.0), (9, 9, 3.0), (9, 9, NAN)],
+}
+# The second run: steps out of time order (the first step logged last), and
+# a NaN stored twice at one point (is_nan with 0 and with 5).
+later = {
+    "edge/out_of_order": [(1, 1, 0.9), (2, 2, 1.0), (3, 3, 1.0), (4, 4, 0.9), (0, 5, 0.9), (-2, 9, 1.0)],
+    "edge/odd": [(1, 1, NAN), (1, 1, 5.0), (2, 2, 2.0)],
+}
+rows = []
+for run, group in ((runs[0], series), (runs[1], later)):
+    for key, pts in group.items():
+        for step, ts, v in pts:
+            rows.append((key, 0.0 if v is None else v, ts, run, step, 1 if v is None else 0))
+rows[-2] = rows[-2][:5] + (1,)  # 5.0 with is_nan: NaN stored another way
+db.executemany("INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) "
+               "VALUES (?, ?, ?, ?, ?, ?)", rows)
+db.commit()
+PYEOF
+"$RUNSITE" ls --json "$EDGE" >"$TMP/edge.json" 2>/dev/null
+normalize "$TMP/edge.json" >"$TMP/edge.norm"
+
 # server_checks NAME URL LOADCMD DIALECT: every check against one server.
 server_checks() {
 	name=$1 base=$2 load=$3 dialect=$4
@@ -45,6 +87,27 @@ server_checks() {
 	if cmp -s "$TMP/sqlite.norm" "$TMP/$name.norm"; then ok; else
 		fail "$name: ls --json differs from the SQLite store's"; diff "$TMP/sqlite.norm" "$TMP/$name.norm" | head -20; fi
 	check_grep "$name: the store is the URL" "\"path\":\"$url\"" "$TMP/$name.json"
+
+	# Every tie rule, NaN and ±Inf: the same summaries as the SQLite store's.
+	python3 scripts/sqlite_to_sql.py --fast --dialect "$dialect" \
+		--schema "tests/servers/mlflow-current.$dialect.sql" "$EDGE" >"$TMP/$name.edge.sql" &&
+		$load edge "$TMP/$name.edge.sql" >/dev/null 2>&1
+	check "$name: the edge-case store loads" test $? -eq 0
+	[ "$name" = postgresql ] && logged_before=$(pg_statements_logged)
+	PGPASSWORD=$PW MYSQL_PWD=$PW "$RUNSITE" ls --json "$base/edge" >"$TMP/$name.edge.json" 2>"$TMP/$name.edge.err"
+	check "$name: ls --json reads the edge-case store" test $? -eq 0
+	normalize "$TMP/$name.edge.json" >"$TMP/$name.edge.norm" 2>&1
+	if cmp -s "$TMP/edge.norm" "$TMP/$name.edge.norm"; then ok; else
+		fail "$name: edge-case summaries differ from the SQLite store's"; diff "$TMP/edge.norm" "$TMP/$name.edge.norm" | head -20; fi
+	if [ "$name" = postgresql ]; then
+		# ls asks the server for the summaries in one aggregate query, and
+		# streams the points only of the run whose summaries it cannot give
+		# exactly, not of every run.
+		pg_admin postgres -c "ALTER ROLE runsite RESET log_statement" >/dev/null
+		streamed=$(tail -n +$((logged_before + 1)) "$PG_HOST/server.log" | grep -c "FROM metrics WHERE run_uuid")
+		nruns=$($PY -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["runs"]))' "$TMP/edge.json")
+		check "postgresql: ls --json streams the points of 1 run of $nruns (streamed $streamed)" test "$streamed" -eq 1
+	fi
 
 	# The password in the URL works and is shown nowhere.
 	"$RUNSITE" ls --json "$urlpw" >"$TMP/$name.pw.json" 2>"$TMP/$name.pw.err"
@@ -93,6 +156,12 @@ server_checks() {
 	got=$?
 	check "$name: a refused connection exits 6 (got $got)" test $got -eq 6
 	check_grep "$name: says it cannot connect" "cannot connect" "$TMP/$name.refused.err"
+}
+
+# Logs runsite's statements from now on; prints how many lines the server log has.
+pg_statements_logged() {
+	pg_admin postgres -c "ALTER ROLE runsite SET log_statement = 'all'" >/dev/null
+	wc -l <"$PG_HOST/server.log"
 }
 
 # A statement held up by a lock another session keeps, past the timeout.

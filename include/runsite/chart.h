@@ -113,6 +113,12 @@ void chart_fingerprint(const struct chart_spec *spec, enum chart_format fmt,
 /* Distinct looks of a series in an overlay: 6 palette colours × 4 line
  * styles; a color index i draws as colour i % 6, style (i / 6) % 4. */
 #define CHART_RUN_STYLES 24
+/* Gives the series on one chart distinct looks, in order: each keeps its
+ * colour index (the run's, fixed for the site) unless another series took
+ * that look or its colour is used more than another colour; then the least
+ * used colour from it on, and the first free line style. So up to 6 series
+ * get 6 colours and up to 24 distinct looks; faint series are left alone. */
+void chart_distinct_looks(struct chart_series *series, size_t n);
 /* The line style (0 solid, 1 dashed, 2 dotted, 3 dash-dot) of a series of
  * colour index color on a chart of nseries. */
 int chart_dash_index(int color, size_t nseries);

@@ -2,6 +2,7 @@
  * extrema → margins → labels → grid → ticks → series → legend. */
 #include <glib.h>
 #include <math.h>
+#include <stdbool.h>
 #include <pango/pangocairo.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,6 +205,40 @@ static int m4_class(double y, int logy)
 	if (logy && !(y > 0))
 		return 4;
 	return y > 0 ? 2 : 3;
+}
+
+void chart_distinct_looks(struct chart_series *series, size_t n)
+{
+	bool used[CHART_RUN_STYLES] = {false};
+	int per_colour[CHART_NPALETTE] = {0};
+	for (size_t i = 0; i < n; i++) {
+		struct chart_series *se = &series[i];
+		if (se->faint)
+			continue;
+		int want = (se->color < 0 ? -(se->color + 1) : se->color) % CHART_RUN_STYLES;
+		int fewest = per_colour[0];
+		for (int c = 1; c < CHART_NPALETTE; c++)
+			if (per_colour[c] < fewest)
+				fewest = per_colour[c];
+		/* The run's own colour while no colour is used less, else the
+		 * next least used; then its own line style, else the next free. */
+		int c0 = want % CHART_NPALETTE, colour = c0;
+		for (int k = 0; k < CHART_NPALETTE; k++) {
+			colour = (c0 + k) % CHART_NPALETTE;
+			if (per_colour[colour] == fewest)
+				break;
+		}
+		int d0 = want / CHART_NPALETTE, dash = d0;
+		for (int k = 0; k < CHART_RUN_STYLES / CHART_NPALETTE; k++) {
+			dash = (d0 + k) % (CHART_RUN_STYLES / CHART_NPALETTE);
+			if (!used[dash * CHART_NPALETTE + colour])
+				break;
+		}
+		int look = dash * CHART_NPALETTE + colour;
+		used[look] = true;
+		per_colour[colour]++;
+		se->color = se->color < 0 ? -(look + 1) : look;
+	}
 }
 
 int chart_dash_index(int color, size_t nseries)

@@ -815,6 +815,7 @@ struct chart_ref *overlay_charts(struct site *s, const struct plan_unit *units, 
 			free(note);
 			note = more;
 		}
+		chart_distinct_looks(cs, ns);
 		/* Worth a picture only with a line in it: single values (one point
 		 * per run) are compared better in the tables. */
 		if (longest >= 2 && ns > 0) {

@@ -227,7 +227,7 @@ static void test_log_rule(void)
 	struct chart_point a[] = {{0, 1e-4}, {1, 0.5}, {2, NAN}, {3, INFINITY}};
 	struct chart_point b[] = {{0, 0.01}, {1, 1}};
 	struct chart_point c[] = {{0, -1}, {1, 1e6}};
-	struct chart_series s = {"r", a, 4, 0, NULL, NULL, 0};
+	struct chart_series s = {"r", a, 4, 0, NULL, NULL, 0, 0};
 	struct chart_spec spec;
 
 	chart_spec_defaults(&spec);
@@ -246,8 +246,8 @@ static void test_describe_palette(void)
 {
 	struct chart_point a[] = {{0, 2.0}, {10, 0.5}, {20, 0.75}};
 	struct chart_point b[] = {{0, 3.0}, {10, 1.5}, {20, NAN}};
-	struct chart_series s[2] = {{"baseline", a, 3, 0, NULL, NULL, 0},
-	                            {"wide-lr", b, 3, 1, NULL, NULL, 0}};
+	struct chart_series s[2] = {{"baseline", a, 3, 0, NULL, NULL, 0, 0},
+	                            {"wide-lr", b, 3, 1, NULL, NULL, 0, 0}};
 	struct chart_spec spec;
 	struct chart_info info = {1000000, 3210, 0};
 	char *d;
@@ -288,9 +288,9 @@ static void fixed_measure(void *ctx, const char *text, double *w, double *h)
 static void test_short_names(void)
 {
 	/* legends: the part run names share is said once */
-	struct chart_series s[3] = {{"mlp16-posw4-s3", NULL, 0, 0, NULL, NULL, 0},
-	                            {"mlp16-posw4-s4", NULL, 0, 1, NULL, NULL, 0},
-	                            {"mlp16-posw4-s10", NULL, 0, 2, NULL, NULL, 0}};
+	struct chart_series s[3] = {{"mlp16-posw4-s3", NULL, 0, 0, NULL, NULL, 0, 0},
+	                            {"mlp16-posw4-s4", NULL, 0, 1, NULL, NULL, 0, 0},
+	                            {"mlp16-posw4-s10", NULL, 0, 2, NULL, NULL, 0, 0}};
 	size_t pre, suf;
 	chart_label_common(s, 3, &pre, &suf);
 	INT_EQ(pre, strlen("mlp16-posw4-"), "shared prefix up to the separator");
@@ -298,17 +298,17 @@ static void test_short_names(void)
 	char *t = chart_label_common_text(s, 3);
 	STR_EQ(t, "mlp16-posw4-\xe2\x80\xa6", "the shared part as text");
 	free(t);
-	struct chart_series g[2] = {{"logreg-baseline (mean, n=3)", NULL, 0, 0, NULL, NULL, 0},
-	                            {"logreg-posw4 (mean, n=3)", NULL, 0, 1, NULL, NULL, 0}};
+	struct chart_series g[2] = {{"logreg-baseline (mean, n=3)", NULL, 0, 0, NULL, NULL, 0, 0},
+	                            {"logreg-posw4 (mean, n=3)", NULL, 0, 1, NULL, NULL, 0, 0}};
 	chart_label_common(g, 2, &pre, &suf);
 	INT_EQ(pre, strlen("logreg-"), "groups: prefix");
 	INT_EQ(suf, strlen(" (mean, n=3)"), "groups: suffix from the separator");
-	struct chart_series d[2] = {{"adam", NULL, 0, 0, NULL, NULL, 0},
-	                            {"adamw", NULL, 0, 1, NULL, NULL, 0}};
+	struct chart_series d[2] = {{"adam", NULL, 0, 0, NULL, NULL, 0, 0},
+	                            {"adamw", NULL, 0, 1, NULL, NULL, 0, 0}};
 	chart_label_common(d, 2, &pre, &suf);
 	INT_EQ(pre + suf, 0, "no separator: names kept whole");
-	struct chart_series e[2] = {{"run-a", NULL, 0, 0, NULL, NULL, 0},
-	                            {"run-a-b", NULL, 0, 1, NULL, NULL, 0}};
+	struct chart_series e[2] = {{"run-a", NULL, 0, 0, NULL, NULL, 0, 0},
+	                            {"run-a-b", NULL, 0, 1, NULL, NULL, 0, 0}};
 	chart_label_common(e, 2, &pre, &suf);
 	OK(pre < strlen("run-a") && pre + suf < strlen("run-a"), "no name left empty");
 	chart_label_common(s, 1, &pre, &suf);
@@ -345,8 +345,46 @@ static void test_short_names(void)
 	INT_EQ(chart_sweep_top(5), 1, "five runs: the best one");
 }
 
+static void test_distinct_looks(void)
+{
+	/* ten runs whose own colours (from their ids) share two hues */
+	int own[10] = {0, 6, 0, 12, 1, 7, 0, 1, 13, 6};
+	struct chart_series s[11];
+	memset(s, 0, sizeof s);
+	for (int i = 0; i < 10; i++)
+		s[i].color = own[i];
+	s[10].faint = 1;
+	s[10].color = 3;
+	chart_distinct_looks(s, 11);
+	int looks[CHART_RUN_STYLES] = {0}, colours[6] = {0};
+	for (int i = 0; i < 10; i++) {
+		looks[s[i].color]++;
+		colours[s[i].color % 6]++;
+	}
+	int dup = 0, lo = 99, hi = 0;
+	for (int k = 0; k < CHART_RUN_STYLES; k++)
+		dup += looks[k] > 1;
+	for (int c = 0; c < 6; c++) {
+		lo = colours[c] < lo ? colours[c] : lo;
+		hi = colours[c] > hi ? colours[c] : hi;
+	}
+	INT_EQ(dup, 0, "ten series: ten different looks");
+	OK(hi - lo <= 1, "ten series: the six colours used evenly (1 or 2 each)");
+	INT_EQ(s[0].color, 0, "the first series keeps its run's colour");
+	INT_EQ(s[10].color, 3, "a faint series is left alone");
+	struct chart_series apart[3];
+	memset(apart, 0, sizeof apart);
+	apart[0].color = 2;
+	apart[1].color = 9;
+	apart[2].color = -5;
+	chart_distinct_looks(apart, 3);
+	OK(apart[0].color == 2 && apart[1].color == 9 && apart[2].color == -5,
+	   "series already apart keep their own looks");
+}
+
 int main(void)
 {
+	test_distinct_looks();
 	test_short_names();
 	test_nice();
 	test_layout_no_overlap();

@@ -167,7 +167,7 @@ static void test_m4_exact(void)
 {
 	size_t n = 1000000, total, diff;
 	struct chart_point *p = walk(n, 88172645463325252ULL);
-	struct chart_series s = {"walk", p, n, 0, NULL, NULL, 0};
+	struct chart_series s = {"walk", p, n, 0, NULL, NULL, 0, 0};
 	struct chart_spec spec;
 	struct chart_info full, dec;
 
@@ -242,7 +242,7 @@ static void test_nan_inf(void)
 {
 	size_t n = 101;
 	struct chart_point *p = xreallocarray(NULL, n, sizeof *p);
-	struct chart_series s = {"r", p, n, 0, NULL, NULL, 0};
+	struct chart_series s = {"r", p, n, 0, NULL, NULL, 0, 0};
 	struct chart_spec spec;
 	struct chart_axis xa, ya;
 	struct chart_info info;
@@ -296,7 +296,7 @@ static void test_clip_and_log(void)
 {
 	size_t n = 1000;
 	struct chart_point *p = walk(n, 7);
-	struct chart_series s = {"r", p, n, 2, NULL, NULL, 0};
+	struct chart_series s = {"r", p, n, 2, NULL, NULL, 0, 0};
 	struct chart_spec spec;
 	struct chart_axis ya;
 	struct chart_info info;
@@ -335,9 +335,9 @@ static void test_bytes(void)
 	size_t n = 20000;
 	struct chart_point *p = walk(n, 12345), *q = walk(n, 999);
 	struct chart_series s[3] = {
-		{"baseline <script>alert(1)</script> & \"friends\"", p, n, 0, NULL, NULL, 0},
-		{"bad utf-8 \xff\xfe\x01 end", q, n, 1, NULL, NULL, 0},
-		{NULL, q, n / 2, 7, NULL, NULL, 0},
+		{"baseline <script>alert(1)</script> & \"friends\"", p, n, 0, NULL, NULL, 0, 0},
+		{"bad utf-8 \xff\xfe\x01 end", q, n, 1, NULL, NULL, 0, 0},
+		{NULL, q, n / 2, 7, NULL, NULL, 0, 0},
 	};
 	struct chart_spec spec;
 	struct buf a = BUF_INIT, b = BUF_INIT;
@@ -473,7 +473,7 @@ static void test_files(void)
 	char dir[] = "/tmp/runsite-chart-XXXXXX";
 	size_t n = 1000000;
 	struct chart_point *p = walk(n, 4242);
-	struct chart_series s = {"long run", p, n, 3, NULL, NULL, 0};
+	struct chart_series s = {"long run", p, n, 3, NULL, NULL, 0, 0};
 	struct chart_spec spec;
 	struct chart_info info;
 	struct buf b = BUF_INIT;

@@ -145,6 +145,9 @@ void svgpen_fill(struct svg_pen *p, const double rgb[3], double alpha);
 /* Strokes it (round caps and joins, as the layer says) and starts a new one. */
 void svgpen_stroke(struct svg_pen *p, const double rgb[3], double alpha, double lw,
                    const double *dash, int ndash);
+/* Fills it, then strokes it on top, as one element (a marker's disc and ring). */
+void svgpen_fill_stroke(struct svg_pen *p, const double fill[3], double fill_alpha,
+                        const double stroke[3], double stroke_alpha, double lw);
 /* Closes the layer. */
 void svgpen_end(struct svg_pen *p);
 

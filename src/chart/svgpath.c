@@ -176,6 +176,25 @@ void svgpen_stroke(struct svg_pen *p, const double rgb[3], double alpha, double 
 	buf_free(&a);
 }
 
+void svgpen_fill_stroke(struct svg_pen *p, const double fill[3], double fill_alpha,
+                        const double stroke[3], double stroke_alpha, double lw)
+{
+	struct buf a = BUF_INIT;
+	buf_puts(&a, " fill=\"");
+	put_color(&a, fill);
+	buf_putc(&a, '"');
+	if (fill_alpha < 1)
+		put_number(&a, "fill-opacity", fill_alpha);
+	buf_puts(&a, " stroke=\"");
+	put_color(&a, stroke);
+	buf_putc(&a, '"');
+	put_number(&a, "stroke-width", lw);
+	if (stroke_alpha < 1)
+		put_number(&a, "stroke-opacity", stroke_alpha);
+	emit(p, buf_cstr(&a));
+	buf_free(&a);
+}
+
 void svgpen_begin(struct svg_pen *p, struct buf *out, double l, double t, double r, double b)
 {
 	p->out = out;

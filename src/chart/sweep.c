@@ -20,7 +20,13 @@ struct sw {
 	PangoFontDescription *font, *title_font;
 	double fg;
 	struct buf *svg_text; /* SVG: text as <text> elements here, not glyphs on cr */
+	struct buf *svg_runs; /* SVG: the runs' lines or points as markup here, not on cr */
 };
+
+/* In SVG the runs of one colour and weight share one <path> (a run is a
+ * subpath), so the scale is quantised to this many steps there, the colour
+ * bar's included; PNG and PDF keep the continuous scale. */
+#define SWEEP_SVG_LEVELS 64
 
 static void sw_measure(void *vctx, const char *text, double *w, double *h)
 {
@@ -227,13 +233,63 @@ static void metric_range(const struct chart_sweep *sw, double *lo, double *hi)
 		}
 }
 
-/* The scale colour of metric value v: the better end (by the goal) yellow. */
-static void metric_rgb(const struct chart_sweep *sw, double lo, double hi, double v, double rgb[3])
+/* The scale position 0..1 of metric value v: the better end (by the goal) 1. */
+static double metric_t(const struct chart_sweep *sw, double lo, double hi, double v)
 {
 	double t = hi > lo ? (v - lo) / (hi - lo) : 1;
 	if (sw->goal == CHART_GOAL_MIN)
 		t = 1 - t;
-	chart_scale_rgb(t, rgb);
+	return !isfinite(t) ? 0 : t < 0 ? 0 : t > 1 ? 1 : t;
+}
+
+/* The step of v on the SVG's quantised scale, 0 .. SWEEP_SVG_LEVELS - 1. */
+static int metric_level(const struct chart_sweep *sw, double lo, double hi, double v)
+{
+	return (int)lround(metric_t(sw, lo, hi, v) * (SWEEP_SVG_LEVELS - 1));
+}
+
+/* The scale colour of metric value v (yellow the better end), in steps
+ * when the runs go to SVG. */
+static void metric_rgb(const struct sw *c, const struct chart_sweep *sw, double lo, double hi,
+                       double v, double rgb[3])
+{
+	if (c->svg_runs)
+		chart_scale_rgb(metric_level(sw, lo, hi, v) / (double)(SWEEP_SVG_LEVELS - 1), rgb);
+	else
+		chart_scale_rgb(metric_t(sw, lo, hi, v), rgb);
+}
+
+/* A run's place among the SVG paths: its weight (0 faint, 1 bold, 2 the
+ * best), its colour step and its place k in the drawing order. */
+struct run_group {
+	size_t k;
+	int weight, level;
+};
+
+static int cmp_group(const void *a, const void *b)
+{
+	const struct run_group *x = a, *y = b;
+	if (x->weight != y->weight)
+		return x->weight - y->weight;
+	if (x->level != y->level)
+		return x->level - y->level;
+	return (x->k > y->k) - (x->k < y->k);
+}
+
+/* The runs sorted into their paths: faint before bold (as Cairo draws them),
+ * then by colour step, then in the drawing order. With a goal that is the
+ * drawing order itself, worst first; caller frees. */
+static struct run_group *run_groups(const struct chart_sweep *sw, const size_t *order,
+                                    size_t top_n, double mlo, double mhi, size_t metric_dim)
+{
+	struct run_group *g = xreallocarray(NULL, sw->nruns ? sw->nruns : 1, sizeof *g);
+	for (size_t k = 0; k < sw->nruns; k++) {
+		int bold = k >= sw->nruns - top_n;
+		g[k] = (struct run_group){k, !bold ? 0 : k + 1 == sw->nruns ? 2 : 1,
+		                          metric_level(sw, mlo, mhi, sw->dims[metric_dim].v[order[k]])};
+	}
+	qsort(g, sw->nruns, sizeof *g, cmp_group);
+	return g;
 }
 
 /* Ticks of a vertical axis at x from y0 (bottom) to y1 (top); labels on
@@ -266,6 +322,47 @@ static void vaxis_ticks(struct sw *c, const struct dim_axis *a, double x, double
 	}
 }
 
+/* The runs of the parallel coordinates as SVG paths, one per colour step
+ * and weight, each run a subpath: what draw_parallel strokes on Cairo. */
+static void parallel_svg_runs(struct sw *c, const struct chart_sweep *sw,
+                              const struct dim_axis *ax, const size_t *order, size_t top_n,
+                              double mlo, double mhi, double top, double bottom, double left,
+                              double right)
+{
+	size_t nd = sw->ndims;
+	double gap = nd > 1 ? (right - left) / (double)(nd - 1) : 0;
+	struct run_group *g = run_groups(sw, order, top_n, mlo, mhi, nd - 1);
+	struct svg_pen pen = {.out = c->svg_runs};
+	BUF_PUTSL(c->svg_runs, "<g stroke-linejoin=\"round\">\n");
+	for (size_t j = 0; j < sw->nruns; j++) {
+		size_t i = order[g[j].k];
+		int open = 0;
+		for (size_t d = 0; d < nd; d++) {
+			double p = dim_pos(&ax[d], sw->dims[d].v[i]);
+			double x = nd > 1 ? left + gap * (double)d : (left + right) / 2;
+			if (!isfinite(p)) {
+				open = 0;
+				continue;
+			}
+			double y = bottom + (top - bottom) * p;
+			if (open)
+				svgpen_line(&pen, x, y);
+			else
+				svgpen_move(&pen, x, y);
+			open = 1;
+		}
+		if (j + 1 == sw->nruns || g[j + 1].weight != g[j].weight || g[j + 1].level != g[j].level) {
+			double rgb[3];
+			chart_scale_rgb(g[j].level / (double)(SWEEP_SVG_LEVELS - 1), rgb);
+			svgpen_stroke(&pen, rgb, g[j].weight || top_n == 0 ? 1.0 : 0.3, 1 + g[j].weight,
+			              NULL, 0);
+		}
+	}
+	BUF_PUTSL(c->svg_runs, "</g>\n");
+	buf_free(&pen.d);
+	free(g);
+}
+
 /* Parallel coordinates: one line per run coloured by the metric (the
  * colour bar beside the metric's axis, the last), every run faint, the
  * best few bold on top. */
@@ -295,13 +392,15 @@ static void draw_parallel(struct sw *c, const struct chart_sweep *sw, double W, 
 	double mlo, mhi;
 	metric_range(sw, &mlo, &mhi);
 	size_t *order = sweep_order(sw, &top_n);
+	if (c->svg_runs)
+		parallel_svg_runs(c, sw, ax, order, top_n, mlo, mhi, top, bottom, left, right);
 	cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
-	for (size_t k = 0; k < sw->nruns; k++) {
+	for (size_t k = 0; k < sw->nruns && !c->svg_runs; k++) {
 		size_t i = order[k];
 		int bold = k >= sw->nruns - top_n;
 		double rgb[3];
 		int open = 0;
-		metric_rgb(sw, mlo, mhi, sw->dims[nd - 1].v[i], rgb);
+		metric_rgb(c, sw, mlo, mhi, sw->dims[nd - 1].v[i], rgb);
 		for (size_t d = 0; d < nd; d++) {
 			double p = dim_pos(&ax[d], sw->dims[d].v[i]);
 			double x = nd > 1 ? left + gap * (double)d : (left + right) / 2;
@@ -334,7 +433,7 @@ static void draw_parallel(struct sw *c, const struct chart_sweep *sw, double W, 
 				double y0 = bottom + (top - bottom) * j / 48.0, y1 = bottom + (top - bottom) * (j + 1) / 48.0;
 				double pm = ((j + 0.5) / 48.0) * (ax[d].hi - ax[d].lo) + ax[d].lo;
 				double v = ax[d].log ? pow(10, pm) : pm, rgb[3];
-				metric_rgb(sw, mlo, mhi, v, rgb);
+				metric_rgb(c, sw, mlo, mhi, v, rgb);
 				cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
 				cairo_rectangle(cr, x + 2, y1, 6, y0 - y1 + 0.25);
 				cairo_fill(cr);
@@ -344,6 +443,35 @@ static void draw_parallel(struct sw *c, const struct chart_sweep *sw, double W, 
 		            d == 0 ? left - 8 : last ? W - x - 20 : gap - 12);
 	}
 	free(ax);
+}
+
+/* The scatter's points as SVG paths, one per colour step and size, each
+ * point a circle subpath filled and ringed: what draw_scatter paints on Cairo. */
+static void scatter_svg_runs(struct sw *c, const struct chart_sweep *sw,
+                             const struct dim_axis *xa, const struct dim_axis *ya,
+                             const size_t *order, size_t top_n, double mlo, double mhi,
+                             double px, double py, double pw, double ph)
+{
+	struct run_group *g = run_groups(sw, order, top_n, mlo, mhi, 1);
+	struct svg_pen pen = {.out = c->svg_runs};
+	for (size_t j = 0; j < sw->nruns; j++) {
+		size_t i = order[g[j].k];
+		int bold = g[j].weight > 0;
+		double p = dim_pos(xa, sw->dims[0].v[i]), q = dim_pos(ya, sw->dims[1].v[i]);
+		if (isfinite(p) && isfinite(q))
+			svgpen_circle(&pen, px + pw * p, py + ph * (1 - q), bold ? 5 : 3.5);
+		/* the best is bold like the others here: one path for both */
+		if (j + 1 == sw->nruns || (g[j + 1].weight > 0) != bold || g[j + 1].level != g[j].level) {
+			double rgb[3], ring[3];
+			chart_scale_rgb(g[j].level / (double)(SWEEP_SVG_LEVELS - 1), rgb);
+			for (int k = 0; k < 3; k++)
+				ring[k] = rgb[k] * 0.55;
+			svgpen_fill_stroke(&pen, rgb, bold || top_n == 0 ? 0.95 : 0.5, ring, bold ? 1 : 0.5,
+			                   bold ? 1.25 : 0.75);
+		}
+	}
+	buf_free(&pen.d);
+	free(g);
 }
 
 static void draw_scatter(struct sw *c, const struct chart_sweep *sw, double W, double H)
@@ -383,14 +511,16 @@ static void draw_scatter(struct sw *c, const struct chart_sweep *sw, double W, d
 	size_t top_n, *order;
 	metric_range(sw, &mlo, &mhi);
 	order = sweep_order(sw, &top_n);
-	for (size_t k = 0; k < sw->nruns; k++) {
+	if (c->svg_runs)
+		scatter_svg_runs(c, sw, &xa, &ya, order, top_n, mlo, mhi, px, py, pw, ph);
+	for (size_t k = 0; k < sw->nruns && !c->svg_runs; k++) {
 		size_t i = order[k];
 		int bold = k >= sw->nruns - top_n;
 		double p = dim_pos(&xa, sw->dims[0].v[i]), q = dim_pos(&ya, sw->dims[1].v[i]);
 		if (!isfinite(p) || !isfinite(q))
 			continue;
 		double rgb[3];
-		metric_rgb(sw, mlo, mhi, sw->dims[1].v[i], rgb);
+		metric_rgb(c, sw, mlo, mhi, sw->dims[1].v[i], rgb);
 		cairo_new_sub_path(cr);
 		cairo_arc(cr, px + pw * p, py + ph * (1 - q), bold ? 5 : 3.5, 0, 2 * M_PI);
 		cairo_set_source_rgba(cr, rgb[0], rgb[1], rgb[2], bold || top_n == 0 ? 0.95 : 0.5);
@@ -402,11 +532,28 @@ static void draw_scatter(struct sw *c, const struct chart_sweep *sw, double W, d
 	free(order);
 }
 
+/* Puts layer right after the opening <svg ...> tag of svg: under all the rest. */
+static void insert_after_open(struct buf *svg, const struct buf *layer)
+{
+	const char *s = svg->data ? svg->data : "", *open = strstr(s, "<svg");
+	const char *gt = open ? strchr(open, '>') : NULL;
+	if (!layer->size || !gt)
+		return;
+	gt++;
+	struct buf o = BUF_INIT;
+	buf_put(&o, s, (size_t)(gt - s));
+	buf_putc(&o, '\n');
+	buf_put(&o, layer->data, layer->size);
+	buf_put(&o, gt, svg->size - (size_t)(gt - s));
+	buf_free(svg);
+	*svg = o;
+}
+
 /* Renders one sweep chart as fmt into path. Returns 1, or 0 reported. */
 static int sweep_write(const struct chart_sweep *sw, int parallel, enum chart_format fmt,
                        const char *path)
 {
-	struct buf out = BUF_INIT, text = BUF_INIT, layer = BUF_INIT;
+	struct buf out = BUF_INIT, text = BUF_INIT, layer = BUF_INIT, runs = BUF_INIT;
 	struct chart_surface cs;
 	double W = sw->width > 0 ? sw->width : 720, H = sw->height > 0 ? sw->height : 360;
 	double scale = sw->scale > 0 && sw->scale <= 8 ? sw->scale : 2;
@@ -422,7 +569,7 @@ static int sweep_write(const struct chart_sweep *sw, int parallel, enum chart_fo
 	chart_text_open(&txt, cs.cr);
 	struct sw c = {cs.cr, txt.lay, txt.font, txt.title_font,
 	               fmt == CHART_PDF ? CHART_FG_PAPER : CHART_FG_SCREEN,
-	               fmt == CHART_SVG ? &text : NULL};
+	               fmt == CHART_SVG ? &text : NULL, fmt == CHART_SVG ? &runs : NULL};
 	if (fmt == CHART_PDF) {
 		cairo_set_source_rgb(cs.cr, 1, 1, 1);
 		cairo_paint(cs.cr);
@@ -436,6 +583,12 @@ static int sweep_write(const struct chart_sweep *sw, int parallel, enum chart_fo
 		goto out;
 	if (fmt == CHART_SVG) {
 		chart_svg_renumber(&cs.bytes, 0);
+		/* the parallel lines lie under everything Cairo drew (axes, colour
+		 * bar); the scatter's points over its grid and axes */
+		if (parallel)
+			insert_after_open(&cs.bytes, &runs);
+		else
+			buf_put(&layer, runs.data ? runs.data : "", runs.size);
 		/* labels sit on the lines here: a halo in the page's background
 		 * keeps them readable */
 		if (text.size)
@@ -458,6 +611,7 @@ out:
 	buf_free(&out);
 	buf_free(&text);
 	buf_free(&layer);
+	buf_free(&runs);
 	return ok;
 }
 

@@ -2,8 +2,10 @@
  * path parser gives the points drawn (on the 1/8 px grid), and the paint
  * attributes are what Cairo would use. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../../src/chart/chart_internal.h"
 #include "harness.h"
@@ -186,9 +188,207 @@ static void test_close_and_circle(void)
 	buf_free(&out);
 }
 
+
+/* ---- sweep charts: the runs as one path per colour step ---- */
+
+/* The file at path, NUL-terminated (caller frees), or NULL. */
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	struct buf b = BUF_INIT;
+	char tmp[65536];
+	size_t n;
+	if (!f)
+		return NULL;
+	while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
+		buf_put(&b, tmp, n);
+	fclose(f);
+	char *r = strdup(buf_cstr(&b));
+	buf_free(&b);
+	return r;
+}
+
+/* "#rrggbb" of scale position t on the 64-step scale of sweep SVGs. */
+static void level_hex(double t, char out[8])
+{
+	double rgb[3];
+	int level = (int)lround((t < 0 ? 0 : t > 1 ? 1 : t) * 63);
+	chart_scale_rgb(level / 63.0, rgb);
+	snprintf(out, 8, "#%02x%02x%02x", (int)lround(rgb[0] * 255), (int)lround(rgb[1] * 255),
+	         (int)lround(rgb[2] * 255));
+}
+
+/* One subpath read back: its paint colour and its points as text. */
+struct subpath {
+	char color[8];
+	char *key;
+};
+
+/* Every subpath of every <path> in svg whose paint attribute `paint` (" stroke=\"" or
+ * " fill=\"") names a colour; circles become their centre when circles. */
+static struct subpath *read_subpaths(const char *svg, const char *paint, int circles, size_t *n)
+{
+	struct subpath *sp = NULL;
+	size_t cap = 0;
+	*n = 0;
+	for (const char *p = svg; (p = strstr(p, "<path ")); p++) {
+		const char *end = strstr(p, "/>");
+		const char *c = strstr(p, paint), *d = strstr(p, " d=\"");
+		if (!end || !c || !d || c > end || d > end || c[strlen(paint)] != '#')
+			continue;
+		char color[8];
+		snprintf(color, sizeof color, "%.7s", c + strlen(paint));
+		d += 4;
+		const char *q = strchr(d, '"');
+		for (const char *m = d; m < q;) {
+			const char *next = memchr(m + 1, 'M', (size_t)(q - m - 1));
+			if (!next)
+				next = q;
+			char *one = strndup(m, (size_t)(next - m));
+			double pts[64];
+			int k = parse_path(one, pts, 64);
+			free(one);
+			struct buf key = BUF_INIT;
+			if (circles && k == 3)
+				buf_printf(&key, "%.3f,%.3f;", (pts[0] + pts[2]) / 2, pts[1]);
+			else
+				for (int i = 0; i < k; i++)
+					buf_printf(&key, "%.3f,%.3f;", pts[2 * i], pts[2 * i + 1]);
+			if (*n == cap)
+				sp = realloc(sp, (cap = cap ? 2 * cap : 256) * sizeof *sp);
+			memcpy(sp[*n].color, color, 8);
+			sp[(*n)++].key = strdup(k > 0 ? buf_cstr(&key) : "?");
+			buf_free(&key);
+			m = next;
+		}
+	}
+	return sp;
+}
+
+/* How many subpaths have this key, and how many of those the colour. */
+static void count_key(const struct subpath *sp, size_t n, const char *key, const char *color,
+                      int *any, int *in_color)
+{
+	*any = *in_color = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(sp[i].key, key)) {
+			(*any)++;
+			*in_color += !strcmp(sp[i].color, color);
+		}
+}
+
+/* The parallel coordinates and a scatter of a 300-run sweep, read back:
+ * each run's polyline (each point's circle) is in the SVG exactly once, in
+ * the path of its metric's colour step. */
+static void test_sweep_groups(void)
+{
+	enum { RUNS = 300, DIMS = 3 };
+	static double v[DIMS][RUNS];
+	uint64_t s = 0x2545F4914F6CDD1DULL;
+	for (int i = 0; i < RUNS; i++)
+		for (int d = 0; d < DIMS; d++) {
+			s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+			v[d][i] = (double)(s % 1000003) / 1000003.0 * (d + 1) * 10;
+		}
+	struct chart_dim dims[DIMS] = {{.label = "lr", .v = v[0]},
+	                               {.label = "dropout", .v = v[1]},
+	                               {.label = "val/acc", .v = v[2]}};
+	struct chart_sweep sw;
+	chart_sweep_defaults(&sw);
+	sw.title = "sweep";
+	sw.dims = dims;
+	sw.ndims = DIMS;
+	sw.nruns = RUNS;
+	sw.goal = CHART_GOAL_MAX;
+	double lo[DIMS], hi[DIMS];
+	for (int d = 0; d < DIMS; d++) {
+		lo[d] = INFINITY, hi[d] = -INFINITY;
+		for (int i = 0; i < RUNS; i++)
+			lo[d] = fmin(lo[d], v[d][i]), hi[d] = fmax(hi[d], v[d][i]);
+	}
+	char path[] = "/tmp/test_svgpath_sweep_XXXXXX";
+	int fd = mkstemp(path);
+	OK(fd >= 0, "temporary file");
+	if (fd < 0)
+		return;
+	close(fd);
+
+	/* parallel: axes 70 .. 720 - 96 across, 360 - 16 .. 44 up, each over
+	 * its values' range and 6 % more on either side */
+	OK(chart_write_parallel(&sw, CHART_SVG, path), "parallel written");
+	char *svg = slurp(path);
+	size_t n = 0;
+	struct subpath *sp = svg ? read_subpaths(svg, " stroke=\"", 0, &n) : NULL;
+	int missing = 0, twice = 0, wrong_color = 0;
+	for (int i = 0; i < RUNS; i++) {
+		struct buf key = BUF_INIT;
+		for (int d = 0; d < DIMS; d++) {
+			double pad = (hi[d] - lo[d]) * 0.06;
+			double p = (v[d][i] - (lo[d] - pad)) / (hi[d] - lo[d] + 2 * pad);
+			buf_printf(&key, "%.3f,%.3f;", grid(70 + (720 - 96 - 70) / 2.0 * d),
+			           grid(344 + (44 - 344) * p));
+		}
+		char hex[8];
+		level_hex((v[2][i] - lo[2]) / (hi[2] - lo[2]), hex);
+		int any, in_color;
+		count_key(sp, n, buf_cstr(&key), hex, &any, &in_color);
+		missing += any == 0;
+		twice += any > 1;
+		wrong_color += any == 1 && in_color != 1;
+		if (any != 1 || in_color != 1)
+			printf("# run %d (%s, %s): %d times, %d in its colour\n", i, buf_cstr(&key), hex,
+			       any, in_color);
+		buf_free(&key);
+	}
+	INT_EQ(missing, 0, "parallel: every run's line is drawn");
+	INT_EQ(twice, 0, "parallel: no run's line twice");
+	INT_EQ(wrong_color, 0, "parallel: each line in the path of its metric's colour");
+	OK(n == RUNS, "parallel: one subpath a run (%zu)", n);
+	for (size_t i = 0; i < n; i++)
+		free(sp[i].key);
+	free(sp);
+	free(svg);
+
+	/* scatter of the metric against dropout: 70 .. 720 - 20 across,
+	 * 360 - 52 .. 30 up */
+	struct chart_dim sdims[2] = {dims[1], dims[2]};
+	sw.dims = sdims;
+	sw.ndims = 2;
+	OK(chart_write_scatter(&sw, CHART_SVG, path), "scatter written");
+	svg = slurp(path);
+	sp = svg ? read_subpaths(svg, " fill=\"", 1, &n) : NULL;
+	missing = twice = wrong_color = 0;
+	for (int i = 0; i < RUNS; i++) {
+		struct buf key = BUF_INIT;
+		double px[2];
+		for (int d = 1; d < 3; d++) {
+			double pad = (hi[d] - lo[d]) * 0.06;
+			px[d - 1] = (v[d][i] - (lo[d] - pad)) / (hi[d] - lo[d] + 2 * pad);
+		}
+		buf_printf(&key, "%.3f,%.3f;", grid(70 + 630 * px[0]), grid(30 + 278 * (1 - px[1])));
+		char hex[8];
+		level_hex((v[2][i] - lo[2]) / (hi[2] - lo[2]), hex);
+		int any, in_color;
+		count_key(sp, n, buf_cstr(&key), hex, &any, &in_color);
+		missing += any == 0;
+		twice += any > 1;
+		wrong_color += any == 1 && in_color != 1;
+		buf_free(&key);
+	}
+	INT_EQ(missing, 0, "scatter: every run's point is drawn");
+	INT_EQ(twice, 0, "scatter: no run's point twice");
+	INT_EQ(wrong_color, 0, "scatter: each point in the path of its metric's colour");
+	for (size_t i = 0; i < n; i++)
+		free(sp[i].key);
+	free(sp);
+	free(svg);
+	unlink(path);
+}
+
 int main(void)
 {
 	test_round_trip();
 	test_close_and_circle();
+	test_sweep_groups();
 	return TEST_END();
 }

@@ -81,8 +81,14 @@
 
 	function termMatches(t, row) {
 		if (t.word !== undefined) return row.textContent.toLowerCase().indexOf(t.word) >= 0;
-		var cell = row.cells[t.col], k = cellKey(cell), want = Number(t.value);
-		var text = cellText(cell).toLowerCase(), v = t.value.toLowerCase();
+		var cell = row.cells[t.col];
+		return termHolds(t, cellKey(cell), cellText(cell).toLowerCase());
+	}
+
+	/* Whether column term t (not a bare word) holds for a cell of sort key k
+	 * and lower-case text: the page's rows and the data rows alike. */
+	function termHolds(t, k, text) {
+		var want = Number(t.value), v = t.value.toLowerCase();
 		if (t.op === "~") return text.indexOf(v) >= 0;
 		if (k.missing) return t.op === "!=" ? v !== "" : t.op === "=" && (v === "" || v === "—");
 		var numeric = t.value.trim() !== "" && !isNaN(want) && "num" in k;
@@ -151,24 +157,36 @@
 	};
 
 	/* The first click sorts a metric the way its goal prefers (highest first
-	 * for accuracy), everything else ascending; the next reverses. */
-	Table.prototype.sortBy = function (col, dir) {
-		var th = this.heads[col];
+	 * for accuracy), everything else ascending; the next reverses. Marks aria-sort. */
+	function sortDirection(heads, col, dir) {
+		var th = heads[col];
 		if (!dir) {
 			var cur = th.getAttribute("aria-sort");
 			var first = th.getAttribute("data-goal") === "max" ? "desc" : "asc";
 			dir = cur === "ascending" ? "desc" : cur === "descending" ? "asc" : first;
 		}
-		this.heads.forEach(function (h) { if (h.hasAttribute("data-sortable")) h.setAttribute("aria-sort", "none"); });
+		heads.forEach(function (h) { if (h.hasAttribute("data-sortable")) h.setAttribute("aria-sort", "none"); });
 		th.setAttribute("aria-sort", dir === "asc" ? "ascending" : "descending");
-		this.sort = { col: col, dir: dir };
-		var keyed = this.rows.map(function (r, i) { return { row: r, key: cellKey(r.cells[col]), i: i }; });
+		return dir;
+	}
+
+	/* The indexes of keys in sorted order (stable; missing and NaN last). */
+	function sortedOrder(keys, dir) {
+		var keyed = keys.map(function (k, i) { return { key: k, i: i }; });
 		keyed.sort(function (a, b) {
 			var c = compare(a.key, b.key);
 			if (!(atEnd(a.key) || atEnd(b.key)) && dir === "desc") c = -c;
 			return c || a.i - b.i;
 		});
-		this.rows = keyed.map(function (k) { return k.row; });
+		return keyed.map(function (k) { return k.i; });
+	}
+
+	Table.prototype.sortBy = function (col, dir) {
+		dir = sortDirection(this.heads, col, dir);
+		this.sort = { col: col, dir: dir };
+		var rows = this.rows;
+		this.rows = sortedOrder(rows.map(function (r) { return cellKey(r.cells[col]); }), dir)
+			.map(function (i) { return rows[i]; });
 		var frag = document.createDocumentFragment();
 		this.rows.forEach(function (r) { frag.appendChild(r); });
 		this.body.appendChild(frag);
@@ -415,22 +433,10 @@
 	};
 
 	DataTable.prototype.sortBy = function (col, dir) {
-		var th = this.heads[col], self = this;
-		if (!dir) {
-			var cur = th.getAttribute("aria-sort");
-			var first = th.getAttribute("data-goal") === "max" ? "desc" : "asc";
-			dir = cur === "ascending" ? "desc" : cur === "descending" ? "asc" : first;
-		}
-		this.heads.forEach(function (h) { if (h.hasAttribute("data-sortable")) h.setAttribute("aria-sort", "none"); });
-		th.setAttribute("aria-sort", dir === "asc" ? "ascending" : "descending");
+		var self = this;
+		dir = sortDirection(this.heads, col, dir);
 		this.sort = { col: col, dir: dir };
-		var keyed = this.all.map(function (r, i) { return { key: self.key(r, col), i: i }; });
-		keyed.sort(function (a, b) {
-			var c = compare(a.key, b.key);
-			if (!(atEnd(a.key) || atEnd(b.key)) && dir === "desc") c = -c;
-			return c || a.i - b.i;
-		});
-		this.order = keyed.map(function (k) { return k.i; });
+		this.order = sortedOrder(this.all.map(function (r) { return self.key(r, col); }), dir);
 		this.refilter();
 	};
 
@@ -450,22 +456,7 @@
 					self.hay[i] = self.heads.map(function (h, col) { return self.text(r, col); }).join(" ").toLowerCase();
 				return self.hay[i].indexOf(t.word) >= 0;
 			}
-			var k = self.key(r, t.col), want = Number(t.value);
-			var text = self.text(r, t.col).toLowerCase(), v = t.value.toLowerCase();
-			if (t.op === "~") return text.indexOf(v) >= 0;
-			if (k.missing) return t.op === "!=" ? v !== "" : t.op === "=" && (v === "" || v === "—");
-			var numeric = t.value.trim() !== "" && !isNaN(want) && "num" in k;
-			var c = numeric ? (k.num < want ? -1 : k.num > want ? 1 : 0)
-				: text.localeCompare(v, undefined, { numeric: true });
-			switch (t.op) {
-			case "=": return numeric ? c === 0 : text === v;
-			case "!=": return numeric ? c !== 0 : text !== v;
-			case "<": return c < 0;
-			case ">": return c > 0;
-			case "<=": return c <= 0;
-			case ">=": return c >= 0;
-			}
-			return true;
+			return termHolds(t, self.key(r, t.col), self.text(r, t.col).toLowerCase());
 		});
 	};
 

@@ -493,20 +493,12 @@ char *run_sparkline(struct site *s, struct site_run *sr, double end[2])
 
 char *group_name(const struct site *s, const struct plan_unit *u)
 {
-	const char *first = s->runs[u->idx[u->g->members[0]]].run->name;
-	size_t len = strlen(first);
-	for (size_t i = 1; i < u->g->n; i++) {
-		const char *o = s->runs[u->idx[u->g->members[i]]].run->name;
-		size_t j = 0;
-		while (j < len && o[j] == first[j])
-			j++;
-		len = j;
-	}
-	while (len > 0 && !strchr("-_. /", first[len - 1]))
-		len--;
-	while (len > 0 && strchr("-_. /", first[len - 1]))
-		len--;
-	return len ? xstrndup(first, len) : xstrdup(first);
+	size_t *members = xcalloc(u->g->n, sizeof *members);
+	for (size_t i = 0; i < u->g->n; i++)
+		members[i] = u->idx[u->g->members[i]];
+	char *name = report_group_name(s->rr, members, u->g->n);
+	free(members);
+	return name;
 }
 
 /* Points an overlay chart may read back from the spill files: beyond it a

@@ -322,6 +322,37 @@ static void vaxis_ticks(struct sw *c, const struct dim_axis *a, double x, double
 	}
 }
 
+/* Run i's line across the axes, through to(ctx, x, y, line): line 0 starts
+ * a piece (at the first axis, and after an axis where it has no value). */
+static void run_polyline(const struct chart_sweep *sw, const struct dim_axis *ax, size_t i,
+                         double top, double bottom, double left, double right,
+                         void (*to)(void *ctx, double x, double y, int line), void *ctx)
+{
+	size_t nd = sw->ndims;
+	double gap = nd > 1 ? (right - left) / (double)(nd - 1) : 0;
+	int open = 0;
+	for (size_t d = 0; d < nd; d++) {
+		double p = dim_pos(&ax[d], sw->dims[d].v[i]);
+		double x = nd > 1 ? left + gap * (double)d : (left + right) / 2;
+		if (!isfinite(p)) {
+			open = 0;
+			continue;
+		}
+		to(ctx, x, bottom + (top - bottom) * p, open);
+		open = 1;
+	}
+}
+
+static void pen_to(void *pen, double x, double y, int line)
+{
+	(line ? svgpen_line : svgpen_move)(pen, x, y);
+}
+
+static void cairo_to(void *cr, double x, double y, int line)
+{
+	(line ? cairo_line_to : cairo_move_to)(cr, x, y);
+}
+
 /* The runs of the parallel coordinates as SVG paths, one per colour step
  * and weight, each run a subpath: what draw_parallel strokes on Cairo. */
 static void parallel_svg_runs(struct sw *c, const struct chart_sweep *sw,
@@ -329,28 +360,11 @@ static void parallel_svg_runs(struct sw *c, const struct chart_sweep *sw,
                               double mlo, double mhi, double top, double bottom, double left,
                               double right)
 {
-	size_t nd = sw->ndims;
-	double gap = nd > 1 ? (right - left) / (double)(nd - 1) : 0;
-	struct run_group *g = run_groups(sw, order, top_n, mlo, mhi, nd - 1);
+	struct run_group *g = run_groups(sw, order, top_n, mlo, mhi, sw->ndims - 1);
 	struct svg_pen pen = {.out = c->svg_runs};
 	BUF_PUTSL(c->svg_runs, "<g stroke-linejoin=\"round\">\n");
 	for (size_t j = 0; j < sw->nruns; j++) {
-		size_t i = order[g[j].k];
-		int open = 0;
-		for (size_t d = 0; d < nd; d++) {
-			double p = dim_pos(&ax[d], sw->dims[d].v[i]);
-			double x = nd > 1 ? left + gap * (double)d : (left + right) / 2;
-			if (!isfinite(p)) {
-				open = 0;
-				continue;
-			}
-			double y = bottom + (top - bottom) * p;
-			if (open)
-				svgpen_line(&pen, x, y);
-			else
-				svgpen_move(&pen, x, y);
-			open = 1;
-		}
+		run_polyline(sw, ax, order[g[j].k], top, bottom, left, right, pen_to, &pen);
 		if (j + 1 == sw->nruns || g[j + 1].weight != g[j].weight || g[j + 1].level != g[j].level) {
 			double rgb[3];
 			chart_scale_rgb(g[j].level / (double)(SWEEP_SVG_LEVELS - 1), rgb);
@@ -399,22 +413,8 @@ static void draw_parallel(struct sw *c, const struct chart_sweep *sw, double W, 
 		size_t i = order[k];
 		int bold = k >= sw->nruns - top_n;
 		double rgb[3];
-		int open = 0;
 		metric_rgb(c, sw, mlo, mhi, sw->dims[nd - 1].v[i], rgb);
-		for (size_t d = 0; d < nd; d++) {
-			double p = dim_pos(&ax[d], sw->dims[d].v[i]);
-			double x = nd > 1 ? left + gap * (double)d : (left + right) / 2;
-			if (!isfinite(p)) {
-				open = 0;
-				continue;
-			}
-			double y = bottom + (top - bottom) * p;
-			if (open)
-				cairo_line_to(cr, x, y);
-			else
-				cairo_move_to(cr, x, y);
-			open = 1;
-		}
+		run_polyline(sw, ax, i, top, bottom, left, right, cairo_to, cr);
 		cairo_set_line_width(cr, !bold ? 1 : k + 1 == sw->nruns ? 3 : 2);
 		cairo_set_source_rgba(cr, rgb[0], rgb[1], rgb[2], bold || top_n == 0 ? 1.0 : 0.3);
 		cairo_stroke(cr);

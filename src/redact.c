@@ -186,8 +186,11 @@ static size_t url_secret_at(const char *text, const char *s, const char **start,
 	while (scheme > text && (isalnum((unsigned char)scheme[-1]) || scheme[-1] == '+' ||
 	                         scheme[-1] == '-' || scheme[-1] == '.'))
 		scheme--;
-	if (scheme > text && scheme[-1] == '%')
-		return 0;
+	/* "%FF" is one byte; a '%' before anything else is just a '%' ("%https://"
+	 * still links https://). */
+	if (scheme > text && scheme[-1] == '%' && isxdigit((unsigned char)scheme[0]) &&
+	    isxdigit((unsigned char)scheme[1]))
+		scheme += 2;
 	while (scheme < s && !isalpha((unsigned char)*scheme))
 		scheme++;
 	if (scheme == s)

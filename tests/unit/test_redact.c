@@ -72,6 +72,8 @@ int main(void)
 	text_case("see https://example.com/a@b and mailto:x@y", "see https://example.com/a@b and mailto:x@y");
 	text_case("s3://k:[redacted]@h", "s3://k:[redacted]@h");
 	text_case("a%FF://u:pw@h/", "a%FF://u:pw@h/"); /* %XX, as a link encodes a byte: no scheme */
+	text_case("%https://u:pw@h/", "%https://u:[redacted]@h/"); /* a lone '%' links https:// */
+	text_case("%3Ahttps://u:pw@h/", "%3Ahttps://u:[redacted]@h/");
 	text_case("a%3E://u:pw@h/", "a%3E://u:pw@h/");
 	text_case("(git+ssh://u:pw@h/)", "(git+ssh://u:[redacted]@h/)");
 

@@ -105,7 +105,7 @@ golden: $(BUILD)/runsite
 FUZZ_SRC = $(sort $(wildcard tests/fuzz/fuzz_*.c))
 fuzz:
 	$(MAKE) BUILD=build-fuzz CC=clang SANITIZE= \
-	  CFLAGS='-O1 -g -fsanitize=fuzzer-no-link,address,undefined -DRUNSITE_FUZZING' fuzz-bins
+	  CFLAGS='-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -DRUNSITE_FUZZING' fuzz-bins
 fuzz-bins: $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)

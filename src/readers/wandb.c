@@ -166,8 +166,9 @@ static json_t *parse_value(const char *text, size_t len)
 static inline __attribute__((always_inline)) int json_number_fast(const uint8_t *v, size_t n,
                                                                  double *out)
 {
-	const char *s = (const char *)v, *e = s + n;
-	if (n && (s[0] == '-' || (unsigned)(s[0] - '0') < 10) && num_scan(s, e, out) == e)
+	const char *s = (const char *)v;
+	/* An empty value may come with no bytes at all (v NULL). */
+	if (n && (s[0] == '-' || (unsigned)(s[0] - '0') < 10) && num_scan(s, s + n, out) == s + n)
 		return 1;
 	return wandb_json_number(v, n, out);
 }

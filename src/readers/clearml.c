@@ -17,6 +17,7 @@
 #include "runsite/diag.h"
 #include "runsite/reader.h"
 #include "runsite/util.h"
+#include "artifact_walk.h"
 #include "clearml.h"
 #include "console_note.h"
 #include "yamlkv.h"
@@ -415,32 +416,10 @@ void clearml_ingest_memory(struct run *r, const char *task_json, size_t tlen, co
 	read_log(r, events, elen);
 }
 
-static int is_session_file(const char *rel)
+/* The session's own three files, which are not its artifacts. */
+static bool is_session_file(const char *rel)
 {
 	return strcmp(rel, CM_TASK) == 0 || strcmp(rel, CM_METRICS) == 0 || strcmp(rel, CM_LOG) == 0;
-}
-
-/* Files of a session folder other than its own three, as artifacts. */
-static void list_folder(struct run *r, const char *root, const char *rel, int depth)
-{
-	char *dir = rel ? path_join(root, rel) : xstrdup(root);
-	size_t n;
-	char **names = list_dir_sorted(dir, &n);
-	for (size_t i = 0; names && i < n && r->nartifacts < CM_MAX_ENTRIES; i++) {
-		char *sub = rel ? xasprintf("%s/%s", rel, names[i]) : xstrdup(names[i]);
-		char *full = path_join(root, sub);
-		struct stat st;
-		if (lstat(full, &st) == 0) {
-			if (S_ISDIR(st.st_mode) && depth < 16)
-				list_folder(r, root, sub, depth + 1);
-			else if (S_ISREG(st.st_mode) && !is_session_file(sub))
-				run_add_artifact(r, sub, (int64_t)st.st_size);
-		}
-		free(full);
-		free(sub);
-	}
-	free_names(names, n);
-	free(dir);
 }
 
 static void list_zip(struct run *r, zip_t *z)
@@ -537,7 +516,7 @@ long clearml_read_session(const char *path, const struct reader_opts *opts, stru
 	if (s.zip) {
 		list_zip(r, s.zip);
 	} else {
-		list_folder(r, path, NULL, 0);
+		artifact_walk(r, path, CM_MAX_ENTRIES, is_session_file, path);
 		r->artifact_dir = xstrdup(path);
 	}
 	struct experiment *e = experiment_new();

@@ -35,6 +35,7 @@
 #include "runsite/diag.h"
 #include "runsite/reader.h"
 #include "runsite/util.h"
+#include "artifact_walk.h"
 #include "mlflow_sql.h"
 #include "sqlconn.h"
 
@@ -42,7 +43,6 @@
 #define BUSY_TIMEOUT_MS 5000     /* how long to wait for a live server's write lock */
 #define MAX_ERRORS 20            /* per-run query failures before giving up on the file */
 #define MAX_ARTIFACTS 100000     /* files listed per run artifact folder */
-#define MAX_ARTIFACT_DEPTH 32
 #define SPLIT_MIN_ROWS 8192      /* a run's rowid span worth reading on two threads */
 
 static const char sqlite_magic[16] = "SQLite format 3";
@@ -807,45 +807,6 @@ static char *artifact_dir(const struct ctx *c, const char *uri)
 	return path;
 }
 
-/* Adds every file below dir (relative names under prefix) to the run, not following
- * symbolic links to folders. Returns 0 once the file limit is reached. */
-static int walk_artifacts(struct ctx *c, struct run *r, const char *dir, const char *prefix,
-                          int depth)
-{
-	DIR *d = opendir(dir);
-	if (!d)
-		return 1;
-	int go = 1;
-	struct dirent *de;
-	while (go && (de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		char *full = path_join(dir, de->d_name);
-		char *rel = *prefix ? path_join(prefix, de->d_name) : xstrdup(de->d_name);
-		struct stat sb;
-		if (lstat(full, &sb) == 0) {
-			if (S_ISLNK(sb.st_mode) && stat(full, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-				/* not followed: a link to a folder may loop */
-			} else if (S_ISDIR(sb.st_mode)) {
-				if (depth < MAX_ARTIFACT_DEPTH)
-					go = walk_artifacts(c, r, full, rel, depth + 1);
-			} else if (S_ISREG(sb.st_mode)) {
-				if (r->nartifacts >= MAX_ARTIFACTS) {
-					diag_warn(c->path, 0, "run %s: more than %d artifact files; listed the first",
-					          r->id, MAX_ARTIFACTS);
-					go = 0;
-				} else {
-					run_add_artifact(r, rel, (int64_t)sb.st_size);
-				}
-			}
-		}
-		free(full);
-		free(rel);
-	}
-	closedir(d);
-	return go;
-}
-
 /* Lists the run's artifacts when its artifact URI is a folder on this machine. */
 static void read_artifacts(struct ctx *c, struct run *r, const char *uri)
 {
@@ -854,7 +815,7 @@ static void read_artifacts(struct ctx *c, struct run *r, const char *uri)
 	char *dir = artifact_dir(c, uri);
 	struct stat sb;
 	if (dir && stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-		walk_artifacts(c, r, dir, "", 0);
+		artifact_walk(r, dir, MAX_ARTIFACTS, NULL, c->path);
 		if (r->nartifacts && !r->artifact_dir) {
 			r->artifact_dir = dir;
 			dir = NULL;

@@ -20,6 +20,7 @@
 #include "runsite/numparse.h"
 #include "runsite/reader.h"
 #include "runsite/util.h"
+#include "artifact_walk.h"
 #include "console_note.h"
 #include "csvparse.h"
 #include "protobuf.h"
@@ -1185,29 +1186,6 @@ static int read_config_yaml(struct run *r, const char *path)
 	return any;
 }
 
-/* Every file below files/, as artifacts relative to it. */
-static void list_artifacts(struct run *r, const char *root, const char *rel, int depth)
-{
-	char *dir = rel ? path_join(root, rel) : xstrdup(root);
-	size_t n;
-	char **names = list_dir_sorted(dir, &n);
-	for (size_t i = 0; names && i < n && r->nartifacts < WB_MAX_ARTIFACTS; i++) {
-		char *sub = rel ? xasprintf("%s/%s", rel, names[i]) : xstrdup(names[i]);
-		char *full = path_join(root, sub);
-		struct stat st;
-		if (lstat(full, &st) == 0) {
-			if (S_ISDIR(st.st_mode) && depth < 16)
-				list_artifacts(r, root, sub, depth + 1);
-			else if (S_ISREG(st.st_mode))
-				run_add_artifact(r, sub, (int64_t)st.st_size);
-		}
-		free(full);
-		free(sub);
-	}
-	free_names(names, n);
-	free(dir);
-}
-
 /* Reads run folder dir (log may be NULL) into a new run. */
 static struct run *read_run_dir(const char *store, const char *dir, const char *log,
                                 char **project)
@@ -1282,7 +1260,7 @@ static struct run *read_run_dir(const char *store, const char *dir, const char *
 		free(p);
 	}
 	if (is_dir(files)) {
-		list_artifacts(r, files, NULL, 0);
+		artifact_walk(r, files, WB_MAX_ARTIFACTS, NULL, files);
 		r->artifact_dir = xstrdup(files);
 	}
 	if (!r->id) {

@@ -85,11 +85,16 @@ static int take(void *ctx, struct run *r)
 	return 1;
 }
 
+static void drop_experiment(void *ctx, struct experiment *e)
+{
+	experiment_free(e);
+}
+
 /* Reads path with reader rd into g (emptied first); returns what read() returned. */
 static long read_with(const struct reader *rd, const char *path, struct got *g)
 {
 	struct reader_opts o = {.include_deleted = false, .dec_buckets = 100};
-	struct run_sink s = {g, NULL, take};
+	struct run_sink s = {g, drop_experiment, take};
 	memset(g, 0, sizeof *g);
 	return rd->read(path, &o, &s);
 }

@@ -22,7 +22,7 @@ void csv_init(struct csv_parser *cp, char *text, size_t len, char sep, int trim)
 {
 	memset(cp, 0, sizeof *cp);
 	cp->p = text;
-	cp->end = text + len;
+	cp->end = len ? text + len : text; /* an empty file may map to no bytes (NULL) */
 	cp->sep = sep;
 	cp->trim = trim;
 	cp->next_line = 1;

@@ -128,7 +128,7 @@ static long tag_find(struct state *st, const uint8_t *p, size_t n)
 		size_t mask = st->tsize - 1;
 		for (size_t i = (size_t)hash_bytes(p, n) & mask; st->table[i]; i = (i + 1) & mask) {
 			struct tag *t = &st->tags[st->table[i] - 1];
-			if (t->len == n && memcmp(t->name, p, n) == 0)
+			if (t->len == n && (n == 0 || memcmp(t->name, p, n) == 0))
 				return st->table[i] - 1;
 		}
 	}
@@ -137,7 +137,8 @@ static long tag_find(struct state *st, const uint8_t *p, size_t n)
 	memset(t, 0, sizeof *t);
 	/* Zero padding lets same_bytes() read whole words past the end. */
 	t->name = xcalloc(1, n + 8);
-	memcpy(t->name, p, n);
+	if (n) /* an empty tag may come with no bytes (p NULL) */
+		memcpy(t->name, p, n);
 	t->len = n;
 	t->series = t->hist[0] = t->hist[1] = t->hist[2] = -1;
 	long idx = (long)st->ntags++;

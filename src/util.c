@@ -63,7 +63,8 @@ char *xstrdup(const char *s)
 char *xstrndup(const char *s, size_t n)
 {
 	char *p = xmalloc(n + 1);
-	memcpy(p, s, n);
+	if (n) /* an empty field may come as (NULL, 0) */
+		memcpy(p, s, n);
 	p[n] = '\0';
 	return p;
 }

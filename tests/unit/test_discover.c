@@ -39,11 +39,6 @@ struct listing {
 	struct discovery d;
 };
 
-static void drop_experiment(void *ctx, struct experiment *e)
-{
-	experiment_free(e);
-}
-
 static int keep_run(void *ctx, struct run *r, const struct kvlist *redacted)
 {
 	struct listing *l = ctx;

@@ -28,7 +28,9 @@ struct pb_field {
 
 static inline struct pb pb_init(const void *data, size_t n)
 {
-	struct pb b = {(const uint8_t *)data, (const uint8_t *)data + n};
+	struct pb b = {(const uint8_t *)data, (const uint8_t *)data};
+	if (n) /* an empty message may be (NULL, 0) */
+		b.end += n;
 	return b;
 }
 

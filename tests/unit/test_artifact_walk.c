@@ -18,7 +18,9 @@ static char *paths(const struct run *r)
 	for (size_t i = 0; i < r->nartifacts; i++)
 		buf_printf(&b, "%s%s:%lld", i ? " " : "", r->artifacts[i].path,
 		           (long long)r->artifacts[i].size);
-	return buf_cstr(&b) ? xstrdup(buf_cstr(&b)) : xstrdup("");
+	char *s = xstrdup(buf_cstr(&b) ? buf_cstr(&b) : "");
+	buf_free(&b);
+	return s;
 }
 
 int main(void)

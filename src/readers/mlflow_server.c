@@ -348,8 +348,9 @@ static long read_store(const char *shown, const struct reader_opts *opts, struct
 	}
 	if (!mlflow_sql_experiments(m) || !mlflow_sql_list_runs(m))
 		goto out;
-	/* Summaries alone (ls): one streamed read of the metrics table folds
-	 * every row into its series' summary, rather than a query per run. */
+	/* Summaries alone (ls): one read of the whole metrics table (MySQL:
+	 * every row streamed and folded into its series' summary; PostgreSQL:
+	 * an aggregate query) rather than a query per run. */
 	if (opts->summaries_only && !opts->no_points && !mlflow_sql_summaries(m))
 		goto out;
 	delivered = 0;

@@ -37,14 +37,14 @@ struct mlflow_keys {
 	size_t n;
 };
 
-/* A series' summary as the metrics stream builds it (mlflow_sql_summaries). */
+/* A series' summary as mlflow_sql_summaries builds it. */
 struct mlflow_acc {
 	char *key;
 	size_t klen;
 	struct metric_summary sum;
 };
 
-/* The series of one run of the list, as the metrics stream built them. */
+/* The series of one run of the list, as mlflow_sql_summaries built them. */
 struct mlflow_run_acc {
 	struct mlflow_acc *acc;
 	size_t n, cap;
@@ -107,9 +107,10 @@ struct run *mlflow_sql_run_start(struct mlflow_sql *m, const struct mlflow_run_r
 /* Streams the run's metric rows into it. Returns 0 when the read must stop. */
 int mlflow_sql_metrics(struct mlflow_sql *m, struct run *r);
 /* A server, when only summaries are wanted (reader_opts.summaries_only):
- * every series' summary built from one streamed read of the metrics table,
- * each row folded into its series' summary as it comes, in any order, by
- * the rules run_finish applies to sorted points. Sets have_sums when it
+ * every series' summary from one read of the metrics table. MySQL streams
+ * every row, each folded into its series' summary as it comes, in any
+ * order, by the rules run_finish applies to sorted points; PostgreSQL asks
+ * for them in one aggregate query (faster there). Sets have_sums when it
  * could (a unique index makes the rows distinct points). Returns 0 when the
  * read must stop. */
 int mlflow_sql_summaries(struct mlflow_sql *m);

@@ -348,14 +348,15 @@ static long read_store(const char *shown, const struct reader_opts *opts, struct
 	}
 	if (!mlflow_sql_experiments(m) || !mlflow_sql_list_runs(m))
 		goto out;
-	/* Summaries alone (ls): the server computes them in one pass rather
-	 * than sending every point. */
+	/* Summaries alone (ls): one read of the whole metrics table (MySQL:
+	 * every row streamed and folded into its series' summary; PostgreSQL:
+	 * an aggregate query) rather than a query per run. */
 	if (opts->summaries_only && !opts->no_points && !mlflow_sql_summaries(m))
 		goto out;
 	delivered = 0;
 	for (size_t i = 0; i < m->nruns && !c.fatal; i++) {
 		struct run *r = mlflow_sql_run_start(m, &m->runs[i]);
-		bool summarized = r && mlflow_sql_run_summaries(m, r);
+		bool summarized = r && mlflow_sql_run_summaries(m, r, i);
 		if (r && ((!summarized && !mlflow_sql_metrics(m, r)) || !mlflow_sql_run_finish(m, r))) {
 			run_free(r);
 			r = NULL;

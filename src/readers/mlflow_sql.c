@@ -432,36 +432,55 @@ int mlflow_sql_metrics(struct mlflow_sql *m, struct run *r)
 	return 1;
 }
 
-/* The largest magnitude below which a float8 holds every integer exactly:
- * steps and timestamps travel as float8 inside the server's arrays. */
-#define EXACT_INT 9007199254740992.0 /* 2^53 */
-
 /* True when a unique index of metrics makes its rows distinct on (key,
  * timestamp, step, run_uuid, value, is_nan): every MLflow schema's primary
- * key. Then counting rows counts distinct points, as long as each NaN and
- * infinity is stored the one way MLflow stores it (checked per series). */
+ * key. Then each row is its own point, as long as each NaN and infinity is
+ * stored the one way MLflow stores it (checked row by row). */
 static int metrics_rows_distinct(struct mlflow_sql *m, bool *yes)
 {
 	struct sqlconn *db = m->db;
+	bool pg = strcmp(db->dialect, "postgresql") == 0;
 	*yes = false;
-	if (!db->ops->query(db,
-	                    "SELECT count(*) FROM pg_index i WHERE i.indrelid = to_regclass('metrics') "
-	                    "AND i.indisunique AND i.indexprs IS NULL AND i.indpred IS NULL "
-	                    "AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = i.indrelid "
-	                    "AND a.attnum = ANY (i.indkey) AND a.attname NOT IN ('key', 'timestamp', "
-	                    "'step', 'run_uuid', 'value', 'is_nan'))",
-	                    NULL, NULL))
+	/* PostgreSQL: a count of such indexes. MySQL: each unique index's
+	 * columns, one a row, NULL for an expression; checked below. */
+	const char *sql =
+	        pg ? "SELECT count(*) FROM pg_index i WHERE i.indrelid = to_regclass('metrics') "
+	             "AND i.indisunique AND i.indexprs IS NULL AND i.indpred IS NULL "
+	             "AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = i.indrelid "
+	             "AND a.attnum = ANY (i.indkey) AND a.attname NOT IN ('key', 'timestamp', "
+	             "'step', 'run_uuid', 'value', 'is_nan'))"
+	           : "SELECT index_name, column_name FROM information_schema.statistics "
+	             "WHERE table_schema = DATABASE() AND table_name = 'metrics' AND non_unique = 0 "
+	             "ORDER BY index_name";
+	if (!db->ops->query(db, sql, NULL, NULL))
 		return m->failed(m, "metrics");
+	static const char *const cols[] = {"key", "timestamp", "step", "run_uuid", "value", "is_nan"};
+	char *index = NULL;
+	bool good = false;
 	int rc;
-	while ((rc = db->ops->next(db)) == 1)
-		*yes = db->ops->integer(db, 0) > 0;
+	while ((rc = db->ops->next(db)) == 1) {
+		if (pg) {
+			*yes = db->ops->integer(db, 0) > 0;
+			continue;
+		}
+		const char *name = db->ops->text(db, 0), *col = db->ops->text(db, 1);
+		if (!name)
+			continue;
+		if (!index || strcmp(index, name) != 0) {
+			*yes = *yes || good;
+			free(index);
+			index = xstrdup(name);
+			good = true;
+		}
+		bool known = false;
+		for (size_t k = 0; col && k < sizeof cols / sizeof *cols; k++)
+			known = known || strcasecmp(col, cols[k]) == 0;
+		good = good && known;
+	}
+	if (index)
+		*yes = *yes || good;
+	free(index);
 	return rc < 0 ? m->failed(m, "metrics") : 1;
-}
-
-/* ±DBL_MAX is how MLflow stores ±Inf (as mlflow_sql_metrics reads it). */
-static double stored_value(double v)
-{
-	return v == DBL_MAX ? INFINITY : v == -DBL_MAX ? -INFINITY : v;
 }
 
 /* A total order on values, NaN above every number (as model.c sorts points). */
@@ -471,6 +490,173 @@ static int value_order(double a, double b)
 	if (na || nb)
 		return na - nb;
 	return (a > b) - (a < b);
+}
+
+/* The order run_finish sorts points in: (step, time, value). */
+static int point_order(const struct point *a, const struct point *b)
+{
+	if (a->step != b->step)
+		return a->step < b->step ? -1 : 1;
+	if (a->time_ms != b->time_ms)
+		return a->time_ms < b->time_ms ? -1 : 1;
+	return value_order(a->value, b->value);
+}
+
+static bool earlier(const struct point *a, const struct point *b)
+{
+	return a->step < b->step || (a->step == b->step && a->time_ms < b->time_ms);
+}
+
+/* Folds a point into a summary as summary_compute finds it over the sorted,
+ * distinct points: first and last the smallest and largest (step, time,
+ * value); min and max the smallest and largest finite value, on a tie
+ * (-0 equal to 0) the earliest (step, time). The points must be distinct. */
+static void summary_add(struct metric_summary *s, struct point p)
+{
+	if (s->count++ == 0) {
+		s->first = s->last = p;
+	} else if (point_order(&p, &s->first) < 0) {
+		s->first = p;
+	} else if (point_order(&p, &s->last) > 0) {
+		s->last = p;
+	}
+	double v = p.value;
+	if (!isfinite(v)) {
+		if (isnan(v))
+			s->nan_count++;
+		else
+			s->inf_count++;
+		return;
+	}
+	if (!s->has_finite) {
+		s->has_finite = true;
+		s->min = s->max = p;
+		return;
+	}
+	if (v < s->min.value || (v == s->min.value && earlier(&p, &s->min)))
+		s->min = p;
+	if (v > s->max.value || (v == s->max.value && earlier(&p, &s->max)))
+		s->max = p;
+}
+
+/* (run, key) → series, once a run has more keys than a look along its list suits. */
+struct mlflow_acc_slot {
+	uint64_t hash;
+	size_t run, idx; /* idx + 1; 0 = empty */
+};
+
+#define LINEAR_KEYS 8
+
+static uint64_t acc_hash(size_t run, const char *key, size_t klen)
+{
+	return hash_bytes(key, klen) ^ ((uint64_t)run * 0x9E3779B97F4A7C15u);
+}
+
+static void acc_slot_put(struct mlflow_sql *m, uint64_t h, size_t run, size_t idx)
+{
+	if ((m->acc_n + 1) * 2 > m->acc_cap) {
+		size_t cap = m->acc_cap ? m->acc_cap * 2 : 1024;
+		struct mlflow_acc_slot *t = xcalloc(cap, sizeof *t);
+		for (size_t i = 0; i < m->acc_cap; i++) {
+			if (!m->acc_slot[i].idx)
+				continue;
+			size_t j = m->acc_slot[i].hash & (cap - 1);
+			while (t[j].idx)
+				j = (j + 1) & (cap - 1);
+			t[j] = m->acc_slot[i];
+		}
+		free(m->acc_slot);
+		m->acc_slot = t;
+		m->acc_cap = cap;
+	}
+	size_t j = h & (m->acc_cap - 1);
+	while (m->acc_slot[j].idx)
+		j = (j + 1) & (m->acc_cap - 1);
+	m->acc_slot[j] = (struct mlflow_acc_slot){h, run, idx + 1};
+	m->acc_n++;
+}
+
+/* The summary of run's series key, made when new. Rows tend to cycle through a
+ * run's keys step by step, so the series after the last one is tried first. */
+static struct metric_summary *run_acc_series(struct mlflow_sql *m, size_t run, const char *key)
+{
+	struct mlflow_run_acc *ra = &m->racc[run];
+	size_t klen = strlen(key);
+	for (size_t k = 0; k < 2 && ra->n; k++) {
+		size_t i = (ra->hint + ra->n - k) % ra->n; /* the next series, then the last one */
+		if (ra->acc[i].klen == klen && memcmp(ra->acc[i].key, key, klen) == 0) {
+			ra->hint = i + 1;
+			return &ra->acc[i].sum;
+		}
+	}
+	uint64_t h = 0;
+	if (ra->n <= LINEAR_KEYS) {
+		for (size_t i = 0; i < ra->n; i++)
+			if (ra->acc[i].klen == klen && memcmp(ra->acc[i].key, key, klen) == 0) {
+				ra->hint = i + 1;
+				return &ra->acc[i].sum;
+			}
+	} else {
+		h = acc_hash(run, key, klen);
+		for (size_t j = h & (m->acc_cap - 1); m->acc_slot[j].idx; j = (j + 1) & (m->acc_cap - 1)) {
+			const struct mlflow_acc_slot *s = &m->acc_slot[j];
+			struct mlflow_acc *a = &ra->acc[s->idx - 1];
+			if (s->hash == h && s->run == run && a->klen == klen &&
+			    memcmp(a->key, key, klen) == 0) {
+				ra->hint = s->idx;
+				return &a->sum;
+			}
+		}
+	}
+	GROW(ra->acc, ra->cap, ra->n + 1);
+	struct mlflow_acc *a = &ra->acc[ra->n];
+	memset(a, 0, sizeof *a);
+	a->key = xstrndup(key, klen);
+	a->klen = klen;
+	ra->n++;
+	if (ra->n == LINEAR_KEYS + 1) {
+		for (size_t i = 0; i < ra->n; i++)
+			acc_slot_put(m, acc_hash(run, ra->acc[i].key, ra->acc[i].klen), run, i);
+	} else if (ra->n > LINEAR_KEYS + 1) {
+		acc_slot_put(m, h, run, ra->n - 1);
+	}
+	ra->hint = ra->n;
+	return &a->sum;
+}
+
+/* The index in runs of the run with id, or SIZE_MAX when it is not one to deliver. */
+static size_t find_run(const struct mlflow_sql *m, const char *id)
+{
+	size_t j = hash_bytes(id, strlen(id)) & (m->run_cap - 1);
+	for (; m->run_slot[j]; j = (j + 1) & (m->run_cap - 1))
+		if (strcmp(m->runs[m->run_slot[j] - 1].col[MS_ID], id) == 0)
+			return m->run_slot[j] - 1;
+	return SIZE_MAX;
+}
+
+static void index_runs(struct mlflow_sql *m)
+{
+	m->run_cap = 64;
+	while (m->run_cap < m->nruns * 2)
+		m->run_cap *= 2;
+	m->run_slot = xcalloc(m->run_cap, sizeof *m->run_slot);
+	for (size_t i = 0; i < m->nruns; i++) {
+		const char *id = m->runs[i].col[MS_ID];
+		size_t j = hash_bytes(id, strlen(id)) & (m->run_cap - 1);
+		while (m->run_slot[j])
+			j = (j + 1) & (m->run_cap - 1);
+		m->run_slot[j] = i + 1;
+	}
+}
+
+/* The largest magnitude below which a float8 holds every integer exactly:
+ * steps and timestamps travel as float8 inside the server's arrays. */
+#define EXACT_INT 9007199254740992.0 /* 2^53 */
+
+/* ±DBL_MAX is how MLflow stores ±Inf (as mlflow_sql_metrics reads it). */
+static double stored_value(double v)
+{
+	return v == DBL_MAX ? INFINITY : v == -DBL_MAX ? -INFINITY : v;
 }
 
 static void json_text(struct buf *b, const char *s)
@@ -492,28 +678,35 @@ static void json_text(struct buf *b, const char *s)
 	buf_putc(b, '"');
 }
 
+/* A series as the aggregate query gave it: where its summary is, and its
+ * smallest and largest step and timestamp. */
+struct agg_series {
+	size_t run, acc; /* m->racc[run].acc[acc] */
+	int64_t range[4];
+	bool exact;
+};
+
 /* first and last of each exact series: the points at (smallest step,
  * smallest timestamp) and at (largest step, largest timestamp), looked up
  * through the primary key (key, timestamp, step, run_uuid, ...). When the
  * series has such a point it is the first (last) one, and among several the
- * smallest (largest) value is; a series without one is not exact. range
- * holds each series' smallest and largest step and timestamp. */
-static int first_last(struct mlflow_sql *m, const int64_t (*range)[4])
+ * smallest (largest) value is; a series without one is not exact. */
+static int first_last(struct mlflow_sql *m, struct agg_series *g, size_t n)
 {
 	struct sqlconn *db = m->db;
 	struct buf json = BUF_INIT;
 	buf_putc(&json, '[');
-	for (size_t i = 0; i < m->nsums; i++) {
-		if (!m->sums[i].exact)
+	for (size_t i = 0; i < n; i++) {
+		if (!g[i].exact)
 			continue;
 		for (int last = 0; last < 2; last++) {
 			char num[96];
 			buf_puts(&json, json.size > 1 ? ",{\"k\":" : "{\"k\":");
-			json_text(&json, m->sums[i].key);
+			json_text(&json, m->racc[g[i].run].acc[g[i].acc].key);
 			buf_puts(&json, ",\"r\":");
-			json_text(&json, m->sums[i].run);
+			json_text(&json, m->runs[g[i].run].col[MS_ID]);
 			snprintf(num, sizeof num, ",\"i\":%zu,\"s\":%lld,\"t\":%lld}", i * 2 + (size_t)last,
-			         (long long)range[i][last], (long long)range[i][2 + last]);
+			         (long long)g[i].range[last], (long long)g[i].range[2 + last]);
 			buf_puts(&json, num);
 		}
 	}
@@ -528,40 +721,38 @@ static int first_last(struct mlflow_sql *m, const int64_t (*range)[4])
 	buf_free(&json);
 	if (!ok)
 		return m->failed(m, "metrics");
-	bool *found = xcalloc(m->nsums * 2 + 1, sizeof *found);
+	bool *found = xcalloc(n * 2 + 1, sizeof *found);
 	int rc;
 	while ((rc = db->ops->next(db)) == 1) {
 		int64_t i = db->ops->integer(db, 0);
 		double v;
-		if (i < 0 || (size_t)i >= m->nsums * 2 || !db->ops->real(db, 1, &v))
+		if (i < 0 || (size_t)i >= n * 2 || !db->ops->real(db, 1, &v))
 			continue;
 		if (db->ops->flag(db, 2))
 			v = NAN;
 		v = stored_value(v);
-		struct metric_summary *sum = &m->sums[i / 2].sum;
+		struct agg_series *s = &g[i / 2];
+		struct metric_summary *sum = &m->racc[s->run].acc[s->acc].sum;
 		struct point *p = i % 2 ? &sum->last : &sum->first;
 		int want = i % 2 ? 1 : -1; /* the largest value for last, the smallest for first */
 		if (!found[i] || value_order(v, p->value) == want)
-			*p = (struct point){range[i / 2][i % 2], range[i / 2][2 + i % 2], v};
+			*p = (struct point){s->range[i % 2], s->range[2 + i % 2], v};
 		found[i] = true;
 	}
-	for (size_t i = 0; rc == 0 && i < m->nsums; i++)
-		if (!found[2 * i] || !found[2 * i + 1])
-			m->sums[i].exact = false;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (g[i].exact && (!found[2 * i] || !found[2 * i + 1]))
+			m->racc[g[i].run].inexact = true;
 	free(found);
 	return rc < 0 ? m->failed(m, "metrics") : 1;
 }
 
-int mlflow_sql_summaries(struct mlflow_sql *m)
+/* PostgreSQL: every series' summary computed by the server in one aggregate
+ * query over the metrics table, first and last looked up after; a run with a
+ * series the server cannot give exactly is marked inexact. Returns 0 when
+ * the read must stop. */
+static int aggregate_summaries(struct mlflow_sql *m)
 {
 	struct sqlconn *db = m->db;
-	if (!m->sql_metrics || strcmp(db->dialect, "postgresql") != 0)
-		return 1;
-	bool distinct;
-	if (!metrics_rows_distinct(m, &distinct))
-		return 0;
-	if (!distinct)
-		return 1; /* duplicate rows would count twice: the points are read */
 	const char *step = mlflow_sql_col_or(m, "metrics", "step", "0");
 	const char *nan = mlflow_sql_col_or(m, "metrics", "is_nan", "false");
 	/* One pass, grouped by series: counts, the smallest and largest step and
@@ -585,38 +776,41 @@ int mlflow_sql_summaries(struct mlflow_sql *m)
 	        "AND abs(value) < 1.7976931348623157e308) AS lo, "
 	        "max(ARRAY[value::float8, -(%s)::float8]) FILTER (WHERE NOT %s "
 	        "AND abs(value) < 1.7976931348623157e308) AS hi "
-	        "FROM metrics GROUP BY run_uuid, %s) s "
-	        "ORDER BY run_uuid COLLATE \"C\", %s COLLATE \"C\"",
+	        "FROM metrics GROUP BY run_uuid, %s) s",
 	        m->key, m->key, nan, nan, step, nan, nan, nan, step, step, step, nan, step, nan,
-	        m->key, m->key);
+	        m->key);
 	int ok = db->ops->query(db, sql, NULL, "ttiiiiiiiidddd");
 	free(sql);
 	if (!ok)
 		return m->failed(m, "metrics");
-	int64_t (*range)[4] = NULL; /* per series: smallest, largest step; smallest, largest time */
-	size_t caprange = 0;
+	struct agg_series *g = NULL;
+	size_t n = 0, cap = 0;
 	int rc;
 	while ((rc = db->ops->next(db)) == 1) {
-		const char *run = db->ops->text(db, 0), *key = db->ops->text(db, 1);
-		if (!run)
+		const char *run_id = db->ops->text(db, 0), *key = db->ops->text(db, 1);
+		size_t run = run_id ? find_run(m, run_id) : SIZE_MAX;
+		if (run == SIZE_MAX)
 			continue; /* no run reads it */
-		GROW(m->sums, m->capsums, m->nsums + 1);
-		GROW(range, caprange, m->nsums + 1);
-		int64_t *rg = range[m->nsums];
-		struct mlflow_sum *g = &m->sums[m->nsums++];
-		memset(g, 0, sizeof *g);
-		g->run = xstrdup(run);
-		g->key = xstrdup(key ? key : "");
+		if (!key) {
+			m->racc[run].inexact = true;
+			continue;
+		}
+		GROW(g, cap, n + 1);
+		struct agg_series *s = &g[n++];
+		s->run = run;
+		struct metric_summary *sum = run_acc_series(m, run, key);
+		s->acc = m->racc[run].hint - 1; /* the series run_acc_series gave */
 		for (int i = 0; i < 4; i++)
-			rg[i] = db->ops->integer(db, 6 + i);
+			s->range[i] = db->ops->integer(db, 6 + i);
 		double d[4];
 		bool has[4];
 		for (int i = 0; i < 4; i++)
 			has[i] = db->ops->real(db, 10 + i, &d[i]);
 		/* Steps beyond 2^53 would not travel exactly in the float8 arrays. */
-		g->exact = key && db->ops->integer(db, 5) == 0 && rg[0] > -EXACT_INT &&
-		           rg[1] < EXACT_INT && has[0] == has[1] && has[2] == has[3];
-		struct metric_summary *sum = &g->sum;
+		s->exact = db->ops->integer(db, 5) == 0 && s->range[0] > -EXACT_INT &&
+		           s->range[1] < EXACT_INT && has[0] == has[1] && has[2] == has[3];
+		if (!s->exact)
+			m->racc[run].inexact = true;
 		sum->count = (uint64_t)db->ops->integer(db, 2);
 		sum->nan_count = (uint64_t)db->ops->integer(db, 3);
 		sum->inf_count = (uint64_t)db->ops->integer(db, 4);
@@ -627,37 +821,113 @@ int mlflow_sql_summaries(struct mlflow_sql *m)
 		}
 	}
 	if (rc < 0) {
-		free(range);
+		free(g);
 		return m->failed(m, "metrics");
 	}
-	ok = m->nsums == 0 || first_last(m, (const int64_t(*)[4])range);
-	free(range);
-	if (ok)
-		m->have_sums = true;
+	ok = n == 0 || first_last(m, g, n);
+	free(g);
 	return ok;
 }
 
-int mlflow_sql_run_summaries(struct mlflow_sql *m, struct run *r)
+/* Every row of the metrics table once, in whatever order the server reads
+ * them, each folded into its series' summary. A run with a row that may be
+ * the same point as another (see below) is marked inexact. Returns 0 when the
+ * read must stop. */
+static int stream_summaries(struct mlflow_sql *m)
 {
-	if (!m->have_sums)
+	struct sqlconn *db = m->db;
+	bool pg = strcmp(db->dialect, "postgresql") == 0;
+	/* PostgreSQL sends the rows in binary, so the types are made sure of. */
+	const char *step = mlflow_sql_col_or(m, "metrics", "step", "0");
+	const char *nan = mlflow_sql_col_or(m, "metrics", "is_nan", pg ? "false" : "0");
+	char *sql = xasprintf(pg ? "SELECT run_uuid::text, %s::text, value::float8, "
+	                           "timestamp::int8, (%s)::int8, (%s)::bool FROM metrics"
+	                         : "SELECT run_uuid, %s, value, timestamp, %s, %s FROM metrics",
+	                      m->key, step, nan);
+	int ok = db->ops->query(db, sql, NULL, "ttdiib");
+	free(sql);
+	if (!ok)
+		return m->failed(m, "metrics");
+	size_t run = SIZE_MAX;
+	const char *run_id = NULL; /* the last row's run, as found in runs */
+	int rc;
+	while ((rc = db->ops->next(db)) == 1) {
+		const char *id = db->ops->text(db, 0);
+		if (!id)
+			continue; /* no run reads it */
+		if (!run_id || strcmp(run_id, id) != 0) {
+			run = find_run(m, id);
+			run_id = run == SIZE_MAX ? NULL : m->runs[run].col[MS_ID];
+		}
+		if (run == SIZE_MAX)
+			continue; /* a run not delivered (deleted) */
+		struct mlflow_run_acc *ra = &m->racc[run];
+		if (ra->inexact)
+			continue;
+		const char *key = db->ops->text(db, 1);
+		double v;
+		bool has = db->ops->real(db, 2, &v), is_nan = db->ops->flag(db, 5);
+		if (!key || (!has && !is_nan)) {
+			ra->bad++; /* as mlflow_sql_metrics skips it */
+			continue;
+		}
+		/* A NULL read as 0, a NaN stored with a value, a NaN or an infinity
+		 * stored as such: the row may be the same point as another. */
+		if (db->ops->is_null(db, 2) || db->ops->is_null(db, 3) || db->ops->is_null(db, 4) ||
+		    db->ops->is_null(db, 5) || (is_nan ? v != 0 : !isfinite(v))) {
+			ra->inexact = true;
+			continue;
+		}
+		if (is_nan)
+			v = NAN; /* MLflow stores NaN as value 0 with is_nan */
+		else if (v == DBL_MAX)
+			v = INFINITY; /* ±Inf is stored as ±DBL_MAX (sanitize_metric_value) */
+		else if (v == -DBL_MAX)
+			v = -INFINITY;
+		struct point p = {db->ops->integer(db, 4), db->ops->integer(db, 3), v};
+		summary_add(run_acc_series(m, run, key), p);
+	}
+	return rc < 0 ? m->failed(m, "metrics") : 1;
+}
+
+int mlflow_sql_summaries(struct mlflow_sql *m)
+{
+	struct sqlconn *db = m->db;
+	if (!m->sql_metrics || strcmp(db->dialect, "sqlite") == 0)
+		return 1;
+	bool distinct;
+	if (!metrics_rows_distinct(m, &distinct))
 		return 0;
-	/* The first summary of the run: sums are in byte order of run, then key. */
-	size_t lo = 0, hi = m->nsums;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (strcmp(m->sums[mid].run, r->id) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
+	if (!distinct)
+		return 1; /* the same point stored twice would count twice: the points are read */
+	index_runs(m);
+	m->racc = xcalloc(m->nruns ? m->nruns : 1, sizeof *m->racc);
+	/* PostgreSQL's parallel aggregate is faster than its one-backend COPY
+	 * of every row; MySQL has no aggregate for min and max with their
+	 * steps. RUNSITE_SUMMARIES=stream or =aggregate (PostgreSQL only)
+	 * chooses, for the tests and the benchmark. */
+	const char *how = getenv("RUNSITE_SUMMARIES");
+	bool stream = how && *how ? strcmp(how, "stream") == 0 || strcmp(db->dialect, "postgresql") != 0
+	                          : strcmp(db->dialect, "postgresql") != 0;
+	if (!(stream ? stream_summaries(m) : aggregate_summaries(m)))
+		return 0;
+	m->have_sums = true;
+	return 1;
+}
+
+int mlflow_sql_run_summaries(struct mlflow_sql *m, struct run *r, size_t i)
+{
+	if (!m->have_sums || i >= m->nruns || m->racc[i].inexact)
+		return 0;
+	struct mlflow_run_acc *ra = &m->racc[i];
+	mlflow_keys_reset(&m->keys);
+	for (size_t k = 0; k < ra->n; k++) {
+		struct series *s = mlflow_keys_series(&m->keys, r, ra->acc[k].key, ra->acc[k].klen);
+		s->sum = ra->acc[k].sum;
 	}
-	size_t end = lo;
-	for (; end < m->nsums && strcmp(m->sums[end].run, r->id) == 0; end++)
-		if (!m->sums[end].exact)
-			return 0;
-	for (size_t i = lo; i < end; i++) {
-		struct series *s = run_series(r, m->sums[i].key);
-		s->sum = m->sums[i].sum;
-	}
+	if (ra->bad)
+		diag_warn(m->path, 0, "run %s: skipped %zu metric rows without a key or a numeric value",
+		          r->id, ra->bad);
 	return 1;
 }
 
@@ -746,11 +1016,14 @@ void mlflow_sql_free(struct mlflow_sql *m)
 			free(m->runs[i].col[k]);
 	free(m->runs);
 	free(m->keys.slot);
-	for (size_t i = 0; i < m->nsums; i++) {
-		free(m->sums[i].run);
-		free(m->sums[i].key);
+	for (size_t i = 0; m->racc && i < m->nruns; i++) {
+		for (size_t k = 0; k < m->racc[i].n; k++)
+			free(m->racc[i].acc[k].key);
+		free(m->racc[i].acc);
 	}
-	free(m->sums);
+	free(m->racc);
+	free(m->run_slot);
+	free(m->acc_slot);
 	free(m->sql_params);
 	free(m->sql_tags);
 	free(m->sql_metrics);

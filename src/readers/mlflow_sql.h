@@ -37,11 +37,20 @@ struct mlflow_keys {
 	size_t n;
 };
 
-/* A series' summary as the server computed it (mlflow_sql_summaries). */
-struct mlflow_sum {
-	char *run, *key;
-	bool exact; /* false: the run's points must be read to summarise it */
+/* A series' summary as mlflow_sql_summaries builds it. */
+struct mlflow_acc {
+	char *key;
+	size_t klen;
 	struct metric_summary sum;
+};
+
+/* The series of one run of the list, as mlflow_sql_summaries built them. */
+struct mlflow_run_acc {
+	struct mlflow_acc *acc;
+	size_t n, cap;
+	size_t hint;  /* the series the last row went to */
+	size_t bad;   /* rows without a key or a numeric value */
+	bool inexact; /* a row the stream cannot place exactly: the run's points are read */
 };
 
 struct mlflow_sql {
@@ -66,8 +75,10 @@ struct mlflow_sql {
 	size_t nruns, capruns;
 	char *sql_params, *sql_tags, *sql_metrics, *sql_inputs, *sql_models, *sql_versions;
 	struct mlflow_keys keys; /* for mlflow_sql_metrics */
-	struct mlflow_sum *sums; /* by (run, key) in byte order, when have_sums */
-	size_t nsums, capsums;
+	struct mlflow_run_acc *racc; /* per run of runs, when have_sums */
+	size_t *run_slot, run_cap;   /* run_uuid → index into runs + 1 (open addressing) */
+	struct mlflow_acc_slot *acc_slot; /* (run, key) → series, for runs with many keys */
+	size_t acc_cap, acc_n;
 	bool have_sums;
 };
 
@@ -95,15 +106,18 @@ int mlflow_sql_list_runs(struct mlflow_sql *m);
 struct run *mlflow_sql_run_start(struct mlflow_sql *m, const struct mlflow_run_row *row);
 /* Streams the run's metric rows into it. Returns 0 when the read must stop. */
 int mlflow_sql_metrics(struct mlflow_sql *m, struct run *r);
-/* PostgreSQL, when only summaries are wanted (reader_opts.summaries_only):
- * every series' summary computed by the server in one aggregate query over
- * the metrics table, instead of streaming every point. Sets have_sums when
- * it could. Returns 0 when the read must stop. */
+/* A server, when only summaries are wanted (reader_opts.summaries_only):
+ * every series' summary from one read of the metrics table. MySQL streams
+ * every row, each folded into its series' summary as it comes, in any
+ * order, by the rules run_finish applies to sorted points; PostgreSQL asks
+ * for them in one aggregate query (faster there). Sets have_sums when it
+ * could (a unique index makes the rows distinct points). Returns 0 when the
+ * read must stop. */
 int mlflow_sql_summaries(struct mlflow_sql *m);
-/* Gives r its series from the server's summaries: 1 done (r then needs
- * run_sort_lists, not run_finish), 0 when its points must be read instead
- * (no summaries, or one the server cannot give exactly). */
-int mlflow_sql_run_summaries(struct mlflow_sql *m, struct run *r);
+/* Gives r, the i-th of runs, its series from the summaries: 1 done (r then
+ * needs run_sort_lists, not run_finish), 0 when its points must be read
+ * instead (no summaries, or a row the stream could not place exactly). */
+int mlflow_sql_run_summaries(struct mlflow_sql *m, struct run *r, size_t i);
 /* The run's dataset inputs, logged models and model versions. Returns 0 when the read must stop. */
 int mlflow_sql_run_finish(struct mlflow_sql *m, struct run *r);
 

@@ -51,6 +51,7 @@ struct sqlconn_ops {
 	int (*real)(struct sqlconn *c, int i, double *v);
 	int64_t (*integer)(struct sqlconn *c, int i); /* 0 for NULL */
 	bool (*flag)(struct sqlconn *c, int i);       /* true, t, or a number other than 0 */
+	bool (*is_null)(struct sqlconn *c, int i);    /* column i is SQL NULL */
 	/* Drops what is left of the query's rows. */
 	void (*end)(struct sqlconn *c);
 	void (*close)(struct sqlconn *c);

@@ -1,22 +1,39 @@
 /* sqlconn_my.c — the SQL connection interface on MariaDB Connector/C, for
  * MySQL and MariaDB servers. The password comes from the URL, --password-file,
  * MYSQL_PWD or the [client] group of the option files (~/.my.cnf). A streamed
- * query uses mysql_use_result: rows come off the socket as they are read. */
+ * query is a prepared statement read unbuffered: rows come off the socket as
+ * they are read, numbers in binary (the server does not print them, nor this
+ * side parse them back). */
 #include <mysql.h>
 #include <mysqld_error.h>
 #include <errmsg.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "runsite/util.h"
 #include "sqlconn.h"
 
+#define MAX_STREAM_COLS 24
+
 struct myconn {
 	struct sqlconn base;
 	MYSQL *my;
 	MYSQL_RES *res;
 	MYSQL_ROW row;
+
+	/* A streamed query: a prepared statement, its columns bound by kind. */
+	MYSQL_STMT *stmt;
+	bool stmt_row; /* a row is current */
+	int ncols;
+	char kinds[MAX_STREAM_COLS];
+	MYSQL_BIND bind[MAX_STREAM_COLS];
+	char *text[MAX_STREAM_COLS]; /* NUL-terminated */
+	unsigned long textcap[MAX_STREAM_COLS], len[MAX_STREAM_COLS];
+	my_bool null[MAX_STREAM_COLS], trunc[MAX_STREAM_COLS];
+	double real[MAX_STREAM_COLS];
+	long long integer[MAX_STREAM_COLS];
 };
 
 static enum sql_fail classify(unsigned code)
@@ -54,13 +71,113 @@ static void my_fail(struct myconn *m)
 	sqlconn_set_error(&m->base, classify(mysql_errno(m->my)), mysql_error(m->my));
 }
 
+static void stmt_fail(struct myconn *m)
+{
+	sqlconn_set_error(&m->base, classify(mysql_stmt_errno(m->stmt)), mysql_stmt_error(m->stmt));
+}
+
 static void my_end(struct sqlconn *c)
 {
 	struct myconn *m = (struct myconn *)c;
+	if (m->stmt)
+		mysql_stmt_close(m->stmt); /* reads out the rows left */
+	m->stmt = NULL;
+	m->stmt_row = false;
 	if (m->res)
 		mysql_free_result(m->res); /* reads out the rows a streamed query has left */
 	m->res = NULL;
 	m->row = NULL;
+}
+
+/* Prepares and runs q, binding its result columns by kind. */
+static int stmt_start(struct myconn *m, const char *q, const char *kinds)
+{
+	size_t ncols = strlen(kinds);
+	if (ncols > MAX_STREAM_COLS) {
+		sqlconn_set_error(&m->base, SQL_QUERY, "too many columns to stream");
+		return 0;
+	}
+	m->stmt = mysql_stmt_init(m->my);
+	if (!m->stmt) {
+		my_fail(m);
+		return 0;
+	}
+	if (mysql_stmt_prepare(m->stmt, q, (unsigned long)strlen(q)) != 0 ||
+	    mysql_stmt_execute(m->stmt) != 0 || mysql_stmt_field_count(m->stmt) != ncols)
+		goto fail;
+	m->ncols = (int)ncols;
+	memcpy(m->kinds, kinds, ncols);
+	memset(m->bind, 0, sizeof m->bind);
+	for (size_t i = 0; i < ncols; i++) {
+		MYSQL_BIND *b = &m->bind[i];
+		b->is_null = &m->null[i];
+		b->error = &m->trunc[i];
+		b->length = &m->len[i];
+		if (kinds[i] == 't') {
+			if (!m->text[i]) {
+				m->textcap[i] = 256;
+				m->text[i] = xmalloc(m->textcap[i]);
+			}
+			b->buffer_type = MYSQL_TYPE_STRING;
+			b->buffer = m->text[i];
+			b->buffer_length = m->textcap[i] - 1; /* room for the NUL */
+		} else if (kinds[i] == 'd') {
+			b->buffer_type = MYSQL_TYPE_DOUBLE;
+			b->buffer = &m->real[i];
+		} else {
+			b->buffer_type = MYSQL_TYPE_LONGLONG;
+			b->buffer = &m->integer[i];
+		}
+	}
+	if (mysql_stmt_bind_result(m->stmt, m->bind) != 0)
+		goto fail;
+	return 1;
+fail:
+	if (mysql_stmt_errno(m->stmt))
+		stmt_fail(m);
+	else
+		sqlconn_set_error(&m->base, SQL_QUERY, "the statement's columns are not the ones asked for");
+	mysql_stmt_close(m->stmt);
+	m->stmt = NULL;
+	return 0;
+}
+
+/* The next row of a streamed query: 1 a row, 0 the end, -1 a failure. */
+static int stmt_next(struct myconn *m)
+{
+	m->stmt_row = false;
+	int rc = mysql_stmt_fetch(m->stmt);
+	if (rc == MYSQL_NO_DATA) {
+		my_end(&m->base);
+		return 0;
+	}
+	if (rc == 1) {
+		stmt_fail(m);
+		my_end(&m->base);
+		return -1;
+	}
+	for (int i = 0; i < m->ncols; i++) {
+		if (m->kinds[i] != 't' || m->null[i])
+			continue;
+		if (rc == MYSQL_DATA_TRUNCATED && m->trunc[i]) {
+			/* A longer text than the buffer holds: a bigger one, the rest fetched into it. */
+			m->textcap[i] = m->len[i] + 64;
+			free(m->text[i]);
+			m->text[i] = xmalloc(m->textcap[i]);
+			MYSQL_BIND *b = &m->bind[i];
+			b->buffer = m->text[i];
+			b->buffer_length = m->textcap[i] - 1;
+			if (mysql_stmt_fetch_column(m->stmt, b, (unsigned)i, 0) != 0 ||
+			    mysql_stmt_bind_result(m->stmt, m->bind) != 0) {
+				stmt_fail(m);
+				my_end(&m->base);
+				return -1;
+			}
+		}
+		m->text[i][m->len[i] < m->textcap[i] ? m->len[i] : m->textcap[i] - 1] = '\0';
+	}
+	m->stmt_row = true;
+	return 1;
 }
 
 static int my_query(struct sqlconn *c, const char *sql, const char *param, const char *stream)
@@ -82,13 +199,18 @@ static int my_query(struct sqlconn *c, const char *sql, const char *param, const
 	} else {
 		buf_puts(&q, sql);
 	}
+	if (stream) {
+		int ok = stmt_start(m, buf_cstr(&q), stream);
+		buf_free(&q);
+		return ok;
+	}
 	int ok = mysql_real_query(m->my, buf_cstr(&q), (unsigned long)strlen(buf_cstr(&q))) == 0;
 	buf_free(&q);
 	if (!ok) {
 		my_fail(m);
 		return 0;
 	}
-	m->res = stream ? mysql_use_result(m->my) : mysql_store_result(m->my);
+	m->res = mysql_store_result(m->my);
 	if (!m->res && mysql_errno(m->my)) {
 		my_fail(m);
 		return 0;
@@ -99,6 +221,8 @@ static int my_query(struct sqlconn *c, const char *sql, const char *param, const
 static int my_next(struct sqlconn *c)
 {
 	struct myconn *m = (struct myconn *)c;
+	if (m->stmt)
+		return stmt_next(m);
 	if (!m->res)
 		return 0;
 	m->row = mysql_fetch_row(m->res);
@@ -114,12 +238,54 @@ static int my_next(struct sqlconn *c)
 	return 0;
 }
 
+static bool stmt_col(const struct myconn *m, int i, char kind)
+{
+	return m->stmt_row && i >= 0 && i < m->ncols && m->kinds[i] == kind && !m->null[i];
+}
+
 static const char *my_text(struct sqlconn *c, int i)
 {
 	struct myconn *m = (struct myconn *)c;
+	if (m->stmt)
+		return stmt_col(m, i, 't') ? m->text[i] : NULL;
 	if (!m->row || i < 0 || (unsigned)i >= mysql_num_fields(m->res))
 		return NULL;
 	return m->row[i];
+}
+
+static int my_real(struct sqlconn *c, int i, double *v)
+{
+	struct myconn *m = (struct myconn *)c;
+	if (!m->stmt)
+		return sqlconn_text_real(c, i, v);
+	if (!stmt_col(m, i, 'd'))
+		return 0;
+	*v = m->real[i];
+	return 1;
+}
+
+static int64_t my_integer(struct sqlconn *c, int i)
+{
+	struct myconn *m = (struct myconn *)c;
+	if (!m->stmt)
+		return sqlconn_text_integer(c, i);
+	return stmt_col(m, i, 'i') || stmt_col(m, i, 'b') ? (int64_t)m->integer[i] : 0;
+}
+
+static bool my_flag(struct sqlconn *c, int i)
+{
+	struct myconn *m = (struct myconn *)c;
+	if (!m->stmt)
+		return sqlconn_text_flag(c, i);
+	return stmt_col(m, i, 'b') && m->integer[i] != 0;
+}
+
+static bool my_is_null(struct sqlconn *c, int i)
+{
+	struct myconn *m = (struct myconn *)c;
+	if (m->stmt)
+		return !m->stmt_row || i < 0 || i >= m->ncols || m->null[i];
+	return my_text(c, i) == NULL;
 }
 
 static void my_close(struct sqlconn *c)
@@ -127,14 +293,15 @@ static void my_close(struct sqlconn *c)
 	struct myconn *m = (struct myconn *)c;
 	my_end(c);
 	mysql_close(m->my);
+	for (int i = 0; i < MAX_STREAM_COLS; i++)
+		free(m->text[i]);
 	free(c->error);
 	free(c->server_version);
 	free(m);
 }
 
 static const struct sqlconn_ops my_ops = {
-	my_query, my_next, my_text, sqlconn_text_real, sqlconn_text_integer, sqlconn_text_flag,
-	my_end, my_close,
+	my_query, my_next, my_text, my_real, my_integer, my_flag, my_is_null, my_end, my_close,
 };
 
 /* The library's global set-up is not thread-safe; stores are read on several threads. */

@@ -342,6 +342,14 @@ static bool pg_flag(struct sqlconn *c, int i)
 	return i >= 0 && i < p->ncols && p->kinds[i] == 'b' && p->flen[i] == 1 && p->field[i][0];
 }
 
+static bool pg_is_null(struct sqlconn *c, int i)
+{
+	struct pgconn *p = (struct pgconn *)c;
+	if (p->copying)
+		return i < 0 || i >= p->ncols || p->flen[i] < 0;
+	return !p->res || i >= PQnfields(p->res) || PQgetisnull(p->res, p->row, i);
+}
+
 static void pg_end(struct sqlconn *c)
 {
 	pg_drop((struct pgconn *)c);
@@ -361,7 +369,7 @@ static void pg_close(struct sqlconn *c)
 }
 
 static const struct sqlconn_ops pg_ops = {
-	pg_query, pg_next, pg_text, pg_real, pg_integer, pg_flag, pg_end, pg_close,
+	pg_query, pg_next, pg_text, pg_real, pg_integer, pg_flag, pg_is_null, pg_end, pg_close,
 };
 
 struct sqlconn *sqlconn_pg_open(const struct sql_target *t, enum sql_fail *fail, char **error)

@@ -91,6 +91,12 @@ static const char *lite_text(struct sqlconn *c, int i)
 	return l->cur ? (const char *)sqlite3_column_text(l->cur, i) : NULL;
 }
 
+static bool lite_is_null(struct sqlconn *c, int i)
+{
+	struct liteconn *l = (struct liteconn *)c;
+	return !l->cur || sqlite3_column_type(l->cur, i) == SQLITE_NULL;
+}
+
 static void lite_close(struct sqlconn *c)
 {
 	struct liteconn *l = (struct liteconn *)c;
@@ -106,7 +112,7 @@ static void lite_close(struct sqlconn *c)
 
 static const struct sqlconn_ops lite_ops = {
 	lite_query, lite_next, lite_text, sqlconn_text_real, sqlconn_text_integer, sqlconn_text_flag,
-	lite_end, lite_close,
+	lite_is_null, lite_end, lite_close,
 };
 
 struct sqlconn *sqlconn_sqlite_wrap(struct sqlite3 *db)

@@ -31,14 +31,16 @@ normalize "$TMP/sqlite.json" >"$TMP/sqlite.norm"
 # stores them (is_nan with 0, ±DBL_MAX) first, last and on a tie; negative
 # steps; one point; no finite point; ties for min and max. One run also has
 # a NaN stored another way (is_nan with a value), the same point as a stored
-# NaN: it counts once, which a server cannot count by rows alone.
+# NaN: it counts once, which a server cannot count by rows alone. Rows go
+# in out of (step, time, value) order, so a summary that keeps the first or
+# the last row seen on a tie, or orders by step alone, differs.
 EDGE=$TMP/edge.db
 cp "$SAMPLE" "$EDGE"
 $PY - "$EDGE" <<'PYEOF'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 runs = [r[0] for r in db.execute(
-    "SELECT run_uuid FROM runs WHERE lifecycle_stage = 'active' ORDER BY run_uuid LIMIT 2")]
+    "SELECT run_uuid FROM runs WHERE lifecycle_stage = 'active' ORDER BY run_uuid LIMIT 3")]
 NAN, INF = None, 1.7976931348623157e308
 series = {
     "edge/same_step": [(0, 10, 2.0), (0, 10, 1.0), (0, 5, 4.0), (3, 20, 1.0), (3, 20, 9.0), (3, 19, 12.0)],
@@ -48,6 +50,13 @@ series = {
     "edge/inf_only": [(1, 1, INF), (1, 2, -INF)],
     "edge/ties": [(1, 1, 0.9), (2, 2, 1.0), (3, 3, 1.0), (4, 4, 0.9)],
     "edge/nan_first_last": [(0, 0, NAN), (0, 0, 3.0), (9, 9, 3.0), (9, 9, NAN)],
+    "edge/step_time": [(1, 40, 3.0), (1, 35, 4.0), (1, 38, 2.5), (5, 10, 2.0), (5, 30, 1.0), (5, 20, 0.5)],
+    # Ties for max (2.0) and min (-1.0) whose earliest step is neither the
+    # first nor the last row in insertion or in timestamp order.
+    "edge/tie_order": [(2, 10, 2.0), (1, 50, 2.0), (3, 60, 2.0), (5, 15, -1.0), (4, 55, -1.0), (6, 65, -1.0)],
+    "edge/step_time_value": [(2, 7, 3.0), (2, 7, 1.0), (2, 7, 2.0)],
+    # On the servers the step-2 point becomes -0, equal to 0: the min stays at step 1.
+    "edge/zero_min": [(1, 1, 0.0), (2, 2, 0.0), (3, 3, 1.0)],
 }
 # The second run: steps out of time order (the first step logged last), and
 # a NaN stored twice at one point (is_nan with 0 and with 5).
@@ -55,12 +64,16 @@ later = {
     "edge/out_of_order": [(1, 1, 0.9), (2, 2, 1.0), (3, 3, 1.0), (4, 4, 0.9), (0, 5, 0.9), (-2, 9, 1.0)],
     "edge/odd": [(1, 1, NAN), (1, 1, 5.0), (2, 2, 2.0)],
 }
+# The third run: on PostgreSQL its NaN and +Inf are stored twice more, as
+# the float8 values NaN and Infinity (not MLflow's way): the same points.
+third = {"edge/nan_twice": [(1, 1, NAN), (2, 2, 1.0), (3, 3, INF)]}
 rows = []
-for run, group in ((runs[0], series), (runs[1], later)):
+for run, group in ((runs[0], series), (runs[1], later), (runs[2], third)):
     for key, pts in group.items():
         for step, ts, v in pts:
             rows.append((key, 0.0 if v is None else v, ts, run, step, 1 if v is None else 0))
-rows[-2] = rows[-2][:5] + (1,)  # 5.0 with is_nan: NaN stored another way
+odd = rows.index(("edge/odd", 5.0, 1, runs[1], 1, 0))
+rows[odd] = rows[odd][:5] + (1,)  # 5.0 with is_nan: NaN stored another way
 db.executemany("INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) "
                "VALUES (?, ?, ?, ?, ?, ?)", rows)
 db.commit()
@@ -93,21 +106,45 @@ server_checks() {
 		--schema "tests/servers/mlflow-current.$dialect.sql" "$EDGE" >"$TMP/$name.edge.sql" &&
 		$load edge "$TMP/$name.edge.sql" >/dev/null 2>&1
 	check "$name: the edge-case store loads" test $? -eq 0
-	[ "$name" = postgresql ] && logged_before=$(pg_statements_logged)
-	PGPASSWORD=$PW MYSQL_PWD=$PW "$RUNSITE" ls --json "$base/edge" >"$TMP/$name.edge.json" 2>"$TMP/$name.edge.err"
-	check "$name: ls --json reads the edge-case store" test $? -eq 0
-	normalize "$TMP/$name.edge.json" >"$TMP/$name.edge.norm" 2>&1
-	if cmp -s "$TMP/edge.norm" "$TMP/$name.edge.norm"; then ok; else
-		fail "$name: edge-case summaries differ from the SQLite store's"; diff "$TMP/edge.norm" "$TMP/$name.edge.norm" | head -20; fi
+	# What SQLite cannot hold: -0, and NaN and Infinity as values.
 	if [ "$name" = postgresql ]; then
-		# ls asks the server for the summaries in one aggregate query, and
-		# streams the points only of the run whose summaries it cannot give
-		# exactly, not of every run.
-		pg_admin postgres -c "ALTER ROLE runsite RESET log_statement" >/dev/null
-		streamed=$(tail -n +$((logged_before + 1)) "$PG_HOST/server.log" | grep -c "FROM metrics WHERE run_uuid")
-		nruns=$($PY -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["runs"]))' "$TMP/edge.json")
-		check "postgresql: ls --json streams the points of 1 run of $nruns (streamed $streamed)" test "$streamed" -eq 1
+		pg_admin edge -c "UPDATE metrics SET value = '-0' WHERE key = 'edge/zero_min' AND step = 2" \
+			-c "INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan)
+			    SELECT key, CASE WHEN is_nan THEN 'NaN'::float8 ELSE 'Infinity'::float8 END, timestamp, run_uuid, step, false
+			    FROM metrics WHERE key = 'edge/nan_twice' AND (is_nan OR value = 1.7976931348623157e308)" >/dev/null
+	else
+		my_admin edge -e "UPDATE metrics SET value = -value WHERE \`key\` = 'edge/zero_min' AND step = 2" >/dev/null
 	fi
+	check "$name: -0, NaN and Infinity stored on the server" test $? -eq 0
+	# Each way ls reads the summaries (RUNSITE_SUMMARIES; the default:
+	# PostgreSQL aggregates, MySQL streams), every run's summaries as SQLite's.
+	for how in default stream; do
+		if [ "$name" = postgresql ]; then logged_before=$(pg_statements_logged); else
+			my_admin "" -e "SET GLOBAL general_log_file = '$MY_DIR/general.$how.log'; SET GLOBAL general_log = 1"; fi
+		out=$TMP/$name.edge.$how
+		sel="-u RUNSITE_SUMMARIES"; [ $how = stream ] && sel=RUNSITE_SUMMARIES=stream
+		env $sel PGPASSWORD=$PW MYSQL_PWD=$PW "$RUNSITE" ls --json "$base/edge" >"$out.json" 2>"$out.err"
+		check "$name: ls --json reads the edge-case store ($how)" test $? -eq 0
+		normalize "$out.json" >"$out.norm" 2>&1
+		if cmp -s "$TMP/edge.norm" "$out.norm"; then ok; else
+			fail "$name: edge-case summaries ($how) differ from the SQLite store's"; diff "$TMP/edge.norm" "$out.norm" | head -20; fi
+		# The points are read again only of the runs the summaries cannot
+		# be exact for: those whose rows may store one point twice (NaN or
+		# Infinity stored other than MLflow's way: on MySQL only is_nan
+		# with a value), and for PostgreSQL's aggregate also the run whose
+		# earliest step is not its earliest timestamp.
+		if [ "$name" = postgresql ]; then
+			pg_admin postgres -c "ALTER ROLE runsite RESET log_statement" >/dev/null
+			read=$(tail -n +$((logged_before + 1)) "$PG_HOST/server.log" | grep -c "FROM metrics WHERE run_uuid")
+			want=3; [ $how = stream ] && want=2
+		else
+			my_admin "" -e "SET GLOBAL general_log = 0"
+			read=$(grep -v Prepare "$MY_DIR/general.$how.log" | grep -c "FROM metrics WHERE run_uuid")
+			want=1
+		fi
+		nruns=$($PY -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["runs"]))' "$TMP/edge.json")
+		check "$name: ls --json ($how) reads the points of $want runs of $nruns (read $read)" test "$read" -eq $want
+	done
 
 	# The password in the URL works and is shown nowhere.
 	"$RUNSITE" ls --json "$urlpw" >"$TMP/$name.pw.json" 2>"$TMP/$name.pw.err"

@@ -41,6 +41,9 @@ const char *slug_run(struct slugset *set, const char *name, const char *id);
 
 /* ---- tmpdir.c: the temporary folder a site is built in ---- */
 
+/* The marker file in the temporary folder (never part of the site). */
+#define TMP_MARKER ".runsite-build"
+
 /* Makes "<out>.tmp-XXXXXX" beside out (absolute), marked as this build's
  * and registered for removal on a fatal exit. Caller frees; NULL with errno. */
 char *site_tmp_make(const char *out);
@@ -116,13 +119,31 @@ int site_mkdir(struct site *s, const char *rel);
  * reported. */
 int site_load_source(const struct site_opts *o, const char *path, struct buf *out);
 /* Settles s->out from s->given: checks it may be written (see site_open),
- * makes its parent and the temporary folder s->tmp beside it. Returns 1,
- * or 0 reported. */
+ * makes its parent and the temporary folder s->tmp beside it; notes in s
+ * whether out holds the marker of a commit that did not end, and which
+ * cache file it holds. Returns 1, or 0 reported. */
 int writer_open(struct site *s, const char *const *inputs, size_t ninputs);
 /* Writes the assets and the marker that says the folder is runsite's. */
 int writer_assets(struct site *s);
 /* Removes the scratch folder and puts s->tmp in place of s->out. */
 int writer_swap(struct site *s);
+/* An incremental build (s->in_place) ends here: each file of s->tmp is
+ * renamed over its old one in s->out, the files and folders of s->out that
+ * are neither in s->tmp nor in keep are removed, and the cache file comes
+ * last; a marker in s->out says a commit is under way. Returns 1, or 0
+ * reported (s->out left as it was when nothing was committed yet). */
+struct pathset;
+int writer_commit(struct site *s, struct pathset *keep);
+/* Where site-relative file rel of this build is: in s->tmp, or (built in
+ * place and not written by this build) in s->out. Caller frees. */
+char *site_file_path(const struct site *s, const char *rel);
+
+/* A set of site-relative paths (writer.c). */
+struct pathset *pathset_new(void);
+/* Adds a copy of rel. */
+void pathset_add(struct pathset *p, const char *rel);
+int pathset_has(const struct pathset *p, const char *rel);
+void pathset_free(struct pathset *p);
 /* Removes s->tmp (a build that did not finish). */
 void writer_discard(struct site *s);
 
@@ -159,6 +180,12 @@ void cache_record_page(struct build_cache *c, const char *rel, const char *fp);
 int cache_reuse_page_dir(struct build_cache *c, const char *rel, const char *fp);
 void cache_record_page_dir(struct build_cache *c, const char *rel, const char *fp,
                            const char *const *files, size_t nfiles);
+/* When c holds the last build's cache, files taken from it stay in the old
+ * site, which the build then commits into in place (writer_commit): 1.
+ * Else 0, and files are taken into the new site as before. */
+int cache_reuse_in_place(struct build_cache *c);
+/* Adds to set every file this build's cache lists (taken or made). */
+void cache_kept(const struct build_cache *c, struct pathset *set);
 /* Writes the new site's cache file when `write`, tells how many charts were
  * reused and drawn and how many pages reused, and frees c (NULL: nothing to
  * do). Returns 0 after reporting a write error. */

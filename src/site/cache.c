@@ -339,7 +339,7 @@ static int cmp_row(const void *a, const void *b)
 
 /* Writes this build's rows into the new site's cache file, in path order
  * so the same site gives the same file. */
-static int write_new(struct build_cache *c)
+int cache_write(struct build_cache *c)
 {
 	char *path = path_join(c->new_site, CACHE_FILE);
 	sqlite3 *db = NULL;
@@ -406,7 +406,7 @@ int cache_close(struct build_cache *c, int write, size_t *reused, size_t *drawn,
 {
 	if (!c)
 		return 1;
-	int ok = !write || write_new(c);
+	int ok = !write || cache_write(c);
 	if (reused)
 		*reused = c->reused;
 	if (drawn)
@@ -438,9 +438,9 @@ void cache_kept(const struct build_cache *c, struct pathset *set)
 	if (!c)
 		return;
 	for (size_t i = 0; i < c->n; i++) {
-		pathset_add(set, c->rows[i].path);
+		pathset_add_ref(set, c->rows[i].path);
 		for (size_t k = 0; k < c->rows[i].nfiles; k++)
-			pathset_add(set, c->rows[i].files[k]);
+			pathset_add_ref(set, c->rows[i].files[k]);
 	}
 }
 

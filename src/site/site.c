@@ -173,27 +173,27 @@ int site_finish(struct site *s)
 	if (!writer_assets(s))
 		return 0;
 	size_t reused, drawn, pages;
-	/* Built in place, the new site is what the cache lists and what tmp holds. */
+	/* Built in place, the new site is what the cache lists (its rows name
+	 * the files until the commit is done) and what tmp holds. */
 	struct pathset *keep = NULL;
+	int ok = 1;
 	if (s->in_place) {
 		keep = pathset_new();
 		cache_kept(s->cache, keep);
+		ok = cache_write(s->cache) && writer_commit(s, keep);
 	}
-	int cache_ok = cache_close(s->cache, 1, &reused, &drawn, &pages);
+	int cache_ok = cache_close(s->cache, !s->in_place, &reused, &drawn, &pages);
 	s->cache = NULL;
-	if (!cache_ok) {
-		pathset_free(keep);
+	pathset_free(keep);
+	if (!ok || !cache_ok)
 		return 0;
-	}
 	if (reused && !s->opts->quiet)
 		diag_msg("%zu of %zu charts were unchanged and taken from %s", reused,
 		         reused + drawn, s->given);
 	if (pages && !s->opts->quiet)
 		diag_msg("%zu page%s unchanged and taken from %s", pages,
 		         pages == 1 ? " was" : "s were", s->given);
-	int ok = s->in_place ? writer_commit(s, keep) : writer_swap(s);
-	pathset_free(keep);
-	return ok;
+	return s->in_place || writer_swap(s);
 }
 
 /* ---- the build ---- */

@@ -112,8 +112,12 @@ int site_write(struct site *s, const char *rel, const void *data, size_t n);
  * after reporting a write error. */
 FILE *site_stream_open(struct site *s, const char *rel);
 int site_stream_close(struct site *s, FILE *f, const char *rel);
-/* Makes tmp-relative folder rel. Returns 1, or 0 after reporting. */
+/* Makes tmp-relative folder rel (built in place, only when the site lacks
+ * it: see site_new_file). Returns 1, or 0 after reporting. */
 int site_mkdir(struct site *s, const char *rel);
+/* The path in tmp of file rel that the caller writes itself (a chart), its
+ * folder made when building in place. Caller frees. */
+char *site_new_file(struct site *s, const char *rel);
 /* Loads path ("templates/run.html") from the user's templates folder (by
  * its base name) when it is there, else from the binary. Returns 1, or 0
  * reported. */
@@ -140,8 +144,10 @@ char *site_file_path(const struct site *s, const char *rel);
 
 /* A set of site-relative paths (writer.c). */
 struct pathset *pathset_new(void);
-/* Adds a copy of rel. */
+/* Adds a copy of rel; pathset_add_ref adds rel itself, which the caller
+ * keeps alive as long as the set. */
 void pathset_add(struct pathset *p, const char *rel);
+void pathset_add_ref(struct pathset *p, const char *rel);
 int pathset_has(const struct pathset *p, const char *rel);
 void pathset_free(struct pathset *p);
 /* Removes s->tmp (a build that did not finish). */
@@ -184,8 +190,12 @@ void cache_record_page_dir(struct build_cache *c, const char *rel, const char *f
  * site, which the build then commits into in place (writer_commit): 1.
  * Else 0, and files are taken into the new site as before. */
 int cache_reuse_in_place(struct build_cache *c);
-/* Adds to set every file this build's cache lists (taken or made). */
+/* Adds to set every file this build's cache lists (taken or made), by
+ * reference: the set lives no longer than c. */
 void cache_kept(const struct build_cache *c, struct pathset *set);
+/* Writes the new site's cache file (cache_close then with write 0).
+ * Returns 0 after reporting a write error. */
+int cache_write(struct build_cache *c);
 /* Writes the new site's cache file when `write`, tells how many charts were
  * reused and drawn and how many pages reused, and frees c (NULL: nothing to
  * do). Returns 0 after reporting a write error. */

@@ -41,8 +41,35 @@ static void remove_tree(const char *path)
 	nftw(path, remove_cb, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Makes the folder that will hold file path (absolute) when it is not there. */
+static int make_parent(const char *path)
+{
+	char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	int ok = 1;
+	if (slash && slash > dir) {
+		*slash = '\0';
+		ok = mkdir(dir, 0777) == 0 || errno == EEXIST || make_dirs(dir, 0777);
+	}
+	int saved = errno;
+	free(dir);
+	errno = saved;
+	return ok;
+}
+
 int site_mkdir(struct site *s, const char *rel)
 {
+	/* Built in place, a folder the site has is made in the staging folder
+	 * only when a file is written into it (most are not: an unchanged
+	 * run's charts stay where they are). */
+	if (s->in_place) {
+		char *live = path_join(s->out, rel);
+		struct stat st;
+		int have = lstat(live, &st) == 0 && S_ISDIR(st.st_mode);
+		free(live);
+		if (have)
+			return 1;
+	}
 	char *path = path_join(s->tmp, rel);
 	int ok = 0;
 	/* Nothing is made while a fatal exit removes the folder (make_dirs would make it again). */
@@ -111,6 +138,16 @@ int site_write(struct site *s, const char *rel, const void *data, size_t n)
 	return ok;
 }
 
+char *site_new_file(struct site *s, const char *rel)
+{
+	char *path = path_join(s->tmp, rel);
+	if (s->in_place && cleanup_write_begin()) {
+		make_parent(path); /* the writer reports a folder that could not be made */
+		cleanup_write_end();
+	}
+	return path;
+}
+
 /* A file written in parts (the rows of a large table), never held whole. */
 FILE *site_stream_open(struct site *s, const char *rel)
 {
@@ -119,10 +156,13 @@ FILE *site_stream_open(struct site *s, const char *rel)
 	int fd = -1;
 	if (!cleanup_write_begin())
 		goto out;
+	if (s->in_place && !make_parent(path))
+		goto fail;
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
 	if (fd >= 0)
 		f = fdopen(fd, "w");
 	if (!f) {
+	fail:
 		diag_write_error(path, errno);
 		if (fd >= 0)
 			close(fd);
@@ -433,8 +473,10 @@ char *site_file_path(const struct site *s, const char *rel)
 /* ---- a set of paths ---- */
 
 struct pathset {
-	char **slot; /* open addressing; cap a power of two, at most half full */
+	const char **slot; /* open addressing; cap a power of two, at most half full */
 	size_t n, cap;
+	char **owned;      /* the copies pathset_add made */
+	size_t nowned, capowned;
 };
 
 struct pathset *pathset_new(void)
@@ -442,7 +484,7 @@ struct pathset *pathset_new(void)
 	return xcalloc(1, sizeof(struct pathset));
 }
 
-static size_t pathset_slot(char *const *slot, size_t cap, const char *rel)
+static size_t pathset_slot(const char *const *slot, size_t cap, const char *rel)
 {
 	size_t i = (size_t)hash_str(rel) & (cap - 1);
 	while (slot[i] && strcmp(slot[i], rel) != 0)
@@ -450,11 +492,12 @@ static size_t pathset_slot(char *const *slot, size_t cap, const char *rel)
 	return i;
 }
 
-void pathset_add(struct pathset *p, const char *rel)
+/* Adds rel itself (kept alive by the caller) and returns 1, or 0 when it was there. */
+static int pathset_put(struct pathset *p, const char *rel)
 {
 	if ((p->n + 1) * 2 > p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 1024;
-		char **slot = xcalloc(cap, sizeof *slot);
+		const char **slot = xcalloc(cap, sizeof *slot);
 		for (size_t i = 0; i < p->cap; i++)
 			if (p->slot[i])
 				slot[pathset_slot(slot, cap, p->slot[i])] = p->slot[i];
@@ -463,10 +506,26 @@ void pathset_add(struct pathset *p, const char *rel)
 		p->cap = cap;
 	}
 	size_t i = pathset_slot(p->slot, p->cap, rel);
-	if (!p->slot[i]) {
-		p->slot[i] = xstrdup(rel);
-		p->n++;
-	}
+	if (p->slot[i])
+		return 0;
+	p->slot[i] = rel;
+	p->n++;
+	return 1;
+}
+
+void pathset_add(struct pathset *p, const char *rel)
+{
+	if (pathset_has(p, rel))
+		return;
+	char *copy = xstrdup(rel);
+	GROW(p->owned, p->capowned, p->nowned + 1);
+	p->owned[p->nowned++] = copy;
+	pathset_put(p, copy);
+}
+
+void pathset_add_ref(struct pathset *p, const char *rel)
+{
+	pathset_put(p, rel);
 }
 
 int pathset_has(const struct pathset *p, const char *rel)
@@ -478,8 +537,9 @@ void pathset_free(struct pathset *p)
 {
 	if (!p)
 		return;
-	for (size_t i = 0; i < p->cap; i++)
-		free(p->slot[i]);
+	for (size_t i = 0; i < p->nowned; i++)
+		free(p->owned[i]);
+	free(p->owned);
 	free(p->slot);
 	free(p);
 }

@@ -192,9 +192,9 @@ static void add_row_files(struct build_cache *c, const char *rel, const char *fp
 	/* Built in place, a file taken stays in the old site: noted, for the
 	 * folder of a page made around it (cache_record_page_dir). */
 	if (c->taken && (counter == &c->reused || counter == &c->pages_reused)) {
-		pathset_add(c->taken, rel);
+		pathset_add_ref(c->taken, r->path);
 		for (size_t i = 0; files && i < files->n; i++)
-			pathset_add(c->taken, files->paths[i]);
+			pathset_add_ref(c->taken, files->paths[i]); /* moved into r below */
 	}
 	if (files) {
 		sort_files(files);

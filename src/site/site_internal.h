@@ -168,7 +168,8 @@ struct build_cache;
  * every chart is drawn. */
 struct build_cache *cache_open(const char *old_site, const char *new_site);
 /* When the last build wrote site-relative file rel with fingerprint fp and
- * it is still there, puts it into the new site, fills *info and returns 1. */
+ * it is still there, puts it into the new site (built in place: leaves it
+ * where it is), fills *info and returns 1. */
 int cache_reuse(struct build_cache *c, const char *rel, const char *fp, struct chart_info *info);
 /* Notes a chart file drawn by this build (now in the new site). */
 void cache_record(struct build_cache *c, const char *rel, const char *fp,

@@ -16,6 +16,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "runsite/cleanup.h"
 #include "runsite/embedded.h"
@@ -472,8 +473,13 @@ char *site_file_path(const struct site *s, const char *rel)
 
 /* ---- a set of paths ---- */
 
+struct pathset_slot {
+	const char *path; /* NULL: free */
+	uint64_t hash;
+};
+
 struct pathset {
-	const char **slot; /* open addressing; cap a power of two, at most half full */
+	struct pathset_slot *slot; /* open addressing; cap a power of two, at most half full */
 	size_t n, cap;
 	char **owned;      /* the copies pathset_add made */
 	size_t nowned, capowned;
@@ -484,10 +490,11 @@ struct pathset *pathset_new(void)
 	return xcalloc(1, sizeof(struct pathset));
 }
 
-static size_t pathset_slot(const char *const *slot, size_t cap, const char *rel)
+static size_t pathset_find(const struct pathset_slot *slot, size_t cap, const char *rel,
+                           uint64_t h)
 {
-	size_t i = (size_t)hash_str(rel) & (cap - 1);
-	while (slot[i] && strcmp(slot[i], rel) != 0)
+	size_t i = (size_t)h & (cap - 1);
+	while (slot[i].path && (slot[i].hash != h || strcmp(slot[i].path, rel) != 0))
 		i = (i + 1) & (cap - 1);
 	return i;
 }
@@ -497,18 +504,19 @@ static int pathset_put(struct pathset *p, const char *rel)
 {
 	if ((p->n + 1) * 2 > p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 1024;
-		const char **slot = xcalloc(cap, sizeof *slot);
+		struct pathset_slot *slot = xcalloc(cap, sizeof *slot);
 		for (size_t i = 0; i < p->cap; i++)
-			if (p->slot[i])
-				slot[pathset_slot(slot, cap, p->slot[i])] = p->slot[i];
+			if (p->slot[i].path)
+				slot[pathset_find(slot, cap, p->slot[i].path, p->slot[i].hash)] = p->slot[i];
 		free(p->slot);
 		p->slot = slot;
 		p->cap = cap;
 	}
-	size_t i = pathset_slot(p->slot, p->cap, rel);
-	if (p->slot[i])
+	uint64_t h = XXH3_64bits(rel, strlen(rel));
+	size_t i = pathset_find(p->slot, p->cap, rel, h);
+	if (p->slot[i].path)
 		return 0;
-	p->slot[i] = rel;
+	p->slot[i] = (struct pathset_slot){rel, h};
 	p->n++;
 	return 1;
 }
@@ -530,7 +538,8 @@ void pathset_add_ref(struct pathset *p, const char *rel)
 
 int pathset_has(const struct pathset *p, const char *rel)
 {
-	return p->cap && p->slot[pathset_slot(p->slot, p->cap, rel)] != NULL;
+	return p->cap &&
+	       p->slot[pathset_find(p->slot, p->cap, rel, XXH3_64bits(rel, strlen(rel)))].path;
 }
 
 void pathset_free(struct pathset *p)

@@ -51,7 +51,7 @@ struct build_cache {
 	sqlite3 *old;          /* the last build's cache, read-only; NULL: none */
 	sqlite3_stmt *find, *find_page, *find_files;
 	int64_t old_mtime_ns;  /* the old cache file's: no file of its build is newer */
-	bool in_place;         /* a file taken stays in the old site, which the build commits into */
+	bool in_place;         /* files taken stay in the old site, which the build commits into */
 	struct pathset *taken; /* in place: the old site's files this build keeps */
 	char *old_site, *new_site;
 	pthread_mutex_t mu;    /* chart workers share it */

@@ -507,7 +507,8 @@ static int pathset_put(struct pathset *p, const char *rel)
 		struct pathset_slot *slot = xcalloc(cap, sizeof *slot);
 		for (size_t i = 0; i < p->cap; i++)
 			if (p->slot[i].path)
-				slot[pathset_find(slot, cap, p->slot[i].path, p->slot[i].hash)] = p->slot[i];
+				slot[pathset_find(slot, cap, p->slot[i].path, p->slot[i].hash)] =
+				        p->slot[i];
 		free(p->slot);
 		p->slot = slot;
 		p->cap = cap;
@@ -577,6 +578,11 @@ static size_t rel_push(struct commit *c, size_t len, const char *name)
 	return len + n;
 }
 
+static int open_dir_at(int dfd, const char *name)
+{
+	return openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
 static int is_dir_entry(int dfd, const struct dirent *de)
 {
 	if (de->d_type != DT_UNKNOWN)
@@ -621,14 +627,16 @@ static void move_in(struct commit *c, const char *out, int from, int to, size_t 
 		if (is_dir_entry(dirfd(d), de)) {
 			struct stat st;
 			if (mkdirat(to, name, 0777) != 0 && errno == EEXIST &&
-			    !(fstatat(to, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))) {
+			    !(fstatat(to, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			      S_ISDIR(st.st_mode))) {
 				remove_entry(out, c->rel);
 				mkdirat(to, name, 0777);
 			}
-			int sub_from = openat(dirfd(d), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			int sub_to = openat(to, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int sub_from = open_dir_at(dirfd(d), name);
+			int sub_to = open_dir_at(to, name);
 			if (sub_from < 0 || sub_to < 0) {
-				diag_msg("cannot put %s into %s: %s", c->rel, c->given, strerror(errno));
+				diag_msg("cannot put %s into %s: %s", c->rel, c->given,
+				         strerror(errno));
 				c->failed = 1;
 			} else {
 				move_in(c, out, sub_from, sub_to, n);
@@ -680,7 +688,7 @@ static size_t prune(struct commit *c, int dfd, size_t len)
 		if (!n)
 			break;
 		if (is_dir_entry(dirfd(d), de)) {
-			int sub = openat(dirfd(d), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int sub = open_dir_at(dirfd(d), name);
 			size_t inside = sub >= 0 ? prune(c, sub, n) : 1;
 			if (sub >= 0)
 				close(sub);
@@ -691,7 +699,8 @@ static size_t prune(struct commit *c, int dfd, size_t len)
 			if (unlinkat(dirfd(d), name, 0) == 0) {
 				left--;
 			} else {
-				diag_msg("cannot remove %s from %s: %s", c->rel, c->given, strerror(errno));
+				diag_msg("cannot remove %s from %s: %s", c->rel, c->given,
+				         strerror(errno));
 				c->failed = 1;
 			}
 		}

@@ -203,6 +203,8 @@ check "in place: the failed build left the site byte for byte and inode for inod
 	cmp "$TMP/before.manifest" "$TMP/after.manifest"
 no_staging "a failed build"
 
+R0=$(ls -d "$P"/*/*/ | grep -v '/0/' | sed -n 2p)
+R0=${R0%/}
 rm -rf "$R"
 check_exit 0 "in place: a rebuild after a run was deleted" "$RUNSITE" build -q -j 2 "$P" -o "$PS"
 check "in place: the deleted run's page and chart folder are gone" \
@@ -228,4 +230,34 @@ check "the site was swapped in whole (a new folder)" test "$(stat -c %i "$PS")" 
 check "the marker is gone" test ! -e "$PS/.runsite-commit"
 check "and the site equals a fresh build" diff -r "$PS" "$TMP/pf"
 no_staging "after a killed commit"
+
+# Signals at the second rename of a commit (strace injects them): SIGINT
+# waits for the commit to end; SIGKILL leaves the marker, and the next
+# build makes the whole site.
+if strace -f -o /dev/null true 2>/dev/null; then
+	at_rename() { # at_rename SIGNAL: a build with SIGNAL sent at its second rename
+		strace -f -o /dev/null -e trace=rename,renameat,renameat2 \
+			-e inject=rename,renameat,renameat2:signal="$1":when=2 \
+			"$RUNSITE" build -q -j 2 "$P" -o "$PS" 2>"$TMP/.err"
+	}
+	printf '\n\nInterrupted.\n' >> "$R0/tags/mlflow.note.content"
+	rm -rf "$TMP/pf"
+	"$RUNSITE" build -q --no-cache -j 1 "$P" -o "$TMP/pf"
+	at_rename INT
+	check "SIGINT during a commit: exit 130 once it ended" test $? -eq 130
+	check "SIGINT during a commit: the site is whole and new" diff -r "$PS" "$TMP/pf"
+	no_staging "SIGINT during a commit"
+	printf '\n\nKilled.\n' >> "$R0/tags/mlflow.note.content"
+	rm -rf "$TMP/pf"
+	"$RUNSITE" build -q --no-cache -j 1 "$P" -o "$TMP/pf"
+	at_rename KILL
+	check "SIGKILL during a commit: killed" test $? -eq 137
+	check "SIGKILL during a commit: the marker is left" test -e "$PS/.runsite-commit"
+	check_exit 0 "the build after a killed commit" "$RUNSITE" build -j 2 "$P" -o "$PS"
+	check_grep "it makes the whole site again" "makes the whole site again" "$TMP/.err"
+	check "the site equals a fresh build, without the marker" diff -r "$PS" "$TMP/pf"
+	no_staging "after SIGKILL during a commit"
+else
+	skip "strace cannot run here: no signals sent during a commit"
+fi
 finish

@@ -10,9 +10,10 @@ if [ "$1" = "--test" ]; then
 	# What the test suite needs beyond the build: a browser for the XSS checks
 	# and the browser tests (node and npm drive it, Java runs the HTML checker),
 	# clang for the fuzz targets, numpy for the sample-runs script, mandoc for the man page lint,
-	# real PostgreSQL and MariaDB servers for the tracking-server tests (tests/servers/lib.sh).
+	# real PostgreSQL and MariaDB servers for the tracking-server tests (tests/servers/lib.sh),
+	# strace to send signals in the middle of a site commit (tests/e2e/cache.sh).
 	PKGS="$PKGS chromium clang libclang-rt-14-dev sqlite3 python3-numpy python3-yaml mandoc
-default-jre-headless postgresql mariadb-server mariadb-client"
+default-jre-headless postgresql mariadb-server mariadb-client strace"
 	# A machine may carry its own Node.js with npm inside (Debian's npm
 	# package conflicts with that): Debian's only when there is none.
 	command -v node >/dev/null && command -v npm >/dev/null || PKGS="$PKGS nodejs npm"

@@ -134,6 +134,12 @@ struct site {
 	char *out;                /* the absolute path of the site */
 	const char *given;        /* the site's folder as given */
 	char *tmp;                /* the temporary folder the site is built in */
+	/* An incremental build: tmp holds only the files that change, which
+	 * are committed into out in place (writer.c); else tmp becomes the
+	 * whole site and is swapped in. */
+	bool in_place;
+	bool commit_interrupted;  /* out holds the marker of a commit that did not end */
+	uint64_t old_cache_id[3]; /* out's cache file when the build began: dev, inode, mtime */
 	struct site_run *runs;
 	size_t nruns, capruns;
 	const struct run **rr;     /* rr[i] is runs[i].run, for the plan (site_plan) */

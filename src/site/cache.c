@@ -8,9 +8,11 @@
  * The cache is an SQLite file inside the site (CACHE_FILE), one row per
  * chart or page file: path, fingerprint, size and what chart_describe
  * needs; nothing about the file system, so the same site gives the same
- * cache file. The last site is only read: a cached file is hard-linked (or
- * copied) into the new site, which then replaces the old one whole as
- * before. A file is taken only while it is the one the cache describes:
+ * cache file. When the build commits into the last site in place
+ * (cache_reuse_in_place, writer.c), a cached file stays where it is and
+ * only what changes is written; else it is hard-linked (or copied) into the
+ * new site, which then replaces the old one whole. A file is taken only
+ * while it is the one the cache describes:
  * its size, and an mtime no later than the cache file's (written after
  * every other file of its build), so a file rewritten in the old site
  * since, even to the same size, is made again. A missing, damaged or
@@ -49,6 +51,8 @@ struct build_cache {
 	sqlite3 *old;          /* the last build's cache, read-only; NULL: none */
 	sqlite3_stmt *find, *find_page, *find_files;
 	int64_t old_mtime_ns;  /* the old cache file's: no file of its build is newer */
+	bool in_place;         /* files taken stay in the old site, which the build commits into */
+	struct pathset *taken; /* in place: the old site's files this build keeps */
 	char *old_site, *new_site;
 	pthread_mutex_t mu;    /* chart workers share it */
 	struct cache_row *rows;
@@ -125,6 +129,15 @@ struct build_cache *cache_open(const char *old_site, const char *new_site)
 	return c;
 }
 
+int cache_reuse_in_place(struct build_cache *c)
+{
+	if (!c || !c->old)
+		return 0;
+	c->in_place = true;
+	c->taken = pathset_new();
+	return 1;
+}
+
 struct file_list {
 	char **paths;
 	int64_t *sizes;
@@ -176,6 +189,13 @@ static void add_row_files(struct build_cache *c, const char *rel, const char *fp
 	r->files = NULL;
 	r->fsizes = NULL;
 	r->nfiles = 0;
+	/* Built in place, a file taken stays in the old site: noted, for the
+	 * folder of a page made around it (cache_record_page_dir). */
+	if (c->taken && (counter == &c->reused || counter == &c->pages_reused)) {
+		pathset_add_ref(c->taken, r->path);
+		for (size_t i = 0; files && i < files->n; i++)
+			pathset_add_ref(c->taken, files->paths[i]); /* moved into r below */
+	}
 	if (files) {
 		sort_files(files);
 		r->files = files->paths;
@@ -239,13 +259,19 @@ static int lookup(struct build_cache *c, sqlite3_stmt *q, const char *rel, const
 
 /* Puts the last site's file rel into the new site when it is still the
  * file the cache describes (want): a regular file of that size, not written
- * since the cache was. *st gets its stat. */
+ * since the cache was. Built in place, the file is left where it is. *st
+ * gets its stat. */
 static int take_old(struct build_cache *c, const char *rel, const struct cache_row *want,
                     struct stat *st)
 {
-	char *from = path_join(c->old_site, rel), *to = path_join(c->new_site, rel);
+	char *from = path_join(c->old_site, rel);
 	int hit = lstat(from, st) == 0 && S_ISREG(st->st_mode) && st->st_size == want->size &&
 	          mtime_ns(st) <= c->old_mtime_ns;
+	if (c->in_place) {
+		free(from);
+		return hit;
+	}
+	char *to = path_join(c->new_site, rel);
 	int linked = hit && link(from, to) == 0;
 	if (hit && !linked && errno == ENOENT) {
 		/* Its folder is not made yet (a page whose siblings were all reused). */
@@ -313,7 +339,7 @@ static int cmp_row(const void *a, const void *b)
 
 /* Writes this build's rows into the new site's cache file, in path order
  * so the same site gives the same file. */
-static int write_new(struct build_cache *c)
+int cache_write(struct build_cache *c)
 {
 	char *path = path_join(c->new_site, CACHE_FILE);
 	sqlite3 *db = NULL;
@@ -380,7 +406,7 @@ int cache_close(struct build_cache *c, int write, size_t *reused, size_t *drawn,
 {
 	if (!c)
 		return 1;
-	int ok = !write || write_new(c);
+	int ok = !write || cache_write(c);
 	if (reused)
 		*reused = c->reused;
 	if (drawn)
@@ -399,11 +425,23 @@ int cache_close(struct build_cache *c, int write, size_t *reused, size_t *drawn,
 		free(c->rows[i].fsizes);
 	}
 	free(c->rows);
+	pathset_free(c->taken);
 	free(c->old_site);
 	free(c->new_site);
 	pthread_mutex_destroy(&c->mu);
 	free(c);
 	return ok;
+}
+
+void cache_kept(const struct build_cache *c, struct pathset *set)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n; i++) {
+		pathset_add_ref(set, c->rows[i].path);
+		for (size_t k = 0; k < c->rows[i].nfiles; k++)
+			pathset_add_ref(set, c->rows[i].files[k]);
+	}
 }
 
 /* ---- pages with a folder of their own files ---- */
@@ -426,15 +464,26 @@ static void list_file(struct file_list *l, const char *rel, const struct stat *s
 	l->sizes[l->n++] = (int64_t)st->st_size;
 }
 
+/* Whether c (built in place) keeps the old site's file rel. */
+static int is_taken(struct build_cache *c, const char *rel)
+{
+	pthread_mutex_lock(&c->mu);
+	int taken = pathset_has(c->taken, rel);
+	pthread_mutex_unlock(&c->mu);
+	return taken;
+}
+
 /* Adds site-relative rel of site when a regular file, or the regular files
- * below it (recursively) when a folder. */
-static void list_files(const char *site, const char *rel, struct file_list *l)
+ * below it (recursively) when a folder; with only_taken, only the files c
+ * keeps of the old site. */
+static void list_files(const char *site, const char *rel, struct file_list *l,
+                       struct build_cache *only_taken)
 {
 	char *dir = path_join(site, rel);
 	struct stat top;
 	int have = lstat(dir, &top) == 0;
 	if (!have || !S_ISDIR(top.st_mode)) {
-		if (have && S_ISREG(top.st_mode))
+		if (have && S_ISREG(top.st_mode) && (!only_taken || is_taken(only_taken, rel)))
 			list_file(l, rel, &top);
 		free(dir);
 		return;
@@ -446,8 +495,8 @@ static void list_files(const char *site, const char *rel, struct file_list *l)
 		char *path = path_join(dir, names[i]);
 		struct stat st;
 		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-			list_files(site, sub, l);
-		} else if (S_ISREG(st.st_mode)) {
+			list_files(site, sub, l, only_taken);
+		} else if (S_ISREG(st.st_mode) && (!only_taken || is_taken(only_taken, sub))) {
 			list_file(l, sub, &st);
 		}
 		free(path);
@@ -514,7 +563,8 @@ int cache_reuse_page_dir(struct build_cache *c, const char *rel, const char *fp)
 		free(from);
 	}
 	size_t taken = 0;
-	for (; hit && taken < l.n; taken++) {
+	/* Built in place, the files just checked stay where they are. */
+	for (; hit && !c->in_place && taken < l.n; taken++) {
 		struct cache_row fw = {.size = l.sizes[taken]};
 		hit = take_old(c, l.paths[taken], &fw, &sts[taken]);
 	}
@@ -547,8 +597,13 @@ void cache_record_page_dir(struct build_cache *c, const char *rel, const char *f
 	struct stat st;
 	if (lstat(path, &st) == 0) {
 		struct file_list l = {0};
-		for (size_t i = 0; i < nfiles; i++)
-			list_files(c->new_site, files[i], &l);
+		/* Built in place, the charts the page took from the cache are
+		 * still in the old site; the rest are in the new folder. */
+		for (size_t i = 0; i < nfiles; i++) {
+			list_files(c->new_site, files[i], &l, NULL);
+			if (c->in_place)
+				list_files(c->old_site, files[i], &l, c);
+		}
 		add_row_files(c, rel, fp, true, NULL, &st, &c->pages_made, &l);
 	}
 	free(path);

@@ -135,7 +135,7 @@ static int write_chart(struct site *s, const struct chart_spec *sp, const char *
 		int ok = 1;
 		chart_fingerprint(sp, (enum chart_format)f, fp);
 		if (!cache_reuse(s->cache, rel, fp, &info)) {
-			char *path = path_join(s->tmp, rel);
+			char *path = site_new_file(s, rel);
 			ok = chart_write(sp, (enum chart_format)f, path, &info);
 			if (ok)
 				cache_record(s->cache, rel, fp, &info);
@@ -1012,7 +1012,9 @@ static void write_sweeps(struct site *s, struct chart_sweep *sw, struct chart_di
 		for (int f = CHART_SVG; f <= CHART_PDF && *ok; f++) {
 			if (!(s->opts->chart_formats & (1u << f)))
 				continue;
-			char *path = xasprintf("%s/%s/%s.%s", s->tmp, dir, stem, site_chart_ext[f]);
+			char *rel = xasprintf("%s/%s.%s", dir, stem, site_chart_ext[f]);
+			char *path = site_new_file(s, rel);
+			free(rel);
 			*ok = c == 0 ? chart_write_parallel(sw, (enum chart_format)f, path)
 			             : chart_write_scatter(sw, (enum chart_format)f, path);
 			free(path);

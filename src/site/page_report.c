@@ -130,7 +130,7 @@ static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0
 /* The file's bytes as a data: URL (report_inline), or NULL. */
 static char *data_url(struct site *s, const char *rel, const char *mime)
 {
-	char *path = path_join(s->tmp, rel);
+	char *path = site_file_path(s, rel);
 	struct buf in = BUF_INIT, out = BUF_INIT;
 	int ok = read_file(path, &in, (size_t)64 << 20);
 	free(path);

@@ -1,8 +1,8 @@
 /* pagecache.c — a page is taken from the last build when nothing it shows
  * has changed: its fingerprint (cache.c's page_fp_*: this runsite binary,
  * the template, the build options) gets what the page reads of the build
- * state, and cache.c puts the last build's file (with an experiment page's
- * own folder of charts) into the new site, or the page is made and noted.
+ * state, and cache.c keeps the last build's file (with an experiment page's
+ * own folder of charts) for the new site, or the page is made and noted.
  * Each fp_* here follows what its page shows; a page that starts to show
  * more of a run than its digest (site_run_digest) holds must feed it. */
 #include <stdlib.h>

@@ -162,7 +162,9 @@ int site_open(struct site *s, const struct site_opts *opts, const char *const *i
 	/* Everything about the output folder is settled before any store is read. */
 	if (!writer_open(s, inputs, ninputs))
 		return EXIT_OUTPUT;
-	s->cache = cache_open(opts->no_cache ? NULL : s->out, s->tmp);
+	/* A site a commit stopped half way through is not taken from. */
+	s->cache = cache_open(opts->no_cache || s->commit_interrupted ? NULL : s->out, s->tmp);
+	s->in_place = cache_reuse_in_place(s->cache);
 	return EXIT_OK;
 }
 
@@ -171,9 +173,19 @@ int site_finish(struct site *s)
 	if (!writer_assets(s))
 		return 0;
 	size_t reused, drawn, pages;
-	int cache_ok = cache_close(s->cache, 1, &reused, &drawn, &pages);
+	/* Built in place, the new site is what the cache lists (its rows name
+	 * the files until the commit is done) and what tmp holds. */
+	struct pathset *keep = NULL;
+	int ok = 1;
+	if (s->in_place) {
+		keep = pathset_new();
+		cache_kept(s->cache, keep);
+		ok = cache_write(s->cache) && writer_commit(s, keep);
+	}
+	int cache_ok = cache_close(s->cache, !s->in_place, &reused, &drawn, &pages);
 	s->cache = NULL;
-	if (!cache_ok)
+	pathset_free(keep);
+	if (!ok || !cache_ok)
 		return 0;
 	if (reused && !s->opts->quiet)
 		diag_msg("%zu of %zu charts were unchanged and taken from %s", reused,
@@ -181,7 +193,7 @@ int site_finish(struct site *s)
 	if (pages && !s->opts->quiet)
 		diag_msg("%zu page%s unchanged and taken from %s", pages,
 		         pages == 1 ? " was" : "s were", s->given);
-	return writer_swap(s);
+	return s->in_place || writer_swap(s);
 }
 
 /* ---- the build ---- */

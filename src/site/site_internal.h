@@ -41,6 +41,9 @@ const char *slug_run(struct slugset *set, const char *name, const char *id);
 
 /* ---- tmpdir.c: the temporary folder a site is built in ---- */
 
+/* The marker file in the temporary folder (never part of the site). */
+#define TMP_MARKER ".runsite-build"
+
 /* Makes "<out>.tmp-XXXXXX" beside out (absolute), marked as this build's
  * and registered for removal on a fatal exit. Caller frees; NULL with errno. */
 char *site_tmp_make(const char *out);
@@ -109,20 +112,44 @@ int site_write(struct site *s, const char *rel, const void *data, size_t n);
  * after reporting a write error. */
 FILE *site_stream_open(struct site *s, const char *rel);
 int site_stream_close(struct site *s, FILE *f, const char *rel);
-/* Makes tmp-relative folder rel. Returns 1, or 0 after reporting. */
+/* Makes tmp-relative folder rel (built in place, only when the site lacks
+ * it: see site_new_file). Returns 1, or 0 after reporting. */
 int site_mkdir(struct site *s, const char *rel);
+/* The path in tmp of file rel that the caller writes itself (a chart), its
+ * folder made when building in place. Caller frees. */
+char *site_new_file(struct site *s, const char *rel);
 /* Loads path ("templates/run.html") from the user's templates folder (by
  * its base name) when it is there, else from the binary. Returns 1, or 0
  * reported. */
 int site_load_source(const struct site_opts *o, const char *path, struct buf *out);
 /* Settles s->out from s->given: checks it may be written (see site_open),
- * makes its parent and the temporary folder s->tmp beside it. Returns 1,
- * or 0 reported. */
+ * makes its parent and the temporary folder s->tmp beside it; notes in s
+ * whether out holds the marker of a commit that did not end, and which
+ * cache file it holds. Returns 1, or 0 reported. */
 int writer_open(struct site *s, const char *const *inputs, size_t ninputs);
 /* Writes the assets and the marker that says the folder is runsite's. */
 int writer_assets(struct site *s);
 /* Removes the scratch folder and puts s->tmp in place of s->out. */
 int writer_swap(struct site *s);
+/* An incremental build (s->in_place) ends here: each file of s->tmp is
+ * renamed over its old one in s->out, the files and folders of s->out that
+ * are neither in s->tmp nor in keep are removed, and the cache file comes
+ * last; a marker in s->out says a commit is under way. Returns 1, or 0
+ * reported (s->out left as it was when nothing was committed yet). */
+struct pathset;
+int writer_commit(struct site *s, struct pathset *keep);
+/* Where site-relative file rel of this build is: in s->tmp, or (built in
+ * place and not written by this build) in s->out. Caller frees. */
+char *site_file_path(const struct site *s, const char *rel);
+
+/* A set of site-relative paths (writer.c). */
+struct pathset *pathset_new(void);
+/* Adds a copy of rel; pathset_add_ref adds rel itself, which the caller
+ * keeps alive as long as the set. */
+void pathset_add(struct pathset *p, const char *rel);
+void pathset_add_ref(struct pathset *p, const char *rel);
+int pathset_has(const struct pathset *p, const char *rel);
+void pathset_free(struct pathset *p);
 /* Removes s->tmp (a build that did not finish). */
 void writer_discard(struct site *s);
 
@@ -141,7 +168,8 @@ struct build_cache;
  * every chart is drawn. */
 struct build_cache *cache_open(const char *old_site, const char *new_site);
 /* When the last build wrote site-relative file rel with fingerprint fp and
- * it is still there, puts it into the new site, fills *info and returns 1. */
+ * it is still there, puts it into the new site (built in place: leaves it
+ * where it is), fills *info and returns 1. */
 int cache_reuse(struct build_cache *c, const char *rel, const char *fp, struct chart_info *info);
 /* Notes a chart file drawn by this build (now in the new site). */
 void cache_record(struct build_cache *c, const char *rel, const char *fp,
@@ -159,6 +187,16 @@ void cache_record_page(struct build_cache *c, const char *rel, const char *fp);
 int cache_reuse_page_dir(struct build_cache *c, const char *rel, const char *fp);
 void cache_record_page_dir(struct build_cache *c, const char *rel, const char *fp,
                            const char *const *files, size_t nfiles);
+/* When c holds the last build's cache, files taken from it stay in the old
+ * site, which the build then commits into in place (writer_commit): 1.
+ * Else 0, and files are taken into the new site as before. */
+int cache_reuse_in_place(struct build_cache *c);
+/* Adds to set every file this build's cache lists (taken or made), by
+ * reference: the set lives no longer than c. */
+void cache_kept(const struct build_cache *c, struct pathset *set);
+/* Writes the new site's cache file (cache_close then with write 0).
+ * Returns 0 after reporting a write error. */
+int cache_write(struct build_cache *c);
 /* Writes the new site's cache file when `write`, tells how many charts were
  * reused and drawn and how many pages reused, and frees c (NULL: nothing to
  * do). Returns 0 after reporting a write error. */

@@ -16,7 +16,6 @@
 #include "runsite/cleanup.h"
 #include "site_internal.h"
 
-#define TMP_MARKER ".runsite-build"
 #define TMP_INFIX ".tmp-"
 #define TMP_SUFFIX_LEN 6 /* mkdtemp's XXXXXX */
 

@@ -1,23 +1,31 @@
 /* writer.c — the output folder: the site is written into a temporary
  * folder beside the target (every page, chart and asset through here) and
- * swapped into place only when all of it worked, so a failed build never
- * destroys the site that is being served. */
+ * put in place only when all of it worked, so a failed build never touches
+ * the site that is being served. A full build's folder is the whole site,
+ * swapped in at once; an incremental one's holds only the files that
+ * change, each renamed over its old one (writer_commit). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "runsite/cleanup.h"
 #include "runsite/embedded.h"
 #include "site_internal.h"
 
 #define SITE_MARKER ".runsite-site"
+/* In the site while a commit renames files into it: a site holding it may
+ * be part old, part new, and the next build makes the whole site again. */
+#define COMMIT_MARKER ".runsite-commit"
 
 /* ---- files ---- */
 
@@ -34,8 +42,35 @@ static void remove_tree(const char *path)
 	nftw(path, remove_cb, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Makes the folder that will hold file path (absolute) when it is not there. */
+static int make_parent(const char *path)
+{
+	char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	int ok = 1;
+	if (slash && slash > dir) {
+		*slash = '\0';
+		ok = mkdir(dir, 0777) == 0 || errno == EEXIST || make_dirs(dir, 0777);
+	}
+	int saved = errno;
+	free(dir);
+	errno = saved;
+	return ok;
+}
+
 int site_mkdir(struct site *s, const char *rel)
 {
+	/* Built in place, a folder the site has is made in the staging folder
+	 * only when a file is written into it (most are not: an unchanged
+	 * run's charts stay where they are). */
+	if (s->in_place) {
+		char *live = path_join(s->out, rel);
+		struct stat st;
+		int have = lstat(live, &st) == 0 && S_ISDIR(st.st_mode);
+		free(live);
+		if (have)
+			return 1;
+	}
 	char *path = path_join(s->tmp, rel);
 	int ok = 0;
 	/* Nothing is made while a fatal exit removes the folder (make_dirs would make it again). */
@@ -104,6 +139,16 @@ int site_write(struct site *s, const char *rel, const void *data, size_t n)
 	return ok;
 }
 
+char *site_new_file(struct site *s, const char *rel)
+{
+	char *path = path_join(s->tmp, rel);
+	if (s->in_place && cleanup_write_begin()) {
+		make_parent(path); /* the writer reports a folder that could not be made */
+		cleanup_write_end();
+	}
+	return path;
+}
+
 /* A file written in parts (the rows of a large table), never held whole. */
 FILE *site_stream_open(struct site *s, const char *rel)
 {
@@ -112,10 +157,13 @@ FILE *site_stream_open(struct site *s, const char *rel)
 	int fd = -1;
 	if (!cleanup_write_begin())
 		goto out;
+	if (s->in_place && !make_parent(path))
+		goto fail;
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
 	if (fd >= 0)
 		f = fdopen(fd, "w");
 	if (!f) {
+	fail:
 		diag_write_error(path, errno);
 		if (fd >= 0)
 			close(fd);
@@ -365,6 +413,21 @@ int writer_open(struct site *s, const char *const *inputs, size_t ninputs)
 		return 0;
 	}
 	free(parent);
+	char *marker = path_join(s->out, COMMIT_MARKER);
+	struct stat st;
+	s->commit_interrupted = lstat(marker, &st) == 0;
+	free(marker);
+	if (s->commit_interrupted && !s->opts->quiet)
+		diag_msg("%s: the last build was stopped while putting its changes in; "
+		         "this build makes the whole site again", s->given);
+	char *cache = path_join(s->out, CACHE_FILE);
+	if (lstat(cache, &st) == 0) {
+		s->old_cache_id[0] = (uint64_t)st.st_dev;
+		s->old_cache_id[1] = (uint64_t)st.st_ino;
+		s->old_cache_id[2] = (uint64_t)st.st_mtim.tv_sec * 1000000000u +
+		                     (uint64_t)st.st_mtim.tv_nsec;
+	}
+	free(cache);
 	site_tmp_sweep(s->out, s->opts->quiet);
 	s->tmp = site_tmp_make(s->out);
 	if (!s->tmp) {
@@ -396,4 +459,344 @@ void writer_discard(struct site *s)
 	}
 	free(s->tmp);
 	s->tmp = NULL;
+}
+
+char *site_file_path(const struct site *s, const char *rel)
+{
+	char *path = path_join(s->tmp, rel);
+	if (s->in_place && access(path, F_OK) != 0) {
+		free(path);
+		path = path_join(s->out, rel);
+	}
+	return path;
+}
+
+/* ---- a set of paths ---- */
+
+struct pathset_slot {
+	const char *path; /* NULL: free */
+	uint64_t hash;
+};
+
+struct pathset {
+	struct pathset_slot *slot; /* open addressing; cap a power of two, at most half full */
+	size_t n, cap;
+	char **owned;      /* the copies pathset_add made */
+	size_t nowned, capowned;
+};
+
+struct pathset *pathset_new(void)
+{
+	return xcalloc(1, sizeof(struct pathset));
+}
+
+static size_t pathset_find(const struct pathset_slot *slot, size_t cap, const char *rel,
+                           uint64_t h)
+{
+	size_t i = (size_t)h & (cap - 1);
+	while (slot[i].path && (slot[i].hash != h || strcmp(slot[i].path, rel) != 0))
+		i = (i + 1) & (cap - 1);
+	return i;
+}
+
+/* Adds rel itself (kept alive by the caller) and returns 1, or 0 when it was there. */
+static int pathset_put(struct pathset *p, const char *rel)
+{
+	if ((p->n + 1) * 2 > p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 1024;
+		struct pathset_slot *slot = xcalloc(cap, sizeof *slot);
+		for (size_t i = 0; i < p->cap; i++)
+			if (p->slot[i].path)
+				slot[pathset_find(slot, cap, p->slot[i].path, p->slot[i].hash)] =
+				        p->slot[i];
+		free(p->slot);
+		p->slot = slot;
+		p->cap = cap;
+	}
+	uint64_t h = XXH3_64bits(rel, strlen(rel));
+	size_t i = pathset_find(p->slot, p->cap, rel, h);
+	if (p->slot[i].path)
+		return 0;
+	p->slot[i] = (struct pathset_slot){rel, h};
+	p->n++;
+	return 1;
+}
+
+void pathset_add(struct pathset *p, const char *rel)
+{
+	if (pathset_has(p, rel))
+		return;
+	char *copy = xstrdup(rel);
+	GROW(p->owned, p->capowned, p->nowned + 1);
+	p->owned[p->nowned++] = copy;
+	pathset_put(p, copy);
+}
+
+void pathset_add_ref(struct pathset *p, const char *rel)
+{
+	pathset_put(p, rel);
+}
+
+int pathset_has(const struct pathset *p, const char *rel)
+{
+	return p->cap &&
+	       p->slot[pathset_find(p->slot, p->cap, rel, XXH3_64bits(rel, strlen(rel)))].path;
+}
+
+void pathset_free(struct pathset *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->nowned; i++)
+		free(p->owned[i]);
+	free(p->owned);
+	free(p->slot);
+	free(p);
+}
+
+/* ---- committing an incremental build into the site ---- */
+
+struct commit {
+	struct pathset *keep; /* what the new site holds: files kept, then every one moved in */
+	const char *given;
+	char rel[PATH_MAX];   /* the site-relative path being looked at */
+	int failed;
+};
+
+/* Appends name to c->rel (len bytes so far); the new length, or 0 when too long. */
+static size_t rel_push(struct commit *c, size_t len, const char *name)
+{
+	size_t n = strlen(name);
+	if (len + n + 2 > sizeof c->rel) {
+		diag_msg("%s: a path in the site is too long", c->given);
+		c->failed = 1;
+		return 0;
+	}
+	if (len)
+		c->rel[len++] = '/';
+	memcpy(c->rel + len, name, n + 1);
+	return len + n;
+}
+
+static int open_dir_at(int dfd, const char *name)
+{
+	return openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+static int is_dir_entry(int dfd, const struct dirent *de)
+{
+	if (de->d_type != DT_UNKNOWN)
+		return de->d_type == DT_DIR;
+	struct stat st;
+	return fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Removes the site's entry rel whatever it is (a file where the new site
+ * has a folder, or the other way round). */
+static void remove_entry(const char *out, const char *rel)
+{
+	char *path = path_join(out, rel);
+	remove_tree(path);
+	free(path);
+}
+
+/* Renames every file below staging folder `from` over the same path below
+ * the site's folder `to` (c->rel, len bytes, says where), making the
+ * folders the site lacks, and notes each in c->keep. */
+static void move_in(struct commit *c, const char *out, int from, int to, size_t len)
+{
+	int fd = dup(from);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		diag_msg("cannot read the new files of %s: %s", c->given, strerror(errno));
+		c->failed = 1;
+		return;
+	}
+	for (struct dirent *de; !c->failed && (de = readdir(d));) {
+		const char *name = de->d_name;
+		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+			continue;
+		/* The temporary folder's own marker, and the cache, which comes last. */
+		if (len == 0 && (strcmp(name, TMP_MARKER) == 0 || strcmp(name, CACHE_FILE) == 0))
+			continue;
+		size_t n = rel_push(c, len, name);
+		if (!n)
+			break;
+		if (is_dir_entry(dirfd(d), de)) {
+			struct stat st;
+			if (mkdirat(to, name, 0777) != 0 && errno == EEXIST &&
+			    !(fstatat(to, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			      S_ISDIR(st.st_mode))) {
+				remove_entry(out, c->rel);
+				mkdirat(to, name, 0777);
+			}
+			int sub_from = open_dir_at(dirfd(d), name);
+			int sub_to = open_dir_at(to, name);
+			if (sub_from < 0 || sub_to < 0) {
+				diag_msg("cannot put %s into %s: %s", c->rel, c->given,
+				         strerror(errno));
+				c->failed = 1;
+			} else {
+				move_in(c, out, sub_from, sub_to, n);
+			}
+			if (sub_from >= 0)
+				close(sub_from);
+			if (sub_to >= 0)
+				close(sub_to);
+		} else if (renameat(dirfd(d), name, to, name) != 0) {
+			/* A folder where the new site has a file. */
+			if (errno == EISDIR || errno == ENOTEMPTY || errno == EEXIST) {
+				remove_entry(out, c->rel);
+				if (renameat(dirfd(d), name, to, name) == 0)
+					goto moved;
+			}
+			diag_msg("cannot put %s into %s: %s", c->rel, c->given, strerror(errno));
+			c->failed = 1;
+		}
+	moved:
+		pathset_add(c->keep, c->rel);
+		c->rel[len] = '\0';
+	}
+	closedir(d);
+}
+
+/* Removes what the new site does not hold below the site's folder dfd
+ * (c->rel, len bytes): files not in c->keep, then folders left empty that
+ * the new build did not make. Returns how many entries are left in it. */
+static size_t prune(struct commit *c, int dfd, size_t len)
+{
+	int fd = dup(dfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		diag_msg("cannot read %s in %s: %s", len ? c->rel : ".", c->given, strerror(errno));
+		c->failed = 1;
+		return 1;
+	}
+	size_t left = 0;
+	for (struct dirent *de; (de = readdir(d));) {
+		const char *name = de->d_name;
+		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+			continue;
+		left++;
+		if (len == 0 && (strcmp(name, COMMIT_MARKER) == 0 || strcmp(name, CACHE_FILE) == 0))
+			continue;
+		size_t n = rel_push(c, len, name);
+		if (!n)
+			break;
+		if (is_dir_entry(dirfd(d), de)) {
+			int sub = open_dir_at(dirfd(d), name);
+			size_t inside = sub >= 0 ? prune(c, sub, n) : 1;
+			if (sub >= 0)
+				close(sub);
+			if (inside == 0 && !pathset_has(c->keep, c->rel) &&
+			    unlinkat(dirfd(d), name, AT_REMOVEDIR) == 0)
+				left--;
+		} else if (!pathset_has(c->keep, c->rel)) {
+			if (unlinkat(dirfd(d), name, 0) == 0) {
+				left--;
+			} else {
+				diag_msg("cannot remove %s from %s: %s", c->rel, c->given,
+				         strerror(errno));
+				c->failed = 1;
+			}
+		}
+		c->rel[len] = '\0';
+	}
+	closedir(d);
+	return left;
+}
+
+/* Whether out's cache file (open folder dfd) is still the one this build
+ * started from: no other build has written the site since. */
+static int site_unchanged(const struct site *s, int dfd)
+{
+	struct stat st;
+	if (fstatat(dfd, CACHE_FILE, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return 0;
+	uint64_t id[3] = {(uint64_t)st.st_dev, (uint64_t)st.st_ino,
+	                  (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec};
+	return memcmp(id, s->old_cache_id, sizeof id) == 0 &&
+	       faccessat(dfd, COMMIT_MARKER, F_OK, AT_SYMLINK_NOFOLLOW) != 0;
+}
+
+int writer_commit(struct site *s, struct pathset *keep)
+{
+	char *spill = path_join(s->tmp, SPILL_DIR);
+	remove_tree(spill);
+	free(spill);
+	struct commit *c = xcalloc(1, sizeof *c);
+	c->keep = keep;
+	c->given = s->given;
+	int from = open(s->tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int to = open(s->out, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int ok = 0, marked = 0;
+	/* Renames and unlinks only, and short: an interrupt waits for the end. */
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	if (from < 0 || to < 0) {
+		diag_msg("cannot open %s: %s", from < 0 ? s->tmp : s->given, strerror(errno));
+		goto out;
+	}
+	/* One commit at a time, into the site this build started from. */
+	if (flock(to, LOCK_EX | LOCK_NB) != 0) {
+		diag_msg("%s: another runsite build is putting its changes in; "
+		         "this build left the site as it is (run it again)", s->given);
+		goto out;
+	}
+	if (!site_unchanged(s, to)) {
+		diag_msg("%s changed while this build ran (another build?); "
+		         "this build left it as it is (run it again)", s->given);
+		goto out;
+	}
+	/* The marker is on disk before any file of the site changes. */
+	int mfd = openat(to, COMMIT_MARKER, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+	                 0666);
+	static const char marker_text[] =
+	        "A runsite build is putting its changes in; if this file stays, the next build "
+	        "makes the whole site again.\n";
+	marked = mfd >= 0 && write(mfd, marker_text, sizeof marker_text - 1) ==
+	                             (ssize_t)(sizeof marker_text - 1);
+	marked = mfd >= 0 && fsync(mfd) == 0 && marked;
+	if (mfd >= 0 && close(mfd) != 0)
+		marked = 0;
+	if (!marked || fsync(to) != 0) {
+		diag_msg("cannot write %s/%s: %s", s->given, COMMIT_MARKER, strerror(errno));
+		unlinkat(to, COMMIT_MARKER, 0);
+		marked = 0;
+		goto out;
+	}
+	move_in(c, s->out, from, to, 0);
+	if (!c->failed)
+		prune(c, to, 0);
+	if (!c->failed && renameat(from, CACHE_FILE, to, CACHE_FILE) != 0) {
+		diag_msg("cannot put %s/%s in place: %s", s->given, CACHE_FILE, strerror(errno));
+		c->failed = 1;
+	}
+	/* A commit that failed half way leaves the marker: the next build is whole. */
+	ok = !c->failed && unlinkat(to, COMMIT_MARKER, 0) == 0;
+	if (!ok)
+		diag_msg("%s is part old, part new: the next build makes the whole site again",
+		         s->given);
+out:
+	if (from >= 0)
+		close(from);
+	if (to >= 0)
+		close(to); /* and its lock */
+	free(c);
+	if (ok) {
+		remove_tree(s->tmp);
+		site_tmp_done(s->tmp);
+		free(s->tmp);
+		s->tmp = NULL;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return ok;
 }

@@ -1,6 +1,6 @@
 #!/bin/sh
 # cache.sh — the build cache: a rebuild takes unchanged charts and pages from
-# the last site (the same files, hard-linked), the result is byte-identical
+# the last site (the same files, left in place), the result is byte-identical
 # to a build that draws everything (whatever --jobs), and a changed store,
 # option or template, a damaged chart or page file, a damaged cache or a
 # symlink in the old site only means more drawing.
@@ -152,4 +152,112 @@ for p in sys.argv[1:]:
 	"$page1" "$(ls "$TMP"/inc-site/runs/*/*.svg | head -1)"
 check_exit 0 "a rebuild over files rewritten to the same size" "$RUNSITE" build -q -j 2 "$TMP/inc" -o "$TMP/inc-site" --title "Other" --templates "$TMP/tpl"
 fresh_equal "files rewritten in the old site" --title "Other" --templates "$TMP/tpl"
+
+# An incremental build commits into the site in place: the site's folders
+# stay the same folders, unchanged files keep their inode, a changed page
+# is replaced, a deleted run's files go, and no staging folder is left.
+manifest() { # manifest SITE: every entry's inode, type and path, every file's sha256
+	(cd "$1" && find . -print0 | sort -z | xargs -0 stat -c '%i %F %n' &&
+		find . -type f -print0 | sort -z | xargs -0 sha256sum)
+}
+inodes() { # inodes SITE: the inode and path of the site, its run and experiment pages and files
+	(cd "$1" && stat -c '%i %n' . && find runs experiments -print0 | sort -z | xargs -0 stat -c '%i %n')
+}
+no_staging() { # no_staging DESCRIPTION
+	if ls -d "$PS".tmp-* >/dev/null 2>&1; then fail "$1: a staging folder was left"; else ok; fi
+}
+P=$TMP/place
+PS=$TMP/ps
+cp -r sample-runs/mlruns "$P"
+check_exit 0 "in place: a first build" "$RUNSITE" build -q -j 2 "$P" -o "$PS"
+inodes "$PS" > "$TMP/place0.inodes"
+check_exit 0 "in place: a rebuild with nothing changed" "$RUNSITE" build -q -j 2 "$P" -o "$PS"
+inodes "$PS" > "$TMP/place1.inodes"
+check "in place: the site, its folders, pages and charts keep their inodes" \
+	cmp "$TMP/place0.inodes" "$TMP/place1.inodes"
+no_staging "nothing changed"
+
+R=$(ls -d "$P"/*/*/ | grep -v '/0/' | head -1)
+R=${R%/}
+RID=$(basename "$R")
+page=$(grep -l "data-run-id=\"$RID\"" "$PS"/runs/*.html)
+prel=${page#"$PS"/}
+printf '\n\nChanged in place.\n' >> "$R/tags/mlflow.note.content"
+check_exit 0 "in place: a rebuild after one run's notes changed" "$RUNSITE" build -q -j 2 "$P" -o "$PS"
+inodes "$PS" > "$TMP/place2.inodes"
+echo "$prel" > "$TMP/changed.want"
+diff "$TMP/place1.inodes" "$TMP/place2.inodes" | grep '^[<>]' | sed 's/^[<>] [0-9]* //' | sort -u > "$TMP/changed.got"
+check "in place: only that run's page has a new inode" cmp "$TMP/changed.want" "$TMP/changed.got"
+check_grep "in place: the page shows the new notes" "Changed in place" "$page"
+no_staging "notes changed"
+
+# A build that fails while it writes (files over 8 KB refused: the changed
+# pages) leaves the old site as it was, every file and inode.
+printf '\n\nChanged again.\n' >> "$R/tags/mlflow.note.content"
+manifest "$PS" > "$TMP/before.manifest"
+check "in place: a build that cannot write its pages fails" sh -c "
+	trap '' XFSZ; ulimit -f 16; ! '$RUNSITE' build -q -j 2 '$P' -o '$PS' 2>'$TMP/.err'"
+check_grep "in place: it says why" "File too large" "$TMP/.err"
+manifest "$PS" > "$TMP/after.manifest"
+check "in place: the failed build left the site byte for byte and inode for inode" \
+	cmp "$TMP/before.manifest" "$TMP/after.manifest"
+no_staging "a failed build"
+
+R0=$(ls -d "$P"/*/*/ | grep -v '/0/' | sed -n 2p)
+R0=${R0%/}
+rm -rf "$R"
+check_exit 0 "in place: a rebuild after a run was deleted" "$RUNSITE" build -q -j 2 "$P" -o "$PS"
+check "in place: the deleted run's page and chart folder are gone" \
+	sh -c "test ! -e '$page' && test ! -e '${page%.html}'"
+check "in place: nothing in the site names the deleted run" sh -c "! grep -rlq '$RID' '$PS'"
+rm -rf "$TMP/pf"
+"$RUNSITE" build -q --no-cache -j 1 "$P" -o "$TMP/pf"
+check "in place: the site equals a fresh build" diff -r "$PS" "$TMP/pf"
+no_staging "a run deleted"
+
+# A commit killed half way (its marker left in the site) is never trusted:
+# the next build makes the whole site and swaps it in, even over a page
+# changed to the same size and time.
+victim=$(ls "$PS"/runs/*.html | head -1)
+"$PY" -c 'import sys
+p = sys.argv[1]; b = bytearray(open(p, "rb").read()); i = b.rindex(b"</"); b[i - 1:i] = b"#"; open(p, "wb").write(b)' "$victim"
+touch -r "$PS/.runsite-cache.sqlite" "$victim"
+echo "left by a killed commit" > "$PS/.runsite-commit"
+site_inode=$(stat -c %i "$PS")
+check_exit 0 "a build after a commit was killed half way" "$RUNSITE" build -j 2 "$P" -o "$PS"
+check_grep "it says it makes the whole site again" "makes the whole site again" "$TMP/.err"
+check "the site was swapped in whole (a new folder)" test "$(stat -c %i "$PS")" != "$site_inode"
+check "the marker is gone" test ! -e "$PS/.runsite-commit"
+check "and the site equals a fresh build" diff -r "$PS" "$TMP/pf"
+no_staging "after a killed commit"
+
+# Signals at the second rename of a commit (strace injects them): SIGINT
+# waits for the commit to end; SIGKILL leaves the marker, and the next
+# build makes the whole site.
+if strace -f -o /dev/null true 2>/dev/null; then
+	at_rename() { # at_rename SIGNAL: a build with SIGNAL sent at its second rename
+		strace -f -o /dev/null -e trace=rename,renameat,renameat2 \
+			-e inject=rename,renameat,renameat2:signal="$1":when=2 \
+			"$RUNSITE" build -q -j 2 "$P" -o "$PS" 2>"$TMP/.err"
+	}
+	printf '\n\nInterrupted.\n' >> "$R0/tags/mlflow.note.content"
+	rm -rf "$TMP/pf"
+	"$RUNSITE" build -q --no-cache -j 1 "$P" -o "$TMP/pf"
+	at_rename INT
+	check "SIGINT during a commit: exit 130 once it ended" test $? -eq 130
+	check "SIGINT during a commit: the site is whole and new" diff -r "$PS" "$TMP/pf"
+	no_staging "SIGINT during a commit"
+	printf '\n\nKilled.\n' >> "$R0/tags/mlflow.note.content"
+	rm -rf "$TMP/pf"
+	"$RUNSITE" build -q --no-cache -j 1 "$P" -o "$TMP/pf"
+	at_rename KILL
+	check "SIGKILL during a commit: killed" test $? -eq 137
+	check "SIGKILL during a commit: the marker is left" test -e "$PS/.runsite-commit"
+	check_exit 0 "the build after a killed commit" "$RUNSITE" build -j 2 "$P" -o "$PS"
+	check_grep "it makes the whole site again" "makes the whole site again" "$TMP/.err"
+	check "the site equals a fresh build, without the marker" diff -r "$PS" "$TMP/pf"
+	no_staging "after SIGKILL during a commit"
+else
+	skip "strace cannot run here: no signals sent during a commit"
+fi
 finish

@@ -108,8 +108,14 @@ static long fake_read(const char *path, const struct reader_opts *o, struct run_
 		r = mk_run("cccc3333", "Calm Fox", "2", 1700000200000LL);
 		add_curve(r, "train/loss", 10, 1.0, 0.1);
 		n += deliver(sink, r, o);
-		if (strcmp(path, "sabotage") == 0)
+		if (strcmp(path, "sabotage") == 0) {
+			/* One more run: the index must be made again, even by an
+			 * incremental build that keeps unchanged pages in place. */
+			r = mk_run("eeee5555", "late-owl", "2", 1700000300000LL);
+			add_curve(r, "train/loss", 10, 1.0, 0.1);
+			n += deliver(sink, r, o);
 			sabotage();
+		}
 		return n;
 	}
 	if (strcmp(path, "dup") == 0) {

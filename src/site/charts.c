@@ -751,10 +751,16 @@ static size_t rest_each(const struct site *s, const struct plan_unit *have, size
 	return run;
 }
 
+/* Run means the bins hold at once: past REST_BINS * runs of them, the bins
+ * are filled a slice at a time (the points read once more per slice), so
+ * 10,000 runs take 4 MB, not 9.6. */
+#define REST_MEANS ((size_t)1 << 20)
+
 struct rest_bins {
 	double xlo, xhi, span;
 	size_t nruns;
-	float *mean;        /* [bin * nruns + run]: the run's mean in the bin, NaN when none */
+	size_t b0, nb;      /* the slice of bins whose means are kept */
+	float *mean;        /* [(bin - b0) * nruns + run]: the run's mean in the bin, NaN when none */
 	double *lo, *hi;    /* per bin: the lowest and highest point */
 	double *sum;        /* per bin, for the run being read */
 	size_t *count;
@@ -785,8 +791,8 @@ static void rest_bin(void *ctx, size_t run, const struct chart_point *p, size_t 
 		r->lo[b] = fmin(r->lo[b], p[j].y);
 		r->hi[b] = fmax(r->hi[b], p[j].y);
 	}
-	for (size_t b = 0; b < REST_BINS; b++)
-		r->mean[b * r->nruns + run] =
+	for (size_t b = r->b0; b < r->b0 + r->nb; b++)
+		r->mean[(b - r->b0) * r->nruns + run] =
 		        r->count[b] ? (float)(r->sum[b] / (double)r->count[b]) : NAN;
 }
 
@@ -807,7 +813,9 @@ static int rest_series(const struct site *s, const struct plan_unit *have, size_
 	int ok = r.nruns > 0 && r.xlo <= r.xhi;
 	if (ok) {
 		r.span = r.xhi > r.xlo ? r.xhi - r.xlo : 1;
-		r.mean = xreallocarray(NULL, (size_t)REST_BINS * r.nruns, sizeof *r.mean);
+		size_t slice = REST_MEANS / r.nruns;
+		slice = slice < 1 ? 1 : slice > REST_BINS ? REST_BINS : slice;
+		r.mean = xreallocarray(NULL, slice * r.nruns, sizeof *r.mean);
 		r.lo = xreallocarray(NULL, REST_BINS, sizeof *r.lo);
 		r.hi = xreallocarray(NULL, REST_BINS, sizeof *r.hi);
 		r.sum = xreallocarray(NULL, REST_BINS, sizeof *r.sum);
@@ -816,12 +824,17 @@ static int rest_series(const struct site *s, const struct plan_unit *have, size_
 			r.lo[b] = INFINITY;
 			r.hi[b] = -INFINITY;
 		}
-		rest_each(s, have, nh, picked, key, rest_bin, &r);
 		for (int k = 0; k < 3; k++)
 			own[k] = xreallocarray(NULL, REST_BINS, sizeof *own[k]);
 		size_t m = 0;
 		for (size_t b = 0; b < REST_BINS; b++) {
-			float *v = r.mean + b * r.nruns;
+			if (b == r.b0 + r.nb || b == 0) {
+				/* The next slice's means (every pass finds the same lo and hi). */
+				r.b0 = b;
+				r.nb = REST_BINS - b < slice ? REST_BINS - b : slice;
+				rest_each(s, have, nh, picked, key, rest_bin, &r);
+			}
+			float *v = r.mean + (b - r.b0) * r.nruns;
 			size_t c = 0;
 			for (size_t i = 0; i < r.nruns; i++)
 				if (!isnan(v[i]))

@@ -47,10 +47,10 @@ struct build {
 /* ---- phase times ---- */
 
 /* With RUNSITE_PHASES set in the environment, each phase's wall time, CPU
- * time of the whole process and of the main thread (which reads the stores)
- * go to stderr, for profiling the build (no effect on the site): on a busy
- * machine, max(main, process / N) is what the phase would take on N idle
- * cores. */
+ * time of the whole process and of the main thread (which reads the stores),
+ * and the resident memory at its end and the peak so far, go to stderr, for
+ * profiling the build (no effect on the site): on a busy machine,
+ * max(main, process / N) is what the phase would take on N idle cores. */
 static double phase_t0 = -1, phase_cpu0, phase_main0;
 
 static double clock_s(clockid_t id)
@@ -69,9 +69,24 @@ static void phase(const char *name)
 		return;
 	double t = clock_s(CLOCK_MONOTONIC), cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID),
 	       main_cpu = clock_s(CLOCK_THREAD_CPUTIME_ID);
-	if (name && phase_t0 >= 0)
-		fprintf(stderr, "phase %-22s %7.3f s wall %7.3f s CPU %7.3f s main thread\n", name,
-		        t - phase_t0, cpu - phase_cpu0, main_cpu - phase_main0);
+	if (name && phase_t0 >= 0) {
+		/* Resident memory at the phase's end and the peak so far. */
+		long rss = -1, hwm = -1;
+		FILE *f = fopen("/proc/self/status", "r");
+		char line[128];
+		while (f && fgets(line, sizeof line, f)) {
+			if (strncmp(line, "VmRSS:", 6) == 0)
+				rss = strtol(line + 6, NULL, 10);
+			else if (strncmp(line, "VmHWM:", 6) == 0)
+				hwm = strtol(line + 6, NULL, 10);
+		}
+		if (f)
+			fclose(f);
+		fprintf(stderr,
+		        "phase %-22s %7.3f s wall %7.3f s CPU %7.3f s main thread %6ld MB RSS %6ld MB peak\n",
+		        name, t - phase_t0, cpu - phase_cpu0, main_cpu - phase_main0, rss / 1024,
+		        hwm / 1024);
+	}
 	phase_t0 = t;
 	phase_cpu0 = cpu;
 	phase_main0 = main_cpu;
@@ -319,6 +334,8 @@ static void charts_finish(struct build *b, struct chart_pool *p)
 		sr->charts = j->sr.charts;
 		sr->ncharts = j->sr.ncharts;
 		sr->capcharts = j->sr.capcharts;
+		sr->charts_off = j->sr.charts_off;
+		sr->charts_len = j->sr.charts_len;
 		sr->spill_off = j->sr.spill_off;
 		sr->spill_n = j->sr.spill_n;
 		sr->dec_off = j->sr.dec_off;
@@ -579,8 +596,12 @@ static void *pages_worker(void *arg)
 			ok = page_experiment_cached(s, p->exp_order[k]);
 		else if (k == s->nexps)
 			ok = page_index_cached(s);
-		else
-			ok = page_run_cached(s, k - s->nexps - 1);
+		else {
+			/* A run's chart list comes back from the scratch file for its page only. */
+			struct site_run *sr = &s->runs[k - s->nexps - 1];
+			ok = site_run_charts_load(s, sr) && page_run_cached(s, k - s->nexps - 1);
+			site_run_charts_unload(sr);
+		}
 		if (!ok)
 			atomic_store(&p->failed, 1);
 	}

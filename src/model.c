@@ -1,6 +1,7 @@
 /* model.c — the run model: construction, series accumulation, exact
  * summaries and M4 decimation. */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,87 @@
 
 #include "runsite/model.h"
 #include "runsite/util.h"
+
+/* ---- shared strings ---- */
+
+/* Texts that runs hold alike (metric names, param names and values, status,
+ * store, ...) are kept once for the whole process from the moment a run is
+ * slimmed (run_slim), so 10,000 runs of the same six metrics hold six names.
+ * A shared text is never freed: run_free and kvlist_free leave the ones
+ * the pool holds. The pool is an open-addressing set of the texts
+ * themselves; slimming happens on the chart workers, so it is locked. */
+static struct {
+	pthread_mutex_t mu;
+	char **slots; /* NULL: free */
+	size_t n, cap;
+} pool = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0};
+
+/* The slot holding text s (same bytes), or the free slot where it would go. */
+static size_t pool_slot(const char *s)
+{
+	size_t i = hash_str(s) & (pool.cap - 1);
+	while (pool.slots[i] && strcmp(pool.slots[i], s) != 0)
+		i = (i + 1) & (pool.cap - 1);
+	return i;
+}
+
+/* Whether p is a text the pool holds (that very allocation). */
+static bool pool_owns(const char *p)
+{
+	if (!p)
+		return false;
+	pthread_mutex_lock(&pool.mu);
+	bool owned = pool.cap && pool.slots[pool_slot(p)] == p;
+	pthread_mutex_unlock(&pool.mu);
+	return owned;
+}
+
+/* Frees p unless the pool holds it. */
+static void text_free(char *p)
+{
+	if (!pool_owns(p))
+		free(p);
+}
+
+/* Replaces *field by the pool's text of the same bytes, which takes over
+ * *field's allocation when it has none yet. */
+static void share(char **field)
+{
+	if (!*field)
+		return;
+	pthread_mutex_lock(&pool.mu);
+	if ((pool.n + 1) * 2 > pool.cap) {
+		size_t oldcap = pool.cap;
+		char **old = pool.slots;
+		pool.cap = oldcap ? oldcap * 2 : 256;
+		pool.slots = xcalloc(pool.cap, sizeof *pool.slots);
+		for (size_t i = 0; i < oldcap; i++)
+			if (old[i])
+				pool.slots[pool_slot(old[i])] = old[i];
+		free(old);
+	}
+	size_t i = pool_slot(*field);
+	if (!pool.slots[i]) {
+		pool.slots[i] = *field;
+		pool.n++;
+	} else if (pool.slots[i] != *field) {
+		free(*field);
+		*field = pool.slots[i];
+	}
+	pthread_mutex_unlock(&pool.mu);
+}
+
+static void kvlist_share(struct kvlist *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		share(&l->items[i].key);
+		share(&l->items[i].value);
+	}
+	if (l->cap > l->n && l->n) {
+		l->items = xreallocarray(l->items, l->n, sizeof *l->items);
+		l->cap = l->n;
+	}
+}
 
 struct experiment *experiment_new(void)
 {
@@ -42,19 +124,19 @@ void run_free(struct run *r)
 {
 	if (!r)
 		return;
-	free(r->store);
+	text_free(r->store);
 	free(r->artifact_dir);
 	free(r->id);
 	free(r->name);
-	free(r->experiment_id);
-	free(r->experiment_name);
-	free(r->status);
-	free(r->user);
-	free(r->source_name);
-	free(r->source_type);
+	text_free(r->experiment_id);
+	text_free(r->experiment_name);
+	text_free(r->status);
+	text_free(r->user);
+	text_free(r->source_name);
+	text_free(r->source_type);
 	free(r->git_commit);
-	free(r->git_branch);
-	free(r->git_repo);
+	text_free(r->git_branch);
+	text_free(r->git_repo);
 	free(r->parent_id);
 	free(r->notes);
 	kvlist_free(&r->params);
@@ -62,13 +144,13 @@ void run_free(struct run *r)
 	kvlist_free(&r->extras);
 	kvlist_free(&r->sources);
 	for (size_t i = 0; i < r->nmetrics; i++) {
-		free(r->metrics[i].key);
+		text_free(r->metrics[i].key);
 		free(r->metrics[i].pts);
 		free(r->metrics[i].dec);
 	}
 	free(r->metrics);
 	for (size_t i = 0; i < r->nartifacts; i++)
-		free(r->artifacts[i].path);
+		text_free(r->artifacts[i].path);
 	free(r->artifacts);
 	for (size_t i = 0; i < r->ndatasets; i++) {
 		struct dataset_input *d = &r->datasets[i];
@@ -125,8 +207,8 @@ void kvlist_sort(struct kvlist *l)
 void kvlist_free(struct kvlist *l)
 {
 	for (size_t i = 0; i < l->n; i++) {
-		free(l->items[i].key);
-		free(l->items[i].value);
+		text_free(l->items[i].key);
+		text_free(l->items[i].value);
 	}
 	free(l->items);
 	l->items = NULL;
@@ -418,6 +500,28 @@ void run_slim(struct run *r)
 		free(r->metrics[i].pts);
 		r->metrics[i].pts = NULL;
 		r->metrics[i].n = r->metrics[i].cap = 0;
+		share(&r->metrics[i].key);
+	}
+	/* What is left is kept until the site is written: the texts runs share
+	 * are held once, the lists without the room they grew by. */
+	if (r->capmetrics > r->nmetrics && r->nmetrics) {
+		r->metrics = xreallocarray(r->metrics, r->nmetrics, sizeof *r->metrics);
+		r->capmetrics = r->nmetrics;
+	}
+	char **fields[] = {&r->store, &r->experiment_id, &r->experiment_name, &r->status,
+	                   &r->user, &r->source_name, &r->source_type, &r->git_branch,
+	                   &r->git_repo};
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+		share(fields[i]);
+	kvlist_share(&r->params);
+	kvlist_share(&r->tags);
+	kvlist_share(&r->extras);
+	kvlist_share(&r->sources);
+	for (size_t i = 0; i < r->nartifacts; i++)
+		share(&r->artifacts[i].path);
+	if (r->capartifacts > r->nartifacts && r->nartifacts) {
+		r->artifacts = xreallocarray(r->artifacts, r->nartifacts, sizeof *r->artifacts);
+		r->capartifacts = r->nartifacts;
 	}
 }
 

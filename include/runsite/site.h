@@ -79,8 +79,10 @@ struct site_run {
 	size_t *children;        /* indexes of runs whose parent this is */
 	size_t nchildren, capchildren;
 	long parent;             /* index of the parent run, or -1 */
-	struct site_chart *charts;
+	struct site_chart *charts; /* NULL while they wait in the scratch file below */
 	size_t ncharts, capcharts;
+	uint64_t charts_off;     /* the chart list's record in that file, charts_len bytes */
+	size_t charts_len;       /* (0: never written there) */
 	int spark;               /* the primary metric's sparkline: 0 not tried, 1 drawn, -1 none */
 	unsigned char digest[16]; /* site_run_digest: the run as read but its notes,
 	                           * for page fingerprints */
@@ -186,6 +188,11 @@ void site_run_digest(struct site_run *sr);
 /* Draws the charts of run i, which still has its full series; may run on a
  * worker thread with a copy of runs[i] (sr), the rest of s left alone. */
 int site_run_charts(struct site *s, struct site_run *sr);
+/* Once drawn, a run's chart list waits in the build folder's scratch file
+ * (sr->charts NULL) until its page is written: site_run_charts_load brings
+ * it back (1, or 0 reported), site_run_charts_unload lets it go again. */
+int site_run_charts_load(struct site *s, struct site_run *sr);
+void site_run_charts_unload(struct site_run *sr);
 /* Takes the plan (made by the build once the runs are ordered). */
 void site_plan(struct site *s, struct plan *p);
 /* The pages: runs/<slug>.html, experiments/<slug>.html, compare/<slug>.html

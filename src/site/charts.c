@@ -53,20 +53,27 @@ struct chart_point *site_chart_points(const struct run *r, const struct point *p
 	return cp;
 }
 
+/* Reads want bytes at byte off of the site's scratch file into out: 1, or
+ * 0 when they cannot be read back. Any thread. */
+static int scratch_read(const struct site *s, uint64_t off, void *out, size_t want)
+{
+	size_t got = 0;
+	while (s->dec_fd >= 0 && got < want) {
+		ssize_t k = pread(s->dec_fd, (char *)out + got, want - got, (off_t)(off + got));
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+	}
+	return got == want;
+}
+
 /* n chart points at byte off of the site's scratch file of points (the
  * spilled series and the decimated copies; caller frees), or NULL when they
  * cannot be read back. */
 static struct chart_point *spill_read(const struct site *s, uint64_t off, size_t n)
 {
 	struct chart_point *cp = xreallocarray(NULL, n ? n : 1, sizeof *cp);
-	size_t want = n * sizeof *cp, got = 0;
-	while (s->dec_fd >= 0 && got < want) {
-		ssize_t k = pread(s->dec_fd, (char *)cp + got, want - got, (off_t)(off + got));
-		if (k <= 0)
-			break;
-		got += (size_t)k;
-	}
-	if (got != want) {
+	if (!scratch_read(s, off, cp, n * sizeof *cp)) {
 		free(cp);
 		return NULL;
 	}
@@ -83,19 +90,7 @@ static struct chart_point *dec_points(const struct site *s, const struct site_ru
 	if (se->dec || !sr->dec_off)
 		return site_chart_points(sr->run, se->dec, se->dec ? se->ndec : 0,
 		                         s->opts->chart.x_kind);
-	struct chart_point *cp = xreallocarray(NULL, se->ndec ? se->ndec : 1, sizeof *cp);
-	size_t want = se->ndec * sizeof *cp, got = 0;
-	uint64_t off = sr->dec_off[se - sr->run->metrics];
-	while (s->dec_fd >= 0 && got < want) {
-		ssize_t k = pread(s->dec_fd, (char *)cp + got, want - got, (off_t)(off + got));
-		if (k <= 0)
-			break;
-		got += (size_t)k;
-	}
-	if (got != want) {
-		free(cp);
-		cp = NULL;
-	}
+	struct chart_point *cp = spill_read(s, sr->dec_off[se - sr->run->metrics], se->ndec);
 	if (!cp) {
 		diag_msg("%s/%s: cannot read back the points of %s in %s", SPILL_DIR, sr->slug,
 		         se->key, sr->run->name);
@@ -330,12 +325,21 @@ static long dec_put(struct site *s, const struct chart_point *cp, size_t n)
 	return points_put(s, cp, n, NULL);
 }
 
+static long scratch_put(struct site *s, const void *data, size_t want, int *err);
+
 /* dec_put, with the errno of a failed write in *err (when err is given;
  * 0 when the file could not be made, which is reported). */
 static long points_put(struct site *s, const struct chart_point *cp, size_t n, int *err)
 {
+	return scratch_put(s, cp, n * sizeof *cp, err);
+}
+
+/* Appends want bytes to the site's scratch file (made on first use); their
+ * byte offset, or -1 as points_put says. Any thread. */
+static long scratch_put(struct site *s, const void *data, size_t want, int *err)
+{
 	long off = -1;
-	size_t want = n * sizeof *cp, put = 0;
+	size_t put = 0;
 	pthread_mutex_lock(&s->dec_mu);
 	if (s->dec_fd < 0 && site_mkdir(s, SPILL_DIR)) {
 		char *path = xasprintf("%s/%s/.decimated", s->tmp, SPILL_DIR);
@@ -346,7 +350,7 @@ static long points_put(struct site *s, const struct chart_point *cp, size_t n, i
 		free(path);
 	}
 	while (s->dec_fd >= 0 && put < want) {
-		ssize_t k = pwrite(s->dec_fd, (const char *)cp + put, want - put,
+		ssize_t k = pwrite(s->dec_fd, (const char *)data + put, want - put,
 		                   (off_t)(s->dec_end + put));
 		if (k <= 0) {
 			if (err)
@@ -398,6 +402,7 @@ static struct chart_point *unspill(const struct site *s, const struct site_run *
 
 static char *chart_data_file(struct site *s, const struct chart_spec *sp, int log_y,
                              int columns, const char *dir, const char *stem);
+static void charts_spill(struct site *s, struct site_run *sr);
 
 int site_run_charts(struct site *s, struct site_run *sr)
 {
@@ -474,9 +479,107 @@ int site_run_charts(struct site *s, struct site_run *sr)
 	} else {
 		free(dec_off);
 	}
+	if (ok)
+		charts_spill(s, sr);
 	slugset_free(&stems);
 	free(dir);
 	return ok;
+}
+
+static void charts_free(struct site_run *sr)
+{
+	for (size_t c = 0; sr->charts && c < sr->ncharts; c++) {
+		free(sr->charts[c].slug);
+		free(sr->charts[c].alt);
+		free(sr->charts[c].data);
+	}
+	free(sr->charts);
+	sr->charts = NULL;
+	sr->capcharts = 0;
+}
+
+/* Run sr's chart list (each chart's metric, file stem, description and
+ * points file) waits in the scratch file until its page is written
+ * (site_run_charts_load), so reading a run leaves only its summaries in
+ * memory; it stays in memory when it cannot be written. One record a
+ * chart: the metric's index (8 bytes), whether it has a points file (1),
+ * then stem, description and points file name, each NUL-terminated. */
+static void charts_spill(struct site *s, struct site_run *sr)
+{
+	if (!sr->ncharts)
+		return;
+	struct buf b = BUF_INIT;
+	for (size_t c = 0; c < sr->ncharts; c++) {
+		const struct site_chart *ch = &sr->charts[c];
+		uint64_t metric = ch->metric;
+		buf_put(&b, &metric, sizeof metric);
+		buf_putc(&b, ch->data != NULL);
+		buf_put(&b, ch->slug, strlen(ch->slug) + 1);
+		buf_put(&b, ch->alt, strlen(ch->alt) + 1);
+		buf_put(&b, ch->data ? ch->data : "", strlen(ch->data ? ch->data : "") + 1);
+	}
+	long off = scratch_put(s, b.data, b.size, NULL);
+	if (off >= 0) {
+		sr->charts_off = (uint64_t)off;
+		sr->charts_len = b.size;
+		charts_free(sr);
+	}
+	buf_free(&b);
+}
+
+/* The next NUL-terminated string of a chart list record at *p (before
+ * end), copied; NULL when the record is cut short. */
+static char *record_str(const char **p, const char *end)
+{
+	const char *z = memchr(*p, '\0', (size_t)(end - *p));
+	if (!z)
+		return NULL;
+	char *v = xstrndup(*p, (size_t)(z - *p));
+	*p = z + 1;
+	return v;
+}
+
+int site_run_charts_load(struct site *s, struct site_run *sr)
+{
+	if (sr->charts || !sr->ncharts || !sr->charts_len)
+		return 1;
+	char *rec = xmalloc(sr->charts_len);
+	int ok = scratch_read(s, sr->charts_off, rec, sr->charts_len);
+	sr->charts = xcalloc(sr->ncharts, sizeof *sr->charts);
+	sr->capcharts = sr->ncharts;
+	const char *p = rec, *end = rec + (ok ? sr->charts_len : 0);
+	for (size_t c = 0; ok && c < sr->ncharts; c++) {
+		struct site_chart *ch = &sr->charts[c];
+		uint64_t metric;
+		ok = (size_t)(end - p) > sizeof metric;
+		if (!ok)
+			break;
+		memcpy(&metric, p, sizeof metric);
+		int has_data = p[sizeof metric];
+		p += sizeof metric + 1;
+		ch->metric = (size_t)metric;
+		ch->slug = record_str(&p, end);
+		ch->alt = record_str(&p, end);
+		ch->data = record_str(&p, end);
+		ok = ch->slug && ch->alt && ch->data;
+		if (ok && !has_data) {
+			free(ch->data);
+			ch->data = NULL;
+		}
+	}
+	free(rec);
+	if (!ok) {
+		diag_msg("%s/.decimated: cannot read back the charts of %s", SPILL_DIR,
+		         sr->run->name);
+		charts_free(sr);
+	}
+	return ok;
+}
+
+void site_run_charts_unload(struct site_run *sr)
+{
+	if (sr->charts_len)
+		charts_free(sr);
 }
 
 char *run_sparkline(struct site *s, struct site_run *sr, double end[2])
@@ -648,10 +751,16 @@ static size_t rest_each(const struct site *s, const struct plan_unit *have, size
 	return run;
 }
 
+/* Run means the bins hold at once: past REST_BINS * runs of them, the bins
+ * are filled a slice at a time (the points read once more per slice), so
+ * 10,000 runs take 4 MB, not 9.6. */
+#define REST_MEANS ((size_t)1 << 20)
+
 struct rest_bins {
 	double xlo, xhi, span;
 	size_t nruns;
-	float *mean;        /* [bin * nruns + run]: the run's mean in the bin, NaN when none */
+	size_t b0, nb;      /* the slice of bins whose means are kept */
+	float *mean;        /* [(bin - b0) * nruns + run]: the run's mean in the bin, NaN when none */
 	double *lo, *hi;    /* per bin: the lowest and highest point */
 	double *sum;        /* per bin, for the run being read */
 	size_t *count;
@@ -682,8 +791,8 @@ static void rest_bin(void *ctx, size_t run, const struct chart_point *p, size_t 
 		r->lo[b] = fmin(r->lo[b], p[j].y);
 		r->hi[b] = fmax(r->hi[b], p[j].y);
 	}
-	for (size_t b = 0; b < REST_BINS; b++)
-		r->mean[b * r->nruns + run] =
+	for (size_t b = r->b0; b < r->b0 + r->nb; b++)
+		r->mean[(b - r->b0) * r->nruns + run] =
 		        r->count[b] ? (float)(r->sum[b] / (double)r->count[b]) : NAN;
 }
 
@@ -704,7 +813,9 @@ static int rest_series(const struct site *s, const struct plan_unit *have, size_
 	int ok = r.nruns > 0 && r.xlo <= r.xhi;
 	if (ok) {
 		r.span = r.xhi > r.xlo ? r.xhi - r.xlo : 1;
-		r.mean = xreallocarray(NULL, (size_t)REST_BINS * r.nruns, sizeof *r.mean);
+		size_t slice = REST_MEANS / r.nruns;
+		slice = slice < 1 ? 1 : slice > REST_BINS ? REST_BINS : slice;
+		r.mean = xreallocarray(NULL, slice * r.nruns, sizeof *r.mean);
 		r.lo = xreallocarray(NULL, REST_BINS, sizeof *r.lo);
 		r.hi = xreallocarray(NULL, REST_BINS, sizeof *r.hi);
 		r.sum = xreallocarray(NULL, REST_BINS, sizeof *r.sum);
@@ -713,12 +824,17 @@ static int rest_series(const struct site *s, const struct plan_unit *have, size_
 			r.lo[b] = INFINITY;
 			r.hi[b] = -INFINITY;
 		}
-		rest_each(s, have, nh, picked, key, rest_bin, &r);
 		for (int k = 0; k < 3; k++)
 			own[k] = xreallocarray(NULL, REST_BINS, sizeof *own[k]);
 		size_t m = 0;
 		for (size_t b = 0; b < REST_BINS; b++) {
-			float *v = r.mean + b * r.nruns;
+			if (b == r.b0 + r.nb || b == 0) {
+				/* The next slice's means (every pass finds the same lo and hi). */
+				r.b0 = b;
+				r.nb = REST_BINS - b < slice ? REST_BINS - b : slice;
+				rest_each(s, have, nh, picked, key, rest_bin, &r);
+			}
+			float *v = r.mean + (b - r.b0) * r.nruns;
 			size_t c = 0;
 			for (size_t i = 0; i < r.nruns; i++)
 				if (!isnan(v[i]))

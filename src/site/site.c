@@ -205,7 +205,7 @@ void site_free(struct site *s)
 	s->dec_open = false;
 	for (size_t i = 0; i < s->nruns; i++) {
 		struct site_run *sr = &s->runs[i];
-		for (size_t c = 0; c < sr->ncharts; c++) {
+		for (size_t c = 0; sr->charts && c < sr->ncharts; c++) {
 			free(sr->charts[c].slug);
 			free(sr->charts[c].alt);
 			free(sr->charts[c].data);

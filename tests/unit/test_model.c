@@ -2,6 +2,7 @@
  * M4 decimation, and the number and JSON text helpers. */
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -285,6 +286,59 @@ static void test_path_join(void)
 	free(p);
 }
 
+/* Slimmed runs share the texts they hold alike: a metric name, a param's
+ * name and value, the status are held once for every run, whatever is
+ * then freed in which order. */
+static void test_shared_texts(void)
+{
+	enum { RUNS = 1000 };
+	struct run **runs = calloc(RUNS, sizeof *runs);
+	for (int i = 0; i < RUNS; i++) {
+		struct run *r = run_new("test", "store");
+		char id[32];
+		snprintf(id, sizeof id, "run-%d", i);
+		r->id = xstrdup(id);
+		r->status = xstrdup("FINISHED");
+		kvlist_add(&r->params, "optimizer", "adamw");
+		kvlist_add(&r->params, "seed", id);
+		for (int m = 0; m < 6; m++) {
+			char key[32];
+			snprintf(key, sizeof key, "val/metric-%d", m);
+			struct series *se = run_series(r, key);
+			for (int k = 0; k < 50; k++)
+				series_add(se, k, 0, i + k);
+		}
+		run_finish(r, 4);
+		run_slim(r);
+		runs[i] = r;
+	}
+	int shared = 1;
+	for (int i = 1; i < RUNS; i++) {
+		for (int m = 0; m < 6; m++)
+			shared &= runs[i]->metrics[m].key == runs[0]->metrics[m].key;
+		shared &= runs[i]->status == runs[0]->status && runs[i]->store == runs[0]->store;
+		shared &= runs[i]->params.items[0].key == runs[0]->params.items[0].key &&
+		          runs[i]->params.items[0].value == runs[0]->params.items[0].value;
+	}
+	OK(shared, "1,000 runs hold each metric name, param and status once");
+	STR_EQ(runs[7]->metrics[3].key, "val/metric-3", "a shared name reads as before");
+	STR_EQ(kvlist_get(&runs[7]->params, "seed"), "run-7", "values of their own stay theirs");
+	INT_EQ(runs[7]->capmetrics, 6, "the metrics list keeps no room it grew by");
+	OK(run_find_series(runs[7], "val/metric-5") != NULL, "a shared name is found");
+	/* Freed out of order (ASan checks that nothing is freed twice or leaked). */
+	for (int i = 0; i < RUNS; i += 2)
+		run_free(runs[i]);
+	for (int i = 1; i < RUNS; i += 2)
+		run_free(runs[i]);
+	free(runs);
+	struct run *r = run_new("test", "store");
+	run_series(r, "val/metric-0");
+	run_slim(r);
+	run_slim(r); /* twice is harmless */
+	STR_EQ(r->metrics[0].key, "val/metric-0", "a name shared after the runs that had it went");
+	run_free(r);
+}
+
 int main(void)
 {
 	test_summary_quirks();
@@ -293,5 +347,6 @@ int main(void)
 	test_fmt_double();
 	test_jsonw();
 	test_path_join();
+	test_shared_texts();
 	return TEST_END();
 }

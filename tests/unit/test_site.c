@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -870,6 +871,17 @@ static void test_run_memory_flat(const char *tmp)
 	run_slim(r);
 	OK(r->metrics[0].dec == NULL, "the decimated copy left memory");
 	INT_EQ(r->metrics[0].ndec, ndec, "its count is kept");
+	struct site_run *sr = &s.runs[i];
+	OK(sr->charts == NULL && sr->ncharts == 1, "the chart list left memory too");
+	OK(site_run_charts_load(&s, sr), "and comes back for the run page");
+	OK(sr->charts && sr->charts[0].metric == 0 && strcmp(sr->charts[0].slug, "loss") == 0 &&
+	           sr->charts[0].data && strcmp(sr->charts[0].data, "loss.points.js") == 0,
+	   "with its metric, stem and points file");
+	OK(sr->charts && str_starts(sr->charts[0].alt, "Line chart of loss for 1 run. flat-run: last ") &&
+	           str_ends(sr->charts[0].alt, "points drawn."),
+	   "and its description: %s", sr->charts ? sr->charts[0].alt : "(none)");
+	site_run_charts_unload(sr);
+	OK(sr->charts == NULL, "until the page is written");
 	s.primary = "loss";
 	char *b = run_sparkline(&s, &s.runs[i], got_end);
 	OK(b != NULL, "sparkline drawn from the spill file");
@@ -878,6 +890,79 @@ static void test_run_memory_flat(const char *tmp)
 	free(a);
 	free(b);
 	free(want);
+	site_free(&s);
+	free(out);
+}
+
+/* Heap bytes in use (malloc's arenas and its mmapped blocks; one thread). */
+static size_t heap_in_use(void)
+{
+	struct mallinfo2 mi = mallinfo2();
+	return mi.uordblks + mi.hblkhd;
+}
+
+/* What the site holds for a run from its reading to its pages, counted by
+ * the allocator over hundreds of runs of one shape (6 metrics of 300 points,
+ * 12 params, 6 charts): its summaries, the texts it shares with the others
+ * held once, no chart descriptions, and the build cache's rows for its
+ * files, within a bound (bytes a run) that the memory of 10,000 runs
+ * depends on. */
+static void test_bytes_per_run(const char *tmp)
+{
+	struct site_opts so;
+	site_opts_defaults(&so);
+	char *out = path_join(tmp, "perrun/site");
+	so.out_dir = out;
+	so.jobs = 1;
+	struct site s;
+	memset(&s, 0, sizeof s);
+	INT_EQ(site_open(&s, &so, NULL, 0), EXIT_OK, "site opened");
+	chart_fonts_load();
+	/* The counts are powers of two, so the site's arrays are as full at
+	 * both ends of the count. */
+	enum { WARM = 128, RUNS = 512 };
+	static const char *const metrics[] = {"train/loss", "val/loss", "train/accuracy",
+	                                      "val/accuracy", "lr", "grad_norm"};
+	static const char *const params[] = {"batch_size", "dropout",     "epochs",
+	                                     "hidden_size", "lr",         "model",
+	                                     "num_layers", "optimizer",   "scheduler",
+	                                     "seed",       "warmup_frac", "weight_decay"};
+	size_t before = 0;
+	int ok = 1;
+	for (int i = 0; i < RUNS && ok; i++) {
+		if (i == WARM)
+			before = heap_in_use();
+		char id[64], name[64], v[32];
+		snprintf(id, sizeof id, "4f1c2a9b8e7d6c5b%016x", (unsigned)i * 2654435761u);
+		snprintf(name, sizeof name, "version_%d", i);
+		struct run *r = run_new("lightning-csv", "/data/lightning_logs");
+		r->id = xstrdup(id);
+		r->name = xstrdup(name);
+		r->experiment_name = xstrdup("lightning_logs");
+		r->status = xstrdup("FINISHED");
+		for (size_t p = 0; p < sizeof params / sizeof params[0]; p++) {
+			snprintf(v, sizeof v, "%d", p == 9 ? 1000 + i : (int)p * 16 + i % 4);
+			kvlist_add(&r->params, params[p], v);
+		}
+		for (int m = 0; m < 6; m++) {
+			struct series *se = run_series(r, metrics[m]);
+			for (int k = 0; k < 300; k++)
+				series_add(se, k, 1700000000000LL + k * 1000,
+				           1.0 / (1 + k + i) + (k % 7) * 0.01 * m);
+		}
+		run_finish(r, 256);
+		size_t idx = site_add_run(&s, r, "lightning_logs", NULL);
+		ok = site_run_charts(&s, &s.runs[idx]);
+		run_slim(r);
+	}
+	OK(ok, "charts drawn");
+	size_t after = heap_in_use();
+	if (before == 0 || after < before) {
+		SKIP("this allocator does not count with mallinfo2 (a sanitizer's)");
+	} else {
+		size_t per_run = (after - before) / (RUNS - WARM);
+		OK(per_run <= 5000, "a read and drawn run holds %zu bytes (at most 5,000)", per_run);
+	}
 	site_free(&s);
 	free(out);
 }
@@ -912,6 +997,7 @@ int main(void)
 	test_hostile(tmp);
 	test_user_templates(tmp);
 	test_run_memory_flat(tmp);
+	test_bytes_per_run(tmp);
 	rm_rf(tmp);
 	return TEST_END();
 }

@@ -161,12 +161,14 @@ static json_t *parse_value(const char *text, size_t len)
 }
 
 /* wandb_json_number() with the plain decimals W&B writes nearly always
- * (sign, digits, point, exponent) scanned inline; the same result for
- * every input. */
+ * (Python's repr of a float first, then any sign, digits, point, exponent)
+ * scanned inline; the same result for every input. */
 static inline __attribute__((always_inline)) int json_number_fast(const uint8_t *v, size_t n,
                                                                  double *out)
 {
 	const char *s = (const char *)v, *e = s + n;
+	if (num_parse_repr(s, e, out))
+		return 1;
 	if (n && (s[0] == '-' || (unsigned)(s[0] - '0') < 10) && num_scan(s, e, out) == e)
 		return 1;
 	return wandb_json_number(v, n, out);

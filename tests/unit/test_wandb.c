@@ -439,6 +439,45 @@ static void test_console_note(void)
 	notes = NULL;
 	console_note_append(&notes, " \n\n", 3, 5);
 	OK(notes == NULL, "blank output adds nothing");
+
+	/* Random output of lines with and without carriage returns and NULs:
+	 * the note is the one of the text a terminal would show, cleaned here
+	 * a byte at a time. */
+	static const char *const pieces[] = {"loss 0.5", "\r", "\n", "\r\n", "ab", "\0", " ", "~"};
+	uint64_t x = 0x9E3779B97F4A7C15u;
+	int bad = 0;
+	for (int round = 0; round < 300; round++) {
+		struct buf text = BUF_INIT, clean = BUF_INIT;
+		int n = (int)(x % 200);
+		for (int i = 0; i < n; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			const char *p = pieces[x % 8];
+			buf_put(&text, p, x % 8 == 5 ? 1 : strlen(p));
+		}
+		size_t line_start = 0;
+		for (size_t i = 0; i < text.size; i++) {
+			char c = text.data[i];
+			if (c == '\r' && i + 1 < text.size && text.data[i + 1] != '\n') {
+				clean.size = line_start;
+				continue;
+			}
+			if (c == '\r' || c == '\0')
+				continue;
+			buf_putc(&clean, c);
+			if (c == '\n')
+				line_start = clean.size;
+		}
+		char *a = NULL, *b = NULL;
+		console_note_append(&a, text.data ? text.data : "", text.size, 5);
+		console_note_append(&b, clean.data ? clean.data : "", clean.size, 5);
+		if ((a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0))
+			bad++;
+		free(a);
+		free(b);
+		buf_free(&text);
+		buf_free(&clean);
+	}
+	INT_EQ(bad, 0, "carriage returns and NULs fold as a terminal shows them");
 }
 
 int main(void)

@@ -309,4 +309,51 @@ static inline __attribute__((always_inline)) int num_parse_repr(const char *s, c
 	return 1;
 }
 
+/* The token [s, e) when it is [-]I.F with 9 to 16 integer digits and 1 to 7
+ * fraction digits, no exponent: wall-clock seconds as Python writes
+ * time.time() ("1684155555.8734057"). Read as whole words inside the token,
+ * like num_parse_repr(), with the same contract. */
+static inline __attribute__((always_inline)) int num_parse_seconds(const char *s, const char *e,
+                                                                   double *out)
+{
+	static const uint64_t pow10[9] = {1,      10,      100,      1000,     10000,
+	                                  100000, 1000000, 10000000, 100000000};
+	const uint64_t zeros = UINT64_C(0x3030303030303030), ones = UINT64_C(0x0101010101010101);
+	int neg = s < e && s[0] == '-';
+	s += neg;
+	size_t n = (size_t)(e - s);
+	if (n < 11 || n > 24)
+		return 0;
+	/* The point is in the last 8 bytes: the lowest zero byte of last ^ "...." */
+	uint64_t last;
+	memcpy(&last, e - 8, 8);
+	uint64_t t = last ^ (ones * '.');
+	uint64_t z = (t - ones) & ~t & (ones * 0x80);
+	if (!z)
+		return 0;
+	unsigned at = (unsigned)__builtin_ctzll(z) / 8, nf = 7 - at;
+	size_t ni = n - nf - 1;
+	if (nf == 0 || ni < 9 || ni > 16 || ni + nf > 19)
+		return 0;
+	/* Each word with the bytes already counted (or the point) made '0'. */
+	uint64_t before = (UINT64_C(1) << (8 * (8 - nf))) - 1;
+	last = (last & ~before) | (zeros & before);
+	uint64_t mid;
+	memcpy(&mid, s + ni - 8, 8);
+	unsigned over = 8 * (16 - (unsigned)ni);
+	uint64_t mmask = over ? (UINT64_C(1) << over) - 1 : 0;
+	mid = (mid & ~mmask) | (zeros & mmask);
+	if (!num_eight_digits(s) || !num_eight_digits((const char *)&mid) ||
+	    !num_eight_digits((const char *)&last))
+		return 0;
+	uint64_t w = (num_parse_eight(s) * pow10[ni - 8] + num_parse_eight((const char *)&mid)) *
+	                     pow10[nf] +
+	             num_parse_eight((const char *)&last);
+	double v = 0.0;
+	if (w != 0 && !num_scale_exact(w, -(int)nf, &v) && !num_scale_binary(w, -(int)nf, &v))
+		return 0;
+	*out = neg ? -v : v;
+	return 1;
+}
+
 #endif

@@ -177,11 +177,16 @@ static inline __attribute__((always_inline)) int json_number_fast(const uint8_t 
 	return wandb_json_number(v, n, out);
 }
 
-static int64_t ms_of_seconds(double s)
+int64_t wandb_ms_of_seconds(double s)
 {
 	if (!(s == s) || s < -9.2e15 || s > 9.2e15)
 		return 0;
-	return (int64_t)llround(s * 1000.0);
+	/* llround() inline (it is a call per history row): x minus its
+	 * truncation is exact, so halves round away from zero as there. */
+	double x = s * 1000.0;
+	int64_t i = (int64_t)x;
+	double frac = x - (double)i;
+	return i + (frac >= 0.5) - (frac <= -0.5);
 }
 
 /* The key of a Config/Summary/History item: nested_key (field 2) joined
@@ -519,8 +524,9 @@ static void read_history(struct ctx *c, const uint8_t *data, size_t len)
 		double d;
 		if (it->key[0] == '_') {
 			if (it->klen == 10 && memcmp(it->key, "_timestamp", 10) == 0 &&
-			    json_number_fast(it->val, it->vlen, &d))
-				t = ms_of_seconds(d);
+			    (num_parse_seconds((const char *)it->val, (const char *)it->val + it->vlen, &d) ||
+			     json_number_fast(it->val, it->vlen, &d)))
+				t = wandb_ms_of_seconds(d);
 			else if (it->klen == 5 && memcmp(it->key, "_step", 5) == 0)
 				step_val = it->val, step_vlen = it->vlen; /* parsed only when needed */
 			if (it->joined)

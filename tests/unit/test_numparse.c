@@ -37,7 +37,8 @@ static double double_of(uint64_t b)
 }
 
 static long mismatches;
-static long repr_taken; /* strings num_parse_repr took */
+static long repr_taken;    /* strings num_parse_repr took */
+static long seconds_taken; /* and num_parse_seconds */
 
 /* Parses s with num_scan (when it takes it) and num_parse, and compares with strtod.
  * Both read a copy that ends exactly where its allocation does (no NUL after it),
@@ -66,6 +67,13 @@ static void check(const char *s)
 				printf("num_parse_repr(\"%s\") = %.17g, strtod %.17g\n", s, got, want);
 		}
 	}
+	if (num_parse_seconds(c, c + n, &got)) {
+		seconds_taken++;
+		if (end != s + n || bits_of(got) != bits_of(want)) {
+			if (mismatches++ < 10)
+				printf("num_parse_seconds(\"%s\") = %.17g, strtod %.17g\n", s, got, want);
+		}
+	}
 	free(c);
 }
 
@@ -80,6 +88,10 @@ static void check_repr(const char *s)
 	if (num_parse_repr(c, c + n, &got) && (end != s + n || bits_of(got) != bits_of(want))) {
 		if (mismatches++ < 10)
 			printf("num_parse_repr(\"%s\") = %.17g, strtod %.17g\n", s, got, want);
+	}
+	if (num_parse_seconds(c, c + n, &got) && (end != s + n || bits_of(got) != bits_of(want))) {
+		if (mismatches++ < 10)
+			printf("num_parse_seconds(\"%s\") = %.17g, strtod %.17g\n", s, got, want);
 	}
 	free(c);
 }
@@ -265,6 +277,35 @@ int main(void)
 		check_repr(buf);
 	}
 	INT_EQ(mismatches, 0, "num_parse_repr refuses what strtod does not read whole");
+
+	/* num_parse_seconds: 1 to 18 integer digits, 0 to 9 fraction digits
+	 * (time.time() is 10 and about 7); it must take the shapes it is for. */
+	mismatches = 0;
+	seconds_taken = 0;
+	long seconds_shapes = 0;
+	for (int i = 0; i < 60000; i++) {
+		int k = 0, ni = (int)(rnd() % 18) + 1, nf = (int)(rnd() % 10);
+		if (rnd() % 4 == 0)
+			buf[k++] = '-';
+		put_digits(buf, &k, ni, 1);
+		if (nf || rnd() % 2)
+			buf[k++] = '.';
+		put_digits(buf, &k, nf, 0);
+		buf[k] = '\0';
+		seconds_shapes += ni >= 9 && ni <= 16 && nf >= 1 && nf <= 7 && ni + nf <= 19;
+		check(buf);
+	}
+	INT_EQ(mismatches, 0, "seconds-shaped decimals parse as strtod parses them");
+	OK(seconds_taken > seconds_shapes * 9 / 10, "num_parse_seconds takes them (%ld of %ld)",
+	   seconds_taken, seconds_shapes);
+	mismatches = 0;
+	for (int i = 0; i < 100000; i++) {
+		int len = snprintf(buf, sizeof buf, "%.*f", (int)(rnd() % 9),
+		                   1.6e9 + (double)(rnd() % 1000000000) / 7.0);
+		buf[rnd() % (unsigned)len] = junk[rnd() % (sizeof junk - 1)];
+		check_repr(buf);
+	}
+	INT_EQ(mismatches, 0, "num_parse_seconds refuses what strtod does not read whole");
 
 	/* num_fast_digits against a digit loop: runs of 0 to 20 digits, then a stop byte,
 	 * with the buffer's end before, at and after the run. */

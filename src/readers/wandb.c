@@ -169,10 +169,12 @@ static json_t *parse_value(const char *text, size_t len)
 static inline __attribute__((always_inline)) int json_number_fast(const uint8_t *v, size_t n,
                                                                  double *out)
 {
+	if (n == 0)
+		return 0; /* no value_json (v may be NULL) */
 	const char *s = (const char *)v, *e = s + n;
 	if (num_parse_repr(s, e, out))
 		return 1;
-	if (n && (s[0] == '-' || (unsigned)(s[0] - '0') < 10) && num_scan(s, e, out) == e)
+	if ((s[0] == '-' || (unsigned)(s[0] - '0') < 10) && num_scan(s, e, out) == e)
 		return 1;
 	return wandb_json_number(v, n, out);
 }
@@ -523,7 +525,7 @@ static void read_history(struct ctx *c, const uint8_t *data, size_t len)
 		}
 		double d;
 		if (it->key[0] == '_') {
-			if (it->klen == 10 && memcmp(it->key, "_timestamp", 10) == 0 &&
+			if (it->klen == 10 && memcmp(it->key, "_timestamp", 10) == 0 && it->vlen &&
 			    (num_parse_seconds((const char *)it->val, (const char *)it->val + it->vlen, &d) ||
 			     json_number_fast(it->val, it->vlen, &d)))
 				t = wandb_ms_of_seconds(d);

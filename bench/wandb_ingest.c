@@ -22,8 +22,9 @@
 
 #define CHUNK (128 * 1024)
 
-/* CPU time of this process: on a machine shared with other work it varies
- * far less than wall time, and both sides run on one thread. */
+/* CPU time of this process, user and system (the floor's read() copies and
+ * the reader's page faults both count): on a machine shared with other work
+ * it varies far less than wall time, and both sides run on one thread. */
 static double now(void)
 {
 	struct timespec t;

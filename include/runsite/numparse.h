@@ -247,4 +247,113 @@ static inline __attribute__((always_inline)) const char *num_scan(const char *p,
 }
 
 
+/* The token [s, e) when it has the shape Python's repr gives most floats:
+ * [-]D.F…F with 6 to 16 fraction digits, then maybe e or E, a sign and two
+ * or three exponent digits ("-0.0123456789012345", "8.999280057595392e-05").
+ * The fraction is read as whole words inside the token, and no branch depends
+ * on how many digits it has. Returns 1 with the value strtod gives, or 0 when
+ * the token has another shape or needs the slow path (the caller then tries
+ * num_scan). Reads only [s, e). */
+static inline __attribute__((always_inline)) int num_parse_repr(const char *s, const char *e,
+                                                                double *out)
+{
+	static const uint64_t pow10[17] = {
+		1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000,
+		10000000000, 100000000000, 1000000000000, 10000000000000, 100000000000000,
+		1000000000000000, 10000000000000000};
+	const uint64_t zeros = UINT64_C(0x3030303030303030);
+	int neg = s < e && s[0] == '-';
+	s += neg;
+	size_t n = (size_t)(e - s);
+	if (n < 8 || n > 24 || (unsigned)(s[0] - '0') >= 10 || s[1] != '.')
+		return 0;
+	size_t m = n; /* the end of the fraction */
+	int x10 = 0;
+	int three = (e[-5] | 0x20) == 'e' && (e[-4] | 0x20) != 'e';
+	if ((e[-4] | 0x20) == 'e' || three) {
+		m = n - 4 - (size_t)three;
+		char sign = s[m + 1];
+		unsigned d2 = (unsigned)(e[-1] - '0'), d1 = (unsigned)(e[-2] - '0');
+		unsigned d0 = three ? (unsigned)(e[-3] - '0') : 0;
+		if ((sign != '-' && sign != '+') || d2 > 9 || d1 > 9 || d0 > 9)
+			return 0;
+		int v = (int)(d0 * 100 + d1 * 10 + d2);
+		x10 = sign == '-' ? -v : v;
+	}
+	size_t nf = m - 2; /* fraction digits */
+	if (nf < 6 || nf > 16)
+		return 0;
+	/* The last 8 bytes of the fraction, the bytes before it (the "D." or
+	 * digits read already) made '0'. */
+	uint64_t last;
+	memcpy(&last, s + m - 8, 8);
+	unsigned before = 8 * (unsigned)((nf > 8 ? 16 : 8) - nf);
+	uint64_t mask = before ? (UINT64_C(1) << before) - 1 : 0;
+	last = (last & ~mask) | (zeros & mask);
+	if (!num_eight_digits((const char *)&last))
+		return 0;
+	uint64_t w = (uint64_t)(s[0] - '0');
+	if (nf > 8) {
+		if (!num_eight_digits(s + 2))
+			return 0;
+		w = (w * 100000000 + num_parse_eight(s + 2)) * pow10[nf - 8];
+	} else {
+		w *= pow10[nf];
+	}
+	w += num_parse_eight((const char *)&last);
+	double v = 0.0;
+	int exp10 = x10 - (int)nf;
+	if (w != 0 && !num_scale_exact(w, exp10, &v) && !num_scale_binary(w, exp10, &v))
+		return 0;
+	*out = neg ? -v : v;
+	return 1;
+}
+
+/* The token [s, e) when it is [-]I.F with 9 to 16 integer digits and 1 to 7
+ * fraction digits, no exponent: wall-clock seconds as Python writes
+ * time.time() ("1684155555.8734057"). Read as whole words inside the token,
+ * like num_parse_repr(), with the same contract. */
+static inline __attribute__((always_inline)) int num_parse_seconds(const char *s, const char *e,
+                                                                   double *out)
+{
+	static const uint64_t pow10[9] = {1,      10,      100,      1000,     10000,
+	                                  100000, 1000000, 10000000, 100000000};
+	const uint64_t zeros = UINT64_C(0x3030303030303030), ones = UINT64_C(0x0101010101010101);
+	int neg = s < e && s[0] == '-';
+	s += neg;
+	size_t n = (size_t)(e - s);
+	if (n < 11 || n > 24)
+		return 0;
+	/* The point is in the last 8 bytes: the lowest zero byte of last ^ "...." */
+	uint64_t last;
+	memcpy(&last, e - 8, 8);
+	uint64_t t = last ^ (ones * '.');
+	uint64_t z = (t - ones) & ~t & (ones * 0x80);
+	if (!z)
+		return 0;
+	unsigned at = (unsigned)__builtin_ctzll(z) / 8, nf = 7 - at;
+	size_t ni = n - nf - 1;
+	if (nf == 0 || ni < 9 || ni > 16 || ni + nf > 19)
+		return 0;
+	/* Each word with the bytes already counted (or the point) made '0'. */
+	uint64_t before = (UINT64_C(1) << (8 * (8 - nf))) - 1;
+	last = (last & ~before) | (zeros & before);
+	uint64_t mid;
+	memcpy(&mid, s + ni - 8, 8);
+	unsigned over = 8 * (16 - (unsigned)ni);
+	uint64_t mmask = over ? (UINT64_C(1) << over) - 1 : 0;
+	mid = (mid & ~mmask) | (zeros & mmask);
+	if (!num_eight_digits(s) || !num_eight_digits((const char *)&mid) ||
+	    !num_eight_digits((const char *)&last))
+		return 0;
+	uint64_t w = (num_parse_eight(s) * pow10[ni - 8] + num_parse_eight((const char *)&mid)) *
+	                     pow10[nf] +
+	             num_parse_eight((const char *)&last);
+	double v = 0.0;
+	if (w != 0 && !num_scale_exact(w, -(int)nf, &v) && !num_scale_binary(w, -(int)nf, &v))
+		return 0;
+	*out = neg ? -v : v;
+	return 1;
+}
+
 #endif

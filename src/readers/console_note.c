@@ -10,17 +10,29 @@ void console_note_append(char **notes, const char *text, size_t len, size_t max_
 	/* Lines after carriage-return folding, kept as [start, end) offsets into clean. */
 	struct buf clean = BUF_INIT;
 	size_t line_start = 0;
-	for (size_t i = 0; i < len; i++) {
-		char c = text[i];
-		if (c == '\r' && i + 1 < len && text[i + 1] != '\n') {
-			clean.size = line_start; /* the line is drawn again */
+	for (size_t i = 0; i < len;) {
+		/* A line at a time, copied whole when it holds no '\r' or NUL. */
+		const char *nl = memchr(text + i, '\n', len - i);
+		size_t e = nl ? (size_t)(nl - text) + 1 : len;
+		if (!memchr(text + i, '\r', e - i) && !memchr(text + i, '\0', e - i)) {
+			buf_put(&clean, text + i, e - i);
+			if (nl)
+				line_start = clean.size;
+			i = e;
 			continue;
 		}
-		if (c == '\r' || c == '\0')
-			continue;
-		buf_putc(&clean, c);
-		if (c == '\n')
-			line_start = clean.size;
+		for (; i < e; i++) {
+			char c = text[i];
+			if (c == '\r' && i + 1 < len && text[i + 1] != '\n') {
+				clean.size = line_start; /* the line is drawn again */
+				continue;
+			}
+			if (c == '\r' || c == '\0')
+				continue;
+			buf_putc(&clean, c);
+			if (c == '\n')
+				line_start = clean.size;
+		}
 	}
 	const char *s = buf_cstr(&clean);
 	size_t n = clean.size;

@@ -106,11 +106,14 @@ struct ctx {
 	struct wandb_facts *f;
 	const char *path;
 	struct jmap config, summary;
-	struct item *items;
-	size_t nitems, capitems;
+	struct pend {
+		size_t series, index;
+	} *pend;             /* the points of the row being read */
+	size_t npend, cappend;
 	struct hint *hint;   /* for item i of the last row */
 	size_t caphint;
 	struct buf key;      /* scratch for keys */
+	struct buf stats_key; /* and for "system/<key>" */
 	struct buf console;  /* the tail of the console output */
 	int64_t last_step;
 	int64_t rows;
@@ -162,23 +165,31 @@ static json_t *parse_value(const char *text, size_t len)
 }
 
 /* wandb_json_number() with the plain decimals W&B writes nearly always
- * (sign, digits, point, exponent) scanned inline; the same result for
- * every input. */
+ * (Python's repr of a float first, then any sign, digits, point, exponent)
+ * scanned inline; the same result for every input. */
 static inline __attribute__((always_inline)) int json_number_fast(const uint8_t *v, size_t n,
                                                                  double *out)
 {
-	const char *s = (const char *)v;
-	/* An empty value may come with no bytes at all (v NULL). */
-	if (n && (s[0] == '-' || (unsigned)(s[0] - '0') < 10) && num_scan(s, s + n, out) == s + n)
+	if (n == 0)
+		return 0; /* no value_json (v may be NULL) */
+	const char *s = (const char *)v, *e = s + n;
+	if (num_parse_repr(s, e, out))
+		return 1;
+	if ((s[0] == '-' || (unsigned)(s[0] - '0') < 10) && num_scan(s, e, out) == e)
 		return 1;
 	return wandb_json_number(v, n, out);
 }
 
-static int64_t ms_of_seconds(double s)
+int64_t wandb_ms_of_seconds(double s)
 {
 	if (!(s == s) || s < -9.2e15 || s > 9.2e15)
 		return 0;
-	return (int64_t)llround(s * 1000.0);
+	/* llround() inline (it is a call per history row): x minus its
+	 * truncation is exact, so halves round away from zero as there. */
+	double x = s * 1000.0;
+	int64_t i = (int64_t)x;
+	double frac = x - (double)i;
+	return i + (frac >= 0.5) - (frac <= -0.5);
 }
 
 /* The key of a Config/Summary/History item: nested_key (field 2) joined
@@ -263,11 +274,12 @@ static size_t series_index(struct ctx *c, const char *key, size_t klen, size_t *
 	return *hint = r->nmetrics - 1;
 }
 
+static inline void pend_point(struct ctx *c, size_t series, double d);
+
 /* Adds the numbers of a JSON object value (a nested dict logged as one
- * history value) as "key.inner" points; media objects (with "_type") are
- * counted, not drawn. */
-static void add_object(struct ctx *c, const char *key, json_t *v, int64_t step, int64_t t,
-                       int depth)
+ * history value) as "key.inner" points of the row being read; media objects
+ * (with "_type") are counted, not drawn. */
+static void add_object(struct ctx *c, const char *key, json_t *v, int depth)
 {
 	if (json_is_object(v)) {
 		if (json_object_get(v, "_type")) {
@@ -280,14 +292,14 @@ static void add_object(struct ctx *c, const char *key, json_t *v, int64_t step, 
 		json_t *x;
 		json_object_foreach(v, k, x) {
 			char *sub = xasprintf("%s.%s", key, k);
-			add_object(c, sub, x, step, t, depth + 1);
+			add_object(c, sub, x, depth + 1);
 			free(sub);
 		}
 		return;
 	}
 	double d;
 	if (!json_is_boolean(v) && json_to_double(v, 0, &d))
-		series_add(run_series(c->r, key), step, t, d);
+		pend_point(c, (size_t)(run_series(c->r, key) - c->r->metrics), d);
 }
 
 /* A HistoryItem whose fields are all strings with keys and lengths of at
@@ -412,6 +424,19 @@ static inline int same_key(const uint8_t *key, size_t klen, const uint8_t *limit
 	return (((a & mask[klen][0]) ^ w[0]) | ((b & mask[klen][1]) ^ w[1])) == 0;
 }
 
+/* A point of the row being read, its step and time set when the row ends. */
+static inline void pend_point(struct ctx *c, size_t series, double d)
+{
+	struct series *s = &c->r->metrics[series];
+	push_point(c, s, 0, 0, d);
+	if (__builtin_expect(c->npend == c->cappend, 0))
+		GROW(c->pend, c->cappend, c->npend + 1);
+	c->pend[c->npend++] = (struct pend){series, s->n - 1};
+}
+
+/* One pass over a row: each value read and appended as its item is met;
+ * the row's step (HistoryStep ends the record) and _timestamp (after the
+ * values) are written into its points at the end. */
 static void read_history(struct ctx *c, const uint8_t *data, size_t len)
 {
 	struct pb b = pb_init(data, len);
@@ -422,12 +447,15 @@ static void read_history(struct ctx *c, const uint8_t *data, size_t len)
 	const uint8_t *step_val = NULL;
 	size_t step_vlen = 0;
 	const uint8_t *hend = data + len;
-	c->nitems = 0;
+	size_t nkept = 0; /* items that are not _step, _timestamp, ...: the hint's index */
+	c->npend = 0;
 	while (b.p < b.end) {
-		/* An item field with a one-byte length is taken here, the rest by pb_next. */
+		/* An item or the step (fields 1 and 2) with a one-byte length is
+		 * taken here, the rest by pb_next. */
 		const uint8_t *p = b.p;
-		if (p[0] == 0x0a && b.end - p >= 2 && p[1] < 0x80 && p[1] <= (size_t)(b.end - p - 2)) {
-			f.num = 1;
+		if ((p[0] == 0x0a || p[0] == 0x12) && b.end - p >= 2 && p[1] < 0x80 &&
+		    p[1] <= (size_t)(b.end - p - 2)) {
+			f.num = p[0] >> 3;
 			f.wire = PB_BYTES;
 			f.data = p + 2;
 			f.len = p[1];
@@ -440,7 +468,14 @@ static void read_history(struct ctx *c, const uint8_t *data, size_t len)
 		if (f.num == 2) {
 			struct pb s = pb_init(f.data, f.len);
 			struct pb_field g;
+			uint64_t v;
 			has_step = 1;
+			/* HistoryStep is its num (1) alone. */
+			if (f.len >= 2 && f.data[0] == 0x08 && (s.p++, pb_varint(&s, &v)) && s.p == s.end) {
+				step = (int64_t)v;
+				continue;
+			}
+			s = pb_init(f.data, f.len);
 			while (pb_next(&s, &g) == 1)
 				if (g.num == 1 && g.wire == PB_VARINT)
 					step = (int64_t)g.v;
@@ -448,13 +483,7 @@ static void read_history(struct ctx *c, const uint8_t *data, size_t len)
 		}
 		if (f.num != 1)
 			continue;
-		/* Items: the common case (key, value_json; no nested_key) without a copy,
-		 * read straight into the next slot (a copy of a struct just written
-		 * field by field stalls on store forwarding). */
-		if (__builtin_expect(c->nitems == c->capitems, 0))
-			GROW(c->items, c->capitems, c->nitems + 1);
-		struct item *it = &c->items[c->nitems];
-		*it = (struct item){0};
+		struct item item = {0}, *it = &item;
 		int nested = 0;
 		const uint8_t *part = NULL;
 		size_t plen = 0;
@@ -491,40 +520,29 @@ static void read_history(struct ctx *c, const uint8_t *data, size_t len)
 			it->klen = c->key.size;
 		}
 		if (!it->key || it->klen == 0) {
-			free(it->joined);
+			if (it->joined)
+				free(it->joined);
 			continue;
 		}
 		double d;
 		if (it->key[0] == '_') {
-			if (it->klen == 10 && memcmp(it->key, "_timestamp", 10) == 0 &&
-			    json_number_fast(it->val, it->vlen, &d))
-				t = ms_of_seconds(d);
+			if (it->klen == 10 && memcmp(it->key, "_timestamp", 10) == 0 && it->vlen &&
+			    (num_parse_seconds((const char *)it->val, (const char *)it->val + it->vlen, &d) ||
+			     json_number_fast(it->val, it->vlen, &d)))
+				t = wandb_ms_of_seconds(d);
 			else if (it->klen == 5 && memcmp(it->key, "_step", 5) == 0)
 				step_val = it->val, step_vlen = it->vlen; /* parsed only when needed */
-			free(it->joined);
+			if (it->joined)
+				free(it->joined);
 			continue;
 		}
-		c->nitems++;
-	}
-	if (!has_step)
-		step = step_val && json_number_fast(step_val, step_vlen, &step_item) &&
-		               step_item == step_item && fabs(step_item) < 9.2e18
-		               ? (int64_t)step_item
-		               : c->rows;
-	c->rows++;
-	if (step > c->last_step)
-		c->last_step = step;
-	c->f->has_history = true;
-	if (c->caphint < c->nitems) {
-		size_t old = c->caphint;
-		GROW(c->hint, c->caphint, c->nitems);
-		for (size_t i = old; i < c->caphint; i++)
-			c->hint[i] = (struct hint){.series = (size_t)-1};
-	}
-	struct run *r = c->r;
-	for (size_t i = 0; i < c->nitems; i++) {
-		struct item *it = &c->items[i];
-		double d;
+		size_t i = nkept++;
+		if (__builtin_expect(c->caphint <= i, 0)) {
+			size_t old = c->caphint;
+			GROW(c->hint, c->caphint, i + 1);
+			for (size_t k = old; k < c->caphint; k++)
+				c->hint[k] = (struct hint){.series = (size_t)-1};
+		}
 		if (json_number_fast(it->val, it->vlen, &d)) {
 			/* Rows log the same keys in the same order: the series of
 			 * item i of the last row is nearly always this item's. */
@@ -542,15 +560,31 @@ static void read_history(struct ctx *c, const uint8_t *data, size_t len)
 				}
 			}
 			if (s != (size_t)-1)
-				push_point(c, &r->metrics[s], step, t, d);
+				pend_point(c, s, d);
 		} else if (it->vlen && it->val[0] == '{' && !memchr(it->key, '\0', it->klen)) {
 			json_t *j = json_parse_lenient((const char *)it->val, it->vlen, NULL);
 			char *k = xstrndup((const char *)it->key, it->klen);
-			add_object(c, k, j, step, t, 0);
+			add_object(c, k, j, 0);
 			free(k);
 			json_decref(j);
 		}
-		free(it->joined);
+		if (it->joined)
+			free(it->joined);
+	}
+	if (!has_step)
+		step = step_val && json_number_fast(step_val, step_vlen, &step_item) &&
+		               step_item == step_item && fabs(step_item) < 9.2e18
+		               ? (int64_t)step_item
+		               : c->rows;
+	c->rows++;
+	if (step > c->last_step)
+		c->last_step = step;
+	c->f->has_history = true;
+	struct series *m = c->r->metrics;
+	for (size_t k = 0; k < c->npend; k++) {
+		struct point *pt = &m[c->pend[k].series].pts[c->pend[k].index];
+		pt->step = step;
+		pt->time_ms = t;
 	}
 }
 
@@ -740,9 +774,10 @@ static void read_stats(struct ctx *c, const uint8_t *data, size_t len)
 		double d;
 		if (!item_key(c, f.data, f.len, &v, &vl) || !wandb_json_number(v, vl, &d))
 			continue;
-		char *k = xasprintf("system/%s", c->key.data);
-		series_add(run_series(c->r, k), step, t, d);
-		free(k);
+		buf_reset(&c->stats_key);
+		BUF_PUTSL(&c->stats_key, "system/");
+		buf_put(&c->stats_key, c->key.data, c->key.size);
+		series_add(run_series(c->r, buf_cstr(&c->stats_key)), step, t, d);
 	}
 }
 
@@ -812,7 +847,28 @@ static void read_record(struct ctx *c, const uint8_t *data, size_t len)
 {
 	struct pb b = pb_init(data, len);
 	struct pb_field f;
-	while (pb_next(&b, &f) == 1) {
+	for (;;) {
+		/* A history record as W&B writes it, num (1) then history (2), is
+		 * taken here; everything else by pb_next. */
+		const uint8_t *p = b.p;
+		if (b.end - p >= 3 && p[0] == 0x08) {
+			struct pb s = {p + 1, b.end};
+			uint64_t v;
+			if (pb_varint(&s, &v)) {
+				b.p = s.p;
+				continue;
+			}
+		} else if (b.end - p >= 3 && p[0] == 0x12) {
+			size_t n = p[1] < 0x80 ? p[1] : p[2] < 0x80 ? (size_t)(p[1] & 0x7f) | (size_t)p[2] << 7 : 0;
+			const uint8_t *d = p + (p[1] < 0x80 ? 2 : 3);
+			if ((p[1] < 0x80 || p[2] < 0x80) && n <= (size_t)(b.end - d)) {
+				b.p = d + n;
+				read_history(c, d, n);
+				continue;
+			}
+		}
+		if (pb_next(&b, &f) != 1)
+			break;
 		if (f.wire != PB_BYTES)
 			continue;
 		switch (f.num) {
@@ -954,10 +1010,11 @@ static void ingest_end(struct ingest *g)
 	finish_ctx(&g->c);
 	jmap_free(&g->c.config);
 	jmap_free(&g->c.summary);
-	free(g->c.items);
+	free(g->c.pend);
 	free(g->c.hint);
 	free(g->c.mlen);
 	buf_free(&g->c.key);
+	buf_free(&g->c.stats_key);
 	buf_free(&g->c.console);
 	free(g);
 }

@@ -37,5 +37,8 @@ void wandb_facts_free(struct wandb_facts *f);
 /* The number a value_json text v[0, n) holds (a JSON number, or Python's
  * NaN, Infinity, -Infinity), read exactly. Returns 0 for anything else. */
 int wandb_json_number(const uint8_t *v, size_t n, double *out);
+/* Seconds (a history row's _timestamp) as whole ms, rounded as llround()
+ * does; 0 for NaN and values out of range. */
+int64_t wandb_ms_of_seconds(double s);
 
 #endif

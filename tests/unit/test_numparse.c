@@ -37,6 +37,8 @@ static double double_of(uint64_t b)
 }
 
 static long mismatches;
+static long repr_taken;    /* strings num_parse_repr took */
+static long seconds_taken; /* and num_parse_seconds */
 
 /* Parses s with num_scan (when it takes it) and num_parse, and compares with strtod.
  * Both read a copy that ends exactly where its allocation does (no NUL after it),
@@ -57,6 +59,39 @@ static void check(const char *s)
 	if (!num_parse(c, c + n, &got) || bits_of(got) != bits_of(want)) {
 		if (mismatches++ < 10)
 			printf("num_parse(\"%s\") = %.17g, strtod %.17g\n", s, got, want);
+	}
+	if (num_parse_repr(c, c + n, &got)) {
+		repr_taken++;
+		if (end != s + n || bits_of(got) != bits_of(want)) {
+			if (mismatches++ < 10)
+				printf("num_parse_repr(\"%s\") = %.17g, strtod %.17g\n", s, got, want);
+		}
+	}
+	if (num_parse_seconds(c, c + n, &got)) {
+		seconds_taken++;
+		if (end != s + n || bits_of(got) != bits_of(want)) {
+			if (mismatches++ < 10)
+				printf("num_parse_seconds(\"%s\") = %.17g, strtod %.17g\n", s, got, want);
+		}
+	}
+	free(c);
+}
+
+/* For strings that may not be numbers: num_parse_repr must refuse, or give
+ * strtod's value when strtod reads the whole string. */
+static void check_repr(const char *s)
+{
+	size_t n = strlen(s);
+	char *c = xmalloc(n ? n : 1), *end;
+	memcpy(c, s, n);
+	double got, want = strtod(s, &end);
+	if (num_parse_repr(c, c + n, &got) && (end != s + n || bits_of(got) != bits_of(want))) {
+		if (mismatches++ < 10)
+			printf("num_parse_repr(\"%s\") = %.17g, strtod %.17g\n", s, got, want);
+	}
+	if (num_parse_seconds(c, c + n, &got) && (end != s + n || bits_of(got) != bits_of(want))) {
+		if (mismatches++ < 10)
+			printf("num_parse_seconds(\"%s\") = %.17g, strtod %.17g\n", s, got, want);
 	}
 	free(c);
 }
@@ -200,6 +235,77 @@ int main(void)
 	for (size_t i = 0; i < sizeof edges / sizeof *edges; i++)
 		check(edges[i]);
 	INT_EQ(mismatches, 0, "edge values parse as strtod parses them");
+
+	/* num_parse_repr: every fraction length around its 6 to 16, with and
+	 * without two- and three-digit exponents of either sign or case; it must
+	 * take the shapes it is for (else the test of its values tests nothing). */
+	mismatches = 0;
+	repr_taken = 0;
+	long repr_shapes = 0;
+	for (int i = 0; i < 60000; i++) {
+		int k = 0, nf = (int)(rnd() % 20) + 1;
+		if (rnd() % 3 == 0)
+			buf[k++] = '-';
+		put_digits(buf, &k, 1, rnd() % 4 != 0);
+		buf[k++] = '.';
+		put_digits(buf, &k, nf, 0);
+		/* No exponent, two digits (up to 40: Eisel-Lemire's table reaches
+		 * 10^±64) or three (beyond it, for strtod). */
+		int ex = (int)(rnd() % 4);
+		if (ex)
+			k += snprintf(buf + k, sizeof buf - (size_t)k, "%c%c%0*d", rnd() & 1 ? 'e' : 'E',
+			              rnd() & 1 ? '-' : '+', ex == 3 ? 3 : 2,
+			              (int)(rnd() % (ex == 3 ? 330 : 41)));
+		buf[k] = '\0';
+		repr_shapes += nf >= 6 && nf <= 16 && ex != 3;
+		check(buf);
+	}
+	INT_EQ(mismatches, 0, "repr-shaped decimals parse as strtod parses them");
+	OK(repr_taken > repr_shapes * 9 / 10, "num_parse_repr takes them (%ld of %ld)", repr_taken,
+	   repr_shapes);
+	/* One byte of a repr-shaped string changed: taken only when strtod reads
+	 * the whole string to the same value. */
+	mismatches = 0;
+	static const char junk[] = "0123456789.eE+-x \0";
+	for (int i = 0; i < 100000; i++) {
+		double d;
+		do
+			d = double_of(rnd());
+		while (d != d || d - d != 0);
+		int len = snprintf(buf, sizeof buf, "%.*g", 15 + (int)(rnd() % 3), d);
+		buf[rnd() % (unsigned)len] = junk[rnd() % (sizeof junk - 1)];
+		check_repr(buf);
+	}
+	INT_EQ(mismatches, 0, "num_parse_repr refuses what strtod does not read whole");
+
+	/* num_parse_seconds: 1 to 18 integer digits, 0 to 9 fraction digits
+	 * (time.time() is 10 and about 7); it must take the shapes it is for. */
+	mismatches = 0;
+	seconds_taken = 0;
+	long seconds_shapes = 0;
+	for (int i = 0; i < 60000; i++) {
+		int k = 0, ni = (int)(rnd() % 18) + 1, nf = (int)(rnd() % 10);
+		if (rnd() % 4 == 0)
+			buf[k++] = '-';
+		put_digits(buf, &k, ni, 1);
+		if (nf || rnd() % 2)
+			buf[k++] = '.';
+		put_digits(buf, &k, nf, 0);
+		buf[k] = '\0';
+		seconds_shapes += ni >= 9 && ni <= 16 && nf >= 1 && nf <= 7 && ni + nf <= 19;
+		check(buf);
+	}
+	INT_EQ(mismatches, 0, "seconds-shaped decimals parse as strtod parses them");
+	OK(seconds_taken > seconds_shapes * 9 / 10, "num_parse_seconds takes them (%ld of %ld)",
+	   seconds_taken, seconds_shapes);
+	mismatches = 0;
+	for (int i = 0; i < 100000; i++) {
+		int len = snprintf(buf, sizeof buf, "%.*f", (int)(rnd() % 9),
+		                   1.6e9 + (double)(rnd() % 1000000000) / 7.0);
+		buf[rnd() % (unsigned)len] = junk[rnd() % (sizeof junk - 1)];
+		check_repr(buf);
+	}
+	INT_EQ(mismatches, 0, "num_parse_seconds refuses what strtod does not read whole");
 
 	/* num_fast_digits against a digit loop: runs of 0 to 20 digits, then a stop byte,
 	 * with the buffer's end before, at and after the run. */

@@ -264,6 +264,31 @@ static void test_numbers(void)
 	OK(!wandb_json_number((const uint8_t *)"1.5x", 4, &d), "nor trailing text");
 }
 
+/* A row's _timestamp in ms: llround's rounding (halves away from zero) on
+ * wall-clock seconds, halves of a millisecond and values near zero. */
+static void test_ms_of_seconds(void)
+{
+	uint64_t x = 0x2545F4914F6CDD1Du;
+	int bad = 0;
+	for (int i = 0; i < 200000; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		double s;
+		switch (i % 4) {
+		case 0: s = 1.6e9 + (double)(x % 400000000) / 1e7; break; /* time.time() */
+		case 1: s = (double)(int64_t)(x % 20000000 - 10000000) / 2000.0; break; /* halves */
+		case 2: s = ((double)(x >> 11) / (double)(1ull << 53) - 0.5) * 0.01; break;
+		default: s = ((double)(x >> 11) / (double)(1ull << 53) - 0.5) * 1e15; break;
+		}
+		if (wandb_ms_of_seconds(s) != (int64_t)llround(s * 1000.0) && bad++ < 5)
+			printf("# %.17g s: %lld ms, llround %lld\n", s, (long long)wandb_ms_of_seconds(s),
+			       (long long)llround(s * 1000.0));
+	}
+	INT_EQ(bad, 0, "ms rounded as llround rounds them");
+	INT_EQ(wandb_ms_of_seconds(0.0025), 3, "a half ms rounds up");
+	INT_EQ(wandb_ms_of_seconds(-0.0025), -3, "and down below zero");
+	INT_EQ(wandb_ms_of_seconds(NAN), 0, "NaN is no time");
+}
+
 static void put_varint(struct buf *b, uint64_t v)
 {
 	while (v >= 0x80) {
@@ -439,6 +464,45 @@ static void test_console_note(void)
 	notes = NULL;
 	console_note_append(&notes, " \n\n", 3, 5);
 	OK(notes == NULL, "blank output adds nothing");
+
+	/* Random output of lines with and without carriage returns and NULs:
+	 * the note is the one of the text a terminal would show, cleaned here
+	 * a byte at a time. */
+	static const char *const pieces[] = {"loss 0.5", "\r", "\n", "\r\n", "ab", "\0", " ", "~"};
+	uint64_t x = 0x9E3779B97F4A7C15u;
+	int bad = 0;
+	for (int round = 0; round < 300; round++) {
+		struct buf text = BUF_INIT, clean = BUF_INIT;
+		int n = (int)(x % 200);
+		for (int i = 0; i < n; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			const char *p = pieces[x % 8];
+			buf_put(&text, p, x % 8 == 5 ? 1 : strlen(p));
+		}
+		size_t line_start = 0;
+		for (size_t i = 0; i < text.size; i++) {
+			char c = text.data[i];
+			if (c == '\r' && i + 1 < text.size && text.data[i + 1] != '\n') {
+				clean.size = line_start;
+				continue;
+			}
+			if (c == '\r' || c == '\0')
+				continue;
+			buf_putc(&clean, c);
+			if (c == '\n')
+				line_start = clean.size;
+		}
+		char *a = NULL, *b = NULL;
+		console_note_append(&a, text.data ? text.data : "", text.size, 5);
+		console_note_append(&b, clean.data ? clean.data : "", clean.size, 5);
+		if ((a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0))
+			bad++;
+		free(a);
+		free(b);
+		buf_free(&text);
+		buf_free(&clean);
+	}
+	INT_EQ(bad, 0, "carriage returns and NULs fold as a terminal shows them");
 }
 
 int main(void)
@@ -451,6 +515,7 @@ int main(void)
 	test_cut();
 	test_decoder();
 	test_numbers();
+	test_ms_of_seconds();
 	test_item_layouts();
 	test_console_note();
 	return TEST_END();

@@ -395,6 +395,15 @@ struct series *mlflow_keys_series(struct mlflow_keys *k, struct run *r, const ch
 	return s;
 }
 
+/* A metric value as MLflow stores it: NaN as 0 with is_nan, ±Inf as ±DBL_MAX
+ * (its sanitize_metric_value). */
+static double stored_value(double v, bool is_nan)
+{
+	if (is_nan)
+		return NAN;
+	return v == DBL_MAX ? INFINITY : v == -DBL_MAX ? -INFINITY : v;
+}
+
 int mlflow_sql_metrics(struct mlflow_sql *m, struct run *r)
 {
 	struct sqlconn *db = m->db;
@@ -416,12 +425,7 @@ int mlflow_sql_metrics(struct mlflow_sql *m, struct run *r)
 		}
 		if (!last || strcmp(last->key, key) != 0)
 			last = mlflow_keys_series(&m->keys, r, key, strlen(key));
-		if (nan)
-			v = NAN; /* MLflow stores NaN as value 0 with is_nan */
-		else if (v == DBL_MAX)
-			v = INFINITY; /* ±Inf is stored as ±DBL_MAX (sanitize_metric_value) */
-		else if (v == -DBL_MAX)
-			v = -INFINITY;
+		v = stored_value(v, nan);
 		series_add(last, db->ops->integer(db, 3), db->ops->integer(db, 2), v);
 	}
 	if (rc < 0)
@@ -653,12 +657,6 @@ static void index_runs(struct mlflow_sql *m)
  * steps and timestamps travel as float8 inside the server's arrays. */
 #define EXACT_INT 9007199254740992.0 /* 2^53 */
 
-/* ±DBL_MAX is how MLflow stores ±Inf (as mlflow_sql_metrics reads it). */
-static double stored_value(double v)
-{
-	return v == DBL_MAX ? INFINITY : v == -DBL_MAX ? -INFINITY : v;
-}
-
 static void json_text(struct buf *b, const char *s)
 {
 	buf_putc(b, '"');
@@ -728,9 +726,7 @@ static int first_last(struct mlflow_sql *m, struct agg_series *g, size_t n)
 		double v;
 		if (i < 0 || (size_t)i >= n * 2 || !db->ops->real(db, 1, &v))
 			continue;
-		if (db->ops->flag(db, 2))
-			v = NAN;
-		v = stored_value(v);
+		v = stored_value(v, db->ops->flag(db, 2));
 		struct agg_series *s = &g[i / 2];
 		struct metric_summary *sum = &m->racc[s->run].acc[s->acc].sum;
 		struct point *p = i % 2 ? &sum->last : &sum->first;
@@ -878,12 +874,7 @@ static int stream_summaries(struct mlflow_sql *m)
 			ra->inexact = true;
 			continue;
 		}
-		if (is_nan)
-			v = NAN; /* MLflow stores NaN as value 0 with is_nan */
-		else if (v == DBL_MAX)
-			v = INFINITY; /* ±Inf is stored as ±DBL_MAX (sanitize_metric_value) */
-		else if (v == -DBL_MAX)
-			v = -INFINITY;
+		v = stored_value(v, is_nan);
 		struct point p = {db->ops->integer(db, 4), db->ops->integer(db, 3), v};
 		summary_add(run_acc_series(m, run, key), p);
 	}

@@ -268,9 +268,7 @@ struct logged_model *run_add_model(struct run *r)
 	return m;
 }
 
-/* A total order on values: numbers in order, then NaN, so sorting is
- * deterministic whatever the input holds. */
-static int cmp_value(double a, double b)
+int value_cmp(double a, double b)
 {
 	int na = isnan(a), nb = isnan(b);
 	if (na || nb)
@@ -278,18 +276,18 @@ static int cmp_value(double a, double b)
 	return (a > b) - (a < b);
 }
 
-static int cmp_point(const struct point *a, const struct point *b)
+int point_cmp(const struct point *a, const struct point *b)
 {
 	if (a->step != b->step)
 		return a->step < b->step ? -1 : 1;
 	if (a->time_ms != b->time_ms)
 		return a->time_ms < b->time_ms ? -1 : 1;
-	return cmp_value(a->value, b->value);
+	return value_cmp(a->value, b->value);
 }
 
 static int cmp_point_q(const void *a, const void *b)
 {
-	return cmp_point(a, b);
+	return point_cmp(a, b);
 }
 
 size_t points_sort_unique(struct point *pts, size_t n)
@@ -305,13 +303,13 @@ size_t points_sort_unique(struct point *pts, size_t n)
 		return n;
 	int sorted = 1;
 	for (size_t i = 1; i < n && sorted; i++)
-		if (cmp_point(&pts[i - 1], &pts[i]) > 0)
+		if (point_cmp(&pts[i - 1], &pts[i]) > 0)
 			sorted = 0;
 	if (!sorted)
 		qsort(pts, n, sizeof *pts, cmp_point_q);
 	size_t out = 1;
 	for (size_t i = 1; i < n; i++)
-		if (cmp_point(&pts[out - 1], &pts[i]) != 0)
+		if (point_cmp(&pts[out - 1], &pts[i]) != 0)
 			pts[out++] = pts[i];
 	return out;
 }
@@ -344,6 +342,39 @@ void summary_compute(struct metric_summary *sum, const struct point *pts, size_t
 		if (v > sum->max.value)
 			sum->max = pts[i];
 	}
+}
+
+static bool earlier(const struct point *a, const struct point *b)
+{
+	return a->step < b->step || (a->step == b->step && a->time_ms < b->time_ms);
+}
+
+void summary_fold(struct metric_summary *s, struct point p)
+{
+	if (s->count++ == 0) {
+		s->first = s->last = p;
+	} else if (point_cmp(&p, &s->first) < 0) {
+		s->first = p;
+	} else if (point_cmp(&p, &s->last) > 0) {
+		s->last = p;
+	}
+	double v = p.value;
+	if (!isfinite(v)) {
+		if (isnan(v))
+			s->nan_count++;
+		else
+			s->inf_count++;
+		return;
+	}
+	if (!s->has_finite) {
+		s->has_finite = true;
+		s->min = s->max = p;
+		return;
+	}
+	if (v < s->min.value || (v == s->min.value && earlier(&p, &s->min)))
+		s->min = p;
+	if (v > s->max.value || (v == s->max.value && earlier(&p, &s->max)))
+		s->max = p;
 }
 
 struct point *points_decimate_m4(const struct point *pts, size_t n, size_t buckets, size_t *nout)

@@ -169,9 +169,20 @@ void run_sort_lists(struct run *r);
 /* Frees the full point arrays, keeping summaries and decimated copies. */
 void run_slim(struct run *r);
 
-/* Sorts pts by (step, time, value) and removes identical points; returns the new count. */
+/* The order values and points are kept in: numbers in order, then NaN (so
+ * sorting is deterministic whatever the input holds); points by (step, time,
+ * value). */
+int value_cmp(double a, double b);
+int point_cmp(const struct point *a, const struct point *b);
+/* Sorts pts by point_cmp and removes identical points; returns the new count. */
 size_t points_sort_unique(struct point *pts, size_t n);
 void summary_compute(struct metric_summary *sum, const struct point *pts, size_t n);
+/* Folds one point into sum (zeroed to start), in any order, to what
+ * summary_compute gives over the sorted points: first and last the smallest
+ * and largest by point_cmp; min and max the smallest and largest finite
+ * value, on a tie (-0 equal to 0) the earliest (step, time). The points
+ * folded must be distinct. */
+void summary_fold(struct metric_summary *sum, struct point p);
 /* M4 decimation of sorted points into at most 4 * buckets points over equal step
  * buckets; returns a new array (caller frees) and its length in *nout. */
 struct point *points_decimate_m4(const struct point *pts, size_t n, size_t buckets, size_t *nout);

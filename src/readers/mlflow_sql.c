@@ -487,62 +487,6 @@ static int metrics_rows_distinct(struct mlflow_sql *m, bool *yes)
 	return rc < 0 ? m->failed(m, "metrics") : 1;
 }
 
-/* A total order on values, NaN above every number (as model.c sorts points). */
-static int value_order(double a, double b)
-{
-	int na = isnan(a), nb = isnan(b);
-	if (na || nb)
-		return na - nb;
-	return (a > b) - (a < b);
-}
-
-/* The order run_finish sorts points in: (step, time, value). */
-static int point_order(const struct point *a, const struct point *b)
-{
-	if (a->step != b->step)
-		return a->step < b->step ? -1 : 1;
-	if (a->time_ms != b->time_ms)
-		return a->time_ms < b->time_ms ? -1 : 1;
-	return value_order(a->value, b->value);
-}
-
-static bool earlier(const struct point *a, const struct point *b)
-{
-	return a->step < b->step || (a->step == b->step && a->time_ms < b->time_ms);
-}
-
-/* Folds a point into a summary as summary_compute finds it over the sorted,
- * distinct points: first and last the smallest and largest (step, time,
- * value); min and max the smallest and largest finite value, on a tie
- * (-0 equal to 0) the earliest (step, time). The points must be distinct. */
-static void summary_add(struct metric_summary *s, struct point p)
-{
-	if (s->count++ == 0) {
-		s->first = s->last = p;
-	} else if (point_order(&p, &s->first) < 0) {
-		s->first = p;
-	} else if (point_order(&p, &s->last) > 0) {
-		s->last = p;
-	}
-	double v = p.value;
-	if (!isfinite(v)) {
-		if (isnan(v))
-			s->nan_count++;
-		else
-			s->inf_count++;
-		return;
-	}
-	if (!s->has_finite) {
-		s->has_finite = true;
-		s->min = s->max = p;
-		return;
-	}
-	if (v < s->min.value || (v == s->min.value && earlier(&p, &s->min)))
-		s->min = p;
-	if (v > s->max.value || (v == s->max.value && earlier(&p, &s->max)))
-		s->max = p;
-}
-
 /* (run, key) → series, once a run has more keys than a look along its list suits. */
 struct mlflow_acc_slot {
 	uint64_t hash;
@@ -731,7 +675,7 @@ static int first_last(struct mlflow_sql *m, struct agg_series *g, size_t n)
 		struct metric_summary *sum = &m->racc[s->run].acc[s->acc].sum;
 		struct point *p = i % 2 ? &sum->last : &sum->first;
 		int want = i % 2 ? 1 : -1; /* the largest value for last, the smallest for first */
-		if (!found[i] || value_order(v, p->value) == want)
+		if (!found[i] || value_cmp(v, p->value) == want)
 			*p = (struct point){s->range[i % 2], s->range[2 + i % 2], v};
 		found[i] = true;
 	}
@@ -876,7 +820,7 @@ static int stream_summaries(struct mlflow_sql *m)
 		}
 		v = stored_value(v, is_nan);
 		struct point p = {db->ops->integer(db, 4), db->ops->integer(db, 3), v};
-		summary_add(run_acc_series(m, run, key), p);
+		summary_fold(run_acc_series(m, run, key), p);
 	}
 	return rc < 0 ? m->failed(m, "metrics") : 1;
 }

@@ -115,6 +115,25 @@ static void test_summary_matches_reference(void)
 			same = got.min.value == want.min.value && got.min.step == want.min.step &&
 			       got.max.value == want.max.value && got.max.step == want.max.step;
 		OK(same, "round %d: summary of %zu random points equals the brute-force one", round, n);
+		/* Folded one by one in a shuffled order (as a server's rows arrive),
+		 * the distinct points give the same summary. */
+		for (size_t i = m; i > 1; i--) {
+			size_t j = (size_t)rand() % i;
+			struct point t = pts[i - 1];
+			pts[i - 1] = pts[j];
+			pts[j] = t;
+		}
+		struct metric_summary fold;
+		memset(&fold, 0, sizeof fold);
+		for (size_t i = 0; i < m; i++)
+			summary_fold(&fold, pts[i]);
+		OK(fold.count == got.count && fold.nan_count == got.nan_count &&
+		           fold.inf_count == got.inf_count && fold.has_finite == got.has_finite &&
+		           (m == 0 || (point_cmp(&fold.first, &got.first) == 0 &&
+		                       point_cmp(&fold.last, &got.last) == 0)) &&
+		           (!got.has_finite || (point_cmp(&fold.min, &got.min) == 0 &&
+		                                point_cmp(&fold.max, &got.max) == 0)),
+		   "round %d: %zu points folded in any order summarise as when sorted", round, m);
 		free(pts);
 	}
 }

@@ -121,26 +121,32 @@ def literal(v, typ, dialect):
     return f"'{s}'"
 
 
+def copy_escape(s):
+    """s as a COPY text-format field (backslash, tab and line ends escaped)."""
+    return s.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def column_text(v, width):
+    """A SQLite value as text, bytes read as UTF-8, cut to the column's width."""
+    if isinstance(v, bytes):
+        v = v.decode("utf-8", "replace")
+    v = str(v)
+    return v[:width] if width is not None and len(v) > width else v
+
+
 def copy_field(lit):
     """A COPY text-format field from an SQL literal made by literal()."""
     if lit == "NULL":
         return "\\N"
     if lit.startswith("'"):
         lit = lit[1:-1].replace("''", "'")
-    return lit.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return copy_escape(lit)
 
 
 def copy_formatter(width, typ):
     """A function from a SQLite value to its COPY text field, for one column."""
     def text(v):
-        if v is None:
-            return "\\N"
-        if isinstance(v, bytes):
-            v = v.decode("utf-8", "replace")
-        v = str(v)
-        if width is not None and len(v) > width:
-            v = v[:width]
-        return v.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+        return "\\N" if v is None else copy_escape(column_text(v, width))
     if typ.startswith("BOOL"):
         return lambda v: "\\N" if v is None else ("t" if int(v) else "f")
     if typ in ("FLOAT", "DOUBLE"):
@@ -157,12 +163,7 @@ def literal_formatter(width, typ, dialect):
     def text(v):
         if v is None:
             return "NULL"
-        if isinstance(v, bytes):
-            v = v.decode("utf-8", "replace")
-        v = str(v)
-        if width is not None and len(v) > width:
-            v = v[:width]
-        v = v.replace("'", "''")
+        v = column_text(v, width).replace("'", "''")
         if dialect == "mysql":
             v = v.replace("\\", "\\\\")
         return "'" + v + "'"

@@ -42,15 +42,10 @@ import glob, html.parser, json, os, re, sys
 tmp, R, O = sys.argv[1:4]
 runs = {r["name"]: r for r in json.load(open(os.path.join(tmp, "ls.json")))["runs"]}
 GOAL = {"val/f1": "max", "val/loss": "min"}
-passed = failed = 0
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("not ok " + what)
+sys.path.insert(0, "tests/tools")
+from tally import Tally
+tally = Tally()
+check = tally.check
 
 def num(s):
     return float(s.replace("Infinity", "inf"))
@@ -165,8 +160,7 @@ for at in ("best", "last"):
     check(all(x == v for x in got.values()), "%s: the same %s val/f1 everywhere, %r, want %r" % (at, R, got, v))
     seen[at] = v
 check(seen.get("best") != seen.get("last"), "--at changes the number (%r)" % seen)
-print("at-check: %d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+sys.exit(tally.summary("at-check"))
 PYEOF
 
 # The headline cards: one per experiment, its primary metric, no fluke.

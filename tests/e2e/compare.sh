@@ -20,15 +20,10 @@ import glob, html.parser, json, math, os, statistics, sys
 
 runs = {r["id"]: r for r in json.load(open(sys.argv[1]))["runs"]}
 site = sys.argv[2]
-passed = failed = 0
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("not ok " + what)
+sys.path.insert(0, "tests/tools")
+from tally import Tally
+tally = Tally()
+check = tally.check
 
 def mode_value(m, mode, goal):
     if mode == "best":
@@ -223,8 +218,7 @@ for path in pages:
                 check(gotv == want or (math.isnan(gotv) and math.isnan(want)),
                       "%s: %s %s %s" % (os.path.basename(path), r["name"], key, f))
 check(ncells > 1000, "numbers checked (%d)" % ncells)
-print("compare-check: %d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+sys.exit(tally.summary("compare-check"))
 PYEOF
 
 check_exit 0 "the same build with --jobs 2" "$RUNSITE" build -q sample-runs -o "$TMP/b" -j 2 \

@@ -13,6 +13,8 @@ import math
 import os
 import sys
 
+from tally import Tally
+
 
 class Page(html.parser.HTMLParser):
     def __init__(self):
@@ -51,15 +53,8 @@ def main():
     for p in glob.glob(os.path.join(site, "runs", "*.html")):
         with open(p, encoding="utf-8") as f:
             pages[p] = f.read()
-    passed = failed = 0
-
-    def check(cond, what):
-        nonlocal passed, failed
-        if cond:
-            passed += 1
-        else:
-            failed += 1
-            print("not ok " + what)
+    tally = Tally()
+    check = tally.check
 
     for run in runs:
         marker = 'data-run-id="%s"' % run["id"].replace("&", "&amp;").replace('"', "&quot;")
@@ -85,8 +80,7 @@ def main():
                     check(v in page.values, "run %s: %s %s %r on its page" % (run["id"], key, f, v))
             check(float(m["count"]) in page.values or str(m["count"]) in text,
                   "run %s: %s count %d on its page" % (run["id"], key, m["count"]))
-    print("pagecheck: %d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return tally.summary("pagecheck")
 
 
 if __name__ == "__main__":

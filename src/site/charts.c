@@ -1145,17 +1145,6 @@ static void write_sweeps(struct site *s, struct chart_sweep *sw, struct chart_di
 	}
 }
 
-/* The value of metric key of run r at the site's point (--at). */
-static bool run_value_at(const struct site *s, const struct run *r, const char *key, enum goal g,
-                         double *v)
-{
-	struct at_value av;
-	if (!metric_at_run(r, key, g, s->opts->at, &av))
-		return false;
-	*v = av.value;
-	return true;
-}
-
 struct chart_ref *sweep_charts(struct site *s, const struct site_exp *e, const char *dir,
                                struct slugset *stems, size_t *nout, int *ok)
 {
@@ -1174,7 +1163,7 @@ struct chart_ref *sweep_charts(struct site *s, const struct site_exp *e, const c
 	for (size_t i = 0; i < e->nruns; i++) {
 		const struct site_run *sr = &s->runs[e->runs[i]];
 		double v;
-		if (!run_value_at(s, sr->run, metric, g, &v) || !isfinite(v))
+		if (!site_value_at(s, sr->run, metric, g, &v) || !isfinite(v))
 			continue;
 		rr[n] = sr->run;
 		colors[n] = sr->color;
@@ -1242,7 +1231,7 @@ struct chart_ref *param_sweep_charts(struct site *s, const size_t *idx, size_t n
 	for (size_t i = 0; i < nidx; i++) {
 		const struct site_run *sr = &s->runs[idx[i]];
 		double v;
-		if (!run_value_at(s, sr->run, metric, g, &v) || !isfinite(v))
+		if (!site_value_at(s, sr->run, metric, g, &v) || !isfinite(v))
 			continue;
 		rr[n] = sr->run;
 		colors[n] = sr->color;

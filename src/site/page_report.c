@@ -326,18 +326,6 @@ struct col {
 	enum compare_mode mode;
 };
 
-/* The value of metric key of run r at the site's point (--at); false when
- * it has none. */
-static bool run_value(const struct site *s, const struct run *r, const char *key, enum goal g,
-                      double *v)
-{
-	struct at_value av;
-	if (!metric_at_run(r, key, g, s->opts->at, &av))
-		return false;
-	*v = av.value;
-	return true;
-}
-
 static int parse_mode(const char *w, enum compare_mode *m)
 {
 	static const char *const names[] = {"last", "best", "min", "max"};
@@ -797,7 +785,7 @@ static char *block_compare(struct rpage *p, const struct report_block *b, xmlNod
 			double ref = NAN;
 			for (size_t i = 0; i < ns; i++) {
 				double v = NAN;
-				if (!run_value(p->s, rr[i], mk[k], g, &v))
+				if (!site_value_at(p->s, rr[i], mk[k], g, &v))
 					v = NAN;
 				xmlNodePtr td = tmpl_add_elem(tr, "td", NULL);
 				tmpl_set_attr(td, "class", "num");
@@ -875,7 +863,7 @@ static char *block_sweep(struct rpage *p, const struct report_block *b, xmlNodeP
 		long k = 0;
 		for (long i = 0; i < n; i++) {
 			double v;
-			if (run_value(p->s, p->s->runs[p->sel[i]].run, m, g, &v) && isfinite(v))
+			if (site_value_at(p->s, p->s->runs[p->sel[i]].run, m, g, &v) && isfinite(v))
 				p->sel[k++] = p->sel[i];
 		}
 		n = k;
@@ -943,7 +931,7 @@ static int ref_node(struct rpage *p, const struct report_ref *r, xmlNodePtr pare
 		size_t cnt = 0;
 		for (long i = 0; i < k; i++) {
 			double v;
-			if (run_value(s, p->rr[p->sel[i]], r->key, g, &v) && isfinite(v)) {
+			if (site_value_at(s, p->rr[p->sel[i]], r->key, g, &v) && isfinite(v)) {
 				sum += v;
 				cnt++;
 			}
@@ -955,7 +943,7 @@ static int ref_node(struct rpage *p, const struct report_ref *r, xmlNodePtr pare
 		double mean = sum / (double)cnt;
 		for (long i = 0; i < k; i++) {
 			double v;
-			if (run_value(s, p->rr[p->sel[i]], r->key, g, &v) && isfinite(v))
+			if (site_value_at(s, p->rr[p->sel[i]], r->key, g, &v) && isfinite(v))
 				sq += (v - mean) * (v - mean);
 		}
 		double sd = cnt > 1 ? sqrt(sq / (double)(cnt - 1)) : 0;

@@ -11,6 +11,7 @@
 
 #include <libxml/parser.h>
 
+#include "runsite/compare.h"
 #include "runsite/status.h"
 #include "site_internal.h"
 
@@ -246,4 +247,14 @@ void site_free(struct site *s)
 	s->cache = NULL;
 	writer_discard(s);
 	free(s->out);
+}
+
+bool site_value_at(const struct site *s, const struct run *r, const char *key, enum goal g,
+                   double *v)
+{
+	struct at_value av;
+	if (!metric_at_run(r, key, g, s->opts->at, &av))
+		return false;
+	*v = av.value;
+	return true;
 }

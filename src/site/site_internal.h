@@ -224,6 +224,10 @@ const char *goal_arrow(enum goal g);
 const char *goal_words(enum goal g);
 /* The run pointers of runs idx[0..n). Caller frees. */
 const struct run **run_ptrs(const struct site *s, const size_t *idx, size_t n);
+/* The value of metric key of run r at the site's point (--at); false when
+ * it has none. */
+bool site_value_at(const struct site *s, const struct run *r, const char *key, enum goal g,
+                   double *v);
 
 /* ---- charts.c: model series into chart specs and files ---- */
 

@@ -174,6 +174,15 @@ static int slow_double(const char *s, const char *e, double *out)
 	return ok;
 }
 
+int num_parse_blanks(const char *s, const char *e, double *out)
+{
+	while (s < e && (*s == ' ' || *s == '\t'))
+		s++;
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	return num_parse(s, e, out);
+}
+
 int num_parse(const char *s, const char *e, double *out)
 {
 	if (num_scan(s, e, out) == e)

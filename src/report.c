@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "readers/yamlkv.h"
+#include "runsite/yamlkv.h"
 #include "runsite/compare.h"
 #include "runsite/diag.h"
 #include "runsite/report.h"

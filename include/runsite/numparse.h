@@ -18,6 +18,10 @@ extern const uint64_t num_pow10_128[][2];
  * Returns 1, or 0 when it is not a number. */
 int num_parse(const char *s, const char *e, double *out);
 
+/* num_parse after dropping blanks (spaces, tabs) at both ends, as a CSV
+ * cell or a YAML scalar is written. */
+int num_parse_blanks(const char *s, const char *e, double *out);
+
 /* Parses an optionally signed decimal integer filling [s, e). Returns 1, or
  * 0 on anything else or overflow. */
 int num_parse_int64(const char *s, const char *e, int64_t *out);

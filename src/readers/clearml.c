@@ -20,7 +20,7 @@
 #include "artifact_walk.h"
 #include "clearml.h"
 #include "console_note.h"
-#include "yamlkv.h"
+#include "runsite/yamlkv.h"
 
 #define CM_TASK "task.json"
 #define CM_METRICS "metrics.jsonl"

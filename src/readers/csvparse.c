@@ -218,11 +218,7 @@ char csv_sniff_sep(const char *s, const char *e, int *trim)
 
 int csv_number(const char *s, size_t len, double *out)
 {
-	while (len && (*s == ' ' || *s == '\t'))
-		s++, len--;
-	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
-		len--;
-	return num_parse(s, s + len, out);
+	return num_parse_blanks(s, s + len, out);
 }
 
 int csv_int64(const char *s, size_t len, int64_t *out)

@@ -14,7 +14,7 @@
 #include "runsite/reader.h"
 #include "runsite/util.h"
 #include "csvparse.h"
-#include "yamlkv.h"
+#include "runsite/yamlkv.h"
 
 #define DL_MAX_FILE ((size_t)1 << 32)
 #define DL_MAX_DEPTH 8

@@ -11,7 +11,7 @@
 #include "runsite/reader.h"
 #include "runsite/util.h"
 #include "csvparse.h"
-#include "yamlkv.h"
+#include "runsite/yamlkv.h"
 
 #define HF_MAX_FILE ((size_t)1 << 30)
 #define HF_STATE "trainer_state.json"

@@ -15,7 +15,7 @@
 #include "runsite/reader.h"
 #include "runsite/util.h"
 #include "csvparse.h"
-#include "yamlkv.h"
+#include "runsite/yamlkv.h"
 
 #define LCSV_MAX_FILE ((size_t)1 << 34)
 #define LCSV_HEADER_MAX 65536

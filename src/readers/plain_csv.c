@@ -11,7 +11,7 @@
 #include "runsite/reader.h"
 #include "runsite/util.h"
 #include "csvparse.h"
-#include "yamlkv.h"
+#include "runsite/yamlkv.h"
 
 #define PCSV_MAX_FILE ((size_t)1 << 34)
 #define PCSV_MAX_DEPTH 4

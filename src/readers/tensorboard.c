@@ -19,7 +19,7 @@
 #include "tb_event.h"
 #include "tensorboard.h"
 #include "tfrecord.h"
-#include "yamlkv.h"
+#include "runsite/yamlkv.h"
 
 #define WALK_DEPTH 32         /* folder levels looked at below the input */
 #define WALK_ENTRIES 1000000  /* folder entries looked at per input */

@@ -26,7 +26,7 @@
 #include "protobuf.h"
 #include "wandb.h"
 #include "wandb_log.h"
-#include "yamlkv.h"
+#include "runsite/yamlkv.h"
 
 #define WB_MAX_FILE ((size_t)4 << 30)    /* a .wandb file read whole */
 #define WB_MAX_TEXT ((size_t)64 << 20)   /* a JSON or YAML file of files/ */

@@ -10,7 +10,7 @@
 #include "runsite/diag.h"
 #include "runsite/reader.h"
 #include "runsite/util.h"
-#include "../../src/readers/yamlkv.h"
+#include "runsite/yamlkv.h"
 
 extern const struct reader reader_hf_trainer;
 extern const struct reader reader_dvclive;

@@ -340,5 +340,12 @@ int main(void)
 	for (size_t i = 0; i < sizeof refuse / sizeof *refuse; i++)
 		OK(!num_parse(refuse[i], refuse[i] + strlen(refuse[i]), &v), "\"%s\" is refused",
 		   refuse[i]);
+	const char *padded = " \t-2.5e3 \t";
+	OK(num_parse_blanks(padded, padded + strlen(padded), &v) && v == -2500.0,
+	   "num_parse_blanks drops blanks at both ends");
+	const char *inner = " 1 2 ", *blank = " \t ";
+	OK(!num_parse_blanks(inner, inner + strlen(inner), &v) &&
+	       !num_parse_blanks(blank, blank + strlen(blank), &v),
+	   "num_parse_blanks refuses a blank inside, and blanks alone");
 	return TEST_END();
 }

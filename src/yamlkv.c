@@ -1,7 +1,9 @@
 /* yamlkv.c — YAML flattened into params (libyaml events into a small tree,
  * then a walk with a budget) for every reader that reads YAML params
- * (Lightning, TensorBoard, DVCLive), and lenient JSON (Python's NaN tokens)
- * for the CSV, Hugging Face and DVCLive readers. */
+ * (Lightning, TensorBoard, DVCLive) and for a report's front matter, and
+ * lenient JSON (Python's NaN tokens) for the CSV, Hugging Face and DVCLive
+ * readers. It lives outside src/readers/ because the site's report pages use
+ * it too, and the site knows no run-store format. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -10,9 +12,9 @@
 #include <yaml.h>
 
 #include "runsite/diag.h"
+#include "runsite/numparse.h"
 #include "runsite/util.h"
-#include "csvparse.h"
-#include "yamlkv.h"
+#include "runsite/yamlkv.h"
 
 #define YAML_MAX_NODES 200000   /* nodes kept from one file */
 #define YAML_MAX_DEPTH 64       /* nesting followed when flattening or rendering */
@@ -225,7 +227,7 @@ static int scalar_is_bare(const struct ynode *n)
 		return 0;
 	const char *s = n->text;
 	return strcmp(s, "true") == 0 || strcmp(s, "false") == 0 || strcmp(s, "null") == 0 ||
-	       (*s && strchr("+-.0123456789", *s) && csv_number(s, strlen(s), &d) && isfinite(d));
+	       (*s && strchr("+-.0123456789", *s) && num_parse_blanks(s, s + strlen(s), &d) && isfinite(d));
 }
 
 static void put_quoted(struct buf *b, const char *s)
@@ -475,8 +477,8 @@ int json_to_double(const json_t *v, int strings, double *out)
 	const char *s = json_string_value(v);
 	size_t n = json_string_length(v);
 	if (n > 1 && s[0] == SENTINEL[0])
-		return csv_number(s + 1, n - 1, out);
-	return strings && n > 0 && csv_number(s, n, out);
+		return num_parse_blanks(s + 1, s + n, out);
+	return strings && n > 0 && num_parse_blanks(s, s + n, out);
 }
 
 char *json_to_text(const json_t *v)

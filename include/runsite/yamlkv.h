@@ -1,7 +1,7 @@
-/* yamlkv.h — the structured-text helpers of the readers: YAML files
- * (hparams.yaml, params.yaml) flattened into
- * key/value params with libyaml, and JSON as Python writes it (bare NaN,
- * Infinity, -Infinity) through jansson. No code in a file is ever run:
+/* yamlkv.h — structured text shared by the readers and the report pages'
+ * front matter: YAML files (hparams.yaml, params.yaml, a report's header)
+ * flattened into key/value params with libyaml, and JSON as Python writes
+ * it (bare NaN, Infinity, -Infinity) through jansson. No code in a file is ever run:
  * Python object tags are shown as text. */
 #ifndef RUNSITE_YAMLKV_H
 #define RUNSITE_YAMLKV_H

@@ -23,7 +23,7 @@ int num_parse(const char *s, const char *e, double *out);
 int num_parse_int64(const char *s, const char *e, int64_t *out);
 
 /* Whether the 8 bytes at p are all ASCII digits (SWAR, as in simdjson). */
-static inline int num_eight_digits(const char *p)
+static inline __attribute__((always_inline)) int num_eight_digits(const char *p)
 {
 	uint64_t v;
 	memcpy(&v, p, 8);
@@ -33,7 +33,7 @@ static inline int num_eight_digits(const char *p)
 }
 
 /* The value of 8 ASCII digits at p. */
-static inline uint64_t num_parse_eight(const char *p)
+static inline __attribute__((always_inline)) uint64_t num_parse_eight(const char *p)
 {
 	uint64_t v;
 	memcpy(&v, p, 8);
@@ -45,7 +45,7 @@ static inline uint64_t num_parse_eight(const char *p)
 /* How many of the 8 bytes in x (little-endian, as loaded from memory) are
  * ASCII digits before the first that is not. A carry out of a non-digit byte
  * can only spoil the bytes after it, which do not count. */
-static inline unsigned num_digit_run(uint64_t x)
+static inline __attribute__((always_inline)) unsigned num_digit_run(uint64_t x)
 {
 	x ^= UINT64_C(0x3030303030303030);
 	uint64_t nd = ((x + UINT64_C(0x7676767676767676)) | x) & UINT64_C(0x8080808080808080);
@@ -53,7 +53,7 @@ static inline unsigned num_digit_run(uint64_t x)
 }
 
 /* The value of the first n (1 to 7) digits of x, loaded from memory. */
-static inline uint64_t num_parse_run(uint64_t x, unsigned n)
+static inline __attribute__((always_inline)) uint64_t num_parse_run(uint64_t x, unsigned n)
 {
 	x <<= 8 * (8 - n); /* the digits move up; the zero bytes below read as 0 */
 	x = (x & UINT64_C(0x0F0F0F0F0F0F0F0F)) * 2561 >> 8;

@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include "runsite/diag.h"
-#include "runsite/mapfile.h"
 #include "runsite/numparse.h"
 #include "runsite/reader.h"
 #include "runsite/util.h"
@@ -28,7 +27,11 @@
 #include "wandb_log.h"
 #include "yamlkv.h"
 
-#define WB_MAX_FILE ((size_t)4 << 30)    /* a .wandb file read whole */
+#define WB_MAX_FILE ((size_t)4 << 30)    /* bytes of a .wandb file read */
+/* Blocks of a .wandb file read at a time: 128 KiB, the read() size found
+ * fastest here (shared/bench/BASELINES.md), and it stays in the L2 cache
+ * between its checksum and its decoding. */
+#define WB_WINDOW_BLOCKS 4
 #define WB_MAX_TEXT ((size_t)64 << 20)   /* a JSON or YAML file of files/ */
 #define WB_CONSOLE_MAX ((size_t)1 << 20) /* console text kept for the notes */
 #define WB_MAX_ARTIFACTS 20000
@@ -972,24 +975,15 @@ static void finish_ctx(struct ctx *c)
 	}
 }
 
-/* One file being read. On the heap, so what the reading loop changes is
- * still there after a SIGBUS jumps out of it. */
+/* One file being read. */
 struct ingest {
 	struct wb_log l;
 	struct ctx c;
 };
 
-static struct ingest *ingest_begin(struct run *r, struct wandb_facts *f, const char *path,
-                                   const void *data, size_t n, bool quiet)
+static void ingest_begin(struct ingest *g, struct run *r, struct wandb_facts *f, const char *path)
 {
-	memset(f, 0, sizeof *f);
-	struct ingest *g = xcalloc(1, sizeof *g);
-	if (!wb_log_open(&g->l, path, data, n, quiet)) {
-		free(g);
-		return NULL;
-	}
 	g->c = (struct ctx){.r = r, .f = f, .path = path, .stats_t0_ms = TIME_UNKNOWN, .log = &g->l};
-	return g;
 }
 
 static void ingest_loop(struct ingest *g)
@@ -1016,17 +1010,32 @@ static void ingest_end(struct ingest *g)
 	buf_free(&g->c.key);
 	buf_free(&g->c.stats_key);
 	buf_free(&g->c.console);
-	free(g);
 }
 
 int wandb_ingest_memory(struct run *r, struct wandb_facts *f, const char *path,
                         const void *data, size_t n, bool quiet)
 {
-	struct ingest *g = ingest_begin(r, f, path, data, n, quiet);
-	if (!g)
+	struct ingest g;
+	memset(f, 0, sizeof *f);
+	if (!wb_log_open(&g.l, path, data, n, quiet))
 		return 0;
-	ingest_loop(g);
-	ingest_end(g);
+	ingest_begin(&g, r, f, path);
+	ingest_loop(&g);
+	ingest_end(&g);
+	return 1;
+}
+
+int wandb_ingest_fd(struct run *r, struct wandb_facts *f, const char *path, int fd, size_t n,
+                    size_t win_blocks, bool quiet)
+{
+	struct ingest g;
+	memset(f, 0, sizeof *f);
+	int rc = wb_log_open_fd(&g.l, path, fd, n, win_blocks, quiet);
+	if (rc != 1)
+		return rc;
+	ingest_begin(&g, r, f, path);
+	ingest_loop(&g);
+	ingest_end(&g);
 	return 1;
 }
 
@@ -1041,39 +1050,12 @@ int wandb_ingest_file(struct run *r, struct wandb_facts *f, const char *path)
 			close(fd);
 		return -1;
 	}
-	size_t n = (size_t)st.st_size;
-	void *map = n > 0 && (uint64_t)st.st_size <= WB_MAX_FILE ? mapfile_map(fd, n) : NULL;
-	int rc;
-	if (!map) {
-		/* Not mapped (a sanitizer or fuzzer owns SIGBUS, or mmap failed): read it. */
-		struct buf b = BUF_INIT;
-		if (!read_file(path, &b, WB_MAX_FILE)) {
-			diag_warn(path, 0, "cannot read: %s", strerror(errno));
-			rc = -1;
-		} else {
-			rc = wandb_ingest_memory(r, f, path, b.data ? b.data : "", b.size, false);
-		}
-		buf_free(&b);
-		close(fd);
-		return rc;
-	}
+	size_t n = (uint64_t)st.st_size <= WB_MAX_FILE ? (size_t)st.st_size : WB_MAX_FILE;
+	int rc = wandb_ingest_fd(r, f, path, fd, n, WB_WINDOW_BLOCKS, false);
+	if (rc < 0)
+		diag_warn(path, 0, "cannot read: %s", strerror(errno));
 	close(fd);
-	struct ingest *g = ingest_begin(r, f, path, map, n, false);
-	if (!g) {
-		mapfile_unmap(map, n);
-		return 0;
-	}
-	sigjmp_buf jb;
-	mapfile_guard(map, n, &jb);
-	if (sigsetjmp(jb, 0) == 0)
-		ingest_loop(g);
-	else
-		diag_warn_at(path, g->l.pos, "the file was shortened while being read; kept the "
-		             "%llu records before this offset", (unsigned long long)g->l.records);
-	mapfile_unguard();
-	ingest_end(g);
-	mapfile_unmap(map, n);
-	return 1;
+	return rc;
 }
 
 void wandb_facts_free(struct wandb_facts *f)

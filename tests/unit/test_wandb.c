@@ -4,8 +4,10 @@
  * a FIRST without LAST, cut tails; the record decoder on single records and
  * on history items in every layout; the console note's fence. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "runsite/diag.h"
@@ -180,6 +182,101 @@ static void test_cut(void)
 	memcpy(b.data, ":W&C", 4);
 	INT_EQ(read_all(&b, lens, first, 4, &l), (size_t)-1, "a wrong header is refused");
 	buf_free(&b);
+}
+
+
+/* What a log reader returned: every record's bytes, then its counts. */
+static void log_trace(struct wb_log *l, struct buf *out)
+{
+	const uint8_t *p;
+	size_t n;
+	while (wb_log_next(l, &p, &n)) {
+		buf_put(out, &n, sizeof n);
+		buf_put(out, p, n);
+	}
+	uint64_t tail[4] = {l->records, l->corrupt, l->lost_bytes, l->cut_at};
+	buf_put(out, tail, sizeof tail);
+	wb_log_close(l);
+}
+
+/* The file read through windows of 1 to 5 blocks (wb_log_open_fd) gives the
+ * same records, corrupt stretches, lost bytes and cut as read whole from
+ * memory: records split over windows, a corrupt chunk, an orphan LAST, a
+ * zeroed stretch, a cut tail, and a file shorter than it was said to be. */
+static void test_windows(void)
+{
+	struct buf b = BUF_INIT, rec = BUF_INIT;
+	header(&b);
+	uint64_t x = 0x853c49e6748fea9bu;
+	size_t bad_at = 0, orphan_at = 0, zero_at = 0;
+	for (int i = 0; i < 400; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		size_t n = i % 50 == 7 ? 40000 + x % 70000 : x % 600;
+		buf_reset(&rec);
+		for (size_t k = 0; k < n; k++)
+			buf_putc(&rec, (char)(x >> (k % 56)) + (char)k);
+		if (i == 120)
+			bad_at = b.size;
+		if (i == 250) {
+			orphan_at = b.size;
+			chunk(&b, 4, "orphan", 6);
+		}
+		if (i == 300) {
+			/* A zeroed stretch: the rest of its block holds nothing. */
+			zero_at = b.size;
+			while (b.size % WB_BLOCK)
+				buf_putc(&b, 0);
+		}
+		record(&b, rec.data, rec.size);
+	}
+	b.data[bad_at + 7 + 2] ^= 0x10; /* a CRC mismatch in record 120 */
+	size_t whole = b.size;
+	record(&b, "cut record", 10);
+	b.size -= 4;
+	OK(orphan_at > 0 && zero_at > orphan_at && whole > 4 * WB_BLOCK, "file has its parts (%zu bytes)",
+	   b.size);
+	char path[] = "/tmp/test_wandb_XXXXXX";
+	int fd = mkstemp(path);
+	OK(fd >= 0, "temp file");
+	if (fd < 0)
+		goto out;
+	OK(write(fd, b.data, b.size) == (ssize_t)b.size, "written");
+	struct buf want = BUF_INIT, got = BUF_INIT;
+	struct wb_log l;
+	INT_EQ(wb_log_open(&l, "test", b.data, b.size, true), 1, "opened in memory");
+	log_trace(&l, &want);
+	OK(l.corrupt >= 2 && l.cut_at > 0, "corrupt stretches (%llu) and a cut",
+	   (unsigned long long)l.corrupt);
+	int same = 1;
+	for (size_t blocks = 1; blocks <= 5; blocks++) {
+		buf_reset(&got);
+		if (wb_log_open_fd(&l, "test", fd, b.size, blocks, true) != 1) {
+			same = 0;
+			continue;
+		}
+		log_trace(&l, &got);
+		if (got.size != want.size || memcmp(got.data, want.data, want.size) != 0) {
+			printf("# windows of %zu blocks differ\n", blocks);
+			same = 0;
+		}
+	}
+	INT_EQ(same, 1, "windows of 1 to 5 blocks read what memory reads");
+	/* Said to be longer than it is (shortened after its size was taken):
+	 * it ends where it ends, as a cut file. */
+	buf_reset(&got);
+	INT_EQ(wb_log_open_fd(&l, "test", fd, b.size + 3 * WB_BLOCK, 2, true), 1, "opened longer");
+	log_trace(&l, &got);
+	OK(got.size == want.size && memcmp(got.data, want.data, want.size) == 0,
+	   "a file shorter than said reads as the bytes there are");
+	/* Not a .wandb file, and one too short for a header. */
+	INT_EQ(wb_log_open_fd(&l, "test", fd, 5, 1, true), 0, "five bytes are no .wandb file");
+	buf_free(&want);
+	buf_free(&got);
+	close(fd);
+	unlink(path);
+out:
+	buf_free(&b);
+	buf_free(&rec);
 }
 
 /* A Record with one history row {"loss": 0.5, "_step": 7} in nested_key form. */
@@ -513,6 +610,7 @@ int main(void)
 	test_corrupt_skips_block();
 	test_first_without_last();
 	test_cut();
+	test_windows();
 	test_decoder();
 	test_numbers();
 	test_ms_of_seconds();

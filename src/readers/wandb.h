@@ -20,6 +20,7 @@ struct wandb_facts {
 	bool has_config;      /* config items were read */
 	bool has_history;     /* history rows were read */
 	size_t console_lines; /* output records */
+	uint64_t shape_rows;  /* history rows read by the shape of an earlier row */
 	char *project;        /* from the run record, or NULL */
 };
 
@@ -38,6 +39,9 @@ int wandb_ingest_fd(struct run *r, struct wandb_facts *f, const char *path, int 
  * file, -1 when it cannot be read (both reported). */
 int wandb_ingest_file(struct run *r, struct wandb_facts *f, const char *path);
 void wandb_facts_free(struct wandb_facts *f);
+/* Whether history rows are read by the shapes of earlier rows (the default)
+ * or each item by item; both give the same run. For tests. */
+void wandb_use_row_shapes(bool on);
 /* The number a value_json text v[0, n) holds (a JSON number, or Python's
  * NaN, Infinity, -Infinity), read exactly. Returns 0 for anything else. */
 int wandb_json_number(const uint8_t *v, size_t n, double *out);

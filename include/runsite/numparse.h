@@ -269,13 +269,13 @@ static inline __attribute__((always_inline)) int num_parse_repr(const char *s, c
 		return 0;
 	size_t m = n; /* the end of the fraction */
 	int x10 = 0;
-	int three = (e[-5] | 0x20) == 'e' && (e[-4] | 0x20) != 'e';
-	if ((e[-4] | 0x20) == 'e' || three) {
+	if ((e[-4] | 0x20) == 'e' || (e[-5] | 0x20) == 'e') {
+		int three = (e[-4] | 0x20) != 'e';
 		m = n - 4 - (size_t)three;
 		char sign = s[m + 1];
 		unsigned d2 = (unsigned)(e[-1] - '0'), d1 = (unsigned)(e[-2] - '0');
 		unsigned d0 = three ? (unsigned)(e[-3] - '0') : 0;
-		if ((sign != '-' && sign != '+') || d2 > 9 || d1 > 9 || d0 > 9)
+		if (((sign != '-') & (sign != '+')) | (d2 > 9) | (d1 > 9) | (d0 > 9))
 			return 0;
 		int v = (int)(d0 * 100 + d1 * 10 + d2);
 		x10 = sign == '-' ? -v : v;

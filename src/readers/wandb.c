@@ -27,7 +27,6 @@
 #include "wandb_log.h"
 #include "yamlkv.h"
 
-#define WB_MAX_FILE ((size_t)4 << 30)    /* bytes of a .wandb file read */
 /* Blocks of a .wandb file read at a time: 128 KiB, the read() size found
  * fastest here (shared/bench/BASELINES.md), and it stays in the L2 cache
  * between its checksum and its decoding. */
@@ -1294,8 +1293,8 @@ int wandb_ingest_file(struct run *r, struct wandb_facts *f, const char *path)
 			close(fd);
 		return -1;
 	}
-	size_t n = (uint64_t)st.st_size <= WB_MAX_FILE ? (size_t)st.st_size : WB_MAX_FILE;
-	int rc = wandb_ingest_fd(r, f, path, fd, n, WB_WINDOW_BLOCKS, false);
+	/* Read a window at a time: no size limit. */
+	int rc = wandb_ingest_fd(r, f, path, fd, (size_t)st.st_size, WB_WINDOW_BLOCKS, false);
 	if (rc < 0)
 		diag_warn(path, 0, "cannot read: %s", strerror(errno));
 	close(fd);

@@ -1,15 +1,19 @@
 /* wandb_ingest.c — reading a .wandb file against the floor. Both sides read
  * the file as they would (the floor with read() in 128 KiB chunks, the
- * reader as `runsite ls` does: mapped), after one warm-up, alternating, REPS
- * times each; the minimum and the median of each are given:
+ * reader as `runsite ls` does: wandb_ingest_file(), pread() of 128 KiB
+ * windows), after one warm-up, alternating, REPS times each; the minimum and
+ * the median of each are given:
  *   floor:   CRC32C (SSE4.2, tfrecord.c's) over every byte, nothing else;
- *   runsite: wandb_ingest_memory() — framing, W&B's CRC-32 of every chunk,
+ *   runsite: wandb_ingest_file() — reading, framing, W&B's CRC-32 of every chunk,
  *            Record decoding, history/stats/summary into series — and
  *            run_finish() without decimated copies, as `runsite ls` does.
- *   wandb_ingest FILE [REPS] */
+ *   wandb_ingest FILE [REPS]
+ *   wandb_ingest FILE REPS floor|reader   one side only, REPS times (for a
+ *                                          profiler or an instruction count) */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -98,6 +102,17 @@ int main(int argc, char **argv)
 	size_t pts = 0, ns = 0;
 	if (reps < 1)
 		reps = 1;
+	if (argc > 3) {
+		/* One side only: no warm-up, no timing. */
+		int floor_side = strcmp(argv[3], "floor") == 0;
+		for (int i = 0; i < reps; i++)
+			if (floor_side)
+				floor_once(argv[1], &crc);
+			else
+				reader_once(argv[1], &pts, &ns);
+		printf("%s: crc %08x, %zu series, %zu points\n", argv[3], crc, ns, pts);
+		return 0;
+	}
 	double *tf = xmalloc((size_t)reps * sizeof *tf), *tr = xmalloc((size_t)reps * sizeof *tr);
 	floor_once(argv[1], &crc);
 	reader_once(argv[1], &pts, &ns);

@@ -27,7 +27,7 @@ int num_parse_blanks(const char *s, const char *e, double *out);
 int num_parse_int64(const char *s, const char *e, int64_t *out);
 
 /* Whether the 8 bytes at p are all ASCII digits (SWAR, as in simdjson). */
-static inline int num_eight_digits(const char *p)
+static inline __attribute__((always_inline)) int num_eight_digits(const char *p)
 {
 	uint64_t v;
 	memcpy(&v, p, 8);
@@ -37,7 +37,7 @@ static inline int num_eight_digits(const char *p)
 }
 
 /* The value of 8 ASCII digits at p. */
-static inline uint64_t num_parse_eight(const char *p)
+static inline __attribute__((always_inline)) uint64_t num_parse_eight(const char *p)
 {
 	uint64_t v;
 	memcpy(&v, p, 8);
@@ -49,7 +49,7 @@ static inline uint64_t num_parse_eight(const char *p)
 /* How many of the 8 bytes in x (little-endian, as loaded from memory) are
  * ASCII digits before the first that is not. A carry out of a non-digit byte
  * can only spoil the bytes after it, which do not count. */
-static inline unsigned num_digit_run(uint64_t x)
+static inline __attribute__((always_inline)) unsigned num_digit_run(uint64_t x)
 {
 	x ^= UINT64_C(0x3030303030303030);
 	uint64_t nd = ((x + UINT64_C(0x7676767676767676)) | x) & UINT64_C(0x8080808080808080);
@@ -57,7 +57,7 @@ static inline unsigned num_digit_run(uint64_t x)
 }
 
 /* The value of the first n (1 to 7) digits of x, loaded from memory. */
-static inline uint64_t num_parse_run(uint64_t x, unsigned n)
+static inline __attribute__((always_inline)) uint64_t num_parse_run(uint64_t x, unsigned n)
 {
 	x <<= 8 * (8 - n); /* the digits move up; the zero bytes below read as 0 */
 	x = (x & UINT64_C(0x0F0F0F0F0F0F0F0F)) * 2561 >> 8;
@@ -273,13 +273,13 @@ static inline __attribute__((always_inline)) int num_parse_repr(const char *s, c
 		return 0;
 	size_t m = n; /* the end of the fraction */
 	int x10 = 0;
-	int three = (e[-5] | 0x20) == 'e' && (e[-4] | 0x20) != 'e';
-	if ((e[-4] | 0x20) == 'e' || three) {
+	if ((e[-4] | 0x20) == 'e' || (e[-5] | 0x20) == 'e') {
+		int three = (e[-4] | 0x20) != 'e';
 		m = n - 4 - (size_t)three;
 		char sign = s[m + 1];
 		unsigned d2 = (unsigned)(e[-1] - '0'), d1 = (unsigned)(e[-2] - '0');
 		unsigned d0 = three ? (unsigned)(e[-3] - '0') : 0;
-		if ((sign != '-' && sign != '+') || d2 > 9 || d1 > 9 || d0 > 9)
+		if (((sign != '-') & (sign != '+')) | (d2 > 9) | (d1 > 9) | (d0 > 9))
 			return 0;
 		int v = (int)(d0 * 100 + d1 * 10 + d2);
 		x10 = sign == '-' ? -v : v;

@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include "runsite/diag.h"
-#include "runsite/mapfile.h"
 #include "runsite/numparse.h"
 #include "runsite/reader.h"
 #include "runsite/util.h"
@@ -28,7 +27,10 @@
 #include "wandb_log.h"
 #include "runsite/yamlkv.h"
 
-#define WB_MAX_FILE ((size_t)4 << 30)    /* a .wandb file read whole */
+/* Blocks of a .wandb file read at a time: 128 KiB, the read() size found
+ * fastest here (shared/bench/BASELINES.md), and it stays in the L2 cache
+ * between its checksum and its decoding. */
+#define WB_WINDOW_BLOCKS 4
 #define WB_MAX_TEXT ((size_t)64 << 20)   /* a JSON or YAML file of files/ */
 #define WB_CONSOLE_MAX ((size_t)1 << 20) /* console text kept for the notes */
 #define WB_MAX_ARTIFACTS 20000
@@ -101,13 +103,50 @@ struct hint {
 	uint64_t w[2];
 };
 
+/* A history row's shape: its items in W&B's own layout (a one-byte item
+ * length, key or nested_key with a one-byte length, value_json with a
+ * one-byte length) by key in order, then HistoryStep or nothing. Rows log the
+ * same keys in the same order, so most rows are read by matching the shape of
+ * an earlier row rather than item by item. */
+#define WB_SHAPES 4
+#define SHAPE_MAX_ITEMS 256
+#define SHAPE_KEY_MAX 120
+enum { SHAPE_SERIES, SHAPE_TIME, SHAPE_STEP, SHAPE_SKIP };
+struct shape_item {
+	uint64_t w[3], m[3]; /* pre's first 24 bytes as words, and masks of its plen bytes */
+	uint8_t pre[SHAPE_KEY_MAX + 4]; /* the item's bytes before the value's length: key
+	                     * tag, key length, key, value_json's tag (2 bytes); zero-padded */
+	uint8_t plen;
+	uint8_t action;
+	size_t series;      /* for SHAPE_SERIES */
+};
+struct shape {
+	struct shape_item *items;
+	size_t n, cap;
+	size_t *ser;        /* the indexes of its SHAPE_SERIES items, */
+	size_t *time;       /* its _timestamp items */
+	size_t nser, ntime, capser, captime;
+	size_t step_item;   /* its last _step item, or (size_t)-1 */
+	int has_step;       /* ends with a HistoryStep */
+	int live;
+};
+
+/* Rows are matched against shapes; off only to test that both ways agree. */
+static bool wandb_row_shapes = true;
+
+void wandb_use_row_shapes(bool on)
+{
+	wandb_row_shapes = on;
+}
+
 struct ctx {
 	struct run *r;
 	struct wandb_facts *f;
 	const char *path;
 	struct jmap config, summary;
 	struct pend {
-		size_t series, index;
+		size_t series;
+		double value;
 	} *pend;             /* the points of the row being read */
 	size_t npend, cappend;
 	struct hint *hint;   /* for item i of the last row */
@@ -123,6 +162,10 @@ struct ctx {
 	size_t *mlen;        /* strlen of each series key of r, for series_index */
 	size_t nmlen, capmlen;
 	const struct wb_log *log; /* how far reading is, for sizing series */
+	struct shape shape[WB_SHAPES]; /* of recent rows, to read the next ones by */
+	size_t shape_last, shape_next; /* the last one that matched; the one replaced next */
+	const uint8_t *shape_val[SHAPE_MAX_ITEMS]; /* a row's values while matching */
+	size_t shape_vlen[SHAPE_MAX_ITEMS];
 };
 
 /* The number a value_json holds: a JSON number or Python's NaN/Infinity
@@ -424,31 +467,65 @@ static inline int same_key(const uint8_t *key, size_t klen, const uint8_t *limit
 	return (((a & mask[klen][0]) ^ w[0]) | ((b & mask[klen][1]) ^ w[1])) == 0;
 }
 
-/* A point of the row being read, its step and time set when the row ends. */
+/* A point of the row being read, appended when the row ends (its step and
+ * time are known only then). */
 static inline void pend_point(struct ctx *c, size_t series, double d)
 {
-	struct series *s = &c->r->metrics[series];
-	push_point(c, s, 0, 0, d);
 	if (__builtin_expect(c->npend == c->cappend, 0))
 		GROW(c->pend, c->cappend, c->npend + 1);
-	c->pend[c->npend++] = (struct pend){series, s->n - 1};
+	c->pend[c->npend++] = (struct pend){series, d};
 }
 
-/* One pass over a row: each value read and appended as its item is met;
- * the row's step (HistoryStep ends the record) and _timestamp (after the
- * values) are written into its points at the end. */
-static void read_history(struct ctx *c, const uint8_t *data, size_t len)
+/* What a row says besides its values. */
+struct row {
+	int64_t step, t;
+	int has_step;
+	const uint8_t *step_val; /* a _step item's value */
+	size_t step_vlen;
+};
+
+/* Makes shape sh ready for matching: prefixes as words and masks, the
+ * items by what they are. */
+static void shape_ready(struct shape *sh)
+{
+	sh->nser = sh->ntime = 0;
+	sh->step_item = (size_t)-1;
+	for (size_t i = 0; i < sh->n; i++) {
+		struct shape_item *si = &sh->items[i];
+		memcpy(si->w, si->pre, sizeof si->w);
+		for (size_t k = 0; k < 3; k++) {
+			size_t bytes = si->plen > 8 * k ? si->plen - 8 * k : 0;
+			si->m[k] = bytes >= 8 ? ~UINT64_C(0) : (UINT64_C(1) << (8 * bytes)) - 1;
+		}
+		switch (si->action) {
+		case SHAPE_SERIES:
+			GROW(sh->ser, sh->capser, sh->nser + 1);
+			sh->ser[sh->nser++] = i;
+			break;
+		case SHAPE_TIME:
+			GROW(sh->time, sh->captime, sh->ntime + 1);
+			sh->time[sh->ntime++] = i;
+			break;
+		case SHAPE_STEP: sh->step_item = i; break;
+		default: break;
+		}
+	}
+}
+
+/* The general reading of a row, item by item in any valid layout; values go
+ * to c->pend. When the row is in W&B's own layout it becomes a shape
+ * (c->shape) that the rows after it are first matched against. */
+static void general_row(struct ctx *c, const uint8_t *data, size_t len, struct row *row)
 {
 	struct pb b = pb_init(data, len);
 	struct pb_field f;
-	int64_t step = 0, t = 0;
-	int has_step = 0;
-	double step_item = 0;
-	const uint8_t *step_val = NULL;
-	size_t step_vlen = 0;
 	const uint8_t *hend = data + len;
 	size_t nkept = 0; /* items that are not _step, _timestamp, ...: the hint's index */
-	c->npend = 0;
+	/* The row as a shape for the rows after it: W&B's own layout only. */
+	struct shape *sh = &c->shape[c->shape_next];
+	int shape_ok = 1;
+	sh->n = 0;
+	sh->has_step = 0;
 	while (b.p < b.end) {
 		/* An item or the step (fields 1 and 2) with a one-byte length is
 		 * taken here, the rest by pb_next. */
@@ -460,29 +537,39 @@ static void read_history(struct ctx *c, const uint8_t *data, size_t len)
 			f.data = p + 2;
 			f.len = p[1];
 			b.p = p + 2 + p[1];
-		} else if (pb_next(&b, &f) != 1) {
-			break;
+		} else {
+			shape_ok = 0;
+			if (pb_next(&b, &f) != 1)
+				break;
 		}
-		if (f.wire != PB_BYTES)
+		if (sh->has_step)
+			shape_ok = 0; /* the step is not last */
+		if (f.wire != PB_BYTES) {
+			shape_ok = 0;
 			continue;
+		}
 		if (f.num == 2) {
 			struct pb s = pb_init(f.data, f.len);
 			struct pb_field g;
 			uint64_t v;
-			has_step = 1;
+			row->has_step = 1;
 			/* HistoryStep is its num (1) alone. */
 			if (f.len >= 2 && f.data[0] == 0x08 && (s.p++, pb_varint(&s, &v)) && s.p == s.end) {
-				step = (int64_t)v;
+				row->step = (int64_t)v;
+				sh->has_step = 1;
 				continue;
 			}
+			shape_ok = 0;
 			s = pb_init(f.data, f.len);
 			while (pb_next(&s, &g) == 1)
 				if (g.num == 1 && g.wire == PB_VARINT)
-					step = (int64_t)g.v;
+					row->step = (int64_t)g.v;
 			continue;
 		}
-		if (f.num != 1)
+		if (f.num != 1) {
+			shape_ok = 0;
 			continue;
+		}
 		struct item item = {0}, *it = &item;
 		int nested = 0;
 		const uint8_t *part = NULL;
@@ -490,7 +577,7 @@ static void read_history(struct ctx *c, const uint8_t *data, size_t len)
 		if (tight_item(f.data, f.len, it, &nested)) {
 			part = it->key;
 			plen = it->klen;
-		} else if (!fast_item(f.data, f.len, it, &nested, &part, &plen)) {
+		} else if (shape_ok = 0, !fast_item(f.data, f.len, it, &nested, &part, &plen)) {
 			struct pb ib = pb_init(f.data, f.len);
 			struct pb_field g;
 			*it = (struct item){0};
@@ -511,6 +598,7 @@ static void read_history(struct ctx *c, const uint8_t *data, size_t len)
 			it->key = part;
 			it->klen = plen;
 		} else if (nested) {
+			shape_ok = 0;
 			const uint8_t *v;
 			size_t vl;
 			if (!item_key(c, f.data, f.len, &v, &vl))
@@ -520,18 +608,40 @@ static void read_history(struct ctx *c, const uint8_t *data, size_t len)
 			it->klen = c->key.size;
 		}
 		if (!it->key || it->klen == 0) {
+			shape_ok = 0;
 			if (it->joined)
 				free(it->joined);
 			continue;
 		}
+		struct shape_item *si = NULL;
+		if (shape_ok && it->klen <= SHAPE_KEY_MAX) {
+			if (sh->n == sh->cap)
+				GROW(sh->items, sh->cap, sh->n + 1);
+			si = &sh->items[sh->n++];
+			si->plen = (uint8_t)(it->klen + 4);
+			memcpy(si->pre, f.data, si->plen); /* tag, length, key, value_json's tag */
+			memset(si->pre + si->plen, 0, sizeof si->pre - si->plen);
+			si->series = (size_t)-1;
+		} else {
+			shape_ok = 0;
+		}
 		double d;
 		if (it->key[0] == '_') {
-			if (it->klen == 10 && memcmp(it->key, "_timestamp", 10) == 0 && it->vlen &&
-			    (num_parse_seconds((const char *)it->val, (const char *)it->val + it->vlen, &d) ||
-			     json_number_fast(it->val, it->vlen, &d)))
-				t = wandb_ms_of_seconds(d);
-			else if (it->klen == 5 && memcmp(it->key, "_step", 5) == 0)
-				step_val = it->val, step_vlen = it->vlen; /* parsed only when needed */
+			if (it->klen == 10 && memcmp(it->key, "_timestamp", 10) == 0) {
+				if (si)
+					si->action = SHAPE_TIME;
+				if (it->vlen &&
+				    (num_parse_seconds((const char *)it->val, (const char *)it->val + it->vlen, &d) ||
+				     json_number_fast(it->val, it->vlen, &d)))
+					row->t = wandb_ms_of_seconds(d);
+			} else if (it->klen == 5 && memcmp(it->key, "_step", 5) == 0) {
+				if (si)
+					si->action = SHAPE_STEP;
+				/* parsed only when needed */
+				row->step_val = it->val, row->step_vlen = it->vlen;
+			} else if (si) {
+				si->action = SHAPE_SKIP;
+			}
 			if (it->joined)
 				free(it->joined);
 			continue;
@@ -561,31 +671,162 @@ static void read_history(struct ctx *c, const uint8_t *data, size_t len)
 			}
 			if (s != (size_t)-1)
 				pend_point(c, s, d);
+			else
+				shape_ok = 0;
+			if (si) {
+				si->action = SHAPE_SERIES;
+				si->series = s;
+			}
 		} else if (it->vlen && it->val[0] == '{' && !memchr(it->key, '\0', it->klen)) {
+			shape_ok = 0;
 			json_t *j = json_parse_lenient((const char *)it->val, it->vlen, NULL);
 			char *k = xstrndup((const char *)it->key, it->klen);
 			add_object(c, k, j, 0);
 			free(k);
 			json_decref(j);
+		} else {
+			/* Not a number (a string, a boolean): no point, and no shape (a
+			 * number here in a later row would need its series made). */
+			shape_ok = 0;
 		}
 		if (it->joined)
 			free(it->joined);
 	}
-	if (!has_step)
-		step = step_val && json_number_fast(step_val, step_vlen, &step_item) &&
-		               step_item == step_item && fabs(step_item) < 9.2e18
-		               ? (int64_t)step_item
-		               : c->rows;
+	if (shape_ok && sh->n <= SHAPE_MAX_ITEMS) {
+		shape_ready(sh);
+		sh->live = 1;
+		c->shape_last = c->shape_next;
+		c->shape_next = (c->shape_next + 1) % WB_SHAPES;
+	} else {
+		sh->live = 0;
+	}
+}
+
+/* Whether the item bytes at q (up to end) start with the shape item's prefix. */
+static inline int same_prefix(const uint8_t *q, const uint8_t *end, const struct shape_item *si)
+{
+	if (end - q >= 24) {
+		/* Masked words (the prefix is at least 5 bytes, the masks say how
+		 * many of the 24 count); longer prefixes end with memcmp. */
+		uint64_t a, b, x;
+		memcpy(&a, q, 8);
+		memcpy(&b, q + 8, 8);
+		memcpy(&x, q + 16, 8);
+		if ((((a & si->m[0]) ^ si->w[0]) | ((b & si->m[1]) ^ si->w[1]) |
+		     ((x & si->m[2]) ^ si->w[2])) != 0)
+			return 0;
+		return si->plen <= 24 || memcmp(q + 24, si->pre + 24, si->plen - 24u) == 0;
+	}
+	return memcmp(q, si->pre, si->plen) == 0;
+}
+
+/* The step of a row, as W&B numbers rows: its HistoryStep, else its _step
+ * item, else its index. */
+static int64_t row_step(const struct ctx *c, const struct row *row)
+{
+	double step_item = 0;
+	if (row->has_step)
+		return row->step;
+	return row->step_val && json_number_fast(row->step_val, row->step_vlen, &step_item) &&
+	               step_item == step_item && fabs(step_item) < 9.2e18
+	               ? (int64_t)step_item
+	               : c->rows;
+}
+
+/* The row data[0, len) read by shape sh, as general_row() would read it:
+ * the same items (W&B's layout, one-byte lengths) with the same keys in the
+ * same order, then the step or nothing. Returns 1 with the row's points
+ * appended and *step set, or 0, having changed nothing, when the row has
+ * another shape or an object value (which general_row() reads otherwise). */
+static int shape_row(struct ctx *c, const struct shape *sh, const uint8_t *data, size_t len,
+                     int64_t *step_out)
+{
+	const uint8_t *p = data, *end = data + len;
+	size_t n = sh->n;
+	const uint8_t **val = c->shape_val;
+	size_t *vlen = c->shape_vlen;
+	struct row row = {0};
+	/* The layout first, so that a row of another shape costs no parsing. */
+	for (size_t i = 0; i < n; i++) {
+		const struct shape_item *si = &sh->items[i];
+		if (end - p < 2 || p[0] != 0x0a || p[1] >= 0x80 || p[1] > end - p - 2)
+			return 0;
+		size_t L = p[1];
+		const uint8_t *q = p + 2;
+		if (L <= si->plen || !same_prefix(q, end, si) || q[si->plen] != L - si->plen - 1)
+			return 0;
+		val[i] = q + si->plen + 1;
+		vlen[i] = L - si->plen - 1;
+		/* An object is read item by item (json_number_fast() refuses it). */
+		if (vlen[i] && val[i][0] == '{')
+			return 0;
+		p = q + L;
+	}
+	if (sh->has_step) {
+		/* HistoryStep: num (1) alone, then the record ends. */
+		if (end - p < 4 || p[0] != 0x12 || p[1] >= 0x80 || p[1] != end - p - 2 || p[2] != 0x08)
+			return 0;
+		struct pb s = {p + 3, end};
+		uint64_t v;
+		if (!pb_varint(&s, &v) || s.p != end)
+			return 0;
+		row.step = (int64_t)v;
+		row.has_step = 1;
+	} else if (p != end) {
+		return 0;
+	}
+	double d;
+	for (size_t k = 0; k < sh->ntime; k++) {
+		const uint8_t *v = val[sh->time[k]];
+		size_t vl = vlen[sh->time[k]];
+		if (vl && (num_parse_seconds((const char *)v, (const char *)v + vl, &d) ||
+		           json_number_fast(v, vl, &d)))
+			row.t = wandb_ms_of_seconds(d);
+	}
+	if (sh->step_item != (size_t)-1)
+		row.step_val = val[sh->step_item], row.step_vlen = vlen[sh->step_item];
+	int64_t step = row_step(c, &row);
+	/* Each series' points in row order; the series are apart. */
+	struct series *m = c->r->metrics;
+	for (size_t k = 0; k < sh->nser; k++) {
+		size_t i = sh->ser[k];
+		if (json_number_fast(val[i], vlen[i], &d))
+			push_point(c, &m[sh->items[i].series], step, row.t, d);
+	}
+	*step_out = step;
+	return 1;
+}
+
+/* A history row: matched against the shapes of earlier rows (the last one
+ * that matched first), else read item by item with its points appended at
+ * the end, when the row's step (HistoryStep ends the record) and time are
+ * known. */
+static void read_history(struct ctx *c, const uint8_t *data, size_t len)
+{
+	int64_t step = 0;
+	int done = 0;
+	if (wandb_row_shapes)
+		for (size_t k = 0; k < WB_SHAPES && !done; k++) {
+			size_t j = (c->shape_last + k) % WB_SHAPES;
+			if (c->shape[j].live && shape_row(c, &c->shape[j], data, len, &step)) {
+				c->shape_last = j;
+				c->f->shape_rows++;
+				done = 1;
+			}
+		}
+	if (!done) {
+		struct row row = {0};
+		c->npend = 0;
+		general_row(c, data, len, &row);
+		step = row_step(c, &row);
+		struct series *m = c->r->metrics;
+		for (size_t k = 0; k < c->npend; k++)
+			push_point(c, &m[c->pend[k].series], step, row.t, c->pend[k].value);
+	}
 	c->rows++;
 	if (step > c->last_step)
 		c->last_step = step;
 	c->f->has_history = true;
-	struct series *m = c->r->metrics;
-	for (size_t k = 0; k < c->npend; k++) {
-		struct point *pt = &m[c->pend[k].series].pts[c->pend[k].index];
-		pt->step = step;
-		pt->time_ms = t;
-	}
 }
 
 /* google.protobuf.Timestamp → ms since the epoch; TIME_UNKNOWN when empty. */
@@ -972,24 +1213,15 @@ static void finish_ctx(struct ctx *c)
 	}
 }
 
-/* One file being read. On the heap, so what the reading loop changes is
- * still there after a SIGBUS jumps out of it. */
+/* One file being read. */
 struct ingest {
 	struct wb_log l;
 	struct ctx c;
 };
 
-static struct ingest *ingest_begin(struct run *r, struct wandb_facts *f, const char *path,
-                                   const void *data, size_t n, bool quiet)
+static void ingest_begin(struct ingest *g, struct run *r, struct wandb_facts *f, const char *path)
 {
-	memset(f, 0, sizeof *f);
-	struct ingest *g = xcalloc(1, sizeof *g);
-	if (!wb_log_open(&g->l, path, data, n, quiet)) {
-		free(g);
-		return NULL;
-	}
 	g->c = (struct ctx){.r = r, .f = f, .path = path, .stats_t0_ms = TIME_UNKNOWN, .log = &g->l};
-	return g;
 }
 
 static void ingest_loop(struct ingest *g)
@@ -1011,22 +1243,42 @@ static void ingest_end(struct ingest *g)
 	jmap_free(&g->c.config);
 	jmap_free(&g->c.summary);
 	free(g->c.pend);
+	for (size_t i = 0; i < WB_SHAPES; i++) {
+		free(g->c.shape[i].items);
+		free(g->c.shape[i].ser);
+		free(g->c.shape[i].time);
+	}
 	free(g->c.hint);
 	free(g->c.mlen);
 	buf_free(&g->c.key);
 	buf_free(&g->c.stats_key);
 	buf_free(&g->c.console);
-	free(g);
 }
 
 int wandb_ingest_memory(struct run *r, struct wandb_facts *f, const char *path,
                         const void *data, size_t n, bool quiet)
 {
-	struct ingest *g = ingest_begin(r, f, path, data, n, quiet);
-	if (!g)
+	struct ingest g;
+	memset(f, 0, sizeof *f);
+	if (!wb_log_open(&g.l, path, data, n, quiet))
 		return 0;
-	ingest_loop(g);
-	ingest_end(g);
+	ingest_begin(&g, r, f, path);
+	ingest_loop(&g);
+	ingest_end(&g);
+	return 1;
+}
+
+int wandb_ingest_fd(struct run *r, struct wandb_facts *f, const char *path, int fd, size_t n,
+                    size_t win_blocks, bool quiet)
+{
+	struct ingest g;
+	memset(f, 0, sizeof *f);
+	int rc = wb_log_open_fd(&g.l, path, fd, n, win_blocks, quiet);
+	if (rc != 1)
+		return rc;
+	ingest_begin(&g, r, f, path);
+	ingest_loop(&g);
+	ingest_end(&g);
 	return 1;
 }
 
@@ -1041,39 +1293,12 @@ int wandb_ingest_file(struct run *r, struct wandb_facts *f, const char *path)
 			close(fd);
 		return -1;
 	}
-	size_t n = (size_t)st.st_size;
-	void *map = n > 0 && (uint64_t)st.st_size <= WB_MAX_FILE ? mapfile_map(fd, n) : NULL;
-	int rc;
-	if (!map) {
-		/* Not mapped (a sanitizer or fuzzer owns SIGBUS, or mmap failed): read it. */
-		struct buf b = BUF_INIT;
-		if (!read_file(path, &b, WB_MAX_FILE)) {
-			diag_warn(path, 0, "cannot read: %s", strerror(errno));
-			rc = -1;
-		} else {
-			rc = wandb_ingest_memory(r, f, path, b.data ? b.data : "", b.size, false);
-		}
-		buf_free(&b);
-		close(fd);
-		return rc;
-	}
+	/* Read a window at a time: no size limit. */
+	int rc = wandb_ingest_fd(r, f, path, fd, (size_t)st.st_size, WB_WINDOW_BLOCKS, false);
+	if (rc < 0)
+		diag_warn(path, 0, "cannot read: %s", strerror(errno));
 	close(fd);
-	struct ingest *g = ingest_begin(r, f, path, map, n, false);
-	if (!g) {
-		mapfile_unmap(map, n);
-		return 0;
-	}
-	sigjmp_buf jb;
-	mapfile_guard(map, n, &jb);
-	if (sigsetjmp(jb, 0) == 0)
-		ingest_loop(g);
-	else
-		diag_warn_at(path, g->l.pos, "the file was shortened while being read; kept the "
-		             "%llu records before this offset", (unsigned long long)g->l.records);
-	mapfile_unguard();
-	ingest_end(g);
-	mapfile_unmap(map, n);
-	return 1;
+	return rc;
 }
 
 void wandb_facts_free(struct wandb_facts *f)

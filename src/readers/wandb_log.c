@@ -1,8 +1,11 @@
 /* wandb_log.c — the LevelDB-style framing of .wandb files (see wandb_log.h).
  * The CRC-32 is ISA-L's (Debian libisal), several times faster than zlib's,
  * so checking every chunk costs little next to reading it. */
+#include <errno.h>
 #include <isa-l/crc.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "runsite/diag.h"
 #include "wandb_log.h"
@@ -22,18 +25,76 @@ uint32_t wb_chunk_crc(uint8_t t, const void *data, size_t n)
 	return crc32_gzip_refl(c, data, n);
 }
 
+/* Whether the first bytes of a file are the W&B header (reported if not). */
+static int header_ok(const struct wb_log *l)
+{
+	const uint8_t *d = l->data;
+	if (l->n < WB_HEADER_LEN || l->win_len < WB_HEADER_LEN || memcmp(d, ":W&B", 4) != 0 ||
+	    d[4] != 0xE1 || d[5] != 0xBE || d[6] != 0) {
+		if (!l->quiet)
+			diag_warn(l->path, 0, "not a W&B .wandb file (no \":W&B\" header, version 0)");
+		return 0;
+	}
+	return 1;
+}
+
 int wb_log_open(struct wb_log *l, const char *path, const void *data, size_t n, bool quiet)
 {
 	memset(l, 0, sizeof *l);
 	l->path = path;
 	l->data = data;
 	l->n = n;
+	l->win_len = n;
+	l->fd = -1;
 	l->quiet = quiet;
-	const uint8_t *d = data;
-	if (n < WB_HEADER_LEN || memcmp(d, ":W&B", 4) != 0 || d[4] != 0xE1 || d[5] != 0xBE ||
-	    d[6] != 0) {
-		if (!quiet)
-			diag_warn(path, 0, "not a W&B .wandb file (no \":W&B\" header, version 0)");
+	if (!header_ok(l))
+		return 0;
+	l->pos = WB_HEADER_LEN;
+	return 1;
+}
+
+/* Reads the window of whole blocks holding offset at (at < l->n). A short
+ * read means the file is shorter now: it ends there. Returns 0 on an error. */
+static int load_window(struct wb_log *l, size_t at)
+{
+	size_t off = at / WB_BLOCK * (size_t)WB_BLOCK;
+	size_t want = l->n - off < l->win_cap ? l->n - off : l->win_cap, got = 0;
+	while (got < want) {
+		ssize_t r = pread(l->fd, l->win + got, want - got, (off_t)(off + got));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return 0;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	l->win_off = off;
+	l->win_len = got;
+	if (got < want)
+		l->n = off + got;
+	return 1;
+}
+
+int wb_log_open_fd(struct wb_log *l, const char *path, int fd, size_t n, size_t win_blocks,
+                   bool quiet)
+{
+	memset(l, 0, sizeof *l);
+	l->path = path;
+	l->n = n;
+	l->fd = fd;
+	l->quiet = quiet;
+	l->win_cap = (win_blocks ? win_blocks : 1) * (size_t)WB_BLOCK;
+	l->win = xmalloc(l->win_cap);
+	l->data = l->win;
+	if (n && !load_window(l, 0)) {
+		free(l->win);
+		l->win = NULL;
+		return -1;
+	}
+	if (!header_ok(l)) {
+		free(l->win);
+		l->win = NULL;
 		return 0;
 	}
 	l->pos = WB_HEADER_LEN;
@@ -74,6 +135,13 @@ static void count_lost(struct wb_log *l, size_t at, size_t bytes, const char *wh
 int wb_log_next(struct wb_log *l, const uint8_t **p, size_t *len)
 {
 	for (;;) {
+		if (l->pos - l->win_off >= l->win_len && l->pos < l->n && l->fd >= 0 &&
+		    !load_window(l, l->pos)) {
+			/* A read error: what follows is lost, like a cut tail. */
+			if (!l->quiet)
+				diag_warn_at(l->path, l->pos, "cannot read: %s", strerror(errno));
+			l->n = l->pos;
+		}
 		size_t off = l->pos % WB_BLOCK, left = WB_BLOCK - off;
 		if (left < WB_CHUNK_HEADER) {
 			l->pos += left; /* the zero trailer of a block */
@@ -84,7 +152,7 @@ int wb_log_next(struct wb_log *l, const uint8_t **p, size_t *len)
 				l->cut_at = l->in_record ? l->rec_start : l->pos;
 			return 0;
 		}
-		const uint8_t *h = l->data + l->pos;
+		const uint8_t *h = l->data + (l->pos - l->win_off);
 		uint32_t crc = le32(h);
 		size_t dlen = (size_t)h[4] | (size_t)h[5] << 8;
 		uint8_t type = h[6];
@@ -167,4 +235,6 @@ void wb_log_close(struct wb_log *l)
 		          (unsigned long long)l->corrupt, l->corrupt == 1 ? "" : "es",
 		          (unsigned long long)l->lost_bytes);
 	buf_free(&l->rec);
+	free(l->win);
+	l->win = NULL;
 }

@@ -4,8 +4,10 @@
  * a FIRST without LAST, cut tails; the record decoder on single records and
  * on history items in every layout; the console note's fence. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "runsite/diag.h"
@@ -180,6 +182,101 @@ static void test_cut(void)
 	memcpy(b.data, ":W&C", 4);
 	INT_EQ(read_all(&b, lens, first, 4, &l), (size_t)-1, "a wrong header is refused");
 	buf_free(&b);
+}
+
+
+/* What a log reader returned: every record's bytes, then its counts. */
+static void log_trace(struct wb_log *l, struct buf *out)
+{
+	const uint8_t *p;
+	size_t n;
+	while (wb_log_next(l, &p, &n)) {
+		buf_put(out, &n, sizeof n);
+		buf_put(out, p, n);
+	}
+	uint64_t tail[4] = {l->records, l->corrupt, l->lost_bytes, l->cut_at};
+	buf_put(out, tail, sizeof tail);
+	wb_log_close(l);
+}
+
+/* The file read through windows of 1 to 5 blocks (wb_log_open_fd) gives the
+ * same records, corrupt stretches, lost bytes and cut as read whole from
+ * memory: records split over windows, a corrupt chunk, an orphan LAST, a
+ * zeroed stretch, a cut tail, and a file shorter than it was said to be. */
+static void test_windows(void)
+{
+	struct buf b = BUF_INIT, rec = BUF_INIT;
+	header(&b);
+	uint64_t x = 0x853c49e6748fea9bu;
+	size_t bad_at = 0, orphan_at = 0, zero_at = 0;
+	for (int i = 0; i < 400; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		size_t n = i % 50 == 7 ? 40000 + x % 70000 : x % 600;
+		buf_reset(&rec);
+		for (size_t k = 0; k < n; k++)
+			buf_putc(&rec, (char)(x >> (k % 56)) + (char)k);
+		if (i == 120)
+			bad_at = b.size;
+		if (i == 250) {
+			orphan_at = b.size;
+			chunk(&b, 4, "orphan", 6);
+		}
+		if (i == 300) {
+			/* A zeroed stretch: the rest of its block holds nothing. */
+			zero_at = b.size;
+			while (b.size % WB_BLOCK)
+				buf_putc(&b, 0);
+		}
+		record(&b, rec.data, rec.size);
+	}
+	b.data[bad_at + 7 + 2] ^= 0x10; /* a CRC mismatch in record 120 */
+	size_t whole = b.size;
+	record(&b, "cut record", 10);
+	b.size -= 4;
+	OK(orphan_at > 0 && zero_at > orphan_at && whole > 4 * WB_BLOCK, "file has its parts (%zu bytes)",
+	   b.size);
+	char path[] = "/tmp/test_wandb_XXXXXX";
+	int fd = mkstemp(path);
+	OK(fd >= 0, "temp file");
+	if (fd < 0)
+		goto out;
+	OK(write(fd, b.data, b.size) == (ssize_t)b.size, "written");
+	struct buf want = BUF_INIT, got = BUF_INIT;
+	struct wb_log l;
+	INT_EQ(wb_log_open(&l, "test", b.data, b.size, true), 1, "opened in memory");
+	log_trace(&l, &want);
+	OK(l.corrupt >= 2 && l.cut_at > 0, "corrupt stretches (%llu) and a cut",
+	   (unsigned long long)l.corrupt);
+	int same = 1;
+	for (size_t blocks = 1; blocks <= 5; blocks++) {
+		buf_reset(&got);
+		if (wb_log_open_fd(&l, "test", fd, b.size, blocks, true) != 1) {
+			same = 0;
+			continue;
+		}
+		log_trace(&l, &got);
+		if (got.size != want.size || memcmp(got.data, want.data, want.size) != 0) {
+			printf("# windows of %zu blocks differ\n", blocks);
+			same = 0;
+		}
+	}
+	INT_EQ(same, 1, "windows of 1 to 5 blocks read what memory reads");
+	/* Said to be longer than it is (shortened after its size was taken):
+	 * it ends where it ends, as a cut file. */
+	buf_reset(&got);
+	INT_EQ(wb_log_open_fd(&l, "test", fd, b.size + 3 * WB_BLOCK, 2, true), 1, "opened longer");
+	log_trace(&l, &got);
+	OK(got.size == want.size && memcmp(got.data, want.data, want.size) == 0,
+	   "a file shorter than said reads as the bytes there are");
+	/* Not a .wandb file, and one too short for a header. */
+	INT_EQ(wb_log_open_fd(&l, "test", fd, 5, 1, true), 0, "five bytes are no .wandb file");
+	buf_free(&want);
+	buf_free(&got);
+	close(fd);
+	unlink(path);
+out:
+	buf_free(&b);
+	buf_free(&rec);
 }
 
 /* A Record with one history row {"loss": 0.5, "_step": 7} in nested_key form. */
@@ -449,6 +546,181 @@ static void test_item_layouts(void)
 	buf_free(&step);
 }
 
+
+/* Keys for the shape test: lengths around the 24 bytes compared as words
+ * (a prefix is the key and 4 bytes) and the longest key a shape keeps, pairs
+ * that differ only in their last byte or past the first 24 bytes. */
+static const char *shape_key(size_t k, char *buf)
+{
+	static const char *const keys[] = {
+		"a", "b", "loss", "train/loss", "metric/x", "metric/y", "grad/norm/layer1",
+		"grad/norm/layer2", "abcdefghijklmnopqrst", "abcdefghijklmnopqrsu", "abcdefghijklmnopqrstu",
+		"abcdefghijklmnopqrstv", "_timestamp", "_runtime", "_step"};
+	if (k == 19)
+		return "lose";
+	if (k == 20)
+		return "_stop";
+	size_t nk = sizeof keys / sizeof *keys; /* 15: 15 to 18 are made */
+	if (k < nk)
+		return keys[k];
+	/* 40, 40 (differing at byte 30), 120 and 121 bytes. */
+	size_t len = k == nk ? 40 : k == nk + 1 ? 40 : k == nk + 2 ? 120 : 121;
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (char)('a' + i % 26);
+	if (k == nk + 1)
+		buf[30] = '#';
+	buf[len] = '\0';
+	return buf;
+}
+#define SHAPE_KEYS 21
+
+/* One value as W&B writes it, or something else a row may hold. */
+static void shape_value(char *v, size_t cap, uint64_t x)
+{
+	static const char *const odd[] = {"NaN", "Infinity", "-Infinity", "\"text\"", "true",
+	                                  "null", "", "{\"inner\": 2.5}", "1e400", "-0.0",
+	                                  "0.043478260869565216", "1791190855.0"};
+	double d = (double)(x >> 11) / (double)(1ull << 53) * pow(10.0, (int)(x % 24) - 12);
+	switch ((x >> 56) % 16) {
+	case 0: snprintf(v, cap, "%s", odd[(x >> 8) % (sizeof odd / sizeof *odd)]); break;
+	case 1: snprintf(v, cap, "%lld", (long long)(x >> 40) - 5000); break;
+	case 2: snprintf(v, cap, "%.16g", d); break;
+	default: snprintf(v, cap, "%.17g", (x >> 3) % 2 ? -d : d); break;
+	}
+}
+
+/* Rows of a few shapes that repeat, change and come back (an extra key, a
+ * key missing, keys reordered, no HistoryStep, the step first, a key tag
+ * instead of nested_key), with values of every kind: the run read with row
+ * shapes is the run read item by item, point for point and bit for bit, and
+ * most rows were read by their shape. */
+static void test_row_shapes(void)
+{
+	/* Each shape: its keys (indexes of shape_key), how it ends. Pairs of
+	 * shapes differ in one key only, in one of the words compared, in the
+	 * bytes past them, in its tag or in an extra field after its value. */
+	static const struct {
+		int keys[12];
+		int nkeys, step; /* step: 1 HistoryStep last, 0 none, 2 HistoryStep first */
+		int key_tag;     /* items with key (field 1), not nested_key */
+		int extra;       /* the first item: 1 with a field after its value,
+		                  * 2 as an unknown field of the row */
+	} shapes[] = {
+		{{3, 2, 0, 1, 12, 13, 14}, 7, 1, 0, 0},
+		{{3, 2, 0, 1, 4, 12, 13, 14}, 8, 1, 0, 0},
+		{{3, 2, 0, 12, 13, 14}, 6, 1, 0, 0},
+		{{2, 3, 0, 1, 12, 13, 14}, 7, 1, 0, 0},
+		{{3, 2, 0, 1, 12, 13, 14}, 7, 1, 1, 0},
+		{{2, 0, 12, 14}, 4, 1, 0, 0},
+		{{19, 0, 12, 14}, 4, 1, 0, 0},  /* "lose" against "loss": the first word */
+		{{4, 0, 12, 14}, 4, 1, 0, 0},   /* metric/x and metric/y: the second */
+		{{5, 0, 12, 14}, 4, 1, 0, 0},
+		{{6, 0, 12, 14}, 4, 1, 0, 0},   /* ...layer1 and ...layer2: the third */
+		{{7, 0, 12, 14}, 4, 1, 0, 0},
+		{{8, 0, 12, 14}, 4, 1, 0, 0},   /* 20 bytes, the last byte of 24 */
+		{{9, 0, 12, 14}, 4, 1, 0, 0},
+		{{10, 0, 12, 14}, 4, 1, 0, 0},  /* 21 bytes: past the words */
+		{{11, 0, 12, 14}, 4, 1, 0, 0},
+		{{15, 0, 12, 14}, 4, 1, 0, 0},  /* 40 bytes differing at byte 30 */
+		{{16, 0, 12, 14}, 4, 1, 0, 0},
+		{{17, 0, 12, 14}, 4, 1, 0, 0},  /* 120 and 121 bytes */
+		{{18, 0, 12, 14}, 4, 1, 0, 0},
+		{{2, 0, 12, 14}, 4, 0, 0, 0},   /* no HistoryStep: the _step item */
+		{{2, 0, 12, 14}, 4, 2, 0, 0},   /* HistoryStep first */
+		{{2, 0, 12, 14}, 4, 1, 0, 1},   /* a field after the value */
+		{{2, 0, 12, 14}, 4, 1, 0, 2},   /* an unknown field like an item */
+		{{2, 0, 12, 20}, 4, 0, 0, 0},   /* "_stop" where "_step" was */
+		{{2, 14, 0, 12, 14}, 5, 0, 0, 0}, /* two _step items */
+		{{12, 2, 12, 14}, 4, 1, 0, 0},  /* two _timestamp items */
+		{{12, 14}, 2, 1, 0, 0},
+		{{0}, 0, 1, 0, 0},
+	};
+	size_t nshapes = sizeof shapes / sizeof *shapes;
+	struct buf file = BUF_INIT, rec = BUF_INIT, hist = BUF_INIT, it = BUF_INIT, step = BUF_INIT;
+	uint64_t x = 0x9E3779B97F4A7C15u;
+	char kbuf[SHAPE_KEYS][130];
+	header(&file);
+	size_t cur = 0;
+	uint64_t stepv = 0;
+	for (int row = 0; row < 6000; row++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		if (x % 10 < 3)
+			cur = (x >> 4) % nshapes;
+		stepv += 1 + (x >> 20) % 3 * ((x >> 24) % 2 ? 1 : 100000);
+		buf_reset(&step);
+		put_varint(&step, 1 << 3 | 0);
+		put_varint(&step, stepv);
+		buf_reset(&hist);
+		if (shapes[cur].step == 2)
+			put_bytes(&hist, 2, step.data, step.size);
+		for (int j = 0; j < shapes[cur].nkeys; j++) {
+			int k = shapes[cur].keys[j];
+			const char *key = shape_key((size_t)k, kbuf[k]);
+			char v[64];
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			if (k == 12)
+				snprintf(v, sizeof v, x % 50 ? "%.1f" : "%.3f", 1791190800.0 + row * 2.5 + (double)(x % 3));
+			else if (k == 14)
+				snprintf(v, sizeof v, "%llu", (unsigned long long)stepv + (x % 2));
+			else
+				shape_value(v, sizeof v, x);
+			buf_reset(&it);
+			put_bytes(&it, shapes[cur].key_tag ? 1 : 2, key, strlen(key));
+			put_bytes(&it, 16, v, strlen(v));
+			if (j == 0 && shapes[cur].extra == 1)
+				put_bytes(&it, 3, "x", 1);
+			put_bytes(&hist, j == 0 && shapes[cur].extra == 2 ? 3 : 1, it.data, it.size);
+		}
+		if (shapes[cur].step == 1)
+			put_bytes(&hist, 2, step.data, step.size);
+		buf_reset(&rec);
+		put_bytes(&rec, 2, hist.data, hist.size);
+		record(&file, rec.data, rec.size);
+	}
+	struct run *a = run_new("wandb", "test"), *b = run_new("wandb", "test");
+	struct wandb_facts fa, fb;
+	wandb_use_row_shapes(true);
+	INT_EQ(wandb_ingest_memory(a, &fa, "test", file.data, file.size, true), 1, "read by shapes");
+	wandb_use_row_shapes(false);
+	INT_EQ(wandb_ingest_memory(b, &fb, "test", file.data, file.size, true), 1, "read item by item");
+	wandb_use_row_shapes(true);
+	OK(fa.shape_rows > 3000, "most rows read by their shape (%llu of 6000)",
+	   (unsigned long long)fa.shape_rows);
+	INT_EQ(fb.shape_rows, 0, "none when shapes are off");
+	INT_EQ(a->nmetrics, b->nmetrics, "the same series");
+	int bad = 0;
+	size_t points = 0;
+	for (size_t i = 0; i < a->nmetrics && i < b->nmetrics; i++) {
+		const struct series *sa = &a->metrics[i], *sb = &b->metrics[i];
+		if (strcmp(sa->key, sb->key) != 0 || sa->n != sb->n) {
+			if (bad++ < 5)
+				printf("# series %zu: %s (%zu points), item by item %s (%zu)\n", i, sa->key, sa->n,
+				       sb->key, sb->n);
+			continue;
+		}
+		points += sa->n;
+		for (size_t k = 0; k < sa->n; k++)
+			if (sa->pts[k].step != sb->pts[k].step || sa->pts[k].time_ms != sb->pts[k].time_ms ||
+			    memcmp(&sa->pts[k].value, &sb->pts[k].value, sizeof(double)) != 0) {
+				if (bad++ < 5)
+					printf("# %s point %zu: %lld %lld %.17g, item by item %lld %lld %.17g\n",
+					       sa->key, k, (long long)sa->pts[k].step, (long long)sa->pts[k].time_ms,
+					       sa->pts[k].value, (long long)sb->pts[k].step,
+					       (long long)sb->pts[k].time_ms, sb->pts[k].value);
+			}
+	}
+	OK(bad == 0 && points > 5000, "every point the same, bit for bit (%zu points)", points);
+	wandb_facts_free(&fa);
+	wandb_facts_free(&fb);
+	run_free(a);
+	run_free(b);
+	buf_free(&file);
+	buf_free(&rec);
+	buf_free(&hist);
+	buf_free(&it);
+	buf_free(&step);
+}
+
 static void test_console_note(void)
 {
 	char *notes = xstrdup("Run notes.");
@@ -513,10 +785,12 @@ int main(void)
 	test_corrupt_skips_block();
 	test_first_without_last();
 	test_cut();
+	test_windows();
 	test_decoder();
 	test_numbers();
 	test_ms_of_seconds();
 	test_item_layouts();
+	test_row_shapes();
 	test_console_note();
 	return TEST_END();
 }

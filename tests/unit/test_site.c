@@ -12,6 +12,7 @@
 
 #include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
+#include <sqlite3.h>
 
 #include "../../src/site/site_internal.h"
 #include "runsite/build.h"
@@ -967,6 +968,71 @@ static void test_bytes_per_run(const char *tmp)
 	free(out);
 }
 
+/* The build cache holds no memory per file it records: its rows wait in a
+ * database on disk past a bounded page cache, and come out in path order.
+ * Tens of thousands of rows (a site of a few thousand runs) are recorded,
+ * and the heap counted between the first half and the end. */
+static void test_cache_rows_not_held(const char *tmp)
+{
+	enum { WARM = 24000, ROWS = 48000 };
+	char *site = path_join(tmp, "cache-rows");
+	char *dir = path_join(site, "runs");
+	OK(make_dirs(dir, 0777), "site folder made");
+	struct build_cache *c = cache_open(NULL, site);
+	size_t before = 0;
+	int made = 1;
+	for (int i = 0; i < ROWS && made; i++) {
+		if (i == WARM)
+			before = heap_in_use();
+		/* Not in path order, as chart workers record them. */
+		char rel[96], fp[CHART_FINGERPRINT_LEN + 1];
+		snprintf(rel, sizeof rel, "runs/version-%05u-4f1c2a9b-train-accuracy-%d.svg",
+		         (unsigned)((i * 7919u) % ROWS), i % 6);
+		snprintf(fp, sizeof fp, "%032x", (unsigned)i * 2654435761u);
+		char *path = path_join(site, rel);
+		FILE *f = fopen(path, "w");
+		made = f && fputs("<svg/>", f) >= 0 && fclose(f) == 0;
+		free(path);
+		struct chart_info info = {(uint64_t)i, (uint64_t)i / 2, i % 2};
+		cache_record(c, rel, fp, &info);
+	}
+	OK(made, "chart files made");
+	size_t after = heap_in_use();
+	if (before == 0 || after < before) {
+		SKIP("this allocator does not count with mallinfo2 (a sanitizer's)");
+	} else {
+		size_t per_row = (after - before) / (ROWS - WARM);
+		OK(per_row <= 8, "a recorded chart holds %zu bytes (at most 8)", per_row);
+	}
+	OK(cache_write(c), "cache written");
+	INT_EQ(cache_lists(c, "runs/version-00000-4f1c2a9b-train-accuracy-0.svg"), 1,
+	       "the cache lists a recorded chart");
+	INT_EQ(cache_lists(c, "runs/version-00000-4f1c2a9b-train-accuracy-1.svg"), 0,
+	       "and not a file it was not given");
+	cache_close(c, 0, NULL, NULL, NULL);
+	char *db_path = path_join(site, CACHE_FILE);
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	int rows = 0, ordered = 1;
+	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, "SELECT path FROM charts", -1, &q, NULL) == SQLITE_OK) {
+		char last[96] = "";
+		while (sqlite3_step(q) == SQLITE_ROW) {
+			const char *p = (const char *)sqlite3_column_text(q, 0);
+			ordered &= strcmp(last, p) < 0;
+			snprintf(last, sizeof last, "%s", p);
+			rows++;
+		}
+	}
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	INT_EQ(rows, ROWS, "the cache file holds every row");
+	OK(ordered, "in path order");
+	free(db_path);
+	free(dir);
+	free(site);
+}
+
 /* The runs tables' sparkline paths in their short form draw the same points. */
 static void test_spark_compact(void)
 {
@@ -998,6 +1064,7 @@ int main(void)
 	test_user_templates(tmp);
 	test_run_memory_flat(tmp);
 	test_bytes_per_run(tmp);
+	test_cache_rows_not_held(tmp);
 	rm_rf(tmp);
 	return TEST_END();
 }

@@ -86,13 +86,7 @@ size_t site_add_run(struct site *s, struct run *r, const char *exp_name, const c
 	GROW(e->runs, e->capruns, e->nruns + 1);
 	e->runs[e->nruns++] = s->nruns;
 
-	/* Room for an eighth more, not twice as many: the runs are most of
-	 * what a build of thousands of them holds. */
-	if (s->nruns == s->capruns) {
-		size_t cap = s->capruns + s->capruns / 8 + 64;
-		s->runs = xreallocarray(s->runs, cap, sizeof *s->runs);
-		s->capruns = cap;
-	}
+	GROW(s->runs, s->capruns, s->nruns + 1);
 	struct site_run *sr = &s->runs[s->nruns];
 	memset(sr, 0, sizeof *sr);
 	sr->run = r;

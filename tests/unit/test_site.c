@@ -969,33 +969,6 @@ static void test_bytes_per_run(const char *tmp)
 	free(out);
 }
 
-/* The site's array of runs grows by an eighth, not by doubling: at 5,000
- * runs it has room for few more, not 3,192. */
-static void test_runs_room(const char *tmp)
-{
-	struct site_opts so;
-	site_opts_defaults(&so);
-	char *out = path_join(tmp, "room/site");
-	so.out_dir = out;
-	struct site s;
-	memset(&s, 0, sizeof s);
-	INT_EQ(site_open(&s, &so, NULL, 0), EXIT_OK, "site opened");
-	enum { RUNS = 5000 };
-	for (int i = 0; i < RUNS; i++) {
-		char id[32];
-		snprintf(id, sizeof id, "run-%05d", i);
-		struct run *r = run_new("test", "room");
-		r->id = xstrdup(id);
-		r->name = xstrdup(id);
-		site_add_run(&s, r, "e", NULL);
-	}
-	INT_EQ(s.nruns, RUNS, "every run added");
-	OK(s.capruns <= RUNS + RUNS / 8 + 64, "room for %zu runs (at most an eighth more)",
-	   s.capruns);
-	site_free(&s);
-	free(out);
-}
-
 /* The build cache holds no memory per file it records: its rows wait in a
  * database on disk past a bounded page cache, and come out in path order.
  * Tens of thousands of rows (a site of a few thousand runs) are recorded,
@@ -1093,7 +1066,6 @@ int main(void)
 	test_run_memory_flat(tmp);
 	test_bytes_per_run(tmp);
 	test_cache_rows_not_held(tmp);
-	test_runs_room(tmp);
 	rm_rf(tmp);
 	return TEST_END();
 }

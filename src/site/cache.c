@@ -8,7 +8,9 @@
  * The cache is an SQLite file inside the site (CACHE_FILE), one row per
  * chart or page file: path, fingerprint, size and what chart_describe
  * needs; nothing about the file system, so the same site gives the same
- * cache file. When the build commits into the last site in place
+ * cache file. While the site is built, its rows wait in a private temporary
+ * database (SQLite's, in its temporary folder once past its page cache), not
+ * in memory, so a build's memory does not grow with its files. When the build commits into the last site in place
  * (cache_reuse_in_place, writer.c), a cached file stays where it is and
  * only what changes is written; else it is hard-linked (or copied) into the
  * new site, which then replaces the old one whole. A file is taken only
@@ -34,29 +36,43 @@
 
 #define CACHE_SCHEMA "runsite build cache 2"
 
+/* What the last build's cache says of a file. */
 struct cache_row {
-	char *path; /* site-relative */
-	char fp[CHART_FINGERPRINT_LEN + 1];
 	int64_t size;
-	bool page;  /* a page (table pages), else a chart (table charts) */
 	struct chart_info info;
-	/* A page's own folder of files made with it (table page_files), whose
-	 * paths and sizes; reused all together with the page. */
-	char **files;
-	int64_t *fsizes;
-	size_t nfiles;
 };
+
+/* The tables of the cache file; the rows of this build are staged in the
+ * same tables (and its taken files in one more) before they are written in
+ * path order. A page's own folder of files made with it are its rows of
+ * page_files, reused all together with the page. */
+#define CACHE_TABLES                                                                  \
+	"CREATE TABLE charts(path TEXT PRIMARY KEY, fingerprint TEXT NOT NULL,"       \
+	" size INTEGER, points_total INTEGER, points_drawn INTEGER,"                  \
+	" log_y INTEGER) WITHOUT ROWID;"                                              \
+	"CREATE TABLE pages(path TEXT PRIMARY KEY, fingerprint TEXT NOT NULL,"        \
+	" size INTEGER) WITHOUT ROWID;"                                               \
+	"CREATE TABLE page_files(page TEXT, path TEXT, size INTEGER,"                 \
+	" PRIMARY KEY (page, path)) WITHOUT ROWID;"
+
+/* The staging database's page cache (PRAGMA cache_size: negative, KiB):
+ * past it, its pages go to its file. */
+#define STAGE_CACHE_SIZE "-1024"
 
 struct build_cache {
 	sqlite3 *old;          /* the last build's cache, read-only; NULL: none */
 	sqlite3_stmt *find, *find_page, *find_files;
 	int64_t old_mtime_ns;  /* the old cache file's: no file of its build is newer */
 	bool in_place;         /* files taken stay in the old site, which the build commits into */
-	struct pathset *taken; /* in place: the old site's files this build keeps */
 	char *old_site, *new_site;
-	pthread_mutex_t mu;    /* chart workers share it */
-	struct cache_row *rows;
-	size_t n, cap;
+	pthread_mutex_t mu;    /* chart workers share it, and the statements below */
+	/* This build's rows (tables charts, pages, page_files; in place, taken:
+	 * the old site's files it keeps), in a private temporary database
+	 * inside one transaction; NULL when it could not be opened. */
+	sqlite3 *stage;
+	sqlite3_stmt *put_chart, *put_page, *put_file, *put_taken, *has_taken;
+	sqlite3_stmt *has_chart, *has_page, *has_file;
+	char *stage_error;     /* the first error staging a row, reported by cache_write */
 	size_t reused, drawn;
 	size_t pages_reused, pages_made;
 };
@@ -118,12 +134,76 @@ static void open_old(struct build_cache *c)
 	free(path);
 }
 
+/* Opens c->stage with its tables and statements, a transaction begun; or
+ * notes why it could not be. */
+static void open_stage(struct build_cache *c)
+{
+	sqlite3 *db = NULL;
+	int ok = sqlite3_open_v2("", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) ==
+	         SQLITE_OK;
+	ok = ok && sqlite3_exec(db,
+	                        "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
+	                        "PRAGMA cache_size = " STAGE_CACHE_SIZE ";" CACHE_TABLES
+	                        "CREATE TABLE taken(path TEXT PRIMARY KEY) WITHOUT ROWID;"
+	                        "CREATE INDEX page_files_path ON page_files(path);"
+	                        "BEGIN;",
+	                        NULL, NULL, NULL) == SQLITE_OK;
+	struct {
+		sqlite3_stmt **q;
+		const char *sql;
+	} stmts[] = {
+	        {&c->put_chart, "INSERT OR REPLACE INTO charts VALUES (?, ?, ?, ?, ?, ?)"},
+	        {&c->put_page, "INSERT OR REPLACE INTO pages VALUES (?, ?, ?)"},
+	        {&c->put_file, "INSERT OR REPLACE INTO page_files VALUES (?, ?, ?)"},
+	        {&c->put_taken, "INSERT OR IGNORE INTO taken VALUES (?)"},
+	        {&c->has_taken, "SELECT 1 FROM taken WHERE path = ?"},
+	        {&c->has_chart, "SELECT 1 FROM charts WHERE path = ?"},
+	        {&c->has_page, "SELECT 1 FROM pages WHERE path = ?"},
+	        {&c->has_file, "SELECT 1 FROM page_files WHERE path = ?"},
+	};
+	for (size_t i = 0; ok && i < sizeof stmts / sizeof stmts[0]; i++)
+		ok = sqlite3_prepare_v2(db, stmts[i].sql, -1, stmts[i].q, NULL) == SQLITE_OK;
+	c->stage = db;
+	if (!ok) {
+		c->stage_error = xstrdup(db ? sqlite3_errmsg(db) : "out of memory");
+		c->stage = NULL;
+		for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++) {
+			sqlite3_finalize(*stmts[i].q);
+			*stmts[i].q = NULL;
+		}
+		sqlite3_close(db);
+	}
+}
+
+/* Runs q (bound by the caller) to its end and resets it; 0 after noting
+ * the first error in c->stage_error. c->mu held. */
+static int stage_step(struct build_cache *c, sqlite3_stmt *q)
+{
+	int ok = sqlite3_step(q) == SQLITE_DONE;
+	sqlite3_reset(q);
+	if (!ok && !c->stage_error)
+		c->stage_error = xstrdup(sqlite3_errmsg(c->stage));
+	return ok;
+}
+
+/* Whether query q (one path parameter) finds rel. c->mu held. */
+static int stage_has(sqlite3_stmt *q, const char *rel)
+{
+	if (!q)
+		return 0;
+	sqlite3_bind_text(q, 1, rel, -1, SQLITE_STATIC);
+	int found = sqlite3_step(q) == SQLITE_ROW;
+	sqlite3_reset(q);
+	return found;
+}
+
 struct build_cache *cache_open(const char *old_site, const char *new_site)
 {
 	struct build_cache *c = xcalloc(1, sizeof *c);
 	c->old_site = old_site ? xstrdup(old_site) : NULL;
 	c->new_site = xstrdup(new_site);
 	pthread_mutex_init(&c->mu, NULL);
+	open_stage(c);
 	if (old_site)
 		open_old(c);
 	return c;
@@ -134,7 +214,6 @@ int cache_reuse_in_place(struct build_cache *c)
 	if (!c || !c->old)
 		return 0;
 	c->in_place = true;
-	c->taken = pathset_new();
 	return 1;
 }
 
@@ -144,65 +223,50 @@ struct file_list {
 	size_t n, cap;
 };
 
-struct file_entry {
-	char *path;
-	int64_t size;
-};
+static void file_list_free(struct file_list *l);
 
-/* Notes a file of this build (st: its stat in the new site) and counts it in
- * *counter; a page's files (may be NULL) are moved into its row. */
-static int cmp_file_entry(const void *a, const void *b)
-{
-	return strcmp(((const struct file_entry *)a)->path, ((const struct file_entry *)b)->path);
-}
-
-/* Puts l in path order, the order the cache file lists a page's files in
- * (so a page made and the same page taken give the same cache file). */
-static void sort_files(struct file_list *l)
-{
-	struct file_entry *e = xcalloc(l->n + 1, sizeof *e);
-	for (size_t i = 0; i < l->n; i++)
-		e[i] = (struct file_entry){l->paths[i], l->sizes[i]};
-	qsort(e, l->n, sizeof *e, cmp_file_entry);
-	for (size_t i = 0; i < l->n; i++) {
-		l->paths[i] = e[i].path;
-		l->sizes[i] = e[i].size;
-	}
-	free(e);
-}
-
+/* Stages the row of a file of this build (st: its stat in the new site) and
+ * counts it in *counter; a page's files (may be NULL) are staged with it
+ * and emptied. Built in place, a file taken stays in the old site: noted
+ * (table taken), for the folder of a page made around it
+ * (cache_record_page_dir). */
 static void add_row_files(struct build_cache *c, const char *rel, const char *fp, bool page,
                           const struct chart_info *info, const struct stat *st,
                           size_t *counter, struct file_list *files)
 {
 	pthread_mutex_lock(&c->mu);
-	GROW(c->rows, c->cap, c->n + 1);
-	struct cache_row *r = &c->rows[c->n++];
-	r->path = xstrdup(rel);
-	memcpy(r->fp, fp, sizeof r->fp);
-	r->size = (int64_t)st->st_size;
-	r->page = page;
-	if (info)
-		r->info = *info;
-	else
-		memset(&r->info, 0, sizeof r->info);
-	r->files = NULL;
-	r->fsizes = NULL;
-	r->nfiles = 0;
-	/* Built in place, a file taken stays in the old site: noted, for the
-	 * folder of a page made around it (cache_record_page_dir). */
-	if (c->taken && (counter == &c->reused || counter == &c->pages_reused)) {
-		pathset_add_ref(c->taken, r->path);
-		for (size_t i = 0; files && i < files->n; i++)
-			pathset_add_ref(c->taken, files->paths[i]); /* moved into r below */
+	int ok = c->stage != NULL;
+	if (ok) {
+		sqlite3_stmt *q = page ? c->put_page : c->put_chart;
+		sqlite3_bind_text(q, 1, rel, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, fp, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 3, (sqlite3_int64)st->st_size);
+		if (!page) {
+			struct chart_info none;
+			memset(&none, 0, sizeof none);
+			const struct chart_info *in = info ? info : &none;
+			sqlite3_bind_int64(q, 4, (sqlite3_int64)in->points_total);
+			sqlite3_bind_int64(q, 5, (sqlite3_int64)in->points_drawn);
+			sqlite3_bind_int(q, 6, in->log_y);
+		}
+		ok = stage_step(c, q);
 	}
-	if (files) {
-		sort_files(files);
-		r->files = files->paths;
-		r->fsizes = files->sizes;
-		r->nfiles = files->n;
-		memset(files, 0, sizeof *files);
+	for (size_t i = 0; ok && files && i < files->n; i++) {
+		sqlite3_bind_text(c->put_file, 1, rel, -1, SQLITE_STATIC);
+		sqlite3_bind_text(c->put_file, 2, files->paths[i], -1, SQLITE_STATIC);
+		sqlite3_bind_int64(c->put_file, 3, files->sizes[i]);
+		ok = stage_step(c, c->put_file);
 	}
+	if (ok && c->in_place && (counter == &c->reused || counter == &c->pages_reused)) {
+		sqlite3_bind_text(c->put_taken, 1, rel, -1, SQLITE_STATIC);
+		ok = stage_step(c, c->put_taken);
+		for (size_t i = 0; ok && files && i < files->n; i++) {
+			sqlite3_bind_text(c->put_taken, 1, files->paths[i], -1, SQLITE_STATIC);
+			ok = stage_step(c, c->put_taken);
+		}
+	}
+	if (files)
+		file_list_free(files);
 	(*counter)++;
 	pthread_mutex_unlock(&c->mu);
 }
@@ -332,32 +396,37 @@ void cache_record_page(struct build_cache *c, const char *rel, const char *fp)
 	free(path);
 }
 
-static int cmp_row(const void *a, const void *b)
-{
-	return strcmp(((const struct cache_row *)a)->path, ((const struct cache_row *)b)->path);
-}
-
 /* Writes this build's rows into the new site's cache file, in path order
- * so the same site gives the same file. */
+ * (charts and pages together, each page's files after it) so the same site
+ * gives the same file. */
 int cache_write(struct build_cache *c)
 {
 	char *path = path_join(c->new_site, CACHE_FILE);
 	sqlite3 *db = NULL;
 	sqlite3_stmt *ins = NULL, *ins_page = NULL, *ins_file = NULL;
-	int ok = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) ==
-	         SQLITE_OK;
+	sqlite3_stmt *rows = NULL, *files = NULL;
+	pthread_mutex_lock(&c->mu);
+	const char *error = c->stage_error;
+	int ok = !error;
+	ok = ok && sqlite3_prepare_v2(c->stage,
+	                              "SELECT path, fingerprint, size, points_total, points_drawn,"
+	                              " log_y, 0 FROM charts UNION ALL"
+	                              " SELECT path, fingerprint, size, 0, 0, 0, 1 FROM pages"
+	                              " ORDER BY 1",
+	                              -1, &rows, NULL) == SQLITE_OK;
+	ok = ok && sqlite3_prepare_v2(c->stage,
+	                              "SELECT path, size FROM page_files WHERE page = ?"
+	                              " ORDER BY path",
+	                              -1, &files, NULL) == SQLITE_OK;
+	if (!ok && !error)
+		error = sqlite3_errmsg(c->stage);
+	ok = ok && sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) ==
+	                   SQLITE_OK;
 	ok = ok && sqlite3_exec(db,
 	                        "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
 	                        "BEGIN;"
 	                        "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"
-	                        "INSERT INTO meta VALUES ('schema', '" CACHE_SCHEMA "');"
-	                        "CREATE TABLE charts(path TEXT PRIMARY KEY, fingerprint TEXT NOT NULL,"
-	                        " size INTEGER, points_total INTEGER, points_drawn INTEGER,"
-	                        " log_y INTEGER) WITHOUT ROWID;"
-	                        "CREATE TABLE pages(path TEXT PRIMARY KEY, fingerprint TEXT NOT NULL,"
-	                        " size INTEGER) WITHOUT ROWID;"
-	                        "CREATE TABLE page_files(page TEXT, path TEXT, size INTEGER,"
-	                        " PRIMARY KEY (page, path)) WITHOUT ROWID;",
+	                        "INSERT INTO meta VALUES ('schema', '" CACHE_SCHEMA "');" CACHE_TABLES,
 	                        NULL, NULL, NULL) == SQLITE_OK;
 	ok = ok &&
 	     sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO charts VALUES (?, ?, ?, ?, ?, ?)",
@@ -366,36 +435,45 @@ int cache_write(struct build_cache *c)
 	                              &ins_page, NULL) == SQLITE_OK;
 	ok = ok && sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO page_files VALUES (?, ?, ?)", -1,
 	                              &ins_file, NULL) == SQLITE_OK;
-	if (c->n)
-		qsort(c->rows, c->n, sizeof *c->rows, cmp_row);
-	for (size_t i = 0; ok && i < c->n; i++) {
-		const struct cache_row *r = &c->rows[i];
-		sqlite3_stmt *q = r->page ? ins_page : ins;
-		sqlite3_bind_text(q, 1, r->path, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 2, r->fp, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(q, 3, r->size);
-		if (!r->page) {
-			sqlite3_bind_int64(q, 4, (sqlite3_int64)r->info.points_total);
-			sqlite3_bind_int64(q, 5, (sqlite3_int64)r->info.points_drawn);
-			sqlite3_bind_int(q, 6, r->info.log_y);
-		}
+	int rc = SQLITE_DONE;
+	while (ok && (rc = sqlite3_step(rows)) == SQLITE_ROW) {
+		bool page = sqlite3_column_int(rows, 6) != 0;
+		sqlite3_stmt *q = page ? ins_page : ins;
+		for (int k = 0; k < (page ? 3 : 6); k++)
+			sqlite3_bind_value(q, k + 1, sqlite3_column_value(rows, k));
 		ok = sqlite3_step(q) == SQLITE_DONE;
 		sqlite3_reset(q);
-		for (size_t k = 0; ok && k < r->nfiles; k++) {
-			sqlite3_bind_text(ins_file, 1, r->path, -1, SQLITE_STATIC);
-			sqlite3_bind_text(ins_file, 2, r->files[k], -1, SQLITE_STATIC);
-			sqlite3_bind_int64(ins_file, 3, r->fsizes[k]);
+		if (!page)
+			continue;
+		sqlite3_bind_value(files, 1, sqlite3_column_value(rows, 0));
+		while (ok && (rc = sqlite3_step(files)) == SQLITE_ROW) {
+			sqlite3_bind_value(ins_file, 1, sqlite3_column_value(rows, 0));
+			sqlite3_bind_value(ins_file, 2, sqlite3_column_value(files, 0));
+			sqlite3_bind_value(ins_file, 3, sqlite3_column_value(files, 1));
 			ok = sqlite3_step(ins_file) == SQLITE_DONE;
 			sqlite3_reset(ins_file);
 		}
+		sqlite3_reset(files);
+		if (ok && rc != SQLITE_DONE) {
+			ok = 0;
+			error = sqlite3_errmsg(c->stage);
+		}
+		rc = SQLITE_DONE;
 	}
+	if (ok && rc != SQLITE_DONE) {
+		ok = 0;
+		error = sqlite3_errmsg(c->stage);
+	}
+	sqlite3_finalize(rows);
+	sqlite3_finalize(files);
 	sqlite3_finalize(ins);
 	sqlite3_finalize(ins_file);
 	sqlite3_finalize(ins_page);
 	ok = ok && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
 	if (!ok)
 		diag_msg("%s: cannot write the build cache: %s", path,
-		         db ? sqlite3_errmsg(db) : "out of memory");
+		         error ? error : db ? sqlite3_errmsg(db) : "out of memory");
+	pthread_mutex_unlock(&c->mu);
 	sqlite3_close(db);
 	free(path);
 	return ok;
@@ -417,15 +495,12 @@ int cache_close(struct build_cache *c, int write, size_t *reused, size_t *drawn,
 	sqlite3_finalize(c->find_page);
 	sqlite3_finalize(c->find_files);
 	sqlite3_close(c->old);
-	for (size_t i = 0; i < c->n; i++) {
-		free(c->rows[i].path);
-		for (size_t k = 0; k < c->rows[i].nfiles; k++)
-			free(c->rows[i].files[k]);
-		free(c->rows[i].files);
-		free(c->rows[i].fsizes);
-	}
-	free(c->rows);
-	pathset_free(c->taken);
+	sqlite3_stmt *stage_stmts[] = {c->put_chart, c->put_page, c->put_file, c->put_taken,
+	                               c->has_taken, c->has_chart, c->has_page, c->has_file};
+	for (size_t i = 0; i < sizeof stage_stmts / sizeof stage_stmts[0]; i++)
+		sqlite3_finalize(stage_stmts[i]);
+	sqlite3_close(c->stage); /* a private temporary database: gone with it */
+	free(c->stage_error);
 	free(c->old_site);
 	free(c->new_site);
 	pthread_mutex_destroy(&c->mu);
@@ -433,15 +508,15 @@ int cache_close(struct build_cache *c, int write, size_t *reused, size_t *drawn,
 	return ok;
 }
 
-void cache_kept(const struct build_cache *c, struct pathset *set)
+int cache_lists(struct build_cache *c, const char *rel)
 {
 	if (!c)
-		return;
-	for (size_t i = 0; i < c->n; i++) {
-		pathset_add_ref(set, c->rows[i].path);
-		for (size_t k = 0; k < c->rows[i].nfiles; k++)
-			pathset_add_ref(set, c->rows[i].files[k]);
-	}
+		return 0;
+	pthread_mutex_lock(&c->mu);
+	int listed = stage_has(c->has_chart, rel) || stage_has(c->has_page, rel) ||
+	             stage_has(c->has_file, rel);
+	pthread_mutex_unlock(&c->mu);
+	return listed;
 }
 
 /* ---- pages with a folder of their own files ---- */
@@ -468,7 +543,7 @@ static void list_file(struct file_list *l, const char *rel, const struct stat *s
 static int is_taken(struct build_cache *c, const char *rel)
 {
 	pthread_mutex_lock(&c->mu);
-	int taken = pathset_has(c->taken, rel);
+	int taken = stage_has(c->has_taken, rel);
 	pthread_mutex_unlock(&c->mu);
 	return taken;
 }

@@ -176,16 +176,11 @@ int site_finish(struct site *s)
 	size_t reused, drawn, pages;
 	/* Built in place, the new site is what the cache lists (its rows name
 	 * the files until the commit is done) and what tmp holds. */
-	struct pathset *keep = NULL;
 	int ok = 1;
-	if (s->in_place) {
-		keep = pathset_new();
-		cache_kept(s->cache, keep);
-		ok = cache_write(s->cache) && writer_commit(s, keep);
-	}
+	if (s->in_place)
+		ok = cache_write(s->cache) && writer_commit(s);
 	int cache_ok = cache_close(s->cache, !s->in_place, &reused, &drawn, &pages);
 	s->cache = NULL;
-	pathset_free(keep);
 	if (!ok || !cache_ok)
 		return 0;
 	if (reused && !s->opts->quiet)

@@ -133,11 +133,11 @@ int writer_assets(struct site *s);
 int writer_swap(struct site *s);
 /* An incremental build (s->in_place) ends here: each file of s->tmp is
  * renamed over its old one in s->out, the files and folders of s->out that
- * are neither in s->tmp nor in keep are removed, and the cache file comes
- * last; a marker in s->out says a commit is under way. Returns 1, or 0
- * reported (s->out left as it was when nothing was committed yet). */
-struct pathset;
-int writer_commit(struct site *s, struct pathset *keep);
+ * are neither in s->tmp nor listed by s->cache (cache_lists) are removed,
+ * and the cache file comes last; a marker in s->out says a commit is under
+ * way. Returns 1, or 0 reported (s->out left as it was when nothing was
+ * committed yet). */
+int writer_commit(struct site *s);
 /* Where site-relative file rel of this build is: in s->tmp, or (built in
  * place and not written by this build) in s->out. Caller frees. */
 char *site_file_path(const struct site *s, const char *rel);
@@ -191,9 +191,9 @@ void cache_record_page_dir(struct build_cache *c, const char *rel, const char *f
  * site, which the build then commits into in place (writer_commit): 1.
  * Else 0, and files are taken into the new site as before. */
 int cache_reuse_in_place(struct build_cache *c);
-/* Adds to set every file this build's cache lists (taken or made), by
- * reference: the set lives no longer than c. */
-void cache_kept(const struct build_cache *c, struct pathset *set);
+/* Whether this build's cache lists site-relative file rel (taken or made);
+ * 0 for a NULL c. */
+int cache_lists(struct build_cache *c, const char *rel);
 /* Writes the new site's cache file (cache_close then with write 0).
  * Returns 0 after reporting a write error. */
 int cache_write(struct build_cache *c);

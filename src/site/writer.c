@@ -557,7 +557,8 @@ void pathset_free(struct pathset *p)
 /* ---- committing an incremental build into the site ---- */
 
 struct commit {
-	struct pathset *keep; /* what the new site holds: files kept, then every one moved in */
+	struct build_cache *cache; /* what the new site keeps of the old: the files it lists */
+	struct pathset *keep; /* and every file moved in that it does not list */
 	const char *given;
 	char rel[PATH_MAX];   /* the site-relative path being looked at */
 	int failed;
@@ -656,10 +657,17 @@ static void move_in(struct commit *c, const char *out, int from, int to, size_t 
 			c->failed = 1;
 		}
 	moved:
-		pathset_add(c->keep, c->rel);
+		if (!cache_lists(c->cache, c->rel))
+			pathset_add(c->keep, c->rel);
 		c->rel[len] = '\0';
 	}
 	closedir(d);
+}
+
+/* Whether the new site holds c->rel. */
+static int kept(struct commit *c)
+{
+	return pathset_has(c->keep, c->rel) || cache_lists(c->cache, c->rel);
 }
 
 /* Removes what the new site does not hold below the site's folder dfd
@@ -692,10 +700,10 @@ static size_t prune(struct commit *c, int dfd, size_t len)
 			size_t inside = sub >= 0 ? prune(c, sub, n) : 1;
 			if (sub >= 0)
 				close(sub);
-			if (inside == 0 && !pathset_has(c->keep, c->rel) &&
+			if (inside == 0 && !kept(c) &&
 			    unlinkat(dirfd(d), name, AT_REMOVEDIR) == 0)
 				left--;
-		} else if (!pathset_has(c->keep, c->rel)) {
+		} else if (!kept(c)) {
 			if (unlinkat(dirfd(d), name, 0) == 0) {
 				left--;
 			} else {
@@ -723,13 +731,14 @@ static int site_unchanged(const struct site *s, int dfd)
 	       faccessat(dfd, COMMIT_MARKER, F_OK, AT_SYMLINK_NOFOLLOW) != 0;
 }
 
-int writer_commit(struct site *s, struct pathset *keep)
+int writer_commit(struct site *s)
 {
 	char *spill = path_join(s->tmp, SPILL_DIR);
 	remove_tree(spill);
 	free(spill);
 	struct commit *c = xcalloc(1, sizeof *c);
-	c->keep = keep;
+	c->cache = s->cache;
+	c->keep = pathset_new();
 	c->given = s->given;
 	int from = open(s->tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int to = open(s->out, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -790,6 +799,7 @@ out:
 		close(from);
 	if (to >= 0)
 		close(to); /* and its lock */
+	pathset_free(c->keep);
 	free(c);
 	if (ok) {
 		remove_tree(s->tmp);

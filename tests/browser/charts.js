@@ -146,7 +146,62 @@ module.exports = async function (browser, ctx) {
 
 	await runPage(browser, ctx);
 	await legends(browser, ctx);
+	await bands(browser, ctx);
 };
+
+// Bands, as the pictures draw them: a seed group's ±1 std (the demo) and
+// the grey median and range of a sweep's runs beyond the best 10 (a site of
+// many runs). The live chart fills each series' band from its data, top to
+// bottom where the data says, beneath the lines, with an entry in its legend.
+async function bands(browser, ctx) {
+	for (const [label, site] of [["seed groups", ctx.demo], ["the other runs", ctx.many]]) {
+		if (!site) { skip(`bands: no site for ${label}`); continue; }
+		const dir = path.join(site, "experiments");
+		let drawn = 0, faint = 0;
+		const bad = [];
+		for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".html")).map((f) => path.join(dir, f))) {
+			const data = chartData(file);
+			const ids = Object.keys(data).filter((k) => data[k].s.some((s) => s.b));
+			if (!ids.length) continue;
+			const page = await openPage(browser, file);
+			for (const id of ids) {
+				await page.$eval(`#${id}`, (f) => f.scrollIntoView());
+				await page.waitForSelector(`#${id}.live svg.plot`, { timeout: 5000 }).catch(() => {});
+				const live = await page.$eval(`#${id}`, (f) => {
+					const svg = f.querySelector("svg.plot");
+					if (!svg) return null;
+					const [L, T, W, H] = svg.getAttribute("data-plot").split(" ").map(Number);
+					const [ylo, yhi] = svg.getAttribute("data-y").split(" ").map(Number);
+					const paths = [...svg.querySelectorAll("path")];
+					return { T, H, ylo, yhi, log: f.querySelector("input.log").checked,
+						bands: [...svg.querySelectorAll("path.band")].map((p) => { const b = p.getBBox(); return { series: Number(p.getAttribute("data-series")), top: b.y, bottom: b.y + b.height, order: paths.indexOf(p) }; }),
+						lines: [...svg.querySelectorAll("path.line")].map((p) => ({ series: Number(p.getAttribute("data-series")), order: paths.indexOf(p) })),
+						legend: [...f.querySelectorAll(".legend button")].map((b) => ({ text: b.textContent.trim(), band: !!b.querySelector(".key.band") })) };
+				});
+				if (!live) { bad.push(`${id}: not live`); continue; }
+				data[id].s.forEach((s, i) => {
+					if (!s.b) return;
+					const his = [], los = [];
+					for (let j = 0; j + 2 < s.b.length; j += 3) if (s.b[j] !== null) { los.push(s.b[j + 1]); his.push(s.b[j + 2]); }
+					const Y = (y) => live.T + live.H - ((live.log ? Math.log10(y) : y) - live.ylo) / (live.yhi - live.ylo) * live.H;
+					const band = live.bands.find((b) => b.series === i), line = live.lines.find((l) => l.series === i);
+					if (!band) { bad.push(`${id} ${s.n}: no band drawn`); return; }
+					drawn++;
+					if (s.f) faint++;
+					if (Math.abs(band.top - Y(Math.max(...his))) > 1 || Math.abs(band.bottom - Y(Math.min(...los))) > 1)
+						bad.push(`${id} ${s.n}: band ${band.top.toFixed(1)}..${band.bottom.toFixed(1)} px, data ${Y(Math.max(...his)).toFixed(1)}..${Y(Math.min(...los)).toFixed(1)}`);
+					if (!line || band.order > line.order) bad.push(`${id} ${s.n}: band not beneath its line`);
+					const entry = live.legend[i];
+					if (!entry || entry.text !== (s.k || s.n) || !entry.band) bad.push(`${id} ${s.n}: legend entry ${JSON.stringify(entry)}`);
+				});
+			}
+			if (page.errors.length) bad.push(page.errors.join("\n"));
+			await page.close();
+		}
+		ok(drawn > 0 && bad.length === 0 && (label === "seed groups" || faint > 0),
+			`bands: the live charts draw ${label} as a band from the data, beneath the line, with a band key in the legend`, bad.slice(0, 6).join("\n") || `${drawn} bands`);
+	}
+}
 
 // Overlay legends: a list beside each picture (read here with the script
 // off) naming each run by its own part of the name, the full name in its

@@ -30,7 +30,11 @@ fi
 "$PY" tests/tools/make_many_runs.py "$TMP/many" 250
 "$RUNSITE" build "$TMP/many" -o "$TMP/many-site" >"$TMP/many.log" 2>&1 ||
 	fail "the 250-run site builds"
-out=$(cd "$BROWSER_DIR" && node run.js --demo "$TMP/demo" --corpus "$TMP/corpus" --many "$TMP/many-site" 2>&1)
+# The filter's selection language is checked against `runsite build --select`.
+top=$(pwd)
+case $RUNSITE in /*) rs=$RUNSITE ;; *) rs=$top/$RUNSITE ;; esac
+out=$(cd "$BROWSER_DIR" && node run.js --demo "$TMP/demo" --corpus "$TMP/corpus" --many "$TMP/many-site" \
+	--runsite "$rs" --store "$top/sample-runs" 2>&1)
 echo "$out" | grep -v '^browser: '
 line=$(echo "$out" | grep -E '^browser: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' | tail -1)
 if [ -z "$line" ]; then

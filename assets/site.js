@@ -845,22 +845,31 @@
 			tools.appendChild(csv);
 			tools.appendChild(json);
 
-			var apply = function () {
+			/* The state in the URL; whole (what it does not say back to
+			 * the default) when the URL changes under an open page. */
+			var apply = function (whole) {
 				var st = readState();
-				if (st.value !== undefined && sel) { sel.value = st.value; t.setMode(st.value); }
-				(st.hide || "").split(",").filter(Boolean).forEach(function (k) {
-					t.setHidden(k, true);
+				if (whole && !Object.keys(st).length) return; /* an anchor (#runs), not a state */
+				if ((st.value !== undefined || whole) && sel) { sel.value = st.value || ""; t.setMode(st.value || ""); }
+				var hide = (st.hide || "").split(",").filter(Boolean);
+				t.cols.forEach(function (k, i) {
+					var h = hide.indexOf(k) >= 0;
+					if (i === 0 || !!t.hidden[k] === h) return;
+					t.setHidden(k, h);
 					var b = det.querySelector('input[data-col="' + (window.CSS && CSS.escape ? CSS.escape(k) : k) + '"]');
-					if (b) b.checked = false;
+					if (b) b.checked = !h;
 				});
 				if (st.sort) {
 					var i = st.sort.lastIndexOf(":");
 					var col = t.cols.indexOf(i > 0 ? st.sort.slice(0, i) : st.sort);
 					if (col >= 0) t.sortBy(col, i > 0 ? st.sort.slice(i + 1) : undefined);
 				}
-				if (st.q !== undefined && input) { input.value = st.q; note.textContent = t.filter(st.q).join("; "); }
+				if ((st.q !== undefined || whole) && input) { input.value = st.q || ""; note.textContent = t.filter(st.q || "").join("; "); }
 			};
-			apply();
+			apply(false);
+			/* a link to another state of this page (the script's own
+			 * replaceState fires no hashchange) */
+			window.addEventListener("hashchange", function () { apply(true); });
 		}
 		return t;
 	}
@@ -989,11 +998,13 @@
 			this.series.forEach(function (s) {
 				var li = htmlEl("li", {}, null, self.legend);
 				var b = htmlEl("button", { type: "button", "aria-pressed": "true", "data-series": String(s.i) }, null, li);
-				var sw = htmlEl("span", { class: s.band ? "key band" : "key" }, null, b);
-				sw.style.borderTopColor = s.color;
-				/* a band's key: its line over its fill */
-				if (s.band) sw.style.backgroundColor = s.color + (s.faint ? "38" : "2e");
-				sw.style.borderTopStyle = s.dash === 2 ? "dotted" : s.dash ? "dashed" : "solid";
+				/* the key: the line's colour and dash pattern (1.5× for a
+				 * 2 px line), over its band's fill when it has one */
+				var sw = svgEl("svg", { class: s.band ? "key band" : "key", width: 22, height: 10, viewBox: "0 0 22 10", "aria-hidden": "true" }, b);
+				if (s.band) svgEl("rect", { x: 0, y: 1, width: 22, height: 8, fill: s.color, "fill-opacity": s.faint ? 0.22 : 0.18 }, sw);
+				var dash = (DASHES[s.dash] || "").split(" ").filter(Boolean).map(function (v) { return Number(v) * 1.5; }).join(" ");
+				var kl = svgEl("line", { x1: 0, y1: 5, x2: 22, y2: 5, stroke: s.color, "stroke-width": 2 }, sw);
+				if (dash) kl.setAttribute("stroke-dasharray", dash);
 				/* the run's own part of the name; the shared part is in the caption */
 				b.appendChild(document.createTextNode(s.own));
 				b.title = "Hide or show " + s.name;

@@ -217,7 +217,9 @@ static char *chart_group(const struct chart_ref *charts, size_t n, size_t i)
  * which replaces it with a clickable one. */
 static void chart_key_list(xmlNodePtr fig, xmlNodePtr cap, const struct chart_ref *ref)
 {
-	static const char *const styles[] = {"solid", "dashed", "dotted", "dashed"};
+	/* the chart's dash patterns (draw.c) for a 2 px key line, 1.5× a 1.25 px
+	 * line's, so a dash and a dash-dot differ here as they do there */
+	static const char *const dashes[] = {NULL, "9 4.5", "2.25 4.5", "10.5 4.5 2.25 4.5"};
 	xmlNodePtr ul = xmlNewDocNode(fig->doc, NULL, BAD_CAST "ul", NULL);
 	xmlAddPrevSibling(cap, ul);
 	tmpl_set_attr(ul, "class", "chart-keys");
@@ -226,12 +228,21 @@ static void chart_key_list(xmlNodePtr fig, xmlNodePtr cap, const struct chart_re
 		const struct chart_key *ck = &ref->keys[k];
 		xmlNodePtr li = tmpl_add_elem(ul, "li", NULL);
 		tmpl_set_attr(li, "title", ck->name);
-		xmlNodePtr sw = tmpl_add_elem(li, "span", NULL);
+		xmlNodePtr sw = tmpl_add_elem(li, "svg", NULL);
 		tmpl_set_attr(sw, "class", "key");
-		char *style = xasprintf("border-top-color:%s;border-top-style:%s", ck->color,
-		                        styles[ck->dash & 3]);
-		tmpl_set_attr(sw, "style", style);
-		free(style);
+		tmpl_set_attr(sw, "width", "22");
+		tmpl_set_attr(sw, "height", "10");
+		tmpl_set_attr(sw, "viewBox", "0 0 22 10");
+		tmpl_set_attr(sw, "aria-hidden", "true");
+		xmlNodePtr line = tmpl_add_elem(sw, "line", NULL);
+		tmpl_set_attr(line, "x1", "0");
+		tmpl_set_attr(line, "y1", "5");
+		tmpl_set_attr(line, "x2", "22");
+		tmpl_set_attr(line, "y2", "5");
+		tmpl_set_attr(line, "stroke", ck->color);
+		tmpl_set_attr(line, "stroke-width", "2");
+		if (dashes[ck->dash & 3])
+			tmpl_set_attr(line, "stroke-dasharray", dashes[ck->dash & 3]);
 		tmpl_add_elem(li, "span", ck->own);
 	}
 }

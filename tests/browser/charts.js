@@ -147,7 +147,55 @@ module.exports = async function (browser, ctx) {
 	await runPage(browser, ctx);
 	await legends(browser, ctx);
 	await bands(browser, ctx);
+	await keyStyles(browser, ctx);
 };
+
+// Every run of an overlay has its own colour and line style, and its legend
+// key shows them: the key's colour and dash pattern are the line's, so no two
+// keys of a chart look alike (a dash and a dash-dot were both "dashed"), in
+// the list without the script and in the live legend.
+async function keyStyles(browser, ctx) {
+	const DASH = ["", "6 3", "1.5 3", "7 3 1.5 3"];
+	const norm = (d) => (d || "").trim().split(/[\s,]+/).filter(Boolean).map(Number);
+	const ratio = (d) => { const v = norm(d); return v.length ? v.map((x) => +(x / v[0]).toFixed(3)).join(" ") : ""; };
+	for (const site of [ctx.demo, ctx.many].filter(Boolean)) {
+		const dir = path.join(site, "experiments"), bad = [];
+		let charts = 0;
+		for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".html")).map((f) => path.join(dir, f))) {
+			const data = chartData(file);
+			for (const js of [false, true]) {
+				const page = await openPage(browser, null);
+				await page.setJavaScriptEnabled(js);
+				await page.goto("file://" + path.resolve(file), { waitUntil: "load" });
+				for (const [id, d] of Object.entries(data)) {
+					if (d.s.length < 2) continue;
+					if (js) {
+						await page.$eval(`#${id}`, (f) => f.scrollIntoView());
+						await page.waitForSelector(`#${id}.live svg.plot`, { timeout: 5000 }).catch(() => {});
+					}
+					const keys = await page.$eval(`#${id}`, (f, live) => [...f.querySelectorAll(live ? ".legend button" : "ul.chart-keys li")].map((k) => {
+						const line = k.querySelector(".key line");
+						return line ? { color: line.getAttribute("stroke"), dash: line.getAttribute("stroke-dasharray") || "" } : null;
+					}), js);
+					charts += !js;
+					const seen = new Set();
+					d.s.forEach((s, i) => {
+						const k = keys[i];
+						if (!k) { bad.push(`${id}${js ? " (live)" : ""} ${s.n}: no line in its key`); return; }
+						if (k.color !== s.c || ratio(k.dash) !== ratio(DASH[s.d || 0]))
+							bad.push(`${id}${js ? " (live)" : ""} ${s.n}: key ${k.color} "${k.dash}", line ${s.c} "${DASH[s.d || 0]}"`);
+						const look = k.color + "|" + ratio(k.dash);
+						if (seen.has(look)) bad.push(`${id}${js ? " (live)" : ""} ${s.n}: its key looks like another's (${look})`);
+						seen.add(look);
+					});
+				}
+				await page.close();
+			}
+		}
+		ok(charts > 0 && bad.length === 0, `legends: ${path.basename(site)}: each key shows its line's colour and dash pattern, no two alike`,
+			bad.slice(0, 6).join("\n"));
+	}
+}
 
 // Bands, as the pictures draw them: a seed group's ±1 std (the demo) and
 // the grey median and range of a sweep's runs beyond the best 10 (a site of

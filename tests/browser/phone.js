@@ -1,6 +1,6 @@
 // phone.js — the pages on a 390 px wide phone: the page's nav is on screen,
 // and a compare page's differences (Δ cells) are in view without scrolling
-// sideways.
+// sideways, each value line naming its run in full.
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -42,6 +42,15 @@ module.exports = async function (browser, ctx) {
 		ok(res.n > 0 && res.out.length === 0, `phone: ${path.basename(f)}: every value and Δ cell of the metrics table is inside the ${W} px viewport`,
 			`${res.n} Δ cells; outside: ${JSON.stringify(res.out.slice(0, 4))}`);
 		ok(res.page <= res.w, `phone: ${path.basename(f)}: the page does not scroll sideways`, `${res.page} px wide`);
+		// Each line names its run in full (mlp16-posw4-s1, -s2, -s3 differ at the end).
+		const names = await page.evaluate(() => [...document.querySelectorAll("table.compare-metrics td[data-run-id]")].map((td) => {
+			const l = td.querySelector(".run-label"), r = l && l.getBoundingClientRect();
+			return { want: td.getAttribute("data-label"), text: l ? l.textContent : null,
+				whole: !!l && r.width > 0 && l.scrollWidth <= l.clientWidth + 1 && r.right <= document.documentElement.clientWidth + 0.5 };
+		}));
+		const cut = names.filter((n) => n.text !== n.want || !n.whole);
+		ok(names.length > 0 && cut.length === 0, `phone: ${path.basename(f)}: every value line names its run in full`,
+			`${cut.length} of ${names.length}: ${JSON.stringify(cut.slice(0, 3))}`);
 		await page.close();
 	}
 };

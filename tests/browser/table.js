@@ -301,6 +301,34 @@ async function selectionLanguage(browser, ctx, index) {
 	fs.rmSync(dir, { recursive: true, force: true });
 }
 
+// A link to another state of the open page (the fragment changes, the page
+// does not reload) shows that state; an anchor link (#runs) keeps the state.
+async function stateLink(browser, index) {
+	const page = await openPage(browser, index);
+	const view = () => page.evaluate(() => {
+		const t = document.getElementById("runs-table");
+		return { q: document.querySelector("input[data-filter]").value,
+			rows: [...t.tBodies[0].rows].map((r) => r.getAttribute("data-run-id")).join(" "),
+			hidden: [...t.tHead.rows[0].cells].filter((th) => th.hidden).map((th) => th.textContent).join(" "),
+			mode: document.querySelector('select[data-mode-for="runs-table"]').value };
+	});
+	await page.evaluate(() => { location.hash = "#q=status%3DFAILED&hide=duration&value=best"; });
+	await page.waitForFunction(() => document.querySelector("input[data-filter]").value !== "", { timeout: 3000 }).catch(() => {});
+	const a = await view();
+	ok(a.q === "status=FAILED" && a.rows.split(" ").length === 1 && /Duration/.test(a.hidden) && a.mode === "best",
+		"runs table: a link to another state of the open page shows it", JSON.stringify(a));
+	await page.evaluate(() => { location.hash = "#runs"; });
+	await new Promise((r) => setTimeout(r, 100));
+	ok(JSON.stringify(await view()) === JSON.stringify(a), "runs table: an anchor link (#runs) keeps the state");
+	await page.evaluate(() => { location.hash = "#sort=val/f1:desc"; });
+	await page.waitForFunction(() => document.querySelector("input[data-filter]").value === "", { timeout: 3000 }).catch(() => {});
+	const b = await view();
+	ok(b.q === "" && b.rows.split(" ").length > 1 && b.hidden === "" && b.mode === "",
+		"runs table: a state link without a filter, columns or value shows all rows and columns at the default", JSON.stringify(b));
+	ok(page.errors.length === 0, "runs table: no console errors after state links", page.errors.join("\n"));
+	await page.close();
+}
+
 module.exports = async function (browser, ctx) {
 	if (ctx.corpus) await ownPrimary(browser, ctx.corpus);
 	else skip("table: no corpus site");
@@ -312,6 +340,7 @@ module.exports = async function (browser, ctx) {
 	for (const f of fs.readdirSync(path.join(ctx.demo, "experiments")).filter((f) => f.endsWith(".html")))
 		await sameRows(browser, path.join(ctx.demo, "experiments", f), "experiments/" + f);
 	await selectionLanguage(browser, ctx, index);
+	await stateLink(browser, index);
 	await modeTitles(browser, index, false);
 	await modeTitles(browser, index, true);
 	const page = await openPage(browser, index);

@@ -148,7 +148,30 @@ module.exports = async function (browser, ctx) {
 	await legends(browser, ctx);
 	await bands(browser, ctx);
 	await keyStyles(browser, ctx);
+	await sweepText(browser, ctx);
 };
+
+// A sweep's pictures (parallel coordinates, scatters; 11 px text in their
+// 720 px) are shown at their own size or larger, so their text is at least
+// 11 CSS px, at 1440 px and on a 390 px phone (scrolled sideways inside their
+// frame there, the page itself not).
+async function sweepText(browser, ctx) {
+	const dir = path.join(ctx.demo, "experiments");
+	const file = fs.readdirSync(dir).filter((f) => f.endsWith(".html")).map((f) => path.join(dir, f))
+		.find((f) => /id="sweep"/.test(fs.readFileSync(f, "utf8")));
+	if (!ok(file, "sweep pictures: the demo has an experiment with a sweep section")) return;
+	for (const width of [1440, 390]) {
+		const page = await openPage(browser, null, { width, height: 900 });
+		await page.setJavaScriptEnabled(false);
+		await page.goto("file://" + path.resolve(file), { waitUntil: "load" });
+		const imgs = await page.$$eval("#sweep figure img", (is) => is.map((i) => ({ src: i.getAttribute("src"), shown: i.getBoundingClientRect().width, own: Number(i.getAttribute("width")) })));
+		const page_w = await page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth);
+		const small = imgs.filter((i) => i.shown < i.own - 0.5);
+		ok(imgs.length > 0 && small.length === 0 && page_w, `sweep pictures: at ${width} px each is shown at its own size or larger (text 11 CSS px or more), the page not scrolling sideways`,
+			small.map((i) => `${i.src}: ${i.shown.toFixed(0)} of ${i.own} px`).join("\n") + (page_w ? "" : " (the page scrolls sideways)"));
+		await page.close();
+	}
+}
 
 // Every run of an overlay has its own colour and line style, and its legend
 // key shows them: the key's colour and dash pattern are the line's, so no two

@@ -29,6 +29,21 @@ module.exports = async function (browser, ctx) {
 		ok(await navShown(page), `phone: ${path.relative(ctx.demo, f)}: every nav link is on screen at ${W} px`);
 		await page.close();
 	}
+	// A live chart's readout on a phone: under the plot, not over it.
+	const exp = dir("experiments").find((f) => /data-points=/.test(fs.readFileSync(f, "utf8")));
+	if (exp) {
+		const page = await openPage(browser, exp, { width: W, height: 844 });
+		await page.waitForSelector("figure.chart.live svg.plot", { timeout: 8000 }).catch(() => {});
+		const fig = await page.$eval("figure.chart.live", (f) => { f.scrollIntoView(); return f.id; }).catch(() => null);
+		if (ok(fig, "phone: an experiment page has a live chart")) {
+			const g = await page.$eval(`#${fig} svg.plot`, (s) => { const r = s.getBoundingClientRect(); const [L, T, Wd, H] = s.getAttribute("data-plot").split(" ").map(Number); return { x: r.left + L + Wd / 2, y: r.top + T + H / 2, top: r.top + T, bottom: r.top + T + H }; });
+			await page.mouse.move(g.x, g.y);
+			const tip = await page.$eval(`#${fig} .readout`, (t) => { const r = t.getBoundingClientRect(); return { shown: !t.hidden && r.height > 0, top: r.top, bottom: r.bottom }; });
+			ok(tip.shown && (tip.top >= g.bottom - 0.5 || tip.bottom <= g.top + 0.5), `phone: ${path.basename(exp)}: the hover readout is shown beside the plot, not over it`,
+				JSON.stringify({ tip, plot: [g.top, g.bottom] }));
+		}
+		await page.close();
+	}
 	if (!ok(cmps.length > 0, "phone: the demo site has a compare page")) return;
 	for (const f of cmps) {
 		const page = await openPage(browser, f, { width: W, height: 844 });

@@ -731,7 +731,7 @@
 		this.drawn = 0;
 		this.fill(true);
 		var n = this.match.length, all = this.all.length;
-		this.count.textContent = (n === all ? all + " runs" : n + " of " + all + " runs") +
+		this.count.textContent = (n === all ? "" : n + " of ") + all + (all === 1 ? " run" : " runs") +
 			(this.drawn < n ? ", drawn as you scroll" : "");
 	};
 

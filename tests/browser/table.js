@@ -196,18 +196,22 @@ async function ownPrimary(browser, site) {
 				const t = document.getElementById("runs-table");
 				const spark = t && t.querySelector("thead th.spark span");
 				const metric = t && t.querySelector("thead th[data-metric]");
-				return { best: best && best.textContent, spark: spark && spark.textContent,
+				const count = document.querySelector(".row-count");
+				return { best: best && best.textContent, spark: spark && spark.textContent, count: count && count.textContent,
+					rows: t ? t.tBodies[0].rows.length : 0,
 					first: metric && metric.getAttribute("data-metric"),
 					labels: t ? [...t.querySelectorAll("tbody td.spark svg")].map((s) => s.getAttribute("aria-label")) : [] };
 			});
 			await page.close();
+			if (js && got.count !== null && got.count !== `${got.rows} run${got.rows === 1 ? "" : "s"}`)
+				bad.push(`${f}: the count under the table says "${got.count}" of ${got.rows} rows`);
 			if (!got.best) continue;
 			pages += !js;
 			if (got.spark !== got.best || got.first !== got.best || !got.labels.every((l) => l === got.best + " over steps"))
 				bad.push(`${f}${js ? " (script)" : ""}: best by ${got.best}, trend ${got.spark}, first column ${got.first}, sparklines ${[...new Set(got.labels)]}`);
 		}
 	}
-	ok(pages > 5 && bad.length === 0, "experiment pages: the runs table leads with and its trend column draws the experiment's own primary metric",
+	ok(pages > 5 && bad.length === 0, "experiment pages: the runs table leads with and its trend column draws the experiment's own primary metric; the count under it reads right (1 run, 2 runs)",
 		bad.slice(0, 8).join("\n") || `${pages} pages`);
 }
 

@@ -451,5 +451,12 @@ module.exports = async function (browser, ctx) {
 		ok(parsed[0][f1Name] === (t.rows[0][1].value ? Number(t.rows[0][1].value) : null), "JSON: metric values are numbers, exact");
 	ok(page.errors.length === 0, "runs table: no console errors", page.errors.join("\n"));
 	fs.rmSync(dir, { recursive: true, force: true });
+	// Printed, the table keeps its rows and drops its controls.
+	await page.emulateMediaType("print");
+	const printed = await page.evaluate(() => ({
+		controls: [...document.querySelectorAll("input[data-filter], select[data-mode-for], button.download, details.columns")]
+			.filter((e) => e.getBoundingClientRect().height > 0).length,
+		rows: [...document.getElementById("runs-table").tBodies[0].rows].filter((r) => r.getBoundingClientRect().height > 0).length }));
+	ok(printed.controls === 0 && printed.rows > 0, "runs table: printed, without its filter, value switch, columns and download controls", JSON.stringify(printed));
 	await page.close();
 };

@@ -55,54 +55,160 @@
 		return cell ? cell.textContent.trim() : "";
 	}
 
-	/* ---- filter expressions ---- */
+	/* ---- filter expressions ----
+	 * The selection language of report blocks and --select (src/select.c),
+	 * on the table's columns: terms a run must all pass, commas between
+	 * alternatives, and "top N by METRIC". A term is a column comparison
+	 * (lr<0.01, optimizer=adam*, status=FAILED|KILLED, param:lr>=0.001,
+	 * metric:val/f1>0.4, experiment=puppy*, name=mlp16-*, id=ID), or a word:
+	 * a glob (mlp16-*) matches the run's name, a plain word finds runs that
+	 * show it anywhere in their row. Case does not matter; = compares
+	 * numbers as numbers and text as a glob; <, <=, >, >= take numbers; a
+	 * run without the value (or NaN) passes only !=. The table's own extra:
+	 * ~ for "contains". Metric columns compare the value they show. */
 
-	/* Parses "lr<0.01 status=FAILED adam" into terms; a term naming no column
-	 * is an error the filter box shows. */
-	function parseFilter(q, cols) {
-		var terms = [], errors = [];
-		(q.match(/"[^"]*"|\S+/g) || []).forEach(function (w) {
-			var m = /^([^<>=!~]+?)\s*(<=|>=|!=|=|<|>|~)(.*)$/.exec(w);
-			if (!m) {
-				terms.push({ word: w.replace(/^"|"$/g, "").toLowerCase() });
-				return;
+	function globRe(g) {
+		var re = "", i = 0;
+		while (i < g.length) {
+			var ch = g[i++];
+			if (ch === "*") re += ".*";
+			else if (ch === "?") re += ".";
+			else if (ch === "[" && g.indexOf("]", i + 1) > 0) {
+				var j = g.indexOf("]", i + 1), cls = g.slice(i, j);
+				re += "[" + (cls[0] === "!" ? "^" + cls.slice(1) : cls).replace(/\\/g, "\\\\") + "]";
+				i = j + 1;
+			} else re += ch.replace(/[.+^${}()|\\\]\[]/g, "\\$&");
+		}
+		return new RegExp("^" + re + "$", "i");
+	}
+	function isGlob(w) { return /[*?[]/.test(w); }
+	function unquote(w) { return w.replace(/"/g, ""); }
+
+	/* Text split at unquoted separators sep (a regexp of one character). */
+	function splitOutside(text, sep) {
+		var out = [], cur = "", q = false;
+		for (var i = 0; i < text.length; i++) {
+			var ch = text[i];
+			if (ch === '"') q = !q;
+			if (!q && sep.test(ch)) { if (cur.trim()) out.push(cur.trim()); cur = ""; continue; }
+			cur += ch;
+		}
+		if (cur.trim()) out.push(cur.trim());
+		return out;
+	}
+
+	var OP = /^(<=|>=|!=|==|=|<|>|~)/;
+
+	/* Parses a filter into alternatives of terms and a top; a term naming
+	 * no column is an error the filter box shows. cols: the columns' keys;
+	 * metric[i]: column i is a metric's (its goal), param[i]: a param's. */
+	function parseFilter(q, cols, metric, param) {
+		var alts = [], errors = [], top = null;
+		var find = function (name, kind) {
+			name = name.toLowerCase();
+			if (kind === "param" || kind === "metric") name = name.replace(/^(param|metric):/, "");
+			if (name === "name") name = cols[0].toLowerCase();
+			if (name === "exp") name = "experiment";
+			var ok = function (i) { return !kind || (kind === "metric" ? !!metric[i] : kind === "param" ? !!param[i] : true); };
+			for (var i = 0; i < cols.length; i++) if (ok(i) && cols[i].toLowerCase() === name) return i;
+			for (i = 0; i < cols.length; i++) if (ok(i) && cols[i].toLowerCase().split("/").pop() === name) return i;
+			return -1;
+		};
+		splitOutside(q, /,/).forEach(function (alt) {
+			/* tokens, an operator joined to its neighbours ("lr", "<", "0.01") */
+			var toks = [];
+			splitOutside(alt, /\s/).forEach(function (w) {
+				var starts = OP.test(w);
+				if (toks.length && (starts || /[<>=!~]$/.test(toks[toks.length - 1]))) toks[toks.length - 1] += w;
+				else toks.push(w);
+			});
+			var terms = [];
+			for (var ti = 0; ti < toks.length; ti++) {
+				var w = toks[ti];
+				if (w.toLowerCase() === "top") {
+					var n = Number(toks[ti + 1]), by = null;
+					if (!(n >= 1 && n === Math.floor(n))) { errors.push("'top' takes a whole number of runs: top 5 by METRIC"); break; }
+					ti++;
+					if ((toks[ti + 1] || "").toLowerCase() === "by") {
+						if (ti + 2 >= toks.length) { errors.push("'top " + n + " by' names no metric"); break; }
+						by = unquote(toks[ti + 2]);
+						ti += 2;
+					}
+					var col = by === null ? metric.findIndex(function (g) { return !!g; }) : find(by, "metric");
+					if (col < 0) { errors.push(by === null ? "'top " + n + "' without 'by METRIC', and no metric column" : "no metric column " + by); break; }
+					top = { n: n, col: col, goal: metric[col] };
+					continue;
+				}
+				var qu = false, at = -1;
+				for (var k = 0; k < w.length && at < 0; k++) {
+					if (w[k] === '"') qu = !qu;
+					else if (!qu && OP.test(w.slice(k)) && (w[k] !== "!" || w[k + 1] === "=")) at = k;
+				}
+				if (at < 0) {
+					var word = unquote(w).toLowerCase();
+					terms.push(isGlob(word) ? { glob: globRe(word) } : { word: word });
+					continue;
+				}
+				var key = unquote(w.slice(0, at)), op = OP.exec(w.slice(at))[1], value = unquote(w.slice(at + op.length));
+				if (op === "==") op = "=";
+				if (/^tag:/i.test(key)) { errors.push(w + ": the table has no tags (a report's runs: line selects by tag)"); continue; }
+				if (key.toLowerCase() === "id") { terms.push({ id: value, op: op }); continue; }
+				var kind = /^metric:/i.test(key) ? "metric" : /^param:/i.test(key) ? "param" : null;
+				var ci = find(key, kind);
+				if (ci < 0) { errors.push("no " + (kind ? kind + " " : "") + "column " + key.replace(/^(param|metric):/i, "")); continue; }
+				var t = { col: ci, op: op, value: value, num: Number(value), isNum: value.trim() !== "" && !isNaN(Number(value)) };
+				if (/^[<>]/.test(op) && !t.isNum) { errors.push("'" + w + "': " + op + " compares numbers, and '" + value + "' is not one"); continue; }
+				if (op === "=" || op === "!=")
+					t.res = (cols[ci].toLowerCase() === "status" ? value.split("|") : [value]).map(globRe);
+				terms.push(t);
 			}
-			var name = m[1].toLowerCase(), col = -1;
-			for (var i = 0; i < cols.length; i++)
-				if (cols[i].toLowerCase() === name) { col = i; break; }
-			if (col < 0)
-				for (i = 0; i < cols.length; i++)
-					if (cols[i].toLowerCase().split("/").pop() === name) { col = i; break; }
-			if (col < 0) { errors.push("no column " + m[1]); return; }
-			terms.push({ col: col, op: m[2], value: m[3].replace(/^"|"$/g, "") });
+			alts.push(terms);
 		});
-		return { terms: terms, errors: errors };
+		return { alts: alts, top: top, errors: errors };
 	}
 
-	function termMatches(t, row) {
-		if (t.word !== undefined) return row.textContent.toLowerCase().indexOf(t.word) >= 0;
-		var cell = row.cells[t.col];
-		return termHolds(t, cellKey(cell), cellText(cell).toLowerCase());
-	}
-
-	/* Whether column term t (not a bare word) holds for a cell of sort key k
-	 * and lower-case text: the page's rows and the data rows alike. */
-	function termHolds(t, k, text) {
-		var want = Number(t.value), v = t.value.toLowerCase();
-		if (t.op === "~") return text.indexOf(v) >= 0;
-		if (k.missing) return t.op === "!=" ? v !== "" : t.op === "=" && (v === "" || v === "—");
-		var numeric = t.value.trim() !== "" && !isNaN(want) && "num" in k;
-		var c = numeric ? (k.num < want ? -1 : k.num > want ? 1 : 0)
-			: text.localeCompare(v, undefined, { numeric: true });
+	/* Whether term t holds for a row, read through acc: key(col) its sort
+	 * key, text(col) its shown text, id its run id, name its run's name,
+	 * hay() all its text (lower case). */
+	function termHolds(t, acc) {
+		if (t.word !== undefined) return acc.hay().indexOf(t.word) >= 0;
+		if (t.glob) return t.glob.test(acc.name) || t.glob.test(acc.id || "");
+		if (t.id !== undefined) return (acc.id === t.id) === (t.op !== "!=");
+		var k = acc.key(t.col), text = acc.text(t.col);
+		if (t.op === "~") return text.toLowerCase().indexOf(t.value.toLowerCase()) >= 0;
+		if (k.missing || ("num" in k && isNaN(k.num))) return t.op === "!=";
+		if (t.op === "=" || t.op === "!=") {
+			var eq = t.isNum && "num" in k ? k.num === t.num
+				: t.res.some(function (re) { return re.test(text); });
+			return eq === (t.op === "=");
+		}
+		if (!("num" in k)) return false;
 		switch (t.op) {
-		case "=": return numeric ? c === 0 : text === v;
-		case "!=": return numeric ? c !== 0 : text !== v;
-		case "<": return c < 0;
-		case ">": return c > 0;
-		case "<=": return c <= 0;
-		case ">=": return c >= 0;
+		case "<": return k.num < t.num;
+		case ">": return k.num > t.num;
+		case "<=": return k.num <= t.num;
+		case ">=": return k.num >= t.num;
 		}
 		return true;
+	}
+
+	function filterHolds(f, acc) {
+		return !f.alts.length || f.alts.some(function (terms) {
+			return terms.every(function (t) { return termHolds(t, acc); });
+		});
+	}
+
+	/* "top N by METRIC": of the indexes given, the N with the best values
+	 * of column top.col in its goal's direction (higher without one), those
+	 * without a value left out, as a set. */
+	function topSet(top, idx, keyOf) {
+		var ranked = idx.map(function (i) { return { i: i, k: keyOf(i) }; })
+			.filter(function (x) { return "num" in x.k && !isNaN(x.k.num); });
+		var down = top.goal !== "min";
+		ranked.sort(function (a, b) { return (down ? b.k.num - a.k.num : a.k.num - b.k.num) || 0; });
+		var set = {};
+		ranked.slice(0, top.n).forEach(function (x) { set[x.i] = true; });
+		return set;
 	}
 
 	/* ---- the URL's #fragment: state, when it holds '=' ---- */
@@ -192,12 +298,31 @@
 		this.body.appendChild(frag);
 	};
 
+	/* What a filter needs to know of the columns: which are metrics (their
+	 * goals) and which params. */
+	Table.prototype.parse = function (q) {
+		return parseFilter(q, this.cols,
+			this.heads.map(function (th) { return th.hasAttribute("data-goal") ? th.getAttribute("data-goal") : ""; }),
+			this.heads.map(function (th) { return th.classList.contains("param"); }));
+	};
+
 	Table.prototype.filter = function (q) {
 		this.query = q;
-		var f = parseFilter(q, this.cols);
-		this.rows.forEach(function (row) {
-			row.hidden = !f.terms.every(function (t) { return termMatches(t, row); });
+		var f = this.parse(q), rows = this.rows, shown = [];
+		rows.forEach(function (row, i) {
+			var name = row.cells[0] ? cellText(row.cells[0]) : "";
+			row.hidden = !filterHolds(f, {
+				key: function (c) { return cellKey(row.cells[c]); },
+				text: function (c) { return cellText(row.cells[c]); },
+				id: row.getAttribute("data-run-id"), name: name,
+				hay: function () { return row.textContent.toLowerCase(); },
+			});
+			if (!row.hidden) shown.push(i);
 		});
+		if (f.top) {
+			var keep = topSet(f.top, shown, function (i) { return cellKey(rows[i].cells[f.top.col]); });
+			shown.forEach(function (i) { if (!keep[i]) rows[i].hidden = true; });
+		}
 		return f.errors;
 	};
 
@@ -209,8 +334,23 @@
 		this.rows.forEach(function (r) { if (r.cells[col]) r.cells[col].hidden = hide; });
 	};
 
+	/* A metric cell's title: its exact value and the point it is
+	 * ("0.5222 (best, step 390)"), as the pages write it. */
+	function valueTitle(exactText, mode, step) {
+		return exactText + (step === null || step === undefined || step === "" ? "" : " (" + mode + ", step " + step + ")");
+	}
+
+	/* The step of mode m among a metric's steps [last, min, max] (goal g). */
+	function modeStep(steps, m, g) {
+		if (m === "best") m = g === "min" ? "min" : g === "max" ? "max" : "";
+		var i = { last: 0, min: 1, max: 2 }[m];
+		return i === undefined ? null : steps[i];
+	}
+
 	/* Metric columns show last, best, min or max: every cell carries all four
-	 * (data-last, data-last-text, ...); the heading says which is shown. */
+	 * (data-last, data-last-text, ...) and the steps of the last, min and max
+	 * (data-steps); the heading says which is shown. The column's own mode
+	 * shows the cell as the page wrote it. */
 	Table.prototype.setMode = function (mode) {
 		this.mode = mode;
 		var rows = this.rows;
@@ -218,16 +358,25 @@
 			var goal = th.getAttribute("data-goal");
 			if (!goal) return;
 			if (!th.hasAttribute("data-default-mode")) th.setAttribute("data-default-mode", th.getAttribute("data-mode"));
-			var m = mode || th.getAttribute("data-default-mode");
+			var def = th.getAttribute("data-default-mode"), m = mode || def;
 			th.setAttribute("data-mode", m);
 			var sub = th.querySelector(".sub");
 			if (sub) sub.textContent = m + (goal === "min" ? " ↓" : goal === "max" ? " ↑" : "");
 			rows.forEach(function (row) {
 				var c = row.cells[i];
 				if (!c || !c.hasAttribute("data-" + m + "-text")) return;
+				if (!c.hasAttribute("data-page")) c.setAttribute("data-page", JSON.stringify([c.textContent, c.getAttribute("data-value"), c.title]));
+				if (m === def) {
+					var was = JSON.parse(c.getAttribute("data-page"));
+					c.textContent = was[0];
+					c.setAttribute("data-value", was[1]);
+					c.title = was[2];
+					return;
+				}
+				var v = c.getAttribute("data-" + m) || "";
 				c.textContent = c.getAttribute("data-" + m + "-text");
-				c.setAttribute("data-value", c.getAttribute("data-" + m));
-				c.title = c.getAttribute("data-" + m) || "";
+				c.setAttribute("data-value", v);
+				c.title = v ? valueTitle(v, m, modeStep((c.getAttribute("data-steps") || "").split(" "), m, goal)) : "";
 			});
 		});
 	};
@@ -391,11 +540,19 @@
 
 	DataTable.prototype.modeOf = function (c) { return this.mode || c.def; };
 
+	/* The point metric column c of row r shows in its mode: the mode, or
+	 * for the column's own mode the point the page wrote ("last" where a
+	 * best was asked for and the run has none). */
+	DataTable.prototype.pointOf = function (r, c) {
+		var v = r[R_METRICS][c.i], m = this.modeOf(c);
+		return v && m === c.def && v[6] ? v[6] : m;
+	};
+
 	/* The value of metric column c of row r in its mode (a number), or null. */
 	DataTable.prototype.metric = function (r, c) {
 		var v = r[R_METRICS][c.i];
 		if (!v) return null;
-		var m = this.modeOf(c);
+		var m = this.pointOf(r, c);
 		var x = m === "last" ? v[0] : m === "min" ? v[1] : m === "max" ? v[2]
 			: m === "best" ? (c.goal === "min" ? v[1] : c.goal === "max" ? v[2] : null) : null;
 		return num(x);
@@ -442,27 +599,33 @@
 
 	DataTable.prototype.filter = function (q) {
 		this.query = q;
-		this.terms = parseFilter(q, this.cols);
+		this.terms = this.parse(q);
 		this.refilter();
 		return this.terms.errors;
 	};
 
 	DataTable.prototype.matches = function (i) {
-		var self = this, r = this.all[i], terms = this.terms ? this.terms.terms : [];
-		return terms.every(function (t) {
-			if (t.word !== undefined) {
+		var self = this, r = this.all[i];
+		return filterHolds(this.terms, {
+			key: function (c) { return self.key(r, c); },
+			text: function (c) { return self.text(r, c); },
+			id: r[R_ID], name: r[R_NAME],
+			hay: function () {
 				if (!self.hay) self.hay = [];
 				if (self.hay[i] === undefined)
 					self.hay[i] = self.heads.map(function (h, col) { return self.text(r, col); }).join(" ").toLowerCase();
-				return self.hay[i].indexOf(t.word) >= 0;
-			}
-			return termHolds(t, self.key(r, t.col), self.text(r, t.col).toLowerCase());
+				return self.hay[i];
+			},
 		});
 	};
 
 	DataTable.prototype.refilter = function () {
-		var self = this;
-		this.match = this.terms && this.terms.terms.length ? this.order.filter(function (i) { return self.matches(i); }) : this.order;
+		var self = this, f = this.terms;
+		this.match = f && (f.alts.length || f.top) ? this.order.filter(function (i) { return self.matches(i); }) : this.order;
+		if (f && f.top) {
+			var keep = topSet(f.top, this.match, function (i) { return self.key(self.all[i], f.top.col); });
+			this.match = this.match.filter(function (i) { return keep[i]; });
+		}
 		this.draw();
 	};
 
@@ -508,8 +671,8 @@
 				v = self.metric(r, c);
 				td.setAttribute("data-value", v === null ? "" : exact(v));
 				if (v !== null) {
-					var mv = r[R_METRICS][c.i], step = mv[3];
-					td.title = exact(v) + (self.modeOf(c) === c.def && step !== null ? " (" + (mv[4] || c.def) + ", step " + step + ")" : "");
+					var at = self.pointOf(r, c);
+					td.title = valueTitle(exact(v), at, modeStep(r[R_METRICS][c.i].slice(3, 6), at, c.goal));
 				}
 				td.textContent = v === null ? "—" : fmtNum(v);
 				break;
@@ -568,7 +731,7 @@
 		this.drawn = 0;
 		this.fill(true);
 		var n = this.match.length, all = this.all.length;
-		this.count.textContent = (n === all ? all + " runs" : n + " of " + all + " runs") +
+		this.count.textContent = (n === all ? "" : n + " of ") + all + (all === 1 ? " run" : " runs") +
 			(this.drawn < n ? ", drawn as you scroll" : "");
 	};
 
@@ -682,22 +845,31 @@
 			tools.appendChild(csv);
 			tools.appendChild(json);
 
-			var apply = function () {
+			/* The state in the URL; whole (what it does not say back to
+			 * the default) when the URL changes under an open page. */
+			var apply = function (whole) {
 				var st = readState();
-				if (st.value !== undefined && sel) { sel.value = st.value; t.setMode(st.value); }
-				(st.hide || "").split(",").filter(Boolean).forEach(function (k) {
-					t.setHidden(k, true);
+				if (whole && !Object.keys(st).length) return; /* an anchor (#runs), not a state */
+				if ((st.value !== undefined || whole) && sel) { sel.value = st.value || ""; t.setMode(st.value || ""); }
+				var hide = (st.hide || "").split(",").filter(Boolean);
+				t.cols.forEach(function (k, i) {
+					var h = hide.indexOf(k) >= 0;
+					if (i === 0 || !!t.hidden[k] === h) return;
+					t.setHidden(k, h);
 					var b = det.querySelector('input[data-col="' + (window.CSS && CSS.escape ? CSS.escape(k) : k) + '"]');
-					if (b) b.checked = false;
+					if (b) b.checked = !h;
 				});
 				if (st.sort) {
 					var i = st.sort.lastIndexOf(":");
 					var col = t.cols.indexOf(i > 0 ? st.sort.slice(0, i) : st.sort);
 					if (col >= 0) t.sortBy(col, i > 0 ? st.sort.slice(i + 1) : undefined);
 				}
-				if (st.q !== undefined && input) { input.value = st.q; note.textContent = t.filter(st.q).join("; "); }
+				if ((st.q !== undefined || whole) && input) { input.value = st.q || ""; note.textContent = t.filter(st.q || "").join("; "); }
 			};
-			apply();
+			apply(false);
+			/* a link to another state of this page (the script's own
+			 * replaceState fires no hashchange) */
+			window.addEventListener("hashchange", function () { apply(true); });
 		}
 		return t;
 	}
@@ -775,7 +947,14 @@
 		this.series = data.s.map(function (s, i) {
 			var xs = [], ys = [];
 			for (var j = 0; j + 1 < s.p.length; j += 2) { xs.push(s.p[j]); ys.push(num(s.p[j + 1])); }
-			return { name: s.n, own: s.k || s.n, color: s.c, dash: s.d || 0, faint: !!s.f, xs: xs, ys: ys, shown: true, i: i };
+			/* the band: [x, lo, hi] triples, a null triple between stretches */
+			var band = null;
+			if (s.b && s.b.length) {
+				band = [];
+				for (j = 0; j + 2 < s.b.length; j += 3)
+					band.push(s.b[j] === null ? null : { x: s.b[j], lo: num(s.b[j + 1]), hi: num(s.b[j + 2]) });
+			}
+			return { name: s.n, own: s.k || s.n, color: s.c, dash: s.d || 0, faint: !!s.f, xs: xs, ys: ys, band: band, shown: true, i: i };
 		});
 		this.log = !!data.log;
 		this.w = data.smoothing || 0;
@@ -819,9 +998,13 @@
 			this.series.forEach(function (s) {
 				var li = htmlEl("li", {}, null, self.legend);
 				var b = htmlEl("button", { type: "button", "aria-pressed": "true", "data-series": String(s.i) }, null, li);
-				var sw = htmlEl("span", { class: "key" }, null, b);
-				sw.style.borderTopColor = s.color;
-				sw.style.borderTopStyle = s.dash === 2 ? "dotted" : s.dash ? "dashed" : "solid";
+				/* the key: the line's colour and dash pattern (1.5× for a
+				 * 2 px line), over its band's fill when it has one */
+				var sw = svgEl("svg", { class: s.band ? "key band" : "key", width: 22, height: 10, viewBox: "0 0 22 10", "aria-hidden": "true" }, b);
+				if (s.band) svgEl("rect", { x: 0, y: 1, width: 22, height: 8, fill: s.color, "fill-opacity": s.faint ? 0.22 : 0.18 }, sw);
+				var dash = (DASHES[s.dash] || "").split(" ").filter(Boolean).map(function (v) { return Number(v) * 1.5; }).join(" ");
+				var kl = svgEl("line", { x1: 0, y1: 5, x2: 22, y2: 5, stroke: s.color, "stroke-width": 2 }, sw);
+				if (dash) kl.setAttribute("stroke-dasharray", dash);
 				/* the run's own part of the name; the shared part is in the caption */
 				b.appendChild(document.createTextNode(s.own));
 				b.title = "Hide or show " + s.name;
@@ -870,6 +1053,15 @@
 				if (s.xs[i] >= lo && s.xs[i] <= hi && s.ay[i] !== null && isFinite(s.ay[i])) {
 					ylo = Math.min(ylo, s.ay[i]); yhi = Math.max(yhi, s.ay[i]);
 				}
+			/* the band, on the axis (log: where positive), counts too */
+			s.aband = s.band ? s.band.map(function (p) {
+				if (!p) return null;
+				var a = self.ty(p.lo), b = self.ty(p.hi);
+				return a === null || b === null || !isFinite(a) || !isFinite(b) ? null : { x: p.x, lo: a, hi: b };
+			}) : null;
+			(s.aband || []).forEach(function (p) {
+				if (p && p.x >= lo && p.x <= hi) { ylo = Math.min(ylo, p.lo); yhi = Math.max(yhi, p.hi); }
+			});
 		});
 		if (!(yhi >= ylo)) { ylo = 0; yhi = 1; }
 		if (yhi === ylo) { ylo -= 0.5; yhi += 0.5; }
@@ -880,6 +1072,7 @@
 		this.geo = { L: L, T: T, pw: pw, ph: ph, lo: lo, hi: hi };
 		svg.setAttribute("data-plot", [L, T, pw, ph].join(" "));
 		svg.setAttribute("data-x", lo + " " + hi);
+		svg.setAttribute("data-y", ylo + " " + yhi);
 
 		var grid = svgEl("g", { class: "grid" }, svg);
 		var axis = svgEl("g", { class: "axis" }, svg);
@@ -914,9 +1107,27 @@
 			}
 			return d;
 		};
+		/* A band as one path of polygons, one a stretch: along the tops,
+		 * back along the bottoms. */
+		var bandPath = function (pts) {
+			var d = "", run = [];
+			var close = function () {
+				if (run.length > 1) {
+					d += run.map(function (p, k) { return (k ? "L" : "M") + X(p.x).toFixed(1) + " " + Y(p.hi).toFixed(1); }).join("");
+					for (var k = run.length - 1; k >= 0; k--) d += "L" + X(run[k].x).toFixed(1) + " " + Y(run[k].lo).toFixed(1);
+					d += "Z";
+				}
+				run = [];
+			};
+			pts.forEach(function (p) { if (p) run.push(p); else close(); });
+			close();
+			return d;
+		};
 		/* the faint rest of a sweep first, beneath the runs */
 		this.series.filter(function (s) { return s.faint; }).concat(this.series.filter(function (s) { return !s.faint; })).forEach(function (s) {
 			if (!s.shown) return;
+			if (s.aband) svgEl("path", { d: bandPath(s.aband), fill: s.color, "fill-opacity": s.faint ? 0.22 : 0.18,
+				stroke: "none", class: "band", "data-series": s.i }, lines);
 			var raw = svgEl("path", { d: path(s.xs, s.ay), stroke: s.color, class: "line raw", "data-series": s.i,
 				"stroke-dasharray": DASHES[s.dash] || "", "stroke-opacity": s.sm ? 0.3 : s.faint ? 0.6 : 1 }, lines);
 			if (s.sm) svgEl("path", { d: path(s.xs, s.sm), stroke: s.color, class: "line smooth", "data-series": s.i,

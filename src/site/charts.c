@@ -179,10 +179,63 @@ static void chart_keys(const struct chart_spec *sp, struct chart_ref *ref)
 	}
 }
 
+/* Series se's band (a seed group's ±1 std, the range of a sweep's other
+ * runs) as flat [x, lo, hi, ...] into w: per pixel column of `columns` over
+ * [xlo, xhi] the first x, the lowest lo and the highest hi, so the band
+ * drawn from it covers what the picture's does. Stretches where lo or hi
+ * is not finite stay gaps (a null triple between them). */
+static void band_json(struct jsonw *w, const struct chart_series *se, double xlo, double xhi,
+                      int columns)
+{
+	double span = xhi > xlo ? xhi - xlo : 1;
+	long col = -1;
+	int open = 0;
+	double x = 0, lo = 0, hi = 0;
+	jsonw_begin_array(w);
+	for (size_t i = 0; i <= se->nband; i++) {
+		int ok = 0;
+		long c = -1;
+		if (i < se->nband) {
+			ok = isfinite(se->band_lo[i].x) && isfinite(se->band_lo[i].y) &&
+			     isfinite(se->band_hi[i].y);
+			if (ok)
+				c = (long)fmin(columns - 1, floor((se->band_lo[i].x - xlo) / span * columns));
+		}
+		if (open && (!ok || c != col)) {
+			jsonw_double(w, x);
+			jsonw_double(w, lo);
+			jsonw_double(w, hi);
+			open = 0;
+		}
+		if (i < se->nband && !ok) {
+			if (col != -2) { /* one gap marker between stretches */
+				jsonw_null(w);
+				jsonw_null(w);
+				jsonw_null(w);
+			}
+			col = -2;
+			continue;
+		}
+		if (!ok)
+			break;
+		if (!open) {
+			x = se->band_lo[i].x;
+			lo = se->band_lo[i].y;
+			hi = se->band_hi[i].y;
+			col = c;
+			open = 1;
+		} else {
+			lo = fmin(lo, se->band_lo[i].y);
+			hi = fmax(hi, se->band_hi[i].y);
+		}
+	}
+	jsonw_end_array(w);
+}
+
 /* The points chart sp draws, for the page script's readouts, legend and
  * zoom: per series its name, colour, line style and the points M4 keeps at
- * `columns` pixel columns (each a logged value), as compact JSON
- * with no '<' in it. Caller frees. */
+ * `columns` pixel columns (each a logged value), and its band when it has
+ * one ("b", band_json), as compact JSON with no '<' in it. Caller frees. */
 static char *chart_data_json(const struct chart_spec *sp, int log_y, int columns)
 {
 	double xlo = INFINITY, xhi = -INFINITY;
@@ -247,6 +300,10 @@ static char *chart_data_json(const struct chart_spec *sp, int log_y, int columns
 			jsonw_double(&w, d[j].y);
 		}
 		jsonw_end_array(&w);
+		if (se->band_lo && se->band_hi && se->nband) {
+			jsonw_key(&w, "b");
+			band_json(&w, se, xlo, xhi, columns);
+		}
 		jsonw_end_object(&w);
 		free(d);
 	}
@@ -582,9 +639,9 @@ void site_run_charts_unload(struct site_run *sr)
 		charts_free(sr);
 }
 
-char *run_sparkline(struct site *s, struct site_run *sr, double end[2])
+char *run_sparkline(struct site *s, struct site_run *sr, const char *key, double end[2])
 {
-	const struct series *se = s->primary ? run_find_series(sr->run, s->primary) : NULL;
+	const struct series *se = key ? run_find_series(sr->run, key) : NULL;
 	if (!se || se->ndec < 2)
 		return NULL;
 	size_t n;
@@ -884,11 +941,11 @@ static char *chart_data_file(struct site *s, const struct chart_spec *sp, int lo
 	char *name = xasprintf("%s.points.js", stem);
 	char *rel = xasprintf("%s/%s", dir, name);
 	/* The chart's fingerprint names its points too, its first two
-	 * characters this file's format and columns ("p3"): an unchanged chart's points
+	 * characters this file's format and columns ("p4"): an unchanged chart's points
 	 * are taken from the cache. */
 	char fp[CHART_FINGERPRINT_LEN + 1];
 	chart_fingerprint(sp, CHART_SVG, fp);
-	memcpy(fp, "p3", 2);
+	memcpy(fp, "p4", 2);
 	struct chart_info info = {0};
 	info.log_y = log_y;
 	if (cache_reuse(s->cache, rel, fp, &info)) {

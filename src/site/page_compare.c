@@ -161,7 +161,6 @@ static void compare_metric_row(xmlNodePtr row, const struct plan_metric *key,
 		int have = metric_at_run(rr[i], key->key, g, at, &v);
 		xmlNodePtr cell = tmpl_clone(td);
 		tmpl_set_attr(cell, "data-run-id", rr[i]->id);
-		/* the run's name beside its value where a phone stacks the row */
 		tmpl_set_attr(cell, "data-label", rr[i]->name);
 		if (have) {
 			char where[64], exact[40];
@@ -184,6 +183,16 @@ static void compare_metric_row(xmlNodePtr row, const struct plan_metric *key,
 			tmpl_set_text(cell, "—");
 			tmpl_set_attr(cell, "data-value", "");
 		}
+		/* The run's name before its value, shown where a phone stacks the
+		 * row (one line a run; the column heads are off screen there). */
+		xmlNodePtr label = xmlNewDocNode(cell->doc, NULL, BAD_CAST "span", NULL);
+		xmlAddChild(label, xmlNewDocText(cell->doc, BAD_CAST rr[i]->name));
+		tmpl_set_attr(label, "class", "run-label");
+		tmpl_set_attr(label, "aria-hidden", "true");
+		if (cell->children)
+			xmlAddPrevSibling(cell->children, label);
+		else
+			xmlAddChild(cell, label);
 		if (i > 0)
 			delta_cell(tmpl_clone(td), g, have, v.value, have0, v0.value);
 	}

@@ -37,7 +37,7 @@ static struct plan_unit *exp_units(struct site *s, const struct site_exp *e,
 
 /* Fills the seed groups table of an experiment; removes it when empty. */
 static void fill_seed_groups(struct site *s, xmlNodePtr root, const struct site_exp *e,
-                             const struct compare_group *groups, size_t ng)
+                             const char *primary, const struct compare_group *groups, size_t ng)
 {
 	xmlNodePtr sec = tmpl_find(root, "seeds-section");
 	if (!sec)
@@ -49,7 +49,7 @@ static void fill_seed_groups(struct site *s, xmlNodePtr root, const struct site_
 	const struct run **rr = run_ptrs(s, e->runs, e->nruns);
 	size_t nm = 0;
 	struct plan_metric *metrics = plan_metric_keys(s->rr, e->runs, e->nruns, &s->opts->goals,
-	                                               s->primary, PLAN_MAX_METRIC_KEYS, &nm);
+	                                               primary, PLAN_MAX_METRIC_KEYS, &nm);
 	xmlNodePtr th = tmpl_find(sec, "sg-col-metric");
 	for (size_t m = 0; th && m < nm; m++)
 		metric_head(tmpl_clone(th), metrics[m].key, metrics[m].goal,
@@ -148,8 +148,12 @@ int page_experiment(struct site *s, size_t ei)
 		tmpl_remove(tmpl_find(root, "desc-section"));
 	}
 	fill_best(s, root, "exp-best", e->runs, e->nruns, 1);
+	/* The experiment's own primary metric leads its tables and charts and
+	 * draws its trend column, as it names its best run. */
+	const char *primary =
+	        ei < s->plan.nexps && s->plan.exp_primary[ei] ? s->plan.exp_primary[ei] : s->primary;
 	char *rows_rel = xasprintf("experiments/%s.rows.js", e->slug);
-	int rows_ok = fill_runs_table(s, root, e->runs, e->nruns, 1, rows_rel);
+	int rows_ok = fill_runs_table(s, root, e->runs, e->nruns, 1, rows_rel, primary);
 	free(rows_rel);
 	if (!rows_ok)
 		goto out;
@@ -157,12 +161,12 @@ int page_experiment(struct site *s, size_t ei)
 	const struct run **rr = run_ptrs(s, e->runs, e->nruns);
 	ng = compare_seed_groups(rr, e->nruns, s->opts->group_by, s->opts->ngroup_by, &groups);
 	free(rr);
-	fill_seed_groups(s, root, e, groups, ng);
+	fill_seed_groups(s, root, e, primary, groups, ng);
 	fill_compare_list(s, root, (long)ei, 1);
 
 	units = exp_units(s, e, groups, ng, &nu);
 	if (e->nruns >= 2 && s->opts->chart_formats) {
-		keys = plan_metric_keys(s->rr, e->runs, e->nruns, &s->opts->goals, s->primary,
+		keys = plan_metric_keys(s->rr, e->runs, e->nruns, &s->opts->goals, primary,
 		                        PLAN_MAX_OVERLAY_KEYS, &nk);
 		refs = overlay_charts(s, units, nu, keys, nk, dir, e->slug, &stems, &nc, &charts_ok);
 		if (!charts_ok)

@@ -149,7 +149,7 @@ int page_index(struct site *s)
 	else
 		tmpl_remove(tmpl_find(root, "site-best"));
 	fill_compare_list(s, root, -1, 0);
-	if (!fill_runs_table(s, root, all, s->nruns, 0, "index.rows.js") || !run_lists(s)) {
+	if (!fill_runs_table(s, root, all, s->nruns, 0, "index.rows.js", s->primary) || !run_lists(s)) {
 		xmlFreeDoc(doc);
 		return 0;
 	}

@@ -217,7 +217,9 @@ static char *chart_group(const struct chart_ref *charts, size_t n, size_t i)
  * which replaces it with a clickable one. */
 static void chart_key_list(xmlNodePtr fig, xmlNodePtr cap, const struct chart_ref *ref)
 {
-	static const char *const styles[] = {"solid", "dashed", "dotted", "dashed"};
+	/* the chart's dash patterns (draw.c) for a 2 px key line, 1.5× a 1.25 px
+	 * line's, so a dash and a dash-dot differ here as they do there */
+	static const char *const dashes[] = {NULL, "9 4.5", "2.25 4.5", "10.5 4.5 2.25 4.5"};
 	xmlNodePtr ul = xmlNewDocNode(fig->doc, NULL, BAD_CAST "ul", NULL);
 	xmlAddPrevSibling(cap, ul);
 	tmpl_set_attr(ul, "class", "chart-keys");
@@ -226,12 +228,21 @@ static void chart_key_list(xmlNodePtr fig, xmlNodePtr cap, const struct chart_re
 		const struct chart_key *ck = &ref->keys[k];
 		xmlNodePtr li = tmpl_add_elem(ul, "li", NULL);
 		tmpl_set_attr(li, "title", ck->name);
-		xmlNodePtr sw = tmpl_add_elem(li, "span", NULL);
+		xmlNodePtr sw = tmpl_add_elem(li, "svg", NULL);
 		tmpl_set_attr(sw, "class", "key");
-		char *style = xasprintf("border-top-color:%s;border-top-style:%s", ck->color,
-		                        styles[ck->dash & 3]);
-		tmpl_set_attr(sw, "style", style);
-		free(style);
+		tmpl_set_attr(sw, "width", "22");
+		tmpl_set_attr(sw, "height", "10");
+		tmpl_set_attr(sw, "viewBox", "0 0 22 10");
+		tmpl_set_attr(sw, "aria-hidden", "true");
+		xmlNodePtr line = tmpl_add_elem(sw, "line", NULL);
+		tmpl_set_attr(line, "x1", "0");
+		tmpl_set_attr(line, "y1", "5");
+		tmpl_set_attr(line, "x2", "22");
+		tmpl_set_attr(line, "y2", "5");
+		tmpl_set_attr(line, "stroke", ck->color);
+		tmpl_set_attr(line, "stroke-width", "2");
+		if (dashes[ck->dash & 3])
+			tmpl_set_attr(line, "stroke-dasharray", dashes[ck->dash & 3]);
 		tmpl_add_elem(li, "span", ck->own);
 	}
 }
@@ -349,8 +360,8 @@ void metric_head(xmlNodePtr th, const char *key, enum goal g, enum compare_mode 
 }
 
 /* Fills a metric cell of a run: its value at point `at` (metric_at), and
- * every mode's exact value and text in data-last/-best/-min/-max(-text) for
- * the switch. */
+ * every mode's exact value and text in data-last/-best/-min/-max(-text)
+ * and the steps of the last, min and max (data-steps) for the switch. */
 static void metric_cell(xmlNodePtr c, const struct series *se, const char *key, enum goal g,
                         enum metric_at at)
 {
@@ -369,6 +380,20 @@ static void metric_cell(xmlNodePtr c, const struct series *se, const char *key, 
 		snprintf(name, sizeof name, "data-%s-text", compare_mode_name((enum compare_mode)m));
 		tmpl_set_attr(c, name, have ? shown : "—");
 	}
+	struct buf steps = BUF_INIT;
+	for (int m = CMP_LAST; m <= CMP_MAX; m++) {
+		double v;
+		int64_t step;
+		if (m == CMP_BEST)
+			continue;
+		if (m != CMP_LAST)
+			buf_putc(&steps, ' ');
+		if (compare_value(se, g, (enum compare_mode)m, &v, &step))
+			buf_printf(&steps, "%" PRId64, step);
+	}
+	buf_putc(&steps, '\0');
+	tmpl_set_attr(c, "data-steps", steps.data);
+	buf_free(&steps);
 	struct at_value av;
 	if (!metric_at(se, g, at, &av)) {
 		tmpl_set_text(c, "—");
@@ -386,18 +411,19 @@ static void metric_cell(xmlNodePtr c, const struct series *se, const char *key, 
 
 /* Fills the column heads of a runs table: the trend column (a sparkline of
  * the primary metric), the params and the metrics. */
-static void runs_table_heads(struct site *s, xmlNodePtr table, const struct compare_param *params,
-                             size_t np, const struct plan_metric *metrics, size_t nm)
+static void runs_table_heads(struct site *s, xmlNodePtr table, const char *primary,
+                             const struct compare_param *params, size_t np,
+                             const struct plan_metric *metrics, size_t nm)
 {
 	xmlNodePtr th = tmpl_find(table, "col-spark");
-	if (th && s->primary) {
+	if (th && primary) {
 		xmlNodePtr old = th->children;
 		while (old) {
 			xmlNodePtr next = old->next;
 			tmpl_remove(old);
 			old = next;
 		}
-		tmpl_add_elem(th, "span", s->primary);
+		tmpl_add_elem(th, "span", primary);
 		tmpl_add_elem(th, "br", NULL);
 		xmlNodePtr sub = tmpl_add_elem(th, "small", "trend");
 		tmpl_set_attr(sub, "class", "sub");
@@ -446,18 +472,18 @@ static void run_times(xmlNodePtr row, const struct run *r)
 	}
 }
 
-/* Fills the trend cell of run sr's row (up: the way to the site root). */
-static void run_trend(struct site *s, xmlNodePtr row, struct site_run *sr, const char *up)
+/* Fills the trend cell of run sr's row: a sparkline of metric primary. */
+static void run_trend(struct site *s, xmlNodePtr row, struct site_run *sr, const char *primary)
 {
 	xmlNodePtr c = tmpl_find(row, "r-spark");
-	if (c && !s->primary) {
+	if (c && !primary) {
 		tmpl_remove(c);
 	} else if (c) {
 		xmlNodePtr img = c->children;
 		while (img && img->type != XML_ELEMENT_NODE)
 			img = img->next;
 		double end[2];
-		char *d = img ? run_sparkline(s, sr, end) : NULL;
+		char *d = img ? run_sparkline(s, sr, primary, end) : NULL;
 		if (d) {
 			char *small = spark_compact(d);
 			free(d);
@@ -471,7 +497,7 @@ static void run_trend(struct site *s, xmlNodePtr row, struct site_run *sr, const
 			tmpl_set_attr(svg, "height", "24");
 			tmpl_set_attr(svg, "viewBox", "0 0 96 24");
 			tmpl_set_attr(svg, "role", "img");
-			char *alt = xasprintf("%s over steps", s->primary);
+			char *alt = xasprintf("%s over steps", primary);
 			tmpl_set_attr(svg, "aria-label", alt);
 			free(alt);
 			const char *hex = chart_color_hex(sr->color);
@@ -498,7 +524,7 @@ static void run_trend(struct site *s, xmlNodePtr row, struct site_run *sr, const
 
 /* Fills one row of a runs table for run sr. */
 static void run_row(struct site *s, xmlNodePtr row, struct site_run *sr, const char *up,
-                    const struct compare_param *params, size_t np,
+                    const char *primary, const struct compare_param *params, size_t np,
                     const struct plan_metric *metrics, size_t nm)
 {
 	const struct run *r = sr->run;
@@ -513,7 +539,7 @@ static void run_row(struct site *s, xmlNodePtr row, struct site_run *sr, const c
 	free(href);
 	fill_status(tmpl_find(row, "r-status"), r->status);
 	run_times(row, r);
-	run_trend(s, row, sr, up);
+	run_trend(s, row, sr, primary);
 	xmlNodePtr td = tmpl_find(row, "r-param");
 	for (size_t p = 0; td && p < np; p++) {
 		const char *v = kvlist_get(&r->params, params[p].key);
@@ -566,7 +592,7 @@ static void runs_more_note(struct site *s, xmlNodePtr root, size_t n, size_t sho
 }
 
 int fill_runs_table(struct site *s, xmlNodePtr root, const size_t *idx, size_t n, int depth,
-                    const char *rows_rel)
+                    const char *rows_rel, const char *primary)
 {
 	xmlNodePtr table = tmpl_find(root, "runs");
 	if (!table)
@@ -574,14 +600,15 @@ int fill_runs_table(struct site *s, xmlNodePtr root, const size_t *idx, size_t n
 	size_t np = 0, nm = 0;
 	struct compare_param *params =
 	        plan_varying_params(s->rr, idx, n, PLAN_MAX_PARAM_COLS, &np);
-	struct plan_metric *metrics = plan_metric_keys(s->rr, idx, n, &s->opts->goals, s->primary,
+	struct plan_metric *metrics = plan_metric_keys(s->rr, idx, n, &s->opts->goals, primary,
 	                                               PLAN_MAX_METRIC_KEYS, &nm);
-	runs_table_heads(s, table, params, np, metrics, nm);
+	runs_table_heads(s, table, primary, params, np, metrics, nm);
 	const char *up = depth ? "../" : "";
 	size_t first = n < RUNS_FIRST_PAGE ? n : RUNS_FIRST_PAGE;
 	xmlNodePtr rowtpl = tmpl_find(table, "run-row");
 	for (size_t i = 0; rowtpl && i < first; i++)
-		run_row(s, tmpl_clone(rowtpl), &s->runs[idx[i]], up, params, np, metrics, nm);
+		run_row(s, tmpl_clone(rowtpl), &s->runs[idx[i]], up, primary, params, np, metrics,
+		        nm);
 	tmpl_remove(rowtpl);
 	runs_more_note(s, root, n, first, up);
 	int ok = 1;
@@ -589,7 +616,7 @@ int fill_runs_table(struct site *s, xmlNodePtr root, const size_t *idx, size_t n
 	if (data && n > 0) {
 		const char *base = strrchr(rows_rel, '/');
 		tmpl_set_attr(data, "src", base ? base + 1 : rows_rel);
-		ok = runs_rows_write(s, rows_rel, idx, n, depth, params, np, metrics, nm);
+		ok = runs_rows_write(s, rows_rel, idx, n, depth, params, np, metrics, nm, primary);
 	} else {
 		tmpl_remove(data);
 	}

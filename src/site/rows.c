@@ -82,10 +82,23 @@ static void mode_value(struct jsonw *w, const struct series *se, enum goal g, en
 		jsonw_null(w);
 }
 
+/* A step of se in mode m, or null. */
+static void mode_step(struct jsonw *w, const struct series *se, enum goal g, enum compare_mode m)
+{
+	double v;
+	int64_t step;
+	if (se && compare_value(se, g, m, &v, &step))
+		jsonw_int(w, step);
+	else
+		jsonw_null(w);
+}
+
 /* One run: [id, name, slug, colour, experiment, status, start ms, duration
  * ms, [sparkline path, end x, end y] or null, [param values], [[last, min,
- * max, step of the default value] or null per metric]]. */
-static void run_json(struct site *s, struct jsonw *w, struct site_run *sr,
+ * max, step of the last, of the min, of the max] or null per metric]]; a
+ * metric's array has a seventh entry, the point its column shows instead
+ * ("last"), when --at asks for a best it has none of. */
+static void run_json(struct site *s, struct jsonw *w, struct site_run *sr, const char *primary,
                      const struct compare_param *params, size_t np,
                      const struct plan_metric *metrics, size_t nm)
 {
@@ -107,7 +120,7 @@ static void run_json(struct site *s, struct jsonw *w, struct site_run *sr,
 	else
 		jsonw_null(w);
 	double end[2];
-	char *path = s->primary ? run_sparkline(s, sr, end) : NULL;
+	char *path = primary ? run_sparkline(s, sr, primary, end) : NULL;
 	if (path) {
 		char *small = spark_compact(path);
 		free(path);
@@ -137,16 +150,15 @@ static void run_json(struct site *s, struct jsonw *w, struct site_run *sr,
 		mode_value(w, se, g, CMP_LAST);
 		mode_value(w, se, g, CMP_MIN);
 		mode_value(w, se, g, CMP_MAX);
+		mode_step(w, se, g, CMP_LAST);
+		mode_step(w, se, g, CMP_MIN);
+		mode_step(w, se, g, CMP_MAX);
+		/* The point, only where it is not the column's (a best asked for
+		 * with no finite value falls back to the last). */
 		struct at_value av;
-		if (metric_at(se, g, s->opts->at, &av)) {
-			jsonw_int(w, av.step);
-			/* The point, only where it is not the column's (a best asked
-			 * for with no finite value falls back to the last). */
-			if (compare_mode_at(g, av.at) != compare_mode_at(g, s->opts->at))
-				jsonw_string(w, metric_at_name(av.at));
-		} else {
-			jsonw_null(w);
-		}
+		if (metric_at(se, g, s->opts->at, &av) &&
+		    compare_mode_at(g, av.at) != compare_mode_at(g, s->opts->at))
+			jsonw_string(w, metric_at_name(av.at));
 		jsonw_end_array(w);
 	}
 	jsonw_end_array(w);
@@ -155,7 +167,7 @@ static void run_json(struct site *s, struct jsonw *w, struct site_run *sr,
 
 int runs_rows_write(struct site *s, const char *rel, const size_t *idx, size_t n, int depth,
                     const struct compare_param *params, size_t np,
-                    const struct plan_metric *metrics, size_t nm)
+                    const struct plan_metric *metrics, size_t nm, const char *primary)
 {
 	const char *slash = strrchr(rel, '/');
 	if (slash) {
@@ -180,7 +192,7 @@ int runs_rows_write(struct site *s, const char *rel, const size_t *idx, size_t n
 	jsonw_key(&w, "first");
 	jsonw_int(&w, (int64_t)(n < RUNS_FIRST_PAGE ? n : RUNS_FIRST_PAGE));
 	jsonw_key(&w, "spark");
-	jsonw_string(&w, s->primary);
+	jsonw_string(&w, primary);
 	jsonw_key(&w, "params");
 	jsonw_begin_array(&w);
 	for (size_t p = 0; p < np; p++)
@@ -215,7 +227,7 @@ int runs_rows_write(struct site *s, const char *rel, const size_t *idx, size_t n
 			fputs(",\n", f);
 		/* Each row starts its own array: the writer's comma is ours. */
 		w.first[w.depth] = 1;
-		run_json(s, &w, &s->runs[idx[i]], params, np, metrics, nm);
+		run_json(s, &w, &s->runs[idx[i]], primary, params, np, metrics, nm);
 	}
 	fputs("]", f);
 	jsonw_end_object(&w);

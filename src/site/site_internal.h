@@ -276,11 +276,11 @@ struct chart_ref *param_sweep_charts(struct site *s, const size_t *idx, size_t n
                                      const char *const *params, size_t np, const char *metric,
                                      const char *dir, const char *page_dir,
                                      struct slugset *stems, size_t *nout, int *ok);
-/* Run sr's sparkline of the primary metric (from the decimated copy) as an
- * SVG path for a 96×24 box, drawn inline in the runs tables: 500 pictures
- * as files took seconds to load. end gets the last point. NULL: none.
- * Caller frees. */
-char *run_sparkline(struct site *s, struct site_run *sr, double end[2]);
+/* Run sr's sparkline of metric key (the table's primary metric; from the
+ * decimated copy) as an SVG path for a 96×24 box, drawn inline in the runs
+ * tables: 500 pictures as files took seconds to load. end gets the last
+ * point. NULL: none. Caller frees. */
+char *run_sparkline(struct site *s, struct site_run *sr, const char *key, double end[2]);
 /* A seed group's legend name: the members' common name prefix up to its
  * last separator ("logreg-posw4" for "logreg-posw4-s1", "-s2"), else the
  * first member's name. Caller frees. */
@@ -318,9 +318,11 @@ void metric_head(xmlNodePtr th, const char *key, enum goal g, enum compare_mode 
  * rows as HTML (with a note linking the plain lists of all runs when there
  * are more), and every row as data in the script file rows_rel (relative
  * to the site, beside the page), which the page's "runs-data" script
- * loads. Returns 1, or 0 after reporting a write error. */
+ * loads. primary: the metric that leads the metric columns and that the
+ * trend column draws (the page's own: an experiment's primary metric on its
+ * page), or NULL. Returns 1, or 0 after reporting a write error. */
 int fill_runs_table(struct site *s, xmlNodePtr root, const size_t *idx, size_t n, int depth,
-                    const char *rows_rel);
+                    const char *rows_rel, const char *primary);
 
 /* ---- rows.c: a runs table's rows as data for the page script ---- */
 
@@ -337,7 +339,7 @@ char *spark_compact(const char *d);
 /* Streams runs idx[0..n) as the script file rel (see rows.c). */
 int runs_rows_write(struct site *s, const char *rel, const size_t *idx, size_t n, int depth,
                     const struct compare_param *params, size_t np,
-                    const struct plan_metric *metrics, size_t nm);
+                    const struct plan_metric *metrics, size_t nm, const char *primary);
 /* Fills rows of a key/value table from list l (entries chosen by keep). */
 size_t fill_kv(xmlNodePtr root, const char *row_marker, const char *kmark, const char *vmark,
                const struct kvlist *l, bool (*keep)(const char *));

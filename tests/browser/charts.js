@@ -146,7 +146,133 @@ module.exports = async function (browser, ctx) {
 
 	await runPage(browser, ctx);
 	await legends(browser, ctx);
+	await bands(browser, ctx);
+	await keyStyles(browser, ctx);
+	await sweepText(browser, ctx);
 };
+
+// A sweep's pictures (parallel coordinates, scatters; 11 px text in their
+// 720 px) are shown at their own size or larger, so their text is at least
+// 11 CSS px, at 1440 px and on a 390 px phone (scrolled sideways inside their
+// frame there, the page itself not).
+async function sweepText(browser, ctx) {
+	const dir = path.join(ctx.demo, "experiments");
+	const file = fs.readdirSync(dir).filter((f) => f.endsWith(".html")).map((f) => path.join(dir, f))
+		.find((f) => /id="sweep"/.test(fs.readFileSync(f, "utf8")));
+	if (!ok(file, "sweep pictures: the demo has an experiment with a sweep section")) return;
+	for (const width of [1440, 390]) {
+		const page = await openPage(browser, null, { width, height: 900 });
+		await page.setJavaScriptEnabled(false);
+		await page.goto("file://" + path.resolve(file), { waitUntil: "load" });
+		const imgs = await page.$$eval("#sweep figure img", (is) => is.map((i) => ({ src: i.getAttribute("src"), shown: i.getBoundingClientRect().width, own: Number(i.getAttribute("width")) })));
+		const page_w = await page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth);
+		const small = imgs.filter((i) => i.shown < i.own - 0.5);
+		ok(imgs.length > 0 && small.length === 0 && page_w, `sweep pictures: at ${width} px each is shown at its own size or larger (text 11 CSS px or more), the page not scrolling sideways`,
+			small.map((i) => `${i.src}: ${i.shown.toFixed(0)} of ${i.own} px`).join("\n") + (page_w ? "" : " (the page scrolls sideways)"));
+		await page.close();
+	}
+}
+
+// Every run of an overlay has its own colour and line style, and its legend
+// key shows them: the key's colour and dash pattern are the line's, so no two
+// keys of a chart look alike (a dash and a dash-dot were both "dashed"), in
+// the list without the script and in the live legend.
+async function keyStyles(browser, ctx) {
+	const DASH = ["", "6 3", "1.5 3", "7 3 1.5 3"];
+	const norm = (d) => (d || "").trim().split(/[\s,]+/).filter(Boolean).map(Number);
+	const ratio = (d) => { const v = norm(d); return v.length ? v.map((x) => +(x / v[0]).toFixed(3)).join(" ") : ""; };
+	for (const site of [ctx.demo, ctx.many].filter(Boolean)) {
+		const dir = path.join(site, "experiments"), bad = [];
+		let charts = 0;
+		for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".html")).map((f) => path.join(dir, f))) {
+			const data = chartData(file);
+			for (const js of [false, true]) {
+				const page = await openPage(browser, null);
+				await page.setJavaScriptEnabled(js);
+				await page.goto("file://" + path.resolve(file), { waitUntil: "load" });
+				for (const [id, d] of Object.entries(data)) {
+					if (d.s.length < 2) continue;
+					if (js) {
+						await page.$eval(`#${id}`, (f) => f.scrollIntoView());
+						await page.waitForSelector(`#${id}.live svg.plot`, { timeout: 5000 }).catch(() => {});
+					}
+					const keys = await page.$eval(`#${id}`, (f, live) => [...f.querySelectorAll(live ? ".legend button" : "ul.chart-keys li")].map((k) => {
+						const line = k.querySelector(".key line");
+						return line ? { color: line.getAttribute("stroke"), dash: line.getAttribute("stroke-dasharray") || "" } : null;
+					}), js);
+					charts += !js;
+					const seen = new Set();
+					d.s.forEach((s, i) => {
+						const k = keys[i];
+						if (!k) { bad.push(`${id}${js ? " (live)" : ""} ${s.n}: no line in its key`); return; }
+						if (k.color !== s.c || ratio(k.dash) !== ratio(DASH[s.d || 0]))
+							bad.push(`${id}${js ? " (live)" : ""} ${s.n}: key ${k.color} "${k.dash}", line ${s.c} "${DASH[s.d || 0]}"`);
+						const look = k.color + "|" + ratio(k.dash);
+						if (seen.has(look)) bad.push(`${id}${js ? " (live)" : ""} ${s.n}: its key looks like another's (${look})`);
+						seen.add(look);
+					});
+				}
+				await page.close();
+			}
+		}
+		ok(charts > 0 && bad.length === 0, `legends: ${path.basename(site)}: each key shows its line's colour and dash pattern, no two alike`,
+			bad.slice(0, 6).join("\n"));
+	}
+}
+
+// Bands, as the pictures draw them: a seed group's ±1 std (the demo) and
+// the grey median and range of a sweep's runs beyond the best 10 (a site of
+// many runs). The live chart fills each series' band from its data, top to
+// bottom where the data says, beneath the lines, with an entry in its legend.
+async function bands(browser, ctx) {
+	for (const [label, site] of [["seed groups", ctx.demo], ["the other runs", ctx.many]]) {
+		if (!site) { skip(`bands: no site for ${label}`); continue; }
+		const dir = path.join(site, "experiments");
+		let drawn = 0, faint = 0;
+		const bad = [];
+		for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".html")).map((f) => path.join(dir, f))) {
+			const data = chartData(file);
+			const ids = Object.keys(data).filter((k) => data[k].s.some((s) => s.b));
+			if (!ids.length) continue;
+			const page = await openPage(browser, file);
+			for (const id of ids) {
+				await page.$eval(`#${id}`, (f) => f.scrollIntoView());
+				await page.waitForSelector(`#${id}.live svg.plot`, { timeout: 5000 }).catch(() => {});
+				const live = await page.$eval(`#${id}`, (f) => {
+					const svg = f.querySelector("svg.plot");
+					if (!svg) return null;
+					const [L, T, W, H] = svg.getAttribute("data-plot").split(" ").map(Number);
+					const [ylo, yhi] = svg.getAttribute("data-y").split(" ").map(Number);
+					const paths = [...svg.querySelectorAll("path")];
+					return { T, H, ylo, yhi, log: f.querySelector("input.log").checked,
+						bands: [...svg.querySelectorAll("path.band")].map((p) => { const b = p.getBBox(); return { series: Number(p.getAttribute("data-series")), top: b.y, bottom: b.y + b.height, order: paths.indexOf(p) }; }),
+						lines: [...svg.querySelectorAll("path.line")].map((p) => ({ series: Number(p.getAttribute("data-series")), order: paths.indexOf(p) })),
+						legend: [...f.querySelectorAll(".legend button")].map((b) => ({ text: b.textContent.trim(), band: !!b.querySelector(".key.band") })) };
+				});
+				if (!live) { bad.push(`${id}: not live`); continue; }
+				data[id].s.forEach((s, i) => {
+					if (!s.b) return;
+					const his = [], los = [];
+					for (let j = 0; j + 2 < s.b.length; j += 3) if (s.b[j] !== null) { los.push(s.b[j + 1]); his.push(s.b[j + 2]); }
+					const Y = (y) => live.T + live.H - ((live.log ? Math.log10(y) : y) - live.ylo) / (live.yhi - live.ylo) * live.H;
+					const band = live.bands.find((b) => b.series === i), line = live.lines.find((l) => l.series === i);
+					if (!band) { bad.push(`${id} ${s.n}: no band drawn`); return; }
+					drawn++;
+					if (s.f) faint++;
+					if (Math.abs(band.top - Y(Math.max(...his))) > 1 || Math.abs(band.bottom - Y(Math.min(...los))) > 1)
+						bad.push(`${id} ${s.n}: band ${band.top.toFixed(1)}..${band.bottom.toFixed(1)} px, data ${Y(Math.max(...his)).toFixed(1)}..${Y(Math.min(...los)).toFixed(1)}`);
+					if (!line || band.order > line.order) bad.push(`${id} ${s.n}: band not beneath its line`);
+					const entry = live.legend[i];
+					if (!entry || entry.text !== (s.k || s.n) || !entry.band) bad.push(`${id} ${s.n}: legend entry ${JSON.stringify(entry)}`);
+				});
+			}
+			if (page.errors.length) bad.push(page.errors.join("\n"));
+			await page.close();
+		}
+		ok(drawn > 0 && bad.length === 0 && (label === "seed groups" || faint > 0),
+			`bands: the live charts draw ${label} as a band from the data, beneath the line, with a band key in the legend`, bad.slice(0, 6).join("\n") || `${drawn} bands`);
+	}
+}
 
 // Overlay legends: a list beside each picture (read here with the script
 // off) naming each run by its own part of the name, the full name in its

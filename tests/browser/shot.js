@@ -1,5 +1,5 @@
 // shot.js — screenshots a page in the system Chromium: node shot.js FILE.html OUT.png [WIDTH] [dark]
-// (SEL=css scrolls to an element first; FULL=1 takes the whole page)
+// (SEL=css scrolls to an element first; HASH=#... opens it in that state; FULL=1 takes the whole page)
 "use strict";
 const puppeteer = require("puppeteer-core");
 const path = require("path");
@@ -12,9 +12,9 @@ const path = require("path");
 	const page = await browser.newPage();
 	await page.setViewport({ width: Number(width) || 1440, height: 900 });
 	if (scheme) await page.emulateMediaFeatures([{ name: "prefers-color-scheme", value: scheme }]);
-	await page.goto("file://" + path.resolve(file), { waitUntil: "load" });
+	// HASH=#q=lr%3C0.01&sort=... opens the page in that state
+	await page.goto("file://" + path.resolve(file) + (process.env.HASH || ""), { waitUntil: "load" });
 	if (process.env.SEL) await page.evaluate((s) => document.querySelector(s).scrollIntoView(), process.env.SEL);
-	if (process.env.HASH) await page.goto("file://" + path.resolve(file) + process.env.HASH, { waitUntil: "load" });
 	// live charts load their points as they near the screen: wait for those in view
 	await page.waitForFunction(() => [...document.querySelectorAll("figure.chart[data-points]")]
 		.filter((f) => { const r = f.getBoundingClientRect(); return r.bottom > 0 && r.top < innerHeight; })

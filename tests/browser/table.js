@@ -10,6 +10,7 @@
 const fs = require("fs");
 const os = require("os");
 const path = require("path");
+const { execFileSync } = require("child_process");
 const { ok, skip, openPage, url } = require("./lib");
 
 // The table as the page shows it, read from the DOM alone.
@@ -178,7 +179,163 @@ async function manyRuns(browser, site) {
 	await page.close();
 }
 
+// Each experiment page of a site of many experiments (the corpus): its runs
+// table leads with the experiment's own primary metric, the one its best run
+// is named by, and the trend column draws that metric, in the HTML rows and
+// in the rows the script draws alike.
+async function ownPrimary(browser, site) {
+	const dir = path.join(site, "experiments");
+	let pages = 0, bad = [];
+	for (const f of fs.readdirSync(dir).filter((f) => f.endsWith(".html"))) {
+		for (const js of [false, true]) {
+			const page = await browser.newPage();
+			await page.setJavaScriptEnabled(js);
+			await page.goto(url(path.join(dir, f)), { waitUntil: "load" });
+			const got = await page.evaluate(() => {
+				const best = document.querySelector(".best-line span");
+				const t = document.getElementById("runs-table");
+				const spark = t && t.querySelector("thead th.spark span");
+				const metric = t && t.querySelector("thead th[data-metric]");
+				const count = document.querySelector(".row-count");
+				return { best: best && best.textContent, spark: spark && spark.textContent, count: count && count.textContent,
+					rows: t ? t.tBodies[0].rows.length : 0,
+					first: metric && metric.getAttribute("data-metric"),
+					labels: t ? [...t.querySelectorAll("tbody td.spark svg")].map((s) => s.getAttribute("aria-label")) : [] };
+			});
+			await page.close();
+			if (js && got.count !== null && got.count !== `${got.rows} run${got.rows === 1 ? "" : "s"}`)
+				bad.push(`${f}: the count under the table says "${got.count}" of ${got.rows} rows`);
+			if (!got.best) continue;
+			pages += !js;
+			if (got.spark !== got.best || got.first !== got.best || !got.labels.every((l) => l === got.best + " over steps"))
+				bad.push(`${f}${js ? " (script)" : ""}: best by ${got.best}, trend ${got.spark}, first column ${got.first}, sparklines ${[...new Set(got.labels)]}`);
+		}
+	}
+	ok(pages > 5 && bad.length === 0, "experiment pages: the runs table leads with and its trend column draws the experiment's own primary metric; the count under it reads right (1 run, 2 runs)",
+		bad.slice(0, 8).join("\n") || `${pages} pages`);
+}
+
+// After the value switch (last, best, min, max), every metric cell's title
+// still says the point and its step ("0.52 (best, step 390)"), the step the
+// run page gives for that run's best and last; back at the column's own mode
+// the cells are the page's again. noData: the page without its rows data
+// (the script then works on the HTML rows).
+async function modeTitles(browser, file, noData) {
+	const what = noData ? "runs table without its rows data" : "runs table";
+	const page = await browser.newPage();
+	if (noData) await page.evaluateOnNewDocument(() => Object.defineProperty(window, "runsiteRows", { get() { return undefined; }, set() {} }));
+	await page.goto(url(file), { waitUntil: "load" });
+	const usesData = await page.evaluate(() => window.runsite.tables.some((t) => t.data));
+	ok(usesData === !noData, `${what}: the script ${noData ? "works on the HTML rows" : "draws from the rows data"}`);
+	const cellsNow = () => page.evaluate(() => {
+		const t = document.getElementById("runs-table");
+		const cols = [...t.tHead.rows[0].cells].map((th, i) => th.hasAttribute("data-goal") ? i : -1).filter((i) => i >= 0);
+		return [...t.tBodies[0].rows].map((tr) => ({ href: tr.cells[0].querySelector("a").getAttribute("href"),
+			cells: cols.map((i) => ({ metric: t.tHead.rows[0].cells[i].getAttribute("data-metric"), value: tr.cells[i].getAttribute("data-value"),
+				title: tr.cells[i].title, text: tr.cells[i].textContent })) }));
+	});
+	const original = await cellsNow();
+	// The oracle: the run page's metrics summary (last and best, each at its step).
+	const first = original[0], runHtml = fs.readFileSync(path.join(path.dirname(file), first.href), "utf8");
+	const summary = {};
+	for (const m of runHtml.matchAll(/<tr><td><a[^>]*>([^<]+)<\/a>.*?<\/td><td class="num"[^>]*>[^<]*<\/td><td class="num step"[^>]*>(\d*)<\/td><td class="num best"[^>]*>[^<]*<\/td><td class="num step"[^>]*>(\d*)<\/td>/g))
+		summary[m[1]] = { last: m[2], best: m[3] };
+	for (const mode of ["best", "last", "min", "max"]) {
+		await page.select('select[data-mode-for="runs-table"]', mode);
+		const rows = await cellsNow();
+		const bad = [];
+		rows.forEach((r) => r.cells.forEach((c) => {
+			const want = c.value ? new RegExp(`^${c.value.replace(/[.+]/g, "\\$&")} \\(${mode}, step -?\\d+\\)$`) : /^$/;
+			if (!want.test(c.title) && !(mode === "best" && !c.value)) bad.push(`${r.href} ${c.metric}: "${c.title}" (value ${c.value})`);
+		}));
+		ok(rows.length > 0 && bad.length === 0, `${what}: after switching to ${mode}, every metric cell's title says ${mode} and its step`, bad.slice(0, 5).join("\n"));
+		if (mode === "best" || mode === "last") {
+			const wrong = rows[0].cells.filter((c) => c.value && summary[c.metric] && !c.title.endsWith(`step ${summary[c.metric][mode]})`));
+			ok(Object.keys(summary).length > 0 && wrong.length === 0, `${what}: the ${mode} steps in the titles are the run page's`,
+				wrong.map((c) => `${c.metric}: ${c.title}, run page ${summary[c.metric][mode]}`).join("\n"));
+		}
+	}
+	await page.select('select[data-mode-for="runs-table"]', "");
+	const back = await cellsNow();
+	ok(JSON.stringify(back) === JSON.stringify(original), `${what}: back at the default, the cells are the page's own`);
+	await page.close();
+}
+
+// The filter speaks the selection language of the report pages and
+// --select (src/select.c): for each expression, the runs the filter keeps
+// on the demo's index are the runs `runsite build --select` puts in a site,
+// with the page's rows data and without it (the HTML rows).
+const SELECTIONS = ["lr<0.01", "status=FAILED", "status=finished|running", "metric:val/f1>0.4",
+	"mlp16-* metric:val/f1>=0.3, logreg-*", "top 3 by val/f1", "experiment=puppy-couch-bites pos_weight!=4",
+	"param:epochs >= 30 status=FINISHED top 5 by val/loss", "name=mlp16-posw4-s?", "top 4", "lr=0.01, hidden_units=16"];
+
+async function selectionLanguage(browser, ctx, index) {
+	if (!ctx.runsite || !ctx.store) { skip("filter: the selection language needs --runsite and --store"); return; }
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rs-select-"));
+	const rowsOf = (site) => JSON.parse(fs.readFileSync(path.join(site, "index.rows.js"), "utf8").split('["runs-table"] = ')[1].replace(/;\s*$/, ""));
+	for (const noData of [false, true]) {
+		const page = await browser.newPage();
+		if (noData) await page.evaluateOnNewDocument(() => Object.defineProperty(window, "runsiteRows", { get() { return undefined; }, set() {} }));
+		await page.goto(url(index), { waitUntil: "load" });
+		const bad = [];
+		for (const [i, expr] of SELECTIONS.entries()) {
+			let want;
+			if (!noData) {
+				const site = path.join(dir, "s" + i);
+				execFileSync(ctx.runsite, ["build", ctx.store, "-o", site, "--primary", "val/f1", "--select", expr, "-q"], { stdio: "ignore" });
+				want = rowsOf(site).rows.map((r) => r[0]).sort();
+				fs.writeFileSync(path.join(dir, "want" + i), JSON.stringify(want));
+			} else want = JSON.parse(fs.readFileSync(path.join(dir, "want" + i), "utf8"));
+			const got = await page.evaluate((q) => {
+				const input = document.querySelector("input[data-filter]");
+				input.value = q;
+				input.dispatchEvent(new Event("input"));
+				const t = window.runsite.tables.find((x) => x.table.id === "runs-table");
+				const ids = t.data ? t.match.map((k) => t.all[k][0])
+					: [...t.table.tBodies[0].rows].filter((r) => !r.hidden).map((r) => r.getAttribute("data-run-id"));
+				return { ids: ids.sort(), note: document.querySelector(".filter-note").textContent };
+			}, expr);
+			if (JSON.stringify(got.ids) !== JSON.stringify(want) || got.note)
+				bad.push(`"${expr}": the filter keeps ${got.ids.length} runs${got.note ? " (" + got.note + ")" : ""}, --select ${want.length}`);
+			if (!want.length) bad.push(`"${expr}" selects no run: not a test`);
+		}
+		ok(bad.length === 0, `filter${noData ? " (HTML rows)" : ""}: ${SELECTIONS.length} expressions of the selection language keep the runs --select selects`, bad.join("\n"));
+		await page.close();
+	}
+	fs.rmSync(dir, { recursive: true, force: true });
+}
+
+// A link to another state of the open page (the fragment changes, the page
+// does not reload) shows that state; an anchor link (#runs) keeps the state.
+async function stateLink(browser, index) {
+	const page = await openPage(browser, index);
+	const view = () => page.evaluate(() => {
+		const t = document.getElementById("runs-table");
+		return { q: document.querySelector("input[data-filter]").value,
+			rows: [...t.tBodies[0].rows].map((r) => r.getAttribute("data-run-id")).join(" "),
+			hidden: [...t.tHead.rows[0].cells].filter((th) => th.hidden).map((th) => th.textContent).join(" "),
+			mode: document.querySelector('select[data-mode-for="runs-table"]').value };
+	});
+	await page.evaluate(() => { location.hash = "#q=status%3DFAILED&hide=duration&value=best"; });
+	await page.waitForFunction(() => document.querySelector("input[data-filter]").value !== "", { timeout: 3000 }).catch(() => {});
+	const a = await view();
+	ok(a.q === "status=FAILED" && a.rows.split(" ").length === 1 && /Duration/.test(a.hidden) && a.mode === "best",
+		"runs table: a link to another state of the open page shows it", JSON.stringify(a));
+	await page.evaluate(() => { location.hash = "#runs"; });
+	await new Promise((r) => setTimeout(r, 100));
+	ok(JSON.stringify(await view()) === JSON.stringify(a), "runs table: an anchor link (#runs) keeps the state");
+	await page.evaluate(() => { location.hash = "#sort=val/f1:desc"; });
+	await page.waitForFunction(() => document.querySelector("input[data-filter]").value === "", { timeout: 3000 }).catch(() => {});
+	const b = await view();
+	ok(b.q === "" && b.rows.split(" ").length > 1 && b.hidden === "" && b.mode === "",
+		"runs table: a state link without a filter, columns or value shows all rows and columns at the default", JSON.stringify(b));
+	ok(page.errors.length === 0, "runs table: no console errors after state links", page.errors.join("\n"));
+	await page.close();
+}
+
 module.exports = async function (browser, ctx) {
+	if (ctx.corpus) await ownPrimary(browser, ctx.corpus);
+	else skip("table: no corpus site");
 	if (ctx.many) await manyRuns(browser, ctx.many);
 	else skip("table: no --many site");
 	if (!ctx.demo) { skip("table: no demo site"); return; }
@@ -186,6 +343,10 @@ module.exports = async function (browser, ctx) {
 	await sameRows(browser, index, "index");
 	for (const f of fs.readdirSync(path.join(ctx.demo, "experiments")).filter((f) => f.endsWith(".html")))
 		await sameRows(browser, path.join(ctx.demo, "experiments", f), "experiments/" + f);
+	await selectionLanguage(browser, ctx, index);
+	await stateLink(browser, index);
+	await modeTitles(browser, index, false);
+	await modeTitles(browser, index, true);
 	const page = await openPage(browser, index);
 	const fromData = await page.evaluate(() => !!(window.runsiteRows && window.runsiteRows["runs-table"] &&
 		window.runsite.tables.some((t) => t.data)));
@@ -290,5 +451,12 @@ module.exports = async function (browser, ctx) {
 		ok(parsed[0][f1Name] === (t.rows[0][1].value ? Number(t.rows[0][1].value) : null), "JSON: metric values are numbers, exact");
 	ok(page.errors.length === 0, "runs table: no console errors", page.errors.join("\n"));
 	fs.rmSync(dir, { recursive: true, force: true });
+	// Printed, the table keeps its rows and drops its controls.
+	await page.emulateMediaType("print");
+	const printed = await page.evaluate(() => ({
+		controls: [...document.querySelectorAll("input[data-filter], select[data-mode-for], button.download, details.columns")]
+			.filter((e) => e.getBoundingClientRect().height > 0).length,
+		rows: [...document.getElementById("runs-table").tBodies[0].rows].filter((r) => r.getBoundingClientRect().height > 0).length }));
+	ok(printed.controls === 0 && printed.rows > 0, "runs table: printed, without its filter, value switch, columns and download controls", JSON.stringify(printed));
 	await page.close();
 };

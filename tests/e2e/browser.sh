@@ -13,6 +13,13 @@ export CHROMIUM
 why=
 command -v node >/dev/null 2>&1 || why="node is not installed"
 [ -z "$why" ] && [ ! -x "$CHROMIUM" ] && why="no Chromium at $CHROMIUM"
+# A fresh clone has no node_modules: its packages come as the lockfile pins
+# them (what scripts/install-deps.sh --test does), when npm is here.
+if [ -z "$why" ] && [ ! -d "$BROWSER_DIR/node_modules/puppeteer-core" ] && command -v npm >/dev/null 2>&1; then
+	echo "browser.sh: npm ci in $BROWSER_DIR (the browser tests' packages)"
+	(cd "$BROWSER_DIR" && npm ci --ignore-scripts --no-audit --no-fund >"$TMP/npm.log" 2>&1) ||
+		{ echo "browser.sh: npm ci failed:"; tail -5 "$TMP/npm.log"; }
+fi
 [ -z "$why" ] && [ ! -d "$BROWSER_DIR/node_modules/puppeteer-core" ] &&
 	why="$BROWSER_DIR/node_modules is missing (scripts/install-deps.sh --test, or npm ci there)"
 if [ -n "$why" ]; then
@@ -30,7 +37,11 @@ fi
 "$PY" tests/tools/make_many_runs.py "$TMP/many" 250
 "$RUNSITE" build "$TMP/many" -o "$TMP/many-site" >"$TMP/many.log" 2>&1 ||
 	fail "the 250-run site builds"
-out=$(cd "$BROWSER_DIR" && node run.js --demo "$TMP/demo" --corpus "$TMP/corpus" --many "$TMP/many-site" 2>&1)
+# The filter's selection language is checked against `runsite build --select`.
+top=$(pwd)
+case $RUNSITE in /*) rs=$RUNSITE ;; *) rs=$top/$RUNSITE ;; esac
+out=$(cd "$BROWSER_DIR" && node run.js --demo "$TMP/demo" --corpus "$TMP/corpus" --many "$TMP/many-site" \
+	--runsite "$rs" --store "$top/sample-runs" 2>&1)
 echo "$out" | grep -v '^browser: '
 line=$(echo "$out" | grep -E '^browser: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' | tail -1)
 if [ -z "$line" ]; then

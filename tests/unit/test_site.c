@@ -883,8 +883,7 @@ static void test_run_memory_flat(const char *tmp)
 	   "and its description: %s", sr->charts ? sr->charts[0].alt : "(none)");
 	site_run_charts_unload(sr);
 	OK(sr->charts == NULL, "until the page is written");
-	s.primary = "loss";
-	char *b = run_sparkline(&s, &s.runs[i], got_end);
+	char *b = run_sparkline(&s, &s.runs[i], "loss", got_end);
 	OK(b != NULL, "sparkline drawn from the spill file");
 	OK(a && b && strcmp(a, b) == 0 && want_end[0] == got_end[0] && want_end[1] == got_end[1],
 	   "and it is the sparkline drawn from memory");

@@ -410,7 +410,7 @@ static void top_experiment(void *ctx, struct experiment *e)
 static void top_ids(struct build *b, const struct discovery *d, const struct reader_opts *ropts)
 {
 	struct top_pass t = {b, NULL, 0, 0};
-	struct pipeline_consumer consumer = {&t, top_store, top_experiment, top_run};
+	struct pipeline_consumer consumer = {&t, top_store, top_experiment, top_run, NULL};
 	struct pipeline_stats stats;
 	memset(&stats, 0, sizeof stats);
 	bool quiet = b->opts->quiet;
@@ -766,7 +766,8 @@ static int load_reports(struct site *s, const struct discovery *d)
 static void read_stores(struct build *b, const struct discovery *d,
                         const struct reader_opts *ropts, struct pipeline_stats *stats)
 {
-	struct pipeline_consumer consumer = {b, sink_store_begin, sink_experiment, sink_run};
+	struct pipeline_consumer consumer = {b, sink_store_begin, sink_experiment, sink_run,
+	                                     cache_runcache(b->s.cache)};
 	struct chart_pool pool;
 	chart_fonts_load(); /* for charts drawn on this thread (one job) */
 	charts_start(b, &pool);

@@ -1,13 +1,86 @@
 /* pipeline.c — one way of reading stores for every command: merge, de-duplicate,
  * redact, deliver. */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "runsite/diag.h"
 #include "runsite/pipeline.h"
 #include "runsite/redact.h"
+#include "runsite/runcache.h"
 #include "runsite/util.h"
+
+/* ---- runs kept between builds ---- */
+
+/* What goes with a run from its reader to its delivery for the run cache:
+ * the folder it was read from, and whether it came from the cache. */
+struct ticket {
+	char *key;       /* reader, store and run folder */
+	char *fp;        /* the folder's files' digest, with the reader options */
+	bool hit;        /* taken from the cache */
+	struct buf blob; /* read now: the run as its reader delivered it, encoded */
+};
+
+static void ticket_free(struct ticket *t)
+{
+	if (!t)
+		return;
+	free(t->key);
+	free(t->fp);
+	buf_free(&t->blob);
+	free(t);
+}
+
+/* A sink's side of the cache: the run folder its reader last asked about. */
+struct asking {
+	struct runcache *rc;             /* NULL: runs are not kept */
+	const struct reader_opts *ropts;
+	struct ticket *t;                /* asked about, not yet delivered */
+	size_t warnings;                 /* diag_count() when asked */
+};
+
+/* run_sink.cached: the run of folder dir of store when its files' digest
+ * fp (and the reader options) are the last build's. */
+static struct run *ask_cached(struct asking *a, const struct store_ref *store, const char *dir,
+                              const char *fp)
+{
+	ticket_free(a->t);
+	a->t = NULL;
+	if (!a->rc)
+		return NULL;
+	struct ticket *t = xcalloc(1, sizeof *t);
+	t->key = xasprintf("%s\t%s\t%s", store->reader->name, store->path, dir);
+	/* Every reader option that changes what is read of a run. */
+	struct buf o = BUF_INIT;
+	buf_printf(&o, "%s %zu %d", fp, a->ropts->dec_buckets, a->ropts->include_deleted);
+	for (size_t i = 0; i < store->ninner; i++)
+		buf_printf(&o, " %zu:%s", strlen(store->inner[i]), store->inner[i]);
+	t->fp = buf_detach(&o);
+	struct run *r = runcache_get(a->rc, t->key, t->fp, a->ropts->dec_buckets);
+	t->hit = r != NULL;
+	a->t = t;
+	a->warnings = diag_count();
+	return r;
+}
+
+/* The ticket of run r, delivered by the reader that asked last (NULL when
+ * it did not ask, or the run is not to be kept: its reading warned). A run
+ * read now is encoded here, before anything changes it. */
+static struct ticket *ask_take(struct asking *a, const struct run *r)
+{
+	struct ticket *t = a->t;
+	a->t = NULL;
+	if (!t || t->hit)
+		return t;
+	if (diag_count() != a->warnings) {
+		/* Its warnings are said when it is read: read it again next time. */
+		ticket_free(t);
+		return NULL;
+	}
+	runcache_encode(r, &t->blob);
+	return t;
+}
 
 /* Run ids seen so far, with the store each came from (open addressing). */
 struct seen {
@@ -42,7 +115,9 @@ struct state {
 	const struct discovery *d;
 	struct run *merge_into; /* while reading the `also` reader: the run to merge into */
 	struct run *pending;    /* a store with a second reader: its first run, held */
+	struct ticket *pending_t; /* and its ticket */
 	size_t store_runs;      /* runs that store delivered so far */
+	struct asking ask;      /* reading on this thread: the run cache's side */
 };
 
 /* Looks key up; when absent, adds it with from and returns NULL. */
@@ -367,7 +442,7 @@ static void read_ahead(struct state *st, const struct discovery *d)
 			first = i;
 			continue;
 		}
-		struct run_sink sink = {&st->light, light_experiment, light_run};
+		struct run_sink sink = {&st->light, light_experiment, light_run, NULL};
 		st->light.reading = i;
 		diag_redirect(drop_message, NULL);
 		s->reader->read(s->path, &o, &sink);
@@ -463,14 +538,22 @@ static void main_experiment(void *ctx, struct experiment *e)
 	st->consumer->experiment(st->consumer->ctx, e);
 }
 
-/* Redacts run r and hands it to the consumer. Returns 0 when it asked to stop. */
-static int deliver(struct state *st, struct run *r)
+/* Redacts run r and hands it to the consumer. Returns 0 when it asked to
+ * stop. With its ticket t (freed), a run that needed no redaction is kept
+ * in the run cache: a kept run holds no secret and no placeholder. */
+static int deliver(struct state *st, struct run *r, struct ticket *t)
 {
 	struct kvlist redacted = {0};
 	assign_id(st, r);
 	run_make_utf8(r);
-	if (st->redactor)
-		redact_run(st->redactor, r, &redacted);
+	size_t nred = st->redactor ? redact_run(st->redactor, r, &redacted) : 0;
+	if (t && st->consumer->runs && st->redactor && nred == 0) {
+		if (t->hit)
+			runcache_keep(st->consumer->runs, t->key);
+		else if (t->blob.size)
+			runcache_put(st->consumer->runs, t->key, t->fp, &t->blob);
+	}
+	ticket_free(t);
 	st->stats->runs++;
 	if (!st->consumer->run(st->consumer->ctx, r, &redacted))
 		st->stop = true;
@@ -478,10 +561,10 @@ static int deliver(struct state *st, struct run *r)
 	return !st->stop;
 }
 
-static int main_run(void *ctx, struct run *r)
+static int main_run_t(struct state *st, struct run *r, struct ticket *t)
 {
-	struct state *st = ctx;
 	if (st->stop) {
+		ticket_free(t);
 		run_free(r);
 		return 0;
 	}
@@ -494,29 +577,47 @@ static int main_run(void *ctx, struct run *r)
 		                    : xasprintf("run %s: already read from %s", r->id, from);
 		kvlist_add(&st->stats->duplicates, st->store->path, why);
 		free(why);
+		ticket_free(t);
 		run_free(r);
 		return 1;
 	}
 	if (st->store->reader->unique_ids && st->light.n)
 		merge_light(st, r);
 	if (!st->store->also)
-		return deliver(st, r);
+		return deliver(st, r, t);
 	/* A store with a second reader (event files in a Lightning version
 	 * folder) is one run with both sources: hold its run until the store
 	 * ends. A store that turns out to hold several runs gets no merge. */
 	if (++st->store_runs == 1) {
 		st->pending = r;
+		st->pending_t = t;
 		return 1;
 	}
 	if (st->pending) {
 		struct run *first = st->pending;
 		st->pending = NULL;
-		if (!deliver(st, first)) {
+		struct ticket *ft = st->pending_t;
+		st->pending_t = NULL;
+		if (!deliver(st, first, ft)) {
+			ticket_free(t);
 			run_free(r);
 			return 0;
 		}
 	}
-	return deliver(st, r);
+	return deliver(st, r, t);
+}
+
+/* The sink of a store read on this thread. */
+static int main_run(void *ctx, struct run *r)
+{
+	struct state *st = ctx;
+	return main_run_t(st, r, ask_take(&st->ask, r));
+}
+
+static struct run *main_cached(void *ctx, const char *dir, const char *fp)
+{
+	struct state *st = ctx;
+	return ask_cached(&st->ask, st->store, dir, fp);
 }
 
 /* Called when a store's reader is done: merges the second reader's runs into
@@ -524,19 +625,22 @@ static int main_run(void *ctx, struct run *r)
 static void store_end(struct state *st)
 {
 	struct run *r = st->pending;
+	struct ticket *t = st->pending_t;
 	st->pending = NULL;
+	st->pending_t = NULL;
 	st->store_runs = 0;
 	if (!r)
 		return;
 	if (st->stop) {
+		ticket_free(t);
 		run_free(r);
 		return;
 	}
 	st->merge_into = r;
-	struct run_sink also = {st, also_experiment, also_run};
+	struct run_sink also = {st, also_experiment, also_run, NULL};
 	st->store->also->read(st->store->path, st->ropts, &also);
 	st->merge_into = NULL;
-	deliver(st, r);
+	deliver(st, r, t);
 }
 
 /* Counts a store its reader gave up on, and names it for the skipped list. */
@@ -579,6 +683,7 @@ enum event_kind { EV_EXPERIMENT, EV_RUN, EV_MESSAGE, EV_END };
 struct event {
 	enum event_kind kind;
 	void *item; /* struct experiment *, struct run * or a message line */
+	struct ticket *t; /* EV_RUN: its ticket, or NULL */
 	long rc;    /* EV_END: what read() returned */
 	struct event *next;
 };
@@ -591,6 +696,7 @@ struct slot {
 struct par {
 	const struct discovery *d;
 	const struct reader_opts *ropts;
+	struct runcache *rc;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct slot *slots;
@@ -604,15 +710,18 @@ struct par {
 struct job {
 	struct par *p;
 	size_t i;
+	struct asking ask;
 };
 
 #define RUNS_AHEAD 4 /* runs a store may hold ready before its reader waits */
 
-static void push(struct par *p, size_t i, enum event_kind kind, void *item, long rc)
+static void push_t(struct par *p, size_t i, enum event_kind kind, void *item, long rc,
+                   struct ticket *t)
 {
 	struct event *e = xcalloc(1, sizeof *e);
 	e->kind = kind;
 	e->item = item;
+	e->t = t;
 	e->rc = rc;
 	pthread_mutex_lock(&p->mu);
 	struct slot *sl = &p->slots[i];
@@ -625,6 +734,11 @@ static void push(struct par *p, size_t i, enum event_kind kind, void *item, long
 		sl->runs++;
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
+}
+
+static void push(struct par *p, size_t i, enum event_kind kind, void *item, long rc)
+{
+	push_t(p, i, kind, item, rc, NULL);
 }
 
 static void job_message(void *ctx, char *text)
@@ -643,13 +757,19 @@ static int job_run(void *ctx, struct run *r)
 {
 	struct job *j = ctx;
 	struct par *p = j->p;
-	push(p, j->i, EV_RUN, r, 0);
+	push_t(p, j->i, EV_RUN, r, 0, ask_take(&j->ask, r));
 	pthread_mutex_lock(&p->mu);
 	while (p->slots[j->i].runs >= RUNS_AHEAD && !p->stop)
 		pthread_cond_wait(&p->cv, &p->mu);
 	int go = !p->stop;
 	pthread_mutex_unlock(&p->mu);
 	return go;
+}
+
+static struct run *job_cached(void *ctx, const char *dir, const char *fp)
+{
+	struct job *j = ctx;
+	return ask_cached(&j->ask, &j->p->d->stores[j->i], dir, fp);
 }
 
 static void *read_worker(void *arg)
@@ -665,13 +785,14 @@ static void *read_worker(void *arg)
 		}
 		size_t i = p->next++;
 		pthread_mutex_unlock(&p->mu);
-		struct job j = {p, i};
-		struct run_sink sink = {&j, job_experiment, job_run};
+		struct job j = {p, i, {p->rc, p->ropts, NULL, 0}};
+		struct run_sink sink = {&j, job_experiment, job_run, p->rc ? job_cached : NULL};
 		diag_redirect(job_message, &j);
 		const struct store_ref *st = &p->d->stores[i];
 		struct reader_opts o = store_opts(p->ropts, st);
 		long rc = st->reader->read(st->path, &o, &sink);
 		diag_redirect(NULL, NULL);
+		ticket_free(j.ask.t);
 		push(p, i, EV_END, NULL, rc);
 	}
 }
@@ -680,6 +801,7 @@ static void free_events(struct event *e)
 {
 	while (e) {
 		struct event *next = e->next;
+		ticket_free(e->t);
 		if (e->kind == EV_RUN)
 			run_free(e->item);
 		else if (e->kind == EV_EXPERIMENT)
@@ -698,7 +820,8 @@ static void free_events(struct event *e)
  * workers read at most `window` stores ahead of the one delivered. */
 static void read_parallel(struct state *st, const struct discovery *d, int workers)
 {
-	struct par p = {.d = d, .ropts = st->ropts, .window = (size_t)workers + 1};
+	struct par p = {.d = d, .ropts = st->ropts, .rc = st->consumer->runs,
+	                .window = (size_t)workers + 1};
 	pthread_mutex_init(&p.mu, NULL);
 	pthread_cond_init(&p.cv, NULL);
 	p.slots = xcalloc(d->nstores, sizeof *p.slots);
@@ -735,14 +858,16 @@ static void read_parallel(struct state *st, const struct discovery *d, int worke
 				diag_print(e->item);
 			else if (kind == EV_EXPERIMENT && !st->stop)
 				main_experiment(st, e->item);
-			else if (kind == EV_RUN && !st->stop)
-				main_run(st, e->item);
-			else if (kind == EV_RUN)
+			else if (kind == EV_RUN && !st->stop) {
+				main_run_t(st, e->item, e->t);
+				e->t = NULL;
+			} else if (kind == EV_RUN)
 				run_free(e->item);
 			else if (kind == EV_EXPERIMENT)
 				experiment_free(e->item);
 			if (kind == EV_MESSAGE || kind == EV_END)
 				free(e->item);
+			ticket_free(e->t);
 			free(e);
 			if (st->stop) {
 				pthread_mutex_lock(&p.mu);
@@ -780,13 +905,15 @@ int pipeline_read(const struct discovery *d, const struct reader_opts *ropts, bo
 	struct state st = {
 		.consumer = consumer, .ropts = ropts, .stats = stats,
 		.redactor = redact ? redactor_new() : NULL,
+		.ask = {consumer->runs, ropts, NULL, 0},
 	};
 	int workers = jobs_or_cpus(ropts->jobs);
 	read_ahead(&st, d);
 	if (workers > 1 && d->nstores > 1) {
 		read_parallel(&st, d, workers);
 	} else {
-		struct run_sink sink = {&st, main_experiment, main_run};
+		struct run_sink sink = {&st, main_experiment, main_run,
+		                        consumer->runs ? main_cached : NULL};
 		for (size_t i = 0; i < d->nstores && !st.stop; i++) {
 			st.store = &d->stores[i];
 			st.store_index = i;
@@ -799,6 +926,12 @@ int pipeline_read(const struct discovery *d, const struct reader_opts *ropts, bo
 				stats->fatal = (int)-rc;
 			store_end(&st);
 		}
+	}
+	ticket_free(st.ask.t);
+	if (consumer->runs && getenv("RUNSITE_PHASES")) {
+		size_t hits, misses;
+		runcache_counts(consumer->runs, &hits, &misses);
+		fprintf(stderr, "runs taken from the build cache: %zu; read: %zu\n", hits, misses);
 	}
 	seen_free(&st.seen);
 	seen_free(&st.ids);

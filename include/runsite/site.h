@@ -130,6 +130,9 @@ struct slugset {
 };
 
 struct build_cache;
+struct runcache;
+/* The runs the build cache keeps between builds (runcache.h); NULL: none. */
+struct runcache *cache_runcache(struct build_cache *c);
 
 struct site {
 	const struct site_opts *opts;

@@ -304,13 +304,39 @@ static void count_extras(struct run *r, const char *dir)
 	}
 }
 
+/* The last build's run of folder dir when none of the files read_run
+ * reads of it has changed (reader.h), else NULL. */
+static struct run *cached_run(struct run_sink *sink, const char *dir, const char *metrics_path,
+                              const char *id)
+{
+	struct run_files *f = run_files_new(sink);
+	if (!f)
+		return NULL;
+	run_files_add_text(f, id);
+	run_files_add(f, dir); /* its listing: the event files counted */
+	run_files_add(f, metrics_path);
+	const char *const names[] = {"hparams.yaml", "meta_tags.csv"};
+	for (size_t i = 0; i < 2; i++) {
+		char *p = path_join(dir, names[i]);
+		run_files_add(f, p);
+		free(p);
+	}
+	char *cdir = path_join(dir, "checkpoints");
+	run_files_add_tree(f, cdir);
+	free(cdir);
+	return run_sink_cached(sink, dir, f);
+}
+
 /* Reads the run in folder dir (metrics from metrics_path, which may be a
  * file named otherwise when given directly) and hands it to sink.
  * Returns the sink's answer, or -1 when nothing could be read. */
 static int read_run(const char *store, const char *dir, const char *metrics_path, const char *id,
                     const struct reader_opts *opts, struct run_sink *sink)
 {
-	struct run *r = run_new("lightning-csv", store);
+	struct run *r = cached_run(sink, dir, metrics_path, id);
+	if (r)
+		return sink->run(sink->ctx, r) ? 1 : 0;
+	r = run_new("lightning-csv", store);
 	r->id = xstrdup(id);
 	r->name = csv_dir_name(dir, 0);
 	/* Lightning's default logger name says nothing; the project folder does. */

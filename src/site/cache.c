@@ -30,6 +30,7 @@
 #include <xxhash.h>
 
 #include "runsite/diag.h"
+#include "runsite/runcache.h"
 #include "site_internal.h"
 
 #define CACHE_SCHEMA "runsite build cache 2"
@@ -59,7 +60,10 @@ struct build_cache {
 	size_t n, cap;
 	size_t reused, drawn;
 	size_t pages_reused, pages_made;
+	struct runcache *runs; /* the runs kept between builds (runcache.h) */
 };
+
+static int binary_salt(char out[33]);
 
 static int64_t mtime_ns(const struct stat *st)
 {
@@ -105,6 +109,21 @@ static void open_old(struct build_cache *c)
 		rc = sqlite3_prepare_v2(c->old,
 		                        "SELECT path, size FROM page_files WHERE page = ? ORDER BY path",
 		                        -1, &c->find_files, NULL);
+	if (ours && rc == SQLITE_OK) {
+		/* The runs kept by the last build (none in a cache made before
+		 * runs were kept: its runs are read). */
+		sqlite3_stmt *runs = NULL;
+		if (sqlite3_prepare_v2(c->old, "SELECT key, fingerprint, blob FROM runs", -1, &runs,
+		                       NULL) == SQLITE_OK)
+			while (sqlite3_step(runs) == SQLITE_ROW) {
+				const char *k = (const char *)sqlite3_column_text(runs, 0);
+				const char *f = (const char *)sqlite3_column_text(runs, 1);
+				const char *b = (const char *)sqlite3_column_text(runs, 2);
+				if (k && f && b)
+					runcache_index_add(c->runs, k, f, b);
+			}
+		sqlite3_finalize(runs);
+	}
 	if (!ours || rc != SQLITE_OK) {
 		diag_warn(path, 0, "build cache not used (%s); every chart is drawn",
 		          rc != SQLITE_OK && c->old ? sqlite3_errmsg(c->old) : "not runsite's");
@@ -124,6 +143,12 @@ struct build_cache *cache_open(const char *old_site, const char *new_site)
 	c->old_site = old_site ? xstrdup(old_site) : NULL;
 	c->new_site = xstrdup(new_site);
 	pthread_mutex_init(&c->mu, NULL);
+	char salt[33];
+	char *old_runs = old_site ? path_join(old_site, RUNCACHE_DIR) : NULL;
+	char *new_runs = path_join(new_site, RUNCACHE_DIR);
+	c->runs = runcache_open(old_runs, new_runs, binary_salt(salt) ? salt : NULL);
+	free(old_runs);
+	free(new_runs);
 	if (old_site)
 		open_old(c);
 	return c;
@@ -337,6 +362,21 @@ static int cmp_row(const void *a, const void *b)
 	return strcmp(((const struct cache_row *)a)->path, ((const struct cache_row *)b)->path);
 }
 
+struct run_rows {
+	sqlite3_stmt *ins;
+};
+
+static int put_run_row(void *ctx, const char *key, const char *fp, const char *blob)
+{
+	struct run_rows *rr = ctx;
+	sqlite3_bind_text(rr->ins, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(rr->ins, 2, fp, -1, SQLITE_STATIC);
+	sqlite3_bind_text(rr->ins, 3, blob, -1, SQLITE_STATIC);
+	int ok = sqlite3_step(rr->ins) == SQLITE_DONE;
+	sqlite3_reset(rr->ins);
+	return ok;
+}
+
 /* Writes this build's rows into the new site's cache file, in path order
  * so the same site gives the same file. */
 int cache_write(struct build_cache *c)
@@ -357,7 +397,9 @@ int cache_write(struct build_cache *c)
 	                        "CREATE TABLE pages(path TEXT PRIMARY KEY, fingerprint TEXT NOT NULL,"
 	                        " size INTEGER) WITHOUT ROWID;"
 	                        "CREATE TABLE page_files(page TEXT, path TEXT, size INTEGER,"
-	                        " PRIMARY KEY (page, path)) WITHOUT ROWID;",
+	                        " PRIMARY KEY (page, path)) WITHOUT ROWID;"
+	                        "CREATE TABLE runs(key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL,"
+	                        " blob TEXT NOT NULL) WITHOUT ROWID;",
 	                        NULL, NULL, NULL) == SQLITE_OK;
 	ok = ok &&
 	     sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO charts VALUES (?, ?, ?, ?, ?, ?)",
@@ -392,6 +434,11 @@ int cache_write(struct build_cache *c)
 	sqlite3_finalize(ins);
 	sqlite3_finalize(ins_file);
 	sqlite3_finalize(ins_page);
+	struct run_rows rr = {NULL};
+	ok = ok && sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO runs VALUES (?, ?, ?)", -1, &rr.ins,
+	                              NULL) == SQLITE_OK;
+	ok = ok && runcache_rows(c->runs, put_run_row, &rr);
+	sqlite3_finalize(rr.ins);
 	ok = ok && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
 	if (!ok)
 		diag_msg("%s: cannot write the build cache: %s", path,
@@ -417,6 +464,7 @@ int cache_close(struct build_cache *c, int write, size_t *reused, size_t *drawn,
 	sqlite3_finalize(c->find_page);
 	sqlite3_finalize(c->find_files);
 	sqlite3_close(c->old);
+	runcache_free(c->runs);
 	for (size_t i = 0; i < c->n; i++) {
 		free(c->rows[i].path);
 		for (size_t k = 0; k < c->rows[i].nfiles; k++)
@@ -628,6 +676,23 @@ static void code_id_init(void)
 		code_id_ok = true;
 	}
 	buf_free(&b);
+}
+
+/* This binary's digest as 32 hex digits, what the kept runs are salted
+ * with; 0 when the binary cannot be read (then no run is kept). */
+static int binary_salt(char out[33])
+{
+	pthread_once(&code_once, code_id_init);
+	if (!code_id_ok)
+		return 0;
+	for (size_t i = 0; i < sizeof code_id; i++)
+		snprintf(out + 2 * i, 3, "%02x", code_id[i]);
+	return 1;
+}
+
+struct runcache *cache_runcache(struct build_cache *c)
+{
+	return c ? c->runs : NULL;
 }
 
 struct page_fp {

@@ -14,6 +14,8 @@
 
 extern const struct reader reader_lightning_csv;
 extern const struct reader reader_mlflow_file;
+extern const struct reader reader_hf_trainer;
+extern const struct reader reader_dvclive;
 
 #define DEC_BUCKETS 16 /* few, so long series are decimated */
 
@@ -162,6 +164,8 @@ static void asked_free(struct asked *a)
 	memset(a, 0, sizeof *a);
 }
 
+static void touch_later(const char *path);
+
 /* ---- round trips ---- */
 
 /* Reads path with rd and round-trips every run; returns the runs checked. */
@@ -199,6 +203,8 @@ static void test_round_trip_corpus(void)
 	/* The MLflow store of the repository's samples (real MLflow output). */
 	size_t n = round_trip_store(&reader_mlflow_file, "sample-runs/mlruns");
 	OK(n >= 10, "sample-runs/mlruns: %zu runs round-tripped", n);
+	n = round_trip_store(&reader_hf_trainer, "tests/corpus/hf-trainer/whisper-large-v2-japanese");
+	INT_EQ(n, 1, "the Hugging Face Trainer sample round-tripped");
 	const char *ml[] = {"../shared/corpus/mlflow-filestore/jday54-mlflow1.26",
 	                    "../shared/corpus/mlflow-filestore/lissygrace-mlflow3",
 	                    "../shared/corpus/mlflow-filestore/yeshwanth-mlflow3-workspace",
@@ -222,6 +228,55 @@ static void test_round_trip_corpus(void)
 	for (size_t i = 0; i < sizeof lc / sizeof lc[0]; i++)
 		total += round_trip_store(&reader_lightning_csv, lc[i]);
 	INT_EQ(total, 3, "Lightning corpus runs round-tripped");
+	const char *dl[] = {"../shared/corpus/dvclive/get-started-experiments-fastai/results/train",
+	                    "../shared/corpus/dvclive/sound-event-detection-lightning/dvclive",
+	                    "../shared/corpus/dvclive/example-dvc-experiments-0x/baseline/dvclive"};
+	total = 0;
+	for (size_t i = 0; i < sizeof dl / sizeof dl[0]; i++)
+		total += round_trip_store(&reader_dvclive, dl[i]);
+	INT_EQ(total, 3, "DVCLive corpus runs round-tripped");
+}
+
+/* The one-run folders (Hugging Face Trainer, DVCLive) ask too, and their
+ * digest follows their files. */
+static void test_one_run_folders_ask(void)
+{
+	put("hf/trainer_state.json", "{\"global_step\": 2, \"log_history\": [{\"step\": 1, \"loss\": 0.5}, {\"step\": 2, \"loss\": 0.25}]}");
+	put("hf/checkpoint-2/trainer_state.json", "{\"global_step\": 2, \"log_history\": []}");
+	put("dl/dvclive/metrics.json", "{\"loss\": 0.25, \"step\": 1}");
+	put("dl/dvclive/plots/metrics/loss.tsv", "step\tloss\n0\t0.5\n1\t0.25\n");
+	put("dl/params.yaml", "lr: 0.1\n");
+	const struct {
+		const struct reader *rd;
+		const char *dir, *change;
+	} cases[] = {{&reader_hf_trainer, "hf", "hf/checkpoint-2/trainer_state.json"},
+	             {&reader_dvclive, "dl/dvclive", "dl/params.yaml"}};
+	for (size_t i = 0; i < 2; i++) {
+		char *dir = tp(cases[i].dir), *ch = tp(cases[i].change);
+		struct asked a1, a2;
+		memset(&a1, 0, sizeof a1);
+		memset(&a2, 0, sizeof a2);
+		read_asking(cases[i].rd, dir, &a1);
+		OK(a1.n == 1 && a1.got.n == 1, "%s: asked once, read", cases[i].rd->name);
+		read_asking(cases[i].rd, dir, &a2);
+		OK(a2.n == 1 && strcmp(a1.fps[0], a2.fps[0]) == 0, "%s: unchanged: the same digest",
+		   cases[i].rd->name);
+		asked_free(&a2);
+		touch_later(ch);
+		read_asking(cases[i].rd, dir, &a2);
+		OK(a2.n == 1 && strcmp(a1.fps[0], a2.fps[0]) != 0, "%s: %s touched: another digest",
+		   cases[i].rd->name, cases[i].change);
+		asked_free(&a2);
+		struct run *given = run_new(cases[i].rd->name, dir);
+		a2.answer[0] = given;
+		read_asking(cases[i].rd, dir, &a2);
+		OK(a2.got.n == 1 && a2.got.runs[0] == given, "%s: the run the sink gave is delivered",
+		   cases[i].rd->name);
+		asked_free(&a1);
+		asked_free(&a2);
+		free(dir);
+		free(ch);
+	}
 }
 
 /* Odd values survive: NaN payloads, infinities, negative zero, huge steps,
@@ -484,6 +539,7 @@ int main(void)
 	test_round_trip_edges();
 	test_lightning_asks();
 	test_mlflow_asks();
+	test_one_run_folders_ask();
 	test_store();
 	rm_tree(tmpdir);
 	return TEST_END();

@@ -766,8 +766,9 @@ static int load_reports(struct site *s, const struct discovery *d)
 static void read_stores(struct build *b, const struct discovery *d,
                         const struct reader_opts *ropts, struct pipeline_stats *stats)
 {
+	/* `export --report` keeps no site, so no runs either. */
 	struct pipeline_consumer consumer = {b, sink_store_begin, sink_experiment, sink_run,
-	                                     cache_runcache(b->s.cache)};
+	                                     b->opts->report_file ? NULL : cache_runcache(b->s.cache)};
 	struct chart_pool pool;
 	chart_fonts_load(); /* for charts drawn on this thread (one job) */
 	charts_start(b, &pool);

@@ -337,16 +337,15 @@ struct run *runcache_decode(const void *data, size_t n, size_t dec_buckets)
 	get_kv(&in, &r->extras);
 	get_kv(&in, &r->sources);
 	size_t nm = get_count(&in, 8);
-	if (nm) {
-		r->metrics = xcalloc(nm, sizeof *r->metrics);
-		r->capmetrics = nm;
-	}
 	for (size_t i = 0; i < nm && !in.bad; i++) {
-		struct series *s = &r->metrics[r->nmetrics++];
+		char *key = get_str(&in);
+		struct series *s = run_series(r, key ? key : "");
+		free(key);
+		if (s != &r->metrics[i]) {
+			in.bad = 1; /* a key twice: not what a reader delivers */
+			break;
+		}
 		struct metric_summary *m = &s->sum;
-		s->key = get_str(&in);
-		if (!s->key)
-			s->key = xstrdup("");
 		m->count = get_u64(&in);
 		m->nan_count = get_u64(&in);
 		m->inf_count = get_u64(&in);

@@ -37,7 +37,7 @@ struct asking {
 	struct runcache *rc;             /* NULL: runs are not kept */
 	const struct reader_opts *ropts;
 	struct ticket *t;                /* asked about, not yet delivered */
-	size_t warnings;                 /* diag_count() when asked */
+	size_t warnings;                 /* diag_thread_count() when asked */
 };
 
 /* run_sink.cached: the run of folder dir of store when its files' digest
@@ -60,7 +60,7 @@ static struct run *ask_cached(struct asking *a, const struct store_ref *store, c
 	struct run *r = runcache_get(a->rc, t->key, t->fp, a->ropts->dec_buckets);
 	t->hit = r != NULL;
 	a->t = t;
-	a->warnings = diag_count();
+	a->warnings = diag_thread_count();
 	return r;
 }
 
@@ -73,7 +73,7 @@ static struct ticket *ask_take(struct asking *a, const struct run *r)
 	a->t = NULL;
 	if (!t || t->hit)
 		return t;
-	if (diag_count() != a->warnings) {
+	if (diag_thread_count() != a->warnings) {
 		/* Its warnings are said when it is read: read it again next time. */
 		ticket_free(t);
 		return NULL;

@@ -60,7 +60,9 @@ static int kv_same(const struct kvlist *a, const struct kvlist *b)
 /* Checks every field of b against a; what names the run in messages. */
 static void check_same_run(const struct run *a, const struct run *b, const char *what)
 {
-	OK(a->format == b->format, "%s: format (the reader's own string)", what);
+	const struct reader *rd = b->format ? reader_by_name(b->format) : NULL;
+	OK(str_same(a->format, b->format) && rd && rd->name == b->format,
+	   "%s: format (the reader's own string)", what);
 	const char *sa[] = {a->store, a->id, a->name, a->experiment_id, a->experiment_name,
 	                    a->status, a->user, a->source_name, a->source_type, a->git_commit,
 	                    a->git_branch, a->git_repo, a->parent_id, a->notes, a->artifact_dir};

@@ -13,30 +13,14 @@
 
 /* ---- runs kept between builds ---- */
 
-/* What goes with a run from its reader to its delivery for the run cache:
- * the folder it was read from, and whether it came from the cache. */
-struct ticket {
-	char *key;       /* reader, store and run folder */
-	char *fp;        /* the folder's files' digest, with the reader options */
-	bool hit;        /* taken from the cache */
-	struct buf blob; /* read now: the run as its reader delivered it, encoded */
-};
-
-static void ticket_free(struct ticket *t)
-{
-	if (!t)
-		return;
-	free(t->key);
-	free(t->fp);
-	buf_free(&t->blob);
-	free(t);
-}
+/* What goes with a run from its reader to its delivery for the run cache
+ * is its ticket, a struct run_keep (runcache.h). */
 
 /* A sink's side of the cache: the run folder its reader last asked about. */
 struct asking {
 	struct runcache *rc;             /* NULL: runs are not kept */
 	const struct reader_opts *ropts;
-	struct ticket *t;                /* asked about, not yet delivered */
+	struct run_keep *t;                /* asked about, not yet delivered */
 	size_t warnings;                 /* diag_thread_count() when asked */
 };
 
@@ -45,21 +29,21 @@ struct asking {
 static struct run *ask_cached(struct asking *a, const struct store_ref *store, const char *dir,
                               const char *fp)
 {
-	ticket_free(a->t);
+	runcache_keep_free(a->t);
 	a->t = NULL;
-	if (!a->rc)
+	/* A store with a second reader merges its runs into the first's: not kept. */
+	if (!a->rc || store->also)
 		return NULL;
-	struct ticket *t = xcalloc(1, sizeof *t);
-	t->key = xasprintf("%s\t%s\t%s", store->reader->name, store->path, dir);
+	char *key = xasprintf("%s\t%s\t%s", store->reader->name, store->path, dir);
 	/* Every reader option that changes what is read of a run. */
 	struct buf o = BUF_INIT;
 	buf_printf(&o, "%s %zu %d", fp, a->ropts->dec_buckets, a->ropts->include_deleted);
 	for (size_t i = 0; i < store->ninner; i++)
 		buf_printf(&o, " %zu:%s", strlen(store->inner[i]), store->inner[i]);
-	t->fp = buf_detach(&o);
-	struct run *r = runcache_get(a->rc, t->key, t->fp, a->ropts->dec_buckets);
-	t->hit = r != NULL;
-	a->t = t;
+	struct run *r = NULL;
+	a->t = runcache_ask(a->rc, key, buf_cstr(&o), &r);
+	buf_free(&o);
+	free(key);
 	a->warnings = diag_thread_count();
 	return r;
 }
@@ -67,18 +51,18 @@ static struct run *ask_cached(struct asking *a, const struct store_ref *store, c
 /* The ticket of run r, delivered by the reader that asked last (NULL when
  * it did not ask, or the run is not to be kept: its reading warned). A run
  * read now is encoded here, before anything changes it. */
-static struct ticket *ask_take(struct asking *a, const struct run *r)
+static struct run_keep *ask_take(struct asking *a, const struct run *r)
 {
-	struct ticket *t = a->t;
+	struct run_keep *t = a->t;
 	a->t = NULL;
-	if (!t || t->hit)
+	if (!t || runcache_keep_hit(t))
 		return t;
 	if (diag_thread_count() != a->warnings) {
 		/* Its warnings are said when it is read: read it again next time. */
-		ticket_free(t);
+		runcache_keep_free(t);
 		return NULL;
 	}
-	runcache_encode(r, &t->blob);
+	runcache_keep_read(t, r);
 	return t;
 }
 
@@ -115,7 +99,7 @@ struct state {
 	const struct discovery *d;
 	struct run *merge_into; /* while reading the `also` reader: the run to merge into */
 	struct run *pending;    /* a store with a second reader: its first run, held */
-	struct ticket *pending_t; /* and its ticket */
+	struct run_keep *pending_t; /* and its ticket */
 	size_t store_runs;      /* runs that store delivered so far */
 	struct asking ask;      /* reading on this thread: the run cache's side */
 };
@@ -539,32 +523,37 @@ static void main_experiment(void *ctx, struct experiment *e)
 }
 
 /* Redacts run r and hands it to the consumer. Returns 0 when it asked to
- * stop. With its ticket t (freed), a run that needed no redaction is kept
- * in the run cache: a kept run holds no secret and no placeholder. */
-static int deliver(struct state *st, struct run *r, struct ticket *t)
+ * stop. With its ticket t, a run that needed no redaction goes to the
+ * consumer with its ticket, to be kept in the run cache: a kept run holds
+ * no secret and no placeholder. A run taken from the cache goes with its
+ * ticket always (it has no points): one that needed redaction now is
+ * marked so (the consumer then builds again without the run cache). */
+static int deliver(struct state *st, struct run *r, struct run_keep *t)
 {
 	struct kvlist redacted = {0};
 	assign_id(st, r);
 	run_make_utf8(r);
 	size_t nred = st->redactor ? redact_run(st->redactor, r, &redacted) : 0;
-	if (t && st->consumer->runs && st->redactor && nred == 0) {
-		if (t->hit)
-			runcache_keep(st->consumer->runs, t->key);
-		else if (t->blob.size)
-			runcache_put(st->consumer->runs, t->key, t->fp, &t->blob);
-	}
-	ticket_free(t);
+	bool keep = t && st->consumer->runs && st->redactor && nred == 0;
+	if (t && runcache_keep_hit(t) && !keep)
+		runcache_keep_site(t)->unkeepable = true;
+	if (t && st->consumer->runs && (keep || runcache_keep_hit(t)))
+		runcache_hand(st->consumer->runs, t);
+	else
+		runcache_keep_free(t);
 	st->stats->runs++;
 	if (!st->consumer->run(st->consumer->ctx, r, &redacted))
 		st->stop = true;
+	if (st->consumer->runs)
+		runcache_hand(st->consumer->runs, NULL);
 	kvlist_free(&redacted);
 	return !st->stop;
 }
 
-static int main_run_t(struct state *st, struct run *r, struct ticket *t)
+static int main_run_t(struct state *st, struct run *r, struct run_keep *t)
 {
 	if (st->stop) {
-		ticket_free(t);
+		runcache_keep_free(t);
 		run_free(r);
 		return 0;
 	}
@@ -577,7 +566,7 @@ static int main_run_t(struct state *st, struct run *r, struct ticket *t)
 		                    : xasprintf("run %s: already read from %s", r->id, from);
 		kvlist_add(&st->stats->duplicates, st->store->path, why);
 		free(why);
-		ticket_free(t);
+		runcache_keep_free(t);
 		run_free(r);
 		return 1;
 	}
@@ -596,10 +585,10 @@ static int main_run_t(struct state *st, struct run *r, struct ticket *t)
 	if (st->pending) {
 		struct run *first = st->pending;
 		st->pending = NULL;
-		struct ticket *ft = st->pending_t;
+		struct run_keep *ft = st->pending_t;
 		st->pending_t = NULL;
 		if (!deliver(st, first, ft)) {
-			ticket_free(t);
+			runcache_keep_free(t);
 			run_free(r);
 			return 0;
 		}
@@ -625,14 +614,14 @@ static struct run *main_cached(void *ctx, const char *dir, const char *fp)
 static void store_end(struct state *st)
 {
 	struct run *r = st->pending;
-	struct ticket *t = st->pending_t;
+	struct run_keep *t = st->pending_t;
 	st->pending = NULL;
 	st->pending_t = NULL;
 	st->store_runs = 0;
 	if (!r)
 		return;
 	if (st->stop) {
-		ticket_free(t);
+		runcache_keep_free(t);
 		run_free(r);
 		return;
 	}
@@ -683,7 +672,7 @@ enum event_kind { EV_EXPERIMENT, EV_RUN, EV_MESSAGE, EV_END };
 struct event {
 	enum event_kind kind;
 	void *item; /* struct experiment *, struct run * or a message line */
-	struct ticket *t; /* EV_RUN: its ticket, or NULL */
+	struct run_keep *t; /* EV_RUN: its ticket, or NULL */
 	long rc;    /* EV_END: what read() returned */
 	struct event *next;
 };
@@ -716,7 +705,7 @@ struct job {
 #define RUNS_AHEAD 4 /* runs a store may hold ready before its reader waits */
 
 static void push_t(struct par *p, size_t i, enum event_kind kind, void *item, long rc,
-                   struct ticket *t)
+                   struct run_keep *t)
 {
 	struct event *e = xcalloc(1, sizeof *e);
 	e->kind = kind;
@@ -792,7 +781,7 @@ static void *read_worker(void *arg)
 		struct reader_opts o = store_opts(p->ropts, st);
 		long rc = st->reader->read(st->path, &o, &sink);
 		diag_redirect(NULL, NULL);
-		ticket_free(j.ask.t);
+		runcache_keep_free(j.ask.t);
 		push(p, i, EV_END, NULL, rc);
 	}
 }
@@ -801,7 +790,7 @@ static void free_events(struct event *e)
 {
 	while (e) {
 		struct event *next = e->next;
-		ticket_free(e->t);
+		runcache_keep_free(e->t);
 		if (e->kind == EV_RUN)
 			run_free(e->item);
 		else if (e->kind == EV_EXPERIMENT)
@@ -867,7 +856,7 @@ static void read_parallel(struct state *st, const struct discovery *d, int worke
 				experiment_free(e->item);
 			if (kind == EV_MESSAGE || kind == EV_END)
 				free(e->item);
-			ticket_free(e->t);
+			runcache_keep_free(e->t);
 			free(e);
 			if (st->stop) {
 				pthread_mutex_lock(&p.mu);
@@ -927,7 +916,7 @@ int pipeline_read(const struct discovery *d, const struct reader_opts *ropts, bo
 			store_end(&st);
 		}
 	}
-	ticket_free(st.ask.t);
+	runcache_keep_free(st.ask.t);
 	if (consumer->runs && getenv("RUNSITE_PHASES")) {
 		size_t hits, misses;
 		runcache_counts(consumer->runs, &hits, &misses);

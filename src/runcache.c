@@ -1,15 +1,18 @@
-/* runcache.c — runs kept between builds (runcache.h): the run model as
- * bytes and back, the stat digest of a run's files (reader.h, run_files),
- * and the files the kept runs are in.
+/* runcache.c — runs kept between builds (runcache.h): a run without its
+ * points as bytes and back, and the files the kept runs are in.
  *
- * The bytes: a magic line, then every field of struct run in order;
- * strings as a varint of length + 1 (0 for NULL) and their bytes; lists
- * as a varint count and their items; a series as its key, its summary
- * (fixed 8-byte fields), the points a reader dropped, and its points:
- * steps and times as zigzag varints of their difference to the point
- * before, values as the bits of their XOR with the value before, less the
- * zero bytes at both ends (a count byte says how many are left). Every
- * length is checked against the bytes left: a damaged file is no run. */
+ * A run's file: a magic line, the head's length (8 bytes), the head, then
+ * every metric's decimated copy and the points kept for overlays (16
+ * bytes each, as chart points). The head: every field of struct run in
+ * order; strings as a varint of length + 1 (0 for NULL) and their bytes;
+ * lists as a varint count and their items; a series as its key, its
+ * summary (fixed 8-byte fields), the points a reader dropped, and the ids
+ * of its points and decimated copy; then what the site made of the run
+ * (struct kept_site). A decimated copy: steps and times as zigzag varints
+ * of their difference to the point before, values as the bits of their
+ * XOR with the value before, less the zero bytes at both ends (a count
+ * byte says how many are left). Every length is checked against the bytes
+ * left: a damaged file is no run. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -25,8 +28,10 @@
 #include "runsite/runcache.h"
 #include "runsite/util.h"
 
-#define RUN_MAGIC "runsite run 1\n"
-#define RUN_FILE_MAX ((size_t)1 << 32)
+#define RUN_MAGIC "runsite run 2\n"
+#define HEAD_MAX ((uint64_t)64 << 20)
+/* A file's header: the magic line, the head's length and its hash. */
+#define HDR_LEN (sizeof RUN_MAGIC - 1 + 8 + 16)
 
 /* ---- encoding ---- */
 
@@ -121,61 +126,6 @@ static void put_points(struct buf *b, const struct point *pts, size_t n)
 		for (int k = 0; k < nb; k++)
 			tmp[1 + k] = (unsigned char)(x >> (8 * (tz + k)));
 		buf_put(b, tmp, (size_t)nb + 1);
-	}
-}
-
-void runcache_encode(const struct run *r, struct buf *out)
-{
-	BUF_PUTSL(out, RUN_MAGIC);
-	put_str(out, r->format);
-	const char *strs[] = {r->store, r->id, r->name, r->experiment_id, r->experiment_name,
-	                      r->status, r->user, r->source_name, r->source_type, r->git_commit,
-	                      r->git_branch, r->git_repo, r->parent_id, r->notes, r->artifact_dir};
-	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
-		put_str(out, strs[i]);
-	put_i64(out, r->start_ms);
-	put_i64(out, r->end_ms);
-	put_varint(out, r->deleted);
-	put_kv(out, &r->params);
-	put_kv(out, &r->tags);
-	put_kv(out, &r->extras);
-	put_kv(out, &r->sources);
-	put_varint(out, r->nmetrics);
-	for (size_t i = 0; i < r->nmetrics; i++) {
-		const struct series *s = &r->metrics[i];
-		const struct metric_summary *m = &s->sum;
-		put_str(out, s->key);
-		put_u64(out, m->count);
-		put_u64(out, m->nan_count);
-		put_u64(out, m->inf_count);
-		put_point(out, &m->first);
-		put_point(out, &m->last);
-		put_varint(out, m->has_finite);
-		put_point(out, &m->min);
-		put_point(out, &m->max);
-		put_u64(out, s->dropped);
-		put_varint(out, s->summarized);
-		put_points(out, s->pts, s->pts ? s->n : 0);
-	}
-	put_varint(out, r->nartifacts);
-	for (size_t i = 0; i < r->nartifacts; i++) {
-		put_str(out, r->artifacts[i].path);
-		put_i64(out, r->artifacts[i].size);
-	}
-	put_varint(out, r->ndatasets);
-	for (size_t i = 0; i < r->ndatasets; i++) {
-		const struct dataset_input *d = &r->datasets[i];
-		const char *f[] = {d->name, d->digest, d->context, d->source_type,
-		                   d->source, d->schema, d->profile};
-		for (size_t k = 0; k < sizeof f / sizeof f[0]; k++)
-			put_str(out, f[k]);
-	}
-	put_varint(out, r->nmodels);
-	for (size_t i = 0; i < r->nmodels; i++) {
-		const struct logged_model *m = &r->models[i];
-		const char *f[] = {m->id, m->name, m->type, m->status, m->uri};
-		for (size_t k = 0; k < sizeof f / sizeof f[0]; k++)
-			put_str(out, f[k]);
 	}
 }
 
@@ -275,13 +225,15 @@ static uint64_t unzigzag(uint64_t z)
 	return (z >> 1) ^ (uint64_t)-(int64_t)(z & 1);
 }
 
-static void get_points(struct reader_in *in, struct series *s)
+/* n points encoded by put_points at in (n must be their count), or NULL. */
+static struct point *get_points(struct reader_in *in, size_t want)
 {
 	size_t n = get_count(in, 3);
-	if (in->bad || n == 0)
-		return;
-	s->pts = xreallocarray(NULL, n, sizeof *s->pts);
-	s->cap = n;
+	if (in->bad || n != want) {
+		in->bad = 1;
+		return NULL;
+	}
+	struct point *pts = xreallocarray(NULL, n ? n : 1, sizeof *pts);
 	uint64_t step = 0, time = 0, bits = 0;
 	for (size_t i = 0; i < n; i++) {
 		step += unzigzag(get_varint(in));
@@ -301,20 +253,181 @@ static void get_points(struct reader_in *in, struct series *s)
 			x |= (uint64_t)in->p[k] << (8 * (tz + k));
 		in->p += nb;
 		bits ^= x;
-		s->pts[i].step = (int64_t)step;
-		s->pts[i].time_ms = (int64_t)time;
-		memcpy(&s->pts[i].value, &bits, sizeof bits);
+		pts[i].step = (int64_t)step;
+		pts[i].time_ms = (int64_t)time;
+		memcpy(&pts[i].value, &bits, sizeof bits);
 	}
-	s->n = in->bad ? 0 : n;
+	if (in->bad) {
+		free(pts);
+		return NULL;
+	}
+	return pts;
 }
 
-struct run *runcache_decode(const void *data, size_t n, size_t dec_buckets)
+void points_id_of(const struct point *pts, size_t n, struct points_id *out)
+{
+	_Static_assert(sizeof(struct point) == 3 * 8, "struct point has padding");
+	out->n = pts ? n : UINT64_MAX;
+	XXH128_hash_t h = XXH3_128bits(pts ? (const void *)pts : "", pts ? n * sizeof *pts : 0);
+	memcpy(out->hash, &h.low64, 8);
+	memcpy(out->hash + 8, &h.high64, 8);
+}
+
+static void put_id(struct buf *b, const struct points_id *id)
+{
+	put_u64(b, id->n);
+	buf_put(b, id->hash, sizeof id->hash);
+}
+
+static void get_id(struct reader_in *in, struct points_id *id)
+{
+	id->n = get_u64(in);
+	if (in->end - in->p < (long)sizeof id->hash) {
+		in->bad = 1;
+		in->p = in->end;
+		return;
+	}
+	memcpy(id->hash, in->p, sizeof id->hash);
+	in->p += sizeof id->hash;
+}
+
+/* ---- the run's head ---- */
+
+void runcache_encode(const struct run *r, struct buf *out, struct buf *tail)
+{
+	put_str(out, r->format);
+	const char *strs[] = {r->store, r->id, r->name, r->experiment_id, r->experiment_name,
+	                      r->status, r->user, r->source_name, r->source_type, r->git_commit,
+	                      r->git_branch, r->git_repo, r->parent_id, r->notes, r->artifact_dir};
+	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+		put_str(out, strs[i]);
+	put_i64(out, r->start_ms);
+	put_i64(out, r->end_ms);
+	put_varint(out, r->deleted);
+	put_kv(out, &r->params);
+	put_kv(out, &r->tags);
+	put_kv(out, &r->extras);
+	put_kv(out, &r->sources);
+	put_varint(out, r->nmetrics);
+	for (size_t i = 0; i < r->nmetrics; i++) {
+		const struct series *s = &r->metrics[i];
+		const struct metric_summary *m = &s->sum;
+		put_str(out, s->key);
+		put_u64(out, m->count);
+		put_u64(out, m->nan_count);
+		put_u64(out, m->inf_count);
+		put_point(out, &m->first);
+		put_point(out, &m->last);
+		put_varint(out, m->has_finite);
+		put_point(out, &m->min);
+		put_point(out, &m->max);
+		put_u64(out, s->dropped);
+		put_varint(out, s->summarized);
+		struct points_id id;
+		points_id_of(s->pts, s->n, &id);
+		put_id(out, &id);
+		points_id_of(s->dec, s->ndec, &id);
+		put_id(out, &id);
+		/* the decimated copy goes to the tail; the head says how long it is */
+		size_t before = tail->size;
+		put_points(tail, s->dec, s->dec ? s->ndec : 0);
+		put_varint(out, s->dec ? s->ndec : 0);
+		put_varint(out, tail->size - before);
+	}
+	put_varint(out, r->nartifacts);
+	for (size_t i = 0; i < r->nartifacts; i++) {
+		put_str(out, r->artifacts[i].path);
+		put_i64(out, r->artifacts[i].size);
+	}
+	put_varint(out, r->ndatasets);
+	for (size_t i = 0; i < r->ndatasets; i++) {
+		const struct dataset_input *d = &r->datasets[i];
+		const char *f[] = {d->name, d->digest, d->context, d->source_type,
+		                   d->source, d->schema, d->profile};
+		for (size_t k = 0; k < sizeof f / sizeof f[0]; k++)
+			put_str(out, f[k]);
+	}
+	put_varint(out, r->nmodels);
+	for (size_t i = 0; i < r->nmodels; i++) {
+		const struct logged_model *m = &r->models[i];
+		const char *f[] = {m->id, m->name, m->type, m->status, m->uri};
+		for (size_t k = 0; k < sizeof f / sizeof f[0]; k++)
+			put_str(out, f[k]);
+	}
+}
+
+/* What the site made of the run (after the model in the head). */
+void runcache_encode_site(const struct kept_site *k, struct buf *out)
+{
+	put_str(out, k->id);
+	put_str(out, k->slug);
+	put_varint(out, (uint64_t)k->color);
+	put_varint(out, k->ncharts);
+	for (size_t i = 0; i < k->ncharts; i++) {
+		put_varint(out, k->charts[i].metric);
+		put_str(out, k->charts[i].stem);
+		put_str(out, k->charts[i].alt);
+		put_str(out, k->charts[i].data);
+	}
+	put_varint(out, k->nfiles);
+	for (size_t i = 0; i < k->nfiles; i++) {
+		put_str(out, k->files[i].rel);
+		put_str(out, k->files[i].fp);
+	}
+	put_varint(out, k->nspill);
+	for (size_t i = 0; i < k->nspill; i++) {
+		put_varint(out, k->spill[i].metric);
+		put_varint(out, k->spill[i].n);
+		XXH128_hash_t h = XXH3_128bits(k->spill[i].cp, k->spill[i].n * sizeof *k->spill[i].cp);
+		put_u64(out, h.low64);
+		put_u64(out, h.high64);
+	}
+}
+
+static void decode_site(struct reader_in *in, struct kept_site *k)
+{
+	k->id = get_str(in);
+	k->slug = get_str(in);
+	k->color = (int)get_varint(in);
+	size_t nc = get_count(in, 4);
+	for (size_t i = 0; i < nc && !in->bad; i++) {
+		size_t metric = (size_t)get_varint(in);
+		char *stem = get_str(in), *alt = get_str(in), *data = get_str(in);
+		if (!in->bad && metric < k->nmetrics && stem && alt)
+			kept_site_add_chart(k, metric, stem, alt, data);
+		else
+			in->bad = 1;
+		free(stem);
+		free(alt);
+		free(data);
+	}
+	size_t nf = get_count(in, 2);
+	for (size_t i = 0; i < nf && !in->bad; i++) {
+		char *rel = get_str(in), *fp = get_str(in);
+		if (!in->bad && rel && fp)
+			kept_site_add_file(k, rel, fp);
+		else
+			in->bad = 1;
+		free(rel);
+		free(fp);
+	}
+	size_t ns = get_count(in, 2);
+	for (size_t i = 0; i < ns && !in->bad; i++) {
+		GROW(k->spill, k->capspill, k->nspill + 1);
+		struct kept_spill *sp = &k->spill[k->nspill++];
+		memset(sp, 0, sizeof *sp);
+		sp->metric = (size_t)get_varint(in);
+		sp->n = (size_t)get_varint(in);
+		sp->hash[0] = get_u64(in);
+		sp->hash[1] = get_u64(in);
+		if (sp->metric >= k->nmetrics || sp->n > RUNCACHE_SPILL_MAX)
+			in->bad = 1;
+	}
+}
+
+struct run *runcache_decode(const void *data, size_t n, struct kept_site *k)
 {
 	struct reader_in in = {data, (const unsigned char *)data + n, 0};
-	size_t ml = sizeof RUN_MAGIC - 1;
-	if (n < ml || memcmp(data, RUN_MAGIC, ml) != 0)
-		return NULL;
-	in.p += ml;
 	char *format = get_str(&in);
 	const struct reader *rd = format ? reader_by_name(format) : NULL;
 	free(format);
@@ -337,6 +450,15 @@ struct run *runcache_decode(const void *data, size_t n, size_t dec_buckets)
 	get_kv(&in, &r->extras);
 	get_kv(&in, &r->sources);
 	size_t nm = get_count(&in, 8);
+	struct kept_site scratch;
+	memset(&scratch, 0, sizeof scratch);
+	struct kept_site *ks = k ? k : &scratch;
+	ks->nmetrics = nm;
+	ks->pts_id = xcalloc(nm ? nm : 1, sizeof *ks->pts_id);
+	ks->dec_id = xcalloc(nm ? nm : 1, sizeof *ks->dec_id);
+	ks->dec_at = xcalloc(nm ? nm : 1, sizeof *ks->dec_at);
+	ks->dec_len = xcalloc(nm ? nm : 1, sizeof *ks->dec_len);
+	uint64_t at = 0;
 	for (size_t i = 0; i < nm && !in.bad; i++) {
 		char *key = get_str(&in);
 		struct series *s = run_series(r, key ? key : "");
@@ -356,9 +478,14 @@ struct run *runcache_decode(const void *data, size_t n, size_t dec_buckets)
 		get_point(&in, &m->max);
 		s->dropped = get_u64(&in);
 		s->summarized = get_varint(&in) != 0;
-		get_points(&in, s);
-		if (!in.bad)
-			s->dec = points_decimate_m4(s->pts, s->n, dec_buckets, &s->ndec);
+		get_id(&in, &ks->pts_id[i]);
+		get_id(&in, &ks->dec_id[i]);
+		s->ndec = (size_t)get_varint(&in);
+		ks->dec_len[i] = get_varint(&in);
+		ks->dec_at[i] = at;
+		at += ks->dec_len[i];
+		if (ks->dec_len[i] > HEAD_MAX * 64 || s->ndec > ks->dec_len[i])
+			in.bad = 1;
 	}
 	size_t na = get_count(&in, 9);
 	for (size_t i = 0; i < na && !in.bad; i++) {
@@ -373,21 +500,167 @@ struct run *runcache_decode(const void *data, size_t n, size_t dec_buckets)
 		struct dataset_input *d = run_add_dataset(r);
 		char **f[] = {&d->name, &d->digest, &d->context, &d->source_type,
 		              &d->source, &d->schema, &d->profile};
-		for (size_t k = 0; k < sizeof f / sizeof f[0]; k++)
-			*f[k] = get_str(&in);
+		for (size_t j = 0; j < sizeof f / sizeof f[0]; j++)
+			*f[j] = get_str(&in);
 	}
 	size_t nmod = get_count(&in, 5);
 	for (size_t i = 0; i < nmod && !in.bad; i++) {
 		struct logged_model *m = run_add_model(r);
 		char **f[] = {&m->id, &m->name, &m->type, &m->status, &m->uri};
-		for (size_t k = 0; k < sizeof f / sizeof f[0]; k++)
-			*f[k] = get_str(&in);
+		for (size_t j = 0; j < sizeof f / sizeof f[0]; j++)
+			*f[j] = get_str(&in);
 	}
+	if (k && !in.bad) {
+		decode_site(&in, k);
+		/* the kept points follow the decimated copies */
+		for (size_t i = 0; i < k->nspill; i++) {
+			k->spill[i].off = at;
+			at += (uint64_t)k->spill[i].n * sizeof(struct chart_point);
+		}
+	}
+	kept_site_free(&scratch);
 	if (in.bad || in.p != in.end) {
 		run_free(r);
 		return NULL;
 	}
 	return r;
+}
+
+/* ---- what the site made of a run ---- */
+
+void kept_site_add_chart(struct kept_site *k, size_t metric, const char *stem, const char *alt,
+                         const char *data)
+{
+	GROW(k->charts, k->capcharts, k->ncharts + 1);
+	k->charts[k->ncharts++] = (struct kept_chart){metric, xstrdup(stem), xstrdup(alt),
+	                                              data ? xstrdup(data) : NULL};
+}
+
+void kept_site_add_file(struct kept_site *k, const char *rel, const char *fp)
+{
+	GROW(k->files, k->capfiles, k->nfiles + 1);
+	k->files[k->nfiles++] = (struct kept_file){xstrdup(rel), xstrdup(fp)};
+}
+
+void kept_site_add_spill(struct kept_site *k, size_t metric, struct chart_point *cp, size_t n)
+{
+	if (k->unkeepable || k->spill_points + n > RUNCACHE_SPILL_MAX) {
+		k->unkeepable = true;
+		free(cp);
+		return;
+	}
+	GROW(k->spill, k->capspill, k->nspill + 1);
+	k->spill[k->nspill++] = (struct kept_spill){metric, n, cp, 0, {0, 0}};
+	k->spill_points += n;
+}
+
+void kept_site_free(struct kept_site *k)
+{
+	free(k->id);
+	free(k->slug);
+	for (size_t i = 0; i < k->ncharts; i++) {
+		free(k->charts[i].stem);
+		free(k->charts[i].alt);
+		free(k->charts[i].data);
+	}
+	free(k->charts);
+	for (size_t i = 0; i < k->nfiles; i++) {
+		free(k->files[i].rel);
+		free(k->files[i].fp);
+	}
+	free(k->files);
+	for (size_t i = 0; i < k->nspill; i++)
+		free(k->spill[i].cp);
+	free(k->spill);
+	free(k->pts_id);
+	free(k->dec_id);
+	free(k->dec_at);
+	free(k->dec_len);
+	free(k->path);
+	memset(k, 0, sizeof *k);
+}
+
+/* The head's length in a file's header hdr (HDR_LEN bytes), or UINT64_MAX
+ * when it is not a kept run's. */
+static uint64_t head_len(const unsigned char *hdr)
+{
+	if (memcmp(hdr, RUN_MAGIC, sizeof RUN_MAGIC - 1) != 0)
+		return UINT64_MAX;
+	uint64_t head = 0;
+	for (int i = 0; i < 8; i++)
+		head |= (uint64_t)hdr[sizeof RUN_MAGIC - 1 + i] << (8 * i);
+	return head <= HEAD_MAX ? head : UINT64_MAX;
+}
+
+/* Reads n bytes at byte off of the tail of kept run k's file (caller frees), or NULL. */
+static void *read_tail(const struct kept_site *k, uint64_t off, uint64_t n)
+{
+	if (!k->path)
+		return NULL;
+	int fd = open(k->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	unsigned char hdr[HDR_LEN];
+	uint64_t head = pread(fd, hdr, sizeof hdr, 0) == (ssize_t)sizeof hdr ? head_len(hdr)
+	                                                                      : UINT64_MAX;
+	char *out = head != UINT64_MAX && n < ((uint64_t)1 << 34) ? xmalloc(n ? n : 1) : NULL;
+	uint64_t base = sizeof hdr + head, got = 0;
+	while (out && got < n) {
+		ssize_t r = pread(fd, out + got, n - got, (off_t)(base + off + got));
+		if (r <= 0)
+			break;
+		got += (uint64_t)r;
+	}
+	close(fd);
+	if (out && got != n) {
+		free(out);
+		out = NULL;
+	}
+	return out;
+}
+
+struct point *runcache_decode_dec(const void *data, const struct kept_site *k, size_t i,
+                                  size_t ndec)
+{
+	struct reader_in in = {data, (const unsigned char *)data + k->dec_len[i], 0};
+	struct point *pts = get_points(&in, ndec);
+	/* what is read back must be what was kept (its id is in the head) */
+	struct points_id id;
+	if (pts)
+		points_id_of(pts, ndec, &id);
+	uint64_t want = k->dec_id[i].n == UINT64_MAX ? 0 : k->dec_id[i].n; /* none: no points */
+	if (pts && (in.p != in.end || id.n != want ||
+	            memcmp(id.hash, k->dec_id[i].hash, sizeof id.hash) != 0)) {
+		free(pts);
+		pts = NULL;
+	}
+	return pts;
+}
+
+struct point *runcache_read_dec(const struct kept_site *k, size_t i, size_t ndec)
+{
+	if (i >= k->nmetrics)
+		return NULL;
+	unsigned char *b = read_tail(k, k->dec_at[i], k->dec_len[i]);
+	struct point *pts = b ? runcache_decode_dec(b, k, i, ndec) : NULL;
+	free(b);
+	return pts;
+}
+
+int runcache_read_spill(struct kept_site *k, size_t j)
+{
+	struct kept_spill *sp = &k->spill[j];
+	if (sp->cp)
+		return 1;
+	sp->cp = read_tail(k, sp->off, (uint64_t)sp->n * sizeof *sp->cp);
+	if (sp->cp) {
+		XXH128_hash_t h = XXH3_128bits(sp->cp, sp->n * sizeof *sp->cp);
+		if (h.low64 != sp->hash[0] || h.high64 != sp->hash[1]) {
+			free(sp->cp);
+			sp->cp = NULL;
+		}
+	}
+	return sp->cp != NULL;
 }
 
 /* ---- the files the runs are kept in ---- */
@@ -396,13 +669,13 @@ struct rc_row {
 	char *key;
 	char *fp;   /* salted: runcache_open's salt and the fingerprint asked for */
 	char *blob; /* the file's name: the hash of its bytes */
-	bool taken; /* the run was taken from it this build */
 	size_t seq; /* the order rows were added in */
 };
 
 struct runcache {
 	char *old_dir, *new_dir; /* the folders of run files (old_dir NULL: none) */
 	char *salt;
+	bool in_place;
 	struct rc_row *old;      /* the last build's rows, sorted by key once first used */
 	size_t nold, capold;
 	bool sorted;
@@ -411,7 +684,19 @@ struct runcache {
 	size_t n, cap;
 	bool dir_made;
 	size_t hits, misses;
+	struct run_keep *handed; /* the run being delivered (runcache_hand) */
 };
+
+struct run_keep {
+	char *key, *fp;          /* fp salted */
+	bool hit;
+	char *blob;              /* hit: its file's name */
+	struct buf head, tail;   /* read now: the model, and its decimated copies */
+	bool read;               /* head and tail are filled */
+	struct kept_site site;
+};
+
+static void rows_free(struct rc_row *rows, size_t n);
 
 struct runcache *runcache_open(const char *old_dir, const char *new_dir, const char *salt)
 {
@@ -423,10 +708,30 @@ struct runcache *runcache_open(const char *old_dir, const char *new_dir, const c
 	return c;
 }
 
+void runcache_set_salt(struct runcache *c, const char *salt)
+{
+	free(c->salt);
+	c->salt = xstrdup(salt);
+}
+
+void runcache_forget_old(struct runcache *c)
+{
+	if (!c)
+		return;
+	rows_free(c->old, c->nold);
+	c->old = NULL;
+	c->nold = c->capold = 0;
+}
+
+void runcache_in_place(struct runcache *c, bool in_place)
+{
+	c->in_place = in_place;
+}
+
 void runcache_index_add(struct runcache *c, const char *key, const char *fp, const char *blob)
 {
 	GROW(c->old, c->capold, c->nold + 1);
-	c->old[c->nold] = (struct rc_row){xstrdup(key), xstrdup(fp), xstrdup(blob), false, c->nold};
+	c->old[c->nold] = (struct rc_row){xstrdup(key), xstrdup(fp), xstrdup(blob), c->nold};
 	c->nold++;
 	c->sorted = false;
 }
@@ -444,11 +749,6 @@ static int cmp_rc_seq(const void *a, const void *b)
 	return k ? k : (x->seq > y->seq) - (x->seq < y->seq);
 }
 
-static char *salted(const struct runcache *c, const char *fp)
-{
-	return xasprintf("%s-%s", fp, c->salt);
-}
-
 static struct rc_row *find_old(struct runcache *c, const char *key)
 {
 	pthread_mutex_lock(&c->mu);
@@ -458,7 +758,7 @@ static struct rc_row *find_old(struct runcache *c, const char *key)
 		c->sorted = true;
 	}
 	pthread_mutex_unlock(&c->mu);
-	struct rc_row want = {(char *)key, NULL, NULL, false, 0};
+	struct rc_row want = {(char *)key, NULL, NULL, 0};
 	return c->nold ? bsearch(&want, c->old, c->nold, sizeof *c->old, cmp_rc_row) : NULL;
 }
 
@@ -472,48 +772,126 @@ static int blob_name_ok(const char *s)
 	return i == 32;
 }
 
-static void blob_name(const struct buf *b, char out[33])
+/* The kept run in file path (its head only is read, and checked against
+ * its hash), or NULL. */
+static struct run *load_head(const char *path, struct kept_site *k)
 {
-	XXH128_hash_t h = XXH3_128bits(b->data ? b->data : "", b->size);
-	snprintf(out, 33, "%016llx%016llx", (unsigned long long)h.high64,
-	         (unsigned long long)h.low64);
+	struct run *r = NULL;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0)
+		return NULL;
+	unsigned char hdr[HDR_LEN];
+	uint64_t head = UINT64_MAX;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    pread(fd, hdr, sizeof hdr, 0) == (ssize_t)sizeof hdr)
+		head = head_len(hdr);
+	if (head != UINT64_MAX && sizeof hdr + head <= (uint64_t)st.st_size) {
+		char *b = xmalloc(head ? head : 1);
+		if (pread(fd, b, head, sizeof hdr) == (ssize_t)head) {
+			XXH128_hash_t h = XXH3_128bits(b, head);
+			unsigned char want[16];
+			for (int i = 0; i < 8; i++) {
+				want[i] = (unsigned char)(h.low64 >> (8 * i));
+				want[8 + i] = (unsigned char)(h.high64 >> (8 * i));
+			}
+			if (memcmp(want, hdr + sizeof RUN_MAGIC - 1 + 8, 16) == 0)
+				r = runcache_decode(b, head, k);
+		}
+		free(b);
+	}
+	close(fd);
+	/* the tail must hold what the head says it does */
+	uint64_t tail = 0;
+	for (size_t i = 0; r && i < k->nmetrics; i++)
+		tail += k->dec_len[i];
+	for (size_t i = 0; r && i < k->nspill; i++)
+		tail += (uint64_t)k->spill[i].n * sizeof(struct chart_point);
+	if (r && sizeof hdr + head + tail != (uint64_t)st.st_size) {
+		run_free(r);
+		r = NULL;
+	}
+	if (!r)
+		kept_site_free(k);
+	return r;
 }
 
-struct run *runcache_get(struct runcache *c, const char *key, const char *fp, size_t dec_buckets)
+static char *salted(const struct runcache *c, const char *fp)
 {
+	return xasprintf("%s-%s", fp, c->salt);
+}
+
+struct run_keep *runcache_ask(struct runcache *c, const char *key, const char *fp,
+                              struct run **r)
+{
+	struct run_keep *k = xcalloc(1, sizeof *k);
+	k->key = xstrdup(key);
+	k->fp = salted(c, fp);
+	*r = NULL;
 	struct rc_row *row = c->salt[0] && c->old_dir ? find_old(c, key) : NULL;
-	char *want = salted(c, fp);
-	struct run *r = NULL;
-	if (row && strcmp(row->fp, want) == 0 && blob_name_ok(row->blob)) {
+	if (row && strcmp(row->fp, k->fp) == 0 && blob_name_ok(row->blob)) {
 		char *path = path_join(c->old_dir, row->blob);
-		struct buf b = BUF_INIT;
-		int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		struct stat st;
-		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-			close(fd);
-			fd = -1;
-			if (read_file(path, &b, RUN_FILE_MAX)) {
-				char name[33];
-				blob_name(&b, name);
-				if (strcmp(name, row->blob) == 0)
-					r = runcache_decode(b.data ? b.data : "", b.size, dec_buckets);
-			}
+		*r = load_head(path, &k->site);
+		if (*r) {
+			k->site.path = path;
+			k->hit = true;
+			k->blob = xstrdup(row->blob);
+		} else {
+			free(path);
 		}
-		if (fd >= 0)
-			close(fd);
-		buf_free(&b);
-		free(path);
 	}
-	free(want);
 	pthread_mutex_lock(&c->mu);
-	if (r) {
-		row->taken = true;
+	if (k->hit)
 		c->hits++;
-	} else {
+	else
 		c->misses++;
-	}
 	pthread_mutex_unlock(&c->mu);
-	return r;
+	return k;
+}
+
+bool runcache_keep_hit(const struct run_keep *k)
+{
+	return k->hit;
+}
+
+void runcache_keep_read(struct run_keep *k, const struct run *r)
+{
+	if (k->hit)
+		return;
+	runcache_encode(r, &k->head, &k->tail);
+	k->read = true;
+}
+
+void runcache_keep_free(struct run_keep *k)
+{
+	if (!k)
+		return;
+	free(k->key);
+	free(k->fp);
+	free(k->blob);
+	buf_free(&k->head);
+	buf_free(&k->tail);
+	kept_site_free(&k->site);
+	free(k);
+}
+
+void runcache_hand(struct runcache *c, struct run_keep *k)
+{
+	runcache_keep_free(c->handed);
+	c->handed = k;
+}
+
+struct run_keep *runcache_take(struct runcache *c)
+{
+	struct run_keep *k = c ? c->handed : NULL;
+	if (c)
+		c->handed = NULL;
+	return k;
+}
+
+struct kept_site *runcache_keep_site(struct run_keep *k)
+{
+	return &k->site;
 }
 
 /* Makes the new folder of run files once; 0 when it cannot be made. */
@@ -527,7 +905,7 @@ static int new_dir_ready(struct runcache *c)
 static void add_row(struct runcache *c, const char *key, const char *fp, const char *blob)
 {
 	GROW(c->rows, c->cap, c->n + 1);
-	c->rows[c->n] = (struct rc_row){xstrdup(key), xstrdup(fp), xstrdup(blob), false, c->n};
+	c->rows[c->n] = (struct rc_row){xstrdup(key), xstrdup(fp), xstrdup(blob), c->n};
 	c->n++;
 }
 
@@ -536,7 +914,7 @@ static int copy_to(const char *from, const char *to)
 {
 	struct buf b = BUF_INIT;
 	int ok = 0;
-	if (read_file(from, &b, RUN_FILE_MAX)) {
+	if (read_file(from, &b, (size_t)1 << 32)) {
 		int fd = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 		if (fd >= 0) {
 			ok = write(fd, b.data ? b.data : "", b.size) == (ssize_t)b.size;
@@ -549,48 +927,72 @@ static int copy_to(const char *from, const char *to)
 	return ok;
 }
 
-void runcache_keep(struct runcache *c, const char *key)
+/* A hit's file goes into the new cache as it is. */
+static void keep_old(struct runcache *c, struct run_keep *k)
 {
-	struct rc_row *row = c->old_dir ? find_old(c, key) : NULL;
-	if (!row || !row->taken)
-		return;
 	pthread_mutex_lock(&c->mu);
-	if (new_dir_ready(c)) {
-		char *from = path_join(c->old_dir, row->blob), *to = path_join(c->new_dir, row->blob);
-		int ok = strcmp(from, to) == 0 || link(from, to) == 0 || errno == EEXIST ||
-		         copy_to(from, to);
-		if (ok)
-			add_row(c, key, row->fp, row->blob);
+	if (c->in_place) {
+		add_row(c, k->key, k->fp, k->blob); /* it stays in the site (runcache_files) */
+	} else if (new_dir_ready(c)) {
+		char *from = path_join(c->old_dir, k->blob), *to = path_join(c->new_dir, k->blob);
+		if (link(from, to) == 0 || errno == EEXIST || copy_to(from, to))
+			add_row(c, k->key, k->fp, k->blob);
 		free(from);
 		free(to);
 	}
 	pthread_mutex_unlock(&c->mu);
 }
 
-void runcache_put(struct runcache *c, const char *key, const char *fp, const struct buf *blob)
+/* A run read now goes into the new cache: head (model and site part), tail. */
+static void keep_new(struct runcache *c, struct run_keep *k)
 {
-	if (!c->salt[0])
-		return;
+	struct buf head = BUF_INIT, file = BUF_INIT;
+	buf_put(&head, k->head.data ? k->head.data : "", k->head.size);
+	runcache_encode_site(&k->site, &head);
+	BUF_PUTSL(&file, RUN_MAGIC);
+	put_u64(&file, head.size);
+	XXH128_hash_t hh = XXH3_128bits(head.data ? head.data : "", head.size);
+	put_u64(&file, hh.low64);
+	put_u64(&file, hh.high64);
+	buf_put(&file, head.data ? head.data : "", head.size);
+	buf_put(&file, k->tail.data ? k->tail.data : "", k->tail.size);
+	for (size_t i = 0; i < k->site.nspill; i++)
+		buf_put(&file, k->site.spill[i].cp, k->site.spill[i].n * sizeof(struct chart_point));
+	buf_free(&head);
+	XXH128_hash_t h = XXH3_128bits(file.data, file.size);
 	char name[33];
-	blob_name(blob, name);
-	char *want = salted(c, fp);
+	snprintf(name, sizeof name, "%016llx%016llx", (unsigned long long)h.high64,
+	         (unsigned long long)h.low64);
 	pthread_mutex_lock(&c->mu);
 	if (new_dir_ready(c)) {
 		char *path = path_join(c->new_dir, name);
 		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 		int ok = fd < 0 && errno == EEXIST; /* the same bytes, for another run */
 		if (fd >= 0) {
-			ok = write(fd, blob->data ? blob->data : "", blob->size) == (ssize_t)blob->size;
+			ok = write(fd, file.data, file.size) == (ssize_t)file.size;
 			ok = close(fd) == 0 && ok;
 			if (!ok)
 				unlink(path);
 		}
 		if (ok)
-			add_row(c, key, want, name);
+			add_row(c, k->key, k->fp, name);
 		free(path);
 	}
 	pthread_mutex_unlock(&c->mu);
-	free(want);
+	buf_free(&file);
+}
+
+void runcache_keep_done(struct runcache *c, struct run_keep *k, int ok)
+{
+	if (!k)
+		return;
+	if (ok && c->salt[0]) {
+		if (k->hit)
+			keep_old(c, k);
+		else if (k->read && !k->site.unkeepable)
+			keep_new(c, k);
+	}
+	runcache_keep_free(k);
 }
 
 int runcache_rows(struct runcache *c, int (*row)(void *ctx, const char *key, const char *fp,
@@ -607,6 +1009,15 @@ int runcache_rows(struct runcache *c, int (*row)(void *ctx, const char *key, con
 		ok = row(ctx, c->rows[i].key, c->rows[i].fp, c->rows[i].blob);
 	}
 	return ok;
+}
+
+void runcache_files(const struct runcache *c, void (*fn)(void *ctx, const char *rel), void *ctx)
+{
+	for (size_t i = 0; c && i < c->n; i++) {
+		char *rel = path_join(RUNCACHE_DIR, c->rows[i].blob);
+		fn(ctx, rel);
+		free(rel);
+	}
 }
 
 void runcache_counts(const struct runcache *c, size_t *hits, size_t *misses)
@@ -629,6 +1040,7 @@ void runcache_free(struct runcache *c)
 {
 	if (!c)
 		return;
+	runcache_keep_free(c->handed);
 	rows_free(c->old, c->nold);
 	rows_free(c->rows, c->n);
 	pthread_mutex_destroy(&c->mu);

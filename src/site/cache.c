@@ -159,6 +159,7 @@ int cache_reuse_in_place(struct build_cache *c)
 	if (!c || !c->old)
 		return 0;
 	c->in_place = true;
+	runcache_in_place(c->runs, true);
 	c->taken = pathset_new();
 	return 1;
 }
@@ -481,10 +482,16 @@ int cache_close(struct build_cache *c, int write, size_t *reused, size_t *drawn,
 	return ok;
 }
 
+static void keep_run_file(void *ctx, const char *rel)
+{
+	pathset_add(ctx, rel);
+}
+
 void cache_kept(const struct build_cache *c, struct pathset *set)
 {
 	if (!c)
 		return;
+	runcache_files(c->runs, keep_run_file, set);
 	for (size_t i = 0; i < c->n; i++) {
 		pathset_add_ref(set, c->rows[i].path);
 		for (size_t k = 0; k < c->rows[i].nfiles; k++)
@@ -695,6 +702,32 @@ struct runcache *cache_runcache(struct build_cache *c)
 	return c ? c->runs : NULL;
 }
 
+void cache_runs_options(struct build_cache *c, const struct site_opts *o)
+{
+	char salt[33];
+	if (!c || !binary_salt(salt))
+		return;
+	/* What a run's own charts depend on besides the run: a run kept under
+	 * other options is read again. */
+	char chart_fp[CHART_FINGERPRINT_LEN + 1];
+	struct chart_spec base = o->chart;
+	base.series = NULL;
+	base.nseries = 0;
+	chart_fingerprint(&base, CHART_SVG, chart_fp);
+	struct buf b = BUF_INIT;
+	buf_printf(&b, "%s-%s-%u-%zu:%s", salt, chart_fp, o->chart_formats,
+	           o->log_y_pattern ? strlen(o->log_y_pattern) : (size_t)0,
+	           o->log_y_pattern ? o->log_y_pattern : "-");
+	for (size_t i = 0; i < o->goals.n; i++)
+		buf_printf(&b, "-%zu:%s:%d", strlen(o->goals.items[i].pattern),
+		           o->goals.items[i].pattern, (int)o->goals.items[i].goal);
+	XXH128_hash_t h = XXH3_128bits(b.data, b.size);
+	buf_free(&b);
+	snprintf(salt, sizeof salt, "%016llx%016llx", (unsigned long long)h.high64,
+	         (unsigned long long)h.low64);
+	runcache_set_salt(c->runs, salt);
+}
+
 struct page_fp {
 	XXH3_state_t st[1];
 };
@@ -749,16 +782,6 @@ static void fp_point(struct page_fp *h, const struct point *p)
 	fp_i64(h, p->step);
 	fp_i64(h, p->time_ms);
 	fp_double(h, p->value);
-}
-
-/* A point array as its bytes, in one go (struct point has no padding: two
- * int64_t and a double), as chart_fingerprint hashes chart points. */
-_Static_assert(sizeof(struct point) == 3 * 8, "struct point has padding");
-static void fp_points(struct page_fp *h, const struct point *p, size_t n)
-{
-	fp_u64(h, p ? n : UINT64_MAX);
-	if (p && n)
-		XXH3_128bits_update(h->st, p, n * sizeof *p);
 }
 
 /* THE place where build options enter every page fingerprint: each option
@@ -844,7 +867,7 @@ void page_fp_end(struct page_fp *h, char out[CHART_FINGERPRINT_LEN + 1])
 	free(h);
 }
 
-void site_run_digest(struct site_run *sr)
+void site_run_digest(struct site_run *sr, const struct kept_site *k)
 {
 	const struct run *r = sr->run;
 	struct page_fp h;
@@ -884,7 +907,14 @@ void site_run_digest(struct site_run *sr)
 		const struct series *se = &r->metrics[i];
 		const struct metric_summary *m = &se->sum;
 		fp_str(&h, se->key);
-		fp_points(&h, se->pts, se->n);
+		/* the points by their id (runcache.h), which a kept run keeps */
+		struct points_id id;
+		if (k)
+			id = k->pts_id[i];
+		else
+			points_id_of(se->pts, se->n, &id);
+		fp_u64(&h, id.n);
+		XXH3_128bits_update(h.st, id.hash, sizeof id.hash);
 		fp_u64(&h, m->count);
 		fp_u64(&h, m->nan_count);
 		fp_u64(&h, m->inf_count);
@@ -893,7 +923,12 @@ void site_run_digest(struct site_run *sr)
 		fp_u64(&h, m->has_finite);
 		fp_point(&h, &m->min);
 		fp_point(&h, &m->max);
-		fp_points(&h, se->dec, se->ndec);
+		if (k)
+			id = k->dec_id[i];
+		else
+			points_id_of(se->dec, se->ndec, &id);
+		fp_u64(&h, id.n);
+		XXH3_128bits_update(h.st, id.hash, sizeof id.hash);
 		fp_u64(&h, se->dropped);
 		fp_u64(&h, se->summarized);
 	}

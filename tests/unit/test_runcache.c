@@ -1,9 +1,11 @@
 /* test_runcache.c — runs kept between builds: a real run of each covered
  * reader (Lightning CSV, the MLflow file store) read, encoded and decoded
- * equals the run as read field by field; damaged bytes are no run; the
- * readers ask before parsing a folder and deliver what the sink gives, with
- * the same digest while nothing changed and another once a file did; the
- * kept files are found again only under the same fingerprint and salt. */
+ * equals the run as read field by field but its points, which are kept as
+ * their id, and its decimated copies, which come back from the file's tail;
+ * damaged bytes are no run; the readers ask before parsing a folder and
+ * deliver what the sink gives, with the same digest while nothing changed
+ * and another once a file did; the kept files are found again only under
+ * the same fingerprint and salt, with what the site made of the run. */
 #include <stdint.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -57,8 +59,10 @@ static int kv_same(const struct kvlist *a, const struct kvlist *b)
 	return 1;
 }
 
-/* Checks every field of b against a; what names the run in messages. */
-static void check_same_run(const struct run *a, const struct run *b, const char *what)
+/* Checks every field of b (decoded, k filled, its tail's bytes at tail)
+ * against a; what names the run in messages. */
+static void check_same_run(const struct run *a, const struct run *b, const struct kept_site *ks,
+                           const unsigned char *tail, const char *what)
 {
 	const struct reader *rd = b->format ? reader_by_name(b->format) : NULL;
 	OK(str_same(a->format, b->format) && rd && rd->name == b->format,
@@ -84,9 +88,17 @@ static void check_same_run(const struct run *a, const struct run *b, const char 
 		const struct series *x = &a->metrics[i], *y = &b->metrics[i];
 		const struct metric_summary *m = &x->sum, *k = &y->sum;
 		OK(str_same(x->key, y->key), "%s: metric %zu key", what, i);
-		OK(points_same(x->pts, x->n, y->pts, y->n), "%s: %s: points", what, x->key);
-		OK(points_same(x->dec, x->ndec, y->dec, y->ndec), "%s: %s: decimated copy", what,
+		struct points_id id;
+		points_id_of(x->pts, x->n, &id);
+		OK(y->pts == NULL && y->n == 0 && i < ks->nmetrics && ks->pts_id[i].n == id.n &&
+		           memcmp(ks->pts_id[i].hash, id.hash, sizeof id.hash) == 0,
+		   "%s: %s: no points, their id", what, x->key);
+		struct point *dec = i < ks->nmetrics && tail
+		                            ? runcache_decode_dec(tail + ks->dec_at[i], ks, i, y->ndec)
+		                            : NULL;
+		OK(dec && points_same(x->dec, x->ndec, dec, y->ndec), "%s: %s: decimated copy", what,
 		   x->key);
+		free(dec);
 		OK(m->count == k->count && m->nan_count == k->nan_count &&
 		           m->inf_count == k->inf_count && m->has_finite == k->has_finite &&
 		           point_same(&m->first, &k->first) && point_same(&m->last, &k->last) &&
@@ -179,21 +191,22 @@ static size_t round_trip_store(const struct reader *rd, const char *path)
 	memset(&g, 0, sizeof g);
 	rd->read(path, &o, &s);
 	for (size_t i = 0; i < g.n; i++) {
-		struct buf b = BUF_INIT, again = BUF_INIT;
-		runcache_encode(g.runs[i], &b);
-		struct run *back = runcache_decode(b.data, b.size, DEC_BUCKETS);
+		struct buf head = BUF_INIT, tail = BUF_INIT;
+		struct kept_site none, k;
+		memset(&none, 0, sizeof none);
+		memset(&k, 0, sizeof k);
+		runcache_encode(g.runs[i], &head, &tail);
+		runcache_encode_site(&none, &head);
+		struct run *back = runcache_decode(head.data, head.size, &k);
 		char what[512];
 		snprintf(what, sizeof what, "%s run %s", path, g.runs[i]->id);
 		OK(back != NULL, "%s decodes", what);
-		if (back) {
-			check_same_run(g.runs[i], back, what);
-			runcache_encode(back, &again);
-			OK(again.size == b.size && memcmp(again.data, b.data, b.size) == 0,
-			   "%s: encoded again, the same bytes", what);
-		}
+		if (back)
+			check_same_run(g.runs[i], back, &k, (const unsigned char *)tail.data, what);
 		run_free(back);
-		buf_free(&b);
-		buf_free(&again);
+		kept_site_free(&k);
+		buf_free(&head);
+		buf_free(&tail);
 	}
 	size_t n = g.n;
 	got_free(&g);
@@ -308,35 +321,58 @@ static void test_round_trip_edges(void)
 	m->id = xstrdup("m1");
 	m->name = xstrdup("model");
 	run_finish(r, 2);
-	struct buf b = BUF_INIT;
-	runcache_encode(r, &b);
-	struct run *back = runcache_decode(b.data, b.size, 2);
+	struct buf b = BUF_INIT, tail = BUF_INIT;
+	struct kept_site site, k;
+	memset(&site, 0, sizeof site);
+	memset(&k, 0, sizeof k);
+	site.id = xstrdup("");
+	site.slug = xstrdup("s");
+	site.color = 7;
+	site.nmetrics = 2;
+	kept_site_add_chart(&site, 1, "m", "alt", NULL);
+	kept_site_add_file(&site, "runs/s/m.svg", "fp");
+	runcache_encode(r, &b, &tail);
+	runcache_encode_site(&site, &b);
+	struct run *back = runcache_decode(b.data, b.size, &k);
 	OK(back != NULL, "edge run decodes");
-	if (back)
-		check_same_run(r, back, "edge run");
+	if (back) {
+		check_same_run(r, back, &k, (const unsigned char *)tail.data, "edge run");
+		OK(str_same(k.id, "") && str_same(k.slug, "s") && k.color == 7 && k.ncharts == 1 &&
+		           k.charts[0].metric == 1 && str_same(k.charts[0].alt, "alt") &&
+		           !k.charts[0].data && k.nfiles == 1 && str_same(k.files[0].fp, "fp"),
+		   "what the site made of it comes back");
+	}
 	run_free(back);
+	kept_site_free(&k);
 	/* Every cut of the bytes short of the whole is no run. */
 	size_t bad = 0;
 	for (size_t cut = 0; cut < b.size; cut++) {
-		struct run *x = runcache_decode(b.data, cut, 2);
+		struct run *x = runcache_decode(b.data, cut, &k);
 		bad += x != NULL;
 		run_free(x);
+		kept_site_free(&k);
 	}
 	INT_EQ(bad, 0, "truncated encodings decoded");
 	/* A byte changed anywhere never crashes (the sanitizers watch). */
 	for (size_t i = 0; i < b.size; i++) {
 		b.data[i] ^= 0x5a;
-		run_free(runcache_decode(b.data, b.size, 2));
+		run_free(runcache_decode(b.data, b.size, &k));
+		kept_site_free(&k);
 		b.data[i] ^= 0x5a;
 	}
 	/* A format no reader has is no run. */
 	struct run *alien = run_new("no-such-reader", "/s");
-	struct buf a = BUF_INIT;
-	runcache_encode(alien, &a);
-	OK(runcache_decode(a.data, a.size, 2) == NULL, "unknown format: no run");
+	struct buf a = BUF_INIT, at = BUF_INIT;
+	runcache_encode(alien, &a, &at);
+	runcache_encode_site(&site, &a);
+	OK(runcache_decode(a.data, a.size, &k) == NULL, "unknown format: no run");
+	kept_site_free(&k);
 	buf_free(&a);
+	buf_free(&at);
 	run_free(alien);
+	kept_site_free(&site);
 	buf_free(&b);
+	buf_free(&tail);
 	run_free(r);
 }
 
@@ -473,32 +509,83 @@ static struct runcache *reopen(const char *old_dir, const char *new_dir, const c
 	return c;
 }
 
+/* Asks c for key with fingerprint fp: the run, or NULL; *k the handle. */
+static struct run *ask(struct runcache *c, const char *key, const char *fp, struct run_keep **k)
+{
+	struct run *r = NULL;
+	*k = runcache_ask(c, key, fp, &r);
+	return r;
+}
+
 static void test_store(void)
 {
 	char *d1 = tp("site1/.runsite-runs"), *d2 = tp("site2/.runsite-runs");
 	struct run *r = run_new("mlflow-file", "/store");
 	r->id = xstrdup("r1");
-	series_add(run_series(r, "loss"), 1, 0, 0.5);
-	series_add(run_series(r, "loss"), 2, 0, 0.25);
+	for (int i = 0; i < 100; i++)
+		series_add(run_series(r, "loss"), i, 0, 1.0 / (i + 1));
 	run_finish(r, DEC_BUCKETS);
-	struct buf b = BUF_INIT;
-	runcache_encode(r, &b);
-	struct rows l1 = {0}, l2 = {0};
+	struct chart_point spill[3] = {{1, 0.5}, {2, 0.25}, {3, 0.125}};
+	struct rows l1 = {0}, l2 = {0}, l3 = {0};
 	struct runcache *c = runcache_open(NULL, d1, "salt");
-	runcache_put(c, "k1", "fp1", &b);
+	struct run_keep *k;
+	OK(ask(c, "k1", "fp1", &k) == NULL && !runcache_keep_hit(k), "nothing kept yet");
+	runcache_keep_read(k, r);
+	struct kept_site *ks = runcache_keep_site(k);
+	ks->id = xstrdup("r1");
+	ks->slug = xstrdup("r1-slug");
+	ks->color = 3;
+	kept_site_add_chart(ks, 0, "loss", "a chart of loss", "loss.points.js");
+	kept_site_add_file(ks, "runs/r1-slug/loss.svg", "fpsvg");
+	struct chart_point *cp = xcalloc(3, sizeof *cp);
+	memcpy(cp, spill, sizeof spill);
+	kept_site_add_spill(ks, 0, cp, 3);
+	runcache_keep_done(c, k, 1);
+	/* A run whose site part could not be kept, and one the site failed on, are not. */
+	ask(c, "k2", "fp1", &k);
+	runcache_keep_read(k, r);
+	runcache_keep_site(k)->unkeepable = true;
+	runcache_keep_done(c, k, 1);
+	ask(c, "k3", "fp1", &k);
+	runcache_keep_read(k, r);
+	runcache_keep_done(c, k, 0);
 	OK(runcache_rows(c, collect_row, &l1), "rows listed");
-	INT_EQ(l1.n, 1, "one row");
+	INT_EQ(l1.n, 1, "one row: the run kept whole");
 	runcache_free(c);
 
 	c = reopen(d1, d2, "salt", &l1);
-	OK(runcache_get(c, "k1", "fp2", DEC_BUCKETS) == NULL, "another fingerprint: not taken");
-	OK(runcache_get(c, "k2", "fp1", DEC_BUCKETS) == NULL, "another key: not taken");
-	struct run *back = runcache_get(c, "k1", "fp1", DEC_BUCKETS);
-	OK(back != NULL, "the same key and fingerprint: taken");
-	if (back)
-		check_same_run(r, back, "kept run");
+	OK(ask(c, "k1", "fp2", &k) == NULL, "another fingerprint: not taken");
+	runcache_keep_free(k);
+	OK(ask(c, "k2", "fp1", &k) == NULL, "another key: not taken");
+	runcache_keep_free(k);
+	struct run *back = ask(c, "k1", "fp1", &k);
+	OK(back != NULL && runcache_keep_hit(k), "the same key and fingerprint: taken");
+	ks = runcache_keep_site(k);
+	if (back) {
+		struct buf head = BUF_INIT, tail = BUF_INIT;
+		runcache_encode(r, &head, &tail);
+		struct kept_site at = *ks;
+		at.dec_at = xcalloc(1, sizeof *at.dec_at); /* the tail alone starts at 0 */
+		check_same_run(r, back, &at, (const unsigned char *)tail.data, "kept run");
+		free(at.dec_at);
+		buf_free(&head);
+		buf_free(&tail);
+		struct point *dec = runcache_read_dec(ks, 0, back->metrics[0].ndec);
+		OK(dec && points_same(dec, back->metrics[0].ndec, r->metrics[0].dec,
+		                      r->metrics[0].ndec),
+		   "its decimated copy is read back from its file");
+		free(dec);
+		OK(str_same(ks->id, "r1") && str_same(ks->slug, "r1-slug") && ks->color == 3 &&
+		           ks->ncharts == 1 && str_same(ks->charts[0].data, "loss.points.js") &&
+		           ks->nfiles == 1 && str_same(ks->files[0].rel, "runs/r1-slug/loss.svg") &&
+		           str_same(ks->files[0].fp, "fpsvg") && ks->nspill == 1,
+		   "what the site made of it comes back");
+		OK(ks->nspill == 1 && runcache_read_spill(ks, 0) &&
+		           memcmp(ks->spill[0].cp, spill, sizeof spill) == 0,
+		   "and the points kept for its overlays");
+	}
 	run_free(back);
-	runcache_keep(c, "k1");
+	runcache_keep_done(c, k, 1);
 	runcache_rows(c, collect_row, &l2);
 	OK(l2.n == 1 && strcmp(l2.items[0].blob, l1.items[0].blob) == 0 &&
 	           strcmp(l2.items[0].fp, l1.items[0].fp) == 0,
@@ -512,23 +599,42 @@ static void test_store(void)
 	runcache_free(c);
 
 	c = reopen(d2, d1, "other", &l1);
-	OK(runcache_get(c, "k1", "fp1", DEC_BUCKETS) == NULL, "another binary (salt): not taken");
+	OK(ask(c, "k1", "fp1", &k) == NULL, "another binary (salt): not taken");
+	runcache_keep_free(k);
 	runcache_free(c);
 
+	/* A byte of the tail changed: the run is taken, its copy is not read back. */
 	FILE *f = fopen(kept, "r+b");
-	fseek(f, 20, SEEK_SET);
+	fseek(f, st.st_size - 3 * 16 - 5, SEEK_SET);
+	int ch = fgetc(f);
+	fseek(f, st.st_size - 3 * 16 - 5, SEEK_SET);
+	fputc(ch ^ 0x40, f);
+	fclose(f);
+	c = reopen(d2, d1, "salt", &l1);
+	back = ask(c, "k1", "fp1", &k);
+	OK(back && !runcache_read_dec(runcache_keep_site(k), 0, back->metrics[0].ndec),
+	   "a damaged decimated copy is not read back");
+	run_free(back);
+	runcache_keep_free(k);
+	runcache_free(c);
+	/* A byte of the head changed: no run. */
+	f = fopen(kept, "r+b");
+	fseek(f, 60, SEEK_SET);
 	fputc('#', f);
 	fclose(f);
 	c = reopen(d2, d1, "salt", &l1);
-	OK(runcache_get(c, "k1", "fp1", DEC_BUCKETS) == NULL, "a damaged file: not taken");
+	OK(ask(c, "k1", "fp1", &k) == NULL, "a damaged file: not taken");
+	runcache_keep_free(k);
 	runcache_free(c);
 
 	snprintf(l1.items[0].blob, sizeof l1.items[0].blob, "../../../etc/passwd");
 	c = reopen(d2, d1, "salt", &l1);
-	OK(runcache_get(c, "k1", "fp1", DEC_BUCKETS) == NULL, "a row naming another file: not taken");
+	OK(ask(c, "k1", "fp1", &k) == NULL, "a row naming another file: not taken");
+	runcache_keep_free(k);
+	runcache_rows(c, collect_row, &l3);
+	INT_EQ(l3.n, 0, "nothing listed for a build that kept nothing");
 	runcache_free(c);
 	free(kept);
-	buf_free(&b);
 	run_free(r);
 	free(d1);
 	free(d2);

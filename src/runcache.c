@@ -378,9 +378,8 @@ void runcache_encode_site(const struct kept_site *k, struct buf *out)
 	for (size_t i = 0; i < k->nspill; i++) {
 		put_varint(out, k->spill[i].metric);
 		put_varint(out, k->spill[i].n);
-		XXH128_hash_t h = XXH3_128bits(k->spill[i].cp, k->spill[i].n * sizeof *k->spill[i].cp);
-		put_u64(out, h.low64);
-		put_u64(out, h.high64);
+		put_varint(out, k->spill[i].len);
+		put_id(out, &k->spill[i].id);
 	}
 }
 
@@ -418,9 +417,9 @@ static void decode_site(struct reader_in *in, struct kept_site *k)
 		memset(sp, 0, sizeof *sp);
 		sp->metric = (size_t)get_varint(in);
 		sp->n = (size_t)get_varint(in);
-		sp->hash[0] = get_u64(in);
-		sp->hash[1] = get_u64(in);
-		if (sp->metric >= k->nmetrics || sp->n > RUNCACHE_SPILL_MAX)
+		sp->len = get_varint(in);
+		get_id(in, &sp->id);
+		if (sp->metric >= k->nmetrics || sp->n > RUNCACHE_SPILL_MAX || sp->len > HEAD_MAX * 64)
 			in->bad = 1;
 	}
 }
@@ -513,9 +512,10 @@ struct run *runcache_decode(const void *data, size_t n, struct kept_site *k)
 	if (k && !in.bad) {
 		decode_site(&in, k);
 		/* the kept points follow the decimated copies */
+		k->spill_at = at;
 		for (size_t i = 0; i < k->nspill; i++) {
-			k->spill[i].off = at;
-			at += (uint64_t)k->spill[i].n * sizeof(struct chart_point);
+			k->spill[i].off = at - k->spill_at;
+			at += k->spill[i].len;
 		}
 	}
 	kept_site_free(&scratch);
@@ -542,15 +542,21 @@ void kept_site_add_file(struct kept_site *k, const char *rel, const char *fp)
 	k->files[k->nfiles++] = (struct kept_file){xstrdup(rel), xstrdup(fp)};
 }
 
-void kept_site_add_spill(struct kept_site *k, size_t metric, struct chart_point *cp, size_t n)
+void kept_site_add_spill(struct kept_site *k, size_t metric, const struct point *pts, size_t n)
 {
 	if (k->unkeepable || k->spill_points + n > RUNCACHE_SPILL_MAX) {
 		k->unkeepable = true;
-		free(cp);
 		return;
 	}
 	GROW(k->spill, k->capspill, k->nspill + 1);
-	k->spill[k->nspill++] = (struct kept_spill){metric, n, cp, 0, {0, 0}};
+	struct kept_spill *sp = &k->spill[k->nspill++];
+	memset(sp, 0, sizeof *sp);
+	sp->metric = metric;
+	sp->n = n;
+	points_id_of(pts, n, &sp->id);
+	sp->off = k->spill_bytes.size;
+	put_points(&k->spill_bytes, pts, n);
+	sp->len = k->spill_bytes.size - sp->off;
 	k->spill_points += n;
 }
 
@@ -569,9 +575,8 @@ void kept_site_free(struct kept_site *k)
 		free(k->files[i].fp);
 	}
 	free(k->files);
-	for (size_t i = 0; i < k->nspill; i++)
-		free(k->spill[i].cp);
 	free(k->spill);
+	buf_free(&k->spill_bytes);
 	free(k->pts_id);
 	free(k->dec_id);
 	free(k->dec_at);
@@ -647,20 +652,30 @@ struct point *runcache_read_dec(const struct kept_site *k, size_t i, size_t ndec
 	return pts;
 }
 
-int runcache_read_spill(struct kept_site *k, size_t j)
+struct point *runcache_read_spill(const struct kept_site *k, size_t i, size_t *n)
 {
-	struct kept_spill *sp = &k->spill[j];
-	if (sp->cp)
-		return 1;
-	sp->cp = read_tail(k, sp->off, (uint64_t)sp->n * sizeof *sp->cp);
-	if (sp->cp) {
-		XXH128_hash_t h = XXH3_128bits(sp->cp, sp->n * sizeof *sp->cp);
-		if (h.low64 != sp->hash[0] || h.high64 != sp->hash[1]) {
-			free(sp->cp);
-			sp->cp = NULL;
-		}
+	const struct kept_spill *sp = NULL;
+	for (size_t j = 0; j < k->nspill && !sp; j++)
+		if (k->spill[j].metric == i)
+			sp = &k->spill[j];
+	if (!sp)
+		return NULL;
+	unsigned char *b = read_tail(k, k->spill_at + sp->off, sp->len);
+	if (!b)
+		return NULL;
+	struct reader_in in = {b, b + sp->len, 0};
+	struct point *pts = get_points(&in, sp->n);
+	struct points_id id;
+	if (pts)
+		points_id_of(pts, sp->n, &id);
+	if (pts && (in.p != in.end || id.n != sp->id.n ||
+	            memcmp(id.hash, sp->id.hash, sizeof id.hash) != 0)) {
+		free(pts);
+		pts = NULL;
 	}
-	return sp->cp != NULL;
+	free(b);
+	*n = pts ? sp->n : 0;
+	return pts;
 }
 
 /* ---- the files the runs are kept in ---- */
@@ -806,7 +821,7 @@ static struct run *load_head(const char *path, struct kept_site *k)
 	for (size_t i = 0; r && i < k->nmetrics; i++)
 		tail += k->dec_len[i];
 	for (size_t i = 0; r && i < k->nspill; i++)
-		tail += (uint64_t)k->spill[i].n * sizeof(struct chart_point);
+		tail += k->spill[i].len;
 	if (r && sizeof hdr + head + tail != (uint64_t)st.st_size) {
 		run_free(r);
 		r = NULL;
@@ -956,8 +971,8 @@ static void keep_new(struct runcache *c, struct run_keep *k)
 	put_u64(&file, hh.high64);
 	buf_put(&file, head.data ? head.data : "", head.size);
 	buf_put(&file, k->tail.data ? k->tail.data : "", k->tail.size);
-	for (size_t i = 0; i < k->site.nspill; i++)
-		buf_put(&file, k->site.spill[i].cp, k->site.spill[i].n * sizeof(struct chart_point));
+	buf_put(&file, k->site.spill_bytes.data ? k->site.spill_bytes.data : "",
+	        k->site.spill_bytes.size);
 	buf_free(&head);
 	XXH128_hash_t h = XXH3_128bits(file.data, file.size);
 	char name[33];

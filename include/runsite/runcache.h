@@ -30,8 +30,8 @@
 
 /* Points a kept run may hold beyond its decimated copies (the whole series
  * an overlay draws when it is longer than its copy): a run with more is
- * read again each build. 16 bytes a point: 4 MB. */
-#define RUNCACHE_SPILL_MAX ((uint64_t)1 << 18)
+ * read again each build. Encoded like the copies, about 6 bytes a point. */
+#define RUNCACHE_SPILL_MAX ((uint64_t)1 << 20)
 
 /* An array of points as the run digest sees it: their count and hash. */
 struct points_id {
@@ -52,9 +52,8 @@ struct kept_file {
 struct kept_spill {
 	size_t metric;
 	size_t n;
-	struct chart_point *cp; /* NULL in a kept run until read (runcache_read_spill) */
-	uint64_t off;           /* kept run: its byte offset in the file */
-	uint64_t hash[2];       /* kept run: the hash of its bytes */
+	struct points_id id; /* of the points */
+	uint64_t off, len;   /* their bytes in the file's section of them */
 };
 struct kept_site {
 	char *id, *slug;
@@ -66,6 +65,8 @@ struct kept_site {
 	struct kept_spill *spill;
 	size_t nspill, capspill;
 	uint64_t spill_points;
+	struct buf spill_bytes; /* a run read now: the points, encoded */
+	uint64_t spill_at;      /* a kept run: where they are in its file's tail */
 	bool unkeepable; /* too many points to keep, or a chart without its file */
 	/* A kept run's: per metric its points' and decimated copy's ids, and
 	 * where its decimated copy is in the file (dec_len bytes at dec_at). */
@@ -77,15 +78,17 @@ struct kept_site {
 void kept_site_add_chart(struct kept_site *k, size_t metric, const char *stem, const char *alt,
                          const char *data);
 void kept_site_add_file(struct kept_site *k, const char *rel, const char *fp);
-/* Takes cp (n points of metric) into k, or marks k unkeepable past RUNCACHE_SPILL_MAX. */
-void kept_site_add_spill(struct kept_site *k, size_t metric, struct chart_point *cp, size_t n);
+/* Keeps pts (the n points of metric, sorted) in k, or marks k unkeepable
+ * past RUNCACHE_SPILL_MAX. */
+void kept_site_add_spill(struct kept_site *k, size_t metric, const struct point *pts, size_t n);
 void kept_site_free(struct kept_site *k);
 
 /* Reads back metric i's decimated copy of kept run k (ndec points, caller
  * frees), or NULL when the file cannot be read. Any thread. */
 struct point *runcache_read_dec(const struct kept_site *k, size_t i, size_t ndec);
-/* Reads the points of spill entry j of kept run k: 1, or 0. */
-int runcache_read_spill(struct kept_site *k, size_t j);
+/* Reads back the points kept of metric i of kept run k (caller frees; *n
+ * their count), or NULL when none were kept or they cannot be read. */
+struct point *runcache_read_spill(const struct kept_site *k, size_t i, size_t *n);
 
 struct runcache;
 /* One run on its way from its reader to the site. */

@@ -406,7 +406,17 @@ static struct chart_point *unspill(const struct site *s, const struct site_run *
 	size_t i = (size_t)(se - sr->run->metrics);
 	if (!sr->spill_n || !sr->spill_n[i] || sr->spill_n[i] > *budget)
 		return NULL;
-	struct chart_point *cp = spill_read(s, sr->spill_off[i], sr->spill_n[i]);
+	struct chart_point *cp = NULL;
+	if (sr->kept) {
+		/* a run taken from the run cache: its points are in its file */
+		size_t k = 0;
+		struct point *p = runcache_read_spill(sr->kept, i, &k);
+		if (p && k == sr->spill_n[i])
+			cp = site_chart_points(sr->run, p, k, s->opts->chart.x_kind);
+		free(p);
+	} else {
+		cp = spill_read(s, sr->spill_off[i], sr->spill_n[i]);
+	}
 	if (!cp)
 		return NULL;
 	*n = sr->spill_n[i];
@@ -486,21 +496,15 @@ int site_run_charts(struct site *s, struct site_run *sr)
 		 * chart's points in their own memory, which is freed right after, so
 		 * a run of long series never holds a second copy of one. */
 		size_t npts = se->n, ndec = se->ndec;
+		/* A kept run keeps what its overlays draw of it (spill_series). */
+		if (sr->keep && npts > ndec)
+			kept_site_add_spill(runcache_keep_site(sr->keep), i, se->pts, npts);
 		struct chart_point *cp = to_chart_points_in_place(s, r, &r->metrics[i]);
 		/* Overlays are drawn at the end, from every point of the runs on
 		 * them: a series its decimated copy does not hold whole waits in a
 		 * file meanwhile. */
-		if (npts > ndec) {
+		if (npts > ndec)
 			spill_series(s, sr, i, cp, npts, &spill_failed);
-			if (sr->keep) {
-				struct chart_point *copy = NULL;
-				if (npts <= RUNCACHE_SPILL_MAX) {
-					copy = xreallocarray(NULL, npts, sizeof *copy);
-					memcpy(copy, cp, npts * sizeof *copy);
-				}
-				kept_site_add_spill(runcache_keep_site(sr->keep), i, copy, npts);
-			}
-		}
 		struct chart_series cs = {.label = r->name, .pts = cp, .n = npts, .color = sr->color};
 		struct chart_spec sp;
 		spec_for(s, &sp, se->key);
@@ -566,11 +570,12 @@ int site_run_restore(struct site *s, struct site_run *sr, struct kept_site *k)
 			return 0;
 		}
 	}
-	int spill_failed = 0;
-	for (size_t j = 0; j < k->nspill; j++) {
-		if (!runcache_read_spill(k, j))
-			return 0;
-		spill_series(s, sr, k->spill[j].metric, k->spill[j].cp, k->spill[j].n, &spill_failed);
+	/* The points its overlays draw stay in its file too (unspill). */
+	if (k->nspill) {
+		sr->spill_n = xcalloc(r->nmetrics, sizeof *sr->spill_n);
+		sr->spill_off = xcalloc(r->nmetrics, sizeof *sr->spill_off);
+		for (size_t j = 0; j < k->nspill; j++)
+			sr->spill_n[k->spill[j].metric] = k->spill[j].n;
 	}
 	for (size_t c = 0; c < k->ncharts; c++) {
 		const struct kept_chart *kc = &k->charts[c];
@@ -587,8 +592,13 @@ int site_run_restore(struct site *s, struct site_run *sr, struct kept_site *k)
 	dec->dec_len = k->dec_len;
 	dec->dec_id = k->dec_id;
 	dec->path = k->path;
+	dec->spill = k->spill;
+	dec->nspill = k->nspill;
+	dec->spill_at = k->spill_at;
 	k->dec_at = k->dec_len = NULL;
 	k->dec_id = NULL;
+	k->spill = NULL;
+	k->nspill = 0;
 	k->path = NULL;
 	sr->kept = dec;
 	return 1;

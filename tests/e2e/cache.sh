@@ -187,6 +187,10 @@ printf '0.123456' > "$p"
 check_exit 0 "a rebuild after a param file changed" env RUNSITE_PHASES=1 "$RUNSITE" build -q "$TMP/skip" -o "$SK"
 check "that run was read again" taken $((nruns - 1)) 1
 skip_equal "$TMP/skip" "$SK" "a param changed"
+printf 'Notes edited since.' > "$SR/tags/mlflow.note.content"
+check_exit 0 "a rebuild after a run's notes changed" env RUNSITE_PHASES=1 "$RUNSITE" build -q "$TMP/skip" -o "$SK"
+check "that run was read again" taken $((nruns - 1)) 1
+skip_equal "$TMP/skip" "$SK" "a run's notes changed"
 NEW=$(dirname "$SR")/eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee
 cp -r "$SR" "$NEW"
 sed -i 's/^run_id: .*/run_id: eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee/; s/^run_uuid: .*/run_uuid: eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee/; s/^run_name: .*/run_name: skip-added/' "$NEW/meta.yaml"
@@ -198,6 +202,18 @@ rm -rf "$SR"
 check_exit 0 "a rebuild after a run was removed" env RUNSITE_PHASES=1 "$RUNSITE" build -q "$TMP/skip" -o "$SK"
 check "no run was read" taken "$nruns" 0
 skip_equal "$TMP/skip" "$SK" "a run removed"
+# A kept run's charts are taken from the last site: one gone means the run
+# has to be drawn again, from points the cache does not keep, so every run
+# is read.
+svg=$(ls "$SK"/runs/*/*.svg | head -1)
+rm "$svg"
+check_exit 0 "a rebuild after a kept run's chart was removed from the site" env RUNSITE_PHASES=1 "$RUNSITE" build "$TMP/skip" -o "$SK"
+check_grep "it says every run is read" "no longer fits it; reading every run" "$TMP/.err"
+check "every run was read the second time" taken 0 "$nruns"
+check "the chart is back" test -f "$svg"
+skip_equal "$TMP/skip" "$SK" "a kept run's chart removed"
+check_exit 0 "and the next rebuild" env RUNSITE_PHASES=1 "$RUNSITE" build -q "$TMP/skip" -o "$SK"
+check "takes every run from the cache again" taken "$nruns" 0
 check_exit 0 "a rebuild with --no-cache" env RUNSITE_PHASES=1 "$RUNSITE" build -q --no-cache "$TMP/skip" -o "$SK"
 check "--no-cache reads every run" taken 0 "$nruns"
 check_exit 0 "a rebuild with another --include-deleted" env RUNSITE_PHASES=1 "$RUNSITE" build -q --include-deleted "$TMP/skip" -o "$SK"
@@ -227,6 +243,21 @@ printf '0,3,0.125\n' >> "$L/version_1/metrics.csv"
 check_exit 0 "a rebuild after a row was appended" env RUNSITE_PHASES=1 "$RUNSITE" build -q "$L" -o "$LS"
 check "that run was read again" taken 1 2
 skip_equal "$L" "$LS" "Lightning, a row appended"
+# A series longer than its decimated copy: a kept run keeps the points its
+# overlays draw, which an experiment page made again (a run added) takes.
+mkdir -p "$L/version_3" "$L/version_4"
+"$PY" -c 'import math
+print("epoch,step,loss")
+for i in range(3000): print("0,%d,%r" % (i, 1 / (1 + i) + 0.01 * math.sin(i)))' > "$L/version_3/metrics.csv"
+check_exit 0 "a rebuild after a long run was added" env RUNSITE_PHASES=1 "$RUNSITE" build -q "$L" -o "$LS"
+check "it was read" taken 2 2
+printf 'epoch,step,loss\n0,0,0.9\n0,1,0.8\n' > "$L/version_4/metrics.csv"
+check_exit 0 "a rebuild after another run was added" env RUNSITE_PHASES=1 "$RUNSITE" build -q "$L" -o "$LS"
+check "only it was read (and the run that warns)" taken 3 2
+skip_equal "$L" "$LS" "Lightning, a run added beside a long kept one"
+check_exit 0 "a rebuild, nothing changed" env RUNSITE_PHASES=1 "$RUNSITE" build -q "$L" -o "$LS"
+check "every run without warnings came from the cache" taken 4 1
+skip_equal "$L" "$LS" "Lightning, nothing changed after runs were added"
 
 # A file of the old site rewritten to the same size (a page, a chart) is made again.
 "$PY" -c 'import sys

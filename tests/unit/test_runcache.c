@@ -525,7 +525,7 @@ static void test_store(void)
 	for (int i = 0; i < 100; i++)
 		series_add(run_series(r, "loss"), i, 0, 1.0 / (i + 1));
 	run_finish(r, DEC_BUCKETS);
-	struct chart_point spill[3] = {{1, 0.5}, {2, 0.25}, {3, 0.125}};
+	struct point spill[3] = {{1, 10, 0.5}, {2, 20, 0.25}, {3, 30, NAN}};
 	struct rows l1 = {0}, l2 = {0}, l3 = {0};
 	struct runcache *c = runcache_open(NULL, d1, "salt");
 	struct run_keep *k;
@@ -537,9 +537,7 @@ static void test_store(void)
 	ks->color = 3;
 	kept_site_add_chart(ks, 0, "loss", "a chart of loss", "loss.points.js");
 	kept_site_add_file(ks, "runs/r1-slug/loss.svg", "fpsvg");
-	struct chart_point *cp = xcalloc(3, sizeof *cp);
-	memcpy(cp, spill, sizeof spill);
-	kept_site_add_spill(ks, 0, cp, 3);
+	kept_site_add_spill(ks, 0, spill, 3);
 	runcache_keep_done(c, k, 1);
 	/* A run whose site part could not be kept, and one the site failed on, are not. */
 	ask(c, "k2", "fp1", &k);
@@ -580,9 +578,11 @@ static void test_store(void)
 		           ks->nfiles == 1 && str_same(ks->files[0].rel, "runs/r1-slug/loss.svg") &&
 		           str_same(ks->files[0].fp, "fpsvg") && ks->nspill == 1,
 		   "what the site made of it comes back");
-		OK(ks->nspill == 1 && runcache_read_spill(ks, 0) &&
-		           memcmp(ks->spill[0].cp, spill, sizeof spill) == 0,
-		   "and the points kept for its overlays");
+		size_t ns = 0;
+		struct point *sp = runcache_read_spill(ks, 0, &ns);
+		OK(sp && points_same(sp, ns, spill, 3), "and the points kept for its overlays");
+		free(sp);
+		OK(!runcache_read_spill(ks, 1, &ns), "none kept of another metric");
 	}
 	run_free(back);
 	runcache_keep_done(c, k, 1);
@@ -605,9 +605,10 @@ static void test_store(void)
 
 	/* A byte of the tail changed: the run is taken, its copy is not read back. */
 	FILE *f = fopen(kept, "r+b");
-	fseek(f, st.st_size - 3 * 16 - 5, SEEK_SET);
+	size_t spill_bytes = 3 * 3 + 1 + 4 * 8; /* at most, after the copies */
+	fseek(f, st.st_size - (long)spill_bytes - 5, SEEK_SET);
 	int ch = fgetc(f);
-	fseek(f, st.st_size - 3 * 16 - 5, SEEK_SET);
+	fseek(f, st.st_size - (long)spill_bytes - 5, SEEK_SET);
 	fputc(ch ^ 0x40, f);
 	fclose(f);
 	c = reopen(d2, d1, "salt", &l1);
@@ -615,6 +616,16 @@ static void test_store(void)
 	OK(back && !runcache_read_dec(runcache_keep_site(k), 0, back->metrics[0].ndec),
 	   "a damaged decimated copy is not read back");
 	run_free(back);
+	f = fopen(kept, "r+b");
+	fseek(f, st.st_size - 1, SEEK_SET);
+	ch = fgetc(f);
+	fseek(f, st.st_size - 1, SEEK_SET);
+	fputc(ch ^ 0x01, f);
+	fclose(f);
+	size_t ns;
+	struct point *sp = runcache_read_spill(runcache_keep_site(k), 0, &ns);
+	OK(!sp, "nor damaged points kept for the overlays");
+	free(sp);
 	runcache_keep_free(k);
 	runcache_free(c);
 	/* A byte of the head changed: no run. */

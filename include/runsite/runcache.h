@@ -74,6 +74,7 @@ struct kept_site {
 	struct points_id *pts_id, *dec_id;
 	uint64_t *dec_at, *dec_len;
 	char *path; /* the run's file */
+	int x_kind; /* the chart x its copies are drawn at (the site's, as drawn runs' are) */
 };
 void kept_site_add_chart(struct kept_site *k, size_t metric, const char *stem, const char *alt,
                          const char *data);

@@ -97,7 +97,8 @@ static struct chart_point *dec_points(const struct site *s, const struct site_ru
 			*n = 0;
 			return xcalloc(1, sizeof(struct chart_point));
 		}
-		struct chart_point *cp = site_chart_points(sr->run, p, se->ndec, s->opts->chart.x_kind);
+		struct chart_point *cp =
+		        site_chart_points(sr->run, p, se->ndec, (enum chart_x_kind)sr->kept->x_kind);
 		free(p);
 		return cp;
 	}
@@ -412,7 +413,7 @@ static struct chart_point *unspill(const struct site *s, const struct site_run *
 		size_t k = 0;
 		struct point *p = runcache_read_spill(sr->kept, i, &k);
 		if (p && k == sr->spill_n[i])
-			cp = site_chart_points(sr->run, p, k, s->opts->chart.x_kind);
+			cp = site_chart_points(sr->run, p, k, (enum chart_x_kind)sr->kept->x_kind);
 		free(p);
 	} else {
 		cp = spill_read(s, sr->spill_off[i], sr->spill_n[i]);
@@ -595,6 +596,7 @@ int site_run_restore(struct site *s, struct site_run *sr, struct kept_site *k)
 	dec->spill = k->spill;
 	dec->nspill = k->nspill;
 	dec->spill_at = k->spill_at;
+	dec->x_kind = (int)s->opts->chart.x_kind; /* as a drawn run's copies in the scratch file */
 	k->dec_at = k->dec_len = NULL;
 	k->dec_id = NULL;
 	k->spill = NULL;

@@ -151,10 +151,12 @@ fresh_equal "a template changed" --title "Other" --templates "$TMP/tpl"
 taken() { # taken N M: the last build took N runs from the cache and read M
 	grep -q "runs taken from the build cache: $1; read: $2\$" "$TMP/.err"
 }
-skip_equal() { # skip_equal STORE SITE DESCRIPTION
+skip_equal() { # skip_equal STORE SITE DESCRIPTION [BUILD OPTIONS]
+	st=$1 si=$2 de=$3
+	shift 3
 	rm -rf "$TMP/skipf"
-	"$RUNSITE" build -q --no-cache -j 1 "$1" -o "$TMP/skipf"
-	check "$3: the site equals a --no-cache build" diff -r "$2" "$TMP/skipf"
+	"$RUNSITE" build -q --no-cache -j 1 "$@" "$st" -o "$TMP/skipf"
+	check "$de: the site equals a --no-cache build" diff -r "$si" "$TMP/skipf"
 }
 cp -r sample-runs/mlruns "$TMP/skip"
 SK=$TMP/skip-site
@@ -202,6 +204,7 @@ rm -rf "$SR"
 check_exit 0 "a rebuild after a run was removed" env RUNSITE_PHASES=1 "$RUNSITE" build -q "$TMP/skip" -o "$SK"
 check "no run was read" taken "$nruns" 0
 skip_equal "$TMP/skip" "$SK" "a run removed"
+check "the removed run's kept file went with it: one file a run" test "$(ls "$SK/.runsite-runs" | wc -l)" -eq "$nruns"
 # A kept run's charts are taken from the last site: one gone means the run
 # has to be drawn again, from points the cache does not keep, so every run
 # is read.
@@ -214,6 +217,15 @@ check "the chart is back" test -f "$svg"
 skip_equal "$TMP/skip" "$SK" "a kept run's chart removed"
 check_exit 0 "and the next rebuild" env RUNSITE_PHASES=1 "$RUNSITE" build -q "$TMP/skip" -o "$SK"
 check "takes every run from the cache again" taken "$nruns" 0
+# A report's overlay of kept runs, at the site's x and at another: drawn
+# from their kept decimated copies as from a drawn run's.
+mk=$(ls "$(ls -d "$TMP"/skip/*/*/metrics | head -1)" | head -1)
+mkdir -p "$TMP/skip-reports"
+printf '# R\n\n```runsite\nchart: %s\n```\n\n```runsite\nchart: %s\nx: relative\n```\n' "$mk" "$mk" > "$TMP/skip-reports/r.md"
+check_exit 0 "a build with a report" env RUNSITE_PHASES=1 "$RUNSITE" build -q --reports "$TMP/skip-reports" "$TMP/skip" -o "$SK"
+check_exit 0 "and again" env RUNSITE_PHASES=1 "$RUNSITE" build -q --reports "$TMP/skip-reports" "$TMP/skip" -o "$SK"
+check "every run came from the cache" taken "$nruns" 0
+skip_equal "$TMP/skip" "$SK" "a report's overlays of kept runs" --reports "$TMP/skip-reports"
 check_exit 0 "a rebuild with --no-cache" env RUNSITE_PHASES=1 "$RUNSITE" build -q --no-cache "$TMP/skip" -o "$SK"
 check "--no-cache reads every run" taken 0 "$nruns"
 check_exit 0 "a rebuild with another --include-deleted" env RUNSITE_PHASES=1 "$RUNSITE" build -q --include-deleted "$TMP/skip" -o "$SK"
@@ -236,6 +248,11 @@ check "the runs without warnings came from the cache, the other was read" taken 
 grep oops "$TMP/.err" > "$TMP/warn2"
 check "and it warns again, the same" cmp "$TMP/warn1" "$TMP/warn2"
 skip_equal "$L" "$LS" "Lightning, nothing changed"
+if command -v strace >/dev/null; then
+	strace -f -qq -e trace=openat -o "$TMP/open.trace" "$RUNSITE" build -q "$L" -o "$LS" 2>/dev/null
+	check "an unchanged rebuild opens a kept run's metrics.csv once (discovery), the reader not" \
+		test "$(grep -c 'version_0/metrics.csv' "$TMP/open.trace")" -eq 1
+fi
 touch -d '+1 hour' "$L/version_0/metrics.csv"
 check_exit 0 "a rebuild after metrics.csv was touched" env RUNSITE_PHASES=1 "$RUNSITE" build -q "$L" -o "$LS"
 check "that run was read again" taken 1 2

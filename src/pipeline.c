@@ -41,7 +41,7 @@ static struct run *ask_cached(struct asking *a, const struct store_ref *store, c
 	for (size_t i = 0; i < store->ninner; i++)
 		buf_printf(&o, " %zu:%s", strlen(store->inner[i]), store->inner[i]);
 	struct run *r = NULL;
-	a->t = runcache_ask(a->rc, key, buf_cstr(&o), &r);
+	a->t = runcache_ask(a->rc, key, buf_cstr(&o), store->reader->name, &r);
 	buf_free(&o);
 	free(key);
 	a->warnings = diag_thread_count();

@@ -24,7 +24,6 @@
 
 #include <xxhash.h>
 
-#include "runsite/reader.h"
 #include "runsite/runcache.h"
 #include "runsite/util.h"
 
@@ -424,15 +423,15 @@ static void decode_site(struct reader_in *in, struct kept_site *k)
 	}
 }
 
-struct run *runcache_decode(const void *data, size_t n, struct kept_site *k)
+struct run *runcache_decode(const void *data, size_t n, struct kept_site *k, const char *format)
 {
 	struct reader_in in = {data, (const unsigned char *)data + n, 0};
-	char *format = get_str(&in);
-	const struct reader *rd = format ? reader_by_name(format) : NULL;
-	free(format);
-	if (!rd)
+	char *kept_format = get_str(&in);
+	int same = kept_format && format && strcmp(kept_format, format) == 0;
+	free(kept_format);
+	if (!same)
 		return NULL;
-	struct run *r = run_new(rd->name, NULL);
+	struct run *r = run_new(format, NULL);
 	free(r->store);
 	char **strs[] = {&r->store, &r->id, &r->name, &r->experiment_id, &r->experiment_name,
 	                 &r->status, &r->user, &r->source_name, &r->source_type, &r->git_commit,
@@ -789,7 +788,7 @@ static int blob_name_ok(const char *s)
 
 /* The kept run in file path (its head only is read, and checked against
  * its hash), or NULL. */
-static struct run *load_head(const char *path, struct kept_site *k)
+static struct run *load_head(const char *path, struct kept_site *k, const char *format)
 {
 	struct run *r = NULL;
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -811,7 +810,7 @@ static struct run *load_head(const char *path, struct kept_site *k)
 				want[8 + i] = (unsigned char)(h.high64 >> (8 * i));
 			}
 			if (memcmp(want, hdr + sizeof RUN_MAGIC - 1 + 8, 16) == 0)
-				r = runcache_decode(b, head, k);
+				r = runcache_decode(b, head, k, format);
 		}
 		free(b);
 	}
@@ -837,7 +836,7 @@ static char *salted(const struct runcache *c, const char *fp)
 }
 
 struct run_keep *runcache_ask(struct runcache *c, const char *key, const char *fp,
-                              struct run **r)
+                              const char *format, struct run **r)
 {
 	struct run_keep *k = xcalloc(1, sizeof *k);
 	k->key = xstrdup(key);
@@ -846,7 +845,7 @@ struct run_keep *runcache_ask(struct runcache *c, const char *key, const char *f
 	struct rc_row *row = c->salt[0] && c->old_dir ? find_old(c, key) : NULL;
 	if (row && strcmp(row->fp, k->fp) == 0 && blob_name_ok(row->blob)) {
 		char *path = path_join(c->old_dir, row->blob);
-		*r = load_head(path, &k->site);
+		*r = load_head(path, &k->site, format);
 		if (*r) {
 			k->site.path = path;
 			k->hit = true;

@@ -108,11 +108,12 @@ void runcache_forget_old(struct runcache *c);
 /* A row of the last build's list: the run of key with fingerprint fp is
  * in file blob. Call before any runcache_ask. */
 void runcache_index_add(struct runcache *c, const char *key, const char *fp, const char *blob);
-/* Asks for the run of key (its files' fingerprint fp): *r gets it, slim,
- * when the last build kept it under the same fingerprint, else NULL. The
- * handle goes with the run to the site (any thread). */
+/* Asks for the run of key (its files' fingerprint fp) that the reader
+ * called format (its own static name, which the run gets) reads: *r gets
+ * it, slim, when the last build kept it under the same fingerprint, else
+ * NULL. The handle goes with the run to the site (any thread). */
 struct run_keep *runcache_ask(struct runcache *c, const char *key, const char *fp,
-                              struct run **r);
+                              const char *format, struct run **r);
 bool runcache_keep_hit(const struct run_keep *k);
 /* A run read now (not a hit), as its reader delivered it, finished: its
  * model is noted before anything changes it. */
@@ -140,10 +141,11 @@ void runcache_free(struct runcache *c);
 
 /* For tests: run r (finished, with its points) as the head a kept run's
  * file starts with (its decimated copies to tail), then what the site made
- * of it; and back (slim, k filled; NULL when the bytes are not a run). */
+ * of it; and back (slim, k filled; NULL when the bytes are not a run of
+ * the reader called format). */
 void runcache_encode(const struct run *r, struct buf *head, struct buf *tail);
 void runcache_encode_site(const struct kept_site *k, struct buf *out);
-struct run *runcache_decode(const void *data, size_t n, struct kept_site *k);
+struct run *runcache_decode(const void *data, size_t n, struct kept_site *k, const char *format);
 /* Metric i's decimated copy from the bytes at its place in the tail. */
 struct point *runcache_decode_dec(const void *data, const struct kept_site *k, size_t i,
                                   size_t ndec);

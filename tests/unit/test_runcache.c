@@ -197,7 +197,7 @@ static size_t round_trip_store(const struct reader *rd, const char *path)
 		memset(&k, 0, sizeof k);
 		runcache_encode(g.runs[i], &head, &tail);
 		runcache_encode_site(&none, &head);
-		struct run *back = runcache_decode(head.data, head.size, &k);
+		struct run *back = runcache_decode(head.data, head.size, &k, g.runs[i]->format);
 		char what[512];
 		snprintf(what, sizeof what, "%s run %s", path, g.runs[i]->id);
 		OK(back != NULL, "%s decodes", what);
@@ -333,7 +333,7 @@ static void test_round_trip_edges(void)
 	kept_site_add_file(&site, "runs/s/m.svg", "fp");
 	runcache_encode(r, &b, &tail);
 	runcache_encode_site(&site, &b);
-	struct run *back = runcache_decode(b.data, b.size, &k);
+	struct run *back = runcache_decode(b.data, b.size, &k, reader_lightning_csv.name);
 	OK(back != NULL, "edge run decodes");
 	if (back) {
 		check_same_run(r, back, &k, (const unsigned char *)tail.data, "edge run");
@@ -347,7 +347,7 @@ static void test_round_trip_edges(void)
 	/* Every cut of the bytes short of the whole is no run. */
 	size_t bad = 0;
 	for (size_t cut = 0; cut < b.size; cut++) {
-		struct run *x = runcache_decode(b.data, cut, &k);
+		struct run *x = runcache_decode(b.data, cut, &k, r->format);
 		bad += x != NULL;
 		run_free(x);
 		kept_site_free(&k);
@@ -356,16 +356,18 @@ static void test_round_trip_edges(void)
 	/* A byte changed anywhere never crashes (the sanitizers watch). */
 	for (size_t i = 0; i < b.size; i++) {
 		b.data[i] ^= 0x5a;
-		run_free(runcache_decode(b.data, b.size, &k));
+		run_free(runcache_decode(b.data, b.size, &k, r->format));
 		kept_site_free(&k);
 		b.data[i] ^= 0x5a;
 	}
-	/* A format no reader has is no run. */
+	/* A run another reader read is no run of this one's. */
+	OK(runcache_decode(b.data, b.size, &k, "mlflow-file") == NULL, "another reader's: no run");
+	kept_site_free(&k);
 	struct run *alien = run_new("no-such-reader", "/s");
 	struct buf a = BUF_INIT, at = BUF_INIT;
 	runcache_encode(alien, &a, &at);
 	runcache_encode_site(&site, &a);
-	OK(runcache_decode(a.data, a.size, &k) == NULL, "unknown format: no run");
+	OK(runcache_decode(a.data, a.size, &k, "lightning-csv") == NULL, "unknown format: no run");
 	kept_site_free(&k);
 	buf_free(&a);
 	buf_free(&at);
@@ -513,7 +515,7 @@ static struct runcache *reopen(const char *old_dir, const char *new_dir, const c
 static struct run *ask(struct runcache *c, const char *key, const char *fp, struct run_keep **k)
 {
 	struct run *r = NULL;
-	*k = runcache_ask(c, key, fp, &r);
+	*k = runcache_ask(c, key, fp, reader_mlflow_file.name, &r);
 	return r;
 }
 

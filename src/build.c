@@ -791,8 +791,8 @@ static int load_reports(struct site *s, const struct discovery *d)
 static void read_stores(struct build *b, const struct discovery *d,
                         const struct reader_opts *ropts, struct pipeline_stats *stats)
 {
-	/* `export --report` keeps no site, so no runs either. */
-	/* `export --report` keeps no site, so no runs either. */
+	/* `export --report` keeps no site, so no runs either. After a kept run
+	 * could not be placed, every run is read (and kept anew). */
 	b->runs = b->opts->report_file ? NULL : cache_runcache(b->s.cache);
 	if (b->no_runcache)
 		runcache_forget_old(b->runs);

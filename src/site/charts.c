@@ -559,17 +559,15 @@ int site_run_restore(struct site *s, struct site_run *sr, struct kept_site *k)
 	struct run *r = sr->run;
 	/* What the charts were made as must be what they are now. */
 	if (k->unkeepable || !k->id || !k->slug || strcmp(k->id, r->id) != 0 ||
-	    strcmp(k->slug, sr->slug) != 0 || k->color != sr->color || k->nmetrics != r->nmetrics) {
+	    strcmp(k->slug, sr->slug) != 0 || k->color != sr->color || k->nmetrics != r->nmetrics)
 		return 0;
-	}
 	site_run_digest(sr, k);
 	if (s->opts->report_file)
 		return 1;
 	for (size_t i = 0; i < k->nfiles; i++) {
 		struct chart_info info;
-		if (!cache_reuse(s->cache, k->files[i].rel, k->files[i].fp, &info)) {
+		if (!cache_reuse(s->cache, k->files[i].rel, k->files[i].fp, &info))
 			return 0;
-		}
 	}
 	/* The points its overlays draw stay in its file too (unspill). */
 	if (k->nspill) {

@@ -9,7 +9,9 @@
 # --jobs 1 against --jobs 2 (three builds each, interleaved: min and median
 # wall, median CPU), and the incremental rebuilds (nothing changed, one run
 # added, one run's notes changed, one metric point appended, one run
-# deleted) against the full build, each by wall and by CPU seconds (min of three).
+# deleted) against the full build, each by wall and by CPU seconds (min of three);
+# and the largest Lightning store rebuilt over its site (nothing changed, one
+# run's notes.md replaced, one run added), against its full build by CPU.
 set -e
 RUNSITE=${RUNSITE:-build/runsite}
 DATA=${SCALE_DATA:-/tmp/runsite-scale}
@@ -43,10 +45,33 @@ for n in "$@"; do
 	bytes=$(du -sb "$DATA/site-$n" | cut -f1)
 	idx=$(wc -c < "$DATA/site-$n/index.html")
 	rows=$(cat "$DATA/site-$n/index.rows.js" 2>/dev/null | wc -c)
+	lastn=$n lasts=$s lastw=$1 lastc=$2
 	printf '%-7s %8s %8s %8d %10.1f %10.1f %8d %8d\n' "$n" "$1" "$2" $(($3 / 1024)) \
 		"$(echo "$bytes" | awk '{print $1 / 1e6}')" "$(echo "$bytes $n" | awk '{print $1 / $2 / 1024}')" \
 		$((idx / 1024)) $((rows / 1024))
 done
+
+# The incremental rebuilds of the largest Lightning store over its site just
+# built, against that full build by CPU: a hard-linked copy of the store (the
+# generated one stays as it is; a file changed is replaced, not edited).
+c=$DATA/incr-$lastn
+rm -rf "$c" && cp -al "$lasts" "$c"
+echo
+echo "$lastn-run Lightning store, rebuilt over its site (full build: $lastw s wall, $lastc s CPU):"
+lrebuild() {
+	set -- $(timed "$c" -o "$DATA/site-$lastn" -j 2)
+	echo "rebuild, $what: $1 s wall, $2 s CPU ($(echo "$2 $lastc" | awk '{printf "%.1f%%", 100 * $1 / $2}') of the full build by CPU)"
+}
+what="the store copied (every run's files have new inodes)"; lrebuild
+for i in 1 2 3; do what="nothing changed ($i)"; lrebuild; done
+v=$(ls -d "$c"/lightning_logs/version_* | head -1)
+cp "$v/notes.md" "$v/notes.md.new" 2>/dev/null || : > "$v/notes.md.new"
+printf '\nEdited for the benchmark.\n' >> "$v/notes.md.new"
+mv "$v/notes.md.new" "$v/notes.md"
+what="one run's notes.md replaced"; lrebuild
+cp -r "$v" "$c/lightning_logs/version_added"
+what="one run added"; lrebuild
+rm -rf "$c"
 
 m=$(store mlflow-file 1000)
 S=$DATA/site-m

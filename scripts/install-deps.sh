@@ -11,7 +11,7 @@ if [ "$1" = "--test" ]; then
 	# and the browser tests (node and npm drive it, Java runs the HTML checker),
 	# clang for the fuzz targets, numpy for the sample-runs script, mandoc for the man page lint,
 	# real PostgreSQL and MariaDB servers for the tracking-server tests (tests/servers/lib.sh),
-	# strace to send signals in the middle of a site commit (tests/e2e/cache.sh).
+	# strace to send signals in the middle of a site commit and to see which files a cached rebuild opens (tests/e2e/cache.sh).
 	PKGS="$PKGS chromium clang libclang-rt-14-dev sqlite3 python3-numpy python3-yaml mandoc
 default-jre-headless postgresql mariadb-server mariadb-client strace"
 	# A machine may carry its own Node.js with npm inside (Debian's npm

@@ -18,6 +18,7 @@
 #include "runsite/pipeline.h"
 #include "runsite/plan.h"
 #include "runsite/redact.h"
+#include "runsite/runcache.h"
 #include "runsite/select.h"
 #include "runsite/status.h"
 
@@ -42,6 +43,8 @@ struct build {
 	struct select_expr *select; /* --select: the runs kept; NULL: all */
 	struct kvlist top_ids;      /* --select with top N: the ids of the runs it keeps */
 	bool top_pass;              /* reading to find those ids */
+	struct runcache *runs;      /* the run cache; NULL: every run is read */
+	bool no_runcache;           /* build again without it (a kept run could not be placed) */
 };
 
 /* ---- phase times ---- */
@@ -245,6 +248,8 @@ static void *chart_worker(void *arg)
 		j->ok = !atomic_load(&p->failed) && site_run_charts(p->s, &j->sr);
 		if (!j->ok)
 			atomic_store(&p->failed, 1);
+		runcache_keep_done(cache_runcache(p->s->cache), j->sr.keep, j->ok);
+		j->sr.keep = NULL;
 		charts_done(j->sr.run, j->points);
 		pthread_mutex_lock(&p->mu);
 		j->next = p->done;
@@ -289,14 +294,18 @@ static void charts_submit(struct build *b, size_t idx)
 	struct site_run *sr = &s->runs[idx];
 	if (!p || p->nthreads == 0) {
 		uint64_t points = run_points(sr->run);
-		if (!site_run_charts(s, sr))
+		int ok = site_run_charts(s, sr);
+		if (!ok)
 			s->failed = 1;
+		runcache_keep_done(cache_runcache(s->cache), sr->keep, ok);
+		sr->keep = NULL;
 		charts_done(sr->run, points);
 		return;
 	}
 	struct chart_job *j = xcalloc(1, sizeof *j);
 	j->idx = idx;
 	j->sr = *sr;
+	sr->keep = NULL; /* the worker's now */
 	j->points = run_points(sr->run);
 	pthread_mutex_lock(&p->mu);
 	while (p->inflight >= p->limit)
@@ -410,7 +419,7 @@ static void top_experiment(void *ctx, struct experiment *e)
 static void top_ids(struct build *b, const struct discovery *d, const struct reader_opts *ropts)
 {
 	struct top_pass t = {b, NULL, 0, 0};
-	struct pipeline_consumer consumer = {&t, top_store, top_experiment, top_run};
+	struct pipeline_consumer consumer = {&t, top_store, top_experiment, top_run, NULL};
 	struct pipeline_stats stats;
 	memset(&stats, 0, sizeof stats);
 	bool quiet = b->opts->quiet;
@@ -433,11 +442,14 @@ static int sink_run(void *ctx, struct run *r, const struct kvlist *redacted)
 {
 	struct build *b = ctx;
 	struct site *s = &b->s;
+	struct run_keep *keep = runcache_take(b->runs);
 	if (s->failed || (b->charts && atomic_load(&b->charts->failed))) {
+		runcache_keep_free(keep);
 		run_free(r);
 		return 0;
 	}
 	if (b->select && !keep_run(b, r)) {
+		runcache_keep_free(keep);
 		run_free(r);
 		return 1;
 	}
@@ -455,8 +467,21 @@ static int sink_run(void *ctx, struct run *r, const struct kvlist *redacted)
 	if (!ename)
 		ename = r->experiment_id && *r->experiment_id ? r->experiment_id : "(no experiment)";
 	size_t i = site_add_run(s, r, ename, kvlist_get(&b->store_descs, ename));
-	site_run_digest(&s->runs[i]); /* before the charts drop its points */
 	idmap_put(&b->ids, r->id, i);
+	if (keep && runcache_keep_hit(keep)) {
+		/* Taken from the run cache: its charts are the last build's. */
+		int ok = site_run_restore(s, &s->runs[i], runcache_keep_site(keep));
+		runcache_keep_done(b->runs, keep, ok);
+		if (!ok) {
+			b->no_runcache = true; /* it has no points to draw: read everything */
+			return 0;
+		}
+		run_slim(r);
+		progress(b);
+		return !s->failed;
+	}
+	site_run_digest(&s->runs[i], NULL); /* before the charts drop its points */
+	s->runs[i].keep = keep;
 	charts_submit(b, i);
 	progress(b);
 	return !s->failed;
@@ -766,7 +791,12 @@ static int load_reports(struct site *s, const struct discovery *d)
 static void read_stores(struct build *b, const struct discovery *d,
                         const struct reader_opts *ropts, struct pipeline_stats *stats)
 {
-	struct pipeline_consumer consumer = {b, sink_store_begin, sink_experiment, sink_run};
+	/* `export --report` keeps no site, so no runs either. After a kept run
+	 * could not be placed, every run is read (and kept anew). */
+	b->runs = b->opts->report_file ? NULL : cache_runcache(b->s.cache);
+	if (b->no_runcache)
+		runcache_forget_old(b->runs);
+	struct pipeline_consumer consumer = {b, sink_store_begin, sink_experiment, sink_run, b->runs};
 	struct chart_pool pool;
 	chart_fonts_load(); /* for charts drawn on this thread (one job) */
 	charts_start(b, &pool);
@@ -779,12 +809,16 @@ static void read_stores(struct build *b, const struct discovery *d,
 		         stats->duplicates.n, stats->duplicates.n == 1 ? " was" : "s were");
 }
 
-int build_site(const struct discovery *d, const struct reader_opts *ropts,
-               const struct site_opts *opts)
+/* The build; *again set when a run taken from the run cache could not be
+ * placed as it was (then nothing is written, and the caller builds again
+ * with no_runcache). */
+static int build_once(const struct discovery *d, const struct reader_opts *ropts,
+                      const struct site_opts *opts, bool no_runcache, bool *again)
 {
 	struct build b;
 	memset(&b, 0, sizeof b);
 	b.opts = opts;
+	b.no_runcache = no_runcache;
 	phase(NULL);
 	const char **inputs = xreallocarray(NULL, d->nstores ? d->nstores : 1, sizeof *inputs);
 	for (size_t i = 0; i < d->nstores; i++)
@@ -812,6 +846,11 @@ int build_site(const struct discovery *d, const struct reader_opts *ropts,
 	phase("select");
 	read_stores(&b, d, ropts, &stats);
 	phase("read and charts");
+	if (b.no_runcache && !no_runcache) {
+		*again = true;
+		pipeline_stats_free(&stats);
+		goto out;
+	}
 	size_t unreadable = stats.unreadable_stores;
 	int fatal = stats.fatal;
 	pipeline_stats_free(&stats);
@@ -851,5 +890,18 @@ out:
 	free(b.ids.vals);
 	kvlist_free(&b.store_exps);
 	kvlist_free(&b.store_descs);
+	return rc;
+}
+
+int build_site(const struct discovery *d, const struct reader_opts *ropts,
+               const struct site_opts *opts)
+{
+	bool again = false;
+	int rc = build_once(d, ropts, opts, false, &again);
+	if (again) {
+		if (!opts->quiet)
+			diag_msg("a run kept by the last build no longer fits it; reading every run");
+		rc = build_once(d, ropts, opts, true, &again);
+	}
 	return rc;
 }

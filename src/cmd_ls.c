@@ -301,7 +301,7 @@ int cmd_ls(int argc, char **argv)
 	struct discovery d;
 	memset(&d, 0, sizeof d);
 	discover((const char *const *)argv + optind, (size_t)(argc - optind), forced, &d);
-	struct pipeline_consumer consumer = {&st, ls_store_begin, ls_experiment, ls_run};
+	struct pipeline_consumer consumer = {&st, ls_store_begin, ls_experiment, ls_run, NULL};
 	struct pipeline_stats stats;
 	memset(&stats, 0, sizeof stats);
 	struct jsonw *w = &st.json;

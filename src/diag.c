@@ -15,6 +15,9 @@ static atomic_size_t warnings;
 static atomic_int quiet;
 static pthread_mutex_t print_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* Warnings given on this thread (diag_thread_count). */
+static __thread size_t thread_warnings;
+
 /* Where this thread's messages go instead of stderr (diag_redirect). */
 static __thread void (*redirect_fn)(void *ctx, char *text);
 static __thread void *redirect_ctx;
@@ -68,6 +71,7 @@ void diag_warn(const char *path, size_t line, const char *fmt, ...)
 	else
 		snprintf(where, sizeof where, "%s", path);
 	atomic_fetch_add(&warnings, 1);
+	thread_warnings++;
 	va_list ap;
 	va_start(ap, fmt);
 	vreport("", where, fmt, ap);
@@ -79,6 +83,7 @@ void diag_warn_at(const char *path, uint64_t offset, const char *fmt, ...)
 	char where[4096];
 	snprintf(where, sizeof where, "%s@%" PRIu64, path, offset);
 	atomic_fetch_add(&warnings, 1);
+	thread_warnings++;
 	va_list ap;
 	va_start(ap, fmt);
 	vreport("", where, fmt, ap);
@@ -114,6 +119,11 @@ void diag_write_error(const char *path, int err)
 size_t diag_count(void)
 {
 	return atomic_load(&warnings);
+}
+
+size_t diag_thread_count(void)
+{
+	return thread_warnings;
 }
 
 void diag_set_quiet(int q)

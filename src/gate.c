@@ -356,7 +356,7 @@ int gate_picker_read(struct gate_picker *p, const struct discovery *d,
 	}
 	for (size_t i = 0; i < p->npicks; i++)
 		select_set_at(p->picks[i].expr, p->at);
-	struct pipeline_consumer consumer = {p, NULL, pick_experiment, pick_run};
+	struct pipeline_consumer consumer = {p, NULL, pick_experiment, pick_run, NULL};
 	struct pipeline_stats stats;
 	memset(&stats, 0, sizeof stats);
 	int rc = EXIT_OK;

@@ -1,13 +1,70 @@
 /* pipeline.c — one way of reading stores for every command: merge, de-duplicate,
  * redact, deliver. */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "runsite/diag.h"
 #include "runsite/pipeline.h"
 #include "runsite/redact.h"
+#include "runsite/runcache.h"
 #include "runsite/util.h"
+
+/* ---- runs kept between builds ---- */
+
+/* What goes with a run from its reader to its delivery for the run cache
+ * is its ticket, a struct run_keep (runcache.h). */
+
+/* A sink's side of the cache: the run folder its reader last asked about. */
+struct asking {
+	struct runcache *rc;             /* NULL: runs are not kept */
+	const struct reader_opts *ropts;
+	struct run_keep *t;                /* asked about, not yet delivered */
+	size_t warnings;                 /* diag_thread_count() when asked */
+};
+
+/* run_sink.cached: the run of folder dir of store when its files' digest
+ * fp (and the reader options) are the last build's. */
+static struct run *ask_cached(struct asking *a, const struct store_ref *store, const char *dir,
+                              const char *fp)
+{
+	runcache_keep_free(a->t);
+	a->t = NULL;
+	/* A store with a second reader merges its runs into the first's: not kept. */
+	if (!a->rc || store->also)
+		return NULL;
+	char *key = xasprintf("%s\t%s\t%s", store->reader->name, store->path, dir);
+	/* Every reader option that changes what is read of a run. */
+	struct buf o = BUF_INIT;
+	buf_printf(&o, "%s %zu %d", fp, a->ropts->dec_buckets, a->ropts->include_deleted);
+	for (size_t i = 0; i < store->ninner; i++)
+		buf_printf(&o, " %zu:%s", strlen(store->inner[i]), store->inner[i]);
+	struct run *r = NULL;
+	a->t = runcache_ask(a->rc, key, buf_cstr(&o), store->reader->name, &r);
+	buf_free(&o);
+	free(key);
+	a->warnings = diag_thread_count();
+	return r;
+}
+
+/* The ticket of run r, delivered by the reader that asked last (NULL when
+ * it did not ask, or the run is not to be kept: its reading warned). A run
+ * read now is encoded here, before anything changes it. */
+static struct run_keep *ask_take(struct asking *a, const struct run *r)
+{
+	struct run_keep *t = a->t;
+	a->t = NULL;
+	if (!t || runcache_keep_hit(t))
+		return t;
+	if (diag_thread_count() != a->warnings) {
+		/* Its warnings are said when it is read: read it again next time. */
+		runcache_keep_free(t);
+		return NULL;
+	}
+	runcache_keep_read(t, r);
+	return t;
+}
 
 /* Run ids seen so far, with the store each came from (open addressing). */
 struct seen {
@@ -42,7 +99,9 @@ struct state {
 	const struct discovery *d;
 	struct run *merge_into; /* while reading the `also` reader: the run to merge into */
 	struct run *pending;    /* a store with a second reader: its first run, held */
+	struct run_keep *pending_t; /* and its ticket */
 	size_t store_runs;      /* runs that store delivered so far */
+	struct asking ask;      /* reading on this thread: the run cache's side */
 };
 
 /* Looks key up; when absent, adds it with from and returns NULL. */
@@ -367,7 +426,7 @@ static void read_ahead(struct state *st, const struct discovery *d)
 			first = i;
 			continue;
 		}
-		struct run_sink sink = {&st->light, light_experiment, light_run};
+		struct run_sink sink = {&st->light, light_experiment, light_run, NULL};
 		st->light.reading = i;
 		diag_redirect(drop_message, NULL);
 		s->reader->read(s->path, &o, &sink);
@@ -463,25 +522,38 @@ static void main_experiment(void *ctx, struct experiment *e)
 	st->consumer->experiment(st->consumer->ctx, e);
 }
 
-/* Redacts run r and hands it to the consumer. Returns 0 when it asked to stop. */
-static int deliver(struct state *st, struct run *r)
+/* Redacts run r and hands it to the consumer. Returns 0 when it asked to
+ * stop. With its ticket t, a run that needed no redaction goes to the
+ * consumer with its ticket, to be kept in the run cache: a kept run holds
+ * no secret and no placeholder. A run taken from the cache goes with its
+ * ticket always (it has no points): one that needed redaction now is
+ * marked so (the consumer then builds again without the run cache). */
+static int deliver(struct state *st, struct run *r, struct run_keep *t)
 {
 	struct kvlist redacted = {0};
 	assign_id(st, r);
 	run_make_utf8(r);
-	if (st->redactor)
-		redact_run(st->redactor, r, &redacted);
+	size_t nred = st->redactor ? redact_run(st->redactor, r, &redacted) : 0;
+	bool keep = t && st->consumer->runs && st->redactor && nred == 0;
+	if (t && runcache_keep_hit(t) && !keep)
+		runcache_keep_site(t)->unkeepable = true;
+	if (t && st->consumer->runs && (keep || runcache_keep_hit(t)))
+		runcache_hand(st->consumer->runs, t);
+	else
+		runcache_keep_free(t);
 	st->stats->runs++;
 	if (!st->consumer->run(st->consumer->ctx, r, &redacted))
 		st->stop = true;
+	if (st->consumer->runs)
+		runcache_hand(st->consumer->runs, NULL);
 	kvlist_free(&redacted);
 	return !st->stop;
 }
 
-static int main_run(void *ctx, struct run *r)
+static int main_run_t(struct state *st, struct run *r, struct run_keep *t)
 {
-	struct state *st = ctx;
 	if (st->stop) {
+		runcache_keep_free(t);
 		run_free(r);
 		return 0;
 	}
@@ -494,29 +566,47 @@ static int main_run(void *ctx, struct run *r)
 		                    : xasprintf("run %s: already read from %s", r->id, from);
 		kvlist_add(&st->stats->duplicates, st->store->path, why);
 		free(why);
+		runcache_keep_free(t);
 		run_free(r);
 		return 1;
 	}
 	if (st->store->reader->unique_ids && st->light.n)
 		merge_light(st, r);
 	if (!st->store->also)
-		return deliver(st, r);
+		return deliver(st, r, t);
 	/* A store with a second reader (event files in a Lightning version
 	 * folder) is one run with both sources: hold its run until the store
 	 * ends. A store that turns out to hold several runs gets no merge. */
 	if (++st->store_runs == 1) {
 		st->pending = r;
+		st->pending_t = t;
 		return 1;
 	}
 	if (st->pending) {
 		struct run *first = st->pending;
 		st->pending = NULL;
-		if (!deliver(st, first)) {
+		struct run_keep *ft = st->pending_t;
+		st->pending_t = NULL;
+		if (!deliver(st, first, ft)) {
+			runcache_keep_free(t);
 			run_free(r);
 			return 0;
 		}
 	}
-	return deliver(st, r);
+	return deliver(st, r, t);
+}
+
+/* The sink of a store read on this thread. */
+static int main_run(void *ctx, struct run *r)
+{
+	struct state *st = ctx;
+	return main_run_t(st, r, ask_take(&st->ask, r));
+}
+
+static struct run *main_cached(void *ctx, const char *dir, const char *fp)
+{
+	struct state *st = ctx;
+	return ask_cached(&st->ask, st->store, dir, fp);
 }
 
 /* Called when a store's reader is done: merges the second reader's runs into
@@ -524,19 +614,22 @@ static int main_run(void *ctx, struct run *r)
 static void store_end(struct state *st)
 {
 	struct run *r = st->pending;
+	struct run_keep *t = st->pending_t;
 	st->pending = NULL;
+	st->pending_t = NULL;
 	st->store_runs = 0;
 	if (!r)
 		return;
 	if (st->stop) {
+		runcache_keep_free(t);
 		run_free(r);
 		return;
 	}
 	st->merge_into = r;
-	struct run_sink also = {st, also_experiment, also_run};
+	struct run_sink also = {st, also_experiment, also_run, NULL};
 	st->store->also->read(st->store->path, st->ropts, &also);
 	st->merge_into = NULL;
-	deliver(st, r);
+	deliver(st, r, t);
 }
 
 /* Counts a store its reader gave up on, and names it for the skipped list. */
@@ -579,6 +672,7 @@ enum event_kind { EV_EXPERIMENT, EV_RUN, EV_MESSAGE, EV_END };
 struct event {
 	enum event_kind kind;
 	void *item; /* struct experiment *, struct run * or a message line */
+	struct run_keep *t; /* EV_RUN: its ticket, or NULL */
 	long rc;    /* EV_END: what read() returned */
 	struct event *next;
 };
@@ -591,6 +685,7 @@ struct slot {
 struct par {
 	const struct discovery *d;
 	const struct reader_opts *ropts;
+	struct runcache *rc;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct slot *slots;
@@ -604,15 +699,18 @@ struct par {
 struct job {
 	struct par *p;
 	size_t i;
+	struct asking ask;
 };
 
 #define RUNS_AHEAD 4 /* runs a store may hold ready before its reader waits */
 
-static void push(struct par *p, size_t i, enum event_kind kind, void *item, long rc)
+static void push_t(struct par *p, size_t i, enum event_kind kind, void *item, long rc,
+                   struct run_keep *t)
 {
 	struct event *e = xcalloc(1, sizeof *e);
 	e->kind = kind;
 	e->item = item;
+	e->t = t;
 	e->rc = rc;
 	pthread_mutex_lock(&p->mu);
 	struct slot *sl = &p->slots[i];
@@ -625,6 +723,11 @@ static void push(struct par *p, size_t i, enum event_kind kind, void *item, long
 		sl->runs++;
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
+}
+
+static void push(struct par *p, size_t i, enum event_kind kind, void *item, long rc)
+{
+	push_t(p, i, kind, item, rc, NULL);
 }
 
 static void job_message(void *ctx, char *text)
@@ -643,13 +746,19 @@ static int job_run(void *ctx, struct run *r)
 {
 	struct job *j = ctx;
 	struct par *p = j->p;
-	push(p, j->i, EV_RUN, r, 0);
+	push_t(p, j->i, EV_RUN, r, 0, ask_take(&j->ask, r));
 	pthread_mutex_lock(&p->mu);
 	while (p->slots[j->i].runs >= RUNS_AHEAD && !p->stop)
 		pthread_cond_wait(&p->cv, &p->mu);
 	int go = !p->stop;
 	pthread_mutex_unlock(&p->mu);
 	return go;
+}
+
+static struct run *job_cached(void *ctx, const char *dir, const char *fp)
+{
+	struct job *j = ctx;
+	return ask_cached(&j->ask, &j->p->d->stores[j->i], dir, fp);
 }
 
 static void *read_worker(void *arg)
@@ -665,13 +774,14 @@ static void *read_worker(void *arg)
 		}
 		size_t i = p->next++;
 		pthread_mutex_unlock(&p->mu);
-		struct job j = {p, i};
-		struct run_sink sink = {&j, job_experiment, job_run};
+		struct job j = {p, i, {p->rc, p->ropts, NULL, 0}};
+		struct run_sink sink = {&j, job_experiment, job_run, p->rc ? job_cached : NULL};
 		diag_redirect(job_message, &j);
 		const struct store_ref *st = &p->d->stores[i];
 		struct reader_opts o = store_opts(p->ropts, st);
 		long rc = st->reader->read(st->path, &o, &sink);
 		diag_redirect(NULL, NULL);
+		runcache_keep_free(j.ask.t);
 		push(p, i, EV_END, NULL, rc);
 	}
 }
@@ -680,6 +790,7 @@ static void free_events(struct event *e)
 {
 	while (e) {
 		struct event *next = e->next;
+		runcache_keep_free(e->t);
 		if (e->kind == EV_RUN)
 			run_free(e->item);
 		else if (e->kind == EV_EXPERIMENT)
@@ -698,7 +809,8 @@ static void free_events(struct event *e)
  * workers read at most `window` stores ahead of the one delivered. */
 static void read_parallel(struct state *st, const struct discovery *d, int workers)
 {
-	struct par p = {.d = d, .ropts = st->ropts, .window = (size_t)workers + 1};
+	struct par p = {.d = d, .ropts = st->ropts, .rc = st->consumer->runs,
+	                .window = (size_t)workers + 1};
 	pthread_mutex_init(&p.mu, NULL);
 	pthread_cond_init(&p.cv, NULL);
 	p.slots = xcalloc(d->nstores, sizeof *p.slots);
@@ -735,14 +847,16 @@ static void read_parallel(struct state *st, const struct discovery *d, int worke
 				diag_print(e->item);
 			else if (kind == EV_EXPERIMENT && !st->stop)
 				main_experiment(st, e->item);
-			else if (kind == EV_RUN && !st->stop)
-				main_run(st, e->item);
-			else if (kind == EV_RUN)
+			else if (kind == EV_RUN && !st->stop) {
+				main_run_t(st, e->item, e->t);
+				e->t = NULL;
+			} else if (kind == EV_RUN)
 				run_free(e->item);
 			else if (kind == EV_EXPERIMENT)
 				experiment_free(e->item);
 			if (kind == EV_MESSAGE || kind == EV_END)
 				free(e->item);
+			runcache_keep_free(e->t);
 			free(e);
 			if (st->stop) {
 				pthread_mutex_lock(&p.mu);
@@ -780,13 +894,15 @@ int pipeline_read(const struct discovery *d, const struct reader_opts *ropts, bo
 	struct state st = {
 		.consumer = consumer, .ropts = ropts, .stats = stats,
 		.redactor = redact ? redactor_new() : NULL,
+		.ask = {consumer->runs, ropts, NULL, 0},
 	};
 	int workers = jobs_or_cpus(ropts->jobs);
 	read_ahead(&st, d);
 	if (workers > 1 && d->nstores > 1) {
 		read_parallel(&st, d, workers);
 	} else {
-		struct run_sink sink = {&st, main_experiment, main_run};
+		struct run_sink sink = {&st, main_experiment, main_run,
+		                        consumer->runs ? main_cached : NULL};
 		for (size_t i = 0; i < d->nstores && !st.stop; i++) {
 			st.store = &d->stores[i];
 			st.store_index = i;
@@ -799,6 +915,12 @@ int pipeline_read(const struct discovery *d, const struct reader_opts *ropts, bo
 				stats->fatal = (int)-rc;
 			store_end(&st);
 		}
+	}
+	runcache_keep_free(st.ask.t);
+	if (consumer->runs && getenv("RUNSITE_PHASES")) {
+		size_t hits, misses;
+		runcache_counts(consumer->runs, &hits, &misses);
+		fprintf(stderr, "runs taken from the build cache: %zu; read: %zu\n", hits, misses);
 	}
 	seen_free(&st.seen);
 	seen_free(&st.ids);

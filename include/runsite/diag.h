@@ -34,6 +34,9 @@ void diag_print(const char *text);
 
 /* Number of warnings so far. */
 size_t diag_count(void);
+/* Number of warnings given on this thread so far (whether a reader warned
+ * while it read one run, with other stores read on other threads). */
+size_t diag_thread_count(void);
 /* Silences warnings on stderr (they are still counted), for --quiet and fuzzing. */
 void diag_set_quiet(int quiet);
 

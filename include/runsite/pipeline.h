@@ -21,6 +21,10 @@ struct pipeline_consumer {
 	/* Each run; takes ownership. redacted lists the places that were redacted
 	 * ("params.KEY", ...). Returns 0 to stop reading. */
 	int (*run)(void *ctx, struct run *r, const struct kvlist *redacted);
+	/* Runs kept between builds (runcache.h), or NULL: a run whose files are
+	 * unchanged comes from it instead of its reader's parsing, and each run
+	 * read that needed no redaction and gave no warning goes into it. */
+	struct runcache *runs;
 };
 
 struct pipeline_stats {

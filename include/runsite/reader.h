@@ -29,7 +29,31 @@ struct run_sink {
 	void (*experiment)(void *ctx, struct experiment *e);
 	/* Each run, finished (run_finish called). Returns 0 to ask the reader to stop. */
 	int (*run)(void *ctx, struct run *r);
+	/* May be NULL. Asked through run_sink_cached() before a run folder is
+	 * parsed: the run the last build read from folder dir when its files'
+	 * digest (fp) is the same, or NULL. */
+	struct run *(*cached)(void *ctx, const char *dir, const char *fp);
 };
+
+/* ---- runs whose files are unchanged are not parsed again ---- */
+
+/* A digest of the files a run is read from, by their stat alone (path,
+ * type, size, mtime, ctime, inode; a missing file counts too). NULL (a
+ * sink that keeps no runs) is accepted everywhere and does nothing. */
+struct run_files;
+struct run_files *run_files_new(const struct run_sink *sink);
+/* Adds the file or folder at path itself (a link: and what it leads to). */
+void run_files_add(struct run_files *f, const char *path);
+/* Adds dir and everything below it, in sorted order (links followed, to a
+ * bounded depth). */
+void run_files_add_tree(struct run_files *f, const char *dir);
+/* Adds a text the run also depends on (an experiment's name, ...). */
+void run_files_add_text(struct run_files *f, const char *text);
+/* Asks the sink (frees f): the run the last build read from folder dir
+ * when f is unchanged, finished, to deliver as if read now; else NULL,
+ * and the next run the reader delivers is the one it reads from dir. A
+ * reader calls it only for runs whose folder holds all it reads of them. */
+struct run *run_sink_cached(struct run_sink *sink, const char *dir, struct run_files *f);
 
 struct reader {
 	const char *name; /* "mlflow-sqlite", "mlflow-file", ... as in `ls --json` */

@@ -98,6 +98,12 @@ struct site_run {
 	 * byte dec_off[i], run->metrics[i].ndec points; NULL while in memory.
 	 * So nothing of a series but its summary stays in memory per run. */
 	uint64_t *dec_off;
+	/* The run cache (runcache.h): a run read now that is to be kept notes
+	 * what its charts are in keep's site part (NULL: not kept); a run
+	 * taken from the cache has no points, and its decimated copies are
+	 * read back from its file (kept: where; NULL for a run read now). */
+	struct run_keep *keep;
+	struct kept_site *kept;
 };
 
 struct site_exp {
@@ -130,6 +136,14 @@ struct slugset {
 };
 
 struct build_cache;
+struct runcache;
+/* The runs the build cache keeps between builds (runcache.h); NULL: none. */
+struct runcache *cache_runcache(struct build_cache *c);
+struct site_opts;
+/* Salts the kept runs with the options their charts depend on. */
+void cache_runs_options(struct build_cache *c, const struct site_opts *o);
+struct kept_site;
+struct run_keep;
 
 struct site {
 	const struct site_opts *opts;
@@ -183,8 +197,15 @@ size_t site_add_run(struct site *s, struct run *r, const char *exp_name, const c
 /* The colour (palette index) of the run with this id, from the id alone. */
 int site_run_color(const char *id);
 /* Digests the whole run sr->run (every field and point) into sr->digest;
- * call once it is in the site and before its charts are drawn. */
-void site_run_digest(struct site_run *sr);
+ * call once it is in the site and before its charts are drawn. A run taken
+ * from the run cache (no points) gives its points' ids as k. */
+void site_run_digest(struct site_run *sr, const struct kept_site *k);
+/* Run sr, taken from the run cache without its points, gets what the last
+ * build made of it (k): its digest, its chart files from the build cache,
+ * its chart list and the points its overlays draw. 0 when that cannot be
+ * (it was named or coloured otherwise, a chart file is gone): the run has
+ * to be read. */
+int site_run_restore(struct site *s, struct site_run *sr, struct kept_site *k);
 /* Draws the charts of run i, which still has its full series; may run on a
  * worker thread with a copy of runs[i] (sr), the rest of s left alone. */
 int site_run_charts(struct site *s, struct site_run *sr);

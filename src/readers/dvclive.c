@@ -337,13 +337,47 @@ static char *project_name(const char *dir)
 	return csv_dir_name(dir, 1);
 }
 
+/* The last build's run of folder path when none of the files read_store
+ * reads of it has changed (reader.h): everything below it, the summary
+ * beside it, the project's params.yaml and the folders project_name looks
+ * at. Else NULL. */
+static struct run *cached_run(struct run_sink *sink, const char *path)
+{
+	struct run_files *f = run_files_new(sink);
+	if (!f)
+		return NULL;
+	run_files_add_tree(f, path);
+	char *p = sibling_json(path);
+	run_files_add(f, p);
+	free(p);
+	char *up = xstrdup(path);
+	for (int i = 1; i <= 4; i++) {
+		char *next = path_join(up, "..");
+		free(up);
+		up = next;
+		const char *const names[] = {"dvc.yaml", "dvc.lock", ".dvc", "params.yaml"};
+		for (size_t k = 0; k < 4; k++) {
+			p = path_join(up, names[k]);
+			run_files_add(f, p);
+			free(p);
+		}
+	}
+	free(up);
+	return run_sink_cached(sink, path, f);
+}
+
 static long read_store(const char *path, const struct reader_opts *opts, struct run_sink *sink)
 {
 	if (!csv_is_dir(path)) {
 		diag_warn(path, 0, "not a DVCLive folder");
 		return -1;
 	}
-	struct run *r = run_new("dvclive", path);
+	struct run *r = cached_run(sink, path);
+	if (r) {
+		sink->run(sink->ctx, r);
+		return 1;
+	}
+	r = run_new("dvclive", path);
 	r->id = xstrdup(".");
 	r->name = csv_dir_name(path, 0);
 	if (strcmp(r->name, "dvclive") == 0) {

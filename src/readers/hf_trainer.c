@@ -212,6 +212,27 @@ static void read_results(struct run *r, const char *dir, int64_t step, int *any)
 	}
 }
 
+/* The last build's run of path (a folder, or its trainer_state.json in
+ * folder dir) when none of the files read_store reads of it has changed
+ * (reader.h): the folder's listing, the state file, the results files
+ * and, for a folder, everything below it (the checkpoints). Else NULL. */
+static struct run *cached_run(struct run_sink *sink, const char *path, const char *dir)
+{
+	struct run_files *f = run_files_new(sink);
+	if (!f)
+		return NULL;
+	run_files_add(f, path);
+	run_files_add(f, dir);
+	for (size_t i = 0; results_files[i]; i++) {
+		char *p = path_join(dir, results_files[i]);
+		run_files_add(f, p);
+		free(p);
+	}
+	if (csv_is_dir(path))
+		run_files_add_tree(f, path);
+	return run_sink_cached(sink, path, f);
+}
+
 static long read_store(const char *path, const struct reader_opts *opts, struct run_sink *sink)
 {
 	char *dir = NULL, *state_path = NULL;
@@ -228,7 +249,14 @@ static long read_store(const char *path, const struct reader_opts *opts, struct 
 			strcpy(dir, ".");
 		state_path = xstrdup(path);
 	}
-	struct run *r = run_new("hf-trainer", path);
+	struct run *r = cached_run(sink, path, dir);
+	if (r) {
+		sink->run(sink->ctx, r);
+		free(dir);
+		free(state_path);
+		return 1;
+	}
+	r = run_new("hf-trainer", path);
 	r->id = xstrdup(".");
 	r->name = csv_dir_name(dir, 0);
 	r->experiment_name = csv_dir_name(dir, 1);

@@ -304,13 +304,39 @@ static void count_extras(struct run *r, const char *dir)
 	}
 }
 
+/* The last build's run of folder dir when none of the files read_run
+ * reads of it has changed (reader.h), else NULL. */
+static struct run *cached_run(struct run_sink *sink, const char *dir, const char *metrics_path,
+                              const char *id)
+{
+	struct run_files *f = run_files_new(sink);
+	if (!f)
+		return NULL;
+	run_files_add_text(f, id);
+	run_files_add(f, dir); /* its listing: the event files counted */
+	run_files_add(f, metrics_path);
+	const char *const names[] = {"hparams.yaml", "meta_tags.csv"};
+	for (size_t i = 0; i < 2; i++) {
+		char *p = path_join(dir, names[i]);
+		run_files_add(f, p);
+		free(p);
+	}
+	char *cdir = path_join(dir, "checkpoints");
+	run_files_add_tree(f, cdir);
+	free(cdir);
+	return run_sink_cached(sink, dir, f);
+}
+
 /* Reads the run in folder dir (metrics from metrics_path, which may be a
  * file named otherwise when given directly) and hands it to sink.
  * Returns the sink's answer, or -1 when nothing could be read. */
 static int read_run(const char *store, const char *dir, const char *metrics_path, const char *id,
-                    const struct reader_opts *opts, struct run_sink *sink)
+                    const struct reader_opts *opts, struct run_sink *sink, int asked)
 {
-	struct run *r = run_new("lightning-csv", store);
+	struct run *r = asked ? NULL : cached_run(sink, dir, metrics_path, id);
+	if (r)
+		return sink->run(sink->ctx, r) ? 1 : 0;
+	r = run_new("lightning-csv", store);
 	r->id = xstrdup(id);
 	r->name = csv_dir_name(dir, 0);
 	/* Lightning's default logger name says nothing; the project folder does. */
@@ -353,16 +379,26 @@ static long read_store(const char *path, const struct reader_opts *opts, struct 
 			slash[slash == dir ? 1 : 0] = '\0';
 		else
 			strcpy(dir, ".");
-		int rc = read_run(path, dir, path, ".", opts, sink);
+		int rc = read_run(path, dir, path, ".", opts, sink, 0);
 		free(dir);
 		return rc < 0 ? -1 : 1;
 	}
+	/* A folder the last build kept the run of, its files unchanged, was a
+	 * run folder then and is one now: asked before its header is read. */
+	char *m = path_join(path, "metrics.csv");
+	int asked = csv_is_file(m);
+	struct run *r = asked ? cached_run(sink, path, m, ".") : NULL;
+	if (r) {
+		free(m);
+		sink->run(sink->ctx, r);
+		return 1;
+	}
 	if (run_dir_kind(path)) {
-		char *m = path_join(path, "metrics.csv");
-		int rc = read_run(path, path, m, ".", opts, sink);
+		int rc = read_run(path, path, m, ".", opts, sink, asked);
 		free(m);
 		return rc < 0 ? -1 : 1;
 	}
+	free(m);
 	/* A logger folder: every version folder below it. */
 	size_t n;
 	char **names = list_dir_sorted(path, &n);
@@ -372,10 +408,14 @@ static long read_store(const char *path, const struct reader_opts *opts, struct 
 	}
 	for (size_t i = 0; i < n; i++) {
 		char *dir = path_join(path, names[i]);
-		if (csv_is_dir(dir) && run_dir_kind(dir)) {
-			char *m = path_join(dir, "metrics.csv");
-			int rc = read_run(path, dir, m, names[i], opts, sink);
-			free(m);
+		char *vm = path_join(dir, "metrics.csv");
+		int asked_v = csv_is_file(vm);
+		struct run *kept = asked_v ? cached_run(sink, dir, vm, names[i]) : NULL;
+		if (kept || (csv_is_dir(dir) && run_dir_kind(dir))) {
+			int rc = kept ? (sink->run(sink->ctx, kept) ? 1 : 0)
+			              : read_run(path, dir, vm, names[i], opts, sink, asked_v);
+			free(vm);
+			vm = NULL;
 			if (rc > 0)
 				runs++;
 			if (rc == 0) {
@@ -384,6 +424,7 @@ static long read_store(const char *path, const struct reader_opts *opts, struct 
 				break;
 			}
 		}
+		free(vm);
 		free(dir);
 	}
 	free_names(names, n);

@@ -735,6 +735,37 @@ static void add_run_models(struct ctx *c, struct run *r, const char *run_dir)
 	}
 }
 
+/* The last build's run of run_dir when none of the files read_run reads
+ * of it has changed (reader.h): everything below the run folder, and its
+ * experiment's meta.yaml, logged models and (for a run with inputs)
+ * datasets. Else NULL. */
+static struct run *cached_run(struct ctx *c, const char *run_dir)
+{
+	struct run_files *f = run_files_new(c->sink);
+	if (!f)
+		return NULL;
+	run_files_add_text(f, c->exp_id);
+	run_files_add_text(f, c->exp_name);
+	run_files_add_text(f, c->exp_deleted ? "deleted" : "");
+	run_files_add_text(f, c->root_real);
+	run_files_add_tree(f, run_dir);
+	char *p = path_join(c->exp_dir, META);
+	run_files_add(f, p);
+	free(p);
+	p = path_join(c->exp_dir, "models");
+	run_files_add_tree(f, p);
+	free(p);
+	p = path_join(run_dir, "inputs");
+	struct stat st;
+	if (lstat(p, &st) == 0) {
+		char *d = path_join(c->exp_dir, "datasets");
+		run_files_add_tree(f, d);
+		free(d);
+	}
+	free(p);
+	return run_sink_cached(c->sink, run_dir, f);
+}
+
 /* Reads the run in run_dir and delivers it. Returns 0 when the sink asked
  * to stop, else 1 (also when the folder was skipped). */
 static int read_run(struct ctx *c, const char *run_dir, const char *dirname)
@@ -748,6 +779,8 @@ static int read_run(struct ctx *c, const char *run_dir, const char *dirname)
 	bool deleted = c->exp_deleted || (stage && strcmp(stage, "deleted") == 0);
 	if (deleted && !c->opts->include_deleted)
 		goto out;
+	if ((r = cached_run(c, run_dir)) != NULL)
+		goto deliver;
 
 	r = run_new(FORMAT_NAME, c->store);
 	r->deleted = deleted;
@@ -812,6 +845,7 @@ static int read_run(struct ctx *c, const char *run_dir, const char *dirname)
 	}
 
 	run_finish(r, c->opts->dec_buckets);
+deliver:
 	c->delivered++;
 	rc = c->sink->run(c->sink->ctx, r) ? 1 : 0;
 	r = NULL;

@@ -32,6 +32,7 @@
 #include <xxhash.h>
 
 #include "runsite/diag.h"
+#include "runsite/runcache.h"
 #include "site_internal.h"
 
 #define CACHE_SCHEMA "runsite build cache 2"
@@ -75,7 +76,11 @@ struct build_cache {
 	char *stage_error;     /* the first error staging a row, reported by cache_write */
 	size_t reused, drawn;
 	size_t pages_reused, pages_made;
+	struct runcache *runs; /* the runs kept between builds (runcache.h) */
+	struct pathset *run_files; /* their files in the site, made at the first cache_lists */
 };
+
+static int binary_salt(char out[33]);
 
 static int64_t mtime_ns(const struct stat *st)
 {
@@ -108,6 +113,10 @@ static void open_old(struct build_cache *c)
 		schema = (const char *)sqlite3_column_text(q, 0);
 	int ours = schema && strcmp(schema, CACHE_SCHEMA) == 0;
 	sqlite3_finalize(q);
+	/* One read transaction for the whole build: each lookup then takes no
+	 * file lock of its own (a kept run's dozen charts, 10,000 runs). */
+	if (ours && rc == SQLITE_OK)
+		rc = sqlite3_exec(c->old, "BEGIN", NULL, NULL, NULL);
 	if (ours)
 		rc = sqlite3_prepare_v2(c->old,
 		                        "SELECT fingerprint, size, points_total, points_drawn, log_y "
@@ -121,6 +130,21 @@ static void open_old(struct build_cache *c)
 		rc = sqlite3_prepare_v2(c->old,
 		                        "SELECT path, size FROM page_files WHERE page = ? ORDER BY path",
 		                        -1, &c->find_files, NULL);
+	if (ours && rc == SQLITE_OK) {
+		/* The runs kept by the last build (none in a cache made before
+		 * runs were kept: its runs are read). */
+		sqlite3_stmt *runs = NULL;
+		if (sqlite3_prepare_v2(c->old, "SELECT key, fingerprint, blob FROM runs", -1, &runs,
+		                       NULL) == SQLITE_OK)
+			while (sqlite3_step(runs) == SQLITE_ROW) {
+				const char *k = (const char *)sqlite3_column_text(runs, 0);
+				const char *f = (const char *)sqlite3_column_text(runs, 1);
+				const char *b = (const char *)sqlite3_column_text(runs, 2);
+				if (k && f && b)
+					runcache_index_add(c->runs, k, f, b);
+			}
+		sqlite3_finalize(runs);
+	}
 	if (!ours || rc != SQLITE_OK) {
 		diag_warn(path, 0, "build cache not used (%s); every chart is drawn",
 		          rc != SQLITE_OK && c->old ? sqlite3_errmsg(c->old) : "not runsite's");
@@ -204,6 +228,12 @@ struct build_cache *cache_open(const char *old_site, const char *new_site)
 	c->new_site = xstrdup(new_site);
 	pthread_mutex_init(&c->mu, NULL);
 	open_stage(c);
+	char salt[33];
+	char *old_runs = old_site ? path_join(old_site, RUNCACHE_DIR) : NULL;
+	char *new_runs = path_join(new_site, RUNCACHE_DIR);
+	c->runs = runcache_open(old_runs, new_runs, binary_salt(salt) ? salt : NULL);
+	free(old_runs);
+	free(new_runs);
 	if (old_site)
 		open_old(c);
 	return c;
@@ -214,6 +244,7 @@ int cache_reuse_in_place(struct build_cache *c)
 	if (!c || !c->old)
 		return 0;
 	c->in_place = true;
+	runcache_in_place(c->runs, true);
 	return 1;
 }
 
@@ -396,6 +427,21 @@ void cache_record_page(struct build_cache *c, const char *rel, const char *fp)
 	free(path);
 }
 
+struct run_rows {
+	sqlite3_stmt *ins;
+};
+
+static int put_run_row(void *ctx, const char *key, const char *fp, const char *blob)
+{
+	struct run_rows *rr = ctx;
+	sqlite3_bind_text(rr->ins, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(rr->ins, 2, fp, -1, SQLITE_STATIC);
+	sqlite3_bind_text(rr->ins, 3, blob, -1, SQLITE_STATIC);
+	int ok = sqlite3_step(rr->ins) == SQLITE_DONE;
+	sqlite3_reset(rr->ins);
+	return ok;
+}
+
 /* Writes this build's rows into the new site's cache file, in path order
  * (charts and pages together, each page's files after it) so the same site
  * gives the same file. */
@@ -426,7 +472,9 @@ int cache_write(struct build_cache *c)
 	                        "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
 	                        "BEGIN;"
 	                        "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"
-	                        "INSERT INTO meta VALUES ('schema', '" CACHE_SCHEMA "');" CACHE_TABLES,
+	                        "INSERT INTO meta VALUES ('schema', '" CACHE_SCHEMA "');" CACHE_TABLES
+	                        "CREATE TABLE runs(key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL,"
+	                        " blob TEXT NOT NULL) WITHOUT ROWID;",
 	                        NULL, NULL, NULL) == SQLITE_OK;
 	ok = ok &&
 	     sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO charts VALUES (?, ?, ?, ?, ?, ?)",
@@ -469,6 +517,11 @@ int cache_write(struct build_cache *c)
 	sqlite3_finalize(ins);
 	sqlite3_finalize(ins_file);
 	sqlite3_finalize(ins_page);
+	struct run_rows rr = {NULL};
+	ok = ok && sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO runs VALUES (?, ?, ?)", -1, &rr.ins,
+	                              NULL) == SQLITE_OK;
+	ok = ok && runcache_rows(c->runs, put_run_row, &rr);
+	sqlite3_finalize(rr.ins);
 	ok = ok && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
 	if (!ok)
 		diag_msg("%s: cannot write the build cache: %s", path,
@@ -501,6 +554,8 @@ int cache_close(struct build_cache *c, int write, size_t *reused, size_t *drawn,
 		sqlite3_finalize(stage_stmts[i]);
 	sqlite3_close(c->stage); /* a private temporary database: gone with it */
 	free(c->stage_error);
+	pathset_free(c->run_files);
+	runcache_free(c->runs);
 	free(c->old_site);
 	free(c->new_site);
 	pthread_mutex_destroy(&c->mu);
@@ -508,13 +563,23 @@ int cache_close(struct build_cache *c, int write, size_t *reused, size_t *drawn,
 	return ok;
 }
 
+static void list_run_file(void *ctx, const char *rel)
+{
+	pathset_add(ctx, rel);
+}
+
 int cache_lists(struct build_cache *c, const char *rel)
 {
 	if (!c)
 		return 0;
 	pthread_mutex_lock(&c->mu);
-	int listed = stage_has(c->has_chart, rel) || stage_has(c->has_page, rel) ||
-	             stage_has(c->has_file, rel);
+	/* Asked only while the build commits, when every run has been kept. */
+	if (!c->run_files) {
+		c->run_files = pathset_new();
+		runcache_files(c->runs, list_run_file, c->run_files);
+	}
+	int listed = pathset_has(c->run_files, rel) || stage_has(c->has_chart, rel) ||
+	             stage_has(c->has_page, rel) || stage_has(c->has_file, rel);
 	pthread_mutex_unlock(&c->mu);
 	return listed;
 }
@@ -705,6 +770,49 @@ static void code_id_init(void)
 	buf_free(&b);
 }
 
+/* This binary's digest as 32 hex digits, what the kept runs are salted
+ * with; 0 when the binary cannot be read (then no run is kept). */
+static int binary_salt(char out[33])
+{
+	pthread_once(&code_once, code_id_init);
+	if (!code_id_ok)
+		return 0;
+	for (size_t i = 0; i < sizeof code_id; i++)
+		snprintf(out + 2 * i, 3, "%02x", code_id[i]);
+	return 1;
+}
+
+struct runcache *cache_runcache(struct build_cache *c)
+{
+	return c ? c->runs : NULL;
+}
+
+void cache_runs_options(struct build_cache *c, const struct site_opts *o)
+{
+	char salt[33];
+	if (!c || !binary_salt(salt))
+		return;
+	/* What a run's own charts depend on besides the run: a run kept under
+	 * other options is read again. */
+	char chart_fp[CHART_FINGERPRINT_LEN + 1];
+	struct chart_spec base = o->chart;
+	base.series = NULL;
+	base.nseries = 0;
+	chart_fingerprint(&base, CHART_SVG, chart_fp);
+	struct buf b = BUF_INIT;
+	buf_printf(&b, "%s-%s-%u-%zu:%s", salt, chart_fp, o->chart_formats,
+	           o->log_y_pattern ? strlen(o->log_y_pattern) : (size_t)0,
+	           o->log_y_pattern ? o->log_y_pattern : "-");
+	for (size_t i = 0; i < o->goals.n; i++)
+		buf_printf(&b, "-%zu:%s:%d", strlen(o->goals.items[i].pattern),
+		           o->goals.items[i].pattern, (int)o->goals.items[i].goal);
+	XXH128_hash_t h = XXH3_128bits(b.data, b.size);
+	buf_free(&b);
+	snprintf(salt, sizeof salt, "%016llx%016llx", (unsigned long long)h.high64,
+	         (unsigned long long)h.low64);
+	runcache_set_salt(c->runs, salt);
+}
+
 struct page_fp {
 	XXH3_state_t st[1];
 };
@@ -759,16 +867,6 @@ static void fp_point(struct page_fp *h, const struct point *p)
 	fp_i64(h, p->step);
 	fp_i64(h, p->time_ms);
 	fp_double(h, p->value);
-}
-
-/* A point array as its bytes, in one go (struct point has no padding: two
- * int64_t and a double), as chart_fingerprint hashes chart points. */
-_Static_assert(sizeof(struct point) == 3 * 8, "struct point has padding");
-static void fp_points(struct page_fp *h, const struct point *p, size_t n)
-{
-	fp_u64(h, p ? n : UINT64_MAX);
-	if (p && n)
-		XXH3_128bits_update(h->st, p, n * sizeof *p);
 }
 
 /* THE place where build options enter every page fingerprint: each option
@@ -854,7 +952,7 @@ void page_fp_end(struct page_fp *h, char out[CHART_FINGERPRINT_LEN + 1])
 	free(h);
 }
 
-void site_run_digest(struct site_run *sr)
+void site_run_digest(struct site_run *sr, const struct kept_site *k)
 {
 	const struct run *r = sr->run;
 	struct page_fp h;
@@ -894,7 +992,14 @@ void site_run_digest(struct site_run *sr)
 		const struct series *se = &r->metrics[i];
 		const struct metric_summary *m = &se->sum;
 		fp_str(&h, se->key);
-		fp_points(&h, se->pts, se->n);
+		/* the points by their id (runcache.h), which a kept run keeps */
+		struct points_id id;
+		if (k)
+			id = k->pts_id[i];
+		else
+			points_id_of(se->pts, se->n, &id);
+		fp_u64(&h, id.n);
+		XXH3_128bits_update(h.st, id.hash, sizeof id.hash);
 		fp_u64(&h, m->count);
 		fp_u64(&h, m->nan_count);
 		fp_u64(&h, m->inf_count);
@@ -903,7 +1008,12 @@ void site_run_digest(struct site_run *sr)
 		fp_u64(&h, m->has_finite);
 		fp_point(&h, &m->min);
 		fp_point(&h, &m->max);
-		fp_points(&h, se->dec, se->ndec);
+		if (k)
+			id = k->dec_id[i];
+		else
+			points_id_of(se->dec, se->ndec, &id);
+		fp_u64(&h, id.n);
+		XXH3_128bits_update(h.st, id.hash, sizeof id.hash);
 		fp_u64(&h, se->dropped);
 		fp_u64(&h, se->summarized);
 	}

@@ -17,6 +17,7 @@
 #include "runsite/chart.h"
 #include "runsite/compare.h"
 #include "runsite/jsonw.h"
+#include "runsite/runcache.h"
 #include "site_internal.h"
 
 /* ---- series into chart points ---- */
@@ -87,6 +88,20 @@ static struct chart_point *dec_points(const struct site *s, const struct site_ru
                                       const struct series *se, size_t *n)
 {
 	*n = se->ndec;
+	if (!se->dec && sr->kept) {
+		/* a run taken from the run cache: its copy is in its file */
+		struct point *p = runcache_read_dec(sr->kept, (size_t)(se - sr->run->metrics), se->ndec);
+		if (!p) {
+			diag_msg("%s: cannot read back the points of %s in %s", RUNCACHE_DIR, se->key,
+			         sr->run->name);
+			*n = 0;
+			return xcalloc(1, sizeof(struct chart_point));
+		}
+		struct chart_point *cp =
+		        site_chart_points(sr->run, p, se->ndec, (enum chart_x_kind)sr->kept->x_kind);
+		free(p);
+		return cp;
+	}
 	if (se->dec || !sr->dec_off)
 		return site_chart_points(sr->run, se->dec, se->dec ? se->ndec : 0,
 		                         s->opts->chart.x_kind);
@@ -449,7 +464,17 @@ static struct chart_point *unspill(const struct site *s, const struct site_run *
 	size_t i = (size_t)(se - sr->run->metrics);
 	if (!sr->spill_n || !sr->spill_n[i] || sr->spill_n[i] > *budget)
 		return NULL;
-	struct chart_point *cp = spill_read(s, sr->spill_off[i], sr->spill_n[i]);
+	struct chart_point *cp = NULL;
+	if (sr->kept) {
+		/* a run taken from the run cache: its points are in its file */
+		size_t k = 0;
+		struct point *p = runcache_read_spill(sr->kept, i, &k);
+		if (p && k == sr->spill_n[i])
+			cp = site_chart_points(sr->run, p, k, (enum chart_x_kind)sr->kept->x_kind);
+		free(p);
+	} else {
+		cp = spill_read(s, sr->spill_off[i], sr->spill_n[i]);
+	}
 	if (!cp)
 		return NULL;
 	*n = sr->spill_n[i];
@@ -460,6 +485,34 @@ static struct chart_point *unspill(const struct site *s, const struct site_run *
 static char *chart_data_file(struct site *s, const struct chart_spec *sp, int log_y,
                              int columns, const char *dir, const char *stem);
 static void charts_spill(struct site *s, struct site_run *sr);
+
+/* Notes in k the chart files write_chart gave chart sp (dir/stem.<ext>):
+ * their paths and fingerprints, what the next build takes them by. */
+static void keep_chart_files(const struct site *s, struct kept_site *k,
+                             const struct chart_spec *sp, const char *dir, const char *stem)
+{
+	for (int f = CHART_SVG; f <= CHART_PDF; f++) {
+		if (!(s->opts->chart_formats & (1u << f)))
+			continue;
+		char fp[CHART_FINGERPRINT_LEN + 1];
+		chart_fingerprint(sp, (enum chart_format)f, fp);
+		char *rel = xasprintf("%s/%s.%s", dir, stem, site_chart_ext[f]);
+		kept_site_add_file(k, rel, fp);
+		free(rel);
+	}
+}
+
+/* And its points file (chart_data_file names it so). */
+static void keep_data_file(struct kept_site *k, const struct chart_spec *sp, const char *dir,
+                           const char *stem)
+{
+	char fp[CHART_FINGERPRINT_LEN + 1];
+	chart_fingerprint(sp, CHART_SVG, fp);
+	memcpy(fp, "p3", 2);
+	char *rel = xasprintf("%s/%s.points.js", dir, stem);
+	kept_site_add_file(k, rel, fp);
+	free(rel);
+}
 
 int site_run_charts(struct site *s, struct site_run *sr)
 {
@@ -501,6 +554,9 @@ int site_run_charts(struct site *s, struct site_run *sr)
 		 * chart's points in their own memory, which is freed right after, so
 		 * a run of long series never holds a second copy of one. */
 		size_t npts = se->n, ndec = se->ndec;
+		/* A kept run keeps what its overlays draw of it (spill_series). */
+		if (sr->keep && npts > ndec)
+			kept_site_add_spill(runcache_keep_site(sr->keep), i, se->pts, npts);
 		struct chart_point *cp = to_chart_points_in_place(s, r, &r->metrics[i]);
 		/* Overlays are drawn at the end, from every point of the runs on
 		 * them: a series its decimated copy does not hold whole waits in a
@@ -515,17 +571,23 @@ int site_run_charts(struct site *s, struct site_run *sr)
 		char *alt = NULL;
 		int log_y = 0;
 		ok = write_chart(s, &sp, dir, stem, &alt, &log_y);
+		if (ok && sr->keep)
+			keep_chart_files(s, runcache_keep_site(sr->keep), &sp, dir, stem);
 		/* its points for the page script's readout, zoom and switches: M4
 		 * at a column per 8 px, each a logged value (per pixel, a run's
 		 * dozen charts would weigh twice their pictures: a 500-run site
 		 * 160 MB more, its first build twice as long) */
 		int width = sp.width > 0 ? sp.width : 720;
 		char *data = ok ? chart_data_file(s, &sp, log_y, width / 8, dir, stem) : NULL;
+		if (data && sr->keep)
+			keep_data_file(runcache_keep_site(sr->keep), &sp, dir, stem);
 		free(cp);
 		if (!ok)
 			break;
 		GROW(sr->charts, sr->capcharts, sr->ncharts + 1);
 		sr->charts[sr->ncharts++] = (struct site_chart){i, xstrdup(stem), alt, data};
+		if (sr->keep)
+			kept_site_add_chart(runcache_keep_site(sr->keep), i, stem, alt, data);
 	}
 	if (dec_spilled) {
 		for (size_t i = 0; i < r->nmetrics; i++) {
@@ -538,9 +600,65 @@ int site_run_charts(struct site *s, struct site_run *sr)
 	}
 	if (ok)
 		charts_spill(s, sr);
+	if (sr->keep) {
+		struct kept_site *k = runcache_keep_site(sr->keep);
+		k->id = xstrdup(r->id);
+		k->slug = xstrdup(sr->slug);
+		k->color = sr->color;
+	}
 	slugset_free(&stems);
 	free(dir);
 	return ok;
+}
+
+int site_run_restore(struct site *s, struct site_run *sr, struct kept_site *k)
+{
+	struct run *r = sr->run;
+	/* What the charts were made as must be what they are now. */
+	if (k->unkeepable || !k->id || !k->slug || strcmp(k->id, r->id) != 0 ||
+	    strcmp(k->slug, sr->slug) != 0 || k->color != sr->color || k->nmetrics != r->nmetrics)
+		return 0;
+	site_run_digest(sr, k);
+	if (s->opts->report_file)
+		return 1;
+	for (size_t i = 0; i < k->nfiles; i++) {
+		struct chart_info info;
+		if (!cache_reuse(s->cache, k->files[i].rel, k->files[i].fp, &info))
+			return 0;
+	}
+	/* The points its overlays draw stay in its file too (unspill). */
+	if (k->nspill) {
+		sr->spill_n = xcalloc(r->nmetrics, sizeof *sr->spill_n);
+		sr->spill_off = xcalloc(r->nmetrics, sizeof *sr->spill_off);
+		for (size_t j = 0; j < k->nspill; j++)
+			sr->spill_n[k->spill[j].metric] = k->spill[j].n;
+	}
+	for (size_t c = 0; c < k->ncharts; c++) {
+		const struct kept_chart *kc = &k->charts[c];
+		GROW(sr->charts, sr->capcharts, sr->ncharts + 1);
+		sr->charts[sr->ncharts++] =
+		        (struct site_chart){kc->metric, xstrdup(kc->stem), xstrdup(kc->alt),
+		                            kc->data ? xstrdup(kc->data) : NULL};
+	}
+	charts_spill(s, sr);
+	/* Its decimated copies stay in its file, read when drawn. */
+	struct kept_site *dec = xcalloc(1, sizeof *dec);
+	dec->nmetrics = k->nmetrics;
+	dec->dec_at = k->dec_at;
+	dec->dec_len = k->dec_len;
+	dec->dec_id = k->dec_id;
+	dec->path = k->path;
+	dec->spill = k->spill;
+	dec->nspill = k->nspill;
+	dec->spill_at = k->spill_at;
+	dec->x_kind = (int)s->opts->chart.x_kind; /* as a drawn run's copies in the scratch file */
+	k->dec_at = k->dec_len = NULL;
+	k->dec_id = NULL;
+	k->spill = NULL;
+	k->nspill = 0;
+	k->path = NULL;
+	sr->kept = dec;
+	return 1;
 }
 
 static void charts_free(struct site_run *sr)

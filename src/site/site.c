@@ -13,6 +13,7 @@
 
 #include "runsite/compare.h"
 #include "runsite/status.h"
+#include "runsite/runcache.h"
 #include "site_internal.h"
 
 void site_opts_defaults(struct site_opts *o)
@@ -166,6 +167,7 @@ int site_open(struct site *s, const struct site_opts *opts, const char *const *i
 	/* A site a commit stopped half way through is not taken from. */
 	s->cache = cache_open(opts->no_cache || s->commit_interrupted ? NULL : s->out, s->tmp);
 	s->in_place = cache_reuse_in_place(s->cache);
+	cache_runs_options(s->cache, opts);
 	return EXIT_OK;
 }
 
@@ -211,6 +213,10 @@ void site_free(struct site *s)
 		free(sr->spill_off);
 		free(sr->spill_n);
 		free(sr->dec_off);
+		runcache_keep_free(sr->keep);
+		if (sr->kept)
+			kept_site_free(sr->kept);
+		free(sr->kept);
 		run_free(sr->run);
 	}
 	free(s->runs);

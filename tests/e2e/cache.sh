@@ -145,6 +145,137 @@ check_exit 0 "a rebuild with another run template" "$RUNSITE" build -q -j 2 "$TM
 check_grep "the run pages use it" 'data-test="changed"' "$page1"
 fresh_equal "a template changed" --title "Other" --templates "$TMP/tpl"
 
+# Runs whose files are unchanged are not parsed again: they come from the
+# build cache (RUNSITE_PHASES says how many), and after each change the site
+# equals one built with --no-cache.
+taken() { # taken N M: the last build took N runs from the cache and read M
+	grep -q "runs taken from the build cache: $1; read: $2\$" "$TMP/.err"
+}
+skip_equal() { # skip_equal STORE SITE DESCRIPTION [BUILD OPTIONS]
+	st=$1 si=$2 de=$3
+	shift 3
+	rm -rf "$TMP/skipf"
+	"$RUNSITE" build -q --no-cache -j 1 "$@" "$st" -o "$TMP/skipf"
+	check "$de: the site equals a --no-cache build" diff -r "$si" "$TMP/skipf"
+}
+cp -r sample-runs/mlruns "$TMP/skip"
+SK=$TMP/skip-site
+check_exit 0 "a first build of an MLflow file store" env RUNSITE_PHASES=1 "$RUNSITE" build -q "$TMP/skip" -o "$SK"
+nruns=$(sed -n 's/^runs taken from the build cache: 0; read: \([0-9]*\)$/\1/p' "$TMP/.err")
+check "the first build read every run (${nruns:-none})" test "${nruns:-0}" -gt 10
+check_exit 0 "a rebuild, nothing changed" env RUNSITE_PHASES=1 "$RUNSITE" build -q "$TMP/skip" -o "$SK"
+check "every run came from the build cache, none was read" taken "$nruns" 0
+skip_equal "$TMP/skip" "$SK" "nothing changed"
+if command -v strace >/dev/null; then
+	strace -f -qq -e trace=openat -o "$TMP/open.trace" "$RUNSITE" build -q "$TMP/skip" -o "$SK" 2>/dev/null
+	check "an unchanged rebuild opens no run's metrics, params or tags file" \
+		sh -c "grep -q '/meta.yaml' '$TMP/open.trace' && ! grep -E '/[0-9a-f]{32}/(metrics|params|tags)/' '$TMP/open.trace' | grep -v O_DIRECTORY | grep -q ."
+else
+	skip "strace not installed: which files a rebuild opens is not checked"
+fi
+SR=$(ls -d "$TMP"/skip/*/*/metrics | head -1)
+SR=${SR%/metrics}
+m=$(find "$SR/metrics" -type f | head -1)
+touch -d '+1 hour' "$m"
+check_exit 0 "a rebuild after a metrics file was touched (same bytes)" env RUNSITE_PHASES=1 "$RUNSITE" build -q "$TMP/skip" -o "$SK"
+check "that run was read again, the others not" taken $((nruns - 1)) 1
+skip_equal "$TMP/skip" "$SK" "a metrics file touched"
+tail -1 "$m" | awk '{printf "%s %s %d\n", $1 + 1000, $2 / 2, $3 + 1}' >> "$m"
+check_exit 0 "a rebuild after a point was appended" env RUNSITE_PHASES=1 "$RUNSITE" build -q "$TMP/skip" -o "$SK"
+check "that run was read again" taken $((nruns - 1)) 1
+skip_equal "$TMP/skip" "$SK" "a point appended"
+p=$(find "$SR/params" -type f | head -1)
+printf '0.123456' > "$p"
+check_exit 0 "a rebuild after a param file changed" env RUNSITE_PHASES=1 "$RUNSITE" build -q "$TMP/skip" -o "$SK"
+check "that run was read again" taken $((nruns - 1)) 1
+skip_equal "$TMP/skip" "$SK" "a param changed"
+printf 'Notes edited since.' > "$SR/tags/mlflow.note.content"
+check_exit 0 "a rebuild after a run's notes changed" env RUNSITE_PHASES=1 "$RUNSITE" build -q "$TMP/skip" -o "$SK"
+check "that run was read again" taken $((nruns - 1)) 1
+skip_equal "$TMP/skip" "$SK" "a run's notes changed"
+NEW=$(dirname "$SR")/eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee
+cp -r "$SR" "$NEW"
+sed -i 's/^run_id: .*/run_id: eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee/; s/^run_uuid: .*/run_uuid: eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee/; s/^run_name: .*/run_name: skip-added/' "$NEW/meta.yaml"
+printf 'skip-added' > "$NEW/tags/mlflow.runName"
+check_exit 0 "a rebuild after a run was added" env RUNSITE_PHASES=1 "$RUNSITE" build -q "$TMP/skip" -o "$SK"
+check "only the added run was read" taken "$nruns" 1
+skip_equal "$TMP/skip" "$SK" "a run added"
+rm -rf "$SR"
+check_exit 0 "a rebuild after a run was removed" env RUNSITE_PHASES=1 "$RUNSITE" build -q "$TMP/skip" -o "$SK"
+check "no run was read" taken "$nruns" 0
+skip_equal "$TMP/skip" "$SK" "a run removed"
+check "the removed run's kept file went with it: one file a run" test "$(ls "$SK/.runsite-runs" | wc -l)" -eq "$nruns"
+# A kept run's charts are taken from the last site: one gone means the run
+# has to be drawn again, from points the cache does not keep, so every run
+# is read.
+svg=$(ls "$SK"/runs/*/*.svg | head -1)
+rm "$svg"
+check_exit 0 "a rebuild after a kept run's chart was removed from the site" env RUNSITE_PHASES=1 "$RUNSITE" build "$TMP/skip" -o "$SK"
+check_grep "it says every run is read" "no longer fits it; reading every run" "$TMP/.err"
+check "every run was read the second time" taken 0 "$nruns"
+check "the chart is back" test -f "$svg"
+skip_equal "$TMP/skip" "$SK" "a kept run's chart removed"
+check_exit 0 "and the next rebuild" env RUNSITE_PHASES=1 "$RUNSITE" build -q "$TMP/skip" -o "$SK"
+check "takes every run from the cache again" taken "$nruns" 0
+# A report's overlay of kept runs, at the site's x and at another: drawn
+# from their kept decimated copies as from a drawn run's.
+mk=$(ls "$(ls -d "$TMP"/skip/*/*/metrics | head -1)" | head -1)
+mkdir -p "$TMP/skip-reports"
+printf '# R\n\n```runsite\nchart: %s\n```\n\n```runsite\nchart: %s\nx: relative\n```\n' "$mk" "$mk" > "$TMP/skip-reports/r.md"
+check_exit 0 "a build with a report" env RUNSITE_PHASES=1 "$RUNSITE" build -q --reports "$TMP/skip-reports" "$TMP/skip" -o "$SK"
+check_exit 0 "and again" env RUNSITE_PHASES=1 "$RUNSITE" build -q --reports "$TMP/skip-reports" "$TMP/skip" -o "$SK"
+check "every run came from the cache" taken "$nruns" 0
+skip_equal "$TMP/skip" "$SK" "a report's overlays of kept runs" --reports "$TMP/skip-reports"
+check_exit 0 "a rebuild with --no-cache" env RUNSITE_PHASES=1 "$RUNSITE" build -q --no-cache "$TMP/skip" -o "$SK"
+check "--no-cache reads every run" taken 0 "$nruns"
+check_exit 0 "a rebuild with another --include-deleted" env RUNSITE_PHASES=1 "$RUNSITE" build -q --include-deleted "$TMP/skip" -o "$SK"
+check "another reader option reads every run" sh -c "grep -q 'runs taken from the build cache: 0;' '$TMP/.err'"
+
+# The same for Lightning CSV folders, and a run whose reading warns is read
+# (and warns) on every build.
+L=$TMP/light/lightning_logs
+mkdir -p "$L/version_0" "$L/version_1" "$L/version_2"
+printf 'epoch,step,loss\n0,0,1.0\n0,1,0.5\n0,2,0.25\n' > "$L/version_0/metrics.csv"
+printf 'lr: 0.1\n' > "$L/version_0/hparams.yaml"
+printf 'epoch,step,loss\n0,0,2.0\n0,1,1.5\n0,2,1.25\n' > "$L/version_1/metrics.csv"
+printf 'epoch,step,loss\n0,0,3.0\n0,1,oops\n0,2,2.5\n' > "$L/version_2/metrics.csv"
+LS=$TMP/light-site
+check_exit 0 "a first build of Lightning folders" "$RUNSITE" build "$L" -o "$LS"
+grep oops "$TMP/.err" > "$TMP/warn1"
+check "the bad cell is warned about" test -s "$TMP/warn1"
+check_exit 0 "a rebuild, nothing changed" env RUNSITE_PHASES=1 "$RUNSITE" build "$L" -o "$LS"
+check "the runs without warnings came from the cache, the other was read" taken 2 1
+grep oops "$TMP/.err" > "$TMP/warn2"
+check "and it warns again, the same" cmp "$TMP/warn1" "$TMP/warn2"
+skip_equal "$L" "$LS" "Lightning, nothing changed"
+if command -v strace >/dev/null; then
+	strace -f -qq -e trace=openat -o "$TMP/open.trace" "$RUNSITE" build -q "$L" -o "$LS" 2>/dev/null
+	check "an unchanged rebuild opens a kept run's metrics.csv once (discovery), the reader not" \
+		test "$(grep -c 'version_0/metrics.csv' "$TMP/open.trace")" -eq 1
+fi
+touch -d '+1 hour' "$L/version_0/metrics.csv"
+check_exit 0 "a rebuild after metrics.csv was touched" env RUNSITE_PHASES=1 "$RUNSITE" build -q "$L" -o "$LS"
+check "that run was read again" taken 1 2
+printf '0,3,0.125\n' >> "$L/version_1/metrics.csv"
+check_exit 0 "a rebuild after a row was appended" env RUNSITE_PHASES=1 "$RUNSITE" build -q "$L" -o "$LS"
+check "that run was read again" taken 1 2
+skip_equal "$L" "$LS" "Lightning, a row appended"
+# A series longer than its decimated copy: a kept run keeps the points its
+# overlays draw, which an experiment page made again (a run added) takes.
+mkdir -p "$L/version_3" "$L/version_4"
+"$PY" -c 'import math
+print("epoch,step,loss")
+for i in range(3000): print("0,%d,%r" % (i, 1 / (1 + i) + 0.01 * math.sin(i)))' > "$L/version_3/metrics.csv"
+check_exit 0 "a rebuild after a long run was added" env RUNSITE_PHASES=1 "$RUNSITE" build -q "$L" -o "$LS"
+check "it was read" taken 2 2
+printf 'epoch,step,loss\n0,0,0.9\n0,1,0.8\n' > "$L/version_4/metrics.csv"
+check_exit 0 "a rebuild after another run was added" env RUNSITE_PHASES=1 "$RUNSITE" build -q "$L" -o "$LS"
+check "only it was read (and the run that warns)" taken 3 2
+skip_equal "$L" "$LS" "Lightning, a run added beside a long kept one"
+check_exit 0 "a rebuild, nothing changed" env RUNSITE_PHASES=1 "$RUNSITE" build -q "$L" -o "$LS"
+check "every run without warnings came from the cache" taken 4 1
+skip_equal "$L" "$LS" "Lightning, nothing changed after runs were added"
+
 # A file of the old site rewritten to the same size (a page, a chart) is made again.
 "$PY" -c 'import sys
 for p in sys.argv[1:]:

@@ -12,6 +12,8 @@ mkdir -p "$out"
 # shellcheck disable=SC2086
 {
 	check_exit 0 "the store builds" "$RUNSITE" build -q $S -o "$out/site"
+	check_exit 0 "and builds again over its site (runs from the build cache)" \
+		"$RUNSITE" build -q $S -o "$out/site"
 	"$RUNSITE" ls -q $S > "$out/ls.txt" 2>&1
 	"$RUNSITE" ls -q --json $S > "$out/ls.json" 2>&1
 	check_exit 0 "check runs" "$RUNSITE" check -q $S --baseline tag:role=base --candidate tag:role=cand \

@@ -97,7 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(text);
 
 	struct reader_opts o = {.include_deleted = false, .dec_buckets = 8};
-	struct run_sink s = {NULL, NULL, drop};
+	struct run_sink s = {NULL, NULL, drop, NULL};
 	char *m = path_join(dir, "version_0/metrics.csv");
 	write_file(m, data, size);
 	reader_lightning_csv.read(m, &o, &s);

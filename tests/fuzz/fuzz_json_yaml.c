@@ -67,7 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	struct reader_opts o = {.include_deleted = false, .dec_buckets = 8};
-	struct run_sink s = {NULL, NULL, drop};
+	struct run_sink s = {NULL, NULL, drop, NULL};
 	write_file("trainer_state.json", data, size);
 	write_file("all_results.json", data, size);
 	reader_hf_trainer.read(dir, &o, &s);

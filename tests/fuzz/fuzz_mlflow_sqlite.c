@@ -144,7 +144,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fclose(f);
 	/* One read per input (deleted runs kept for odd sizes), on one thread. */
 	struct reader_opts o = {.include_deleted = size & 1, .dec_buckets = 4, .jobs = 1};
-	struct run_sink s = {NULL, drop_exp, drop};
+	struct run_sink s = {NULL, drop_exp, drop, NULL};
 	reader_mlflow_sqlite.probe(db_path);
 	reader_mlflow_sqlite.read(db_path, &o, &s);
 	return 0;

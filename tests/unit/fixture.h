@@ -94,7 +94,7 @@ static void drop_experiment(void *ctx, struct experiment *e)
 static long read_with(const struct reader *rd, const char *path, struct got *g)
 {
 	struct reader_opts o = {.include_deleted = false, .dec_buckets = 100};
-	struct run_sink s = {g, drop_experiment, take};
+	struct run_sink s = {g, drop_experiment, take, NULL};
 	memset(g, 0, sizeof *g);
 	return rd->read(path, &o, &s);
 }

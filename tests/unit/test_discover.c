@@ -73,7 +73,7 @@ static void list(struct listing *l, const char *const *rels, size_t n, int jobs)
 		paths[i] = tp(rels[i]);
 	discover((const char *const *)paths, n, NULL, &l->d);
 	struct reader_opts o = {.jobs = jobs};
-	struct pipeline_consumer c = {l, NULL, drop_experiment, keep_run};
+	struct pipeline_consumer c = {l, NULL, drop_experiment, keep_run, NULL};
 	struct pipeline_stats stats = {0};
 	pipeline_read(&l->d, &o, false, &c, &stats);
 	pipeline_stats_free(&stats);

@@ -177,7 +177,7 @@ static void got_free(struct got *g)
 static long read_jobs(const char *path, bool deleted, int jobs, struct got *g)
 {
 	struct reader_opts o = {.include_deleted = deleted, .dec_buckets = 50, .jobs = jobs};
-	struct run_sink s = {g, got_exp, got_run};
+	struct run_sink s = {g, got_exp, got_run, NULL};
 	return reader_mlflow_file.read(path, &o, &s);
 }
 

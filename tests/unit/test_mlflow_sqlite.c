@@ -291,7 +291,7 @@ static long read_into(const char *path, bool include_deleted, struct got *g)
 	memset(g, 0, sizeof *g);
 	g->exp_before_run = true;
 	struct reader_opts o = {.include_deleted = include_deleted, .dec_buckets = 8};
-	struct run_sink s = {g, on_exp, on_run};
+	struct run_sink s = {g, on_exp, on_run, NULL};
 	return reader_mlflow_sqlite.read(path, &o, &s);
 }
 
@@ -451,7 +451,7 @@ static void test_2019(void)
 	g.exp_before_run = true;
 	g.stop_after = 1;
 	struct reader_opts o = {.include_deleted = false, .dec_buckets = 0};
-	struct run_sink sink = {&g, on_exp, on_run};
+	struct run_sink sink = {&g, on_exp, on_run, NULL};
 	INT_EQ(reader_mlflow_sqlite.read(path, &o, &sink), 1, "sink returning 0 stops the read");
 	got_free(&g);
 
@@ -664,7 +664,7 @@ static void test_wal(void)
 	struct ident before = file_ident(path);
 	struct got g;
 	struct reader_opts o = {.dec_buckets = 8, .immutable = true};
-	struct run_sink sink = {&g, on_exp, on_run};
+	struct run_sink sink = {&g, on_exp, on_run, NULL};
 	memset(&g, 0, sizeof g);
 	INT_EQ(reader_mlflow_sqlite.read(path, &o, &sink), 2, "idle WAL store read immutable");
 	got_free(&g);
@@ -888,7 +888,7 @@ static long read_jobs(const char *path, int jobs, struct got *g)
 	memset(g, 0, sizeof *g);
 	g->exp_before_run = true;
 	struct reader_opts o = {.dec_buckets = 8, .jobs = jobs};
-	struct run_sink s = {g, on_exp, on_run};
+	struct run_sink s = {g, on_exp, on_run, NULL};
 	return reader_mlflow_sqlite.read(path, &o, &s);
 }
 

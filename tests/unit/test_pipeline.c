@@ -72,7 +72,7 @@ static void read_stores(const char *const *paths, size_t n, int jobs, struct see
 			.reader = &primary, .path = xstrdup(paths[i]), .also = &secondary};
 	}
 	struct reader_opts o = {.jobs = jobs};
-	struct pipeline_consumer c = {g, NULL, take_experiment, take_run};
+	struct pipeline_consumer c = {g, NULL, take_experiment, take_run, NULL};
 	struct pipeline_stats stats = {0};
 	memset(g, 0, sizeof *g);
 	also_reads = 0;
@@ -148,7 +148,7 @@ static void test_same_run_two_stores(int jobs)
 		d.stores[d.nstores++] = (struct store_ref){.reader = rd[i], .path = xstrdup(paths[i])};
 	}
 	struct reader_opts o = {.jobs = jobs};
-	struct pipeline_consumer c = {NULL, NULL, take_experiment, keep_x};
+	struct pipeline_consumer c = {NULL, NULL, take_experiment, keep_x, NULL};
 	struct pipeline_stats stats = {0};
 	merged_x = NULL;
 	merged_runs = 0;

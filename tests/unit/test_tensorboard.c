@@ -130,7 +130,7 @@ static long read_dir(const char *path, struct collected *c)
 {
 	memset(c, 0, sizeof *c);
 	struct reader_opts o = {.include_deleted = false, .dec_buckets = 100};
-	struct run_sink s = {c, col_experiment, col_run};
+	struct run_sink s = {c, col_experiment, col_run, NULL};
 	return reader_tensorboard.read(path, &o, &s);
 }
 
@@ -1143,7 +1143,7 @@ static void test_discovery(void)
 	struct collected lc;
 	memset(&lc, 0, sizeof lc);
 	struct reader_opts lo = {.include_deleted = false, .dec_buckets = 100};
-	struct run_sink ls = {&lc, col_experiment, col_run};
+	struct run_sink ls = {&lc, col_experiment, col_run, NULL};
 	INT_EQ(reader_lightning_csv.read(v0, &lo, &ls), 1, "the Lightning CSV reader reads the run");
 	if (r && lc.n == 1) {
 		const struct kvlist *tp = &r->params, *cp = &lc.runs[0]->params;

@@ -1,0 +1,1065 @@
+/* runcache.c — runs kept between builds (runcache.h): a run without its
+ * points as bytes and back, and the files the kept runs are in.
+ *
+ * A run's file: a magic line, the head's length (8 bytes), the head, then
+ * every metric's decimated copy and the points kept for overlays (16
+ * bytes each, as chart points). The head: every field of struct run in
+ * order; strings as a varint of length + 1 (0 for NULL) and their bytes;
+ * lists as a varint count and their items; a series as its key, its
+ * summary (fixed 8-byte fields), the points a reader dropped, and the ids
+ * of its points and decimated copy; then what the site made of the run
+ * (struct kept_site). A decimated copy: steps and times as zigzag varints
+ * of their difference to the point before, values as the bits of their
+ * XOR with the value before, less the zero bytes at both ends (a count
+ * byte says how many are left). Every length is checked against the bytes
+ * left: a damaged file is no run. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <xxhash.h>
+
+#include "runsite/runcache.h"
+#include "runsite/util.h"
+
+#define RUN_MAGIC "runsite run 2\n"
+#define HEAD_MAX ((uint64_t)64 << 20)
+/* A file's header: the magic line, the head's length and its hash. */
+#define HDR_LEN (sizeof RUN_MAGIC - 1 + 8 + 16)
+
+/* ---- encoding ---- */
+
+static void put_varint(struct buf *b, uint64_t v)
+{
+	unsigned char tmp[10];
+	size_t n = 0;
+	while (v >= 0x80) {
+		tmp[n++] = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	tmp[n++] = (unsigned char)v;
+	buf_put(b, tmp, n);
+}
+
+static void put_u64(struct buf *b, uint64_t v)
+{
+	unsigned char tmp[8];
+	for (int i = 0; i < 8; i++)
+		tmp[i] = (unsigned char)(v >> (8 * i));
+	buf_put(b, tmp, 8);
+}
+
+static void put_i64(struct buf *b, int64_t v)
+{
+	put_u64(b, (uint64_t)v);
+}
+
+static uint64_t double_bits(double v)
+{
+	uint64_t u;
+	memcpy(&u, &v, sizeof u);
+	return u;
+}
+
+static void put_double(struct buf *b, double v)
+{
+	put_u64(b, double_bits(v));
+}
+
+static void put_str(struct buf *b, const char *s)
+{
+	if (!s) {
+		put_varint(b, 0);
+		return;
+	}
+	size_t n = strlen(s);
+	put_varint(b, (uint64_t)n + 1);
+	buf_put(b, s, n);
+}
+
+static void put_kv(struct buf *b, const struct kvlist *l)
+{
+	put_varint(b, l->n);
+	for (size_t i = 0; i < l->n; i++) {
+		put_str(b, l->items[i].key);
+		put_str(b, l->items[i].value);
+	}
+}
+
+static void put_point(struct buf *b, const struct point *p)
+{
+	put_i64(b, p->step);
+	put_i64(b, p->time_ms);
+	put_double(b, p->value);
+}
+
+static uint64_t zigzag(uint64_t d)
+{
+	return (d << 1) ^ (uint64_t)-(int64_t)(d >> 63);
+}
+
+static void put_points(struct buf *b, const struct point *pts, size_t n)
+{
+	put_varint(b, n);
+	uint64_t step = 0, time = 0, bits = 0;
+	for (size_t i = 0; i < n; i++) {
+		put_varint(b, zigzag((uint64_t)pts[i].step - step));
+		put_varint(b, zigzag((uint64_t)pts[i].time_ms - time));
+		step = (uint64_t)pts[i].step;
+		time = (uint64_t)pts[i].time_ms;
+		uint64_t v = double_bits(pts[i].value), x = v ^ bits;
+		bits = v;
+		if (!x) {
+			buf_putc(b, 0);
+			continue;
+		}
+		int tz = __builtin_ctzll(x) / 8, lz = __builtin_clzll(x) / 8;
+		int nb = 8 - tz - lz;
+		unsigned char tmp[9];
+		tmp[0] = (unsigned char)(tz << 4 | nb);
+		for (int k = 0; k < nb; k++)
+			tmp[1 + k] = (unsigned char)(x >> (8 * (tz + k)));
+		buf_put(b, tmp, (size_t)nb + 1);
+	}
+}
+
+/* ---- decoding ---- */
+
+struct reader_in {
+	const unsigned char *p, *end;
+	int bad;
+};
+
+static uint64_t get_varint(struct reader_in *in)
+{
+	uint64_t v = 0;
+	for (int shift = 0; shift < 64; shift += 7) {
+		if (in->p >= in->end) {
+			in->bad = 1;
+			return 0;
+		}
+		unsigned char c = *in->p++;
+		v |= (uint64_t)(c & 0x7f) << shift;
+		if (!(c & 0x80))
+			return v;
+	}
+	in->bad = 1;
+	return 0;
+}
+
+static uint64_t get_u64(struct reader_in *in)
+{
+	if (in->end - in->p < 8) {
+		in->bad = 1;
+		in->p = in->end;
+		return 0;
+	}
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v |= (uint64_t)in->p[i] << (8 * i);
+	in->p += 8;
+	return v;
+}
+
+static double get_double(struct reader_in *in)
+{
+	uint64_t u = get_u64(in);
+	double v;
+	memcpy(&v, &u, sizeof v);
+	return v;
+}
+
+static char *get_str(struct reader_in *in)
+{
+	uint64_t n = get_varint(in);
+	if (in->bad || n == 0)
+		return NULL;
+	n--;
+	if ((uint64_t)(in->end - in->p) < n) {
+		in->bad = 1;
+		return NULL;
+	}
+	char *s = xstrndup((const char *)in->p, (size_t)n);
+	in->p += n;
+	return s;
+}
+
+/* A count of items each at least min_bytes long, checked against the bytes left. */
+static size_t get_count(struct reader_in *in, size_t min_bytes)
+{
+	uint64_t n = get_varint(in);
+	if (in->bad || n > (uint64_t)(in->end - in->p) / min_bytes) {
+		in->bad = 1;
+		return 0;
+	}
+	return (size_t)n;
+}
+
+static void get_kv(struct reader_in *in, struct kvlist *l)
+{
+	size_t n = get_count(in, 2);
+	for (size_t i = 0; i < n && !in->bad; i++) {
+		char *k = get_str(in), *v = get_str(in);
+		if (!in->bad)
+			kvlist_add(l, k ? k : "", v ? v : "");
+		free(k);
+		free(v);
+	}
+}
+
+static void get_point(struct reader_in *in, struct point *p)
+{
+	p->step = (int64_t)get_u64(in);
+	p->time_ms = (int64_t)get_u64(in);
+	p->value = get_double(in);
+}
+
+static uint64_t unzigzag(uint64_t z)
+{
+	return (z >> 1) ^ (uint64_t)-(int64_t)(z & 1);
+}
+
+/* n points encoded by put_points at in (n must be their count), or NULL. */
+static struct point *get_points(struct reader_in *in, size_t want)
+{
+	size_t n = get_count(in, 3);
+	if (in->bad || n != want) {
+		in->bad = 1;
+		return NULL;
+	}
+	struct point *pts = xreallocarray(NULL, n ? n : 1, sizeof *pts);
+	uint64_t step = 0, time = 0, bits = 0;
+	for (size_t i = 0; i < n; i++) {
+		step += unzigzag(get_varint(in));
+		time += unzigzag(get_varint(in));
+		if (in->p >= in->end) {
+			in->bad = 1;
+			break;
+		}
+		unsigned h = *in->p++;
+		int tz = (int)(h >> 4), nb = (int)(h & 15);
+		if (nb > 8 || tz + nb > 8 || (in->end - in->p) < nb) {
+			in->bad = 1;
+			break;
+		}
+		uint64_t x = 0;
+		for (int k = 0; k < nb; k++)
+			x |= (uint64_t)in->p[k] << (8 * (tz + k));
+		in->p += nb;
+		bits ^= x;
+		pts[i].step = (int64_t)step;
+		pts[i].time_ms = (int64_t)time;
+		memcpy(&pts[i].value, &bits, sizeof bits);
+	}
+	if (in->bad) {
+		free(pts);
+		return NULL;
+	}
+	return pts;
+}
+
+void points_id_of(const struct point *pts, size_t n, struct points_id *out)
+{
+	_Static_assert(sizeof(struct point) == 3 * 8, "struct point has padding");
+	out->n = pts ? n : UINT64_MAX;
+	XXH128_hash_t h = XXH3_128bits(pts ? (const void *)pts : "", pts ? n * sizeof *pts : 0);
+	memcpy(out->hash, &h.low64, 8);
+	memcpy(out->hash + 8, &h.high64, 8);
+}
+
+static void put_id(struct buf *b, const struct points_id *id)
+{
+	put_u64(b, id->n);
+	buf_put(b, id->hash, sizeof id->hash);
+}
+
+static void get_id(struct reader_in *in, struct points_id *id)
+{
+	id->n = get_u64(in);
+	if (in->end - in->p < (long)sizeof id->hash) {
+		in->bad = 1;
+		in->p = in->end;
+		return;
+	}
+	memcpy(id->hash, in->p, sizeof id->hash);
+	in->p += sizeof id->hash;
+}
+
+/* ---- the run's head ---- */
+
+void runcache_encode(const struct run *r, struct buf *out, struct buf *tail)
+{
+	put_str(out, r->format);
+	const char *strs[] = {r->store, r->id, r->name, r->experiment_id, r->experiment_name,
+	                      r->status, r->user, r->source_name, r->source_type, r->git_commit,
+	                      r->git_branch, r->git_repo, r->parent_id, r->notes, r->artifact_dir};
+	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+		put_str(out, strs[i]);
+	put_i64(out, r->start_ms);
+	put_i64(out, r->end_ms);
+	put_varint(out, r->deleted);
+	put_kv(out, &r->params);
+	put_kv(out, &r->tags);
+	put_kv(out, &r->extras);
+	put_kv(out, &r->sources);
+	put_varint(out, r->nmetrics);
+	for (size_t i = 0; i < r->nmetrics; i++) {
+		const struct series *s = &r->metrics[i];
+		const struct metric_summary *m = &s->sum;
+		put_str(out, s->key);
+		put_u64(out, m->count);
+		put_u64(out, m->nan_count);
+		put_u64(out, m->inf_count);
+		put_point(out, &m->first);
+		put_point(out, &m->last);
+		put_varint(out, m->has_finite);
+		put_point(out, &m->min);
+		put_point(out, &m->max);
+		put_u64(out, s->dropped);
+		put_varint(out, s->summarized);
+		struct points_id id;
+		points_id_of(s->pts, s->n, &id);
+		put_id(out, &id);
+		points_id_of(s->dec, s->ndec, &id);
+		put_id(out, &id);
+		/* the decimated copy goes to the tail; the head says how long it is */
+		size_t before = tail->size;
+		put_points(tail, s->dec, s->dec ? s->ndec : 0);
+		put_varint(out, s->dec ? s->ndec : 0);
+		put_varint(out, tail->size - before);
+	}
+	put_varint(out, r->nartifacts);
+	for (size_t i = 0; i < r->nartifacts; i++) {
+		put_str(out, r->artifacts[i].path);
+		put_i64(out, r->artifacts[i].size);
+	}
+	put_varint(out, r->ndatasets);
+	for (size_t i = 0; i < r->ndatasets; i++) {
+		const struct dataset_input *d = &r->datasets[i];
+		const char *f[] = {d->name, d->digest, d->context, d->source_type,
+		                   d->source, d->schema, d->profile};
+		for (size_t k = 0; k < sizeof f / sizeof f[0]; k++)
+			put_str(out, f[k]);
+	}
+	put_varint(out, r->nmodels);
+	for (size_t i = 0; i < r->nmodels; i++) {
+		const struct logged_model *m = &r->models[i];
+		const char *f[] = {m->id, m->name, m->type, m->status, m->uri};
+		for (size_t k = 0; k < sizeof f / sizeof f[0]; k++)
+			put_str(out, f[k]);
+	}
+}
+
+/* What the site made of the run (after the model in the head). */
+void runcache_encode_site(const struct kept_site *k, struct buf *out)
+{
+	put_str(out, k->id);
+	put_str(out, k->slug);
+	put_varint(out, (uint64_t)k->color);
+	put_varint(out, k->ncharts);
+	for (size_t i = 0; i < k->ncharts; i++) {
+		put_varint(out, k->charts[i].metric);
+		put_str(out, k->charts[i].stem);
+		put_str(out, k->charts[i].alt);
+		put_str(out, k->charts[i].data);
+	}
+	put_varint(out, k->nfiles);
+	for (size_t i = 0; i < k->nfiles; i++) {
+		put_str(out, k->files[i].rel);
+		put_str(out, k->files[i].fp);
+	}
+	put_varint(out, k->nspill);
+	for (size_t i = 0; i < k->nspill; i++) {
+		put_varint(out, k->spill[i].metric);
+		put_varint(out, k->spill[i].n);
+		put_varint(out, k->spill[i].len);
+		put_id(out, &k->spill[i].id);
+	}
+}
+
+static void decode_site(struct reader_in *in, struct kept_site *k)
+{
+	k->id = get_str(in);
+	k->slug = get_str(in);
+	k->color = (int)get_varint(in);
+	size_t nc = get_count(in, 4);
+	for (size_t i = 0; i < nc && !in->bad; i++) {
+		size_t metric = (size_t)get_varint(in);
+		char *stem = get_str(in), *alt = get_str(in), *data = get_str(in);
+		if (!in->bad && metric < k->nmetrics && stem && alt)
+			kept_site_add_chart(k, metric, stem, alt, data);
+		else
+			in->bad = 1;
+		free(stem);
+		free(alt);
+		free(data);
+	}
+	size_t nf = get_count(in, 2);
+	for (size_t i = 0; i < nf && !in->bad; i++) {
+		char *rel = get_str(in), *fp = get_str(in);
+		if (!in->bad && rel && fp)
+			kept_site_add_file(k, rel, fp);
+		else
+			in->bad = 1;
+		free(rel);
+		free(fp);
+	}
+	size_t ns = get_count(in, 2);
+	for (size_t i = 0; i < ns && !in->bad; i++) {
+		GROW(k->spill, k->capspill, k->nspill + 1);
+		struct kept_spill *sp = &k->spill[k->nspill++];
+		memset(sp, 0, sizeof *sp);
+		sp->metric = (size_t)get_varint(in);
+		sp->n = (size_t)get_varint(in);
+		sp->len = get_varint(in);
+		get_id(in, &sp->id);
+		if (sp->metric >= k->nmetrics || sp->n > RUNCACHE_SPILL_MAX || sp->len > HEAD_MAX * 64)
+			in->bad = 1;
+	}
+}
+
+struct run *runcache_decode(const void *data, size_t n, struct kept_site *k, const char *format)
+{
+	struct reader_in in = {data, (const unsigned char *)data + n, 0};
+	char *kept_format = get_str(&in);
+	int same = kept_format && format && strcmp(kept_format, format) == 0;
+	free(kept_format);
+	if (!same)
+		return NULL;
+	struct run *r = run_new(format, NULL);
+	free(r->store);
+	char **strs[] = {&r->store, &r->id, &r->name, &r->experiment_id, &r->experiment_name,
+	                 &r->status, &r->user, &r->source_name, &r->source_type, &r->git_commit,
+	                 &r->git_branch, &r->git_repo, &r->parent_id, &r->notes, &r->artifact_dir};
+	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+		*strs[i] = get_str(&in);
+	if (!r->store)
+		r->store = xstrdup("");
+	r->start_ms = (int64_t)get_u64(&in);
+	r->end_ms = (int64_t)get_u64(&in);
+	r->deleted = get_varint(&in) != 0;
+	get_kv(&in, &r->params);
+	get_kv(&in, &r->tags);
+	get_kv(&in, &r->extras);
+	get_kv(&in, &r->sources);
+	size_t nm = get_count(&in, 8);
+	struct kept_site scratch;
+	memset(&scratch, 0, sizeof scratch);
+	struct kept_site *ks = k ? k : &scratch;
+	ks->nmetrics = nm;
+	ks->pts_id = xcalloc(nm ? nm : 1, sizeof *ks->pts_id);
+	ks->dec_id = xcalloc(nm ? nm : 1, sizeof *ks->dec_id);
+	ks->dec_at = xcalloc(nm ? nm : 1, sizeof *ks->dec_at);
+	ks->dec_len = xcalloc(nm ? nm : 1, sizeof *ks->dec_len);
+	uint64_t at = 0;
+	for (size_t i = 0; i < nm && !in.bad; i++) {
+		char *key = get_str(&in);
+		struct series *s = run_series(r, key ? key : "");
+		free(key);
+		if (s != &r->metrics[i]) {
+			in.bad = 1; /* a key twice: not what a reader delivers */
+			break;
+		}
+		struct metric_summary *m = &s->sum;
+		m->count = get_u64(&in);
+		m->nan_count = get_u64(&in);
+		m->inf_count = get_u64(&in);
+		get_point(&in, &m->first);
+		get_point(&in, &m->last);
+		m->has_finite = get_varint(&in) != 0;
+		get_point(&in, &m->min);
+		get_point(&in, &m->max);
+		s->dropped = get_u64(&in);
+		s->summarized = get_varint(&in) != 0;
+		get_id(&in, &ks->pts_id[i]);
+		get_id(&in, &ks->dec_id[i]);
+		s->ndec = (size_t)get_varint(&in);
+		ks->dec_len[i] = get_varint(&in);
+		ks->dec_at[i] = at;
+		at += ks->dec_len[i];
+		if (ks->dec_len[i] > HEAD_MAX * 64 || s->ndec > ks->dec_len[i])
+			in.bad = 1;
+	}
+	size_t na = get_count(&in, 9);
+	for (size_t i = 0; i < na && !in.bad; i++) {
+		char *path = get_str(&in);
+		int64_t size = (int64_t)get_u64(&in);
+		if (!in.bad)
+			run_add_artifact(r, path ? path : "", size);
+		free(path);
+	}
+	size_t nd = get_count(&in, 7);
+	for (size_t i = 0; i < nd && !in.bad; i++) {
+		struct dataset_input *d = run_add_dataset(r);
+		char **f[] = {&d->name, &d->digest, &d->context, &d->source_type,
+		              &d->source, &d->schema, &d->profile};
+		for (size_t j = 0; j < sizeof f / sizeof f[0]; j++)
+			*f[j] = get_str(&in);
+	}
+	size_t nmod = get_count(&in, 5);
+	for (size_t i = 0; i < nmod && !in.bad; i++) {
+		struct logged_model *m = run_add_model(r);
+		char **f[] = {&m->id, &m->name, &m->type, &m->status, &m->uri};
+		for (size_t j = 0; j < sizeof f / sizeof f[0]; j++)
+			*f[j] = get_str(&in);
+	}
+	if (k && !in.bad) {
+		decode_site(&in, k);
+		/* the kept points follow the decimated copies */
+		k->spill_at = at;
+		for (size_t i = 0; i < k->nspill; i++) {
+			k->spill[i].off = at - k->spill_at;
+			at += k->spill[i].len;
+		}
+	}
+	kept_site_free(&scratch);
+	if (in.bad || in.p != in.end) {
+		run_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* ---- what the site made of a run ---- */
+
+void kept_site_add_chart(struct kept_site *k, size_t metric, const char *stem, const char *alt,
+                         const char *data)
+{
+	GROW(k->charts, k->capcharts, k->ncharts + 1);
+	k->charts[k->ncharts++] = (struct kept_chart){metric, xstrdup(stem), xstrdup(alt),
+	                                              data ? xstrdup(data) : NULL};
+}
+
+void kept_site_add_file(struct kept_site *k, const char *rel, const char *fp)
+{
+	GROW(k->files, k->capfiles, k->nfiles + 1);
+	k->files[k->nfiles++] = (struct kept_file){xstrdup(rel), xstrdup(fp)};
+}
+
+void kept_site_add_spill(struct kept_site *k, size_t metric, const struct point *pts, size_t n)
+{
+	if (k->unkeepable || k->spill_points + n > RUNCACHE_SPILL_MAX) {
+		k->unkeepable = true;
+		return;
+	}
+	GROW(k->spill, k->capspill, k->nspill + 1);
+	struct kept_spill *sp = &k->spill[k->nspill++];
+	memset(sp, 0, sizeof *sp);
+	sp->metric = metric;
+	sp->n = n;
+	points_id_of(pts, n, &sp->id);
+	sp->off = k->spill_bytes.size;
+	put_points(&k->spill_bytes, pts, n);
+	sp->len = k->spill_bytes.size - sp->off;
+	k->spill_points += n;
+}
+
+void kept_site_free(struct kept_site *k)
+{
+	free(k->id);
+	free(k->slug);
+	for (size_t i = 0; i < k->ncharts; i++) {
+		free(k->charts[i].stem);
+		free(k->charts[i].alt);
+		free(k->charts[i].data);
+	}
+	free(k->charts);
+	for (size_t i = 0; i < k->nfiles; i++) {
+		free(k->files[i].rel);
+		free(k->files[i].fp);
+	}
+	free(k->files);
+	free(k->spill);
+	buf_free(&k->spill_bytes);
+	free(k->pts_id);
+	free(k->dec_id);
+	free(k->dec_at);
+	free(k->dec_len);
+	free(k->path);
+	memset(k, 0, sizeof *k);
+}
+
+/* The head's length in a file's header hdr (HDR_LEN bytes), or UINT64_MAX
+ * when it is not a kept run's. */
+static uint64_t head_len(const unsigned char *hdr)
+{
+	if (memcmp(hdr, RUN_MAGIC, sizeof RUN_MAGIC - 1) != 0)
+		return UINT64_MAX;
+	uint64_t head = 0;
+	for (int i = 0; i < 8; i++)
+		head |= (uint64_t)hdr[sizeof RUN_MAGIC - 1 + i] << (8 * i);
+	return head <= HEAD_MAX ? head : UINT64_MAX;
+}
+
+/* Reads n bytes at byte off of the tail of kept run k's file (caller frees), or NULL. */
+static void *read_tail(const struct kept_site *k, uint64_t off, uint64_t n)
+{
+	if (!k->path)
+		return NULL;
+	int fd = open(k->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	unsigned char hdr[HDR_LEN];
+	uint64_t head = pread(fd, hdr, sizeof hdr, 0) == (ssize_t)sizeof hdr ? head_len(hdr)
+	                                                                      : UINT64_MAX;
+	char *out = head != UINT64_MAX && n < ((uint64_t)1 << 34) ? xmalloc(n ? n : 1) : NULL;
+	uint64_t base = sizeof hdr + head, got = 0;
+	while (out && got < n) {
+		ssize_t r = pread(fd, out + got, n - got, (off_t)(base + off + got));
+		if (r <= 0)
+			break;
+		got += (uint64_t)r;
+	}
+	close(fd);
+	if (out && got != n) {
+		free(out);
+		out = NULL;
+	}
+	return out;
+}
+
+struct point *runcache_decode_dec(const void *data, const struct kept_site *k, size_t i,
+                                  size_t ndec)
+{
+	struct reader_in in = {data, (const unsigned char *)data + k->dec_len[i], 0};
+	struct point *pts = get_points(&in, ndec);
+	/* what is read back must be what was kept (its id is in the head) */
+	struct points_id id;
+	if (pts)
+		points_id_of(pts, ndec, &id);
+	uint64_t want = k->dec_id[i].n == UINT64_MAX ? 0 : k->dec_id[i].n; /* none: no points */
+	if (pts && (in.p != in.end || id.n != want ||
+	            memcmp(id.hash, k->dec_id[i].hash, sizeof id.hash) != 0)) {
+		free(pts);
+		pts = NULL;
+	}
+	return pts;
+}
+
+struct point *runcache_read_dec(const struct kept_site *k, size_t i, size_t ndec)
+{
+	if (i >= k->nmetrics)
+		return NULL;
+	unsigned char *b = read_tail(k, k->dec_at[i], k->dec_len[i]);
+	struct point *pts = b ? runcache_decode_dec(b, k, i, ndec) : NULL;
+	free(b);
+	return pts;
+}
+
+struct point *runcache_read_spill(const struct kept_site *k, size_t i, size_t *n)
+{
+	const struct kept_spill *sp = NULL;
+	for (size_t j = 0; j < k->nspill && !sp; j++)
+		if (k->spill[j].metric == i)
+			sp = &k->spill[j];
+	if (!sp)
+		return NULL;
+	unsigned char *b = read_tail(k, k->spill_at + sp->off, sp->len);
+	if (!b)
+		return NULL;
+	struct reader_in in = {b, b + sp->len, 0};
+	struct point *pts = get_points(&in, sp->n);
+	struct points_id id;
+	if (pts)
+		points_id_of(pts, sp->n, &id);
+	if (pts && (in.p != in.end || id.n != sp->id.n ||
+	            memcmp(id.hash, sp->id.hash, sizeof id.hash) != 0)) {
+		free(pts);
+		pts = NULL;
+	}
+	free(b);
+	*n = pts ? sp->n : 0;
+	return pts;
+}
+
+/* ---- the files the runs are kept in ---- */
+
+struct rc_row {
+	char *key;
+	char *fp;   /* salted: runcache_open's salt and the fingerprint asked for */
+	char *blob; /* the file's name: the hash of its bytes */
+	size_t seq; /* the order rows were added in */
+};
+
+struct runcache {
+	char *old_dir, *new_dir; /* the folders of run files (old_dir NULL: none) */
+	char *salt;
+	bool in_place;
+	struct rc_row *old;      /* the last build's rows, sorted by key once first used */
+	size_t nold, capold;
+	bool sorted;
+	pthread_mutex_t mu;      /* guards what follows */
+	struct rc_row *rows;     /* this build's */
+	size_t n, cap;
+	bool dir_made;
+	size_t hits, misses;
+	struct run_keep *handed; /* the run being delivered (runcache_hand) */
+};
+
+struct run_keep {
+	char *key, *fp;          /* fp salted */
+	bool hit;
+	char *blob;              /* hit: its file's name */
+	struct buf head, tail;   /* read now: the model, and its decimated copies */
+	bool read;               /* head and tail are filled */
+	struct kept_site site;
+};
+
+static void rows_free(struct rc_row *rows, size_t n);
+
+struct runcache *runcache_open(const char *old_dir, const char *new_dir, const char *salt)
+{
+	struct runcache *c = xcalloc(1, sizeof *c);
+	c->old_dir = old_dir ? xstrdup(old_dir) : NULL;
+	c->new_dir = xstrdup(new_dir);
+	c->salt = xstrdup(salt ? salt : "");
+	pthread_mutex_init(&c->mu, NULL);
+	return c;
+}
+
+void runcache_set_salt(struct runcache *c, const char *salt)
+{
+	free(c->salt);
+	c->salt = xstrdup(salt);
+}
+
+void runcache_forget_old(struct runcache *c)
+{
+	if (!c)
+		return;
+	rows_free(c->old, c->nold);
+	c->old = NULL;
+	c->nold = c->capold = 0;
+}
+
+void runcache_in_place(struct runcache *c, bool in_place)
+{
+	c->in_place = in_place;
+}
+
+void runcache_index_add(struct runcache *c, const char *key, const char *fp, const char *blob)
+{
+	GROW(c->old, c->capold, c->nold + 1);
+	c->old[c->nold] = (struct rc_row){xstrdup(key), xstrdup(fp), xstrdup(blob), c->nold};
+	c->nold++;
+	c->sorted = false;
+}
+
+static int cmp_rc_row(const void *a, const void *b)
+{
+	return strcmp(((const struct rc_row *)a)->key, ((const struct rc_row *)b)->key);
+}
+
+/* By key, then in the order added. */
+static int cmp_rc_seq(const void *a, const void *b)
+{
+	const struct rc_row *x = a, *y = b;
+	int k = strcmp(x->key, y->key);
+	return k ? k : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+static struct rc_row *find_old(struct runcache *c, const char *key)
+{
+	pthread_mutex_lock(&c->mu);
+	if (!c->sorted) {
+		if (c->nold > 1)
+			qsort(c->old, c->nold, sizeof *c->old, cmp_rc_row);
+		c->sorted = true;
+	}
+	pthread_mutex_unlock(&c->mu);
+	struct rc_row want = {(char *)key, NULL, NULL, 0};
+	return c->nold ? bsearch(&want, c->old, c->nold, sizeof *c->old, cmp_rc_row) : NULL;
+}
+
+/* A blob name is 32 lowercase hex digits: nothing else is opened. */
+static int blob_name_ok(const char *s)
+{
+	size_t i = 0;
+	for (; s[i]; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return i == 32;
+}
+
+/* The kept run in file path (its head only is read, and checked against
+ * its hash), or NULL. */
+static struct run *load_head(const char *path, struct kept_site *k, const char *format)
+{
+	struct run *r = NULL;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0)
+		return NULL;
+	unsigned char hdr[HDR_LEN];
+	uint64_t head = UINT64_MAX;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    pread(fd, hdr, sizeof hdr, 0) == (ssize_t)sizeof hdr)
+		head = head_len(hdr);
+	if (head != UINT64_MAX && sizeof hdr + head <= (uint64_t)st.st_size) {
+		char *b = xmalloc(head ? head : 1);
+		if (pread(fd, b, head, sizeof hdr) == (ssize_t)head) {
+			XXH128_hash_t h = XXH3_128bits(b, head);
+			unsigned char want[16];
+			for (int i = 0; i < 8; i++) {
+				want[i] = (unsigned char)(h.low64 >> (8 * i));
+				want[8 + i] = (unsigned char)(h.high64 >> (8 * i));
+			}
+			if (memcmp(want, hdr + sizeof RUN_MAGIC - 1 + 8, 16) == 0)
+				r = runcache_decode(b, head, k, format);
+		}
+		free(b);
+	}
+	close(fd);
+	/* the tail must hold what the head says it does */
+	uint64_t tail = 0;
+	for (size_t i = 0; r && i < k->nmetrics; i++)
+		tail += k->dec_len[i];
+	for (size_t i = 0; r && i < k->nspill; i++)
+		tail += k->spill[i].len;
+	if (r && sizeof hdr + head + tail != (uint64_t)st.st_size) {
+		run_free(r);
+		r = NULL;
+	}
+	if (!r)
+		kept_site_free(k);
+	return r;
+}
+
+static char *salted(const struct runcache *c, const char *fp)
+{
+	return xasprintf("%s-%s", fp, c->salt);
+}
+
+struct run_keep *runcache_ask(struct runcache *c, const char *key, const char *fp,
+                              const char *format, struct run **r)
+{
+	struct run_keep *k = xcalloc(1, sizeof *k);
+	k->key = xstrdup(key);
+	k->fp = salted(c, fp);
+	*r = NULL;
+	struct rc_row *row = c->salt[0] && c->old_dir ? find_old(c, key) : NULL;
+	if (row && strcmp(row->fp, k->fp) == 0 && blob_name_ok(row->blob)) {
+		char *path = path_join(c->old_dir, row->blob);
+		*r = load_head(path, &k->site, format);
+		if (*r) {
+			k->site.path = path;
+			k->hit = true;
+			k->blob = xstrdup(row->blob);
+		} else {
+			free(path);
+		}
+	}
+	pthread_mutex_lock(&c->mu);
+	if (k->hit)
+		c->hits++;
+	else
+		c->misses++;
+	pthread_mutex_unlock(&c->mu);
+	return k;
+}
+
+bool runcache_keep_hit(const struct run_keep *k)
+{
+	return k->hit;
+}
+
+void runcache_keep_read(struct run_keep *k, const struct run *r)
+{
+	if (k->hit)
+		return;
+	runcache_encode(r, &k->head, &k->tail);
+	k->read = true;
+}
+
+void runcache_keep_free(struct run_keep *k)
+{
+	if (!k)
+		return;
+	free(k->key);
+	free(k->fp);
+	free(k->blob);
+	buf_free(&k->head);
+	buf_free(&k->tail);
+	kept_site_free(&k->site);
+	free(k);
+}
+
+void runcache_hand(struct runcache *c, struct run_keep *k)
+{
+	runcache_keep_free(c->handed);
+	c->handed = k;
+}
+
+struct run_keep *runcache_take(struct runcache *c)
+{
+	struct run_keep *k = c ? c->handed : NULL;
+	if (c)
+		c->handed = NULL;
+	return k;
+}
+
+struct kept_site *runcache_keep_site(struct run_keep *k)
+{
+	return &k->site;
+}
+
+/* Makes the new folder of run files once; 0 when it cannot be made. */
+static int new_dir_ready(struct runcache *c)
+{
+	if (!c->dir_made)
+		c->dir_made = make_dirs(c->new_dir, 0777) != 0;
+	return c->dir_made;
+}
+
+static void add_row(struct runcache *c, const char *key, const char *fp, const char *blob)
+{
+	GROW(c->rows, c->cap, c->n + 1);
+	c->rows[c->n] = (struct rc_row){xstrdup(key), xstrdup(fp), xstrdup(blob), c->n};
+	c->n++;
+}
+
+/* Copies file from to to (a new file), for file systems without hard links. */
+static int copy_to(const char *from, const char *to)
+{
+	struct buf b = BUF_INIT;
+	int ok = 0;
+	if (read_file(from, &b, (size_t)1 << 32)) {
+		int fd = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		if (fd >= 0) {
+			ok = write(fd, b.data ? b.data : "", b.size) == (ssize_t)b.size;
+			ok = close(fd) == 0 && ok;
+			if (!ok)
+				unlink(to);
+		}
+	}
+	buf_free(&b);
+	return ok;
+}
+
+/* A hit's file goes into the new cache as it is. */
+static void keep_old(struct runcache *c, struct run_keep *k)
+{
+	pthread_mutex_lock(&c->mu);
+	if (c->in_place) {
+		add_row(c, k->key, k->fp, k->blob); /* it stays in the site (runcache_files) */
+	} else if (new_dir_ready(c)) {
+		char *from = path_join(c->old_dir, k->blob), *to = path_join(c->new_dir, k->blob);
+		if (link(from, to) == 0 || errno == EEXIST || copy_to(from, to))
+			add_row(c, k->key, k->fp, k->blob);
+		free(from);
+		free(to);
+	}
+	pthread_mutex_unlock(&c->mu);
+}
+
+/* A run read now goes into the new cache: head (model and site part), tail. */
+static void keep_new(struct runcache *c, struct run_keep *k)
+{
+	struct buf head = BUF_INIT, file = BUF_INIT;
+	buf_put(&head, k->head.data ? k->head.data : "", k->head.size);
+	runcache_encode_site(&k->site, &head);
+	BUF_PUTSL(&file, RUN_MAGIC);
+	put_u64(&file, head.size);
+	XXH128_hash_t hh = XXH3_128bits(head.data ? head.data : "", head.size);
+	put_u64(&file, hh.low64);
+	put_u64(&file, hh.high64);
+	buf_put(&file, head.data ? head.data : "", head.size);
+	buf_put(&file, k->tail.data ? k->tail.data : "", k->tail.size);
+	buf_put(&file, k->site.spill_bytes.data ? k->site.spill_bytes.data : "",
+	        k->site.spill_bytes.size);
+	buf_free(&head);
+	XXH128_hash_t h = XXH3_128bits(file.data, file.size);
+	char name[33];
+	snprintf(name, sizeof name, "%016llx%016llx", (unsigned long long)h.high64,
+	         (unsigned long long)h.low64);
+	pthread_mutex_lock(&c->mu);
+	if (new_dir_ready(c)) {
+		char *path = path_join(c->new_dir, name);
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		int ok = fd < 0 && errno == EEXIST; /* the same bytes, for another run */
+		if (fd >= 0) {
+			ok = write(fd, file.data, file.size) == (ssize_t)file.size;
+			ok = close(fd) == 0 && ok;
+			if (!ok)
+				unlink(path);
+		}
+		if (ok)
+			add_row(c, k->key, k->fp, name);
+		free(path);
+	}
+	pthread_mutex_unlock(&c->mu);
+	buf_free(&file);
+}
+
+void runcache_keep_done(struct runcache *c, struct run_keep *k, int ok)
+{
+	if (!k)
+		return;
+	if (ok && c->salt[0]) {
+		if (k->hit)
+			keep_old(c, k);
+		else if (k->read && !k->site.unkeepable)
+			keep_new(c, k);
+	}
+	runcache_keep_free(k);
+}
+
+int runcache_rows(struct runcache *c, int (*row)(void *ctx, const char *key, const char *fp,
+                                                   const char *blob),
+                  void *ctx)
+{
+	if (c->n > 1)
+		qsort(c->rows, c->n, sizeof *c->rows, cmp_rc_seq);
+	int ok = 1;
+	for (size_t i = 0; i < c->n && ok; i++) {
+		/* A key delivered twice (a store named twice) is listed once, the last. */
+		if (i + 1 < c->n && strcmp(c->rows[i].key, c->rows[i + 1].key) == 0)
+			continue;
+		ok = row(ctx, c->rows[i].key, c->rows[i].fp, c->rows[i].blob);
+	}
+	return ok;
+}
+
+void runcache_files(const struct runcache *c, void (*fn)(void *ctx, const char *rel), void *ctx)
+{
+	for (size_t i = 0; c && i < c->n; i++) {
+		char *rel = path_join(RUNCACHE_DIR, c->rows[i].blob);
+		fn(ctx, rel);
+		free(rel);
+	}
+}
+
+void runcache_counts(const struct runcache *c, size_t *hits, size_t *misses)
+{
+	*hits = c->hits;
+	*misses = c->misses;
+}
+
+static void rows_free(struct rc_row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(rows[i].key);
+		free(rows[i].fp);
+		free(rows[i].blob);
+	}
+	free(rows);
+}
+
+void runcache_free(struct runcache *c)
+{
+	if (!c)
+		return;
+	runcache_keep_free(c->handed);
+	rows_free(c->old, c->nold);
+	rows_free(c->rows, c->n);
+	pthread_mutex_destroy(&c->mu);
+	free(c->old_dir);
+	free(c->new_dir);
+	free(c->salt);
+	free(c);
+}

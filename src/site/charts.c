@@ -502,13 +502,21 @@ static void keep_chart_files(const struct site *s, struct kept_site *k,
 	}
 }
 
+/* The cache fingerprint of a chart's points file: the chart's own, its
+ * first two characters this file's format and columns ("p4"), so an
+ * unchanged chart's points are taken from the cache. */
+static void points_fingerprint(const struct chart_spec *sp, char fp[CHART_FINGERPRINT_LEN + 1])
+{
+	chart_fingerprint(sp, CHART_SVG, fp);
+	memcpy(fp, "p4", 2);
+}
+
 /* And its points file (chart_data_file names it so). */
 static void keep_data_file(struct kept_site *k, const struct chart_spec *sp, const char *dir,
                            const char *stem)
 {
 	char fp[CHART_FINGERPRINT_LEN + 1];
-	chart_fingerprint(sp, CHART_SVG, fp);
-	memcpy(fp, "p3", 2);
+	points_fingerprint(sp, fp);
 	char *rel = xasprintf("%s/%s.points.js", dir, stem);
 	kept_site_add_file(k, rel, fp);
 	free(rel);
@@ -1058,12 +1066,8 @@ static char *chart_data_file(struct site *s, const struct chart_spec *sp, int lo
 {
 	char *name = xasprintf("%s.points.js", stem);
 	char *rel = xasprintf("%s/%s", dir, name);
-	/* The chart's fingerprint names its points too, its first two
-	 * characters this file's format and columns ("p4"): an unchanged chart's points
-	 * are taken from the cache. */
 	char fp[CHART_FINGERPRINT_LEN + 1];
-	chart_fingerprint(sp, CHART_SVG, fp);
-	memcpy(fp, "p4", 2);
+	points_fingerprint(sp, fp);
 	struct chart_info info = {0};
 	info.log_y = log_y;
 	if (cache_reuse(s->cache, rel, fp, &info)) {

@@ -142,12 +142,10 @@ int writer_commit(struct site *s);
  * place and not written by this build) in s->out. Caller frees. */
 char *site_file_path(const struct site *s, const char *rel);
 
-/* A set of site-relative paths (writer.c). */
+/* A set of site-relative paths (pathset.c). */
 struct pathset *pathset_new(void);
-/* Adds a copy of rel; pathset_add_ref adds rel itself, which the caller
- * keeps alive as long as the set. */
+/* Adds a copy of rel. */
 void pathset_add(struct pathset *p, const char *rel);
-void pathset_add_ref(struct pathset *p, const char *rel);
 int pathset_has(const struct pathset *p, const char *rel);
 void pathset_free(struct pathset *p);
 /* Removes s->tmp (a build that did not finish). */

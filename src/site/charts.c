@@ -194,8 +194,8 @@ static void chart_keys(const struct chart_spec *sp, struct chart_ref *ref)
 	}
 }
 
-/* Series se's band (a seed group's ±1 std, the range of a sweep's other
- * runs) as flat [x, lo, hi, ...] into w: per pixel column of `columns` over
+/* Series se's band (a seed group's ±1 std, the middle 80% of a sweep's
+ * other runs) as flat [x, lo, hi, ...] into w: per pixel column of `columns` over
  * [xlo, xhi] the first x, the lowest lo and the highest hi, so the band
  * drawn from it covers what the picture's does. Stretches where lo or hi
  * is not finite stay gaps (a null triple between them). */
@@ -893,10 +893,10 @@ static int unit_has_series(const struct site *s, const struct plan_unit *u, cons
 }
 
 /* The units of have[0..nh) not in pick[0..np) as one faint series: per
- * x bin (REST_BINS across their steps) the median over those runs of each
- * run's mean in the bin as its line, and the lowest and highest of their
- * decimated points as its band, so a sweep's overlay shows where every
- * other run went without 500 more lines. Memory is one float per run and
+ * x bin (REST_BINS across their steps) each run's mean in the bin, their
+ * median as its line and their middle 80% (10th to 90th percentile) as its
+ * band, so a sweep's overlay shows where the other runs went without 500
+ * more lines, and a few diverged runs do not set the chart's y range. Memory is one float per run and
  * bin (10,000 runs: 9.6 MB), not every point of every run: the points are
  * read twice instead, once for the x range and once for the bins.
  * Returns 0 when they have no finite point. */
@@ -944,7 +944,6 @@ struct rest_bins {
 	size_t nruns;
 	size_t b0, nb;      /* the slice of bins whose means are kept */
 	float *mean;        /* [(bin - b0) * nruns + run]: the run's mean in the bin, NaN when none */
-	double *lo, *hi;    /* per bin: the lowest and highest point */
 	double *sum;        /* per bin, for the run being read */
 	size_t *count;
 };
@@ -971,8 +970,6 @@ static void rest_bin(void *ctx, size_t run, const struct chart_point *p, size_t 
 		size_t b = (size_t)fmin(REST_BINS - 1, floor((p[j].x - r->xlo) / r->span * REST_BINS));
 		r->sum[b] += p[j].y;
 		r->count[b]++;
-		r->lo[b] = fmin(r->lo[b], p[j].y);
-		r->hi[b] = fmax(r->hi[b], p[j].y);
 	}
 	for (size_t b = r->b0; b < r->b0 + r->nb; b++)
 		r->mean[(b - r->b0) * r->nruns + run] =
@@ -999,20 +996,14 @@ static int rest_series(const struct site *s, const struct plan_unit *have, size_
 		size_t slice = REST_MEANS / r.nruns;
 		slice = slice < 1 ? 1 : slice > REST_BINS ? REST_BINS : slice;
 		r.mean = xreallocarray(NULL, slice * r.nruns, sizeof *r.mean);
-		r.lo = xreallocarray(NULL, REST_BINS, sizeof *r.lo);
-		r.hi = xreallocarray(NULL, REST_BINS, sizeof *r.hi);
 		r.sum = xreallocarray(NULL, REST_BINS, sizeof *r.sum);
 		r.count = xreallocarray(NULL, REST_BINS, sizeof *r.count);
-		for (size_t b = 0; b < REST_BINS; b++) {
-			r.lo[b] = INFINITY;
-			r.hi[b] = -INFINITY;
-		}
 		for (int k = 0; k < 3; k++)
 			own[k] = xreallocarray(NULL, REST_BINS, sizeof *own[k]);
 		size_t m = 0;
 		for (size_t b = 0; b < REST_BINS; b++) {
 			if (b == r.b0 + r.nb || b == 0) {
-				/* The next slice's means (every pass finds the same lo and hi). */
+				/* The next slice's means. */
 				r.b0 = b;
 				r.nb = REST_BINS - b < slice ? REST_BINS - b : slice;
 				rest_each(s, have, nh, picked, key, rest_bin, &r);
@@ -1028,16 +1019,15 @@ static int rest_series(const struct site *s, const struct plan_unit *have, size_
 			double x = r.xlo + ((double)b + 0.5) / REST_BINS * r.span;
 			double med = c % 2 ? v[c / 2] : ((double)v[c / 2 - 1] + v[c / 2]) / 2;
 			own[0][m] = (struct chart_point){x, med};
-			own[1][m] = (struct chart_point){x, r.lo[b]};
-			own[2][m] = (struct chart_point){x, r.hi[b]};
+			size_t tenth = (c - 1) / 10;
+			own[1][m] = (struct chart_point){x, v[tenth]};
+			own[2][m] = (struct chart_point){x, v[c - 1 - tenth]};
 			m++;
 		}
 		free(r.mean);
-		free(r.lo);
-		free(r.hi);
 		free(r.sum);
 		free(r.count);
-		cs->label = xasprintf("the other %zu (median, range)", nrest);
+		cs->label = xasprintf("the other %zu (median, middle 80%%)", nrest);
 		cs->pts = own[0];
 		cs->n = m;
 		cs->band_lo = own[1];
@@ -1145,7 +1135,7 @@ struct chart_ref *overlay_charts(struct site *s, const struct plan_unit *units, 
 		if (np < nh && ns < nu &&
 		    rest_series(s, have, nh, pick, np, keys[k].key, &cs[ns], own[ns])) {
 			grp[ns++] = 1;
-			char *more = xasprintf("%s The other %zu are drawn grey: their median and range.",
+			char *more = xasprintf("%s The other %zu are drawn grey: their median and middle 80%%.",
 			                       note ? note : "", nh - np);
 			free(note);
 			note = more;

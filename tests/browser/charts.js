@@ -322,7 +322,7 @@ async function legends(browser, ctx) {
 				const held = (fig.match(/<li title=/g) || []).length;
 				if (held < Number(m[1]) || Number(m[2]) <= Number(m[1])) wrong.push(`${f}: "${m[0]}" on a chart of ${held}`);
 				// the others drawn grey, counted: M less the runs in colour
-				const rest = /<li title="the other (\d+) \(median, range\)"/.exec(fig);
+				const rest = /<li title="the other (\d+) \(median, middle 80%\)"/.exec(fig);
 				if (!rest || Number(rest[1]) !== Number(m[2]) - (held - 1)) wrong.push(`${f}: "${m[0]}": the others ${rest ? rest[1] : "not drawn"}, ${held - 1} in colour`);
 			}
 		}

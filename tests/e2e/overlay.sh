@@ -28,4 +28,36 @@ check_grep "the overlay is drawn from all 12,000 points" "loss for 2 runs.* of 1
 check "each run chart from its 6,000" sh -c "grep -l 'of 6,000 points drawn' '$TMP'/site/runs/*.html | wc -l | grep -qx 2"
 check "no scratch folder is left in the site" test ! -e "$TMP/site/.spill"
 check "nor beside it" sh -c "! ls -d '$TMP'/site.tmp-* 2>/dev/null"
+
+# Past 20 runs the others are drawn grey as their median and middle 80%: one
+# run of 25 that diverged to 1e6 sets neither the band nor the y axis.
+"$PY" - "$TMP/many" <<'EOF'
+import os, sys
+exp = os.path.join(sys.argv[1], "1")
+os.makedirs(exp)
+with open(os.path.join(exp, "meta.yaml"), "w") as f:
+    f.write("artifact_location: file:///tmp\nexperiment_id: '1'\nlifecycle_stage: active\nname: many\n")
+for k in range(25):
+    rid = "%032x" % (k + 1)
+    run = os.path.join(exp, rid)
+    os.makedirs(os.path.join(run, "metrics"))
+    with open(os.path.join(run, "meta.yaml"), "w") as f:
+        f.write("artifact_uri: file:///tmp\nend_time: 1700000600000\nexperiment_id: '1'\n"
+                "lifecycle_stage: active\nrun_id: %s\nrun_name: run-%02d\nstart_time: 1700000000000\n"
+                "status: 3\nuser_id: me\n" % (rid, k))
+    with open(os.path.join(run, "metrics", "loss"), "w") as f:
+        for s in range(100):
+            v = 1e6 if k == 24 and s >= 50 else 1 + k / 25 - s / 200
+            f.write("%d %r %d\n" % (1700000000000 + s, v, s))
+EOF
+check_exit 0 "a store of 25 runs, one diverged, builds" "$RUNSITE" build -q "$TMP/many" -o "$TMP/msite"
+check_grep "the other 15 are drawn grey, as their median and middle 80%" \
+	'the other 15 (median, middle 80%)' "$TMP/msite/experiments/many/loss.svg"
+check "the diverged run does not set the y axis (every tick below 1,000)" "$PY" -c "
+import re, sys
+scale = {'': 1, 'k': 1e3, 'M': 1e6, 'G': 1e9}
+svg = open(sys.argv[1]).read()
+ticks = [float(n.replace(',', '')) * scale[u] for n, u in
+         re.findall(r'>(-?[0-9][0-9,]*[.]?[0-9]*(?:e[-+]?[0-9]+)?)([kMG]?)</text>', svg)]
+sys.exit(0 if ticks and max(ticks) < 1000 else 1)" "$TMP/msite/experiments/many/loss.svg"
 finish

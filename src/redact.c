@@ -263,6 +263,32 @@ static size_t invisible_at(const char *p)
 
 typedef size_t span_t[2]; /* [start, end) byte offsets */
 
+/* Adds to the n spans of *out (in order) each URL secret of text as
+ * written that none of them covers. Returns the new count. */
+static size_t add_address_secrets(const char *text, span_t **out, size_t *cap, size_t n,
+                                  bool whole_url)
+{
+	const char *start;
+	for (const char *s = strstr(text, "://"); s; s = strstr(s + 1, "://")) {
+		size_t len = url_secret_at(text, s, &start, whole_url);
+		if (!len)
+			continue;
+		size_t a = (size_t)(start - text), e = a + len;
+		bool covered = false;
+		for (size_t i = 0; i < n && !covered; i++)
+			covered = (*out)[i][0] < e && a < (*out)[i][1];
+		if (covered)
+			continue;
+		GROW(*out, *cap, n + 1);
+		size_t i = n++;
+		for (; i > 0 && (*out)[i - 1][0] > a; i--)
+			memcpy((*out)[i], (*out)[i - 1], sizeof(span_t));
+		(*out)[i][0] = a;
+		(*out)[i][1] = e;
+	}
+	return n;
+}
+
 /* The secrets in text as a reader sees it (characters a page does not show
  * cannot split one), as offsets into text, in order. Returns their count;
  * *out is freed by the caller (NULL when none). */
@@ -305,6 +331,11 @@ static size_t find_spans(const char *text, span_t **out, bool whole_url)
 			(*out)[n][0] = (*out)[n - 1][1];
 		n++;
 	}
+	/* A link's address shows what a page drops, as %XX: a password of such
+	 * characters alone ("https://u:\035\035@h", found by fuzz_notes) is
+	 * one there, though the text reads "u:@". */
+	if (map)
+		n = add_address_secrets(text, out, &cap, n, whole_url);
 	free(map);
 	buf_free(&shown);
 	return n;

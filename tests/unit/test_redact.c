@@ -177,6 +177,9 @@ int main(void)
 		{"[t](https://u:hun>>>*ter2@h.org/) A", "ter2"},
 		{"[t](https://u:h\\nt>ter2@h.org/)", "ter2"}, /* %5C in the page */
 		{"a xoxp\x04-123456789012-abcdefghij b", "abcdefghij"}, /* HTML drops the control */
+		/* A password the text does not show, which a link's address does (%1D). */
+		{"[t](https://u:\035\035\035@h.org/)", "\035\035\035"},
+		{"see https://u:\035\035\035@h.org/ now", "\035\035\035"},
 		/* Markup then characters a page drops (found by fuzz_notes). */
 		{"a `ghp`_\002\002\0020123456789abcdefghijklmnopqrstuvwxyz", "0123456789abcdefghijklmnopqrstuvwxyz"},
 		{"a AKIA**\xc2\xad**QWERTYUIOPASDFGH b", "QWERTYUIOPASDFGH"},

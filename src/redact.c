@@ -689,7 +689,7 @@ static int secret_goes_on(const char *s)
 
 /* Whether rendering md may show a credential its source does not: an
  * entity or escape, emphasis or code markers, a link or raw HTML with
- * credential characters on both sides, "//" after markup, a URL whose
+ * credential characters on both sides, "//" or "://" after markup, a URL whose
  * password holds a quote or bracket, a PEM header. md is the text as a
  * page shows it: characters it drops join what they stand between.
  * Most notes have none of these, and are not parsed again. */
@@ -711,6 +711,9 @@ static int shown_markdown_may_hide(const char *md)
 		if ((c == ']' || c == ')' || c == '>') && secret_goes_on(p + 1))
 			return 1;
 		if (c == '/' && p[1] == '/' && (is_marker(before) || before == '>'))
+			return 1;
+		/* Markup between a scheme and its "://" ("https`://u:pw@h`"). */
+		if (c == ':' && p[1] == '/' && p[2] == '/' && (is_marker(before) || before == '>'))
 			return 1;
 		if (is_marker(c)) {
 			const char *q = p;

@@ -180,6 +180,7 @@ int main(void)
 		/* A password the text does not show, which a link's address does (%1D). */
 		{"[t](https://u:\035\035\035@h.org/)", "\035\035\035"},
 		{"see https://u:\035\035\035@h.org/ now", "\035\035\035"},
+		{"a https`://u:hunter2@h.org/` b", "hunter2"}, /* the code span's markers go */
 		/* Markup then characters a page drops (found by fuzz_notes). */
 		{"a `ghp`_\002\002\0020123456789abcdefghijklmnopqrstuvwxyz", "0123456789abcdefghijklmnopqrstuvwxyz"},
 		{"a AKIA**\xc2\xad**QWERTYUIOPASDFGH b", "QWERTYUIOPASDFGH"},

@@ -869,6 +869,12 @@ static void fp_point(struct page_fp *h, const struct point *p)
 	fp_double(h, p->value);
 }
 
+static void fp_points_id(struct page_fp *h, const struct points_id *id)
+{
+	fp_u64(h, id->n);
+	XXH3_128bits_update(h->st, id->hash, sizeof id->hash);
+}
+
 /* THE place where build options enter every page fingerprint: each option
  * that can change a page's bytes is fed here (an option added to
  * struct site_opts that shapes a page must be added too). Options that only
@@ -998,8 +1004,7 @@ void site_run_digest(struct site_run *sr, const struct kept_site *k)
 			id = k->pts_id[i];
 		else
 			points_id_of(se->pts, se->n, &id);
-		fp_u64(&h, id.n);
-		XXH3_128bits_update(h.st, id.hash, sizeof id.hash);
+		fp_points_id(&h, &id);
 		fp_u64(&h, m->count);
 		fp_u64(&h, m->nan_count);
 		fp_u64(&h, m->inf_count);
@@ -1012,8 +1017,7 @@ void site_run_digest(struct site_run *sr, const struct kept_site *k)
 			id = k->dec_id[i];
 		else
 			points_id_of(se->dec, se->ndec, &id);
-		fp_u64(&h, id.n);
-		XXH3_128bits_update(h.st, id.hash, sizeof id.hash);
+		fp_points_id(&h, &id);
 		fp_u64(&h, se->dropped);
 		fp_u64(&h, se->summarized);
 	}

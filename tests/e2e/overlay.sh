@@ -3,24 +3,34 @@
 # them (kept in a scratch file while the store is read), not from the small
 # decimated copy each run keeps: an MLflow store of two runs of 6,000 steps.
 . tests/e2e/lib.sh
-"$PY" - "$TMP/mlruns" <<'EOF'
+# The two MLflow file stores below: one experiment each, every run a loss series.
+"$PY" - "$TMP/mlruns" "$TMP/many" <<'EOF'
 import math, os, sys
-root = sys.argv[1]
-exp = os.path.join(root, "1")
-os.makedirs(exp)
-with open(os.path.join(exp, "meta.yaml"), "w") as f:
-    f.write("artifact_location: file:///tmp\nexperiment_id: '1'\nlifecycle_stage: active\nname: overlay\n")
-for k, rid in enumerate(("a" * 32, "b" * 32)):
-    run = os.path.join(exp, rid)
-    os.makedirs(os.path.join(run, "metrics"))
-    with open(os.path.join(run, "meta.yaml"), "w") as f:
-        f.write("artifact_uri: file:///tmp\nend_time: 1700000600000\nexperiment_id: '1'\n"
-                "lifecycle_stage: active\nrun_id: %s\nrun_name: run-%d\nstart_time: 1700000000000\n"
-                "status: 3\nuser_id: me\n" % (rid, k))
-    with open(os.path.join(run, "metrics", "loss"), "w") as f:
-        for s in range(6000):
-            v = 2 * math.exp(-s / 1500) + 0.05 * math.sin(s * (1.3 + k)) + 0.01 * (s % 7)
-            f.write("%d %r %d\n" % (1700000000000 + s, v, s))
+
+def store(root, name, runs, steps, value):
+    """runs: (run id, run name) pairs; value(k, s): run k's loss at step s."""
+    exp = os.path.join(root, "1")
+    os.makedirs(exp)
+    with open(os.path.join(exp, "meta.yaml"), "w") as f:
+        f.write("artifact_location: file:///tmp\nexperiment_id: '1'\nlifecycle_stage: active\n"
+                "name: %s\n" % name)
+    for k, (rid, rname) in enumerate(runs):
+        run = os.path.join(exp, rid)
+        os.makedirs(os.path.join(run, "metrics"))
+        with open(os.path.join(run, "meta.yaml"), "w") as f:
+            f.write("artifact_uri: file:///tmp\nend_time: 1700000600000\nexperiment_id: '1'\n"
+                    "lifecycle_stage: active\nrun_id: %s\nrun_name: %s\nstart_time: 1700000000000\n"
+                    "status: 3\nuser_id: me\n" % (rid, rname))
+        with open(os.path.join(run, "metrics", "loss"), "w") as f:
+            for s in range(steps):
+                f.write("%d %r %d\n" % (1700000000000 + s, value(k, s), s))
+
+# two runs of 6,000 steps
+store(sys.argv[1], "overlay", [("a" * 32, "run-0"), ("b" * 32, "run-1")], 6000,
+      lambda k, s: 2 * math.exp(-s / 1500) + 0.05 * math.sin(s * (1.3 + k)) + 0.01 * (s % 7))
+# 25 runs, the last gone to 1e6 half way
+store(sys.argv[2], "many", [("%032x" % (k + 1), "run-%02d" % k) for k in range(25)], 100,
+      lambda k, s: 1e6 if k == 24 and s >= 50 else 1 + k / 25 - s / 200)
 EOF
 check_exit 0 "a store of two 6,000-step runs builds" "$RUNSITE" build -q "$TMP/mlruns" -o "$TMP/site"
 check_grep "the overlay is drawn from all 12,000 points" "loss for 2 runs.* of 12,000 points drawn" \
@@ -31,25 +41,6 @@ check "nor beside it" sh -c "! ls -d '$TMP'/site.tmp-* 2>/dev/null"
 
 # Past 20 runs the others are drawn grey as their median and middle 80%: one
 # run of 25 that diverged to 1e6 sets neither the band nor the y axis.
-"$PY" - "$TMP/many" <<'EOF'
-import os, sys
-exp = os.path.join(sys.argv[1], "1")
-os.makedirs(exp)
-with open(os.path.join(exp, "meta.yaml"), "w") as f:
-    f.write("artifact_location: file:///tmp\nexperiment_id: '1'\nlifecycle_stage: active\nname: many\n")
-for k in range(25):
-    rid = "%032x" % (k + 1)
-    run = os.path.join(exp, rid)
-    os.makedirs(os.path.join(run, "metrics"))
-    with open(os.path.join(run, "meta.yaml"), "w") as f:
-        f.write("artifact_uri: file:///tmp\nend_time: 1700000600000\nexperiment_id: '1'\n"
-                "lifecycle_stage: active\nrun_id: %s\nrun_name: run-%02d\nstart_time: 1700000000000\n"
-                "status: 3\nuser_id: me\n" % (rid, k))
-    with open(os.path.join(run, "metrics", "loss"), "w") as f:
-        for s in range(100):
-            v = 1e6 if k == 24 and s >= 50 else 1 + k / 25 - s / 200
-            f.write("%d %r %d\n" % (1700000000000 + s, v, s))
-EOF
 check_exit 0 "a store of 25 runs, one diverged, builds" "$RUNSITE" build -q "$TMP/many" -o "$TMP/msite"
 check_grep "the other 15 are drawn grey, as their median and middle 80%" \
 	'the other 15 (median, middle 80%)' "$TMP/msite/experiments/many/loss.svg"

@@ -842,19 +842,27 @@ static void test_user_templates(const char *tmp)
 	free(dir);
 }
 
+/* Opens a site of one job at tmp/sub with the default options (so lives as
+ * long as s). Returns its folder, which the caller frees. */
+static char *open_site_in(const char *tmp, const char *sub, struct site_opts *so, struct site *s)
+{
+	site_opts_defaults(so);
+	char *out = path_join(tmp, sub);
+	so->out_dir = out;
+	so->jobs = 1;
+	memset(s, 0, sizeof *s);
+	INT_EQ(site_open(s, so, NULL, 0), EXIT_OK, "site opened");
+	return out;
+}
+
 /* Once a run's charts are drawn it keeps only its summaries: the decimated
  * copies wait in the spill file, and the sparkline drawn from there is the
  * one drawn from memory. */
 static void test_run_memory_flat(const char *tmp)
 {
 	struct site_opts so;
-	site_opts_defaults(&so);
-	char *out = path_join(tmp, "flat/site");
-	so.out_dir = out;
-	so.jobs = 1;
 	struct site s;
-	memset(&s, 0, sizeof s);
-	INT_EQ(site_open(&s, &so, NULL, 0), EXIT_OK, "site opened");
+	char *out = open_site_in(tmp, "flat/site", &so, &s);
 	struct run *r = run_new("test", "mem");
 	r->id = xstrdup("flat-run");
 	r->name = xstrdup("flat-run");
@@ -911,13 +919,8 @@ static size_t heap_in_use(void)
 static void test_bytes_per_run(const char *tmp)
 {
 	struct site_opts so;
-	site_opts_defaults(&so);
-	char *out = path_join(tmp, "perrun/site");
-	so.out_dir = out;
-	so.jobs = 1;
 	struct site s;
-	memset(&s, 0, sizeof s);
-	INT_EQ(site_open(&s, &so, NULL, 0), EXIT_OK, "site opened");
+	char *out = open_site_in(tmp, "perrun/site", &so, &s);
 	chart_fonts_load();
 	/* The counts are powers of two, so the site's arrays are as full at
 	 * both ends of the count. */

@@ -500,7 +500,7 @@ static int cmp_run_display(const void *a, const void *b)
 		return ky - kx;
 	if (kx && x->start_ms != y->start_ms)
 		return x->start_ms > y->start_ms ? -1 : 1; /* newest first */
-	int c = strcmp(x->name, y->name);
+	int c = str_natcmp(x->name, y->name);
 	return c ? c : strcmp(x->id, y->id);
 }
 
@@ -508,7 +508,7 @@ static int cmp_exp_name(const void *a, const void *b)
 {
 	const struct site_exp *x = &sort_site->exps[*(const size_t *)a];
 	const struct site_exp *y = &sort_site->exps[*(const size_t *)b];
-	return strcmp(x->name, y->name);
+	return str_natcmp(x->name, y->name);
 }
 
 /* Links parents and children and sorts every list for display. */

@@ -289,6 +289,44 @@ char *str_rstrip(char *s)
 	return s;
 }
 
+static int ascii_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+int str_natcmp(const char *a, const char *b)
+{
+	const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
+	while (*x && *y) {
+		if (ascii_digit(*x) && ascii_digit(*y)) {
+			while (*x == '0')
+				x++;
+			while (*y == '0')
+				y++;
+			size_t nx = 0, ny = 0;
+			while (ascii_digit(x[nx]))
+				nx++;
+			while (ascii_digit(y[ny]))
+				ny++;
+			if (nx != ny)
+				return nx < ny ? -1 : 1;
+			int c = memcmp(x, y, nx);
+			if (c)
+				return c;
+			x += nx;
+			y += ny;
+			continue;
+		}
+		if (*x != *y)
+			return *x < *y ? -1 : 1;
+		x++;
+		y++;
+	}
+	if (*x || *y)
+		return *x ? 1 : -1;
+	return strcmp(a, b);
+}
+
 /* The shortest precision p for which "%.*g" of v reads back as v. Reading
  * back exactly holds for every precision from the shortest one up to 17, so
  * a binary search finds it. Most logged values are floats widened to double,

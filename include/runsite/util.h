@@ -66,6 +66,10 @@ int str_starts(const char *s, const char *prefix);
 int str_ends(const char *s, const char *suffix);
 /* Removes trailing "\r\n" / "\n" / spaces in place; returns s. */
 char *str_rstrip(char *s);
+/* Orders names as people read them: digit runs by their number, so
+ * "version_2" comes before "version_10"; names equal that way (only
+ * leading zeros differ) by strcmp, so the order stays total. */
+int str_natcmp(const char *a, const char *b);
 
 /* Shortest decimal text that reads back as exactly v ("NaN", "Infinity" and
  * "-Infinity" for the non-finite values). Writes into out (at least 32 bytes). */

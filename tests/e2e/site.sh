@@ -29,6 +29,17 @@ check "each run with val/f1 has a sparkline the index shows (inline)" sh -c "
 check_exit 0 "a second build with --jobs 2" "$RUNSITE" build -q sample-runs -o "$TMP/b" -j 2
 check "two builds are byte-identical" diff -r "$TMP/a" "$TMP/b"
 
+# Runs without start times are listed by name as people count: version_2
+# before version_10 (the table script sorts the same way).
+for v in 10 2 1; do
+	mkdir -p "$TMP/nat/lightning_logs/version_$v"
+	printf 'step,train_loss\n0,1.0\n1,0.5\n' > "$TMP/nat/lightning_logs/version_$v/metrics.csv"
+done
+touch -d '2026-01-01 00:00' "$TMP"/nat/lightning_logs/*/*
+check_exit 0 "a store of version_1, _2 and _10" "$RUNSITE" build -q "$TMP/nat" -o "$TMP/nat-site"
+check "the index lists version_1, version_2, version_10 in that order" sh -c "
+	[ \"\$(grep -o 'version_[0-9]*</a></td>' '$TMP/nat-site/index.html' | tr '\n' ' ')\" = 'version_1</a></td> version_2</a></td> version_10</a></td> ' ]"
+
 for store in sample-runs/mlflow.db sample-runs/mlruns; do
 	"$RUNSITE" ls --json -q "$store" > "$TMP/one.json"
 	check "ls --json agrees with an independent reader: $store" \

@@ -305,6 +305,25 @@ static void test_path_join(void)
 	free(p);
 }
 
+/* Names in display order: numbers by value, the order total. */
+static void test_natcmp(void)
+{
+	const char *sorted[] = {"", "run", "run01", "run1", "run2", "run10", "run10a", "run10b",
+	                        "run099x", "run100", "run100_2", "run100_10", "version_9",
+	                        "version_10", "version_9999", "version_10000"};
+	size_t n = sizeof sorted / sizeof *sorted;
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < n; j++) {
+			int c = str_natcmp(sorted[i], sorted[j]);
+			int want = i < j ? -1 : i > j ? 1 : 0;
+			OK((c > 0) - (c < 0) == want, "str_natcmp(\"%s\", \"%s\") = %d", sorted[i],
+			   sorted[j], c);
+		}
+	/* digits longer than any integer type still compare */
+	OK(str_natcmp("x123456789012345678901234567890", "x99999999999999999999") > 0,
+	   "long digit runs compare by length");
+}
+
 /* Slimmed runs share the texts they hold alike: a metric name, a param's
  * name and value, the status are held once for every run, whatever is
  * then freed in which order. */
@@ -366,6 +385,7 @@ int main(void)
 	test_fmt_double();
 	test_jsonw();
 	test_path_join();
+	test_natcmp();
 	test_shared_texts();
 	return TEST_END();
 }

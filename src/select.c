@@ -421,11 +421,6 @@ size_t select_top(const struct select_expr *e)
 	return e->top;
 }
 
-const char *select_top_metric(const struct select_expr *e)
-{
-	return e->top_metric;
-}
-
 bool select_is_single(const struct select_expr *e)
 {
 	if (e->nalts != 1 || e->alts[0].n != 1 || e->top)

@@ -39,9 +39,8 @@ void select_set_at(struct select_expr *e, enum metric_at at);
 bool select_match(const struct select_expr *e, const struct run *r,
                   const struct goal_rules *goals);
 
-/* The N of `top N` (0: none) and its metric (NULL: the primary metric). */
+/* The N of `top N` (0: none). */
 size_t select_top(const struct select_expr *e);
-const char *select_top_metric(const struct select_expr *e);
 
 /* True when the expression is a selector as check and export always took,
  * which must name exactly one run: a plain name or id, tag:KEY or

@@ -1,7 +1,8 @@
 // dark.js — chart pictures follow a dark page without script: on a page in
 // prefers-color-scheme: dark with JavaScript off, a chart <img> (an SVG)
 // shows on a dark background with light text; in light mode on a light one
-// with dark text. Pixels read from a screenshot of the picture.
+// with dark text. The same for a hand-off export's inline charts. Pixels read
+// from a screenshot of the picture.
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -36,12 +37,12 @@ async function pixels(browser, png) {
 	return res;
 }
 
-async function shoot(browser, file, scheme) {
+async function shoot(browser, file, scheme, selector = "figure.chart img[src$='.svg']") {
 	const page = await openPage(browser, null);
 	await page.setJavaScriptEnabled(false);
 	await page.emulateMediaFeatures([{ name: "prefers-color-scheme", value: scheme }]);
 	await page.goto("file://" + path.resolve(file), { waitUntil: "load" });
-	const img = await page.$("figure.chart img[src$='.svg']");
+	const img = await page.$(selector);
 	if (!img) { await page.close(); return null; }
 	await img.scrollIntoView();
 	await page.evaluate(() => Promise.all([...document.images].map((i) => i.decode().catch(() => {}))));
@@ -58,10 +59,11 @@ module.exports = async function (browser, ctx) {
 		fs.readdirSync(expDir).filter((f) => f.endsWith(".html")).map((f) => path.join(expDir, f))[0],
 		fs.readdirSync(runs).filter((f) => f.endsWith(".html")).map((f) => path.join(runs, f))[0],
 	];
-	for (const file of pages) {
-		const name = path.relative(ctx.demo, file);
-		const dark = await shoot(browser, file, "dark");
-		const light = await shoot(browser, file, "light");
+	const shots = pages.map((file) => ({ file, name: path.relative(ctx.demo, file) }));
+	if (ctx.export) shots.push({ file: ctx.export, name: "the export", selector: "figure.export-chart svg" });
+	for (const { file, name, selector } of shots) {
+		const dark = await shoot(browser, file, "dark", selector);
+		const light = await shoot(browser, file, "light", selector);
 		if (!ok(dark && light, `dark: ${name} shows an SVG chart picture`)) continue;
 		ok(dark.background < 40, `dark: ${name}'s chart picture has a dark background without script`, `background luminance ${dark.background}`);
 		ok(dark.text > 100 && dark.brightest > 150, `dark: ${name}'s chart text is light on the dark page`, JSON.stringify(dark));

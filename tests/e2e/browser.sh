@@ -37,11 +37,13 @@ fi
 "$PY" tests/tools/make_many_runs.py "$TMP/many" 250
 "$RUNSITE" build "$TMP/many" -o "$TMP/many-site" >"$TMP/many.log" 2>&1 ||
 	fail "the 250-run site builds"
+"$RUNSITE" export sample-runs/ --run mlp16-posw4-s1 -o "$TMP/export.html" >"$TMP/export.log" 2>&1 ||
+	fail "the hand-off export builds"
 # The filter's selection language is checked against `runsite build --select`.
 top=$(pwd)
 case $RUNSITE in /*) rs=$RUNSITE ;; *) rs=$top/$RUNSITE ;; esac
 out=$(cd "$BROWSER_DIR" && node run.js --demo "$TMP/demo" --corpus "$TMP/corpus" --many "$TMP/many-site" \
-	--runsite "$rs" --store "$top/sample-runs" 2>&1)
+	--export "$TMP/export.html" --runsite "$rs" --store "$top/sample-runs" 2>&1)
 echo "$out" | grep -v '^browser: '
 line=$(echo "$out" | grep -E '^browser: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' | tail -1)
 if [ -z "$line" ]; then

@@ -901,9 +901,10 @@ static int unit_has_series(const struct site *s, const struct plan_unit *u, cons
  * run's decimated copies once (a run kept by the run cache: one read of its
  * file): the x range is taken from the series' summaries and checked
  * against the points as they are binned, and each metric's run means fill
- * a chunk that goes to a scratch file when full. Memory is REST_MEANS
- * floats for all the metrics, not one float per run and bin (10,000 runs:
- * 9.6 MB a metric). Where the summaries do not give the range (a
+ * a chunk that goes to a scratch file when full. The chunks of all the
+ * metrics hold no more means than one band has (REST_MEANS at most), not
+ * one float per run and bin of every metric (10,000 runs: 9.6 MB a
+ * metric). Where the summaries do not give the range (a
  * non-finite value at a series' end, x as time) or the scratch file cannot
  * be written, rest_series draws the metric's band from the points read
  * again, twice or more. Both draw the same band. */
@@ -1157,7 +1158,6 @@ static int rest_series(const struct site *s, const struct plan_unit *have, size_
 struct rest_band {
 	const char *key;
 	char *in;            /* per unit of the overlay: 1 when the band has it (NULL: no band) */
-	size_t nrest;        /* the units it has */
 	double gxlo, gxhi;   /* the x range the series' summaries give */
 	double xlo, xhi;     /* the x range of the points read */
 	int binned;          /* every run read so far lay within gxlo..gxhi: its means are in chunks */

@@ -651,6 +651,30 @@ struct point *runcache_read_dec(const struct kept_site *k, size_t i, size_t ndec
 	return pts;
 }
 
+size_t runcache_read_decs(const struct kept_site *k, size_t n, const size_t *ndec,
+                          struct point **out)
+{
+	/* the copies lie one after another from the tail's start: one read
+	 * spans the ones asked for */
+	uint64_t lo = UINT64_MAX, hi = 0;
+	for (size_t i = 0; i < n; i++) {
+		out[i] = NULL;
+		if (ndec[i] != SIZE_MAX && i < k->nmetrics) {
+			lo = k->dec_at[i] < lo ? k->dec_at[i] : lo;
+			hi = k->dec_at[i] + k->dec_len[i] > hi ? k->dec_at[i] + k->dec_len[i] : hi;
+		}
+	}
+	if (lo > hi)
+		return 0;
+	unsigned char *b = read_tail(k, lo, hi - lo);
+	size_t got = 0;
+	for (size_t i = 0; i < n && b; i++)
+		if (ndec[i] != SIZE_MAX && i < k->nmetrics)
+			got += (out[i] = runcache_decode_dec(b + (k->dec_at[i] - lo), k, i, ndec[i])) != NULL;
+	free(b);
+	return got;
+}
+
 struct point *runcache_read_spill(const struct kept_site *k, size_t i, size_t *n)
 {
 	const struct kept_spill *sp = NULL;

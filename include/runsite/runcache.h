@@ -87,6 +87,12 @@ void kept_site_free(struct kept_site *k);
 /* Reads back metric i's decimated copy of kept run k (ndec points, caller
  * frees), or NULL when the file cannot be read. Any thread. */
 struct point *runcache_read_dec(const struct kept_site *k, size_t i, size_t ndec);
+/* The same for several metrics with one read of the file: out[i] gets
+ * metric i's copy (ndec[i] points; caller frees) for each i below n whose
+ * ndec[i] is not SIZE_MAX, NULL for the others and where it cannot be
+ * read. Returns how many were read. Any thread. */
+size_t runcache_read_decs(const struct kept_site *k, size_t n, const size_t *ndec,
+                          struct point **out);
 /* Reads back the points kept of metric i of kept run k (caller frees; *n
  * their count), or NULL when none were kept or they cannot be read. */
 struct point *runcache_read_spill(const struct kept_site *k, size_t i, size_t *n);

@@ -896,15 +896,163 @@ static int unit_has_series(const struct site *s, const struct plan_unit *u, cons
  * x bin (REST_BINS across their steps) each run's mean in the bin, their
  * median as its line and their middle 80% (10th to 90th percentile) as its
  * band, so a sweep's overlay shows where the other runs went without 500
- * more lines, and a few diverged runs do not set the chart's y range. Memory is one float per run and
- * bin (10,000 runs: 9.6 MB), not every point of every run: the points are
- * read twice instead, once for the x range and once for the bins.
- * Returns 0 when they have no finite point. */
+ * more lines, and a few diverged runs do not set the chart's y range.
+ * rest_bands makes it for every metric of an overlay at once, reading each
+ * run's decimated copies once (a run kept by the run cache: one read of its
+ * file): the x range is taken from the series' summaries and checked
+ * against the points as they are binned, and each metric's run means fill
+ * a chunk that goes to a scratch file when full. The chunks of all the
+ * metrics hold no more means than one band has (REST_MEANS at most), not
+ * one float per run and bin of every metric (10,000 runs: 9.6 MB a
+ * metric). Where the summaries do not give the range (a
+ * non-finite value at a series' end, x as time) or the scratch file cannot
+ * be written, rest_series draws the metric's band from the points read
+ * again, twice or more. Both draw the same band. */
 #define REST_BINS 240
 static int cmp_float(const void *a, const void *b)
 {
 	float x = *(const float *)a, y = *(const float *)b;
 	return (x > y) - (x < y);
+}
+
+/* Run means held at once: past them, rest_series fills its bins a slice
+ * at a time (the points read once more per slice) and rest_bands writes
+ * its chunks out. 4 MB. */
+#define REST_MEANS ((size_t)1 << 20)
+
+/* The finite points' smallest and largest x (lo > hi: none). */
+static void rest_x_range(const struct chart_point *p, size_t n, double *lo, double *hi)
+{
+	for (size_t j = 0; j < n; j++)
+		if (isfinite(p[j].x) && isfinite(p[j].y)) {
+			*lo = fmin(*lo, p[j].x);
+			*hi = fmax(*hi, p[j].x);
+		}
+}
+
+/* The points' sum and count per bin of the grid from xlo, span wide. */
+static void rest_bin_sums(const struct chart_point *p, size_t n, double xlo, double span,
+                          double *sum, size_t *count)
+{
+	memset(sum, 0, REST_BINS * sizeof *sum);
+	memset(count, 0, REST_BINS * sizeof *count);
+	for (size_t j = 0; j < n; j++) {
+		if (!isfinite(p[j].x) || !isfinite(p[j].y))
+			continue;
+		size_t b = (size_t)fmin(REST_BINS - 1, floor((p[j].x - xlo) / span * REST_BINS));
+		sum[b] += p[j].y;
+		count[b]++;
+	}
+}
+
+static float rest_mean(const double *sum, const size_t *count, size_t b)
+{
+	return count[b] ? (float)(sum[b] / (double)count[b]) : NAN;
+}
+
+static void swap_float(float *a, float *b)
+{
+	float t = *a;
+	*a = *b;
+	*b = t;
+}
+
+/* Puts the k-th smallest of v[lo..hi) at v[k], none larger before it and
+ * none smaller after it (in lo..hi): what sorting would put there, in
+ * linear time. No NaN in v. */
+static void select_nth(float *v, size_t lo, size_t hi, size_t k)
+{
+	/* a partition that splits badly too often: sorted instead */
+	for (int tries = 64; hi - lo > 16; tries--) {
+		if (!tries) {
+			qsort(v + lo, hi - lo, sizeof *v, cmp_float);
+			return;
+		}
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid] < v[lo])
+			swap_float(&v[mid], &v[lo]);
+		if (v[hi - 1] < v[lo])
+			swap_float(&v[hi - 1], &v[lo]);
+		if (v[hi - 1] < v[mid])
+			swap_float(&v[hi - 1], &v[mid]);
+		float pivot = v[mid];
+		/* Hoare's: v[lo..j] <= pivot <= v[j+1..hi), lo <= j < hi - 1 */
+		size_t i = lo, j = hi - 1;
+		for (;;) {
+			while (v[i] < pivot)
+				i++;
+			while (pivot < v[j])
+				j--;
+			if (i >= j)
+				break;
+			swap_float(&v[i++], &v[j--]);
+		}
+		if (k <= j)
+			hi = j + 1;
+		else
+			lo = j + 1;
+	}
+	for (size_t i = lo + 1; i < hi; i++) {
+		float x = v[i];
+		size_t j = i;
+		for (; j > lo && x < v[j - 1]; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+}
+
+/* The band's point at bin b of the grid from xlo, span wide, from the run
+ * means v[0..nruns) (NaN: none in the bin; v is reordered): own[k][*m],
+ * *m counted up. */
+static void rest_point(double xlo, double span, size_t b, float *v, size_t nruns,
+                       struct chart_point *own[3], size_t *m)
+{
+	size_t c = 0;
+	int zeros = 0; /* 1: a +0 among them, 2: a -0 */
+	for (size_t i = 0; i < nruns; i++)
+		if (!isnan(v[i])) {
+			if (v[i] == 0)
+				zeros |= signbit(v[i]) ? 2 : 1;
+			v[c++] = v[i];
+		}
+	if (!c)
+		return;
+	size_t tenth = (c - 1) / 10;
+	if (zeros == 3) {
+		/* qsort keeps equal values in their order, which a selection
+		 * does not: only -0 and +0 show it */
+		qsort(v, c, sizeof *v, cmp_float);
+	} else {
+		/* the order statistics the band takes, each after the ones
+		 * that bound it */
+		size_t half = c / 2;
+		select_nth(v, 0, c, half);
+		if (tenth < half)
+			select_nth(v, 0, half, tenth);
+		if (c % 2 == 0 && half - 1 > tenth)
+			select_nth(v, tenth + 1, half, half - 1);
+		if (c - 1 - tenth > half)
+			select_nth(v, half + 1, c, c - 1 - tenth);
+	}
+	double x = xlo + ((double)b + 0.5) / REST_BINS * span;
+	double med = c % 2 ? v[c / 2] : ((double)v[c / 2 - 1] + v[c / 2]) / 2;
+	own[0][*m] = (struct chart_point){x, med};
+	own[1][*m] = (struct chart_point){x, v[tenth]};
+	own[2][*m] = (struct chart_point){x, v[c - 1 - tenth]};
+	(*m)++;
+}
+
+/* The band's series into *cs: m points in own (which it takes). */
+static void rest_chart_series(struct chart_series *cs, struct chart_point *own[3], size_t m,
+                              size_t nrest)
+{
+	cs->label = xasprintf("the other %zu (median, middle 80%%)", nrest);
+	cs->pts = own[0];
+	cs->n = m;
+	cs->band_lo = own[1];
+	cs->band_hi = own[2];
+	cs->nband = m;
+	cs->faint = 1;
 }
 
 /* Calls fn for the decimated points of metric key of every run of the
@@ -934,11 +1082,6 @@ static size_t rest_each(const struct site *s, const struct plan_unit *have, size
 	return run;
 }
 
-/* Run means the bins hold at once: past REST_BINS * runs of them, the bins
- * are filled a slice at a time (the points read once more per slice), so
- * 10,000 runs take 4 MB, not 9.6. */
-#define REST_MEANS ((size_t)1 << 20)
-
 struct rest_bins {
 	double xlo, xhi, span;
 	size_t nruns;
@@ -952,44 +1095,36 @@ static void rest_range(void *ctx, size_t run, const struct chart_point *p, size_
 {
 	struct rest_bins *r = ctx;
 	(void)run;
-	for (size_t j = 0; j < n; j++)
-		if (isfinite(p[j].x) && isfinite(p[j].y)) {
-			r->xlo = fmin(r->xlo, p[j].x);
-			r->xhi = fmax(r->xhi, p[j].x);
-		}
+	rest_x_range(p, n, &r->xlo, &r->xhi);
 }
 
 static void rest_bin(void *ctx, size_t run, const struct chart_point *p, size_t n)
 {
 	struct rest_bins *r = ctx;
-	memset(r->sum, 0, REST_BINS * sizeof *r->sum);
-	memset(r->count, 0, REST_BINS * sizeof *r->count);
-	for (size_t j = 0; j < n; j++) {
-		if (!isfinite(p[j].x) || !isfinite(p[j].y))
-			continue;
-		size_t b = (size_t)fmin(REST_BINS - 1, floor((p[j].x - r->xlo) / r->span * REST_BINS));
-		r->sum[b] += p[j].y;
-		r->count[b]++;
-	}
+	rest_bin_sums(p, n, r->xlo, r->span, r->sum, r->count);
 	for (size_t b = r->b0; b < r->b0 + r->nb; b++)
-		r->mean[(b - r->b0) * r->nruns + run] =
-		        r->count[b] ? (float)(r->sum[b] / (double)r->count[b]) : NAN;
+		r->mean[(b - r->b0) * r->nruns + run] = rest_mean(r->sum, r->count, b);
 }
 
+/* The band of metric key read per slice of bins; range (when not NULL) is
+ * the points' x range and nruns their runs', known already. */
 static int rest_series(const struct site *s, const struct plan_unit *have, size_t nh,
-                       const size_t *pick, size_t np, const char *key, struct chart_series *cs,
-                       struct chart_point *own[3])
+                       const size_t *pick, size_t np, const char *key, const double *range,
+                       size_t nruns, struct chart_series *cs, struct chart_point *own[3])
 {
 	memset(cs, 0, sizeof *cs);
 	own[0] = own[1] = own[2] = NULL;
 	char *picked = xcalloc(nh ? nh : 1, 1);
 	for (size_t i = 0; i < np; i++)
 		picked[pick[i]] = 1;
-	size_t nrest = 0;
-	for (size_t u = 0; u < nh; u++)
-		nrest += !picked[u];
 	struct rest_bins r = {.xlo = INFINITY, .xhi = -INFINITY};
-	r.nruns = rest_each(s, have, nh, picked, key, rest_range, &r);
+	if (range) {
+		r.xlo = range[0];
+		r.xhi = range[1];
+		r.nruns = nruns;
+	} else {
+		r.nruns = rest_each(s, have, nh, picked, key, rest_range, &r);
+	}
 	int ok = r.nruns > 0 && r.xlo <= r.xhi;
 	if (ok) {
 		r.span = r.xhi > r.xlo ? r.xhi - r.xlo : 1;
@@ -1008,35 +1143,302 @@ static int rest_series(const struct site *s, const struct plan_unit *have, size_
 				r.nb = REST_BINS - b < slice ? REST_BINS - b : slice;
 				rest_each(s, have, nh, picked, key, rest_bin, &r);
 			}
-			float *v = r.mean + (b - r.b0) * r.nruns;
-			size_t c = 0;
-			for (size_t i = 0; i < r.nruns; i++)
-				if (!isnan(v[i]))
-					v[c++] = v[i];
-			if (!c)
-				continue;
-			qsort(v, c, sizeof *v, cmp_float);
-			double x = r.xlo + ((double)b + 0.5) / REST_BINS * r.span;
-			double med = c % 2 ? v[c / 2] : ((double)v[c / 2 - 1] + v[c / 2]) / 2;
-			own[0][m] = (struct chart_point){x, med};
-			size_t tenth = (c - 1) / 10;
-			own[1][m] = (struct chart_point){x, v[tenth]};
-			own[2][m] = (struct chart_point){x, v[c - 1 - tenth]};
-			m++;
+			rest_point(r.xlo, r.span, b, r.mean + (b - r.b0) * r.nruns, r.nruns, own, &m);
 		}
 		free(r.mean);
 		free(r.sum);
 		free(r.count);
-		cs->label = xasprintf("the other %zu (median, middle 80%%)", nrest);
-		cs->pts = own[0];
-		cs->n = m;
-		cs->band_lo = own[1];
-		cs->band_hi = own[2];
-		cs->nband = m;
-		cs->faint = 1;
+		rest_chart_series(cs, own, m, nh - np);
 	}
 	free(picked);
 	return ok;
+}
+
+/* The band of one metric of an overlay, as rest_bands makes it. */
+struct rest_band {
+	const char *key;
+	char *in;            /* per unit of the overlay: 1 when the band has it (NULL: no band) */
+	double gxlo, gxhi;   /* the x range the series' summaries give */
+	double xlo, xhi;     /* the x range of the points read */
+	int binned;          /* every run read so far lay within gxlo..gxhi: its means are in chunks */
+	size_t nruns;
+	float *chunk;        /* [bin * per + j]: the chunk's j-th run's mean in bin (NaN: none) */
+	size_t inchunk;
+	uint64_t *spilled;   /* the offsets of the full chunks written out */
+	size_t nspilled;
+	/* The result: done (own and m), or to be drawn by rest_series
+	 * (redo), or nothing to draw (neither). */
+	int done, redo;
+	struct chart_point *own[3];
+	size_t m;
+};
+
+/* A scratch file in the build folder, gone when closed; -1 when none can
+ * be made. */
+static int rest_scratch(const struct site *s)
+{
+	int fd = -1;
+#ifdef O_TMPFILE
+	fd = open(s->tmp, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+#endif
+	if (fd < 0) {
+		char *path = xasprintf("%s/.band-XXXXXX", s->tmp);
+		fd = mkostemp(path, O_CLOEXEC);
+		if (fd >= 0)
+			unlink(path);
+		free(path);
+	}
+	return fd;
+}
+
+/* The x of the series' point p as it is drawn for run sr. */
+static double rest_guess_x(const struct site *s, const struct site_run *sr,
+                           const struct series *se, const struct point *p)
+{
+	enum chart_x_kind kind = sr->kept && !se->dec ? (enum chart_x_kind)sr->kept->x_kind
+	                                              : s->opts->chart.x_kind;
+	return point_x(p, kind, x_origin(sr->run, &se->sum.first));
+}
+
+/* Takes the n points of the next run of band b: their x range, and, while
+ * the summaries' range holds, their means per bin into its chunk (per runs
+ * a chunk; a full one is written to *fd, made on first use). */
+static void rest_take(const struct site *s, struct rest_band *b, const struct chart_point *p,
+                      size_t n, size_t per, double *sum, size_t *count, int *fd, uint64_t *fd_end)
+{
+	double lo = INFINITY, hi = -INFINITY;
+	rest_x_range(p, n, &lo, &hi);
+	b->xlo = fmin(b->xlo, lo);
+	b->xhi = fmax(b->xhi, hi);
+	b->nruns++;
+	if (!b->binned)
+		return;
+	if (lo < b->gxlo || hi > b->gxhi) {
+		b->binned = 0;
+		return;
+	}
+	double span = b->gxhi > b->gxlo ? b->gxhi - b->gxlo : 1;
+	rest_bin_sums(p, n, b->gxlo, span, sum, count);
+	for (size_t k = 0; k < REST_BINS; k++)
+		b->chunk[k * per + b->inchunk] = rest_mean(sum, count, k);
+	if (++b->inchunk < per)
+		return;
+	if (*fd < 0 && *fd != -2)
+		*fd = rest_scratch(s);
+	size_t want = REST_BINS * per * sizeof *b->chunk, put = 0;
+	while (*fd >= 0 && put < want) {
+		ssize_t k = pwrite(*fd, (const char *)b->chunk + put, want - put, (off_t)(*fd_end + put));
+		if (k <= 0)
+			break;
+		put += (size_t)k;
+	}
+	if (put < want) {
+		if (*fd < 0)
+			*fd = -2; /* none can be made: not tried again */
+		b->binned = 0;
+		return;
+	}
+	b->spilled = xreallocarray(b->spilled, b->nspilled + 1, sizeof *b->spilled);
+	b->spilled[b->nspilled++] = *fd_end;
+	*fd_end += want;
+	b->inchunk = 0;
+}
+
+/* Band b's points from its chunks (its means binned in the summaries'
+ * range, which the points had). Returns 0 when they cannot be read back. */
+static int rest_finish(struct rest_band *b, size_t per, int fd)
+{
+	double span = b->gxhi > b->gxlo ? b->gxhi - b->gxlo : 1;
+	float *v = xreallocarray(NULL, b->nruns, sizeof *v);
+	for (int k = 0; k < 3; k++)
+		b->own[k] = xreallocarray(NULL, REST_BINS, sizeof *b->own[k]);
+	b->m = 0;
+	int ok = 1;
+	for (size_t bin = 0; bin < REST_BINS && ok; bin++) {
+		size_t want = per * sizeof *v;
+		for (size_t c = 0; c < b->nspilled && ok; c++) {
+			size_t got = 0;
+			while (got < want) {
+				ssize_t k = pread(fd, (char *)(v + c * per) + got, want - got,
+				                  (off_t)(b->spilled[c] + bin * want + got));
+				if (k <= 0)
+					break;
+				got += (size_t)k;
+			}
+			ok = got == want;
+		}
+		memcpy(v + b->nspilled * per, b->chunk + bin * per, b->inchunk * sizeof *v);
+		if (ok)
+			rest_point(b->gxlo, span, bin, v, b->nruns, b->own, &b->m);
+	}
+	free(v);
+	if (!ok)
+		for (int k = 0; k < 3; k++) {
+			free(b->own[k]);
+			b->own[k] = NULL;
+		}
+	return ok;
+}
+
+/* The decimated copies of run sr's metrics want marks (ndec[i] != SIZE_MAX)
+ * as chart points into cp[i] (n[i] of them; caller frees), as dec_points
+ * gives them, a kept run's with one read of its file. */
+static void rest_read(const struct site *s, const struct site_run *sr, const size_t *ndec,
+                      struct chart_point **cp, size_t *n)
+{
+	const struct run *r = sr->run;
+	struct point **pts = NULL;
+	int from_file = 0;
+	for (size_t i = 0; i < r->nmetrics; i++)
+		from_file |= ndec[i] != SIZE_MAX && !r->metrics[i].dec && sr->kept;
+	if (from_file) {
+		pts = xcalloc(r->nmetrics, sizeof *pts);
+		runcache_read_decs(sr->kept, r->nmetrics, ndec, pts);
+	}
+	for (size_t i = 0; i < r->nmetrics; i++) {
+		cp[i] = NULL;
+		if (ndec[i] == SIZE_MAX)
+			continue;
+		const struct series *se = &r->metrics[i];
+		if (!se->dec && sr->kept) {
+			n[i] = pts[i] ? se->ndec : 0;
+			if (pts[i])
+				cp[i] = site_chart_points(r, pts[i], se->ndec,
+				                          (enum chart_x_kind)sr->kept->x_kind);
+			else
+				diag_msg("%s: cannot read back the points of %s in %s", RUNCACHE_DIR,
+				         se->key, r->name);
+			if (!cp[i])
+				cp[i] = xcalloc(1, sizeof *cp[i]);
+			free(pts[i]);
+		} else {
+			cp[i] = dec_points(s, sr, se, &n[i]);
+		}
+	}
+	free(pts);
+}
+
+/* Run r's metric per band (metric[k]: its index, SIZE_MAX when band k
+ * does not have it), as unit u of the overlay; 0 when no band has any. */
+static int rest_metrics(const struct run *r, size_t u, const struct rest_band *bands, size_t nk,
+                        size_t *metric)
+{
+	int any = 0;
+	for (size_t k = 0; k < nk; k++) {
+		metric[k] = SIZE_MAX;
+		if (!bands[k].in || !bands[k].in[u])
+			continue;
+		const struct series *se = run_find_series(r, bands[k].key);
+		if (se && se->ndec > 0) {
+			metric[k] = (size_t)(se - r->metrics);
+			any = 1;
+		}
+	}
+	return any;
+}
+
+/* Run mi of unit u. */
+static const struct site_run *unit_run(const struct site *s, const struct plan_unit *u, size_t mi)
+{
+	return &s->runs[u->g ? u->idx[u->g->members[mi]] : u->run];
+}
+
+/* Makes the bands of bands[0..nk) that have units (in) of the overlay's
+ * units[0..nu): each done, or to redo with rest_series. */
+static void rest_bands(const struct site *s, const struct plan_unit *units, size_t nu,
+                       struct rest_band *bands, size_t nk)
+{
+	size_t nb = 0;
+	for (size_t k = 0; k < nk; k++)
+		nb += bands[k].in != NULL;
+	if (!nb)
+		return;
+	for (size_t k = 0; k < nk; k++) {
+		struct rest_band *b = &bands[k];
+		b->gxlo = b->xlo = INFINITY;
+		b->gxhi = b->xhi = -INFINITY;
+		b->binned = b->in != NULL;
+	}
+	size_t *metric = xreallocarray(NULL, nk, sizeof *metric);
+	/* The x range the summaries give: each series' first and last point;
+	 * and the runs of the largest band, which the chunks need not pass. */
+	size_t most = 0, *nruns = xcalloc(nk, sizeof *nruns);
+	for (size_t u = 0; u < nu; u++)
+		for (size_t mi = 0; mi < (units[u].g ? units[u].g->n : 1); mi++) {
+			const struct site_run *sr = unit_run(s, &units[u], mi);
+			if (!rest_metrics(sr->run, u, bands, nk, metric))
+				continue;
+			for (size_t k = 0; k < nk; k++) {
+				if (metric[k] == SIZE_MAX)
+					continue;
+				const struct series *se = &sr->run->metrics[metric[k]];
+				if (++nruns[k] > most)
+					most = nruns[k];
+				bands[k].gxlo = fmin(bands[k].gxlo, rest_guess_x(s, sr, se, &se->sum.first));
+				bands[k].gxhi = fmax(bands[k].gxhi, rest_guess_x(s, sr, se, &se->sum.last));
+			}
+		}
+	free(nruns);
+	/* The chunks together hold no more than one band's means would
+	 * (REST_MEANS at most). */
+	size_t per = (most < REST_MEANS / REST_BINS ? most : REST_MEANS / REST_BINS) / nb;
+	per = per < 1 ? 1 : per;
+	for (size_t k = 0; k < nk; k++)
+		if (bands[k].in)
+			bands[k].chunk = xreallocarray(NULL, REST_BINS * per, sizeof *bands[k].chunk);
+	/* Every run's copies, read once. */
+	double *sum = xreallocarray(NULL, REST_BINS, sizeof *sum);
+	size_t *count = xreallocarray(NULL, REST_BINS, sizeof *count);
+	size_t cap = 0, *ndec = NULL, *n = NULL;
+	struct chart_point **cp = NULL;
+	int fd = -1;
+	uint64_t fd_end = 0;
+	for (size_t u = 0; u < nu; u++)
+		for (size_t mi = 0; mi < (units[u].g ? units[u].g->n : 1); mi++) {
+			const struct site_run *sr = unit_run(s, &units[u], mi);
+			const struct run *r = sr->run;
+			if (!rest_metrics(r, u, bands, nk, metric))
+				continue;
+			if (r->nmetrics > cap) {
+				cap = r->nmetrics;
+				ndec = xreallocarray(ndec, cap, sizeof *ndec);
+				n = xreallocarray(n, cap, sizeof *n);
+				cp = xreallocarray(cp, cap, sizeof *cp);
+			}
+			for (size_t i = 0; i < r->nmetrics; i++)
+				ndec[i] = SIZE_MAX;
+			for (size_t k = 0; k < nk; k++)
+				if (metric[k] != SIZE_MAX)
+					ndec[metric[k]] = r->metrics[metric[k]].ndec;
+			rest_read(s, sr, ndec, cp, n);
+			for (size_t k = 0; k < nk; k++)
+				if (metric[k] != SIZE_MAX)
+					rest_take(s, &bands[k], cp[metric[k]], n[metric[k]], per, sum, count,
+					          &fd, &fd_end);
+			for (size_t i = 0; i < r->nmetrics; i++)
+				free(cp[i]);
+		}
+	for (size_t k = 0; k < nk; k++) {
+		struct rest_band *b = &bands[k];
+		if (!b->in || !b->nruns || !(b->xlo <= b->xhi))
+			; /* nothing to draw */
+		else if (b->binned && b->xlo == b->gxlo && b->xhi == b->gxhi && rest_finish(b, per, fd))
+			b->done = 1;
+		else
+			b->redo = 1;
+		free(b->chunk);
+		b->chunk = NULL;
+		free(b->spilled);
+		b->spilled = NULL;
+	}
+	if (fd >= 0)
+		close(fd);
+	free(cp);
+	free(n);
+	free(ndec);
+	free(count);
+	free(sum);
+	free(metric);
 }
 
 static void unit_free(struct chart_series *cs, struct chart_point *own[3], int group)
@@ -1114,16 +1516,46 @@ struct chart_ref *overlay_charts(struct site *s, const struct plan_unit *units, 
 	size_t *pick = xreallocarray(NULL, nu ? nu : 1, sizeof *pick);
 	int made = 0;
 	struct plan_unit *have = xreallocarray(NULL, nu ? nu : 1, sizeof *have);
-	for (size_t k = 0; k < nk && *ok; k++) {
-		char *note = NULL;
+	size_t *hidx = xreallocarray(NULL, nu ? nu : 1, sizeof *hidx);
+	/* Each metric's runs picked, then the other runs' bands of every
+	 * metric at once (one read of each run). */
+	size_t *picks = xreallocarray(NULL, (nk ? nk : 1) * (nu ? nu : 1), sizeof *picks);
+	size_t *nps = xcalloc(nk ? nk : 1, sizeof *nps), *nhs = xcalloc(nk ? nk : 1, sizeof *nhs);
+	char **notes = xcalloc(nk ? nk : 1, sizeof *notes);
+	struct rest_band *bands = xcalloc(nk ? nk : 1, sizeof *bands);
+	for (size_t k = 0; k < nk; k++) {
 		/* Picked among the units with a line of this metric, so that a
 		 * note like "the best 10 of 34" counts what the chart could hold. */
 		size_t nh = 0;
 		for (size_t i = 0; i < nu; i++)
+			if (unit_has_series(s, &units[i], keys[k].key)) {
+				hidx[nh] = i;
+				have[nh++] = units[i];
+			}
+		size_t *pk = picks + k * nu;
+		size_t np = plan_overlay_pick(&s->plan, s->rr, &s->opts->goals, have, nh, keys[k].key,
+		                              pk, &notes[k]);
+		nps[k] = np;
+		nhs[k] = nh;
+		bands[k].key = keys[k].key;
+		if (np < nh) {
+			bands[k].in = xcalloc(nu ? nu : 1, 1);
+			for (size_t h = 0; h < nh; h++)
+				bands[k].in[hidx[h]] = 1;
+			for (size_t i = 0; i < np; i++)
+				bands[k].in[hidx[pk[i]]] = 0;
+		}
+	}
+	rest_bands(s, units, nu, bands, nk);
+	for (size_t k = 0; k < nk && *ok; k++) {
+		char *note = notes[k];
+		notes[k] = NULL;
+		size_t nh = 0;
+		for (size_t i = 0; i < nu; i++)
 			if (unit_has_series(s, &units[i], keys[k].key))
 				have[nh++] = units[i];
-		size_t np = plan_overlay_pick(&s->plan, s->rr, &s->opts->goals, have, nh, keys[k].key,
-		                              pick, &note);
+		size_t np = nps[k];
+		memcpy(pick, picks + k * nu, np * sizeof *pick);
 		size_t ns = 0, longest = 0, budget = OVERLAY_POINT_BUDGET;
 		int *grp = xcalloc(np + 1, sizeof *grp);
 		for (size_t i = 0; i < np; i++)
@@ -1132,8 +1564,22 @@ struct chart_ref *overlay_charts(struct site *s, const struct plan_unit *units, 
 				grp[ns++] = have[pick[i]].g != NULL;
 		/* a sweep's other runs, faint beneath the best (their label is
 		 * freed as a group's) */
-		if (np < nh && ns < nu &&
-		    rest_series(s, have, nh, pick, np, keys[k].key, &cs[ns], own[ns])) {
+		struct rest_band *rb = &bands[k];
+		int rest = 0;
+		if (np < nh && ns < nu && rb->done) {
+			memset(&cs[ns], 0, sizeof cs[ns]);
+			rest_chart_series(&cs[ns], rb->own, rb->m, nh - np);
+			for (int j = 0; j < 3; j++) {
+				own[ns][j] = rb->own[j];
+				rb->own[j] = NULL;
+			}
+			rest = 1;
+		} else if (np < nh && ns < nu && rb->redo) {
+			double range[2] = {rb->xlo, rb->xhi};
+			rest = rest_series(s, have, nh, pick, np, keys[k].key, range, rb->nruns, &cs[ns],
+			                   own[ns]);
+		}
+		if (rest) {
 			grp[ns++] = 1;
 			char *more = xasprintf("%s The other %zu are drawn grey: their median and middle 80%%.",
 			                       note ? note : "", nh - np);
@@ -1173,6 +1619,18 @@ struct chart_ref *overlay_charts(struct site *s, const struct plan_unit *units, 
 			unit_free(&cs[i], own[i], grp[i]);
 		free(grp);
 	}
+	for (size_t k = 0; k < nk; k++) {
+		free(notes[k]);
+		free(bands[k].in);
+		for (int j = 0; j < 3; j++)
+			free(bands[k].own[j]);
+	}
+	free(bands);
+	free(notes);
+	free(nhs);
+	free(nps);
+	free(picks);
+	free(hidx);
 	free(have);
 	free(pick);
 	free(own);

@@ -292,6 +292,18 @@ static void test_nan_inf(void)
 	free(p);
 }
 
+/* The sparkline path's numbers are written as "%g" would (on the
+ * half-pixel grid: whole or ".5"); its end is the last point. */
+static void test_sparkline_path(void)
+{
+	struct chart_point p[] = {{0, 0}, {1, 1}, {2, 0.5}, {3, 0.25}};
+	double end[2];
+	char *d = chart_sparkline_path(p, 4, 96, 24, end);
+	STR_EQ(d, "M2 22L32.5 2L63.5 12L94 17", "four points on a 96 x 24 box");
+	OK(end[0] == 94 && end[1] == 17, "ends at the last: %g %g", end[0], end[1]);
+	free(d);
+}
+
 static void test_clip_and_log(void)
 {
 	size_t n = 1000;
@@ -544,6 +556,7 @@ int main(void)
 	test_nan_inf();
 	test_clip_and_log();
 	test_bytes();
+	test_sparkline_path();
 	test_files();
 	test_png_round_trip();
 	return TEST_END();

@@ -466,11 +466,6 @@ char *fsview_realpath(const char *path)
 
 /* ---- listings for callers ---- */
 
-bool fsview_covers(const char *path)
-{
-	return active && coverage(active, path, strlen(path)) != 0;
-}
-
 int fsview_open_list(const char *dir, struct fsview_listing *l)
 {
 	memset(l, 0, sizeof *l);

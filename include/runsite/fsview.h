@@ -56,8 +56,6 @@ struct fsview_listing {
 /* Lists dir into *l: 1, or 0 with errno (as opendir). */
 int fsview_open_list(const char *dir, struct fsview_listing *l);
 void fsview_close_list(struct fsview_listing *l);
-/* True when a view is active on this thread and answers for path. */
-bool fsview_covers(const char *path);
 /* As list_dir_sorted (util.h). */
 char **fsview_list_sorted(const char *dir, size_t *n);
 

@@ -748,6 +748,9 @@ static int load_reports(struct site *s, const struct discovery *d)
 		GROW(dirs, cap, 1);
 		dirs[nd++] = xstrdup(o->reports_dir);
 	} else {
+		/* Stores of one folder come one after another: its reports/ is
+		 * looked at once, not once a store. */
+		char *tried = NULL;
 		for (size_t i = 0; i < d->nstores; i++) {
 			char *parent = xstrdup(d->stores[i].path);
 			str_rstrip(parent);
@@ -760,9 +763,11 @@ static int load_reports(struct site *s, const struct discovery *d)
 			char *dir = path_join(slash ? (*parent ? parent : "/") : ".", "reports");
 			free(parent);
 			struct stat st;
-			int dup = 0;
+			int dup = tried && strcmp(tried, dir) == 0;
 			for (size_t k = 0; k < nd && !dup; k++)
 				dup = strcmp(dirs[k], dir) == 0;
+			free(tried);
+			tried = xstrdup(dir);
 			if (!dup && stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
 				GROW(dirs, cap, nd + 1);
 				dirs[nd++] = dir;
@@ -770,6 +775,7 @@ static int load_reports(struct site *s, const struct discovery *d)
 				free(dir);
 			}
 		}
+		free(tried);
 	}
 	for (size_t k = 0; k < nd; k++) {
 		size_t n = 0;

@@ -15,6 +15,7 @@
 
 #include "runsite/diag.h"
 #include "runsite/discover.h"
+#include "runsite/fsview.h"
 #include "runsite/util.h"
 
 static const char *file_not_store_why(const char *path, const struct stat *st);
@@ -40,8 +41,7 @@ struct walk {
 static bool is_file_in(const char *dir, const char *name)
 {
 	char *p = path_join(dir, name);
-	struct stat st;
-	bool ok = stat(p, &st) == 0 && S_ISREG(st.st_mode);
+	bool ok = fsview_is_file(p);
 	free(p);
 	return ok;
 }
@@ -54,16 +54,16 @@ static const char *base_of(const char *path)
 
 /* A Sacred FileStorageObserver run: a folder holding run.json and
  * config.json (metrics.json and cout.txt beside them). */
-static bool sacred_run(const char *path, const struct stat *st)
+static bool sacred_run(const char *path, mode_t type)
 {
-	return S_ISDIR(st->st_mode) && is_file_in(path, "run.json") &&
+	return type == S_IFDIR && is_file_in(path, "run.json") &&
 	       is_file_in(path, "config.json");
 }
 
 /* An Aim repository: a .aim folder with its run metadata database. */
-static bool aim_repo(const char *path, const struct stat *st)
+static bool aim_repo(const char *path, mode_t type)
 {
-	return S_ISDIR(st->st_mode) && strcmp(base_of(path), ".aim") == 0 &&
+	return type == S_IFDIR && strcmp(base_of(path), ".aim") == 0 &&
 	       is_file_in(path, "run_metadata.sqlite");
 }
 
@@ -71,19 +71,19 @@ static bool aim_repo(const char *path, const struct stat *st)
  * reader_table: the reader then claims the folder. */
 static const struct {
 	const char *format; /* the name its reader will have */
-	bool (*looks_like)(const char *path, const struct stat *st);
+	bool (*looks_like)(const char *path, mode_t type); /* type: its lstat's S_IFMT */
 	const char *why;
 } unreadable_formats[] = {
 	{"sacred", sacred_run, "Sacred run folder: not supported yet"},
 	{"aim", aim_repo, "Aim repository: not supported yet"},
 };
 
-/* Why path is a store runsite cannot read yet, or NULL. */
-static const char *unreadable_format(const char *path, const struct stat *st)
+/* Why path (of type S_IFMT) is a store runsite cannot read yet, or NULL. */
+static const char *unreadable_format(const char *path, mode_t type)
 {
 	for (size_t i = 0; i < sizeof unreadable_formats / sizeof *unreadable_formats; i++)
 		if (!reader_by_name(unreadable_formats[i].format) &&
-		    unreadable_formats[i].looks_like(path, st))
+		    unreadable_formats[i].looks_like(path, type))
 			return unreadable_formats[i].why;
 	return NULL;
 }
@@ -154,13 +154,12 @@ static void claim(struct walk *w, const struct reader *r, const char *path, bool
 static void search_nested(struct walk *w, const struct reader *r, const char *dir, int depth)
 {
 	size_t n;
-	char **names = list_dir_sorted(dir, &n);
+	char **names = fsview_list_sorted(dir, &n);
 	for (size_t i = 0; names && i < n; i++) {
 		if (names[i][0] == '.')
 			continue;
 		char *child = path_join(dir, names[i]);
-		struct stat st;
-		if (lstat(child, &st) == 0 && S_ISDIR(st.st_mode)) {
+		if (fsview_mode(child, false) == S_IFDIR) {
 			if (r->probe(child) >= READER_SCORE_DIRECT)
 				claim(w, r, child, true);
 			else if (depth < NEST_DEPTH)
@@ -187,7 +186,7 @@ static void claim(struct walk *w, const struct reader *r, const char *path, bool
 static size_t search(struct walk *w, const char *dir, int depth)
 {
 	size_t n, found = 0;
-	char **names = list_dir_sorted(dir, &n);
+	char **names = fsview_list_sorted(dir, &n);
 	if (!names) {
 		diag_warn(dir, 0, "cannot read folder: %s", strerror(errno));
 		add_skipped(w->d, dir, strerror(errno));
@@ -209,29 +208,28 @@ static size_t search(struct walk *w, const char *dir, int depth)
 			break;
 		}
 		char *child = path_join(dir, names[i]);
-		struct stat st;
-		if (lstat(child, &st) != 0) {
+		mode_t type = fsview_mode(child, false);
+		if (type == 0) {
 			free(child);
 			continue;
 		}
-		bool is_dir = S_ISDIR(st.st_mode);
+		bool is_dir = type == S_IFDIR;
 		const char *why;
 		int score;
 		const struct reader *r;
 		if (names[i][0] == '.') {
-			if ((why = unreadable_format(child, &st)) != NULL) {
+			if ((why = unreadable_format(child, type)) != NULL) {
 				diag_warn(child, 0, "%s", why);
 				add_skipped(w->d, child, why);
 			} else if (is_dir)
 				add_skipped(w->d, child, "hidden folder, not searched");
-		} else if (S_ISLNK(st.st_mode)) {
-			struct stat target;
-			if (stat(child, &target) == 0 && S_ISDIR(target.st_mode))
+		} else if (type == S_IFLNK) {
+			if (fsview_is_dir(child))
 				add_skipped(w->d, child, "symbolic link, not followed");
 		} else if ((r = best_claim(child, w->logdir_reader, &score)) != NULL) {
 			claim(w, r, child, is_dir);
 			found++;
-		} else if ((why = unreadable_format(child, &st)) != NULL) {
+		} else if ((why = unreadable_format(child, type)) != NULL) {
 			diag_warn(child, 0, "%s", why);
 			add_skipped(w->d, child, why);
 			found++;
@@ -341,6 +339,12 @@ size_t discover(const char *const *paths, size_t npaths, const char *forced_form
 	char **real = xcalloc(npaths ? npaths : 1, sizeof *real);
 	for (size_t i = 0; i < npaths; i++)
 		real[i] = realpath(paths[i], NULL);
+	/* Every reader probes every folder: each folder is listed once, and the
+	 * probes' questions about it are answered from its listing. */
+	struct fsview *view = fsview_begin();
+	for (size_t i = 0; i < npaths; i++)
+		if (!server_url(paths[i]))
+			fsview_add_root(view, paths[i]);
 	for (size_t i = 0; i < npaths; i++) {
 		const char *p = paths[i];
 		struct walk w = {.d = out, .given = p, .logdir_reader = tb};
@@ -390,7 +394,7 @@ size_t discover(const char *const *paths, size_t npaths, const char *forced_form
 			add_store(&w, tb, p, NULL); /* a single event file */
 			continue;
 		}
-		const char *unreadable = unreadable_format(p, &st);
+		const char *unreadable = unreadable_format(p, st.st_mode & S_IFMT);
 		if (unreadable) {
 			diag_warn(p, 0, "%s", unreadable);
 			add_skipped(out, p, unreadable);
@@ -412,6 +416,7 @@ size_t discover(const char *const *paths, size_t npaths, const char *forced_form
 			add_skipped(out, p, why);
 		}
 	}
+	fsview_end(view);
 	for (size_t i = 0; i < npaths; i++)
 		free(real[i]);
 	free(real);

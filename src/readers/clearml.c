@@ -15,6 +15,7 @@
 #include <zip.h>
 
 #include "runsite/diag.h"
+#include "runsite/fsview.h"
 #include "runsite/reader.h"
 #include "runsite/util.h"
 #include "artifact_walk.h"
@@ -41,14 +42,12 @@ struct session {
 
 static int is_dir(const char *p)
 {
-	struct stat st;
-	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+	return fsview_is_dir(p);
 }
 
 static int is_file(const char *p)
 {
-	struct stat st;
-	return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+	return fsview_is_file(p);
 }
 
 /* True when an entry name would leave the folder it is unpacked into:

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "runsite/diag.h"
+#include "runsite/fsview.h"
 #include "runsite/numparse.h"
 #include "runsite/util.h"
 #include "csvparse.h"
@@ -273,14 +274,12 @@ void csv_warn_end(struct csv_warns *w)
 
 int csv_is_dir(const char *path)
 {
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+	return fsview_is_dir(path);
 }
 
 int csv_is_file(const char *path)
 {
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	return fsview_is_file(path);
 }
 
 int csv_file_or_warn(const char *path)
@@ -301,7 +300,11 @@ char *csv_first_line(const char *path, size_t max)
 		return NULL;
 	char *line = xmalloc(max + 1);
 	ssize_t got = 0, k;
-	while ((size_t)got < max && (k = read(fd, line + got, max - (size_t)got)) != 0) {
+	/* A header is short: read a little first, more only while no line ends. */
+	size_t chunk = 4096;
+	while ((size_t)got < max &&
+	       (k = read(fd, line + got, (chunk < max - (size_t)got ? chunk : max - (size_t)got))) != 0) {
+		chunk *= 2;
 		if (k < 0) {
 			if (errno == EINTR)
 				continue;
@@ -325,7 +328,7 @@ char *csv_first_line(const char *path, size_t max)
 
 char *csv_dir_name(const char *path, int up)
 {
-	char *real = realpath(path, NULL);
+	char *real = fsview_realpath(path);
 	char *s = real ? real : xstrdup(path);
 	for (int i = 0; i <= up; i++) {
 		size_t n = strlen(s);

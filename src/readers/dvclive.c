@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "runsite/diag.h"
+#include "runsite/fsview.h"
 #include "runsite/reader.h"
 #include "runsite/util.h"
 #include "csvparse.h"
@@ -35,7 +36,7 @@ static int has_tsv(const char *dir, int need_timestamp)
 {
 	size_t n;
 	int found = 0;
-	char **names = list_dir_sorted(dir, &n);
+	char **names = fsview_list_sorted(dir, &n);
 	for (size_t i = 0; names && i < n && !found; i++) {
 		if (!str_ends(names[i], ".tsv"))
 			continue;

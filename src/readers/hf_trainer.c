@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "runsite/diag.h"
+#include "runsite/fsview.h"
 #include "runsite/reader.h"
 #include "runsite/util.h"
 #include "csvparse.h"
@@ -40,7 +41,7 @@ static char *pick_state(const char *dir, size_t *ncheckpoints)
 	long best_n = -1;
 	size_t n;
 	*ncheckpoints = 0;
-	char **names = list_dir_sorted(dir, &n);
+	char **names = fsview_list_sorted(dir, &n);
 	for (size_t i = 0; names && i < n; i++) {
 		long k = checkpoint_number(names[i]);
 		if (k < 0 && strcmp(names[i], "last-checkpoint") != 0)

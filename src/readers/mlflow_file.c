@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "runsite/diag.h"
+#include "runsite/fsview.h"
 #include "runsite/reader.h"
 #include "runsite/util.h"
 #include "mlflow_tags.h"
@@ -985,7 +986,7 @@ static enum meta_kind meta_kind_of(const char *dir)
 	char *path = path_join(dir, META);
 	char head[4096];
 	enum meta_kind k = META_NONE;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	int fd = fsview_absent(path) ? -1 : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	free(path);
 	if (fd < 0)
 		return META_NONE;
@@ -1010,27 +1011,25 @@ static enum meta_kind meta_kind_of(const char *dir)
 /* Whether path is a folder (following links: the user named it). */
 static int is_dir(const char *path)
 {
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+	return fsview_is_dir(path);
 }
 
 /* Whether the first subfolder of dir (of at most 64 looked at) that has a
  * meta.yaml holds an experiment: stats, and one small read. */
 static int has_experiment_child(const char *dir)
 {
-	DIR *d = opendir(dir);
-	if (!d)
+	struct fsview_listing l;
+	if (!fsview_open_list(dir, &l))
 		return 0;
 	int found = 0, seen = 0;
-	struct dirent *de;
-	while (seen < 64 && (de = readdir(d))) {
-		if (de->d_name[0] == '.' || strcmp(de->d_name, "models") == 0)
+	for (size_t i = 0; i < l.n && seen < 64; i++) {
+		const char *name = l.e[i].name;
+		if (name[0] == '.' || strcmp(name, "models") == 0)
 			continue;
 		seen++;
-		char *sub = path_join(dir, de->d_name);
+		char *sub = path_join(dir, name);
 		char *meta = path_join(sub, META);
-		struct stat st;
-		int has = stat(meta, &st) == 0 && S_ISREG(st.st_mode);
+		int has = fsview_is_file(meta);
 		if (has)
 			found = meta_kind_of(sub) == META_EXPERIMENT;
 		free(meta);
@@ -1038,7 +1037,7 @@ static int has_experiment_child(const char *dir)
 		if (has)
 			break;
 	}
-	closedir(d);
+	fsview_close_list(&l);
 	return found;
 }
 

@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "runsite/diag.h"
+#include "runsite/fsview.h"
 #include "runsite/reader.h"
 #include "runsite/util.h"
 #include "artifact_walk.h"
@@ -274,14 +275,14 @@ static bool named_mlflow_db(const char *path)
 
 static int probe(const char *path)
 {
-	struct stat sb;
 	int magic;
-	if (stat(path, &sb) != 0)
+	mode_t type = fsview_mode(path, true);
+	if (type == 0)
 		return 0;
 	/* A file named mlflow.db that is no database (empty, text, a FIFO, unreadable) is
 	 * claimed weakly, so reading it says what is wrong with it. */
-	if (!S_ISREG(sb.st_mode))
-		return named_mlflow_db(path) && !S_ISDIR(sb.st_mode) ? 5 : 0;
+	if (type != S_IFREG)
+		return named_mlflow_db(path) && type != S_IFDIR ? 5 : 0;
 	if ((magic = has_magic(path)) <= 0)
 		return named_mlflow_db(path) ? 5 : 0;
 	/* Without a -wal file no writer has the database open: opened immutable, the probe

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "runsite/diag.h"
+#include "runsite/fsview.h"
 #include "runsite/util.h"
 #include "tb_event.h"
 #include "tensorboard.h"
@@ -1317,33 +1318,31 @@ static long read_store(const char *path, const struct reader_opts *opts, struct 
 /* True when an event file is in dir or up to `levels` folder levels below it. */
 static bool has_events(const char *dir, int levels, size_t *budget)
 {
-	DIR *dp = opendir(dir);
-	if (!dp)
+	struct fsview_listing l;
+	if (!fsview_open_list(dir, &l))
 		return false;
 	bool found = false;
 	char **subdirs = NULL;
 	size_t nsub = 0, capsub = 0;
-	struct dirent *de;
-	while (!found && (de = readdir(dp)) != NULL) {
-		if (de->d_name[0] == '.' || *budget == 0)
+	for (size_t i = 0; !found && i < l.n; i++) {
+		const struct fsview_entry *de = &l.e[i];
+		if (de->name[0] == '.' || *budget == 0)
 			continue;
 		(*budget)--;
-		if (is_event_name(de->d_name)) {
-			char *child = path_join(dir, de->d_name);
-			struct stat sb;
-			found = stat(child, &sb) == 0 && S_ISREG(sb.st_mode);
+		if (is_event_name(de->name)) {
+			char *child = path_join(dir, de->name);
+			found = fsview_is_file(child);
 			free(child);
-		} else if (levels > 0 && (de->d_type == DT_DIR || de->d_type == DT_UNKNOWN)) {
+		} else if (levels > 0 && (de->type == DT_DIR || de->type == DT_UNKNOWN)) {
 			GROW(subdirs, capsub, nsub + 1);
-			subdirs[nsub++] = xstrdup(de->d_name);
+			subdirs[nsub++] = xstrdup(de->name);
 		}
 	}
-	closedir(dp);
+	fsview_close_list(&l);
 	for (size_t i = 0; i < nsub; i++) {
 		if (!found) {
 			char *child = path_join(dir, subdirs[i]);
-			struct stat sb;
-			if (lstat(child, &sb) == 0 && S_ISDIR(sb.st_mode))
+			if (fsview_mode(child, false) == S_IFDIR)
 				found = has_events(child, levels - 1, budget);
 			free(child);
 		}
@@ -1359,14 +1358,12 @@ static bool has_events(const char *dir, int levels, size_t *budget)
  * by discovery, so a folder of unrelated projects is not taken whole. */
 static int probe(const char *path)
 {
-	struct stat sb;
-	if (stat(path, &sb) != 0)
-		return 0;
-	if (S_ISREG(sb.st_mode)) {
+	mode_t type = fsview_mode(path, true);
+	if (type == S_IFREG) {
 		const char *slash = strrchr(path, '/');
 		return is_event_name(slash ? slash + 1 : path) ? 40 : 0;
 	}
-	if (!S_ISDIR(sb.st_mode))
+	if (type != S_IFDIR)
 		return 0;
 	size_t budget = PROBE_ENTRIES;
 	if (has_events(path, 0, &budget))

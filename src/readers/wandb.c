@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "runsite/diag.h"
+#include "runsite/fsview.h"
 #include "runsite/numparse.h"
 #include "runsite/reader.h"
 #include "runsite/util.h"
@@ -1311,21 +1312,19 @@ void wandb_facts_free(struct wandb_facts *f)
 
 static int is_dir(const char *p)
 {
-	struct stat st;
-	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+	return fsview_is_dir(p);
 }
 
 static int is_file(const char *p)
 {
-	struct stat st;
-	return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+	return fsview_is_file(p);
 }
 
 /* The run-*.wandb file of run folder dir (the first by name), or NULL. */
 static char *find_log(const char *dir)
 {
 	size_t n;
-	char **names = list_dir_sorted(dir, &n);
+	char **names = fsview_list_sorted(dir, &n);
 	char *found = NULL;
 	for (size_t i = 0; names && i < n && !found; i++)
 		if (str_starts(names[i], "run-") && str_ends(names[i], ".wandb")) {
@@ -1373,7 +1372,7 @@ static int is_run_name(const char *name)
 static char **run_dirs(const char *dir, size_t *count, int first_only)
 {
 	size_t n;
-	char **names = list_dir_sorted(dir, &n);
+	char **names = fsview_list_sorted(dir, &n);
 	char **out = NULL;
 	size_t k = 0, cap = 0;
 	for (size_t i = 0; names && i < n; i++) {

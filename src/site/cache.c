@@ -261,11 +261,11 @@ static void file_list_free(struct file_list *l);
  * and emptied. Built in place, a file taken stays in the old site: noted
  * (table taken), for the folder of a page made around it
  * (cache_record_page_dir). */
-static void add_row_files(struct build_cache *c, const char *rel, const char *fp, bool page,
-                          const struct chart_info *info, const struct stat *st,
-                          size_t *counter, struct file_list *files)
+static void add_row_files_locked(struct build_cache *c, const char *rel, const char *fp,
+                                 bool page, const struct chart_info *info,
+                                 const struct stat *st, size_t *counter,
+                                 struct file_list *files)
 {
-	pthread_mutex_lock(&c->mu);
 	int ok = c->stage != NULL;
 	if (ok) {
 		sqlite3_stmt *q = page ? c->put_page : c->put_chart;
@@ -299,6 +299,14 @@ static void add_row_files(struct build_cache *c, const char *rel, const char *fp
 	if (files)
 		file_list_free(files);
 	(*counter)++;
+}
+
+static void add_row_files(struct build_cache *c, const char *rel, const char *fp, bool page,
+                          const struct chart_info *info, const struct stat *st,
+                          size_t *counter, struct file_list *files)
+{
+	pthread_mutex_lock(&c->mu);
+	add_row_files_locked(c, rel, fp, page, info, st, counter, files);
 	pthread_mutex_unlock(&c->mu);
 }
 
@@ -328,11 +336,10 @@ static int copy_file(const char *from, const char *to)
 
 /* Looks rel up with query q (fingerprint, size[, chart info]):
  * 1 when its fingerprint is fp, with *want the file it describes. */
-static int lookup(struct build_cache *c, sqlite3_stmt *q, const char *rel, const char *fp,
-                  struct cache_row *want)
+static int lookup_locked(struct build_cache *c, sqlite3_stmt *q, const char *rel,
+                         const char *fp, struct cache_row *want)
 {
 	int hit = 0;
-	pthread_mutex_lock(&c->mu);
 	if (q) {
 		sqlite3_reset(q);
 		sqlite3_bind_text(q, 1, rel, -1, SQLITE_STATIC);
@@ -348,6 +355,14 @@ static int lookup(struct build_cache *c, sqlite3_stmt *q, const char *rel, const
 		}
 		sqlite3_reset(q);
 	}
+	return hit;
+}
+
+static int lookup(struct build_cache *c, sqlite3_stmt *q, const char *rel, const char *fp,
+                  struct cache_row *want)
+{
+	pthread_mutex_lock(&c->mu);
+	int hit = lookup_locked(c, q, rel, fp, want);
 	pthread_mutex_unlock(&c->mu);
 	return hit;
 }
@@ -356,16 +371,25 @@ static int lookup(struct build_cache *c, sqlite3_stmt *q, const char *rel, const
  * file the cache describes (want): a regular file of that size, not written
  * since the cache was. Built in place, the file is left where it is. *st
  * gets its stat. */
-static int take_old(struct build_cache *c, const char *rel, const struct cache_row *want,
-                    struct stat *st)
+static int take_old_at(struct build_cache *c, int dfd, const char *rel,
+                       const struct cache_row *want, struct stat *st)
 {
-	char *from = path_join(c->old_site, rel);
-	int hit = lstat(from, st) == 0 && S_ISREG(st->st_mode) && st->st_size == want->size &&
+	/* dfd: rel's folder in the old site, open: only its name is looked up */
+	const char *name = strrchr(rel, '/');
+	int got = dfd >= 0 && name ? fstatat(dfd, name + 1, st, AT_SYMLINK_NOFOLLOW) : -1;
+	char *from = NULL;
+	if (dfd < 0 || !name) {
+		from = path_join(c->old_site, rel);
+		got = lstat(from, st);
+	}
+	int hit = got == 0 && S_ISREG(st->st_mode) && st->st_size == want->size &&
 	          mtime_ns(st) <= c->old_mtime_ns;
 	if (c->in_place) {
 		free(from);
 		return hit;
 	}
+	if (!from)
+		from = path_join(c->old_site, rel);
 	char *to = path_join(c->new_site, rel);
 	int linked = hit && link(from, to) == 0;
 	if (hit && !linked && errno == ENOENT) {
@@ -383,6 +407,12 @@ static int take_old(struct build_cache *c, const char *rel, const struct cache_r
 	return hit;
 }
 
+static int take_old(struct build_cache *c, const char *rel, const struct cache_row *want,
+                    struct stat *st)
+{
+	return take_old_at(c, -1, rel, want, st);
+}
+
 int cache_reuse(struct build_cache *c, const char *rel, const char *fp, struct chart_info *info)
 {
 	struct cache_row want;
@@ -393,6 +423,45 @@ int cache_reuse(struct build_cache *c, const char *rel, const char *fp, struct c
 	*info = want.info;
 	add_row(c, rel, fp, false, info, &st, &c->reused);
 	return 1;
+}
+
+int cache_reuse_kept(struct build_cache *c, const struct kept_file *files, size_t n)
+{
+	/* One lock for them all, and each file's folder opened once: a kept run's
+	 * dozen files lie in its one folder, and its restore is most of what an
+	 * unchanged rebuild does per run. */
+	int dfd = -1, ok = 1;
+	const char *dir = NULL;
+	size_t dirlen = 0;
+	pthread_mutex_lock(&c->mu);
+	for (size_t i = 0; i < n && ok; i++) {
+		const char *rel = files[i].rel;
+		const char *slash = strrchr(rel, '/');
+		size_t len = slash ? (size_t)(slash - rel) : 0;
+		if (slash && (!dir || len != dirlen || strncmp(dir, rel, len) != 0)) {
+			if (dfd >= 0)
+				close(dfd);
+			char *sub = xstrndup(rel, len);
+			char *path = path_join(c->old_site, sub);
+			dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_PATH);
+			free(path);
+			free(sub);
+			dir = rel;
+			dirlen = len;
+		}
+		struct cache_row want;
+		memset(&want, 0, sizeof want);
+		struct stat st;
+		ok = lookup_locked(c, c->find, rel, files[i].fp, &want) &&
+		     take_old_at(c, slash ? dfd : -1, rel, &want, &st);
+		if (ok)
+			add_row_files_locked(c, rel, files[i].fp, false, &want.info, &st, &c->reused,
+			                     NULL);
+	}
+	pthread_mutex_unlock(&c->mu);
+	if (dfd >= 0)
+		close(dfd);
+	return ok;
 }
 
 void cache_record(struct build_cache *c, const char *rel, const char *fp,

@@ -629,11 +629,10 @@ int site_run_restore(struct site *s, struct site_run *sr, struct kept_site *k)
 	site_run_digest(sr, k);
 	if (s->opts->report_file)
 		return 1;
-	for (size_t i = 0; i < k->nfiles; i++) {
-		struct chart_info info;
-		if (!cache_reuse(s->cache, k->files[i].rel, k->files[i].fp, &info))
-			return 0;
-	}
+	/* Each file still the one the cache describes (its size, not written
+	 * since): a file changed or removed in the old site is made again. */
+	if (!cache_reuse_kept(s->cache, k->files, k->nfiles))
+		return 0;
 	/* The points its overlays draw stay in its file too (unspill). */
 	if (k->nspill) {
 		sr->spill_n = xcalloc(r->nmetrics, sizeof *sr->spill_n);

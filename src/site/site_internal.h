@@ -169,6 +169,10 @@ struct build_cache *cache_open(const char *old_site, const char *new_site);
  * it is still there, puts it into the new site (built in place: leaves it
  * where it is), fills *info and returns 1. */
 int cache_reuse(struct build_cache *c, const char *rel, const char *fp, struct chart_info *info);
+/* cache_reuse of each of a kept run's chart files (runcache.h), their
+ * chart information not wanted: 1 when every one was taken. */
+struct kept_file;
+int cache_reuse_kept(struct build_cache *c, const struct kept_file *files, size_t n);
 /* Notes a chart file drawn by this build (now in the new site). */
 void cache_record(struct build_cache *c, const char *rel, const char *fp,
                   const struct chart_info *info);

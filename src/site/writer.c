@@ -20,6 +20,7 @@
 
 #include "runsite/cleanup.h"
 #include "runsite/embedded.h"
+#include "runsite/fsview.h"
 #include "site_internal.h"
 
 #define SITE_MARKER ".runsite-site"
@@ -248,7 +249,7 @@ int writer_assets(struct site *s)
 /* The absolute form of path, resolving what exists of it. Caller frees. */
 static char *abs_path(const char *path)
 {
-	char *r = realpath(path, NULL);
+	char *r = fsview_realpath(path);
 	if (r)
 		return r;
 	char *copy = xstrdup(path);
@@ -308,17 +309,39 @@ static int check_out_dir(const char *out, const char *given, const char *const *
 		diag_msg("refusing to write the site to /");
 		return 0;
 	}
-	for (size_t i = 0; i < ninputs; i++) {
+	/* Thousands of stores are often the folders of one: each folder's real
+	 * path is resolved once (fsview.h), not a readlink per component per
+	 * store. Stores in many folders are resolved one by one. */
+	struct fsview *view = fsview_begin();
+	size_t folders = 0;
+	for (size_t i = 0; i < ninputs && folders <= 16; i++) {
+		const char *slash = strrchr(inputs[i], '/');
+		size_t n = slash ? (size_t)(slash - inputs[i]) : 0;
+		if (n && (i == 0 || strncmp(inputs[i - 1], inputs[i], n + 1) != 0 ||
+		          strchr(inputs[i - 1] + n + 1, '/'))) {
+			char *parent = xstrndup(inputs[i], n);
+			fsview_add_root(view, parent);
+			free(parent);
+			folders++;
+		}
+	}
+	if (folders > 16) {
+		fsview_end(view);
+		view = NULL;
+	}
+	int clash = 0;
+	for (size_t i = 0; i < ninputs && !clash; i++) {
 		char *sp = abs_path(inputs[i]);
-		int clash = sp && (path_within(sp, out) || path_within(out, sp));
+		clash = sp && (path_within(sp, out) || path_within(out, sp));
 		if (clash)
 			diag_msg("refusing to write the site to %s: it overlaps the run store %s "
 			         "(input stores are never written to)",
 			         given, inputs[i]);
 		free(sp);
-		if (clash)
-			return 0;
 	}
+	fsview_end(view);
+	if (clash)
+		return 0;
 	struct stat st;
 	if (lstat(out, &st) != 0)
 		return errno == ENOENT ? 1 : (diag_msg("%s: %s", given, strerror(errno)), 0);

@@ -467,7 +467,6 @@ static int sink_run(void *ctx, struct run *r, const struct kvlist *redacted)
 	if (!ename)
 		ename = r->experiment_id && *r->experiment_id ? r->experiment_id : "(no experiment)";
 	size_t i = site_add_run(s, r, ename, kvlist_get(&b->store_descs, ename));
-	idmap_put(&b->ids, r->id, i);
 	if (keep && runcache_keep_hit(keep)) {
 		/* Taken from the run cache: its charts are the last build's. */
 		int ok = site_run_restore(s, &s->runs[i], runcache_keep_site(keep));
@@ -515,6 +514,18 @@ static int cmp_exp_name(const void *a, const void *b)
 static void arrange(struct build *b)
 {
 	struct site *s = &b->s;
+	/* Every run is in: the lists lose the room they grew by, for the pages. */
+	s->runs = xreallocarray(s->runs, s->nruns ? s->nruns : 1, sizeof *s->runs);
+	s->capruns = s->nruns;
+	for (size_t e = 0; e < s->nexps; e++) {
+		struct site_exp *se = &s->exps[e];
+		se->runs = xreallocarray(se->runs, se->nruns ? se->nruns : 1, sizeof *se->runs);
+		se->capruns = se->nruns;
+	}
+	/* Made now, not as runs arrive: slimming a run (on a chart worker)
+	 * moves its id. */
+	for (size_t i = 0; i < s->nruns; i++)
+		idmap_put(&b->ids, s->runs[i].run->id, i);
 	for (size_t i = 0; i < s->nruns; i++) {
 		struct site_run *sr = &s->runs[i];
 		long p = find_run(b, sr->run->parent_id);
@@ -525,6 +536,10 @@ static void arrange(struct build *b)
 		GROW(pr->children, pr->capchildren, pr->nchildren + 1);
 		pr->children[pr->nchildren++] = i;
 	}
+	/* Only parents are looked up by id: the map goes before the pages. */
+	free(b->ids.keys);
+	free(b->ids.vals);
+	memset(&b->ids, 0, sizeof b->ids);
 	sort_site = s;
 	s->order = xreallocarray(NULL, s->nruns ? s->nruns : 1, sizeof *s->order);
 	for (size_t i = 0; i < s->nruns; i++) {

@@ -85,10 +85,73 @@ static void kvlist_share(struct kvlist *l)
 		share(&l->items[i].key);
 		share(&l->items[i].value);
 	}
-	if (l->cap > l->n && l->n) {
-		l->items = xreallocarray(l->items, l->n, sizeof *l->items);
-		l->cap = l->n;
+}
+
+/* ---- a slimmed run in one block ---- */
+
+/* run_slim moves what is left of a run (its own texts and its lists) into
+ * one block: a run kept until the pages are written is then one piece
+ * instead of dozens, with no room its lists grew by. The blocks are cut
+ * from slabs of their own, one after the other, so that what runs keep is
+ * not spread among the memory their reading took and gave back: the pages
+ * then find that memory in one piece. A slab is freed with its last block. */
+#define SLAB_SIZE ((size_t)64 << 10)
+
+struct slab {
+	size_t used; /* bytes of data cut so far */
+	size_t live; /* blocks not freed */
+	_Alignas(max_align_t) char data[];
+};
+
+/* A block starts with this header (in_pack, pack_free). */
+struct pack_head {
+	size_t len;        /* of the whole block */
+	struct slab *slab; /* NULL: a block of its own */
+};
+
+static struct {
+	pthread_mutex_t mu;
+	struct slab *cur; /* the slab blocks are cut from */
+} slabs = {PTHREAD_MUTEX_INITIALIZER, NULL};
+
+static char *pack_alloc(size_t len)
+{
+	len = (len + _Alignof(max_align_t) - 1) / _Alignof(max_align_t) * _Alignof(max_align_t);
+	if (len > (SLAB_SIZE - sizeof(struct slab)) / 4) {
+		struct pack_head *h = xmalloc(len);
+		*h = (struct pack_head){len, NULL};
+		return (char *)h;
 	}
+	pthread_mutex_lock(&slabs.mu);
+	struct slab *sl = slabs.cur;
+	if (!sl || sl->used + len > SLAB_SIZE - sizeof(struct slab)) {
+		if (sl && sl->live == 0)
+			free(sl);
+		sl = slabs.cur = xmalloc(SLAB_SIZE);
+		sl->used = sl->live = 0;
+	}
+	struct pack_head *h = (struct pack_head *)(sl->data + sl->used);
+	sl->used += len;
+	sl->live++;
+	pthread_mutex_unlock(&slabs.mu);
+	*h = (struct pack_head){len, sl};
+	return (char *)h;
+}
+
+static void pack_free(char *block)
+{
+	if (!block)
+		return;
+	struct pack_head *h = (struct pack_head *)block;
+	struct slab *sl = h->slab;
+	if (!sl) {
+		free(block);
+		return;
+	}
+	pthread_mutex_lock(&slabs.mu);
+	if (--sl->live == 0 && sl != slabs.cur)
+		free(sl);
+	pthread_mutex_unlock(&slabs.mu);
 }
 
 struct experiment *experiment_new(void)
@@ -120,58 +183,79 @@ struct run *run_new(const char *format, const char *store)
 	return r;
 }
 
+/* Whether p is inside r's packed block (run_slim), freed with it. */
+static bool in_pack(const struct run *r, const void *p)
+{
+	if (!r->pack || !p)
+		return false;
+	const char *c = p, *base = r->pack;
+	return c >= base && c < base + ((const struct pack_head *)base)->len;
+}
+
+/* Frees text p of run r unless the pool or r's block holds it. */
+static void run_text_free(const struct run *r, char *p)
+{
+	if (!in_pack(r, p))
+		text_free(p);
+}
+
+/* Frees list p of run r unless r's block holds it. */
+static void run_list_free(const struct run *r, void *p)
+{
+	if (!in_pack(r, p))
+		free(p);
+}
+
+static void run_kvlist_free(const struct run *r, struct kvlist *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		run_text_free(r, l->items[i].key);
+		run_text_free(r, l->items[i].value);
+	}
+	run_list_free(r, l->items);
+	l->items = NULL;
+	l->n = l->cap = 0;
+}
+
 void run_free(struct run *r)
 {
 	if (!r)
 		return;
-	text_free(r->store);
-	free(r->artifact_dir);
-	free(r->id);
-	free(r->name);
-	text_free(r->experiment_id);
-	text_free(r->experiment_name);
-	text_free(r->status);
-	text_free(r->user);
-	text_free(r->source_name);
-	text_free(r->source_type);
-	free(r->git_commit);
-	text_free(r->git_branch);
-	text_free(r->git_repo);
-	free(r->parent_id);
-	free(r->notes);
-	kvlist_free(&r->params);
-	kvlist_free(&r->tags);
-	kvlist_free(&r->extras);
-	kvlist_free(&r->sources);
+	char **texts[] = {&r->store,      &r->artifact_dir, &r->id,          &r->name,
+	                  &r->experiment_id, &r->experiment_name, &r->status, &r->user,
+	                  &r->source_name, &r->source_type, &r->git_commit,  &r->git_branch,
+	                  &r->git_repo,    &r->parent_id,   &r->notes};
+	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+		run_text_free(r, *texts[i]);
+	run_kvlist_free(r, &r->params);
+	run_kvlist_free(r, &r->tags);
+	run_kvlist_free(r, &r->extras);
+	run_kvlist_free(r, &r->sources);
 	for (size_t i = 0; i < r->nmetrics; i++) {
-		text_free(r->metrics[i].key);
+		run_text_free(r, r->metrics[i].key);
 		free(r->metrics[i].pts);
 		free(r->metrics[i].dec);
 	}
-	free(r->metrics);
+	run_list_free(r, r->metrics);
 	for (size_t i = 0; i < r->nartifacts; i++)
-		text_free(r->artifacts[i].path);
-	free(r->artifacts);
+		run_text_free(r, r->artifacts[i].path);
+	run_list_free(r, r->artifacts);
 	for (size_t i = 0; i < r->ndatasets; i++) {
 		struct dataset_input *d = &r->datasets[i];
-		free(d->name);
-		free(d->digest);
-		free(d->context);
-		free(d->source_type);
-		free(d->source);
-		free(d->schema);
-		free(d->profile);
+		char *t[] = {d->name, d->digest, d->context, d->source_type, d->source, d->schema,
+		             d->profile};
+		for (size_t k = 0; k < sizeof t / sizeof t[0]; k++)
+			run_text_free(r, t[k]);
 	}
-	free(r->datasets);
+	run_list_free(r, r->datasets);
 	for (size_t i = 0; i < r->nmodels; i++) {
 		struct logged_model *m = &r->models[i];
-		free(m->id);
-		free(m->name);
-		free(m->type);
-		free(m->status);
-		free(m->uri);
+		char *t[] = {m->id, m->name, m->type, m->status, m->uri};
+		for (size_t k = 0; k < sizeof t / sizeof t[0]; k++)
+			run_text_free(r, t[k]);
 	}
-	free(r->models);
+	run_list_free(r, r->models);
+	pack_free(r->pack);
 	free(r);
 }
 
@@ -525,6 +609,119 @@ void run_sort_lists(struct run *r)
 		r->id = xstrdup(r->name);
 }
 
+/* ---- packing a slimmed run (run_slim) ---- */
+
+struct packer {
+	char *base; /* NULL: measuring */
+	size_t off;
+};
+
+static void *pack_take(struct packer *p, size_t size, size_t align)
+{
+	p->off = (p->off + align - 1) / align * align;
+	void *at = p->base ? p->base + p->off : NULL;
+	p->off += size;
+	return at;
+}
+
+/* Moves text *field into the block unless the pool holds it. */
+static void pack_text(struct packer *p, const struct run *r, char **field)
+{
+	if (!*field || pool_owns(*field))
+		return;
+	size_t n = strlen(*field) + 1;
+	char *at = pack_take(p, n, 1);
+	if (!at)
+		return;
+	memcpy(at, *field, n);
+	run_text_free(r, *field);
+	*field = at;
+}
+
+/* Moves list *items (n of size bytes) into the block; NULL when empty. */
+static void pack_list(struct packer *p, const struct run *r, void **items, size_t n, size_t size)
+{
+	if (!n) {
+		if (p->base) {
+			run_list_free(r, *items);
+			*items = NULL;
+		}
+		return;
+	}
+	void *at = pack_take(p, n * size, _Alignof(max_align_t));
+	if (!at)
+		return;
+	memcpy(at, *items, n * size);
+	run_list_free(r, *items);
+	*items = at;
+}
+
+static void pack_kvlist(struct packer *p, const struct run *r, struct kvlist *l)
+{
+	pack_list(p, r, (void **)&l->items, l->n, sizeof *l->items);
+	if (p->base)
+		l->cap = l->n;
+}
+
+/* Lays r's texts and lists out in the block (p->base NULL: counts its length). */
+static void pack_run(struct packer *p, struct run *r)
+{
+	pack_take(p, sizeof(struct pack_head), _Alignof(max_align_t));
+	pack_list(p, r, (void **)&r->metrics, r->nmetrics, sizeof *r->metrics);
+	pack_kvlist(p, r, &r->params);
+	pack_kvlist(p, r, &r->tags);
+	pack_kvlist(p, r, &r->extras);
+	pack_kvlist(p, r, &r->sources);
+	pack_list(p, r, (void **)&r->artifacts, r->nartifacts, sizeof *r->artifacts);
+	pack_list(p, r, (void **)&r->datasets, r->ndatasets, sizeof *r->datasets);
+	pack_list(p, r, (void **)&r->models, r->nmodels, sizeof *r->models);
+	if (p->base) {
+		r->capmetrics = r->nmetrics;
+		r->capartifacts = r->nartifacts;
+		r->capdatasets = r->ndatasets;
+		r->capmodels = r->nmodels;
+	}
+	char **texts[] = {&r->store,      &r->artifact_dir, &r->id,          &r->name,
+	                  &r->experiment_id, &r->experiment_name, &r->status, &r->user,
+	                  &r->source_name, &r->source_type, &r->git_commit,  &r->git_branch,
+	                  &r->git_repo,    &r->parent_id,   &r->notes};
+	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+		pack_text(p, r, texts[i]);
+	struct kvlist *lists[] = {&r->params, &r->tags, &r->extras, &r->sources};
+	for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++)
+		for (size_t i = 0; i < lists[l]->n; i++) {
+			pack_text(p, r, &lists[l]->items[i].key);
+			pack_text(p, r, &lists[l]->items[i].value);
+		}
+	for (size_t i = 0; i < r->nartifacts; i++)
+		pack_text(p, r, &r->artifacts[i].path);
+	for (size_t i = 0; i < r->ndatasets; i++) {
+		struct dataset_input *d = &r->datasets[i];
+		char **t[] = {&d->name,   &d->digest, &d->context, &d->source_type,
+		              &d->source, &d->schema, &d->profile};
+		for (size_t k = 0; k < sizeof t / sizeof t[0]; k++)
+			pack_text(p, r, t[k]);
+	}
+	for (size_t i = 0; i < r->nmodels; i++) {
+		struct logged_model *m = &r->models[i];
+		char **t[] = {&m->id, &m->name, &m->type, &m->status, &m->uri};
+		for (size_t k = 0; k < sizeof t / sizeof t[0]; k++)
+			pack_text(p, r, t[k]);
+	}
+}
+
+static void run_pack(struct run *r)
+{
+	struct packer p = {NULL, 0};
+	pack_run(&p, r);
+	p.base = pack_alloc(p.off);
+	p.off = 0;
+	pack_run(&p, r);
+	/* the texts and lists of the block before are in this one now */
+	pack_free(r->pack);
+	r->pack = p.base;
+}
+
 void run_slim(struct run *r)
 {
 	for (size_t i = 0; i < r->nmetrics; i++) {
@@ -534,11 +731,7 @@ void run_slim(struct run *r)
 		share(&r->metrics[i].key);
 	}
 	/* What is left is kept until the site is written: the texts runs share
-	 * are held once, the lists without the room they grew by. */
-	if (r->capmetrics > r->nmetrics && r->nmetrics) {
-		r->metrics = xreallocarray(r->metrics, r->nmetrics, sizeof *r->metrics);
-		r->capmetrics = r->nmetrics;
-	}
+	 * are held once, the rest in one block (run_pack). */
 	char **fields[] = {&r->store, &r->experiment_id, &r->experiment_name, &r->status,
 	                   &r->user, &r->source_name, &r->source_type, &r->git_branch,
 	                   &r->git_repo};
@@ -550,10 +743,7 @@ void run_slim(struct run *r)
 	kvlist_share(&r->sources);
 	for (size_t i = 0; i < r->nartifacts; i++)
 		share(&r->artifacts[i].path);
-	if (r->capartifacts > r->nartifacts && r->nartifacts) {
-		r->artifacts = xreallocarray(r->artifacts, r->nartifacts, sizeof *r->artifacts);
-		r->capartifacts = r->nartifacts;
-	}
+	run_pack(r);
 }
 
 int64_t run_duration_ms(const struct run *r)

@@ -718,8 +718,13 @@ struct runcache {
 	size_t nold, capold;
 	bool sorted;
 	pthread_mutex_t mu;      /* guards what follows */
-	struct rc_row *rows;     /* this build's */
-	size_t n, cap;
+	/* This build's rows wait in a temporary file (each "key\0fp\0blob\0",
+	 * in the order added) until the list is written: a run kept costs no
+	 * memory while the site is built. NULL until the first row; a row
+	 * that could not be written there is a run not kept (lost). */
+	FILE *rows;
+	size_t n;
+	bool lost;
 	bool dir_made;
 	size_t hits, misses;
 	struct run_keep *handed; /* the run being delivered (runcache_hand) */
@@ -940,11 +945,78 @@ static int new_dir_ready(struct runcache *c)
 	return c->dir_made;
 }
 
+/* Opens the rows' file in the new folder of run files, unlinked at once
+ * (else one of the system's). */
+static FILE *rows_open(struct runcache *c)
+{
+	if (!new_dir_ready(c))
+		return tmpfile();
+	char *path = path_join(c->new_dir, ".rows-XXXXXX");
+	int fd = mkostemp(path, O_CLOEXEC);
+	FILE *f = NULL;
+	if (fd < 0) {
+		f = tmpfile();
+	} else {
+		unlink(path);
+		f = fdopen(fd, "w+b");
+		if (!f)
+			close(fd);
+	}
+	free(path);
+	return f;
+}
+
+/* Notes a row of this build (under c->mu, with the new folder made). */
 static void add_row(struct runcache *c, const char *key, const char *fp, const char *blob)
 {
-	GROW(c->rows, c->cap, c->n + 1);
-	c->rows[c->n] = (struct rc_row){xstrdup(key), xstrdup(fp), xstrdup(blob), c->n};
+	if (!c->rows && !c->lost && !(c->rows = rows_open(c)))
+		c->lost = true;
+	if (c->lost)
+		return;
+	const char *parts[] = {key, fp, blob};
+	for (int i = 0; i < 3; i++)
+		if (fwrite(parts[i], 1, strlen(parts[i]) + 1, c->rows) != strlen(parts[i]) + 1)
+			c->lost = true;
 	c->n++;
+}
+
+/* This build's rows read back into memory (the strings point into *text;
+ * seq is the order added), or NULL when there are none or they are lost. */
+static struct rc_row *rows_load(struct runcache *c, struct buf *text, size_t *n)
+{
+	*n = 0;
+	pthread_mutex_lock(&c->mu);
+	struct rc_row *rows = NULL;
+	if (!c->rows || c->lost || fflush(c->rows) != 0 || fseek(c->rows, 0, SEEK_SET) != 0)
+		goto out;
+	char chunk[1 << 16];
+	size_t got;
+	while ((got = fread(chunk, 1, sizeof chunk, c->rows)) > 0)
+		buf_put(text, chunk, got);
+	int err = ferror(c->rows);
+	fseek(c->rows, 0, SEEK_END); /* rows added after this go at the end */
+	if (err)
+		goto out;
+	rows = xreallocarray(NULL, c->n ? c->n : 1, sizeof *rows);
+	const char *p = text->data, *end = p + text->size;
+	for (size_t i = 0; i < c->n; i++) {
+		char *f[3];
+		for (int k = 0; k < 3; k++) {
+			const char *z = p < end ? memchr(p, '\0', (size_t)(end - p)) : NULL;
+			if (!z) {
+				free(rows);
+				rows = NULL;
+				goto out;
+			}
+			f[k] = (char *)p;
+			p = z + 1;
+		}
+		rows[i] = (struct rc_row){f[0], f[1], f[2], i};
+	}
+	*n = c->n;
+out:
+	pthread_mutex_unlock(&c->mu);
+	return rows;
 }
 
 /* Copies file from to to (a new file), for file systems without hard links. */
@@ -1037,25 +1109,37 @@ int runcache_rows(struct runcache *c, int (*row)(void *ctx, const char *key, con
                                                    const char *blob),
                   void *ctx)
 {
-	if (c->n > 1)
-		qsort(c->rows, c->n, sizeof *c->rows, cmp_rc_seq);
+	struct buf text = BUF_INIT;
+	size_t n;
+	struct rc_row *rows = rows_load(c, &text, &n);
+	if (n > 1)
+		qsort(rows, n, sizeof *rows, cmp_rc_seq);
 	int ok = 1;
-	for (size_t i = 0; i < c->n && ok; i++) {
+	for (size_t i = 0; i < n && ok; i++) {
 		/* A key delivered twice (a store named twice) is listed once, the last. */
-		if (i + 1 < c->n && strcmp(c->rows[i].key, c->rows[i + 1].key) == 0)
+		if (i + 1 < n && strcmp(rows[i].key, rows[i + 1].key) == 0)
 			continue;
-		ok = row(ctx, c->rows[i].key, c->rows[i].fp, c->rows[i].blob);
+		ok = row(ctx, rows[i].key, rows[i].fp, rows[i].blob);
 	}
+	free(rows);
+	buf_free(&text);
 	return ok;
 }
 
-void runcache_files(const struct runcache *c, void (*fn)(void *ctx, const char *rel), void *ctx)
+void runcache_files(struct runcache *c, void (*fn)(void *ctx, const char *rel), void *ctx)
 {
-	for (size_t i = 0; c && i < c->n; i++) {
-		char *rel = path_join(RUNCACHE_DIR, c->rows[i].blob);
+	if (!c)
+		return;
+	struct buf text = BUF_INIT;
+	size_t n;
+	struct rc_row *rows = rows_load(c, &text, &n);
+	for (size_t i = 0; i < n; i++) {
+		char *rel = path_join(RUNCACHE_DIR, rows[i].blob);
 		fn(ctx, rel);
 		free(rel);
 	}
+	free(rows);
+	buf_free(&text);
 }
 
 void runcache_counts(const struct runcache *c, size_t *hits, size_t *misses)
@@ -1080,7 +1164,8 @@ void runcache_free(struct runcache *c)
 		return;
 	runcache_keep_free(c->handed);
 	rows_free(c->old, c->nold);
-	rows_free(c->rows, c->n);
+	if (c->rows)
+		fclose(c->rows);
 	pthread_mutex_destroy(&c->mu);
 	free(c->old_dir);
 	free(c->new_dir);

@@ -128,6 +128,7 @@ struct run {
 	struct kvlist extras; /* other things the store holds, shown as counts ("images" → "12") */
 	struct kvlist sources; /* a run read from several stores: each part ("metrics",
 	                        * "artifacts", ...) → the store(s) it came from; else empty */
+	char *pack;           /* run_slim's one block of its texts and lists; NULL before */
 };
 
 struct experiment *experiment_new(void);
@@ -166,7 +167,10 @@ void run_finish(struct run *r, size_t dec_buckets);
 /* Sorts metrics, params, tags and artifacts, and fills name, id and status
  * when missing (the part of run_finish() that does not touch points). */
 void run_sort_lists(struct run *r);
-/* Frees the full point arrays, keeping summaries and decimated copies. */
+/* Frees the full point arrays, keeping summaries and decimated copies, and
+ * moves the rest into one block (texts runs share held once by the
+ * process). A slimmed run is read-only: nothing may be added to its lists
+ * or replace its texts (run_slim again is harmless). */
 void run_slim(struct run *r);
 
 /* The order values and points are kept in: numbers in order, then NaN (so

@@ -140,7 +140,7 @@ int runcache_rows(struct runcache *c, int (*row)(void *ctx, const char *key, con
                                                    const char *blob),
                   void *ctx);
 /* Calls fn with the site-relative path of every run file this build keeps. */
-void runcache_files(const struct runcache *c, void (*fn)(void *ctx, const char *rel), void *ctx);
+void runcache_files(struct runcache *c, void (*fn)(void *ctx, const char *rel), void *ctx);
 /* Runs taken from the cache and runs looked up but read (for RUNSITE_PHASES). */
 void runcache_counts(const struct runcache *c, size_t *hits, size_t *misses);
 void runcache_free(struct runcache *c);

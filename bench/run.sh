@@ -8,7 +8,7 @@
 # to /tmp/bench (generated on first use, about 11 GB for everything).
 set -u
 status=0
-for b in mlflow chart vs_matplotlib scale tfevents csv wandb deep report a11y; do
+for b in mlflow chart vs_matplotlib scale tfevents csv wandb deep report fmt_double a11y; do
 	echo "== bench/$b.sh"
 	sh "bench/$b.sh" || status=1
 	echo

@@ -154,21 +154,18 @@ size_t compare_varying_params(const struct run *const *runs, size_t n,
 	for (size_t k = 0; k < nk; k++) {
 		if (k > 0 && strcmp(keys[k], keys[k - 1]) == 0)
 			continue;
-		size_t have = 0, distinct;
+		/* The values sorted, so counting the distinct ones is one pass
+		 * (a seed differs in every run: pairwise is n^2 / 2 strcmp). */
+		size_t runs_with = 0, distinct = 0;
 		for (size_t i = 0; i < n; i++) {
 			const char *v = kvlist_get(&runs[i]->params, keys[k]);
-			if (!v)
-				continue;
-			size_t j = 0;
-			while (j < have && strcmp(vals[j], v) != 0)
-				j++;
-			if (j == have)
-				vals[have++] = v;
+			if (v)
+				vals[runs_with++] = v;
 		}
-		distinct = have;
-		size_t runs_with = 0;
-		for (size_t i = 0; i < n; i++)
-			runs_with += kvlist_get(&runs[i]->params, keys[k]) != NULL;
+		if (runs_with > 1)
+			qsort(vals, runs_with, sizeof *vals, cmp_strp_const);
+		for (size_t i = 0; i < runs_with; i++)
+			distinct += i == 0 || strcmp(vals[i], vals[i - 1]) != 0;
 		if (n < 2 || distinct > 1 || runs_with < n)
 			res[nres++] = (struct compare_param){keys[k], runs_with, distinct};
 	}

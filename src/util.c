@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "runsite/cleanup.h"
+#include "runsite/dtoa.h"
 #include "runsite/status.h"
 #include "runsite/util.h"
 
@@ -327,10 +328,22 @@ int str_natcmp(const char *a, const char *b)
 	return strcmp(a, b);
 }
 
+/* Copies the n bytes at s to out as snprintf(out, outsz, "%s") would. */
+static void copy_truncated(char *out, size_t outsz, const char *s, size_t n)
+{
+	if (!outsz)
+		return;
+	if (n > outsz - 1)
+		n = outsz - 1;
+	memcpy(out, s, n);
+	out[n] = '\0';
+}
+
 /* The shortest precision p for which "%.*g" of v reads back as v. Reading
  * back exactly holds for every precision from the shortest one up to 17, so
  * a binary search finds it. Most logged values are floats widened to double,
- * which need 16 or 17 digits: those are tried first. */
+ * which need 16 or 17 digits: those are tried first. The exact reference
+ * dtoa_shortest() must agree with, and its fallback. */
 static int shortest_precision(double v)
 {
 	char t[40];
@@ -351,6 +364,67 @@ static int shortest_precision(double v)
 	return lo;
 }
 
+/* The shortest digits of v > 0 by printf and strtod: their count, the
+ * digits into digits and the "%e" exponent into *exp10. */
+static int shortest_digits_printf(double v, char *digits, int *exp10)
+{
+	int p = shortest_precision(v);
+	char e[40];
+	snprintf(e, sizeof e, "%.*e", p - 1, v);
+	int nd = 0;
+	const char *c = e;
+	for (; *c && *c != 'e'; c++)
+		if (*c != '.')
+			digits[nd++] = *c;
+	*exp10 = atoi(c + 1);
+	return nd;
+}
+
+/* Writes the digits d.ddd * 10^x in plain notation unless the exponent
+ * form ("%e"'s: at least two exponent digits) is shorter: 0.001 and
+ * 1234567890123456, but 1e-05 and 1e+300. */
+static void write_digits(char *out, size_t outsz, int neg, const char *digits, int nd, int x)
+{
+	int ax = x < 0 ? -x : x;
+	int elen = neg + nd + (nd > 1) + 2 + (ax >= 100 ? 3 : 2);
+	int plen = x < 0 ? neg + 2 + (-x - 1) + nd
+	                 : neg + (nd > x + 1 ? nd + 1 : x + 1);
+	char t[32];
+	int n = 0;
+	if (neg)
+		t[n++] = '-';
+	if (plen <= elen) {
+		if (x < 0) {
+			t[n++] = '0';
+			t[n++] = '.';
+			for (int i = 0; i < -x - 1; i++)
+				t[n++] = '0';
+			for (int i = 0; i < nd; i++)
+				t[n++] = digits[i];
+		} else {
+			for (int i = 0; i < nd || i <= x; i++) {
+				if (i == x + 1)
+					t[n++] = '.';
+				t[n++] = i < nd ? digits[i] : '0';
+			}
+		}
+	} else {
+		t[n++] = digits[0];
+		if (nd > 1) {
+			t[n++] = '.';
+			for (int i = 1; i < nd; i++)
+				t[n++] = digits[i];
+		}
+		t[n++] = 'e';
+		t[n++] = x < 0 ? '-' : '+';
+		if (ax >= 100)
+			t[n++] = (char)('0' + ax / 100);
+		t[n++] = (char)('0' + ax / 10 % 10);
+		t[n++] = (char)('0' + ax % 10);
+	}
+	copy_truncated(out, outsz, t, (size_t)n);
+}
+
 void fmt_double(char *out, size_t outsz, double v)
 {
 	if (isnan(v)) {
@@ -363,44 +437,24 @@ void fmt_double(char *out, size_t outsz, double v)
 	}
 	/* Whole numbers as people log them: 500, not 5e+02. */
 	if (v == floor(v) && fabs(v) < 1e15) {
-		snprintf(out, outsz, "%.0f", v);
+		char t[24];
+		size_t n = sizeof t;
+		unsigned long long u = (unsigned long long)fabs(v);
+		do {
+			t[--n] = (char)('0' + u % 10);
+			u /= 10;
+		} while (u);
+		if (signbit(v))
+			t[--n] = '-';
+		copy_truncated(out, outsz, t + n, sizeof t - n);
 		return;
 	}
-	/* Else the shortest digits, in plain notation unless the exponent form
-	 * is shorter: 0.001 and 1234567890123456, but 1e-05 and 1e+300. */
-	int p = shortest_precision(v);
-	char e[40], plain[400];
-	snprintf(e, sizeof e, "%.*e", p - 1, v);
-	const char *m = e[0] == '-' ? e + 1 : e;
 	char digits[24];
-	size_t nd = 0;
-	const char *c = m;
-	for (; *c && *c != 'e'; c++)
-		if (*c != '.')
-			digits[nd++] = *c;
-	digits[nd] = '\0';
-	int x = atoi(c + 1);
-	size_t n = 0;
-	if (e[0] == '-')
-		plain[n++] = '-';
-	if (x < 0) {
-		plain[n++] = '0';
-		plain[n++] = '.';
-		for (int i = 0; i < -x - 1 && n < 350; i++)
-			plain[n++] = '0';
-		for (size_t i = 0; i < nd; i++)
-			plain[n++] = digits[i];
-	} else {
-		for (size_t i = 0; i < nd || (int)i <= x; i++) {
-			if ((int)i == x + 1)
-				plain[n++] = '.';
-			plain[n++] = i < nd ? digits[i] : '0';
-			if (n > 350)
-				break;
-		}
-	}
-	plain[n] = '\0';
-	snprintf(out, outsz, "%s", strlen(plain) <= strlen(e) ? plain : e);
+	int x;
+	int nd = dtoa_shortest(fabs(v), digits, &x);
+	if (!nd)
+		nd = shortest_digits_printf(fabs(v), digits, &x);
+	write_digits(out, outsz, signbit(v) != 0, digits, nd, x);
 }
 
 int cmp_strp(const void *a, const void *b)

@@ -201,12 +201,49 @@ static void test_mean_band(void)
 	free(hi);
 }
 
+/* Many runs: a seed in every run, three learning rates in turn, a param one
+ * run lacks, and one all share, counted over values in any order. */
+static void test_params_many_runs(void)
+{
+	enum { N = 500 };
+	struct run *r[N];
+	for (int i = 0; i < N; i++) {
+		char id[16], seed[16];
+		snprintf(id, sizeof id, "%d", i);
+		snprintf(seed, sizeof seed, "%d", (i * 7919) % 1009);
+		r[i] = mk(id, id, NULL, NULL, 0);
+		kvlist_add(&r[i]->params, "seed", seed);
+		kvlist_add(&r[i]->params, "lr", i % 3 == 0 ? "0.1" : i % 3 == 1 ? "0.01" : "0.001");
+		kvlist_add(&r[i]->params, "model", "mlp");
+		if (i != 123)
+			kvlist_add(&r[i]->params, "depth", "4");
+	}
+	const struct run *const *rr = (const struct run *const *)r;
+	struct compare_param *vp = NULL;
+	size_t nv = compare_varying_params(rr, N, &vp);
+	INT_EQ(nv, 3, "depth (one run lacks it), lr and seed vary; model does not");
+	if (nv == 3) {
+		STR_EQ(vp[0].key, "depth", "depth first");
+		INT_EQ(vp[0].runs, N - 1, "depth: every run but one");
+		INT_EQ(vp[0].distinct, 1, "depth: one value");
+		STR_EQ(vp[1].key, "lr", "then lr");
+		INT_EQ(vp[1].distinct, 3, "lr: three values");
+		STR_EQ(vp[2].key, "seed", "then seed");
+		INT_EQ(vp[2].distinct, N, "seed: one a run");
+		INT_EQ(vp[2].runs, N, "seed: in every run");
+	}
+	free(vp);
+	for (int i = 0; i < N; i++)
+		run_free(r[i]);
+}
+
 int main(void)
 {
 	test_goal_rules();
 	test_values_and_best();
 	test_select();
 	test_params_and_seeds();
+	test_params_many_runs();
 	test_mean_band();
 	return TEST_END();
 }

@@ -87,6 +87,11 @@ int chart_write_sparkline(const struct chart_point *pts, size_t n, int color, in
 char *chart_sparkline_path(const struct chart_point *pts, size_t n, int width, int height,
                            double end[2]);
 
+struct buf;
+/* Appends v as "%g" writes it, quicker for a multiple of one half below
+ * 100,000 (a sparkline's coordinates): digits, then ".5" for a half. */
+void chart_put_half(struct buf *b, double v);
+
 /* What the labels of series[0..n) share at their start and end, cut at a
  * separator ("-_./ "), so that each label's own part is
  * label[*pre .. strlen(label) - *suf): "mlp16-posw4-s3" and

@@ -467,12 +467,11 @@ char *chart_describe(const struct chart_spec *spec, const struct chart_info *inf
 	return buf_detach(&b);
 }
 
-/* v as "%g" writes it, quicker for a multiple of one half below 10,000
- * (a sparkline's coordinates): digits, then ".5" when it has a half. */
-static void put_half(struct buf *b, double v)
+void chart_put_half(struct buf *b, double v)
 {
 	double twice = v * 2;
-	if (!(fabs(twice) < 20000) || twice != (double)(long)twice || (v == 0 && signbit(v))) {
+	/* below 100,000 a half-integer has at most the 6 digits "%g" keeps */
+	if (!(fabs(twice) < 200000) || twice != (double)(long)twice || (v == 0 && signbit(v))) {
 		buf_printf(b, "%g", v);
 		return;
 	}
@@ -533,9 +532,9 @@ char *chart_sparkline_path(const struct chart_point *pts, size_t n, int width, i
 		if (open && X == end[0] && Y == end[1])
 			continue;
 		buf_putc(&b, open ? 'L' : 'M');
-		put_half(&b, X);
+		chart_put_half(&b, X);
 		buf_putc(&b, ' ');
-		put_half(&b, Y);
+		chart_put_half(&b, Y);
 		open = 1;
 		end[0] = X;
 		end[1] = Y;

@@ -17,34 +17,13 @@
 #include "site_internal.h"
 
 /* Appends number v to b as "%g" would, with a space before it when it
- * follows another number and has no sign of its own to separate it. The
- * sparkline's numbers are on a half-pixel grid: those are written here
- * (printf's "%g" was most of a 10,000-run table's time), others by printf. */
+ * follows another number and has no sign of its own to separate it. */
 static void path_num(struct buf *b, double v, int *after_num)
 {
 	if (*after_num && v >= 0)
 		buf_putc(b, ' ');
 	*after_num = 1;
-	if (fabs(v) < 1e5 && v * 2 == (double)(long)(v * 2) && !(v == 0 && signbit(v))) {
-		long twice = (long)(v * 2);
-		char t[16];
-		size_t n = sizeof t;
-		unsigned long u = (unsigned long)(twice < 0 ? -twice : twice);
-		if (u & 1) {
-			t[--n] = '5';
-			t[--n] = '.';
-		}
-		u /= 2;
-		do {
-			t[--n] = (char)('0' + u % 10);
-			u /= 10;
-		} while (u);
-		if (twice < 0)
-			t[--n] = '-';
-		buf_put(b, t + n, sizeof t - n);
-		return;
-	}
-	buf_printf(b, "%g", v);
+	chart_put_half(b, v);
 }
 
 /* Reads a number of the sparkline path at p as strtod would: the

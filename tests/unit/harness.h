@@ -9,6 +9,16 @@
 
 static int harness_passed, harness_failed, harness_skipped;
 
+/* xorshift64*: a fixed sequence of random bits, so a failure repeats. */
+static inline unsigned long long test_rnd(void)
+{
+	static unsigned long long state = 0x9E3779B97F4A7C15u;
+	state ^= state >> 12;
+	state ^= state << 25;
+	state ^= state >> 27;
+	return state * 0x2545F4914F6CDD1Du;
+}
+
 #define OK(cond, ...)                                                                      \
 	do {                                                                               \
 		if (cond) {                                                                \

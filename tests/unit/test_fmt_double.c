@@ -18,17 +18,6 @@
 #include "harness.h"
 #include "fmt_double_ref.h"
 
-static uint64_t rng_state = 0x9E3779B97F4A7C15u;
-
-/* xorshift64*: a fixed sequence, so a failure can be reproduced. */
-static uint64_t rnd(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545F4914F6CDD1Du;
-}
-
 static double double_of(uint64_t b)
 {
 	double d;
@@ -118,15 +107,15 @@ static void test_structured(void)
 		check(i + 0.5);
 		check(i * 0.25);
 		check(i * 0.1);
-		check(ldexp((double)(rnd() >> 11), -(int)(rnd() % 80)));
-		check((double)(rnd() >> (rnd() % 64)));
+		check(ldexp((double)(test_rnd() >> 11), -(int)(test_rnd() % 80)));
+		check((double)(test_rnd() >> (test_rnd() % 64)));
 	}
 	/* Short decimals: one to eight digits at every scale. */
 	for (int i = 0; i < 20000; i++) {
 		char s[40];
-		int digits = 1 + (int)(rnd() % 8);
-		uint64_t m = rnd() % (uint64_t)pow(10, digits);
-		snprintf(s, sizeof s, "%llue%d", (unsigned long long)m, (int)(rnd() % 640) - 330);
+		int digits = 1 + (int)(test_rnd() % 8);
+		uint64_t m = test_rnd() % (uint64_t)pow(10, digits);
+		snprintf(s, sizeof s, "%llue%d", (unsigned long long)m, (int)(test_rnd() % 640) - 330);
 		check(strtod(s, NULL));
 	}
 }
@@ -135,18 +124,18 @@ static void test_random(long n)
 {
 	for (long i = 0; i < n; i++) {
 		/* Any bit pattern (NaNs and infinities included). */
-		check(double_of(rnd()));
+		check(double_of(test_rnd()));
 		/* A float widened to double, from a random float bit pattern. */
 		float fl;
-		uint32_t fb = (uint32_t)rnd();
+		uint32_t fb = (uint32_t)test_rnd();
 		memcpy(&fl, &fb, sizeof fl);
 		check((double)fl);
 		/* Floats as losses and accuracies are: between 1e-4 and 10. */
-		check((double)(float)(exp((double)(rnd() % 1000000) / 1e5 - 9.2)));
+		check((double)(float)(exp((double)(test_rnd() % 1000000) / 1e5 - 9.2)));
 		/* Random 15 to 17 digit decimals read back. */
 		char s[48];
-		snprintf(s, sizeof s, "%llu.%llue%d", (unsigned long long)(rnd() % 10),
-		         (unsigned long long)(rnd() % 10000000000000000u), (int)(rnd() % 40) - 20);
+		snprintf(s, sizeof s, "%llu.%llue%d", (unsigned long long)(test_rnd() % 10),
+		         (unsigned long long)(test_rnd() % 10000000000000000u), (int)(test_rnd() % 40) - 20);
 		check(strtod(s, NULL));
 	}
 }

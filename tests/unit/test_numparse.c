@@ -11,17 +11,6 @@
 #include "runsite/util.h"
 #include "harness.h"
 
-static uint64_t rng_state = 0x9E3779B97F4A7C15u;
-
-/* xorshift64*: a fixed sequence, so a failure can be reproduced. */
-static uint64_t rnd(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545F4914F6CDD1Du;
-}
-
 static uint64_t bits_of(double d)
 {
 	uint64_t b;
@@ -100,7 +89,7 @@ static void check_repr(const char *s)
 static void put_digits(char *b, int *k, int nd, int nonzero_first)
 {
 	for (int j = 0; j < nd; j++)
-		b[(*k)++] = (char)(j == 0 && nonzero_first ? '1' + rnd() % 9 : '0' + rnd() % 10);
+		b[(*k)++] = (char)(j == 0 && nonzero_first ? '1' + test_rnd() % 9 : '0' + test_rnd() % 10);
 }
 
 int main(void)
@@ -111,40 +100,40 @@ int main(void)
 		switch (i % 6) {
 		case 0: /* any finite double, shortest-ish and full precision */
 			do
-				d = double_of(rnd());
+				d = double_of(test_rnd());
 			while (d != d || d - d != 0);
-			snprintf(buf, sizeof buf, "%.*g", (int)(rnd() % 17) + 1, d);
+			snprintf(buf, sizeof buf, "%.*g", (int)(test_rnd() % 17) + 1, d);
 			break;
 		case 1: /* float32 values written exactly: exact binary fractions */
-			d = (double)(float)((double)(rnd() >> 11) / (double)(UINT64_C(1) << 53) *
-			                    (double)(1 << (rnd() % 8)));
-			snprintf(buf, sizeof buf, "%.*f", (int)(rnd() % 30), d);
+			d = (double)(float)((double)(test_rnd() >> 11) / (double)(UINT64_C(1) << 53) *
+			                    (double)(1 << (test_rnd() % 8)));
+			snprintf(buf, sizeof buf, "%.*f", (int)(test_rnd() % 30), d);
 			break;
 		case 2: /* m / 2^k written exactly */
-			d = (double)(rnd() >> (11 + rnd() % 40)) / (double)(UINT64_C(1) << (rnd() % 28));
+			d = (double)(test_rnd() >> (11 + test_rnd() % 40)) / (double)(UINT64_C(1) << (test_rnd() % 28));
 			snprintf(buf, sizeof buf, "%.30f", d);
 			break;
 		case 3: /* random digit strings of up to 22 digits with a point */
 		{
-			int nd = (int)(rnd() % 22) + 1, pt = (int)(rnd() % (unsigned)(nd + 1)), k = 0;
-			if (rnd() & 1)
+			int nd = (int)(test_rnd() % 22) + 1, pt = (int)(test_rnd() % (unsigned)(nd + 1)), k = 0;
+			if (test_rnd() & 1)
 				buf[k++] = '-';
 			for (int j = 0; j < nd; j++) {
 				if (j == pt)
 					buf[k++] = '.';
-				buf[k++] = (char)('0' + rnd() % 10);
+				buf[k++] = (char)('0' + test_rnd() % 10);
 			}
 			buf[k] = '\0';
 			break;
 		}
 		case 4: /* digits with an exponent */
-			snprintf(buf, sizeof buf, "%llue%d", (unsigned long long)(rnd() >> (rnd() % 64)),
-			         (int)(rnd() % 80) - 40);
+			snprintf(buf, sizeof buf, "%llue%d", (unsigned long long)(test_rnd() >> (test_rnd() % 64)),
+			         (int)(test_rnd() % 80) - 40);
 			break;
 		default: /* halfway between two doubles, written exactly (ties to even) */
 		{
-			uint64_t m = (rnd() >> 11) | 1;
-			d = ((double)(m >> 1) + 0.5) / (double)(UINT64_C(1) << (rnd() % 20));
+			uint64_t m = (test_rnd() >> 11) | 1;
+			d = ((double)(m >> 1) + 0.5) / (double)(UINT64_C(1) << (test_rnd() % 20));
 			snprintf(buf, sizeof buf, "%.40f", d);
 			break;
 		}
@@ -159,12 +148,12 @@ int main(void)
 	for (int i = 0; i < 200000; i++) {
 		double d;
 		do
-			d = double_of(rnd());
+			d = double_of(test_rnd());
 		while (d != d || d - d != 0);
 		if (i % 2)
-			d = (double)(rnd() >> 11) / (double)(UINT64_C(1) << 53) /
-			    (double)(UINT64_C(1) << (rnd() % 20));
-		snprintf(buf, sizeof buf, "%.*g", 16 + (int)(rnd() % 2), d);
+			d = (double)(test_rnd() >> 11) / (double)(UINT64_C(1) << 53) /
+			    (double)(UINT64_C(1) << (test_rnd() % 20));
+		snprintf(buf, sizeof buf, "%.*g", 16 + (int)(test_rnd() % 2), d);
 		check(buf);
 	}
 	INT_EQ(mismatches, 0, "16- and 17-digit values parse as strtod parses them");
@@ -177,9 +166,9 @@ int main(void)
 	for (size_t c = 0; c < sizeof counts / sizeof *counts; c++) {
 		for (int i = 0; i < 4000; i++) {
 			int nd = counts[c], k = 0, shape = i % 5;
-			if (rnd() % 4 == 0)
+			if (test_rnd() % 4 == 0)
 				buf[k++] = '-';
-			int zeros = (int)(rnd() % 12);
+			int zeros = (int)(test_rnd() % 12);
 			switch (shape) {
 			case 0: /* integer: "12345678" or "00012345678" */
 				for (int z = 0; z < zeros % 4; z++)
@@ -195,14 +184,14 @@ int main(void)
 				break;
 			case 2: /* digits either side of the point */
 			{
-				int left = (int)(rnd() % (unsigned)(nd + 1));
+				int left = (int)(test_rnd() % (unsigned)(nd + 1));
 				put_digits(buf, &k, left, 1);
 				buf[k++] = '.';
 				put_digits(buf, &k, nd - left, 0);
 				break;
 			}
 			case 3: /* "0.000…" with the digits all zero, or digits then ".0" */
-				if (rnd() & 1) {
+				if (test_rnd() & 1) {
 					buf[k++] = '0';
 					buf[k++] = '.';
 					for (int z = 0; z < nd; z++)
@@ -217,7 +206,7 @@ int main(void)
 				put_digits(buf, &k, 1, 1);
 				buf[k++] = '.';
 				put_digits(buf, &k, nd - 1, 0);
-				k += snprintf(buf + k, sizeof buf - (size_t)k, "e%d", (int)(rnd() % 70) - 35);
+				k += snprintf(buf + k, sizeof buf - (size_t)k, "e%d", (int)(test_rnd() % 70) - 35);
 				break;
 			}
 			buf[k] = '\0';
@@ -243,19 +232,19 @@ int main(void)
 	repr_taken = 0;
 	long repr_shapes = 0;
 	for (int i = 0; i < 60000; i++) {
-		int k = 0, nf = (int)(rnd() % 20) + 1;
-		if (rnd() % 3 == 0)
+		int k = 0, nf = (int)(test_rnd() % 20) + 1;
+		if (test_rnd() % 3 == 0)
 			buf[k++] = '-';
-		put_digits(buf, &k, 1, rnd() % 4 != 0);
+		put_digits(buf, &k, 1, test_rnd() % 4 != 0);
 		buf[k++] = '.';
 		put_digits(buf, &k, nf, 0);
 		/* No exponent, two digits (up to 40: Eisel-Lemire's table reaches
 		 * 10^±64) or three (beyond it, for strtod). */
-		int ex = (int)(rnd() % 4);
+		int ex = (int)(test_rnd() % 4);
 		if (ex)
-			k += snprintf(buf + k, sizeof buf - (size_t)k, "%c%c%0*d", rnd() & 1 ? 'e' : 'E',
-			              rnd() & 1 ? '-' : '+', ex == 3 ? 3 : 2,
-			              (int)(rnd() % (ex == 3 ? 330 : 41)));
+			k += snprintf(buf + k, sizeof buf - (size_t)k, "%c%c%0*d", test_rnd() & 1 ? 'e' : 'E',
+			              test_rnd() & 1 ? '-' : '+', ex == 3 ? 3 : 2,
+			              (int)(test_rnd() % (ex == 3 ? 330 : 41)));
 		buf[k] = '\0';
 		repr_shapes += nf >= 6 && nf <= 16 && ex != 3;
 		check(buf);
@@ -270,10 +259,10 @@ int main(void)
 	for (int i = 0; i < 100000; i++) {
 		double d;
 		do
-			d = double_of(rnd());
+			d = double_of(test_rnd());
 		while (d != d || d - d != 0);
-		int len = snprintf(buf, sizeof buf, "%.*g", 15 + (int)(rnd() % 3), d);
-		buf[rnd() % (unsigned)len] = junk[rnd() % (sizeof junk - 1)];
+		int len = snprintf(buf, sizeof buf, "%.*g", 15 + (int)(test_rnd() % 3), d);
+		buf[test_rnd() % (unsigned)len] = junk[test_rnd() % (sizeof junk - 1)];
 		check_repr(buf);
 	}
 	INT_EQ(mismatches, 0, "num_parse_repr refuses what strtod does not read whole");
@@ -284,11 +273,11 @@ int main(void)
 	seconds_taken = 0;
 	long seconds_shapes = 0;
 	for (int i = 0; i < 60000; i++) {
-		int k = 0, ni = (int)(rnd() % 18) + 1, nf = (int)(rnd() % 10);
-		if (rnd() % 4 == 0)
+		int k = 0, ni = (int)(test_rnd() % 18) + 1, nf = (int)(test_rnd() % 10);
+		if (test_rnd() % 4 == 0)
 			buf[k++] = '-';
 		put_digits(buf, &k, ni, 1);
-		if (nf || rnd() % 2)
+		if (nf || test_rnd() % 2)
 			buf[k++] = '.';
 		put_digits(buf, &k, nf, 0);
 		buf[k] = '\0';
@@ -300,9 +289,9 @@ int main(void)
 	   seconds_taken, seconds_shapes);
 	mismatches = 0;
 	for (int i = 0; i < 100000; i++) {
-		int len = snprintf(buf, sizeof buf, "%.*f", (int)(rnd() % 9),
-		                   1.6e9 + (double)(rnd() % 1000000000) / 7.0);
-		buf[rnd() % (unsigned)len] = junk[rnd() % (sizeof junk - 1)];
+		int len = snprintf(buf, sizeof buf, "%.*f", (int)(test_rnd() % 9),
+		                   1.6e9 + (double)(test_rnd() % 1000000000) / 7.0);
+		buf[test_rnd() % (unsigned)len] = junk[test_rnd() % (sizeof junk - 1)];
 		check_repr(buf);
 	}
 	INT_EQ(mismatches, 0, "num_parse_seconds refuses what strtod does not read whole");
@@ -312,12 +301,12 @@ int main(void)
 	long bad_runs = 0;
 	for (int i = 0; i < 200000; i++) {
 		char d[40];
-		int nd = (int)(rnd() % 21);
+		int nd = (int)(test_rnd() % 21);
 		for (int j = 0; j < 40; j++)
-			d[j] = (char)('0' + rnd() % 10);
+			d[j] = (char)('0' + test_rnd() % 10);
 		static const char stops[] = " \n.e-x/:\0\xff";
-		d[nd] = stops[rnd() % (sizeof stops - 1)];
-		size_t len = (size_t)(rnd() % 40) + 1;
+		d[nd] = stops[test_rnd() % (sizeof stops - 1)];
+		size_t len = (size_t)(test_rnd() % 40) + 1;
 		const char *end = d + len;
 		uint64_t want = 0, got;
 		const char *p = d;

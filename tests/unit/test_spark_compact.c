@@ -58,15 +58,6 @@ static char *ref_compact(const char *d)
 	return b.data;
 }
 
-static uint64_t rng_state = 0x9E3779B97F4A7C15u;
-static uint64_t rnd(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545F4914F6CDD1Du;
-}
-
 static int mismatches;
 
 static void same(const char *path)
@@ -83,12 +74,12 @@ int main(void)
 	/* Paths as chart_sparkline_path writes them: "%c%g %g" of halves. */
 	for (int k = 0; k < 20000; k++) {
 		struct buf b = BUF_INIT;
-		int n = 1 + (int)(rnd() % 60);
+		int n = 1 + (int)(test_rnd() % 60);
 		double scale = k % 10 == 0 ? 1e5 : 100; /* sometimes past %g's 6 digits */
 		for (int i = 0; i < n; i++) {
-			double x = (double)(rnd() % (uint64_t)(scale * 2)) / 2;
-			double y = (double)(rnd() % 60) / 2 - (k % 7 == 0 ? 10 : 0);
-			buf_printf(&b, "%c%g %g", i == 0 || rnd() % 9 == 0 ? 'M' : 'L', x, y);
+			double x = (double)(test_rnd() % (uint64_t)(scale * 2)) / 2;
+			double y = (double)(test_rnd() % 60) / 2 - (k % 7 == 0 ? 10 : 0);
+			buf_printf(&b, "%c%g %g", i == 0 || test_rnd() % 9 == 0 ? 'M' : 'L', x, y);
 		}
 		buf_putc(&b, '\0');
 		same(b.data);

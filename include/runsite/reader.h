@@ -89,8 +89,6 @@ struct reader {
 /* Every reader, NULL-terminated, in probe order. */
 extern const struct reader *const reader_table[];
 
-/* The reader that claims path most specifically, or NULL. */
-const struct reader *reader_detect(const char *path);
 /* The reader called name, or NULL. */
 const struct reader *reader_by_name(const char *name);
 

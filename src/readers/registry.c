@@ -32,20 +32,6 @@ const struct reader *const reader_table[] = {
 	NULL,
 };
 
-const struct reader *reader_detect(const char *path)
-{
-	const struct reader *best = NULL;
-	int best_score = 0;
-	for (size_t i = 0; reader_table[i]; i++) {
-		int score = reader_table[i]->probe(path);
-		if (score > best_score) {
-			best = reader_table[i];
-			best_score = score;
-		}
-	}
-	return best;
-}
-
 const struct reader *reader_by_name(const char *name)
 {
 	for (size_t i = 0; reader_table[i]; i++)

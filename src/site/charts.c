@@ -900,7 +900,7 @@ static int unit_has_series(const struct site *s, const struct plan_unit *u, cons
  * run's decimated copies once (a run kept by the run cache: one read of its
  * file): the x range is taken from the series' summaries and checked
  * against the points as they are binned, and each metric's run means fill
- * a chunk that goes to a scratch file when full. The chunks of all the
+ * a chunk that goes to the site's scratch file when full. The chunks of all the
  * metrics hold no more means than one band has (REST_MEANS at most), not
  * one float per run and bin of every metric (10,000 runs: 9.6 MB a
  * metric). Where the summaries do not give the range (a
@@ -1172,24 +1172,6 @@ struct rest_band {
 	size_t m;
 };
 
-/* A scratch file in the build folder, gone when closed; -1 when none can
- * be made. */
-static int rest_scratch(const struct site *s)
-{
-	int fd = -1;
-#ifdef O_TMPFILE
-	fd = open(s->tmp, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-#endif
-	if (fd < 0) {
-		char *path = xasprintf("%s/.band-XXXXXX", s->tmp);
-		fd = mkostemp(path, O_CLOEXEC);
-		if (fd >= 0)
-			unlink(path);
-		free(path);
-	}
-	return fd;
-}
-
 /* The x of the series' point p as it is drawn for run sr. */
 static double rest_guess_x(const struct site *s, const struct site_run *sr,
                            const struct series *se, const struct point *p)
@@ -1201,9 +1183,9 @@ static double rest_guess_x(const struct site *s, const struct site_run *sr,
 
 /* Takes the n points of the next run of band b: their x range, and, while
  * the summaries' range holds, their means per bin into its chunk (per runs
- * a chunk; a full one is written to *fd, made on first use). */
-static void rest_take(const struct site *s, struct rest_band *b, const struct chart_point *p,
-                      size_t n, size_t per, double *sum, size_t *count, int *fd, uint64_t *fd_end)
+ * a chunk; a full one is written to the site's scratch file). */
+static void rest_take(struct site *s, struct rest_band *b, const struct chart_point *p,
+                      size_t n, size_t per, double *sum, size_t *count)
 {
 	double lo = INFINITY, hi = -INFINITY;
 	rest_x_range(p, n, &lo, &hi);
@@ -1222,30 +1204,19 @@ static void rest_take(const struct site *s, struct rest_band *b, const struct ch
 		b->chunk[k * per + b->inchunk] = rest_mean(sum, count, k);
 	if (++b->inchunk < per)
 		return;
-	if (*fd < 0 && *fd != -2)
-		*fd = rest_scratch(s);
-	size_t want = REST_BINS * per * sizeof *b->chunk, put = 0;
-	while (*fd >= 0 && put < want) {
-		ssize_t k = pwrite(*fd, (const char *)b->chunk + put, want - put, (off_t)(*fd_end + put));
-		if (k <= 0)
-			break;
-		put += (size_t)k;
-	}
-	if (put < want) {
-		if (*fd < 0)
-			*fd = -2; /* none can be made: not tried again */
+	long off = scratch_put(s, b->chunk, REST_BINS * per * sizeof *b->chunk, NULL);
+	if (off < 0) {
 		b->binned = 0;
 		return;
 	}
 	b->spilled = xreallocarray(b->spilled, b->nspilled + 1, sizeof *b->spilled);
-	b->spilled[b->nspilled++] = *fd_end;
-	*fd_end += want;
+	b->spilled[b->nspilled++] = (uint64_t)off;
 	b->inchunk = 0;
 }
 
 /* Band b's points from its chunks (its means binned in the summaries'
  * range, which the points had). Returns 0 when they cannot be read back. */
-static int rest_finish(struct rest_band *b, size_t per, int fd)
+static int rest_finish(const struct site *s, struct rest_band *b, size_t per)
 {
 	double span = b->gxhi > b->gxlo ? b->gxhi - b->gxlo : 1;
 	float *v = xreallocarray(NULL, b->nruns, sizeof *v);
@@ -1255,17 +1226,8 @@ static int rest_finish(struct rest_band *b, size_t per, int fd)
 	int ok = 1;
 	for (size_t bin = 0; bin < REST_BINS && ok; bin++) {
 		size_t want = per * sizeof *v;
-		for (size_t c = 0; c < b->nspilled && ok; c++) {
-			size_t got = 0;
-			while (got < want) {
-				ssize_t k = pread(fd, (char *)(v + c * per) + got, want - got,
-				                  (off_t)(b->spilled[c] + bin * want + got));
-				if (k <= 0)
-					break;
-				got += (size_t)k;
-			}
-			ok = got == want;
-		}
+		for (size_t c = 0; c < b->nspilled && ok; c++)
+			ok = scratch_read(s, b->spilled[c] + bin * want, v + c * per, want);
 		memcpy(v + b->nspilled * per, b->chunk + bin * per, b->inchunk * sizeof *v);
 		if (ok)
 			rest_point(b->gxlo, span, bin, v, b->nruns, b->own, &b->m);
@@ -1344,7 +1306,7 @@ static const struct site_run *unit_run(const struct site *s, const struct plan_u
 
 /* Makes the bands of bands[0..nk) that have units (in) of the overlay's
  * units[0..nu): each done, or to redo with rest_series. */
-static void rest_bands(const struct site *s, const struct plan_unit *units, size_t nu,
+static void rest_bands(struct site *s, const struct plan_unit *units, size_t nu,
                        struct rest_band *bands, size_t nk)
 {
 	size_t nb = 0;
@@ -1390,8 +1352,6 @@ static void rest_bands(const struct site *s, const struct plan_unit *units, size
 	size_t *count = xreallocarray(NULL, REST_BINS, sizeof *count);
 	size_t cap = 0, *ndec = NULL, *n = NULL;
 	struct chart_point **cp = NULL;
-	int fd = -1;
-	uint64_t fd_end = 0;
 	for (size_t u = 0; u < nu; u++)
 		for (size_t mi = 0; mi < (units[u].g ? units[u].g->n : 1); mi++) {
 			const struct site_run *sr = unit_run(s, &units[u], mi);
@@ -1412,8 +1372,7 @@ static void rest_bands(const struct site *s, const struct plan_unit *units, size
 			rest_read(s, sr, ndec, cp, n);
 			for (size_t k = 0; k < nk; k++)
 				if (metric[k] != SIZE_MAX)
-					rest_take(s, &bands[k], cp[metric[k]], n[metric[k]], per, sum, count,
-					          &fd, &fd_end);
+					rest_take(s, &bands[k], cp[metric[k]], n[metric[k]], per, sum, count);
 			for (size_t i = 0; i < r->nmetrics; i++)
 				free(cp[i]);
 		}
@@ -1421,7 +1380,7 @@ static void rest_bands(const struct site *s, const struct plan_unit *units, size
 		struct rest_band *b = &bands[k];
 		if (!b->in || !b->nruns || !(b->xlo <= b->xhi))
 			; /* nothing to draw */
-		else if (b->binned && b->xlo == b->gxlo && b->xhi == b->gxhi && rest_finish(b, per, fd))
+		else if (b->binned && b->xlo == b->gxlo && b->xhi == b->gxhi && rest_finish(s, b, per))
 			b->done = 1;
 		else
 			b->redo = 1;
@@ -1430,8 +1389,6 @@ static void rest_bands(const struct site *s, const struct plan_unit *units, size
 		free(b->spilled);
 		b->spilled = NULL;
 	}
-	if (fd >= 0)
-		close(fd);
 	free(cp);
 	free(n);
 	free(ndec);

@@ -206,54 +206,63 @@ static void run_list_free(const struct run *r, void *p)
 		free(p);
 }
 
-static void run_kvlist_free(const struct run *r, struct kvlist *l)
+/* Calls fn with each text field of run r that is r's own or shared (not
+ * its lists): the one list of them that run_free and run_pack both walk. */
+static void run_each_text(struct run *r, void (*fn)(void *ctx, const struct run *r, char **field),
+                          void *ctx)
 {
-	for (size_t i = 0; i < l->n; i++) {
-		run_text_free(r, l->items[i].key);
-		run_text_free(r, l->items[i].value);
+	char **texts[] = {&r->store,      &r->artifact_dir, &r->id,          &r->name,
+	                  &r->experiment_id, &r->experiment_name, &r->status, &r->user,
+	                  &r->source_name, &r->source_type, &r->git_commit,  &r->git_branch,
+	                  &r->git_repo,    &r->parent_id,   &r->notes};
+	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+		fn(ctx, r, texts[i]);
+	struct kvlist *lists[] = {&r->params, &r->tags, &r->extras, &r->sources};
+	for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++)
+		for (size_t i = 0; i < lists[l]->n; i++) {
+			fn(ctx, r, &lists[l]->items[i].key);
+			fn(ctx, r, &lists[l]->items[i].value);
+		}
+	for (size_t i = 0; i < r->nmetrics; i++)
+		fn(ctx, r, &r->metrics[i].key);
+	for (size_t i = 0; i < r->nartifacts; i++)
+		fn(ctx, r, &r->artifacts[i].path);
+	for (size_t i = 0; i < r->ndatasets; i++) {
+		struct dataset_input *d = &r->datasets[i];
+		char **t[] = {&d->name,   &d->digest, &d->context, &d->source_type,
+		              &d->source, &d->schema, &d->profile};
+		for (size_t k = 0; k < sizeof t / sizeof t[0]; k++)
+			fn(ctx, r, t[k]);
 	}
-	run_list_free(r, l->items);
-	l->items = NULL;
-	l->n = l->cap = 0;
+	for (size_t i = 0; i < r->nmodels; i++) {
+		struct logged_model *m = &r->models[i];
+		char **t[] = {&m->id, &m->name, &m->type, &m->status, &m->uri};
+		for (size_t k = 0; k < sizeof t / sizeof t[0]; k++)
+			fn(ctx, r, t[k]);
+	}
+}
+
+static void free_text_field(void *ctx, const struct run *r, char **field)
+{
+	(void)ctx;
+	run_text_free(r, *field);
 }
 
 void run_free(struct run *r)
 {
 	if (!r)
 		return;
-	char **texts[] = {&r->store,      &r->artifact_dir, &r->id,          &r->name,
-	                  &r->experiment_id, &r->experiment_name, &r->status, &r->user,
-	                  &r->source_name, &r->source_type, &r->git_commit,  &r->git_branch,
-	                  &r->git_repo,    &r->parent_id,   &r->notes};
-	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
-		run_text_free(r, *texts[i]);
-	run_kvlist_free(r, &r->params);
-	run_kvlist_free(r, &r->tags);
-	run_kvlist_free(r, &r->extras);
-	run_kvlist_free(r, &r->sources);
+	run_each_text(r, free_text_field, NULL);
+	struct kvlist *lists[] = {&r->params, &r->tags, &r->extras, &r->sources};
+	for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++)
+		run_list_free(r, lists[l]->items);
 	for (size_t i = 0; i < r->nmetrics; i++) {
-		run_text_free(r, r->metrics[i].key);
 		free(r->metrics[i].pts);
 		free(r->metrics[i].dec);
 	}
 	run_list_free(r, r->metrics);
-	for (size_t i = 0; i < r->nartifacts; i++)
-		run_text_free(r, r->artifacts[i].path);
 	run_list_free(r, r->artifacts);
-	for (size_t i = 0; i < r->ndatasets; i++) {
-		struct dataset_input *d = &r->datasets[i];
-		char *t[] = {d->name, d->digest, d->context, d->source_type, d->source, d->schema,
-		             d->profile};
-		for (size_t k = 0; k < sizeof t / sizeof t[0]; k++)
-			run_text_free(r, t[k]);
-	}
 	run_list_free(r, r->datasets);
-	for (size_t i = 0; i < r->nmodels; i++) {
-		struct logged_model *m = &r->models[i];
-		char *t[] = {m->id, m->name, m->type, m->status, m->uri};
-		for (size_t k = 0; k < sizeof t / sizeof t[0]; k++)
-			run_text_free(r, t[k]);
-	}
 	run_list_free(r, r->models);
 	pack_free(r->pack);
 	free(r);
@@ -624,9 +633,11 @@ static void *pack_take(struct packer *p, size_t size, size_t align)
 	return at;
 }
 
-/* Moves text *field into the block unless the pool holds it. */
-static void pack_text(struct packer *p, const struct run *r, char **field)
+/* Moves text *field into the block unless the pool holds it (ctx: the
+ * packer). */
+static void pack_text(void *ctx, const struct run *r, char **field)
 {
+	struct packer *p = ctx;
 	if (!*field || pool_owns(*field))
 		return;
 	size_t n = strlen(*field) + 1;
@@ -681,33 +692,7 @@ static void pack_run(struct packer *p, struct run *r)
 		r->capdatasets = r->ndatasets;
 		r->capmodels = r->nmodels;
 	}
-	char **texts[] = {&r->store,      &r->artifact_dir, &r->id,          &r->name,
-	                  &r->experiment_id, &r->experiment_name, &r->status, &r->user,
-	                  &r->source_name, &r->source_type, &r->git_commit,  &r->git_branch,
-	                  &r->git_repo,    &r->parent_id,   &r->notes};
-	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
-		pack_text(p, r, texts[i]);
-	struct kvlist *lists[] = {&r->params, &r->tags, &r->extras, &r->sources};
-	for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++)
-		for (size_t i = 0; i < lists[l]->n; i++) {
-			pack_text(p, r, &lists[l]->items[i].key);
-			pack_text(p, r, &lists[l]->items[i].value);
-		}
-	for (size_t i = 0; i < r->nartifacts; i++)
-		pack_text(p, r, &r->artifacts[i].path);
-	for (size_t i = 0; i < r->ndatasets; i++) {
-		struct dataset_input *d = &r->datasets[i];
-		char **t[] = {&d->name,   &d->digest, &d->context, &d->source_type,
-		              &d->source, &d->schema, &d->profile};
-		for (size_t k = 0; k < sizeof t / sizeof t[0]; k++)
-			pack_text(p, r, t[k]);
-	}
-	for (size_t i = 0; i < r->nmodels; i++) {
-		struct logged_model *m = &r->models[i];
-		char **t[] = {&m->id, &m->name, &m->type, &m->status, &m->uri};
-		for (size_t k = 0; k < sizeof t / sizeof t[0]; k++)
-			pack_text(p, r, t[k]);
-	}
+	run_each_text(r, pack_text, p);
 }
 
 static void run_pack(struct run *r)

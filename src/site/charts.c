@@ -81,6 +81,25 @@ static struct chart_point *spill_read(const struct site *s, uint64_t off, size_t
 	return cp;
 }
 
+/* The decimated copy p of series se of kept run sr, as read back from its
+ * run file (NULL: it could not be), as chart points (caller frees; frees
+ * p): one that could not be is reported and drawn as no points (*n = 0). */
+static struct chart_point *kept_dec_points(const struct site_run *sr, const struct series *se,
+                                           struct point *p, size_t *n)
+{
+	*n = se->ndec;
+	if (!p) {
+		diag_msg("%s: cannot read back the points of %s in %s", RUNCACHE_DIR, se->key,
+		         sr->run->name);
+		*n = 0;
+		return xcalloc(1, sizeof(struct chart_point));
+	}
+	struct chart_point *cp =
+	        site_chart_points(sr->run, p, se->ndec, (enum chart_x_kind)sr->kept->x_kind);
+	free(p);
+	return cp;
+}
+
 /* Series se of run sr: its decimated copy as chart points with x as the
  * options ask, from memory or from the spill file (caller frees). A copy
  * that cannot be read back is reported and drawn as no points (*n = 0). */
@@ -88,20 +107,11 @@ static struct chart_point *dec_points(const struct site *s, const struct site_ru
                                       const struct series *se, size_t *n)
 {
 	*n = se->ndec;
-	if (!se->dec && sr->kept) {
-		/* a run taken from the run cache: its copy is in its file */
-		struct point *p = runcache_read_dec(sr->kept, (size_t)(se - sr->run->metrics), se->ndec);
-		if (!p) {
-			diag_msg("%s: cannot read back the points of %s in %s", RUNCACHE_DIR, se->key,
-			         sr->run->name);
-			*n = 0;
-			return xcalloc(1, sizeof(struct chart_point));
-		}
-		struct chart_point *cp =
-		        site_chart_points(sr->run, p, se->ndec, (enum chart_x_kind)sr->kept->x_kind);
-		free(p);
-		return cp;
-	}
+	if (!se->dec && sr->kept) /* a run taken from the run cache: its copy is in its file */
+		return kept_dec_points(sr, se,
+		                       runcache_read_dec(sr->kept, (size_t)(se - sr->run->metrics),
+		                                         se->ndec),
+		                       n);
 	if (se->dec || !sr->dec_off)
 		return site_chart_points(sr->run, se->dec, se->dec ? se->ndec : 0,
 		                         s->opts->chart.x_kind);
@@ -1261,20 +1271,10 @@ static void rest_read(const struct site *s, const struct site_run *sr, const siz
 		if (ndec[i] == SIZE_MAX)
 			continue;
 		const struct series *se = &r->metrics[i];
-		if (!se->dec && sr->kept) {
-			n[i] = pts[i] ? se->ndec : 0;
-			if (pts[i])
-				cp[i] = site_chart_points(r, pts[i], se->ndec,
-				                          (enum chart_x_kind)sr->kept->x_kind);
-			else
-				diag_msg("%s: cannot read back the points of %s in %s", RUNCACHE_DIR,
-				         se->key, r->name);
-			if (!cp[i])
-				cp[i] = xcalloc(1, sizeof *cp[i]);
-			free(pts[i]);
-		} else {
+		if (!se->dec && sr->kept)
+			cp[i] = kept_dec_points(sr, se, pts[i], &n[i]);
+		else
 			cp[i] = dec_points(s, sr, se, &n[i]);
-		}
 	}
 	free(pts);
 }

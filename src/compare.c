@@ -130,11 +130,6 @@ static int cmp_param(const void *a, const void *b)
 	return strcmp(((const struct compare_param *)a)->key, ((const struct compare_param *)b)->key);
 }
 
-static int cmp_strp_const(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 size_t compare_varying_params(const struct run *const *runs, size_t n,
                               struct compare_param **out)
 {
@@ -147,7 +142,7 @@ size_t compare_varying_params(const struct run *const *runs, size_t n,
 			keys[nk++] = runs[i]->params.items[j].key;
 		}
 	if (nk > 1)
-		qsort(keys, nk, sizeof *keys, cmp_strp_const);
+		qsort(keys, nk, sizeof *keys, cmp_strp);
 	struct compare_param *res = xreallocarray(NULL, nk ? nk : 1, sizeof *res);
 	const char **vals = xreallocarray(NULL, n ? n : 1, sizeof *vals);
 	size_t nres = 0;
@@ -163,7 +158,7 @@ size_t compare_varying_params(const struct run *const *runs, size_t n,
 				vals[runs_with++] = v;
 		}
 		if (runs_with > 1)
-			qsort(vals, runs_with, sizeof *vals, cmp_strp_const);
+			qsort(vals, runs_with, sizeof *vals, cmp_strp);
 		for (size_t i = 0; i < runs_with; i++)
 			distinct += i == 0 || strcmp(vals[i], vals[i - 1]) != 0;
 		if (n < 2 || distinct > 1 || runs_with < n)

@@ -29,6 +29,18 @@ module.exports = async function (browser, ctx) {
 		ok(await navShown(page), `phone: ${path.relative(ctx.demo, f)}: every nav link is on screen at ${W} px`);
 		await page.close();
 	}
+	// The index's experiment descriptions read as lines, not a column one word wide.
+	{
+		const page = await openPage(browser, path.join(ctx.demo, "index.html"), { width: W, height: 844 });
+		const d = await page.evaluate(() => {
+			const wrap = document.querySelector("#experiments .table-wrap");
+			const cells = [...document.querySelectorAll("#experiments tbody td:last-child")].filter((c) => c.textContent.trim());
+			const narrow = cells.map((c) => c.getBoundingClientRect().width).filter((w) => w < wrap.clientWidth / 2);
+			return { n: cells.length, narrow, sideways: wrap.scrollWidth > wrap.clientWidth };
+		});
+		ok(d.n > 0 && d.narrow.length === 0 && !d.sideways, `phone: index.html: each experiment description spans the table's width, with no sideways scroll`, JSON.stringify(d));
+		await page.close();
+	}
 	// A live chart's readout on a phone: under the plot, not over it.
 	const exp = dir("experiments").find((f) => /data-points=/.test(fs.readFileSync(f, "utf8")));
 	if (exp) {

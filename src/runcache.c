@@ -103,29 +103,51 @@ static uint64_t zigzag(uint64_t d)
 	return (d << 1) ^ (uint64_t)-(int64_t)(d >> 63);
 }
 
+/* Writes v as a varint at p; returns the end. */
+static inline unsigned char *varint_at(unsigned char *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (unsigned char)v;
+	return p;
+}
+
+/* Points are encoded into a block on the stack and appended a block at a
+ * time: a million points are ten million bytes put one field at a time. */
+#define POINT_BYTES_MAX (10 + 10 + 9)
+
 static void put_points(struct buf *b, const struct point *pts, size_t n)
 {
-	put_varint(b, n);
+	unsigned char blk[16384];
+	unsigned char *p = varint_at(blk, n);
 	uint64_t step = 0, time = 0, bits = 0;
 	for (size_t i = 0; i < n; i++) {
-		put_varint(b, zigzag((uint64_t)pts[i].step - step));
-		put_varint(b, zigzag((uint64_t)pts[i].time_ms - time));
+		if ((size_t)(blk + sizeof blk - p) < POINT_BYTES_MAX) {
+			buf_put(b, blk, (size_t)(p - blk));
+			p = blk;
+		}
+		p = varint_at(p, zigzag((uint64_t)pts[i].step - step));
+		p = varint_at(p, zigzag((uint64_t)pts[i].time_ms - time));
 		step = (uint64_t)pts[i].step;
 		time = (uint64_t)pts[i].time_ms;
 		uint64_t v = double_bits(pts[i].value), x = v ^ bits;
 		bits = v;
 		if (!x) {
-			buf_putc(b, 0);
+			*p++ = 0;
 			continue;
 		}
 		int tz = __builtin_ctzll(x) / 8, lz = __builtin_clzll(x) / 8;
 		int nb = 8 - tz - lz;
-		unsigned char tmp[9];
-		tmp[0] = (unsigned char)(tz << 4 | nb);
-		for (int k = 0; k < nb; k++)
-			tmp[1 + k] = (unsigned char)(x >> (8 * (tz + k)));
-		buf_put(b, tmp, (size_t)nb + 1);
+		*p++ = (unsigned char)(tz << 4 | nb);
+		/* the 8 bytes of x >> 8 tz, little-endian; the nb that count are kept */
+		uint64_t y = x >> (8 * tz);
+		for (int k = 0; k < 8; k++)
+			p[k] = (unsigned char)(y >> (8 * k));
+		p += nb;
 	}
+	buf_put(b, blk, (size_t)(p - blk));
 }
 
 /* ---- decoding ---- */

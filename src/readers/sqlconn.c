@@ -1,6 +1,5 @@
 /* sqlconn.c — what every SQL connection implementation shares: the error
  * record and reading numbers from a column's text. */
-#include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,23 +37,4 @@ bool sqlconn_text_flag(struct sqlconn *c, int i)
 	if (*s == 't' || *s == 'T')
 		return true;
 	return strtod(s, NULL) != 0;
-}
-
-int sqlconn_load(const char *soname, const char *const *names, void **const *slots, size_t n,
-                 char **error)
-{
-	void *h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
-	if (!h) {
-		const char *why = dlerror();
-		*error = xasprintf("cannot load %s: %s", soname, why ? why : "not found");
-		return 0;
-	}
-	for (size_t i = 0; i < n; i++) {
-		*slots[i] = dlsym(h, names[i]);
-		if (!*slots[i]) {
-			*error = xasprintf("cannot load %s: no %s in it", soname, names[i]);
-			return 0; /* kept open: a library is not unloaded under its users */
-		}
-	}
-	return 1;
 }

@@ -82,12 +82,4 @@ int sqlconn_text_real(struct sqlconn *c, int i, double *v);
 int64_t sqlconn_text_integer(struct sqlconn *c, int i);
 bool sqlconn_text_flag(struct sqlconn *c, int i);
 
-/* The client library soname opened when a server store is first read, not
- * at start (with what it pulls in, TLS, Kerberos and LDAP among it, linking
- * it took most of a small build's start-up): each names[i] looked up into
- * *slots[i]. Returns 1, or 0 with *error set (caller frees). Callers run it
- * once (pthread_once). */
-int sqlconn_load(const char *soname, const char *const *names, void **const *slots, size_t n,
-                 char **error);
-
 #endif

@@ -16,7 +16,7 @@
 #include "sqlconn.h"
 
 /* MariaDB Connector/C's functions, looked up when the first store on its server is read
- * (sqlconn_load); each name below stands for its pointer in mylib. */
+ * (lib_load); each name below stands for its pointer in mylib. */
 #define MY_FUNCS(X) \
 	X(mysql_close) X(mysql_errno) X(mysql_error) X(mysql_fetch_row) X(mysql_free_result) \
 	X(mysql_get_server_info) X(mysql_init) X(mysql_server_init) X(mysql_num_fields) \
@@ -37,7 +37,7 @@ static void my_load(void)
 {
 	static const char *const names[] = {MY_FUNCS(MY_NAME)};
 	void **const slots[] = {MY_FUNCS(MY_ADDR)};
-	sqlconn_load("libmariadb.so.3", names, slots, sizeof names / sizeof *names, &my_error);
+	lib_load("libmariadb.so.3", names, slots, sizeof names / sizeof *names, &my_error);
 }
 
 #define mysql_close mylib.mysql_close

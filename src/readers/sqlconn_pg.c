@@ -13,7 +13,7 @@
 #include "sqlconn.h"
 
 /* libpq's functions, looked up when the first store on its server is read
- * (sqlconn_load); each name below stands for its pointer in pqlib. */
+ * (lib_load); each name below stands for its pointer in pqlib. */
 #define PQ_FUNCS(X) \
 	X(PQclear) X(PQconnectdbParams) X(PQerrorMessage) X(PQescapeLiteral) X(PQexec) X(PQfinish) \
 	X(PQfreemem) X(PQgetCopyData) X(PQgetResult) X(PQgetisnull) X(PQgetvalue) X(PQnfields) \
@@ -32,7 +32,7 @@ static void pq_load(void)
 {
 	static const char *const names[] = {PQ_FUNCS(PQ_NAME)};
 	void **const slots[] = {PQ_FUNCS(PQ_ADDR)};
-	sqlconn_load("libpq.so.5", names, slots, sizeof names / sizeof *names, &pq_error);
+	lib_load("libpq.so.5", names, slots, sizeof names / sizeof *names, &pq_error);
 }
 
 #define PQclear pqlib.PQclear

@@ -290,8 +290,9 @@ static char *chart_data_json(const struct chart_spec *sp, int log_y, int columns
 	for (size_t i = 0; i < sp->nseries; i++)
 		for (size_t j = 0; j < sp->series[i].n; j++)
 			if (isfinite(sp->series[i].pts[j].x)) {
-				xlo = fmin(xlo, sp->series[i].pts[j].x);
-				xhi = fmax(xhi, sp->series[i].pts[j].x);
+				double x = sp->series[i].pts[j].x; /* finite: fmin and fmax without the calls */
+				xlo = x < xlo ? x : xlo;
+				xhi = x > xhi ? x : xhi;
 			}
 	char *text = NULL;
 	size_t len = 0;

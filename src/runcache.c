@@ -148,8 +148,10 @@ static void put_points(struct buf *b, const struct point *pts, size_t n)
 		*p++ = (unsigned char)(tz << 4 | nb);
 		/* the 8 bytes of x >> 8 tz, little-endian; the nb that count are kept */
 		uint64_t y = x >> (8 * tz);
-		for (int k = 0; k < 8; k++)
-			p[k] = (unsigned char)(y >> (8 * k));
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+		y = __builtin_bswap64(y);
+#endif
+		memcpy(p, &y, 8);
 		p += nb;
 	}
 	buf_put(b, blk, (size_t)(p - blk));

@@ -22,7 +22,9 @@ ifneq ($(PKG_OK),yes)
   $(shell sh scripts/install-deps.sh >&2)
 endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+# libpq, MariaDB Connector/C and libzip are opened when a store needs them
+# (lib_load), not linked: loading them at every start cost more than a small build.
+PKG_LIBS   := $(shell pkg-config --libs $(filter-out libpq libmariadb libzip,$(PKGS)))
 
 ifeq ($(SANITIZE),1)
   BUILD    = build-san

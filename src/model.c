@@ -494,13 +494,14 @@ struct point *points_decimate_m4(const struct point *pts, size_t n, size_t bucke
 			continue;
 		}
 		size_t start = i, imin = SIZE_MAX, imax = SIZE_MAX;
+		double vmin = INFINITY, vmax = -INFINITY; /* pts[imin].value, pts[imax].value */
 		for (; i < n && (double)pts[i].step < edge; i++) {
 			double v = pts[i].value;
 			if (isfinite(v)) {
-				if (imin == SIZE_MAX || v < pts[imin].value)
-					imin = i;
-				if (imax == SIZE_MAX || v > pts[imax].value)
-					imax = i;
+				if (imin == SIZE_MAX || v < vmin)
+					imin = i, vmin = v;
+				if (imax == SIZE_MAX || v > vmax)
+					imax = i, vmax = v;
 			}
 		}
 		size_t end = i - 1;

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <xxhash.h>
@@ -103,29 +104,57 @@ static uint64_t zigzag(uint64_t d)
 	return (d << 1) ^ (uint64_t)-(int64_t)(d >> 63);
 }
 
+/* Writes v as a varint at p; returns the end. */
+static inline unsigned char *varint_at(unsigned char *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (unsigned char)v;
+	return p;
+}
+
+/* Points are encoded into a block on the stack and appended a block at a
+ * time: a million points are ten million bytes put one field at a time. */
+#define POINT_BYTES_MAX (10 + 10 + 9)
+
 static void put_points(struct buf *b, const struct point *pts, size_t n)
 {
-	put_varint(b, n);
+	unsigned char blk[16384];
+	/* about 8 bytes a point (a step, a time and a value that change a
+	 * little): one allocation, not a copy at each doubling */
+	if (n > sizeof blk)
+		buf_reserve(b, n / 2 * 17);
+	unsigned char *p = varint_at(blk, n);
 	uint64_t step = 0, time = 0, bits = 0;
 	for (size_t i = 0; i < n; i++) {
-		put_varint(b, zigzag((uint64_t)pts[i].step - step));
-		put_varint(b, zigzag((uint64_t)pts[i].time_ms - time));
+		if ((size_t)(blk + sizeof blk - p) < POINT_BYTES_MAX) {
+			buf_put(b, blk, (size_t)(p - blk));
+			p = blk;
+		}
+		p = varint_at(p, zigzag((uint64_t)pts[i].step - step));
+		p = varint_at(p, zigzag((uint64_t)pts[i].time_ms - time));
 		step = (uint64_t)pts[i].step;
 		time = (uint64_t)pts[i].time_ms;
 		uint64_t v = double_bits(pts[i].value), x = v ^ bits;
 		bits = v;
 		if (!x) {
-			buf_putc(b, 0);
+			*p++ = 0;
 			continue;
 		}
 		int tz = __builtin_ctzll(x) / 8, lz = __builtin_clzll(x) / 8;
 		int nb = 8 - tz - lz;
-		unsigned char tmp[9];
-		tmp[0] = (unsigned char)(tz << 4 | nb);
-		for (int k = 0; k < nb; k++)
-			tmp[1 + k] = (unsigned char)(x >> (8 * (tz + k)));
-		buf_put(b, tmp, (size_t)nb + 1);
+		*p++ = (unsigned char)(tz << 4 | nb);
+		/* the 8 bytes of x >> 8 tz, little-endian; the nb that count are kept */
+		uint64_t y = x >> (8 * tz);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+		y = __builtin_bswap64(y);
+#endif
+		memcpy(p, &y, 8);
+		p += nb;
 	}
+	buf_put(b, blk, (size_t)(p - blk));
 }
 
 /* ---- decoding ---- */
@@ -1054,22 +1083,62 @@ static void keep_old(struct runcache *c, struct run_keep *k)
 }
 
 /* A run read now goes into the new cache: head (model and site part), tail. */
+/* Writes the n parts whole (writev again after a short write); returns the
+ * bytes written. part is used up. */
+static size_t write_parts(int fd, struct iovec *part, int n)
+{
+	size_t done = 0;
+	while (n > 0) {
+		ssize_t w = writev(fd, part, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		done += (size_t)w;
+		size_t left = (size_t)w;
+		while (n > 0 && left >= part->iov_len) {
+			left -= part->iov_len;
+			part++;
+			n--;
+		}
+		if (n > 0) {
+			part->iov_base = (char *)part->iov_base + left;
+			part->iov_len -= left;
+		}
+	}
+	return done;
+}
+
 static void keep_new(struct runcache *c, struct run_keep *k)
 {
-	struct buf head = BUF_INIT, file = BUF_INIT;
+	struct buf head = BUF_INIT, hdr = BUF_INIT;
 	buf_put(&head, k->head.data ? k->head.data : "", k->head.size);
 	runcache_encode_site(&k->site, &head);
-	BUF_PUTSL(&file, RUN_MAGIC);
-	put_u64(&file, head.size);
+	BUF_PUTSL(&hdr, RUN_MAGIC);
+	put_u64(&hdr, head.size);
 	XXH128_hash_t hh = XXH3_128bits(head.data ? head.data : "", head.size);
-	put_u64(&file, hh.low64);
-	put_u64(&file, hh.high64);
-	buf_put(&file, head.data ? head.data : "", head.size);
-	buf_put(&file, k->tail.data ? k->tail.data : "", k->tail.size);
-	buf_put(&file, k->site.spill_bytes.data ? k->site.spill_bytes.data : "",
-	        k->site.spill_bytes.size);
-	buf_free(&head);
-	XXH128_hash_t h = XXH3_128bits(file.data, file.size);
+	put_u64(&hdr, hh.low64);
+	put_u64(&hdr, hh.high64);
+	/* The file is its parts one after another: hashed and written from
+	 * where they are, not copied into one buffer first (a long run's
+	 * points are megabytes). */
+	struct iovec part[4] = {
+		{hdr.data, hdr.size},
+		{head.data, head.size},
+		{k->tail.data, k->tail.size}, /* NULL when empty: no bytes */
+		{k->site.spill_bytes.data, k->site.spill_bytes.size},
+	};
+	size_t total = 0;
+	XXH3_state_t *st = XXH3_createState();
+	if (!st)
+		out_of_memory();
+	XXH3_128bits_reset(st);
+	for (int i = 0; i < 4; i++) {
+		XXH3_128bits_update(st, part[i].iov_base, part[i].iov_len);
+		total += part[i].iov_len;
+	}
+	XXH128_hash_t h = XXH3_128bits_digest(st);
+	XXH3_freeState(st);
 	char name[33];
 	snprintf(name, sizeof name, "%016llx%016llx", (unsigned long long)h.high64,
 	         (unsigned long long)h.low64);
@@ -1079,7 +1148,7 @@ static void keep_new(struct runcache *c, struct run_keep *k)
 		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 		int ok = fd < 0 && errno == EEXIST; /* the same bytes, for another run */
 		if (fd >= 0) {
-			ok = write(fd, file.data, file.size) == (ssize_t)file.size;
+			ok = write_parts(fd, part, 4) == total;
 			ok = close(fd) == 0 && ok;
 			if (!ok)
 				unlink(path);
@@ -1089,7 +1158,8 @@ static void keep_new(struct runcache *c, struct run_keep *k)
 		free(path);
 	}
 	pthread_mutex_unlock(&c->mu);
-	buf_free(&file);
+	buf_free(&head);
+	buf_free(&hdr);
 }
 
 void runcache_keep_done(struct runcache *c, struct run_keep *k, int ok)

@@ -1,5 +1,6 @@
 /* util.c — allocation wrappers, the byte buffer, small string and path helpers. */
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
@@ -116,6 +117,11 @@ void buf_put(struct buf *b, const void *data, size_t n)
 		memcpy(b->data + b->size, data, n);
 	b->size += n;
 	b->data[b->size] = '\0';
+}
+
+void buf_reserve(struct buf *b, size_t extra)
+{
+	buf_grow(b, extra);
 }
 
 void buf_putc(struct buf *b, int c)
@@ -597,4 +603,23 @@ const char *file_kind_name(unsigned mode)
 	if (S_ISDIR(mode))
 		return "a folder";
 	return "not a regular file";
+}
+
+int lib_load(const char *soname, const char *const *names, void **const *slots, size_t n,
+             char **error)
+{
+	void *h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		const char *why = dlerror();
+		*error = xasprintf("cannot load %s: %s", soname, why ? why : "not found");
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		*slots[i] = dlsym(h, names[i]);
+		if (!*slots[i]) {
+			*error = xasprintf("cannot load %s: no %s in it", soname, names[i]);
+			return 0; /* left open: its functions may be in use elsewhere */
+		}
+	}
+	return 1;
 }

@@ -34,6 +34,8 @@ struct buf {
 
 void buf_put(struct buf *b, const void *data, size_t n);
 void buf_putc(struct buf *b, int c);
+/* Room for extra more bytes in one allocation (instead of doubling to it). */
+void buf_reserve(struct buf *b, size_t extra);
 void buf_puts(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
@@ -101,5 +103,14 @@ void utf8_fix(char **s);
 /* What a file of this st_mode is, for a message: "a FIFO", "a character
  * device", ... (runsite reads only regular files: a FIFO would block). */
 const char *file_kind_name(unsigned mode);
+
+/* Opens the shared library soname and looks up each names[i] into *slots[i]:
+ * the libraries only some stores need (the database clients, libzip) are
+ * opened when such a store is read, not at every start (loading them and
+ * what they pull in, TLS, Kerberos and LDAP among it, took more than half a
+ * small build's start-up). Returns 1, or 0 with *error set (caller frees).
+ * Run it once per library (pthread_once). */
+int lib_load(const char *soname, const char *const *names, void **const *slots, size_t n,
+             char **error);
 
 #endif

@@ -110,6 +110,10 @@ static inline long long chart_m4_col(double x0, double xlo, double sx, double x)
 	return (long long)c;
 }
 
+/* Column bounds searched by M4 in this thread (for the tests: about two
+ * a column, not a point). */
+extern _Thread_local unsigned long chart_m4_bound_searches;
+
 /* chart_m4, also telling whether some column held two finite points or more
  * (the series is dense at this width). dense may be NULL. */
 size_t chart_m4_dense(const struct chart_point *pts, size_t n, double x0, double xlo, double sx,

@@ -112,15 +112,32 @@ struct cols {
 	long long c;
 };
 
+_Thread_local unsigned long chart_m4_bound_searches;
+
 /* The column of x, by its bounds when x is in the current column. */
 static inline long long col_find(struct cols *t, double x)
 {
 	if (x >= t->a && x < t->b)
 		return t->c;
+	long long prev = t->c;
+	double prev_b = t->b;
 	t->c = chart_m4_col(t->x0, t->xlo, t->sx, x);
 	if (t->c > -(1LL << 50) && t->c < (1LL << 50)) {
-		t->a = col_start(t->x0, t->xlo, t->sx, t->c);
+		/* the next column starts where the last one ended */
+		if (t->c == prev + 1 && !isnan(prev_b)) {
+			t->a = prev_b;
+		} else {
+			t->a = col_start(t->x0, t->xlo, t->sx, t->c);
+			chart_m4_bound_searches++;
+		}
+		/* A start not found (column 0 at x0 = xlo = 0 reaches into the
+		 * negative subnormals): the column is increasing in x, so every
+		 * x' in [x, b) is in x's column too; otherwise each of its points
+		 * would search again. */
+		if (isnan(t->a) && t->sx > 0)
+			t->a = x;
 		t->b = col_start(t->x0, t->xlo, t->sx, t->c + 1);
+		chart_m4_bound_searches++;
 	} else {
 		t->a = t->b = NAN; /* the clamp: no bounds */
 	}
@@ -162,6 +179,35 @@ size_t chart_decimate(const struct chart_point *pts, size_t n, double xlo, doubl
 	return chart_m4(pts, n, 0, xlo, (double)columns / (xhi - xlo), out);
 }
 
+/* The rest of the open column of m, fast: from point i + 1 while x stays in
+ * the column and y is shown, the same comparisons as m4_push kept in
+ * registers. Returns the last index taken (i when none). */
+static size_t m4_column_rest(const struct chart_point *pts, size_t n, size_t i,
+                             const struct cols *t, int logy, struct m4 *m)
+{
+	double lo = m->lo.y, hi = m->hi.y, a = t->a, b = t->b;
+	size_t loi = m->loi, hii = m->hii, j;
+
+	for (j = i + 1; j < n; j++) {
+		double x = pts[j].x, v = pts[j].y;
+		if (!(x >= a && x < b) || !isfinite(v) || (logy && !(v > 0)))
+			break;
+		if (v < lo)
+			lo = v, loi = j;
+		if (v > hi)
+			hi = v, hii = j;
+	}
+	if (--j == i)
+		return i;
+	m->merged = 1;
+	m->lo = (struct chart_point){pts[loi].x, lo};
+	m->hi = (struct chart_point){pts[hii].x, hi};
+	m->loi = loi, m->hii = hii;
+	m->li = j;
+	m->l = pts[j];
+	return j;
+}
+
 size_t chart_m4_dense(const struct chart_point *pts, size_t n, double x0, double xlo, double sx,
                       int logy, struct chart_point *out, int *dense)
 {
@@ -172,7 +218,10 @@ size_t chart_m4_dense(const struct chart_point *pts, size_t n, double x0, double
 		double x = pts[i].x, y = log_hide(pts[i].y, logy);
 		if (!isfinite(x))
 			continue;
-		m4_push(&m, i, x, y, isfinite(y) ? col_find(&t, x) : 0);
+		long long c = isfinite(y) ? col_find(&t, x) : 0;
+		m4_push(&m, i, x, y, c);
+		if (m.open && m.col == c && isfinite(y))
+			i = m4_column_rest(pts, n, i, &t, logy, &m);
 	}
 	m4_flush(&m);
 	log_out(out, m.k, logy);

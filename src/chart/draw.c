@@ -284,33 +284,44 @@ static void prepare(struct ctx *c, struct prep *p, int logy, double *xlo, double
 		 * the extrema of the values it shows, log10'd at the end. */
 		double bx = *xlo, bX = *xhi, by = INFINITY, bY = -INFINITY;
 		int prev = 0;
-		q->first = SIZE_MAX;
+		/* in locals, not in q: a store per point otherwise */
+		const struct chart_point *raw = q->raw;
+		size_t first = SIZE_MAX, last = q->last, best = q->best, changes = q->changes;
+		int unsorted = q->unsorted;
+		int goal = se->faint ? CHART_GOAL_NONE : spec->goal;
+		double lastx = 0, besty = best == (size_t)-1 ? 0 : raw[best].y;
 		for (size_t i = 0; i < q->n; i++) {
-			double x = q->raw[i].x, y = q->raw[i].y;
+			double x = raw[i].x, y = raw[i].y;
 			if (!isfinite(x))
 				continue;
 			bx = x < bx ? x : bx;
 			bX = x > bX ? x : bX;
 			if (!axis_shows(y, logy)) {
 				int cls = m4_class(y, logy);
-				q->changes += cls != prev;
+				changes += cls != prev;
 				prev = cls;
 				continue;
 			}
 			prev = 0;
-			if (q->first == SIZE_MAX)
-				q->first = i;
-			else if (x < q->raw[q->last].x)
-				q->unsorted = 1;
-			q->last = i;
+			if (first == SIZE_MAX)
+				first = i;
+			else if (x < lastx)
+				unsorted = 1;
+			last = i;
+			lastx = x;
 			by = y < by ? y : by;
 			bY = y > bY ? y : bY;
-			if (spec->goal != CHART_GOAL_NONE && !se->faint &&
-			    (q->best == (size_t)-1 ||
-			     (spec->goal == CHART_GOAL_MIN ? y < q->raw[q->best].y
-			                                   : y > q->raw[q->best].y)))
-				q->best = i;
+			if (goal != CHART_GOAL_NONE &&
+			    (best == (size_t)-1 || (goal == CHART_GOAL_MIN ? y < besty : y > besty))) {
+				best = i;
+				besty = y;
+			}
 		}
+		q->first = first;
+		q->last = last;
+		q->best = best;
+		q->changes = changes;
+		q->unsorted = unsorted;
 		*xlo = bx;
 		*xhi = bX;
 		if (by <= bY) {

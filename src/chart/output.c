@@ -425,11 +425,11 @@ char *chart_describe(const struct chart_spec *spec, const struct chart_info *inf
 			double y = se->pts[i].y;
 			if (!isfinite(y))
 				continue;
-			if (lo == (size_t)-1 || y < lov) {
+			if (y < lov) { /* a finite y is below INFINITY: the first sets lo */
 				lo = i;
 				lov = y;
 			}
-			if (hi == (size_t)-1 || y > hiv) {
+			if (y > hiv) {
 				hi = i;
 				hiv = y;
 			}

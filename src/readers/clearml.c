@@ -6,6 +6,7 @@
  * (metrics.jsonl), backend_interface/task/log.py (log.jsonl); notes in
  * shared/formats/mlflow-clearml-wandb.md §3. */
 #include <errno.h>
+#include <pthread.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,50 @@
 #include "clearml.h"
 #include "console_note.h"
 #include "runsite/yamlkv.h"
+
+/* libzip's functions, looked up when the first zip is read (lib_load); each
+ * name below stands for its pointer in ziplib. */
+#define ZIP_FUNCS(X) \
+	X(zip_discard) X(zip_error_fini) X(zip_error_init_with_code) X(zip_error_strerror) \
+	X(zip_fclose) X(zip_file_strerror) X(zip_fopen_index) X(zip_fread) X(zip_get_num_entries) \
+	X(zip_name_locate) X(zip_open) X(zip_stat) X(zip_stat_index) X(zip_strerror)
+#define ZIP_SLOT(f) __typeof__(f) *f;
+#define ZIP_NAME(f) #f,
+#define ZIP_ADDR(f) (void **)&ziplib.f,
+static struct {
+	ZIP_FUNCS(ZIP_SLOT)
+} ziplib;
+static pthread_once_t zip_once = PTHREAD_ONCE_INIT;
+static char *zip_load_error; /* why libzip could not be loaded, or NULL */
+
+static void zip_load(void)
+{
+	static const char *const names[] = {ZIP_FUNCS(ZIP_NAME)};
+	void **const slots[] = {ZIP_FUNCS(ZIP_ADDR)};
+	lib_load("libzip.so.4", names, slots, sizeof names / sizeof *names, &zip_load_error);
+}
+
+/* Whether libzip's functions are there (loaded now if need be). */
+static int zip_ready(void)
+{
+	pthread_once(&zip_once, zip_load);
+	return zip_load_error == NULL;
+}
+
+#define zip_discard ziplib.zip_discard
+#define zip_error_fini ziplib.zip_error_fini
+#define zip_error_init_with_code ziplib.zip_error_init_with_code
+#define zip_error_strerror ziplib.zip_error_strerror
+#define zip_fclose ziplib.zip_fclose
+#define zip_file_strerror ziplib.zip_file_strerror
+#define zip_fopen_index ziplib.zip_fopen_index
+#define zip_fread ziplib.zip_fread
+#define zip_get_num_entries ziplib.zip_get_num_entries
+#define zip_name_locate ziplib.zip_name_locate
+#define zip_open ziplib.zip_open
+#define zip_stat ziplib.zip_stat
+#define zip_stat_index ziplib.zip_stat_index
+#define zip_strerror ziplib.zip_strerror
 
 #define CM_TASK "task.json"
 #define CM_METRICS "metrics.jsonl"
@@ -73,6 +118,11 @@ int clearml_entry_escapes(const char *name)
  * Returns NULL when refused or unreadable (reported unless quiet). */
 static zip_t *open_zip(const char *path, int quiet)
 {
+	if (!zip_ready()) {
+		if (!quiet)
+			diag_warn(path, 0, "cannot open the zip: %s", zip_load_error);
+		return NULL;
+	}
 	int err = 0;
 	zip_t *z = zip_open(path, ZIP_RDONLY, &err);
 	if (!z) {
@@ -454,7 +504,7 @@ static int probe(const char *path)
 		free(l);
 		return score;
 	}
-	if (!str_ends(path, ".zip"))
+	if (!str_ends(path, ".zip") || !zip_ready())
 		return 0;
 	int err;
 	zip_t *z = zip_open(path, ZIP_RDONLY, &err);

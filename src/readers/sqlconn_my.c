@@ -15,6 +15,57 @@
 #include "runsite/util.h"
 #include "sqlconn.h"
 
+/* MariaDB Connector/C's functions, looked up when the first store on its server is read
+ * (lib_load); each name below stands for its pointer in mylib. */
+#define MY_FUNCS(X) \
+	X(mysql_close) X(mysql_errno) X(mysql_error) X(mysql_fetch_row) X(mysql_free_result) \
+	X(mysql_get_server_info) X(mysql_init) X(mysql_server_init) X(mysql_num_fields) \
+	X(mysql_optionsv) X(mysql_query) X(mysql_real_connect) X(mysql_real_escape_string) \
+	X(mysql_real_query) X(mysql_stmt_bind_result) X(mysql_stmt_close) X(mysql_stmt_errno) \
+	X(mysql_stmt_error) X(mysql_stmt_execute) X(mysql_stmt_fetch) X(mysql_stmt_fetch_column) \
+	X(mysql_stmt_field_count) X(mysql_stmt_init) X(mysql_stmt_prepare) X(mysql_store_result)
+#define MY_SLOT(f) __typeof__(f) *f;
+#define MY_NAME(f) #f,
+#define MY_ADDR(f) (void **)&mylib.f,
+static struct {
+	MY_FUNCS(MY_SLOT)
+} mylib;
+static pthread_once_t my_once = PTHREAD_ONCE_INIT;
+static char *my_error; /* why MariaDB Connector/C could not be loaded, or NULL */
+
+static void my_load(void)
+{
+	static const char *const names[] = {MY_FUNCS(MY_NAME)};
+	void **const slots[] = {MY_FUNCS(MY_ADDR)};
+	lib_load("libmariadb.so.3", names, slots, sizeof names / sizeof *names, &my_error);
+}
+
+#define mysql_close mylib.mysql_close
+#define mysql_errno mylib.mysql_errno
+#define mysql_error mylib.mysql_error
+#define mysql_fetch_row mylib.mysql_fetch_row
+#define mysql_free_result mylib.mysql_free_result
+#define mysql_get_server_info mylib.mysql_get_server_info
+#define mysql_init mylib.mysql_init
+#define mysql_server_init mylib.mysql_server_init
+#define mysql_num_fields mylib.mysql_num_fields
+#define mysql_optionsv mylib.mysql_optionsv
+#define mysql_query mylib.mysql_query
+#define mysql_real_connect mylib.mysql_real_connect
+#define mysql_real_escape_string mylib.mysql_real_escape_string
+#define mysql_real_query mylib.mysql_real_query
+#define mysql_stmt_bind_result mylib.mysql_stmt_bind_result
+#define mysql_stmt_close mylib.mysql_stmt_close
+#define mysql_stmt_errno mylib.mysql_stmt_errno
+#define mysql_stmt_error mylib.mysql_stmt_error
+#define mysql_stmt_execute mylib.mysql_stmt_execute
+#define mysql_stmt_fetch mylib.mysql_stmt_fetch
+#define mysql_stmt_fetch_column mylib.mysql_stmt_fetch_column
+#define mysql_stmt_field_count mylib.mysql_stmt_field_count
+#define mysql_stmt_init mylib.mysql_stmt_init
+#define mysql_stmt_prepare mylib.mysql_stmt_prepare
+#define mysql_store_result mylib.mysql_store_result
+
 #define MAX_STREAM_COLS 24
 
 struct myconn {
@@ -314,6 +365,12 @@ static void library_init(void)
 
 struct sqlconn *sqlconn_my_open(const struct sql_target *t, enum sql_fail *fail, char **error)
 {
+	pthread_once(&my_once, my_load);
+	if (my_error) {
+		*fail = SQL_CONNECT;
+		*error = xstrdup(my_error);
+		return NULL;
+	}
 	pthread_once(&library_once, library_init);
 	MYSQL *my = mysql_init(NULL);
 	if (!my) {

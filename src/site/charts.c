@@ -138,12 +138,35 @@ static void spec_for(const struct site *s, struct chart_spec *sp, const char *ke
 		sp->log_y = 1;
 }
 
+/* A chart's SVG fingerprint, worked out once for its files, its points file
+ * and the notes of both (hashing every point of a long series each time
+ * cost more than drawing it). Zeroed before the chart's first use. */
+struct chart_fp {
+	int have;
+	char svg[CHART_FINGERPRINT_LEN + 1];
+};
+
+/* chart_fingerprint of sp in format f, the SVG one through memo. */
+static void fingerprint_of(const struct chart_spec *sp, enum chart_format f, struct chart_fp *memo,
+                           char fp[CHART_FINGERPRINT_LEN + 1])
+{
+	if (f != CHART_SVG) {
+		chart_fingerprint(sp, f, fp);
+		return;
+	}
+	if (!memo->have) {
+		chart_fingerprint(sp, CHART_SVG, memo->svg);
+		memo->have = 1;
+	}
+	memcpy(fp, memo->svg, CHART_FINGERPRINT_LEN + 1);
+}
+
 /* Writes the chart in every format asked for as dir/stem.<ext>, or takes
  * the last build's file when the build cache holds the same chart; *alt
  * gets its description, *log_y (when not NULL) whether its y axis is
  * logarithmic. Returns 1, or 0 after reporting. */
 static int write_chart(struct site *s, const struct chart_spec *sp, const char *dir,
-                       const char *stem, char **alt, int *log_y)
+                       const char *stem, char **alt, int *log_y, struct chart_fp *memo)
 {
 	struct chart_info info;
 	memset(&info, 0, sizeof info);
@@ -153,7 +176,7 @@ static int write_chart(struct site *s, const struct chart_spec *sp, const char *
 		char fp[CHART_FINGERPRINT_LEN + 1];
 		char *rel = xasprintf("%s/%s.%s", dir, stem, site_chart_ext[f]);
 		int ok = 1;
-		chart_fingerprint(sp, (enum chart_format)f, fp);
+		fingerprint_of(sp, (enum chart_format)f, memo, fp);
 		if (!cache_reuse(s->cache, rel, fp, &info)) {
 			char *path = site_new_file(s, rel);
 			ok = chart_write(sp, (enum chart_format)f, path, &info);
@@ -267,8 +290,9 @@ static char *chart_data_json(const struct chart_spec *sp, int log_y, int columns
 	for (size_t i = 0; i < sp->nseries; i++)
 		for (size_t j = 0; j < sp->series[i].n; j++)
 			if (isfinite(sp->series[i].pts[j].x)) {
-				xlo = fmin(xlo, sp->series[i].pts[j].x);
-				xhi = fmax(xhi, sp->series[i].pts[j].x);
+				double x = sp->series[i].pts[j].x; /* finite: fmin and fmax without the calls */
+				xlo = x < xlo ? x : xlo;
+				xhi = x > xhi ? x : xhi;
 			}
 	char *text = NULL;
 	size_t len = 0;
@@ -493,19 +517,21 @@ static struct chart_point *unspill(const struct site *s, const struct site_run *
 }
 
 static char *chart_data_file(struct site *s, const struct chart_spec *sp, int log_y,
-                             int columns, const char *dir, const char *stem);
+                             int columns, const char *dir, const char *stem,
+                             struct chart_fp *memo);
 static void charts_spill(struct site *s, struct site_run *sr);
 
 /* Notes in k the chart files write_chart gave chart sp (dir/stem.<ext>):
  * their paths and fingerprints, what the next build takes them by. */
 static void keep_chart_files(const struct site *s, struct kept_site *k,
-                             const struct chart_spec *sp, const char *dir, const char *stem)
+                             const struct chart_spec *sp, const char *dir, const char *stem,
+                             struct chart_fp *memo)
 {
 	for (int f = CHART_SVG; f <= CHART_PDF; f++) {
 		if (!(s->opts->chart_formats & (1u << f)))
 			continue;
 		char fp[CHART_FINGERPRINT_LEN + 1];
-		chart_fingerprint(sp, (enum chart_format)f, fp);
+		fingerprint_of(sp, (enum chart_format)f, memo, fp);
 		char *rel = xasprintf("%s/%s.%s", dir, stem, site_chart_ext[f]);
 		kept_site_add_file(k, rel, fp);
 		free(rel);
@@ -515,18 +541,19 @@ static void keep_chart_files(const struct site *s, struct kept_site *k,
 /* The cache fingerprint of a chart's points file: the chart's own, its
  * first two characters this file's format and columns ("p4"), so an
  * unchanged chart's points are taken from the cache. */
-static void points_fingerprint(const struct chart_spec *sp, char fp[CHART_FINGERPRINT_LEN + 1])
+static void points_fingerprint(const struct chart_spec *sp, struct chart_fp *memo,
+                               char fp[CHART_FINGERPRINT_LEN + 1])
 {
-	chart_fingerprint(sp, CHART_SVG, fp);
+	fingerprint_of(sp, CHART_SVG, memo, fp);
 	memcpy(fp, "p4", 2);
 }
 
 /* And its points file (chart_data_file names it so). */
 static void keep_data_file(struct kept_site *k, const struct chart_spec *sp, const char *dir,
-                           const char *stem)
+                           const char *stem, struct chart_fp *memo)
 {
 	char fp[CHART_FINGERPRINT_LEN + 1];
-	points_fingerprint(sp, fp);
+	points_fingerprint(sp, memo, fp);
 	char *rel = xasprintf("%s/%s.points.js", dir, stem);
 	kept_site_add_file(k, rel, fp);
 	free(rel);
@@ -588,17 +615,18 @@ int site_run_charts(struct site *s, struct site_run *sr)
 		sp.nseries = 1;
 		char *alt = NULL;
 		int log_y = 0;
-		ok = write_chart(s, &sp, dir, stem, &alt, &log_y);
+		struct chart_fp memo = {0};
+		ok = write_chart(s, &sp, dir, stem, &alt, &log_y, &memo);
 		if (ok && sr->keep)
-			keep_chart_files(s, runcache_keep_site(sr->keep), &sp, dir, stem);
+			keep_chart_files(s, runcache_keep_site(sr->keep), &sp, dir, stem, &memo);
 		/* its points for the page script's readout, zoom and switches: M4
 		 * at a column per 8 px, each a logged value (per pixel, a run's
 		 * dozen charts would weigh twice their pictures: a 500-run site
 		 * 160 MB more, its first build twice as long) */
 		int width = sp.width > 0 ? sp.width : 720;
-		char *data = ok ? chart_data_file(s, &sp, log_y, width / 8, dir, stem) : NULL;
+		char *data = ok ? chart_data_file(s, &sp, log_y, width / 8, dir, stem, &memo) : NULL;
 		if (data && sr->keep)
-			keep_data_file(runcache_keep_site(sr->keep), &sp, dir, stem);
+			keep_data_file(runcache_keep_site(sr->keep), &sp, dir, stem, &memo);
 		free(cp);
 		if (!ok)
 			break;
@@ -1410,12 +1438,13 @@ static void unit_free(struct chart_series *cs, struct chart_point *own[3], int g
  * megabytes of points before showing anything). Returns the file's name
  * relative to the chart's folder, or NULL (the picture stays static). */
 static char *chart_data_file(struct site *s, const struct chart_spec *sp, int log_y,
-                             int columns, const char *dir, const char *stem)
+                             int columns, const char *dir, const char *stem,
+                             struct chart_fp *memo)
 {
 	char *name = xasprintf("%s.points.js", stem);
 	char *rel = xasprintf("%s/%s", dir, name);
 	char fp[CHART_FINGERPRINT_LEN + 1];
-	points_fingerprint(sp, fp);
+	points_fingerprint(sp, memo, fp);
 	struct chart_info info = {0};
 	info.log_y = log_y;
 	if (cache_reuse(s->cache, rel, fp, &info)) {
@@ -1557,12 +1586,13 @@ struct chart_ref *overlay_charts(struct site *s, const struct plan_unit *units, 
 			sp.nseries = ns;
 			char *alt = NULL;
 			int log_y = 0;
-			if (*ok && write_chart(s, &sp, dir, stem, &alt, &log_y)) {
+			struct chart_fp memo = {0};
+			if (*ok && write_chart(s, &sp, dir, stem, &alt, &log_y, &memo)) {
 				refs[*nout] = (struct chart_ref){keys[k].key, page_dir, xstrdup(stem),
 				                                 alt, note, NULL,
 				                                 chart_data_file(s, &sp, log_y,
 				                                                 sp.width > 0 ? sp.width : 720,
-				                                                 dir, stem),
+				                                                 dir, stem, &memo),
 				                                 NULL, 0, NULL};
 				chart_keys(&sp, &refs[(*nout)++]);
 				note = NULL;

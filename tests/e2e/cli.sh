@@ -40,6 +40,13 @@ if [ -d sample-runs/mlruns ]; then
 		sh -c "[ \$(ls -a '$TMP' | grep -c -- '^out.*tmp') -eq 0 ]"
 	check_exit 0 "--force writes over a foreign folder" \
 		"$RUNSITE" build -q --force sample-runs/mlruns -o "$TMP/foreign"
+	# The database servers' client libraries and libzip load when a store
+	# needs them (tests/e2e/servers.sh and trackers.sh read such stores), not
+	# at every start.
+	LD_DEBUG=files "$RUNSITE" build -q sample-runs/mlruns -o "$TMP/ld" >/dev/null 2>"$TMP/ld.err"
+	check_grep "the loader's log names the libraries loaded" "file=libcairo" "$TMP/ld.err"
+	check "a build of a local store loads no libpq, libmariadb nor libzip" \
+		sh -c "! grep -E 'file=(libpq|libmariadb|libzip)' '$TMP/ld.err'"
 else
 	skip "sample-runs/mlruns not there yet"
 fi

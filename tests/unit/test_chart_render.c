@@ -145,6 +145,48 @@ static void test_m4_smooth_same(void)
 	free(bs);
 }
 
+/* M4 of a walk at 90 columns from x = 0 (x0 = xlo = 0, where column 0's
+ * start is not found: it reaches into the negative subnormals) keeps the
+ * points of a per-point reference, and searches the column bounds about
+ * twice a column, not twice for each point of column 0. */
+static void test_m4_column_bounds(void)
+{
+	size_t n = 100000, cols = 90;
+	struct chart_point *p = walk(n, 0x9E3779B97F4A7C15ULL);
+	struct chart_point *a = xreallocarray(NULL, n, sizeof *a), *b = xreallocarray(NULL, n, sizeof *b);
+	double sx = (double)cols / (double)(n - 1);
+	chart_m4_bound_searches = 0;
+	size_t na = chart_m4_dense(p, n, 0, 0, sx, 0, a, NULL);
+	unsigned long searches = chart_m4_bound_searches;
+	/* the reference: each column's first, lowest, highest and last point
+	 * (the first of equal values), in their order, each once */
+	size_t nb = 0;
+	for (size_t i = 0; i < n;) {
+		long long c = chart_m4_col(0, 0, sx, p[i].x);
+		size_t j = i, lo = i, hi = i;
+		while (j < n && chart_m4_col(0, 0, sx, p[j].x) == c) {
+			if (p[j].y < p[lo].y)
+				lo = j;
+			if (p[j].y > p[hi].y)
+				hi = j;
+			j++;
+		}
+		size_t idx[4] = {i, lo < hi ? lo : hi, lo < hi ? hi : lo, j - 1};
+		for (int k = 0; k < 4; k++)
+			if (k == 0 || idx[k] != idx[k - 1])
+				b[nb++] = p[idx[k]];
+		i = j;
+	}
+	int same = na == nb;
+	for (size_t i = 0; same && i < na; i++)
+		same = !memcmp(&a[i], &b[i], sizeof a[i]);
+	OK(same, "M4 at %zu columns keeps %zu points, the reference %zu", cols, na, nb);
+	OK(searches <= 2 * (cols + 2), "%lu column bound searches for %zu columns", searches, cols);
+	free(p);
+	free(a);
+	free(b);
+}
+
 /* Draws spec at scale from every point and from M4, and checks that the
  * pictures differ (by more than tol in a channel) in at most 0.1% of their
  * pixels. Returns how many differ, of *total. */
@@ -552,6 +594,7 @@ int main(void)
 {
 	test_m4_small();
 	test_m4_smooth_same();
+	test_m4_column_bounds();
 	test_m4_exact();
 	test_nan_inf();
 	test_clip_and_log();

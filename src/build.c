@@ -85,10 +85,12 @@ static void phase(const char *name)
 		}
 		if (f)
 			fclose(f);
+		struct mallinfo2 mi = mallinfo2();
 		fprintf(stderr,
-		        "phase %-22s %7.3f s wall %7.3f s CPU %7.3f s main thread %6ld MB RSS %6ld MB peak\n",
+		        "phase %-22s %7.3f s wall %7.3f s CPU %7.3f s main thread %6ld MB RSS %6ld MB peak"
+		        " %6zu KB heap in use\n",
 		        name, t - phase_t0, cpu - phase_cpu0, main_cpu - phase_main0, rss / 1024,
-		        hwm / 1024);
+		        hwm / 1024, (mi.uordblks + mi.hblkhd) / 1024);
 	}
 	phase_t0 = t;
 	phase_cpu0 = cpu;
@@ -896,6 +898,11 @@ static int build_once(const struct discovery *d, const struct reader_opts *ropts
 		goto out;
 	}
 	phase("plan, reports");
+	/* What reading and drawing freed is spread between the runs kept for
+	 * the pages (the malloc settings keep freed memory): handed back now,
+	 * the pages' own memory is not added on top of it. */
+	malloc_trim(0);
+	phase("freed memory handed back");
 	if (write_pages(&b.s))
 		rc = EXIT_OK;
 	if (rc == EXIT_OK && b.s.report_problems && opts->strict) {

@@ -29,6 +29,7 @@ static const char *file_not_store_why(const char *path, const struct stat *st);
 struct walk {
 	struct discovery *d;
 	const char *given;
+	char *given_copy; /* the stores' one copy of given (10,000 stores hold one) */
 	const struct reader *logdir_reader; /* TensorBoard's, when it is in the table */
 	char **tb_dirs;                     /* folders holding event files, outside any store */
 	size_t ntb, captb;
@@ -100,7 +101,9 @@ static void add_store(struct walk *w, const struct reader *r, const char *path,
 	s->reader = r;
 	s->path = xstrdup(path);
 	s->also = also;
-	s->given = xstrdup(w->given);
+	if (!w->given_copy)
+		w->given_copy = xstrdup(w->given);
+	s->given = w->given_copy;
 }
 
 static void add_skipped(struct discovery *d, const char *path, const char *why)
@@ -420,6 +423,11 @@ size_t discover(const char *const *paths, size_t npaths, const char *forced_form
 	for (size_t i = 0; i < npaths; i++)
 		free(real[i]);
 	free(real);
+	/* The list is kept through the build: without the room it grew by. */
+	if (out->capstores > out->nstores && out->nstores) {
+		out->stores = xreallocarray(out->stores, out->nstores, sizeof *out->stores);
+		out->capstores = out->nstores;
+	}
 	return out->nstores;
 }
 
@@ -447,7 +455,9 @@ void discovery_free(struct discovery *d)
 {
 	for (size_t i = 0; i < d->nstores; i++) {
 		free(d->stores[i].path);
-		free(d->stores[i].given);
+		/* The stores of one given path, one after another, share its copy. */
+		if (i == 0 || d->stores[i].given != d->stores[i - 1].given)
+			free(d->stores[i].given);
 		for (size_t k = 0; k < d->stores[i].ninner; k++)
 			free(d->stores[i].inner[k]);
 		free(d->stores[i].inner);

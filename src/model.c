@@ -17,12 +17,42 @@
  * slimmed (run_slim), so 10,000 runs of the same six metrics hold six names.
  * A shared text is never freed: run_free and kvlist_free leave the ones
  * the pool holds. The pool is an open-addressing set of the texts
- * themselves; slimming happens on the chart workers, so it is locked. */
+ * themselves; slimming happens on the chart workers, so it is locked.
+ * A text enters the pool the second time it is seen: the first time only
+ * its hash is noted, and the text stays in its run's block, so a text one
+ * run alone holds (its store's path, its seed) costs its bytes there and a
+ * hash, not an allocation of its own kept to the end. */
 static struct {
 	pthread_mutex_t mu;
 	char **slots; /* NULL: free */
 	size_t n, cap;
-} pool = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0};
+	uint64_t *seen; /* hashes of texts seen once (0: free), open addressing */
+	size_t nseen, capseen;
+} pool = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, NULL, 0, 0};
+
+/* Notes hash h (not 0) as seen; returns whether it was already. */
+static bool seen_before(uint64_t h)
+{
+	if ((pool.nseen + 1) * 2 > pool.capseen) {
+		size_t oldcap = pool.capseen;
+		uint64_t *old = pool.seen;
+		pool.capseen = oldcap ? oldcap * 2 : 256;
+		pool.seen = xcalloc(pool.capseen, sizeof *pool.seen);
+		pool.nseen = 0;
+		for (size_t i = 0; i < oldcap; i++)
+			if (old[i])
+				seen_before(old[i]);
+		free(old);
+	}
+	size_t i = (h >> 1) & (pool.capseen - 1);
+	while (pool.seen[i] && pool.seen[i] != h)
+		i = (i + 1) & (pool.capseen - 1);
+	if (pool.seen[i])
+		return true;
+	pool.seen[i] = h;
+	pool.nseen++;
+	return false;
+}
 
 /* The slot holding text s (same bytes), or the free slot where it would go. */
 static size_t pool_slot(const char *s)
@@ -70,8 +100,11 @@ static void share(char **field)
 	}
 	size_t i = pool_slot(*field);
 	if (!pool.slots[i]) {
-		pool.slots[i] = *field;
-		pool.n++;
+		/* Not pooled yet: the first time, it stays the run's own. */
+		if (seen_before(hash_str(*field) | 1)) {
+			pool.slots[i] = *field;
+			pool.n++;
+		}
 	} else if (pool.slots[i] != *field) {
 		free(*field);
 		*field = pool.slots[i];
@@ -136,6 +169,14 @@ static char *pack_alloc(size_t len)
 	pthread_mutex_unlock(&slabs.mu);
 	*h = (struct pack_head){len, sl};
 	return (char *)h;
+}
+
+size_t run_slab_unused(void)
+{
+	pthread_mutex_lock(&slabs.mu);
+	size_t n = slabs.cur ? SLAB_SIZE - sizeof(struct slab) - slabs.cur->used : 0;
+	pthread_mutex_unlock(&slabs.mu);
+	return n;
 }
 
 static void pack_free(char *block)
@@ -596,7 +637,9 @@ void run_finish(struct run *r, size_t dec_buckets)
 		}
 		s->summarized = false; /* the summary is complete; later changes recount */
 		free(s->dec);
-		s->dec = points_decimate_m4(s->pts, s->n, dec_buckets, &s->ndec);
+		size_t ndec = 0;
+		s->dec = points_decimate_m4(s->pts, s->n, dec_buckets, &ndec);
+		s->ndec = (uint32_t)ndec; /* 4 per bucket, the buckets a few hundred */
 	}
 	run_sort_lists(r);
 }

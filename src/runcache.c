@@ -507,11 +507,12 @@ struct run *runcache_decode(const void *data, size_t n, struct kept_site *k, con
 		s->summarized = get_varint(&in) != 0;
 		get_id(&in, &ks->pts_id[i]);
 		get_id(&in, &ks->dec_id[i]);
-		s->ndec = (size_t)get_varint(&in);
+		uint64_t ndec = get_varint(&in);
+		s->ndec = (uint32_t)ndec;
 		ks->dec_len[i] = get_varint(&in);
 		ks->dec_at[i] = at;
 		at += ks->dec_len[i];
-		if (ks->dec_len[i] > HEAD_MAX * 64 || s->ndec > ks->dec_len[i])
+		if (ks->dec_len[i] > HEAD_MAX * 64 || ndec > ks->dec_len[i] || ndec > UINT32_MAX)
 			in.bad = 1;
 	}
 	size_t na = get_count(&in, 9);

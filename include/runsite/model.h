@@ -42,8 +42,9 @@ struct series {
 	size_t n, cap;
 	struct metric_summary sum;
 	struct point *dec;       /* M4-decimated copy (per bucket first, min, max, last), sorted by step */
-	size_t ndec;
 	uint64_t dropped;        /* points a reader removed by its own rule (e.g. TensorBoard restarts) */
+	uint32_t ndec;           /* at most 4 per bucket: with summarized, one word a series
+	                          * (every kept run holds its series to the end) */
 	bool summarized;         /* the reader kept sum's NaN/Inf counts, min and max point by
 	                          * point, with steps strictly increasing: run_finish() only adds
 	                          * count, first and last instead of reading every point again */
@@ -172,6 +173,10 @@ void run_sort_lists(struct run *r);
  * process). A slimmed run is read-only: nothing may be added to its lists
  * or replace its texts (run_slim again is harmless). */
 void run_slim(struct run *r);
+/* Bytes of the slab run_slim cuts blocks from that are not cut yet: held
+ * for the next runs, so the allocator counts them in use (for measuring
+ * what a run holds). */
+size_t run_slab_unused(void);
 
 /* The order values and points are kept in: numbers in order, then NaN (so
  * sorting is deterministic whatever the input holds); points by (step, time,

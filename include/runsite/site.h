@@ -74,7 +74,6 @@ struct site_chart {
 struct site_run {
 	struct run *run;         /* slimmed once its charts are written */
 	const char *slug;        /* owned by the run slug set */
-	int color;               /* palette index: site_run_color() of the run's id */
 	size_t exp;              /* index into site.exps */
 	size_t *children;        /* indexes of runs whose parent this is */
 	size_t nchildren, capchildren;
@@ -83,6 +82,7 @@ struct site_run {
 	size_t ncharts, capcharts;
 	uint64_t charts_off;     /* the chart list's record in that file, charts_len bytes */
 	size_t charts_len;       /* (0: never written there) */
+	int color;               /* palette index: site_run_color() of the run's id */
 	int spark;               /* the primary metric's sparkline: 0 not tried, 1 drawn, -1 none */
 	unsigned char digest[16]; /* site_run_digest: the run as read but its notes,
 	                           * for page fingerprints */

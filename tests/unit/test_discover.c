@@ -299,6 +299,33 @@ static void test_ids(void)
 	listing_free(&l);
 }
 
+/* The store list is kept through a build: a given path's stores share one
+ * copy of it, and the list holds no room it grew by. */
+static void test_store_list_compact(void)
+{
+	char rel[64];
+	for (int i = 0; i < 40; i++) {
+		snprintf(rel, sizeof rel, "many/lightning_logs/version_%d/metrics.csv", i);
+		put(rel, "step,loss\n0,1\n1,0.5\n");
+	}
+	put("more/lightning_logs/version_0/metrics.csv", "step,loss\n0,1\n");
+	put("more/lightning_logs/version_1/metrics.csv", "step,loss\n0,1\n");
+	char *paths[] = {tp("many"), tp("more")};
+	struct discovery d;
+	discover((const char *const *)paths, 2, NULL, &d);
+	INT_EQ(d.nstores, 42, "a store a version folder");
+	INT_EQ(d.capstores, d.nstores, "no room left over in the list");
+	size_t copies = 0;
+	for (size_t i = 0; i < d.nstores; i++)
+		copies += i == 0 || d.stores[i].given != d.stores[i - 1].given;
+	INT_EQ(copies, 2, "one copy of each given path");
+	STR_EQ(d.stores[0].given, paths[0], "the first given path");
+	STR_EQ(d.stores[d.nstores - 1].given, paths[1], "the second given path");
+	discovery_free(&d);
+	free(paths[0]);
+	free(paths[1]);
+}
+
 int main(void)
 {
 	/* Helpers of the shared headers this test does not need. */
@@ -312,6 +339,7 @@ int main(void)
 	test_dvclive();
 	test_skipped();
 	test_ids();
+	test_store_list_compact();
 	rm_tree(tmpdir);
 	return TEST_END();
 }

@@ -62,7 +62,7 @@ struct cache_row {
 
 struct build_cache {
 	sqlite3 *old;          /* the last build's cache, read-only; NULL: none */
-	sqlite3_stmt *find, *find_page, *find_files;
+	sqlite3_stmt *find, *find_page, *find_files, *find_file;
 	int64_t old_mtime_ns;  /* the old cache file's: no file of its build is newer */
 	bool in_place;         /* files taken stay in the old site, which the build commits into */
 	char *old_site, *new_site;
@@ -76,6 +76,8 @@ struct build_cache {
 	char *stage_error;     /* the first error staging a row, reported by cache_write */
 	size_t reused, drawn;
 	size_t pages_reused, pages_made;
+	/* pages made again: rows and band means taken from their last files, and made */
+	size_t rows_taken, rows_made, means_taken, means_binned;
 	struct runcache *runs; /* the runs kept between builds (runcache.h) */
 	struct pathset *run_files; /* their files in the site, made at the first cache_lists */
 };
@@ -130,6 +132,10 @@ static void open_old(struct build_cache *c)
 		rc = sqlite3_prepare_v2(c->old,
 		                        "SELECT path, size FROM page_files WHERE page = ? ORDER BY path",
 		                        -1, &c->find_files, NULL);
+	if (ours && rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(c->old,
+		                        "SELECT size FROM page_files WHERE page = ? AND path = ?",
+		                        -1, &c->find_file, NULL);
 	if (ours && rc == SQLITE_OK) {
 		/* The runs kept by the last build (none in a cache made before
 		 * runs were kept: its runs are read). */
@@ -151,7 +157,8 @@ static void open_old(struct build_cache *c)
 		sqlite3_finalize(c->find);
 		sqlite3_finalize(c->find_page);
 		sqlite3_finalize(c->find_files);
-		c->find = c->find_page = c->find_files = NULL;
+		sqlite3_finalize(c->find_file);
+		c->find = c->find_page = c->find_files = c->find_file = NULL;
 		sqlite3_close(c->old);
 		c->old = NULL;
 	}
@@ -613,9 +620,16 @@ int cache_close(struct build_cache *c, int write, size_t *reused, size_t *drawn,
 		*drawn = c->drawn;
 	if (pages_reused)
 		*pages_reused = c->pages_reused;
+	if (getenv("RUNSITE_PHASES")) {
+		fprintf(stderr, "rows taken from the last build: %zu; made: %zu\n", c->rows_taken,
+		        c->rows_made);
+		fprintf(stderr, "band means taken from the last build: %zu; binned: %zu\n",
+		        c->means_taken, c->means_binned);
+	}
 	sqlite3_finalize(c->find);
 	sqlite3_finalize(c->find_page);
 	sqlite3_finalize(c->find_files);
+	sqlite3_finalize(c->find_file);
 	sqlite3_close(c->old);
 	sqlite3_stmt *stage_stmts[] = {c->put_chart, c->put_page, c->put_file, c->put_taken,
 	                               c->has_taken, c->has_chart, c->has_page, c->has_file};
@@ -795,6 +809,43 @@ int cache_reuse_page_dir(struct build_cache *c, const char *rel, const char *fp)
 	free(sts);
 	file_list_free(&l);
 	return hit;
+}
+
+void cache_count_taken(struct build_cache *c, bool means, size_t taken, size_t made)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&c->mu);
+	*(means ? &c->means_taken : &c->rows_taken) += taken;
+	*(means ? &c->means_binned : &c->rows_made) += made;
+	pthread_mutex_unlock(&c->mu);
+}
+
+int cache_old_page_file(struct build_cache *c, const char *page, const char *rel)
+{
+	if (!c || !c->find_file)
+		return -1;
+	int64_t size = -1;
+	pthread_mutex_lock(&c->mu);
+	sqlite3_reset(c->find_file);
+	sqlite3_bind_text(c->find_file, 1, page, -1, SQLITE_STATIC);
+	sqlite3_bind_text(c->find_file, 2, rel, -1, SQLITE_STATIC);
+	if (sqlite3_step(c->find_file) == SQLITE_ROW)
+		size = sqlite3_column_int64(c->find_file, 0);
+	sqlite3_reset(c->find_file);
+	pthread_mutex_unlock(&c->mu);
+	if (size < 0)
+		return -1;
+	char *path = path_join(c->old_site, rel);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	free(path);
+	struct stat st;
+	if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size != size ||
+	                mtime_ns(&st) > c->old_mtime_ns)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
 }
 
 void cache_record_page_dir(struct build_cache *c, const char *rel, const char *fp,

@@ -122,7 +122,7 @@ static void fill_seed_groups(struct site *s, xmlNodePtr root, const struct site_
 
 char *exp_band_files(const struct site_exp *e)
 {
-	return xasprintf("%s/experiments/%s", PAGES_CACHE_DIR, e->slug);
+	return xasprintf("%s/bands/experiments/%s", PAGES_CACHE_DIR, e->slug);
 }
 
 int page_experiment(struct site *s, size_t ei)

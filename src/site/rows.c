@@ -11,7 +11,7 @@
  * A table made again (a run added to 10,000) takes the rows of the runs
  * that did not change from its last file instead of making them (each
  * reads its run's decimated copy for the sparkline): beside the rows file,
- * an index (PAGES_CACHE_DIR/<rows file less ".js">, never served) holds
+ * an index (PAGES_CACHE_DIR/rows/<rows file less ".js">, never served) holds
  * each row's fingerprint (what it shows of its run, and everything else a
  * row depends on) and its bytes' place in the file. */
 #include <math.h>
@@ -208,7 +208,7 @@ char *rows_index_rel(const char *rows_rel)
 	size_t n = strlen(rows_rel);
 	if (n > 3 && strcmp(rows_rel + n - 3, ".js") == 0)
 		n -= 3;
-	return xasprintf("%s/%.*s", PAGES_CACHE_DIR, (int)n, rows_rel);
+	return xasprintf("%s/rows/%.*s", PAGES_CACHE_DIR, (int)n, rows_rel);
 }
 
 #define ROWS_INDEX_MAGIC "runsite rows 1\n"

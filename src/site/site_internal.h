@@ -197,8 +197,9 @@ int cache_old_page_file(struct build_cache *c, const char *page, const char *rel
 /* Counts rows of runs tables (means: runs' means of overlay bands) taken
  * from those files and made, for RUNSITE_PHASES. */
 void cache_count_taken(struct build_cache *c, bool means, size_t taken, size_t made);
-/* Where those files are: below this folder of the site, as the page's own
- * path and a suffix (".runsite-pages/experiments/<slug>.rows"). */
+/* Where those files are: below this folder of the site, by kind and the
+ * page's own path (".runsite-pages/rows/experiments/<slug>.rows",
+ * ".runsite-pages/bands/experiments/<slug>/band-0"). */
 #define PAGES_CACHE_DIR ".runsite-pages"
 /* When c holds the last build's cache, files taken from it stay in the old
  * site, which the build then commits into in place (writer_commit): 1.

@@ -61,7 +61,7 @@ same "a point appended"
 
 # A band file damaged in the old site (same size, written later) is not
 # trusted: every run's means are binned again.
-b=$(ls "$LS"/.runsite-pages/experiments/*/band-* | head -1)
+b=$(ls "$LS"/.runsite-pages/bands/experiments/*/band-* | head -1)
 check "the band has its file" test -f "$b"
 dd if=/dev/zero of="$b" bs=1 count=8 seek=200 conv=notrunc 2>/dev/null
 touch -d '+1 hour' "$b"

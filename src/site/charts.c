@@ -1010,6 +1010,73 @@ static void select_nth(float *v, size_t lo, size_t hi, size_t k)
 	}
 }
 
+/* Buckets rest_ranks cuts the values' range in; and the fewest values it
+ * takes (fewer are selected in place). */
+#define RANK_BUCKETS 1024
+#define RANK_MIN 256
+
+/* The bucket of x in the range from lo, scale buckets a unit: larger x,
+ * never a smaller bucket. */
+static size_t rank_bucket(float x, float lo, double scale)
+{
+	double b = ((double)x - lo) * scale;
+	return b >= RANK_BUCKETS - 1 ? RANK_BUCKETS - 1 : (size_t)b;
+}
+
+/* What v[0..c) (no NaN) sorted holds at ranks[0..4) (ascending) into
+ * out[0..4), as select_nth finds them, by counting the values per bucket
+ * of their range and selecting only in the buckets that hold the ranks.
+ * Returns 0 when the range cannot be cut (one value, or not finite). */
+static int rest_ranks(const float *v, size_t c, const size_t ranks[4], float out[4])
+{
+	float lo = v[0], hi = v[0];
+	for (size_t i = 1; i < c; i++) {
+		if (v[i] < lo)
+			lo = v[i];
+		if (v[i] > hi)
+			hi = v[i];
+	}
+	if (!isfinite(lo) || !isfinite(hi) || !(lo < hi))
+		return 0;
+	double scale = RANK_BUCKETS / ((double)hi - lo);
+	if (!isfinite(scale))
+		return 0;
+	uint32_t count[RANK_BUCKETS] = {0};
+	for (size_t i = 0; i < c; i++)
+		count[rank_bucket(v[i], lo, scale)]++;
+	/* each rank's bucket and its place among the bucket's values */
+	size_t bucket[4], at[4], below = 0, b = 0;
+	for (int r = 0; r < 4; r++) {
+		while (below + count[b] <= ranks[r]) /* ranks[r] < c: it stops */
+			below += count[b++];
+		bucket[r] = b;
+		at[r] = ranks[r] - below;
+	}
+	float *in[4] = {NULL, NULL, NULL, NULL};
+	size_t n[4] = {0, 0, 0, 0};
+	for (int r = 0; r < 4; r++)
+		if (r == 0 || bucket[r] != bucket[r - 1])
+			in[r] = xreallocarray(NULL, count[bucket[r]], sizeof *in[r]);
+	for (size_t i = 0; i < c; i++) {
+		size_t k = rank_bucket(v[i], lo, scale);
+		for (int r = 0; r < 4; r++)
+			if (in[r] && bucket[r] == k) {
+				in[r][n[r]++] = v[i];
+				break;
+			}
+	}
+	for (int r = 0; r < 4; r++) {
+		int owner = r;
+		while (!in[owner])
+			owner--;
+		select_nth(in[owner], 0, n[owner], at[r]);
+		out[r] = in[owner][at[r]];
+	}
+	for (int r = 0; r < 4; r++)
+		free(in[r]);
+	return 1;
+}
+
 /* The band's point at bin b of the grid from xlo, span wide, from the run
  * means v[0..nruns) (NaN: none in the bin; v is reordered): own[k][*m],
  * *m counted up. */
@@ -1027,6 +1094,20 @@ static void rest_point(double xlo, double span, size_t b, float *v, size_t nruns
 	if (!c)
 		return;
 	size_t tenth = (c - 1) / 10;
+	double x = xlo + ((double)b + 0.5) / REST_BINS * span;
+	size_t half = c / 2;
+	size_t ranks[4] = {tenth, c % 2 ? half : half - 1, half, c - 1 - tenth};
+	float q[4];
+	if (c >= RANK_MIN && zeros != 3 && rest_ranks(v, c, ranks, q)) {
+		/* many runs: only the buckets of their range that hold the ranks */
+		own[0][*m] = (struct chart_point){x, ((double)q[1] + q[2]) / 2};
+		if (c % 2)
+			own[0][*m].y = q[2];
+		own[1][*m] = (struct chart_point){x, q[0]};
+		own[2][*m] = (struct chart_point){x, q[3]};
+		(*m)++;
+		return;
+	}
 	if (zeros == 3) {
 		/* qsort keeps equal values in their order, which a selection
 		 * does not: only -0 and +0 show it */
@@ -1034,7 +1115,6 @@ static void rest_point(double xlo, double span, size_t b, float *v, size_t nruns
 	} else {
 		/* the order statistics the band takes, each after the ones
 		 * that bound it */
-		size_t half = c / 2;
 		select_nth(v, 0, c, half);
 		if (tenth < half)
 			select_nth(v, 0, half, tenth);
@@ -1043,7 +1123,6 @@ static void rest_point(double xlo, double span, size_t b, float *v, size_t nruns
 		if (c - 1 - tenth > half)
 			select_nth(v, half + 1, c, c - 1 - tenth);
 	}
-	double x = xlo + ((double)b + 0.5) / REST_BINS * span;
 	double med = c % 2 ? v[c / 2] : ((double)v[c / 2 - 1] + v[c / 2]) / 2;
 	own[0][*m] = (struct chart_point){x, med};
 	own[1][*m] = (struct chart_point){x, v[tenth]};

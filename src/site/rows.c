@@ -433,6 +433,21 @@ int runs_rows_write(struct site *s, const char *rel, const size_t *idx, size_t n
 	if (fps)
 		old_rows_open(s, page, rel, index, &old);
 	free(page);
+	/* The index goes to its file as it is made (10,000 rows: 320 KB). */
+	FILE *fi = NULL;
+	if (fps) {
+		char *dir = xstrndup(index, (size_t)(strrchr(index, '/') - index));
+		fi = site_mkdir(s, dir) ? site_stream_open(s, index) : NULL;
+		free(dir);
+		if (!fi) {
+			old_rows_close(&old);
+			fclose(o.m);
+			free(o.mbuf);
+			fclose(f);
+			free(index);
+			return 0;
+		}
+	}
 	struct buf ib = BUF_INIT;
 	buf_put(&ib, ROWS_INDEX_MAGIC, ROWS_INDEX_HEAD - 8);
 	put_le64(&ib, n);
@@ -514,6 +529,10 @@ int runs_rows_write(struct site *s, const char *rel, const size_t *idx, size_t n
 			buf_put(&ib, fp, 16);
 			put_le64(&ib, at);
 			put_le64(&ib, r ? r->len : out_at(&o) - at);
+			if (ib.size >= 65536) {
+				fwrite(ib.data, 1, ib.size, fi);
+				buf_reset(&ib);
+			}
 		}
 		if (o.msize >= 65536)
 			out_drain(&o);
@@ -531,8 +550,10 @@ int runs_rows_write(struct site *s, const char *rel, const size_t *idx, size_t n
 	if (!ok)
 		diag_msg("%s: cannot read back the rows of the last build", rel);
 	ok = site_stream_close(s, f, rel) && o.ok && ok;
-	if (ok && fps)
-		ok = site_write(s, index, ib.data, ib.size);
+	if (fi) {
+		fwrite(ib.data, 1, ib.size, fi);
+		ok = site_stream_close(s, fi, index) && ok;
+	}
 	buf_free(&ib);
 	free(index);
 	return ok;

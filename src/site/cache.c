@@ -62,7 +62,7 @@ struct cache_row {
 
 struct build_cache {
 	sqlite3 *old;          /* the last build's cache, read-only; NULL: none */
-	sqlite3_stmt *find, *find_page, *find_files;
+	sqlite3_stmt *find, *find_page, *find_files, *find_file;
 	int64_t old_mtime_ns;  /* the old cache file's: no file of its build is newer */
 	bool in_place;         /* files taken stay in the old site, which the build commits into */
 	char *old_site, *new_site;
@@ -72,15 +72,21 @@ struct build_cache {
 	 * inside one transaction; NULL when it could not be opened. */
 	sqlite3 *stage;
 	sqlite3_stmt *put_chart, *put_page, *put_file, *put_taken, *has_taken;
-	sqlite3_stmt *has_chart, *has_page, *has_file;
 	char *stage_error;     /* the first error staging a row, reported by cache_write */
 	size_t reused, drawn;
 	size_t pages_reused, pages_made;
+	/* pages made again: rows and band means taken from their last files, and made */
+	size_t rows_taken, rows_made, means_taken, means_binned;
 	struct runcache *runs; /* the runs kept between builds (runcache.h) */
-	struct pathset *run_files; /* their files in the site, made at the first cache_lists */
+	/* What the new site lists (its run files and every row staged), by the
+	 * 128-bit hash of the path, made at the first cache_lists: the commit
+	 * asks for every file of the site. */
+	struct listed *listed;
 };
 
 static int binary_salt(char out[33]);
+struct listed;
+static void listed_free(struct listed *l);
 
 static int64_t mtime_ns(const struct stat *st)
 {
@@ -130,6 +136,10 @@ static void open_old(struct build_cache *c)
 		rc = sqlite3_prepare_v2(c->old,
 		                        "SELECT path, size FROM page_files WHERE page = ? ORDER BY path",
 		                        -1, &c->find_files, NULL);
+	if (ours && rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(c->old,
+		                        "SELECT size FROM page_files WHERE page = ? AND path = ?",
+		                        -1, &c->find_file, NULL);
 	if (ours && rc == SQLITE_OK) {
 		/* The runs kept by the last build (none in a cache made before
 		 * runs were kept: its runs are read). */
@@ -151,7 +161,8 @@ static void open_old(struct build_cache *c)
 		sqlite3_finalize(c->find);
 		sqlite3_finalize(c->find_page);
 		sqlite3_finalize(c->find_files);
-		c->find = c->find_page = c->find_files = NULL;
+		sqlite3_finalize(c->find_file);
+		c->find = c->find_page = c->find_files = c->find_file = NULL;
 		sqlite3_close(c->old);
 		c->old = NULL;
 	}
@@ -169,7 +180,6 @@ static void open_stage(struct build_cache *c)
 	                        "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
 	                        "PRAGMA cache_size = " STAGE_CACHE_SIZE ";" CACHE_TABLES
 	                        "CREATE TABLE taken(path TEXT PRIMARY KEY) WITHOUT ROWID;"
-	                        "CREATE INDEX page_files_path ON page_files(path);"
 	                        "BEGIN;",
 	                        NULL, NULL, NULL) == SQLITE_OK;
 	struct {
@@ -181,9 +191,6 @@ static void open_stage(struct build_cache *c)
 	        {&c->put_file, "INSERT OR REPLACE INTO page_files VALUES (?, ?, ?)"},
 	        {&c->put_taken, "INSERT OR IGNORE INTO taken VALUES (?)"},
 	        {&c->has_taken, "SELECT 1 FROM taken WHERE path = ?"},
-	        {&c->has_chart, "SELECT 1 FROM charts WHERE path = ?"},
-	        {&c->has_page, "SELECT 1 FROM pages WHERE path = ?"},
-	        {&c->has_file, "SELECT 1 FROM page_files WHERE path = ?"},
 	};
 	for (size_t i = 0; ok && i < sizeof stmts / sizeof stmts[0]; i++)
 		ok = sqlite3_prepare_v2(db, stmts[i].sql, -1, stmts[i].q, NULL) == SQLITE_OK;
@@ -259,12 +266,13 @@ static void file_list_free(struct file_list *l);
 /* Stages the row of a file of this build (st: its stat in the new site) and
  * counts it in *counter; a page's files (may be NULL) are staged with it
  * and emptied. Built in place, a file taken stays in the old site: noted
- * (table taken), for the folder of a page made around it
- * (cache_record_page_dir). */
+ * (table taken, with note_taken), for the folder of a page made around it
+ * (cache_record_page_dir); a kept run's files, in its own folder
+ * runs/<slug>/, are no page's own and are not noted. */
 static void add_row_files_locked(struct build_cache *c, const char *rel, const char *fp,
                                  bool page, const struct chart_info *info,
                                  const struct stat *st, size_t *counter,
-                                 struct file_list *files)
+                                 struct file_list *files, bool note_taken)
 {
 	int ok = c->stage != NULL;
 	if (ok) {
@@ -288,7 +296,8 @@ static void add_row_files_locked(struct build_cache *c, const char *rel, const c
 		sqlite3_bind_int64(c->put_file, 3, files->sizes[i]);
 		ok = stage_step(c, c->put_file);
 	}
-	if (ok && c->in_place && (counter == &c->reused || counter == &c->pages_reused)) {
+	if (ok && note_taken && c->in_place &&
+	    (counter == &c->reused || counter == &c->pages_reused)) {
 		sqlite3_bind_text(c->put_taken, 1, rel, -1, SQLITE_STATIC);
 		ok = stage_step(c, c->put_taken);
 		for (size_t i = 0; ok && files && i < files->n; i++) {
@@ -306,7 +315,7 @@ static void add_row_files(struct build_cache *c, const char *rel, const char *fp
                           size_t *counter, struct file_list *files)
 {
 	pthread_mutex_lock(&c->mu);
-	add_row_files_locked(c, rel, fp, page, info, st, counter, files);
+	add_row_files_locked(c, rel, fp, page, info, st, counter, files, true);
 	pthread_mutex_unlock(&c->mu);
 }
 
@@ -456,7 +465,7 @@ int cache_reuse_kept(struct build_cache *c, const struct kept_file *files, size_
 		     take_old_at(c, slash ? dfd : -1, rel, &want, &st);
 		if (ok)
 			add_row_files_locked(c, rel, files[i].fp, false, &want.info, &st, &c->reused,
-			                     NULL);
+			                     NULL, false);
 	}
 	pthread_mutex_unlock(&c->mu);
 	if (dfd >= 0)
@@ -613,17 +622,24 @@ int cache_close(struct build_cache *c, int write, size_t *reused, size_t *drawn,
 		*drawn = c->drawn;
 	if (pages_reused)
 		*pages_reused = c->pages_reused;
+	if (getenv("RUNSITE_PHASES")) {
+		fprintf(stderr, "rows taken from the last build: %zu; made: %zu\n", c->rows_taken,
+		        c->rows_made);
+		fprintf(stderr, "band means taken from the last build: %zu; binned: %zu\n",
+		        c->means_taken, c->means_binned);
+	}
 	sqlite3_finalize(c->find);
 	sqlite3_finalize(c->find_page);
 	sqlite3_finalize(c->find_files);
+	sqlite3_finalize(c->find_file);
 	sqlite3_close(c->old);
 	sqlite3_stmt *stage_stmts[] = {c->put_chart, c->put_page, c->put_file, c->put_taken,
-	                               c->has_taken, c->has_chart, c->has_page, c->has_file};
+	                               c->has_taken};
 	for (size_t i = 0; i < sizeof stage_stmts / sizeof stage_stmts[0]; i++)
 		sqlite3_finalize(stage_stmts[i]);
 	sqlite3_close(c->stage); /* a private temporary database: gone with it */
 	free(c->stage_error);
-	pathset_free(c->run_files);
+	listed_free(c->listed);
 	runcache_free(c->runs);
 	free(c->old_site);
 	free(c->new_site);
@@ -632,9 +648,67 @@ int cache_close(struct build_cache *c, int write, size_t *reused, size_t *drawn,
 	return ok;
 }
 
+/* A set of paths by their 128-bit hashes (open addressing, at most half
+ * full; an empty slot is all zero, a hash that is all zero is never added). */
+struct listed {
+	XXH128_hash_t *slot;
+	size_t n, cap;
+};
+
+static XXH128_hash_t listed_hash(const char *rel)
+{
+	XXH128_hash_t h = XXH3_128bits(rel, strlen(rel));
+	if (!h.low64 && !h.high64)
+		h.low64 = 1;
+	return h;
+}
+
+static size_t listed_find(const XXH128_hash_t *slot, size_t cap, XXH128_hash_t h)
+{
+	size_t i = (size_t)h.low64 & (cap - 1);
+	while ((slot[i].low64 || slot[i].high64) && !XXH128_isEqual(slot[i], h))
+		i = (i + 1) & (cap - 1);
+	return i;
+}
+
+static void listed_add(struct listed *l, const char *rel)
+{
+	if ((l->n + 1) * 2 > l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 4096;
+		XXH128_hash_t *slot = xcalloc(cap, sizeof *slot);
+		for (size_t i = 0; i < l->cap; i++)
+			if (l->slot[i].low64 || l->slot[i].high64)
+				slot[listed_find(slot, cap, l->slot[i])] = l->slot[i];
+		free(l->slot);
+		l->slot = slot;
+		l->cap = cap;
+	}
+	XXH128_hash_t h = listed_hash(rel);
+	size_t i = listed_find(l->slot, l->cap, h);
+	if (!l->slot[i].low64 && !l->slot[i].high64) {
+		l->slot[i] = h;
+		l->n++;
+	}
+}
+
+static int listed_has(const struct listed *l, const char *rel)
+{
+	if (!l->cap)
+		return 0;
+	size_t i = listed_find(l->slot, l->cap, listed_hash(rel));
+	return l->slot[i].low64 || l->slot[i].high64;
+}
+
+static void listed_free(struct listed *l)
+{
+	if (l)
+		free(l->slot);
+	free(l);
+}
+
 static void list_run_file(void *ctx, const char *rel)
 {
-	pathset_add(ctx, rel);
+	listed_add(ctx, rel);
 }
 
 int cache_lists(struct build_cache *c, const char *rel)
@@ -642,13 +716,25 @@ int cache_lists(struct build_cache *c, const char *rel)
 	if (!c)
 		return 0;
 	pthread_mutex_lock(&c->mu);
-	/* Asked only while the build commits, when every run has been kept. */
-	if (!c->run_files) {
-		c->run_files = pathset_new();
-		runcache_files(c->runs, list_run_file, c->run_files);
+	/* Asked only while the build commits, when every run has been kept
+	 * and every row staged: one pass over them, not a query a file. */
+	if (!c->listed) {
+		c->listed = xcalloc(1, sizeof *c->listed);
+		runcache_files(c->runs, list_run_file, c->listed);
+		sqlite3_stmt *q = NULL;
+		if (c->stage &&
+		    sqlite3_prepare_v2(c->stage,
+		                       "SELECT path FROM charts UNION ALL SELECT path FROM pages"
+		                       " UNION ALL SELECT path FROM page_files",
+		                       -1, &q, NULL) == SQLITE_OK)
+			while (sqlite3_step(q) == SQLITE_ROW) {
+				const char *p = (const char *)sqlite3_column_text(q, 0);
+				if (p)
+					listed_add(c->listed, p);
+			}
+		sqlite3_finalize(q);
 	}
-	int listed = pathset_has(c->run_files, rel) || stage_has(c->has_chart, rel) ||
-	             stage_has(c->has_page, rel) || stage_has(c->has_file, rel);
+	int listed = listed_has(c->listed, rel);
 	pthread_mutex_unlock(&c->mu);
 	return listed;
 }
@@ -795,6 +881,43 @@ int cache_reuse_page_dir(struct build_cache *c, const char *rel, const char *fp)
 	free(sts);
 	file_list_free(&l);
 	return hit;
+}
+
+void cache_count_taken(struct build_cache *c, bool means, size_t taken, size_t made)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&c->mu);
+	*(means ? &c->means_taken : &c->rows_taken) += taken;
+	*(means ? &c->means_binned : &c->rows_made) += made;
+	pthread_mutex_unlock(&c->mu);
+}
+
+int cache_old_page_file(struct build_cache *c, const char *page, const char *rel)
+{
+	if (!c || !c->find_file)
+		return -1;
+	int64_t size = -1;
+	pthread_mutex_lock(&c->mu);
+	sqlite3_reset(c->find_file);
+	sqlite3_bind_text(c->find_file, 1, page, -1, SQLITE_STATIC);
+	sqlite3_bind_text(c->find_file, 2, rel, -1, SQLITE_STATIC);
+	if (sqlite3_step(c->find_file) == SQLITE_ROW)
+		size = sqlite3_column_int64(c->find_file, 0);
+	sqlite3_reset(c->find_file);
+	pthread_mutex_unlock(&c->mu);
+	if (size < 0)
+		return -1;
+	char *path = path_join(c->old_site, rel);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	free(path);
+	struct stat st;
+	if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size != size ||
+	                mtime_ns(&st) > c->old_mtime_ns)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
 }
 
 void cache_record_page_dir(struct build_cache *c, const char *rel, const char *fp,

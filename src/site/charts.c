@@ -1038,6 +1038,73 @@ static void select_nth(float *v, size_t lo, size_t hi, size_t k)
 	}
 }
 
+/* Buckets rest_ranks cuts the values' range in; and the fewest values it
+ * takes (fewer are selected in place). */
+#define RANK_BUCKETS 1024
+#define RANK_MIN 256
+
+/* The bucket of x in the range from lo, scale buckets a unit: larger x,
+ * never a smaller bucket. */
+static size_t rank_bucket(float x, float lo, double scale)
+{
+	double b = ((double)x - lo) * scale;
+	return b >= RANK_BUCKETS - 1 ? RANK_BUCKETS - 1 : (size_t)b;
+}
+
+/* What v[0..c) (no NaN) sorted holds at ranks[0..4) (ascending) into
+ * out[0..4), as select_nth finds them, by counting the values per bucket
+ * of their range and selecting only in the buckets that hold the ranks.
+ * Returns 0 when the range cannot be cut (one value, or not finite). */
+static int rest_ranks(const float *v, size_t c, const size_t ranks[4], float out[4])
+{
+	float lo = v[0], hi = v[0];
+	for (size_t i = 1; i < c; i++) {
+		if (v[i] < lo)
+			lo = v[i];
+		if (v[i] > hi)
+			hi = v[i];
+	}
+	if (!isfinite(lo) || !isfinite(hi) || !(lo < hi))
+		return 0;
+	double scale = RANK_BUCKETS / ((double)hi - lo);
+	if (!isfinite(scale))
+		return 0;
+	uint32_t count[RANK_BUCKETS] = {0};
+	for (size_t i = 0; i < c; i++)
+		count[rank_bucket(v[i], lo, scale)]++;
+	/* each rank's bucket and its place among the bucket's values */
+	size_t bucket[4], at[4], below = 0, b = 0;
+	for (int r = 0; r < 4; r++) {
+		while (below + count[b] <= ranks[r]) /* ranks[r] < c: it stops */
+			below += count[b++];
+		bucket[r] = b;
+		at[r] = ranks[r] - below;
+	}
+	float *in[4] = {NULL, NULL, NULL, NULL};
+	size_t n[4] = {0, 0, 0, 0};
+	for (int r = 0; r < 4; r++)
+		if (r == 0 || bucket[r] != bucket[r - 1])
+			in[r] = xreallocarray(NULL, count[bucket[r]], sizeof *in[r]);
+	for (size_t i = 0; i < c; i++) {
+		size_t k = rank_bucket(v[i], lo, scale);
+		for (int r = 0; r < 4; r++)
+			if (in[r] && bucket[r] == k) {
+				in[r][n[r]++] = v[i];
+				break;
+			}
+	}
+	for (int r = 0; r < 4; r++) {
+		int owner = r;
+		while (!in[owner])
+			owner--;
+		select_nth(in[owner], 0, n[owner], at[r]);
+		out[r] = in[owner][at[r]];
+	}
+	for (int r = 0; r < 4; r++)
+		free(in[r]);
+	return 1;
+}
+
 /* The band's point at bin b of the grid from xlo, span wide, from the run
  * means v[0..nruns) (NaN: none in the bin; v is reordered): own[k][*m],
  * *m counted up. */
@@ -1055,6 +1122,20 @@ static void rest_point(double xlo, double span, size_t b, float *v, size_t nruns
 	if (!c)
 		return;
 	size_t tenth = (c - 1) / 10;
+	double x = xlo + ((double)b + 0.5) / REST_BINS * span;
+	size_t half = c / 2;
+	size_t ranks[4] = {tenth, c % 2 ? half : half - 1, half, c - 1 - tenth};
+	float q[4];
+	if (c >= RANK_MIN && zeros != 3 && rest_ranks(v, c, ranks, q)) {
+		/* many runs: only the buckets of their range that hold the ranks */
+		own[0][*m] = (struct chart_point){x, ((double)q[1] + q[2]) / 2};
+		if (c % 2)
+			own[0][*m].y = q[2];
+		own[1][*m] = (struct chart_point){x, q[0]};
+		own[2][*m] = (struct chart_point){x, q[3]};
+		(*m)++;
+		return;
+	}
 	if (zeros == 3) {
 		/* qsort keeps equal values in their order, which a selection
 		 * does not: only -0 and +0 show it */
@@ -1062,7 +1143,6 @@ static void rest_point(double xlo, double span, size_t b, float *v, size_t nruns
 	} else {
 		/* the order statistics the band takes, each after the ones
 		 * that bound it */
-		size_t half = c / 2;
 		select_nth(v, 0, c, half);
 		if (tenth < half)
 			select_nth(v, 0, half, tenth);
@@ -1071,7 +1151,6 @@ static void rest_point(double xlo, double span, size_t b, float *v, size_t nruns
 		if (c - 1 - tenth > half)
 			select_nth(v, half + 1, c, c - 1 - tenth);
 	}
-	double x = xlo + ((double)b + 0.5) / REST_BINS * span;
 	double med = c % 2 ? v[c / 2] : ((double)v[c / 2 - 1] + v[c / 2]) / 2;
 	own[0][*m] = (struct chart_point){x, med};
 	own[1][*m] = (struct chart_point){x, v[tenth]};
@@ -1191,6 +1270,28 @@ static int rest_series(const struct site *s, const struct plan_unit *have, size_
 	return ok;
 }
 
+/* A band's file: an experiment page made again (a run added to 10,000)
+ * takes each unchanged run's means per bin from the last build's band
+ * instead of reading the run's points again. One file a band (the page's
+ * own, in PAGES_CACHE_DIR, never served): a head (BAND_MAGIC, the code and
+ * options' fingerprint, the metric, the bins' x range), per run in order
+ * its digest and the x range of its points (BAND_RECORD bytes), per bin
+ * every run's mean (floats), and the count of runs. Written only for a
+ * band binned in the summaries' range (rest_finish), so each of its runs'
+ * means is what binning its points in that range gives. */
+#define BAND_MAGIC "runsite band 1\n"
+#define BAND_RECORD 32
+
+/* The last build's file of a band whose key and range are this build's. */
+struct band_old {
+	int fd;                   /* -1: none */
+	uint64_t n;               /* its runs */
+	uint64_t rows_at;         /* where bin 0's means begin */
+	unsigned char *records;   /* n × BAND_RECORD */
+	uint32_t *slot;           /* by digest: column + 1 (0: empty) */
+	size_t cap;
+};
+
 /* The band of one metric of an overlay, as rest_bands makes it. */
 struct rest_band {
 	const char *key;
@@ -1208,6 +1309,14 @@ struct rest_band {
 	int done, redo;
 	struct chart_point *own[3];
 	size_t m;
+	/* Its file (band_files): the last build's means taken from it (old),
+	 * per run in order the column they are in there or UINT32_MAX for
+	 * one binned now (src; NULL: every one), this build's written (out). */
+	struct band_old old;
+	uint32_t *src;
+	size_t nold;
+	FILE *out;
+	char *out_rel;
 };
 
 /* The x of the series' point p as it is drawn for run sr. */
@@ -1219,11 +1328,53 @@ static double rest_guess_x(const struct site *s, const struct site_run *sr,
 	return point_x(p, kind, x_origin(sr->run, &se->sum.first));
 }
 
-/* Takes the n points of the next run of band b: their x range, and, while
- * the summaries' range holds, their means per bin into its chunk (per runs
- * a chunk; a full one is written to the site's scratch file). */
-static void rest_take(struct site *s, struct rest_band *b, const struct chart_point *p,
-                      size_t n, size_t per, double *sum, size_t *count)
+/* Appends run digest's record (its points' x range lo..hi) to band b's
+ * file while the band is binned. */
+static void band_record(struct rest_band *b, const unsigned char digest[16], double lo, double hi)
+{
+	if (!b->out || !b->binned)
+		return;
+	unsigned char rec[BAND_RECORD];
+	memcpy(rec, digest, 16);
+	memcpy(rec + 16, &lo, 8);
+	memcpy(rec + 24, &hi, 8);
+	fwrite(rec, 1, sizeof rec, b->out);
+}
+
+/* Notes where the next run of band b has its means: column col of the last
+ * build's file, or UINT32_MAX (the chunks). */
+static void band_source(struct rest_band *b, uint32_t col)
+{
+	if (!b->src || !b->binned)
+		return;
+	if ((b->nruns & (b->nruns - 1)) == 0) /* a power of two: full */
+		b->src = xreallocarray(b->src, b->nruns * 2, sizeof *b->src);
+	b->src[b->nruns - 1] = col;
+	b->nold += col != UINT32_MAX;
+}
+
+/* Takes the next run of band b from the last build's file: its column
+ * col there holds its means in the same bins (its points are not read). */
+static void rest_take_old(struct rest_band *b, uint32_t col)
+{
+	const unsigned char *rec = b->old.records + (size_t)col * BAND_RECORD;
+	double lo, hi;
+	memcpy(&lo, rec + 16, 8);
+	memcpy(&hi, rec + 24, 8);
+	b->xlo = fmin(b->xlo, lo);
+	b->xhi = fmax(b->xhi, hi);
+	b->nruns++;
+	band_source(b, col);
+	band_record(b, rec, lo, hi);
+}
+
+/* Takes the n points of the next run of band b (digest: the run's): their
+ * x range, and, while the summaries' range holds, their means per bin into
+ * its chunk (per runs a chunk; a full one is written to the site's scratch
+ * file). */
+static void rest_take(struct site *s, struct rest_band *b, const unsigned char *digest,
+                      const struct chart_point *p, size_t n, size_t per, double *sum,
+                      size_t *count)
 {
 	double lo = INFINITY, hi = -INFINITY;
 	rest_x_range(p, n, &lo, &hi);
@@ -1236,6 +1387,8 @@ static void rest_take(struct site *s, struct rest_band *b, const struct chart_po
 		b->binned = 0;
 		return;
 	}
+	band_source(b, UINT32_MAX);
+	band_record(b, digest, lo, hi);
 	double span = b->gxhi > b->gxlo ? b->gxhi - b->gxlo : 1;
 	rest_bin_sums(p, n, b->gxlo, span, sum, count);
 	for (size_t k = 0; k < REST_BINS; k++)
@@ -1252,12 +1405,31 @@ static void rest_take(struct site *s, struct rest_band *b, const struct chart_po
 	b->inchunk = 0;
 }
 
-/* Band b's points from its chunks (its means binned in the summaries'
- * range, which the points had). Returns 0 when they cannot be read back. */
+/* Reads want bytes at off of fd into out: 1, or 0. */
+static int pread_full(int fd, void *out, size_t want, uint64_t off)
+{
+	size_t got = 0;
+	while (got < want) {
+		ssize_t k = pread(fd, (char *)out + got, want - got, (off_t)(off + got));
+		if (k <= 0)
+			return 0;
+		got += (size_t)k;
+	}
+	return 1;
+}
+
+/* Band b's points from its chunks and the last build's file (its means
+ * binned in the summaries' range, which the points had), each bin's means
+ * written to its file in run order. Returns 0 when they cannot be read back. */
 static int rest_finish(const struct site *s, struct rest_band *b, size_t per)
 {
 	double span = b->gxhi > b->gxlo ? b->gxhi - b->gxlo : 1;
+	size_t nchunked = b->nspilled * per + b->inchunk;
 	float *v = xreallocarray(NULL, b->nruns, sizeof *v);
+	/* with runs from the last build's file, the chunks' means and its
+	 * bin's means are merged in run order */
+	float *cv = b->src ? xreallocarray(NULL, nchunked ? nchunked : 1, sizeof *cv) : v;
+	float *ov = b->nold ? xreallocarray(NULL, b->old.n, sizeof *ov) : NULL;
 	for (int k = 0; k < 3; k++)
 		b->own[k] = xreallocarray(NULL, REST_BINS, sizeof *b->own[k]);
 	b->m = 0;
@@ -1265,17 +1437,167 @@ static int rest_finish(const struct site *s, struct rest_band *b, size_t per)
 	for (size_t bin = 0; bin < REST_BINS && ok; bin++) {
 		size_t want = per * sizeof *v;
 		for (size_t c = 0; c < b->nspilled && ok; c++)
-			ok = scratch_read(s, b->spilled[c] + bin * want, v + c * per, want);
-		memcpy(v + b->nspilled * per, b->chunk + bin * per, b->inchunk * sizeof *v);
+			ok = scratch_read(s, b->spilled[c] + bin * want, cv + c * per, want);
+		memcpy(cv + b->nspilled * per, b->chunk + bin * per, b->inchunk * sizeof *v);
+		if (ok && ov)
+			ok = pread_full(b->old.fd, ov, b->old.n * sizeof *ov,
+			                b->old.rows_at + bin * b->old.n * sizeof *ov);
+		if (ok && b->src)
+			for (size_t j = 0, c = 0; j < b->nruns; j++)
+				v[j] = b->src[j] == UINT32_MAX ? cv[c++] : ov[b->src[j]];
+		if (ok && b->out)
+			fwrite(v, sizeof *v, b->nruns, b->out);
 		if (ok)
 			rest_point(b->gxlo, span, bin, v, b->nruns, b->own, &b->m);
 	}
+	if (cv != v)
+		free(cv);
+	free(ov);
 	free(v);
 	if (!ok)
 		for (int k = 0; k < 3; k++) {
 			free(b->own[k]);
 			b->own[k] = NULL;
 		}
+	return ok;
+}
+
+/* What this build's band files are made under: the code and the options
+ * (none: no band file). */
+static int band_context(const struct site *s, char ctx[CHART_FINGERPRINT_LEN + 1])
+{
+	struct buf none = BUF_INIT;
+	struct page_fp *h = s->cache ? page_fp_begin(s, "band", &none) : NULL;
+	if (!h)
+		return 0;
+	page_fp_end(h, ctx);
+	return 1;
+}
+
+/* The head of band b's file under context ctx. */
+static void band_head(const struct rest_band *b, const char *ctx, struct buf *out)
+{
+	buf_put(out, BAND_MAGIC, sizeof BAND_MAGIC - 1);
+	buf_put(out, ctx, CHART_FINGERPRINT_LEN);
+	uint64_t klen = strlen(b->key);
+	buf_put(out, &klen, 8);
+	buf_put(out, b->key, klen);
+	buf_put(out, &b->gxlo, 8);
+	buf_put(out, &b->gxhi, 8);
+}
+
+static size_t band_slot(const struct band_old *o, const unsigned char *digest)
+{
+	uint64_t h;
+	memcpy(&h, digest, sizeof h);
+	return (size_t)h & (o->cap - 1);
+}
+
+/* Opens the last build's file of band b (file rel of page) when it is of
+ * this code and these options (ctx), the same metric and range: its runs
+ * are then found by digest. */
+static void band_old_open(struct site *s, const char *page, const char *rel, const char *ctx,
+                          struct rest_band *b)
+{
+	struct band_old *o = &b->old;
+	memset(o, 0, sizeof *o);
+	o->fd = cache_old_page_file(s->cache, page, rel);
+	if (o->fd < 0)
+		return;
+	struct buf want = BUF_INIT;
+	band_head(b, ctx, &want);
+	unsigned char *got = xreallocarray(NULL, want.size, 1);
+	off_t size = lseek(o->fd, 0, SEEK_END);
+	uint64_t n = 0;
+	int ok = size >= (off_t)(want.size + 8) && pread_full(o->fd, got, want.size, 0) &&
+	         memcmp(got, want.data, want.size) == 0 &&
+	         pread_full(o->fd, &n, 8, (uint64_t)size - 8);
+	uint64_t per_run = BAND_RECORD + REST_BINS * sizeof(float);
+	ok = ok && n < UINT32_MAX && n <= ((uint64_t)size - want.size - 8) / per_run &&
+	     (uint64_t)size == want.size + n * per_run + 8;
+	if (ok) {
+		o->n = n;
+		o->rows_at = want.size + n * BAND_RECORD;
+		o->records = xreallocarray(NULL, n ? n : 1, BAND_RECORD);
+		ok = pread_full(o->fd, o->records, n * BAND_RECORD, want.size);
+	}
+	if (ok) {
+		o->cap = 16;
+		while (o->cap < 2 * n)
+			o->cap *= 2;
+		o->slot = xcalloc(o->cap, sizeof *o->slot);
+		for (uint32_t i = 0; i < n; i++) {
+			size_t k = band_slot(o, o->records + (size_t)i * BAND_RECORD);
+			while (o->slot[k])
+				k = (k + 1) & (o->cap - 1);
+			o->slot[k] = i + 1;
+		}
+	} else {
+		close(o->fd);
+		free(o->records);
+		memset(o, 0, sizeof *o);
+		o->fd = -1;
+	}
+	buf_free(&want);
+	free(got);
+}
+
+/* The column of the run of digest in band b's last file, or UINT32_MAX. */
+static uint32_t band_old_find(const struct band_old *o, const unsigned char *digest)
+{
+	if (o->fd < 0)
+		return UINT32_MAX;
+	for (size_t k = band_slot(o, digest); o->slot[k]; k = (k + 1) & (o->cap - 1))
+		if (memcmp(o->records + (size_t)(o->slot[k] - 1) * BAND_RECORD, digest, 16) == 0)
+			return o->slot[k] - 1;
+	return UINT32_MAX;
+}
+
+static void band_old_close(struct band_old *o)
+{
+	if (o->fd >= 0)
+		close(o->fd);
+	free(o->records);
+	free(o->slot);
+	memset(o, 0, sizeof *o);
+	o->fd = -1;
+}
+
+/* Starts band b's file rel in this build's site (its folder made). */
+static int band_out_open(struct site *s, const char *rel, const char *ctx, struct rest_band *b)
+{
+	char *dir = xstrndup(rel, (size_t)(strrchr(rel, '/') - rel));
+	int ok = site_mkdir(s, dir);
+	free(dir);
+	b->out = ok ? site_stream_open(s, rel) : NULL;
+	if (!b->out)
+		return 0;
+	b->out_rel = xstrdup(rel);
+	struct buf head = BUF_INIT;
+	band_head(b, ctx, &head);
+	fwrite(head.data, 1, head.size, b->out);
+	buf_free(&head);
+	return 1;
+}
+
+/* Ends band b's file: kept with its count of runs when the band was made
+ * from its means (done), else removed. Returns 0 after a write error. */
+static int band_out_close(struct site *s, struct rest_band *b)
+{
+	if (!b->out)
+		return 1;
+	uint64_t n = b->nruns;
+	if (b->done)
+		fwrite(&n, 8, 1, b->out);
+	int ok = site_stream_close(s, b->out, b->out_rel);
+	if (!b->done || !ok) {
+		char *path = path_join(s->tmp, b->out_rel);
+		unlink(path);
+		free(path);
+	}
+	b->out = NULL;
+	free(b->out_rel);
+	b->out_rel = NULL;
 	return ok;
 }
 
@@ -1333,20 +1655,24 @@ static const struct site_run *unit_run(const struct site *s, const struct plan_u
 }
 
 /* Makes the bands of bands[0..nk) that have units (in) of the overlay's
- * units[0..nu): each done, or to redo with rest_series. */
-static void rest_bands(struct site *s, const struct plan_unit *units, size_t nu,
-                       struct rest_band *bands, size_t nk)
+ * units[0..nu): each done, or to redo with rest_series. With page (the
+ * page's path) and files (the folder of its band files), each band's means
+ * of unchanged runs come from the last build's file, and its file is
+ * written. Returns 0 after a write error. */
+static int rest_bands(struct site *s, const struct plan_unit *units, size_t nu,
+                      struct rest_band *bands, size_t nk, const char *page, const char *files)
 {
 	size_t nb = 0;
 	for (size_t k = 0; k < nk; k++)
 		nb += bands[k].in != NULL;
 	if (!nb)
-		return;
+		return 1;
 	for (size_t k = 0; k < nk; k++) {
 		struct rest_band *b = &bands[k];
 		b->gxlo = b->xlo = INFINITY;
 		b->gxhi = b->xhi = -INFINITY;
 		b->binned = b->in != NULL;
+		b->old.fd = -1;
 	}
 	size_t *metric = xreallocarray(NULL, nk, sizeof *metric);
 	/* The x range the summaries give: each series' first and last point;
@@ -1372,19 +1698,47 @@ static void rest_bands(struct site *s, const struct plan_unit *units, size_t nu,
 	 * (REST_MEANS at most). */
 	size_t per = (most < REST_MEANS / REST_BINS ? most : REST_MEANS / REST_BINS) / nb;
 	per = per < 1 ? 1 : per;
-	for (size_t k = 0; k < nk; k++)
-		if (bands[k].in)
-			bands[k].chunk = xreallocarray(NULL, REST_BINS * per, sizeof *bands[k].chunk);
-	/* Every run's copies, read once. */
+	char ctx[CHART_FINGERPRINT_LEN + 1];
+	int with_files = page && files && band_context(s, ctx), ok = 1;
+	for (size_t k = 0; k < nk; k++) {
+		struct rest_band *b = &bands[k];
+		if (!b->in)
+			continue;
+		b->chunk = xreallocarray(NULL, REST_BINS * per, sizeof *b->chunk);
+		if (!with_files || !(b->gxlo <= b->gxhi))
+			continue;
+		char *rel = xasprintf("%s/band-%zu", files, k);
+		band_old_open(s, page, rel, ctx, b);
+		if (b->old.fd >= 0)
+			b->src = xreallocarray(NULL, 1, sizeof *b->src);
+		ok = ok && band_out_open(s, rel, ctx, b);
+		free(rel);
+	}
+	/* Every run's copies, read once; none of a run each band takes from
+	 * its last file. */
 	double *sum = xreallocarray(NULL, REST_BINS, sizeof *sum);
 	size_t *count = xreallocarray(NULL, REST_BINS, sizeof *count);
 	size_t cap = 0, *ndec = NULL, *n = NULL;
 	struct chart_point **cp = NULL;
-	for (size_t u = 0; u < nu; u++)
+	for (size_t u = 0; u < nu && ok; u++)
 		for (size_t mi = 0; mi < (units[u].g ? units[u].g->n : 1); mi++) {
 			const struct site_run *sr = unit_run(s, &units[u], mi);
 			const struct run *r = sr->run;
 			if (!rest_metrics(r, u, bands, nk, metric))
+				continue;
+			int left = 0;
+			for (size_t k = 0; k < nk; k++) {
+				if (metric[k] == SIZE_MAX)
+					continue;
+				uint32_t col = band_old_find(&bands[k].old, sr->digest);
+				if (col != UINT32_MAX) {
+					rest_take_old(&bands[k], col);
+					metric[k] = SIZE_MAX;
+				} else {
+					left = 1;
+				}
+			}
+			if (!left)
 				continue;
 			if (r->nmetrics > cap) {
 				cap = r->nmetrics;
@@ -1400,18 +1754,25 @@ static void rest_bands(struct site *s, const struct plan_unit *units, size_t nu,
 			rest_read(s, sr, ndec, cp, n);
 			for (size_t k = 0; k < nk; k++)
 				if (metric[k] != SIZE_MAX)
-					rest_take(s, &bands[k], cp[metric[k]], n[metric[k]], per, sum, count);
+					rest_take(s, &bands[k], sr->digest, cp[metric[k]], n[metric[k]], per,
+					          sum, count);
 			for (size_t i = 0; i < r->nmetrics; i++)
 				free(cp[i]);
 		}
 	for (size_t k = 0; k < nk; k++) {
 		struct rest_band *b = &bands[k];
-		if (!b->in || !b->nruns || !(b->xlo <= b->xhi))
+		cache_count_taken(s->cache, true, b->nold, b->nspilled * per + b->inchunk);
+		if (!ok || !b->in || !b->nruns || !(b->xlo <= b->xhi))
 			; /* nothing to draw */
 		else if (b->binned && b->xlo == b->gxlo && b->xhi == b->gxhi && rest_finish(s, b, per))
 			b->done = 1;
 		else
 			b->redo = 1;
+		if (!band_out_close(s, b))
+			ok = 0;
+		band_old_close(&b->old);
+		free(b->src);
+		b->src = NULL;
 		free(b->chunk);
 		b->chunk = NULL;
 		free(b->spilled);
@@ -1423,6 +1784,7 @@ static void rest_bands(struct site *s, const struct plan_unit *units, size_t nu,
 	free(count);
 	free(sum);
 	free(metric);
+	return ok;
 }
 
 static void unit_free(struct chart_series *cs, struct chart_point *own[3], int group)
@@ -1493,6 +1855,16 @@ struct chart_ref *overlay_charts(struct site *s, const struct plan_unit *units, 
                                  const char *page_dir, struct slugset *stems, size_t *nout,
                                  int *ok)
 {
+	return overlay_charts_page(s, units, nu, keys, nk, dir, page_dir, stems, nout, ok, NULL,
+	                           NULL);
+}
+
+struct chart_ref *overlay_charts_page(struct site *s, const struct plan_unit *units, size_t nu,
+                                      const struct plan_metric *keys, size_t nk,
+                                      const char *dir, const char *page_dir,
+                                      struct slugset *stems, size_t *nout, int *ok,
+                                      const char *page, const char *band_files)
+{
 	*nout = 0;
 	*ok = 1;
 	struct chart_ref *refs = xreallocarray(NULL, nk ? nk : 1, sizeof *refs);
@@ -1531,7 +1903,7 @@ struct chart_ref *overlay_charts(struct site *s, const struct plan_unit *units, 
 				bands[k].in[hidx[pk[i]]] = 0;
 		}
 	}
-	rest_bands(s, units, nu, bands, nk);
+	*ok = rest_bands(s, units, nu, bands, nk, page, band_files);
 	for (size_t k = 0; k < nk && *ok; k++) {
 		char *note = notes[k];
 		notes[k] = NULL;

@@ -120,6 +120,11 @@ static void fill_seed_groups(struct site *s, xmlNodePtr root, const struct site_
 	free(rr);
 }
 
+char *exp_band_files(const struct site_exp *e)
+{
+	return xasprintf("%s/bands/experiments/%s", PAGES_CACHE_DIR, e->slug);
+}
+
 int page_experiment(struct site *s, size_t ei)
 {
 	const struct site_exp *e = &s->exps[ei];
@@ -168,7 +173,12 @@ int page_experiment(struct site *s, size_t ei)
 	if (e->nruns >= 2 && s->opts->chart_formats) {
 		keys = plan_metric_keys(s->rr, e->runs, e->nruns, &s->opts->goals, primary,
 		                        PLAN_MAX_OVERLAY_KEYS, &nk);
-		refs = overlay_charts(s, units, nu, keys, nk, dir, e->slug, &stems, &nc, &charts_ok);
+		char *page = xasprintf("experiments/%s.html", e->slug);
+		char *bands = exp_band_files(e);
+		refs = overlay_charts_page(s, units, nu, keys, nk, dir, e->slug, &stems, &nc,
+		                           &charts_ok, page, bands);
+		free(bands);
+		free(page);
 		if (!charts_ok)
 			goto out;
 	}

@@ -114,8 +114,12 @@ int page_experiment_cached(struct site *s, size_t ei)
 		ok = page_experiment(s, ei);
 		if (ok) {
 			char *rows = xasprintf("experiments/%s.rows.js", e->slug);
-			const char *files[] = {dir, rows};
-			cache_record_page_dir(s->cache, rel, fp, files, 2);
+			char *index = rows_index_rel(rows);
+			char *bands = exp_band_files(e);
+			const char *files[] = {dir, rows, index, bands};
+			cache_record_page_dir(s->cache, rel, fp, files, 4);
+			free(bands);
+			free(index);
 			free(rows);
 		}
 	}
@@ -149,8 +153,9 @@ int page_index_cached(struct site *s)
 		if (ok) {
 			/* The rows data and the lists of all runs (all-runs-N.html). */
 			size_t nlists = runs_list_pages(s), nfiles = 0;
-			char **files = xcalloc(nlists + 1, sizeof *files);
+			char **files = xcalloc(nlists + 2, sizeof *files);
 			files[nfiles++] = xstrdup("index.rows.js");
+			files[nfiles++] = rows_index_rel("index.rows.js");
 			for (size_t k = 1; k <= nlists; k++)
 				files[nfiles++] = xasprintf("all-runs-%zu.html", k);
 			cache_record_page_dir(s->cache, "index.html", fp, (const char *const *)files,

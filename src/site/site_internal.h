@@ -189,6 +189,18 @@ void cache_record_page(struct build_cache *c, const char *rel, const char *fp);
 int cache_reuse_page_dir(struct build_cache *c, const char *rel, const char *fp);
 void cache_record_page_dir(struct build_cache *c, const char *rel, const char *fp,
                            const char *const *files, size_t nfiles);
+/* The last build's file rel, listed with page (cache_record_page_dir), open
+ * for reading when it is still the file the cache describes (its size, not
+ * written since); else -1 (c may be NULL). What a page made again takes of
+ * its last version: the rows of unchanged runs, the bands' run means. */
+int cache_old_page_file(struct build_cache *c, const char *page, const char *rel);
+/* Counts rows of runs tables (means: runs' means of overlay bands) taken
+ * from those files and made, for RUNSITE_PHASES. */
+void cache_count_taken(struct build_cache *c, bool means, size_t taken, size_t made);
+/* Where those files are: below this folder of the site, by kind and the
+ * page's own path (".runsite-pages/rows/experiments/<slug>.rows",
+ * ".runsite-pages/bands/experiments/<slug>/band-0"). */
+#define PAGES_CACHE_DIR ".runsite-pages"
 /* When c holds the last build's cache, files taken from it stay in the old
  * site, which the build then commits into in place (writer_commit): 1.
  * Else 0, and files are taken into the new site as before. */
@@ -265,6 +277,13 @@ struct chart_ref *overlay_charts(struct site *s, const struct plan_unit *units, 
                                  const struct plan_metric *keys, size_t nk, const char *dir,
                                  const char *page_dir, struct slugset *stems, size_t *nout,
                                  int *ok);
+/* The same for page (site-relative), whose own folder band_files keeps the
+ * means of the overlays' bands for the next build (see charts.c). */
+struct chart_ref *overlay_charts_page(struct site *s, const struct plan_unit *units, size_t nu,
+                                      const struct plan_metric *keys, size_t nk,
+                                      const char *dir, const char *page_dir,
+                                      struct slugset *stems, size_t *nout, int *ok,
+                                      const char *page, const char *band_files);
 /* Writes the sweep charts of experiment e (at least 5 runs with the primary
  * metric, at least 2 non-seed params with two values or more): parallel
  * coordinates and one scatter per param. Returns the references (their
@@ -338,6 +357,11 @@ size_t runs_list_pages(const struct site *s);
  * picture's shorter form: each line after a move relative, the command
  * letter implied ("M2 20l2-1 1-1.5 ..."). Caller frees. */
 char *spark_compact(const char *d);
+/* The folder of experiment e's page's band files (charts.c). Caller frees. */
+char *exp_band_files(const struct site_exp *e);
+/* Where the index of the rows of rows file rel is kept (PAGES_CACHE_DIR/...),
+ * one of its page's own files. Caller frees. */
+char *rows_index_rel(const char *rows_rel);
 /* Streams runs idx[0..n) as the script file rel (see rows.c). */
 int runs_rows_write(struct site *s, const char *rel, const size_t *idx, size_t n, int depth,
                     const struct compare_param *params, size_t np,

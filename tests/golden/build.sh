@@ -16,7 +16,9 @@
 # (chart_code_id.h, made from src/chart/ by the Makefile), so it changes with
 # any edit there by design while the charts stay the same. The runs the cache
 # keeps (.runsite-runs/, named by a hash of their bytes) are listed as their
-# count only: their encoding may change without any page changing.
+# count only: their encoding may change without any page changing; so are
+# the files pages keep for the next build (.runsite-pages/: their rows'
+# fingerprints hash this runsite binary).
 set -u
 OUT=$1
 RUNSITE=${RUNSITE:-build/runsite}
@@ -34,6 +36,11 @@ lines = []
 for d, dirs, files in os.walk(root):
     if os.path.basename(d) == ".runsite-runs":
         lines.append("%064d  %s[%d runs]" % (0, os.path.relpath(d, root), len(files)))
+        continue
+    if os.path.basename(d) == ".runsite-pages":
+        n = sum(len(fs) for _, _, fs in os.walk(d))
+        lines.append("%064d  %s[%d files]" % (0, os.path.relpath(d, root), n))
+        dirs[:] = []
         continue
     for f in files:
         p = os.path.join(d, f)

@@ -601,8 +601,10 @@ static void make_plan(struct site *s)
 /* The pages that only read the build state, by now read-only, so they can
  * be made in any order on any thread and are the same whatever the thread
  * count: task k < nexps is the experiment page exp_order[k] (the one with
- * the most runs first: it takes longest, drawing its overlays), then the
- * index, then every run page. */
+ * the most runs first: it takes longest, drawing its overlays), then every
+ * run page, then the index: last, so that it is not made while the largest
+ * experiment page is (each holds its runs' rows at once: both together were
+ * the build's peak memory). */
 struct job_pool {
 	struct site *s;
 	size_t *exp_order;
@@ -630,18 +632,19 @@ static void *pages_worker(void *arg)
 		if (k >= ntasks || atomic_load(&p->failed))
 			break;
 		int ok;
-		if (k <= s->nexps && !fonts) {
+		size_t index_task = ntasks - 1;
+		if ((k < s->nexps || k == index_task) && !fonts) {
 			chart_fonts_load(); /* this thread draws charts: its fonts (harmless twice) */
 			fonts = true;
 		}
 		if (k < s->nexps)
 			ok = page_experiment_cached(s, p->exp_order[k]);
-		else if (k == s->nexps)
+		else if (k == index_task)
 			ok = page_index_cached(s);
 		else {
 			/* A run's chart list comes back from the scratch file for its page only. */
-			struct site_run *sr = &s->runs[k - s->nexps - 1];
-			ok = site_run_charts_load(s, sr) && page_run_cached(s, k - s->nexps - 1);
+			struct site_run *sr = &s->runs[k - s->nexps];
+			ok = site_run_charts_load(s, sr) && page_run_cached(s, k - s->nexps);
 			site_run_charts_unload(sr);
 		}
 		if (!ok)

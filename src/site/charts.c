@@ -954,8 +954,8 @@ static int cmp_float(const void *a, const void *b)
 
 /* Run means held at once: past them, rest_series fills its bins a slice
  * at a time (the points read once more per slice) and rest_bands writes
- * its chunks out. 4 MB. */
-#define REST_MEANS ((size_t)1 << 20)
+ * its chunks out. 1 MB. */
+#define REST_MEANS ((size_t)1 << 18)
 
 /* The finite points' smallest and largest x (lo > hi: none). */
 static void rest_x_range(const struct chart_point *p, size_t n, double *lo, double *hi)

@@ -723,7 +723,10 @@ static int shown_markdown_may_hide(const char *md)
 			/* snake_case: '_' between letters opens no emphasis. */
 			bool intraword = underscores && isalnum((unsigned char)before) &&
 			                 isalnum((unsigned char)*q);
-			if (secret_char((unsigned char)before) && secret_goes_on(q) && !intraword)
+			/* A code span drops a space at its end: "`(xoxp-nnnnnF `nnnnnP"
+			 * reads "(xoxp-nnnnnFnnnnnP" (found by fuzz_notes). */
+			char joined = c == '`' && before == ' ' && p - md >= 2 ? p[-2] : before;
+			if (secret_char((unsigned char)joined) && secret_goes_on(q) && !intraword)
 				return 1;
 			p = q - 1;
 		}

@@ -648,8 +648,9 @@ int cache_close(struct build_cache *c, int write, size_t *reused, size_t *drawn,
 	return ok;
 }
 
-/* A set of paths by their 128-bit hashes (open addressing, at most half
- * full; an empty slot is all zero, a hash that is all zero is never added). */
+/* A set of paths by their 128-bit hashes (open addressing, at most three
+ * quarters full: at 10,000 runs its ~150,000 paths take 4 MB, not 8; an
+ * empty slot is all zero, a hash that is all zero is never added). */
 struct listed {
 	XXH128_hash_t *slot;
 	size_t n, cap;
@@ -673,7 +674,7 @@ static size_t listed_find(const XXH128_hash_t *slot, size_t cap, XXH128_hash_t h
 
 static void listed_add(struct listed *l, const char *rel)
 {
-	if ((l->n + 1) * 2 > l->cap) {
+	if ((l->n + 1) * 4 > l->cap * 3) {
 		size_t cap = l->cap ? l->cap * 2 : 4096;
 		XXH128_hash_t *slot = xcalloc(cap, sizeof *slot);
 		for (size_t i = 0; i < l->cap; i++)

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -605,21 +606,31 @@ const char *file_kind_name(unsigned mode)
 	return "not a regular file";
 }
 
-int lib_load(const char *soname, const char *const *names, void **const *slots, size_t n,
-             char **error)
+static const char *lib_open(struct lazy_lib *lib)
 {
-	void *h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+	void *h = dlopen(lib->soname, RTLD_NOW | RTLD_LOCAL);
 	if (!h) {
 		const char *why = dlerror();
-		*error = xasprintf("cannot load %s: %s", soname, why ? why : "not found");
-		return 0;
+		return lib->error = xasprintf("cannot load %s: %s", lib->soname, why ? why : "not found");
 	}
-	for (size_t i = 0; i < n; i++) {
-		*slots[i] = dlsym(h, names[i]);
-		if (!*slots[i]) {
-			*error = xasprintf("cannot load %s: no %s in it", soname, names[i]);
-			return 0; /* left open: its functions may be in use elsewhere */
-		}
+	for (size_t i = 0; i < lib->n; i++) {
+		*lib->slots[i] = dlsym(h, lib->names[i]);
+		if (!*lib->slots[i]) /* h is left open: its functions may be in use elsewhere */
+			return lib->error =
+			           xasprintf("cannot load %s: no %s in it", lib->soname, lib->names[i]);
 	}
-	return 1;
+	return NULL;
+}
+
+const char *lib_ready(struct lazy_lib *lib)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	pthread_mutex_lock(&lock);
+	if (!lib->tried) {
+		lib->tried = true;
+		lib_open(lib);
+	}
+	const char *error = lib->error;
+	pthread_mutex_unlock(&lock);
+	return error;
 }

@@ -4,6 +4,7 @@
 #define RUNSITE_UTIL_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -104,13 +105,35 @@ void utf8_fix(char **s);
  * device", ... (runsite reads only regular files: a FIFO would block). */
 const char *file_kind_name(unsigned mode);
 
-/* Opens the shared library soname and looks up each names[i] into *slots[i]:
- * the libraries only some stores need (the database clients, libzip) are
- * opened when such a store is read, not at every start (loading them and
- * what they pull in, TLS, Kerberos and LDAP among it, took more than half a
- * small build's start-up). Returns 1, or 0 with *error set (caller frees).
- * Run it once per library (pthread_once). */
-int lib_load(const char *soname, const char *const *names, void **const *slots, size_t n,
-             char **error);
+/* A shared library opened on first use: the libraries only some stores need
+ * (the database clients, libzip) are opened when such a store is read, not at
+ * every start (loading them and what they pull in, TLS, Kerberos and LDAP among
+ * it, took more than half a small build's start-up). Declare one with an
+ * X-macro list of its functions:
+ *   #define PQ_FUNCS(X) X(PQclear) X(PQexec)
+ *   static struct { PQ_FUNCS(LIB_SLOT) } pqlib;
+ *   #define PQ_ADDR(f) LIB_ADDR(pqlib, f)
+ *   static struct lazy_lib pq = LAZY_LIB("libpq.so.5", PQ_FUNCS(LIB_NAME), PQ_FUNCS(PQ_ADDR));
+ * and call lib_ready(&pq) before using pqlib.PQexec. */
+#define LIB_SLOT(f) __typeof__(f) *f;
+#define LIB_NAME(f) #f,
+#define LIB_ADDR(table, f) (void **)&table.f,
+#define LAZY_LIB(soname, names, slots)                                                             \
+	{                                                                                              \
+		(soname), (const char *const[]){names}, (void **const[]){slots},                         \
+		    sizeof((const char *const[]){names}) / sizeof(const char *), false, NULL               \
+	}
+struct lazy_lib {
+	const char *soname;
+	const char *const *names; /* the functions looked up, */
+	void **const *slots;      /* and where each one's address goes */
+	size_t n;
+	bool tried;  /* opened once, whatever the outcome */
+	char *error; /* why it could not be, or NULL */
+};
+/* Opens lib the first time it is asked for (thread-safe) and looks its
+ * functions up. Returns NULL when they are there, or why they are not (the
+ * message names the library; owned by lib). */
+const char *lib_ready(struct lazy_lib *lib);
 
 #endif

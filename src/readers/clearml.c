@@ -6,7 +6,6 @@
  * (metrics.jsonl), backend_interface/task/log.py (log.jsonl); notes in
  * shared/formats/mlflow-clearml-wandb.md §3. */
 #include <errno.h>
-#include <pthread.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,34 +23,17 @@
 #include "console_note.h"
 #include "runsite/yamlkv.h"
 
-/* libzip's functions, looked up when the first zip is read (lib_load); each
+/* libzip's functions, looked up when the first zip is read (lib_ready); each
  * name below stands for its pointer in ziplib. */
 #define ZIP_FUNCS(X) \
 	X(zip_discard) X(zip_error_fini) X(zip_error_init_with_code) X(zip_error_strerror) \
 	X(zip_fclose) X(zip_file_strerror) X(zip_fopen_index) X(zip_fread) X(zip_get_num_entries) \
 	X(zip_name_locate) X(zip_open) X(zip_stat) X(zip_stat_index) X(zip_strerror)
-#define ZIP_SLOT(f) __typeof__(f) *f;
-#define ZIP_NAME(f) #f,
-#define ZIP_ADDR(f) (void **)&ziplib.f,
 static struct {
-	ZIP_FUNCS(ZIP_SLOT)
+	ZIP_FUNCS(LIB_SLOT)
 } ziplib;
-static pthread_once_t zip_once = PTHREAD_ONCE_INIT;
-static char *zip_load_error; /* why libzip could not be loaded, or NULL */
-
-static void zip_load(void)
-{
-	static const char *const names[] = {ZIP_FUNCS(ZIP_NAME)};
-	void **const slots[] = {ZIP_FUNCS(ZIP_ADDR)};
-	lib_load("libzip.so.4", names, slots, sizeof names / sizeof *names, &zip_load_error);
-}
-
-/* Whether libzip's functions are there (loaded now if need be). */
-static int zip_ready(void)
-{
-	pthread_once(&zip_once, zip_load);
-	return zip_load_error == NULL;
-}
+#define ZIP_ADDR(f) LIB_ADDR(ziplib, f)
+static struct lazy_lib libzip = LAZY_LIB("libzip.so.4", ZIP_FUNCS(LIB_NAME), ZIP_FUNCS(ZIP_ADDR));
 
 #define zip_discard ziplib.zip_discard
 #define zip_error_fini ziplib.zip_error_fini
@@ -118,9 +100,10 @@ int clearml_entry_escapes(const char *name)
  * Returns NULL when refused or unreadable (reported unless quiet). */
 static zip_t *open_zip(const char *path, int quiet)
 {
-	if (!zip_ready()) {
+	const char *unloaded = lib_ready(&libzip);
+	if (unloaded) {
 		if (!quiet)
-			diag_warn(path, 0, "cannot open the zip: %s", zip_load_error);
+			diag_warn(path, 0, "cannot open the zip: %s", unloaded);
 		return NULL;
 	}
 	int err = 0;
@@ -504,7 +487,7 @@ static int probe(const char *path)
 		free(l);
 		return score;
 	}
-	if (!str_ends(path, ".zip") || !zip_ready())
+	if (!str_ends(path, ".zip") || lib_ready(&libzip))
 		return 0;
 	int err;
 	zip_t *z = zip_open(path, ZIP_RDONLY, &err);

@@ -16,7 +16,7 @@
 #include "sqlconn.h"
 
 /* MariaDB Connector/C's functions, looked up when the first store on its server is read
- * (lib_load); each name below stands for its pointer in mylib. */
+ * (lib_ready); each name below stands for its pointer in mylib. */
 #define MY_FUNCS(X) \
 	X(mysql_close) X(mysql_errno) X(mysql_error) X(mysql_fetch_row) X(mysql_free_result) \
 	X(mysql_get_server_info) X(mysql_init) X(mysql_server_init) X(mysql_num_fields) \
@@ -24,21 +24,11 @@
 	X(mysql_real_query) X(mysql_stmt_bind_result) X(mysql_stmt_close) X(mysql_stmt_errno) \
 	X(mysql_stmt_error) X(mysql_stmt_execute) X(mysql_stmt_fetch) X(mysql_stmt_fetch_column) \
 	X(mysql_stmt_field_count) X(mysql_stmt_init) X(mysql_stmt_prepare) X(mysql_store_result)
-#define MY_SLOT(f) __typeof__(f) *f;
-#define MY_NAME(f) #f,
-#define MY_ADDR(f) (void **)&mylib.f,
 static struct {
-	MY_FUNCS(MY_SLOT)
+	MY_FUNCS(LIB_SLOT)
 } mylib;
-static pthread_once_t my_once = PTHREAD_ONCE_INIT;
-static char *my_error; /* why MariaDB Connector/C could not be loaded, or NULL */
-
-static void my_load(void)
-{
-	static const char *const names[] = {MY_FUNCS(MY_NAME)};
-	void **const slots[] = {MY_FUNCS(MY_ADDR)};
-	lib_load("libmariadb.so.3", names, slots, sizeof names / sizeof *names, &my_error);
-}
+#define MY_ADDR(f) LIB_ADDR(mylib, f)
+static struct lazy_lib mariadb = LAZY_LIB("libmariadb.so.3", MY_FUNCS(LIB_NAME), MY_FUNCS(MY_ADDR));
 
 #define mysql_close mylib.mysql_close
 #define mysql_errno mylib.mysql_errno
@@ -365,10 +355,10 @@ static void library_init(void)
 
 struct sqlconn *sqlconn_my_open(const struct sql_target *t, enum sql_fail *fail, char **error)
 {
-	pthread_once(&my_once, my_load);
-	if (my_error) {
+	const char *unloaded = lib_ready(&mariadb);
+	if (unloaded) {
 		*fail = SQL_CONNECT;
-		*error = xstrdup(my_error);
+		*error = xstrdup(unloaded);
 		return NULL;
 	}
 	pthread_once(&library_once, library_init);

@@ -4,7 +4,6 @@
  * query's rows: no per-row result objects, and no numbers printed by the
  * server and parsed back here. */
 #include <libpq-fe.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,27 +12,17 @@
 #include "sqlconn.h"
 
 /* libpq's functions, looked up when the first store on its server is read
- * (lib_load); each name below stands for its pointer in pqlib. */
+ * (lib_ready); each name below stands for its pointer in pqlib. */
 #define PQ_FUNCS(X) \
 	X(PQclear) X(PQconnectdbParams) X(PQerrorMessage) X(PQescapeLiteral) X(PQexec) X(PQfinish) \
 	X(PQfreemem) X(PQgetCopyData) X(PQgetResult) X(PQgetisnull) X(PQgetvalue) X(PQnfields) \
 	X(PQntuples) X(PQresultErrorField) X(PQresultErrorMessage) X(PQresultStatus) \
 	X(PQsendQuery) X(PQsendQueryParams) X(PQserverVersion) X(PQstatus)
-#define PQ_SLOT(f) __typeof__(f) *f;
-#define PQ_NAME(f) #f,
-#define PQ_ADDR(f) (void **)&pqlib.f,
 static struct {
-	PQ_FUNCS(PQ_SLOT)
+	PQ_FUNCS(LIB_SLOT)
 } pqlib;
-static pthread_once_t pq_once = PTHREAD_ONCE_INIT;
-static char *pq_error; /* why libpq could not be loaded, or NULL */
-
-static void pq_load(void)
-{
-	static const char *const names[] = {PQ_FUNCS(PQ_NAME)};
-	void **const slots[] = {PQ_FUNCS(PQ_ADDR)};
-	lib_load("libpq.so.5", names, slots, sizeof names / sizeof *names, &pq_error);
-}
+#define PQ_ADDR(f) LIB_ADDR(pqlib, f)
+static struct lazy_lib pq = LAZY_LIB("libpq.so.5", PQ_FUNCS(LIB_NAME), PQ_FUNCS(PQ_ADDR));
 
 #define PQclear pqlib.PQclear
 #define PQconnectdbParams pqlib.PQconnectdbParams
@@ -419,10 +408,10 @@ static const struct sqlconn_ops pg_ops = {
 
 struct sqlconn *sqlconn_pg_open(const struct sql_target *t, enum sql_fail *fail, char **error)
 {
-	pthread_once(&pq_once, pq_load);
-	if (pq_error) {
+	const char *unloaded = lib_ready(&pq);
+	if (unloaded) {
 		*fail = SQL_CONNECT;
-		*error = xstrdup(pq_error);
+		*error = xstrdup(unloaded);
 		return NULL;
 	}
 	const char *keys[6], *vals[6];

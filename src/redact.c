@@ -470,6 +470,22 @@ static cmark_node *block_of(cmark_node *n)
 	return n;
 }
 
+/* A link whose address ends with its text (an autolink: "https://u:pw@h",
+ * "mailto:pw@h") loses in its address what text loses, now its literal. */
+static void link_follows(cmark_node *text, const char *now)
+{
+	cmark_node *link = cmark_node_parent(text);
+	if (!link || cmark_node_get_type(link) != CMARK_NODE_LINK)
+		return;
+	const char *url = cmark_node_get_url(link), *old = cmark_node_get_literal(text);
+	size_t ulen = url ? strlen(url) : 0, olen = old ? strlen(old) : 0;
+	if (!olen || ulen < olen || strcmp(url + ulen - olen, old))
+		return;
+	char *moved = xasprintf("%.*s%s", (int)(ulen - olen), url, now);
+	cmark_node_set_url(link, moved);
+	free(moved);
+}
+
 /* Looks for secrets in the block's rendered text, which markup may split
  * over several nodes (AKIA**…**, a character reference, a code span): the
  * piece where one starts gets the placeholder, the pieces it spans lose it. */
@@ -499,6 +515,7 @@ static void md_flush(struct md_block *mb, struct redactor *rd)
 			at = stop;
 		}
 		if (touched && p->node) {
+			link_follows(p->node, buf_cstr(&lit));
 			cmark_node_set_literal(p->node, buf_cstr(&lit));
 			mb->changed = 1;
 			if (!lit.size) {
@@ -687,6 +704,13 @@ static int secret_goes_on(const char *s)
 	       (s[0] != '.' || secret_char((unsigned char)s[1]));
 }
 
+/* A character a URL's authority (user:password@host) may go on with in
+ * text: url_secret_at stops only at these. */
+static int authority_goes_on(char c)
+{
+	return c && !strchr("/?#\\ \t\r\n\"'<>`", c);
+}
+
 /* Whether rendering md may show a credential its source does not: an
  * entity or escape, emphasis or code markers, a link or raw HTML with
  * credential characters on both sides, "//" or "://" after markup, a URL whose
@@ -697,8 +721,10 @@ static int shown_markdown_may_hide(const char *md)
 {
 	if (strstr(md, "BEGIN"))
 		return 1;
+	bool in_url = false; /* a "://" came before */
 	for (const char *p = md; *p; p++) {
 		char c = *p, before = p > md ? p[-1] : '\0';
+		in_url |= c == ':' && p[1] == '/' && p[2] == '/';
 		if (c == '&' || c == '\\')
 			return 1;
 		/* A link's address is a URL to its end: "https://u:a>b@h" has a password. */
@@ -708,7 +734,11 @@ static int shown_markdown_may_hide(const char *md)
 		if ((c == '[' || c == '<' || (c == '!' && p[1] == '[')) &&
 		    secret_char((unsigned char)before))
 			return 1;
-		if ((c == ']' || c == ')' || c == '>') && secret_goes_on(p + 1))
+		/* What markup drops between these joins both sides; after a "://"
+		 * the authority goes on through more than a credential's characters
+		 * ("[https://u:pw](a/b):more@h" reads "https://u:pw:more@h"). */
+		if ((c == ']' || c == ')' || c == '>') &&
+		    (secret_goes_on(p + 1) || (in_url && authority_goes_on(p[1]))))
 			return 1;
 		if (c == '/' && p[1] == '/' && (is_marker(before) || before == '>'))
 			return 1;

@@ -185,6 +185,10 @@ int main(void)
 		{"a `ghp`_\002\002\0020123456789abcdefghijklmnopqrstuvwxyz", "0123456789abcdefghijklmnopqrstuvwxyz"},
 		{"a AKIA**\xc2\xad**QWERTYUIOPASDFGH b", "QWERTYUIOPASDFGH"},
 		{"a `AKIA`\xe2\x80\x8bQWERTYUIOPASDFGH b", "QWERTYUIOPASDFGH"},
+		/* A link's address goes, joining the text around it into one URL's
+		 * user part: "https://u:hunter:2x@h.org" (found by fuzz_notes). */
+		{"[see https://u:hunter](a/b):2x@h.org", "2x"},
+		{"see https://u:hunter<i>:2x@h.org", "2x"},
 		{"    code AKIA&#81;WERTYUIOPASDFGH\n", NULL}, /* code: shown as written, no dodge */
 	};
 	for (size_t i = 0; i < sizeof dodges / sizeof *dodges; i++) {

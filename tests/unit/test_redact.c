@@ -189,6 +189,8 @@ int main(void)
 		 * user part: "https://u:hunter:2x@h.org" (found by fuzz_notes). */
 		{"[see https://u:hunter](a/b):2x@h.org", "2x"},
 		{"see https://u:hunter<i>:2x@h.org", "2x"},
+		/* A code span, its end space, then an autolink's '<': one run of markup. */
+		{"a`  (xoxp-nnnnn\006\006F\007 `<https://u:hunnnnP> .", "xoxp"},
 		{"    code AKIA&#81;WERTYUIOPASDFGH\n", NULL}, /* code: shown as written, no dodge */
 	};
 	for (size_t i = 0; i < sizeof dodges / sizeof *dodges; i++) {

@@ -133,9 +133,11 @@ static int sanitize(xmlNodePtr n, int demote, int *last)
 	}
 	if (strcmp(name, "img") == 0 && !image_is_remote(n)) {
 		/* A picture beside the notes in the store (report.md's static/ images) is
-		 * not part of the site: say so instead of showing a broken image. */
+		 * not part of the site: say so instead of showing a broken image. The
+		 * quotes end its address for a reader, and for redaction: text after
+		 * it does not join it into a URL's user part. */
 		xmlChar *src = xmlGetProp(n, (const xmlChar *)"src");
-		char *text = xasprintf("[image not included: %s]", src ? (const char *)src : "");
+		char *text = xasprintf("[image not included: \"%s\"]", src ? (const char *)src : "");
 		xmlFree(src);
 		while (n->properties)
 			xmlRemoveProp(n->properties);

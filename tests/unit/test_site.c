@@ -509,7 +509,8 @@ static void test_notes(void)
 	notes_render(n,
 	             "# Title\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n~~gone~~ "
 	             "https://example.com\n\n- [x] done\n\n<script>alert(1)</script>\n\n"
-	             "[a](javascript:alert(1)) [b](JaVaScRiPt:alert(1)) [c](https://ok.example)\n",
+	             "[a](javascript:alert(1)) [b](JaVaScRiPt:alert(1)) [c](https://ok.example)\n\n"
+	             "![loss](static/loss.png)@h\n",
 	             2);
 	struct buf out = BUF_INIT;
 	tmpl_serialize(doc, &out);
@@ -525,6 +526,8 @@ static void test_notes(void)
 	OK(!strstr(html, "avascript:") && !strstr(html, "aVaScRiPt:"), "javascript: links dropped");
 	OK(strstr(html, "href=\"https://ok.example\"") != NULL, "safe link kept");
 	OK(!strstr(html, "<!--"), "comments dropped");
+	OK(strstr(html, "[image not included: \"static/loss.png\"]</span>@h") != NULL,
+	   "a local image named, its address in quotes: %s", html);
 	buf_free(&out);
 
 	char *ex = notes_excerpt("# Heading\n\nFirst *para* line\ncontinues.\n\nSecond.", 100);

@@ -350,6 +350,7 @@ static void charts_finish(struct build *b, struct chart_pool *p)
 		sr->spill_off = j->sr.spill_off;
 		sr->spill_n = j->sr.spill_n;
 		sr->dec_off = j->sr.dec_off;
+		sr->spill_kept = j->sr.spill_kept;
 		if (!j->ok)
 			s->failed = 1;
 		free(j);

@@ -28,7 +28,7 @@
 #include "runsite/runcache.h"
 #include "runsite/util.h"
 
-#define RUN_MAGIC "runsite run 2\n"
+#define RUN_MAGIC "runsite run 3\n"
 #define HEAD_MAX ((uint64_t)64 << 20)
 /* A file's header: the magic line, the head's length and its hash. */
 #define HDR_LEN (sizeof RUN_MAGIC - 1 + 8 + 16)
@@ -297,6 +297,17 @@ void points_id_of(const struct point *pts, size_t n, struct points_id *out)
 	_Static_assert(sizeof(struct point) == 3 * 8, "struct point has padding");
 	out->n = pts ? n : UINT64_MAX;
 	XXH128_hash_t h = XXH3_128bits(pts ? (const void *)pts : "", pts ? n * sizeof *pts : 0);
+	memcpy(out->hash, &h.low64, 8);
+	memcpy(out->hash + 8, &h.high64, 8);
+}
+
+/* The id of the points kept for the overlays: their count and the hash of
+ * their bytes as encoded (a third of the points' own bytes), checked
+ * before they are decoded again. */
+static void spill_id_of(const void *bytes, size_t len, size_t n, struct points_id *out)
+{
+	out->n = n;
+	XXH128_hash_t h = XXH3_128bits(len ? bytes : "", len);
 	memcpy(out->hash, &h.low64, 8);
 	memcpy(out->hash + 8, &h.high64, 8);
 }
@@ -582,11 +593,27 @@ void kept_site_add_spill(struct kept_site *k, size_t metric, const struct point 
 	memset(sp, 0, sizeof *sp);
 	sp->metric = metric;
 	sp->n = n;
-	points_id_of(pts, n, &sp->id);
 	sp->off = k->spill_bytes.size;
 	put_points(&k->spill_bytes, pts, n);
 	sp->len = k->spill_bytes.size - sp->off;
+	spill_id_of(k->spill_bytes.data + sp->off, sp->len, n, &sp->id);
 	k->spill_points += n;
+}
+
+struct point *kept_site_spill_points(const struct kept_site *k, size_t i, size_t *n)
+{
+	for (size_t j = 0; j < k->nspill; j++) {
+		const struct kept_spill *sp = &k->spill[j];
+		if (sp->metric != i || sp->off + sp->len > k->spill_bytes.size)
+			continue;
+		const unsigned char *b = (const unsigned char *)k->spill_bytes.data + sp->off;
+		struct reader_in in = {b, b + sp->len, 0};
+		struct point *pts = get_points(&in, sp->n);
+		*n = pts ? sp->n : 0;
+		return pts;
+	}
+	*n = 0;
+	return NULL;
 }
 
 void kept_site_free(struct kept_site *k)
@@ -716,15 +743,17 @@ struct point *runcache_read_spill(const struct kept_site *k, size_t i, size_t *n
 	unsigned char *b = read_tail(k, k->spill_at + sp->off, sp->len);
 	if (!b)
 		return NULL;
-	struct reader_in in = {b, b + sp->len, 0};
-	struct point *pts = get_points(&in, sp->n);
+	/* what is read back must be what was kept: its bytes' id is in the head */
 	struct points_id id;
-	if (pts)
-		points_id_of(pts, sp->n, &id);
-	if (pts && (in.p != in.end || id.n != sp->id.n ||
-	            memcmp(id.hash, sp->id.hash, sizeof id.hash) != 0)) {
-		free(pts);
-		pts = NULL;
+	spill_id_of(b, sp->len, sp->n, &id);
+	struct point *pts = NULL;
+	if (id.n == sp->id.n && memcmp(id.hash, sp->id.hash, sizeof id.hash) == 0) {
+		struct reader_in in = {b, b + sp->len, 0};
+		pts = get_points(&in, sp->n);
+		if (pts && in.p != in.end) {
+			free(pts);
+			pts = NULL;
+		}
 	}
 	free(b);
 	*n = pts ? sp->n : 0;
@@ -1110,8 +1139,11 @@ static size_t write_parts(int fd, struct iovec *part, int n)
 	return done;
 }
 
-static void keep_new(struct runcache *c, struct run_keep *k)
+/* Writes run k (read now) into the new folder of run files and lists it;
+ * returns the file's path (caller frees), or NULL when it is not kept. */
+static char *keep_new(struct runcache *c, struct run_keep *k)
 {
+	char *kept = NULL;
 	struct buf head = BUF_INIT, hdr = BUF_INIT;
 	buf_put(&head, k->head.data ? k->head.data : "", k->head.size);
 	runcache_encode_site(&k->site, &head);
@@ -1154,13 +1186,36 @@ static void keep_new(struct runcache *c, struct run_keep *k)
 			if (!ok)
 				unlink(path);
 		}
-		if (ok)
+		if (ok) {
 			add_row(c, k->key, k->fp, name);
-		free(path);
+			kept = path;
+		} else {
+			free(path);
+		}
 	}
 	pthread_mutex_unlock(&c->mu);
 	buf_free(&head);
 	buf_free(&hdr);
+	return kept;
+}
+
+struct kept_site *runcache_keep_write(struct runcache *c, struct run_keep *k)
+{
+	if (!k || k->hit || !k->read || k->site.unkeepable || !c->salt[0])
+		return NULL;
+	char *path = keep_new(c, k);
+	k->read = false; /* written (or not to be): runcache_keep_done has nothing to do */
+	if (!path)
+		return NULL;
+	struct kept_site *at = xcalloc(1, sizeof *at);
+	at->path = path;
+	at->spill_at = k->tail.size; /* the kept points follow the decimated copies */
+	if (k->site.nspill) {
+		at->spill = xreallocarray(NULL, k->site.nspill, sizeof *at->spill);
+		memcpy(at->spill, k->site.spill, k->site.nspill * sizeof *at->spill);
+		at->nspill = at->capspill = k->site.nspill;
+	}
+	return at;
 }
 
 void runcache_keep_done(struct runcache *c, struct run_keep *k, int ok)
@@ -1171,7 +1226,7 @@ void runcache_keep_done(struct runcache *c, struct run_keep *k, int ok)
 		if (k->hit)
 			keep_old(c, k);
 		else if (k->read && !k->site.unkeepable)
-			keep_new(c, k);
+			free(keep_new(c, k));
 	}
 	runcache_keep_free(k);
 }

@@ -499,12 +499,13 @@ static struct chart_point *unspill(const struct site *s, const struct site_run *
 	if (!sr->spill_n || !sr->spill_n[i] || sr->spill_n[i] > *budget)
 		return NULL;
 	struct chart_point *cp = NULL;
-	if (sr->kept) {
-		/* a run taken from the run cache: its points are in its file */
+	const struct kept_site *file = sr->kept ? sr->kept : sr->spill_kept;
+	if (file) {
+		/* a run taken from the run cache, or kept in it: its points are in its file */
 		size_t k = 0;
-		struct point *p = runcache_read_spill(sr->kept, i, &k);
+		struct point *p = runcache_read_spill(file, i, &k);
 		if (p && k == sr->spill_n[i])
-			cp = site_chart_points(sr->run, p, k, (enum chart_x_kind)sr->kept->x_kind);
+			cp = site_chart_points(sr->run, p, k, (enum chart_x_kind)file->x_kind);
 		free(p);
 	} else {
 		cp = spill_read(s, sr->spill_off[i], sr->spill_n[i]);
@@ -559,6 +560,41 @@ static void keep_data_file(struct kept_site *k, const struct chart_spec *sp, con
 	free(rel);
 }
 
+/* The run read now is whole in its keep: written to the run cache now, so
+ * the points its overlays draw (keep_spilled[i] of metric i) are read back
+ * from that file. When it cannot be written, they go to the scratch file
+ * as any run's do. */
+static void keep_spill_done(struct site *s, struct site_run *sr, const size_t *keep_spilled,
+                            int *spill_failed)
+{
+	struct run *r = sr->run;
+	struct kept_site *at = runcache_keep_write(cache_runcache(s->cache), sr->keep);
+	if (at) {
+		at->x_kind = (int)s->opts->chart.x_kind;
+		sr->spill_kept = at;
+		if (!sr->spill_n) {
+			sr->spill_n = xcalloc(r->nmetrics, sizeof *sr->spill_n);
+			sr->spill_off = xcalloc(r->nmetrics, sizeof *sr->spill_off);
+		}
+	}
+	for (size_t i = 0; i < r->nmetrics; i++) {
+		if (!keep_spilled[i])
+			continue;
+		if (at) {
+			sr->spill_n[i] = keep_spilled[i];
+			continue;
+		}
+		size_t n = 0;
+		struct point *p = kept_site_spill_points(runcache_keep_site(sr->keep), i, &n);
+		if (p && n == keep_spilled[i]) {
+			struct chart_point *cp = site_chart_points(r, p, n, s->opts->chart.x_kind);
+			spill_series(s, sr, i, cp, n, spill_failed);
+			free(cp);
+		}
+		free(p);
+	}
+}
+
 int site_run_charts(struct site *s, struct site_run *sr)
 {
 	/* A report on its own (export --report) shows no run page. */
@@ -568,6 +604,7 @@ int site_run_charts(struct site *s, struct site_run *sr)
 	struct slugset stems = {0};
 	char *dir = xasprintf("runs/%s", sr->slug);
 	int ok = 1, made = 0, spill_failed = 0;
+	size_t *keep_spilled = NULL; /* per metric: its points kept in the run cache */
 	/* The decimated copies wait in the site's file of them, so a run keeps
 	 * only its summaries until the pages are written. */
 	uint64_t *dec_off = xcalloc(r->nmetrics ? r->nmetrics : 1, sizeof *dec_off);
@@ -599,14 +636,24 @@ int site_run_charts(struct site *s, struct site_run *sr)
 		 * chart's points in their own memory, which is freed right after, so
 		 * a run of long series never holds a second copy of one. */
 		size_t npts = se->n, ndec = se->ndec;
-		/* A kept run keeps what its overlays draw of it (spill_series). */
-		if (sr->keep && npts > ndec)
-			kept_site_add_spill(runcache_keep_site(sr->keep), i, se->pts, npts);
+		/* A kept run keeps what its overlays draw of it (spill_series),
+		 * and they are read back from its file: no other copy is made. */
+		int in_keep = 0;
+		if (sr->keep && npts > ndec) {
+			struct kept_site *k = runcache_keep_site(sr->keep);
+			kept_site_add_spill(k, i, se->pts, npts);
+			in_keep = !k->unkeepable;
+		}
+		if (in_keep) {
+			if (!keep_spilled)
+				keep_spilled = xcalloc(r->nmetrics, sizeof *keep_spilled);
+			keep_spilled[i] = npts;
+		}
 		struct chart_point *cp = to_chart_points_in_place(s, r, &r->metrics[i]);
 		/* Overlays are drawn at the end, from every point of the runs on
 		 * them: a series its decimated copy does not hold whole waits in a
 		 * file meanwhile. */
-		if (npts > ndec)
+		if (npts > ndec && !in_keep)
 			spill_series(s, sr, i, cp, npts, &spill_failed);
 		struct chart_series cs = {.label = r->name, .pts = cp, .n = npts, .color = sr->color};
 		struct chart_spec sp;
@@ -652,6 +699,9 @@ int site_run_charts(struct site *s, struct site_run *sr)
 		k->slug = xstrdup(sr->slug);
 		k->color = sr->color;
 	}
+	if (ok && keep_spilled)
+		keep_spill_done(s, sr, keep_spilled, &spill_failed);
+	free(keep_spilled);
 	slugset_free(&stems);
 	free(dir);
 	return ok;

@@ -170,25 +170,32 @@ static int write_chart(struct site *s, const struct chart_spec *sp, const char *
 {
 	struct chart_info info;
 	memset(&info, 0, sizeof info);
+	/* The description of the last format's info: the SVG's own when it was
+	 * drawn last (it walks every point, so it is worked out once). */
+	char *desc = NULL;
 	for (int f = CHART_SVG; f <= CHART_PDF; f++) {
 		if (!(s->opts->chart_formats & (1u << f)))
 			continue;
 		char fp[CHART_FINGERPRINT_LEN + 1];
 		char *rel = xasprintf("%s/%s.%s", dir, stem, site_chart_ext[f]);
 		int ok = 1;
+		free(desc);
+		desc = NULL;
 		fingerprint_of(sp, (enum chart_format)f, memo, fp);
 		if (!cache_reuse(s->cache, rel, fp, &info)) {
 			char *path = site_new_file(s, rel);
-			ok = chart_write(sp, (enum chart_format)f, path, &info);
+			ok = chart_write_described(sp, (enum chart_format)f, path, &info, &desc);
 			if (ok)
 				cache_record(s->cache, rel, fp, &info);
 			free(path);
 		}
 		free(rel);
-		if (!ok)
+		if (!ok) {
+			free(desc);
 			return 0;
+		}
 	}
-	*alt = chart_describe(sp, &info);
+	*alt = desc ? desc : chart_describe(sp, &info);
 	if (log_y)
 		*log_y = info.log_y;
 	return 1;

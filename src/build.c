@@ -482,8 +482,8 @@ static int sink_run(void *ctx, struct run *r, const struct kvlist *redacted)
 		progress(b);
 		return !s->failed;
 	}
-	site_run_digest(&s->runs[i], NULL); /* before the charts drop its points */
 	s->runs[i].keep = keep;
+	site_run_digest(&s->runs[i], NULL); /* before the charts drop its points */
 	charts_submit(b, i);
 	progress(b);
 	return !s->failed;

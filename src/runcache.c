@@ -292,9 +292,18 @@ static struct point *get_points(struct reader_in *in, size_t want)
 	return pts;
 }
 
+static _Atomic uint64_t points_hashed;
+
+uint64_t points_id_hashed(void)
+{
+	return points_hashed;
+}
+
 void points_id_of(const struct point *pts, size_t n, struct points_id *out)
 {
 	_Static_assert(sizeof(struct point) == 3 * 8, "struct point has padding");
+	if (pts)
+		points_hashed += n;
 	out->n = pts ? n : UINT64_MAX;
 	XXH128_hash_t h = XXH3_128bits(pts ? (const void *)pts : "", pts ? n * sizeof *pts : 0);
 	memcpy(out->hash, &h.low64, 8);
@@ -332,7 +341,24 @@ static void get_id(struct reader_in *in, struct points_id *id)
 
 /* ---- the run's head ---- */
 
+/* A series' points id as worked out for the head, by where its points are. */
+struct points_memo {
+	const struct point *pts;
+	size_t n;
+	struct points_id id;
+};
+
+static void encode_run(const struct run *r, struct buf *out, struct buf *tail,
+                       struct points_memo *memo);
+
 void runcache_encode(const struct run *r, struct buf *out, struct buf *tail)
+{
+	encode_run(r, out, tail, NULL);
+}
+
+/* runcache_encode, memo[i] (when not NULL) getting metric i's points id. */
+static void encode_run(const struct run *r, struct buf *out, struct buf *tail,
+                       struct points_memo *memo)
 {
 	put_str(out, r->format);
 	const char *strs[] = {r->store, r->id, r->name, r->experiment_id, r->experiment_name,
@@ -365,6 +391,8 @@ void runcache_encode(const struct run *r, struct buf *out, struct buf *tail)
 		struct points_id id;
 		points_id_of(s->pts, s->n, &id);
 		put_id(out, &id);
+		if (memo)
+			memo[i] = (struct points_memo){s->pts, s->n, id};
 		points_id_of(s->dec, s->ndec, &id);
 		put_id(out, &id);
 		/* the decimated copy goes to the tail; the head says how long it is */
@@ -795,6 +823,8 @@ struct run_keep {
 	char *blob;              /* hit: its file's name */
 	struct buf head, tail;   /* read now: the model, and its decimated copies */
 	bool read;               /* head and tail are filled */
+	struct points_memo *memo; /* read now: each metric's points id */
+	size_t nmemo;
 	struct kept_site site;
 };
 
@@ -960,8 +990,21 @@ void runcache_keep_read(struct run_keep *k, const struct run *r)
 {
 	if (k->hit)
 		return;
-	runcache_encode(r, &k->head, &k->tail);
+	k->memo = xcalloc(r->nmetrics ? r->nmetrics : 1, sizeof *k->memo);
+	k->nmemo = r->nmetrics;
+	encode_run(r, &k->head, &k->tail, k->memo);
 	k->read = true;
+}
+
+bool runcache_keep_points_id(const struct run_keep *k, const struct point *pts, size_t n,
+                             struct points_id *out)
+{
+	for (size_t i = 0; k && i < k->nmemo; i++)
+		if (k->memo[i].pts == pts && k->memo[i].n == n) {
+			*out = k->memo[i].id;
+			return true;
+		}
+	return false;
 }
 
 void runcache_keep_free(struct run_keep *k)
@@ -973,6 +1016,7 @@ void runcache_keep_free(struct run_keep *k)
 	free(k->blob);
 	buf_free(&k->head);
 	buf_free(&k->tail);
+	free(k->memo);
 	kept_site_free(&k->site);
 	free(k);
 }

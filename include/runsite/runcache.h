@@ -39,6 +39,8 @@ struct points_id {
 	unsigned char hash[16];
 };
 void points_id_of(const struct point *pts, size_t n, struct points_id *out);
+/* Points hashed by points_id_of in this process so far, for tests. */
+uint64_t points_id_hashed(void);
 
 /* What the site made of a run, kept with it. */
 struct kept_chart {
@@ -127,6 +129,13 @@ bool runcache_keep_hit(const struct run_keep *k);
 /* A run read now (not a hit), as its reader delivered it, finished: its
  * model is noted before anything changes it. */
 void runcache_keep_read(struct run_keep *k, const struct run *r);
+/* The id runcache_keep_read worked out for the points at pts (n of them)
+ * of the run read now, so the site's run digest need not hash them again:
+ * true with *out set, false when k (may be NULL) has none for them. Points
+ * a series still has where and as many as then are the same points: a
+ * merge only adds whole series. */
+bool runcache_keep_points_id(const struct run_keep *k, const struct point *pts, size_t n,
+                             struct points_id *out);
 void runcache_keep_free(struct run_keep *k);
 /* The pipeline hands the consumer the handle of the run it delivers
  * (NULL: it is not to be kept); the consumer takes it while delivered. */

@@ -263,7 +263,52 @@ static struct point *get_points(struct reader_in *in, size_t want)
 	}
 	struct point *pts = xreallocarray(NULL, n ? n : 1, sizeof *pts);
 	uint64_t step = 0, time = 0, bits = 0;
-	for (size_t i = 0; i < n; i++) {
+	size_t i = 0;
+	/* While a whole point of the longest encoding is left (and 8 bytes
+	 * more): no check of the bytes left per byte, the value's bytes read
+	 * as one word. */
+	const unsigned char *p = in->p;
+	for (; i < n && in->end - p >= POINT_BYTES_MAX + 8; i++) {
+		uint64_t d[2];
+		for (int f = 0; f < 2; f++) {
+			uint64_t v = 0;
+			int shift = 0;
+			unsigned char c;
+			do {
+				c = *p++;
+				v |= (uint64_t)(c & 0x7f) << shift;
+				shift += 7;
+			} while ((c & 0x80) && shift < 70);
+			if (c & 0x80) { /* longer than 10 bytes: not a varint */
+				in->bad = 1;
+				break;
+			}
+			d[f] = v;
+		}
+		if (in->bad)
+			break;
+		unsigned h = *p++;
+		int tz = (int)(h >> 4), nb = (int)(h & 15);
+		if (nb > 8 || tz + nb > 8) {
+			in->bad = 1;
+			break;
+		}
+		uint64_t x;
+		memcpy(&x, p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+		x = __builtin_bswap64(x);
+#endif
+		x = nb ? (x & (UINT64_MAX >> (64 - 8 * nb))) << (8 * tz) : 0;
+		p += nb;
+		step += unzigzag(d[0]);
+		time += unzigzag(d[1]);
+		bits ^= x;
+		pts[i].step = (int64_t)step;
+		pts[i].time_ms = (int64_t)time;
+		memcpy(&pts[i].value, &bits, sizeof bits);
+	}
+	in->p = p;
+	for (; i < n && !in->bad; i++) {
 		step += unzigzag(get_varint(in));
 		time += unzigzag(get_varint(in));
 		if (in->p >= in->end) {

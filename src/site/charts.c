@@ -567,6 +567,10 @@ static void keep_data_file(struct kept_site *k, const struct chart_spec *sp, con
 	free(rel);
 }
 
+/* Points of the series longer than their decimated copy from which a run
+ * kept in the run cache has them read back from its file (keep_spill_done). */
+#define SPILL_FROM_KEEP_MIN (1u << 16)
+
 /* The run read now is whole in its keep: written to the run cache now, so
  * the points its overlays draw (keep_spilled[i] of metric i) are read back
  * from that file. When it cannot be written, they go to the scratch file
@@ -612,6 +616,14 @@ int site_run_charts(struct site *s, struct site_run *sr)
 	char *dir = xasprintf("runs/%s", sr->slug);
 	int ok = 1, made = 0, spill_failed = 0;
 	size_t *keep_spilled = NULL; /* per metric: its points kept in the run cache */
+	/* Only a run of long series has them read back from its run-cache
+	 * file: finding them there takes about 600 bytes of memory a run until
+	 * the pages are written, worth it where the copy saved is megabytes. */
+	uint64_t long_points = 0;
+	for (size_t i = 0; i < r->nmetrics; i++)
+		if (r->metrics[i].n > r->metrics[i].ndec)
+			long_points += r->metrics[i].n;
+	int read_from_keep = sr->keep && long_points >= SPILL_FROM_KEEP_MIN;
 	/* The decimated copies wait in the site's file of them, so a run keeps
 	 * only its summaries until the pages are written. */
 	uint64_t *dec_off = xcalloc(r->nmetrics ? r->nmetrics : 1, sizeof *dec_off);
@@ -649,7 +661,7 @@ int site_run_charts(struct site *s, struct site_run *sr)
 		if (sr->keep && npts > ndec) {
 			struct kept_site *k = runcache_keep_site(sr->keep);
 			kept_site_add_spill(k, i, se->pts, npts);
-			in_keep = !k->unkeepable;
+			in_keep = read_from_keep && !k->unkeepable;
 		}
 		if (in_keep) {
 			if (!keep_spilled)

@@ -350,6 +350,7 @@ static void charts_finish(struct build *b, struct chart_pool *p)
 		sr->spill_off = j->sr.spill_off;
 		sr->spill_n = j->sr.spill_n;
 		sr->dec_off = j->sr.dec_off;
+		sr->spill_kept = j->sr.spill_kept;
 		if (!j->ok)
 			s->failed = 1;
 		free(j);
@@ -481,8 +482,8 @@ static int sink_run(void *ctx, struct run *r, const struct kvlist *redacted)
 		progress(b);
 		return !s->failed;
 	}
-	site_run_digest(&s->runs[i], NULL); /* before the charts drop its points */
 	s->runs[i].keep = keep;
+	site_run_digest(&s->runs[i], NULL); /* before the charts drop its points */
 	charts_submit(b, i);
 	progress(b);
 	return !s->failed;

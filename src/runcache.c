@@ -28,7 +28,7 @@
 #include "runsite/runcache.h"
 #include "runsite/util.h"
 
-#define RUN_MAGIC "runsite run 2\n"
+#define RUN_MAGIC "runsite run 3\n"
 #define HEAD_MAX ((uint64_t)64 << 20)
 /* A file's header: the magic line, the head's length and its hash. */
 #define HDR_LEN (sizeof RUN_MAGIC - 1 + 8 + 16)
@@ -263,7 +263,52 @@ static struct point *get_points(struct reader_in *in, size_t want)
 	}
 	struct point *pts = xreallocarray(NULL, n ? n : 1, sizeof *pts);
 	uint64_t step = 0, time = 0, bits = 0;
-	for (size_t i = 0; i < n; i++) {
+	size_t i = 0;
+	/* While a whole point of the longest encoding is left (and 8 bytes
+	 * more): no check of the bytes left per byte, the value's bytes read
+	 * as one word. */
+	const unsigned char *p = in->p;
+	for (; i < n && in->end - p >= POINT_BYTES_MAX + 8; i++) {
+		uint64_t d[2];
+		for (int f = 0; f < 2; f++) {
+			uint64_t v = 0;
+			int shift = 0;
+			unsigned char c;
+			do {
+				c = *p++;
+				v |= (uint64_t)(c & 0x7f) << shift;
+				shift += 7;
+			} while ((c & 0x80) && shift < 70);
+			if (c & 0x80) { /* longer than 10 bytes: not a varint */
+				in->bad = 1;
+				break;
+			}
+			d[f] = v;
+		}
+		if (in->bad)
+			break;
+		unsigned h = *p++;
+		int tz = (int)(h >> 4), nb = (int)(h & 15);
+		if (nb > 8 || tz + nb > 8) {
+			in->bad = 1;
+			break;
+		}
+		uint64_t x;
+		memcpy(&x, p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+		x = __builtin_bswap64(x);
+#endif
+		x = nb ? (x & (UINT64_MAX >> (64 - 8 * nb))) << (8 * tz) : 0;
+		p += nb;
+		step += unzigzag(d[0]);
+		time += unzigzag(d[1]);
+		bits ^= x;
+		pts[i].step = (int64_t)step;
+		pts[i].time_ms = (int64_t)time;
+		memcpy(&pts[i].value, &bits, sizeof bits);
+	}
+	in->p = p;
+	for (; i < n && !in->bad; i++) {
 		step += unzigzag(get_varint(in));
 		time += unzigzag(get_varint(in));
 		if (in->p >= in->end) {
@@ -292,11 +337,31 @@ static struct point *get_points(struct reader_in *in, size_t want)
 	return pts;
 }
 
+static _Atomic uint64_t points_hashed;
+
+uint64_t points_id_hashed(void)
+{
+	return points_hashed;
+}
+
 void points_id_of(const struct point *pts, size_t n, struct points_id *out)
 {
 	_Static_assert(sizeof(struct point) == 3 * 8, "struct point has padding");
+	if (pts)
+		points_hashed += n;
 	out->n = pts ? n : UINT64_MAX;
 	XXH128_hash_t h = XXH3_128bits(pts ? (const void *)pts : "", pts ? n * sizeof *pts : 0);
+	memcpy(out->hash, &h.low64, 8);
+	memcpy(out->hash + 8, &h.high64, 8);
+}
+
+/* The id of the points kept for the overlays: their count and the hash of
+ * their bytes as encoded (a third of the points' own bytes), checked
+ * before they are decoded again. */
+static void spill_id_of(const void *bytes, size_t len, size_t n, struct points_id *out)
+{
+	out->n = n;
+	XXH128_hash_t h = XXH3_128bits(len ? bytes : "", len);
 	memcpy(out->hash, &h.low64, 8);
 	memcpy(out->hash + 8, &h.high64, 8);
 }
@@ -321,7 +386,24 @@ static void get_id(struct reader_in *in, struct points_id *id)
 
 /* ---- the run's head ---- */
 
+/* A series' points id as worked out for the head, by where its points are. */
+struct points_memo {
+	const struct point *pts;
+	size_t n;
+	struct points_id id;
+};
+
+static void encode_run(const struct run *r, struct buf *out, struct buf *tail,
+                       struct points_memo *memo);
+
 void runcache_encode(const struct run *r, struct buf *out, struct buf *tail)
+{
+	encode_run(r, out, tail, NULL);
+}
+
+/* runcache_encode, memo[i] (when not NULL) getting metric i's points id. */
+static void encode_run(const struct run *r, struct buf *out, struct buf *tail,
+                       struct points_memo *memo)
 {
 	put_str(out, r->format);
 	const char *strs[] = {r->store, r->id, r->name, r->experiment_id, r->experiment_name,
@@ -354,6 +436,8 @@ void runcache_encode(const struct run *r, struct buf *out, struct buf *tail)
 		struct points_id id;
 		points_id_of(s->pts, s->n, &id);
 		put_id(out, &id);
+		if (memo)
+			memo[i] = (struct points_memo){s->pts, s->n, id};
 		points_id_of(s->dec, s->ndec, &id);
 		put_id(out, &id);
 		/* the decimated copy goes to the tail; the head says how long it is */
@@ -582,11 +666,27 @@ void kept_site_add_spill(struct kept_site *k, size_t metric, const struct point 
 	memset(sp, 0, sizeof *sp);
 	sp->metric = metric;
 	sp->n = n;
-	points_id_of(pts, n, &sp->id);
 	sp->off = k->spill_bytes.size;
 	put_points(&k->spill_bytes, pts, n);
 	sp->len = k->spill_bytes.size - sp->off;
+	spill_id_of(k->spill_bytes.data + sp->off, sp->len, n, &sp->id);
 	k->spill_points += n;
+}
+
+struct point *kept_site_spill_points(const struct kept_site *k, size_t i, size_t *n)
+{
+	for (size_t j = 0; j < k->nspill; j++) {
+		const struct kept_spill *sp = &k->spill[j];
+		if (sp->metric != i || sp->off + sp->len > k->spill_bytes.size)
+			continue;
+		const unsigned char *b = (const unsigned char *)k->spill_bytes.data + sp->off;
+		struct reader_in in = {b, b + sp->len, 0};
+		struct point *pts = get_points(&in, sp->n);
+		*n = pts ? sp->n : 0;
+		return pts;
+	}
+	*n = 0;
+	return NULL;
 }
 
 void kept_site_free(struct kept_site *k)
@@ -716,15 +816,17 @@ struct point *runcache_read_spill(const struct kept_site *k, size_t i, size_t *n
 	unsigned char *b = read_tail(k, k->spill_at + sp->off, sp->len);
 	if (!b)
 		return NULL;
-	struct reader_in in = {b, b + sp->len, 0};
-	struct point *pts = get_points(&in, sp->n);
+	/* what is read back must be what was kept: its bytes' id is in the head */
 	struct points_id id;
-	if (pts)
-		points_id_of(pts, sp->n, &id);
-	if (pts && (in.p != in.end || id.n != sp->id.n ||
-	            memcmp(id.hash, sp->id.hash, sizeof id.hash) != 0)) {
-		free(pts);
-		pts = NULL;
+	spill_id_of(b, sp->len, sp->n, &id);
+	struct point *pts = NULL;
+	if (id.n == sp->id.n && memcmp(id.hash, sp->id.hash, sizeof id.hash) == 0) {
+		struct reader_in in = {b, b + sp->len, 0};
+		pts = get_points(&in, sp->n);
+		if (pts && in.p != in.end) {
+			free(pts);
+			pts = NULL;
+		}
 	}
 	free(b);
 	*n = pts ? sp->n : 0;
@@ -766,6 +868,8 @@ struct run_keep {
 	char *blob;              /* hit: its file's name */
 	struct buf head, tail;   /* read now: the model, and its decimated copies */
 	bool read;               /* head and tail are filled */
+	struct points_memo *memo; /* read now: each metric's points id */
+	size_t nmemo;
 	struct kept_site site;
 };
 
@@ -931,8 +1035,21 @@ void runcache_keep_read(struct run_keep *k, const struct run *r)
 {
 	if (k->hit)
 		return;
-	runcache_encode(r, &k->head, &k->tail);
+	k->memo = xcalloc(r->nmetrics ? r->nmetrics : 1, sizeof *k->memo);
+	k->nmemo = r->nmetrics;
+	encode_run(r, &k->head, &k->tail, k->memo);
 	k->read = true;
+}
+
+bool runcache_keep_points_id(const struct run_keep *k, const struct point *pts, size_t n,
+                             struct points_id *out)
+{
+	for (size_t i = 0; k && i < k->nmemo; i++)
+		if (k->memo[i].pts == pts && k->memo[i].n == n) {
+			*out = k->memo[i].id;
+			return true;
+		}
+	return false;
 }
 
 void runcache_keep_free(struct run_keep *k)
@@ -944,6 +1061,7 @@ void runcache_keep_free(struct run_keep *k)
 	free(k->blob);
 	buf_free(&k->head);
 	buf_free(&k->tail);
+	free(k->memo);
 	kept_site_free(&k->site);
 	free(k);
 }
@@ -1110,8 +1228,11 @@ static size_t write_parts(int fd, struct iovec *part, int n)
 	return done;
 }
 
-static void keep_new(struct runcache *c, struct run_keep *k)
+/* Writes run k (read now) into the new folder of run files and lists it;
+ * returns the file's path (caller frees), or NULL when it is not kept. */
+static char *keep_new(struct runcache *c, struct run_keep *k)
 {
+	char *kept = NULL;
 	struct buf head = BUF_INIT, hdr = BUF_INIT;
 	buf_put(&head, k->head.data ? k->head.data : "", k->head.size);
 	runcache_encode_site(&k->site, &head);
@@ -1154,13 +1275,36 @@ static void keep_new(struct runcache *c, struct run_keep *k)
 			if (!ok)
 				unlink(path);
 		}
-		if (ok)
+		if (ok) {
 			add_row(c, k->key, k->fp, name);
-		free(path);
+			kept = path;
+		} else {
+			free(path);
+		}
 	}
 	pthread_mutex_unlock(&c->mu);
 	buf_free(&head);
 	buf_free(&hdr);
+	return kept;
+}
+
+struct kept_site *runcache_keep_write(struct runcache *c, struct run_keep *k)
+{
+	if (!k || k->hit || !k->read || k->site.unkeepable || !c->salt[0])
+		return NULL;
+	char *path = keep_new(c, k);
+	k->read = false; /* written (or not to be): runcache_keep_done has nothing to do */
+	if (!path)
+		return NULL;
+	struct kept_site *at = xcalloc(1, sizeof *at);
+	at->path = path;
+	at->spill_at = k->tail.size; /* the kept points follow the decimated copies */
+	if (k->site.nspill) {
+		at->spill = xreallocarray(NULL, k->site.nspill, sizeof *at->spill);
+		memcpy(at->spill, k->site.spill, k->site.nspill * sizeof *at->spill);
+		at->nspill = at->capspill = k->site.nspill;
+	}
+	return at;
 }
 
 void runcache_keep_done(struct runcache *c, struct run_keep *k, int ok)
@@ -1171,7 +1315,7 @@ void runcache_keep_done(struct runcache *c, struct run_keep *k, int ok)
 		if (k->hit)
 			keep_old(c, k);
 		else if (k->read && !k->site.unkeepable)
-			keep_new(c, k);
+			free(keep_new(c, k));
 	}
 	runcache_keep_free(k);
 }

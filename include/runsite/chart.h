@@ -76,6 +76,11 @@ void chart_spec_defaults(struct chart_spec *spec);
  * failure, reported with the path and Cairo's status. info may be NULL. */
 int chart_write(const struct chart_spec *spec, enum chart_format fmt, const char *path,
                 struct chart_info *info);
+/* chart_write, and *desc gets chart_describe(spec, info) of the chart
+ * drawn when fmt is SVG (the text of its <desc>, worked out once), else
+ * NULL. Caller frees. */
+int chart_write_described(const struct chart_spec *spec, enum chart_format fmt, const char *path,
+                          struct chart_info *info, char **desc);
 
 /* A small sparkline (no axes) as SVG into path. Returns 1 on success, 0 on failure. */
 int chart_write_sparkline(const struct chart_point *pts, size_t n, int color, int width,
@@ -107,6 +112,9 @@ char *chart_label_common_text(const struct chart_series *series, size_t n);
 /* A sentence describing the chart for alt text: metric, runs, last and best
  * values. Caller frees. */
 char *chart_describe(const struct chart_spec *spec, const struct chart_info *info);
+/* How many times chart_describe has run in this process (each call reads
+ * every point of every series), for tests. */
+unsigned long chart_describe_calls(void);
 
 /* A digest (hex) of everything that decides the bytes chart_write() would
  * write for spec in fmt, this build's chart code included: the build cache

@@ -39,6 +39,8 @@ struct points_id {
 	unsigned char hash[16];
 };
 void points_id_of(const struct point *pts, size_t n, struct points_id *out);
+/* Points hashed by points_id_of in this process so far, for tests. */
+uint64_t points_id_hashed(void);
 
 /* What the site made of a run, kept with it. */
 struct kept_chart {
@@ -83,6 +85,9 @@ void kept_site_add_file(struct kept_site *k, const char *rel, const char *fp);
  * past RUNCACHE_SPILL_MAX. */
 void kept_site_add_spill(struct kept_site *k, size_t metric, const struct point *pts, size_t n);
 void kept_site_free(struct kept_site *k);
+/* The points of metric i that kept_site_add_spill encoded into k (a run
+ * read now), decoded again (caller frees; *n their count), or NULL. */
+struct point *kept_site_spill_points(const struct kept_site *k, size_t i, size_t *n);
 
 /* Reads back metric i's decimated copy of kept run k (ndec points, caller
  * frees), or NULL when the file cannot be read. Any thread. */
@@ -124,6 +129,13 @@ bool runcache_keep_hit(const struct run_keep *k);
 /* A run read now (not a hit), as its reader delivered it, finished: its
  * model is noted before anything changes it. */
 void runcache_keep_read(struct run_keep *k, const struct run *r);
+/* The id runcache_keep_read worked out for the points at pts (n of them)
+ * of the run read now, so the site's run digest need not hash them again:
+ * true with *out set, false when k (may be NULL) has none for them. Points
+ * a series still has where and as many as then are the same points: a
+ * merge only adds whole series. */
+bool runcache_keep_points_id(const struct run_keep *k, const struct point *pts, size_t n,
+                             struct points_id *out);
 void runcache_keep_free(struct run_keep *k);
 /* The pipeline hands the consumer the handle of the run it delivers
  * (NULL: it is not to be kept); the consumer takes it while delivered. */
@@ -135,6 +147,12 @@ struct kept_site *runcache_keep_site(struct run_keep *k);
  * it was (ok), a run read now is written with its site part (ok and not
  * unkeepable). Frees k. Any thread. */
 void runcache_keep_done(struct runcache *c, struct run_keep *k, int ok);
+/* Writes run k (read now, its site part complete) into the new folder of
+ * run files now instead of at runcache_keep_done, so the points kept for
+ * its overlays need no other copy: returns where they are, for
+ * runcache_read_spill (caller frees with kept_site_free and free), or NULL
+ * when the run is not written (not to be kept, or the write failed). */
+struct kept_site *runcache_keep_write(struct runcache *c, struct run_keep *k);
 /* This build's rows, sorted by key: calls row for each (to write the list). */
 int runcache_rows(struct runcache *c, int (*row)(void *ctx, const char *key, const char *fp,
                                                    const char *blob),

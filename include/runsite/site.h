@@ -104,6 +104,9 @@ struct site_run {
 	 * read back from its file (kept: where; NULL for a run read now). */
 	struct run_keep *keep;
 	struct kept_site *kept;
+	/* A run read now and kept: where the points its overlays draw are in
+	 * its run-cache file (instead of the scratch file), or NULL. */
+	struct kept_site *spill_kept;
 };
 
 struct site_exp {

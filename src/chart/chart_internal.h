@@ -177,6 +177,11 @@ int chart_draw(const struct chart_spec *spec, cairo_t *cr, const struct chart_dr
 cairo_status_t chart_render(const struct chart_spec *spec, enum chart_format fmt,
                             const struct chart_draw_opts *o, struct buf *out,
                             struct chart_info *info);
+/* chart_render, and *desc (when desc is not NULL) gets an SVG's
+ * description (chart_describe; caller frees), NULL for other formats. */
+cairo_status_t chart_render_described(const struct chart_spec *spec, enum chart_format fmt,
+                                      const struct chart_draw_opts *o, struct buf *out,
+                                      struct chart_info *info, char **desc);
 
 /* This thread's zeroed pixel buffer of at least `bytes`, reused by the next
  * call on the same thread (so a surface on it must be gone by then). */

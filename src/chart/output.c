@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <glib.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,6 +206,13 @@ cairo_status_t chart_render(const struct chart_spec *spec, enum chart_format fmt
                             const struct chart_draw_opts *o, struct buf *out,
                             struct chart_info *info)
 {
+	return chart_render_described(spec, fmt, o, out, info, NULL);
+}
+
+cairo_status_t chart_render_described(const struct chart_spec *spec, enum chart_format fmt,
+                                      const struct chart_draw_opts *o, struct buf *out,
+                                      struct chart_info *info, char **desc_out)
+{
 	struct chart_draw_opts opt = {.columns = 1};
 	struct chart_info local;
 	struct buf series = BUF_INIT, text = BUF_INIT;
@@ -244,7 +252,10 @@ cairo_status_t chart_render(const struct chart_spec *spec, enum chart_format fmt
 		chart_svg_text_layer(&series, &text, opt.paper ? CHART_FG_PAPER : CHART_FG_SCREEN);
 		svg_finish(out, &cs.bytes, spec->title ? spec->title : "chart", desc, &series);
 		chart_svg_renumber(out, from);
-		free(desc);
+		if (desc_out)
+			*desc_out = desc;
+		else
+			free(desc);
 	} else if (!st && fmt == CHART_PDF) {
 		buf_put(out, cs.bytes.data ? cs.bytes.data : "", cs.bytes.size);
 	}
@@ -260,8 +271,16 @@ cairo_status_t chart_render(const struct chart_spec *spec, enum chart_format fmt
 int chart_write(const struct chart_spec *spec, enum chart_format fmt, const char *path,
                 struct chart_info *info)
 {
+	return chart_write_described(spec, fmt, path, info, NULL);
+}
+
+int chart_write_described(const struct chart_spec *spec, enum chart_format fmt, const char *path,
+                          struct chart_info *info, char **desc)
+{
 	struct buf b = BUF_INIT;
-	cairo_status_t st = chart_render(spec, fmt, NULL, &b, info);
+	if (desc)
+		*desc = NULL;
+	cairo_status_t st = chart_render_described(spec, fmt, NULL, &b, info, desc);
 	int ok = 0;
 
 	if (st) {
@@ -402,8 +421,16 @@ static void put_label(struct buf *b, const char *s)
 	g_free(v);
 }
 
+static atomic_ulong describe_calls;
+
+unsigned long chart_describe_calls(void)
+{
+	return atomic_load(&describe_calls);
+}
+
 char *chart_describe(const struct chart_spec *spec, const struct chart_info *info)
 {
+	atomic_fetch_add(&describe_calls, 1);
 	struct buf b = BUF_INIT;
 	char num[48];
 	size_t shown = spec->nseries < 12 ? spec->nseries : 12;

@@ -1195,7 +1195,7 @@ void site_run_digest(struct site_run *sr, const struct kept_site *k)
 		struct points_id id;
 		if (k)
 			id = k->pts_id[i];
-		else
+		else if (!runcache_keep_points_id(sr->keep, se->pts, se->n, &id))
 			points_id_of(se->pts, se->n, &id);
 		fp_points_id(&h, &id);
 		fp_u64(&h, m->count);

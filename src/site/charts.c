@@ -170,25 +170,32 @@ static int write_chart(struct site *s, const struct chart_spec *sp, const char *
 {
 	struct chart_info info;
 	memset(&info, 0, sizeof info);
+	/* The description of the last format's info: the SVG's own when it was
+	 * drawn last (it walks every point, so it is worked out once). */
+	char *desc = NULL;
 	for (int f = CHART_SVG; f <= CHART_PDF; f++) {
 		if (!(s->opts->chart_formats & (1u << f)))
 			continue;
 		char fp[CHART_FINGERPRINT_LEN + 1];
 		char *rel = xasprintf("%s/%s.%s", dir, stem, site_chart_ext[f]);
 		int ok = 1;
+		free(desc);
+		desc = NULL;
 		fingerprint_of(sp, (enum chart_format)f, memo, fp);
 		if (!cache_reuse(s->cache, rel, fp, &info)) {
 			char *path = site_new_file(s, rel);
-			ok = chart_write(sp, (enum chart_format)f, path, &info);
+			ok = chart_write_described(sp, (enum chart_format)f, path, &info, &desc);
 			if (ok)
 				cache_record(s->cache, rel, fp, &info);
 			free(path);
 		}
 		free(rel);
-		if (!ok)
+		if (!ok) {
+			free(desc);
 			return 0;
+		}
 	}
-	*alt = chart_describe(sp, &info);
+	*alt = desc ? desc : chart_describe(sp, &info);
 	if (log_y)
 		*log_y = info.log_y;
 	return 1;
@@ -499,12 +506,13 @@ static struct chart_point *unspill(const struct site *s, const struct site_run *
 	if (!sr->spill_n || !sr->spill_n[i] || sr->spill_n[i] > *budget)
 		return NULL;
 	struct chart_point *cp = NULL;
-	if (sr->kept) {
-		/* a run taken from the run cache: its points are in its file */
+	const struct kept_site *file = sr->kept ? sr->kept : sr->spill_kept;
+	if (file) {
+		/* a run taken from the run cache, or kept in it: its points are in its file */
 		size_t k = 0;
-		struct point *p = runcache_read_spill(sr->kept, i, &k);
+		struct point *p = runcache_read_spill(file, i, &k);
 		if (p && k == sr->spill_n[i])
-			cp = site_chart_points(sr->run, p, k, (enum chart_x_kind)sr->kept->x_kind);
+			cp = site_chart_points(sr->run, p, k, (enum chart_x_kind)file->x_kind);
 		free(p);
 	} else {
 		cp = spill_read(s, sr->spill_off[i], sr->spill_n[i]);
@@ -559,6 +567,45 @@ static void keep_data_file(struct kept_site *k, const struct chart_spec *sp, con
 	free(rel);
 }
 
+/* Points of the series longer than their decimated copy from which a run
+ * kept in the run cache has them read back from its file (keep_spill_done). */
+#define SPILL_FROM_KEEP_MIN (1u << 16)
+
+/* The run read now is whole in its keep: written to the run cache now, so
+ * the points its overlays draw (keep_spilled[i] of metric i) are read back
+ * from that file. When it cannot be written, they go to the scratch file
+ * as any run's do. */
+static void keep_spill_done(struct site *s, struct site_run *sr, const size_t *keep_spilled,
+                            int *spill_failed)
+{
+	struct run *r = sr->run;
+	struct kept_site *at = runcache_keep_write(cache_runcache(s->cache), sr->keep);
+	if (at) {
+		at->x_kind = (int)s->opts->chart.x_kind;
+		sr->spill_kept = at;
+		if (!sr->spill_n) {
+			sr->spill_n = xcalloc(r->nmetrics, sizeof *sr->spill_n);
+			sr->spill_off = xcalloc(r->nmetrics, sizeof *sr->spill_off);
+		}
+	}
+	for (size_t i = 0; i < r->nmetrics; i++) {
+		if (!keep_spilled[i])
+			continue;
+		if (at) {
+			sr->spill_n[i] = keep_spilled[i];
+			continue;
+		}
+		size_t n = 0;
+		struct point *p = kept_site_spill_points(runcache_keep_site(sr->keep), i, &n);
+		if (p && n == keep_spilled[i]) {
+			struct chart_point *cp = site_chart_points(r, p, n, s->opts->chart.x_kind);
+			spill_series(s, sr, i, cp, n, spill_failed);
+			free(cp);
+		}
+		free(p);
+	}
+}
+
 int site_run_charts(struct site *s, struct site_run *sr)
 {
 	/* A report on its own (export --report) shows no run page. */
@@ -568,6 +615,15 @@ int site_run_charts(struct site *s, struct site_run *sr)
 	struct slugset stems = {0};
 	char *dir = xasprintf("runs/%s", sr->slug);
 	int ok = 1, made = 0, spill_failed = 0;
+	size_t *keep_spilled = NULL; /* per metric: its points kept in the run cache */
+	/* Only a run of long series has them read back from its run-cache
+	 * file: finding them there takes about 600 bytes of memory a run until
+	 * the pages are written, worth it where the copy saved is megabytes. */
+	uint64_t long_points = 0;
+	for (size_t i = 0; i < r->nmetrics; i++)
+		if (r->metrics[i].n > r->metrics[i].ndec)
+			long_points += r->metrics[i].n;
+	int read_from_keep = sr->keep && long_points >= SPILL_FROM_KEEP_MIN;
 	/* The decimated copies wait in the site's file of them, so a run keeps
 	 * only its summaries until the pages are written. */
 	uint64_t *dec_off = xcalloc(r->nmetrics ? r->nmetrics : 1, sizeof *dec_off);
@@ -599,14 +655,24 @@ int site_run_charts(struct site *s, struct site_run *sr)
 		 * chart's points in their own memory, which is freed right after, so
 		 * a run of long series never holds a second copy of one. */
 		size_t npts = se->n, ndec = se->ndec;
-		/* A kept run keeps what its overlays draw of it (spill_series). */
-		if (sr->keep && npts > ndec)
-			kept_site_add_spill(runcache_keep_site(sr->keep), i, se->pts, npts);
+		/* A kept run keeps what its overlays draw of it (spill_series),
+		 * and they are read back from its file: no other copy is made. */
+		int in_keep = 0;
+		if (sr->keep && npts > ndec) {
+			struct kept_site *k = runcache_keep_site(sr->keep);
+			kept_site_add_spill(k, i, se->pts, npts);
+			in_keep = read_from_keep && !k->unkeepable;
+		}
+		if (in_keep) {
+			if (!keep_spilled)
+				keep_spilled = xcalloc(r->nmetrics, sizeof *keep_spilled);
+			keep_spilled[i] = npts;
+		}
 		struct chart_point *cp = to_chart_points_in_place(s, r, &r->metrics[i]);
 		/* Overlays are drawn at the end, from every point of the runs on
 		 * them: a series its decimated copy does not hold whole waits in a
 		 * file meanwhile. */
-		if (npts > ndec)
+		if (npts > ndec && !in_keep)
 			spill_series(s, sr, i, cp, npts, &spill_failed);
 		struct chart_series cs = {.label = r->name, .pts = cp, .n = npts, .color = sr->color};
 		struct chart_spec sp;
@@ -652,6 +718,9 @@ int site_run_charts(struct site *s, struct site_run *sr)
 		k->slug = xstrdup(sr->slug);
 		k->color = sr->color;
 	}
+	if (ok && keep_spilled)
+		keep_spill_done(s, sr, keep_spilled, &spill_failed);
+	free(keep_spilled);
 	slugset_free(&stems);
 	free(dir);
 	return ok;

@@ -217,6 +217,9 @@ void site_free(struct site *s)
 		if (sr->kept)
 			kept_site_free(sr->kept);
 		free(sr->kept);
+		if (sr->spill_kept)
+			kept_site_free(sr->spill_kept);
+		free(sr->spill_kept);
 		run_free(sr->run);
 	}
 	free(s->runs);

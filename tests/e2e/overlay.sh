@@ -37,6 +37,49 @@ check_grep "the overlay is drawn from all 12,000 points" "loss for 2 runs.* of 1
 	"$TMP/site/experiments/overlay.html"
 check "each run chart from its 6,000" sh -c "grep -l 'of 6,000 points drawn' '$TMP'/site/runs/*.html | wc -l | grep -qx 2"
 check "no scratch folder is left in the site" test ! -e "$TMP/site/.spill"
+# A run of long series that the run cache keeps has its points (70,000,
+# 1,120,000 bytes as chart points) in its kept file already: the overlay
+# reads them back from there, and the build folder's scratch file gets no
+# second copy of them.
+if command -v strace >/dev/null; then
+	"$PY" - "$TMP/long" <<'EOF'
+import os, sys
+exp = os.path.join(sys.argv[1], "1")
+os.makedirs(exp)
+with open(os.path.join(exp, "meta.yaml"), "w") as f:
+    f.write("artifact_location: file:///tmp\nexperiment_id: '1'\nlifecycle_stage: active\nname: long\n")
+for k in range(2):
+    rid = "%032x" % (k + 1)
+    run = os.path.join(exp, rid)
+    os.makedirs(os.path.join(run, "metrics"))
+    with open(os.path.join(run, "meta.yaml"), "w") as f:
+        f.write("artifact_uri: file:///tmp\nend_time: 1700000600000\nexperiment_id: '1'\n"
+                "lifecycle_stage: active\nrun_id: %s\nrun_name: long-%d\nstart_time: 1700000000000\n"
+                "status: 3\nuser_id: me\n" % (rid, k))
+    with open(os.path.join(run, "metrics", "loss"), "w") as f:
+        f.writelines("%d %r %d\n" % (1700000000000 + s, 1 + k + (s % 101) / 100, s) for s in range(70000))
+EOF
+	strace -f -qq -e trace=openat,pwrite64 -o "$TMP/spill.trace" \
+		"$RUNSITE" build -q -j 1 --no-cache "$TMP/long" -o "$TMP/site-traced"
+	check_grep "the traced build draws the overlay from all 140,000 points" \
+		"loss for 2 runs.* of 140,000 points drawn" "$TMP/site-traced/experiments/long.html"
+	"$PY" - "$TMP/spill.trace" > "$TMP/spill.bytes" <<'EOF'
+import re, sys
+fds, total = set(), 0
+for line in open(sys.argv[1]):
+    m = re.search(r'openat\(.*/\.decimated".*\) = (\d+)$', line)
+    if m:
+        fds.add(m.group(1))
+    m = re.search(r'pwrite64\((\d+),.*\) = (\d+)$', line)
+    if m and m.group(1) in fds:
+        total += int(m.group(2))
+print(total)
+EOF
+	check "the scratch file holds no run's points ($(cat "$TMP/spill.bytes") bytes written to it)" \
+		test "$(cat "$TMP/spill.bytes")" -lt 1120000
+else
+	skip "strace not installed: the scratch file's bytes are not counted"
+fi
 check "nor beside it" sh -c "! ls -d '$TMP'/site.tmp-* 2>/dev/null"
 
 # Past 20 runs the others are drawn grey as their median and middle 80%: one

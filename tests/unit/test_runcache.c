@@ -14,6 +14,7 @@
 #include "harness.h"
 #include "fixture.h"
 #include "runsite/runcache.h"
+#include "runsite/site.h"
 
 extern const struct reader reader_lightning_csv;
 extern const struct reader reader_mlflow_file;
@@ -726,6 +727,45 @@ static void test_rows_not_held(void)
 	free(dir);
 }
 
+/* The site's digest of a run read now takes each series' points id from
+ * the run's keep, worked out when the run was encoded, instead of hashing
+ * its points again; a series added since (a merge) is hashed. The digest
+ * is the same either way. */
+static void test_digest_hashes_once(void)
+{
+	struct run *r = run_new("mlflow-file", "/store");
+	r->id = xstrdup("r-digest");
+	for (int i = 0; i < 5000; i++)
+		series_add(run_series(r, "loss"), i, 1000 + i, 1.0 / (i + 1));
+	run_finish(r, DEC_BUCKETS);
+	char *d = tp("site-digest/.runsite-runs");
+	struct runcache *c = runcache_open(NULL, d, "salt");
+	struct run_keep *k;
+	ask(c, "kd", "fp", &k);
+	runcache_keep_read(k, r);
+	/* a series merged in after the run was encoded */
+	for (int i = 0; i < 3000; i++)
+		series_add(run_series(r, "acc"), i, 1000 + i, 0.5);
+	size_t ndec = r->metrics[0].ndec + r->metrics[1].ndec;
+	struct site_run sr;
+	memset(&sr, 0, sizeof sr);
+	sr.run = r;
+	sr.keep = k;
+	uint64_t before = points_id_hashed();
+	site_run_digest(&sr, NULL);
+	uint64_t hashed = points_id_hashed() - before;
+	INT_EQ(hashed, 3000 + ndec, "only the merged series and the decimated copies are hashed");
+	unsigned char with_keep[16];
+	memcpy(with_keep, sr.digest, sizeof with_keep);
+	sr.keep = NULL;
+	site_run_digest(&sr, NULL);
+	OK(memcmp(with_keep, sr.digest, sizeof with_keep) == 0, "the same digest as hashing every point");
+	runcache_keep_free(k);
+	runcache_free(c);
+	run_free(r);
+	free(d);
+}
+
 int main(void)
 {
 	fixture_init("runcache");
@@ -735,6 +775,7 @@ int main(void)
 	test_mlflow_asks();
 	test_one_run_folders_ask();
 	test_store();
+	test_digest_hashes_once();
 	test_rows_not_held();
 	rm_tree(tmpdir);
 	return TEST_END();

@@ -905,6 +905,44 @@ static void test_run_memory_flat(const char *tmp)
 	free(out);
 }
 
+/* A run's chart is described once: the SVG's <desc> is its alt text too
+ * (describing walks every point; it was done again for the page). */
+static void test_described_once(const char *tmp)
+{
+	struct site_opts so;
+	struct site s;
+	char *out = open_site_in(tmp, "described/site", &so, &s);
+	struct run *r = run_new("test", "described");
+	r->id = xstrdup("described-run");
+	r->name = xstrdup("described-run");
+	for (int m = 0; m < 2; m++) {
+		struct series *se = run_series(r, m ? "acc" : "loss");
+		for (int i = 0; i < 3000; i++)
+			series_add(se, i, 1000 + i, m + 1.0 / (1 + i));
+	}
+	run_finish(r, 256);
+	size_t i = site_add_run(&s, r, "e", NULL);
+	unsigned long before = chart_describe_calls();
+	OK(site_run_charts(&s, &s.runs[i]), "charts drawn");
+	INT_EQ(chart_describe_calls() - before, 2, "two charts, each described once");
+	struct site_run *sr = &s.runs[i];
+	OK(site_run_charts_load(&s, sr) && sr->ncharts == 2, "their list comes back");
+	for (size_t c = 0; sr->charts && c < sr->ncharts; c++) {
+		char *rel = xasprintf("runs/%s/%s.svg", sr->slug, sr->charts[c].slug);
+		char *path = path_join(s.tmp, rel);
+		struct buf svg = BUF_INIT;
+		OK(read_file(path, &svg, 1 << 24), "%s written", rel);
+		OK(strstr(buf_cstr(&svg), sr->charts[c].alt) != NULL,
+		   "the alt text of %s is its SVG's description", rel);
+		buf_free(&svg);
+		free(path);
+		free(rel);
+	}
+	site_run_charts_unload(sr);
+	site_free(&s);
+	free(out);
+}
+
 /* Heap bytes in use (malloc's arenas and its mmapped blocks; one thread). */
 static size_t heap_in_use(void)
 {
@@ -1072,6 +1110,7 @@ int main(void)
 	test_hostile(tmp);
 	test_user_templates(tmp);
 	test_run_memory_flat(tmp);
+	test_described_once(tmp);
 	test_bytes_per_run(tmp);
 	test_cache_rows_not_held(tmp);
 	rm_rf(tmp);

@@ -589,6 +589,7 @@ static int sweep_write(const struct chart_sweep *sw, int parallel, enum chart_fo
 			insert_after_open(&cs.bytes, &runs);
 		else
 			buf_put(&layer, runs.data ? runs.data : "", runs.size);
+		buf_free(&runs); /* a line a run: not held beside its copies below */
 		/* labels sit on the lines here: a halo in the page's background
 		 * keeps them readable */
 		if (text.size)
@@ -599,9 +600,11 @@ static int sweep_write(const struct chart_sweep *sw, int parallel, enum chart_fo
 		chart_svg_text_layer(&layer, &text, c.fg);
 		chart_svg_append_layer(&cs.bytes, &layer);
 	}
-	if (fmt != CHART_PNG)
-		buf_put(&out, cs.bytes.data ? cs.bytes.data : "", cs.bytes.size);
-	ok = chart_write_file(path, out.data ? out.data : "", out.size);
+	/* SVG and PDF are written from the surface's bytes, not a copy */
+	if (fmt == CHART_PNG)
+		ok = chart_write_file(path, out.data ? out.data : "", out.size);
+	else
+		ok = chart_write_file(path, cs.bytes.data ? cs.bytes.data : "", cs.bytes.size);
 out:
 	if (st == CAIRO_STATUS_NO_MEMORY)
 		out_of_memory();

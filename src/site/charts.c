@@ -112,10 +112,13 @@ static struct chart_point *dec_points(const struct site *s, const struct site_ru
 		                       runcache_read_dec(sr->kept, (size_t)(se - sr->run->metrics),
 		                                         se->ndec),
 		                       n);
-	if (se->dec || !sr->dec_off)
+	if (se->dec || !sr->dec_at)
 		return site_chart_points(sr->run, se->dec, se->dec ? se->ndec : 0,
 		                         s->opts->chart.x_kind);
-	struct chart_point *cp = spill_read(s, sr->dec_off[se - sr->run->metrics], se->ndec);
+	uint64_t off = sr->dec_at - 1;
+	for (const struct series *o = sr->run->metrics; o < se; o++)
+		off += o->ndec * sizeof(struct chart_point);
+	struct chart_point *cp = spill_read(s, off, se->ndec);
 	if (!cp) {
 		diag_msg("%s/%s: cannot read back the points of %s in %s", SPILL_DIR, sr->slug,
 		         se->key, sr->run->name);
@@ -568,20 +571,28 @@ int site_run_charts(struct site *s, struct site_run *sr)
 	struct slugset stems = {0};
 	char *dir = xasprintf("runs/%s", sr->slug);
 	int ok = 1, made = 0, spill_failed = 0;
-	/* The decimated copies wait in the site's file of them, so a run keeps
-	 * only its summaries until the pages are written. */
-	uint64_t *dec_off = xcalloc(r->nmetrics ? r->nmetrics : 1, sizeof *dec_off);
-	int dec_spilled = r->nmetrics > 0;
-	for (size_t i = 0; i < r->nmetrics && dec_spilled; i++) {
-		const struct series *se = &r->metrics[i];
-		size_t nd;
-		if (!se->dec || !se->ndec)
-			continue;
-		struct chart_point *cp = dec_points(s, sr, se, &nd);
-		long off = dec_put(s, cp, nd);
-		free(cp);
-		dec_off[i] = (uint64_t)off;
-		dec_spilled = off >= 0;
+	/* The decimated copies wait in the site's file of them, one after
+	 * another in metric order, so a run keeps only its summaries (and
+	 * where the first copy begins) until the pages are written. */
+	size_t dec_total = 0;
+	int dec_whole = 1; /* every copy its series counts is in memory */
+	for (size_t i = 0; i < r->nmetrics; i++) {
+		dec_total += r->metrics[i].ndec;
+		dec_whole &= r->metrics[i].dec != NULL || r->metrics[i].ndec == 0;
+	}
+	long dec_off = -1;
+	if (dec_whole && dec_total) {
+		struct chart_point *all = xreallocarray(NULL, dec_total, sizeof *all);
+		size_t at = 0;
+		for (size_t i = 0; i < r->nmetrics; i++) {
+			size_t nd;
+			struct chart_point *cp = dec_points(s, sr, &r->metrics[i], &nd);
+			memcpy(all + at, cp, nd * sizeof *cp);
+			at += nd;
+			free(cp);
+		}
+		dec_off = dec_put(s, all, at);
+		free(all);
 	}
 	for (size_t i = 0; i < r->nmetrics && ok; i++) {
 		const struct series *se = &r->metrics[i];
@@ -635,14 +646,12 @@ int site_run_charts(struct site *s, struct site_run *sr)
 		if (sr->keep)
 			kept_site_add_chart(runcache_keep_site(sr->keep), i, stem, alt, data);
 	}
-	if (dec_spilled) {
+	if (dec_off >= 0) {
 		for (size_t i = 0; i < r->nmetrics; i++) {
 			free(r->metrics[i].dec);
 			r->metrics[i].dec = NULL;
 		}
-		sr->dec_off = dec_off;
-	} else {
-		free(dec_off);
+		sr->dec_at = (uint64_t)dec_off + 1;
 	}
 	if (ok)
 		charts_spill(s, sr);

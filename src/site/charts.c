@@ -1877,15 +1877,14 @@ struct chart_ref *overlay_charts_page(struct site *s, const struct plan_unit *un
 	*nout = 0;
 	*ok = 1;
 	struct chart_ref *refs = xreallocarray(NULL, nk ? nk : 1, sizeof *refs);
-	struct chart_series *cs = xcalloc(nu ? nu : 1, sizeof *cs);
-	struct chart_point *(*own)[3] = xcalloc(nu ? nu : 1, sizeof *own);
 	size_t *pick = xreallocarray(NULL, nu ? nu : 1, sizeof *pick);
 	int made = 0;
 	struct plan_unit *have = xreallocarray(NULL, nu ? nu : 1, sizeof *have);
 	size_t *hidx = xreallocarray(NULL, nu ? nu : 1, sizeof *hidx);
-	/* Each metric's runs picked, then the other runs' bands of every
-	 * metric at once (one read of each run). */
-	size_t *picks = xreallocarray(NULL, (nk ? nk : 1) * (nu ? nu : 1), sizeof *picks);
+	/* Each metric's runs picked (a few of them: only those are held for
+	 * each metric, and drawn), then the other runs' bands of every metric
+	 * at once (one read of each run). */
+	size_t **picks = xcalloc(nk ? nk : 1, sizeof *picks), most = 0;
 	size_t *nps = xcalloc(nk ? nk : 1, sizeof *nps), *nhs = xcalloc(nk ? nk : 1, sizeof *nhs);
 	char **notes = xcalloc(nk ? nk : 1, sizeof *notes);
 	struct rest_band *bands = xcalloc(nk ? nk : 1, sizeof *bands);
@@ -1898,10 +1897,12 @@ struct chart_ref *overlay_charts_page(struct site *s, const struct plan_unit *un
 				hidx[nh] = i;
 				have[nh++] = units[i];
 			}
-		size_t *pk = picks + k * nu;
 		size_t np = plan_overlay_pick(&s->plan, s->rr, &s->opts->goals, have, nh, keys[k].key,
-		                              pk, &notes[k]);
+		                              pick, &notes[k]);
+		picks[k] = xreallocarray(NULL, np ? np : 1, sizeof **picks);
+		memcpy(picks[k], pick, np * sizeof *pick);
 		nps[k] = np;
+		most = np > most ? np : most;
 		nhs[k] = nh;
 		bands[k].key = keys[k].key;
 		if (np < nh) {
@@ -1909,10 +1910,13 @@ struct chart_ref *overlay_charts_page(struct site *s, const struct plan_unit *un
 			for (size_t h = 0; h < nh; h++)
 				bands[k].in[hidx[h]] = 1;
 			for (size_t i = 0; i < np; i++)
-				bands[k].in[hidx[pk[i]]] = 0;
+				bands[k].in[hidx[pick[i]]] = 0;
 		}
 	}
 	*ok = rest_bands(s, units, nu, bands, nk, page, band_files);
+	/* the picked runs' lines, and the others' band */
+	struct chart_series *cs = xcalloc(most + 1, sizeof *cs);
+	struct chart_point *(*own)[3] = xcalloc(most + 1, sizeof *own);
 	for (size_t k = 0; k < nk && *ok; k++) {
 		char *note = notes[k];
 		notes[k] = NULL;
@@ -1921,7 +1925,7 @@ struct chart_ref *overlay_charts_page(struct site *s, const struct plan_unit *un
 			if (unit_has_series(s, &units[i], keys[k].key))
 				have[nh++] = units[i];
 		size_t np = nps[k];
-		memcpy(pick, picks + k * nu, np * sizeof *pick);
+		memcpy(pick, picks[k], np * sizeof *pick);
 		size_t ns = 0, longest = 0, budget = OVERLAY_POINT_BUDGET;
 		int *grp = xcalloc(np + 1, sizeof *grp);
 		for (size_t i = 0; i < np; i++)
@@ -1988,6 +1992,7 @@ struct chart_ref *overlay_charts_page(struct site *s, const struct plan_unit *un
 	}
 	for (size_t k = 0; k < nk; k++) {
 		free(notes[k]);
+		free(picks[k]);
 		free(bands[k].in);
 		for (int j = 0; j < 3; j++)
 			free(bands[k].own[j]);

@@ -349,7 +349,7 @@ static void charts_finish(struct build *b, struct chart_pool *p)
 		sr->charts_len = j->sr.charts_len;
 		sr->spill_off = j->sr.spill_off;
 		sr->spill_n = j->sr.spill_n;
-		sr->dec_off = j->sr.dec_off;
+		sr->dec_at = j->sr.dec_at;
 		sr->spill_kept = j->sr.spill_kept;
 		if (!j->ok)
 			s->failed = 1;

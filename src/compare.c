@@ -133,22 +133,38 @@ static int cmp_param(const void *a, const void *b)
 size_t compare_varying_params(const struct run *const *runs, size_t n,
                               struct compare_param **out)
 {
-	/* Every key once, sorted, then each checked against every run. */
+	/* Every key once, sorted (kept so as it is collected: runs mostly
+	 * share their keys, and a list of every run's keys would be the
+	 * largest thing an experiment page of many runs holds), then each
+	 * checked against every run. */
 	const char **keys = NULL;
 	size_t nk = 0, cap = 0;
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < runs[i]->params.n; j++) {
+			const char *key = runs[i]->params.items[j].key;
+			size_t lo = 0, hi = nk;
+			int found = 0;
+			while (lo < hi && !found) {
+				size_t mid = lo + (hi - lo) / 2;
+				int c = strcmp(key, keys[mid]);
+				if (c == 0)
+					found = 1;
+				else if (c < 0)
+					hi = mid;
+				else
+					lo = mid + 1;
+			}
+			if (found)
+				continue;
 			GROW(keys, cap, nk + 1);
-			keys[nk++] = runs[i]->params.items[j].key;
+			memmove(keys + lo + 1, keys + lo, (nk - lo) * sizeof *keys);
+			keys[lo] = key;
+			nk++;
 		}
-	if (nk > 1)
-		qsort(keys, nk, sizeof *keys, cmp_strp);
 	struct compare_param *res = xreallocarray(NULL, nk ? nk : 1, sizeof *res);
 	const char **vals = xreallocarray(NULL, n ? n : 1, sizeof *vals);
 	size_t nres = 0;
 	for (size_t k = 0; k < nk; k++) {
-		if (k > 0 && strcmp(keys[k], keys[k - 1]) == 0)
-			continue;
 		/* The values sorted, so counting the distinct ones is one pass
 		 * (a seed differs in every run: pairwise is n^2 / 2 strcmp). */
 		size_t runs_with = 0, distinct = 0;

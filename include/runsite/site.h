@@ -94,10 +94,11 @@ struct site_run {
 	uint64_t *spill_off;
 	size_t *spill_n;
 	/* Each metric's decimated copy (sparklines, seed-group means, long
-	 * overlays) waits in that file too once the run's charts are drawn, at
-	 * byte dec_off[i], run->metrics[i].ndec points; NULL while in memory.
-	 * So nothing of a series but its summary stays in memory per run. */
-	uint64_t *dec_off;
+	 * overlays) waits in that file too once the run's charts are drawn,
+	 * run->metrics[i].ndec points each, one after another in metric order
+	 * from byte dec_at - 1 (0 while in memory). So nothing of a series but
+	 * its summary stays in memory per run. */
+	uint64_t dec_at;
 	/* The run cache (runcache.h): a run read now that is to be kept notes
 	 * what its charts are in keep's site part (NULL: not kept); a run
 	 * taken from the cache has no points, and its decimated copies are
@@ -180,7 +181,7 @@ struct site {
 	struct slugset report_slugs;
 	struct buf tpl_report;
 	size_t report_problems;    /* warnings about reports (--strict fails on any) */
-	/* One scratch file for every run's decimated copies (site_run.dec_off),
+	/* One scratch file for every run's decimated copies (site_run.dec_at),
 	 * appended by the chart workers under dec_mu: one file, not one a run. */
 	int dec_fd;                /* -1 until the first copy is written */
 	bool dec_open;             /* dec_fd is open (site_free closes it) */

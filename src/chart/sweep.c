@@ -532,21 +532,32 @@ static void draw_scatter(struct sw *c, const struct chart_sweep *sw, double W, d
 	free(order);
 }
 
-/* Puts layer right after the opening <svg ...> tag of svg: under all the rest. */
-static void insert_after_open(struct buf *svg, const struct buf *layer)
+/* Writes svg to path with layer right after its opening <svg ...> tag:
+ * under all the rest. The pieces are written one after another, so a layer
+ * of many runs' lines is not copied. Returns 1, or 0 reported. */
+static int write_layer_under(const char *path, const struct buf *svg, const struct buf *layer)
 {
 	const char *s = svg->data ? svg->data : "", *open = strstr(s, "<svg");
 	const char *gt = open ? strchr(open, '>') : NULL;
 	if (!layer->size || !gt)
-		return;
+		return chart_write_file(path, s, svg->size);
 	gt++;
-	struct buf o = BUF_INIT;
-	buf_put(&o, s, (size_t)(gt - s));
-	buf_putc(&o, '\n');
-	buf_put(&o, layer->data, layer->size);
-	buf_put(&o, gt, svg->size - (size_t)(gt - s));
-	buf_free(svg);
-	*svg = o;
+	size_t head = (size_t)(gt - s);
+	FILE *f = fopen(path, "wb");
+	if (!f) {
+		diag_write_error(path, errno);
+		return 0;
+	}
+	int ok = fwrite(s, 1, head, f) == head && fputc('\n', f) != EOF &&
+	         fwrite(layer->data, 1, layer->size, f) == layer->size &&
+	         fwrite(gt, 1, svg->size - head, f) == svg->size - head && fflush(f) == 0;
+	if (!ok)
+		diag_write_error(path, errno);
+	if (fclose(f) != 0 && ok) {
+		diag_write_error(path, errno);
+		ok = 0;
+	}
+	return ok;
 }
 
 /* Renders one sweep chart as fmt into path. Returns 1, or 0 reported. */
@@ -584,11 +595,12 @@ static int sweep_write(const struct chart_sweep *sw, int parallel, enum chart_fo
 	if (fmt == CHART_SVG) {
 		chart_svg_renumber(&cs.bytes, 0);
 		/* the parallel lines lie under everything Cairo drew (axes, colour
-		 * bar); the scatter's points over its grid and axes */
-		if (parallel)
-			insert_after_open(&cs.bytes, &runs);
-		else
+		 * bar), put in as the file is written; the scatter's points over
+		 * its grid and axes */
+		if (!parallel) {
 			buf_put(&layer, runs.data ? runs.data : "", runs.size);
+			buf_free(&runs);
+		}
 		/* labels sit on the lines here: a halo in the page's background
 		 * keeps them readable */
 		if (text.size)
@@ -599,9 +611,13 @@ static int sweep_write(const struct chart_sweep *sw, int parallel, enum chart_fo
 		chart_svg_text_layer(&layer, &text, c.fg);
 		chart_svg_append_layer(&cs.bytes, &layer);
 	}
-	if (fmt != CHART_PNG)
-		buf_put(&out, cs.bytes.data ? cs.bytes.data : "", cs.bytes.size);
-	ok = chart_write_file(path, out.data ? out.data : "", out.size);
+	/* SVG and PDF are written from the surface's bytes, not a copy */
+	if (fmt == CHART_PNG)
+		ok = chart_write_file(path, out.data ? out.data : "", out.size);
+	else if (fmt == CHART_SVG && parallel)
+		ok = write_layer_under(path, &cs.bytes, &runs);
+	else
+		ok = chart_write_file(path, cs.bytes.data ? cs.bytes.data : "", cs.bytes.size);
 out:
 	if (st == CAIRO_STATUS_NO_MEMORY)
 		out_of_memory();

@@ -112,10 +112,13 @@ static struct chart_point *dec_points(const struct site *s, const struct site_ru
 		                       runcache_read_dec(sr->kept, (size_t)(se - sr->run->metrics),
 		                                         se->ndec),
 		                       n);
-	if (se->dec || !sr->dec_off)
+	if (se->dec || !sr->dec_at)
 		return site_chart_points(sr->run, se->dec, se->dec ? se->ndec : 0,
 		                         s->opts->chart.x_kind);
-	struct chart_point *cp = spill_read(s, sr->dec_off[se - sr->run->metrics], se->ndec);
+	uint64_t off = sr->dec_at - 1;
+	for (const struct series *o = sr->run->metrics; o < se; o++)
+		off += o->ndec * sizeof(struct chart_point);
+	struct chart_point *cp = spill_read(s, off, se->ndec);
 	if (!cp) {
 		diag_msg("%s/%s: cannot read back the points of %s in %s", SPILL_DIR, sr->slug,
 		         se->key, sr->run->name);
@@ -624,20 +627,28 @@ int site_run_charts(struct site *s, struct site_run *sr)
 		if (r->metrics[i].n > r->metrics[i].ndec)
 			long_points += r->metrics[i].n;
 	int read_from_keep = sr->keep && long_points >= SPILL_FROM_KEEP_MIN;
-	/* The decimated copies wait in the site's file of them, so a run keeps
-	 * only its summaries until the pages are written. */
-	uint64_t *dec_off = xcalloc(r->nmetrics ? r->nmetrics : 1, sizeof *dec_off);
-	int dec_spilled = r->nmetrics > 0;
-	for (size_t i = 0; i < r->nmetrics && dec_spilled; i++) {
-		const struct series *se = &r->metrics[i];
-		size_t nd;
-		if (!se->dec || !se->ndec)
-			continue;
-		struct chart_point *cp = dec_points(s, sr, se, &nd);
-		long off = dec_put(s, cp, nd);
-		free(cp);
-		dec_off[i] = (uint64_t)off;
-		dec_spilled = off >= 0;
+	/* The decimated copies wait in the site's file of them, one after
+	 * another in metric order, so a run keeps only its summaries (and
+	 * where the first copy begins) until the pages are written. */
+	size_t dec_total = 0;
+	int dec_whole = 1; /* every copy its series counts is in memory */
+	for (size_t i = 0; i < r->nmetrics; i++) {
+		dec_total += r->metrics[i].ndec;
+		dec_whole &= r->metrics[i].dec != NULL || r->metrics[i].ndec == 0;
+	}
+	long dec_off = -1;
+	if (dec_whole && dec_total) {
+		struct chart_point *all = xreallocarray(NULL, dec_total, sizeof *all);
+		size_t at = 0;
+		for (size_t i = 0; i < r->nmetrics; i++) {
+			size_t nd;
+			struct chart_point *cp = dec_points(s, sr, &r->metrics[i], &nd);
+			memcpy(all + at, cp, nd * sizeof *cp);
+			at += nd;
+			free(cp);
+		}
+		dec_off = dec_put(s, all, at);
+		free(all);
 	}
 	for (size_t i = 0; i < r->nmetrics && ok; i++) {
 		const struct series *se = &r->metrics[i];
@@ -701,14 +712,12 @@ int site_run_charts(struct site *s, struct site_run *sr)
 		if (sr->keep)
 			kept_site_add_chart(runcache_keep_site(sr->keep), i, stem, alt, data);
 	}
-	if (dec_spilled) {
+	if (dec_off >= 0) {
 		for (size_t i = 0; i < r->nmetrics; i++) {
 			free(r->metrics[i].dec);
 			r->metrics[i].dec = NULL;
 		}
-		sr->dec_off = dec_off;
-	} else {
-		free(dec_off);
+		sr->dec_at = (uint64_t)dec_off + 1;
 	}
 	if (ok)
 		charts_spill(s, sr);
@@ -1937,15 +1946,14 @@ struct chart_ref *overlay_charts_page(struct site *s, const struct plan_unit *un
 	*nout = 0;
 	*ok = 1;
 	struct chart_ref *refs = xreallocarray(NULL, nk ? nk : 1, sizeof *refs);
-	struct chart_series *cs = xcalloc(nu ? nu : 1, sizeof *cs);
-	struct chart_point *(*own)[3] = xcalloc(nu ? nu : 1, sizeof *own);
 	size_t *pick = xreallocarray(NULL, nu ? nu : 1, sizeof *pick);
 	int made = 0;
 	struct plan_unit *have = xreallocarray(NULL, nu ? nu : 1, sizeof *have);
 	size_t *hidx = xreallocarray(NULL, nu ? nu : 1, sizeof *hidx);
-	/* Each metric's runs picked, then the other runs' bands of every
-	 * metric at once (one read of each run). */
-	size_t *picks = xreallocarray(NULL, (nk ? nk : 1) * (nu ? nu : 1), sizeof *picks);
+	/* Each metric's runs picked (a few of them: only those are held for
+	 * each metric, and drawn), then the other runs' bands of every metric
+	 * at once (one read of each run). */
+	size_t **picks = xcalloc(nk ? nk : 1, sizeof *picks), most = 0;
 	size_t *nps = xcalloc(nk ? nk : 1, sizeof *nps), *nhs = xcalloc(nk ? nk : 1, sizeof *nhs);
 	char **notes = xcalloc(nk ? nk : 1, sizeof *notes);
 	struct rest_band *bands = xcalloc(nk ? nk : 1, sizeof *bands);
@@ -1958,10 +1966,12 @@ struct chart_ref *overlay_charts_page(struct site *s, const struct plan_unit *un
 				hidx[nh] = i;
 				have[nh++] = units[i];
 			}
-		size_t *pk = picks + k * nu;
 		size_t np = plan_overlay_pick(&s->plan, s->rr, &s->opts->goals, have, nh, keys[k].key,
-		                              pk, &notes[k]);
+		                              pick, &notes[k]);
+		picks[k] = xreallocarray(NULL, np ? np : 1, sizeof **picks);
+		memcpy(picks[k], pick, np * sizeof *pick);
 		nps[k] = np;
+		most = np > most ? np : most;
 		nhs[k] = nh;
 		bands[k].key = keys[k].key;
 		if (np < nh) {
@@ -1969,10 +1979,13 @@ struct chart_ref *overlay_charts_page(struct site *s, const struct plan_unit *un
 			for (size_t h = 0; h < nh; h++)
 				bands[k].in[hidx[h]] = 1;
 			for (size_t i = 0; i < np; i++)
-				bands[k].in[hidx[pk[i]]] = 0;
+				bands[k].in[hidx[pick[i]]] = 0;
 		}
 	}
 	*ok = rest_bands(s, units, nu, bands, nk, page, band_files);
+	/* the picked runs' lines, and the others' band */
+	struct chart_series *cs = xcalloc(most + 1, sizeof *cs);
+	struct chart_point *(*own)[3] = xcalloc(most + 1, sizeof *own);
 	for (size_t k = 0; k < nk && *ok; k++) {
 		char *note = notes[k];
 		notes[k] = NULL;
@@ -1981,7 +1994,7 @@ struct chart_ref *overlay_charts_page(struct site *s, const struct plan_unit *un
 			if (unit_has_series(s, &units[i], keys[k].key))
 				have[nh++] = units[i];
 		size_t np = nps[k];
-		memcpy(pick, picks + k * nu, np * sizeof *pick);
+		memcpy(pick, picks[k], np * sizeof *pick);
 		size_t ns = 0, longest = 0, budget = OVERLAY_POINT_BUDGET;
 		int *grp = xcalloc(np + 1, sizeof *grp);
 		for (size_t i = 0; i < np; i++)
@@ -2048,6 +2061,7 @@ struct chart_ref *overlay_charts_page(struct site *s, const struct plan_unit *un
 	}
 	for (size_t k = 0; k < nk; k++) {
 		free(notes[k]);
+		free(picks[k]);
 		free(bands[k].in);
 		for (int j = 0; j < 3; j++)
 			free(bands[k].own[j]);

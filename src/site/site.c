@@ -212,7 +212,6 @@ void site_free(struct site *s)
 		free(sr->children);
 		free(sr->spill_off);
 		free(sr->spill_n);
-		free(sr->dec_off);
 		runcache_keep_free(sr->keep);
 		if (sr->kept)
 			kept_site_free(sr->kept);

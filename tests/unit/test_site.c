@@ -1009,7 +1009,7 @@ static void test_bytes_per_run(const char *tmp)
 		SKIP("this allocator does not count with mallinfo2 (a sanitizer's)");
 	} else {
 		size_t per_run = (after - before) / (RUNS - WARM);
-		OK(per_run <= 2100, "a read and drawn run holds %zu bytes (at most 2,100)", per_run);
+		OK(per_run <= 2040, "a read and drawn run holds %zu bytes (at most 2,040)", per_run);
 	}
 	site_free(&s);
 	free(out);

@@ -55,6 +55,18 @@ void run_files_add_text(struct run_files *f, const char *text);
  * reader calls it only for runs whose folder holds all it reads of them. */
 struct run *run_sink_cached(struct run_sink *sink, const char *dir, struct run_files *f);
 
+/* ---- a run's notes beside its logs ---- */
+
+/* The Markdown file a folder-per-run store keeps beside a run's logs
+ * (TensorBoard run folders, Lightning's version_N/). */
+#define RUN_NOTES_FILE "notes.md"
+/* Notes over this size are left out, with a warning. */
+#define RUN_NOTES_MAX ((size_t)4 << 20)
+/* Makes the file at path the run's notes when it is there (text it had
+ * before follows it); an unreadable or oversized file is a warning naming
+ * it, and the run keeps what notes it had. */
+void run_read_notes(struct run *r, const char *path);
+
 struct reader {
 	const char *name; /* "mlflow-sqlite", "mlflow-file", ... as in `ls --json` */
 	const char *what; /* one line for `runsite ls`: what this reader reads */

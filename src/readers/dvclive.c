@@ -19,7 +19,6 @@
 
 #define DL_MAX_FILE ((size_t)1 << 32)
 #define DL_MAX_DEPTH 8
-#define DL_MAX_NOTES ((size_t)4 << 20)
 
 /* Whether the first line of the TSV at path is a DVCLive history header. */
 static int tsv_header_ok(const char *path, int need_timestamp)
@@ -416,14 +415,7 @@ static long read_store(const char *path, const struct reader_opts *opts, struct 
 	}
 	free(params);
 	char *notes = path_join(path, "report.md");
-	struct buf nb = BUF_INIT;
-	if (csv_is_file(notes)) {
-		if (read_file(notes, &nb, DL_MAX_NOTES))
-			r->notes = buf_detach(&nb);
-		else
-			diag_warn(notes, 0, "cannot read: %s", strerror(errno));
-	}
-	buf_free(&nb);
+	run_read_notes(r, notes);
 	free(notes);
 	add_count(r, path, "plots/images", "images");
 	add_count(r, path, "plots/sklearn", "sklearn plots");

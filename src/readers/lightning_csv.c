@@ -315,8 +315,8 @@ static struct run *cached_run(struct run_sink *sink, const char *dir, const char
 	run_files_add_text(f, id);
 	run_files_add(f, dir); /* its listing: the event files counted */
 	run_files_add(f, metrics_path);
-	const char *const names[] = {"hparams.yaml", "meta_tags.csv"};
-	for (size_t i = 0; i < 2; i++) {
+	const char *const names[] = {"hparams.yaml", "meta_tags.csv", RUN_NOTES_FILE};
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
 		char *p = path_join(dir, names[i]);
 		run_files_add(f, p);
 		free(p);
@@ -364,6 +364,9 @@ static int read_run(const char *store, const char *dir, const char *metrics_path
 		return -1;
 	}
 	count_extras(r, dir);
+	p = path_join(dir, RUN_NOTES_FILE);
+	run_read_notes(r, p);
+	free(p);
 	run_finish(r, opts->dec_buckets);
 	return sink->run(sink->ctx, r) ? 1 : 0;
 }

@@ -11,6 +11,8 @@
 #define XXH_STATIC_LINKING_ONLY /* XXH3_state_t in struct run_files */
 #include <xxhash.h>
 
+#include "runsite/diag.h"
+#include "runsite/fsview.h"
 #include "runsite/reader.h"
 #include "runsite/util.h"
 
@@ -130,4 +132,25 @@ struct run *run_sink_cached(struct run_sink *sink, const char *dir, struct run_f
 	snprintf(fp, sizeof fp, "%016llx%016llx", (unsigned long long)h.high64,
 	         (unsigned long long)h.low64);
 	return sink->cached(sink->ctx, dir, fp);
+}
+
+void run_read_notes(struct run *r, const char *path)
+{
+	if (!fsview_is_file(path))
+		return;
+	struct buf b = BUF_INIT;
+	if (!read_file(path, &b, RUN_NOTES_MAX)) {
+		if (errno == EFBIG)
+			diag_warn(path, 0, "notes larger than %zu MiB: left out", RUN_NOTES_MAX >> 20);
+		else
+			diag_warn(path, 0, "cannot read: %s", strerror(errno));
+	} else if (b.size) {
+		if (r->notes) {
+			buf_puts(&b, "\n\n");
+			buf_puts(&b, r->notes);
+			free(r->notes);
+		}
+		r->notes = buf_detach(&b);
+	}
+	buf_free(&b);
 }

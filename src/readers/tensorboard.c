@@ -1071,6 +1071,10 @@ static struct run *read_run(const char *input, const struct run_dir *rd, bool *r
 	for (size_t i = 0; i < rd->nfiles; i++)
 		if (read_file_into(&st, rd->files[i]) >= 0)
 			*readable = true;
+	char *dir = strcmp(rd->rel, ".") == 0 ? xstrdup(input) : path_join(input, rd->rel);
+	char *notes = path_join(dir, RUN_NOTES_FILE);
+	run_read_notes(r, notes); /* before state_finish: text summaries follow it */
+	free(notes);
 	state_finish(&st);
 	r->id = xstrdup(rd->rel);
 	r->name = strcmp(rd->rel, ".") == 0 ? base_name(input) : xstrdup(rd->rel);
@@ -1078,7 +1082,6 @@ static struct run *read_run(const char *input, const struct run_dir *rd, bool *r
 	r->experiment_id = xstrdup(edir);
 	r->experiment_name = base_name(edir);
 	free(edir);
-	char *dir = strcmp(rd->rel, ".") == 0 ? xstrdup(input) : path_join(input, rd->rel);
 	struct stat sb;
 	if (stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode))
 		read_hparams_yaml(r, dir);

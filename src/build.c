@@ -252,6 +252,7 @@ static void *chart_worker(void *arg)
 			atomic_store(&p->failed, 1);
 		runcache_keep_done(cache_runcache(p->s->cache), j->sr.keep, j->ok);
 		j->sr.keep = NULL;
+		site_run_park_notes(p->s, &j->sr);
 		charts_done(j->sr.run, j->points);
 		pthread_mutex_lock(&p->mu);
 		j->next = p->done;
@@ -301,6 +302,7 @@ static void charts_submit(struct build *b, size_t idx)
 			s->failed = 1;
 		runcache_keep_done(cache_runcache(s->cache), sr->keep, ok);
 		sr->keep = NULL;
+		site_run_park_notes(s, sr);
 		charts_done(sr->run, points);
 		return;
 	}
@@ -351,6 +353,8 @@ static void charts_finish(struct build *b, struct chart_pool *p)
 		sr->spill_n = j->sr.spill_n;
 		sr->dec_at = j->sr.dec_at;
 		sr->spill_kept = j->sr.spill_kept;
+		sr->notes_at = j->sr.notes_at;
+		sr->notes_hash = j->sr.notes_hash;
 		if (!j->ok)
 			s->failed = 1;
 		free(j);
@@ -478,6 +482,7 @@ static int sink_run(void *ctx, struct run *r, const struct kvlist *redacted)
 			b->no_runcache = true; /* it has no points to draw: read everything */
 			return 0;
 		}
+		site_run_park_notes(s, &s->runs[i]);
 		run_slim(r);
 		progress(b);
 		return !s->failed;
@@ -532,9 +537,9 @@ static void arrange(struct build *b)
 	for (size_t i = 0; i < s->nruns; i++) {
 		struct site_run *sr = &s->runs[i];
 		long p = find_run(b, sr->run->parent_id);
-		if (p < 0 || (size_t)p == i)
+		if (p < 0 || (size_t)p == i || p > INT32_MAX)
 			continue;
-		sr->parent = p;
+		sr->parent = (int32_t)p;
 		struct site_run *pr = &s->runs[p];
 		GROW(pr->children, pr->capchildren, pr->nchildren + 1);
 		pr->children[pr->nchildren++] = i;

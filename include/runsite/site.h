@@ -77,15 +77,21 @@ struct site_run {
 	size_t exp;              /* index into site.exps */
 	size_t *children;        /* indexes of runs whose parent this is */
 	size_t nchildren, capchildren;
-	long parent;             /* index of the parent run, or -1 */
+	int32_t parent;          /* index of the parent run, or -1 */
+	int spark;               /* the primary metric's sparkline: 0 not tried, 1 drawn, -1 none */
 	struct site_chart *charts; /* NULL while they wait in the scratch file below */
 	size_t ncharts, capcharts;
 	uint64_t charts_off;     /* the chart list's record in that file, charts_len bytes */
-	size_t charts_len;       /* (0: never written there) */
+	uint32_t charts_len;     /* (0: never written there) */
 	int color;               /* palette index: site_run_color() of the run's id */
-	int spark;               /* the primary metric's sparkline: 0 not tried, 1 drawn, -1 none */
 	unsigned char digest[16]; /* site_run_digest: the run as read but its notes,
 	                           * for page fingerprints */
+	/* Its notes, once its charts are drawn, wait in the scratch file below
+	 * until its page is written: from byte notes_at - 1, their length (a
+	 * uint32_t) then their text (0: in run->notes still). notes_hash
+	 * fingerprints them either way. */
+	uint64_t notes_at;
+	uint64_t notes_hash;
 	/* Series longer than their decimated copy, kept for the overlays as
 	 * chart points in the build folder's scratch file (SPILL_DIR/.decimated,
 	 * shared by every run and the decimated copies below), so an
@@ -218,6 +224,15 @@ int site_run_charts(struct site *s, struct site_run *sr);
  * it back (1, or 0 reported), site_run_charts_unload lets it go again. */
 int site_run_charts_load(struct site *s, struct site_run *sr);
 void site_run_charts_unload(struct site_run *sr);
+/* Run sr's notes go to the scratch file (it keeps their place and hash),
+ * so a run holds none of their text until its page; once the run cache has
+ * what it keeps of the run. */
+void site_run_park_notes(struct site *s, struct site_run *sr);
+/* Run sr's notes (caller frees), from memory or the scratch file; NULL when
+ * it has none, or when they cannot be read back (reported). */
+char *site_run_notes(const struct site *s, const struct site_run *sr);
+/* What fingerprints a run page's notes. */
+uint64_t site_run_notes_hash(const struct site_run *sr);
 /* Takes the plan (made by the build once the runs are ordered). */
 void site_plan(struct site *s, struct plan *p);
 /* The pages: runs/<slug>.html, experiments/<slug>.html, compare/<slug>.html

@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <xxhash.h>
+
 #include "runsite/chart.h"
 #include "runsite/compare.h"
 #include "runsite/jsonw.h"
@@ -483,6 +485,55 @@ static long scratch_put(struct site *s, const void *data, size_t want, int *err)
 	return off;
 }
 
+/* ---- a run's notes in the scratch file ---- */
+
+uint64_t site_run_notes_hash(const struct site_run *sr)
+{
+	if (sr->notes_at)
+		return sr->notes_hash;
+	const char *notes = sr->run->notes ? sr->run->notes : "";
+	return XXH3_64bits(notes, strlen(notes));
+}
+
+void site_run_park_notes(struct site *s, struct site_run *sr)
+{
+	struct run *r = sr->run;
+	size_t len = r->notes ? strlen(r->notes) : 0;
+	/* A report on its own shows no run page; tiny notes cost less kept. */
+	if (s->opts->report_file || len < 64 || len > UINT32_MAX - sizeof(uint32_t))
+		return;
+	uint32_t n = (uint32_t)len;
+	char *rec = xmalloc(sizeof n + len);
+	memcpy(rec, &n, sizeof n);
+	memcpy(rec + sizeof n, r->notes, len);
+	long off = scratch_put(s, rec, sizeof n + len, NULL);
+	free(rec);
+	if (off < 0)
+		return; /* reported: they stay in memory */
+	sr->notes_hash = XXH3_64bits(r->notes, len);
+	sr->notes_at = (uint64_t)off + 1;
+	free(r->notes);
+	r->notes = NULL;
+}
+
+char *site_run_notes(const struct site *s, const struct site_run *sr)
+{
+	if (!sr->notes_at)
+		return sr->run->notes ? xstrdup(sr->run->notes) : NULL;
+	uint32_t n;
+	char *notes = NULL;
+	if (scratch_read(s, sr->notes_at - 1, &n, sizeof n)) {
+		notes = xmalloc((size_t)n + 1);
+		if (scratch_read(s, sr->notes_at - 1 + sizeof n, notes, n)) {
+			notes[n] = '\0';
+			return notes;
+		}
+	}
+	diag_msg("%s/.decimated: cannot read back the notes of %s", SPILL_DIR, sr->run->name);
+	free(notes);
+	return NULL;
+}
+
 /* Keeps metric i's chart points (n of them) for the overlays in the
  * scratch file; on failure the overlays use the decimated copy. */
 static void spill_series(struct site *s, struct site_run *sr, size_t i,
@@ -816,10 +867,10 @@ static void charts_spill(struct site *s, struct site_run *sr)
 		buf_put(&b, ch->alt, strlen(ch->alt) + 1);
 		buf_put(&b, ch->data ? ch->data : "", strlen(ch->data ? ch->data : "") + 1);
 	}
-	long off = scratch_put(s, b.data, b.size, NULL);
+	long off = b.size <= UINT32_MAX ? scratch_put(s, b.data, b.size, NULL) : -1;
 	if (off >= 0) {
 		sr->charts_off = (uint64_t)off;
-		sr->charts_len = b.size;
+		sr->charts_len = (uint32_t)b.size;
 		charts_free(sr);
 	}
 	buf_free(&b);

@@ -249,13 +249,15 @@ int page_run(struct site *s, size_t i)
 	run_facts(s, root, sr);
 
 	xmlNodePtr notes = tmpl_find(root, "notes");
-	if (notes && r->notes && *r->notes) {
+	char *md = notes ? site_run_notes(s, sr) : NULL;
+	if (md && *md) {
 		tmpl_set_text(notes, "");
 		/* The notes sit below an h2: their h1 becomes an h3. */
-		notes_render(notes, r->notes, 2);
+		notes_render(notes, md, 2);
 	} else {
 		tmpl_remove(tmpl_find(root, "notes-section"));
 	}
+	free(md);
 	size_t np = fill_kv(root, "param-row", "param-key", "param-value", &r->params, NULL);
 	keep_section(root, "params-section", np);
 	run_metrics(s, root, sr);

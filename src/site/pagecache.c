@@ -16,7 +16,7 @@
 static void fp_run_page(struct page_fp *h, const struct site *s, const struct site_run *sr)
 {
 	page_fp_bytes(h, sr->digest, sizeof sr->digest);
-	page_fp_str(h, sr->run->notes);
+	page_fp_u64(h, site_run_notes_hash(sr));
 	page_fp_str(h, sr->slug);
 	page_fp_u64(h, (uint64_t)sr->color);
 	page_fp_str(h, s->exps[sr->exp].name);

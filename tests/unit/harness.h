@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int harness_passed, harness_failed, harness_skipped;
@@ -18,6 +19,48 @@ static inline unsigned long long test_rnd(void)
 	state ^= state >> 27;
 	return state * 0x2545F4914F6CDD1Du;
 }
+
+/* ---- the resident peak, for memory checks (Linux) ---- */
+
+/* Kilobytes of field ("VmRSS:", "VmHWM:") of /proc/self/status, or -1. */
+static inline long test_status_kb(const char *field)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[128];
+	long kb = -1;
+	while (f && fgets(line, sizeof line, f))
+		if (strncmp(line, field, strlen(field)) == 0)
+			kb = strtol(line + strlen(field), NULL, 10);
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+/* Resets the resident peak to what is resident now and returns that (KB),
+ * or -1 when it cannot be done here; under a sanitizer too, whose
+ * allocator keeps what is freed. */
+static inline long test_peak_reset(void)
+{
+#ifdef __SANITIZE_ADDRESS__
+	return -1;
+#else
+	FILE *f = fopen("/proc/self/clear_refs", "w");
+	int reset = f && fputs("5", f) >= 0;
+	if (f && fclose(f) != 0)
+		reset = 0;
+	long rss = test_status_kb("VmRSS:"), hwm = test_status_kb("VmHWM:");
+	return reset && rss >= 0 && hwm >= 0 && hwm <= rss + 64 ? rss : -1;
+#endif
+}
+
+/* KB the resident peak grew by since test_peak_reset() returned rss, or -1. */
+static inline long test_peak_grew(long rss)
+{
+	long hwm = test_status_kb("VmHWM:");
+	return rss < 0 || hwm < 0 ? -1 : hwm - rss;
+}
+
+#define PEAK_SKIP_WHY "the resident peak cannot be reset here, or a sanitizer keeps what is freed"
 
 #define OK(cond, ...)                                                                      \
 	do {                                                                               \

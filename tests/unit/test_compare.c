@@ -239,20 +239,6 @@ static void test_params_many_runs(void)
 		run_free(r[i]);
 }
 
-/* Kilobytes of field ("VmRSS:", "VmHWM:") of /proc/self/status, or -1. */
-static long status_kb(const char *field)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[128];
-	long kb = -1;
-	while (f && fgets(line, sizeof line, f))
-		if (strncmp(line, field, strlen(field)) == 0)
-			kb = strtol(line + strlen(field), NULL, 10);
-	if (f)
-		fclose(f);
-	return kb;
-}
-
 /* The params that vary over thousands of runs of one sweep take memory for
  * their distinct keys and one value a run, not for a list of every run's
  * keys (an experiment page of 10,000 runs held 1.5 MB of them at its
@@ -272,26 +258,15 @@ static void test_params_memory(void)
 			kvlist_add(&r[i]->params, key, v);
 		}
 	}
-#ifdef __SANITIZE_ADDRESS__
-	const int sanitized = 1;
-#else
-	const int sanitized = 0;
-#endif
-	FILE *f = fopen("/proc/self/clear_refs", "w");
-	int reset = f && fputs("5", f) >= 0;
-	if (f && fclose(f) != 0)
-		reset = 0;
-	long rss = status_kb("VmRSS:"), hwm0 = status_kb("VmHWM:");
+	long rss = test_peak_reset();
 	struct compare_param *vp = NULL;
 	size_t nv = compare_varying_params((const struct run *const *)r, N, &vp);
-	long hwm = status_kb("VmHWM:");
+	long grew = test_peak_grew(rss);
 	INT_EQ(nv, 1, "one param varies");
 	free(vp);
-	if (sanitized || !reset || rss < 0 || hwm < 0 || hwm0 > rss + 64) {
-		SKIP(sanitized ? "a sanitizer's allocator keeps what is freed"
-		               : "the resident peak cannot be reset here");
+	if (grew < 0) {
+		SKIP(PEAK_SKIP_WHY);
 	} else {
-		long grew = hwm - rss;
 		/* a list of every key: N * P * 8 bytes = 2 MB; the values: 128 KB */
 		OK(grew <= 512, "the resident peak grew by %ld KB (at most 512)", grew);
 	}

@@ -386,20 +386,6 @@ static void test_sweep_groups(void)
 	unlink(path);
 }
 
-/* Kilobytes of field ("VmRSS:", "VmHWM:") of /proc/self/status, or -1. */
-static long status_kb(const char *field)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[128];
-	long kb = -1;
-	while (f && fgets(line, sizeof line, f))
-		if (strncmp(line, field, strlen(field)) == 0)
-			kb = strtol(line + strlen(field), NULL, 10);
-	if (f)
-		fclose(f);
-	return kb;
-}
-
 /* The parallel coordinates of a sweep of very many runs hold their lines
  * once while the SVG is written, not beside copies of the whole document:
  * the resident peak, reset before the chart, grows by at most 1.4 times
@@ -435,25 +421,14 @@ static void test_sweep_memory(void)
 		close(fd);
 	/* the fonts and Cairo's first-use memory before the peak is reset */
 	OK(fd >= 0 && chart_write_parallel(&sw, CHART_SVG, path), "written once before");
-#ifdef __SANITIZE_ADDRESS__
-	const int sanitized = 1;
-#else
-	const int sanitized = 0;
-#endif
-	FILE *f = fopen("/proc/self/clear_refs", "w");
-	int reset = f && fputs("5", f) >= 0;
-	if (f && fclose(f) != 0)
-		reset = 0;
-	long rss = status_kb("VmRSS:"), hwm0 = status_kb("VmHWM:");
+	long rss = test_peak_reset();
 	OK(fd >= 0 && chart_write_parallel(&sw, CHART_SVG, path), "parallel of %d runs written", RUNS);
-	long hwm = status_kb("VmHWM:");
+	long grew = test_peak_grew(rss);
 	struct stat st;
 	long file_kb = stat(path, &st) == 0 ? (long)(st.st_size / 1024) : 0;
-	if (sanitized || !reset || rss < 0 || hwm < 0 || hwm0 > rss + 64 || file_kb < 1024) {
-		SKIP(sanitized ? "a sanitizer's allocator keeps what is freed"
-		               : "the resident peak cannot be reset here");
+	if (grew < 0 || file_kb < 1024) {
+		SKIP(PEAK_SKIP_WHY);
 	} else {
-		long grew = hwm - rss;
 		OK(grew * 10 <= file_kb * 14,
 		   "the resident peak grew by %ld KB for a %ld KB file (at most 1.4 times)", grew,
 		   file_kb);

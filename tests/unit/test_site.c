@@ -878,9 +878,20 @@ static void test_run_memory_flat(const char *tmp)
 	double want_end[2], got_end[2];
 	char *a = chart_sparkline_path(want, ndec, 96, 24, want_end);
 	OK(a != NULL, "sparkline from memory");
+	static const char notes[] = "# flat-run\n\nNotes long enough to wait in the scratch file "
+	                            "until the run page is written.\n";
+	r->notes = xstrdup(notes);
+	uint64_t notes_hash = 0;
 	size_t i = site_add_run(&s, r, "e", NULL);
+	notes_hash = site_run_notes_hash(&s.runs[i]);
 	OK(site_run_charts(&s, &s.runs[i]), "charts drawn");
+	site_run_park_notes(&s, &s.runs[i]);
 	run_slim(r);
+	OK(r->notes == NULL && s.runs[i].notes_at, "the notes left memory");
+	char *back = site_run_notes(&s, &s.runs[i]);
+	STR_EQ(back ? back : "(none)", notes, "and come back for the run page");
+	free(back);
+	OK(site_run_notes_hash(&s.runs[i]) == notes_hash, "the page's fingerprint of them is the same");
 	OK(r->metrics[0].dec == NULL, "the decimated copy left memory");
 	INT_EQ(r->metrics[0].ndec, ndec, "its count is kept");
 	struct site_run *sr = &s.runs[i];

@@ -133,34 +133,9 @@ static int cmp_param(const void *a, const void *b)
 size_t compare_varying_params(const struct run *const *runs, size_t n,
                               struct compare_param **out)
 {
-	/* Every key once, sorted (kept so as it is collected: runs mostly
-	 * share their keys, and a list of every run's keys would be the
-	 * largest thing an experiment page of many runs holds), then each
-	 * checked against every run. */
-	const char **keys = NULL;
-	size_t nk = 0, cap = 0;
-	for (size_t i = 0; i < n; i++)
-		for (size_t j = 0; j < runs[i]->params.n; j++) {
-			const char *key = runs[i]->params.items[j].key;
-			size_t lo = 0, hi = nk;
-			int found = 0;
-			while (lo < hi && !found) {
-				size_t mid = lo + (hi - lo) / 2;
-				int c = strcmp(key, keys[mid]);
-				if (c == 0)
-					found = 1;
-				else if (c < 0)
-					hi = mid;
-				else
-					lo = mid + 1;
-			}
-			if (found)
-				continue;
-			GROW(keys, cap, nk + 1);
-			memmove(keys + lo + 1, keys + lo, (nk - lo) * sizeof *keys);
-			keys[lo] = key;
-			nk++;
-		}
+	/* Every key once, sorted, then each checked against every run. */
+	size_t nk;
+	const char **keys = compare_key_union(runs, n, false, &nk);
 	struct compare_param *res = xreallocarray(NULL, nk ? nk : 1, sizeof *res);
 	const char **vals = xreallocarray(NULL, n ? n : 1, sizeof *vals);
 	size_t nres = 0;
@@ -405,23 +380,33 @@ size_t compare_mean_band(const struct curve_point *const *pts, const size_t *n, 
 const char **compare_key_union(const struct run *const *runs, size_t n, bool metrics,
                                size_t *count)
 {
+	/* Kept sorted as they are collected: runs mostly share their keys, and
+	 * a list of every run's keys would be the largest thing an experiment
+	 * page of many runs holds. */
 	const char **keys = NULL;
 	size_t nk = 0, cap = 0;
 	for (size_t i = 0; i < n; i++) {
 		size_t m = metrics ? runs[i]->nmetrics : runs[i]->params.n;
 		for (size_t j = 0; j < m; j++) {
 			const char *k = metrics ? runs[i]->metrics[j].key : runs[i]->params.items[j].key;
-			int seen = 0;
-			for (size_t x = 0; x < nk && !seen; x++)
-				seen = strcmp(keys[x], k) == 0;
-			if (!seen) {
-				GROW(keys, cap, nk + 1);
-				keys[nk++] = k;
+			size_t lo = 0, hi = nk;
+			int c = 1;
+			while (lo < hi && c) {
+				size_t mid = lo + (hi - lo) / 2;
+				c = strcmp(k, keys[mid]);
+				if (c < 0)
+					hi = mid;
+				else if (c > 0)
+					lo = mid + 1;
 			}
+			if (!c)
+				continue;
+			GROW(keys, cap, nk + 1);
+			memmove(keys + lo + 1, keys + lo, (nk - lo) * sizeof *keys);
+			keys[lo] = k;
+			nk++;
 		}
 	}
-	if (nk)
-		qsort(keys, nk, sizeof *keys, cmp_strp);
 	*count = nk;
 	return keys;
 }

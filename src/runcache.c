@@ -344,26 +344,23 @@ uint64_t points_id_hashed(void)
 	return points_hashed;
 }
 
-void points_id_of(const struct point *pts, size_t n, struct points_id *out)
-{
-	_Static_assert(sizeof(struct point) == 3 * 8, "struct point has padding");
-	if (pts)
-		points_hashed += n;
-	out->n = pts ? n : UINT64_MAX;
-	XXH128_hash_t h = XXH3_128bits(pts ? (const void *)pts : "", pts ? n * sizeof *pts : 0);
-	memcpy(out->hash, &h.low64, 8);
-	memcpy(out->hash + 8, &h.high64, 8);
-}
-
-/* The id of the points kept for the overlays: their count and the hash of
- * their bytes as encoded (a third of the points' own bytes), checked
- * before they are decoded again. */
-static void spill_id_of(const void *bytes, size_t len, size_t n, struct points_id *out)
+/* An id: a count, and the 128-bit hash of len bytes. The points kept for
+ * the overlays are identified by their bytes as encoded (a third of the
+ * points' own bytes), checked before they are decoded again. */
+static void bytes_id(const void *bytes, size_t len, uint64_t n, struct points_id *out)
 {
 	out->n = n;
 	XXH128_hash_t h = XXH3_128bits(len ? bytes : "", len);
 	memcpy(out->hash, &h.low64, 8);
 	memcpy(out->hash + 8, &h.high64, 8);
+}
+
+void points_id_of(const struct point *pts, size_t n, struct points_id *out)
+{
+	_Static_assert(sizeof(struct point) == 3 * 8, "struct point has padding");
+	if (pts)
+		points_hashed += n;
+	bytes_id(pts, pts ? n * sizeof *pts : 0, pts ? n : UINT64_MAX, out);
 }
 
 static void put_id(struct buf *b, const struct points_id *id)
@@ -669,7 +666,7 @@ void kept_site_add_spill(struct kept_site *k, size_t metric, const struct point 
 	sp->off = k->spill_bytes.size;
 	put_points(&k->spill_bytes, pts, n);
 	sp->len = k->spill_bytes.size - sp->off;
-	spill_id_of(k->spill_bytes.data + sp->off, sp->len, n, &sp->id);
+	bytes_id(k->spill_bytes.data + sp->off, sp->len, n, &sp->id);
 	k->spill_points += n;
 }
 
@@ -818,7 +815,7 @@ struct point *runcache_read_spill(const struct kept_site *k, size_t i, size_t *n
 		return NULL;
 	/* what is read back must be what was kept: its bytes' id is in the head */
 	struct points_id id;
-	spill_id_of(b, sp->len, sp->n, &id);
+	bytes_id(b, sp->len, sp->n, &id);
 	struct point *pts = NULL;
 	if (id.n == sp->id.n && memcmp(id.hash, sp->id.hash, sizeof id.hash) == 0) {
 		struct reader_in in = {b, b + sp->len, 0};

@@ -478,10 +478,9 @@ static void link_follows(cmark_node *text, const char *now)
 	if (!link || cmark_node_get_type(link) != CMARK_NODE_LINK)
 		return;
 	const char *url = cmark_node_get_url(link), *old = cmark_node_get_literal(text);
-	size_t ulen = url ? strlen(url) : 0, olen = old ? strlen(old) : 0;
-	if (!olen || ulen < olen || strcmp(url + ulen - olen, old))
+	if (!url || !old || !*old || !str_ends(url, old))
 		return;
-	char *moved = xasprintf("%.*s%s", (int)(ulen - olen), url, now);
+	char *moved = xasprintf("%.*s%s", (int)(strlen(url) - strlen(old)), url, now);
 	cmark_node_set_url(link, moved);
 	free(moved);
 }

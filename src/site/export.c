@@ -223,7 +223,7 @@ static void unlink_external(xmlNodePtr n)
 	int a = strcmp((const char *)n->name, "a") == 0;
 	xmlChar *href = xmlGetProp(n, (const xmlChar *)(img ? "src" : "href"));
 	if (href && href[0] != '#' && (a || img)) {
-		char *text = img ? xasprintf("[image not included: \"%s\"]", (const char *)href)
+		char *text = img ? notes_missing_image((const char *)href)
 		                 : xasprintf(" <%s>", (const char *)href);
 		while (n->properties)
 			xmlRemoveProp(n->properties);

@@ -88,6 +88,11 @@ static int image_is_remote(xmlNodePtr img)
 	return remote;
 }
 
+char *notes_missing_image(const char *src)
+{
+	return xasprintf("[image not included: \"%s\"]", src);
+}
+
 static int allowed_element(const char *name)
 {
 	static const char *const banned[] = {"script", "style", "iframe", "object", "embed",
@@ -133,11 +138,9 @@ static int sanitize(xmlNodePtr n, int demote, int *last)
 	}
 	if (strcmp(name, "img") == 0 && !image_is_remote(n)) {
 		/* A picture beside the notes in the store (report.md's static/ images) is
-		 * not part of the site: say so instead of showing a broken image. The
-		 * quotes end its address for a reader, and for redaction: text after
-		 * it does not join it into a URL's user part. */
+		 * not part of the site: say so instead of showing a broken image. */
 		xmlChar *src = xmlGetProp(n, (const xmlChar *)"src");
-		char *text = xasprintf("[image not included: \"%s\"]", src ? (const char *)src : "");
+		char *text = notes_missing_image(src ? (const char *)src : "");
 		xmlFree(src);
 		while (n->properties)
 			xmlRemoveProp(n->properties);

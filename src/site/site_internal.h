@@ -98,6 +98,10 @@ void notes_init(void);
  * tables, strikethrough, autolinks and task lists; raw HTML, scripts and
  * unsafe link schemes dropped; headings demoted by `demote` levels. */
 void notes_render(xmlNodePtr parent, const char *md, int demote);
+/* What a page shows for an image that is not in it: its address in
+ * quotes, which end it for a reader and for redaction, so text after it
+ * does not join it into a URL's user part. Caller frees. */
+char *notes_missing_image(const char *src);
 /* A plain-text excerpt of Markdown md: its first paragraph, at most max
  * bytes (cut at a UTF-8 boundary, with "…"). Caller frees. */
 char *notes_excerpt(const char *md, size_t max);

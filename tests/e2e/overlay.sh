@@ -3,8 +3,8 @@
 # them (kept in a scratch file while the store is read), not from the small
 # decimated copy each run keeps: an MLflow store of two runs of 6,000 steps.
 . tests/e2e/lib.sh
-# The two MLflow file stores below: one experiment each, every run a loss series.
-"$PY" - "$TMP/mlruns" "$TMP/many" <<'EOF'
+# The three MLflow file stores below: one experiment each, every run a loss series.
+"$PY" - "$TMP/mlruns" "$TMP/many" "$TMP/long" <<'EOF'
 import math, os, sys
 
 def store(root, name, runs, steps, value):
@@ -31,6 +31,9 @@ store(sys.argv[1], "overlay", [("a" * 32, "run-0"), ("b" * 32, "run-1")], 6000,
 # 25 runs, the last gone to 1e6 half way
 store(sys.argv[2], "many", [("%032x" % (k + 1), "run-%02d" % k) for k in range(25)], 100,
       lambda k, s: 1e6 if k == 24 and s >= 50 else 1 + k / 25 - s / 200)
+# two runs of 70,000 steps (for the run cache's kept points, below)
+store(sys.argv[3], "long", [("%032x" % (k + 1), "long-%d" % k) for k in range(2)], 70000,
+      lambda k, s: 1 + k + (s % 101) / 100)
 EOF
 check_exit 0 "a store of two 6,000-step runs builds" "$RUNSITE" build -q "$TMP/mlruns" -o "$TMP/site"
 check_grep "the overlay is drawn from all 12,000 points" "loss for 2 runs.* of 12,000 points drawn" \
@@ -42,23 +45,6 @@ check "no scratch folder is left in the site" test ! -e "$TMP/site/.spill"
 # reads them back from there, and the build folder's scratch file gets no
 # second copy of them.
 if command -v strace >/dev/null; then
-	"$PY" - "$TMP/long" <<'EOF'
-import os, sys
-exp = os.path.join(sys.argv[1], "1")
-os.makedirs(exp)
-with open(os.path.join(exp, "meta.yaml"), "w") as f:
-    f.write("artifact_location: file:///tmp\nexperiment_id: '1'\nlifecycle_stage: active\nname: long\n")
-for k in range(2):
-    rid = "%032x" % (k + 1)
-    run = os.path.join(exp, rid)
-    os.makedirs(os.path.join(run, "metrics"))
-    with open(os.path.join(run, "meta.yaml"), "w") as f:
-        f.write("artifact_uri: file:///tmp\nend_time: 1700000600000\nexperiment_id: '1'\n"
-                "lifecycle_stage: active\nrun_id: %s\nrun_name: long-%d\nstart_time: 1700000000000\n"
-                "status: 3\nuser_id: me\n" % (rid, k))
-    with open(os.path.join(run, "metrics", "loss"), "w") as f:
-        f.writelines("%d %r %d\n" % (1700000000000 + s, 1 + k + (s % 101) / 100, s) for s in range(70000))
-EOF
 	strace -f -qq -e trace=openat,pwrite64 -o "$TMP/spill.trace" \
 		"$RUNSITE" build -q -j 1 --no-cache "$TMP/long" -o "$TMP/site-traced"
 	check_grep "the traced build draws the overlay from all 140,000 points" \

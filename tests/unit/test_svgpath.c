@@ -278,6 +278,17 @@ static void count_key(const struct subpath *sp, size_t n, const char *key, const
 		}
 }
 
+/* A sweep chart "sweep" of nruns runs over dims, the higher the better. */
+static void sweep_of(struct chart_sweep *sw, struct chart_dim *dims, size_t ndims, size_t nruns)
+{
+	chart_sweep_defaults(sw);
+	sw->title = "sweep";
+	sw->dims = dims;
+	sw->ndims = ndims;
+	sw->nruns = nruns;
+	sw->goal = CHART_GOAL_MAX;
+}
+
 /* The parallel coordinates and a scatter of a 300-run sweep, read back:
  * each run's polyline (each point's circle) is in the SVG exactly once, in
  * the path of its metric's colour step. */
@@ -295,12 +306,7 @@ static void test_sweep_groups(void)
 	                               {.label = "dropout", .v = v[1]},
 	                               {.label = "val/acc", .v = v[2]}};
 	struct chart_sweep sw;
-	chart_sweep_defaults(&sw);
-	sw.title = "sweep";
-	sw.dims = dims;
-	sw.ndims = DIMS;
-	sw.nruns = RUNS;
-	sw.goal = CHART_GOAL_MAX;
+	sweep_of(&sw, dims, DIMS, RUNS);
 	double lo[DIMS], hi[DIMS];
 	for (int d = 0; d < DIMS; d++) {
 		lo[d] = INFINITY, hi[d] = -INFINITY;
@@ -408,12 +414,7 @@ static void test_sweep_memory(void)
 	                               {.label = "wd", .v = v[2]},
 	                               {.label = "val/acc", .v = v[3]}};
 	struct chart_sweep sw;
-	chart_sweep_defaults(&sw);
-	sw.title = "sweep";
-	sw.dims = dims;
-	sw.ndims = DIMS;
-	sw.nruns = RUNS;
-	sw.goal = CHART_GOAL_MAX;
+	sweep_of(&sw, dims, DIMS, RUNS);
 	char path[] = "/tmp/test_svgpath_many_XXXXXX";
 	int fd = mkstemp(path);
 	OK(fd >= 0, "temporary file");

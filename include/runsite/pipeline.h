@@ -29,6 +29,7 @@ struct pipeline_consumer {
 
 struct pipeline_stats {
 	size_t runs;              /* delivered to the consumer */
+	size_t checked;           /* of them, checked for secrets (not as kept) */
 	size_t unreadable_stores; /* stores whose reader gave up (already reported) */
 	struct kvlist unreadable; /* their paths → why, for the skipped list */
 	int fatal;                /* an exit code a reader failed with (reader.h); 0 none */

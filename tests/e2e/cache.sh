@@ -151,6 +151,9 @@ fresh_equal "a template changed" --title "Other" --templates "$TMP/tpl"
 taken() { # taken N M: the last build took N runs from the cache and read M
 	grep -q "runs taken from the build cache: $1; read: $2\$" "$TMP/.err"
 }
+checked() { # checked N: the last build checked N runs for secrets
+	grep -q "^runs checked for secrets: $1\$" "$TMP/.err"
+}
 skip_equal() { # skip_equal STORE SITE DESCRIPTION [BUILD OPTIONS]
 	st=$1 si=$2 de=$3
 	shift 3
@@ -163,8 +166,10 @@ SK=$TMP/skip-site
 check_exit 0 "a first build of an MLflow file store" env RUNSITE_PHASES=1 "$RUNSITE" build -q "$TMP/skip" -o "$SK"
 nruns=$(sed -n 's/^runs taken from the build cache: 0; read: \([0-9]*\)$/\1/p' "$TMP/.err")
 check "the first build read every run (${nruns:-none})" test "${nruns:-0}" -gt 10
+check "and checked each for secrets" checked "$nruns"
 check_exit 0 "a rebuild, nothing changed" env RUNSITE_PHASES=1 "$RUNSITE" build -q "$TMP/skip" -o "$SK"
 check "every run came from the build cache, none was read" taken "$nruns" 0
+check "none was checked for secrets again: each was kept because it held none" checked 0
 skip_equal "$TMP/skip" "$SK" "nothing changed"
 if command -v strace >/dev/null; then
 	strace -f -qq -e trace=openat -o "$TMP/open.trace" "$RUNSITE" build -q "$TMP/skip" -o "$SK" 2>/dev/null
@@ -199,6 +204,7 @@ sed -i 's/^run_id: .*/run_id: eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee/; s/^run_uuid: .*
 printf 'skip-added' > "$NEW/tags/mlflow.runName"
 check_exit 0 "a rebuild after a run was added" env RUNSITE_PHASES=1 "$RUNSITE" build -q "$TMP/skip" -o "$SK"
 check "only the added run was read" taken "$nruns" 1
+check "and only it was checked for secrets" checked 1
 skip_equal "$TMP/skip" "$SK" "a run added"
 rm -rf "$SR"
 check_exit 0 "a rebuild after a run was removed" env RUNSITE_PHASES=1 "$RUNSITE" build -q "$TMP/skip" -o "$SK"

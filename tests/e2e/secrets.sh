@@ -52,6 +52,21 @@ check "the parent run is linked although its id was redacted" test -n "$parent" 
 check_exit 0 "a second build, one thread" "$RUNSITE" build -q -j 1 $S -o "$TMP/site1"
 check "placeholders are stable between builds" diff -r -x .runsite-cache.sqlite "$out/site" "$TMP/site1"
 
+# A run taken from the run cache is not checked again (it was kept holding
+# no secret), but one merged with another store's copy is: a secret added to
+# the copy in the second store after the first build is redacted.
+cp -r sample-runs/mlruns "$TMP/copy-a"
+cp -r sample-runs/mlruns "$TMP/copy-b"
+check_exit 0 "two copies of a store build" "$RUNSITE" build -q "$TMP/copy-a" "$TMP/copy-b" -o "$TMP/copies"
+tags=$(ls -d "$TMP"/copy-b/*/*/tags | head -1)
+printf 'ghp_Zq3vT8mN2pL6xR4wY7cK1bH5jF9dS0aE3gU8' > "$tags/deploy_note"
+check_exit 0 "and again, a secret added to a run's copy in the second" \
+	env RUNSITE_PHASES=1 "$RUNSITE" build -q "$TMP/copy-a" "$TMP/copy-b" -o "$TMP/copies"
+check_grep "the run came from the run cache" "runs taken from the build cache: [1-9]" "$TMP/.err"
+check "the added secret is redacted" sh -c "! grep -rq ghp_Zq3vT8mN2pL6 '$TMP/copies'"
+check "and its tag is there, its value a placeholder" \
+	sh -c "cat '$TMP'/copies/runs/*.html | grep -q 'deploy_note</th><td class=\"value\">\[redacted'"
+
 # --no-redact shows everything.
 "$RUNSITE" ls -q --json --no-redact $S > "$TMP/plain.json" 2>&1
 first=$(head -1 "$TMP/store/secrets.tsv" | cut -f2)

@@ -63,8 +63,8 @@ struct run *run_sink_cached(struct run_sink *sink, const char *dir, struct run_f
 /* Notes over this size are left out, with a warning. */
 #define RUN_NOTES_MAX ((size_t)4 << 20)
 /* Makes the file at path the run's notes when it is there (text it had
- * before follows it); an unreadable or oversized file is a warning naming
- * it, and the run keeps what notes it had. */
+ * before follows it); an unreadable, oversized or not regular file is a
+ * warning naming it, and the run keeps what notes it had. */
 void run_read_notes(struct run *r, const char *path);
 
 struct reader {

@@ -136,8 +136,14 @@ struct run *run_sink_cached(struct run_sink *sink, const char *dir, struct run_f
 
 void run_read_notes(struct run *r, const char *path)
 {
-	if (!fsview_is_file(path))
+	mode_t mode = fsview_mode(path, true);
+	if (!mode)
 		return;
+	if (!S_ISREG(mode)) {
+		/* Not opened: a FIFO would wait for a writer. */
+		diag_warn(path, 0, "%s, not a regular file; left out", file_kind_name(mode));
+		return;
+	}
 	struct buf b = BUF_INIT;
 	if (!read_file(path, &b, RUN_NOTES_MAX)) {
 		if (errno == EFBIG)

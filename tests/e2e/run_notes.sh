@@ -2,8 +2,8 @@
 # run_notes.sh — a notes.md beside a run's logs (a Lightning version_N/
 # folder, a TensorBoard run folder) is that run's notes: rendered on its run
 # page, redacted like any notes, read again when edited in place (the
-# folder's time does not change then), and an oversized one is a warning
-# naming it while the run is still built.
+# folder's time does not change then), and an oversized one, or one that is
+# not a regular file, is a warning naming it while the run is still built.
 . tests/e2e/lib.sh
 L=$TMP/light/lightning_logs
 mkdir -p "$L/version_0" "$L/version_1"
@@ -48,6 +48,19 @@ head -c 4194305 /dev/zero | tr '\0' 'a' > "$L/version_1/notes.md"
 check "an oversized notes.md: the build goes on" test -f "$TMP/s2/index.html"
 check_grep "the warning names the file" "version_1/notes.md.*notes larger than 4 MiB" "$TMP/big.err"
 check "the run is on the site" sh -c "ls '$TMP'/s2/runs/ | grep -q version_1"
+
+# Not a regular file (a FIFO would wait for a writer; a folder): not opened,
+# a warning naming it, the run built.
+rm "$L/version_1/notes.md"
+mkfifo "$L/version_1/notes.md"
+timeout 60 "$RUNSITE" build "$TMP/light" -o "$TMP/s3" > /dev/null 2> "$TMP/fifo.err"
+check "a FIFO notes.md: the build ends" test -f "$TMP/s3/index.html"
+check_grep "the warning names it" "version_1/notes.md.*a FIFO, not a regular file; left out" "$TMP/fifo.err"
+rm "$L/version_1/notes.md"
+mkdir "$L/version_1/notes.md"
+"$RUNSITE" build "$TMP/light" -o "$TMP/s4" > /dev/null 2> "$TMP/dir.err"
+check_grep "a folder named notes.md: a warning names it" "version_1/notes.md.*a folder, not a regular file; left out" "$TMP/dir.err"
+check "the run is on the site" sh -c "ls '$TMP'/s4/runs/ | grep -q version_1"
 
 # A TensorBoard run folder: notes.md beside the event files.
 T=$TMP/tb

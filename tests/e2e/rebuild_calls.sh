@@ -32,8 +32,12 @@ SITE=$TMP/site
 check_exit 0 "a first build" "$RUNSITE" build -q "$ST" -o "$SITE"
 
 # The rebuild, traced: every call that names a path (stat, open, readlink, ...).
-strace -f -qq -e trace=%file -o "$TMP/calls" "$RUNSITE" build -q "$ST" -o "$SITE" \
+# One file per thread (-ff): with one file for all, a call another thread
+# interrupts is split over two lines and its result is not on the line
+# naming the path, so failed calls were undercounted at random.
+strace -f -ff -qq -e trace=%file -o "$TMP/trace" "$RUNSITE" build -q "$ST" -o "$SITE" \
         >/dev/null 2>"$TMP/err"
+cat "$TMP"/trace.* > "$TMP/calls"
 check "the traced rebuild succeeds" grep -q . "$TMP/calls"
 store_calls=$(grep -c "\"$ST/lightning_logs/version_" "$TMP/calls")
 readlinks=$(grep -c "^[0-9]* *readlink(\"$ST" "$TMP/calls")
@@ -47,8 +51,16 @@ check "at most 16 calls a run name its files ($store_calls for $N runs)" \
         test "$store_calls" -le $((16 * N))
 check "discovery resolves no run folder's real path ($readlinks readlink calls)" \
         test "$readlinks" -lt "$N"
-check "no probe stats a name its folder's listing does not hold ($failed_stats)" \
-        test "$failed_stats" -le $((2 * N))
+# The only missing names asked of are the run cache's: it fingerprints
+# every file a run may be read from, so meta_tags.csv, notes.md and
+# checkpoints/ count as absent. A reader probing for its own files (an
+# MLflow meta.yaml, a trainer_state.json, ...) is answered by the listing.
+probe_misses=$(grep "\"$ST/lightning_logs/version_" "$TMP/calls" | grep 'stat.*= -1 ENOENT' |
+        grep -v -c -e '/meta_tags.csv"' -e '/notes.md"' -e '/checkpoints"')
+check "no probe stats a name its folder's listing does not hold ($probe_misses)" \
+        test "$probe_misses" -eq 0
+check "the run cache stats at most its 3 optional files a run ($failed_stats)" \
+        test "$failed_stats" -le $((3 * N))
 
 # Answered from listings, detection is what it was: the same runs are read.
 check "the rebuild has a page for every run" test "$(ls "$SITE"/runs/*.html | wc -l)" -eq "$N"

@@ -45,17 +45,18 @@ check "no scratch folder is left in the site" test ! -e "$TMP/site/.spill"
 # reads them back from there, and the build folder's scratch file gets no
 # second copy of them.
 if command -v strace >/dev/null; then
-	strace -f -qq -e trace=openat,pwrite64 -o "$TMP/spill.trace" \
+	# One file per thread: a call split by another thread's loses its result.
+	strace -f -ff -qq -e trace=openat,pwrite64 -o "$TMP/spill" \
 		"$RUNSITE" build -q -j 1 --no-cache "$TMP/long" -o "$TMP/site-traced"
+	cat "$TMP"/spill.* > "$TMP/spill.trace"
 	check_grep "the traced build draws the overlay from all 140,000 points" \
 		"loss for 2 runs.* of 140,000 points drawn" "$TMP/site-traced/experiments/long.html"
 	"$PY" - "$TMP/spill.trace" > "$TMP/spill.bytes" <<'EOF'
 import re, sys
-fds, total = set(), 0
-for line in open(sys.argv[1]):
-    m = re.search(r'openat\(.*/\.decimated".*\) = (\d+)$', line)
-    if m:
-        fds.add(m.group(1))
+lines = open(sys.argv[1]).read().splitlines()  # threads' files one after another
+fds = {m.group(1) for m in (re.search(r'openat\(.*/\.decimated".*\) = (\d+)$', l) for l in lines) if m}
+total = 0
+for line in lines:
     m = re.search(r'pwrite64\((\d+),.*\) = (\d+)$', line)
     if m and m.group(1) in fds:
         total += int(m.group(2))

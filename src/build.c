@@ -732,6 +732,7 @@ static int write_pages(struct site *s)
 		if (!page_report(s, r))
 			return 0;
 	phase("compare, reports");
+	site_release_runs(s);
 	int ok = site_finish(s);
 	phase("finish");
 	return ok;

@@ -255,6 +255,10 @@ int page_report(struct site *s, size_t i);
 /* Writes the assets and the site marker, then swaps the finished site in
  * for the old one. Returns 1, or 0 reported. */
 int site_finish(struct site *s);
+/* Frees the runs once every page is written: putting the site in place
+ * needs none of them, and its lists of files then take their place in
+ * memory rather than adding to them. */
+void site_release_runs(struct site *s);
 /* Frees s; a site not finished is removed, the old one left as it was. */
 void site_free(struct site *s);
 

@@ -196,11 +196,8 @@ int site_finish(struct site *s)
 
 /* ---- the build ---- */
 
-void site_free(struct site *s)
+void site_release_runs(struct site *s)
 {
-	if (s->dec_open)
-		close(s->dec_fd);
-	s->dec_open = false;
 	for (size_t i = 0; i < s->nruns; i++) {
 		struct site_run *sr = &s->runs[i];
 		for (size_t c = 0; sr->charts && c < sr->ncharts; c++) {
@@ -222,6 +219,16 @@ void site_free(struct site *s)
 		run_free(sr->run);
 	}
 	free(s->runs);
+	s->runs = NULL;
+	s->nruns = s->capruns = 0;
+}
+
+void site_free(struct site *s)
+{
+	if (s->dec_open)
+		close(s->dec_fd);
+	s->dec_open = false;
+	site_release_runs(s);
 	free(s->order);
 	for (size_t e = 0; e < s->nexps; e++) {
 		free(s->exps[e].name);

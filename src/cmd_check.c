@@ -451,7 +451,7 @@ static int write_junit(const struct check *c, const char *path)
 /* The value of series se rule r compares: at the --at point (metric_at,
  * best by the metric's goal, else by the rule's direction), or its min or
  * max (--value); with its step and the point it is at. NaN when none. */
-static double check_value(const struct check *c, const struct series *se,
+static double check_value(const struct check *c, const struct series_sum *se,
                           const struct gate_rule *r, int64_t *step, const char **at)
 {
 	*step = 0;
@@ -480,8 +480,8 @@ static void evaluate(struct check *c)
 	for (size_t i = 0; i < c->nrows; i++) {
 		struct check_row *row = &c->rows[i];
 		const struct gate_rule *r = &row->rule;
-		const struct series *sb = c->base ? run_find_series(c->base, r->metric) : NULL;
-		const struct series *sc = run_find_series(c->cand, r->metric);
+		const struct series_sum *sb = c->base ? run_find_sum(c->base, r->metric) : NULL;
+		const struct series_sum *sc = run_find_sum(c->cand, r->metric);
 		int need_base = r->kind == GATE_TOLERANCE;
 		row->base = check_value(c, sb, r, &row->base_step, &row->base_at);
 		row->cand = check_value(c, sc, r, &row->cand_step, &row->cand_at);

@@ -17,7 +17,7 @@ const char *compare_mode_name(enum compare_mode m)
 	return (unsigned)m < 4 ? names[m] : "last";
 }
 
-bool compare_value(const struct series *se, enum goal g, enum compare_mode m, double *value,
+bool compare_value(const struct series_sum *se, enum goal g, enum compare_mode m, double *value,
                    int64_t *step)
 {
 	const struct point *p = NULL;
@@ -62,7 +62,7 @@ enum compare_mode compare_mode_at(enum goal g, enum metric_at at)
 	return at == AT_BEST && g != GOAL_NONE ? CMP_BEST : CMP_LAST;
 }
 
-bool metric_at(const struct series *se, enum goal g, enum metric_at at, struct at_value *out)
+bool metric_at(const struct series_sum *se, enum goal g, enum metric_at at, struct at_value *out)
 {
 	if (!se || se->sum.count == 0)
 		return false;
@@ -81,7 +81,7 @@ bool metric_at(const struct series *se, enum goal g, enum metric_at at, struct a
 bool metric_at_run(const struct run *r, const char *key, enum goal g, enum metric_at at,
                    struct at_value *out)
 {
-	return r && metric_at(run_find_series(r, key), g, at, out);
+	return r && metric_at(run_find_sum(r, key), g, at, out);
 }
 
 void metric_at_label(char *out, size_t outsz, const struct at_value *v)
@@ -282,7 +282,7 @@ bool compare_group_stats(const struct run *const *runs, const struct compare_gro
 	size_t k = 0;
 	for (size_t i = 0; i < g->n; i++) {
 		double v;
-		if (!compare_value(run_find_series(runs[g->members[i]], key), goal, m, &v, NULL) ||
+		if (!compare_value(run_find_sum(runs[g->members[i]], key), goal, m, &v, NULL) ||
 		    !isfinite(v))
 			continue;
 		/* Welford: no cancellation for values far from zero. */
@@ -388,7 +388,7 @@ const char **compare_key_union(const struct run *const *runs, size_t n, bool met
 	for (size_t i = 0; i < n; i++) {
 		size_t m = metrics ? runs[i]->nmetrics : runs[i]->params.n;
 		for (size_t j = 0; j < m; j++) {
-			const char *k = metrics ? runs[i]->metrics[j].key : runs[i]->params.items[j].key;
+			const char *k = metrics ? run_sum(runs[i], j)->key : runs[i]->params.items[j].key;
 			size_t lo = 0, hi = nk;
 			int c = 1;
 			while (lo < hi && c) {

@@ -146,7 +146,7 @@ const char *gate_value_name(enum gate_value v)
 	return value_names[v];
 }
 
-double gate_series_value(const struct series *s, enum gate_value v, enum goal dir)
+double gate_series_value(const struct series_sum *s, enum gate_value v, enum goal dir)
 {
 	if (s->sum.count == 0)
 		return NAN;

@@ -265,7 +265,7 @@ static void run_each_text(struct run *r, void (*fn)(void *ctx, const struct run 
 			fn(ctx, r, &lists[l]->items[i].value);
 		}
 	for (size_t i = 0; i < r->nmetrics; i++)
-		fn(ctx, r, &r->metrics[i].key);
+		fn(ctx, r, r->sums ? &r->sums[i].key : &r->metrics[i].key);
 	for (size_t i = 0; i < r->nartifacts; i++)
 		fn(ctx, r, &r->artifacts[i].path);
 	for (size_t i = 0; i < r->ndatasets; i++) {
@@ -297,11 +297,15 @@ void run_free(struct run *r)
 	struct kvlist *lists[] = {&r->params, &r->tags, &r->extras, &r->sources};
 	for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++)
 		run_list_free(r, lists[l]->items);
-	for (size_t i = 0; i < r->nmetrics; i++) {
+	for (size_t i = 0; r->metrics && i < r->nmetrics; i++) {
 		free(r->metrics[i].pts);
 		free(r->metrics[i].dec);
 	}
 	run_list_free(r, r->metrics);
+	for (size_t i = 0; r->decs && i < r->nmetrics; i++)
+		free(r->decs[i]);
+	free(r->decs);
+	run_list_free(r, r->sums);
 	run_list_free(r, r->artifacts);
 	run_list_free(r, r->datasets);
 	run_list_free(r, r->models);
@@ -370,6 +374,26 @@ const struct series *run_find_series(const struct run *r, const char *key)
 		if (strcmp(r->metrics[i].key, key) == 0)
 			return &r->metrics[i];
 	return NULL;
+}
+
+const struct series_sum *run_sum(const struct run *r, size_t i)
+{
+	return r->sums ? &r->sums[i] : &r->metrics[i].head;
+}
+
+const struct series_sum *run_find_sum(const struct run *r, const char *key)
+{
+	for (size_t i = 0; i < r->nmetrics; i++)
+		if (strcmp(run_sum(r, i)->key, key) == 0)
+			return run_sum(r, i);
+	return NULL;
+}
+
+const struct point *run_dec(const struct run *r, size_t i)
+{
+	if (r->sums)
+		return r->decs ? r->decs[i] : NULL;
+	return r->metrics[i].dec;
 }
 
 void series_add(struct series *s, int64_t step, int64_t time_ms, double value)
@@ -646,7 +670,7 @@ void run_finish(struct run *r, size_t dec_buckets)
 
 void run_sort_lists(struct run *r)
 {
-	if (r->nmetrics > 1)
+	if (r->metrics && r->nmetrics > 1)
 		qsort(r->metrics, r->nmetrics, sizeof *r->metrics, cmp_series);
 	if (r->nartifacts > 1)
 		qsort(r->artifacts, r->nartifacts, sizeof *r->artifacts, cmp_artifact);
@@ -722,7 +746,7 @@ static void pack_kvlist(struct packer *p, const struct run *r, struct kvlist *l)
 static void pack_run(struct packer *p, struct run *r)
 {
 	pack_take(p, sizeof(struct pack_head), _Alignof(max_align_t));
-	pack_list(p, r, (void **)&r->metrics, r->nmetrics, sizeof *r->metrics);
+	pack_list(p, r, (void **)&r->sums, r->nmetrics, sizeof *r->sums);
 	pack_kvlist(p, r, &r->params);
 	pack_kvlist(p, r, &r->tags);
 	pack_kvlist(p, r, &r->extras);
@@ -731,7 +755,7 @@ static void pack_run(struct packer *p, struct run *r)
 	pack_list(p, r, (void **)&r->datasets, r->ndatasets, sizeof *r->datasets);
 	pack_list(p, r, (void **)&r->models, r->nmodels, sizeof *r->models);
 	if (p->base) {
-		r->capmetrics = r->nmetrics;
+		r->capmetrics = 0;
 		r->capartifacts = r->nartifacts;
 		r->capdatasets = r->ndatasets;
 		r->capmodels = r->nmodels;
@@ -751,14 +775,32 @@ static void run_pack(struct run *r)
 	r->pack = p.base;
 }
 
+/* Replaces r's series by their summaries (sums) and the decimated copies
+ * still in memory (decs): nothing of a series but its summary stays. */
+static void slim_series(struct run *r)
+{
+	if (r->sums || !r->metrics)
+		return;
+	r->sums = xreallocarray(NULL, r->nmetrics ? r->nmetrics : 1, sizeof *r->sums);
+	for (size_t i = 0; i < r->nmetrics; i++) {
+		struct series *s = &r->metrics[i];
+		free(s->pts);
+		if (s->dec) {
+			if (!r->decs)
+				r->decs = xcalloc(r->nmetrics, sizeof *r->decs);
+			r->decs[i] = s->dec;
+		}
+		r->sums[i] = s->head;
+		share(&r->sums[i].key);
+	}
+	run_list_free(r, r->metrics);
+	r->metrics = NULL;
+	r->capmetrics = 0;
+}
+
 void run_slim(struct run *r)
 {
-	for (size_t i = 0; i < r->nmetrics; i++) {
-		free(r->metrics[i].pts);
-		r->metrics[i].pts = NULL;
-		r->metrics[i].n = r->metrics[i].cap = 0;
-		share(&r->metrics[i].key);
-	}
+	slim_series(r);
 	/* What is left is kept until the site is written: the texts runs share
 	 * are held once, the rest in one block (run_pack). */
 	char **fields[] = {&r->store, &r->experiment_id, &r->experiment_name, &r->status,
@@ -826,7 +868,7 @@ void run_make_utf8(struct run *r)
 	kvlist_make_utf8(&r->tags);
 	kvlist_make_utf8(&r->extras);
 	int keys_changed = 0;
-	for (size_t i = 0; i < r->nmetrics; i++) {
+	for (size_t i = 0; r->metrics && i < r->nmetrics; i++) {
 		char *old = r->metrics[i].key;
 		utf8_fix(&r->metrics[i].key);
 		keys_changed |= r->metrics[i].key != old;

@@ -33,18 +33,31 @@ struct metric_summary {
 	struct point max;   /* largest finite value; on a tie the earliest (step, time) */
 };
 
+/* What a run keeps of a metric once its points are gone (run_slim): its
+ * name, its exact summary and the length of its decimated copy. The fields
+ * are a series' own (struct series below), so code that reads only these
+ * takes either. */
+#define SERIES_SUM_FIELDS                                                                    \
+	char *key;               /* metric name, e.g. "val/loss" */                         \
+	struct metric_summary sum;                                                           \
+	uint32_t ndec            /* points of the M4-decimated copy (at most 4 per bucket) */
+struct series_sum {
+	SERIES_SUM_FIELDS;
+};
+
 /* A metric's points. Readers append in any order with series_add(); the
  * run is then finished (sorted, de-duplicated, summarised) by run_finish(). */
 struct series {
-	char *key;               /* metric name, e.g. "val/loss" */
-	struct point *pts;       /* every point, sorted by (step, time, value) once finished;
-	                          * NULL after run_slim() */
+	union {
+		struct series_sum head; /* the summary part, as a slimmed run keeps it */
+		struct {
+			SERIES_SUM_FIELDS;
+		};
+	};
+	struct point *pts;       /* every point, sorted by (step, time, value) once finished */
 	size_t n, cap;
-	struct metric_summary sum;
 	struct point *dec;       /* M4-decimated copy (per bucket first, min, max, last), sorted by step */
 	uint64_t dropped;        /* points a reader removed by its own rule (e.g. TensorBoard restarts) */
-	uint32_t ndec;           /* at most 4 per bucket: with summarized, one word a series
-	                          * (every kept run holds its series to the end) */
 	bool summarized;         /* the reader kept sum's NaN/Inf counts, min and max point by
 	                          * point, with steps strictly increasing: run_finish() only adds
 	                          * count, first and last instead of reading every point again */
@@ -116,8 +129,11 @@ struct run {
 	bool deleted;
 	struct kvlist params;
 	struct kvlist tags;
-	struct series *metrics; /* sorted by key by run_finish() */
+	struct series *metrics; /* sorted by key by run_finish(); NULL once slimmed */
 	size_t nmetrics, capmetrics;
+	struct series_sum *sums; /* a slimmed run's metrics (run_slim): nmetrics of them */
+	struct point **decs;     /* a slimmed run's decimated copies still in memory, by
+	                          * metric (NULL: none was) */
 	struct artifact *artifacts; /* sorted by path by run_finish() */
 	size_t nartifacts, capartifacts;
 	char *artifact_dir;   /* the folder on this machine the artifacts were listed from;
@@ -155,6 +171,13 @@ void kvlist_free(struct kvlist *l);
 /* The series for key, created empty when absent. Valid until the next call. */
 struct series *run_series(struct run *r, const char *key);
 const struct series *run_find_series(const struct run *r, const char *key);
+/* Metric i of r (i < nmetrics), slimmed or not; what pages, plans and
+ * comparisons read of it. */
+const struct series_sum *run_sum(const struct run *r, size_t i);
+/* The metric of r called key, or NULL. */
+const struct series_sum *run_find_sum(const struct run *r, const char *key);
+/* Metric i's decimated copy when it is in memory, else NULL. */
+const struct point *run_dec(const struct run *r, size_t i);
 void series_add(struct series *s, int64_t step, int64_t time_ms, double value);
 
 void run_add_artifact(struct run *r, const char *path, int64_t size);
@@ -168,8 +191,9 @@ void run_finish(struct run *r, size_t dec_buckets);
 /* Sorts metrics, params, tags and artifacts, and fills name, id and status
  * when missing (the part of run_finish() that does not touch points). */
 void run_sort_lists(struct run *r);
-/* Frees the full point arrays, keeping summaries and decimated copies, and
- * moves the rest into one block (texts runs share held once by the
+/* Frees the full point arrays and every series, keeping their summaries
+ * (sums) and the decimated copies not yet spilled (decs), and moves the
+ * rest into one block (texts runs share held once by the
  * process). A slimmed run is read-only: nothing may be added to its lists
  * or replace its texts (run_slim again is harmless). */
 void run_slim(struct run *r);

@@ -96,7 +96,7 @@ static void run_metrics(struct site *s, xmlNodePtr root, const struct site_run *
 	xmlNodePtr tpl = tmpl_find(root, "metric-row");
 	size_t n = 0;
 	for (size_t i = 0; tpl && i < r->nmetrics; i++) {
-		const struct series *se = &r->metrics[i];
+		const struct series_sum *se = run_sum(r, i);
 		xmlNodePtr row = tmpl_clone(tpl);
 		n++;
 		xmlNodePtr k = tmpl_find(row, "m-key");
@@ -264,7 +264,7 @@ int page_run(struct site *s, size_t i)
 
 	struct chart_ref *refs = xreallocarray(NULL, sr->ncharts + 1, sizeof *refs);
 	for (size_t c = 0; c < sr->ncharts; c++)
-		refs[c] = (struct chart_ref){r->metrics[sr->charts[c].metric].key, sr->slug,
+		refs[c] = (struct chart_ref){run_sum(r, sr->charts[c].metric)->key, sr->slug,
 		                             sr->charts[c].slug, sr->charts[c].alt, NULL, NULL,
 		                             sr->charts[c].data, NULL, 0, NULL};
 	fill_chart_section(s, root, "charts-section", refs, sr->ncharts);

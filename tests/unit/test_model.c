@@ -354,22 +354,33 @@ static void test_shared_texts(void)
 	int shared = 1;
 	for (int i = 2; i < RUNS; i++) {
 		for (int m = 0; m < 6; m++)
-			shared &= runs[i]->metrics[m].key == runs[1]->metrics[m].key;
+			shared &= run_sum(runs[i], m)->key == run_sum(runs[1], m)->key;
 		shared &= runs[i]->status == runs[1]->status && runs[i]->store == runs[1]->store;
 		shared &= runs[i]->params.items[0].key == runs[1]->params.items[0].key &&
 		          runs[i]->params.items[0].value == runs[1]->params.items[0].value;
 	}
 	OK(shared, "1,000 runs hold each metric name, param and status once");
-	STR_EQ(runs[0]->metrics[3].key, "val/metric-3", "the first run's own copy reads as before");
-	STR_EQ(runs[7]->metrics[3].key, "val/metric-3", "a shared name reads as before");
+	STR_EQ(run_sum(runs[0], 3)->key, "val/metric-3", "the first run's own copy reads as before");
+	STR_EQ(run_sum(runs[7], 3)->key, "val/metric-3", "a shared name reads as before");
 	const char *seed = kvlist_get(&runs[7]->params, "seed");
 	STR_EQ(seed, "run-7", "values of their own stay theirs");
 	/* ... in the run's one block (its length is the block's first word), not
 	 * in an allocation of their own that the pool keeps to the end. */
 	OK(seed >= runs[7]->pack && seed < runs[7]->pack + *(const size_t *)runs[7]->pack,
 	   "a value one run alone holds is in its block");
-	INT_EQ(runs[7]->capmetrics, 6, "the metrics list keeps no room it grew by");
-	OK(run_find_series(runs[7], "val/metric-5") != NULL, "a shared name is found");
+	/* A slimmed run keeps its metrics' summaries alone, in its block. */
+	OK(runs[7]->metrics == NULL && runs[7]->nmetrics == 6, "no series is kept, only summaries");
+	const char *sums = (const char *)runs[7]->sums;
+	OK(sums >= runs[7]->pack && sums < runs[7]->pack + *(const size_t *)runs[7]->pack,
+	   "the summaries are in the run's block");
+	const struct series_sum *m5 = run_find_sum(runs[7], "val/metric-5");
+	OK(m5 != NULL, "a shared name is found");
+	/* run 7's points are 7 + k for k < 50 */
+	OK(m5 && m5->sum.count == 50 && m5->sum.first.value == 7 && m5->sum.last.value == 56 &&
+	           m5->sum.has_finite && m5->sum.min.value == 7 && m5->sum.max.value == 56 &&
+	           m5->sum.last.step == 49 && m5->ndec > 0,
+	   "its summary is the series' own");
+	OK(run_find_sum(runs[7], "val/metric-6") == NULL, "a metric it does not have is not found");
 	/* Freed out of order (ASan checks that nothing is freed twice or leaked). */
 	for (int i = 0; i < RUNS; i += 2)
 		run_free(runs[i]);
@@ -380,7 +391,7 @@ static void test_shared_texts(void)
 	run_series(r, "val/metric-0");
 	run_slim(r);
 	run_slim(r); /* twice is harmless */
-	STR_EQ(r->metrics[0].key, "val/metric-0", "a name shared after the runs that had it went");
+	STR_EQ(run_sum(r, 0)->key, "val/metric-0", "a name shared after the runs that had it went");
 	run_free(r);
 }
 

@@ -892,8 +892,8 @@ static void test_run_memory_flat(const char *tmp)
 	STR_EQ(back ? back : "(none)", notes, "and come back for the run page");
 	free(back);
 	OK(site_run_notes_hash(&s.runs[i]) == notes_hash, "the page's fingerprint of them is the same");
-	OK(r->metrics[0].dec == NULL, "the decimated copy left memory");
-	INT_EQ(r->metrics[0].ndec, ndec, "its count is kept");
+	OK(r->metrics == NULL && run_dec(r, 0) == NULL, "the series and its decimated copy left memory");
+	INT_EQ(run_sum(r, 0)->ndec, ndec, "its count is kept");
 	struct site_run *sr = &s.runs[i];
 	OK(sr->charts == NULL && sr->ncharts == 1, "the chart list left memory too");
 	OK(site_run_charts_load(&s, sr), "and comes back for the run page");

@@ -832,6 +832,7 @@ static void read_stores(struct build *b, const struct discovery *d,
 	struct chart_pool pool;
 	chart_fonts_load(); /* for charts drawn on this thread (one job) */
 	charts_start(b, &pool);
+	site_expect_runs(&b->s, d->nstores);
 	pipeline_read(d, ropts, !b->opts->no_redact, &consumer, stats);
 	charts_finish(b, &pool);
 	if (progress_on(b))

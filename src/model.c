@@ -26,16 +26,18 @@ static struct {
 	pthread_mutex_t mu;
 	char **slots; /* NULL: free */
 	size_t n, cap;
-	uint64_t *seen; /* hashes of texts seen once (0: free), open addressing */
+	uint32_t *seen; /* hashes of texts seen once (0: free), open addressing: 32 bits
+	                 * are enough, as two texts taken for one only means the second
+	                 * is pooled on first sight */
 	size_t nseen, capseen;
 } pool = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, NULL, 0, 0};
 
 /* Notes hash h (not 0) as seen; returns whether it was already. */
-static bool seen_before(uint64_t h)
+static bool seen_before(uint32_t h)
 {
 	if ((pool.nseen + 1) * 2 > pool.capseen) {
 		size_t oldcap = pool.capseen;
-		uint64_t *old = pool.seen;
+		uint32_t *old = pool.seen;
 		pool.capseen = oldcap ? oldcap * 2 : 256;
 		pool.seen = xcalloc(pool.capseen, sizeof *pool.seen);
 		pool.nseen = 0;
@@ -101,7 +103,7 @@ static void share(char **field)
 	size_t i = pool_slot(*field);
 	if (!pool.slots[i]) {
 		/* Not pooled yet: the first time, it stays the run's own. */
-		if (seen_before(hash_str(*field) | 1)) {
+		if (seen_before((uint32_t)(hash_str(*field) >> 32) | 1)) {
 			pool.slots[i] = *field;
 			pool.n++;
 		}

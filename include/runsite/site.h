@@ -140,9 +140,11 @@ struct site_report {
 	char *title;             /* the front matter's, else the file's name */
 };
 
+struct slug_chunk;
 struct slugset {
 	char **items;
 	size_t n, cap;
+	struct slug_chunk *chunks; /* where the slugs are: a run's is kept to the end */
 };
 
 struct build_cache;

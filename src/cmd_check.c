@@ -459,8 +459,8 @@ static double check_value(const struct check *c, const struct series_sum *se,
 	if (!se)
 		return NAN;
 	if (c->value == GATE_VALUE_MIN || c->value == GATE_VALUE_MAX) {
-		const struct point *p = c->value == GATE_VALUE_MIN ? &se->sum.min : &se->sum.max;
-		*step = se->sum.has_finite ? p->step : 0;
+		const struct point *p = c->value == GATE_VALUE_MIN ? &se->min : &se->max;
+		*step = se->has_finite ? p->step : 0;
 		return gate_series_value(se, c->value, r->dir);
 	}
 	enum goal g = goal_for(&c->goals, r->metric);

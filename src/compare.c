@@ -21,14 +21,14 @@ bool compare_value(const struct series_sum *se, enum goal g, enum compare_mode m
                    int64_t *step)
 {
 	const struct point *p = NULL;
-	if (!se || se->sum.count == 0)
+	if (!se || se->count == 0)
 		return false;
 	if (m == CMP_BEST)
 		m = g == GOAL_MIN ? CMP_MIN : g == GOAL_MAX ? CMP_MAX : (enum compare_mode)-1;
 	switch (m) {
-	case CMP_LAST: p = &se->sum.last; break;
-	case CMP_MIN: p = se->sum.has_finite ? &se->sum.min : NULL; break;
-	case CMP_MAX: p = se->sum.has_finite ? &se->sum.max : NULL; break;
+	case CMP_LAST: p = &se->last; break;
+	case CMP_MIN: p = se->has_finite ? &se->min : NULL; break;
+	case CMP_MAX: p = se->has_finite ? &se->max : NULL; break;
 	default: break;
 	}
 	if (!p)
@@ -64,13 +64,13 @@ enum compare_mode compare_mode_at(enum goal g, enum metric_at at)
 
 bool metric_at(const struct series_sum *se, enum goal g, enum metric_at at, struct at_value *out)
 {
-	if (!se || se->sum.count == 0)
+	if (!se || se->count == 0)
 		return false;
 	/* The summary's min and max are the earliest of equal values, finite only. */
-	const struct point *p = &se->sum.last;
+	const struct point *p = &se->last;
 	out->at = AT_LAST;
-	if (at == AT_BEST && g != GOAL_NONE && se->sum.has_finite) {
-		p = g == GOAL_MIN ? &se->sum.min : &se->sum.max;
+	if (at == AT_BEST && g != GOAL_NONE && se->has_finite) {
+		p = g == GOAL_MIN ? &se->min : &se->max;
 		out->at = AT_BEST;
 	}
 	out->value = p->value;

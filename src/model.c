@@ -365,6 +365,7 @@ void run_free(struct run *r)
 		free(r->decs[i]);
 	free(r->decs);
 	run_list_free(r, r->sums);
+	run_list_free(r, r->nonfinite);
 	run_list_free(r, r->artifacts);
 	run_list_free(r, r->datasets);
 	run_list_free(r, r->models);
@@ -435,9 +436,40 @@ const struct series *run_find_series(const struct run *r, const char *key)
 	return NULL;
 }
 
+/* The part of series s's summary a slimmed run keeps, into *out (key too). */
+static void sum_of(const struct series *s, struct series_sum *out)
+{
+	*out = (struct series_sum){.key = s->key,
+	                           .count = s->sum.count,
+	                           .last = s->sum.last,
+	                           .min = s->sum.min,
+	                           .max = s->sum.max,
+	                           .first_step = s->sum.first.step,
+	                           .first_time_ms = s->sum.first.time_ms,
+	                           .ndec = s->ndec,
+	                           .has_finite = s->sum.has_finite};
+}
+
 const struct series_sum *run_sum(const struct run *r, size_t i)
 {
-	return r->sums ? &r->sums[i] : &r->metrics[i].head;
+	if (r->sums)
+		return &r->sums[i];
+	/* head is a cache of sum, which may have changed since (const: the
+	 * run's summary is not changed by filling it) */
+	struct series *s = (struct series *)&r->metrics[i];
+	sum_of(s, &s->head);
+	return &s->head;
+}
+
+void run_nonfinite(const struct run *r, size_t i, uint64_t out[2])
+{
+	if (r->sums) {
+		out[0] = r->nonfinite ? r->nonfinite[2 * i] : 0;
+		out[1] = r->nonfinite ? r->nonfinite[2 * i + 1] : 0;
+	} else {
+		out[0] = r->metrics[i].sum.nan_count;
+		out[1] = r->metrics[i].sum.inf_count;
+	}
 }
 
 const struct series_sum *run_find_sum(const struct run *r, const char *key)
@@ -806,6 +838,8 @@ static void pack_run(struct packer *p, struct run *r)
 {
 	pack_take(p, sizeof(struct pack_head), _Alignof(max_align_t));
 	pack_list(p, r, (void **)&r->sums, r->nmetrics, sizeof *r->sums);
+	pack_list(p, r, (void **)&r->nonfinite, r->nonfinite ? 2 * r->nmetrics : 0,
+	          sizeof *r->nonfinite);
 	pack_kvlist(p, r, &r->params);
 	pack_kvlist(p, r, &r->tags);
 	pack_kvlist(p, r, &r->extras);
@@ -849,7 +883,13 @@ static void slim_series(struct run *r)
 				r->decs = xcalloc(r->nmetrics, sizeof *r->decs);
 			r->decs[i] = s->dec;
 		}
-		r->sums[i] = s->head;
+		sum_of(s, &r->sums[i]);
+		if (s->sum.nan_count || s->sum.inf_count) {
+			if (!r->nonfinite)
+				r->nonfinite = xcalloc(2 * r->nmetrics, sizeof *r->nonfinite);
+			r->nonfinite[2 * i] = s->sum.nan_count;
+			r->nonfinite[2 * i + 1] = s->sum.inf_count;
+		}
 		share(&r->sums[i].key);
 	}
 	run_list_free(r, r->metrics);

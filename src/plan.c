@@ -358,14 +358,14 @@ long plan_best_run(const struct run *const *all, const size_t *idx, size_t n, co
 	int curves = 0;
 	for (size_t i = 0; i < n && !curves; i++) {
 		const struct series_sum *se = run_find_sum(all[idx[i]], key);
-		curves = se && se->sum.count >= 2;
+		curves = se && se->count >= 2;
 	}
 	const struct run **rr = xreallocarray(NULL, n ? n : 1, sizeof *rr);
 	size_t *pos = xreallocarray(NULL, n ? n : 1, sizeof *pos);
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct series_sum *se = run_find_sum(all[idx[i]], key);
-		if (curves && (!se || se->sum.count < 2))
+		if (curves && (!se || se->count < 2))
 			continue;
 		rr[k] = all[idx[i]];
 		pos[k++] = i;

@@ -34,30 +34,36 @@ struct metric_summary {
 };
 
 /* What a run keeps of a metric once its points are gone (run_slim): its
- * name, its exact summary and the length of its decimated copy. The fields
- * are a series' own (struct series below), so code that reads only these
- * takes either. */
-#define SERIES_SUM_FIELDS                                                                    \
-	char *key;               /* metric name, e.g. "val/loss" */                         \
-	struct metric_summary sum;                                                           \
-	uint32_t ndec            /* points of the M4-decimated copy (at most 4 per bucket) */
+ * name, what the pages, plans and comparisons read of its summary, and the
+ * length of its decimated copy. The NaN and Inf counts, which only the
+ * run's own page shows, are kept by the run when it has any
+ * (run_nonfinite). */
 struct series_sum {
-	SERIES_SUM_FIELDS;
+	char *key;               /* metric name, e.g. "val/loss" */
+	uint64_t count;          /* metric_summary's */
+	struct point last;       /* metric_summary's */
+	struct point min, max;   /* metric_summary's, when has_finite */
+	int64_t first_step;      /* metric_summary's first point, but its value */
+	int64_t first_time_ms;
+	uint32_t ndec;           /* points of the M4-decimated copy (at most 4 per bucket) */
+	bool has_finite;
 };
 
 /* A metric's points. Readers append in any order with series_add(); the
  * run is then finished (sorted, de-duplicated, summarised) by run_finish(). */
 struct series {
 	union {
-		struct series_sum head; /* the summary part, as a slimmed run keeps it */
+		struct series_sum head; /* filled from sum by run_sum (key is the one below) */
 		struct {
-			SERIES_SUM_FIELDS;
+			char *key; /* metric name, e.g. "val/loss" */
 		};
 	};
 	struct point *pts;       /* every point, sorted by (step, time, value) once finished */
 	size_t n, cap;
+	struct metric_summary sum;
 	struct point *dec;       /* M4-decimated copy (per bucket first, min, max, last), sorted by step */
 	uint64_t dropped;        /* points a reader removed by its own rule (e.g. TensorBoard restarts) */
+	uint32_t ndec;           /* points in dec */
 	bool summarized;         /* the reader kept sum's NaN/Inf counts, min and max point by
 	                          * point, with steps strictly increasing: run_finish() only adds
 	                          * count, first and last instead of reading every point again */
@@ -134,6 +140,8 @@ struct run {
 	struct series_sum *sums; /* a slimmed run's metrics (run_slim): nmetrics of them */
 	struct point **decs;     /* a slimmed run's decimated copies still in memory, by
 	                          * metric (NULL: none was) */
+	uint64_t *nonfinite;     /* a slimmed run's NaN and Inf counts, two a metric (NULL:
+	                          * none has any) */
 	struct artifact *artifacts; /* sorted by path by run_finish() */
 	size_t nartifacts, capartifacts;
 	char *artifact_dir;   /* the folder on this machine the artifacts were listed from;
@@ -172,10 +180,14 @@ void kvlist_free(struct kvlist *l);
 struct series *run_series(struct run *r, const char *key);
 const struct series *run_find_series(const struct run *r, const char *key);
 /* Metric i of r (i < nmetrics), slimmed or not; what pages, plans and
- * comparisons read of it. */
+ * comparisons read of it. Of a run not slimmed, the summary is taken from
+ * its series at each call (so a run that is being read is not read by
+ * two threads at once). */
 const struct series_sum *run_sum(const struct run *r, size_t i);
 /* The metric of r called key, or NULL. */
 const struct series_sum *run_find_sum(const struct run *r, const char *key);
+/* Metric i's count of NaN values (out[0]) and of ±Inf (out[1]). */
+void run_nonfinite(const struct run *r, size_t i, uint64_t out[2]);
 /* Metric i's decimated copy when it is in memory, else NULL. */
 const struct point *run_dec(const struct run *r, size_t i);
 void series_add(struct series *s, int64_t step, int64_t time_ms, double value);

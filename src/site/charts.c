@@ -1461,7 +1461,8 @@ static double rest_guess_x(const struct site *s, const struct site_run *sr, size
 	const struct series_sum *se = run_sum(sr->run, i);
 	enum chart_x_kind kind = sr->kept && !run_dec(sr->run, i) ? (enum chart_x_kind)sr->kept->x_kind
 	                                                         : s->opts->chart.x_kind;
-	return point_x(p, kind, x_origin(sr->run, &se->sum.first));
+	struct point first = {se->first_step, se->first_time_ms, 0};
+	return point_x(p, kind, x_origin(sr->run, &first));
 }
 
 /* Appends run digest's record (its points' x range lo..hi) to band b's
@@ -1824,10 +1825,10 @@ static int rest_bands(struct site *s, const struct plan_unit *units, size_t nu,
 				const struct series_sum *se = run_sum(sr->run, metric[k]);
 				if (++nruns[k] > most)
 					most = nruns[k];
-				bands[k].gxlo =
-				        fmin(bands[k].gxlo, rest_guess_x(s, sr, metric[k], &se->sum.first));
+				struct point first = {se->first_step, se->first_time_ms, 0};
+				bands[k].gxlo = fmin(bands[k].gxlo, rest_guess_x(s, sr, metric[k], &first));
 				bands[k].gxhi =
-				        fmax(bands[k].gxhi, rest_guess_x(s, sr, metric[k], &se->sum.last));
+				        fmax(bands[k].gxhi, rest_guess_x(s, sr, metric[k], &se->last));
 			}
 		}
 	free(nruns);

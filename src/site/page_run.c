@@ -121,12 +121,12 @@ static void run_metrics(struct site *s, xmlNodePtr root, const struct site_run *
 			              : g == GOAL_MAX ? "higher is better"
 			                              : NULL);
 		}
-		if (!se->sum.count) {
+		if (!se->count) {
 			fill_empty(row, "m-last");
 			fill_empty(row, "m-last-step");
 		} else {
-			fill_number(row, "m-last", se->sum.last.value);
-			fill_step(row, "m-last-step", se->sum.last.step);
+			fill_number(row, "m-last", se->last.value);
+			fill_step(row, "m-last-step", se->last.step);
 		}
 		const struct point *best = series_best(se, g);
 		if (best) {
@@ -136,25 +136,26 @@ static void run_metrics(struct site *s, xmlNodePtr root, const struct site_run *
 			fill_empty(row, "m-best");
 			fill_empty(row, "m-best-step");
 		}
-		if (se->sum.has_finite) {
-			fill_number(row, "m-min", se->sum.min.value);
-			fill_number(row, "m-max", se->sum.max.value);
+		if (se->has_finite) {
+			fill_number(row, "m-min", se->min.value);
+			fill_number(row, "m-max", se->max.value);
 		} else {
 			fill_empty(row, "m-min");
 			fill_empty(row, "m-max");
 		}
-		fill_step(row, "m-count", (int64_t)se->sum.count);
+		fill_step(row, "m-count", (int64_t)se->count);
 		xmlNodePtr nf = tmpl_find(row, "m-nonfinite");
 		if (nf) {
 			char b[64];
-			if (se->sum.nan_count || se->sum.inf_count)
-				snprintf(b, sizeof b, "%" PRIu64 " / %" PRIu64, se->sum.nan_count,
-				         se->sum.inf_count);
+			uint64_t bad[2]; /* NaN, Inf */
+			run_nonfinite(r, i, bad);
+			if (bad[0] || bad[1])
+				snprintf(b, sizeof b, "%" PRIu64 " / %" PRIu64, bad[0], bad[1]);
 			else
 				snprintf(b, sizeof b, "—");
 			tmpl_set_text(nf, b);
-			set_int_attr(nf, "data-value", (int64_t)(se->sum.nan_count + se->sum.inf_count));
-			if (se->sum.nan_count || se->sum.inf_count)
+			set_int_attr(nf, "data-value", (int64_t)(bad[0] + bad[1]));
+			if (bad[0] || bad[1])
 				tmpl_add_class(nf, "warn");
 		}
 	}

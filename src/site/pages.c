@@ -154,9 +154,9 @@ void fill_link(xmlNodePtr a, const char *href, const char *text)
 /* The best point of a series under goal g, or NULL. */
 const struct point *series_best(const struct series_sum *se, enum goal g)
 {
-	if (!se->sum.has_finite || g == GOAL_NONE)
+	if (!se->has_finite || g == GOAL_NONE)
 		return NULL;
-	return g == GOAL_MIN ? &se->sum.min : &se->sum.max;
+	return g == GOAL_MIN ? &se->min : &se->max;
 }
 
 /* ---- loading and saving pages ---- */

@@ -376,10 +376,11 @@ static void test_shared_texts(void)
 	const struct series_sum *m5 = run_find_sum(runs[7], "val/metric-5");
 	OK(m5 != NULL, "a shared name is found");
 	/* run 7's points are 7 + k for k < 50 */
-	OK(m5 && m5->sum.count == 50 && m5->sum.first.value == 7 && m5->sum.last.value == 56 &&
-	           m5->sum.has_finite && m5->sum.min.value == 7 && m5->sum.max.value == 56 &&
-	           m5->sum.last.step == 49 && m5->ndec > 0,
+	OK(m5 && m5->count == 50 && m5->first_step == 0 && m5->last.value == 56 &&
+	           m5->last.step == 49 && m5->has_finite && m5->min.value == 7 &&
+	           m5->min.step == 0 && m5->max.value == 56 && m5->max.step == 49 && m5->ndec > 0,
 	   "its summary is the series' own");
+	OK(runs[7]->nonfinite == NULL, "no NaN or Inf counts kept when there are none");
 	OK(run_find_sum(runs[7], "val/metric-6") == NULL, "a metric it does not have is not found");
 	/* Freed out of order (ASan checks that nothing is freed twice or leaked). */
 	for (int i = 0; i < RUNS; i += 2)
@@ -395,6 +396,37 @@ static void test_shared_texts(void)
 	run_free(r);
 }
 
+/* A slimmed run keeps its NaN and Inf counts, for its page, only when it
+ * has any; run_sum and run_nonfinite read the same of it slimmed or not. */
+static void test_slim_nonfinite(void)
+{
+	struct run *r = run_new("test", "store");
+	struct series *a = run_series(r, "a"), *b = run_series(r, "b");
+	series_add(a, 0, 1000, 1.0);
+	series_add(a, 1, 2000, NAN);
+	series_add(a, 2, 3000, INFINITY);
+	series_add(a, 3, 4000, NAN);
+	series_add(a, 4, 5000, 0.5);
+	series_add(b, 7, 9000, 2.0);
+	run_finish(r, 4);
+	uint64_t before[2], after[2];
+	run_nonfinite(r, 0, before);
+	struct series_sum sa = *run_sum(r, 0);
+	run_slim(r);
+	run_nonfinite(r, 0, after);
+	OK(before[0] == 2 && before[1] == 1 && after[0] == 2 && after[1] == 1,
+	   "two NaN and one Inf, before and after slimming");
+	run_nonfinite(r, 1, after);
+	OK(after[0] == 0 && after[1] == 0, "none in the other metric");
+	const struct series_sum *s = run_sum(r, 0);
+	OK(s->count == sa.count && s->count == 5 && s->first_step == 0 &&
+	           s->first_time_ms == 1000 && s->last.value == 0.5 && s->last.step == 4 &&
+	           s->min.value == 0.5 && s->min.step == 4 && s->max.value == 1.0 &&
+	           s->max.step == 0 && s->has_finite,
+	   "the summary is the series' own");
+	run_free(r);
+}
+
 int main(void)
 {
 	test_summary_quirks();
@@ -405,5 +437,6 @@ int main(void)
 	test_path_join();
 	test_natcmp();
 	test_shared_texts();
+	test_slim_nonfinite();
 	return TEST_END();
 }

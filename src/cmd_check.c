@@ -459,7 +459,7 @@ static double check_value(const struct check *c, const struct series_sum *se,
 	if (!se)
 		return NAN;
 	if (c->value == GATE_VALUE_MIN || c->value == GATE_VALUE_MAX) {
-		const struct point *p = c->value == GATE_VALUE_MIN ? &se->min : &se->max;
+		const struct step_value *p = c->value == GATE_VALUE_MIN ? &se->min : &se->max;
 		*step = se->has_finite ? p->step : 0;
 		return gate_series_value(se, c->value, r->dir);
 	}

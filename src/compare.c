@@ -20,13 +20,14 @@ const char *compare_mode_name(enum compare_mode m)
 bool compare_value(const struct series_sum *se, enum goal g, enum compare_mode m, double *value,
                    int64_t *step)
 {
-	const struct point *p = NULL;
 	if (!se || se->count == 0)
 		return false;
 	if (m == CMP_BEST)
 		m = g == GOAL_MIN ? CMP_MIN : g == GOAL_MAX ? CMP_MAX : (enum compare_mode)-1;
+	struct step_value last = {se->last.step, se->last.value};
+	const struct step_value *p = NULL;
 	switch (m) {
-	case CMP_LAST: p = &se->last; break;
+	case CMP_LAST: p = &last; break;
 	case CMP_MIN: p = se->has_finite ? &se->min : NULL; break;
 	case CMP_MAX: p = se->has_finite ? &se->max : NULL; break;
 	default: break;
@@ -67,7 +68,8 @@ bool metric_at(const struct series_sum *se, enum goal g, enum metric_at at, stru
 	if (!se || se->count == 0)
 		return false;
 	/* The summary's min and max are the earliest of equal values, finite only. */
-	const struct point *p = &se->last;
+	struct step_value last = {se->last.step, se->last.value};
+	const struct step_value *p = &last;
 	out->at = AT_LAST;
 	if (at == AT_BEST && g != GOAL_NONE && se->has_finite) {
 		p = g == GOAL_MIN ? &se->min : &se->max;

@@ -33,6 +33,12 @@ struct metric_summary {
 	struct point max;   /* largest finite value; on a tie the earliest (step, time) */
 };
 
+/* A point without its time: a minimum or maximum as pages show it. */
+struct step_value {
+	int64_t step;
+	double value;
+};
+
 /* What a run keeps of a metric once its points are gone (run_slim): its
  * name, what the pages, plans and comparisons read of its summary, and the
  * length of its decimated copy. The NaN and Inf counts, which only the
@@ -42,7 +48,8 @@ struct series_sum {
 	char *key;               /* metric name, e.g. "val/loss" */
 	uint64_t count;          /* metric_summary's */
 	struct point last;       /* metric_summary's */
-	struct point min, max;   /* metric_summary's, when has_finite */
+	struct step_value min;   /* metric_summary's, when has_finite (its time left out) */
+	struct step_value max;
 	int64_t first_step;      /* metric_summary's first point, but its value */
 	int64_t first_time_ms;
 	uint32_t ndec;           /* points of the M4-decimated copy (at most 4 per bucket) */

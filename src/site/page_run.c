@@ -128,7 +128,7 @@ static void run_metrics(struct site *s, xmlNodePtr root, const struct site_run *
 			fill_number(row, "m-last", se->last.value);
 			fill_step(row, "m-last-step", se->last.step);
 		}
-		const struct point *best = series_best(se, g);
+		const struct step_value *best = series_best(se, g);
 		if (best) {
 			fill_number(row, "m-best", best->value);
 			fill_step(row, "m-best-step", best->step);

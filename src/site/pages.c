@@ -152,7 +152,7 @@ void fill_link(xmlNodePtr a, const char *href, const char *text)
 }
 
 /* The best point of a series under goal g, or NULL. */
-const struct point *series_best(const struct series_sum *se, enum goal g)
+const struct step_value *series_best(const struct series_sum *se, enum goal g)
 {
 	if (!se->has_finite || g == GOAL_NONE)
 		return NULL;

@@ -779,9 +779,16 @@ void run_sort_lists(struct run *r)
 
 /* ---- packing a slimmed run (run_slim) ---- */
 
+#define PACK_TAILS 16
+
 struct packer {
 	char *base; /* NULL: measuring */
 	size_t off;
+	/* The first texts laid out, whose tails later texts may be (a run's
+	 * name is often the end of its id, and its id the end of its store's
+	 * path): the same in both passes, as they see the same texts. */
+	const char *texts[PACK_TAILS];
+	size_t lens[PACK_TAILS], ntexts;
 };
 
 static void *pack_take(struct packer *p, size_t size, size_t align)
@@ -800,10 +807,21 @@ static void pack_text(void *ctx, const struct run *r, char **field)
 	if (!*field || pool_owns(*field))
 		return;
 	size_t n = strlen(*field) + 1;
-	char *at = pack_take(p, n, 1);
-	if (!at)
+	char *at = NULL;
+	for (size_t i = 0; i < p->ntexts && !at; i++)
+		if (p->lens[i] + 1 >= n && memcmp(p->texts[i] + p->lens[i] + 1 - n, *field, n) == 0)
+			at = (char *)p->texts[i] + p->lens[i] + 1 - n;
+	if (!at) {
+		at = pack_take(p, n, 1);
+		if (at)
+			memcpy(at, *field, n);
+		if (p->ntexts < PACK_TAILS) {
+			p->texts[p->ntexts] = at ? at : *field;
+			p->lens[p->ntexts++] = n - 1;
+		}
+	}
+	if (!p->base)
 		return;
-	memcpy(at, *field, n);
 	run_text_free(r, *field);
 	*field = at;
 }
@@ -858,10 +876,11 @@ static void pack_run(struct packer *p, struct run *r)
 
 static void run_pack(struct run *r)
 {
-	struct packer p = {NULL, 0};
+	struct packer p = {.base = NULL};
 	pack_run(&p, r);
 	p.base = pack_alloc(p.off);
 	p.off = 0;
+	p.ntexts = 0;
 	pack_run(&p, r);
 	/* the texts and lists of the block before are in this one now */
 	pack_free(r->pack);

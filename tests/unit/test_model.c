@@ -427,6 +427,27 @@ static void test_slim_nonfinite(void)
 	run_free(r);
 }
 
+/* A slimmed run's texts that end another of its texts are that text's
+ * end: a Lightning run's name ends its id, which ends its folder's path. */
+static void test_slim_tails(void)
+{
+	struct run *r = run_new("test", "/data/runs/lightning_logs/version_3");
+	r->id = xstrdup("lightning_logs/version_3");
+	r->name = xstrdup("version_3");
+	r->user = xstrdup("version_3x");
+	run_finish(r, 0);
+	run_slim(r);
+	STR_EQ(r->id, "lightning_logs/version_3", "the id reads as before");
+	STR_EQ(r->name, "version_3", "the name reads as before");
+	OK(r->id == r->store + strlen(r->store) - strlen(r->id), "the id is the end of the path");
+	OK(r->name == r->store + strlen(r->store) - strlen(r->name), "so is the name");
+	STR_EQ(r->user, "version_3x", "a text that is no other's end has its own bytes");
+	run_slim(r); /* again: the texts stay where they are read right */
+	STR_EQ(r->name, "version_3", "the name after slimming twice");
+	STR_EQ(r->id, "lightning_logs/version_3", "the id after slimming twice");
+	run_free(r);
+}
+
 int main(void)
 {
 	test_summary_quirks();
@@ -438,5 +459,6 @@ int main(void)
 	test_natcmp();
 	test_shared_texts();
 	test_slim_nonfinite();
+	test_slim_tails();
 	return TEST_END();
 }

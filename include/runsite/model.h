@@ -50,7 +50,7 @@ struct series_sum {
 	struct point last;       /* metric_summary's */
 	struct step_value min;   /* metric_summary's, when has_finite (its time left out) */
 	struct step_value max;
-	int64_t first_step;      /* metric_summary's first point, but its value */
+	int64_t first_step;      /* metric_summary's first point, without its value */
 	int64_t first_time_ms;
 	uint32_t ndec;           /* points of the M4-decimated copy (at most 4 per bucket) */
 	bool has_finite;
@@ -187,9 +187,9 @@ void kvlist_free(struct kvlist *l);
 struct series *run_series(struct run *r, const char *key);
 const struct series *run_find_series(const struct run *r, const char *key);
 /* Metric i of r (i < nmetrics), slimmed or not; what pages, plans and
- * comparisons read of it. Of a run not slimmed, the summary is taken from
- * its series at each call (so a run that is being read is not read by
- * two threads at once). */
+ * comparisons read of it. Of a run not slimmed it is copied from the
+ * series' full summary into the series at each call, so two threads must
+ * not read one such run at once. */
 const struct series_sum *run_sum(const struct run *r, size_t i);
 /* The metric of r called key, or NULL. */
 const struct series_sum *run_find_sum(const struct run *r, const char *key);

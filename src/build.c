@@ -290,6 +290,38 @@ static void charts_start(struct build *b, struct chart_pool *p)
 	b->charts = p;
 }
 
+/* Gives each run whose charts are drawn its charts back and frees its job
+ * (on the reading thread, the one that may move s->runs): done as the runs
+ * are read, not at the end, so 10,000 jobs are not held through reading,
+ * each a piece of the heap left behind when they go. */
+static void charts_take_done(struct build *b, struct chart_pool *p)
+{
+	struct site *s = &b->s;
+	pthread_mutex_lock(&p->mu);
+	struct chart_job *done = p->done;
+	p->done = NULL;
+	pthread_mutex_unlock(&p->mu);
+	while (done) {
+		struct chart_job *j = done;
+		done = j->next;
+		struct site_run *sr = &s->runs[j->idx];
+		sr->charts = j->sr.charts;
+		sr->ncharts = j->sr.ncharts;
+		sr->capcharts = j->sr.capcharts;
+		sr->charts_off = j->sr.charts_off;
+		sr->charts_len = j->sr.charts_len;
+		sr->spill_off = j->sr.spill_off;
+		sr->spill_n = j->sr.spill_n;
+		sr->dec_at = j->sr.dec_at;
+		sr->spill_kept = j->sr.spill_kept;
+		sr->notes_at = j->sr.notes_at;
+		sr->notes_hash = j->sr.notes_hash;
+		if (!j->ok)
+			s->failed = 1;
+		free(j);
+	}
+}
+
 static void charts_submit(struct build *b, size_t idx)
 {
 	struct site *s = &b->s;
@@ -306,6 +338,7 @@ static void charts_submit(struct build *b, size_t idx)
 		charts_done(sr->run, points);
 		return;
 	}
+	charts_take_done(b, p);
 	struct chart_job *j = xcalloc(1, sizeof *j);
 	j->idx = idx;
 	j->sr = *sr;
@@ -327,10 +360,9 @@ static void charts_submit(struct build *b, size_t idx)
 	pthread_mutex_unlock(&p->mu);
 }
 
-/* Waits for every chart, then gives each run its charts back. */
+/* Waits for every chart, then gives the last runs their charts back. */
 static void charts_finish(struct build *b, struct chart_pool *p)
 {
-	struct site *s = &b->s;
 	b->charts = NULL;
 	if (p->nthreads == 0)
 		return;
@@ -340,25 +372,7 @@ static void charts_finish(struct build *b, struct chart_pool *p)
 	pthread_mutex_unlock(&p->mu);
 	for (int t = 0; t < p->nthreads; t++)
 		pthread_join(p->threads[t], NULL);
-	while (p->done) {
-		struct chart_job *j = p->done;
-		p->done = j->next;
-		struct site_run *sr = &s->runs[j->idx];
-		sr->charts = j->sr.charts;
-		sr->ncharts = j->sr.ncharts;
-		sr->capcharts = j->sr.capcharts;
-		sr->charts_off = j->sr.charts_off;
-		sr->charts_len = j->sr.charts_len;
-		sr->spill_off = j->sr.spill_off;
-		sr->spill_n = j->sr.spill_n;
-		sr->dec_at = j->sr.dec_at;
-		sr->spill_kept = j->sr.spill_kept;
-		sr->notes_at = j->sr.notes_at;
-		sr->notes_hash = j->sr.notes_hash;
-		if (!j->ok)
-			s->failed = 1;
-		free(j);
-	}
+	charts_take_done(b, p);
 	free(p->threads);
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->work);
@@ -833,6 +847,7 @@ static void read_stores(struct build *b, const struct discovery *d,
 	struct chart_pool pool;
 	chart_fonts_load(); /* for charts drawn on this thread (one job) */
 	charts_start(b, &pool);
+	site_expect_runs(&b->s, d->nstores);
 	pipeline_read(d, ropts, !b->opts->no_redact, &consumer, stats);
 	charts_finish(b, &pool);
 	if (progress_on(b))

@@ -216,6 +216,7 @@ int cmd_build(int argc, char **argv)
 	struct discovery d;
 	memset(&d, 0, sizeof d);
 	discover((const char *const *)argv + optind, (size_t)(argc - optind), forced, &d);
+	discovery_compact(&d);
 	if (d.nstores == 0) {
 		diag_msg("no run store found in the given paths (try `runsite ls PATH`)");
 		rc = EXIT_NO_INPUT;

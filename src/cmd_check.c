@@ -451,7 +451,7 @@ static int write_junit(const struct check *c, const char *path)
 /* The value of series se rule r compares: at the --at point (metric_at,
  * best by the metric's goal, else by the rule's direction), or its min or
  * max (--value); with its step and the point it is at. NaN when none. */
-static double check_value(const struct check *c, const struct series *se,
+static double check_value(const struct check *c, const struct series_sum *se,
                           const struct gate_rule *r, int64_t *step, const char **at)
 {
 	*step = 0;
@@ -459,8 +459,8 @@ static double check_value(const struct check *c, const struct series *se,
 	if (!se)
 		return NAN;
 	if (c->value == GATE_VALUE_MIN || c->value == GATE_VALUE_MAX) {
-		const struct point *p = c->value == GATE_VALUE_MIN ? &se->sum.min : &se->sum.max;
-		*step = se->sum.has_finite ? p->step : 0;
+		const struct step_value *p = c->value == GATE_VALUE_MIN ? &se->min : &se->max;
+		*step = se->has_finite ? p->step : 0;
 		return gate_series_value(se, c->value, r->dir);
 	}
 	enum goal g = goal_for(&c->goals, r->metric);
@@ -480,8 +480,8 @@ static void evaluate(struct check *c)
 	for (size_t i = 0; i < c->nrows; i++) {
 		struct check_row *row = &c->rows[i];
 		const struct gate_rule *r = &row->rule;
-		const struct series *sb = c->base ? run_find_series(c->base, r->metric) : NULL;
-		const struct series *sc = run_find_series(c->cand, r->metric);
+		const struct series_sum *sb = c->base ? run_find_sum(c->base, r->metric) : NULL;
+		const struct series_sum *sc = run_find_sum(c->cand, r->metric);
 		int need_base = r->kind == GATE_TOLERANCE;
 		row->base = check_value(c, sb, r, &row->base_step, &row->base_at);
 		row->cand = check_value(c, sc, r, &row->cand_step, &row->cand_at);

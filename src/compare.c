@@ -17,18 +17,19 @@ const char *compare_mode_name(enum compare_mode m)
 	return (unsigned)m < 4 ? names[m] : "last";
 }
 
-bool compare_value(const struct series *se, enum goal g, enum compare_mode m, double *value,
+bool compare_value(const struct series_sum *se, enum goal g, enum compare_mode m, double *value,
                    int64_t *step)
 {
-	const struct point *p = NULL;
-	if (!se || se->sum.count == 0)
+	if (!se || se->count == 0)
 		return false;
 	if (m == CMP_BEST)
 		m = g == GOAL_MIN ? CMP_MIN : g == GOAL_MAX ? CMP_MAX : (enum compare_mode)-1;
+	struct step_value last = {se->last.step, se->last.value};
+	const struct step_value *p = NULL;
 	switch (m) {
-	case CMP_LAST: p = &se->sum.last; break;
-	case CMP_MIN: p = se->sum.has_finite ? &se->sum.min : NULL; break;
-	case CMP_MAX: p = se->sum.has_finite ? &se->sum.max : NULL; break;
+	case CMP_LAST: p = &last; break;
+	case CMP_MIN: p = se->has_finite ? &se->min : NULL; break;
+	case CMP_MAX: p = se->has_finite ? &se->max : NULL; break;
 	default: break;
 	}
 	if (!p)
@@ -62,15 +63,16 @@ enum compare_mode compare_mode_at(enum goal g, enum metric_at at)
 	return at == AT_BEST && g != GOAL_NONE ? CMP_BEST : CMP_LAST;
 }
 
-bool metric_at(const struct series *se, enum goal g, enum metric_at at, struct at_value *out)
+bool metric_at(const struct series_sum *se, enum goal g, enum metric_at at, struct at_value *out)
 {
-	if (!se || se->sum.count == 0)
+	if (!se || se->count == 0)
 		return false;
 	/* The summary's min and max are the earliest of equal values, finite only. */
-	const struct point *p = &se->sum.last;
+	struct step_value last = {se->last.step, se->last.value};
+	const struct step_value *p = &last;
 	out->at = AT_LAST;
-	if (at == AT_BEST && g != GOAL_NONE && se->sum.has_finite) {
-		p = g == GOAL_MIN ? &se->sum.min : &se->sum.max;
+	if (at == AT_BEST && g != GOAL_NONE && se->has_finite) {
+		p = g == GOAL_MIN ? &se->min : &se->max;
 		out->at = AT_BEST;
 	}
 	out->value = p->value;
@@ -81,7 +83,7 @@ bool metric_at(const struct series *se, enum goal g, enum metric_at at, struct a
 bool metric_at_run(const struct run *r, const char *key, enum goal g, enum metric_at at,
                    struct at_value *out)
 {
-	return r && metric_at(run_find_series(r, key), g, at, out);
+	return r && metric_at(run_find_sum(r, key), g, at, out);
 }
 
 void metric_at_label(char *out, size_t outsz, const struct at_value *v)
@@ -282,7 +284,7 @@ bool compare_group_stats(const struct run *const *runs, const struct compare_gro
 	size_t k = 0;
 	for (size_t i = 0; i < g->n; i++) {
 		double v;
-		if (!compare_value(run_find_series(runs[g->members[i]], key), goal, m, &v, NULL) ||
+		if (!compare_value(run_find_sum(runs[g->members[i]], key), goal, m, &v, NULL) ||
 		    !isfinite(v))
 			continue;
 		/* Welford: no cancellation for values far from zero. */
@@ -388,7 +390,7 @@ const char **compare_key_union(const struct run *const *runs, size_t n, bool met
 	for (size_t i = 0; i < n; i++) {
 		size_t m = metrics ? runs[i]->nmetrics : runs[i]->params.n;
 		for (size_t j = 0; j < m; j++) {
-			const char *k = metrics ? runs[i]->metrics[j].key : runs[i]->params.items[j].key;
+			const char *k = metrics ? run_sum(runs[i], j)->key : runs[i]->params.items[j].key;
 			size_t lo = 0, hi = nk;
 			int c = 1;
 			while (lo < hi && c) {

@@ -451,10 +451,29 @@ static const char *file_not_store_why(const char *path, const struct stat *st)
 	       "is read with --format csv)";
 }
 
+void discovery_compact(struct discovery *d)
+{
+	if (d->paths || !d->nstores)
+		return;
+	size_t total = 0;
+	for (size_t i = 0; i < d->nstores; i++)
+		total += strlen(d->stores[i].path) + 1;
+	d->paths = xmalloc(total);
+	char *at = d->paths;
+	for (size_t i = 0; i < d->nstores; i++) {
+		size_t n = strlen(d->stores[i].path) + 1;
+		memcpy(at, d->stores[i].path, n);
+		free(d->stores[i].path);
+		d->stores[i].path = at;
+		at += n;
+	}
+}
+
 void discovery_free(struct discovery *d)
 {
 	for (size_t i = 0; i < d->nstores; i++) {
-		free(d->stores[i].path);
+		if (!d->paths)
+			free(d->stores[i].path);
 		/* The stores of one given path, one after another, share its copy. */
 		if (i == 0 || d->stores[i].given != d->stores[i - 1].given)
 			free(d->stores[i].given);
@@ -463,6 +482,7 @@ void discovery_free(struct discovery *d)
 		free(d->stores[i].inner);
 	}
 	free(d->stores);
+	free(d->paths);
 	drop_skipped(d, 0);
 	free(d->skipped);
 	memset(d, 0, sizeof *d);

@@ -146,16 +146,16 @@ const char *gate_value_name(enum gate_value v)
 	return value_names[v];
 }
 
-double gate_series_value(const struct series *s, enum gate_value v, enum goal dir)
+double gate_series_value(const struct series_sum *s, enum gate_value v, enum goal dir)
 {
-	if (s->sum.count == 0)
+	if (s->count == 0)
 		return NAN;
 	if (v == GATE_VALUE_BEST)
 		v = dir == GOAL_MIN ? GATE_VALUE_MIN : GATE_VALUE_MAX;
 	switch (v) {
-	case GATE_VALUE_MIN: return s->sum.has_finite ? s->sum.min.value : NAN;
-	case GATE_VALUE_MAX: return s->sum.has_finite ? s->sum.max.value : NAN;
-	default: return s->sum.last.value;
+	case GATE_VALUE_MIN: return s->has_finite ? s->min.value : NAN;
+	case GATE_VALUE_MAX: return s->has_finite ? s->max.value : NAN;
+	default: return s->last.value;
 	}
 }
 

@@ -26,16 +26,18 @@ static struct {
 	pthread_mutex_t mu;
 	char **slots; /* NULL: free */
 	size_t n, cap;
-	uint64_t *seen; /* hashes of texts seen once (0: free), open addressing */
+	uint32_t *seen; /* hashes of texts seen once (0: free), open addressing: 32 bits
+	                 * are enough, as two texts taken for one only means the second
+	                 * is pooled on first sight */
 	size_t nseen, capseen;
 } pool = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, NULL, 0, 0};
 
 /* Notes hash h (not 0) as seen; returns whether it was already. */
-static bool seen_before(uint64_t h)
+static bool seen_before(uint32_t h)
 {
 	if ((pool.nseen + 1) * 2 > pool.capseen) {
 		size_t oldcap = pool.capseen;
-		uint64_t *old = pool.seen;
+		uint32_t *old = pool.seen;
 		pool.capseen = oldcap ? oldcap * 2 : 256;
 		pool.seen = xcalloc(pool.capseen, sizeof *pool.seen);
 		pool.nseen = 0;
@@ -101,7 +103,7 @@ static void share(char **field)
 	size_t i = pool_slot(*field);
 	if (!pool.slots[i]) {
 		/* Not pooled yet: the first time, it stays the run's own. */
-		if (seen_before(hash_str(*field) | 1)) {
+		if (seen_before((uint32_t)(hash_str(*field) >> 32) | 1)) {
 			pool.slots[i] = *field;
 			pool.n++;
 		}
@@ -214,9 +216,66 @@ void experiment_free(struct experiment *e)
 	free(e);
 }
 
+/* ---- where runs are ---- */
+
+/* A run is kept from its reading to the end of the build, while the memory
+ * its reading took is given back around it: runs allocated one by one
+ * would each pin a piece of the heap between freed ones (megabytes over
+ * 10,000 runs). They are cut instead from slabs of their own, and a freed
+ * run goes on a list for the next one. Under AddressSanitizer every run is
+ * an allocation of its own, so that its misuse is still caught. */
+#define RUNS_PER_SLAB 128
+
+union run_slot {
+	struct run run;
+	union run_slot *next; /* on the free list */
+};
+
+static struct {
+	pthread_mutex_t mu;
+	union run_slot *free;  /* freed runs */
+	union run_slot *slab;  /* the slab runs are cut from */
+	size_t used;           /* runs cut from it */
+} run_slots = {PTHREAD_MUTEX_INITIALIZER, NULL, NULL, 0};
+
+static struct run *run_alloc(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	return xcalloc(1, sizeof(struct run));
+#else
+	pthread_mutex_lock(&run_slots.mu);
+	union run_slot *slot = run_slots.free;
+	if (slot) {
+		run_slots.free = slot->next;
+	} else {
+		if (!run_slots.slab || run_slots.used == RUNS_PER_SLAB) {
+			run_slots.slab = xreallocarray(NULL, RUNS_PER_SLAB, sizeof *run_slots.slab);
+			run_slots.used = 0;
+		}
+		slot = &run_slots.slab[run_slots.used++];
+	}
+	pthread_mutex_unlock(&run_slots.mu);
+	memset(slot, 0, sizeof *slot);
+	return &slot->run;
+#endif
+}
+
+static void run_release(struct run *r)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	free(r);
+#else
+	union run_slot *slot = (union run_slot *)r;
+	pthread_mutex_lock(&run_slots.mu);
+	slot->next = run_slots.free;
+	run_slots.free = slot;
+	pthread_mutex_unlock(&run_slots.mu);
+#endif
+}
+
 struct run *run_new(const char *format, const char *store)
 {
-	struct run *r = xcalloc(1, sizeof *r);
+	struct run *r = run_alloc();
 	r->format = format;
 	r->store = xstrdup(store ? store : "");
 	r->start_ms = TIME_UNKNOWN;
@@ -265,7 +324,7 @@ static void run_each_text(struct run *r, void (*fn)(void *ctx, const struct run 
 			fn(ctx, r, &lists[l]->items[i].value);
 		}
 	for (size_t i = 0; i < r->nmetrics; i++)
-		fn(ctx, r, &r->metrics[i].key);
+		fn(ctx, r, r->sums ? &r->sums[i].key : &r->metrics[i].key);
 	for (size_t i = 0; i < r->nartifacts; i++)
 		fn(ctx, r, &r->artifacts[i].path);
 	for (size_t i = 0; i < r->ndatasets; i++) {
@@ -297,16 +356,21 @@ void run_free(struct run *r)
 	struct kvlist *lists[] = {&r->params, &r->tags, &r->extras, &r->sources};
 	for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++)
 		run_list_free(r, lists[l]->items);
-	for (size_t i = 0; i < r->nmetrics; i++) {
+	for (size_t i = 0; r->metrics && i < r->nmetrics; i++) {
 		free(r->metrics[i].pts);
 		free(r->metrics[i].dec);
 	}
 	run_list_free(r, r->metrics);
+	for (size_t i = 0; r->decs && i < r->nmetrics; i++)
+		free(r->decs[i]);
+	free(r->decs);
+	run_list_free(r, r->sums);
+	run_list_free(r, r->nonfinite);
 	run_list_free(r, r->artifacts);
 	run_list_free(r, r->datasets);
 	run_list_free(r, r->models);
 	pack_free(r->pack);
-	free(r);
+	run_release(r);
 }
 
 void kvlist_add(struct kvlist *l, const char *key, const char *value)
@@ -370,6 +434,57 @@ const struct series *run_find_series(const struct run *r, const char *key)
 		if (strcmp(r->metrics[i].key, key) == 0)
 			return &r->metrics[i];
 	return NULL;
+}
+
+/* The part of series s's summary a slimmed run keeps, into *out (key too). */
+static void sum_of(const struct series *s, struct series_sum *out)
+{
+	*out = (struct series_sum){.key = s->key,
+	                           .count = s->sum.count,
+	                           .last = s->sum.last,
+	                           .min = {s->sum.min.step, s->sum.min.value},
+	                           .max = {s->sum.max.step, s->sum.max.value},
+	                           .first_step = s->sum.first.step,
+	                           .first_time_ms = s->sum.first.time_ms,
+	                           .ndec = s->ndec,
+	                           .has_finite = s->sum.has_finite};
+}
+
+const struct series_sum *run_sum(const struct run *r, size_t i)
+{
+	if (r->sums)
+		return &r->sums[i];
+	/* head is a cache of sum, which may have changed since (const: the
+	 * run's summary is not changed by filling it) */
+	struct series *s = (struct series *)&r->metrics[i];
+	sum_of(s, &s->head);
+	return &s->head;
+}
+
+void run_nonfinite(const struct run *r, size_t i, uint64_t out[2])
+{
+	if (r->sums) {
+		out[0] = r->nonfinite ? r->nonfinite[2 * i] : 0;
+		out[1] = r->nonfinite ? r->nonfinite[2 * i + 1] : 0;
+	} else {
+		out[0] = r->metrics[i].sum.nan_count;
+		out[1] = r->metrics[i].sum.inf_count;
+	}
+}
+
+const struct series_sum *run_find_sum(const struct run *r, const char *key)
+{
+	for (size_t i = 0; i < r->nmetrics; i++)
+		if (strcmp(run_sum(r, i)->key, key) == 0)
+			return run_sum(r, i);
+	return NULL;
+}
+
+const struct point *run_dec(const struct run *r, size_t i)
+{
+	if (r->sums)
+		return r->decs ? r->decs[i] : NULL;
+	return r->metrics[i].dec;
 }
 
 void series_add(struct series *s, int64_t step, int64_t time_ms, double value)
@@ -646,7 +761,7 @@ void run_finish(struct run *r, size_t dec_buckets)
 
 void run_sort_lists(struct run *r)
 {
-	if (r->nmetrics > 1)
+	if (r->metrics && r->nmetrics > 1)
 		qsort(r->metrics, r->nmetrics, sizeof *r->metrics, cmp_series);
 	if (r->nartifacts > 1)
 		qsort(r->artifacts, r->nartifacts, sizeof *r->artifacts, cmp_artifact);
@@ -664,9 +779,16 @@ void run_sort_lists(struct run *r)
 
 /* ---- packing a slimmed run (run_slim) ---- */
 
+#define PACK_TAILS 16
+
 struct packer {
 	char *base; /* NULL: measuring */
 	size_t off;
+	/* The first texts laid out, whose tails later texts may be (a run's
+	 * name is often the end of its id, and its id the end of its store's
+	 * path): the same in both passes, as they see the same texts. */
+	const char *texts[PACK_TAILS];
+	size_t lens[PACK_TAILS], ntexts;
 };
 
 static void *pack_take(struct packer *p, size_t size, size_t align)
@@ -685,10 +807,21 @@ static void pack_text(void *ctx, const struct run *r, char **field)
 	if (!*field || pool_owns(*field))
 		return;
 	size_t n = strlen(*field) + 1;
-	char *at = pack_take(p, n, 1);
-	if (!at)
+	char *at = NULL;
+	for (size_t i = 0; i < p->ntexts && !at; i++)
+		if (p->lens[i] + 1 >= n && memcmp(p->texts[i] + p->lens[i] + 1 - n, *field, n) == 0)
+			at = (char *)p->texts[i] + p->lens[i] + 1 - n;
+	if (!at) {
+		at = pack_take(p, n, 1);
+		if (at)
+			memcpy(at, *field, n);
+		if (p->ntexts < PACK_TAILS) {
+			p->texts[p->ntexts] = at ? at : *field;
+			p->lens[p->ntexts++] = n - 1;
+		}
+	}
+	if (!p->base)
 		return;
-	memcpy(at, *field, n);
 	run_text_free(r, *field);
 	*field = at;
 }
@@ -722,7 +855,9 @@ static void pack_kvlist(struct packer *p, const struct run *r, struct kvlist *l)
 static void pack_run(struct packer *p, struct run *r)
 {
 	pack_take(p, sizeof(struct pack_head), _Alignof(max_align_t));
-	pack_list(p, r, (void **)&r->metrics, r->nmetrics, sizeof *r->metrics);
+	pack_list(p, r, (void **)&r->sums, r->nmetrics, sizeof *r->sums);
+	pack_list(p, r, (void **)&r->nonfinite, r->nonfinite ? 2 * r->nmetrics : 0,
+	          sizeof *r->nonfinite);
 	pack_kvlist(p, r, &r->params);
 	pack_kvlist(p, r, &r->tags);
 	pack_kvlist(p, r, &r->extras);
@@ -731,7 +866,7 @@ static void pack_run(struct packer *p, struct run *r)
 	pack_list(p, r, (void **)&r->datasets, r->ndatasets, sizeof *r->datasets);
 	pack_list(p, r, (void **)&r->models, r->nmodels, sizeof *r->models);
 	if (p->base) {
-		r->capmetrics = r->nmetrics;
+		r->capmetrics = 0;
 		r->capartifacts = r->nartifacts;
 		r->capdatasets = r->ndatasets;
 		r->capmodels = r->nmodels;
@@ -741,24 +876,49 @@ static void pack_run(struct packer *p, struct run *r)
 
 static void run_pack(struct run *r)
 {
-	struct packer p = {NULL, 0};
+	struct packer p = {.base = NULL};
 	pack_run(&p, r);
 	p.base = pack_alloc(p.off);
 	p.off = 0;
+	p.ntexts = 0;
 	pack_run(&p, r);
 	/* the texts and lists of the block before are in this one now */
 	pack_free(r->pack);
 	r->pack = p.base;
 }
 
+/* Replaces r's series by their summaries (sums) and the decimated copies
+ * still in memory (decs): nothing of a series but its summary stays. */
+static void slim_series(struct run *r)
+{
+	if (r->sums || !r->metrics)
+		return;
+	r->sums = xreallocarray(NULL, r->nmetrics ? r->nmetrics : 1, sizeof *r->sums);
+	for (size_t i = 0; i < r->nmetrics; i++) {
+		struct series *s = &r->metrics[i];
+		free(s->pts);
+		if (s->dec) {
+			if (!r->decs)
+				r->decs = xcalloc(r->nmetrics, sizeof *r->decs);
+			r->decs[i] = s->dec;
+		}
+		sum_of(s, &r->sums[i]);
+		if (s->sum.nan_count || s->sum.inf_count) {
+			if (!r->nonfinite)
+				r->nonfinite = xcalloc(2 * r->nmetrics, sizeof *r->nonfinite);
+			r->nonfinite[2 * i] = s->sum.nan_count;
+			r->nonfinite[2 * i + 1] = s->sum.inf_count;
+		}
+		share(&r->sums[i].key);
+	}
+	run_list_free(r, r->metrics);
+	r->metrics = NULL;
+	r->capmetrics = 0;
+}
+
 void run_slim(struct run *r)
 {
-	for (size_t i = 0; i < r->nmetrics; i++) {
-		free(r->metrics[i].pts);
-		r->metrics[i].pts = NULL;
-		r->metrics[i].n = r->metrics[i].cap = 0;
-		share(&r->metrics[i].key);
-	}
+	slim_series(r);
 	/* What is left is kept until the site is written: the texts runs share
 	 * are held once, the rest in one block (run_pack). */
 	char **fields[] = {&r->store, &r->experiment_id, &r->experiment_name, &r->status,
@@ -826,7 +986,7 @@ void run_make_utf8(struct run *r)
 	kvlist_make_utf8(&r->tags);
 	kvlist_make_utf8(&r->extras);
 	int keys_changed = 0;
-	for (size_t i = 0; i < r->nmetrics; i++) {
+	for (size_t i = 0; r->metrics && i < r->nmetrics; i++) {
 		char *old = r->metrics[i].key;
 		utf8_fix(&r->metrics[i].key);
 		keys_changed |= r->metrics[i].key != old;

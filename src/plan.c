@@ -36,12 +36,12 @@ struct plan_metric *plan_metric_keys(const struct run *const *all, const size_t 
 		const struct run *r = all[idx[i]];
 		for (size_t m = 0; m < r->nmetrics; m++) {
 			size_t j = 0;
-			while (j < nk && strcmp(k[j].key, r->metrics[m].key) != 0)
+			while (j < nk && strcmp(k[j].key, run_sum(r, m)->key) != 0)
 				j++;
 			if (j == nk) {
 				GROW(k, cap, nk + 1);
-				k[nk++] = (struct plan_metric){r->metrics[m].key, 0,
-				                               goal_for(goals, r->metrics[m].key)};
+				k[nk++] = (struct plan_metric){run_sum(r, m)->key, 0,
+				                               goal_for(goals, run_sum(r, m)->key)};
 			}
 			k[j].runs++;
 		}
@@ -259,7 +259,7 @@ static int is_eval_key(const char *key)
 static int runs_log(const struct run *const *runs, const size_t *idx, size_t n, const char *key)
 {
 	for (size_t i = 0; key && i < n; i++)
-		if (run_find_series(runs[idx[i]], key))
+		if (run_find_sum(runs[idx[i]], key))
 			return 1;
 	return 0;
 }
@@ -357,15 +357,15 @@ long plan_best_run(const struct run *const *all, const size_t *idx, size_t n, co
 {
 	int curves = 0;
 	for (size_t i = 0; i < n && !curves; i++) {
-		const struct series *se = run_find_series(all[idx[i]], key);
-		curves = se && se->sum.count >= 2;
+		const struct series_sum *se = run_find_sum(all[idx[i]], key);
+		curves = se && se->count >= 2;
 	}
 	const struct run **rr = xreallocarray(NULL, n ? n : 1, sizeof *rr);
 	size_t *pos = xreallocarray(NULL, n ? n : 1, sizeof *pos);
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
-		const struct series *se = run_find_series(all[idx[i]], key);
-		if (curves && (!se || se->sum.count < 2))
+		const struct series_sum *se = run_find_sum(all[idx[i]], key);
+		if (curves && (!se || se->count < 2))
 			continue;
 		rr[k] = all[idx[i]];
 		pos[k++] = i;

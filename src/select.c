@@ -391,7 +391,7 @@ static bool term_match(const struct select_expr *e, const struct term *t, const 
 	case T_TAG: return kv_test(t, kvlist_get(&r->tags, t->key));
 	case T_PARAM: return kv_test(t, kvlist_get(&r->params, t->key));
 	case T_METRIC: {
-		const struct series *se = run_find_series(r, t->key);
+		const struct series_sum *se = run_find_sum(r, t->key);
 		if (t->op == OP_NONE)
 			return se != NULL;
 		double v;
@@ -499,7 +499,7 @@ int select_check(const struct select_expr *e, const struct run *const *runs, siz
 					break;
 				case T_METRIC:
 					what = "metric";
-					seen = run_find_series(runs[j], t->key) != NULL;
+					seen = run_find_sum(runs[j], t->key) != NULL;
 					break;
 				case T_EXP:
 					what = "experiment";
@@ -526,7 +526,7 @@ int select_check(const struct select_expr *e, const struct run *const *runs, siz
 	if (e->top) {
 		bool seen = false;
 		for (size_t j = 0; j < n && !seen; j++)
-			seen = run_find_series(runs[j], metric) != NULL;
+			seen = run_find_sum(runs[j], metric) != NULL;
 		if (!seen) {
 			snprintf(err, errsz, "no run has a metric '%s' (top %zu by it)", metric, e->top);
 			return 0;

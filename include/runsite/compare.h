@@ -49,7 +49,7 @@ const char *metric_at_name(enum metric_at at);
  * best finite one (the earliest on a tie); best falls back to the last point
  * (and says so in out->at) for a metric without a goal or without a finite
  * value. Returns false when se is NULL or empty. */
-bool metric_at(const struct series *se, enum goal g, enum metric_at at, struct at_value *out);
+bool metric_at(const struct series_sum *se, enum goal g, enum metric_at at, struct at_value *out);
 /* The same for metric key of run r. */
 bool metric_at_run(const struct run *r, const char *key, enum goal g, enum metric_at at,
                    struct at_value *out);
@@ -60,7 +60,7 @@ enum compare_mode compare_mode_at(enum goal g, enum metric_at at);
 /* The value of se in mode m under goal g into *value (and its step into
  * *step when not NULL). Returns false when there is none: no points, no
  * finite value for min/max/best, or best without a goal. */
-bool compare_value(const struct series *se, enum goal g, enum compare_mode m, double *value,
+bool compare_value(const struct series_sum *se, enum goal g, enum compare_mode m, double *value,
                    int64_t *step);
 /* The index (into runs) of the best run for metric key under goal g, by
  * each run's value at point `at` (metric_at; NaN left out); ties go to the

@@ -34,6 +34,7 @@ struct discovery {
 	size_t nstores, capstores;
 	struct skipped_path *skipped;
 	size_t nskipped, capskipped;
+	char *paths; /* discovery_compact's block of the stores' paths, or NULL */
 };
 
 /* Finds the stores at and below each path. A folder a reader claims is not
@@ -49,6 +50,12 @@ struct discovery {
  * another. Returns the store count. */
 size_t discover(const char *const *paths, size_t npaths, const char *forced_format,
                 struct discovery *out);
+/* Moves every store's path into one block (d->paths), for a build that
+ * keeps the list to its end: allocated one by one, between the folder
+ * listings that discovery frees, 10,000 paths would keep megabytes of
+ * the heap in pieces no later allocation fits. The paths may no longer be
+ * replaced or freed one by one. */
+void discovery_compact(struct discovery *d);
 void discovery_free(struct discovery *d);
 
 #endif

@@ -44,7 +44,7 @@ enum gate_value { GATE_VALUE_LAST, GATE_VALUE_BEST, GATE_VALUE_MIN, GATE_VALUE_M
 int gate_value_parse(const char *s, enum gate_value *out);
 const char *gate_value_name(enum gate_value v);
 /* The value of s that v names (best: by dir); NaN when the series holds none. */
-double gate_series_value(const struct series *s, enum gate_value v, enum goal dir);
+double gate_series_value(const struct series_sum *s, enum gate_value v, enum goal dir);
 
 struct gate_result {
 	bool pass;

@@ -33,18 +33,44 @@ struct metric_summary {
 	struct point max;   /* largest finite value; on a tie the earliest (step, time) */
 };
 
+/* A point without its time: a minimum or maximum as pages show it. */
+struct step_value {
+	int64_t step;
+	double value;
+};
+
+/* What a run keeps of a metric once its points are gone (run_slim): its
+ * name, what the pages, plans and comparisons read of its summary, and the
+ * length of its decimated copy. The NaN and Inf counts, which only the
+ * run's own page shows, are kept by the run when it has any
+ * (run_nonfinite). */
+struct series_sum {
+	char *key;               /* metric name, e.g. "val/loss" */
+	uint64_t count;          /* metric_summary's */
+	struct point last;       /* metric_summary's */
+	struct step_value min;   /* metric_summary's, when has_finite (its time left out) */
+	struct step_value max;
+	int64_t first_step;      /* metric_summary's first point, without its value */
+	int64_t first_time_ms;
+	uint32_t ndec;           /* points of the M4-decimated copy (at most 4 per bucket) */
+	bool has_finite;
+};
+
 /* A metric's points. Readers append in any order with series_add(); the
  * run is then finished (sorted, de-duplicated, summarised) by run_finish(). */
 struct series {
-	char *key;               /* metric name, e.g. "val/loss" */
-	struct point *pts;       /* every point, sorted by (step, time, value) once finished;
-	                          * NULL after run_slim() */
+	union {
+		struct series_sum head; /* filled from sum by run_sum (key is the one below) */
+		struct {
+			char *key; /* metric name, e.g. "val/loss" */
+		};
+	};
+	struct point *pts;       /* every point, sorted by (step, time, value) once finished */
 	size_t n, cap;
 	struct metric_summary sum;
 	struct point *dec;       /* M4-decimated copy (per bucket first, min, max, last), sorted by step */
 	uint64_t dropped;        /* points a reader removed by its own rule (e.g. TensorBoard restarts) */
-	uint32_t ndec;           /* at most 4 per bucket: with summarized, one word a series
-	                          * (every kept run holds its series to the end) */
+	uint32_t ndec;           /* points in dec */
 	bool summarized;         /* the reader kept sum's NaN/Inf counts, min and max point by
 	                          * point, with steps strictly increasing: run_finish() only adds
 	                          * count, first and last instead of reading every point again */
@@ -116,8 +142,13 @@ struct run {
 	bool deleted;
 	struct kvlist params;
 	struct kvlist tags;
-	struct series *metrics; /* sorted by key by run_finish() */
+	struct series *metrics; /* sorted by key by run_finish(); NULL once slimmed */
 	size_t nmetrics, capmetrics;
+	struct series_sum *sums; /* a slimmed run's metrics (run_slim): nmetrics of them */
+	struct point **decs;     /* a slimmed run's decimated copies still in memory, by
+	                          * metric (NULL: none was) */
+	uint64_t *nonfinite;     /* a slimmed run's NaN and Inf counts, two a metric (NULL:
+	                          * none has any) */
 	struct artifact *artifacts; /* sorted by path by run_finish() */
 	size_t nartifacts, capartifacts;
 	char *artifact_dir;   /* the folder on this machine the artifacts were listed from;
@@ -155,6 +186,17 @@ void kvlist_free(struct kvlist *l);
 /* The series for key, created empty when absent. Valid until the next call. */
 struct series *run_series(struct run *r, const char *key);
 const struct series *run_find_series(const struct run *r, const char *key);
+/* Metric i of r (i < nmetrics), slimmed or not; what pages, plans and
+ * comparisons read of it. Of a run not slimmed it is copied from the
+ * series' full summary into the series at each call, so two threads must
+ * not read one such run at once. */
+const struct series_sum *run_sum(const struct run *r, size_t i);
+/* The metric of r called key, or NULL. */
+const struct series_sum *run_find_sum(const struct run *r, const char *key);
+/* Metric i's count of NaN values (out[0]) and of ±Inf (out[1]). */
+void run_nonfinite(const struct run *r, size_t i, uint64_t out[2]);
+/* Metric i's decimated copy when it is in memory, else NULL. */
+const struct point *run_dec(const struct run *r, size_t i);
 void series_add(struct series *s, int64_t step, int64_t time_ms, double value);
 
 void run_add_artifact(struct run *r, const char *path, int64_t size);
@@ -168,8 +210,9 @@ void run_finish(struct run *r, size_t dec_buckets);
 /* Sorts metrics, params, tags and artifacts, and fills name, id and status
  * when missing (the part of run_finish() that does not touch points). */
 void run_sort_lists(struct run *r);
-/* Frees the full point arrays, keeping summaries and decimated copies, and
- * moves the rest into one block (texts runs share held once by the
+/* Frees the full point arrays and every series, keeping their summaries
+ * (sums) and the decimated copies not yet spilled (decs), and moves the
+ * rest into one block (texts runs share held once by the
  * process). A slimmed run is read-only: nothing may be added to its lists
  * or replace its texts (run_slim again is harmless). */
 void run_slim(struct run *r);

@@ -140,9 +140,11 @@ struct site_report {
 	char *title;             /* the front matter's, else the file's name */
 };
 
+struct slug_chunk;
 struct slugset {
 	char **items;
 	size_t n, cap;
+	struct slug_chunk *chunks; /* where the slugs are: a run's is kept to the end */
 };
 
 struct build_cache;
@@ -204,6 +206,10 @@ int site_open(struct site *s, const struct site_opts *opts, const char *const *i
 /* Takes run r into the site, in experiment exp_name (described by exp_desc
  * when it has no description yet; may be NULL). Returns its index. */
 size_t site_add_run(struct site *s, struct run *r, const char *exp_name, const char *exp_desc);
+/* Makes room for n runs before they are read (one a store when the stores
+ * are run folders), so the list of 10,000 runs is not grown by doubling:
+ * the arrays it leaves behind would be the largest holes in the heap. */
+void site_expect_runs(struct site *s, size_t n);
 /* The colour (palette index) of the run with this id, from the id alone. */
 int site_run_color(const char *id);
 /* Digests the whole run sr->run (every field and point) into sr->digest;

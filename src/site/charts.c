@@ -86,7 +86,7 @@ static struct chart_point *spill_read(const struct site *s, uint64_t off, size_t
 /* The decimated copy p of series se of kept run sr, as read back from its
  * run file (NULL: it could not be), as chart points (caller frees; frees
  * p): one that could not be is reported and drawn as no points (*n = 0). */
-static struct chart_point *kept_dec_points(const struct site_run *sr, const struct series *se,
+static struct chart_point *kept_dec_points(const struct site_run *sr, const struct series_sum *se,
                                            struct point *p, size_t *n)
 {
 	*n = se->ndec;
@@ -102,24 +102,31 @@ static struct chart_point *kept_dec_points(const struct site_run *sr, const stru
 	return cp;
 }
 
-/* Series se of run sr: its decimated copy as chart points with x as the
+/* The index of run r's metric key, or SIZE_MAX. */
+static size_t metric_index(const struct run *r, const char *key)
+{
+	for (size_t i = 0; i < r->nmetrics; i++)
+		if (strcmp(run_sum(r, i)->key, key) == 0)
+			return i;
+	return SIZE_MAX;
+}
+
+/* Metric i of run sr: its decimated copy as chart points with x as the
  * options ask, from memory or from the spill file (caller frees). A copy
  * that cannot be read back is reported and drawn as no points (*n = 0). */
-static struct chart_point *dec_points(const struct site *s, const struct site_run *sr,
-                                      const struct series *se, size_t *n)
+static struct chart_point *dec_points(const struct site *s, const struct site_run *sr, size_t i,
+                                      size_t *n)
 {
+	const struct series_sum *se = run_sum(sr->run, i);
+	const struct point *dec = run_dec(sr->run, i);
 	*n = se->ndec;
-	if (!se->dec && sr->kept) /* a run taken from the run cache: its copy is in its file */
-		return kept_dec_points(sr, se,
-		                       runcache_read_dec(sr->kept, (size_t)(se - sr->run->metrics),
-		                                         se->ndec),
-		                       n);
-	if (se->dec || !sr->dec_at)
-		return site_chart_points(sr->run, se->dec, se->dec ? se->ndec : 0,
-		                         s->opts->chart.x_kind);
+	if (!dec && sr->kept) /* a run taken from the run cache: its copy is in its file */
+		return kept_dec_points(sr, se, runcache_read_dec(sr->kept, i, se->ndec), n);
+	if (dec || !sr->dec_at)
+		return site_chart_points(sr->run, dec, dec ? se->ndec : 0, s->opts->chart.x_kind);
 	uint64_t off = sr->dec_at - 1;
-	for (const struct series *o = sr->run->metrics; o < se; o++)
-		off += o->ndec * sizeof(struct chart_point);
+	for (size_t o = 0; o < i; o++)
+		off += run_sum(sr->run, o)->ndec * sizeof(struct chart_point);
 	struct chart_point *cp = spill_read(s, off, se->ndec);
 	if (!cp) {
 		diag_msg("%s/%s: cannot read back the points of %s in %s", SPILL_DIR, sr->slug,
@@ -550,13 +557,12 @@ static void spill_series(struct site *s, struct site_run *sr, size_t i,
 	}
 }
 
-/* Series se's every point from run sr's spill file as chart points (caller
+/* Metric i's every point from run sr's spill file as chart points (caller
  * frees; *n gets their count, taken from *budget), or NULL when it was not
  * spilled, is more than *budget or cannot be read back. */
-static struct chart_point *unspill(const struct site *s, const struct site_run *sr,
-                                   const struct series *se, size_t *n, size_t *budget)
+static struct chart_point *unspill(const struct site *s, const struct site_run *sr, size_t i,
+                                   size_t *n, size_t *budget)
 {
-	size_t i = (size_t)(se - sr->run->metrics);
 	if (!sr->spill_n || !sr->spill_n[i] || sr->spill_n[i] > *budget)
 		return NULL;
 	struct chart_point *cp = NULL;
@@ -693,7 +699,7 @@ int site_run_charts(struct site *s, struct site_run *sr)
 		size_t at = 0;
 		for (size_t i = 0; i < r->nmetrics; i++) {
 			size_t nd;
-			struct chart_point *cp = dec_points(s, sr, &r->metrics[i], &nd);
+			struct chart_point *cp = dec_points(s, sr, i, &nd);
 			memcpy(all + at, cp, nd * sizeof *cp);
 			at += nd;
 			free(cp);
@@ -933,11 +939,11 @@ void site_run_charts_unload(struct site_run *sr)
 
 char *run_sparkline(struct site *s, struct site_run *sr, const char *key, double end[2])
 {
-	const struct series *se = key ? run_find_series(sr->run, key) : NULL;
-	if (!se || se->ndec < 2)
+	size_t i = key ? metric_index(sr->run, key) : SIZE_MAX;
+	if (i == SIZE_MAX || run_sum(sr->run, i)->ndec < 2)
 		return NULL;
 	size_t n;
-	struct chart_point *cp = dec_points(s, sr, se, &n);
+	struct chart_point *cp = dec_points(s, sr, i, &n);
 	char *d = n >= 2 ? chart_sparkline_path(cp, n, 96, 24, end) : NULL;
 	free(cp);
 	return d;
@@ -989,13 +995,13 @@ static int unit_series(const struct site *s, const struct plan_unit *u, const ch
 	own[0] = own[1] = own[2] = NULL;
 	const struct site_run *sr = &s->runs[u->run];
 	if (!u->g) {
-		const struct series *se = run_find_series(sr->run, key);
-		if (!se || se->ndec == 0)
+		size_t mi = metric_index(sr->run, key);
+		if (mi == SIZE_MAX || run_sum(sr->run, mi)->ndec == 0)
 			return 0;
-		size_t n = se->ndec;
-		own[0] = unspill(s, sr, se, &n, budget);
+		size_t n = run_sum(sr->run, mi)->ndec;
+		own[0] = unspill(s, sr, mi, &n, budget);
 		if (!own[0])
-			own[0] = dec_points(s, sr, se, &n);
+			own[0] = dec_points(s, sr, mi, &n);
 		*cs = (struct chart_series){.label = sr->run->name, .pts = own[0], .n = n,
 		                            .color = sr->color};
 		if (n > *longest)
@@ -1007,11 +1013,11 @@ static int unit_series(const struct site *s, const struct plan_unit *u, const ch
 	size_t *n = xcalloc(u->g->n, sizeof *n);
 	for (size_t i = 0; i < u->g->n; i++) {
 		const struct site_run *mr = &s->runs[u->idx[u->g->members[i]]];
-		const struct series *se = run_find_series(mr->run, key);
+		size_t mi = metric_index(mr->run, key);
 		size_t nd;
-		if (!se || se->ndec == 0)
+		if (mi == SIZE_MAX || run_sum(mr->run, mi)->ndec == 0)
 			continue;
-		struct chart_point *cp = dec_points(s, mr, se, &nd);
+		struct chart_point *cp = dec_points(s, mr, mi, &nd);
 		pts[k] = to_curve(cp, nd);
 		n[k++] = nd;
 	}
@@ -1047,11 +1053,11 @@ static int unit_series(const struct site *s, const struct plan_unit *u, const ch
 static int unit_has_series(const struct site *s, const struct plan_unit *u, const char *key)
 {
 	if (!u->g) {
-		const struct series *se = run_find_series(s->runs[u->run].run, key);
+		const struct series_sum *se = run_find_sum(s->runs[u->run].run, key);
 		return se && se->ndec > 0;
 	}
 	for (size_t i = 0; i < u->g->n; i++) {
-		const struct series *se = run_find_series(s->runs[u->idx[u->g->members[i]]].run, key);
+		const struct series_sum *se = run_find_sum(s->runs[u->idx[u->g->members[i]]].run, key);
 		if (se && se->ndec > 0)
 			return 1;
 	}
@@ -1315,11 +1321,11 @@ static size_t rest_each(const struct site *s, const struct plan_unit *have, size
 		for (size_t m = 0; m < nm; m++) {
 			const struct site_run *sr =
 			        &s->runs[have[u].g ? have[u].idx[have[u].g->members[m]] : have[u].run];
-			const struct series *se = run_find_series(sr->run, key);
+			size_t mi = metric_index(sr->run, key);
 			size_t k;
-			if (!se || se->ndec == 0)
+			if (mi == SIZE_MAX || run_sum(sr->run, mi)->ndec == 0)
 				continue;
-			struct chart_point *cp = dec_points(s, sr, se, &k);
+			struct chart_point *cp = dec_points(s, sr, mi, &k);
 			fn(ctx, run++, cp, k);
 			free(cp);
 		}
@@ -1448,13 +1454,15 @@ struct rest_band {
 	char *out_rel;
 };
 
-/* The x of the series' point p as it is drawn for run sr. */
-static double rest_guess_x(const struct site *s, const struct site_run *sr,
-                           const struct series *se, const struct point *p)
+/* The x of metric i's point p as it is drawn for run sr. */
+static double rest_guess_x(const struct site *s, const struct site_run *sr, size_t i,
+                           const struct point *p)
 {
-	enum chart_x_kind kind = sr->kept && !se->dec ? (enum chart_x_kind)sr->kept->x_kind
-	                                              : s->opts->chart.x_kind;
-	return point_x(p, kind, x_origin(sr->run, &se->sum.first));
+	const struct series_sum *se = run_sum(sr->run, i);
+	enum chart_x_kind kind = sr->kept && !run_dec(sr->run, i) ? (enum chart_x_kind)sr->kept->x_kind
+	                                                         : s->opts->chart.x_kind;
+	struct point first = {se->first_step, se->first_time_ms, 0};
+	return point_x(p, kind, x_origin(sr->run, &first));
 }
 
 /* Appends run digest's record (its points' x range lo..hi) to band b's
@@ -1740,7 +1748,7 @@ static void rest_read(const struct site *s, const struct site_run *sr, const siz
 	struct point **pts = NULL;
 	int from_file = 0;
 	for (size_t i = 0; i < r->nmetrics; i++)
-		from_file |= ndec[i] != SIZE_MAX && !r->metrics[i].dec && sr->kept;
+		from_file |= ndec[i] != SIZE_MAX && !run_dec(r, i) && sr->kept;
 	if (from_file) {
 		pts = xcalloc(r->nmetrics, sizeof *pts);
 		runcache_read_decs(sr->kept, r->nmetrics, ndec, pts);
@@ -1749,11 +1757,10 @@ static void rest_read(const struct site *s, const struct site_run *sr, const siz
 		cp[i] = NULL;
 		if (ndec[i] == SIZE_MAX)
 			continue;
-		const struct series *se = &r->metrics[i];
-		if (!se->dec && sr->kept)
-			cp[i] = kept_dec_points(sr, se, pts[i], &n[i]);
+		if (!run_dec(r, i) && sr->kept)
+			cp[i] = kept_dec_points(sr, run_sum(r, i), pts[i], &n[i]);
 		else
-			cp[i] = dec_points(s, sr, se, &n[i]);
+			cp[i] = dec_points(s, sr, i, &n[i]);
 	}
 	free(pts);
 }
@@ -1768,9 +1775,9 @@ static int rest_metrics(const struct run *r, size_t u, const struct rest_band *b
 		metric[k] = SIZE_MAX;
 		if (!bands[k].in || !bands[k].in[u])
 			continue;
-		const struct series *se = run_find_series(r, bands[k].key);
-		if (se && se->ndec > 0) {
-			metric[k] = (size_t)(se - r->metrics);
+		size_t i = metric_index(r, bands[k].key);
+		if (i != SIZE_MAX && run_sum(r, i)->ndec > 0) {
+			metric[k] = i;
 			any = 1;
 		}
 	}
@@ -1815,11 +1822,13 @@ static int rest_bands(struct site *s, const struct plan_unit *units, size_t nu,
 			for (size_t k = 0; k < nk; k++) {
 				if (metric[k] == SIZE_MAX)
 					continue;
-				const struct series *se = &sr->run->metrics[metric[k]];
+				const struct series_sum *se = run_sum(sr->run, metric[k]);
 				if (++nruns[k] > most)
 					most = nruns[k];
-				bands[k].gxlo = fmin(bands[k].gxlo, rest_guess_x(s, sr, se, &se->sum.first));
-				bands[k].gxhi = fmax(bands[k].gxhi, rest_guess_x(s, sr, se, &se->sum.last));
+				struct point first = {se->first_step, se->first_time_ms, 0};
+				bands[k].gxlo = fmin(bands[k].gxlo, rest_guess_x(s, sr, metric[k], &first));
+				bands[k].gxhi =
+				        fmax(bands[k].gxhi, rest_guess_x(s, sr, metric[k], &se->last));
 			}
 		}
 	free(nruns);
@@ -1879,7 +1888,7 @@ static int rest_bands(struct site *s, const struct plan_unit *units, size_t nu,
 				ndec[i] = SIZE_MAX;
 			for (size_t k = 0; k < nk; k++)
 				if (metric[k] != SIZE_MAX)
-					ndec[metric[k]] = r->metrics[metric[k]].ndec;
+					ndec[metric[k]] = run_sum(r, metric[k])->ndec;
 			rest_read(s, sr, ndec, cp, n);
 			for (size_t k = 0; k < nk; k++)
 				if (metric[k] != SIZE_MAX)

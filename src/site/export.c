@@ -527,7 +527,7 @@ static int fill_metrics(xmlNodePtr body, struct run *const *runs, size_t n,
 		}
 		for (size_t i = 0; i < n; i++) {
 			struct at_value v;
-			if (!metric_at(run_find_series(runs[i], keys[k]), g, o->at, &v)) {
+			if (!metric_at(run_find_sum(runs[i], keys[k]), g, o->at, &v)) {
 				add_class_elem(tr, "td", "num", "—");
 				continue;
 			}

@@ -195,7 +195,7 @@ static char *missing_metric(struct rpage *p, char **keys, size_t nk, const size_
 	for (size_t k = 0; k < nk; k++) {
 		int seen = 0;
 		for (size_t i = 0; i < n && !seen; i++)
-			seen = run_find_series(p->s->runs[ri[i]].run, keys[k]) != NULL;
+			seen = run_find_sum(p->s->runs[ri[i]].run, keys[k]) != NULL;
 		if (!seen)
 			return xasprintf("no run the block selects has a metric '%s'", keys[k]);
 	}
@@ -381,7 +381,7 @@ static char *table_cols(struct rpage *p, const char *what, const size_t *ri, siz
 				*sp = '\0';
 			int metric = 0, param = 0;
 			for (size_t r = 0; r < n; r++) {
-				metric |= run_find_series(p->s->runs[ri[r]].run, key) != NULL;
+				metric |= run_find_sum(p->s->runs[ri[r]].run, key) != NULL;
 				param |= kvlist_get(&p->s->runs[ri[r]].run->params, key) != NULL;
 			}
 			if (!forced_param && metric) {
@@ -422,7 +422,7 @@ static double col_value(struct rpage *p, const struct col *c, const struct trow 
 	for (size_t i = 0; i < r->n; i++) {
 		double v;
 		int64_t step;
-		const struct series *se = run_find_series(p->s->runs[r->members[i]].run, c->key);
+		const struct series_sum *se = run_find_sum(p->s->runs[r->members[i]].run, c->key);
 		if (se && compare_value(se, c->goal, c->mode, &v, &step) && isfinite(v)) {
 			sum += v;
 			k++;
@@ -435,7 +435,7 @@ static double col_value(struct rpage *p, const struct col *c, const struct trow 
 	for (size_t i = 0; i < r->n; i++) {
 		double v;
 		int64_t step;
-		const struct series *se = run_find_series(p->s->runs[r->members[i]].run, c->key);
+		const struct series_sum *se = run_find_sum(p->s->runs[r->members[i]].run, c->key);
 		if (se && compare_value(se, c->goal, c->mode, &v, &step) && isfinite(v))
 			sq += (v - mean) * (v - mean);
 	}
@@ -986,7 +986,7 @@ static int ref_node(struct rpage *p, const struct report_ref *r, xmlNodePtr pare
 		text = xstrdup(v);
 		title = xasprintf("%s: param %s", run->name, r->key);
 	} else {
-		const struct series *se = run_find_series(run, r->key);
+		const struct series_sum *se = run_find_sum(run, r->key);
 		if (!se) {
 			snprintf(err, errsz, "run %s has no metric '%s'", run->name, r->key);
 			return 0;

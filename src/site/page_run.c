@@ -96,7 +96,7 @@ static void run_metrics(struct site *s, xmlNodePtr root, const struct site_run *
 	xmlNodePtr tpl = tmpl_find(root, "metric-row");
 	size_t n = 0;
 	for (size_t i = 0; tpl && i < r->nmetrics; i++) {
-		const struct series *se = &r->metrics[i];
+		const struct series_sum *se = run_sum(r, i);
 		xmlNodePtr row = tmpl_clone(tpl);
 		n++;
 		xmlNodePtr k = tmpl_find(row, "m-key");
@@ -121,14 +121,14 @@ static void run_metrics(struct site *s, xmlNodePtr root, const struct site_run *
 			              : g == GOAL_MAX ? "higher is better"
 			                              : NULL);
 		}
-		if (!se->sum.count) {
+		if (!se->count) {
 			fill_empty(row, "m-last");
 			fill_empty(row, "m-last-step");
 		} else {
-			fill_number(row, "m-last", se->sum.last.value);
-			fill_step(row, "m-last-step", se->sum.last.step);
+			fill_number(row, "m-last", se->last.value);
+			fill_step(row, "m-last-step", se->last.step);
 		}
-		const struct point *best = series_best(se, g);
+		const struct step_value *best = series_best(se, g);
 		if (best) {
 			fill_number(row, "m-best", best->value);
 			fill_step(row, "m-best-step", best->step);
@@ -136,25 +136,26 @@ static void run_metrics(struct site *s, xmlNodePtr root, const struct site_run *
 			fill_empty(row, "m-best");
 			fill_empty(row, "m-best-step");
 		}
-		if (se->sum.has_finite) {
-			fill_number(row, "m-min", se->sum.min.value);
-			fill_number(row, "m-max", se->sum.max.value);
+		if (se->has_finite) {
+			fill_number(row, "m-min", se->min.value);
+			fill_number(row, "m-max", se->max.value);
 		} else {
 			fill_empty(row, "m-min");
 			fill_empty(row, "m-max");
 		}
-		fill_step(row, "m-count", (int64_t)se->sum.count);
+		fill_step(row, "m-count", (int64_t)se->count);
 		xmlNodePtr nf = tmpl_find(row, "m-nonfinite");
 		if (nf) {
 			char b[64];
-			if (se->sum.nan_count || se->sum.inf_count)
-				snprintf(b, sizeof b, "%" PRIu64 " / %" PRIu64, se->sum.nan_count,
-				         se->sum.inf_count);
+			uint64_t bad[2]; /* NaN, Inf */
+			run_nonfinite(r, i, bad);
+			if (bad[0] || bad[1])
+				snprintf(b, sizeof b, "%" PRIu64 " / %" PRIu64, bad[0], bad[1]);
 			else
 				snprintf(b, sizeof b, "—");
 			tmpl_set_text(nf, b);
-			set_int_attr(nf, "data-value", (int64_t)(se->sum.nan_count + se->sum.inf_count));
-			if (se->sum.nan_count || se->sum.inf_count)
+			set_int_attr(nf, "data-value", (int64_t)(bad[0] + bad[1]));
+			if (bad[0] || bad[1])
 				tmpl_add_class(nf, "warn");
 		}
 	}
@@ -264,7 +265,7 @@ int page_run(struct site *s, size_t i)
 
 	struct chart_ref *refs = xreallocarray(NULL, sr->ncharts + 1, sizeof *refs);
 	for (size_t c = 0; c < sr->ncharts; c++)
-		refs[c] = (struct chart_ref){r->metrics[sr->charts[c].metric].key, sr->slug,
+		refs[c] = (struct chart_ref){run_sum(r, sr->charts[c].metric)->key, sr->slug,
 		                             sr->charts[c].slug, sr->charts[c].alt, NULL, NULL,
 		                             sr->charts[c].data, NULL, 0, NULL};
 	fill_chart_section(s, root, "charts-section", refs, sr->ncharts);

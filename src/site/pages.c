@@ -152,11 +152,11 @@ void fill_link(xmlNodePtr a, const char *href, const char *text)
 }
 
 /* The best point of a series under goal g, or NULL. */
-const struct point *series_best(const struct series *se, enum goal g)
+const struct step_value *series_best(const struct series_sum *se, enum goal g)
 {
-	if (!se->sum.has_finite || g == GOAL_NONE)
+	if (!se->has_finite || g == GOAL_NONE)
 		return NULL;
-	return g == GOAL_MIN ? &se->sum.min : &se->sum.max;
+	return g == GOAL_MIN ? &se->min : &se->max;
 }
 
 /* ---- loading and saving pages ---- */
@@ -362,7 +362,7 @@ void metric_head(xmlNodePtr th, const char *key, enum goal g, enum compare_mode 
 /* Fills a metric cell of a run: its value at point `at` (metric_at), and
  * every mode's exact value and text in data-last/-best/-min/-max(-text)
  * and the steps of the last, min and max (data-steps) for the switch. */
-static void metric_cell(xmlNodePtr c, const struct series *se, const char *key, enum goal g,
+static void metric_cell(xmlNodePtr c, const struct series_sum *se, const char *key, enum goal g,
                         enum metric_at at)
 {
 	tmpl_set_attr(c, "data-metric", key);
@@ -551,7 +551,7 @@ static void run_row(struct site *s, xmlNodePtr row, struct site_run *sr, const c
 	tmpl_remove(td);
 	td = tmpl_find(row, "r-metric");
 	for (size_t m = 0; td && m < nm; m++)
-		metric_cell(tmpl_clone(td), run_find_series(r, metrics[m].key), metrics[m].key,
+		metric_cell(tmpl_clone(td), run_find_sum(r, metrics[m].key), metrics[m].key,
 		            metrics[m].goal, s->opts->at);
 	tmpl_remove(td);
 }

@@ -111,7 +111,7 @@ static const char *goal_name(enum goal g)
 }
 
 /* A value of se in mode m, or null. */
-static void mode_value(struct jsonw *w, const struct series *se, enum goal g, enum compare_mode m)
+static void mode_value(struct jsonw *w, const struct series_sum *se, enum goal g, enum compare_mode m)
 {
 	double v;
 	if (se && compare_value(se, g, m, &v, NULL))
@@ -121,7 +121,7 @@ static void mode_value(struct jsonw *w, const struct series *se, enum goal g, en
 }
 
 /* A step of se in mode m, or null. */
-static void mode_step(struct jsonw *w, const struct series *se, enum goal g, enum compare_mode m)
+static void mode_step(struct jsonw *w, const struct series_sum *se, enum goal g, enum compare_mode m)
 {
 	double v;
 	int64_t step;
@@ -178,7 +178,7 @@ static void run_json(struct site *s, struct jsonw *w, struct site_run *sr, const
 	jsonw_end_array(w);
 	jsonw_begin_array(w);
 	for (size_t m = 0; m < nm; m++) {
-		const struct series *se = run_find_series(r, metrics[m].key);
+		const struct series_sum *se = run_find_sum(r, metrics[m].key);
 		if (!se) {
 			jsonw_null(w);
 			continue;

@@ -78,6 +78,14 @@ int site_run_color(const char *id)
 	return (int)(h % CHART_RUN_STYLES);
 }
 
+void site_expect_runs(struct site *s, size_t n)
+{
+	if (n > s->capruns) {
+		s->runs = xreallocarray(s->runs, n, sizeof *s->runs);
+		s->capruns = n;
+	}
+}
+
 size_t site_add_run(struct site *s, struct run *r, const char *exp_name, const char *exp_desc)
 {
 	size_t ei = site_exp_for(s, exp_name);

@@ -326,7 +326,7 @@ void fill_link(xmlNodePtr a, const char *href, const char *text);
 /* Sets the style of a colour swatch to run colour `color`. */
 void fill_swatch(xmlNodePtr n, int color);
 /* The best point of a series under goal g, or NULL. */
-const struct point *series_best(const struct series *se, enum goal g);
+const struct step_value *series_best(const struct series_sum *se, enum goal g);
 /* Parses a template (NULL reported), fills what every page has (titles,
  * site links) for a page depth folders down, and saves it as rel. */
 htmlDocPtr page_load(struct site *s, const struct buf *tpl, const char *name);

@@ -91,6 +91,36 @@ static size_t set_pos(const struct slugset *set, const char *key, int *found)
 	return lo;
 }
 
+/* Slugs are cut from chunks of their own, one after another: 10,000 run
+ * slugs allocated one by one among the memory reading takes and gives back
+ * would each pin a piece of the heap. */
+#define SLUG_CHUNK 4096
+
+struct slug_chunk {
+	struct slug_chunk *next;
+	size_t used, size;
+	char data[];
+};
+
+/* A copy of s in set's chunks (freed with the set). */
+static char *slug_keep(struct slugset *set, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	struct slug_chunk *c = set->chunks;
+	if (!c || c->used + n > c->size) {
+		size_t size = n > SLUG_CHUNK ? n : SLUG_CHUNK;
+		c = xmalloc(sizeof *c + size);
+		c->next = set->chunks;
+		c->used = 0;
+		c->size = size;
+		set->chunks = c;
+	}
+	char *at = c->data + c->used;
+	memcpy(at, s, n);
+	c->used += n;
+	return at;
+}
+
 const char *slug_claim(struct slugset *set, const char *base)
 {
 	char *cand = xstrdup(base);
@@ -101,17 +131,22 @@ const char *slug_claim(struct slugset *set, const char *base)
 		cand = xasprintf("%s-%u", base, k);
 		pos = set_pos(set, cand, &found);
 	}
+	char *kept = slug_keep(set, cand);
+	free(cand);
 	GROW(set->items, set->cap, set->n + 1);
 	memmove(set->items + pos + 1, set->items + pos, (set->n - pos) * sizeof *set->items);
-	set->items[pos] = cand;
+	set->items[pos] = kept;
 	set->n++;
-	return cand;
+	return kept;
 }
 
 void slugset_free(struct slugset *set)
 {
-	for (size_t i = 0; i < set->n; i++)
-		free(set->items[i]);
+	while (set->chunks) {
+		struct slug_chunk *c = set->chunks;
+		set->chunks = c->next;
+		free(c);
+	}
 	free(set->items);
 	memset(set, 0, sizeof *set);
 }

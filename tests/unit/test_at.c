@@ -36,7 +36,7 @@ static void test_value_at(void)
 {
 	const double ys[] = {0.2, 0.9, 0.5, 0.9, 0.4};
 	struct run *r = mk("a", "e", "val/f1", ys, 5);
-	const struct series *se = run_find_series(r, "val/f1");
+	const struct series_sum *se = run_find_sum(r, "val/f1");
 	struct at_value v;
 	char label[64];
 
@@ -66,7 +66,7 @@ static void test_value_at(void)
 	/* NaN: left out of the best, kept as the last. */
 	const double yn[] = {NAN, 0.3, 0.1, NAN};
 	r = mk("n", "e", "val/loss", yn, 4);
-	se = run_find_series(r, "val/loss");
+	se = run_find_sum(r, "val/loss");
 	OK(metric_at(se, GOAL_MIN, AT_BEST, &v) && v.value == 0.1 && v.step == 3 && v.at == AT_BEST,
 	   "best skips NaN");
 	OK(metric_at(se, GOAL_MIN, AT_LAST, &v) && isnan(v.value) && v.step == 4 && v.at == AT_LAST,
@@ -74,14 +74,14 @@ static void test_value_at(void)
 	run_free(r);
 	const double yall[] = {NAN, NAN};
 	r = mk("nn", "e", "val/loss", yall, 2);
-	OK(metric_at(run_find_series(r, "val/loss"), GOAL_MIN, AT_BEST, &v) && isnan(v.value) &&
+	OK(metric_at(run_find_sum(r, "val/loss"), GOAL_MIN, AT_BEST, &v) && isnan(v.value) &&
 	   v.at == AT_LAST && v.step == 2, "no finite value: the last, said to be the last");
 	run_free(r);
 
 	/* One point: best and last are the same point. */
 	const double y1[] = {1.0};
 	r = mk("one", "e", "val/precision", y1, 1);
-	se = run_find_series(r, "val/precision");
+	se = run_find_sum(r, "val/precision");
 	struct at_value b, l;
 	OK(metric_at(se, GOAL_MAX, AT_BEST, &b) && metric_at(se, GOAL_MAX, AT_LAST, &l) &&
 	   b.value == l.value && b.step == l.step && b.step == 1, "single point");

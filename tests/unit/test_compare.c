@@ -52,15 +52,15 @@ static void test_values_and_best(void)
 	const struct run *const *rr = (const struct run *const *)r;
 	double v;
 	int64_t step;
-	OK(compare_value(run_find_series(r[0], "val/f1"), GOAL_MAX, CMP_BEST, &v, &step) &&
+	OK(compare_value(run_find_sum(r[0], "val/f1"), GOAL_MAX, CMP_BEST, &v, &step) &&
 	   v == 0.5 && step == 2, "best of max goal is the max");
-	OK(compare_value(run_find_series(r[0], "val/f1"), GOAL_MIN, CMP_BEST, &v, &step) &&
+	OK(compare_value(run_find_sum(r[0], "val/f1"), GOAL_MIN, CMP_BEST, &v, &step) &&
 	   v == 0.1 && step == 1, "best of min goal is the min");
-	OK(compare_value(run_find_series(r[0], "val/f1"), GOAL_NONE, CMP_LAST, &v, NULL) &&
+	OK(compare_value(run_find_sum(r[0], "val/f1"), GOAL_NONE, CMP_LAST, &v, NULL) &&
 	   v == 0.3, "last");
-	OK(!compare_value(run_find_series(r[0], "val/f1"), GOAL_NONE, CMP_BEST, &v, NULL),
+	OK(!compare_value(run_find_sum(r[0], "val/f1"), GOAL_NONE, CMP_BEST, &v, NULL),
 	   "no best without a goal");
-	OK(!compare_value(run_find_series(r[2], "val/f1"), GOAL_MAX, CMP_MAX, &v, NULL),
+	OK(!compare_value(run_find_sum(r[2], "val/f1"), GOAL_MAX, CMP_MAX, &v, NULL),
 	   "no max without finite values");
 	OK(!compare_value(NULL, GOAL_MAX, CMP_LAST, &v, NULL), "no series");
 	INT_EQ(compare_best(rr, 3, "val/f1", GOAL_MAX, AT_BEST), 0, "best max run (0.5)");

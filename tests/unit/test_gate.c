@@ -118,13 +118,13 @@ static void test_values(void)
 	series_add(s, 3, 0, 2);
 	run_series(r, "empty");
 	run_finish(r, 0);
-	const struct series *m = run_find_series(r, "m");
+	const struct series_sum *m = run_find_sum(r, "m");
 	DBL_EQ(gate_series_value(m, GATE_VALUE_LAST, GOAL_MAX), 2, "last");
 	DBL_EQ(gate_series_value(m, GATE_VALUE_MIN, GOAL_MAX), 1, "min");
 	DBL_EQ(gate_series_value(m, GATE_VALUE_MAX, GOAL_MIN), 5, "max");
 	DBL_EQ(gate_series_value(m, GATE_VALUE_BEST, GOAL_MAX), 5, "best when higher is better");
 	DBL_EQ(gate_series_value(m, GATE_VALUE_BEST, GOAL_MIN), 1, "best when lower is better");
-	OK(isnan(gate_series_value(run_find_series(r, "empty"), GATE_VALUE_LAST, GOAL_MAX)),
+	OK(isnan(gate_series_value(run_find_sum(r, "empty"), GATE_VALUE_LAST, GOAL_MAX)),
 	   "an empty series has no value");
 	enum gate_value v;
 	OK(gate_value_parse("best", &v) && v == GATE_VALUE_BEST, "best parses");

@@ -354,22 +354,34 @@ static void test_shared_texts(void)
 	int shared = 1;
 	for (int i = 2; i < RUNS; i++) {
 		for (int m = 0; m < 6; m++)
-			shared &= runs[i]->metrics[m].key == runs[1]->metrics[m].key;
+			shared &= run_sum(runs[i], m)->key == run_sum(runs[1], m)->key;
 		shared &= runs[i]->status == runs[1]->status && runs[i]->store == runs[1]->store;
 		shared &= runs[i]->params.items[0].key == runs[1]->params.items[0].key &&
 		          runs[i]->params.items[0].value == runs[1]->params.items[0].value;
 	}
 	OK(shared, "1,000 runs hold each metric name, param and status once");
-	STR_EQ(runs[0]->metrics[3].key, "val/metric-3", "the first run's own copy reads as before");
-	STR_EQ(runs[7]->metrics[3].key, "val/metric-3", "a shared name reads as before");
+	STR_EQ(run_sum(runs[0], 3)->key, "val/metric-3", "the first run's own copy reads as before");
+	STR_EQ(run_sum(runs[7], 3)->key, "val/metric-3", "a shared name reads as before");
 	const char *seed = kvlist_get(&runs[7]->params, "seed");
 	STR_EQ(seed, "run-7", "values of their own stay theirs");
 	/* ... in the run's one block (its length is the block's first word), not
 	 * in an allocation of their own that the pool keeps to the end. */
 	OK(seed >= runs[7]->pack && seed < runs[7]->pack + *(const size_t *)runs[7]->pack,
 	   "a value one run alone holds is in its block");
-	INT_EQ(runs[7]->capmetrics, 6, "the metrics list keeps no room it grew by");
-	OK(run_find_series(runs[7], "val/metric-5") != NULL, "a shared name is found");
+	/* A slimmed run keeps its metrics' summaries alone, in its block. */
+	OK(runs[7]->metrics == NULL && runs[7]->nmetrics == 6, "no series is kept, only summaries");
+	const char *sums = (const char *)runs[7]->sums;
+	OK(sums >= runs[7]->pack && sums < runs[7]->pack + *(const size_t *)runs[7]->pack,
+	   "the summaries are in the run's block");
+	const struct series_sum *m5 = run_find_sum(runs[7], "val/metric-5");
+	OK(m5 != NULL, "a shared name is found");
+	/* run 7's points are 7 + k for k < 50 */
+	OK(m5 && m5->count == 50 && m5->first_step == 0 && m5->last.value == 56 &&
+	           m5->last.step == 49 && m5->has_finite && m5->min.value == 7 &&
+	           m5->min.step == 0 && m5->max.value == 56 && m5->max.step == 49 && m5->ndec > 0,
+	   "its summary is the series' own");
+	OK(runs[7]->nonfinite == NULL, "no NaN or Inf counts kept when there are none");
+	OK(run_find_sum(runs[7], "val/metric-6") == NULL, "a metric it does not have is not found");
 	/* Freed out of order (ASan checks that nothing is freed twice or leaked). */
 	for (int i = 0; i < RUNS; i += 2)
 		run_free(runs[i]);
@@ -380,7 +392,59 @@ static void test_shared_texts(void)
 	run_series(r, "val/metric-0");
 	run_slim(r);
 	run_slim(r); /* twice is harmless */
-	STR_EQ(r->metrics[0].key, "val/metric-0", "a name shared after the runs that had it went");
+	STR_EQ(run_sum(r, 0)->key, "val/metric-0", "a name shared after the runs that had it went");
+	run_free(r);
+}
+
+/* A slimmed run keeps its NaN and Inf counts, for its page, only when it
+ * has any; run_sum and run_nonfinite read the same of it slimmed or not. */
+static void test_slim_nonfinite(void)
+{
+	struct run *r = run_new("test", "store");
+	struct series *a = run_series(r, "a"), *b = run_series(r, "b");
+	series_add(a, 0, 1000, 1.0);
+	series_add(a, 1, 2000, NAN);
+	series_add(a, 2, 3000, INFINITY);
+	series_add(a, 3, 4000, NAN);
+	series_add(a, 4, 5000, 0.5);
+	series_add(b, 7, 9000, 2.0);
+	run_finish(r, 4);
+	uint64_t before[2], after[2];
+	run_nonfinite(r, 0, before);
+	struct series_sum sa = *run_sum(r, 0);
+	run_slim(r);
+	run_nonfinite(r, 0, after);
+	OK(before[0] == 2 && before[1] == 1 && after[0] == 2 && after[1] == 1,
+	   "two NaN and one Inf, before and after slimming");
+	run_nonfinite(r, 1, after);
+	OK(after[0] == 0 && after[1] == 0, "none in the other metric");
+	const struct series_sum *s = run_sum(r, 0);
+	OK(s->count == sa.count && s->count == 5 && s->first_step == 0 &&
+	           s->first_time_ms == 1000 && s->last.value == 0.5 && s->last.step == 4 &&
+	           s->min.value == 0.5 && s->min.step == 4 && s->max.value == 1.0 &&
+	           s->max.step == 0 && s->has_finite,
+	   "the summary is the series' own");
+	run_free(r);
+}
+
+/* A slimmed run's texts that end another of its texts are that text's
+ * end: a Lightning run's name ends its id, which ends its folder's path. */
+static void test_slim_tails(void)
+{
+	struct run *r = run_new("test", "/data/runs/lightning_logs/version_3");
+	r->id = xstrdup("lightning_logs/version_3");
+	r->name = xstrdup("version_3");
+	r->user = xstrdup("version_3x");
+	run_finish(r, 0);
+	run_slim(r);
+	STR_EQ(r->id, "lightning_logs/version_3", "the id reads as before");
+	STR_EQ(r->name, "version_3", "the name reads as before");
+	OK(r->id == r->store + strlen(r->store) - strlen(r->id), "the id is the end of the path");
+	OK(r->name == r->store + strlen(r->store) - strlen(r->name), "so is the name");
+	STR_EQ(r->user, "version_3x", "a text that is no other's end has its own bytes");
+	run_slim(r); /* again: the texts stay where they are read right */
+	STR_EQ(r->name, "version_3", "the name after slimming twice");
+	STR_EQ(r->id, "lightning_logs/version_3", "the id after slimming twice");
 	run_free(r);
 }
 
@@ -394,5 +458,7 @@ int main(void)
 	test_path_join();
 	test_natcmp();
 	test_shared_texts();
+	test_slim_nonfinite();
+	test_slim_tails();
 	return TEST_END();
 }

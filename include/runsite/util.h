@@ -53,6 +53,11 @@ void buf_free(struct buf *b);
  * does not report. Files larger than max_bytes fail with EFBIG. */
 int read_file(const char *path, struct buf *out, size_t max_bytes);
 
+/* Copies the running program's GNU build ID (the linker's digest of its
+ * code and data, the .note.gnu.build-id section) into out; returns its
+ * length, or 0 when the program has none or it is longer than cap. */
+size_t program_build_id(unsigned char *out, size_t cap);
+
 /* The names in dir, sorted (without "." and ".."), or NULL with errno set
  * when it cannot be read. Free with free_names(). */
 char **list_dir_sorted(const char *dir, size_t *n);

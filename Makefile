@@ -36,7 +36,7 @@ endif
 
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DRUNSITE_VERSION='"$(VERSION)"' -Iinclude -I$(BUILD) \
              $(WARN) $(CFLAGS) $(SANFLAGS) $(PKG_CFLAGS) -MMD -MP
-ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
+ALL_LDFLAGS = $(SANFLAGS) -Wl,--build-id $(LDFLAGS)
 LIBS       = $(PKG_LIBS) -lm -lpthread
 
 # Every module below src/ except main.c forms the library the tests link.

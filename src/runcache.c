@@ -23,7 +23,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include <xxhash.h>
+#include "runsite/hash.h"
 
 #include "runsite/runcache.h"
 #include "runsite/util.h"

@@ -29,7 +29,7 @@
 #include <unistd.h>
 
 #define XXH_STATIC_LINKING_ONLY /* XXH3_state_t in struct page_fp */
-#include <xxhash.h>
+#include "runsite/hash.h"
 
 #include "runsite/diag.h"
 #include "runsite/runcache.h"

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <xxhash.h>
+#include "runsite/hash.h"
 
 #include "runsite/chart.h"
 #include "runsite/compare.h"

@@ -240,6 +240,23 @@ static void test_log_rule(void)
 	INT_EQ(chart_log_suggested(&spec), 0, "two decades: linear");
 	s.pts = c;
 	INT_EQ(chart_log_suggested(&spec), 0, "a negative value: linear");
+	/* Values that are not finite count as none, whichever of them there is. */
+	struct chart_point d[] = {{0, -INFINITY}, {1, 1e-4}, {2, NAN}, {3, 0.5}};
+	struct chart_point e[] = {{0, NAN}, {1, 0.01}, {2, INFINITY}, {3, -INFINITY}, {4, 1}};
+	struct chart_point f[] = {{0, 0.5}, {1, NAN}, {2, 0.0}, {3, 1e-4}};
+	struct chart_point g[] = {{0, NAN}, {1, INFINITY}};
+	s.pts = d;
+	s.n = 4;
+	INT_EQ(chart_log_suggested(&spec), 1, "-inf is no value: 1e-4..0.5 still log");
+	s.pts = e;
+	s.n = 5;
+	INT_EQ(chart_log_suggested(&spec), 0, "0.01..1 between infinities: linear");
+	s.pts = f;
+	s.n = 4;
+	INT_EQ(chart_log_suggested(&spec), 0, "a zero: linear");
+	s.pts = g;
+	s.n = 2;
+	INT_EQ(chart_log_suggested(&spec), 0, "no finite value: linear");
 }
 
 static void test_describe_palette(void)

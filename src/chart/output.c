@@ -428,6 +428,47 @@ unsigned long chart_describe_calls(void)
 	return atomic_load(&describe_calls);
 }
 
+/* The first points of series se (n > 0) with its least and its greatest
+ * finite y, or (size_t)-1 for both when no y is finite. The extrema first,
+ * a min and a max a point (a NaN fails both tests), then where they first
+ * are; each y is tested for being finite only when an infinity is among
+ * them. */
+static void series_extrema(const struct chart_series *se, size_t *lo, size_t *hi)
+{
+	const struct chart_point *pts = se->pts;
+	double lov = INFINITY, hiv = -INFINITY;
+	for (size_t i = 0; i < se->n; i++) {
+		double y = pts[i].y;
+		lov = y < lov ? y : lov;
+		hiv = y > hiv ? y : hiv;
+	}
+	if (isfinite(lov) && isfinite(hiv)) {
+		size_t i = 0, j = 0;
+		while (pts[i].y != lov)
+			i++;
+		while (pts[j].y != hiv)
+			j++;
+		*lo = i;
+		*hi = j;
+		return;
+	}
+	lov = INFINITY;
+	hiv = -INFINITY; /* values at lo and hi, kept in registers */
+	for (size_t i = 0; i < se->n; i++) {
+		double y = pts[i].y;
+		if (!isfinite(y))
+			continue;
+		if (y < lov) { /* a finite y is below INFINITY: the first sets lo */
+			*lo = i;
+			lov = y;
+		}
+		if (y > hiv) {
+			*hi = i;
+			hiv = y;
+		}
+	}
+}
+
 char *chart_describe(const struct chart_spec *spec, const struct chart_info *info)
 {
 	atomic_fetch_add(&describe_calls, 1);
@@ -447,20 +488,7 @@ char *chart_describe(const struct chart_spec *spec, const struct chart_info *inf
 			buf_puts(&b, ": no points. ");
 			continue;
 		}
-		double lov = INFINITY, hiv = -INFINITY; /* values at lo and hi, kept in registers */
-		for (size_t i = 0; i < se->n; i++) {
-			double y = se->pts[i].y;
-			if (!isfinite(y))
-				continue;
-			if (y < lov) { /* a finite y is below INFINITY: the first sets lo */
-				lo = i;
-				lov = y;
-			}
-			if (y > hiv) {
-				hi = i;
-				hiv = y;
-			}
-		}
+		series_extrema(se, &lo, &hi);
 		best = spec->goal == CHART_GOAL_MIN ? lo : spec->goal == CHART_GOAL_MAX ? hi : best;
 		chart_format_number(num, sizeof num, se->pts[se->n - 1].y);
 		buf_printf(&b, ": last %s ", num);

@@ -282,6 +282,24 @@ static void test_describe_palette(void)
 	OK(strstr(d, "last NaN") != NULL, "a NaN last value is said");
 	OK(strstr(d, "3,210 of 1,000,000 points drawn") != NULL, "N of M points drawn");
 	free(d);
+	/* The best is the first point with the least value, with infinities
+	 * among the values (they are not best) and without. */
+	struct chart_point c[] = {{0, INFINITY}, {10, 0.5}, {20, 0.25}, {30, 0.25}, {40, -INFINITY}};
+	struct chart_point e[] = {{0, 1.0}, {10, 0.5}, {20, 0.5}, {30, 0.75}};
+	s[0].pts = c;
+	s[0].n = 5;
+	s[1].pts = e;
+	s[1].n = 4;
+	d = chart_describe(&spec, &info);
+	OK(strstr(d, "best 0.25 at step 20") != NULL, "first least finite value: %s", d);
+	OK(strstr(d, "best 0.5 at step 10") != NULL, "first least value: %s", d);
+	free(d);
+	spec.goal = CHART_GOAL_NONE;
+	d = chart_describe(&spec, &info);
+	OK(strstr(d, "min 0.25, max 0.5") != NULL, "finite extrema: %s", d);
+	OK(strstr(d, "min 0.5, max 1") != NULL, "extrema: %s", d);
+	free(d);
+	spec.goal = CHART_GOAL_MIN;
 
 	const char *c0 = chart_color_hex(0);
 	STR_EQ(chart_color_hex(0), c0, "palette stable across calls");

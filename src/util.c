@@ -127,12 +127,6 @@ void buf_reserve(struct buf *b, size_t extra)
 	buf_grow(b, extra);
 }
 
-void buf_putc(struct buf *b, int c)
-{
-	char ch = (char)c;
-	buf_put(b, &ch, 1);
-}
-
 void buf_puts(struct buf *b, const char *s)
 {
 	buf_put(b, s, strlen(s));

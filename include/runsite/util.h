@@ -34,9 +34,17 @@ struct buf {
 #define BUF_INIT {NULL, 0, 0}
 
 void buf_put(struct buf *b, const void *data, size_t n);
-void buf_putc(struct buf *b, int c);
 /* Room for extra more bytes in one allocation (instead of doubling to it). */
 void buf_reserve(struct buf *b, size_t extra);
+/* One byte. Inline: the SVG path and JSON writers put numbers a
+ * character at a time. */
+static inline void buf_putc(struct buf *b, int c)
+{
+	if (b->size + 2 > b->cap)
+		buf_reserve(b, 1);
+	b->data[b->size++] = (char)c;
+	b->data[b->size] = '\0';
+}
 void buf_puts(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap);

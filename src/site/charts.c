@@ -412,13 +412,21 @@ static struct chart_point *to_chart_points_in_place(const struct site *s, const 
 	/* in a local: the stores through mem could change s->opts for all
 	 * the compiler knows, so it would read it again each point */
 	enum chart_x_kind x_kind = s->opts->chart.x_kind;
-	for (size_t i = 0, n = se->n; i < n; i++) {
-		struct point p;
-		memcpy(&p, mem + i * sizeof p, sizeof p);
-		struct chart_point c;
-		c.x = point_x(&p, x_kind, t0);
-		c.y = p.value;
-		memcpy(mem + i * sizeof c, &c, sizeof c);
+	size_t n = se->n;
+	if (x_kind == CHART_X_STEP) { /* the usual axis: its own loop, no switch a point */
+		for (size_t i = 0; i < n; i++) {
+			struct point p;
+			memcpy(&p, mem + i * sizeof p, sizeof p);
+			struct chart_point c = {(double)p.step, p.value};
+			memcpy(mem + i * sizeof c, &c, sizeof c);
+		}
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			struct point p;
+			memcpy(&p, mem + i * sizeof p, sizeof p);
+			struct chart_point c = {point_x(&p, x_kind, t0), p.value};
+			memcpy(mem + i * sizeof c, &c, sizeof c);
+		}
 	}
 	se->pts = NULL;
 	se->n = se->cap = 0;

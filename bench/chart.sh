@@ -13,7 +13,8 @@ TMP=$(mktemp -d /tmp/runsite-chartbench-XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 
 # Only the chart module and what it uses: the bench builds while other modules are mid-edit.
-OBJS="$(ls src/chart/*.c | sed "s|^|$BUILD/|; s|\.c$|.o|") $BUILD/src/util.o $BUILD/src/diag.o"
+OBJS="$(ls src/chart/*.c | sed "s|^|$BUILD/|; s|\.c$|.o|") $BUILD/src/util.o $BUILD/src/diag.o \
+	$BUILD/src/cleanup.o $BUILD/src/dtoa.o"
 make -s $OBJS >/dev/null
 PKG="cairo pangocairo zlib libxxhash"
 cc -std=c11 -D_GNU_SOURCE -O2 -Iinclude $(pkg-config --cflags $PKG) -o "$TMP/chart_bench" \

@@ -233,7 +233,7 @@ static void *chart_worker(void *arg)
 	 * before the store takes the memory (chart_fonts_load), one worker at a
 	 * time so that its room check holds. */
 	pthread_mutex_lock(&p->mu);
-	chart_fonts_load();
+	chart_fonts_load(p->s->opts->chart_formats);
 	p->fonts_loaded++;
 	pthread_cond_signal(&p->space);
 	for (;;) {
@@ -654,7 +654,7 @@ static void *pages_worker(void *arg)
 		int ok;
 		size_t index_task = ntasks - 1;
 		if ((k < s->nexps || k == index_task) && !fonts) {
-			chart_fonts_load(); /* this thread draws charts: its fonts (harmless twice) */
+			chart_fonts_load(s->opts->chart_formats); /* this thread draws charts: its fonts (harmless twice) */
 			fonts = true;
 		}
 		if (k < s->nexps)
@@ -845,7 +845,7 @@ static void read_stores(struct build *b, const struct discovery *d,
 		runcache_forget_old(b->runs);
 	struct pipeline_consumer consumer = {b, sink_store_begin, sink_experiment, sink_run, b->runs};
 	struct chart_pool pool;
-	chart_fonts_load(); /* for charts drawn on this thread (one job) */
+	chart_fonts_load(b->opts->chart_formats); /* for charts drawn on this thread (one job) */
 	charts_start(b, &pool);
 	site_expect_runs(&b->s, d->nstores);
 	pipeline_read(d, ropts, !b->opts->no_redact, &consumer, stats);

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <xxhash.h>
+#include "runsite/hash.h"
 
 #include "runsite/fsview.h"
 #include "runsite/util.h"

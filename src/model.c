@@ -626,21 +626,18 @@ void summary_fold(struct metric_summary *s, struct point p)
 		s->max = p;
 }
 
-struct point *points_decimate_m4(const struct point *pts, size_t n, size_t buckets, size_t *nout)
+/* M4 of the n > 4 * buckets points (points_decimate_m4). With sum, the
+ * same pass also makes the summary summary_if_increasing makes, and stops
+ * (returning NULL, *nout 0) as soon as a step does not increase: a long
+ * series is gone through once, not twice. */
+static struct point *decimate_m4(const struct point *pts, size_t n, size_t buckets, size_t *nout,
+                                 struct metric_summary *sum)
 {
-	*nout = 0;
-	if (n == 0 || buckets == 0)
-		return NULL;
-	if (n <= 4 * buckets) {
-		struct point *copy = xreallocarray(NULL, n, sizeof *copy);
-		memcpy(copy, pts, n * sizeof *copy);
-		*nout = n;
-		return copy;
-	}
 	struct point *out = xreallocarray(NULL, 4 * buckets, sizeof *out);
 	double lo = (double)pts[0].step, hi = (double)pts[n - 1].step;
 	double width = hi > lo ? (hi - lo) : 1.0;
-	size_t i = 0, k = 0, b = 0;
+	size_t i = 0, k = 0, b = 0, gmin = SIZE_MAX, gmax = SIZE_MAX;
+	double gvmin = INFINITY, gvmax = -INFINITY; /* pts[gmin].value, pts[gmax].value */
 	while (i < n) {
 		/* Bucket b holds the steps below its upper edge (the last one holds the rest);
 		 * edges advance as the sorted points pass them, with no division per point. */
@@ -653,6 +650,20 @@ struct point *points_decimate_m4(const struct point *pts, size_t n, size_t bucke
 		double vmin = INFINITY, vmax = -INFINITY; /* pts[imin].value, pts[imax].value */
 		for (; i < n && (double)pts[i].step < edge; i++) {
 			double v = pts[i].value;
+			if (sum) {
+				if (i && pts[i].step <= pts[i - 1].step) {
+					free(out);
+					*nout = 0;
+					return NULL;
+				}
+				if (!isfinite(v)) {
+					if (isnan(v))
+						sum->nan_count++;
+					else
+						sum->inf_count++;
+					continue;
+				}
+			}
 			if (isfinite(v)) {
 				if (imin == SIZE_MAX || v < vmin)
 					imin = i, vmin = v;
@@ -660,6 +671,11 @@ struct point *points_decimate_m4(const struct point *pts, size_t n, size_t bucke
 					imax = i, vmax = v;
 			}
 		}
+		/* The series' extrema: strict comparisons keep the earliest. */
+		if (imin != SIZE_MAX && vmin < gvmin)
+			gmin = imin, gvmin = vmin;
+		if (imax != SIZE_MAX && vmax > gvmax)
+			gmax = imax, gvmax = vmax;
 		size_t end = i - 1;
 		/* Keep first, min, max, last in step order; a non-finite first or
 		 * last point is kept, so gaps in the line survive decimation. */
@@ -680,8 +696,32 @@ struct point *points_decimate_m4(const struct point *pts, size_t n, size_t bucke
 		}
 		b++;
 	}
+	if (sum) {
+		sum->count = n;
+		sum->first = pts[0];
+		sum->last = pts[n - 1];
+		if (gmin != SIZE_MAX) {
+			sum->has_finite = true;
+			sum->min = pts[gmin];
+			sum->max = pts[gmax];
+		}
+	}
 	*nout = k;
 	return out;
+}
+
+struct point *points_decimate_m4(const struct point *pts, size_t n, size_t buckets, size_t *nout)
+{
+	*nout = 0;
+	if (n == 0 || buckets == 0)
+		return NULL;
+	if (n <= 4 * buckets) {
+		struct point *copy = xreallocarray(NULL, n, sizeof *copy);
+		memcpy(copy, pts, n * sizeof *copy);
+		*nout = n;
+		return copy;
+	}
+	return decimate_m4(pts, n, buckets, nout, NULL);
 }
 
 static int cmp_series(const void *a, const void *b)
@@ -742,18 +782,28 @@ void run_finish(struct run *r, size_t dec_buckets)
 {
 	for (size_t i = 0; i < r->nmetrics; i++) {
 		struct series *s = &r->metrics[i];
+		free(s->dec);
+		s->dec = NULL;
+		size_t ndec = 0;
 		if (s->summarized && s->n) {
 			s->sum.count = s->n;
 			s->sum.first = s->pts[0];
 			s->sum.last = s->pts[s->n - 1];
+		} else if (dec_buckets && s->n > 4 * dec_buckets) {
+			/* a long series: its summary and its M4 in one pass */
+			memset(&s->sum, 0, sizeof s->sum);
+			s->dec = decimate_m4(s->pts, s->n, dec_buckets, &ndec, &s->sum);
+			if (!s->dec) {
+				s->n = points_sort_unique(s->pts, s->n);
+				summary_compute(&s->sum, s->pts, s->n);
+			}
 		} else if (!summary_if_increasing(&s->sum, s->pts, s->n)) {
 			s->n = points_sort_unique(s->pts, s->n);
 			summary_compute(&s->sum, s->pts, s->n);
 		}
 		s->summarized = false; /* the summary is complete; later changes recount */
-		free(s->dec);
-		size_t ndec = 0;
-		s->dec = points_decimate_m4(s->pts, s->n, dec_buckets, &ndec);
+		if (!s->dec)
+			s->dec = points_decimate_m4(s->pts, s->n, dec_buckets, &ndec);
 		s->ndec = (uint32_t)ndec; /* 4 per bucket, the buckets a few hundred */
 	}
 	run_sort_lists(r);

@@ -23,7 +23,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include <xxhash.h>
+#include "runsite/hash.h"
 
 #include "runsite/runcache.h"
 #include "runsite/util.h"
@@ -133,10 +133,25 @@ static void put_points(struct buf *b, const struct point *pts, size_t n)
 			buf_put(b, blk, (size_t)(p - blk));
 			p = blk;
 		}
-		p = varint_at(p, zigzag((uint64_t)pts[i].step - step));
-		p = varint_at(p, zigzag((uint64_t)pts[i].time_ms - time));
+		uint64_t ds = zigzag((uint64_t)pts[i].step - step);
+		uint64_t dt = zigzag((uint64_t)pts[i].time_ms - time);
 		step = (uint64_t)pts[i].step;
 		time = (uint64_t)pts[i].time_ms;
+		if (ds < 0x80 && dt < 0x4000) {
+			/* the usual point: the next step, some milliseconds later */
+			p[0] = (unsigned char)ds;
+			if (dt < 0x80) {
+				p[1] = (unsigned char)dt;
+				p += 2;
+			} else {
+				p[1] = (unsigned char)(dt | 0x80);
+				p[2] = (unsigned char)(dt >> 7);
+				p += 3;
+			}
+		} else {
+			p = varint_at(p, ds);
+			p = varint_at(p, dt);
+		}
 		uint64_t v = double_bits(pts[i].value), x = v ^ bits;
 		bits = v;
 		if (!x) {

@@ -2,7 +2,9 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <elf.h>
 #include <fcntl.h>
+#include <link.h>
 #include <malloc.h>
 #include <math.h>
 #include <pthread.h>
@@ -125,12 +127,6 @@ void buf_reserve(struct buf *b, size_t extra)
 	buf_grow(b, extra);
 }
 
-void buf_putc(struct buf *b, int c)
-{
-	char ch = (char)c;
-	buf_put(b, &ch, 1);
-}
-
 void buf_puts(struct buf *b, const char *s)
 {
 	buf_put(b, s, strlen(s));
@@ -242,6 +238,47 @@ int read_file(const char *path, struct buf *b, size_t max)
 	close(fd);
 	b->data[b->size] = '\0';
 	return 1;
+}
+
+struct build_id_find {
+	unsigned char *out;
+	size_t cap, len;
+};
+
+/* dl_iterate_phdr visits the program first: its PT_NOTE segments are
+ * searched for the GNU build ID note, then the walk stops. */
+static int build_id_in_phdrs(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct build_id_find *f = arg;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_NOTE)
+			continue;
+		const char *p = (const char *)(info->dlpi_addr + ph->p_vaddr), *end = p + ph->p_memsz;
+		while (end - p >= (ptrdiff_t)sizeof(ElfW(Nhdr))) {
+			const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)(const void *)p;
+			size_t name_at = sizeof *nh, desc_at = name_at + ((nh->n_namesz + 3) & ~3u);
+			size_t next = desc_at + ((nh->n_descsz + 3) & ~3u);
+			if (next > (size_t)(end - p))
+				break;
+			if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 &&
+			    memcmp(p + name_at, "GNU", 4) == 0 && nh->n_descsz > 0 &&
+			    nh->n_descsz <= f->cap) {
+				memcpy(f->out, p + desc_at, nh->n_descsz);
+				f->len = nh->n_descsz;
+				return 1;
+			}
+			p += next;
+		}
+	}
+	return 1; /* only the program itself, not the libraries after it */
+}
+
+size_t program_build_id(unsigned char *out, size_t cap)
+{
+	struct build_id_find f = {out, cap, 0};
+	dl_iterate_phdr(build_id_in_phdrs, &f);
+	return f.len;
 }
 
 int make_dirs(const char *path, unsigned mode)

@@ -145,8 +145,10 @@ void chart_format_number(char *out, size_t outsz, double v);
 /* Loads the font configuration and the chart font once, on the calling
  * thread, before charts are drawn: fontconfig reads its configuration on
  * first use, and under memory pressure a late first use prints its own
- * errors from a worker thread instead of failing cleanly. */
-void chart_fonts_load(void);
+ * errors from a worker thread instead of failing cleanly. Only the fonts of
+ * the chart formats in formats (a bit set of 1u << CHART_*) are loaded;
+ * none when it is 0. */
+void chart_fonts_load(unsigned formats);
 
 /* ---- sweep charts (sweep.c): parallel coordinates and scatter ---- */
 

@@ -251,6 +251,64 @@ static inline __attribute__((always_inline)) const char *num_scan(const char *p,
 }
 
 
+/* num_scan for the shape Python writes most floats in, [-]D.F…F with 1 to 18
+ * fraction digits and maybe e or E, a sign and 1 to 3 exponent digits
+ * ("0.36359792947769165", "8.999280057595392e-05"): the fraction is measured
+ * and read a word at a time. At least 32 bytes must be left from p. Returns
+ * what num_scan returns, or NULL when the number has another shape or needs
+ * the slow path (the caller then tries num_scan). */
+static inline __attribute__((always_inline)) const char *num_scan_point(const char *p,
+                                                                        const char *end,
+                                                                        double *out)
+{
+	static const uint64_t pow10[8] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000};
+	if (end - p < 32)
+		return NULL;
+	int neg = *p == '-';
+	p += neg;
+	uint64_t w = (uint64_t)(unsigned char)p[0] - '0';
+	if (w > 9 || p[1] != '.')
+		return NULL;
+	const char *f = p + 2;
+	uint64_t x;
+	unsigned n, nf = 0;
+	/* Whole words of 8 digits, then the 0 to 7 after them (2 at most after
+	 * 16: the digits fit in 64 bits). */
+	for (;;) {
+		memcpy(&x, f + nf, 8);
+		n = num_digit_run(x);
+		if (n < 8 || nf == 16)
+			break;
+		w = w * 100000000 + num_parse_eight(f + nf);
+		nf += 8;
+	}
+	if (nf == 16 && n > 2)
+		return NULL;
+	if (n)
+		w = w * pow10[n] + num_parse_run(x, n);
+	nf += n;
+	if (nf == 0)
+		return NULL;
+	const char *q = f + nf;
+	int exp10 = -(int)nf;
+	if ((*q | 0x20) == 'e') {
+		q++;
+		int eneg = *q == '-';
+		q += eneg || *q == '+';
+		unsigned ev = 0, ed = 0;
+		for (; ed < 4 && (unsigned)(*q - '0') < 10; q++, ed++)
+			ev = ev * 10 + (unsigned)(*q - '0');
+		if (ed == 0 || ed == 4)
+			return NULL;
+		exp10 += eneg ? -(int)ev : (int)ev;
+	}
+	double v = 0.0;
+	if (w != 0 && !num_scale_exact(w, exp10, &v) && !num_scale_binary(w, exp10, &v))
+		return NULL;
+	*out = neg ? -v : v;
+	return q;
+}
+
 /* The token [s, e) when it has the shape Python's repr gives most floats:
  * [-]D.F…F with 6 to 16 fraction digits, then maybe e or E, a sign and two
  * or three exponent digits ("-0.0123456789012345", "8.999280057595392e-05").

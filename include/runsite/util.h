@@ -34,9 +34,17 @@ struct buf {
 #define BUF_INIT {NULL, 0, 0}
 
 void buf_put(struct buf *b, const void *data, size_t n);
-void buf_putc(struct buf *b, int c);
 /* Room for extra more bytes in one allocation (instead of doubling to it). */
 void buf_reserve(struct buf *b, size_t extra);
+/* One byte. Inline: the SVG path and JSON writers put numbers a
+ * character at a time. */
+static inline void buf_putc(struct buf *b, int c)
+{
+	if (b->size + 2 > b->cap)
+		buf_reserve(b, 1);
+	b->data[b->size++] = (char)c;
+	b->data[b->size] = '\0';
+}
 void buf_puts(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
@@ -52,6 +60,11 @@ void buf_free(struct buf *b);
  * still growing is read to its end). Returns 0 and sets errno on failure;
  * does not report. Files larger than max_bytes fail with EFBIG. */
 int read_file(const char *path, struct buf *out, size_t max_bytes);
+
+/* Copies the running program's GNU build ID (the linker's digest of its
+ * code and data, the .note.gnu.build-id section) into out; returns its
+ * length, or 0 when the program has none or it is longer than cap. */
+size_t program_build_id(unsigned char *out, size_t cap);
 
 /* The names in dir, sorted (without "." and ".."), or NULL with errno set
  * when it cannot be read. Free with free_names(). */

@@ -165,7 +165,21 @@ struct chart_draw_opts {
 	                         * markup instead of drawn on cr */
 	struct buf *svg_text;   /* when set, text goes here as SVG <text>
 	                         * elements (chart_svg_text) instead of glyphs on cr */
+	int auto_log_y; /* spec->log_y < 0 decided by the caller: 1 linear, 2 log; 0: not */
 };
+
+/* Of a series: its first points with the least and with the greatest
+ * finite y, SIZE_MAX for both when it has none. */
+struct chart_extrema {
+	size_t lo, hi;
+};
+/* Those of each series of spec, an array of spec->nseries the caller frees. */
+struct chart_extrema *chart_series_extrema(const struct chart_spec *spec);
+/* chart_log_suggested(spec), from the extrema of its series. */
+int chart_log_from_extrema(const struct chart_spec *spec, const struct chart_extrema *ex);
+/* chart_describe(spec, info), from the extrema of its series. */
+char *chart_describe_extrema(const struct chart_spec *spec, const struct chart_info *info,
+                             const struct chart_extrema *ex);
 
 /* Draws the chart on cr, whose user space is width×height CSS px. Returns 1,
  * or 0 when Cairo reports an error (the status is left on cr). */

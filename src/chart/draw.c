@@ -1142,7 +1142,9 @@ int chart_draw(const struct chart_spec *spec, cairo_t *cr, const struct chart_dr
 	struct prep *p = xcalloc(spec->nseries ? spec->nseries : 1, sizeof *p);
 	double xlo, xhi, ylo, yhi, plo, phi, legend_w;
 	struct chart_text txt;
-	int logy = spec->log_y < 0 ? chart_log_suggested(spec) : spec->log_y > 0;
+	int logy = spec->log_y >= 0 ? spec->log_y > 0
+	           : o->auto_log_y  ? o->auto_log_y == 2
+	                            : chart_log_suggested(spec);
 	int ok;
 
 	memset(&c, 0, sizeof c);

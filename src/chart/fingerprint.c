@@ -17,7 +17,7 @@
 #include <string.h>
 
 #define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack */
-#include <xxhash.h>
+#include "runsite/hash.h"
 
 #include "chart_code_id.h"
 #include "chart_internal.h"

@@ -241,13 +241,18 @@ cairo_status_t chart_render_described(const struct chart_spec *spec, enum chart_
 		}
 		break;
 	}
+	/* An SVG is described: the extrema of its series, found once, serve
+	 * the description and the choice of a log axis. */
+	struct chart_extrema *ex = fmt == CHART_SVG ? chart_series_extrema(spec) : NULL;
+	if (ex && spec->log_y < 0)
+		opt.auto_log_y = chart_log_from_extrema(spec, ex) ? 2 : 1;
 	cairo_status_t st = chart_surface_open(&cs, fmt, W, H, scale, spec->title);
 	if (!st) {
 		chart_draw(spec, cs.cr, &opt, info);
 		st = chart_surface_finish(&cs, out);
 	}
 	if (!st && fmt == CHART_SVG) {
-		char *desc = chart_describe(spec, info);
+		char *desc = chart_describe_extrema(spec, info, ex);
 		size_t from = out->size;
 		chart_svg_text_layer(&series, &text, opt.paper ? CHART_FG_PAPER : CHART_FG_SCREEN);
 		svg_finish(out, &cs.bytes, spec->title ? spec->title : "chart", desc, &series);
@@ -260,6 +265,7 @@ cairo_status_t chart_render_described(const struct chart_spec *spec, enum chart_
 		buf_put(out, cs.bytes.data ? cs.bytes.data : "", cs.bytes.size);
 	}
 	chart_surface_free(&cs);
+	free(ex);
 	buf_free(&series);
 	buf_free(&text);
 	/* Cairo's allocation failed: the one out-of-memory exit, not a message per chart. */
@@ -428,7 +434,82 @@ unsigned long chart_describe_calls(void)
 	return atomic_load(&describe_calls);
 }
 
+/* The first points of series se with its least and its greatest finite y,
+ * or (size_t)-1 for both when no y is finite. The extrema first,
+ * a min and a max a point (a NaN fails both tests), then where they first
+ * are; each y is tested for being finite only when an infinity is among
+ * them. */
+static void series_extrema(const struct chart_series *se, size_t *lo, size_t *hi)
+{
+	const struct chart_point *pts = se->pts;
+	*lo = *hi = (size_t)-1;
+	if (!pts)
+		return;
+	double lov = INFINITY, hiv = -INFINITY;
+	for (size_t i = 0; i < se->n; i++) {
+		double y = pts[i].y;
+		lov = y < lov ? y : lov;
+		hiv = y > hiv ? y : hiv;
+	}
+	if (isfinite(lov) && isfinite(hiv)) {
+		size_t i = 0, j = 0;
+		while (pts[i].y != lov)
+			i++;
+		while (pts[j].y != hiv)
+			j++;
+		*lo = i;
+		*hi = j;
+		return;
+	}
+	lov = INFINITY;
+	hiv = -INFINITY; /* values at lo and hi, kept in registers */
+	for (size_t i = 0; i < se->n; i++) {
+		double y = pts[i].y;
+		if (!isfinite(y))
+			continue;
+		if (y < lov) { /* a finite y is below INFINITY: the first sets lo */
+			*lo = i;
+			lov = y;
+		}
+		if (y > hiv) {
+			*hi = i;
+			hiv = y;
+		}
+	}
+}
+
+struct chart_extrema *chart_series_extrema(const struct chart_spec *spec)
+{
+	struct chart_extrema *ex = xcalloc(spec->nseries ? spec->nseries : 1, sizeof *ex);
+	for (size_t s = 0; s < spec->nseries; s++)
+		series_extrema(&spec->series[s], &ex[s].lo, &ex[s].hi);
+	return ex;
+}
+
+int chart_log_from_extrema(const struct chart_spec *spec, const struct chart_extrema *ex)
+{
+	double lo = INFINITY, hi = -INFINITY;
+	for (size_t s = 0; s < spec->nseries; s++) {
+		if (ex[s].lo == (size_t)-1)
+			continue;
+		double a = spec->series[s].pts[ex[s].lo].y, b = spec->series[s].pts[ex[s].hi].y;
+		lo = a < lo ? a : lo;
+		hi = b > hi ? b : hi;
+	}
+	/* as chart_log_suggested: no finite value at or below 0, three decades */
+	return lo > 0 && hi > 0 && hi / lo >= 1000 * (1 - 1e-12);
+}
+
 char *chart_describe(const struct chart_spec *spec, const struct chart_info *info)
+{
+	struct chart_extrema *ex = chart_series_extrema(spec);
+	char *d = chart_describe_extrema(spec, info, ex);
+	free(ex);
+	return d;
+}
+
+char *chart_describe_extrema(const struct chart_spec *spec, const struct chart_info *info,
+                             const struct chart_extrema *ex)
 {
 	atomic_fetch_add(&describe_calls, 1);
 	struct buf b = BUF_INIT;
@@ -447,20 +528,8 @@ char *chart_describe(const struct chart_spec *spec, const struct chart_info *inf
 			buf_puts(&b, ": no points. ");
 			continue;
 		}
-		double lov = INFINITY, hiv = -INFINITY; /* values at lo and hi, kept in registers */
-		for (size_t i = 0; i < se->n; i++) {
-			double y = se->pts[i].y;
-			if (!isfinite(y))
-				continue;
-			if (y < lov) { /* a finite y is below INFINITY: the first sets lo */
-				lo = i;
-				lov = y;
-			}
-			if (y > hiv) {
-				hi = i;
-				hiv = y;
-			}
-		}
+		lo = ex[s].lo;
+		hi = ex[s].hi;
 		best = spec->goal == CHART_GOAL_MIN ? lo : spec->goal == CHART_GOAL_MAX ? hi : best;
 		chart_format_number(num, sizeof num, se->pts[se->n - 1].y);
 		buf_printf(&b, ": last %s ", num);

@@ -379,8 +379,10 @@ int chart_write_file(const char *path, const void *data, size_t n)
  * it made (keyed by description, surface options and scale), so laying out
  * text here, with every font and surface the workers use, makes their
  * fontconfig work happen now, before the store takes the memory. */
-void chart_fonts_load(void)
+void chart_fonts_load(unsigned formats)
 {
+	if (!formats)
+		return; /* no chart is drawn, no text laid out */
 	/* Room for Pango's font thread and fontconfig's work, checked first:
 	 * without it, out of memory is our clean exit rather than its crash. */
 	size_t room = 16u << 20;
@@ -393,6 +395,10 @@ void chart_fonts_load(void)
 		double scale;
 	} kinds[] = {{CHART_SVG, 1}, {CHART_PNG, 1}, {CHART_PNG, 2}};
 	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+		/* A PNG surface's fonts only when PNGs are drawn: the SVG (and
+		 * PDF) text is laid out on the SVG kind. */
+		if (kinds[i].fmt == CHART_PNG && !(formats & (1u << CHART_PNG)))
+			continue;
 		struct chart_surface cs;
 		if (chart_surface_open(&cs, kinds[i].fmt, 16, 16, kinds[i].scale, NULL) ==
 		    CAIRO_STATUS_SUCCESS) {

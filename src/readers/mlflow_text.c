@@ -157,7 +157,10 @@ size_t mlflow_metrics_parse(struct mlflow_metrics *m, const char *data, size_t l
 		q = num_fast_digits(q, end, &ts);
 		if (q > p && q < end && *q == ' ') {
 			const char *vs = q + 1;
-			q = num_scan(vs, end, &val);
+			/* Python writes most values as D.F…F: read a word at a time */
+			q = num_scan_point(vs, end, &val);
+			if (!q)
+				q = num_scan(vs, end, &val);
 			if (!q && vs < end && (unsigned)(*vs - '0') >= 10)
 				q = scan_word(vs, end, &val);
 			if (q && q < end && *q == ' ') {

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #define XXH_STATIC_LINKING_ONLY /* XXH3_state_t in struct run_files */
-#include <xxhash.h>
+#include "runsite/hash.h"
 
 #include "runsite/diag.h"
 #include "runsite/fsview.h"

@@ -29,7 +29,7 @@
 #include <unistd.h>
 
 #define XXH_STATIC_LINKING_ONLY /* XXH3_state_t in struct page_fp */
-#include <xxhash.h>
+#include "runsite/hash.h"
 
 #include "runsite/diag.h"
 #include "runsite/runcache.h"
@@ -945,17 +945,21 @@ void cache_record_page_dir(struct build_cache *c, const char *rel, const char *f
 /* ---- page fingerprints ---- */
 
 /* A digest of the runsite binary running: a page made by other code (or
- * other built-in templates and assets) is never taken from the cache. All
- * zero when the binary cannot be read: then no page is reused. */
+ * other built-in templates and assets) is never taken from the cache. The
+ * linker's build ID is such a digest already, so the 3 MB binary is read
+ * and hashed only when it has none. All zero when the binary cannot be
+ * read: then no page is reused. */
 static unsigned char code_id[16];
 static bool code_id_ok;
 static pthread_once_t code_once = PTHREAD_ONCE_INIT;
 
 static void code_id_init(void)
 {
+	unsigned char id[64];
+	size_t n = program_build_id(id, sizeof id);
 	struct buf b = BUF_INIT;
-	if (read_file("/proc/self/exe", &b, (size_t)1 << 30) && b.size) {
-		XXH128_hash_t h = XXH3_128bits(b.data, b.size);
+	if (n || (read_file("/proc/self/exe", &b, (size_t)1 << 30) && b.size)) {
+		XXH128_hash_t h = n ? XXH3_128bits(id, n) : XXH3_128bits(b.data, b.size);
 		memcpy(code_id, &h.low64, 8);
 		memcpy(code_id + 8, &h.high64, 8);
 		code_id_ok = true;

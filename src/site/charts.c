@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <xxhash.h>
+#include "runsite/hash.h"
 
 #include "runsite/chart.h"
 #include "runsite/compare.h"
@@ -306,13 +306,26 @@ static void band_json(struct jsonw *w, const struct chart_series *se, double xlo
 static char *chart_data_json(const struct chart_spec *sp, int log_y, int columns)
 {
 	double xlo = INFINITY, xhi = -INFINITY;
+	/* The extrema of the x that are numbers (a NaN fails both tests), a
+	 * min and a max a point; each x is looked at only when an infinity is
+	 * among them. */
 	for (size_t i = 0; i < sp->nseries; i++)
-		for (size_t j = 0; j < sp->series[i].n; j++)
-			if (isfinite(sp->series[i].pts[j].x)) {
-				double x = sp->series[i].pts[j].x; /* finite: fmin and fmax without the calls */
-				xlo = x < xlo ? x : xlo;
-				xhi = x > xhi ? x : xhi;
-			}
+		for (size_t j = 0; j < sp->series[i].n; j++) {
+			double x = sp->series[i].pts[j].x;
+			xlo = x < xlo ? x : xlo;
+			xhi = x > xhi ? x : xhi;
+		}
+	if (isinf(xlo) || isinf(xhi)) {
+		xlo = INFINITY;
+		xhi = -INFINITY;
+		for (size_t i = 0; i < sp->nseries; i++)
+			for (size_t j = 0; j < sp->series[i].n; j++)
+				if (isfinite(sp->series[i].pts[j].x)) {
+					double x = sp->series[i].pts[j].x; /* finite: fmin and fmax without the calls */
+					xlo = x < xlo ? x : xlo;
+					xhi = x > xhi ? x : xhi;
+				}
+	}
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
@@ -403,13 +416,24 @@ static struct chart_point *to_chart_points_in_place(const struct site *s, const 
 {
 	unsigned char *mem = (unsigned char *)se->pts;
 	int64_t t0 = x_origin(r, se->n ? &se->pts[0] : NULL);
-	for (size_t i = 0; i < se->n; i++) {
-		struct point p;
-		memcpy(&p, mem + i * sizeof p, sizeof p);
-		struct chart_point c;
-		c.x = point_x(&p, s->opts->chart.x_kind, t0);
-		c.y = p.value;
-		memcpy(mem + i * sizeof c, &c, sizeof c);
+	/* in a local: the stores through mem could change s->opts for all
+	 * the compiler knows, so it would read it again each point */
+	enum chart_x_kind x_kind = s->opts->chart.x_kind;
+	size_t n = se->n;
+	if (x_kind == CHART_X_STEP) { /* the usual axis: its own loop, no switch a point */
+		for (size_t i = 0; i < n; i++) {
+			struct point p;
+			memcpy(&p, mem + i * sizeof p, sizeof p);
+			struct chart_point c = {(double)p.step, p.value};
+			memcpy(mem + i * sizeof c, &c, sizeof c);
+		}
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			struct point p;
+			memcpy(&p, mem + i * sizeof p, sizeof p);
+			struct chart_point c = {point_x(&p, x_kind, t0), p.value};
+			memcpy(mem + i * sizeof c, &c, sizeof c);
+		}
 	}
 	se->pts = NULL;
 	se->n = se->cap = 0;

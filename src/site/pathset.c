@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <xxhash.h>
+#include "runsite/hash.h"
 
 #include "site_internal.h"
 

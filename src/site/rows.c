@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack */
-#include <xxhash.h>
+#include "runsite/hash.h"
 
 #include "runsite/chart.h"
 #include "runsite/jsonw.h"

@@ -16,7 +16,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <xxhash.h>
+#include "runsite/hash.h"
 
 #include "runsite/cleanup.h"
 #include "runsite/embedded.h"

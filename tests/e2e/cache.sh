@@ -98,6 +98,38 @@ check_exit 0 "a rebuild with nothing changed" "$RUNSITE" build -j 2 "$TMP/inc" -
 npages=$(find "$TMP/inc-site" -name '*.html' | wc -l)
 check_grep "every page was taken from the last site" "$npages pages were unchanged" "$TMP/.err"
 fresh_equal "nothing changed"
+
+# Pages made by another binary are never reused: the cache keys them by the
+# binary's GNU build ID (a copy with one byte of it changed is other code),
+# or, for a binary without one, by a digest of its file.
+bid=$(readelf -n "$RUNSITE" 2>/dev/null | sed -n 's/.*Build ID: *//p' | head -1)
+if [ -n "$bid" ]; then
+	"$PY" -c '
+import sys
+data = open(sys.argv[1], "rb").read()
+bid = bytes.fromhex(sys.argv[2])
+assert data.count(bid) == 1, "the build ID is not once in the binary"
+other = bytes([bid[0] ^ 1]) + bid[1:]
+open(sys.argv[3], "wb").write(data.replace(bid, other))' "$RUNSITE" "$bid" "$TMP/other-id"
+	chmod +x "$TMP/other-id"
+	check_exit 0 "a rebuild by a binary with another build ID" "$TMP/other-id" build -j 2 "$TMP/inc" -o "$TMP/inc-site"
+	check "it took no page from the last site" sh -c "! grep -q 'unchanged and taken' '$TMP/.err' || ! grep -q 'pages\? .*unchanged' '$TMP/.err'"
+	check_exit 0 "the same binary again" "$TMP/other-id" build -j 2 "$TMP/inc" -o "$TMP/inc-site"
+	check_grep "it takes every page from its own last site" "$npages pages were unchanged" "$TMP/.err"
+	"$RUNSITE" build -q -j 2 "$TMP/inc" -o "$TMP/inc-site"
+else
+	skip "$RUNSITE has no GNU build ID"
+fi
+if command -v objcopy >/dev/null 2>&1 && objcopy --remove-section .note.gnu.build-id "$RUNSITE" "$TMP/no-id" 2>/dev/null; then
+	check "the copy has no build ID" sh -c "! readelf -n '$TMP/no-id' | grep -q 'Build ID'"
+	check_exit 0 "a rebuild by a binary without a build ID" "$TMP/no-id" build -j 2 "$TMP/inc" -o "$TMP/inc-site"
+	check "it took no page from the last site" sh -c "! grep -q 'pages were unchanged' '$TMP/.err'"
+	check_exit 0 "the same binary again" "$TMP/no-id" build -j 2 "$TMP/inc" -o "$TMP/inc-site"
+	check_grep "its file's digest keys the pages instead" "$npages pages were unchanged" "$TMP/.err"
+	"$RUNSITE" build -q -j 2 "$TMP/inc" -o "$TMP/inc-site"
+else
+	skip "objcopy cannot remove the build ID here"
+fi
 R1=$(ls -d "$TMP"/inc/*/*/ | grep -v '/0/' | head -1)
 R1=${R1%/}
 R2=$(ls -d "$TMP"/inc/*/*/ | grep -v '/0/' | sed -n 2p)

@@ -222,6 +222,17 @@ static void test_smoothing(void)
 	DBL_EQ(spec.smoothing, 0.6, "default smoothing is TensorBoard's 0.6");
 }
 
+/* chart_log_suggested(spec), checking that the extrema of the series
+ * (what an SVG's description uses as well) decide the same. */
+static int log_rule(const struct chart_spec *spec)
+{
+	struct chart_extrema *ex = chart_series_extrema(spec);
+	int a = chart_log_suggested(spec), b = chart_log_from_extrema(spec, ex);
+	free(ex);
+	INT_EQ(b, a, "the extrema decide as chart_log_suggested");
+	return a;
+}
+
 static void test_log_rule(void)
 {
 	struct chart_point a[] = {{0, 1e-4}, {1, 0.5}, {2, NAN}, {3, INFINITY}};
@@ -234,12 +245,39 @@ static void test_log_rule(void)
 	INT_EQ(spec.log_y, -1, "log-y decided automatically by default");
 	spec.series = &s;
 	spec.nseries = 1;
-	INT_EQ(chart_log_suggested(&spec), 1, "1e-4..0.5 spans 3+ decades");
+	INT_EQ(log_rule(&spec), 1, "1e-4..0.5 spans 3+ decades");
 	s.pts = b;
 	s.n = 2;
-	INT_EQ(chart_log_suggested(&spec), 0, "two decades: linear");
+	INT_EQ(log_rule(&spec), 0, "two decades: linear");
 	s.pts = c;
-	INT_EQ(chart_log_suggested(&spec), 0, "a negative value: linear");
+	INT_EQ(log_rule(&spec), 0, "a negative value: linear");
+	/* Values that are not finite count as none, whichever of them there is. */
+	struct chart_point d[] = {{0, -INFINITY}, {1, 1e-4}, {2, NAN}, {3, 0.5}};
+	struct chart_point e[] = {{0, NAN}, {1, 0.01}, {2, INFINITY}, {3, -INFINITY}, {4, 1}};
+	struct chart_point f[] = {{0, 0.5}, {1, NAN}, {2, 0.0}, {3, 1e-4}};
+	struct chart_point g[] = {{0, NAN}, {1, INFINITY}};
+	s.pts = d;
+	s.n = 4;
+	INT_EQ(log_rule(&spec), 1, "-inf is no value: 1e-4..0.5 still log");
+	s.pts = e;
+	s.n = 5;
+	INT_EQ(log_rule(&spec), 0, "0.01..1 between infinities: linear");
+	s.pts = f;
+	s.n = 4;
+	INT_EQ(log_rule(&spec), 0, "a zero: linear");
+	s.pts = g;
+	s.n = 2;
+	INT_EQ(log_rule(&spec), 0, "no finite value: linear");
+	/* Over every series: three decades between two of them. */
+	struct chart_point h[] = {{0, 1e-4}, {1, 1e-3}};
+	struct chart_point i[] = {{0, 0.1}, {1, NAN}, {2, 0.5}};
+	struct chart_series two[2] = {{"a", h, 2, 0, NULL, NULL, 0, 0}, {"b", i, 3, 1, NULL, NULL, 0, 0}};
+	spec.series = two;
+	spec.nseries = 2;
+	INT_EQ(log_rule(&spec), 1, "1e-4 in one series, 0.5 in another: log");
+	two[1].pts = c;
+	two[1].n = 2;
+	INT_EQ(log_rule(&spec), 0, "a negative value in another series: linear");
 }
 
 static void test_describe_palette(void)
@@ -265,6 +303,24 @@ static void test_describe_palette(void)
 	OK(strstr(d, "last NaN") != NULL, "a NaN last value is said");
 	OK(strstr(d, "3,210 of 1,000,000 points drawn") != NULL, "N of M points drawn");
 	free(d);
+	/* The best is the first point with the least value, with infinities
+	 * among the values (they are not best) and without. */
+	struct chart_point c[] = {{0, INFINITY}, {10, 0.5}, {20, 0.25}, {30, 0.25}, {40, -INFINITY}};
+	struct chart_point e[] = {{0, 1.0}, {10, 0.5}, {20, 0.5}, {30, 0.75}};
+	s[0].pts = c;
+	s[0].n = 5;
+	s[1].pts = e;
+	s[1].n = 4;
+	d = chart_describe(&spec, &info);
+	OK(strstr(d, "best 0.25 at step 20") != NULL, "first least finite value: %s", d);
+	OK(strstr(d, "best 0.5 at step 10") != NULL, "first least value: %s", d);
+	free(d);
+	spec.goal = CHART_GOAL_NONE;
+	d = chart_describe(&spec, &info);
+	OK(strstr(d, "min 0.25, max 0.5") != NULL, "finite extrema: %s", d);
+	OK(strstr(d, "min 0.5, max 1") != NULL, "extrema: %s", d);
+	free(d);
+	spec.goal = CHART_GOAL_MIN;
 
 	const char *c0 = chart_color_hex(0);
 	STR_EQ(chart_color_hex(0), c0, "palette stable across calls");

@@ -86,6 +86,55 @@ static void test_summary_quirks(void)
 	run_free(r);
 }
 
+static int same_point(const struct point *a, const struct point *b)
+{
+	return a->step == b->step && a->time_ms == b->time_ms &&
+	       (a->value == b->value || (isnan(a->value) && isnan(b->value)));
+}
+
+/* run_finish goes through a long series once for its summary and its M4:
+ * both as summary_compute and points_decimate_m4 make them from the sorted
+ * points, with NaNs, infinities and ties among the values, and steps that
+ * stop increasing near the start, the middle or the end. */
+static void test_long_series_one_pass(void)
+{
+	srand(11);
+	for (int round = 0; round < 60; round++) {
+		size_t n = 65 + (size_t)(rand() % 400), buckets = 16;
+		struct run *r = run_new("test", "mem");
+		struct series *s = run_series(r, "loss");
+		struct point *ref = xcalloc(n, sizeof *ref);
+		size_t bad = round % 3 == 0 ? (size_t)rand() % n : SIZE_MAX;
+		for (size_t i = 0; i < n; i++) {
+			int k = rand() % 16;
+			double v = k == 0 ? NAN : k == 1 ? INFINITY : k == 2 ? -INFINITY : (double)(rand() % 7) / 4;
+			int64_t step = i == bad ? (int64_t)(rand() % 5) : (int64_t)(3 * i + (size_t)(rand() % 3));
+			series_add(s, step, (int64_t)i, v);
+			ref[i] = (struct point){step, (int64_t)i, v};
+		}
+		run_finish(r, buckets);
+		size_t m = points_sort_unique(ref, n), nwant = 0;
+		struct metric_summary want;
+		summary_compute(&want, ref, m);
+		struct point *dwant = points_decimate_m4(ref, m, buckets, &nwant);
+		const struct series *got = &r->metrics[0];
+		const struct metric_summary *g = &got->sum;
+		int same = got->n == m && g->count == want.count && g->nan_count == want.nan_count &&
+		           g->inf_count == want.inf_count && g->has_finite == want.has_finite &&
+		           same_point(&g->first, &want.first) && same_point(&g->last, &want.last);
+		if (same && want.has_finite)
+			same = same_point(&g->min, &want.min) && same_point(&g->max, &want.max);
+		same = same && got->ndec == nwant;
+		for (size_t i = 0; same && i < nwant; i++)
+			same = same_point(&got->dec[i], &dwant[i]);
+		OK(same, "round %d: %zu points (%s): summary and M4 as from the sorted points", round, n,
+		   bad == SIZE_MAX ? "increasing" : "one step out of order");
+		free(dwant);
+		free(ref);
+		run_free(r);
+	}
+}
+
 static void test_summary_matches_reference(void)
 {
 	srand(7);
@@ -452,6 +501,7 @@ int main(void)
 {
 	test_summary_quirks();
 	test_summary_matches_reference();
+	test_long_series_one_pass();
 	test_decimation();
 	test_fmt_double();
 	test_jsonw();

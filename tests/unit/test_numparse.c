@@ -28,6 +28,30 @@ static double double_of(uint64_t b)
 static long mismatches;
 static long repr_taken;    /* strings num_parse_repr took */
 static long seconds_taken; /* and num_parse_seconds */
+static long point_taken;   /* and num_scan_point */
+
+/* num_scan_point reads words from a number followed by at least 32 bytes
+ * (here blanks, as an MLflow line has): it must stop where num_scan stops,
+ * with the same value, and that value must be strtod's. */
+static void check_point(const char *s, size_t n, double want, const char *want_end)
+{
+	char *c = xmalloc(n + 32);
+	memcpy(c, s, n);
+	memset(c + n, ' ', 32);
+	double got, scanned = 0;
+	const char *q = num_scan_point(c, c + n + 32, &got);
+	if (q) {
+		point_taken++;
+		const char *r = num_scan(c, c + n + 32, &scanned);
+		if (r != q || bits_of(got) != bits_of(scanned) ||
+		    (q - c == want_end - s && bits_of(got) != bits_of(want)) || q - c > want_end - s) {
+			if (mismatches++ < 10)
+				printf("num_scan_point(\"%s\") = %.17g (%td bytes), num_scan %.17g (%td)\n", s,
+				       got, q - c, scanned, r ? r - c : -1);
+		}
+	}
+	free(c);
+}
 
 /* Parses s with num_scan (when it takes it) and num_parse, and compares with strtod.
  * Both read a copy that ends exactly where its allocation does (no NUL after it),
@@ -56,6 +80,7 @@ static void check(const char *s)
 				printf("num_parse_repr(\"%s\") = %.17g, strtod %.17g\n", s, got, want);
 		}
 	}
+	check_point(s, n, want, end);
 	if (num_parse_seconds(c, c + n, &got)) {
 		seconds_taken++;
 		if (end != s + n || bits_of(got) != bits_of(want)) {
@@ -78,6 +103,7 @@ static void check_repr(const char *s)
 		if (mismatches++ < 10)
 			printf("num_parse_repr(\"%s\") = %.17g, strtod %.17g\n", s, got, want);
 	}
+	check_point(s, n, want, end);
 	if (num_parse_seconds(c, c + n, &got) && (end != s + n || bits_of(got) != bits_of(want))) {
 		if (mismatches++ < 10)
 			printf("num_parse_seconds(\"%s\") = %.17g, strtod %.17g\n", s, got, want);
@@ -229,8 +255,8 @@ int main(void)
 	 * without two- and three-digit exponents of either sign or case; it must
 	 * take the shapes it is for (else the test of its values tests nothing). */
 	mismatches = 0;
-	repr_taken = 0;
-	long repr_shapes = 0;
+	repr_taken = point_taken = 0;
+	long repr_shapes = 0, point_shapes = 0;
 	for (int i = 0; i < 60000; i++) {
 		int k = 0, nf = (int)(test_rnd() % 20) + 1;
 		if (test_rnd() % 3 == 0)
@@ -247,11 +273,14 @@ int main(void)
 			              (int)(test_rnd() % (ex == 3 ? 330 : 41)));
 		buf[k] = '\0';
 		repr_shapes += nf >= 6 && nf <= 16 && ex != 3;
+		point_shapes += nf <= 18 && ex != 3;
 		check(buf);
 	}
 	INT_EQ(mismatches, 0, "repr-shaped decimals parse as strtod parses them");
 	OK(repr_taken > repr_shapes * 9 / 10, "num_parse_repr takes them (%ld of %ld)", repr_taken,
 	   repr_shapes);
+	OK(point_taken > point_shapes * 9 / 10, "num_scan_point takes them (%ld of %ld)",
+	   point_taken, point_shapes);
 	/* One byte of a repr-shaped string changed: taken only when strtod reads
 	 * the whole string to the same value. */
 	mismatches = 0;

@@ -976,7 +976,7 @@ static void test_bytes_per_run(const char *tmp)
 	struct site_opts so;
 	struct site s;
 	char *out = open_site_in(tmp, "perrun/site", &so, &s);
-	chart_fonts_load();
+	chart_fonts_load(so.chart_formats);
 	/* The counts are powers of two, so the site's arrays are as full at
 	 * both ends of the count. */
 	enum { WARM = 128, RUNS = 512 };

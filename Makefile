@@ -37,11 +37,7 @@ endif
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DRUNSITE_VERSION='"$(VERSION)"' -Iinclude -I$(BUILD) \
              $(WARN) $(CFLAGS) $(SANFLAGS) $(PKG_CFLAGS) -MMD -MP
 ALL_LDFLAGS = $(SANFLAGS) -Wl,--build-id $(LDFLAGS)
-# libm and libc first, then the libraries most of the others call: at start
-# the loader looks every symbol up in this order (the libraries are bound
-# now), and most are found in these (2% of a small build's instructions).
-# libm stays before libc, as before: the functions both define are libm's.
-LIBS       = -lm -lc -lglib-2.0 -lgobject-2.0 -lcairo $(PKG_LIBS) -lm -lpthread
+LIBS       = $(PKG_LIBS) -lm -lpthread
 
 # Every module below src/ except main.c forms the library the tests link.
 LIB_SRC  = $(sort $(filter-out src/main.c,$(wildcard src/*.c src/readers/*.c src/chart/*.c src/site/*.c)))

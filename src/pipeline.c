@@ -66,7 +66,6 @@ static struct run_keep *ask_take(struct asking *a, const struct run *r)
 	return t;
 }
 
-/* Run ids seen so far, with the store each came from (open addressing). */
 /* A set of run keys, each with the store it came from. The keys are copied
  * into chunks of their own and the stores' paths (which outlive the set)
  * are not copied: a build of 10,000 runs adds 20,000 keys to its two sets,
@@ -74,37 +73,12 @@ static struct run_keep *ask_take(struct asking *a, const struct run *r)
  * among what the runs keep when the sets go. */
 #define SEEN_CHUNK 16384
 
-struct seen_chunk {
-	struct seen_chunk *next;
-	size_t used, size;
-	char data[];
-};
-
 struct seen {
 	char **keys;
 	const char **from;
 	size_t cap, n;
-	struct seen_chunk *chunks;
+	struct str_block *chunks;
 };
-
-/* A copy of key in t's chunks. */
-static char *seen_keep(struct seen *t, const char *key)
-{
-	size_t n = strlen(key) + 1;
-	struct seen_chunk *c = t->chunks;
-	if (!c || c->used + n > c->size) {
-		size_t size = n > SEEN_CHUNK ? n : SEEN_CHUNK;
-		c = xmalloc(sizeof *c + size);
-		c->next = t->chunks;
-		c->used = 0;
-		c->size = size;
-		t->chunks = c;
-	}
-	char *at = c->data + c->used;
-	memcpy(at, key, n);
-	c->used += n;
-	return at;
-}
 
 /* Copies of runs read ahead from the later stores of unique run ids, with
  * their points dropped: what a run read from an earlier store is merged
@@ -166,7 +140,7 @@ static const char *seen_check_add(struct seen *t, const char *key, const char *f
 			return t->from[i];
 		i = (i + 1) & (t->cap - 1);
 	}
-	t->keys[i] = seen_keep(t, key);
+	t->keys[i] = str_blocks_copy(&t->chunks, key, SEEN_CHUNK);
 	t->from[i] = from;
 	t->n++;
 	return NULL;
@@ -174,11 +148,7 @@ static const char *seen_check_add(struct seen *t, const char *key, const char *f
 
 static void seen_free(struct seen *t)
 {
-	while (t->chunks) {
-		struct seen_chunk *c = t->chunks;
-		t->chunks = c->next;
-		free(c);
-	}
+	str_blocks_free(&t->chunks);
 	free(t->keys);
 	free(t->from);
 }

@@ -671,3 +671,36 @@ const char *lib_ready(struct lazy_lib *lib)
 	pthread_mutex_unlock(&lock);
 	return error;
 }
+
+struct str_block {
+	struct str_block *next;
+	size_t used, size;
+	char data[];
+};
+
+char *str_blocks_copy(struct str_block **list, const char *s, size_t block)
+{
+	size_t n = strlen(s) + 1;
+	struct str_block *b = *list;
+	if (!b || b->used + n > b->size) {
+		size_t size = n > block ? n : block;
+		b = xmalloc(sizeof *b + size);
+		b->next = *list;
+		b->used = 0;
+		b->size = size;
+		*list = b;
+	}
+	char *at = b->data + b->used;
+	memcpy(at, s, n);
+	b->used += n;
+	return at;
+}
+
+void str_blocks_free(struct str_block **list)
+{
+	while (*list) {
+		struct str_block *b = *list;
+		*list = b->next;
+		free(b);
+	}
+}

@@ -144,7 +144,7 @@ struct slug_chunk;
 struct slugset {
 	char **items;
 	size_t n, cap;
-	struct slug_chunk *chunks; /* where the slugs are: a run's is kept to the end */
+	struct str_block *chunks; /* where the slugs are: a run's is kept to the end */
 };
 
 struct build_cache;

@@ -66,6 +66,14 @@ int read_file(const char *path, struct buf *out, size_t max_bytes);
  * length, or 0 when the program has none or it is longer than cap. */
 size_t program_build_id(unsigned char *out, size_t cap);
 
+/* Strings copied one after another into blocks of at least block bytes
+ * and freed together: many small copies kept to the end of a build would,
+ * allocated one by one, each pin a piece of the heap among what is freed
+ * around them. A NULL list is empty. */
+struct str_block;
+char *str_blocks_copy(struct str_block **list, const char *s, size_t block);
+void str_blocks_free(struct str_block **list);
+
 /* The names in dir, sorted (without "." and ".."), or NULL with errno set
  * when it cannot be read. Free with free_names(). */
 char **list_dir_sorted(const char *dir, size_t *n);

@@ -96,31 +96,6 @@ static size_t set_pos(const struct slugset *set, const char *key, int *found)
  * would each pin a piece of the heap. */
 #define SLUG_CHUNK 4096
 
-struct slug_chunk {
-	struct slug_chunk *next;
-	size_t used, size;
-	char data[];
-};
-
-/* A copy of s in set's chunks (freed with the set). */
-static char *slug_keep(struct slugset *set, const char *s)
-{
-	size_t n = strlen(s) + 1;
-	struct slug_chunk *c = set->chunks;
-	if (!c || c->used + n > c->size) {
-		size_t size = n > SLUG_CHUNK ? n : SLUG_CHUNK;
-		c = xmalloc(sizeof *c + size);
-		c->next = set->chunks;
-		c->used = 0;
-		c->size = size;
-		set->chunks = c;
-	}
-	char *at = c->data + c->used;
-	memcpy(at, s, n);
-	c->used += n;
-	return at;
-}
-
 const char *slug_claim(struct slugset *set, const char *base)
 {
 	char *cand = xstrdup(base);
@@ -131,7 +106,7 @@ const char *slug_claim(struct slugset *set, const char *base)
 		cand = xasprintf("%s-%u", base, k);
 		pos = set_pos(set, cand, &found);
 	}
-	char *kept = slug_keep(set, cand);
+	char *kept = str_blocks_copy(&set->chunks, cand, SLUG_CHUNK);
 	free(cand);
 	GROW(set->items, set->cap, set->n + 1);
 	memmove(set->items + pos + 1, set->items + pos, (set->n - pos) * sizeof *set->items);
@@ -142,11 +117,7 @@ const char *slug_claim(struct slugset *set, const char *base)
 
 void slugset_free(struct slugset *set)
 {
-	while (set->chunks) {
-		struct slug_chunk *c = set->chunks;
-		set->chunks = c->next;
-		free(c);
-	}
+	str_blocks_free(&set->chunks);
 	free(set->items);
 	memset(set, 0, sizeof *set);
 }

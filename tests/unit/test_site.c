@@ -445,7 +445,25 @@ static void test_slugs(void)
 	   r3);
 	const char *r4 = slug_run(&set, "abc123", "abc123");
 	STR_EQ(r4, "abc123", "a run named by its id keeps the id");
+	/* The slugs live in shared blocks: each claimed one stays as it was
+	 * while hundreds more (past one block) are claimed after it. */
+	char *r1_was = xstrdup(r1);
+	for (int i = 0; i < 600; i++)
+		slug_claim(&set, "a-name-of-some-length");
+	STR_EQ(a, "run", "the first slug claimed is unchanged after 600 more");
+	STR_EQ(r1, r1_was, "a run slug is unchanged after 600 more");
+	free(r1_was);
 	slugset_free(&set);
+
+	/* A string longer than a block gets a block of its own. */
+	struct str_block *blocks = NULL;
+	const char *small = str_blocks_copy(&blocks, "small", 16);
+	const char *long_one = str_blocks_copy(&blocks, big, 16);
+	const char *after = str_blocks_copy(&blocks, "after", 16);
+	OK(strcmp(small, "small") == 0 && strcmp(long_one, big) == 0 && strcmp(after, "after") == 0,
+	   "copies into blocks: a small one, one past the block size, one after it");
+	str_blocks_free(&blocks);
+	OK(blocks == NULL, "freed blocks leave an empty list");
 
 	char h1[9], h2[9];
 	slug_hash8(h1, "id-1");

@@ -256,18 +256,20 @@ static void test_log_rule(void)
 	struct chart_point e[] = {{0, NAN}, {1, 0.01}, {2, INFINITY}, {3, -INFINITY}, {4, 1}};
 	struct chart_point f[] = {{0, 0.5}, {1, NAN}, {2, 0.0}, {3, 1e-4}};
 	struct chart_point g[] = {{0, NAN}, {1, INFINITY}};
-	s.pts = d;
-	s.n = 4;
-	INT_EQ(log_rule(&spec), 1, "-inf is no value: 1e-4..0.5 still log");
-	s.pts = e;
-	s.n = 5;
-	INT_EQ(log_rule(&spec), 0, "0.01..1 between infinities: linear");
-	s.pts = f;
-	s.n = 4;
-	INT_EQ(log_rule(&spec), 0, "a zero: linear");
-	s.pts = g;
-	s.n = 2;
-	INT_EQ(log_rule(&spec), 0, "no finite value: linear");
+	const struct {
+		struct chart_point *pts;
+		size_t n;
+		int log;
+		const char *what;
+	} cases[] = {{d, 4, 1, "-inf is no value: 1e-4..0.5 still log"},
+	             {e, 5, 0, "0.01..1 between infinities: linear"},
+	             {f, 4, 0, "a zero: linear"},
+	             {g, 2, 0, "no finite value: linear"}};
+	for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+		s.pts = cases[k].pts;
+		s.n = cases[k].n;
+		INT_EQ(log_rule(&spec), cases[k].log, cases[k].what);
+	}
 	/* Over every series: three decades between two of them. */
 	struct chart_point h[] = {{0, 1e-4}, {1, 1e-3}};
 	struct chart_point i[] = {{0, 0.1}, {1, NAN}, {2, 0.5}};

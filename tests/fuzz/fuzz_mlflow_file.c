@@ -3,13 +3,16 @@
  *   mode % 4 == 0  a metrics file, parsed whole and in two chunks split where
  *                  the second byte says: both must give the same points;
  *   mode % 4 == 1  a meta.yaml file;
- *   mode % 4 == 2  one number: when it parses, it must equal strtod's bits;
+ *   mode % 4 == 2  one number: when it parses, it must equal strtod's bits,
+ *                  and so must what the metrics reader's word-at-a-time
+ *                  fast path (num_scan_point) reads of it;
  *   mode % 4 == 3  the mlflow.log-model.history tag (JSON). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "runsite/diag.h"
+#include "runsite/numparse.h"
 #include "runsite/util.h"
 #include "../../src/readers/mlflow_text.h"
 
@@ -48,11 +51,31 @@ static void fuzz_yaml(const char *text, size_t len)
 	kvlist_free(&kv);
 }
 
+/* num_scan_point needs 32 bytes after the number's start: the text is
+ * followed by newlines, as a metrics line's value is by the rest. */
+static void fuzz_point_number(const char *text, size_t len)
+{
+	char *z = xmalloc(len + 33);
+	memcpy(z, text, len);
+	memset(z + len, '\n', 32);
+	z[len + 32] = '\0';
+	double got;
+	const char *q = num_scan_point(z, z + len + 32, &got);
+	if (q) {
+		char *end;
+		double want = strtod(z, &end);
+		if (end != q || memcmp(&want, &got, sizeof want) != 0)
+			__builtin_trap();
+	}
+	free(z);
+}
+
 static void fuzz_number(const char *text, size_t len)
 {
 	double got;
 	if (len > 512 || memchr(text, '\0', len))
 		return;
+	fuzz_point_number(text, len);
 	if (!mlflow_parse_double(text, text + len, &got))
 		return;
 	char *z = xstrndup(text, len);

@@ -3,6 +3,8 @@
 #ifndef RUNSITE_CHART_H
 #define RUNSITE_CHART_H
 
+#include <math.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -10,6 +12,34 @@ struct chart_point {
 	double x; /* step, or seconds (absolute or since start) */
 	double y; /* may be NaN or ±Inf: drawn as a gap, with a marker where a run diverged */
 };
+
+/* Widens [*lo, *hi] to the finite y (of_y) or x of the n points: first a
+ * min and a max a point (a NaN fails both tests); only when an infinity is
+ * among them is each value tested for being finite. Inline, so that of_y,
+ * a constant where it is called, leaves no test in the loops. */
+static inline void chart_points_range(const struct chart_point *pts, size_t n, bool of_y,
+                                      double *lo, double *hi)
+{
+	double a = INFINITY, b = -INFINITY;
+	for (size_t i = 0; i < n; i++) {
+		double v = of_y ? pts[i].y : pts[i].x;
+		a = v < a ? v : a;
+		b = v > b ? v : b;
+	}
+	if (isinf(a) || isinf(b)) {
+		a = INFINITY;
+		b = -INFINITY;
+		for (size_t i = 0; i < n; i++) {
+			double v = of_y ? pts[i].y : pts[i].x;
+			if (isfinite(v)) {
+				a = v < a ? v : a;
+				b = v > b ? v : b;
+			}
+		}
+	}
+	*lo = a < *lo ? a : *lo;
+	*hi = b > *hi ? b : *hi;
+}
 
 struct chart_series {
 	const char *label;              /* legend text (a run name); untrusted, any UTF-8 */

@@ -78,6 +78,8 @@ void chart_smooth(const double *y, size_t n, double w, double *out);
 /* Whether log-y should be suggested: every finite value is > 0 and they
  * span three decades or more. */
 int chart_log_suggested(const struct chart_spec *spec);
+/* The same rule, given the least and greatest finite value (lo > hi: none). */
+int chart_log_range(double lo, double hi);
 
 /* M4 decimation of pts[0..n) (sorted by x): per device pixel column
  * floor(x0 + (x - xlo) * sx), keep the first, last, min and max finite point

@@ -435,10 +435,8 @@ unsigned long chart_describe_calls(void)
 }
 
 /* The first points of series se with its least and its greatest finite y,
- * or (size_t)-1 for both when no y is finite. The extrema first,
- * a min and a max a point (a NaN fails both tests), then where they first
- * are; each y is tested for being finite only when an infinity is among
- * them. */
+ * or (size_t)-1 for both when no y is finite: the extrema first
+ * (chart_points_range), then where they first are. */
 static void series_extrema(const struct chart_series *se, size_t *lo, size_t *hi)
 {
 	const struct chart_point *pts = se->pts;
@@ -446,36 +444,16 @@ static void series_extrema(const struct chart_series *se, size_t *lo, size_t *hi
 	if (!pts)
 		return;
 	double lov = INFINITY, hiv = -INFINITY;
-	for (size_t i = 0; i < se->n; i++) {
-		double y = pts[i].y;
-		lov = y < lov ? y : lov;
-		hiv = y > hiv ? y : hiv;
-	}
-	if (isfinite(lov) && isfinite(hiv)) {
-		size_t i = 0, j = 0;
-		while (pts[i].y != lov)
-			i++;
-		while (pts[j].y != hiv)
-			j++;
-		*lo = i;
-		*hi = j;
+	chart_points_range(pts, se->n, true, &lov, &hiv);
+	if (!isfinite(lov))
 		return;
-	}
-	lov = INFINITY;
-	hiv = -INFINITY; /* values at lo and hi, kept in registers */
-	for (size_t i = 0; i < se->n; i++) {
-		double y = pts[i].y;
-		if (!isfinite(y))
-			continue;
-		if (y < lov) { /* a finite y is below INFINITY: the first sets lo */
-			*lo = i;
-			lov = y;
-		}
-		if (y > hiv) {
-			*hi = i;
-			hiv = y;
-		}
-	}
+	size_t i = 0, j = 0;
+	while (pts[i].y != lov)
+		i++;
+	while (pts[j].y != hiv)
+		j++;
+	*lo = i;
+	*hi = j;
 }
 
 struct chart_extrema *chart_series_extrema(const struct chart_spec *spec)
@@ -496,8 +474,7 @@ int chart_log_from_extrema(const struct chart_spec *spec, const struct chart_ext
 		lo = a < lo ? a : lo;
 		hi = b > hi ? b : hi;
 	}
-	/* as chart_log_suggested: no finite value at or below 0, three decades */
-	return lo > 0 && hi > 0 && hi / lo >= 1000 * (1 - 1e-12);
+	return chart_log_range(lo, hi);
 }
 
 char *chart_describe(const struct chart_spec *spec, const struct chart_info *info)

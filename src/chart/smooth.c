@@ -41,38 +41,16 @@ void chart_smooth(const double *y, size_t n, double w, double *out)
 	}
 }
 
+int chart_log_range(double lo, double hi)
+{
+	/* no finite value at or below 0 (and some), three decades */
+	return lo > 0 && hi > 0 && hi / lo >= 1000 * (1 - 1e-12);
+}
+
 int chart_log_suggested(const struct chart_spec *spec)
 {
 	double lo = INFINITY, hi = -INFINITY;
-
-	/* First the extrema of the values that are numbers (a NaN fails both
-	 * tests), a min and a max a point; only when an infinity is among them
-	 * (or no value is a number) are the finite values looked for one by one. */
-	for (size_t s = 0; s < spec->nseries; s++) {
-		const struct chart_series *se = &spec->series[s];
-		for (size_t i = 0; i < se->n; i++) {
-			double v = se->pts[i].y;
-			lo = v < lo ? v : lo;
-			hi = v > hi ? v : hi;
-		}
-	}
-	if (isfinite(lo) && isfinite(hi))
-		return lo > 0 && hi / lo >= 1000 * (1 - 1e-12);
-	lo = INFINITY;
-	hi = -INFINITY;
-	for (size_t s = 0; s < spec->nseries; s++) {
-		const struct chart_series *se = &spec->series[s];
-		for (size_t i = 0; i < se->n; i++) {
-			double v = se->pts[i].y;
-			if (!isfinite(v))
-				continue;
-			if (v <= 0)
-				return 0;
-			if (v < lo)
-				lo = v;
-			if (v > hi)
-				hi = v;
-		}
-	}
-	return hi > 0 && hi / lo >= 1000 * (1 - 1e-12);
+	for (size_t s = 0; s < spec->nseries; s++)
+		chart_points_range(spec->series[s].pts, spec->series[s].n, true, &lo, &hi);
+	return chart_log_range(lo, hi);
 }

@@ -306,26 +306,8 @@ static void band_json(struct jsonw *w, const struct chart_series *se, double xlo
 static char *chart_data_json(const struct chart_spec *sp, int log_y, int columns)
 {
 	double xlo = INFINITY, xhi = -INFINITY;
-	/* The extrema of the x that are numbers (a NaN fails both tests), a
-	 * min and a max a point; each x is looked at only when an infinity is
-	 * among them. */
 	for (size_t i = 0; i < sp->nseries; i++)
-		for (size_t j = 0; j < sp->series[i].n; j++) {
-			double x = sp->series[i].pts[j].x;
-			xlo = x < xlo ? x : xlo;
-			xhi = x > xhi ? x : xhi;
-		}
-	if (isinf(xlo) || isinf(xhi)) {
-		xlo = INFINITY;
-		xhi = -INFINITY;
-		for (size_t i = 0; i < sp->nseries; i++)
-			for (size_t j = 0; j < sp->series[i].n; j++)
-				if (isfinite(sp->series[i].pts[j].x)) {
-					double x = sp->series[i].pts[j].x; /* finite: fmin and fmax without the calls */
-					xlo = x < xlo ? x : xlo;
-					xhi = x > xhi ? x : xhi;
-				}
-	}
+		chart_points_range(sp->series[i].pts, sp->series[i].n, false, &xlo, &xhi);
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);

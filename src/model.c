@@ -472,12 +472,18 @@ void run_nonfinite(const struct run *r, size_t i, uint64_t out[2])
 	}
 }
 
-const struct series_sum *run_find_sum(const struct run *r, const char *key)
+size_t run_metric_index(const struct run *r, const char *key)
 {
 	for (size_t i = 0; i < r->nmetrics; i++)
-		if (strcmp(run_sum(r, i)->key, key) == 0)
-			return run_sum(r, i);
-	return NULL;
+		if (strcmp(r->sums ? r->sums[i].key : r->metrics[i].key, key) == 0)
+			return i;
+	return SIZE_MAX;
+}
+
+const struct series_sum *run_find_sum(const struct run *r, const char *key)
+{
+	size_t i = run_metric_index(r, key);
+	return i == SIZE_MAX ? NULL : run_sum(r, i);
 }
 
 const struct point *run_dec(const struct run *r, size_t i)

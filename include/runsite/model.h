@@ -191,8 +191,9 @@ const struct series *run_find_series(const struct run *r, const char *key);
  * series' full summary into the series at each call, so two threads must
  * not read one such run at once. */
 const struct series_sum *run_sum(const struct run *r, size_t i);
-/* The metric of r called key, or NULL. */
+/* The metric of r called key, or NULL; its index, or SIZE_MAX. */
 const struct series_sum *run_find_sum(const struct run *r, const char *key);
+size_t run_metric_index(const struct run *r, const char *key);
 /* Metric i's count of NaN values (out[0]) and of ±Inf (out[1]). */
 void run_nonfinite(const struct run *r, size_t i, uint64_t out[2]);
 /* Metric i's decimated copy when it is in memory, else NULL. */

@@ -102,15 +102,6 @@ static struct chart_point *kept_dec_points(const struct site_run *sr, const stru
 	return cp;
 }
 
-/* The index of run r's metric key, or SIZE_MAX. */
-static size_t metric_index(const struct run *r, const char *key)
-{
-	for (size_t i = 0; i < r->nmetrics; i++)
-		if (strcmp(run_sum(r, i)->key, key) == 0)
-			return i;
-	return SIZE_MAX;
-}
-
 /* Metric i of run sr: its decimated copy as chart points with x as the
  * options ask, from memory or from the spill file (caller frees). A copy
  * that cannot be read back is reported and drawn as no points (*n = 0). */
@@ -945,7 +936,7 @@ void site_run_charts_unload(struct site_run *sr)
 
 char *run_sparkline(struct site *s, struct site_run *sr, const char *key, double end[2])
 {
-	size_t i = key ? metric_index(sr->run, key) : SIZE_MAX;
+	size_t i = key ? run_metric_index(sr->run, key) : SIZE_MAX;
 	if (i == SIZE_MAX || run_sum(sr->run, i)->ndec < 2)
 		return NULL;
 	size_t n;
@@ -1001,7 +992,7 @@ static int unit_series(const struct site *s, const struct plan_unit *u, const ch
 	own[0] = own[1] = own[2] = NULL;
 	const struct site_run *sr = &s->runs[u->run];
 	if (!u->g) {
-		size_t mi = metric_index(sr->run, key);
+		size_t mi = run_metric_index(sr->run, key);
 		if (mi == SIZE_MAX || run_sum(sr->run, mi)->ndec == 0)
 			return 0;
 		size_t n = run_sum(sr->run, mi)->ndec;
@@ -1019,7 +1010,7 @@ static int unit_series(const struct site *s, const struct plan_unit *u, const ch
 	size_t *n = xcalloc(u->g->n, sizeof *n);
 	for (size_t i = 0; i < u->g->n; i++) {
 		const struct site_run *mr = &s->runs[u->idx[u->g->members[i]]];
-		size_t mi = metric_index(mr->run, key);
+		size_t mi = run_metric_index(mr->run, key);
 		size_t nd;
 		if (mi == SIZE_MAX || run_sum(mr->run, mi)->ndec == 0)
 			continue;
@@ -1327,7 +1318,7 @@ static size_t rest_each(const struct site *s, const struct plan_unit *have, size
 		for (size_t m = 0; m < nm; m++) {
 			const struct site_run *sr =
 			        &s->runs[have[u].g ? have[u].idx[have[u].g->members[m]] : have[u].run];
-			size_t mi = metric_index(sr->run, key);
+			size_t mi = run_metric_index(sr->run, key);
 			size_t k;
 			if (mi == SIZE_MAX || run_sum(sr->run, mi)->ndec == 0)
 				continue;
@@ -1781,7 +1772,7 @@ static int rest_metrics(const struct run *r, size_t u, const struct rest_band *b
 		metric[k] = SIZE_MAX;
 		if (!bands[k].in || !bands[k].in[u])
 			continue;
-		size_t i = metric_index(r, bands[k].key);
+		size_t i = run_metric_index(r, bands[k].key);
 		if (i != SIZE_MAX && run_sum(r, i)->ndec > 0) {
 			metric[k] = i;
 			any = 1;

@@ -579,13 +579,8 @@ void summary_compute(struct metric_summary *sum, const struct point *pts, size_t
 	sum->last = pts[n - 1];
 	for (size_t i = 0; i < n; i++) {
 		double v = pts[i].value;
-		if (__builtin_expect(!isfinite(v), 0)) {
-			if (isnan(v))
-				sum->nan_count++;
-			else
-				sum->inf_count++;
+		if (summary_count_nonfinite(sum, v))
 			continue;
-		}
 		/* Points are sorted by (step, time), so strict comparisons keep the earliest. */
 		if (!sum->has_finite) {
 			sum->has_finite = true;
@@ -614,13 +609,8 @@ void summary_fold(struct metric_summary *s, struct point p)
 		s->last = p;
 	}
 	double v = p.value;
-	if (!isfinite(v)) {
-		if (isnan(v))
-			s->nan_count++;
-		else
-			s->inf_count++;
+	if (summary_count_nonfinite(s, v))
 		return;
-	}
 	if (!s->has_finite) {
 		s->has_finite = true;
 		s->min = s->max = p;
@@ -662,13 +652,8 @@ static struct point *decimate_m4(const struct point *pts, size_t n, size_t bucke
 					*nout = 0;
 					return NULL;
 				}
-				if (!isfinite(v)) {
-					if (isnan(v))
-						sum->nan_count++;
-					else
-						sum->inf_count++;
+				if (summary_count_nonfinite(sum, v))
 					continue;
-				}
 			}
 			if (isfinite(v)) {
 				if (imin == SIZE_MAX || v < vmin)
@@ -757,13 +742,8 @@ static int summary_if_increasing(struct metric_summary *sum, const struct point 
 			return 0;
 		prev = pts[i].step;
 		double v = pts[i].value;
-		if (__builtin_expect(!isfinite(v), 0)) {
-			if (isnan(v))
-				sum->nan_count++;
-			else
-				sum->inf_count++;
+		if (summary_count_nonfinite(sum, v))
 			continue;
-		}
 		/* Strict comparisons keep the earliest step on a tie. */
 		if (v < lo) {
 			lo = v;

@@ -3,6 +3,7 @@
 #ifndef RUNSITE_MODEL_H
 #define RUNSITE_MODEL_H
 
+#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -32,6 +33,19 @@ struct metric_summary {
 	struct point min;   /* smallest finite value; on a tie the earliest (step, time) */
 	struct point max;   /* largest finite value; on a tie the earliest (step, time) */
 };
+
+/* Counts v in s's NaN or Inf tally when it is not a finite number;
+ * returns whether it was (then it is no candidate for min or max). */
+static inline bool summary_count_nonfinite(struct metric_summary *s, double v)
+{
+	if (__builtin_expect(isfinite(v), 1))
+		return false;
+	if (isnan(v))
+		s->nan_count++;
+	else
+		s->inf_count++;
+	return true;
+}
 
 /* A point without its time: a minimum or maximum as pages show it. */
 struct step_value {

@@ -286,11 +286,8 @@ static inline void push_to(const struct state *st, struct series *s, int64_t ste
 	/* The summary as the points arrive (run_finish then need not read them
 	 * again); steps increase, so the first of equal values is the earliest. */
 	struct metric_summary *m = &s->sum;
-	if (__builtin_expect(!isfinite(v), 0)) {
-		if (isnan(v))
-			m->nan_count++;
-		else
-			m->inf_count++;
+	if (summary_count_nonfinite(m, v)) {
+		/* counted; no candidate for min or max */
 	} else if (__builtin_expect(!m->has_finite, 0)) {
 		m->has_finite = true;
 		m->min = m->max = *p;

@@ -140,7 +140,6 @@ struct site_report {
 	char *title;             /* the front matter's, else the file's name */
 };
 
-struct slug_chunk;
 struct slugset {
 	char **items;
 	size_t n, cap;

@@ -1451,15 +1451,17 @@ struct rest_band {
 	char *out_rel;
 };
 
-/* The x of metric i's point p as it is drawn for run sr. */
-static double rest_guess_x(const struct site *s, const struct site_run *sr, size_t i,
-                           const struct point *p)
+/* The x of metric i's first and last points as they are drawn for run sr. */
+static void rest_guess_x(const struct site *s, const struct site_run *sr, size_t i, double *first_x,
+                         double *last_x)
 {
 	const struct series_sum *se = run_sum(sr->run, i);
 	enum chart_x_kind kind = sr->kept && !run_dec(sr->run, i) ? (enum chart_x_kind)sr->kept->x_kind
 	                                                         : s->opts->chart.x_kind;
 	struct point first = {se->first_step, se->first_time_ms, 0};
-	return point_x(p, kind, x_origin(sr->run, &first));
+	int64_t origin = x_origin(sr->run, &first);
+	*first_x = point_x(&first, kind, origin);
+	*last_x = point_x(&se->last, kind, origin);
 }
 
 /* Appends run digest's record (its points' x range lo..hi) to band b's
@@ -1819,13 +1821,12 @@ static int rest_bands(struct site *s, const struct plan_unit *units, size_t nu,
 			for (size_t k = 0; k < nk; k++) {
 				if (metric[k] == SIZE_MAX)
 					continue;
-				const struct series_sum *se = run_sum(sr->run, metric[k]);
 				if (++nruns[k] > most)
 					most = nruns[k];
-				struct point first = {se->first_step, se->first_time_ms, 0};
-				bands[k].gxlo = fmin(bands[k].gxlo, rest_guess_x(s, sr, metric[k], &first));
-				bands[k].gxhi =
-				        fmax(bands[k].gxhi, rest_guess_x(s, sr, metric[k], &se->last));
+				double first_x, last_x;
+				rest_guess_x(s, sr, metric[k], &first_x, &last_x);
+				bands[k].gxlo = fmin(bands[k].gxlo, first_x);
+				bands[k].gxhi = fmax(bands[k].gxhi, last_x);
 			}
 		}
 	free(nruns);

@@ -989,13 +989,14 @@ static void test_store(void)
 	free(root);
 }
 
-/* A run large enough to be parsed by two threads: warnings still come out
- * once each, in key order, and every point is there. */
+/* A run large enough to be parsed by two threads, of files large enough
+ * to be mapped (over 1 MiB, parsed a MiB at a time): warnings still come
+ * out once each, in key order, and every point is there. */
 static void test_big_run(void)
 {
 	put("big/mlruns/0/meta.yaml", "experiment_id: '0'\nname: Default\n");
 	put("big/mlruns/0/r1/meta.yaml", "run_id: r1\nstatus: 3\n");
-	const int lines = 12000;
+	const int lines = 40000;
 	for (int k = 0; k < 6; k++) {
 		struct buf b = BUF_INIT;
 		for (int i = 0; i < lines; i++) {
@@ -1010,6 +1011,7 @@ static void test_big_run(void)
 		if (k == 5)
 			BUF_PUTSL(&b, "17092800");
 		char *rel = xasprintf("big/mlruns/0/r1/metrics/m%d", k);
+		OK(b.size > (1u << 20), "m%d is over 1 MiB", k);
 		put_n(rel, b.data, b.size);
 		free(rel);
 		buf_free(&b);
@@ -1024,7 +1026,7 @@ static void test_big_run(void)
 	INT_EQ(diag_count() - w0, 3, "two bad lines and a half-written last line, reported once each");
 	const char *a = strstr(err, "m2:5001: the value is not a number");
 	const char *b = strstr(err, "m2:7001: expected 2, 3 or 5 fields");
-	const char *c = strstr(err, "m5:12001: incomplete last line");
+	const char *c = strstr(err, "m5:40001: incomplete last line");
 	OK(a && b && c && a < b && b < c, "warnings in file and line order: %s", err);
 	if (g.nruns == 1) {
 		struct run *r = g.runs[0];

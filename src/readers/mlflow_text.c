@@ -50,24 +50,40 @@ static const char *scan_word(const char *p, const char *end, double *out)
 /* Bytes after a line's start that line_fast may read. */
 #define LINE_FAST_SPAN 64
 
+/* The first 8 bytes of the last timestamp line_fast read whole, and their
+ * value: the timestamps of a file's next hundred lines or so begin alike. */
+struct ts_head {
+	uint64_t text;  /* 8 ASCII digits */
+	uint64_t value; /* what they read as */
+};
+
 /* The usual line at p, "T V S\n": T of 1 to 15 digits, V as num_scan_point
  * reads it, S of 1 to 7 digits, maybe negative, and LINE_FAST_SPAN bytes
  * from p. Fills *ts, *val and *step and returns the newline, or NULL for any
  * other line (the slower paths read it, to the same point). Each field is
- * measured a word at a time, its end found in the words already loaded. */
+ * measured a word at a time, its end found in the words already loaded; the
+ * timestamp's first word is parsed only when it is not *head's. */
 static inline __attribute__((always_inline)) const char *line_fast(const char *p, uint64_t *ts,
-                                                                   double *val, int64_t *step)
+                                                                   double *val, int64_t *step,
+                                                                   struct ts_head *head)
 {
 	static const uint64_t pow10[8] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000};
 	uint64_t a, b, t;
 	memcpy(&a, p, 8);
-	unsigned n = num_digit_run(a);
+	unsigned n = 8;
+	if (a != head->text) {
+		n = num_digit_run(a);
+		if (n == 8) {
+			head->text = a;
+			head->value = num_parse_eight(p);
+		}
+	}
 	if (n == 8) { /* the usual 13 digits of milliseconds */
 		memcpy(&b, p + 8, 8);
 		unsigned nb = num_digit_run(b);
 		if (nb == 8)
 			return NULL;
-		t = num_parse_eight(p) * pow10[nb] + num_parse_upto8(b, nb);
+		t = head->value * pow10[nb] + num_parse_upto8(b, nb);
 		n += nb;
 	} else {
 		if (n == 0)
@@ -194,6 +210,7 @@ size_t mlflow_metrics_parse(struct mlflow_metrics *m, const char *data, size_t l
 	/* Locals, not s->n and m->line: stores into pts may alias them. */
 	struct point *pts = s->pts;
 	size_t n = s->n, cap = s->cap, line = m->line;
+	struct ts_head head = {UINT64_C(0x3030303030303030), 0}; /* "00000000" */
 	for (;;) {
 		/* The usual lines, while their words are in the buffer. */
 		const char *lf;
@@ -201,7 +218,7 @@ size_t mlflow_metrics_parse(struct mlflow_metrics *m, const char *data, size_t l
 		int64_t sv;
 		double v;
 		while (n < cap && end - p >= LINE_FAST_SPAN &&
-		       (lf = line_fast(p, &t, &v, &sv)) != NULL) {
+		       (lf = line_fast(p, &t, &v, &sv, &head)) != NULL) {
 			pts[n].step = sv;
 			pts[n].time_ms = (int64_t)t;
 			pts[n].value = v;

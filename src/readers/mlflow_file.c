@@ -320,35 +320,42 @@ static void read_metric_chunks(struct metric_job *j, int fd, struct mlflow_metri
 }
 
 /* Parses the file of j (open as fd) mapped, when it is big enough and can be:
- * no copy of its bytes, and its pages mapped in one call rather than a fault
- * each. The points are taken MAP_STEP bytes at a time, so a file shortened
- * under the mapping (SIGBUS, see runsite/mapfile.h) keeps those before the
- * step it was in. Returns false when it was not mapped (nothing parsed). */
+ * no copy of its bytes, and the pages of each MAP_STEP bytes mapped in one
+ * call rather than a fault each, then let go once parsed (so the file never
+ * counts whole in the process's memory). A file shortened under the mapping
+ * (SIGBUS, see runsite/mapfile.h) keeps the points of the steps before.
+ * Returns false when it was not mapped (nothing parsed). */
 static bool parse_mapped(struct metric_job *j, int fd, struct mlflow_metrics *m, bool silent)
 {
 	struct stat st;
 	if (fstat(fd, &st) != 0 || st.st_size < MAP_MIN || (uint64_t)st.st_size > SIZE_MAX)
 		return false;
-	size_t size = (size_t)st.st_size;
+	size_t size = (size_t)st.st_size, pg = (size_t)sysconf(_SC_PAGESIZE);
 	const char *data = mapfile_map(fd, size);
 	if (!data)
 		return false;
-#ifdef MADV_POPULATE_READ
-	madvise((void *)data, size, MADV_POPULATE_READ); /* only a hint: faults otherwise */
-#endif
 	sigjmp_buf jb;
 	mapfile_guard(data, size, &jb);
 	if (sigsetjmp(jb, 0) == 0) {
-		size_t off = 0, len = MAP_STEP;
+		size_t off = 0, len = MAP_STEP, dropped = 0;
 		for (;;) {
 			len = len < size - off ? len : size - off;
 			bool final = off + len == size;
+#ifdef MADV_POPULATE_READ
+			size_t a = off / pg * pg; /* only a hint: faults otherwise */
+			madvise((void *)(data + a), off + len - a, MADV_POPULATE_READ);
+#endif
 			size_t used = mlflow_metrics_parse(m, data + off, len, final, &j->s);
 			if (final)
 				break;
 			/* a line longer than a step: the rest in one */
 			len = used ? MAP_STEP : size - off;
 			off += used;
+			size_t below = off / pg * pg;
+			if (below > dropped) {
+				madvise((void *)(data + dropped), below - dropped, MADV_DONTNEED);
+				dropped = below;
+			}
 		}
 	} else if (silent) {
 		j->report = true;

@@ -124,8 +124,10 @@ static void put_points(struct buf *b, const struct point *pts, size_t n)
 	unsigned char blk[16384];
 	/* about 8 bytes a point (a step, a time and a value that change a
 	 * little): one allocation, not a copy at each doubling */
-	if (n > sizeof blk)
+	if (n > sizeof blk) {
 		buf_reserve(b, n / 2 * 17);
+		huge_pages(b->data + b->size, b->cap - b->size);
+	}
 	unsigned char *p = varint_at(blk, n);
 	uint64_t step = 0, time = 0, bits = 0;
 	for (size_t i = 0; i < n; i++) {

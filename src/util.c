@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -120,6 +121,16 @@ void buf_put(struct buf *b, const void *data, size_t n)
 		memcpy(b->data + b->size, data, n);
 	b->size += n;
 	b->data[b->size] = '\0';
+}
+
+void huge_pages(void *p, size_t bytes)
+{
+	const uintptr_t huge = (uintptr_t)2 << 20;
+	if (bytes < 4 * huge)
+		return;
+	uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1), e = ((uintptr_t)p + bytes) & ~(huge - 1);
+	if (e > a)
+		madvise((void *)a, e - a, MADV_HUGEPAGE);
 }
 
 void buf_reserve(struct buf *b, size_t extra)

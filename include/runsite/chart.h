@@ -78,6 +78,8 @@ struct chart_info {
 	uint64_t points_total;  /* points given */
 	uint64_t points_drawn;  /* points drawn after decimation */
 	int log_y;              /* whether the y axis was logarithmic */
+	int x_known;            /* chart_draw found x_lo, x_hi (not kept in the build cache) */
+	double x_lo, x_hi;      /* the least and greatest finite x of every series */
 };
 
 /* The smoothing weight when none is asked for: TensorBoard's default. The

@@ -65,6 +65,17 @@ static inline __attribute__((always_inline)) uint64_t num_parse_run(uint64_t x, 
 	return (x & UINT64_C(0x0000FFFF0000FFFF)) * UINT64_C(42949672960001) >> 32;
 }
 
+/* The value of the first n (0 to 8) digits of x, loaded from memory: as
+ * num_parse_run, for the counts a word may hold whole or not at all. */
+static inline __attribute__((always_inline)) uint64_t num_parse_upto8(uint64_t x, unsigned n)
+{
+	unsigned half = 4 * (8 - n);
+	x = x << half << half; /* two shifts: n = 0 (64 bits) leaves 0 */
+	x = (x & UINT64_C(0x0F0F0F0F0F0F0F0F)) * 2561 >> 8;
+	x = (x & UINT64_C(0x00FF00FF00FF00FF)) * 6553601 >> 16;
+	return (x & UINT64_C(0x0000FFFF0000FFFF)) * UINT64_C(42949672960001) >> 32;
+}
+
 /* Reads up to 18 ASCII digits from p into *v (no overflow possible);
  * returns the end of the digits. */
 static inline __attribute__((always_inline)) const char *num_fast_digits(const char *p, const char *end, uint64_t *v)

@@ -1169,6 +1169,11 @@ int chart_draw(const struct chart_spec *spec, cairo_t *cr, const struct chart_dr
 		cairo_paint(cr);
 	}
 	prepare(&c, p, logy, &xlo, &xhi, &ylo, &yhi);
+	if (info) {
+		info->x_known = 1;
+		info->x_lo = xlo;
+		info->x_hi = xhi;
+	}
 	if (!(xhi >= xlo)) {
 		xlo = 0;
 		xhi = 1;

@@ -435,25 +435,41 @@ unsigned long chart_describe_calls(void)
 }
 
 /* The first points of series se with its least and its greatest finite y,
- * or (size_t)-1 for both when no y is finite: the extrema first
- * (chart_points_range), then where they first are. */
+ * or (size_t)-1 for both when no y is finite. One pass keeps the first
+ * point of each new extreme; only when an infinity is among them is each
+ * value tested for being finite, in a second (as chart_points_range). */
 static void series_extrema(const struct chart_series *se, size_t *lo, size_t *hi)
 {
 	const struct chart_point *pts = se->pts;
 	*lo = *hi = (size_t)-1;
 	if (!pts)
 		return;
-	double lov = INFINITY, hiv = -INFINITY;
-	chart_points_range(pts, se->n, true, &lov, &hiv);
-	if (!isfinite(lov))
+	double a = INFINITY, b = -INFINITY;
+	size_t i, ai = 0, bi = 0;
+	for (i = 0; i < se->n; i++) {
+		double y = pts[i].y; /* a NaN fails both tests */
+		if (y < a)
+			a = y, ai = i;
+		if (y > b)
+			b = y, bi = i;
+	}
+	if (isinf(a) || isinf(b)) {
+		a = INFINITY;
+		b = -INFINITY;
+		for (i = 0; i < se->n; i++) {
+			double y = pts[i].y;
+			if (!isfinite(y))
+				continue;
+			if (y < a)
+				a = y, ai = i;
+			if (y > b)
+				b = y, bi = i;
+		}
+	}
+	if (!isfinite(a))
 		return;
-	size_t i = 0, j = 0;
-	while (pts[i].y != lov)
-		i++;
-	while (pts[j].y != hiv)
-		j++;
-	*lo = i;
-	*hi = j;
+	*lo = ai;
+	*hi = bi;
 }
 
 struct chart_extrema *chart_series_extrema(const struct chart_spec *spec)

@@ -18,6 +18,7 @@
 
 #include "runsite/diag.h"
 #include "runsite/fsview.h"
+#include "runsite/mapfile.h"
 #include "runsite/reader.h"
 #include "runsite/util.h"
 #include "mlflow_tags.h"
@@ -28,6 +29,8 @@
 #define META_MAX (1u << 20)        /* a meta.yaml is a few hundred bytes */
 #define VALUE_MAX (16u << 20)      /* a param or tag file (notes, JSON) */
 #define CHUNK (128u << 10)         /* metric files are read in chunks this big */
+#define MAP_MIN (1u << 20)         /* metric files this big are mapped instead */
+#define MAP_STEP (1u << 20)        /* and parsed this much at a time */
 #define WALK_DEPTH_MAX 32          /* nested folders in metrics/, params/, artifacts/ ... */
 #define ARTIFACTS_MAX 100000       /* files listed per run */
 #define PARALLEL_MIN_BYTES (256u << 10) /* metrics of a run worth a second thread */
@@ -316,23 +319,58 @@ static void read_metric_chunks(struct metric_job *j, int fd, struct mlflow_metri
 	}
 }
 
-/* Asks for huge pages under the big array p (bytes long) about to be
- * filled: a million points are 6,000 page faults otherwise, a fifth of the
- * time of reading them. Only a hint (the kernel may say no). */
-static void huge_pages(void *p, size_t bytes)
+/* Parses the file of j (open as fd) mapped, when it is big enough and can be:
+ * no copy of its bytes, and the pages of each MAP_STEP bytes mapped in one
+ * call rather than a fault each, then let go once parsed (so the file never
+ * counts whole in the process's memory). A file shortened under the mapping
+ * (SIGBUS, see runsite/mapfile.h) keeps the points of the steps before.
+ * Returns false when it was not mapped (nothing parsed). */
+static bool parse_mapped(struct metric_job *j, int fd, struct mlflow_metrics *m, bool silent)
 {
-	const uintptr_t huge = (uintptr_t)2 << 20;
-	if (bytes < 4 * huge)
-		return;
-	uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1), e = ((uintptr_t)p + bytes) & ~(huge - 1);
-	if (e > a)
-		madvise((void *)a, e - a, MADV_HUGEPAGE);
+	struct stat st;
+	if (fstat(fd, &st) != 0 || st.st_size < MAP_MIN || (uint64_t)st.st_size > SIZE_MAX)
+		return false;
+	size_t size = (size_t)st.st_size, pg = (size_t)sysconf(_SC_PAGESIZE);
+	const char *data = mapfile_map(fd, size);
+	if (!data)
+		return false;
+	sigjmp_buf jb;
+	mapfile_guard(data, size, &jb);
+	if (sigsetjmp(jb, 0) == 0) {
+		size_t off = 0, len = MAP_STEP, dropped = 0;
+		for (;;) {
+			len = len < size - off ? len : size - off;
+			bool final = off + len == size;
+#ifdef MADV_POPULATE_READ
+			size_t a = off / pg * pg; /* only a hint: faults otherwise */
+			madvise((void *)(data + a), off + len - a, MADV_POPULATE_READ);
+#endif
+			size_t used = mlflow_metrics_parse(m, data + off, len, final, &j->s);
+			if (final)
+				break;
+			/* a line longer than a step: the rest in one */
+			len = used ? MAP_STEP : size - off;
+			off += used;
+			size_t below = off / pg * pg;
+			if (below > dropped) {
+				madvise((void *)(data + dropped), below - dropped, MADV_DONTNEED);
+				dropped = below;
+			}
+		}
+	} else if (silent) {
+		j->report = true;
+	} else {
+		diag_warn(j->path, 0, "the file was shortened while being read; kept the %zu points "
+		          "before line %zu", j->s.n, m->line + 1);
+	}
+	mapfile_unguard();
+	mapfile_unmap((void *)data, size);
+	return true;
 }
 
 /* Reads one metrics file into j->s in chunks with the read buffer (*chunk,
  * *chunkcap). Silent: reports nothing, only sets j->report and j->partial;
- * otherwise problems are reported as found. (Mapping the files instead
- * measured no faster: page faults cost what the copies did.) */
+ * otherwise problems are reported as found. */
 static void parse_metric_file(struct metric_job *j, bool running, bool silent, char **chunk,
                               size_t *chunkcap)
 {
@@ -353,9 +391,10 @@ static void parse_metric_file(struct metric_job *j, bool running, bool silent, c
 	struct series *s = &j->s;
 	if (j->size > 0 && (uint64_t)j->size / 24 > s->cap && (uint64_t)j->size / 24 < (1u << 28)) {
 		GROW(s->pts, s->cap, s->n + (size_t)j->size / 24);
-		huge_pages(s->pts, s->cap * sizeof *s->pts);
+		huge_pages(s->pts, s->cap * sizeof *s->pts); /* 6,000 faults a million points otherwise */
 	}
-	read_metric_chunks(j, fd, &m, silent, chunk, chunkcap);
+	if (!parse_mapped(j, fd, &m, silent))
+		read_metric_chunks(j, fd, &m, silent, chunk, chunkcap);
 	close(fd);
 	if (silent) {
 		j->report |= m.bad > 0;

@@ -4,6 +4,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include <jansson.h>
 #include <yaml.h>
@@ -46,6 +49,104 @@ static const char *scan_word(const char *p, const char *end, double *out)
 		return NULL;
 	return q;
 }
+
+/* Bytes after a line's start that line_fast may read. */
+#define LINE_FAST_SPAN 64
+
+/* The first 8 bytes of the last timestamp line_fast read whole, and their
+ * value: the timestamps of a file's next hundred lines or so begin alike. */
+struct ts_head {
+	uint64_t text;  /* 8 ASCII digits */
+	uint64_t value; /* what they read as */
+};
+
+#ifdef __SSE2__
+/* Bit i set when p[i] is no ASCII digit, for i < 48; bits 48 to 63 set. */
+static inline __attribute__((always_inline)) uint64_t nondigits48(const char *p)
+{
+	const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9);
+	uint64_t m = 0;
+	for (int k = 0; k < 3; k++) {
+		__m128i d = _mm_sub_epi8(_mm_loadu_si128((const void *)(p + 16 * k)), zero);
+		/* a digit is d ≤ 9, unsigned */
+		m |= (uint64_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(d, nine), d)) << 16 * k;
+	}
+	return ~m;
+}
+
+/* The usual line at p, "T V S\n": T of 9 to 15 digits (milliseconds), V of
+ * the shape Python writes most floats in, [-]D.F…F with 1 to 18 fraction
+ * digits, S of 1 to 8 digits, maybe negative; LINE_FAST_SPAN bytes from p.
+ * Fills *ts, *val and *step and returns the newline, or NULL for any other
+ * line (the slower paths read it, to the same point). Where each field ends
+ * comes from one mask of the line's non-digits (SSE2), and the line is
+ * checked whole before a digit is read, with one branch; the digits are
+ * then read a word at a time, the timestamp's first word only when it is
+ * not *head's. */
+static inline __attribute__((always_inline)) const char *line_fast(const char *p, uint64_t *ts,
+                                                                   double *val, int64_t *step,
+                                                                   struct ts_head *head)
+{
+	static const uint64_t pow10[9] = {1,      10,      100,      1000,     10000,
+	                                  100000, 1000000, 10000000, 100000000};
+	uint64_t nd = nondigits48(p);
+	unsigned nt = (unsigned)__builtin_ctzll(nd);
+	unsigned v = nt + 1;
+	unsigned neg = p[v] == '-';
+	v += neg;
+	unsigned f = v + 2, nf = (unsigned)__builtin_ctzll(nd >> f);
+	unsigned s = f + nf + 1;
+	unsigned sneg = p[s] == '-';
+	s += sneg;
+	unsigned ns = (unsigned)__builtin_ctzll(nd >> s);
+	/* T, a space, D, a point, the fraction, a space (no exponent: the slower
+	 * path reads those), S and the newline, each just where it must be */
+	if (nt - 9 > 6 || p[nt] != ' ' || (nd >> v & 1) || p[v + 1] != '.' || nf - 1 > 17 ||
+	    p[f + nf] != ' ' || ns - 1 > 7 || p[s + ns] != '\n')
+		return NULL;
+	uint64_t a, b, x, y;
+	memcpy(&a, p, 8);
+	if (a != head->text) {
+		head->text = a;
+		head->value = num_parse_eight(p);
+	}
+	memcpy(&b, p + 8, 8);
+	uint64_t t = head->value * pow10[nt - 8] + num_parse_upto8(b, nt - 8);
+	/* the fraction: the usual 15 to 17 digits are two whole words and the
+	 * 0 to 2 after them */
+	uint64_t w = (uint64_t)(p[v] - '0');
+	const char *fp = p + f;
+	unsigned left = nf;
+	if (left >= 8) {
+		w = w * 100000000 + num_parse_eight(fp);
+		fp += 8;
+		left -= 8;
+		if (left >= 8) {
+			w = w * 100000000 + num_parse_eight(fp);
+			fp += 8;
+			left -= 8;
+		}
+	}
+	memcpy(&x, fp, 8);
+	w = w * pow10[left] + num_parse_upto8(x, left);
+	double d = 0.0;
+	if (w != 0 && !num_scale_exact(w, -(int)nf, &d) && !num_scale_binary(w, -(int)nf, &d))
+		return NULL;
+	memcpy(&y, p + s, 8);
+	uint64_t sv = num_parse_upto8(y, ns);
+	*step = sneg ? -(int64_t)sv : (int64_t)sv;
+	*ts = t;
+	*val = neg ? -d : d;
+	return p + s + ns;
+}
+#else
+/* Without SSE2 the fast path below reads every line. */
+static inline const char *line_fast(const char *p, uint64_t *ts, double *val, int64_t *step,
+                                    struct ts_head *head)
+{
+	return NULL;
+}
+#endif
 
 static int is_blank(char c)
 {
@@ -144,7 +245,22 @@ size_t mlflow_metrics_parse(struct mlflow_metrics *m, const char *data, size_t l
 	/* Locals, not s->n and m->line: stores into pts may alias them. */
 	struct point *pts = s->pts;
 	size_t n = s->n, cap = s->cap, line = m->line;
+	struct ts_head head = {UINT64_C(0x3030303030303030), 0}; /* "00000000" */
 	for (;;) {
+		/* The usual lines, while their words are in the buffer. */
+		const char *lf;
+		uint64_t t;
+		int64_t sv;
+		double v;
+		while (n < cap && end - p >= LINE_FAST_SPAN &&
+		       (lf = line_fast(p, &t, &v, &sv, &head)) != NULL) {
+			pts[n].step = sv;
+			pts[n].time_ms = (int64_t)t;
+			pts[n].value = v;
+			n++;
+			line++;
+			p = lf + 1;
+		}
 		/* Fast path for the usual "ts value step\n" or "ts value\n"; any
 		 * other shape goes through the general parser below. The point is
 		 * kept in registers and stored field by field (a struct on the stack

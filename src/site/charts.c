@@ -143,10 +143,13 @@ static void spec_for(const struct site *s, struct chart_spec *sp, const char *ke
 
 /* A chart's SVG fingerprint, worked out once for its files, its points file
  * and the notes of both (hashing every point of a long series each time
- * cost more than drawing it). Zeroed before the chart's first use. */
+ * cost more than drawing it), and the x range its drawing found, which its
+ * points file needs too. Zeroed before the chart's first use. */
 struct chart_fp {
 	int have;
 	char svg[CHART_FINGERPRINT_LEN + 1];
+	int have_x;
+	double x_lo, x_hi; /* chart_info's */
 };
 
 /* chart_fingerprint of sp in format f, the SVG one through memo. */
@@ -188,6 +191,11 @@ static int write_chart(struct site *s, const struct chart_spec *sp, const char *
 		if (!cache_reuse(s->cache, rel, fp, &info)) {
 			char *path = site_new_file(s, rel);
 			ok = chart_write_described(sp, (enum chart_format)f, path, &info, &desc);
+			if (ok && info.x_known) {
+				memo->have_x = 1;
+				memo->x_lo = info.x_lo;
+				memo->x_hi = info.x_hi;
+			}
 			if (ok)
 				cache_record(s->cache, rel, fp, &info);
 			free(path);
@@ -293,12 +301,19 @@ static void band_json(struct jsonw *w, const struct chart_series *se, double xlo
 /* The points chart sp draws, for the page script's readouts, legend and
  * zoom: per series its name, colour, line style and the points M4 keeps at
  * `columns` pixel columns (each a logged value), and its band when it has
- * one ("b", band_json), as compact JSON with no '<' in it. Caller frees. */
-static char *chart_data_json(const struct chart_spec *sp, int log_y, int columns)
+ * one ("b", band_json), as compact JSON with no '<' in it. The x range of
+ * its series comes from memo when drawing found it. Caller frees. */
+static char *chart_data_json(const struct chart_spec *sp, int log_y, int columns,
+                             const struct chart_fp *memo)
 {
 	double xlo = INFINITY, xhi = -INFINITY;
-	for (size_t i = 0; i < sp->nseries; i++)
-		chart_points_range(sp->series[i].pts, sp->series[i].n, false, &xlo, &xhi);
+	if (memo->have_x) {
+		xlo = memo->x_lo;
+		xhi = memo->x_hi;
+	} else {
+		for (size_t i = 0; i < sp->nseries; i++)
+			chart_points_range(sp->series[i].pts, sp->series[i].n, false, &xlo, &xhi);
+	}
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
@@ -1949,7 +1964,7 @@ static char *chart_data_file(struct site *s, const struct chart_spec *sp, int lo
 		free(rel);
 		return name;
 	}
-	char *json = chart_data_json(sp, log_y, columns);
+	char *json = chart_data_json(sp, log_y, columns, memo);
 	if (!json) {
 		free(rel);
 		free(name);

@@ -1,7 +1,9 @@
 /* fuzz_mlflow_file.c — libFuzzer target for the MLflow FileStore text
  * parsers. The first byte chooses the mode, the rest is the input:
  *   mode % 4 == 0  a metrics file, parsed whole and in two chunks split where
- *                  the second byte says: both must give the same points;
+ *                  the second byte says: both must give the same points, and
+ *                  the same as its lines read one by one by the general
+ *                  parser (mlflow_metric_line): the fast paths change nothing;
  *   mode % 4 == 1  a meta.yaml file;
  *   mode % 4 == 2  one number: when it parses, it must equal strtod's bits,
  *                  and so must what the metrics reader's word-at-a-time
@@ -18,7 +20,24 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* Parses text whole, then split at cut; traps when the two differ. */
+/* The points of text's lines read one by one by mlflow_metric_line (the
+ * last one without its newline too), into *out. */
+static void general_points(const char *text, size_t len, struct series *out)
+{
+	const char *p = text, *end = text + len;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+		struct point pt;
+		if (mlflow_metric_line(p, le, &pt) == MLFLOW_LINE_OK) {
+			GROW(out->pts, out->cap, out->n + 1);
+			out->pts[out->n++] = pt;
+		}
+		p = nl ? nl + 1 : end;
+	}
+}
+
+/* Parses text whole, then split at cut, then line by line; traps when they differ. */
 static void fuzz_metrics(const char *text, size_t len, size_t cut)
 {
 	struct series whole = {0}, parts = {0};
@@ -40,6 +59,12 @@ static void fuzz_metrics(const char *text, size_t len, size_t cut)
 	    (whole.n && memcmp(parts.pts, whole.pts, whole.n * sizeof *whole.pts) != 0))
 		__builtin_trap();
 	free(buf);
+	struct series lines = {0};
+	general_points(text, len, &lines);
+	if (lines.n != whole.n ||
+	    (whole.n && memcmp(lines.pts, whole.pts, whole.n * sizeof *whole.pts) != 0))
+		__builtin_trap();
+	free(lines.pts);
 	free(whole.pts);
 	free(parts.pts);
 }

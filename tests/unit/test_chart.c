@@ -289,7 +289,7 @@ static void test_describe_palette(void)
 	struct chart_series s[2] = {{"baseline", a, 3, 0, NULL, NULL, 0, 0},
 	                            {"wide-lr", b, 3, 1, NULL, NULL, 0, 0}};
 	struct chart_spec spec;
-	struct chart_info info = {1000000, 3210, 0};
+	struct chart_info info = {.points_total = 1000000, .points_drawn = 3210};
 	char *d;
 
 	chart_spec_defaults(&spec);

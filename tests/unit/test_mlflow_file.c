@@ -373,6 +373,86 @@ static void test_lines(void)
 #undef LINE
 }
 
+/* Appends to b a random field of kind k: 0 a timestamp, 1 a value, 2 a step,
+ * each mostly the usual shape, sometimes a near miss of it (too many digits,
+ * a sign, an exponent, a stray byte) that the fast paths must leave to the
+ * general parser. */
+static void random_field(struct buf *b, int k)
+{
+	static const char *const odd[] = {"nan", "-inf", "Infinity", "True", "1e5", "+3", "-0",
+	                                  "0x10", ".5", "5.", "1_0", "007", "9.9e999", "\r"};
+	unsigned r = (unsigned)(test_rnd() % 16);
+	if (r == 0) {
+		buf_puts(b, odd[test_rnd() % (sizeof odd / sizeof odd[0])]);
+		return;
+	}
+	if (k == 1 || r == 1) {
+		if (test_rnd() % 4 == 0)
+			buf_putc(b, '-');
+		buf_putc(b, (char)('0' + test_rnd() % 10));
+		buf_putc(b, '.');
+		int nf = (int)(test_rnd() % 21);
+		for (int i = 0; i < nf; i++)
+			buf_putc(b, (char)('0' + test_rnd() % 10));
+		if (test_rnd() % 4 == 0)
+			buf_printf(b, "e%s%0*d", test_rnd() % 2 ? "-" : "+", (int)(test_rnd() % 4),
+			           (int)(test_rnd() % 400));
+		return;
+	}
+	if (k == 2 && test_rnd() % 4 == 0)
+		buf_putc(b, '-');
+	int nd = (int)(test_rnd() % (k == 0 ? 20 : 11)) + (r == 2 ? 0 : 1);
+	for (int i = 0; i < nd; i++)
+		buf_putc(b, (char)('0' + test_rnd() % 10));
+}
+
+/* Random lines of the usual shape and near misses of it, parsed as a file
+ * (the word-at-a-time fast paths) and one by one by mlflow_metric_line:
+ * the same points. */
+static void test_fast_lines(void)
+{
+	struct buf b = BUF_INIT;
+	for (int i = 0; i < 60000; i++) {
+		if (test_rnd() % 2) /* the usual milliseconds: lines in a row begin alike */
+			buf_printf(&b, "1709280%0*u", (int)(test_rnd() % 9),
+			           (unsigned)(test_rnd() % 100000000));
+		else
+			random_field(&b, 0);
+		buf_putc(&b, ' ');
+		random_field(&b, 1);
+		if (test_rnd() % 8) {
+			buf_putc(&b, ' ');
+			random_field(&b, 2);
+		}
+		if (test_rnd() % 32 == 0)
+			buf_puts(&b, test_rnd() % 2 ? " ds d1g" : " x");
+		buf_puts(&b, test_rnd() % 64 ? "\n" : "\r\n");
+	}
+	struct series whole = {0}, lines = {0};
+	struct mlflow_metrics m = {0};
+	m.path = "fast";
+	diag_set_quiet(1);
+	mlflow_metrics_parse(&m, b.data, b.size, true, &whole);
+	diag_set_quiet(0);
+	const char *p = b.data, *end = b.data + b.size;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		struct point pt;
+		if (mlflow_metric_line(p, nl, &pt) == MLFLOW_LINE_OK) {
+			GROW(lines.pts, lines.cap, lines.n + 1);
+			lines.pts[lines.n++] = pt;
+		}
+		p = nl + 1;
+	}
+	OK(lines.n > 30000 && lines.n < 60000, "most lines parse, not all (%zu)", lines.n);
+	INT_EQ(whole.n, lines.n, "a file of them gives a point a line that parses");
+	OK(whole.n == lines.n && memcmp(whole.pts, lines.pts, whole.n * sizeof *whole.pts) == 0,
+	   "the same points as the general parser, line by line");
+	free(whole.pts);
+	free(lines.pts);
+	buf_free(&b);
+}
+
 /* Parsing text whole and in two pieces split at every position gives the
  * same points and the same warnings count. */
 static void test_chunks(void)
@@ -913,13 +993,14 @@ static void test_store(void)
 	free(root);
 }
 
-/* A run large enough to be parsed by two threads: warnings still come out
- * once each, in key order, and every point is there. */
+/* A run large enough to be parsed by two threads, of files large enough
+ * to be mapped (over 1 MiB, parsed a MiB at a time): warnings still come
+ * out once each, in key order, and every point is there. */
 static void test_big_run(void)
 {
 	put("big/mlruns/0/meta.yaml", "experiment_id: '0'\nname: Default\n");
 	put("big/mlruns/0/r1/meta.yaml", "run_id: r1\nstatus: 3\n");
-	const int lines = 12000;
+	const int lines = 40000;
 	for (int k = 0; k < 6; k++) {
 		struct buf b = BUF_INIT;
 		for (int i = 0; i < lines; i++) {
@@ -934,6 +1015,7 @@ static void test_big_run(void)
 		if (k == 5)
 			BUF_PUTSL(&b, "17092800");
 		char *rel = xasprintf("big/mlruns/0/r1/metrics/m%d", k);
+		OK(b.size > (1u << 20), "m%d is over 1 MiB", k);
 		put_n(rel, b.data, b.size);
 		free(rel);
 		buf_free(&b);
@@ -948,7 +1030,7 @@ static void test_big_run(void)
 	INT_EQ(diag_count() - w0, 3, "two bad lines and a half-written last line, reported once each");
 	const char *a = strstr(err, "m2:5001: the value is not a number");
 	const char *b = strstr(err, "m2:7001: expected 2, 3 or 5 fields");
-	const char *c = strstr(err, "m5:12001: incomplete last line");
+	const char *c = strstr(err, "m5:40001: incomplete last line");
 	OK(a && b && c && a < b && b < c, "warnings in file and line order: %s", err);
 	if (g.nruns == 1) {
 		struct run *r = g.runs[0];
@@ -1163,6 +1245,7 @@ int main(void)
 	test_numbers();
 	test_lines();
 	test_chunks();
+	test_fast_lines();
 	test_yaml();
 	test_store();
 	test_big_run();

@@ -1077,7 +1077,7 @@ static void test_cache_rows_not_held(const char *tmp)
 		FILE *f = fopen(path, "w");
 		made = f && fputs("<svg/>", f) >= 0 && fclose(f) == 0;
 		free(path);
-		struct chart_info info = {(uint64_t)i, (uint64_t)i / 2, i % 2};
+		struct chart_info info = {.points_total = (uint64_t)i, .points_drawn = (uint64_t)i / 2, .log_y = i % 2};
 		cache_record(c, rel, fp, &info);
 	}
 	OK(made, "chart files made");

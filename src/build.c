@@ -865,7 +865,7 @@ static void read_stores(struct build *b, const struct discovery *d,
 /* The build; *again set when a run taken from the run cache could not be
  * placed as it was (then nothing is written, and the caller builds again
  * with no_runcache). */
-static int build_once(const struct discovery *d, const struct reader_opts *ropts,
+static int build_once(struct discovery *d, const struct reader_opts *ropts,
                       const struct site_opts *opts, bool no_runcache, bool *again)
 {
 	struct build b;
@@ -927,6 +927,10 @@ static int build_once(const struct discovery *d, const struct reader_opts *ropts
 		rc = EXIT_USAGE;
 		goto out;
 	}
+	/* Nothing reads the stores' list any more, and this build is the last
+	 * (*again is set by now): its memory (a hundred bytes a store) is not
+	 * held under the pages. */
+	discovery_free(d);
 	phase("plan, reports");
 	/* What reading and drawing freed is spread between the runs kept for
 	 * the pages (the malloc settings keep freed memory): handed back now,
@@ -951,7 +955,7 @@ out:
 	return rc;
 }
 
-int build_site(const struct discovery *d, const struct reader_opts *ropts,
+int build_site(struct discovery *d, const struct reader_opts *ropts,
                const struct site_opts *opts)
 {
 	bool again = false;

@@ -548,15 +548,28 @@ static void arrange(struct build *b)
 	 * moves its id. */
 	for (size_t i = 0; i < s->nruns; i++)
 		idmap_put(&b->ids, s->runs[i].run->id, i);
+	/* Each parent's children are counted first, then listed in a list of
+	 * that length (no room to grow by, no capacity to keep). */
 	for (size_t i = 0; i < s->nruns; i++) {
 		struct site_run *sr = &s->runs[i];
 		long p = find_run(b, sr->run->parent_id);
 		if (p < 0 || (size_t)p == i || p > INT32_MAX)
 			continue;
 		sr->parent = (int32_t)p;
-		struct site_run *pr = &s->runs[p];
-		GROW(pr->children, pr->capchildren, pr->nchildren + 1);
-		pr->children[pr->nchildren++] = i;
+		s->runs[p].nchildren++;
+	}
+	for (size_t i = 0; i < s->nruns; i++) {
+		struct site_run *sr = &s->runs[i];
+		if (sr->nchildren)
+			sr->children = xreallocarray(NULL, sr->nchildren, sizeof *sr->children);
+		sr->nchildren = 0;
+	}
+	for (size_t i = 0; i < s->nruns; i++) {
+		struct site_run *sr = &s->runs[i];
+		if (sr->parent >= 0) {
+			struct site_run *pr = &s->runs[sr->parent];
+			pr->children[pr->nchildren++] = i;
+		}
 	}
 	/* Only parents are looked up by id: the map goes before the pages. */
 	free(b->ids.keys);

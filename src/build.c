@@ -872,7 +872,7 @@ static void read_stores(struct build *b, const struct discovery *d,
 		fputs("\r\033[K", stderr);
 	if (stats->duplicates.n && !b->opts->quiet)
 		diag_msg("%zu run%s also in an earlier store, shown once (`runsite ls` lists them)",
-		         stats->duplicates.n, stats->duplicates.n == 1 ? " was" : "s were");
+		         (size_t)stats->duplicates.n, stats->duplicates.n == 1 ? " was" : "s were");
 }
 
 /* The build; *again set when a run taken from the run cache could not be

@@ -971,6 +971,11 @@ out:
 int build_site(struct discovery *d, const struct reader_opts *ropts,
                const struct site_opts *opts)
 {
+	/* What discovery freed (its folder listings: megabytes for 10,000
+	 * stores) goes back to the system: left in pieces between its list of
+	 * stores, the reading's larger arrays did not fit in it, and the peak
+	 * was 0.6 MB higher. */
+	malloc_trim(0);
 	bool again = false;
 	int rc = build_once(d, ropts, opts, false, &again);
 	if (again) {

@@ -868,6 +868,7 @@ static void read_stores(struct build *b, const struct discovery *d,
 	site_expect_runs(&b->s, d->nstores);
 	pipeline_read(d, ropts, !b->opts->no_redact, &consumer, stats);
 	charts_finish(b, &pool);
+	run_share_forget(); /* every run read is slimmed */
 	if (progress_on(b))
 		fputs("\r\033[K", stderr);
 	if (stats->duplicates.n && !b->opts->quiet)

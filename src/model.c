@@ -114,6 +114,15 @@ static void share(char **field)
 	pthread_mutex_unlock(&pool.mu);
 }
 
+void run_share_forget(void)
+{
+	pthread_mutex_lock(&pool.mu);
+	free(pool.seen);
+	pool.seen = NULL;
+	pool.nseen = pool.capseen = 0;
+	pthread_mutex_unlock(&pool.mu);
+}
+
 static void kvlist_share(struct kvlist *l)
 {
 	for (size_t i = 0; i < l->n; i++) {

@@ -227,7 +227,7 @@ static void ls_run_text(const struct run *r, const struct kvlist *redacted)
 	printf("  run %s  \"%s\"  experiment \"%s\"  %s%s  %zu params, %zu metrics, %" PRIu64
 	       " points, %zu artifacts\n",
 	       r->id, r->name, r->experiment_name ? r->experiment_name : "", r->status,
-	       r->deleted ? " (deleted)" : "", r->params.n, r->nmetrics, points, r->nartifacts);
+	       r->deleted ? " (deleted)" : "", (size_t)r->params.n, (size_t)r->nmetrics, points, (size_t)r->nartifacts);
 	if (dropped)
 		printf("    %" PRIu64 " points dropped by the format's own rule (a restart or resume "
 		       "logged over them; \"dropped\" in --json)\n",

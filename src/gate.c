@@ -397,7 +397,7 @@ int gate_picker_read(struct gate_picker *p, const struct discovery *d,
 		for (size_t j = 0; j < k->others.n; j++)
 			buf_printf(&b, ", %s (%s)", k->others.items[j].key, k->others.items[j].value);
 		diag_msg("'%s' names %zu runs: %s; name one by its id", k->selector,
-		         k->others.n + 1, buf_cstr(&b));
+		         (size_t)k->others.n + 1, buf_cstr(&b));
 		buf_free(&b);
 		rc = EXIT_USAGE;
 	}

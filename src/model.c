@@ -114,6 +114,15 @@ static void share(char **field)
 	pthread_mutex_unlock(&pool.mu);
 }
 
+void run_share_forget(void)
+{
+	pthread_mutex_lock(&pool.mu);
+	free(pool.seen);
+	pool.seen = NULL;
+	pool.nseen = pool.capseen = 0;
+	pthread_mutex_unlock(&pool.mu);
+}
+
 static void kvlist_share(struct kvlist *l)
 {
 	for (size_t i = 0; i < l->n; i++) {
@@ -375,7 +384,7 @@ void run_free(struct run *r)
 
 void kvlist_add(struct kvlist *l, const char *key, const char *value)
 {
-	GROW(l->items, l->cap, l->n + 1);
+	GROW32(l->items, l->cap, l->n + 1);
 	l->items[l->n].key = xstrdup(key);
 	l->items[l->n].value = xstrdup(value ? value : "");
 	l->n++;
@@ -421,7 +430,7 @@ struct series *run_series(struct run *r, const char *key)
 	for (size_t i = 0; i < r->nmetrics; i++)
 		if (strcmp(r->metrics[i].key, key) == 0)
 			return &r->metrics[i];
-	GROW(r->metrics, r->capmetrics, r->nmetrics + 1);
+	GROW32(r->metrics, r->capmetrics, r->nmetrics + 1);
 	struct series *s = &r->metrics[r->nmetrics++];
 	memset(s, 0, sizeof *s);
 	s->key = xstrdup(key);
@@ -501,7 +510,7 @@ void series_add(struct series *s, int64_t step, int64_t time_ms, double value)
 
 void run_add_artifact(struct run *r, const char *path, int64_t size)
 {
-	GROW(r->artifacts, r->capartifacts, r->nartifacts + 1);
+	GROW32(r->artifacts, r->capartifacts, r->nartifacts + 1);
 	r->artifacts[r->nartifacts].path = xstrdup(path);
 	r->artifacts[r->nartifacts].size = size;
 	r->nartifacts++;
@@ -509,7 +518,7 @@ void run_add_artifact(struct run *r, const char *path, int64_t size)
 
 struct dataset_input *run_add_dataset(struct run *r)
 {
-	GROW(r->datasets, r->capdatasets, r->ndatasets + 1);
+	GROW32(r->datasets, r->capdatasets, r->ndatasets + 1);
 	struct dataset_input *d = &r->datasets[r->ndatasets++];
 	memset(d, 0, sizeof *d);
 	return d;
@@ -517,7 +526,7 @@ struct dataset_input *run_add_dataset(struct run *r)
 
 struct logged_model *run_add_model(struct run *r)
 {
-	GROW(r->models, r->capmodels, r->nmodels + 1);
+	GROW32(r->models, r->capmodels, r->nmodels + 1);
 	struct logged_model *m = &r->models[r->nmodels++];
 	memset(m, 0, sizeof *m);
 	return m;

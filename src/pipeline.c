@@ -246,7 +246,7 @@ static void merge_run(struct run *into, struct run *from)
 		struct series *s = &from->metrics[i];
 		if (run_find_series(into, s->key))
 			continue; /* the same metric logged to both: the first reader's wins */
-		GROW(into->metrics, into->capmetrics, into->nmetrics + 1);
+		GROW32(into->metrics, into->capmetrics, into->nmetrics + 1);
 		into->metrics[into->nmetrics++] = *s;
 		memset(s, 0, sizeof *s);
 		s->key = xstrdup("");

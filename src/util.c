@@ -100,6 +100,17 @@ void grow_array(void **items, size_t *cap, size_t need, size_t elem)
 	*cap = ncap;
 }
 
+void grow_array32(void **items, uint32_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return;
+	if (need > UINT32_MAX / 2)
+		oom();
+	size_t ncap = *cap;
+	grow_array(items, &ncap, need, elem);
+	*cap = (uint32_t)ncap;
+}
+
 static void buf_grow(struct buf *b, size_t extra)
 {
 	if (b->size + extra + 1 <= b->cap)

@@ -18,8 +18,9 @@
  * templates_dir, --select or --reports) or, with opts->strict, EXIT_GATE_FAILED
  * when a report had a problem (the site is written); problems are already
  * reported. With opts->report_file, only that report is made, written to
- * opts->report_out. */
-int build_site(const struct discovery *d, const struct reader_opts *ropts,
+ * opts->report_out. d is emptied (discovery_free) once its stores are
+ * read, before the pages are written. */
+int build_site(struct discovery *d, const struct reader_opts *ropts,
                const struct site_opts *opts);
 
 #endif

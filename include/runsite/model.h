@@ -95,10 +95,11 @@ struct kv {
 	char *value;
 };
 
-/* An ordered list of key/value pairs; run_finish() sorts params and tags by key. */
+/* An ordered list of key/value pairs; run_finish() sorts params and tags by
+ * key. Grown by kvlist_add only (GROW32: a run holds four). */
 struct kvlist {
 	struct kv *items;
-	size_t n, cap;
+	uint32_t n, cap;
 };
 
 struct artifact {
@@ -157,20 +158,20 @@ struct run {
 	struct kvlist params;
 	struct kvlist tags;
 	struct series *metrics; /* sorted by key by run_finish(); NULL once slimmed */
-	size_t nmetrics, capmetrics;
+	uint32_t nmetrics, capmetrics; /* 4 bytes: held for every run (GROW32) */
 	struct series_sum *sums; /* a slimmed run's metrics (run_slim): nmetrics of them */
 	struct point **decs;     /* a slimmed run's decimated copies still in memory, by
 	                          * metric (NULL: none was) */
 	uint64_t *nonfinite;     /* a slimmed run's NaN and Inf counts, two a metric (NULL:
 	                          * none has any) */
 	struct artifact *artifacts; /* sorted by path by run_finish() */
-	size_t nartifacts, capartifacts;
+	uint32_t nartifacts, capartifacts;
 	char *artifact_dir;   /* the folder on this machine the artifacts were listed from;
 	                       * NULL when none was */
 	struct dataset_input *datasets;
-	size_t ndatasets, capdatasets;
+	uint32_t ndatasets, capdatasets;
 	struct logged_model *models;
-	size_t nmodels, capmodels;
+	uint32_t nmodels, capmodels;
 	struct kvlist extras; /* other things the store holds, shown as counts ("images" → "12") */
 	struct kvlist sources; /* a run read from several stores: each part ("metrics",
 	                        * "artifacts", ...) → the store(s) it came from; else empty */
@@ -235,6 +236,10 @@ void run_slim(struct run *r);
  * for the next runs, so the allocator counts them in use (for measuring
  * what a run holds). */
 size_t run_slab_unused(void);
+/* Drops the hashes of the texts run_slim has seen once (a quarter of a
+ * megabyte at 10,000 runs), for when every run is slimmed: a run slimmed
+ * after it shares its texts with the others only from their next sighting. */
+void run_share_forget(void);
 
 /* The order values and points are kept in: numbers in order, then NaN (so
  * sorting is deterministic whatever the input holds); points by (step, time,

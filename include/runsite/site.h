@@ -71,14 +71,15 @@ struct site_chart {
 	char *data;      /* its drawn points' script (<slug>.points.js), or NULL */
 };
 
+/* Held for every run to the end of the build, so kept small: its indexes
+ * and counts are 4 bytes, paired where they can be (160 bytes in all). */
 struct site_run {
 	struct run *run;         /* slimmed once its charts are written */
 	const char *slug;        /* owned by the run slug set */
-	size_t exp;              /* index into site.exps */
-	size_t *children;        /* indexes of runs whose parent this is */
-	size_t nchildren, capchildren;
+	uint32_t exp;            /* index into site.exps */
 	int32_t parent;          /* index of the parent run, or -1 */
-	int spark;               /* the primary metric's sparkline: 0 not tried, 1 drawn, -1 none */
+	size_t *children;        /* indexes of runs whose parent this is (arrange) */
+	uint32_t nchildren;
 	struct site_chart *charts; /* NULL while they wait in the scratch file below */
 	size_t ncharts, capcharts;
 	uint64_t charts_off;     /* the chart list's record in that file, charts_len bytes */

@@ -24,6 +24,10 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Grow *items (of *cap elements of size elem) so that index `need - 1` fits. */
 void grow_array(void **items, size_t *cap, size_t need, size_t elem);
 #define GROW(arr, cap, need) grow_array((void **)&(arr), &(cap), (need), sizeof(*(arr)))
+/* The same for a list whose count and capacity are uint32_t (the lists a
+ * run holds to the end of a build, where 8-byte counts cost 8 bytes each). */
+void grow_array32(void **items, uint32_t *cap, size_t need, size_t elem);
+#define GROW32(arr, cap, need) grow_array32((void **)&(arr), &(cap), (need), sizeof(*(arr)))
 
 /* Asks for huge pages under the big array p (bytes long) about to be
  * filled: a page fault per 2 MiB, not per 4 KiB. Only a hint (the kernel

@@ -56,8 +56,10 @@ struct cache_row {
 	"CREATE TABLE page_files(page TEXT, path TEXT, size INTEGER,"                 \
 	" PRIMARY KEY (page, path)) WITHOUT ROWID;"
 
-/* The staging database's page cache (PRAGMA cache_size: negative, KiB):
- * past it, its pages go to its file. */
+/* The page cache (PRAGMA cache_size: negative, KiB) of the staging
+ * database and of the cache file cache_write fills: past it, their pages go
+ * to their files. The file's default (2 MB) filled up with a site of
+ * 10,000 runs, on top of the build's peak. */
 #define STAGE_CACHE_SIZE "-1024"
 
 struct build_cache {
@@ -548,6 +550,7 @@ int cache_write(struct build_cache *c)
 	                   SQLITE_OK;
 	ok = ok && sqlite3_exec(db,
 	                        "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
+	                        "PRAGMA cache_size = " STAGE_CACHE_SIZE ";"
 	                        "BEGIN;"
 	                        "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"
 	                        "INSERT INTO meta VALUES ('schema', '" CACHE_SCHEMA "');" CACHE_TABLES

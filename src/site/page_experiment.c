@@ -157,18 +157,12 @@ int page_experiment(struct site *s, size_t ei)
 	 * draws its trend column, as it names its best run. */
 	const char *primary =
 	        ei < s->plan.nexps && s->plan.exp_primary[ei] ? s->plan.exp_primary[ei] : s->primary;
-	char *rows_rel = xasprintf("experiments/%s.rows.js", e->slug);
-	int rows_ok = fill_runs_table(s, root, e->runs, e->nruns, 1, rows_rel, primary);
-	free(rows_rel);
-	if (!rows_ok)
-		goto out;
-
+	/* The charts are drawn before the runs table is put in the page: the
+	 * memory of the one (a sweep over 10,000 runs takes megabytes) is not
+	 * held on top of the other's (its first rows' elements). */
 	const struct run **rr = run_ptrs(s, e->runs, e->nruns);
 	ng = compare_seed_groups(rr, e->nruns, s->opts->group_by, s->opts->ngroup_by, &groups);
 	free(rr);
-	fill_seed_groups(s, root, e, primary, groups, ng);
-	fill_compare_list(s, root, (long)ei, 1);
-
 	units = exp_units(s, e, groups, ng, &nu);
 	if (e->nruns >= 2 && s->opts->chart_formats) {
 		keys = plan_metric_keys(s->rr, e->runs, e->nruns, &s->opts->goals, primary,
@@ -182,10 +176,18 @@ int page_experiment(struct site *s, size_t ei)
 		if (!charts_ok)
 			goto out;
 	}
-	fill_chart_section(s, root, "charts-section", refs, nc);
 	swrefs = sweep_charts(s, e, dir, &stems, &nsw, &charts_ok);
 	if (!charts_ok)
 		goto out;
+
+	char *rows_rel = xasprintf("experiments/%s.rows.js", e->slug);
+	int rows_ok = fill_runs_table(s, root, e->runs, e->nruns, 1, rows_rel, primary);
+	free(rows_rel);
+	if (!rows_ok)
+		goto out;
+	fill_seed_groups(s, root, e, primary, groups, ng);
+	fill_compare_list(s, root, (long)ei, 1);
+	fill_chart_section(s, root, "charts-section", refs, nc);
 	fill_chart_section(s, root, "sweep-section", swrefs, nsw);
 	char *rel = xasprintf("experiments/%s.html", e->slug);
 	ok = page_save(s, doc, rel);

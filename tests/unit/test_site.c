@@ -174,7 +174,7 @@ static struct discovery discovery_of(const char *const *paths, size_t n)
 	memset(&d, 0, sizeof d);
 	d.stores = xcalloc(n, sizeof *d.stores);
 	for (size_t i = 0; i < n; i++)
-		d.stores[i] = (struct store_ref){.reader = &fake_reader, .path = (char *)paths[i]};
+		d.stores[i] = (struct store_ref){.reader = &fake_reader, .path = xstrdup(paths[i])};
 	d.nstores = n;
 	return d;
 }
@@ -193,7 +193,7 @@ static int build(const char *out, const char *const *paths, size_t n, int jobs, 
 	so.templates_dir = templates_dir;
 	struct reader_opts ro = {.include_deleted = false, .dec_buckets = 64};
 	int rc = build_site(&d, &ro, &so);
-	free(d.stores);
+	discovery_free(&d); /* build_site empties it once read, but not when it fails first */
 	return rc;
 }
 
@@ -1046,7 +1046,7 @@ static void test_bytes_per_run(const char *tmp)
 		SKIP("this allocator does not count with mallinfo2 (a sanitizer's)");
 	} else {
 		size_t per_run = (after - before) / (RUNS - WARM);
-		OK(per_run <= 1540, "a read and drawn run holds %zu bytes (at most 1,540)", per_run);
+		OK(per_run <= 1420, "a read and drawn run holds %zu bytes (at most 1,420)", per_run);
 	}
 	site_free(&s);
 	free(out);

@@ -408,7 +408,7 @@ static void test_fast_decoding(void)
 		for (size_t i = 0; i < a->nmetrics; i++)
 			points += a->metrics[i].n;
 		OK(same_runs(a, b) && points > 1000, "seed %u: %zu series, %llu points as the general "
-		   "decoder reads them", seed, a->nmetrics, (unsigned long long)points);
+		   "decoder reads them", seed, (size_t)a->nmetrics, (unsigned long long)points);
 		run_free(a);
 		run_free(b);
 		buf_free(&fast);

@@ -87,10 +87,10 @@ static void phase(const char *name)
 			fclose(f);
 		struct mallinfo2 mi = mallinfo2();
 		fprintf(stderr,
-		        "phase %-22s %7.3f s wall %7.3f s CPU %7.3f s main thread %6ld MB RSS %6ld MB peak"
+		        "phase %-22s %7.3f s wall %7.3f s CPU %7.3f s main thread %6.1f MB RSS %6.1f MB peak"
 		        " %6zu KB heap in use\n",
-		        name, t - phase_t0, cpu - phase_cpu0, main_cpu - phase_main0, rss / 1024,
-		        hwm / 1024, (mi.uordblks + mi.hblkhd) / 1024);
+		        name, t - phase_t0, cpu - phase_cpu0, main_cpu - phase_main0, rss / 1024.0,
+		        hwm / 1024.0, (mi.uordblks + mi.hblkhd) / 1024);
 	}
 	phase_t0 = t;
 	phase_cpu0 = cpu;

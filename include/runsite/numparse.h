@@ -12,6 +12,13 @@
 #define NUM_POW128_MAX 64
 extern const double num_pow10_d[];
 extern const uint64_t num_pow10_128[][2];
+/* 10^0 to 10^19, every power of ten a uint64_t holds: the scale of a run
+ * of digits read a word at a time. */
+static const uint64_t num_pow10_u64[20] = {
+	1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000,
+	10000000000, 100000000000, 1000000000000, 10000000000000, 100000000000000,
+	1000000000000000, 10000000000000000, 100000000000000000, 1000000000000000000,
+	UINT64_C(10000000000000000000)};
 
 /* Parses the number filling [s, e) exactly as strtod would, including "nan",
  * "inf" and "infinity"; hexadecimal and surrounding blanks are refused.
@@ -80,7 +87,6 @@ static inline __attribute__((always_inline)) uint64_t num_parse_upto8(uint64_t x
  * returns the end of the digits. */
 static inline __attribute__((always_inline)) const char *num_fast_digits(const char *p, const char *end, uint64_t *v)
 {
-	static const uint64_t pow10[8] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000};
 	const char *s = p;
 	uint64_t w = 0;
 	if (end - p >= 16) {
@@ -96,7 +102,7 @@ static inline __attribute__((always_inline)) const char *num_fast_digits(const c
 		memcpy(&x, p + 8, 8);
 		n = num_digit_run(x);
 		if (n < 8) {
-			*v = n ? w * pow10[n] + num_parse_run(x, n) : w;
+			*v = n ? w * num_pow10_u64[n] + num_parse_run(x, n) : w;
 			return p + 8 + n;
 		}
 		w = w * 100000000 + num_parse_eight(p + 8);
@@ -217,13 +223,11 @@ static inline __attribute__((always_inline)) const char *num_scan(const char *p,
 		}
 		if (end - p >= 8) {
 			/* The last 1 to 7 digits at once. */
-			static const uint64_t pow10[8] = {1, 10, 100, 1000, 10000, 100000, 1000000,
-			                                  10000000};
 			uint64_t x;
 			memcpy(&x, p, 8);
 			unsigned n = num_digit_run(x);
 			if (n) {
-				w = w * pow10[n] + num_parse_run(x, n);
+				w = w * num_pow10_u64[n] + num_parse_run(x, n);
 				p += n;
 			}
 		}
@@ -272,7 +276,6 @@ static inline __attribute__((always_inline)) const char *num_scan_point(const ch
                                                                         const char *end,
                                                                         double *out)
 {
-	static const uint64_t pow10[8] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000};
 	if (end - p < 32)
 		return NULL;
 	int neg = *p == '-';
@@ -296,7 +299,7 @@ static inline __attribute__((always_inline)) const char *num_scan_point(const ch
 	if (nf == 16 && n > 2)
 		return NULL;
 	if (n)
-		w = w * pow10[n] + num_parse_run(x, n);
+		w = w * num_pow10_u64[n] + num_parse_run(x, n);
 	nf += n;
 	if (nf == 0)
 		return NULL;
@@ -330,10 +333,6 @@ static inline __attribute__((always_inline)) const char *num_scan_point(const ch
 static inline __attribute__((always_inline)) int num_parse_repr(const char *s, const char *e,
                                                                 double *out)
 {
-	static const uint64_t pow10[17] = {
-		1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000,
-		10000000000, 100000000000, 1000000000000, 10000000000000, 100000000000000,
-		1000000000000000, 10000000000000000};
 	const uint64_t zeros = UINT64_C(0x3030303030303030);
 	int neg = s < e && s[0] == '-';
 	s += neg;
@@ -369,9 +368,9 @@ static inline __attribute__((always_inline)) int num_parse_repr(const char *s, c
 	if (nf > 8) {
 		if (!num_eight_digits(s + 2))
 			return 0;
-		w = (w * 100000000 + num_parse_eight(s + 2)) * pow10[nf - 8];
+		w = (w * 100000000 + num_parse_eight(s + 2)) * num_pow10_u64[nf - 8];
 	} else {
-		w *= pow10[nf];
+		w *= num_pow10_u64[nf];
 	}
 	w += num_parse_eight((const char *)&last);
 	double v = 0.0;
@@ -389,8 +388,6 @@ static inline __attribute__((always_inline)) int num_parse_repr(const char *s, c
 static inline __attribute__((always_inline)) int num_parse_seconds(const char *s, const char *e,
                                                                    double *out)
 {
-	static const uint64_t pow10[9] = {1,      10,      100,      1000,     10000,
-	                                  100000, 1000000, 10000000, 100000000};
 	const uint64_t zeros = UINT64_C(0x3030303030303030), ones = UINT64_C(0x0101010101010101);
 	int neg = s < e && s[0] == '-';
 	s += neg;
@@ -419,9 +416,9 @@ static inline __attribute__((always_inline)) int num_parse_seconds(const char *s
 	if (!num_eight_digits(s) || !num_eight_digits((const char *)&mid) ||
 	    !num_eight_digits((const char *)&last))
 		return 0;
-	uint64_t w = (num_parse_eight(s) * pow10[ni - 8] + num_parse_eight((const char *)&mid)) *
-	                     pow10[nf] +
-	             num_parse_eight((const char *)&last);
+	uint64_t whole = num_parse_eight(s) * num_pow10_u64[ni - 8] +
+	                 num_parse_eight((const char *)&mid);
+	uint64_t w = whole * num_pow10_u64[nf] + num_parse_eight((const char *)&last);
 	double v = 0.0;
 	if (w != 0 && !num_scale_exact(w, -(int)nf, &v) && !num_scale_binary(w, -(int)nf, &v))
 		return 0;

@@ -87,8 +87,6 @@ static inline __attribute__((always_inline)) const char *line_fast(const char *p
                                                                    double *val, int64_t *step,
                                                                    struct ts_head *head)
 {
-	static const uint64_t pow10[9] = {1,      10,      100,      1000,     10000,
-	                                  100000, 1000000, 10000000, 100000000};
 	uint64_t nd = nondigits48(p);
 	unsigned nt = (unsigned)__builtin_ctzll(nd);
 	unsigned v = nt + 1;
@@ -111,7 +109,7 @@ static inline __attribute__((always_inline)) const char *line_fast(const char *p
 		head->value = num_parse_eight(p);
 	}
 	memcpy(&b, p + 8, 8);
-	uint64_t t = head->value * pow10[nt - 8] + num_parse_upto8(b, nt - 8);
+	uint64_t t = head->value * num_pow10_u64[nt - 8] + num_parse_upto8(b, nt - 8);
 	/* the fraction: the usual 15 to 17 digits are two whole words and the
 	 * 0 to 2 after them */
 	uint64_t w = (uint64_t)(p[v] - '0');
@@ -128,7 +126,7 @@ static inline __attribute__((always_inline)) const char *line_fast(const char *p
 		}
 	}
 	memcpy(&x, fp, 8);
-	w = w * pow10[left] + num_parse_upto8(x, left);
+	w = w * num_pow10_u64[left] + num_parse_upto8(x, left);
 	double d = 0.0;
 	if (w != 0 && !num_scale_exact(w, -(int)nf, &d) && !num_scale_binary(w, -(int)nf, &d))
 		return NULL;

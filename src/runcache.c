@@ -104,9 +104,19 @@ static uint64_t zigzag(uint64_t d)
 	return (d << 1) ^ (uint64_t)-(int64_t)(d >> 63);
 }
 
-/* Writes v as a varint at p; returns the end. */
+/* Writes v as a varint at p; returns the end. The one- and two-byte
+ * forms, a point's usual step and time differences, without the loop. */
 static inline unsigned char *varint_at(unsigned char *p, uint64_t v)
 {
+	if (v < 0x80) {
+		p[0] = (unsigned char)v;
+		return p + 1;
+	}
+	if (v < 0x4000) {
+		p[0] = (unsigned char)(v | 0x80);
+		p[1] = (unsigned char)(v >> 7);
+		return p + 2;
+	}
 	while (v >= 0x80) {
 		*p++ = (unsigned char)(v | 0x80);
 		v >>= 7;
@@ -139,21 +149,8 @@ static void put_points(struct buf *b, const struct point *pts, size_t n)
 		uint64_t dt = zigzag((uint64_t)pts[i].time_ms - time);
 		step = (uint64_t)pts[i].step;
 		time = (uint64_t)pts[i].time_ms;
-		if (ds < 0x80 && dt < 0x4000) {
-			/* the usual point: the next step, some milliseconds later */
-			p[0] = (unsigned char)ds;
-			if (dt < 0x80) {
-				p[1] = (unsigned char)dt;
-				p += 2;
-			} else {
-				p[1] = (unsigned char)(dt | 0x80);
-				p[2] = (unsigned char)(dt >> 7);
-				p += 3;
-			}
-		} else {
-			p = varint_at(p, ds);
-			p = varint_at(p, dt);
-		}
+		p = varint_at(p, ds);
+		p = varint_at(p, dt);
 		uint64_t v = double_bits(pts[i].value), x = v ^ bits;
 		bits = v;
 		if (!x) {

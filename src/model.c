@@ -449,7 +449,11 @@ const struct series *run_find_series(const struct run *r, const char *key)
 static void sum_of(const struct series *s, struct series_sum *out)
 {
 	*out = (struct series_sum){.key = s->key,
-	                           .count = s->sum.count,
+	                           /* more than memory can count (SERIES_COUNT_MAX):
+	                            * only a forged run-cache file, which
+	                            * runcache_decode refuses */
+	                           .count = s->sum.count < SERIES_COUNT_MAX ? s->sum.count
+	                                                                    : SERIES_COUNT_MAX,
 	                           .last = s->sum.last,
 	                           .min = {s->sum.min.step, s->sum.min.value},
 	                           .max = {s->sum.max.step, s->sum.max.value},

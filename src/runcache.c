@@ -607,7 +607,8 @@ struct run *runcache_decode(const void *data, size_t n, struct kept_site *k, con
 		ks->dec_len[i] = get_varint(&in);
 		ks->dec_at[i] = at;
 		at += ks->dec_len[i];
-		if (ks->dec_len[i] > HEAD_MAX * 64 || ndec > ks->dec_len[i] || ndec > UINT32_MAX)
+		if (ks->dec_len[i] > HEAD_MAX * 64 || ndec > ks->dec_len[i] ||
+		    ndec >> SERIES_NDEC_BITS || m->count > SERIES_COUNT_MAX)
 			in.bad = 1;
 	}
 	size_t na = get_count(&in, 9);

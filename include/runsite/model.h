@@ -53,6 +53,11 @@ struct step_value {
 	double value;
 };
 
+/* Bits of series_sum's ndec: a decimated copy has at most 4 points a
+ * bucket (run_finish), and builds ask for a few hundred buckets. */
+#define SERIES_NDEC_BITS 23
+#define SERIES_COUNT_MAX ((UINT64_C(1) << 40) - 1)
+
 /* What a run keeps of a metric once its points are gone (run_slim): its
  * name, what the pages, plans and comparisons read of its summary, and the
  * length of its decimated copy. The NaN and Inf counts, which only the
@@ -60,14 +65,17 @@ struct step_value {
  * (run_nonfinite). */
 struct series_sum {
 	char *key;               /* metric name, e.g. "val/loss" */
-	uint64_t count;          /* metric_summary's */
 	struct point last;       /* metric_summary's */
 	struct step_value min;   /* metric_summary's, when has_finite (its time left out) */
 	struct step_value max;
 	int64_t first_step;      /* metric_summary's first point, without its value */
 	int64_t first_time_ms;
-	uint32_t ndec;           /* points of the M4-decimated copy (at most 4 per bucket) */
-	bool has_finite;
+	/* Three counts in one word (each run keeps one summary a metric, to
+	 * the end of the build). count < 2^40: a series' points are all in
+	 * memory, 24 bytes each, when they are counted. */
+	uint64_t count : 40;     /* metric_summary's */
+	uint64_t ndec : SERIES_NDEC_BITS; /* points of the M4-decimated copy (4 per bucket) */
+	uint64_t has_finite : 1;
 };
 
 /* A metric's points. Readers append in any order with series_add(); the

@@ -374,6 +374,29 @@ static void test_round_trip_edges(void)
 	buf_free(&a);
 	buf_free(&at);
 	run_free(alien);
+	/* A count no memory could have held (a summary keeps 40 bits of it). */
+	r->metrics[0].sum.count = SERIES_COUNT_MAX + 1;
+	a = (struct buf)BUF_INIT;
+	at = (struct buf)BUF_INIT;
+	runcache_encode(r, &a, &at);
+	runcache_encode_site(&site, &a);
+	OK(runcache_decode(a.data, a.size, &k, r->format) == NULL, "a count over 2^40: no run");
+	kept_site_free(&k);
+	r->metrics[0].sum.count = SERIES_COUNT_MAX;
+	buf_free(&a);
+	buf_free(&at);
+	runcache_encode(r, &a, &at);
+	runcache_encode_site(&site, &a);
+	back = runcache_decode(a.data, a.size, &k, r->format);
+	OK(back != NULL, "a count of 2^40 - 1 decodes");
+	if (back) {
+		run_slim(back);
+		OK(run_sum(back, 0)->count == SERIES_COUNT_MAX, "and is kept whole when slimmed");
+	}
+	run_free(back);
+	kept_site_free(&k);
+	buf_free(&a);
+	buf_free(&at);
 	kept_site_free(&site);
 	buf_free(&b);
 	buf_free(&tail);

@@ -454,11 +454,9 @@ static void sum_of(const struct series *s, struct series_sum *out)
 	                            * runcache_decode refuses */
 	                           .count = s->sum.count < SERIES_COUNT_MAX ? s->sum.count
 	                                                                    : SERIES_COUNT_MAX,
-	                           .last = s->sum.last,
+	                           .last = {s->sum.last.step, s->sum.last.value},
 	                           .min = {s->sum.min.step, s->sum.min.value},
 	                           .max = {s->sum.max.step, s->sum.max.value},
-	                           .first_step = s->sum.first.step,
-	                           .first_time_ms = s->sum.first.time_ms,
 	                           .ndec = s->ndec,
 	                           .has_finite = s->sum.has_finite};
 }

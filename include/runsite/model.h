@@ -62,14 +62,13 @@ struct step_value {
  * name, what the pages, plans and comparisons read of its summary, and the
  * length of its decimated copy. The NaN and Inf counts, which only the
  * run's own page shows, are kept by the run when it has any
- * (run_nonfinite). */
+ * (run_nonfinite). The first point and the times are left out: the
+ * decimated copy begins and ends with the series' first and last points. */
 struct series_sum {
 	char *key;               /* metric name, e.g. "val/loss" */
-	struct point last;       /* metric_summary's */
+	struct step_value last;  /* metric_summary's, its time left out */
 	struct step_value min;   /* metric_summary's, when has_finite (its time left out) */
 	struct step_value max;
-	int64_t first_step;      /* metric_summary's first point, without its value */
-	int64_t first_time_ms;
 	/* Three counts in one word (each run keeps one summary a metric, to
 	 * the end of the build). count < 2^40: a series' points are all in
 	 * memory, 24 bytes each, when they are counted. */

@@ -102,6 +102,16 @@ static struct chart_point *kept_dec_points(const struct site_run *sr, const stru
 	return cp;
 }
 
+/* Where metric i's decimated copy of run sr is in the scratch file (its
+ * copies are there one after another, in metric order, from dec_at - 1). */
+static uint64_t dec_offset(const struct site_run *sr, size_t i)
+{
+	uint64_t off = sr->dec_at - 1;
+	for (size_t o = 0; o < i; o++)
+		off += run_sum(sr->run, o)->ndec * sizeof(struct chart_point);
+	return off;
+}
+
 /* Metric i of run sr: its decimated copy as chart points with x as the
  * options ask, from memory or from the spill file (caller frees). A copy
  * that cannot be read back is reported and drawn as no points (*n = 0). */
@@ -115,10 +125,7 @@ static struct chart_point *dec_points(const struct site *s, const struct site_ru
 		return kept_dec_points(sr, se, runcache_read_dec(sr->kept, i, se->ndec), n);
 	if (dec || !sr->dec_at)
 		return site_chart_points(sr->run, dec, dec ? se->ndec : 0, s->opts->chart.x_kind);
-	uint64_t off = sr->dec_at - 1;
-	for (size_t o = 0; o < i; o++)
-		off += run_sum(sr->run, o)->ndec * sizeof(struct chart_point);
-	struct chart_point *cp = spill_read(s, off, se->ndec);
+	struct chart_point *cp = spill_read(s, dec_offset(sr, i), se->ndec);
 	if (!cp) {
 		diag_msg("%s/%s: cannot read back the points of %s in %s", SPILL_DIR, sr->slug,
 		         se->key, sr->run->name);
@@ -844,6 +851,13 @@ int site_run_restore(struct site *s, struct site_run *sr, struct kept_site *k)
 	dec->nspill = k->nspill;
 	dec->spill_at = k->spill_at;
 	dec->x_kind = (int)s->opts->chart.x_kind; /* as a drawn run's copies in the scratch file */
+	dec->x_ends = xreallocarray(NULL, 2 * (r->nmetrics ? r->nmetrics : 1), sizeof *dec->x_ends);
+	for (size_t i = 0; i < r->nmetrics; i++) {
+		const struct metric_summary *m = &r->metrics[i].sum;
+		int64_t origin = x_origin(r, &m->first);
+		dec->x_ends[2 * i] = point_x(&m->first, (enum chart_x_kind)dec->x_kind, origin);
+		dec->x_ends[2 * i + 1] = point_x(&m->last, (enum chart_x_kind)dec->x_kind, origin);
+	}
 	k->dec_at = k->dec_len = NULL;
 	k->dec_id = NULL;
 	k->spill = NULL;
@@ -1466,17 +1480,32 @@ struct rest_band {
 	char *out_rel;
 };
 
-/* The x of metric i's first and last points as they are drawn for run sr. */
+/* The x of metric i's first and last points as they are drawn for run sr
+ * (its decimated copy, of ndec > 0 points, begins and ends with them):
+ * from its copy in memory, else the copy's two ends in the scratch file,
+ * else what the run cache noted. NaN when they cannot be read back. */
 static void rest_guess_x(const struct site *s, const struct site_run *sr, size_t i, double *first_x,
                          double *last_x)
 {
-	const struct series_sum *se = run_sum(sr->run, i);
-	enum chart_x_kind kind = sr->kept && !run_dec(sr->run, i) ? (enum chart_x_kind)sr->kept->x_kind
-	                                                         : s->opts->chart.x_kind;
-	struct point first = {se->first_step, se->first_time_ms, 0};
-	int64_t origin = x_origin(sr->run, &first);
-	*first_x = point_x(&first, kind, origin);
-	*last_x = point_x(&se->last, kind, origin);
+	size_t ndec = run_sum(sr->run, i)->ndec;
+	const struct point *dec = run_dec(sr->run, i);
+	*first_x = *last_x = NAN;
+	if (dec) {
+		int64_t origin = x_origin(sr->run, &dec[0]);
+		*first_x = point_x(&dec[0], s->opts->chart.x_kind, origin);
+		*last_x = point_x(&dec[ndec - 1], s->opts->chart.x_kind, origin);
+	} else if (sr->kept) {
+		*first_x = sr->kept->x_ends[2 * i];
+		*last_x = sr->kept->x_ends[2 * i + 1];
+	} else if (sr->dec_at) {
+		uint64_t off = dec_offset(sr, i);
+		struct chart_point ends[2];
+		if (scratch_read(s, off, &ends[0], sizeof ends[0]) &&
+		    scratch_read(s, off + (ndec - 1) * sizeof ends[0], &ends[1], sizeof ends[1])) {
+			*first_x = ends[0].x;
+			*last_x = ends[1].x;
+		}
+	}
 }
 
 /* Appends run digest's record (its points' x range lo..hi) to band b's

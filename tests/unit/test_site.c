@@ -1046,7 +1046,7 @@ static void test_bytes_per_run(const char *tmp)
 		SKIP("this allocator does not count with mallinfo2 (a sanitizer's)");
 	} else {
 		size_t per_run = (after - before) / (RUNS - WARM);
-		OK(per_run <= 1360, "a read and drawn run holds %zu bytes (at most 1,360)", per_run);
+		OK(per_run <= 1210, "a read and drawn run holds %zu bytes (at most 1,210)", per_run);
 	}
 	site_free(&s);
 	free(out);

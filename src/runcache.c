@@ -723,7 +723,7 @@ void kept_site_free(struct kept_site *k)
 	free(k->dec_at);
 	free(k->dec_len);
 	free(k->path);
-	free(k->x_ends);
+	free(k->ends);
 	memset(k, 0, sizeof *k);
 }
 

@@ -76,10 +76,10 @@ struct kept_site {
 	struct points_id *pts_id, *dec_id;
 	uint64_t *dec_at, *dec_len;
 	char *path; /* the run's file */
-	int x_kind; /* the chart x its copies are drawn at (the site's, as drawn runs' are) */
-	/* Per metric the x its copy begins and ends at (2 a metric): what the
-	 * overlays' bands span, known without reading the file. */
-	double *x_ends;
+	/* Per metric the first and last point (2 a metric), with which its
+	 * copy begins and ends: what the overlays' bands span, known without
+	 * reading the file. */
+	struct point *ends;
 };
 void kept_site_add_chart(struct kept_site *k, size_t metric, const char *stem, const char *alt,
                          const char *data);

@@ -83,33 +83,48 @@ static struct chart_point *spill_read(const struct site *s, uint64_t off, size_t
 	return cp;
 }
 
-/* The decimated copy p of series se of kept run sr, as read back from its
- * run file (NULL: it could not be), as chart points (caller frees; frees
- * p): one that could not be is reported and drawn as no points (*n = 0). */
-static struct chart_point *kept_dec_points(const struct site_run *sr, const struct series_sum *se,
-                                           struct point *p, size_t *n)
+/* The decimated copy p of series se of run sr, as read back from the
+ * folder where (NULL: it could not be), as chart points with x as the
+ * options ask (caller frees; frees p): one that could not be is reported
+ * and drawn as no points (*n = 0). */
+static struct chart_point *copy_points(const struct site *s, const struct site_run *sr,
+                                       const struct series_sum *se, struct point *p,
+                                       const char *where, size_t *n)
 {
 	*n = se->ndec;
 	if (!p) {
-		diag_msg("%s: cannot read back the points of %s in %s", RUNCACHE_DIR, se->key,
+		diag_msg("%s: cannot read back the points of %s in %s", where, se->key,
 		         sr->run->name);
 		*n = 0;
 		return xcalloc(1, sizeof(struct chart_point));
 	}
-	struct chart_point *cp =
-	        site_chart_points(sr->run, p, se->ndec, (enum chart_x_kind)sr->kept->x_kind);
+	struct chart_point *cp = site_chart_points(sr->run, p, se->ndec, s->opts->chart.x_kind);
 	free(p);
 	return cp;
 }
 
-/* Where metric i's decimated copy of run sr is in the scratch file (its
- * copies are there one after another, in metric order, from dec_at - 1). */
+/* Where metric i's decimated copy of run sr is in the scratch file: the
+ * copies are there as they are in memory (points, not chart points, so a
+ * report block can draw them at another x), one after another in metric
+ * order from dec_at - 1. */
 static uint64_t dec_offset(const struct site_run *sr, size_t i)
 {
 	uint64_t off = sr->dec_at - 1;
 	for (size_t o = 0; o < i; o++)
-		off += run_sum(sr->run, o)->ndec * sizeof(struct chart_point);
+		off += run_sum(sr->run, o)->ndec * sizeof(struct point);
 	return off;
+}
+
+/* n points at byte off of the scratch file (caller frees), or NULL when
+ * they cannot be read back. */
+static struct point *scratch_points(const struct site *s, uint64_t off, size_t n)
+{
+	struct point *p = xreallocarray(NULL, n ? n : 1, sizeof *p);
+	if (!scratch_read(s, off, p, n * sizeof *p)) {
+		free(p);
+		return NULL;
+	}
+	return p;
 }
 
 /* Metric i of run sr: its decimated copy as chart points with x as the
@@ -122,17 +137,11 @@ static struct chart_point *dec_points(const struct site *s, const struct site_ru
 	const struct point *dec = run_dec(sr->run, i);
 	*n = se->ndec;
 	if (!dec && sr->kept) /* a run taken from the run cache: its copy is in its file */
-		return kept_dec_points(sr, se, runcache_read_dec(sr->kept, i, se->ndec), n);
+		return copy_points(s, sr, se, runcache_read_dec(sr->kept, i, se->ndec), RUNCACHE_DIR,
+		                   n);
 	if (dec || !sr->dec_at)
 		return site_chart_points(sr->run, dec, dec ? se->ndec : 0, s->opts->chart.x_kind);
-	struct chart_point *cp = spill_read(s, dec_offset(sr, i), se->ndec);
-	if (!cp) {
-		diag_msg("%s/%s: cannot read back the points of %s in %s", SPILL_DIR, sr->slug,
-		         se->key, sr->run->name);
-		*n = 0;
-		cp = xcalloc(1, sizeof *cp);
-	}
-	return cp;
+	return copy_points(s, sr, se, scratch_points(s, dec_offset(sr, i), se->ndec), SPILL_DIR, n);
 }
 
 /* ---- chart files ---- */
@@ -462,17 +471,12 @@ static long spill_put(struct site *s, struct site_run *sr, const struct chart_po
 	return off;
 }
 
-/* Appends n chart points to the site's scratch file of points; returns
- * their byte offset, or -1 after reporting. Any thread. */
-static long dec_put(struct site *s, const struct chart_point *cp, size_t n)
-{
-	return points_put(s, cp, n, NULL);
-}
-
 static long scratch_put(struct site *s, const void *data, size_t want, int *err);
 
-/* dec_put, with the errno of a failed write in *err (when err is given;
- * 0 when the file could not be made, which is reported). */
+/* Appends n chart points to the site's scratch file of points; returns
+ * their byte offset, or -1 with the errno of a failed write in *err (when
+ * err is given; 0 when the file could not be made, which is reported).
+ * Any thread. */
 static long points_put(struct site *s, const struct chart_point *cp, size_t n, int *err)
 {
 	return scratch_put(s, cp, n * sizeof *cp, err);
@@ -591,7 +595,7 @@ static struct chart_point *unspill(const struct site *s, const struct site_run *
 		size_t k = 0;
 		struct point *p = runcache_read_spill(file, i, &k);
 		if (p && k == sr->spill_n[i])
-			cp = site_chart_points(sr->run, p, k, (enum chart_x_kind)file->x_kind);
+			cp = site_chart_points(sr->run, p, k, s->opts->chart.x_kind);
 		free(p);
 	} else {
 		cp = spill_read(s, sr->spill_off[i], sr->spill_n[i]);
@@ -660,7 +664,6 @@ static void keep_spill_done(struct site *s, struct site_run *sr, const size_t *k
 	struct run *r = sr->run;
 	struct kept_site *at = runcache_keep_write(cache_runcache(s->cache), sr->keep);
 	if (at) {
-		at->x_kind = (int)s->opts->chart.x_kind;
 		sr->spill_kept = at;
 		if (!sr->spill_n) {
 			sr->spill_n = xcalloc(r->nmetrics, sizeof *sr->spill_n);
@@ -714,16 +717,13 @@ int site_run_charts(struct site *s, struct site_run *sr)
 	}
 	long dec_off = -1;
 	if (dec_whole && dec_total) {
-		struct chart_point *all = xreallocarray(NULL, dec_total, sizeof *all);
+		struct point *all = xreallocarray(NULL, dec_total, sizeof *all);
 		size_t at = 0;
 		for (size_t i = 0; i < r->nmetrics; i++) {
-			size_t nd;
-			struct chart_point *cp = dec_points(s, sr, i, &nd);
-			memcpy(all + at, cp, nd * sizeof *cp);
-			at += nd;
-			free(cp);
+			memcpy(all + at, r->metrics[i].dec, r->metrics[i].ndec * sizeof *all);
+			at += r->metrics[i].ndec;
 		}
-		dec_off = dec_put(s, all, at);
+		dec_off = scratch_put(s, all, at * sizeof *all, NULL);
 		free(all);
 	}
 	for (size_t i = 0; i < r->nmetrics && ok; i++) {
@@ -850,13 +850,10 @@ int site_run_restore(struct site *s, struct site_run *sr, struct kept_site *k)
 	dec->spill = k->spill;
 	dec->nspill = k->nspill;
 	dec->spill_at = k->spill_at;
-	dec->x_kind = (int)s->opts->chart.x_kind; /* as a drawn run's copies in the scratch file */
-	dec->x_ends = xreallocarray(NULL, 2 * (r->nmetrics ? r->nmetrics : 1), sizeof *dec->x_ends);
+	dec->ends = xreallocarray(NULL, 2 * (r->nmetrics ? r->nmetrics : 1), sizeof *dec->ends);
 	for (size_t i = 0; i < r->nmetrics; i++) {
-		const struct metric_summary *m = &r->metrics[i].sum;
-		int64_t origin = x_origin(r, &m->first);
-		dec->x_ends[2 * i] = point_x(&m->first, (enum chart_x_kind)dec->x_kind, origin);
-		dec->x_ends[2 * i + 1] = point_x(&m->last, (enum chart_x_kind)dec->x_kind, origin);
+		dec->ends[2 * i] = r->metrics[i].sum.first;
+		dec->ends[2 * i + 1] = r->metrics[i].sum.last;
 	}
 	k->dec_at = k->dec_len = NULL;
 	k->dec_id = NULL;
@@ -1482,30 +1479,30 @@ struct rest_band {
 
 /* The x of metric i's first and last points as they are drawn for run sr
  * (its decimated copy, of ndec > 0 points, begins and ends with them):
- * from its copy in memory, else the copy's two ends in the scratch file,
- * else what the run cache noted. NaN when they cannot be read back. */
+ * from its copy in memory, else what the run cache noted, else the copy's
+ * two ends in the scratch file. NaN when they cannot be read back. */
 static void rest_guess_x(const struct site *s, const struct site_run *sr, size_t i, double *first_x,
                          double *last_x)
 {
 	size_t ndec = run_sum(sr->run, i)->ndec;
 	const struct point *dec = run_dec(sr->run, i);
+	struct point ends[2];
 	*first_x = *last_x = NAN;
 	if (dec) {
-		int64_t origin = x_origin(sr->run, &dec[0]);
-		*first_x = point_x(&dec[0], s->opts->chart.x_kind, origin);
-		*last_x = point_x(&dec[ndec - 1], s->opts->chart.x_kind, origin);
+		ends[0] = dec[0];
+		ends[1] = dec[ndec - 1];
 	} else if (sr->kept) {
-		*first_x = sr->kept->x_ends[2 * i];
-		*last_x = sr->kept->x_ends[2 * i + 1];
-	} else if (sr->dec_at) {
+		ends[0] = sr->kept->ends[2 * i];
+		ends[1] = sr->kept->ends[2 * i + 1];
+	} else {
 		uint64_t off = dec_offset(sr, i);
-		struct chart_point ends[2];
-		if (scratch_read(s, off, &ends[0], sizeof ends[0]) &&
-		    scratch_read(s, off + (ndec - 1) * sizeof ends[0], &ends[1], sizeof ends[1])) {
-			*first_x = ends[0].x;
-			*last_x = ends[1].x;
-		}
+		if (!sr->dec_at || !scratch_read(s, off, &ends[0], sizeof ends[0]) ||
+		    !scratch_read(s, off + (ndec - 1) * sizeof ends[0], &ends[1], sizeof ends[1]))
+			return;
 	}
+	int64_t origin = x_origin(sr->run, &ends[0]);
+	*first_x = point_x(&ends[0], s->opts->chart.x_kind, origin);
+	*last_x = point_x(&ends[1], s->opts->chart.x_kind, origin);
 }
 
 /* Appends run digest's record (its points' x range lo..hi) to band b's
@@ -1801,7 +1798,7 @@ static void rest_read(const struct site *s, const struct site_run *sr, const siz
 		if (ndec[i] == SIZE_MAX)
 			continue;
 		if (!run_dec(r, i) && sr->kept)
-			cp[i] = kept_dec_points(sr, run_sum(r, i), pts[i], &n[i]);
+			cp[i] = copy_points(s, sr, run_sum(r, i), pts[i], RUNCACHE_DIR, &n[i]);
 		else
 			cp[i] = dec_points(s, sr, i, &n[i]);
 	}

@@ -200,6 +200,23 @@ if cmp -s "$TMP/o/reports/opt/val-loss.svg" "$TMP/o/reports/opt/val-loss-2.svg";
 	fail "smoothing: and x: change the chart"
 else ok; fi
 
+# A block's x: every line and the band of the others at the runs' wall-clock
+# time, not at the site's steps (the copies they are drawn from wait as
+# points, not as the site's chart points).
+mkdir -p "$TMP/xt"
+printf '```runsite\nchart: val/loss\nruns: status=FINISHED\nx: time\n```\n' > "$TMP/xt/xt.md"
+check "build a report block drawn at wall-clock time" \
+	"$RUNSITE" build -q "$S" -o "$TMP/xto" --reports "$TMP/xt"
+check "its lines and band are at wall-clock seconds" "$PY" - "$TMP/xto/reports/xt/val-loss.points.js" <<'EOF'
+import json, sys
+s = open(sys.argv[1]).read()
+d = json.loads(s[s.index(",") + 1:s.rindex(")")])
+assert d["x"] == "time", d["x"]
+xs = [x for se in d["s"] for x in se["p"][0::2]]
+assert len(d["s"]) > 10 and xs, len(d["s"])
+assert min(xs) > 1.7e9, min(xs)  # 2023 or later: seconds since 1970, not steps
+EOF
+
 # ---- untrusted Markdown: sanitised and redacted ----
 mkdir -p "$TMP/evil"
 cat > "$TMP/evil/evil.md" <<'EOF'

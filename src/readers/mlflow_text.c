@@ -65,20 +65,16 @@ struct ts_head {
 };
 
 #ifdef __SSE2__
-/* Bit i set when p[i] is no ASCII digit, for i < 48; bits 48 to 63 set.
- * *nl gets the bits of the newlines among those 48 bytes, bit 47 set. */
-static inline __attribute__((always_inline)) uint64_t nondigits48(const char *p, uint64_t *nl)
+/* Bit i set when p[i] is no ASCII digit, for i < 48; bits 48 to 63 set. */
+static inline __attribute__((always_inline)) uint64_t nondigits48(const char *p)
 {
 	const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9);
-	const __m128i lf = _mm_set1_epi8('\n' - '0');
-	uint64_t m = 0, l = UINT64_C(1) << 47;
+	uint64_t m = 0;
 	for (int k = 0; k < 3; k++) {
 		__m128i d = _mm_sub_epi8(_mm_loadu_si128((const void *)(p + 16 * k)), zero);
 		/* a digit is d ≤ 9, unsigned */
 		m |= (uint64_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(d, nine), d)) << 16 * k;
-		l |= (uint64_t)_mm_movemask_epi8(_mm_cmpeq_epi8(d, lf)) << 16 * k;
 	}
-	*nl = l;
 	return ~m;
 }
 
@@ -95,7 +91,7 @@ static inline __attribute__((always_inline)) const char *line_fast(const char *p
                                                                    double *val, int64_t *step,
                                                                    struct ts_head *head)
 {
-	uint64_t nls, nd = nondigits48(p, &nls);
+	uint64_t nd = nondigits48(p);
 	unsigned nt = (unsigned)__builtin_ctzll(nd);
 	unsigned v = nt + 1;
 	unsigned neg = p[v] == '-';
@@ -143,9 +139,7 @@ static inline __attribute__((always_inline)) const char *line_fast(const char *p
 	*step = sneg ? -(int64_t)sv : (int64_t)sv;
 	*ts = t;
 	*val = neg ? -d : d;
-	/* p + s + ns, the line's first newline; found from its own mask, so
-	 * the next line's start need not wait on the fields' ends */
-	return p + __builtin_ctzll(nls);
+	return p + s + ns;
 }
 
 /* The usual lines from *pp on, while LINE_FAST_SPAN bytes are left and
@@ -245,7 +239,7 @@ line_avx512(const char *p, struct usual_line *u)
 	u->step = g[5];
 	u->nf = nf;
 	u->neg = neg | sneg << 1;
-	return p + __builtin_ctzll(nls); /* p + s + ns */
+	return p + __builtin_ctzll(nls); /* p + s + ns, as line_fast finds it */
 }
 
 /* Lines read a batch at a time: first every line's fields, then every

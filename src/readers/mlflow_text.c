@@ -253,27 +253,45 @@ AVX512_LINES static size_t lines_avx512(const char **pp, const char *end, struct
 {
 	const char *p = *pp;
 	struct usual_line b[USUAL_BATCH];
+	/* the lines whose value takes Clinger's path (w ≤ 2^53: one division),
+	 * and the others (Eisel-Lemire), listed apart without a branch: 16 and
+	 * 17 digits alternate at random, and a branch a line mispredicts them */
+	unsigned char small[USUAL_BATCH], big[USUAL_BATCH];
 	for (;;) {
-		size_t k = 0, room = cap - n < USUAL_BATCH ? cap - n : USUAL_BATCH;
+		size_t k = 0, ns = 0, nb = 0, room = cap - n < USUAL_BATCH ? cap - n : USUAL_BATCH;
 		const char *lf;
 		while (k < room && end - p >= LINE_FAST_SPAN && (lf = line_avx512(p, &b[k])) != NULL) {
+			unsigned is_big = b[k].w > UINT64_C(1) << 53;
+			small[ns] = (unsigned char)k;
+			big[nb] = (unsigned char)k;
+			ns += !is_big;
+			nb += is_big;
 			k++;
 			p = lf + 1;
 		}
 		for (size_t j = 0; j < k; j++) {
-			const struct usual_line *u = &b[j];
-			double x = 0.0;
+			pts[n + j].step = b[j].neg & 2 ? -(int64_t)b[j].step : (int64_t)b[j].step;
+			pts[n + j].time_ms = (int64_t)b[j].ts;
+		}
+		for (size_t i = 0; i < ns; i++) {
+			const struct usual_line *u = &b[small[i]];
+			double x = (double)u->w / num_pow10_d[u->nf]; /* as num_scale_exact */
+			pts[n + small[i]].value = u->neg & 1 ? -x : x;
+		}
+		size_t fail = k;
+		for (size_t i = 0; i < nb; i++) {
+			const struct usual_line *u = &b[big[i]];
+			double x;
 			int e = -(int)u->nf;
-			/* Eisel-Lemire first: 16 and 17 digits, which take Clinger's
-			 * path and not, alternate at random */
-			if (u->w != 0 && !num_scale_el(u->w, e, &x) && !num_scale_exact(u->w, e, &x) &&
-			    !num_scale_binary(u->w, e, &x)) {
-				*pp = u->p; /* the slower paths read it */
-				return n + j;
+			if (!num_scale_el(u->w, e, &x) && !num_scale_binary(u->w, e, &x)) {
+				fail = big[i]; /* the first: big lists them in order */
+				break;
 			}
-			pts[n + j].step = u->neg & 2 ? -(int64_t)u->step : (int64_t)u->step;
-			pts[n + j].time_ms = (int64_t)u->ts;
-			pts[n + j].value = u->neg & 1 ? -x : x;
+			pts[n + big[i]].value = u->neg & 1 ? -x : x;
+		}
+		if (fail < k) {
+			*pp = b[fail].p; /* the slower paths read it */
+			return n + fail;
 		}
 		n += k;
 		if (k < USUAL_BATCH) {

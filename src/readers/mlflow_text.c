@@ -202,17 +202,21 @@ line_avx512(const char *p, struct usual_line *u)
 	 * 54 bytes however the line goes on, so nothing below reads past 64 */
 	uint64_t nd = _mm512_cmpgt_epu8_mask(d, _mm512_set1_epi8(9)) | ~UINT64_C(0) << 48;
 	uint64_t nls = _mm512_cmpeq_epi8_mask(d, _mm512_set1_epi8('\n' - '0')) | UINT64_C(1) << 63;
+	/* the signs and separators from masks too: no load waits on a field's end */
+	uint64_t minus = _mm512_cmpeq_epi8_mask(d, _mm512_set1_epi8('-' - '0'));
+	uint64_t space = _mm512_cmpeq_epi8_mask(d, _mm512_set1_epi8(' ' - '0'));
+	uint64_t point = _mm512_cmpeq_epi8_mask(d, _mm512_set1_epi8('.' - '0'));
 	unsigned nt = (unsigned)__builtin_ctzll(nd);
 	unsigned v = nt + 1;
-	unsigned neg = p[v] == '-';
+	unsigned neg = (unsigned)(minus >> v) & 1;
 	v += neg;
 	unsigned f = v + 2, nf = (unsigned)__builtin_ctzll(nd >> f);
 	unsigned s = f + nf + 1;
-	unsigned sneg = p[s] == '-';
+	unsigned sneg = (unsigned)(minus >> s) & 1;
 	s += sneg;
 	unsigned ns = (unsigned)__builtin_ctzll(nd >> s);
-	if (nt - 9 > 6 || p[nt] != ' ' || (nd >> v & 1) || p[v + 1] != '.' || nf - 1 > 17 ||
-	    p[f + nf] != ' ' || ns - 1 > 7 || p[s + ns] != '\n')
+	if (nt - 9 > 6 || !(space >> nt & 1) || (nd >> v & 1) || !(point >> (v + 1) & 1) ||
+	    nf - 1 > 17 || !(space >> (f + nf) & 1) || ns - 1 > 7 || !(nls >> (s + ns) & 1))
 		return NULL;
 	/* byte j of a group takes the byte at j + off of the line, kept from
 	 * byte `from` of the group on (every kept byte is a digit of its field) */

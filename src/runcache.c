@@ -129,22 +129,14 @@ static inline unsigned char *varint_at(unsigned char *p, uint64_t v)
  * time: a million points are ten million bytes put one field at a time. */
 #define POINT_BYTES_MAX (10 + 10 + 9)
 
-static void put_points(struct buf *b, const struct point *pts, size_t n)
+/* Points [i, end) of pts encoded at p, after the point whose fields st
+ * holds (updated); returns the end of their bytes (POINT_BYTES_MAX a point
+ * at most). */
+static inline unsigned char *encode_points(unsigned char *p, const struct point *pts, size_t i,
+                                           size_t end, uint64_t st[3])
 {
-	unsigned char blk[16384];
-	/* about 8 bytes a point (a step, a time and a value that change a
-	 * little): one allocation, not a copy at each doubling */
-	if (n > sizeof blk) {
-		buf_reserve(b, n / 2 * 17);
-		huge_pages(b->data + b->size, b->cap - b->size);
-	}
-	unsigned char *p = varint_at(blk, n);
-	uint64_t step = 0, time = 0, bits = 0;
-	for (size_t i = 0; i < n; i++) {
-		if ((size_t)(blk + sizeof blk - p) < POINT_BYTES_MAX) {
-			buf_put(b, blk, (size_t)(p - blk));
-			p = blk;
-		}
+	uint64_t step = st[0], time = st[1], bits = st[2];
+	for (; i < end; i++) {
 		uint64_t ds = zigzag((uint64_t)pts[i].step - step);
 		uint64_t dt = zigzag((uint64_t)pts[i].time_ms - time);
 		step = (uint64_t)pts[i].step;
@@ -167,6 +159,53 @@ static void put_points(struct buf *b, const struct point *pts, size_t n)
 #endif
 		memcpy(p, &y, 8);
 		p += nb;
+	}
+	st[0] = step;
+	st[1] = time;
+	st[2] = bits;
+	return p;
+}
+
+static void put_points(struct buf *b, const struct point *pts, size_t n)
+{
+	unsigned char blk[16384];
+	uint64_t st[3] = {0, 0, 0};
+	size_t i = 0;
+	unsigned char *p = blk;
+	if (n > sizeof blk) {
+		/* about 8 bytes a point (a step, a time and a value that change a
+		 * little): one allocation, not a copy at each doubling; and the
+		 * points go straight into it while it has room for them, checked a
+		 * run of them at a time */
+		buf_reserve(b, n / 2 * 17);
+		huge_pages(b->data + b->size, b->cap - b->size);
+		unsigned char *q = varint_at((unsigned char *)b->data + b->size, n);
+		for (;;) {
+			size_t room = (size_t)((unsigned char *)b->data + b->cap - 1 - q) / POINT_BYTES_MAX;
+			size_t end = n - i < room ? n : i + room;
+			if (end == i)
+				break;
+			q = encode_points(q, pts, i, end, st);
+			i = end;
+		}
+		b->size = (size_t)((char *)q - b->data);
+		b->data[b->size] = '\0';
+		if (i == n)
+			return;
+	} else {
+		p = varint_at(blk, n);
+	}
+	/* the rest through a block on the stack, appended a block at a time */
+	while (i < n) {
+		size_t fit = (size_t)(blk + sizeof blk - p) / POINT_BYTES_MAX;
+		if (!fit) {
+			buf_put(b, blk, (size_t)(p - blk));
+			p = blk;
+			continue;
+		}
+		size_t end = n - i < fit ? n : i + fit;
+		p = encode_points(p, pts, i, end, st);
+		i = end;
 	}
 	buf_put(b, blk, (size_t)(p - blk));
 }

@@ -114,6 +114,46 @@ int chart_write(const struct chart_spec *spec, enum chart_format fmt, const char
 int chart_write_described(const struct chart_spec *spec, enum chart_format fmt, const char *path,
                           struct chart_info *info, char **desc);
 
+/* Of a series: its first points with the least and with the greatest
+ * finite y, SIZE_MAX for both when it has none. A chart finds them in a
+ * pass over its points; a caller that passes over them anyway can find
+ * them on the way (chart_extrema_scan) and hand them over. */
+struct chart_extrema {
+	size_t lo, hi;
+};
+
+/* The extrema as they are being found: feed every point in order (two
+ * compares a point, a NaN failing both), then ask chart_extrema_found. */
+struct chart_extrema_scan {
+	double lo, hi;
+	struct chart_extrema at;
+};
+#define CHART_EXTREMA_SCAN_INIT {INFINITY, -INFINITY, {SIZE_MAX, SIZE_MAX}}
+
+static inline void chart_extrema_scan(struct chart_extrema_scan *sc, size_t i, double y)
+{
+	if (y < sc->lo) {
+		sc->lo = y;
+		sc->at.lo = i;
+	}
+	if (y > sc->hi) {
+		sc->hi = y;
+		sc->at.hi = i;
+	}
+}
+
+/* The extrema the scan found, or NULL when an infinity is among them or
+ * no value was finite (the chart then looks for the finite ones itself). */
+static inline const struct chart_extrema *chart_extrema_found(const struct chart_extrema_scan *sc)
+{
+	return isinf(sc->lo) || isinf(sc->hi) ? NULL : &sc->at;
+}
+
+/* chart_write_described with ex, the extrema of each series of spec as
+ * chart_extrema_scan found them (NULL: the chart finds them). */
+int chart_write_extrema(const struct chart_spec *spec, enum chart_format fmt, const char *path,
+                        struct chart_info *info, char **desc, const struct chart_extrema *ex);
+
 /* A small sparkline (no axes) as SVG into path. Returns 1 on success, 0 on failure. */
 int chart_write_sparkline(const struct chart_point *pts, size_t n, int color, int width,
                           int height, const char *path);
@@ -144,6 +184,9 @@ char *chart_label_common_text(const struct chart_series *series, size_t n);
 /* A sentence describing the chart for alt text: metric, runs, last and best
  * values. Caller frees. */
 char *chart_describe(const struct chart_spec *spec, const struct chart_info *info);
+/* chart_describe(spec, info), from the extrema of its series. */
+char *chart_describe_extrema(const struct chart_spec *spec, const struct chart_info *info,
+                             const struct chart_extrema *ex);
 /* How many times chart_describe has run in this process (each call reads
  * every point of every series), for tests. */
 unsigned long chart_describe_calls(void);

@@ -170,18 +170,10 @@ struct chart_draw_opts {
 	int auto_log_y; /* spec->log_y < 0 decided by the caller: 1 linear, 2 log; 0: not */
 };
 
-/* Of a series: its first points with the least and with the greatest
- * finite y, SIZE_MAX for both when it has none. */
-struct chart_extrema {
-	size_t lo, hi;
-};
-/* Those of each series of spec, an array of spec->nseries the caller frees. */
+/* The extrema (chart.h) of each series of spec, an array of spec->nseries the caller frees. */
 struct chart_extrema *chart_series_extrema(const struct chart_spec *spec);
 /* chart_log_suggested(spec), from the extrema of its series. */
 int chart_log_from_extrema(const struct chart_spec *spec, const struct chart_extrema *ex);
-/* chart_describe(spec, info), from the extrema of its series. */
-char *chart_describe_extrema(const struct chart_spec *spec, const struct chart_info *info,
-                             const struct chart_extrema *ex);
 
 /* Draws the chart on cr, whose user space is width×height CSS px. Returns 1,
  * or 0 when Cairo reports an error (the status is left on cr). */
@@ -198,6 +190,12 @@ cairo_status_t chart_render(const struct chart_spec *spec, enum chart_format fmt
 cairo_status_t chart_render_described(const struct chart_spec *spec, enum chart_format fmt,
                                       const struct chart_draw_opts *o, struct buf *out,
                                       struct chart_info *info, char **desc);
+/* chart_render_described with the series' extrema as found already (NULL:
+ * found here). */
+cairo_status_t chart_render_extrema(const struct chart_spec *spec, enum chart_format fmt,
+                                    const struct chart_draw_opts *o, struct buf *out,
+                                    struct chart_info *info, char **desc,
+                                    const struct chart_extrema *ex_in);
 
 /* This thread's zeroed pixel buffer of at least `bytes`, reused by the next
  * call on the same thread (so a surface on it must be gone by then). */

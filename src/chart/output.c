@@ -213,6 +213,14 @@ cairo_status_t chart_render_described(const struct chart_spec *spec, enum chart_
                                       const struct chart_draw_opts *o, struct buf *out,
                                       struct chart_info *info, char **desc_out)
 {
+	return chart_render_extrema(spec, fmt, o, out, info, desc_out, NULL);
+}
+
+cairo_status_t chart_render_extrema(const struct chart_spec *spec, enum chart_format fmt,
+                                    const struct chart_draw_opts *o, struct buf *out,
+                                    struct chart_info *info, char **desc_out,
+                                    const struct chart_extrema *ex_in)
+{
 	struct chart_draw_opts opt = {.columns = 1};
 	struct chart_info local;
 	struct buf series = BUF_INIT, text = BUF_INIT;
@@ -243,7 +251,10 @@ cairo_status_t chart_render_described(const struct chart_spec *spec, enum chart_
 	}
 	/* An SVG is described: the extrema of its series, found once, serve
 	 * the description and the choice of a log axis. */
-	struct chart_extrema *ex = fmt == CHART_SVG ? chart_series_extrema(spec) : NULL;
+	struct chart_extrema *own = NULL;
+	const struct chart_extrema *ex = NULL;
+	if (fmt == CHART_SVG)
+		ex = ex_in ? ex_in : (own = chart_series_extrema(spec));
 	if (ex && spec->log_y < 0)
 		opt.auto_log_y = chart_log_from_extrema(spec, ex) ? 2 : 1;
 	cairo_status_t st = chart_surface_open(&cs, fmt, W, H, scale, spec->title);
@@ -265,7 +276,7 @@ cairo_status_t chart_render_described(const struct chart_spec *spec, enum chart_
 		buf_put(out, cs.bytes.data ? cs.bytes.data : "", cs.bytes.size);
 	}
 	chart_surface_free(&cs);
-	free(ex);
+	free(own);
 	buf_free(&series);
 	buf_free(&text);
 	/* Cairo's allocation failed: the one out-of-memory exit, not a message per chart. */
@@ -283,10 +294,16 @@ int chart_write(const struct chart_spec *spec, enum chart_format fmt, const char
 int chart_write_described(const struct chart_spec *spec, enum chart_format fmt, const char *path,
                           struct chart_info *info, char **desc)
 {
+	return chart_write_extrema(spec, fmt, path, info, desc, NULL);
+}
+
+int chart_write_extrema(const struct chart_spec *spec, enum chart_format fmt, const char *path,
+                        struct chart_info *info, char **desc, const struct chart_extrema *ex)
+{
 	struct buf b = BUF_INIT;
 	if (desc)
 		*desc = NULL;
-	cairo_status_t st = chart_render_described(spec, fmt, NULL, &b, info, desc);
+	cairo_status_t st = chart_render_extrema(spec, fmt, NULL, &b, info, desc, ex);
 	int ok = 0;
 
 	if (st) {

@@ -54,6 +54,15 @@ struct mlflow_metrics {
 size_t mlflow_metrics_parse(struct mlflow_metrics *m, const char *data, size_t len, bool final,
                             struct series *s);
 
+/* The paths that read the usual lines ("T V S", see line_fast), fastest last. */
+enum { MLFLOW_SIMD_NONE, MLFLOW_SIMD_SSE2, MLFLOW_SIMD_AVX512 };
+
+/* Makes mlflow_metrics_parse read the usual lines with path want, or the
+ * best this CPU has when want is -1 or more than it has; returns the path
+ * taken. By default the best is taken. For the tests: every path must give
+ * the same points. */
+int mlflow_metrics_simd(int want);
+
 /* Reports the bad lines the parser did not name one by one; call once at
  * the end of a file. */
 void mlflow_metrics_end(struct mlflow_metrics *m);

@@ -166,6 +166,9 @@ struct chart_fp {
 	char svg[CHART_FINGERPRINT_LEN + 1];
 	int have_x;
 	double x_lo, x_hi; /* chart_info's */
+	/* the extrema of each series of the chart when they were found on the
+	 * way (to_chart_points_in_place), else NULL */
+	const struct chart_extrema *ex;
 };
 
 /* chart_fingerprint of sp in format f, the SVG one through memo. */
@@ -206,7 +209,7 @@ static int write_chart(struct site *s, const struct chart_spec *sp, const char *
 		fingerprint_of(sp, (enum chart_format)f, memo, fp);
 		if (!cache_reuse(s->cache, rel, fp, &info)) {
 			char *path = site_new_file(s, rel);
-			ok = chart_write_described(sp, (enum chart_format)f, path, &info, &desc);
+			ok = chart_write_extrema(sp, (enum chart_format)f, path, &info, &desc, memo->ex);
 			if (ok && info.x_known) {
 				memo->have_x = 1;
 				memo->x_lo = info.x_lo;
@@ -222,7 +225,8 @@ static int write_chart(struct site *s, const struct chart_spec *sp, const char *
 			return 0;
 		}
 	}
-	*alt = desc ? desc : chart_describe(sp, &info);
+	*alt = desc ? desc : memo->ex ? chart_describe_extrema(sp, &info, memo->ex)
+	                              : chart_describe(sp, &info);
 	if (log_y)
 		*log_y = info.log_y;
 	return 1;
@@ -413,11 +417,13 @@ static char *chart_data_json(const struct chart_spec *sp, int log_y, int columns
 
 /* Turns series se's points into chart points in the same memory (16 bytes
  * written where 24 were read, front to back, so nothing unread is
- * overwritten) and takes the memory from the series, which is left empty.
- * Caller frees the result. */
+ * overwritten) and takes the memory from the series, which is left empty;
+ * *sc gets their extrema, scanned on the way. Caller frees the result. */
 static struct chart_point *to_chart_points_in_place(const struct site *s, const struct run *r,
-                                                   struct series *se)
+                                                   struct series *se,
+                                                   struct chart_extrema_scan *ex)
 {
+	struct chart_extrema_scan sc = CHART_EXTREMA_SCAN_INIT;
 	unsigned char *mem = (unsigned char *)se->pts;
 	int64_t t0 = x_origin(r, se->n ? &se->pts[0] : NULL);
 	/* in a local: the stores through mem could change s->opts for all
@@ -430,6 +436,7 @@ static struct chart_point *to_chart_points_in_place(const struct site *s, const 
 			memcpy(&p, mem + i * sizeof p, sizeof p);
 			struct chart_point c = {(double)p.step, p.value};
 			memcpy(mem + i * sizeof c, &c, sizeof c);
+			chart_extrema_scan(&sc, i, p.value);
 		}
 	} else {
 		for (size_t i = 0; i < n; i++) {
@@ -437,8 +444,10 @@ static struct chart_point *to_chart_points_in_place(const struct site *s, const 
 			memcpy(&p, mem + i * sizeof p, sizeof p);
 			struct chart_point c = {point_x(&p, x_kind, t0), p.value};
 			memcpy(mem + i * sizeof c, &c, sizeof c);
+			chart_extrema_scan(&sc, i, p.value);
 		}
 	}
+	*ex = sc;
 	se->pts = NULL;
 	se->n = se->cap = 0;
 	return (struct chart_point *)(void *)mem;
@@ -755,7 +764,9 @@ int site_run_charts(struct site *s, struct site_run *sr)
 				keep_spilled = xcalloc(r->nmetrics, sizeof *keep_spilled);
 			keep_spilled[i] = npts;
 		}
-		struct chart_point *cp = to_chart_points_in_place(s, r, &r->metrics[i]);
+		/* the chart's extrema are found on the way: the chart spares a pass */
+		struct chart_extrema_scan ex;
+		struct chart_point *cp = to_chart_points_in_place(s, r, &r->metrics[i], &ex);
 		/* Overlays are drawn at the end, from every point of the runs on
 		 * them: a series its decimated copy does not hold whole waits in a
 		 * file meanwhile. */
@@ -768,7 +779,7 @@ int site_run_charts(struct site *s, struct site_run *sr)
 		sp.nseries = 1;
 		char *alt = NULL;
 		int log_y = 0;
-		struct chart_fp memo = {0};
+		struct chart_fp memo = {.ex = chart_extrema_found(&ex)};
 		ok = write_chart(s, &sp, dir, stem, &alt, &log_y, &memo);
 		if (ok && sr->keep)
 			keep_chart_files(s, runcache_keep_site(sr->keep), &sp, dir, stem, &memo);

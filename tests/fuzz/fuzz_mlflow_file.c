@@ -4,6 +4,8 @@
  *                  the second byte says: both must give the same points, and
  *                  the same as its lines read one by one by the general
  *                  parser (mlflow_metric_line): the fast paths change nothing;
+ *                  mode / 4 % 3 picks the path of the usual lines
+ *                  (MLFLOW_SIMD_*, the best this CPU has when it lacks it);
  *   mode % 4 == 1  a meta.yaml file;
  *   mode % 4 == 2  one number: when it parses, it must equal strtod's bits,
  *                  and so must what the metrics reader's word-at-a-time
@@ -122,7 +124,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t len = size - 1;
 	if (mode == 0) {
 		size_t cut = len ? (size_t)data[len > 1 ? 1 : 0] * len / 256 : 0;
+		mlflow_metrics_simd(data[0] / 4 % 3);
 		fuzz_metrics(text, len, cut);
+		mlflow_metrics_simd(-1);
 	} else if (mode == 1) {
 		fuzz_yaml(text, len);
 	} else if (mode == 2) {

@@ -233,6 +233,52 @@ static int log_rule(const struct chart_spec *spec)
 	return a;
 }
 
+/* chart_extrema_scan, fed every point, finds what chart_series_extrema
+ * finds, or says it cannot (an infinity among the extrema, or no finite
+ * value) and only then: random series of few distinct values (ties, where
+ * the first must win), signed zeros, NaNs and infinities. */
+static void test_extrema_scan(void)
+{
+	static const double vals[] = {1.5, -2, 0.0, -0.0, 7, NAN, -NAN, INFINITY, -INFINITY, 1e300};
+	int same = 1, found = 0;
+	for (int round = 0; round < 2000 && same; round++) {
+		struct chart_point p[12];
+		size_t n = (size_t)(test_rnd() % 13);
+		int only_odd = round % 7 == 0; /* no finite value */
+		for (size_t i = 0; i < n; i++) {
+			size_t k = (size_t)(test_rnd() % (sizeof vals / sizeof *vals));
+			p[i] = (struct chart_point){(double)i, only_odd ? vals[5 + k % 4] : vals[k]};
+		}
+		struct chart_series se = {.label = "r", .pts = p, .n = n};
+		struct chart_spec spec;
+		chart_spec_defaults(&spec);
+		spec.series = &se;
+		spec.nseries = 1;
+		struct chart_extrema *want = chart_series_extrema(&spec);
+		struct chart_extrema_scan sc = CHART_EXTREMA_SCAN_INIT;
+		for (size_t i = 0; i < n; i++)
+			chart_extrema_scan(&sc, i, p[i].y);
+		int inf = 0, finite = 0;
+		for (size_t i = 0; i < n; i++) {
+			inf |= isinf(p[i].y);
+			finite |= isfinite(p[i].y);
+		}
+		const struct chart_extrema *got = chart_extrema_found(&sc);
+		if (got) {
+			same = got->lo == want->lo && got->hi == want->hi;
+			found++;
+		} else {
+			same = inf || !finite;
+		}
+		if (!same)
+			printf("# round %d: scan %zu %zu (%s), chart %zu %zu\n", round, sc.at.lo,
+			       sc.at.hi, got ? "found" : "not found", want->lo, want->hi);
+		free(want);
+	}
+	OK(same, "chart_extrema_scan finds the extrema chart_series_extrema finds");
+	OK(found > 200, "series without an infinity are found (%d)", found);
+}
+
 static void test_log_rule(void)
 {
 	struct chart_point a[] = {{0, 1e-4}, {1, 0.5}, {2, NAN}, {3, INFINITY}};
@@ -449,6 +495,7 @@ int main(void)
 	test_formats();
 	test_smoothing();
 	test_log_rule();
+	test_extrema_scan();
 	test_describe_palette();
 	return TEST_END();
 }

@@ -145,9 +145,6 @@ static inline __attribute__((always_inline)) const char *line_fast(const char *p
 /* The usual lines from *pp on, while LINE_FAST_SPAN bytes are left and
  * pts has room, into pts from n on: returns the new count, *pp at the first
  * line left to the slower paths. */
-/* The usual lines from *pp on, while LINE_FAST_SPAN bytes are left and
- * pts has room, into pts from n on: returns the new count, *pp at the first
- * line left to the slower paths. */
 static size_t lines_sse2(const char **pp, const char *end, struct point *pts, size_t n,
                          size_t cap, struct ts_head *head)
 {

@@ -70,9 +70,8 @@ static int scratch_read(const struct site *s, uint64_t off, void *out, size_t wa
 	return got == want;
 }
 
-/* n chart points at byte off of the site's scratch file of points (the
- * spilled series and the decimated copies; caller frees), or NULL when they
- * cannot be read back. */
+/* n chart points of a spilled series at byte off of the site's scratch
+ * file (caller frees), or NULL when they cannot be read back. */
 static struct chart_point *spill_read(const struct site *s, uint64_t off, size_t n)
 {
 	struct chart_point *cp = xreallocarray(NULL, n ? n : 1, sizeof *cp);

@@ -57,6 +57,10 @@ struct kept_spill {
 	struct points_id id; /* of the points */
 	uint64_t off, len;   /* their bytes in the file's section of them */
 };
+struct kept_ends {
+	int64_t first_step, first_time_ms, last_time_ms;
+};
+
 struct kept_site {
 	char *id, *slug;
 	int color;
@@ -76,10 +80,10 @@ struct kept_site {
 	struct points_id *pts_id, *dec_id;
 	uint64_t *dec_at, *dec_len;
 	char *path; /* the run's file */
-	/* Per metric the first and last point (2 a metric), with which its
-	 * copy begins and ends: what the overlays' bands span, known without
-	 * reading the file. */
-	struct point *ends;
+	/* Per metric where its copy begins and ends (its first and last
+	 * points; the last one's step is in the run's summary): what the
+	 * overlays' bands span, known without reading the file. */
+	struct kept_ends *ends;
 };
 void kept_site_add_chart(struct kept_site *k, size_t metric, const char *stem, const char *alt,
                          const char *data);

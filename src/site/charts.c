@@ -860,10 +860,10 @@ int site_run_restore(struct site *s, struct site_run *sr, struct kept_site *k)
 	dec->spill = k->spill;
 	dec->nspill = k->nspill;
 	dec->spill_at = k->spill_at;
-	dec->ends = xreallocarray(NULL, 2 * (r->nmetrics ? r->nmetrics : 1), sizeof *dec->ends);
+	dec->ends = xreallocarray(NULL, r->nmetrics ? r->nmetrics : 1, sizeof *dec->ends);
 	for (size_t i = 0; i < r->nmetrics; i++) {
-		dec->ends[2 * i] = r->metrics[i].sum.first;
-		dec->ends[2 * i + 1] = r->metrics[i].sum.last;
+		const struct metric_summary *m = &r->metrics[i].sum;
+		dec->ends[i] = (struct kept_ends){m->first.step, m->first.time_ms, m->last.time_ms};
 	}
 	k->dec_at = k->dec_len = NULL;
 	k->dec_id = NULL;
@@ -1502,8 +1502,9 @@ static void rest_guess_x(const struct site *s, const struct site_run *sr, size_t
 		ends[0] = dec[0];
 		ends[1] = dec[ndec - 1];
 	} else if (sr->kept) {
-		ends[0] = sr->kept->ends[2 * i];
-		ends[1] = sr->kept->ends[2 * i + 1];
+		const struct kept_ends *k = &sr->kept->ends[i];
+		ends[0] = (struct point){k->first_step, k->first_time_ms, 0};
+		ends[1] = (struct point){run_sum(sr->run, i)->last.step, k->last_time_ms, 0};
 	} else {
 		uint64_t off = dec_offset(sr, i);
 		if (!sr->dec_at || !scratch_read(s, off, &ends[0], sizeof ends[0]) ||

@@ -70,16 +70,17 @@ static int scratch_read(const struct site *s, uint64_t off, void *out, size_t wa
 	return got == want;
 }
 
-/* n chart points of a spilled series at byte off of the site's scratch
- * file (caller frees), or NULL when they cannot be read back. */
-static struct chart_point *spill_read(const struct site *s, uint64_t off, size_t n)
+/* n items of size bytes at byte off of the site's scratch file (a spilled
+ * series' chart points, a decimated copy's points; caller frees), or NULL
+ * when they cannot be read back. */
+static void *scratch_items(const struct site *s, uint64_t off, size_t n, size_t size)
 {
-	struct chart_point *cp = xreallocarray(NULL, n ? n : 1, sizeof *cp);
-	if (!scratch_read(s, off, cp, n * sizeof *cp)) {
-		free(cp);
+	void *items = xreallocarray(NULL, n ? n : 1, size);
+	if (!scratch_read(s, off, items, n * size)) {
+		free(items);
 		return NULL;
 	}
-	return cp;
+	return items;
 }
 
 /* The decimated copy p of series se of run sr, as read back from the
@@ -114,18 +115,6 @@ static uint64_t dec_offset(const struct site_run *sr, size_t i)
 	return off;
 }
 
-/* n points at byte off of the scratch file (caller frees), or NULL when
- * they cannot be read back. */
-static struct point *scratch_points(const struct site *s, uint64_t off, size_t n)
-{
-	struct point *p = xreallocarray(NULL, n ? n : 1, sizeof *p);
-	if (!scratch_read(s, off, p, n * sizeof *p)) {
-		free(p);
-		return NULL;
-	}
-	return p;
-}
-
 /* Metric i of run sr: its decimated copy as chart points with x as the
  * options ask, from memory or from the spill file (caller frees). A copy
  * that cannot be read back is reported and drawn as no points (*n = 0). */
@@ -140,7 +129,8 @@ static struct chart_point *dec_points(const struct site *s, const struct site_ru
 		                   n);
 	if (dec || !sr->dec_at)
 		return site_chart_points(sr->run, dec, dec ? se->ndec : 0, s->opts->chart.x_kind);
-	return copy_points(s, sr, se, scratch_points(s, dec_offset(sr, i), se->ndec), SPILL_DIR, n);
+	struct point *p = scratch_items(s, dec_offset(sr, i), se->ndec, sizeof *p);
+	return copy_points(s, sr, se, p, SPILL_DIR, n);
 }
 
 /* ---- chart files ---- */
@@ -606,7 +596,7 @@ static struct chart_point *unspill(const struct site *s, const struct site_run *
 			cp = site_chart_points(sr->run, p, k, s->opts->chart.x_kind);
 		free(p);
 	} else {
-		cp = spill_read(s, sr->spill_off[i], sr->spill_n[i]);
+		cp = scratch_items(s, sr->spill_off[i], sr->spill_n[i], sizeof *cp);
 	}
 	if (!cp)
 		return NULL;

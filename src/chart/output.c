@@ -452,48 +452,29 @@ unsigned long chart_describe_calls(void)
 }
 
 /* The first points of series se with its least and its greatest finite y,
- * or (size_t)-1 for both when no y is finite. One pass keeps the first
- * point of each new extreme; only when an infinity is among them is each
- * value tested for being finite, in a second (as chart_points_range). */
-static void series_extrema(const struct chart_series *se, size_t *lo, size_t *hi)
+ * SIZE_MAX for both when no y is finite: one chart_extrema_scan of every
+ * point; only when it finds an infinity among them (or nothing), a second
+ * of the finite ones (as chart_points_range). */
+static struct chart_extrema series_extrema(const struct chart_series *se)
 {
-	const struct chart_point *pts = se->pts;
-	*lo = *hi = (size_t)-1;
-	if (!pts)
-		return;
-	double a = INFINITY, b = -INFINITY;
-	size_t i, ai = 0, bi = 0;
-	for (i = 0; i < se->n; i++) {
-		double y = pts[i].y; /* a NaN fails both tests */
-		if (y < a)
-			a = y, ai = i;
-		if (y > b)
-			b = y, bi = i;
+	struct chart_extrema_scan sc = CHART_EXTREMA_SCAN_INIT;
+	size_t n = se->pts ? se->n : 0;
+	for (size_t i = 0; i < n; i++)
+		chart_extrema_scan(&sc, i, se->pts[i].y);
+	if (!chart_extrema_found(&sc)) {
+		sc = (struct chart_extrema_scan)CHART_EXTREMA_SCAN_INIT;
+		for (size_t i = 0; i < n; i++)
+			if (isfinite(se->pts[i].y))
+				chart_extrema_scan(&sc, i, se->pts[i].y);
 	}
-	if (isinf(a) || isinf(b)) {
-		a = INFINITY;
-		b = -INFINITY;
-		for (i = 0; i < se->n; i++) {
-			double y = pts[i].y;
-			if (!isfinite(y))
-				continue;
-			if (y < a)
-				a = y, ai = i;
-			if (y > b)
-				b = y, bi = i;
-		}
-	}
-	if (!isfinite(a))
-		return;
-	*lo = ai;
-	*hi = bi;
+	return sc.at;
 }
 
 struct chart_extrema *chart_series_extrema(const struct chart_spec *spec)
 {
 	struct chart_extrema *ex = xcalloc(spec->nseries ? spec->nseries : 1, sizeof *ex);
 	for (size_t s = 0; s < spec->nseries; s++)
-		series_extrema(&spec->series[s], &ex[s].lo, &ex[s].hi);
+		ex[s] = series_extrema(&spec->series[s]);
 	return ex;
 }
 

@@ -184,7 +184,8 @@ char *chart_label_common_text(const struct chart_series *series, size_t n);
 /* A sentence describing the chart for alt text: metric, runs, last and best
  * values. Caller frees. */
 char *chart_describe(const struct chart_spec *spec, const struct chart_info *info);
-/* chart_describe(spec, info), from the extrema of its series. */
+/* chart_describe(spec, info), from the extrema of its series (NULL: found
+ * here, as chart_describe does). */
 char *chart_describe_extrema(const struct chart_spec *spec, const struct chart_info *info,
                              const struct chart_extrema *ex);
 /* How many times chart_describe has run in this process (each call reads

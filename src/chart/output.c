@@ -502,6 +502,8 @@ char *chart_describe(const struct chart_spec *spec, const struct chart_info *inf
 char *chart_describe_extrema(const struct chart_spec *spec, const struct chart_info *info,
                              const struct chart_extrema *ex)
 {
+	if (!ex)
+		return chart_describe(spec, info);
 	atomic_fetch_add(&describe_calls, 1);
 	struct buf b = BUF_INIT;
 	char num[48];

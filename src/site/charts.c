@@ -214,8 +214,7 @@ static int write_chart(struct site *s, const struct chart_spec *sp, const char *
 			return 0;
 		}
 	}
-	*alt = desc ? desc : memo->ex ? chart_describe_extrema(sp, &info, memo->ex)
-	                              : chart_describe(sp, &info);
+	*alt = desc ? desc : chart_describe_extrema(sp, &info, memo->ex);
 	if (log_y)
 		*log_y = info.log_y;
 	return 1;

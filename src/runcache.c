@@ -1307,10 +1307,13 @@ static char *keep_new(struct runcache *c, struct run_keep *k)
 	if (!st)
 		out_of_memory();
 	XXH3_128bits_reset(st);
-	for (int i = 0; i < 4; i++) {
-		XXH3_128bits_update(st, part[i].iov_base, part[i].iov_len);
+	for (int i = 0; i < 4; i++)
 		total += part[i].iov_len;
-	}
+	/* The name is the hash of every part but the kept points: the head
+	 * holds their ids (the hash of their bytes), so they are not hashed a
+	 * second time (megabytes for a long series). */
+	for (int i = 0; i < 3; i++)
+		XXH3_128bits_update(st, part[i].iov_base, part[i].iov_len);
 	XXH128_hash_t h = XXH3_128bits_digest(st);
 	XXH3_freeState(st);
 	char name[33];

@@ -12,8 +12,9 @@
  * of a series longer than its decimated copy); and, at the file's end, the
  * decimated copies, read only when an overlay or sparkline draws them. One
  * file a run below the site (RUNCACHE_DIR), named by the hash of its
- * bytes; the build cache's database lists which file holds the run of
- * which folder, and the fingerprint of its files. */
+ * bytes (of the kept points, by their ids in the head); the build cache's
+ * database lists which file holds the run of which folder, and the
+ * fingerprint of its files. */
 #ifndef RUNSITE_RUNCACHE_H
 #define RUNSITE_RUNCACHE_H
 

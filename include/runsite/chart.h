@@ -52,6 +52,9 @@ struct chart_series {
 	/* 1: the rest of a sweep, drawn grey under the others (a line and its
 	 * band, no best marker, last in the legend, named whole) */
 	int faint;
+	/* optional: pts as chart_extrema_scan_xy saw them, from a caller that
+	 * passed over them anyway; spares the chart its own pass */
+	const struct chart_extrema_scan *scan;
 };
 
 enum chart_x_kind { CHART_X_STEP, CHART_X_TIME, CHART_X_RELATIVE };
@@ -127,8 +130,12 @@ struct chart_extrema {
 struct chart_extrema_scan {
 	double lo, hi;
 	struct chart_extrema at;
+	double last_x;
+	/* fed by chart_extrema_scan_xy: every x so far finite and not below
+	 * the one before it, and every y finite */
+	bool ordered;
 };
-#define CHART_EXTREMA_SCAN_INIT {INFINITY, -INFINITY, {SIZE_MAX, SIZE_MAX}}
+#define CHART_EXTREMA_SCAN_INIT {INFINITY, -INFINITY, {SIZE_MAX, SIZE_MAX}, -INFINITY, true}
 
 static inline void chart_extrema_scan(struct chart_extrema_scan *sc, size_t i, double y)
 {
@@ -140,6 +147,16 @@ static inline void chart_extrema_scan(struct chart_extrema_scan *sc, size_t i, d
 		sc->hi = y;
 		sc->at.hi = i;
 	}
+}
+
+/* chart_extrema_scan of point i at (x, y), and whether the points are in
+ * order (see ordered): what a chart's own pass over them would find. */
+static inline void chart_extrema_scan_xy(struct chart_extrema_scan *sc, size_t i, double x,
+                                         double y)
+{
+	chart_extrema_scan(sc, i, y);
+	sc->ordered &= isfinite(x) && x >= sc->last_x && isfinite(y);
+	sc->last_x = x;
 }
 
 /* The extrema the scan found, or NULL when an infinity is among them or

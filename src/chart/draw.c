@@ -290,7 +290,22 @@ static void prepare(struct ctx *c, struct prep *p, int logy, double *xlo, double
 		int unsorted = q->unsorted;
 		int goal = se->faint ? CHART_GOAL_NONE : spec->goal;
 		double lastx = 0, besty = best == (size_t)-1 ? 0 : raw[best].y;
-		for (size_t i = 0; i < q->n; i++) {
+		const struct chart_extrema_scan *sc = se->scan;
+		bool in_order = q->n && sc && sc->ordered && (!logy || raw[sc->at.lo].y > 0);
+		if (in_order) {
+			/* The caller's pass saw every x finite and never falling and
+			 * every y finite (on a log axis, above 0): every point is
+			 * shown, in order, and the loop below would find these. */
+			first = 0;
+			last = q->n - 1;
+			bx = raw[0].x < bx ? raw[0].x : bx;
+			bX = raw[last].x > bX ? raw[last].x : bX;
+			by = raw[sc->at.lo].y;
+			bY = raw[sc->at.hi].y;
+			if (goal != CHART_GOAL_NONE)
+				best = goal == CHART_GOAL_MIN ? sc->at.lo : sc->at.hi;
+		}
+		for (size_t i = 0; !in_order && i < q->n; i++) {
 			double x = raw[i].x, y = raw[i].y;
 			if (!isfinite(x))
 				continue;

@@ -406,7 +406,8 @@ static char *chart_data_json(const struct chart_spec *sp, int log_y, int columns
 /* Turns series se's points into chart points in the same memory (16 bytes
  * written where 24 were read, front to back, so nothing unread is
  * overwritten) and takes the memory from the series, which is left empty;
- * *sc gets their extrema, scanned on the way. Caller frees the result. */
+ * *ex gets their extrema and order, scanned on the way (for the chart:
+ * chart_series.scan). Caller frees the result. */
 static struct chart_point *to_chart_points_in_place(const struct site *s, const struct run *r,
                                                    struct series *se,
                                                    struct chart_extrema_scan *ex)
@@ -424,7 +425,7 @@ static struct chart_point *to_chart_points_in_place(const struct site *s, const 
 			memcpy(&p, mem + i * sizeof p, sizeof p);
 			struct chart_point c = {(double)p.step, p.value};
 			memcpy(mem + i * sizeof c, &c, sizeof c);
-			chart_extrema_scan(&sc, i, p.value);
+			chart_extrema_scan_xy(&sc, i, c.x, c.y);
 		}
 	} else {
 		for (size_t i = 0; i < n; i++) {
@@ -432,7 +433,7 @@ static struct chart_point *to_chart_points_in_place(const struct site *s, const 
 			memcpy(&p, mem + i * sizeof p, sizeof p);
 			struct chart_point c = {point_x(&p, x_kind, t0), p.value};
 			memcpy(mem + i * sizeof c, &c, sizeof c);
-			chart_extrema_scan(&sc, i, p.value);
+			chart_extrema_scan_xy(&sc, i, c.x, c.y);
 		}
 	}
 	*ex = sc;
@@ -760,7 +761,8 @@ int site_run_charts(struct site *s, struct site_run *sr)
 		 * file meanwhile. */
 		if (npts > ndec && !in_keep)
 			spill_series(s, sr, i, cp, npts, &spill_failed);
-		struct chart_series cs = {.label = r->name, .pts = cp, .n = npts, .color = sr->color};
+		struct chart_series cs = {
+			.label = r->name, .pts = cp, .n = npts, .color = sr->color, .scan = &ex};
 		struct chart_spec sp;
 		spec_for(s, &sp, se->key);
 		sp.series = &cs;

@@ -304,7 +304,7 @@ static void test_log_rule(void)
 	struct chart_point a[] = {{0, 1e-4}, {1, 0.5}, {2, NAN}, {3, INFINITY}};
 	struct chart_point b[] = {{0, 0.01}, {1, 1}};
 	struct chart_point c[] = {{0, -1}, {1, 1e6}};
-	struct chart_series s = {"r", a, 4, 0, NULL, NULL, 0, 0};
+	struct chart_series s = {"r", a, 4, 0, NULL, NULL, 0, 0, NULL};
 	struct chart_spec spec;
 
 	chart_spec_defaults(&spec);
@@ -339,7 +339,7 @@ static void test_log_rule(void)
 	/* Over every series: three decades between two of them. */
 	struct chart_point h[] = {{0, 1e-4}, {1, 1e-3}};
 	struct chart_point i[] = {{0, 0.1}, {1, NAN}, {2, 0.5}};
-	struct chart_series two[2] = {{"a", h, 2, 0, NULL, NULL, 0, 0}, {"b", i, 3, 1, NULL, NULL, 0, 0}};
+	struct chart_series two[2] = {{"a", h, 2, 0, NULL, NULL, 0, 0, NULL}, {"b", i, 3, 1, NULL, NULL, 0, 0, NULL}};
 	spec.series = two;
 	spec.nseries = 2;
 	INT_EQ(log_rule(&spec), 1, "1e-4 in one series, 0.5 in another: log");
@@ -352,8 +352,8 @@ static void test_describe_palette(void)
 {
 	struct chart_point a[] = {{0, 2.0}, {10, 0.5}, {20, 0.75}};
 	struct chart_point b[] = {{0, 3.0}, {10, 1.5}, {20, NAN}};
-	struct chart_series s[2] = {{"baseline", a, 3, 0, NULL, NULL, 0, 0},
-	                            {"wide-lr", b, 3, 1, NULL, NULL, 0, 0}};
+	struct chart_series s[2] = {{"baseline", a, 3, 0, NULL, NULL, 0, 0, NULL},
+	                            {"wide-lr", b, 3, 1, NULL, NULL, 0, 0, NULL}};
 	struct chart_spec spec;
 	struct chart_info info = {.points_total = 1000000, .points_drawn = 3210};
 	char *d;
@@ -412,9 +412,9 @@ static void fixed_measure(void *ctx, const char *text, double *w, double *h)
 static void test_short_names(void)
 {
 	/* legends: the part run names share is said once */
-	struct chart_series s[3] = {{"mlp16-posw4-s3", NULL, 0, 0, NULL, NULL, 0, 0},
-	                            {"mlp16-posw4-s4", NULL, 0, 1, NULL, NULL, 0, 0},
-	                            {"mlp16-posw4-s10", NULL, 0, 2, NULL, NULL, 0, 0}};
+	struct chart_series s[3] = {{"mlp16-posw4-s3", NULL, 0, 0, NULL, NULL, 0, 0, NULL},
+	                            {"mlp16-posw4-s4", NULL, 0, 1, NULL, NULL, 0, 0, NULL},
+	                            {"mlp16-posw4-s10", NULL, 0, 2, NULL, NULL, 0, 0, NULL}};
 	size_t pre, suf;
 	chart_label_common(s, 3, &pre, &suf);
 	INT_EQ(pre, strlen("mlp16-posw4-"), "shared prefix up to the separator");
@@ -422,17 +422,17 @@ static void test_short_names(void)
 	char *t = chart_label_common_text(s, 3);
 	STR_EQ(t, "mlp16-posw4-\xe2\x80\xa6", "the shared part as text");
 	free(t);
-	struct chart_series g[2] = {{"logreg-baseline (mean, n=3)", NULL, 0, 0, NULL, NULL, 0, 0},
-	                            {"logreg-posw4 (mean, n=3)", NULL, 0, 1, NULL, NULL, 0, 0}};
+	struct chart_series g[2] = {{"logreg-baseline (mean, n=3)", NULL, 0, 0, NULL, NULL, 0, 0, NULL},
+	                            {"logreg-posw4 (mean, n=3)", NULL, 0, 1, NULL, NULL, 0, 0, NULL}};
 	chart_label_common(g, 2, &pre, &suf);
 	INT_EQ(pre, strlen("logreg-"), "groups: prefix");
 	INT_EQ(suf, strlen(" (mean, n=3)"), "groups: suffix from the separator");
-	struct chart_series d[2] = {{"adam", NULL, 0, 0, NULL, NULL, 0, 0},
-	                            {"adamw", NULL, 0, 1, NULL, NULL, 0, 0}};
+	struct chart_series d[2] = {{"adam", NULL, 0, 0, NULL, NULL, 0, 0, NULL},
+	                            {"adamw", NULL, 0, 1, NULL, NULL, 0, 0, NULL}};
 	chart_label_common(d, 2, &pre, &suf);
 	INT_EQ(pre + suf, 0, "no separator: names kept whole");
-	struct chart_series e[2] = {{"run-a", NULL, 0, 0, NULL, NULL, 0, 0},
-	                            {"run-a-b", NULL, 0, 1, NULL, NULL, 0, 0}};
+	struct chart_series e[2] = {{"run-a", NULL, 0, 0, NULL, NULL, 0, 0, NULL},
+	                            {"run-a-b", NULL, 0, 1, NULL, NULL, 0, 0, NULL}};
 	chart_label_common(e, 2, &pre, &suf);
 	OK(pre < strlen("run-a") && pre + suf < strlen("run-a"), "no name left empty");
 	chart_label_common(s, 1, &pre, &suf);

@@ -209,7 +209,7 @@ static void test_m4_exact(void)
 {
 	size_t n = 1000000, total, diff;
 	struct chart_point *p = walk(n, 88172645463325252ULL);
-	struct chart_series s = {"walk", p, n, 0, NULL, NULL, 0, 0};
+	struct chart_series s = {"walk", p, n, 0, NULL, NULL, 0, 0, NULL};
 	struct chart_spec spec;
 	struct chart_info full, dec;
 
@@ -284,7 +284,7 @@ static void test_nan_inf(void)
 {
 	size_t n = 101;
 	struct chart_point *p = xreallocarray(NULL, n, sizeof *p);
-	struct chart_series s = {"r", p, n, 0, NULL, NULL, 0, 0};
+	struct chart_series s = {"r", p, n, 0, NULL, NULL, 0, 0, NULL};
 	struct chart_spec spec;
 	struct chart_axis xa, ya;
 	struct chart_info info;
@@ -350,7 +350,7 @@ static void test_clip_and_log(void)
 {
 	size_t n = 1000;
 	struct chart_point *p = walk(n, 7);
-	struct chart_series s = {"r", p, n, 2, NULL, NULL, 0, 0};
+	struct chart_series s = {"r", p, n, 2, NULL, NULL, 0, 0, NULL};
 	struct chart_spec spec;
 	struct chart_axis ya;
 	struct chart_info info;
@@ -389,9 +389,9 @@ static void test_bytes(void)
 	size_t n = 20000;
 	struct chart_point *p = walk(n, 12345), *q = walk(n, 999);
 	struct chart_series s[3] = {
-		{"baseline <script>alert(1)</script> & \"friends\"", p, n, 0, NULL, NULL, 0, 0},
-		{"bad utf-8 \xff\xfe\x01 end", q, n, 1, NULL, NULL, 0, 0},
-		{NULL, q, n / 2, 7, NULL, NULL, 0, 0},
+		{"baseline <script>alert(1)</script> & \"friends\"", p, n, 0, NULL, NULL, 0, 0, NULL},
+		{"bad utf-8 \xff\xfe\x01 end", q, n, 1, NULL, NULL, 0, 0, NULL},
+		{NULL, q, n / 2, 7, NULL, NULL, 0, 0, NULL},
 	};
 	struct chart_spec spec;
 	struct buf a = BUF_INIT, b = BUF_INIT;
@@ -527,7 +527,7 @@ static void test_files(void)
 	char dir[] = "/tmp/runsite-chart-XXXXXX";
 	size_t n = 1000000;
 	struct chart_point *p = walk(n, 4242);
-	struct chart_series s = {"long run", p, n, 3, NULL, NULL, 0, 0};
+	struct chart_series s = {"long run", p, n, 3, NULL, NULL, 0, 0, NULL};
 	struct chart_spec spec;
 	struct chart_info info;
 	struct buf b = BUF_INIT;
@@ -590,6 +590,66 @@ static void test_files(void)
 	free(p);
 }
 
+/* A series handed over with the caller's scan (chart_series.scan) draws
+ * the same SVG as one the chart passes over itself: points in and out of
+ * order, hidden values (NaN, infinities, and y <= 0 on a log axis), every
+ * goal, one or two series, a faint one. */
+static void test_scan_handed_over(void)
+{
+	static const double odd[] = {NAN, INFINITY, -INFINITY, 0.0, -3.0};
+	uint64_t s = 0x9e3779b97f4a7c15u;
+	int same = 1, rounds = 0, in_order = 0;
+	for (int round = 0; round < 400 && same; round++) {
+		struct chart_point p[2][40];
+		struct chart_series se[2];
+		struct chart_extrema_scan sc[2];
+		size_t nseries = 1 + (size_t)(round % 3 == 0);
+		for (size_t k = 0; k < nseries; k++) {
+			size_t n = (size_t)(round * 7 + k) % 40;
+			double x = (double)(round % 5) - 2;
+			sc[k] = (struct chart_extrema_scan)CHART_EXTREMA_SCAN_INIT;
+			for (size_t i = 0; i < n; i++) {
+				s ^= s << 13;
+				s ^= s >> 7;
+				s ^= s << 17;
+				unsigned r = (unsigned)(s >> 40);
+				/* mostly rising x, now and then the same or falling back */
+				x += r % 23 == 0 ? -1.5 : r % 11 == 0 ? 0 : 1;
+				double y = (double)(r % 1000) / 100 + 0.01;
+				if (r % (round % 4 == 0 ? 9 : 97) == 0)
+					y = odd[(r >> 8) % 5];
+				p[k][i] = (struct chart_point){x, y};
+				chart_extrema_scan_xy(&sc[k], i, x, y);
+			}
+			se[k] = (struct chart_series){.label = k ? "b" : "a", .pts = p[k], .n = n,
+			                              .color = (int)k, .faint = round % 7 == 0 && k == 1};
+			in_order += sc[k].ordered && n > 0;
+		}
+		struct chart_spec spec;
+		chart_spec_defaults(&spec);
+		spec.width = 320;
+		spec.height = 200;
+		spec.series = se;
+		spec.nseries = nseries;
+		spec.log_y = round % 3 - 1;
+		spec.goal = (enum chart_goal)(round % 3 - 1);
+		spec.smoothing = round % 2 ? 0.6 : 0;
+		struct buf a = BUF_INIT, b = BUF_INIT;
+		chart_render(&spec, CHART_SVG, NULL, &a, NULL);
+		for (size_t k = 0; k < nseries; k++)
+			se[k].scan = &sc[k];
+		chart_render(&spec, CHART_SVG, NULL, &b, NULL);
+		same = a.size == b.size && memcmp(a.data, b.data, a.size) == 0;
+		if (!same)
+			printf("# round %d: the SVGs differ\n", round);
+		rounds++;
+		buf_free(&a);
+		buf_free(&b);
+	}
+	OK(same, "a scan handed over draws the same SVG as the chart's own pass (%d rounds)", rounds);
+	OK(in_order > 100, "series in order take the handed-over scan (%d)", in_order);
+}
+
 int main(void)
 {
 	test_m4_small();
@@ -602,5 +662,6 @@ int main(void)
 	test_sparkline_path();
 	test_files();
 	test_png_round_trip();
+	test_scan_handed_over();
 	return TEST_END();
 }

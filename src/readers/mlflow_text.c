@@ -173,36 +173,54 @@ static const unsigned char iota64[64] = {
 	22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43,
 	44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63};
 
-/* A usual line whose fields are read, its value not yet made a double. */
+/* The bytes line_avx512 compares with, each 64 times over, in registers
+ * the compiler cannot see the values of: it would otherwise make each one
+ * again for every line (_mm512_set1_epi8 as a move and a broadcast: two
+ * uops of the port the shuffles need). */
+struct line_bytes {
+	__m512i zero, nine, nl, minus, space, point;
+};
+
+AVX512_LINES static inline __attribute__((always_inline)) struct line_bytes line_bytes_init(void)
+{
+	struct line_bytes c = {_mm512_set1_epi8('0'), _mm512_set1_epi8(9), _mm512_set1_epi8('\n'),
+	                       _mm512_set1_epi8('-'), _mm512_set1_epi8(' '), _mm512_set1_epi8('.')};
+	__asm__("" : "+v"(c.zero), "+v"(c.nine), "+v"(c.nl), "+v"(c.minus), "+v"(c.space),
+	        "+v"(c.point));
+	return c;
+}
+
+/* A usual line whose fields are read as 8-digit groups (into its row of
+ * a batch's groups), not yet as numbers. */
 struct usual_line {
-	const char *p;   /* where it starts */
-	uint64_t ts;     /* its timestamp */
-	uint64_t w;      /* the value's digits, point left out */
-	uint64_t step;   /* the step's digits */
+	const char *p;   /* where the line starts */
+	unsigned lead;   /* the value's digit before the point */
 	unsigned nf;     /* fraction digits: the value is ±w / 10^nf */
 	unsigned neg;    /* bit 0: the value is negative; bit 1: the step */
 };
 
-/* line_fast with AVX-512 (VBMI), up to the value's double: the same lines,
- * the same fields into *u. The mask of non-digits is one compare of the 64
- * bytes; then one byte shuffle puts every digit right-aligned in its 8-byte
+/* line_fast with AVX-512 (VBMI), up to the fields' 8-digit groups: the
+ * same lines, their groups into g and the rest into *u (c: the bytes it
+ * compares with). The mask of non-digits is one compare of the 64 bytes;
+ * then one byte shuffle puts every digit right-aligned in its 8-byte
  * group (bytes 0-15 the timestamp, 16-39 the fraction, 40-47 the step,
  * zeros before each), and the groups are read as numbers all at once
  * (multiply-adds of 10, 100 and 10^4), not a word at a time. Returns the
  * line's newline, found from its own mask, so that the next line's start
  * does not wait on this line's fields; or NULL. */
 AVX512_LINES static inline __attribute__((always_inline)) const char *
-line_avx512(const char *p, struct usual_line *u)
+line_avx512(const char *p, const struct line_bytes *c, struct usual_line *u, uint64_t g[8])
 {
-	__m512i d = _mm512_sub_epi8(_mm512_loadu_si512((const void *)p), _mm512_set1_epi8('0'));
+	__m512i raw = _mm512_loadu_si512((const void *)p);
+	__m512i d = _mm512_sub_epi8(raw, c->zero);
 	/* bits 48 to 63 set, as nondigits48 has them: the fields end within
 	 * 54 bytes however the line goes on, so nothing below reads past 64 */
-	uint64_t nd = _mm512_cmpgt_epu8_mask(d, _mm512_set1_epi8(9)) | ~UINT64_C(0) << 48;
-	uint64_t nls = _mm512_cmpeq_epi8_mask(d, _mm512_set1_epi8('\n' - '0')) | UINT64_C(1) << 63;
+	uint64_t nd = _mm512_cmpgt_epu8_mask(d, c->nine) | ~UINT64_C(0) << 48;
+	uint64_t nls = _mm512_cmpeq_epi8_mask(raw, c->nl) | UINT64_C(1) << 63;
 	/* the signs and separators from masks too: no load waits on a field's end */
-	uint64_t minus = _mm512_cmpeq_epi8_mask(d, _mm512_set1_epi8('-' - '0'));
-	uint64_t space = _mm512_cmpeq_epi8_mask(d, _mm512_set1_epi8(' ' - '0'));
-	uint64_t point = _mm512_cmpeq_epi8_mask(d, _mm512_set1_epi8('.' - '0'));
+	uint64_t minus = _mm512_cmpeq_epi8_mask(raw, c->minus);
+	uint64_t space = _mm512_cmpeq_epi8_mask(raw, c->space);
+	uint64_t point = _mm512_cmpeq_epi8_mask(raw, c->point);
 	unsigned nt = (unsigned)__builtin_ctzll(nd);
 	unsigned v = nt + 1;
 	unsigned neg = (unsigned)(minus >> v) & 1;
@@ -230,14 +248,11 @@ line_avx512(const char *p, struct usual_line *u)
 	__m512i four = _mm512_madd_epi16(two, _mm512_set1_epi32(0x00010064));    /* 100a + b */
 	__m512i eight = _mm512_add_epi64(_mm512_mul_epu32(four, _mm512_set1_epi64(10000)),
 	                                 _mm512_srli_epi64(four, 32));            /* 10^4 a + b */
-	uint64_t g[8];
-	_mm512_storeu_si512((void *)g, eight);
+	/* stored whole and read back later: taking the groups out of the
+	 * register one by one costs more of the ports the vector work needs */
+	_mm512_store_si512((void *)g, eight);
 	u->p = p;
-	u->ts = g[0] * 100000000 + g[1];
-	/* the fraction's 18 digits at most and the digit before the point fit in 64 bits */
-	u->w = (uint64_t)(p[v] - '0') * num_pow10_u64[nf] + (g[2] * 100000000 + g[3]) * 100000000 +
-	       g[4];
-	u->step = g[5];
+	u->lead = (unsigned)(p[v] - '0');
 	u->nf = nf;
 	u->neg = neg | sneg << 1;
 	return p + __builtin_ctzll(nls); /* p + s + ns, as line_fast finds it */
@@ -258,25 +273,34 @@ AVX512_LINES static size_t lines_avx512(const char **pp, const char *end, struct
 	 * and the others (Eisel-Lemire), listed apart without a branch: 16 and
 	 * 17 digits alternate at random, and a branch a line mispredicts them */
 	unsigned char small[USUAL_BATCH], big[USUAL_BATCH];
+	uint64_t w[USUAL_BATCH]; /* the values' digits, point left out */
+	/* the lines' groups: timestamp g0 g1, fraction g2 g3 g4, step g5 */
+	_Alignas(64) uint64_t gs[USUAL_BATCH][8];
+	const struct line_bytes c = line_bytes_init();
 	for (;;) {
 		size_t k = 0, ns = 0, nb = 0, room = cap - n < USUAL_BATCH ? cap - n : USUAL_BATCH;
 		const char *lf;
-		while (k < room && end - p >= LINE_FAST_SPAN && (lf = line_avx512(p, &b[k])) != NULL) {
-			unsigned is_big = b[k].w > UINT64_C(1) << 53;
-			small[ns] = (unsigned char)k;
-			big[nb] = (unsigned char)k;
-			ns += !is_big;
-			nb += is_big;
+		while (k < room && end - p >= LINE_FAST_SPAN &&
+		       (lf = line_avx512(p, &c, &b[k], gs[k])) != NULL) {
 			k++;
 			p = lf + 1;
 		}
 		for (size_t j = 0; j < k; j++) {
-			pts[n + j].step = b[j].neg & 2 ? -(int64_t)b[j].step : (int64_t)b[j].step;
-			pts[n + j].time_ms = (int64_t)b[j].ts;
+			const uint64_t *g = gs[j];
+			pts[n + j].step = b[j].neg & 2 ? -(int64_t)g[5] : (int64_t)g[5];
+			pts[n + j].time_ms = (int64_t)(g[0] * 100000000 + g[1]);
+			/* the fraction's 18 digits at most and the digit before the point fit in 64 bits */
+			w[j] = b[j].lead * num_pow10_u64[b[j].nf] + (g[2] * 100000000 + g[3]) * 100000000 +
+			       g[4];
+			unsigned is_big = w[j] > UINT64_C(1) << 53;
+			small[ns] = (unsigned char)j;
+			big[nb] = (unsigned char)j;
+			ns += !is_big;
+			nb += is_big;
 		}
 		for (size_t i = 0; i < ns; i++) {
 			const struct usual_line *u = &b[small[i]];
-			double x = (double)u->w / num_pow10_d[u->nf]; /* as num_scale_exact */
+			double x = (double)w[small[i]] / num_pow10_d[u->nf]; /* as num_scale_exact */
 			pts[n + small[i]].value = u->neg & 1 ? -x : x;
 		}
 		size_t fail = k;
@@ -284,7 +308,7 @@ AVX512_LINES static size_t lines_avx512(const char **pp, const char *end, struct
 			const struct usual_line *u = &b[big[i]];
 			double x;
 			int e = -(int)u->nf;
-			if (!num_scale_el(u->w, e, &x) && !num_scale_binary(u->w, e, &x)) {
+			if (!num_scale_el(w[big[i]], e, &x) && !num_scale_binary(w[big[i]], e, &x)) {
 				fail = big[i]; /* the first: big lists them in order */
 				break;
 			}

@@ -168,10 +168,24 @@ static size_t lines_sse2(const char **pp, const char *end, struct point *pts, si
 #ifdef HAVE_AVX512_LINES
 #define AVX512_LINES __attribute__((target("avx512f,avx512bw,avx512vbmi,bmi,bmi2")))
 
-static const unsigned char iota64[64] = {
-	0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
-	22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43,
-	44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63};
+/* For line_avx512's shuffle, for byte j of the groups: which byte of the
+ * word of positions holds its field's end (end_of: 0 the timestamp's, 1
+ * the fraction's, 2 the step's) and its start (start_of: 3, a zero, for
+ * the timestamp, which starts the line; 4 the fraction's; 5 the step's),
+ * and j less the byte where its field ends in the groups (minus_base: 16,
+ * 40 or 48). Bytes 48 to 63 go with the fraction and are not used. */
+#define GROUP_BYTES(ts, frac, step) \
+	ts, ts, ts, ts, ts, ts, ts, ts, ts, ts, ts, ts, ts, ts, ts, ts, \
+	frac, frac, frac, frac, frac, frac, frac, frac, frac, frac, frac, frac, frac, frac, frac, frac, \
+	frac, frac, frac, frac, frac, frac, frac, frac, step, step, step, step, step, step, step, step, \
+	frac, frac, frac, frac, frac, frac, frac, frac, frac, frac, frac, frac, frac, frac, frac, frac
+static const unsigned char end_of[64] = {GROUP_BYTES(0, 1, 2)};
+static const unsigned char start_of[64] = {GROUP_BYTES(3, 4, 5)};
+static const signed char minus_base[64] = {
+	-16, -15, -14, -13, -12, -11, -10, -9, -8, -7, -6, -5, -4, -3, -2, -1,
+	-24, -23, -22, -21, -20, -19, -18, -17, -16, -15, -14, -13, -12, -11, -10, -9,
+	-8, -7, -6, -5, -4, -3, -2, -1, -8, -7, -6, -5, -4, -3, -2, -1,
+	8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23};
 
 /* The bytes line_avx512 compares with, each 64 times over, in registers
  * the compiler cannot see the values of: it would otherwise make each one
@@ -233,17 +247,20 @@ line_avx512(const char *p, const struct line_bytes *c, struct usual_line *u, uin
 	if (nt - 9 > 6 || !(space >> nt & 1) || (nd >> v & 1) || !(point >> (v + 1) & 1) ||
 	    nf - 1 > 17 || !(space >> (f + nf) & 1) || ns - 1 > 7 || !(nls >> (s + ns) & 1))
 		return NULL;
-	/* byte j of a group takes the byte at j + off of the line, kept from
-	 * byte `from` of the group on (every kept byte is a digit of its field) */
-	__m512i off = _mm512_set1_epi8((char)(f + nf - 40));
-	off = _mm512_mask_set1_epi8(off, 0xFFFF, (char)(nt - 16));
-	off = _mm512_mask_set1_epi8(off, UINT64_C(0xFF) << 40, (char)(s + ns - 48));
-	__m512i from = _mm512_set1_epi8((char)(40 - nf));
-	from = _mm512_mask_set1_epi8(from, 0xFFFF, (char)(16 - nt));
-	from = _mm512_mask_set1_epi8(from, UINT64_C(0xFF) << 40, (char)(48 - ns));
-	__m512i iota = _mm512_loadu_si512((const void *)iota64);
-	__mmask64 keep = _mm512_cmpge_epi8_mask(iota, from);
-	__m512i dig = _mm512_maskz_permutexvar_epi8(keep, _mm512_add_epi8(iota, off), d);
+	/* byte j of a group takes the byte at idx[j], kept from the field's
+	 * start on (the bytes before, zeros); idx is j + end - base: end the
+	 * field's end, base where it ends in the groups (16 the timestamp, 40
+	 * the fraction, 48 the step). The ends and starts go into one word
+	 * and out to their bytes by a shuffle: one broadcast, not six. */
+	uint64_t at = (uint64_t)nt | (uint64_t)(f + nf) << 8 | (uint64_t)(s + ns) << 16 |
+	              (uint64_t)f << 32 | (uint64_t)s << 40;
+	__m512i atv = _mm512_set1_epi64((long long)at);
+	__m512i idx = _mm512_add_epi8(
+		_mm512_shuffle_epi8(atv, _mm512_loadu_si512((const void *)end_of)),
+		_mm512_loadu_si512((const void *)minus_base));
+	__m512i start = _mm512_shuffle_epi8(atv, _mm512_loadu_si512((const void *)start_of));
+	__mmask64 keep = _mm512_cmpge_epi8_mask(idx, start);
+	__m512i dig = _mm512_maskz_permutexvar_epi8(keep, idx, d);
 	__m512i two = _mm512_maddubs_epi16(dig, _mm512_set1_epi16(0x010A));      /* 10a + b */
 	__m512i four = _mm512_madd_epi16(two, _mm512_set1_epi32(0x00010064));    /* 100a + b */
 	__m512i eight = _mm512_add_epi64(_mm512_mul_epu32(four, _mm512_set1_epi64(10000)),

@@ -219,18 +219,19 @@ struct usual_line {
  * then one byte shuffle puts every digit right-aligned in its 8-byte
  * group (bytes 0-15 the timestamp, 16-39 the fraction, 40-47 the step,
  * zeros before each), and the groups are read as numbers all at once
- * (multiply-adds of 10, 100 and 10^4), not a word at a time. Returns the
- * line's newline, found from its own mask, so that the next line's start
- * does not wait on this line's fields; or NULL. */
-AVX512_LINES static inline __attribute__((always_inline)) const char *
-line_avx512(const char *p, const struct line_bytes *c, struct usual_line *u, uint64_t g[8])
+ * (multiply-adds of 10, 100 and 10^4), not a word at a time. raw is the
+ * 64 bytes at p, nl where the line's first newline is (64 or more: not in
+ * them), found by the caller from a mask of newlines alone, so that the
+ * next line's start does not wait on this line's fields. Returns whether
+ * the line is a usual one (0: the slower paths read it). */
+AVX512_LINES static inline __attribute__((always_inline)) int
+line_avx512(const char *p, __m512i raw, unsigned nl, const struct line_bytes *c,
+            struct usual_line *u, uint64_t g[8])
 {
-	__m512i raw = _mm512_loadu_si512((const void *)p);
 	__m512i d = _mm512_sub_epi8(raw, c->zero);
 	/* bits 48 to 63 set, as nondigits48 has them: the fields end within
 	 * 54 bytes however the line goes on, so nothing below reads past 64 */
 	uint64_t nd = _mm512_cmpgt_epu8_mask(d, c->nine) | ~UINT64_C(0) << 48;
-	uint64_t nls = _mm512_cmpeq_epi8_mask(raw, c->nl) | UINT64_C(1) << 63;
 	/* the signs and separators from masks too: no load waits on a field's end */
 	uint64_t minus = _mm512_cmpeq_epi8_mask(raw, c->minus);
 	uint64_t space = _mm512_cmpeq_epi8_mask(raw, c->space);
@@ -245,8 +246,8 @@ line_avx512(const char *p, const struct line_bytes *c, struct usual_line *u, uin
 	s += sneg;
 	unsigned ns = (unsigned)__builtin_ctzll(nd >> s);
 	if (nt - 9 > 6 || !(space >> nt & 1) || (nd >> v & 1) || !(point >> (v + 1) & 1) ||
-	    nf - 1 > 17 || !(space >> (f + nf) & 1) || ns - 1 > 7 || !(nls >> (s + ns) & 1))
-		return NULL;
+	    nf - 1 > 17 || !(space >> (f + nf) & 1) || ns - 1 > 7 || s + ns != nl)
+		return 0;
 	/* byte j of a group takes the byte at idx[j], kept from the field's
 	 * start on (the bytes before, zeros); idx is j + end - base: end the
 	 * field's end, base where it ends in the groups (16 the timestamp, 40
@@ -272,7 +273,7 @@ line_avx512(const char *p, const struct line_bytes *c, struct usual_line *u, uin
 	u->lead = (unsigned)(p[v] - '0');
 	u->nf = nf;
 	u->neg = neg | sneg << 1;
-	return p + __builtin_ctzll(nls); /* p + s + ns, as line_fast finds it */
+	return 1;
 }
 
 /* Lines read a batch at a time: first every line's fields, then every
@@ -296,12 +297,43 @@ AVX512_LINES static size_t lines_avx512(const char **pp, const char *end, struct
 	const struct line_bytes c = line_bytes_init();
 	for (;;) {
 		size_t k = 0, ns = 0, nb = 0, room = cap - n < USUAL_BATCH ? cap - n : USUAL_BATCH;
-		const char *lf;
-		while (k < room && end - p >= LINE_FAST_SPAN &&
-		       (lf = line_avx512(p, &c, &b[k], gs[k])) != NULL) {
+		/* Two lines a turn while two spans are left: the second one's end
+		 * is in the two spans from the first's start, so the next turn
+		 * waits on one search for newlines, not on one a line. */
+		while (k + 2 <= room && end - p > 2 * LINE_FAST_SPAN) {
+			__m512i r0 = _mm512_loadu_si512((const void *)p);
+			__m512i r1 = _mm512_loadu_si512((const void *)(p + 64));
+			uint64_t m0 = _mm512_cmpeq_epi8_mask(r0, c.nl);
+			uint64_t m1 = _mm512_cmpeq_epi8_mask(r1, c.nl);
+			uint64_t m0b = _blsr_u64(m0);
+			/* the first two newlines from p (a 64 when the first span has
+			 * none, bnl 128 when neither has a second): bnl in the first
+			 * span or else the second, without a branch (which one it is
+			 * follows the lengths of the lines) */
+			unsigned a = (unsigned)_tzcnt_u64(m0);
+			unsigned bnl = (unsigned)_tzcnt_u64(m0b) +
+			               ((unsigned)_tzcnt_u64(m1) & -(unsigned)(m0b == 0));
+			if (!line_avx512(p, r0, a, &c, &b[k], gs[k]))
+				goto batch_done;
 			k++;
-			p = lf + 1;
+			const char *q = p + a + 1;
+			if (!line_avx512(q, _mm512_loadu_si512((const void *)q), bnl - a - 1, &c, &b[k],
+			                 gs[k])) {
+				p = q;
+				goto batch_done;
+			}
+			k++;
+			p += bnl + 1;
 		}
+		while (k < room && end - p >= LINE_FAST_SPAN) {
+			__m512i r0 = _mm512_loadu_si512((const void *)p);
+			unsigned a = (unsigned)_tzcnt_u64(_mm512_cmpeq_epi8_mask(r0, c.nl));
+			if (!line_avx512(p, r0, a, &c, &b[k], gs[k]))
+				break;
+			k++;
+			p += a + 1;
+		}
+batch_done:
 		for (size_t j = 0; j < k; j++) {
 			const uint64_t *g = gs[j];
 			pts[n + j].step = b[j].neg & 2 ? -(int64_t)g[5] : (int64_t)g[5];

@@ -168,41 +168,74 @@ static size_t lines_sse2(const char **pp, const char *end, struct point *pts, si
 #ifdef HAVE_AVX512_LINES
 #define AVX512_LINES __attribute__((target("avx512f,avx512bw,avx512vbmi,bmi,bmi2")))
 
-static const unsigned char iota64[64] = {
-	0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
-	22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43,
-	44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63};
+/* For line_avx512's shuffle, for byte j of the groups: which byte of the
+ * word of positions holds its field's end (end_of: 0 the timestamp's, 1
+ * the fraction's, 2 the step's) and its start (start_of: 3, a zero, for
+ * the timestamp, which starts the line; 4 the fraction's; 5 the step's),
+ * and j less the byte where its field ends in the groups (minus_base: 16,
+ * 40 or 48). Bytes 48 to 63 go with the fraction and are not used. */
+#define GROUP_BYTES(ts, frac, step) \
+	ts, ts, ts, ts, ts, ts, ts, ts, ts, ts, ts, ts, ts, ts, ts, ts, \
+	frac, frac, frac, frac, frac, frac, frac, frac, frac, frac, frac, frac, frac, frac, frac, frac, \
+	frac, frac, frac, frac, frac, frac, frac, frac, step, step, step, step, step, step, step, step, \
+	frac, frac, frac, frac, frac, frac, frac, frac, frac, frac, frac, frac, frac, frac, frac, frac
+static const unsigned char end_of[64] = {GROUP_BYTES(0, 1, 2)};
+static const unsigned char start_of[64] = {GROUP_BYTES(3, 4, 5)};
+static const signed char minus_base[64] = {
+	-16, -15, -14, -13, -12, -11, -10, -9, -8, -7, -6, -5, -4, -3, -2, -1,
+	-24, -23, -22, -21, -20, -19, -18, -17, -16, -15, -14, -13, -12, -11, -10, -9,
+	-8, -7, -6, -5, -4, -3, -2, -1, -8, -7, -6, -5, -4, -3, -2, -1,
+	8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23};
 
-/* A usual line whose fields are read, its value not yet made a double. */
+/* The bytes line_avx512 compares with, each 64 times over, in registers
+ * the compiler cannot see the values of: it would otherwise make each one
+ * again for every line (_mm512_set1_epi8 as a move and a broadcast: two
+ * uops of the port the shuffles need). */
+struct line_bytes {
+	__m512i zero, nine, nl, minus, space, point;
+};
+
+AVX512_LINES static inline __attribute__((always_inline)) struct line_bytes line_bytes_init(void)
+{
+	struct line_bytes c = {_mm512_set1_epi8('0'), _mm512_set1_epi8(9), _mm512_set1_epi8('\n'),
+	                       _mm512_set1_epi8('-'), _mm512_set1_epi8(' '), _mm512_set1_epi8('.')};
+	__asm__("" : "+v"(c.zero), "+v"(c.nine), "+v"(c.nl), "+v"(c.minus), "+v"(c.space),
+	        "+v"(c.point));
+	return c;
+}
+
+/* A usual line whose fields are read as 8-digit groups (into its row of
+ * a batch's groups), not yet as numbers. */
 struct usual_line {
-	const char *p;   /* where it starts */
-	uint64_t ts;     /* its timestamp */
-	uint64_t w;      /* the value's digits, point left out */
-	uint64_t step;   /* the step's digits */
+	const char *p;   /* where the line starts */
+	unsigned lead;   /* the value's digit before the point */
 	unsigned nf;     /* fraction digits: the value is ±w / 10^nf */
 	unsigned neg;    /* bit 0: the value is negative; bit 1: the step */
 };
 
-/* line_fast with AVX-512 (VBMI), up to the value's double: the same lines,
- * the same fields into *u. The mask of non-digits is one compare of the 64
- * bytes; then one byte shuffle puts every digit right-aligned in its 8-byte
+/* line_fast with AVX-512 (VBMI), up to the fields' 8-digit groups: the
+ * same lines, their groups into g and the rest into *u (c: the bytes it
+ * compares with). The mask of non-digits is one compare of the 64 bytes;
+ * then one byte shuffle puts every digit right-aligned in its 8-byte
  * group (bytes 0-15 the timestamp, 16-39 the fraction, 40-47 the step,
  * zeros before each), and the groups are read as numbers all at once
- * (multiply-adds of 10, 100 and 10^4), not a word at a time. Returns the
- * line's newline, found from its own mask, so that the next line's start
- * does not wait on this line's fields; or NULL. */
-AVX512_LINES static inline __attribute__((always_inline)) const char *
-line_avx512(const char *p, struct usual_line *u)
+ * (multiply-adds of 10, 100 and 10^4), not a word at a time. raw is the
+ * 64 bytes at p, nl where the line's first newline is (64 or more: not in
+ * them), found by the caller from a mask of newlines alone, so that the
+ * next line's start does not wait on this line's fields. Returns whether
+ * the line is a usual one (0: the slower paths read it). */
+AVX512_LINES static inline __attribute__((always_inline)) int
+line_avx512(const char *p, __m512i raw, unsigned nl, const struct line_bytes *c,
+            struct usual_line *u, uint64_t g[8])
 {
-	__m512i d = _mm512_sub_epi8(_mm512_loadu_si512((const void *)p), _mm512_set1_epi8('0'));
+	__m512i d = _mm512_sub_epi8(raw, c->zero);
 	/* bits 48 to 63 set, as nondigits48 has them: the fields end within
 	 * 54 bytes however the line goes on, so nothing below reads past 64 */
-	uint64_t nd = _mm512_cmpgt_epu8_mask(d, _mm512_set1_epi8(9)) | ~UINT64_C(0) << 48;
-	uint64_t nls = _mm512_cmpeq_epi8_mask(d, _mm512_set1_epi8('\n' - '0')) | UINT64_C(1) << 63;
+	uint64_t nd = _mm512_cmpgt_epu8_mask(d, c->nine) | ~UINT64_C(0) << 48;
 	/* the signs and separators from masks too: no load waits on a field's end */
-	uint64_t minus = _mm512_cmpeq_epi8_mask(d, _mm512_set1_epi8('-' - '0'));
-	uint64_t space = _mm512_cmpeq_epi8_mask(d, _mm512_set1_epi8(' ' - '0'));
-	uint64_t point = _mm512_cmpeq_epi8_mask(d, _mm512_set1_epi8('.' - '0'));
+	uint64_t minus = _mm512_cmpeq_epi8_mask(raw, c->minus);
+	uint64_t space = _mm512_cmpeq_epi8_mask(raw, c->space);
+	uint64_t point = _mm512_cmpeq_epi8_mask(raw, c->point);
 	unsigned nt = (unsigned)__builtin_ctzll(nd);
 	unsigned v = nt + 1;
 	unsigned neg = (unsigned)(minus >> v) & 1;
@@ -213,40 +246,43 @@ line_avx512(const char *p, struct usual_line *u)
 	s += sneg;
 	unsigned ns = (unsigned)__builtin_ctzll(nd >> s);
 	if (nt - 9 > 6 || !(space >> nt & 1) || (nd >> v & 1) || !(point >> (v + 1) & 1) ||
-	    nf - 1 > 17 || !(space >> (f + nf) & 1) || ns - 1 > 7 || !(nls >> (s + ns) & 1))
-		return NULL;
-	/* byte j of a group takes the byte at j + off of the line, kept from
-	 * byte `from` of the group on (every kept byte is a digit of its field) */
-	__m512i off = _mm512_set1_epi8((char)(f + nf - 40));
-	off = _mm512_mask_set1_epi8(off, 0xFFFF, (char)(nt - 16));
-	off = _mm512_mask_set1_epi8(off, UINT64_C(0xFF) << 40, (char)(s + ns - 48));
-	__m512i from = _mm512_set1_epi8((char)(40 - nf));
-	from = _mm512_mask_set1_epi8(from, 0xFFFF, (char)(16 - nt));
-	from = _mm512_mask_set1_epi8(from, UINT64_C(0xFF) << 40, (char)(48 - ns));
-	__m512i iota = _mm512_loadu_si512((const void *)iota64);
-	__mmask64 keep = _mm512_cmpge_epi8_mask(iota, from);
-	__m512i dig = _mm512_maskz_permutexvar_epi8(keep, _mm512_add_epi8(iota, off), d);
+	    nf - 1 > 17 || !(space >> (f + nf) & 1) || ns - 1 > 7 || s + ns != nl)
+		return 0;
+	/* byte j of a group takes the byte at idx[j], kept from the field's
+	 * start on (the bytes before, zeros); idx is j + end - base: end the
+	 * field's end, base where it ends in the groups (16 the timestamp, 40
+	 * the fraction, 48 the step). The ends and starts go into one word
+	 * and out to their bytes by a shuffle: one broadcast, not six. */
+	uint64_t at = (uint64_t)nt | (uint64_t)(f + nf) << 8 | (uint64_t)(s + ns) << 16 |
+	              (uint64_t)f << 32 | (uint64_t)s << 40;
+	__m512i atv = _mm512_set1_epi64((long long)at);
+	__m512i idx = _mm512_add_epi8(
+		_mm512_shuffle_epi8(atv, _mm512_loadu_si512((const void *)end_of)),
+		_mm512_loadu_si512((const void *)minus_base));
+	__m512i start = _mm512_shuffle_epi8(atv, _mm512_loadu_si512((const void *)start_of));
+	__mmask64 keep = _mm512_cmpge_epi8_mask(idx, start);
+	__m512i dig = _mm512_maskz_permutexvar_epi8(keep, idx, d);
 	__m512i two = _mm512_maddubs_epi16(dig, _mm512_set1_epi16(0x010A));      /* 10a + b */
 	__m512i four = _mm512_madd_epi16(two, _mm512_set1_epi32(0x00010064));    /* 100a + b */
 	__m512i eight = _mm512_add_epi64(_mm512_mul_epu32(four, _mm512_set1_epi64(10000)),
 	                                 _mm512_srli_epi64(four, 32));            /* 10^4 a + b */
-	uint64_t g[8];
-	_mm512_storeu_si512((void *)g, eight);
+	/* stored whole and read back later: taking the groups out of the
+	 * register one by one costs more of the ports the vector work needs */
+	_mm512_store_si512((void *)g, eight);
 	u->p = p;
-	u->ts = g[0] * 100000000 + g[1];
-	/* the fraction's 18 digits at most and the digit before the point fit in 64 bits */
-	u->w = (uint64_t)(p[v] - '0') * num_pow10_u64[nf] + (g[2] * 100000000 + g[3]) * 100000000 +
-	       g[4];
-	u->step = g[5];
+	u->lead = (unsigned)(p[v] - '0');
 	u->nf = nf;
 	u->neg = neg | sneg << 1;
-	return p + __builtin_ctzll(nls); /* p + s + ns, as line_fast finds it */
+	return 1;
 }
 
 /* Lines read a batch at a time: first every line's fields, then every
  * value's double. Each line's double takes long to work out, but no line
- * waits on another's: batched, the CPU works on many at once. */
-#define USUAL_BATCH 16
+ * waits on another's: batched, the CPU works on many at once. The loops
+ * over a batch end on a branch that mispredicts (how many values take
+ * each path changes from batch to batch): 32 lines pay it half as often
+ * as 16. */
+#define USUAL_BATCH 32
 
 /* lines_sse2 with line_avx512. */
 AVX512_LINES static size_t lines_avx512(const char **pp, const char *end, struct point *pts,
@@ -258,25 +294,65 @@ AVX512_LINES static size_t lines_avx512(const char **pp, const char *end, struct
 	 * and the others (Eisel-Lemire), listed apart without a branch: 16 and
 	 * 17 digits alternate at random, and a branch a line mispredicts them */
 	unsigned char small[USUAL_BATCH], big[USUAL_BATCH];
+	uint64_t w[USUAL_BATCH]; /* the values' digits, point left out */
+	/* the lines' groups: timestamp g0 g1, fraction g2 g3 g4, step g5 */
+	_Alignas(64) uint64_t gs[USUAL_BATCH][8];
+	const struct line_bytes c = line_bytes_init();
 	for (;;) {
 		size_t k = 0, ns = 0, nb = 0, room = cap - n < USUAL_BATCH ? cap - n : USUAL_BATCH;
-		const char *lf;
-		while (k < room && end - p >= LINE_FAST_SPAN && (lf = line_avx512(p, &b[k])) != NULL) {
-			unsigned is_big = b[k].w > UINT64_C(1) << 53;
-			small[ns] = (unsigned char)k;
-			big[nb] = (unsigned char)k;
+		/* Two lines a turn while two spans are left: the second one's end
+		 * is in the two spans from the first's start, so the next turn
+		 * waits on one search for newlines, not on one a line. */
+		while (k + 2 <= room && end - p > 2 * LINE_FAST_SPAN) {
+			__m512i r0 = _mm512_loadu_si512((const void *)p);
+			__m512i r1 = _mm512_loadu_si512((const void *)(p + 64));
+			uint64_t m0 = _mm512_cmpeq_epi8_mask(r0, c.nl);
+			uint64_t m1 = _mm512_cmpeq_epi8_mask(r1, c.nl);
+			uint64_t m0b = _blsr_u64(m0);
+			/* the first two newlines from p (a 64 when the first span has
+			 * none, bnl 128 when neither has a second): bnl in the first
+			 * span or else the second, without a branch (which one it is
+			 * follows the lengths of the lines) */
+			unsigned a = (unsigned)_tzcnt_u64(m0);
+			unsigned bnl = (unsigned)_tzcnt_u64(m0b) +
+			               ((unsigned)_tzcnt_u64(m1) & -(unsigned)(m0b == 0));
+			if (!line_avx512(p, r0, a, &c, &b[k], gs[k]))
+				goto batch_done;
+			k++;
+			const char *q = p + a + 1;
+			if (!line_avx512(q, _mm512_loadu_si512((const void *)q), bnl - a - 1, &c, &b[k],
+			                 gs[k])) {
+				p = q;
+				goto batch_done;
+			}
+			k++;
+			p += bnl + 1;
+		}
+		while (k < room && end - p >= LINE_FAST_SPAN) {
+			__m512i r0 = _mm512_loadu_si512((const void *)p);
+			unsigned a = (unsigned)_tzcnt_u64(_mm512_cmpeq_epi8_mask(r0, c.nl));
+			if (!line_avx512(p, r0, a, &c, &b[k], gs[k]))
+				break;
+			k++;
+			p += a + 1;
+		}
+batch_done:
+		for (size_t j = 0; j < k; j++) {
+			const uint64_t *g = gs[j];
+			pts[n + j].step = b[j].neg & 2 ? -(int64_t)g[5] : (int64_t)g[5];
+			pts[n + j].time_ms = (int64_t)(g[0] * 100000000 + g[1]);
+			/* the fraction's 18 digits at most and the digit before the point fit in 64 bits */
+			w[j] = b[j].lead * num_pow10_u64[b[j].nf] + (g[2] * 100000000 + g[3]) * 100000000 +
+			       g[4];
+			unsigned is_big = w[j] > UINT64_C(1) << 53;
+			small[ns] = (unsigned char)j;
+			big[nb] = (unsigned char)j;
 			ns += !is_big;
 			nb += is_big;
-			k++;
-			p = lf + 1;
-		}
-		for (size_t j = 0; j < k; j++) {
-			pts[n + j].step = b[j].neg & 2 ? -(int64_t)b[j].step : (int64_t)b[j].step;
-			pts[n + j].time_ms = (int64_t)b[j].ts;
 		}
 		for (size_t i = 0; i < ns; i++) {
 			const struct usual_line *u = &b[small[i]];
-			double x = (double)u->w / num_pow10_d[u->nf]; /* as num_scale_exact */
+			double x = (double)w[small[i]] / num_pow10_d[u->nf]; /* as num_scale_exact */
 			pts[n + small[i]].value = u->neg & 1 ? -x : x;
 		}
 		size_t fail = k;
@@ -284,7 +360,7 @@ AVX512_LINES static size_t lines_avx512(const char **pp, const char *end, struct
 			const struct usual_line *u = &b[big[i]];
 			double x;
 			int e = -(int)u->nf;
-			if (!num_scale_el(u->w, e, &x) && !num_scale_binary(u->w, e, &x)) {
+			if (!num_scale_el(w[big[i]], e, &x) && !num_scale_binary(w[big[i]], e, &x)) {
 				fail = big[i]; /* the first: big lists them in order */
 				break;
 			}

@@ -475,6 +475,81 @@ static void test_fast_lines(void)
 	}
 }
 
+/* The points of text read as a file with path simd, against its lines read
+ * one by one by mlflow_metric_line. */
+static int same_as_general(const char *text, size_t len, int simd)
+{
+	struct series whole = {0}, lines = {0};
+	struct mlflow_metrics m = {0};
+	m.path = "pairs";
+	mlflow_metrics_simd(simd);
+	diag_set_quiet(1);
+	mlflow_metrics_parse(&m, text, len, true, &whole);
+	diag_set_quiet(0);
+	mlflow_metrics_simd(-1);
+	const char *p = text, *end = text + len;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		struct point pt;
+		if (mlflow_metric_line(p, nl, &pt) == MLFLOW_LINE_OK) {
+			GROW(lines.pts, lines.cap, lines.n + 1);
+			lines.pts[lines.n++] = pt;
+		}
+		p = nl + 1;
+	}
+	int same = whole.n == lines.n &&
+	           (whole.n == 0 || memcmp(whole.pts, lines.pts, whole.n * sizeof *whole.pts) == 0);
+	free(whole.pts);
+	free(lines.pts);
+	return same;
+}
+
+/* The AVX-512 path reads the usual lines two at a time, the second one's
+ * end found in the two spans of 64 bytes from the first's start: one
+ * unusual line at each place in a run of usual ones (first or second of
+ * a pair, in a batch or at its end, near the end of the text), with lines
+ * short enough that a span holds both newlines and long enough that it
+ * holds none, give the same points as the general parser. */
+static void test_line_pairs(void)
+{
+	static const char *usual[] = {
+		"123456789 1.5 1\n",                                        /* 16 bytes */
+		"1709280040143 -2.3920865058898926 -7\n",
+		"170928004014312 9.123456789012345678 12345678\n",          /* the longest */
+		"1709280040534 2.6056571006774902 1\n",
+	};
+	static const char *unusual[] = {
+		"1709280040534 nan 2\n",
+		"1709280040534 2.5e-3 2\n",
+		"1709280040534 2.60565710067749021234 1\n",                 /* 20 digits */
+		"1709280040534 2.6056571006774902 1 ds d1g\n",
+		"\n",
+		"1709280040534  2.6 1\n",
+		"12345678901234567890123456789012345678901234567890123456789012345 1.5 1\n",
+	};
+	int best = mlflow_metrics_simd(-1), bad = 0, cases = 0;
+	struct buf b = BUF_INIT;
+	for (size_t kind = 0; kind < sizeof unusual / sizeof *unusual; kind++) {
+		for (size_t mix = 0; mix < 3; mix++) {
+			for (int at = 0; at < 40; at++) {
+				b.size = 0;
+				for (int i = 0; i < 40; i++) {
+					/* mix 0: all short; 1: all long; 2: the four kinds in turn */
+					size_t u = mix == 0 ? 0 : mix == 1 ? 2 : (size_t)i % 4;
+					buf_puts(&b, i == at ? unusual[kind] : usual[u]);
+				}
+				for (int simd = MLFLOW_SIMD_NONE; simd <= best; simd++) {
+					cases++;
+					bad += !same_as_general(b.data, b.size, simd);
+				}
+			}
+		}
+	}
+	OK(bad == 0, "one unusual line anywhere among usual ones: the general parser's points "
+	   "(%d of %d cases differ)", bad, cases);
+	buf_free(&b);
+}
+
 /* Parsing text whole and in two pieces split at every position gives the
  * same points and the same warnings count. */
 static void test_chunks(void)
@@ -1268,6 +1343,7 @@ int main(void)
 	test_lines();
 	test_chunks();
 	test_fast_lines();
+	test_line_pairs();
 	test_yaml();
 	test_store();
 	test_big_run();

@@ -166,7 +166,13 @@ void chart_text_open(struct chart_text *t, cairo_t *cr)
 	cairo_font_options_set_hint_style(t->fo, CAIRO_HINT_STYLE_NONE);
 	cairo_font_options_set_antialias(t->fo, CAIRO_ANTIALIAS_GRAY);
 	t->lay = pango_cairo_create_layout(cr);
-	pango_cairo_context_set_font_options(pango_layout_get_context(t->lay), t->fo);
+	PangoContext *ctx = pango_layout_get_context(t->lay);
+	pango_cairo_context_set_font_options(ctx, t->fo);
+	/* The language text is laid out in, named: left unset, Pango takes
+	 * the default for a label but none for the "…" of an ellipsized one,
+	 * and each language is a font set of its own, found by fontconfig
+	 * (two threads and a sort of the fonts per font map). */
+	pango_context_set_language(ctx, pango_language_get_default());
 	pango_layout_context_changed(t->lay);
 	pango_layout_set_single_paragraph_mode(t->lay, TRUE);
 	pango_layout_set_ellipsize(t->lay, PANGO_ELLIPSIZE_END);

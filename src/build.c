@@ -659,17 +659,15 @@ static void *pages_worker(void *arg)
 	struct job_pool *p = arg;
 	struct site *s = p->s;
 	size_t ntasks = s->nexps + 1 + s->nruns;
-	bool fonts = false;
 	for (;;) {
 		size_t k = atomic_fetch_add(&p->next, 1);
 		if (k >= ntasks || atomic_load(&p->failed))
 			break;
 		int ok;
 		size_t index_task = ntasks - 1;
-		if ((k < s->nexps || k == index_task) && !fonts) {
-			chart_fonts_load(s->opts->chart_formats); /* this thread draws charts: its fonts (harmless twice) */
-			fonts = true;
-		}
+		/* This thread draws charts: its fonts (loaded once a thread). */
+		if (k < s->nexps || k == index_task)
+			chart_fonts_load(s->opts->chart_formats);
 		if (k < s->nexps)
 			ok = page_experiment_cached(s, p->exp_order[k]);
 		else if (k == index_task)

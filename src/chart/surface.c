@@ -380,6 +380,13 @@ int chart_write_file(const char *path, const void *data, size_t n)
 	return 1;
 }
 
+/* The surfaces charts lay text out on: the fonts of each are a font set of
+ * their own (Pango keys them by surface options and scale). */
+static const struct {
+	enum chart_format fmt;
+	double scale;
+} kinds[] = {{CHART_SVG, 1}, {CHART_PNG, 1}, {CHART_PNG, 2}};
+
 /* Fontconfig does not check its allocations: a font first asked for by a
  * chart worker under memory pressure can crash it. Pango keeps the fontsets
  * it made (keyed by description, surface options and scale), so laying out
@@ -387,8 +394,17 @@ int chart_write_file(const char *path, const void *data, size_t n)
  * fontconfig work happen now, before the store takes the memory. */
 void chart_fonts_load(unsigned formats)
 {
-	if (!formats)
-		return; /* no chart is drawn, no text laid out */
+	/* The kinds below whose fonts this thread's font map holds: each is
+	 * laid out once a thread, however often the thread is asked to. */
+	static _Thread_local unsigned loaded;
+	unsigned want = 0;
+	for (size_t i = 0; formats && i < sizeof kinds / sizeof kinds[0]; i++)
+		/* A PNG surface's fonts only when PNGs are drawn: the SVG (and
+		 * PDF) text is laid out on the SVG kind. */
+		if (kinds[i].fmt != CHART_PNG || (formats & (1u << CHART_PNG)))
+			want |= 1u << i;
+	if (!(want & ~loaded))
+		return; /* no chart is drawn, or its fonts are here */
 	/* Room for Pango's font thread and fontconfig's work, checked first:
 	 * without it, out of memory is our clean exit rather than its crash. */
 	size_t room = 16u << 20;
@@ -396,15 +412,10 @@ void chart_fonts_load(unsigned formats)
 	if (probe == MAP_FAILED)
 		out_of_memory();
 	munmap(probe, room);
-	static const struct {
-		enum chart_format fmt;
-		double scale;
-	} kinds[] = {{CHART_SVG, 1}, {CHART_PNG, 1}, {CHART_PNG, 2}};
 	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
-		/* A PNG surface's fonts only when PNGs are drawn: the SVG (and
-		 * PDF) text is laid out on the SVG kind. */
-		if (kinds[i].fmt == CHART_PNG && !(formats & (1u << CHART_PNG)))
+		if (!(want & ~loaded & (1u << i)))
 			continue;
+		loaded |= 1u << i;
 		struct chart_surface cs;
 		if (chart_surface_open(&cs, kinds[i].fmt, 16, 16, kinds[i].scale, NULL) ==
 		    CAIRO_STATUS_SUCCESS) {

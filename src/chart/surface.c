@@ -3,8 +3,10 @@
  * into memory, PNG on this thread's canvas), the Pango text setup, Cairo's
  * SVG surface names made stable, and writing the file. */
 #include <errno.h>
+#include <fontconfig/fontconfig.h>
 #include <glib.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,8 +160,34 @@ void chart_svg_renumber(struct buf *b, size_t from)
 
 /* ---- text ---- */
 
+/* Fontconfig's configuration, made the process's before Pango first asks
+ * for it. Left to Pango, FcInit reads it and then parses every file of
+ * fontconfig's template folder once more (FcConfigParseOnly), only so that
+ * fc-conflist can describe them: two fifths of fontconfig's start-up, and
+ * no match changes without it. Anything unusual (no configuration, no cache
+ * folder, FC_DEBUG set) is left to FcInit, as before. */
+static void fc_config_load(void)
+{
+	if (getenv("FC_DEBUG"))
+		return;
+	FcConfig *config = FcConfigCreate();
+	if (!config)
+		return;
+	FcStrList *caches = FcConfigParseAndLoad(config, NULL, FcTrue)
+	                            ? FcConfigGetCacheDirs(config)
+	                            : NULL;
+	if (caches && FcStrListNext(caches))
+		FcConfigSetCurrent(config); /* which reads its fonts from the caches */
+	if (caches)
+		FcStrListDone(caches);
+	FcConfigDestroy(config);
+}
+
 void chart_text_open(struct chart_text *t, cairo_t *cr)
 {
+	/* Every Pango layout of runsite starts here, so this is before any. */
+	static pthread_once_t fc_once = PTHREAD_ONCE_INIT;
+	pthread_once(&fc_once, fc_config_load);
 	/* Unhinted metrics: the same layout on every surface and scale. */
 	t->fo = cairo_font_options_create();
 	cairo_font_options_set_hint_metrics(t->fo, CAIRO_HINT_METRICS_OFF);

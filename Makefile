@@ -9,7 +9,7 @@
 
 VERSION  = 0.1.0
 CC      ?= cc
-PKGS     = cairo pangocairo libcmark-gfm libxml-2.0 sqlite3 yaml-0.1 jansson zlib libxxhash libzip libisal libpq libmariadb
+PKGS     = cairo pangocairo fontconfig libcmark-gfm libxml-2.0 sqlite3 yaml-0.1 jansson zlib libxxhash libzip libisal libpq libmariadb
 WARN     = -Wall -Wextra -Wmissing-prototypes -Wstrict-prototypes -Wwrite-strings \
            -Wno-unused-parameter -Wshadow -Wformat=2
 CFLAGS  ?= -O2 -g

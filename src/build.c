@@ -39,7 +39,8 @@ struct build {
 	struct kvlist store_exps;  /* experiment id → name for the current store */
 	struct kvlist store_descs; /* experiment name → description for the current store */
 	size_t store_no, nstores;  /* for the progress line */
-	struct chart_pool *charts; /* workers drawing run charts while reading; NULL: in line */
+	struct chart_pool *charts; /* workers drawing run charts while reading, then the
+	                            * shared pages; NULL: in line */
 	struct select_expr *select; /* --select: the runs kept; NULL: all */
 	struct kvlist top_ids;      /* --select with top N: the ids of the runs it keeps */
 	bool top_pass;              /* reading to find those ids */
@@ -176,6 +177,9 @@ static void sink_experiment(void *ctx, struct experiment *e)
 
 /* ---- run charts, drawn by worker threads while the reader goes on ---- */
 
+struct job_pool;
+static void *pages_worker(void *arg);
+
 /* One run whose charts are to be drawn. The worker gets a copy of the
  * site_run (s->runs may move while it works); its charts are moved back
  * when the pool is drained. */
@@ -197,6 +201,10 @@ struct chart_pool {
 	uint64_t inflight_points;      /* their points */
 	int stop;
 	int fonts_loaded; /* workers that have loaded their fonts */
+	/* Once the runs are read: the page tasks each worker runs (with the
+	 * fonts it loaded for the run charts), and the workers not done yet. */
+	struct job_pool *pages;
+	int pages_running;
 	atomic_int failed; /* a run's charts failed: the others are not drawn, reading stops */
 	pthread_t *threads;
 	int nthreads;
@@ -236,9 +244,19 @@ static void *chart_worker(void *arg)
 	chart_fonts_load(p->s->opts->chart_formats);
 	p->fonts_loaded++;
 	pthread_cond_signal(&p->space);
+	struct job_pool *pages_ran = NULL;
 	for (;;) {
-		while (!p->head && !p->stop)
+		while (!p->head && !p->stop && (!p->pages || p->pages == pages_ran))
 			pthread_cond_wait(&p->work, &p->mu);
+		if (!p->head && p->pages && p->pages != pages_ran) {
+			pages_ran = p->pages;
+			pthread_mutex_unlock(&p->mu);
+			pages_worker(pages_ran);
+			pthread_mutex_lock(&p->mu);
+			if (--p->pages_running == 0)
+				pthread_cond_broadcast(&p->space);
+			continue;
+		}
 		if (!p->head)
 			break;
 		struct chart_job *j = p->head;
@@ -266,13 +284,13 @@ static void *chart_worker(void *arg)
 }
 
 /* Starts the workers (none with one job: charts are then drawn in line). */
-static void charts_start(struct build *b, struct chart_pool *p)
+static void charts_start(struct build *b)
 {
-	memset(p, 0, sizeof *p);
-	p->s = &b->s;
 	int jobs = jobs_or_cpus(b->opts->jobs);
 	if (jobs < 2)
 		return;
+	struct chart_pool *p = xcalloc(1, sizeof *p);
+	p->s = &b->s;
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->work, NULL);
 	pthread_cond_init(&p->space, NULL);
@@ -360,23 +378,56 @@ static void charts_submit(struct build *b, size_t idx)
 	pthread_mutex_unlock(&p->mu);
 }
 
-/* Waits for every chart, then gives the last runs their charts back. */
-static void charts_finish(struct build *b, struct chart_pool *p)
+/* Waits for every chart, then gives the last runs their charts back; the
+ * workers wait for the pages (charts_pages) or the end (charts_stop). */
+static void charts_finish(struct build *b)
 {
-	b->charts = NULL;
-	if (p->nthreads == 0)
+	struct chart_pool *p = b->charts;
+	if (!p || p->nthreads == 0)
 		return;
 	pthread_mutex_lock(&p->mu);
-	p->stop = 1;
-	pthread_cond_broadcast(&p->work);
+	while (p->inflight > 0)
+		pthread_cond_wait(&p->space, &p->mu);
 	pthread_mutex_unlock(&p->mu);
-	for (int t = 0; t < p->nthreads; t++)
-		pthread_join(p->threads[t], NULL);
 	charts_take_done(b, p);
-	free(p->threads);
+}
+
+/* Has every worker run the page tasks of jp; 0 when there are none. */
+static int charts_pages(struct chart_pool *p, struct job_pool *jp)
+{
+	if (!p || p->nthreads == 0)
+		return 0;
+	pthread_mutex_lock(&p->mu);
+	p->pages = jp;
+	p->pages_running = p->nthreads;
+	pthread_cond_broadcast(&p->work);
+	while (p->pages_running > 0)
+		pthread_cond_wait(&p->space, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+	return 1;
+}
+
+/* Ends the workers. */
+static void charts_stop(struct build *b)
+{
+	struct chart_pool *p = b->charts;
+	b->charts = NULL;
+	if (!p)
+		return;
+	if (p->nthreads > 0) {
+		pthread_mutex_lock(&p->mu);
+		p->stop = 1;
+		pthread_cond_broadcast(&p->work);
+		pthread_mutex_unlock(&p->mu);
+		for (int t = 0; t < p->nthreads; t++)
+			pthread_join(p->threads[t], NULL);
+		charts_take_done(b, p);
+	}
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->work);
 	pthread_cond_destroy(&p->space);
+	free(p->threads);
+	free(p);
 }
 
 /* ---- --select ---- */
@@ -659,17 +710,15 @@ static void *pages_worker(void *arg)
 	struct job_pool *p = arg;
 	struct site *s = p->s;
 	size_t ntasks = s->nexps + 1 + s->nruns;
-	bool fonts = false;
 	for (;;) {
 		size_t k = atomic_fetch_add(&p->next, 1);
 		if (k >= ntasks || atomic_load(&p->failed))
 			break;
 		int ok;
 		size_t index_task = ntasks - 1;
-		if ((k < s->nexps || k == index_task) && !fonts) {
-			chart_fonts_load(s->opts->chart_formats); /* this thread draws charts: its fonts (harmless twice) */
-			fonts = true;
-		}
+		/* This thread draws charts: its fonts (loaded once a thread). */
+		if (k < s->nexps || k == index_task)
+			chart_fonts_load(s->opts->chart_formats);
 		if (k < s->nexps)
 			ok = page_experiment_cached(s, p->exp_order[k]);
 		else if (k == index_task)
@@ -686,7 +735,7 @@ static void *pages_worker(void *arg)
 	return NULL;
 }
 
-static int write_shared_pages(struct site *s)
+static int write_shared_pages(struct site *s, struct chart_pool *workers)
 {
 	struct job_pool pool;
 	pool.s = s;
@@ -697,21 +746,25 @@ static int write_shared_pages(struct site *s)
 	qsort(pool.exp_order, s->nexps, sizeof *pool.exp_order, cmp_exp_size);
 	atomic_init(&pool.next, 0);
 	atomic_init(&pool.failed, 0);
-	size_t ntasks = s->nexps + 1 + s->nruns;
-	int jobs = jobs_or_cpus(s->opts->jobs);
-	if ((size_t)jobs > ntasks)
-		jobs = (int)ntasks;
-	pthread_t *th = xcalloc((size_t)jobs, sizeof *th);
-	int started = 0;
-	for (int j = 1; j < jobs; j++)
-		if (pthread_create(&th[j], NULL, pages_worker, &pool) == 0)
-			started = j;
-		else
-			break;
-	pages_worker(&pool);
-	for (int j = 1; j <= started; j++)
-		pthread_join(th[j], NULL);
-	free(th);
+	/* On the run charts' workers, whose fonts are loaded, when there are
+	 * some: this thread then loads none. */
+	if (!charts_pages(workers, &pool)) {
+		size_t ntasks = s->nexps + 1 + s->nruns;
+		int jobs = jobs_or_cpus(s->opts->jobs);
+		if ((size_t)jobs > ntasks)
+			jobs = (int)ntasks;
+		pthread_t *th = xcalloc((size_t)jobs, sizeof *th);
+		int started = 0;
+		for (int j = 1; j < jobs; j++)
+			if (pthread_create(&th[j], NULL, pages_worker, &pool) == 0)
+				started = j;
+			else
+				break;
+		pages_worker(&pool);
+		for (int j = 1; j <= started; j++)
+			pthread_join(th[j], NULL);
+		free(th);
+	}
 	free(pool.exp_order);
 	return !atomic_load(&pool.failed);
 }
@@ -720,7 +773,10 @@ static int write_shared_pages(struct site *s)
  * (which is then discarded) as report_out, whole or not at all. */
 static int write_report_file(struct site *s)
 {
-	if (s->nreports != 1 || !page_report(s, 0))
+	if (s->nreports != 1)
+		return 0;
+	chart_fonts_load(s->opts->chart_formats); /* its charts are drawn on this thread */
+	if (!page_report(s, 0))
 		return 0;
 	char *rel = xasprintf("reports/%s.html", s->reports[0].slug);
 	char *src = path_join(s->tmp, rel);
@@ -744,14 +800,17 @@ static int write_report_file(struct site *s)
 	return ok;
 }
 
-/* Writes every page, then puts the site in place. */
-static int write_pages(struct site *s)
+/* Writes every page (the shared ones on the chart workers, when there are
+ * some), then puts the site in place. */
+static int write_pages(struct site *s, struct chart_pool *workers)
 {
 	if (s->opts->report_file)
 		return write_report_file(s);
-	if (!write_shared_pages(s))
+	if (!write_shared_pages(s, workers))
 		return 0;
 	phase("exp, index, run pages");
+	if (s->ncmps || s->nreports) /* their charts are drawn on this thread */
+		chart_fonts_load(s->opts->chart_formats);
 	for (size_t c = 0; c < s->ncmps; c++)
 		if (!page_compare(s, c))
 			return 0;
@@ -862,12 +921,12 @@ static void read_stores(struct build *b, const struct discovery *d,
 	if (b->no_runcache)
 		runcache_forget_old(b->runs);
 	struct pipeline_consumer consumer = {b, sink_store_begin, sink_experiment, sink_run, b->runs};
-	struct chart_pool pool;
-	chart_fonts_load(b->opts->chart_formats); /* for charts drawn on this thread (one job) */
-	charts_start(b, &pool);
+	charts_start(b);
+	if (!b->charts || b->charts->nthreads == 0)
+		chart_fonts_load(b->opts->chart_formats); /* charts drawn on this thread */
 	site_expect_runs(&b->s, d->nstores);
 	pipeline_read(d, ropts, !b->opts->no_redact, &consumer, stats);
-	charts_finish(b, &pool);
+	charts_finish(b);
 	run_share_forget(); /* every run read is slimmed */
 	if (progress_on(b))
 		fputs("\r\033[K", stderr);
@@ -951,7 +1010,7 @@ static int build_once(struct discovery *d, const struct reader_opts *ropts,
 	 * the pages' own memory is not added on top of it. */
 	malloc_trim(0);
 	phase("freed memory handed back");
-	if (write_pages(&b.s))
+	if (write_pages(&b.s, b.charts))
 		rc = EXIT_OK;
 	if (rc == EXIT_OK && b.s.report_problems && opts->strict) {
 		diag_msg("--strict: %zu problem%s in the reports (see above)", b.s.report_problems,
@@ -959,6 +1018,7 @@ static int build_once(struct discovery *d, const struct reader_opts *ropts,
 		rc = EXIT_GATE_FAILED;
 	}
 out:
+	charts_stop(&b);
 	select_free(b.select);
 	kvlist_free(&b.top_ids);
 	site_free(&b.s);

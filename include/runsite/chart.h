@@ -240,7 +240,8 @@ void chart_format_number(char *out, size_t outsz, double v);
  * first use, and under memory pressure a late first use prints its own
  * errors from a worker thread instead of failing cleanly. Only the fonts of
  * the chart formats in formats (a bit set of 1u << CHART_*) are loaded;
- * none when it is 0. */
+ * none when it is 0. Asked again on the same thread, it loads only the
+ * fonts of formats not asked for before. */
 void chart_fonts_load(unsigned formats);
 
 /* ---- sweep charts (sweep.c): parallel coordinates and scatter ---- */

@@ -3,8 +3,10 @@
  * into memory, PNG on this thread's canvas), the Pango text setup, Cairo's
  * SVG surface names made stable, and writing the file. */
 #include <errno.h>
+#include <fontconfig/fontconfig.h>
 #include <glib.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,15 +160,47 @@ void chart_svg_renumber(struct buf *b, size_t from)
 
 /* ---- text ---- */
 
+/* Fontconfig's configuration, made the process's before Pango first asks
+ * for it. Left to Pango, FcInit reads it and then parses every file of
+ * fontconfig's template folder once more (FcConfigParseOnly), only so that
+ * fc-conflist can describe them: two fifths of fontconfig's start-up, and
+ * no match changes without it. Anything unusual (no configuration, no cache
+ * folder, FC_DEBUG set) is left to FcInit, as before. */
+static void fc_config_load(void)
+{
+	if (getenv("FC_DEBUG"))
+		return;
+	FcConfig *config = FcConfigCreate();
+	if (!config)
+		return;
+	FcStrList *caches = FcConfigParseAndLoad(config, NULL, FcTrue)
+	                            ? FcConfigGetCacheDirs(config)
+	                            : NULL;
+	if (caches && FcStrListNext(caches))
+		FcConfigSetCurrent(config); /* which reads its fonts from the caches */
+	if (caches)
+		FcStrListDone(caches);
+	FcConfigDestroy(config);
+}
+
 void chart_text_open(struct chart_text *t, cairo_t *cr)
 {
+	/* Every Pango layout of runsite starts here, so this is before any. */
+	static pthread_once_t fc_once = PTHREAD_ONCE_INIT;
+	pthread_once(&fc_once, fc_config_load);
 	/* Unhinted metrics: the same layout on every surface and scale. */
 	t->fo = cairo_font_options_create();
 	cairo_font_options_set_hint_metrics(t->fo, CAIRO_HINT_METRICS_OFF);
 	cairo_font_options_set_hint_style(t->fo, CAIRO_HINT_STYLE_NONE);
 	cairo_font_options_set_antialias(t->fo, CAIRO_ANTIALIAS_GRAY);
 	t->lay = pango_cairo_create_layout(cr);
-	pango_cairo_context_set_font_options(pango_layout_get_context(t->lay), t->fo);
+	PangoContext *ctx = pango_layout_get_context(t->lay);
+	pango_cairo_context_set_font_options(ctx, t->fo);
+	/* The language text is laid out in, named: left unset, Pango takes
+	 * the default for a label but none for the "…" of an ellipsized one,
+	 * and each language is a font set of its own, found by fontconfig
+	 * (two threads and a sort of the fonts per font map). */
+	pango_context_set_language(ctx, pango_language_get_default());
 	pango_layout_context_changed(t->lay);
 	pango_layout_set_single_paragraph_mode(t->lay, TRUE);
 	pango_layout_set_ellipsize(t->lay, PANGO_ELLIPSIZE_END);
@@ -374,6 +408,13 @@ int chart_write_file(const char *path, const void *data, size_t n)
 	return 1;
 }
 
+/* The surfaces charts lay text out on: the fonts of each are a font set of
+ * their own (Pango keys them by surface options and scale). */
+static const struct {
+	enum chart_format fmt;
+	double scale;
+} kinds[] = {{CHART_SVG, 1}, {CHART_PNG, 1}, {CHART_PNG, 2}};
+
 /* Fontconfig does not check its allocations: a font first asked for by a
  * chart worker under memory pressure can crash it. Pango keeps the fontsets
  * it made (keyed by description, surface options and scale), so laying out
@@ -381,8 +422,17 @@ int chart_write_file(const char *path, const void *data, size_t n)
  * fontconfig work happen now, before the store takes the memory. */
 void chart_fonts_load(unsigned formats)
 {
-	if (!formats)
-		return; /* no chart is drawn, no text laid out */
+	/* The kinds below whose fonts this thread's font map holds: each is
+	 * laid out once a thread, however often the thread is asked to. */
+	static _Thread_local unsigned loaded;
+	unsigned want = 0;
+	for (size_t i = 0; formats && i < sizeof kinds / sizeof kinds[0]; i++)
+		/* A PNG surface's fonts only when PNGs are drawn: the SVG (and
+		 * PDF) text is laid out on the SVG kind. */
+		if (kinds[i].fmt != CHART_PNG || (formats & (1u << CHART_PNG)))
+			want |= 1u << i;
+	if (!(want & ~loaded))
+		return; /* no chart is drawn, or its fonts are here */
 	/* Room for Pango's font thread and fontconfig's work, checked first:
 	 * without it, out of memory is our clean exit rather than its crash. */
 	size_t room = 16u << 20;
@@ -390,15 +440,10 @@ void chart_fonts_load(unsigned formats)
 	if (probe == MAP_FAILED)
 		out_of_memory();
 	munmap(probe, room);
-	static const struct {
-		enum chart_format fmt;
-		double scale;
-	} kinds[] = {{CHART_SVG, 1}, {CHART_PNG, 1}, {CHART_PNG, 2}};
 	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
-		/* A PNG surface's fonts only when PNGs are drawn: the SVG (and
-		 * PDF) text is laid out on the SVG kind. */
-		if (kinds[i].fmt == CHART_PNG && !(formats & (1u << CHART_PNG)))
+		if (!(want & ~loaded & (1u << i)))
 			continue;
+		loaded |= 1u << i;
 		struct chart_surface cs;
 		if (chart_surface_open(&cs, kinds[i].fmt, 16, 16, kinds[i].scale, NULL) ==
 		    CAIRO_STATUS_SUCCESS) {

@@ -6,6 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define HAVE_M4_AVX512 1
+#define AVX512_M4 __attribute__((target("avx512f,avx512dq")))
+#endif
 
 #include "runsite/model.h"
 #include "runsite/util.h"
@@ -633,6 +638,94 @@ void summary_fold(struct metric_summary *s, struct point p)
 		s->max = p;
 }
 
+/* A bucket's least and greatest finite value so far, each at its first
+ * index (SIZE_MAX: none yet). */
+struct bucket_ext {
+	double vmin, vmax;
+	size_t imin, imax;
+};
+
+/* Which path decimate_m4 takes (POINTS_M4_*); -1 until the CPU is asked. */
+static _Atomic int m4_simd = -1;
+
+int points_m4_simd(int want)
+{
+	int best = POINTS_M4_SCALAR;
+#ifdef HAVE_M4_AVX512
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq"))
+		best = POINTS_M4_AVX512;
+#endif
+	m4_simd = want < 0 || want > best ? best : want;
+	return m4_simd;
+}
+
+#ifdef HAVE_M4_AVX512
+/* decimate_m4's loop over a bucket from point i in whole blocks of 8,
+ * while every step of a block is below edge, every value finite and, with
+ * check (the summary's pass), every step above the one before it: 8
+ * minima and maxima side by side, each lane's strict comparisons keeping
+ * its earliest index, folded into e at the end (on a tie the earliest
+ * index, as the point-by-point loop finds). Returns the first index not
+ * taken. */
+AVX512_M4 static size_t bucket_avx512(const struct point *pts, size_t i, size_t n, double edge,
+                                      int check, struct bucket_ext *e)
+{
+	/* 8 points are 24 words: the steps are words 0, 3, ..., 21 and the
+	 * values words 2, 5, ..., 23, gathered from the three loads in two
+	 * permutes each */
+	const __m512i s_ab = _mm512_setr_epi64(0, 3, 6, 9, 12, 15, 0, 0);
+	const __m512i s_c = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 10, 13);
+	const __m512i v_ab = _mm512_setr_epi64(2, 5, 8, 11, 14, 0, 0, 0);
+	const __m512i v_c = _mm512_setr_epi64(0, 1, 2, 3, 4, 9, 12, 15);
+	const __m512d vedge = _mm512_set1_pd(edge), inf = _mm512_set1_pd(INFINITY);
+	__m512d lo = inf, hi = _mm512_set1_pd(-INFINITY);
+	__m512i idx = _mm512_add_epi64(_mm512_set1_epi64((long long)i),
+	                               _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7));
+	__m512i loi = idx, hii = idx;
+	__m512i prev = _mm512_set1_epi64(i ? pts[i - 1].step : INT64_MIN);
+	size_t start = i;
+
+	for (; n - i >= 8; i += 8) {
+		const long long *w = (const long long *)(const void *)&pts[i];
+		__m512i a = _mm512_loadu_si512(w), b = _mm512_loadu_si512(w + 8);
+		__m512i c = _mm512_loadu_si512(w + 16);
+		__m512i st = _mm512_permutex2var_epi64(_mm512_permutex2var_epi64(a, s_ab, b), s_c, c);
+		__m512d v = _mm512_castsi512_pd(
+		        _mm512_permutex2var_epi64(_mm512_permutex2var_epi64(a, v_ab, b), v_c, c));
+		__mmask8 ok = _mm512_cmp_pd_mask(_mm512_cvtepi64_pd(st), vedge, _CMP_LT_OQ) &
+		              _mm512_cmp_pd_mask(_mm512_abs_pd(v), inf, _CMP_LT_OQ);
+		if (check) /* each step against the one before it */
+			ok &= _mm512_cmpgt_epi64_mask(st, _mm512_alignr_epi64(st, prev, 7));
+		if (ok != 0xFF)
+			break;
+		prev = st;
+		__mmask8 m = _mm512_cmp_pd_mask(v, lo, _CMP_LT_OQ);
+		lo = _mm512_mask_mov_pd(lo, m, v);
+		loi = _mm512_mask_mov_epi64(loi, m, idx);
+		m = _mm512_cmp_pd_mask(v, hi, _CMP_GT_OQ);
+		hi = _mm512_mask_mov_pd(hi, m, v);
+		hii = _mm512_mask_mov_epi64(hii, m, idx);
+		idx = _mm512_add_epi64(idx, _mm512_set1_epi64(8));
+	}
+	if (i == start)
+		return i;
+	double los[8], his[8];
+	unsigned long long lois[8], hiis[8];
+	_mm512_storeu_pd(los, lo);
+	_mm512_storeu_pd(his, hi);
+	_mm512_storeu_si512(lois, loi);
+	_mm512_storeu_si512(hiis, hii);
+	for (int k = 0; k < 8; k++) {
+		if (e->imin == SIZE_MAX || los[k] < e->vmin || (los[k] == e->vmin && lois[k] < e->imin))
+			e->vmin = los[k], e->imin = (size_t)lois[k];
+		if (e->imax == SIZE_MAX || his[k] > e->vmax || (his[k] == e->vmax && hiis[k] < e->imax))
+			e->vmax = his[k], e->imax = (size_t)hiis[k];
+	}
+	return i;
+}
+#endif
+
 /* M4 of the n > 4 * buckets points (points_decimate_m4). With sum, the
  * same pass also makes the summary summary_if_increasing makes, and stops
  * (returning NULL, *nout 0) as soon as a step does not increase: a long
@@ -645,6 +738,7 @@ static struct point *decimate_m4(const struct point *pts, size_t n, size_t bucke
 	double width = hi > lo ? (hi - lo) : 1.0;
 	size_t i = 0, k = 0, b = 0, gmin = SIZE_MAX, gmax = SIZE_MAX;
 	double gvmin = INFINITY, gvmax = -INFINITY; /* pts[gmin].value, pts[gmax].value */
+	int simd = m4_simd < 0 ? points_m4_simd(-1) : m4_simd;
 	while (i < n) {
 		/* Bucket b holds the steps below its upper edge (the last one holds the rest);
 		 * edges advance as the sorted points pass them, with no division per point. */
@@ -655,23 +749,37 @@ static struct point *decimate_m4(const struct point *pts, size_t n, size_t bucke
 		}
 		size_t start = i, imin = SIZE_MAX, imax = SIZE_MAX;
 		double vmin = INFINITY, vmax = -INFINITY; /* pts[imin].value, pts[imax].value */
-		for (; i < n && (double)pts[i].step < edge; i++) {
-			double v = pts[i].value;
-			if (sum) {
-				if (i && pts[i].step <= pts[i - 1].step) {
-					free(out);
-					*nout = 0;
-					return NULL;
+		for (;;) {
+#ifdef HAVE_M4_AVX512
+			if (simd == POINTS_M4_AVX512) {
+				struct bucket_ext e = {vmin, vmax, imin, imax};
+				i = bucket_avx512(pts, i, n, edge, sum != NULL, &e);
+				vmin = e.vmin, vmax = e.vmax, imin = e.imin, imax = e.imax;
+			}
+#endif
+			/* point by point: a block the vector path left (to its
+			 * end; then blocks again), or every point without it */
+			size_t stop = simd != POINTS_M4_SCALAR && n - i > 8 ? i + 8 : n;
+			for (; i < stop && (double)pts[i].step < edge; i++) {
+				double v = pts[i].value;
+				if (sum) {
+					if (i && pts[i].step <= pts[i - 1].step) {
+						free(out);
+						*nout = 0;
+						return NULL;
+					}
+					if (summary_count_nonfinite(sum, v))
+						continue;
 				}
-				if (summary_count_nonfinite(sum, v))
-					continue;
+				if (isfinite(v)) {
+					if (imin == SIZE_MAX || v < vmin)
+						imin = i, vmin = v;
+					if (imax == SIZE_MAX || v > vmax)
+						imax = i, vmax = v;
+				}
 			}
-			if (isfinite(v)) {
-				if (imin == SIZE_MAX || v < vmin)
-					imin = i, vmin = v;
-				if (imax == SIZE_MAX || v > vmax)
-					imax = i, vmax = v;
-			}
+			if (i < stop || i == n)
+				break;
 		}
 		/* The series' extrema: strict comparisons keep the earliest. */
 		if (imin != SIZE_MAX && vmin < gvmin)

@@ -265,6 +265,12 @@ void summary_fold(struct metric_summary *sum, struct point p);
 /* M4 decimation of sorted points into at most 4 * buckets points over equal step
  * buckets; returns a new array (caller frees) and its length in *nout. */
 struct point *points_decimate_m4(const struct point *pts, size_t n, size_t buckets, size_t *nout);
+/* The paths points_decimate_m4 (and run_finish) can take through a bucket: point by point, or 8
+ * points at a time with AVX-512 (the same points kept, the same summary).
+ * points_m4_simd(want) makes it take path want, or the best this CPU has
+ * when want is -1 or beyond it; returns the path taken. */
+enum { POINTS_M4_SCALAR, POINTS_M4_AVX512 };
+int points_m4_simd(int want);
 
 /* True when selector names run r: its id, its name, "tag:KEY=VALUE" (the tag
  * has that value) or "tag:KEY" (the run has the tag). */

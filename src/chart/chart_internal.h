@@ -116,6 +116,13 @@ static inline long long chart_m4_col(double x0, double xlo, double sx, double x)
  * a column, not a point). */
 extern _Thread_local unsigned long chart_m4_bound_searches;
 
+/* The paths M4 can take through a column: point by point, or 8 points at
+ * a time with AVX-512 (the same points kept). chart_m4_simd(want) makes
+ * the decimation take path want, or the best this CPU has when want is -1
+ * or beyond it; returns the path taken. */
+enum { CHART_M4_SIMD_NONE, CHART_M4_SIMD_AVX512 };
+int chart_m4_simd(int want);
+
 /* chart_m4, also telling whether some column held two finite points or more
  * (the series is dense at this width). dense may be NULL. */
 size_t chart_m4_dense(const struct chart_point *pts, size_t n, double x0, double xlo, double sx,

@@ -6,6 +6,11 @@
  * TensorBoard's smoothing can run in the same pass into a second M4. */
 #include <math.h>
 #include <string.h>
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define HAVE_M4_AVX512 1
+#define AVX512_M4 __attribute__((target("avx512f,avx512dq")))
+#endif
 
 #include "chart_internal.h"
 
@@ -179,16 +184,113 @@ size_t chart_decimate(const struct chart_point *pts, size_t n, double xlo, doubl
 	return chart_m4(pts, n, 0, xlo, (double)columns / (xhi - xlo), out);
 }
 
-/* The rest of the open column of m, fast: from point i + 1 while x stays in
- * the column and y is shown, the same comparisons as m4_push kept in
- * registers. Returns the last index taken (i when none). */
-static size_t m4_column_rest(const struct chart_point *pts, size_t n, size_t i,
-                             const struct cols *t, int logy, struct m4 *m)
-{
-	double lo = m->lo.y, hi = m->hi.y, a = t->a, b = t->b;
-	size_t loi = m->loi, hii = m->hii, j;
+/* The least and the greatest y of a run of points, each at its first
+ * index. */
+struct run_ext {
+	double lo, hi;
+	size_t loi, hii;
+};
 
-	for (j = i + 1; j < n; j++) {
+/* Folds candidate (v, i) into e's minimum and maximum: the smaller value,
+ * on a tie the earlier index, so candidates can come in any order. */
+static void run_ext_fold(struct run_ext *e, double lo, size_t loi, double hi, size_t hii)
+{
+	if (lo < e->lo || (lo == e->lo && loi < e->loi))
+		e->lo = lo, e->loi = loi;
+	if (hi > e->hi || (hi == e->hi && hii < e->hii))
+		e->hi = hi, e->hii = hii;
+}
+
+/* Which path M4 takes through a column (CHART_M4_SIMD_*); -1 until the
+ * CPU is asked. */
+static _Atomic int m4_simd = -1;
+
+int chart_m4_simd(int want)
+{
+	int best = CHART_M4_SIMD_NONE;
+#ifdef HAVE_M4_AVX512
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq"))
+		best = CHART_M4_SIMD_AVX512;
+#endif
+	m4_simd = want < 0 || want > best ? best : want;
+	return m4_simd;
+}
+
+static int m4_path(void)
+{
+	int path = m4_simd;
+	return path < 0 ? chart_m4_simd(-1) : path;
+}
+
+#ifdef HAVE_M4_AVX512
+/* Folds 8 lanes of minima and maxima, each with its index, into e. */
+AVX512_M4 static void lanes_fold(struct run_ext *e, __m512d lo, __m512i loi, __m512d hi,
+                                 __m512i hii)
+{
+	double los[8], his[8];
+	unsigned long long lois[8], hiis[8];
+	_mm512_storeu_pd(los, lo);
+	_mm512_storeu_pd(his, hi);
+	_mm512_storeu_si512(lois, loi);
+	_mm512_storeu_si512(hiis, hii);
+	for (int k = 0; k < 8; k++)
+		run_ext_fold(e, los[k], (size_t)lois[k], his[k], (size_t)hiis[k]);
+}
+
+/* column_run over whole blocks of 8 points from j, while every point of a
+ * block is in [a, b) and shown: 8 minima and maxima side by side, each
+ * lane's strict comparisons keeping its earliest index, folded into e at
+ * the end. Returns the first index not taken. */
+AVX512_M4 static size_t column_run_avx512(const struct chart_point *pts, size_t j, size_t n,
+                                          double a, double b, int logy, struct run_ext *e)
+{
+	const __m512i ix = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
+	const __m512i iy = _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15);
+	const __m512d va = _mm512_set1_pd(a), vb = _mm512_set1_pd(b);
+	const __m512d inf = _mm512_set1_pd(INFINITY), zero = _mm512_setzero_pd();
+	__m512d lo = inf, hi = _mm512_set1_pd(-INFINITY);
+	__m512i idx = _mm512_add_epi64(_mm512_set1_epi64((long long)j),
+	                               _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7));
+	__m512i loi = idx, hii = idx;
+	size_t start = j;
+
+	for (; n - j >= 8; j += 8) {
+		__m512d p0 = _mm512_loadu_pd(&pts[j].x), p1 = _mm512_loadu_pd(&pts[j + 4].x);
+		__m512d x = _mm512_permutex2var_pd(p0, ix, p1), y = _mm512_permutex2var_pd(p0, iy, p1);
+		__mmask8 ok = _mm512_cmp_pd_mask(x, va, _CMP_GE_OQ) & _mm512_cmp_pd_mask(x, vb, _CMP_LT_OQ) &
+		              _mm512_cmp_pd_mask(_mm512_abs_pd(y), inf, _CMP_LT_OQ);
+		if (logy)
+			ok &= _mm512_cmp_pd_mask(y, zero, _CMP_GT_OQ);
+		if (ok != 0xFF)
+			break;
+		__mmask8 l = _mm512_cmp_pd_mask(y, lo, _CMP_LT_OQ), h = _mm512_cmp_pd_mask(y, hi, _CMP_GT_OQ);
+		lo = _mm512_mask_mov_pd(lo, l, y);
+		loi = _mm512_mask_mov_epi64(loi, l, idx);
+		hi = _mm512_mask_mov_pd(hi, h, y);
+		hii = _mm512_mask_mov_epi64(hii, h, idx);
+		idx = _mm512_add_epi64(idx, _mm512_set1_epi64(8));
+	}
+	if (j != start)
+		lanes_fold(e, lo, loi, hi, hii);
+	return j;
+}
+#endif
+
+/* The run of points from j on that stay in the column [a, b) with y shown,
+ * their extrema folded into e (the comparisons of m4_push). Returns the
+ * index after the run. */
+static size_t column_run(const struct chart_point *pts, size_t j, size_t n, double a, double b,
+                         int logy, struct run_ext *e)
+{
+#ifdef HAVE_M4_AVX512
+	if (m4_path() == CHART_M4_SIMD_AVX512)
+		j = column_run_avx512(pts, j, n, a, b, logy, e);
+#endif
+	/* the block that ends the run, or the points after the last block */
+	double lo = e->lo, hi = e->hi;
+	size_t loi = e->loi, hii = e->hii;
+	for (; j < n; j++) {
 		double x = pts[j].x, v = pts[j].y;
 		if (!(x >= a && x < b) || !isfinite(v) || (logy && !(v > 0)))
 			break;
@@ -197,12 +299,25 @@ static size_t m4_column_rest(const struct chart_point *pts, size_t n, size_t i,
 		if (v > hi)
 			hi = v, hii = j;
 	}
-	if (--j == i)
+	*e = (struct run_ext){lo, hi, loi, hii};
+	return j;
+}
+
+/* The rest of the open column of m, fast: from point i + 1 while x stays in
+ * the column and y is shown (column_run). Returns the last index taken (i
+ * when none). */
+static size_t m4_column_rest(const struct chart_point *pts, size_t n, size_t i,
+                             const struct cols *t, int logy, struct m4 *m)
+{
+	struct run_ext e = {m->lo.y, m->hi.y, m->loi, m->hii};
+	size_t j = column_run(pts, i + 1, n, t->a, t->b, logy, &e) - 1;
+
+	if (j == i)
 		return i;
 	m->merged = 1;
-	m->lo = (struct chart_point){pts[loi].x, lo};
-	m->hi = (struct chart_point){pts[hii].x, hi};
-	m->loi = loi, m->hii = hii;
+	m->lo = (struct chart_point){pts[e.loi].x, e.lo};
+	m->hi = (struct chart_point){pts[e.hii].x, e.hi};
+	m->loi = e.loi, m->hii = e.hii;
 	m->li = j;
 	m->l = pts[j];
 	return j;
@@ -230,19 +345,101 @@ size_t chart_m4_dense(const struct chart_point *pts, size_t n, double x0, double
 	return m.k;
 }
 
-/* The rest of the open column, fast: from point i + 1 while x stays in the
- * column and every raw and smoothed value is shown, with the smoothing
+#ifdef HAVE_M4_AVX512
+/* One step of the smoothing, last * w + w1 * v, rounded after the product
+ * as the scalar loops are (-std=c11 contracts nothing; AVX-512 code could
+ * otherwise be given an FMA). */
+AVX512_M4 static inline double smooth_step(double l, double w, double w1, double v)
+{
+	double p = l * w;
+	__asm__("" : "+x"(p));
+	return p + w1 * v;
+}
+
+/* column_rest over whole blocks of 8 points from j: the raw values as in
+ * column_run_avx512, each block's 8 smoothing steps one after the other as
+ * in column_rest, then their extrema side by side in the same way. A block
+ * with a point that ends the run is left (with the smoothing as it was
+ * before it) to the scalar loop. Returns the first index not taken. */
+AVX512_M4 static size_t column_rest_avx512(const struct chart_point *pts, size_t j, size_t n,
+                                           double a, double b, int logy, double w, double w1,
+                                           double *last, struct run_ext *e, struct run_ext *se)
+{
+	const __m512i ix = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
+	const __m512i iy = _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15);
+	const __m512d va = _mm512_set1_pd(a), vb = _mm512_set1_pd(b);
+	const __m512d inf = _mm512_set1_pd(INFINITY), zero = _mm512_setzero_pd();
+	__m512d lo = inf, hi = _mm512_set1_pd(-INFINITY), slo = lo, shi = hi;
+	__m512i idx = _mm512_add_epi64(_mm512_set1_epi64((long long)j),
+	                               _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7));
+	__m512i loi = idx, hii = idx, sloi = idx, shii = idx;
+	double l = *last, ls[8];
+	size_t start = j;
+
+	for (; n - j >= 8; j += 8) {
+		__m512d p0 = _mm512_loadu_pd(&pts[j].x), p1 = _mm512_loadu_pd(&pts[j + 4].x);
+		__m512d x = _mm512_permutex2var_pd(p0, ix, p1), y = _mm512_permutex2var_pd(p0, iy, p1);
+		__mmask8 ok = _mm512_cmp_pd_mask(x, va, _CMP_GE_OQ) & _mm512_cmp_pd_mask(x, vb, _CMP_LT_OQ) &
+		              _mm512_cmp_pd_mask(_mm512_abs_pd(y), inf, _CMP_LT_OQ);
+		if (logy)
+			ok &= _mm512_cmp_pd_mask(y, zero, _CMP_GT_OQ);
+		if (ok != 0xFF)
+			break;
+		double l0 = l;
+		for (int k = 0; k < 8; k++)
+			ls[k] = l = smooth_step(l, w, w1, pts[j + k].y);
+		__m512d sm = _mm512_loadu_pd(ls);
+		ok = _mm512_cmp_pd_mask(_mm512_abs_pd(sm), inf, _CMP_LT_OQ);
+		if (logy)
+			ok &= _mm512_cmp_pd_mask(sm, zero, _CMP_GT_OQ);
+		if (ok != 0xFF) {
+			l = l0;
+			break;
+		}
+		__mmask8 m = _mm512_cmp_pd_mask(y, lo, _CMP_LT_OQ);
+		lo = _mm512_mask_mov_pd(lo, m, y);
+		loi = _mm512_mask_mov_epi64(loi, m, idx);
+		m = _mm512_cmp_pd_mask(y, hi, _CMP_GT_OQ);
+		hi = _mm512_mask_mov_pd(hi, m, y);
+		hii = _mm512_mask_mov_epi64(hii, m, idx);
+		m = _mm512_cmp_pd_mask(sm, slo, _CMP_LT_OQ);
+		slo = _mm512_mask_mov_pd(slo, m, sm);
+		sloi = _mm512_mask_mov_epi64(sloi, m, idx);
+		m = _mm512_cmp_pd_mask(sm, shi, _CMP_GT_OQ);
+		shi = _mm512_mask_mov_pd(shi, m, sm);
+		shii = _mm512_mask_mov_epi64(shii, m, idx);
+		idx = _mm512_add_epi64(idx, _mm512_set1_epi64(8));
+	}
+	if (j == start)
+		return j;
+	*last = l;
+	lanes_fold(e, lo, loi, hi, hii);
+	lanes_fold(se, slo, sloi, shi, shii);
+	return j;
+}
+#endif
+
+/* The rest of the open column, fast: from point i + 1 while x stays in
+ * the column and every raw and smoothed value is shown, with the smoothing
  * past its debiasing (each step is then last * w + w1 * v, exactly as in
- * the general loop). The same comparisons as m4_push, kept in registers.
- * Returns the last index taken (i when none). */
+ * the general loop). The same comparisons as m4_push, kept in registers
+ * (whole blocks of points first, with AVX-512). Returns the last index
+ * taken (i when none). */
 static size_t column_rest(const struct chart_point *pts, size_t n, size_t i, const struct cols *t,
                           int logy, double w, double w1, double *last, struct m4 *m,
                           struct m4 *s)
 {
-	double lo = m->lo.y, hi = m->hi.y, slo = s->lo.y, shi = s->hi.y, l = *last;
-	size_t loi = m->loi, hii = m->hii, sloi = s->loi, shii = s->hii, j;
+	struct run_ext e = {m->lo.y, m->hi.y, m->loi, m->hii}, se = {s->lo.y, s->hi.y, s->loi, s->hii};
+	double l = *last;
+	size_t j = i + 1;
 
-	for (j = i + 1; j < n; j++) {
+#ifdef HAVE_M4_AVX512
+	if (m4_path() == CHART_M4_SIMD_AVX512)
+		j = column_rest_avx512(pts, j, n, t->a, t->b, logy, w, w1, &l, &e, &se);
+#endif
+	double lo = e.lo, hi = e.hi, slo = se.lo, shi = se.hi;
+	size_t loi = e.loi, hii = e.hii, sloi = se.loi, shii = se.hii;
+	for (; j < n; j++) {
 		double x = pts[j].x, v = pts[j].y;
 		if (!(x >= t->a && x < t->b) || !isfinite(v))
 			break;

@@ -145,6 +145,96 @@ static void test_m4_smooth_same(void)
 	free(bs);
 }
 
+static uint64_t xorshift(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* A y value for test_m4_paths_agree: mostly a walk, with ties (-0 and 0
+ * among them), huge values, NaN or ±Inf about once in `bad` points, and
+ * stretches (*mode, changed about once in 50 points) of values ≤ 0 or
+ * (left once in 2000) of the least subnormals, whose smoothing at w = 0.5
+ * can round to 0 (then hidden on a log axis, while the values are not). */
+static double awkward_y(uint64_t *s, double *walk_y, int *mode, unsigned bad)
+{
+	uint64_t r = xorshift(s);
+	static const double ties[] = {-0.0, 0.0, 0.5, 1, 1, 2};
+	*walk_y += (double)(r >> 40) / (double)(1ULL << 24) - 0.5;
+	if ((r >> 20) % (*mode == 2 ? 2000 : 50) == 0)
+		*mode = (int)((r >> 30) % 3);
+	if (r % bad == 0) {
+		static const double odd[] = {NAN, -NAN, INFINITY, -INFINITY};
+		return odd[(r >> 8) % 4];
+	}
+	if (*mode == 1)
+		return -fabs(*walk_y);
+	if (*mode == 2)
+		return (r >> 12) % 4 ? 4.9406564584124654e-324 : 9.8813129168249309e-324;
+	switch ((r >> 4) % 64) {
+	case 0: case 1: case 2: case 3: case 4: case 5: case 6: case 7:
+		return ties[(r >> 12) % 6];
+	case 8:
+		return (r >> 12) % 2 ? 1.7e308 : -1.7e308;
+	default:
+		return *walk_y;
+	}
+}
+
+/* M4 through a column 8 points at a time (CHART_M4_SIMD_AVX512, where the
+ * CPU has it) keeps exactly the points M4 keeps point by point, raw and
+ * smoothed: random data with NaN, ±Inf, values ≤ 0, ties, x repeated, out
+ * of order or NaN, columns ending inside a block, n not a multiple of 8. */
+static void test_m4_paths_agree(void)
+{
+	int best = chart_m4_simd(-1);
+	uint64_t s = 0x853c49e6748fea9bULL;
+	size_t cap = 5000;
+	struct chart_point *p = xreallocarray(NULL, cap, sizeof *p);
+	struct chart_point *out[2][3]; /* per path: M4, and chart_m4_smooth's raw and smoothed */
+
+	for (int k = 0; k < 6; k++)
+		out[k / 3][k % 3] = xreallocarray(NULL, cap, sizeof(struct chart_point));
+	for (int round = 0; round < 300; round++) {
+		size_t n = 100 + xorshift(&s) % (cap - 100);
+		unsigned bad = 16u << (round % 5); /* a NaN or Inf in 16 to 256 points */
+		double x = 0, wy = 1;
+		int mode = round % 4 == 3 ? 2 : 0; /* from the start: the smoothing at 0 */
+		for (size_t i = 0; i < n; i++) {
+			uint64_t r = xorshift(&s);
+			x += r % 8 == 0 ? 0 : 1; /* the same x again */
+			p[i].x = r % 997 == 0 ? x - 3 : r % 1999 == 0 ? NAN : x;
+			p[i].y = awkward_y(&s, &wy, &mode, bad);
+		}
+		static const double sxs[] = {0.013, 0.1, 0.37, 1.0 / 8, 1.0 / 24};
+		/* the fast path needs the debiasing done: w^k below 2^-53 */
+		double sx = sxs[round % 5], w = round % 3 == 0 ? 0.5 : round % 3 == 1 ? 0.6 : 0.9;
+		for (int logy = 0; logy < 2; logy++) {
+			size_t nk[2][3];
+			int dense[2][2];
+			for (int path = 0; path < 2; path++) {
+				chart_m4_simd(path ? best : CHART_M4_SIMD_NONE);
+				nk[path][0] = chart_m4_dense(p, n, 0, 0, sx, logy, out[path][0], &dense[path][0]);
+				chart_m4_smooth(p, n, 0, 0, sx, w, logy, out[path][1], &nk[path][1], out[path][2],
+				                &nk[path][2], &dense[path][1]);
+			}
+			int same = dense[0][0] == dense[1][0] && dense[0][1] == dense[1][1];
+			for (int k = 0; k < 3 && same; k++)
+				same = nk[0][k] == nk[1][k] &&
+				       !memcmp(out[0][k], out[1][k], nk[0][k] * sizeof(struct chart_point));
+			OK(same, "round %d, %zu points, log %d, sx %g: paths %d and %d keep %zu/%zu/%zu and "
+			   "%zu/%zu/%zu points", round, n, logy, sx, CHART_M4_SIMD_NONE, best, nk[0][0],
+			   nk[0][1], nk[0][2], nk[1][0], nk[1][1], nk[1][2]);
+		}
+	}
+	chart_m4_simd(-1);
+	for (int k = 0; k < 6; k++)
+		free(out[k / 3][k % 3]);
+	free(p);
+}
+
 /* M4 of a walk at 90 columns from x = 0 (x0 = xlo = 0, where column 0's
  * start is not found: it reaches into the negative subnormals) keeps the
  * points of a per-point reference, and searches the column bounds about
@@ -457,14 +547,6 @@ static cairo_status_t png_read(void *closure, unsigned char *data, unsigned int 
 	return CAIRO_STATUS_SUCCESS;
 }
 
-static uint64_t xorshift(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
 /* Cairo's premultiplication: alpha * c / 255, rounded. */
 static uint32_t premul(unsigned a, unsigned c)
 {
@@ -654,6 +736,7 @@ int main(void)
 {
 	test_m4_small();
 	test_m4_smooth_same();
+	test_m4_paths_agree();
 	test_m4_column_bounds();
 	test_m4_exact();
 	test_nan_inf();

@@ -135,6 +135,79 @@ static void test_long_series_one_pass(void)
 	}
 }
 
+/* A value for test_m4_paths_agree: mostly a walk, with ties (-0 and 0
+ * among them) and NaN or ±Inf about once in `bad` points. */
+static double awkward_value(double *walk, unsigned bad)
+{
+	static const double ties[] = {-0.0, 0.0, 0.5, 1, 1, 2};
+	static const double odd[] = {NAN, -NAN, INFINITY, -INFINITY};
+	*walk += (double)(rand() % 1000) / 1000 - 0.5;
+	if ((unsigned)rand() % bad == 0)
+		return odd[rand() % 4];
+	return rand() % 8 == 0 ? ties[rand() % 6] : *walk;
+}
+
+/* decimate_m4 8 points at a time (POINTS_M4_AVX512, where the CPU has it)
+ * makes the same M4 and, in run_finish, the same summary as point by
+ * point: with NaN, infinities, ties, a step that does not increase inside
+ * a block (run_finish then sorts), steps out of order (points_decimate_m4
+ * takes them as they are), buckets that end inside a block and n not a
+ * multiple of 8. */
+static void test_m4_paths_agree(void)
+{
+	int best = points_m4_simd(-1);
+	srand(23);
+	for (int round = 0; round < 200; round++) {
+		size_t n = 100 + (size_t)(rand() % 3000), buckets = 1 + (size_t)(rand() % 40);
+		unsigned bad = 16u << (round % 5);
+		struct point *pts = xcalloc(n, sizeof *pts);
+		double walk = 0;
+		for (size_t i = 0; i < n; i++)
+			pts[i] = (struct point){(int64_t)(3 * i + (size_t)(rand() % 3)), (int64_t)i,
+			                        awkward_value(&walk, bad)};
+		if (round % 4 == 1) { /* a step equal to the one before it */
+			size_t k = 1 + (size_t)rand() % (n - 1);
+			pts[k].step = pts[k - 1].step;
+		} else if (round % 4 == 2) { /* two steps swapped */
+			size_t k = 1 + (size_t)rand() % (n - 1);
+			int64_t t = pts[k].step;
+			pts[k].step = pts[k - 1].step;
+			pts[k - 1].step = t;
+		}
+		struct point *dec[2];
+		size_t ndec[2];
+		struct run *r[2];
+		for (int path = 0; path < 2; path++) {
+			points_m4_simd(path ? best : POINTS_M4_SCALAR);
+			dec[path] = points_decimate_m4(pts, n, buckets, &ndec[path]);
+			r[path] = run_new("test", "mem");
+			struct series *s = run_series(r[path], "loss");
+			for (size_t i = 0; i < n; i++)
+				series_add(s, pts[i].step, pts[i].time_ms, pts[i].value);
+			run_finish(r[path], buckets);
+		}
+		const struct series *a = &r[0]->metrics[0], *b = &r[1]->metrics[0];
+		const struct metric_summary *sa = &a->sum, *sb = &b->sum;
+		int same = ndec[0] == ndec[1] && !memcmp(dec[0], dec[1], ndec[0] * sizeof *dec[0]);
+		OK(same, "round %d: points_decimate_m4 of %zu points into %zu buckets: %zu and %zu points",
+		   round, n, buckets, ndec[0], ndec[1]);
+		same = a->n == b->n && a->ndec == b->ndec &&
+		       !memcmp(a->dec, b->dec, a->ndec * sizeof *a->dec) && sa->count == sb->count &&
+		       sa->nan_count == sb->nan_count && sa->inf_count == sb->inf_count &&
+		       sa->has_finite == sb->has_finite && !memcmp(&sa->first, &sb->first, sizeof sa->first) &&
+		       !memcmp(&sa->last, &sb->last, sizeof sa->last) &&
+		       (!sa->has_finite || (!memcmp(&sa->min, &sb->min, sizeof sa->min) &&
+		                            !memcmp(&sa->max, &sb->max, sizeof sa->max)));
+		OK(same, "round %d: run_finish of %zu points: the same M4 and summary both ways", round, n);
+		for (int path = 0; path < 2; path++) {
+			free(dec[path]);
+			run_free(r[path]);
+		}
+		free(pts);
+	}
+	points_m4_simd(-1);
+}
+
 static void test_summary_matches_reference(void)
 {
 	srand(7);
@@ -501,6 +574,7 @@ int main(void)
 	test_summary_quirks();
 	test_summary_matches_reference();
 	test_long_series_one_pass();
+	test_m4_paths_agree();
 	test_decimation();
 	test_fmt_double();
 	test_jsonw();

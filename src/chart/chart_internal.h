@@ -221,6 +221,8 @@ enum chart_field_kind {
 	CHART_F_POINTS, /* const struct chart_point *, count_offset its length */
 	CHART_F_SERIES, /* const struct chart_series *, count_offset its length */
 	CHART_F_PAD,    /* an alignment hole: not hashed, listed so every byte is named */
+	CHART_F_SPARE,  /* what a caller found of the points to spare the chart a pass
+	                 * (chart_series.scan): not hashed, the picture is the same */
 };
 
 /* One field of a struct as the fingerprint hashes it. */

@@ -58,7 +58,11 @@ const struct chart_field chart_series_fields[] = {
 	FIELD(chart_series, nband, CHART_F_SIZE, nband),
 	FIELD(chart_series, faint, CHART_F_INT, faint),
 	{"(padding)", offsetof(struct chart_series, faint) + sizeof(int),
-	 sizeof(struct chart_series) - offsetof(struct chart_series, faint) - sizeof(int),
+	 offsetof(struct chart_series, scan) - offsetof(struct chart_series, faint) - sizeof(int),
+	 CHART_F_PAD, 0},
+	FIELD(chart_series, scan, CHART_F_SPARE, scan),
+	{"(padding)", offsetof(struct chart_series, scan) + sizeof(void *),
+	 sizeof(struct chart_series) - offsetof(struct chart_series, scan) - sizeof(void *),
 	 CHART_F_PAD, 0},
 	{NULL, 0, 0, 0, 0},
 };
@@ -96,6 +100,7 @@ static void feed_field(XXH3_state_t *h, const char *obj, const struct chart_fiel
 	memcpy(&count, obj + f->count_offset, sizeof count);
 	switch (f->kind) {
 	case CHART_F_PAD:
+	case CHART_F_SPARE:
 		break;
 	case CHART_F_STR: {
 		const char *s;

@@ -154,6 +154,12 @@ static void perturb(void *obj, const struct chart_field *f)
 		memcpy(p, &v, sizeof v);
 		break;
 	}
+	case CHART_F_SPARE: {
+		static const struct chart_extrema_scan spare = CHART_EXTREMA_SCAN_INIT;
+		const void *v = &spare;
+		memcpy(p, &v, sizeof v);
+		break;
+	}
 	case CHART_F_PAD:
 		break;
 	}
@@ -230,7 +236,10 @@ int main(void)
 		make(&other);
 		perturb(&other.s[1], f);
 		fp(&other, CHART_PNG, got);
-		OK(strcmp(got, want) != 0, "changed: chart_series.%s", f->name);
+		if (f->kind == CHART_F_SPARE) /* the same picture: the same fingerprint */
+			OK(strcmp(got, want) == 0, "unchanged: chart_series.%s", f->name);
+		else
+			OK(strcmp(got, want) != 0, "changed: chart_series.%s", f->name);
 	}
 	/* title "ab" + no y label must not equal title "a" + y label "b" */
 	make(&other);

@@ -238,6 +238,18 @@ AVX512_M4 static void lanes_fold(struct run_ext *e, __m512d lo, __m512i loi, __m
 		run_ext_fold(e, los[k], (size_t)lois[k], his[k], (size_t)hiis[k]);
 }
 
+/* Whether the column [a, b) likely goes on for VECTOR_RUN_MIN points from
+ * j (the last of them is in it): the vector paths pay a setup and a fold of
+ * their lanes a column, more than a short column's points cost one by one
+ * (a chart of 10k points at 700 px has ~15 a column). Only a guess for
+ * points out of order; the vector path checks every point anyway. */
+#define VECTOR_RUN_MIN 64
+static inline int long_run(const struct chart_point *pts, size_t j, size_t n, double a, double b)
+{
+	return n - j >= VECTOR_RUN_MIN && pts[j + VECTOR_RUN_MIN - 1].x >= a &&
+	       pts[j + VECTOR_RUN_MIN - 1].x < b;
+}
+
 /* column_run over whole blocks of 8 points from j, while every point of a
  * block is in [a, b) and shown: 8 minima and maxima side by side, each
  * lane's strict comparisons keeping its earliest index, folded into e at
@@ -284,7 +296,7 @@ static size_t column_run(const struct chart_point *pts, size_t j, size_t n, doub
                          int logy, struct run_ext *e)
 {
 #ifdef HAVE_M4_AVX512
-	if (m4_path() == CHART_M4_SIMD_AVX512)
+	if (m4_path() == CHART_M4_SIMD_AVX512 && long_run(pts, j, n, a, b))
 		j = column_run_avx512(pts, j, n, a, b, logy, e);
 #endif
 	/* the block that ends the run, or the points after the last block */
@@ -434,7 +446,7 @@ static size_t column_rest(const struct chart_point *pts, size_t n, size_t i, con
 	size_t j = i + 1;
 
 #ifdef HAVE_M4_AVX512
-	if (m4_path() == CHART_M4_SIMD_AVX512)
+	if (m4_path() == CHART_M4_SIMD_AVX512 && long_run(pts, j, n, t->a, t->b))
 		j = column_rest_avx512(pts, j, n, t->a, t->b, logy, w, w1, &l, &e, &se);
 #endif
 	double lo = e.lo, hi = e.hi, slo = se.lo, shi = se.hi;

@@ -6,13 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <immintrin.h>
-#define HAVE_M4_AVX512 1
-#define AVX512_M4 __attribute__((target("avx512f,avx512dq")))
-#endif
 
 #include "runsite/model.h"
+#include "runsite/simd.h"
 #include "runsite/util.h"
 
 /* ---- shared strings ---- */
@@ -650,14 +646,7 @@ static _Atomic int m4_simd = -1;
 
 int points_m4_simd(int want)
 {
-	int best = POINTS_M4_SCALAR;
-#ifdef HAVE_M4_AVX512
-	__builtin_cpu_init();
-	if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq"))
-		best = POINTS_M4_AVX512;
-#endif
-	m4_simd = want < 0 || want > best ? best : want;
-	return m4_simd;
+	return m4_simd_pick(&m4_simd, want, m4_simd_cpu() ? POINTS_M4_AVX512 : POINTS_M4_SCALAR);
 }
 
 #ifdef HAVE_M4_AVX512
@@ -700,27 +689,18 @@ AVX512_M4 static size_t bucket_avx512(const struct point *pts, size_t i, size_t 
 		if (ok != 0xFF)
 			break;
 		prev = st;
-		__mmask8 m = _mm512_cmp_pd_mask(v, lo, _CMP_LT_OQ);
-		lo = _mm512_mask_mov_pd(lo, m, v);
-		loi = _mm512_mask_mov_epi64(loi, m, idx);
-		m = _mm512_cmp_pd_mask(v, hi, _CMP_GT_OQ);
-		hi = _mm512_mask_mov_pd(hi, m, v);
-		hii = _mm512_mask_mov_epi64(hii, m, idx);
+		lanes_take(v, idx, &lo, &loi, &hi, &hii);
 		idx = _mm512_add_epi64(idx, _mm512_set1_epi64(8));
 	}
 	if (i == start)
 		return i;
-	double los[8], his[8];
-	unsigned long long lois[8], hiis[8];
-	_mm512_storeu_pd(los, lo);
-	_mm512_storeu_pd(his, hi);
-	_mm512_storeu_si512(lois, loi);
-	_mm512_storeu_si512(hiis, hii);
+	struct lanes8 l;
+	lanes_store(&l, lo, loi, hi, hii);
 	for (int k = 0; k < 8; k++) {
-		if (e->imin == SIZE_MAX || los[k] < e->vmin || (los[k] == e->vmin && lois[k] < e->imin))
-			e->vmin = los[k], e->imin = (size_t)lois[k];
-		if (e->imax == SIZE_MAX || his[k] > e->vmax || (his[k] == e->vmax && hiis[k] < e->imax))
-			e->vmax = his[k], e->imax = (size_t)hiis[k];
+		if (e->imin == SIZE_MAX || l.lo[k] < e->vmin || (l.lo[k] == e->vmin && l.loi[k] < e->imin))
+			e->vmin = l.lo[k], e->imin = (size_t)l.loi[k];
+		if (e->imax == SIZE_MAX || l.hi[k] > e->vmax || (l.hi[k] == e->vmax && l.hii[k] < e->imax))
+			e->vmax = l.hi[k], e->imax = (size_t)l.hii[k];
 	}
 	return i;
 }

@@ -6,13 +6,9 @@
  * TensorBoard's smoothing can run in the same pass into a second M4. */
 #include <math.h>
 #include <string.h>
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <immintrin.h>
-#define HAVE_M4_AVX512 1
-#define AVX512_M4 __attribute__((target("avx512f,avx512dq")))
-#endif
 
 #include "chart_internal.h"
+#include "runsite/simd.h"
 
 /* The class of a y value: 0 finite, 1 NaN, 2 +Inf, 3 -Inf, 4 a NaN with the
  * sign bit set (the drawing code's "hidden" value, e.g. y ≤ 0 on a log axis). */
@@ -207,14 +203,7 @@ static _Atomic int m4_simd = -1;
 
 int chart_m4_simd(int want)
 {
-	int best = CHART_M4_SIMD_NONE;
-#ifdef HAVE_M4_AVX512
-	__builtin_cpu_init();
-	if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq"))
-		best = CHART_M4_SIMD_AVX512;
-#endif
-	m4_simd = want < 0 || want > best ? best : want;
-	return m4_simd;
+	return m4_simd_pick(&m4_simd, want, m4_simd_cpu() ? CHART_M4_SIMD_AVX512 : CHART_M4_SIMD_NONE);
 }
 
 static int m4_path(void)
@@ -228,14 +217,10 @@ static int m4_path(void)
 AVX512_M4 static void lanes_fold(struct run_ext *e, __m512d lo, __m512i loi, __m512d hi,
                                  __m512i hii)
 {
-	double los[8], his[8];
-	unsigned long long lois[8], hiis[8];
-	_mm512_storeu_pd(los, lo);
-	_mm512_storeu_pd(his, hi);
-	_mm512_storeu_si512(lois, loi);
-	_mm512_storeu_si512(hiis, hii);
+	struct lanes8 l;
+	lanes_store(&l, lo, loi, hi, hii);
 	for (int k = 0; k < 8; k++)
-		run_ext_fold(e, los[k], (size_t)lois[k], his[k], (size_t)hiis[k]);
+		run_ext_fold(e, l.lo[k], (size_t)l.loi[k], l.hi[k], (size_t)l.hii[k]);
 }
 
 /* Whether the column [a, b) likely goes on for VECTOR_RUN_MIN points from
@@ -250,6 +235,23 @@ static inline int long_run(const struct chart_point *pts, size_t j, size_t n, do
 	       pts[j + VECTOR_RUN_MIN - 1].x < b;
 }
 
+/* The 8 points from j: their y lanes into *y, and which are in the column
+ * [va, vb) with y shown (finite; above 0 with logy). */
+AVX512_M4 static inline __attribute__((always_inline)) __mmask8
+block_shown(const struct chart_point *pts, size_t j, __m512d va, __m512d vb, int logy, __m512d *y)
+{
+	const __m512i ix = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
+	const __m512i iy = _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15);
+	__m512d p0 = _mm512_loadu_pd(&pts[j].x), p1 = _mm512_loadu_pd(&pts[j + 4].x);
+	__m512d x = _mm512_permutex2var_pd(p0, ix, p1);
+	*y = _mm512_permutex2var_pd(p0, iy, p1);
+	__mmask8 ok = _mm512_cmp_pd_mask(x, va, _CMP_GE_OQ) & _mm512_cmp_pd_mask(x, vb, _CMP_LT_OQ) &
+	              _mm512_cmp_pd_mask(_mm512_abs_pd(*y), _mm512_set1_pd(INFINITY), _CMP_LT_OQ);
+	if (logy)
+		ok &= _mm512_cmp_pd_mask(*y, _mm512_setzero_pd(), _CMP_GT_OQ);
+	return ok;
+}
+
 /* column_run over whole blocks of 8 points from j, while every point of a
  * block is in [a, b) and shown: 8 minima and maxima side by side, each
  * lane's strict comparisons keeping its earliest index, folded into e at
@@ -257,30 +259,19 @@ static inline int long_run(const struct chart_point *pts, size_t j, size_t n, do
 AVX512_M4 static size_t column_run_avx512(const struct chart_point *pts, size_t j, size_t n,
                                           double a, double b, int logy, struct run_ext *e)
 {
-	const __m512i ix = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
-	const __m512i iy = _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15);
 	const __m512d va = _mm512_set1_pd(a), vb = _mm512_set1_pd(b);
-	const __m512d inf = _mm512_set1_pd(INFINITY), zero = _mm512_setzero_pd();
+	const __m512d inf = _mm512_set1_pd(INFINITY);
 	__m512d lo = inf, hi = _mm512_set1_pd(-INFINITY);
-	__m512i idx = _mm512_add_epi64(_mm512_set1_epi64((long long)j),
-	                               _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7));
+	__m512i idx = lanes_index(j);
 	__m512i loi = idx, hii = idx;
 	size_t start = j;
 
 	for (; n - j >= 8; j += 8) {
-		__m512d p0 = _mm512_loadu_pd(&pts[j].x), p1 = _mm512_loadu_pd(&pts[j + 4].x);
-		__m512d x = _mm512_permutex2var_pd(p0, ix, p1), y = _mm512_permutex2var_pd(p0, iy, p1);
-		__mmask8 ok = _mm512_cmp_pd_mask(x, va, _CMP_GE_OQ) & _mm512_cmp_pd_mask(x, vb, _CMP_LT_OQ) &
-		              _mm512_cmp_pd_mask(_mm512_abs_pd(y), inf, _CMP_LT_OQ);
-		if (logy)
-			ok &= _mm512_cmp_pd_mask(y, zero, _CMP_GT_OQ);
+		__m512d y;
+		__mmask8 ok = block_shown(pts, j, va, vb, logy, &y);
 		if (ok != 0xFF)
 			break;
-		__mmask8 l = _mm512_cmp_pd_mask(y, lo, _CMP_LT_OQ), h = _mm512_cmp_pd_mask(y, hi, _CMP_GT_OQ);
-		lo = _mm512_mask_mov_pd(lo, l, y);
-		loi = _mm512_mask_mov_epi64(loi, l, idx);
-		hi = _mm512_mask_mov_pd(hi, h, y);
-		hii = _mm512_mask_mov_epi64(hii, h, idx);
+		lanes_take(y, idx, &lo, &loi, &hi, &hii);
 		idx = _mm512_add_epi64(idx, _mm512_set1_epi64(8));
 	}
 	if (j != start)
@@ -377,24 +368,17 @@ AVX512_M4 static size_t column_rest_avx512(const struct chart_point *pts, size_t
                                            double a, double b, int logy, double w, double w1,
                                            double *last, struct run_ext *e, struct run_ext *se)
 {
-	const __m512i ix = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
-	const __m512i iy = _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15);
 	const __m512d va = _mm512_set1_pd(a), vb = _mm512_set1_pd(b);
 	const __m512d inf = _mm512_set1_pd(INFINITY), zero = _mm512_setzero_pd();
 	__m512d lo = inf, hi = _mm512_set1_pd(-INFINITY), slo = lo, shi = hi;
-	__m512i idx = _mm512_add_epi64(_mm512_set1_epi64((long long)j),
-	                               _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7));
+	__m512i idx = lanes_index(j);
 	__m512i loi = idx, hii = idx, sloi = idx, shii = idx;
 	double l = *last, ls[8];
 	size_t start = j;
 
 	for (; n - j >= 8; j += 8) {
-		__m512d p0 = _mm512_loadu_pd(&pts[j].x), p1 = _mm512_loadu_pd(&pts[j + 4].x);
-		__m512d x = _mm512_permutex2var_pd(p0, ix, p1), y = _mm512_permutex2var_pd(p0, iy, p1);
-		__mmask8 ok = _mm512_cmp_pd_mask(x, va, _CMP_GE_OQ) & _mm512_cmp_pd_mask(x, vb, _CMP_LT_OQ) &
-		              _mm512_cmp_pd_mask(_mm512_abs_pd(y), inf, _CMP_LT_OQ);
-		if (logy)
-			ok &= _mm512_cmp_pd_mask(y, zero, _CMP_GT_OQ);
+		__m512d y;
+		__mmask8 ok = block_shown(pts, j, va, vb, logy, &y);
 		if (ok != 0xFF)
 			break;
 		double l0 = l;
@@ -408,18 +392,8 @@ AVX512_M4 static size_t column_rest_avx512(const struct chart_point *pts, size_t
 			l = l0;
 			break;
 		}
-		__mmask8 m = _mm512_cmp_pd_mask(y, lo, _CMP_LT_OQ);
-		lo = _mm512_mask_mov_pd(lo, m, y);
-		loi = _mm512_mask_mov_epi64(loi, m, idx);
-		m = _mm512_cmp_pd_mask(y, hi, _CMP_GT_OQ);
-		hi = _mm512_mask_mov_pd(hi, m, y);
-		hii = _mm512_mask_mov_epi64(hii, m, idx);
-		m = _mm512_cmp_pd_mask(sm, slo, _CMP_LT_OQ);
-		slo = _mm512_mask_mov_pd(slo, m, sm);
-		sloi = _mm512_mask_mov_epi64(sloi, m, idx);
-		m = _mm512_cmp_pd_mask(sm, shi, _CMP_GT_OQ);
-		shi = _mm512_mask_mov_pd(shi, m, sm);
-		shii = _mm512_mask_mov_epi64(shii, m, idx);
+		lanes_take(y, idx, &lo, &loi, &hi, &hii);
+		lanes_take(sm, idx, &slo, &sloi, &shi, &shii);
 		idx = _mm512_add_epi64(idx, _mm512_set1_epi64(8));
 	}
 	if (j == start)

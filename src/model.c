@@ -669,8 +669,7 @@ AVX512_M4 static size_t bucket_avx512(const struct point *pts, size_t i, size_t 
 	const __m512i v_c = _mm512_setr_epi64(0, 1, 2, 3, 4, 9, 12, 15);
 	const __m512d vedge = _mm512_set1_pd(edge), inf = _mm512_set1_pd(INFINITY);
 	__m512d lo = inf, hi = _mm512_set1_pd(-INFINITY);
-	__m512i idx = _mm512_add_epi64(_mm512_set1_epi64((long long)i),
-	                               _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7));
+	__m512i idx = lanes_index(i);
 	__m512i loi = idx, hii = idx;
 	__m512i prev = _mm512_set1_epi64(i ? pts[i - 1].step : INT64_MIN);
 	size_t start = i;

@@ -2,7 +2,7 @@
 # Installs the Debian packages runsite builds and tests with. Runs apt-get as
 # root, or through sudo; says what it installs.
 set -e
-PKGS="build-essential pkg-config libcairo2-dev libpango1.0-dev libcmark-gfm-dev
+PKGS="build-essential pkg-config libcairo2-dev libpango1.0-dev libfontconfig-dev libcmark-gfm-dev
 libcmark-gfm-extensions-dev libxml2-dev libsqlite3-dev libyaml-dev libjansson-dev zlib1g-dev
 libxxhash-dev libzip-dev libisal-dev libpq-dev libmariadb-dev
 fonts-dejavu-core"

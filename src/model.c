@@ -730,9 +730,9 @@ static struct point *decimate_m4(const struct point *pts, size_t n, size_t bucke
 		double vmin = INFINITY, vmax = -INFINITY; /* pts[imin].value, pts[imax].value */
 		for (;;) {
 #ifdef HAVE_M4_AVX512
-			/* (a bucket of a few points is faster point by point: the
-			 * vector path pays a setup and a fold of its lanes) */
-			if (simd == POINTS_M4_AVX512 && n - i >= 64 && (double)pts[i + 63].step < edge) {
+			/* a bucket of a few points is faster point by point */
+			if (simd == POINTS_M4_AVX512 && n - i >= M4_VECTOR_RUN_MIN &&
+			    (double)pts[i + M4_VECTOR_RUN_MIN - 1].step < edge) {
 				struct bucket_ext e = {vmin, vmax, imin, imax};
 				i = bucket_avx512(pts, i, n, edge, sum != NULL, &e);
 				vmin = e.vmin, vmax = e.vmax, imin = e.imin, imax = e.imax;

@@ -45,6 +45,12 @@ AVX512_M4 static inline void lanes_store(struct lanes8 *l, __m512d lo, __m512i l
 }
 #endif
 
+/* The points a column (or bucket) must go on for before the AVX512_M4
+ * paths take it: they pay a setup and a fold of their lanes a column, more
+ * than a short column's points cost one by one (a chart of 10k points at
+ * 700 px has ~15 a column). */
+#define M4_VECTOR_RUN_MIN 64
+
 /* Sets *level to want, or to best when want is -1 or more than best (the
  * widest path this CPU has, from m4_simd_best), and returns it. */
 static inline int m4_simd_pick(_Atomic int *level, int want, int best)

@@ -223,16 +223,13 @@ AVX512_M4 static void lanes_fold(struct run_ext *e, __m512d lo, __m512i loi, __m
 		run_ext_fold(e, l.lo[k], (size_t)l.loi[k], l.hi[k], (size_t)l.hii[k]);
 }
 
-/* Whether the column [a, b) likely goes on for VECTOR_RUN_MIN points from
- * j (the last of them is in it): the vector paths pay a setup and a fold of
- * their lanes a column, more than a short column's points cost one by one
- * (a chart of 10k points at 700 px has ~15 a column). Only a guess for
- * points out of order; the vector path checks every point anyway. */
-#define VECTOR_RUN_MIN 64
+/* Whether the column [a, b) likely goes on for M4_VECTOR_RUN_MIN points
+ * from j (the last of them is in it). Only a guess for points out of
+ * order; the vector path checks every point anyway. */
 static inline int long_run(const struct chart_point *pts, size_t j, size_t n, double a, double b)
 {
-	return n - j >= VECTOR_RUN_MIN && pts[j + VECTOR_RUN_MIN - 1].x >= a &&
-	       pts[j + VECTOR_RUN_MIN - 1].x < b;
+	return n - j >= M4_VECTOR_RUN_MIN && pts[j + M4_VECTOR_RUN_MIN - 1].x >= a &&
+	       pts[j + M4_VECTOR_RUN_MIN - 1].x < b;
 }
 
 /* The 8 points from j: their y lanes into *y, and which are in the column
